@@ -1,0 +1,39 @@
+# kinlink: two entry points for a fresh machine, `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Debian packages the suite needs (installed by scripts/install-system-deps when missing).
+SYSTEM_PACKAGES :=
+
+.PHONY: demo test lint typecheck test-sqlite test-postgres install clean
+
+$(STAMP): pyproject.toml scripts/install-system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	bash scripts/install-system-deps $(SYSTEM_PACKAGES)
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/kinlink demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+test-sqlite: $(STAMP)
+	bash scripts/run-tests sqlite
+
+test-postgres: $(STAMP)
+	bash scripts/run-tests postgres
+
+test: lint typecheck test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,3 @@
+"""kinlink: tracing people missing in armed conflict."""
+
+__version__ = "0.1.0"

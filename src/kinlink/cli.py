@@ -1,0 +1,49 @@
+"""The ``kinlink`` command line.
+
+Each group of commands lives in its own module under :mod:`kinlink.commands` and exposes
+``register(subparsers)``. Commands that touch the registry call :func:`kinlink.commands.base.setup_django`
+themselves, so pure commands (``kinlink dna lr``) start without Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kinlink import __version__
+
+COMMAND_MODULES = [
+    "kinlink.commands.registry",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kinlink",
+        description="kinlink: tracing people missing in armed conflict.",
+    )
+    parser.add_argument("--version", action="version", version=f"kinlink {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Top-level URL configuration: language-prefixed pages, the admin and the health check."""
+
+from __future__ import annotations
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from kinlink.portal import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    path("", include("kinlink.portal.urls")),
+    prefix_default_language=True,
+)
