@@ -74,7 +74,8 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
     except PedigreeError as exc:
         raise FormatError(f"{source}: {exc}") from exc
     references = {
-        str(pid): _profile(prof, f"{source}, genotypes of {pid}") for pid, prof in (obj.get("genotypes") or {}).items()
+        str(pid): _profile(prof, f"{source}, genotypes of {pid}")
+        for pid, prof in (obj.get("genotypes") or {}).items()
     }
     poi = _profile(obj.get("poi") or {}, f"{source}, poi")
     try:
@@ -115,7 +116,9 @@ def case_to_json(case: KinshipCase) -> dict[str, Any]:
     """The case JSON of a :class:`KinshipCase` (inverse of :func:`case_from_json`)."""
     markers: dict[str, Any] = {}
     for locus in case.loci:
-        spec: dict[str, Any] = {"alleles": {a: float(f) for a, f in zip(locus.alleles, locus.freqs, strict=True)}}
+        spec: dict[str, Any] = {
+            "alleles": {a: float(f) for a, f in zip(locus.alleles, locus.freqs, strict=True)}
+        }
         mut = locus.mutation
         if not (mut.female.model == "none" and mut.male.model == "none"):
             m: dict[str, Any] = {"model": {"female": mut.female.model, "male": mut.male.model}}
@@ -148,7 +151,9 @@ def case_to_json(case: KinshipCase) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ CSV formats
 
 
-def _read_csv(source: str | Path | io.TextIOBase, required: tuple[str, ...]) -> tuple[str, list[dict[str, str]]]:
+def _read_csv(
+    source: str | Path | io.TextIOBase, required: tuple[str, ...]
+) -> tuple[str, list[dict[str, str]]]:
     name = str(source) if isinstance(source, (str, Path)) else "<csv>"
     if isinstance(source, (str, Path)):
         try:
@@ -247,7 +252,14 @@ def case_from_tables(
     references = {s: {m: g for m, g in p.items() if m in keep} for s, p in references.items()}
     poi = {m: g for m, g in genotypes[poi_sample].items() if m in keep}
     case = KinshipCase(
-        case_id, pedigree, missing, loci, references, poi, theta=theta, poi_dropout=poi_dropout,
+        case_id,
+        pedigree,
+        missing,
+        loci,
+        references,
+        poi,
+        theta=theta,
+        poi_dropout=poi_dropout,
         notes=[*database.notes, *notes],
     )
     case.validate()
@@ -286,7 +298,9 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
     """
     name = str(path)
     try:
-        lines = [_unquote(x) for x in Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()]
+        lines = [
+            _unquote(x) for x in Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
+        ]
     except OSError as exc:
         raise FormatError(f"{name}: cannot read: {exc.strerror}") from exc
     if "[DVI]" in lines:
@@ -324,7 +338,13 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         triples = []
         for t in range(k):
             base = line + 6 + 3 * t
-            triples.append((integer(base, "an allele index"), integer(base + 1, "an allele index"), integer(base + 2, "a marker index")))
+            triples.append(
+                (
+                    integer(base, "an allele index"),
+                    integer(base + 1, "an allele index"),
+                    integer(base + 2, "a marker index"),
+                )
+            )
         raw_typing.append(triples)
         line += 6 + 3 * k
     if at(line) != "Known relations":
@@ -391,19 +411,27 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         try:
             n_alleles = int(info.split("\t")[0].split()[0])
         except (ValueError, IndexError):
-            raise FormatError(f"{name}, line {line + 13}: expected the number of alleles, found {info!r}") from None
+            raise FormatError(
+                f"{name}, line {line + 13}: expected the number of alleles, found {info!r}"
+            ) from None
         size_match = re.search(r"DatabaseSize = (\d+)", info)
         freqs: dict[str, float] = {}
         for a in range(n_alleles):
             freqs[at(line + 13 + 2 * a)] = number(line + 14 + 2 * a, "an allele frequency")
         models = []
-        for code, rate, rate2, rng in ((model_f, rate_f, rate2_f, range_f), (model_m, rate_m, rate2_m, range_m)):
+        for code, rate, rate2, rng in (
+            (model_f, rate_f, rate2_f, range_f),
+            (model_m, rate_m, rate2_m, range_m),
+        ):
             if code not in FAMILIAS_MODELS or FAMILIAS_MODELS[code] == "stepwise-stationary":
                 raise FormatError(f"{name}, locus {locus_name}: mutation model code {code} is not supported")
             models.append(MutationModel(FAMILIAS_MODELS[code], rate, rate2, rng))
         try:
             locus = make_locus(
-                locus_name, freqs, MarkerMutation(models[0], models[1]), int(size_match.group(1)) if size_match else None
+                locus_name,
+                freqs,
+                MarkerMutation(models[0], models[1]),
+                int(size_match.group(1)) if size_match else None,
             )
             locus.mutation_matrices()
         except (FrequencyError, MutationModelError) as exc:
@@ -420,7 +448,9 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
             try:
                 prof[locus.name] = [locus.alleles[a1], locus.alleles[a2]]
             except IndexError:
-                raise FormatError(f"{name}: person {pid}, marker {locus.name}: allele index out of range") from None
+                raise FormatError(
+                    f"{name}: person {pid}, marker {locus.name}: allele index out of range"
+                ) from None
         if prof:
             genotypes[pid] = prof
     persons = [Person(pid, sex) for pid, sex in zip(ids, sexes, strict=True)]

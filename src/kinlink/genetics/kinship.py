@@ -14,7 +14,7 @@ hypotheses as full pedigree likelihoods. Markers are independent: the total LR i
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,9 @@ from kinlink.genetics.likelihood import (
     LikelihoodError,
     PedigreeLikelihood,
     evidence_vector,
+    genotype_index,
     hardy_weinberg,
+    observation,
 )
 from kinlink.genetics.markers import Locus, is_untyped
 from kinlink.genetics.pedigree import Pedigree, PedigreeError, Person
@@ -126,7 +128,7 @@ class KinshipResult:
         for m in self.markers:
             total *= m.lr
         if total == 0.0 and self.log10_lr != -math.inf:
-            return 10.0 ** self.log10_lr
+            return 10.0**self.log10_lr
         return total
 
     def to_json(self) -> dict[str, Any]:
@@ -161,66 +163,75 @@ def prepare_loci(case: KinshipCase) -> tuple[list[Locus], list[str]]:
     return loci, notes
 
 
-def missing_person_distribution(
-    model: PedigreeLikelihood,
-    locus: Locus,
-    missing: str,
-    references: Mapping[str, Sequence[str]],
-    dropout: Mapping[str, float] | None = None,
-) -> GenotypeDistribution:
-    """Exact genotype distribution of the missing person given the references at one marker (theta = 0)."""
-    return model.genotype_distribution(locus, references, missing, dropout)
+def _poi_lr(dist: GenotypeDistribution, locus: Locus, poi: Sequence[str], dropout: float) -> float:
+    """``sum_g Pr(MP = g | refs) Pr(POI | g) / sum_g HW(g) Pr(POI | g)`` at one marker (theta = 0)."""
+    obs = observation(locus, poi)
+    a, b = obs
+    if dropout == 0.0 and a is not None and b is not None:
+        k = genotype_index(locus.n_alleles, a, b)
+        p = locus.freqs
+        hw = p[a] * p[a] if a == b else 2.0 * p[a] * p[b]
+        return float(dist.probs[k]) / float(hw)
+    e = evidence_vector(locus, obs, dropout)
+    return float(np.dot(dist.probs, e)) / float(np.dot(hardy_weinberg(locus), e))
 
 
-def marker_lr(
-    case: KinshipCase, model: PedigreeLikelihood, locus: Locus, h2_model: PedigreeLikelihood | None = None
-) -> MarkerResult:
-    """LR at one marker; see the module docstring for the two ways it is computed."""
-    refs = {pid: prof[locus.name] for pid, prof in case.references.items() if _typed(prof.get(locus.name))}
-    poi = case.poi.get(locus.name)
-    if not _typed(poi):
-        return MarkerResult(locus.name, 1.0, 0.0, False, len(refs))
-    assert poi is not None
+def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[MarkerResult]:
+    """Per-marker LRs of a case (loci default to :func:`prepare_loci`); see the module docstring."""
+    if loci is None:
+        loci = prepare_loci(case)[0]
+    model = PedigreeLikelihood(case.pedigree)
+    refs = {pid: {m: g for m, g in prof.items() if _typed(g)} for pid, prof in case.references.items()}
+    n_refs = {locus.name: sum(locus.name in prof for prof in refs.values()) for locus in loci}
+    typed = [locus for locus in loci if _typed(case.poi.get(locus.name))]
+    values: dict[str, float] = {}
     if case.theta == 0.0:
-        dist = model.genotype_distribution(locus, refs, case.missing, case.dropout)
-        if dist.log10_likelihood == -math.inf:
-            raise KinshipError(
-                f"case {case.id}, marker {locus.name}: the reference profiles are impossible in this pedigree "
-                "(Mendelian inconsistency without a mutation model)"
+        dists = model.genotype_distributions(typed, refs, case.missing, case.dropout)
+        for locus, dist in zip(typed, dists, strict=True):
+            if dist.log10_likelihood == -math.inf:
+                raise KinshipError(
+                    f"case {case.id}, marker {locus.name}: the reference profiles are impossible in this "
+                    "pedigree (Mendelian inconsistency without a mutation model)"
+                )
+            values[locus.name] = _poi_lr(dist, locus, case.poi[locus.name], case.poi_dropout)
+    elif typed:
+        h2_model = PedigreeLikelihood(case.pedigree.with_persons([Person(POI_ID, "unknown")]))
+        dropout = dict(case.dropout)
+        h1 = model.log10_likelihoods(
+            typed, {**refs, case.missing: case.poi}, {**dropout, case.missing: case.poi_dropout}, case.theta
+        )
+        h2 = h2_model.log10_likelihoods(
+            typed, {**refs, POI_ID: case.poi}, {**dropout, POI_ID: case.poi_dropout}, case.theta
+        )
+        for locus, l1, l2 in zip(typed, h1, h2, strict=True):
+            if l2 == -math.inf:
+                raise KinshipError(
+                    f"case {case.id}, marker {locus.name}: the reference profiles are impossible under H2"
+                )
+            values[locus.name] = 0.0 if l1 == -math.inf else 10.0 ** (l1 - l2)
+    results = []
+    for locus in loci:
+        lr = values.get(locus.name, 1.0)
+        results.append(
+            MarkerResult(
+                locus.name,
+                lr,
+                math.log10(lr) if lr > 0 else -math.inf,
+                locus.name in values,
+                n_refs[locus.name],
             )
-        e = evidence_vector(locus, poi, case.poi_dropout)
-        num = float(np.dot(dist.probs, e))
-        den = float(np.dot(hardy_weinberg(locus), e))
-        lr = num / den
-        return MarkerResult(locus.name, lr, math.log10(lr) if lr > 0 else -math.inf, True, len(refs))
-    assert h2_model is not None
-    dropout = dict(case.dropout)
-    l1 = model.log10_likelihood(locus, {**refs, case.missing: poi}, {**dropout, case.missing: case.poi_dropout}, case.theta)
-    l2 = h2_model.log10_likelihood(locus, {**refs, POI_ID: poi}, {**dropout, POI_ID: case.poi_dropout}, case.theta)
-    if l2 == -math.inf:
-        raise KinshipError(f"case {case.id}, marker {locus.name}: the reference profiles are impossible under H2")
-    if l1 == -math.inf:
-        return MarkerResult(locus.name, 0.0, -math.inf, True, len(refs))
-    return MarkerResult(locus.name, 10.0 ** (l1 - l2), l1 - l2, True, len(refs))
+        )
+    return results
 
 
 def missing_person_lr(case: KinshipCase) -> KinshipResult:
     """Per-marker and total LR for H1 "POI = missing person" against H2 "POI unrelated"."""
     case.validate()
     loci, notes = prepare_loci(case)
-    model = PedigreeLikelihood(case.pedigree)
-    h2_model = None
-    if case.theta > 0:
-        try:
-            h2_model = PedigreeLikelihood(case.pedigree.with_persons([Person(POI_ID, "unknown")]))
-        except PedigreeError as exc:
-            raise KinshipError(f"case {case.id}: {exc}") from exc
-    results = []
-    for locus in loci:
-        try:
-            results.append(marker_lr(case, model, locus, h2_model))
-        except (LikelihoodError, KeyError) as exc:
-            raise KinshipError(f"case {case.id}, marker {locus.name}: {exc}") from exc
+    try:
+        results = marker_lrs(case, loci)
+    except (LikelihoodError, KeyError, PedigreeError) as exc:
+        raise KinshipError(f"case {case.id}: {exc}") from exc
     notes = [*case.notes, *notes]
     if case.theta > 0:
         notes.append(f"theta = {case.theta:g} (Balding–Nichols) applied to all founders and the POI under H2")

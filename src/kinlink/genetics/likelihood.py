@@ -45,7 +45,9 @@ Observation = tuple[int | None, int | None]
 
 MAX_FACTOR_ENTRIES = 20_000_000
 _RESCALE_BELOW = 1e-150
-_LETTERS = string.ascii_letters
+_RESCALE_FROM_FACTORS = 48
+_PAIRWISE_FROM = 20_000  # nominal loop size above which a multi-operand step is contracted pairwise
+_LETTERS = string.ascii_letters[:-1]  # "Z" is the marker (batch) axis
 
 
 class LikelihoodError(ValueError):
@@ -147,115 +149,153 @@ def balding_nichols_factor(domains: Sequence[IntArray], freqs: FloatArray, theta
     earlier alleles equal to ``a``. The result is exchangeable, so the order of founders does not matter,
     and theta = 0 gives Hardy–Weinberg. The array has one axis per entry of ``domains``.
     """
+    batched = _balding_nichols_batch(
+        [np.asarray(d)[None, :] for d in domains], np.asarray(freqs)[None, :], theta
+    )
+    return np.asarray(batched[0], dtype=np.float64)
+
+
+def _balding_nichols_batch(domains: Sequence[IntArray], freqs: FloatArray, theta: float) -> FloatArray:
+    """Batched :func:`balding_nichols_factor`: ``domains[i]`` is (B, k_i), ``freqs`` is (B, n)."""
     k = len(domains)
-    shape = tuple(len(d) for d in domains)
+    batch = freqs.shape[0]
+    shape = (batch, *(d.shape[1] for d in domains))
     size = math.prod(shape)
     if size > MAX_FACTOR_ENTRIES:
         raise LikelihoodError(
             f"theta correction couples {k} founder alleles ({size:.3g} combinations); too many untyped "
             "founders for an exact theta computation"
         )
-    grids = [np.asarray(d).reshape([-1 if j == i else 1 for j in range(k)]) for i, d in enumerate(domains)]
+    rows = np.arange(batch).reshape((batch,) + (1,) * k)
+    grids = [d.reshape((batch, *(-1 if j == i else 1 for j in range(k)))) for i, d in enumerate(domains)]
     out = np.ones(shape)
     for i in range(k):
         count = np.zeros(shape)
         for j in range(i):
             count = count + (grids[j] == grids[i])
-        out = out * (count * theta + (1.0 - theta) * freqs[grids[i]]) / (1.0 + (i - 1) * theta)
+        out = out * (count * theta + (1.0 - theta) * freqs[rows, grids[i]]) / (1.0 + (i - 1) * theta)
     return out
 
 
 @dataclass(frozen=True)
-class _Step:
+class _Op:
+    """One einsum call: multiply the factors in ``operands`` (slot ids) and sum out what is no longer used."""
+
     operands: tuple[int, ...]
     subscripts: str
-    scope: tuple[int, ...]
+    rescale: bool
 
 
 @dataclass(frozen=True)
 class _Plan:
-    steps: tuple[_Step, ...]
+    ops: tuple[_Op, ...]
     final_operands: tuple[int, ...]
     final_subscripts: str
+    scopes: tuple[tuple[int, ...], ...]  # scope of every slot, initial factors first
 
 
 def _size_class(size: int) -> int:
-    return size if size <= 2 else 16
+    return size if size <= 2 else 64
+
+
+def _subscripts(inputs: Sequence[tuple[int, ...]], output: tuple[int, ...]) -> str:
+    """einsum subscripts; every operand carries the marker (batch) axis first, letter ``Z``."""
+    names = sorted({u for s in inputs for u in s} | set(output))
+    letters = {u: _LETTERS[i] for i, u in enumerate(names)}
+    terms = ",".join("Z" + "".join(letters[u] for u in s) for s in inputs)
+    return terms + "->Z" + "".join(letters[u] for u in output)
 
 
 @lru_cache(maxsize=4096)
-def _make_plan(
-    scopes: tuple[tuple[int, ...], ...], sizes: tuple[int, ...], keep: tuple[int, ...]
-) -> _Plan:
-    """Greedy elimination order (smallest new factor first) and the einsum calls that carry it out."""
+def _make_plan(scopes: tuple[tuple[int, ...], ...], sizes: tuple[int, ...], keep: tuple[int, ...]) -> _Plan:
+    """Greedy elimination order and the einsum calls that carry it out.
+
+    At each step we sum out the variable whose new factor is smallest (ties: the cheaper loop), using the
+    nominal sizes in ``sizes``. An elimination that multiplies more than two large factors is split into
+    pairwise products in the order numpy's greedy path finder proposes.
+    """
+    slot_scopes: list[tuple[int, ...]] = list(scopes)
     live: dict[int, tuple[int, ...]] = dict(enumerate(scopes))
-    next_id = len(scopes)
-    variables = sorted({v for s in scopes for v in s} - set(keep))
-    steps: list[_Step] = []
-    remaining = set(variables)
+    remaining = {v for s in scopes for v in s} - set(keep)
+    ops: list[_Op] = []
+
+    # Small pedigrees cannot underflow float64 at one marker; long ones are rescaled after each elimination.
+    check = len(scopes) > _RESCALE_FROM_FACTORS
+
+    def emit(inputs: list[int], output: tuple[int, ...], rescale: bool) -> int:
+        ops.append(
+            _Op(tuple(inputs), _subscripts([slot_scopes[i] for i in inputs], output), rescale and check)
+        )
+        slot_scopes.append(output)
+        return len(slot_scopes) - 1
+
     while remaining:
-        best: tuple[float, int] | None = None
+        best: tuple[tuple[int, int], int] | None = None
         for v in remaining:
             union: set[int] = set()
-            for s in live.values():
-                if v in s:
-                    union.update(s)
-            union.discard(v)
-            cost = math.prod(sizes[u] for u in union) if union else 1
+            for sc in live.values():
+                if v in sc:
+                    union.update(sc)
+            loop = math.prod(sizes[u] for u in union)
+            cost = (loop // sizes[v], loop)
             if best is None or (cost, v) < best:
                 best = (cost, v)
         assert best is not None
         v = best[1]
         remaining.discard(v)
-        used = [fid for fid, s in live.items() if v in s]
-        out_scope = tuple(sorted({u for fid in used for u in live[fid]} - {v}))
-        letters = {u: _LETTERS[i] for i, u in enumerate(sorted({u for fid in used for u in live[fid]}))}
-        subs = ",".join("".join(letters[u] for u in live[fid]) for fid in used)
-        subs += "->" + "".join(letters[u] for u in out_scope)
-        steps.append(_Step(tuple(used), subs, out_scope))
+        used = [fid for fid, sc in live.items() if v in sc]
+        inside = {u for fid in used for u in live[fid]}
+        # Variables that occur only in these factors are summed out in the same call.
+        outside = {u for fid, sc in live.items() if fid not in used for u in sc}
+        gone = {v} | {u for u in inside & remaining if u not in outside}
+        remaining -= gone
+        out_scope = tuple(sorted(inside - gone))
         for fid in used:
             del live[fid]
-        live[next_id] = out_scope
-        next_id += 1
-    final = tuple(live)
-    all_vars = sorted({u for fid in final for u in live[fid]} | set(keep))
-    letters = {u: _LETTERS[i] for i, u in enumerate(all_vars)}
-    subs = ",".join("".join(letters[u] for u in live[fid]) for fid in final)
-    subs += "->" + "".join(letters[u] for u in keep)
-    return _Plan(tuple(steps), final, subs)
-
-
-def _run_plan(plan: _Plan, arrays: list[FloatArray], keep_shape: tuple[int, ...]) -> tuple[FloatArray, float]:
-    """Execute an elimination plan; returns the kept factor and its log10 scale."""
-    log10_scale = 0.0
-    for step in plan.steps:
-        result = np.einsum(step.subscripts, *[arrays[i] for i in step.operands])
-        if result.ndim == 0 or result.size <= 64:
-            top = float(np.max(result)) if result.size else 0.0
+        if len(used) > 2 and best[0][1] >= _PAIRWISE_FROM:
+            dummies = [np.empty((1, *(sizes[u] for u in slot_scopes[fid]))) for fid in used]
+            path = np.einsum_path(
+                _subscripts([slot_scopes[f] for f in used], out_scope), *dummies, optimize="greedy"
+            )[0]
+            current = list(used)
+            for k, pair in enumerate(path[1:]):
+                picked = [current[i] for i in pair]
+                for i in sorted(pair, reverse=True):
+                    del current[i]
+                needed = set(out_scope).union(*(slot_scopes[c] for c in current))
+                last = k == len(path) - 2
+                result = (
+                    out_scope if last else tuple(sorted({u for f in picked for u in slot_scopes[f]} & needed))
+                )
+                current.append(emit(picked, result, last))
+            new_slot = current[-1]
         else:
-            top = float(result.max())
-        if 0.0 < top < _RESCALE_BELOW:
-            result = result / top
-            log10_scale += math.log10(top)
+            new_slot = emit(used, out_scope, True)
+        live[new_slot] = out_scope
+    final = tuple(live)
+    return _Plan(tuple(ops), final, _subscripts([slot_scopes[f] for f in final], keep), tuple(slot_scopes))
+
+
+def _run_plan(
+    plan: _Plan, arrays: list[FloatArray], batch: int, keep_shape: tuple[int, ...]
+) -> tuple[FloatArray, FloatArray]:
+    """Execute an elimination plan; returns the kept factor (batch first) and its log10 scale per marker."""
+    log10_scale = np.zeros(batch)
+    einsum = np.einsum
+    for op in plan.ops:
+        result = einsum(op.subscripts, *[arrays[i] for i in op.operands])
+        if op.rescale and result.ndim > 0:
+            top = result.reshape(batch, -1).max(axis=1) if result.ndim > 1 else result
+            if float(top.min()) < _RESCALE_BELOW:
+                scale = np.where((top > 0) & (top < _RESCALE_BELOW), top, 1.0)
+                result = result / scale.reshape((batch,) + (1,) * (result.ndim - 1))
+                log10_scale += np.log10(scale)
         arrays.append(result)
     if plan.final_operands:
-        final = np.einsum(plan.final_subscripts, *[arrays[i] for i in plan.final_operands])
+        final = einsum(plan.final_subscripts, *[arrays[i] for i in plan.final_operands])
     else:
-        final = np.ones(keep_shape)
+        final = np.ones((batch, *keep_shape))
     return np.asarray(final, dtype=np.float64), log10_scale
-
-
-def _transmission(
-    matrix: FloatArray | None, parent_p: IntArray, parent_m: IntArray, child: IntArray
-) -> FloatArray:
-    """``T[x, y, c] = (Mut[x, c] + Mut[y, c]) / 2`` on the given allele domains."""
-    if matrix is None:
-        a = (parent_p[:, None] == child[None, :]).astype(np.float64)
-        b = (parent_m[:, None] == child[None, :]).astype(np.float64)
-    else:
-        a = matrix[np.ix_(parent_p, child)]
-        b = matrix[np.ix_(parent_m, child)]
-    return 0.5 * (a[:, None, :] + b[None, :, :])
 
 
 @dataclass(frozen=True)
@@ -274,30 +314,94 @@ class GenotypeDistribution:
     log10_likelihood: float
 
     def labels(self) -> list[tuple[str, str]]:
-        return [(self.locus.alleles[i], self.locus.alleles[j]) for i, j in zip(self.first, self.second, strict=True)]
+        return [
+            (self.locus.alleles[i], self.locus.alleles[j])
+            for i, j in zip(self.first, self.second, strict=True)
+        ]
+
+
+def _width_bucket(n: int) -> int:
+    """Pad allele axes to one of a few widths (4, 6, 8, 12, 16, 24, ...) so markers can share a batch."""
+    width = 4
+    while width < n:
+        width = width * 3 // 2 if width & (width - 1) == 0 else width * 4 // 3
+    return width
+
+
+@lru_cache(maxsize=1024)
+def _stacked(loci: tuple[Locus, ...], width: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Frequencies (B, W) and female / male mutation matrices (B, W, W), zero-padded to ``width``."""
+    batch = len(loci)
+    freqs = np.zeros((batch, width))
+    female = np.zeros((batch, width, width))
+    male = np.zeros((batch, width, width))
+    for b, locus in enumerate(loci):
+        n = locus.n_alleles
+        freqs[b, :n] = locus.freqs
+        f, m = locus.mutation_matrices()
+        female[b, :n, :n] = np.eye(n) if f is None else f
+        male[b, :n, :n] = np.eye(n) if m is None else m
+    return freqs, female, male
+
+
+def _gather(matrix: FloatArray, rows: IntArray | None, cols: IntArray | None) -> FloatArray:
+    """``matrix[b][rows[b]][:, cols[b]]`` for every marker ``b``; ``None`` selects all alleles."""
+    if rows is None and cols is None:
+        return matrix
+    bi = np.arange(matrix.shape[0])
+    if cols is None:
+        assert rows is not None
+        return matrix[bi[:, None], rows]
+    if rows is None:
+        return matrix[bi[:, None, None], np.arange(matrix.shape[1])[None, :, None], cols[:, None, :]]
+    return matrix[bi[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def _pick(freqs: FloatArray, domain: IntArray | None) -> FloatArray:
+    if domain is None:
+        return freqs
+    return freqs[np.arange(freqs.shape[0])[:, None], domain]
+
+
+_UNTYPED, _EXACT, _FULL = 0, 1, 2
+
+
+def _mode(obs: Observation | None, dropout: float) -> int:
+    """How a person's alleles enter the computation at one marker (untyped, 2 candidates, all alleles)."""
+    if obs is None or (obs[0] is None and obs[1] is None):
+        return _UNTYPED
+    if obs[0] is not None and obs[1] is not None and (dropout == 0.0 or obs[0] != obs[1]):
+        return _EXACT
+    return _FULL
 
 
 class PedigreeLikelihood:
-    """Exact likelihoods for one pedigree, marker by marker.
+    """Exact likelihoods for one pedigree, for one marker or many markers at once.
 
-    Observations map person ids to allele labels at the marker (``["15", "17"]``); persons absent from
-    the mapping are untyped. ``dropout`` maps person ids to their per-allele dropout probability.
+    Observations map person ids to allele labels at a marker (``["15", "17"]``) or, for many markers,
+    person id -> marker name -> labels; persons absent from the mapping are untyped. ``dropout`` maps
+    person ids to their per-allele dropout probability (see :func:`evidence_table`).
+
+    Markers with the same typing pattern are computed together: their arrays are stacked along a leading
+    marker axis and zero-padded to a common allele count, which changes nothing in the sums.
     """
 
     def __init__(self, pedigree: Pedigree) -> None:
         self.pedigree = pedigree
         self._ids = pedigree.ids
         self._index = {pid: i for i, pid in enumerate(self._ids)}
-        self._parents = [
-            (None if p.father is None else self._index[p.father], None if p.mother is None else self._index[p.mother])
-            for p in pedigree
-        ]
+        self._parents: list[tuple[int, int] | None] = []
+        for p in pedigree:
+            if p.father is None or p.mother is None:
+                self._parents.append(None)
+            else:
+                self._parents.append((self._index[p.father], self._index[p.mother]))
         self._has_children = [False] * len(self._ids)
-        for f, m in self._parents:
-            if f is not None:
-                self._has_children[f] = True
-            if m is not None:
-                self._has_children[m] = True
+        for pair in self._parents:
+            if pair is not None:
+                self._has_children[pair[0]] = self._has_children[pair[1]] = True
+
+    # ------------------------------------------------------------------------------------ inputs
 
     def _observations(
         self, locus: Locus, genotypes: Mapping[str, Sequence[str] | Observation]
@@ -306,7 +410,11 @@ class PedigreeLikelihood:
         for pid, g in genotypes.items():
             if pid not in self._index:
                 raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
-            if isinstance(g, tuple) and len(g) == 2 and all(x is None or isinstance(x, (int, np.integer)) for x in g):
+            if (
+                isinstance(g, tuple)
+                and len(g) == 2
+                and all(x is None or isinstance(x, (int, np.integer)) for x in g)
+            ):
                 o: Observation = (None if g[0] is None else int(g[0]), None if g[1] is None else int(g[1]))
             else:
                 o = observation(locus, g)  # type: ignore[arg-type]
@@ -314,76 +422,156 @@ class PedigreeLikelihood:
                 obs[self._index[pid]] = o
         return obs
 
-    def _factors(
+    def _dropout(self, dropout: Mapping[str, float] | None) -> list[float]:
+        values = [0.0] * len(self._ids)
+        for pid, d in (dropout or {}).items():
+            if pid in self._index:
+                if not 0.0 <= d < 1.0:
+                    raise LikelihoodError(f"person {pid}: dropout probability must be in [0, 1), got {d}")
+                values[self._index[pid]] = float(d)
+        return values
+
+    # ------------------------------------------------------------------------------------ engine
+
+    def _compute(
         self,
-        locus: Locus,
-        obs: Mapping[int, Observation],
-        dropout: Mapping[str, float] | None,
+        loci: Sequence[Locus],
+        observations: Sequence[Mapping[int, Observation]],
+        dropout: Sequence[float],
         theta: float,
-    ) -> tuple[list[tuple[int, ...]], list[FloatArray], list[IntArray]]:
-        n = locus.n_alleles
-        freqs = locus.freqs
-        female, male = locus.mutation_matrices()
-        domains: list[IntArray] = []
+        keep: int | None,
+    ) -> list[tuple[FloatArray, float]]:
+        """Per marker: the kept factor (``keep``'s ordered allele pairs, n x n; or a 0-d value) and its
+        log10 scale."""
+        groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
+        for b, locus in enumerate(loci):
+            obs = observations[b]
+            modes = tuple(
+                _UNTYPED if i == keep else _mode(obs.get(i), dropout[i]) for i in range(len(self._ids))
+            )
+            needs_width = keep is not None or any(m != _EXACT for m in modes)
+            width = _width_bucket(locus.n_alleles) if needs_width else 0
+            groups.setdefault((modes, width), []).append(b)
+        out: list[tuple[FloatArray, float]] = [(np.zeros(0), 0.0)] * len(loci)
+        for (modes, width), members in groups.items():
+            batch_loci = tuple(loci[b] for b in members)
+            if width == 0:
+                width = max(locus.n_alleles for locus in batch_loci)
+            kept, scale = self._run_batch(
+                batch_loci, [observations[b] for b in members], modes, width, dropout, theta, keep
+            )
+            for k, b in enumerate(members):
+                n = loci[b].n_alleles
+                value = kept[k] if keep is None else kept[k][:n, :n]
+                out[b] = (value, float(scale[k]))
+        return out
+
+    def _run_batch(
+        self,
+        loci: tuple[Locus, ...],
+        observations: Sequence[Mapping[int, Observation]],
+        modes: tuple[int, ...],
+        width: int,
+        dropout: Sequence[float],
+        theta: float,
+        keep: int | None,
+    ) -> tuple[FloatArray, FloatArray]:
+        batch = len(loci)
+        freqs, female, male = _stacked(loci, width)
+        domains: list[IntArray | None] = []
         evidence: list[FloatArray | None] = []
-        for i, pid in enumerate(self._ids):
-            d = 0.0 if dropout is None else float(dropout.get(pid, 0.0))
-            o = obs.get(i, (None, None))
-            dp, dm, e = _domain_and_evidence(n, o, d)
-            domains.extend((dp, dm))
-            evidence.append(e)
+        for i, mode in enumerate(modes):
+            if mode == _UNTYPED:
+                domains.extend((None, None))
+                evidence.append(None)
+            elif mode == _EXACT:
+                pairs = np.array([observations[b][i] for b in range(batch)], dtype=np.intp)
+                domains.extend((pairs, pairs))
+                het = pairs[:, 0] != pairs[:, 1]
+                e = np.zeros((batch, 2, 2))
+                w = (1.0 - dropout[i]) ** 2
+                e[:, 0, 1] = e[:, 1, 0] = np.where(het, w, 0.0)
+                e[:, 0, 0] = np.where(het, 0.0, 1.0)
+                evidence.append(e)
+            else:
+                domains.extend((None, None))
+                e = np.zeros((batch, width, width))
+                for b in range(batch):
+                    n = loci[b].n_alleles
+                    table = evidence_table(n, observations[b][i], dropout[i])
+                    assert table is not None
+                    e[b, :n, :n] = table
+                evidence.append(e)
+        sizes: list[int] = [width if d is None else 2 for d in domains]
         scopes: list[tuple[int, ...]] = []
         arrays: list[FloatArray] = []
         founder_vars: list[int] = []
-        for i in range(len(self._ids)):
-            f, m = self._parents[i]
+        # Priors of untyped founders' alleles, multiplied into the first factor that uses the allele.
+        prior: dict[int, FloatArray] = {}
+        for i in range(len(modes)):
             vp, vm = 2 * i, 2 * i + 1
-            e = evidence[i]
-            if f is None:
+            ev = evidence[i]
+            parents = self._parents[i]
+            if parents is None:
                 if theta > 0:
-                    if e is not None or self._has_children[i]:
+                    if ev is not None or self._has_children[i]:
                         founder_vars.extend((vp, vm))
-                    if e is not None:
+                    if ev is not None:
                         scopes.append((vp, vm))
-                        arrays.append(e)
+                        arrays.append(ev)
                     continue
-                prior = freqs[domains[vp]][:, None] * freqs[domains[vm]][None, :]
-                scopes.append((vp, vm))
-                arrays.append(prior if e is None else prior * e)
+                fp, fm = _pick(freqs, domains[vp]), _pick(freqs, domains[vm])
+                if ev is None:
+                    prior[vp], prior[vm] = fp, fm
+                else:
+                    scopes.append((vp, vm))
+                    arrays.append(fp[:, :, None] * fm[:, None, :] * ev)
                 continue
-            assert m is not None
-            scopes.append((2 * f, 2 * f + 1, vp))
-            arrays.append(_transmission(male, domains[2 * f], domains[2 * f + 1], domains[vp]))
-            scopes.append((2 * m, 2 * m + 1, vm))
-            arrays.append(_transmission(female, domains[2 * m], domains[2 * m + 1], domains[vm]))
-            if e is not None:
+            for parent, child_var, matrix in ((parents[0], vp, male), (parents[1], vm, female)):
+                pp, pm, dc = domains[2 * parent], domains[2 * parent + 1], domains[child_var]
+                a = _gather(matrix, pp, dc)
+                b_ = _gather(matrix, pm, dc)
+                if modes[parent] == _EXACT:
+                    scopes.append((2 * parent, 2 * parent + 1, child_var))
+                    arrays.append(0.5 * (a[:, :, None, :] + b_[:, None, :, :]))
+                else:
+                    s = len(sizes)
+                    sizes.append(2)
+                    u = np.empty((batch, a.shape[1], 2, a.shape[2]))
+                    u[:, :, 0, :] = 0.5 * a
+                    u[:, :, 1, :] = 0.5
+                    v = np.empty((batch, b_.shape[1], 2, b_.shape[2]))
+                    v[:, :, 0, :] = 1.0
+                    v[:, :, 1, :] = b_
+                    if 2 * parent in prior:
+                        u *= prior.pop(2 * parent)[:, :, None, None]
+                    if 2 * parent + 1 in prior:
+                        v *= prior.pop(2 * parent + 1)[:, :, None, None]
+                    scopes.extend(((2 * parent, s, child_var), (2 * parent + 1, s, child_var)))
+                    arrays.extend((u, v))
+            if ev is not None:
                 scopes.append((vp, vm))
-                arrays.append(e)
+                arrays.append(ev)
+        for var, p in prior.items():  # founders whose alleles nobody inherits in this pedigree
+            scopes.append((var,))
+            arrays.append(p)
         if founder_vars:
+            full = np.broadcast_to(np.arange(width, dtype=np.intp), (batch, width))
+            bn_domains = [full if domains[v] is None else domains[v] for v in founder_vars]
             scopes.append(tuple(founder_vars))
-            arrays.append(balding_nichols_factor([domains[v] for v in founder_vars], freqs, theta))
-        return scopes, arrays, domains
-
-    def _eliminate(
-        self,
-        locus: Locus,
-        obs: Mapping[int, Observation],
-        dropout: Mapping[str, float] | None,
-        theta: float,
-        keep: tuple[int, ...] = (),
-    ) -> tuple[FloatArray, float, list[IntArray]]:
-        scopes, arrays, domains = self._factors(locus, obs, dropout, theta)
-        sizes = tuple(_size_class(len(d)) for d in domains)
-        plan = _make_plan(tuple(scopes), sizes, keep)
-        for step in plan.steps:
-            size = math.prod(len(domains[v]) for v in step.scope)
+            arrays.append(_balding_nichols_batch(bn_domains, freqs, theta))  # type: ignore[arg-type]
+        keep_vars = () if keep is None else (2 * keep, 2 * keep + 1)
+        plan = _make_plan(tuple(scopes), tuple(_size_class(x) for x in sizes), keep_vars)
+        for scope in plan.scopes[len(scopes) :]:
+            size = batch * math.prod(sizes[v] for v in scope)
             if size > MAX_FACTOR_ENTRIES:
                 raise LikelihoodError(
-                    f"{locus.name}: an intermediate factor would hold {size:.3g} entries; the pedigree has "
-                    "too many untyped members in a loop for exact computation"
+                    f"an intermediate factor would hold {size:.3g} entries; the pedigree has too many "
+                    "untyped members in a loop for exact computation"
                 )
-        result, log10_scale = _run_plan(plan, arrays, tuple(len(domains[v]) for v in keep))
-        return result, log10_scale, domains
+        return _run_plan(plan, arrays, batch, tuple(sizes[v] for v in keep_vars))
+
+    # ------------------------------------------------------------------------------------ one marker
 
     def log10_likelihood(
         self,
@@ -394,9 +582,9 @@ class PedigreeLikelihood:
     ) -> float:
         """log10 of the probability of the observed genotypes at one marker (``-inf`` when impossible)."""
         obs = self._observations(locus, genotypes)
-        value, log10_scale, _ = self._eliminate(locus, obs, dropout, theta)
+        ((value, scale),) = self._compute([locus], [obs], self._dropout(dropout), theta, None)
         v = float(value)
-        return -math.inf if v <= 0.0 else math.log10(v) + log10_scale
+        return -math.inf if v <= 0.0 else math.log10(v) + scale
 
     def likelihood(
         self,
@@ -407,8 +595,8 @@ class PedigreeLikelihood:
     ) -> float:
         """Probability of the observed genotypes at one marker (exactly 0 when they are impossible)."""
         obs = self._observations(locus, genotypes)
-        value, log10_scale, _ = self._eliminate(locus, obs, dropout, theta)
-        return float(value) * 10.0**log10_scale
+        ((value, scale),) = self._compute([locus], [obs], self._dropout(dropout), theta, None)
+        return float(value) * 10.0**scale
 
     def genotype_distribution(
         self,
@@ -418,25 +606,63 @@ class PedigreeLikelihood:
         dropout: Mapping[str, float] | None = None,
         theta: float = 0.0,
     ) -> GenotypeDistribution:
-        """Predictive distribution of ``person``'s unordered genotype given the others' data.
+        """Predictive distribution of ``person``'s unordered genotype given the others' data at one marker.
 
         ``person``'s own observation, if any, is ignored. The probabilities sum to 1 (unless the others'
         data are impossible, when all are 0 and ``log10_likelihood`` is ``-inf``).
         """
+        return self.genotype_distributions(
+            [locus], {pid: {locus.name: g} for pid, g in genotypes.items()}, person, dropout, theta
+        )[0]
+
+    # ------------------------------------------------------------------------------------ many markers
+
+    def _profiles(
+        self, loci: Sequence[Locus], profiles: Mapping[str, Mapping[str, Sequence[str] | Observation]]
+    ) -> list[dict[int, Observation]]:
+        out: list[dict[int, Observation]] = []
+        for locus in loci:
+            per = {pid: prof[locus.name] for pid, prof in profiles.items() if locus.name in prof}
+            out.append(self._observations(locus, per))
+        return out
+
+    def log10_likelihoods(
+        self,
+        loci: Sequence[Locus],
+        profiles: Mapping[str, Mapping[str, Sequence[str] | Observation]],
+        dropout: Mapping[str, float] | None = None,
+        theta: float = 0.0,
+    ) -> FloatArray:
+        """log10 likelihood per marker; ``profiles`` maps person id -> marker name -> allele labels."""
+        results = self._compute(loci, self._profiles(loci, profiles), self._dropout(dropout), theta, None)
+        return np.array([-math.inf if float(v) <= 0 else math.log10(float(v)) + s for v, s in results])
+
+    def genotype_distributions(
+        self,
+        loci: Sequence[Locus],
+        profiles: Mapping[str, Mapping[str, Sequence[str] | Observation]],
+        person: str,
+        dropout: Mapping[str, float] | None = None,
+        theta: float = 0.0,
+    ) -> list[GenotypeDistribution]:
+        """:meth:`genotype_distribution` for many markers at once (one elimination per typing pattern)."""
         if person not in self._index:
             raise LikelihoodError(f"person {person!r} is not in the pedigree")
         x = self._index[person]
-        obs = {k: v for k, v in self._observations(locus, genotypes).items() if k != x}
-        ordered, log10_scale, domains = self._eliminate(locus, obs, dropout, theta, keep=(2 * x, 2 * x + 1))
-        n = locus.n_alleles
-        full = np.zeros((n, n))
-        full[np.ix_(domains[2 * x], domains[2 * x + 1])] = ordered
-        i, j = genotype_pairs(n)
-        unordered = full[i, j] + np.where(i != j, full[j, i], 0.0)
-        total = float(unordered.sum())
-        if total <= 0:
-            return GenotypeDistribution(locus, i, j, unordered, -math.inf)
-        return GenotypeDistribution(locus, i, j, unordered / total, math.log10(total) + log10_scale)
+        observations = self._profiles(loci, profiles)
+        for obs in observations:
+            obs.pop(x, None)
+        results = self._compute(loci, observations, self._dropout(dropout), theta, x)
+        out = []
+        for locus, (ordered, scale) in zip(loci, results, strict=True):
+            i, j = genotype_pairs(locus.n_alleles)
+            unordered = ordered[i, j] + np.where(i != j, ordered[j, i], 0.0)
+            total = float(unordered.sum())
+            if total <= 0:
+                out.append(GenotypeDistribution(locus, i, j, unordered, -math.inf))
+            else:
+                out.append(GenotypeDistribution(locus, i, j, unordered / total, math.log10(total) + scale))
+        return out
 
 
 def hardy_weinberg(locus: Locus) -> FloatArray:
@@ -446,12 +672,14 @@ def hardy_weinberg(locus: Locus) -> FloatArray:
     return np.where(i == j, p[i] * p[j], 2.0 * p[i] * p[j])
 
 
-def evidence_vector(locus: Locus, labels: Sequence[str] | Observation | None, dropout: float = 0.0) -> FloatArray:
+def evidence_vector(
+    locus: Locus, labels: Sequence[str] | Observation | None, dropout: float = 0.0
+) -> FloatArray:
     """``Pr(observation | genotype)`` for every unordered genotype (:func:`genotype_pairs` order)."""
     if labels is None:
         obs: Observation = (None, None)
     elif isinstance(labels, tuple) and all(x is None or isinstance(x, (int, np.integer)) for x in labels):
-        obs = labels  # type: ignore[assignment]
+        obs = labels
     else:
         obs = observation(locus, labels)  # type: ignore[arg-type]
     n = locus.n_alleles

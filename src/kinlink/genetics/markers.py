@@ -44,9 +44,12 @@ def floor_frequency(database_size: int | None) -> float:
     return 5.0 / (2.0 * database_size)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Locus:
-    """One autosomal marker: its allele labels in a fixed order, their frequencies and mutation model."""
+    """One autosomal marker: its allele labels in a fixed order, their frequencies and mutation model.
+
+    Loci compare and hash by identity, so that engines can cache per-locus arrays.
+    """
 
     name: str
     alleles: tuple[str, ...]
@@ -56,7 +59,9 @@ class Locus:
 
     def __post_init__(self) -> None:
         if len(self.alleles) != len(self.freqs):
-            raise FrequencyError(f"locus {self.name}: {len(self.alleles)} alleles but {len(self.freqs)} freqs")
+            raise FrequencyError(
+                f"locus {self.name}: {len(self.alleles)} alleles but {len(self.freqs)} freqs"
+            )
         if len(set(self.alleles)) != len(self.alleles):
             raise FrequencyError(f"locus {self.name}: duplicate allele labels")
         if len(self.alleles) == 0:
@@ -86,15 +91,19 @@ class Locus:
         """(female, male) mutation matrices, ``None`` where no mutation is modelled."""
         cache = self.__dict__.get("_matrix_cache")
         if cache is None:
-            female = None if self.mutation.female.is_trivial else self.mutation.female.build(self.alleles, self.freqs)
-            male = None if self.mutation.male.is_trivial else self.mutation.male.build(self.alleles, self.freqs)
+            female = (
+                None
+                if self.mutation.female.is_trivial
+                else self.mutation.female.build(self.alleles, self.freqs)
+            )
+            male = (
+                None if self.mutation.male.is_trivial else self.mutation.male.build(self.alleles, self.freqs)
+            )
             cache = (female, male)
             object.__setattr__(self, "_matrix_cache", cache)
-        return cache  # type: ignore[no-any-return]
+        return cache
 
-    def with_alleles(
-        self, labels: Iterable[str], floor: float | None = None
-    ) -> tuple[Locus, list[str]]:
+    def with_alleles(self, labels: Iterable[str], floor: float | None = None) -> tuple[Locus, list[str]]:
         """Add observed alleles the table lacks at a floor frequency and renormalise.
 
         Returns the (possibly new) locus and one note per added allele. ``floor`` defaults to
@@ -227,7 +236,9 @@ def read_frequency_csv(
     return db
 
 
-def parse_familias_frequencies(text: str, source: str = "<familias>", database_size: int | None = None) -> FrequencyDatabase:
+def parse_familias_frequencies(
+    text: str, source: str = "<familias>", database_size: int | None = None
+) -> FrequencyDatabase:
     """Parse the Familias frequency text format: a locus name line, ``allele<TAB>freq`` lines, blank lines
     between loci."""
     rows: dict[str, dict[str, float]] = {}
@@ -280,7 +291,9 @@ def synthetic_locus(name: str, first: int, n_alleles: int, seed: int = 0) -> Loc
     return Locus(name, labels, freqs)
 
 
-def synthetic_database(n_loci: int = 23, seed: int = 0, alleles: Sequence[int] = (8, 20)) -> FrequencyDatabase:
+def synthetic_database(
+    n_loci: int = 23, seed: int = 0, alleles: Sequence[int] = (8, 20)
+) -> FrequencyDatabase:
     """A synthetic frequency database of ``n_loci`` STR loci with 8 to 20 alleles each."""
     rng = np.random.default_rng(seed)
     loci = {}

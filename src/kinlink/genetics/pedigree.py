@@ -217,5 +217,7 @@ class Pedigree:
                 value = rec.get(key)
                 return None if value in (None, "", "0", 0) else str(value)
 
-            persons.append(Person(pid, normalise_sex(rec.get("sex"), pid), parent("father"), parent("mother")))
+            persons.append(
+                Person(pid, normalise_sex(rec.get("sex"), pid), parent("father"), parent("mother"))
+            )
         return cls(persons)
