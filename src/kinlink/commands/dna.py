@@ -93,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     lin.add_argument("--database", help="haplotype database CSV (Y: id,locus,allele; mt: id,variants)")
     lin.add_argument("--confidence", type=float, default=0.95, help="confidence of the frequency upper bound")
     lin.set_defaults(handler=run_lineage)
+
     def show_help(args: argparse.Namespace) -> int:
         dna.print_help()
         return 2

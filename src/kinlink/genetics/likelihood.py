@@ -229,25 +229,27 @@ def _make_plan(scopes: tuple[tuple[int, ...], ...], sizes: tuple[int, ...], keep
         slot_scopes.append(output)
         return len(slot_scopes) - 1
 
+    var_factors: dict[int, set[int]] = {}
+    for fid, sc in live.items():
+        for u in sc:
+            var_factors.setdefault(u, set()).add(fid)
+
+    def cost(v: int) -> tuple[int, int]:
+        union: set[int] = set()
+        for fid in var_factors[v]:
+            union.update(live[fid])
+        loop = math.prod(sizes[u] for u in union)
+        return (loop // sizes[v], loop)
+
+    costs = {v: cost(v) for v in remaining}
     while remaining:
-        best: tuple[tuple[int, int], int] | None = None
-        for v in remaining:
-            union: set[int] = set()
-            for sc in live.values():
-                if v in sc:
-                    union.update(sc)
-            loop = math.prod(sizes[u] for u in union)
-            cost = (loop // sizes[v], loop)
-            if best is None or (cost, v) < best:
-                best = (cost, v)
-        assert best is not None
-        v = best[1]
+        v = min(remaining, key=lambda u: (costs[u], u))
+        best = (costs[v], v)
         remaining.discard(v)
-        used = [fid for fid, sc in live.items() if v in sc]
+        used = sorted(var_factors[v])
         inside = {u for fid in used for u in live[fid]}
         # Variables that occur only in these factors are summed out in the same call.
-        outside = {u for fid, sc in live.items() if fid not in used for u in sc}
-        gone = {v} | {u for u in inside & remaining if u not in outside}
+        gone = {v} | {u for u in inside & remaining if var_factors[u] <= set(used)}
         remaining -= gone
         out_scope = tuple(sorted(inside - gone))
         for fid in used:
@@ -272,6 +274,13 @@ def _make_plan(scopes: tuple[tuple[int, ...], ...], sizes: tuple[int, ...], keep
         else:
             new_slot = emit(used, out_scope, True)
         live[new_slot] = out_scope
+        for u in inside:
+            var_factors[u].difference_update(used)
+            if u in out_scope:
+                var_factors[u].add(new_slot)
+        for u in out_scope:
+            if u in remaining:
+                costs[u] = cost(u)
     final = tuple(live)
     return _Plan(tuple(ops), final, _subscripts([slot_scopes[f] for f in final], keep), tuple(slot_scopes))
 

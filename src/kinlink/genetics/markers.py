@@ -32,6 +32,13 @@ class FrequencyError(ValueError):
     """A frequency table that cannot be used (bad row, bad number, empty locus)."""
 
 
+class UnknownAlleleError(KeyError):
+    """An allele label that the locus' frequency table lacks."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def is_untyped(label: str | None) -> bool:
     """True for the untyped allele markers "-", "", "NA" and ``None``."""
     return label is None or label.strip() in ("", UNTYPED, "NA")
@@ -78,7 +85,9 @@ class Locus:
         try:
             return self._index_map()[label]
         except KeyError:
-            raise KeyError(f"allele {label!r} is not in the frequency table of locus {self.name}") from None
+            raise UnknownAlleleError(
+                f"allele {label!r} is not in the frequency table of locus {self.name}"
+            ) from None
 
     def _index_map(self) -> dict[str, int]:
         cache = self.__dict__.get("_index_cache")

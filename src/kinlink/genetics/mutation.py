@@ -208,23 +208,18 @@ def stepwise_matrix(alleles: Sequence[str], rate: float, rate2: float, range_: f
         raise MutationModelError("stepwise microvariants must have one decimal, like '9.3'")
     # Microvariant group = first decimal ("9.3" -> 3), rounded so that float noise cannot split a group.
     group = np.round((x - np.round(x)) * 10)
-    m = np.zeros((n, n))
-    for i in range(n):
-        same = group == group[i]
-        n_same = int(same.sum())
-        if n_same == n:
-            m[i, i] = 1.0 - rate
-        elif n_same == 1:
-            m[i, i] = 1.0 - rate2
-        else:
-            m[i, i] = 1.0 - rate - rate2
-        others = same.copy()
-        others[i] = False
-        if n_same < n:
-            m[i, ~same] = rate2 / (n - n_same)
-        if others.any():
-            w = range_ ** np.abs(x[i] - x[others])
-            m[i, others] = w / w.sum() * rate
+    same = group[:, None] == group[None, :]
+    n_same = same.sum(axis=1)
+    off = same & ~np.eye(n, dtype=bool)
+    # Within a group: weight range^steps, scaled so that the row's within-group mutations sum to rate.
+    steps = np.abs(x[:, None] - x[None, :])
+    w = np.where(off, range_ ** np.where(off, steps, 0.0), 0.0)
+    totals = w.sum(axis=1)
+    m = w / np.where(totals > 0, totals, 1.0)[:, None] * rate
+    # Across groups: rate2 spread evenly over the alleles of other groups.
+    m += np.where(same, 0.0, (rate2 / np.maximum(n - n_same, 1))[:, None])
+    diag = np.where(n_same == n, 1.0 - rate, np.where(n_same == 1, 1.0 - rate2, 1.0 - rate - rate2))
+    m[np.diag_indices(n)] = diag
     return m
 
 
