@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from conftest import SHARED
 
+from conftest import SHARED
 from kinlink.genetics.formats import read_case_json
 from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_lr
 from kinlink.genetics.markers import make_locus

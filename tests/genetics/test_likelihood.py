@@ -65,7 +65,8 @@ def pedigrees(draw: st.DrawFn, max_persons: int = 4) -> Pedigree:
         sex = draw(st.sampled_from(["male", "female"]))
         males = [p.id for p in persons if p.sex == "male"]
         females = [p.id for p in persons if p.sex == "female"]
-        if males and females and draw(st.booleans()):
+        has_parents: bool = draw(st.booleans())
+        if males and females and has_parents:
             persons.append(Person(f"P{i}", sex, draw(st.sampled_from(males)), draw(st.sampled_from(females))))
         else:
             persons.append(Person(f"P{i}", sex))
@@ -168,9 +169,9 @@ def test_batched_markers_equal_single_markers() -> None:
     for k in range(12):
         n = int(rng.integers(3, 30))
         freqs = rng.dirichlet(np.ones(n))
-        model = MutationModel("stepwise", 0.01, 1e-4, 0.3) if k % 2 else MutationModel("proportional", 0.005)
+        mut = MutationModel("stepwise", 0.01, 1e-4, 0.3) if k % 2 else MutationModel("proportional", 0.005)
         locus = make_locus(
-            f"L{k}", {str(8 + i): float(f) for i, f in enumerate(freqs)}, MarkerMutation(model, model)
+            f"L{k}", {str(8 + i): float(f) for i, f in enumerate(freqs)}, MarkerMutation(mut, mut)
         )
         markers.append(locus)
         for pid in profiles:
