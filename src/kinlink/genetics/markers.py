@@ -210,9 +210,14 @@ def read_frequency_csv(
             raise FrequencyError(f"{name}: missing column {col!r} (header: {reader.fieldnames})")
     keymap = {h.strip().lower(): h for h in reader.fieldnames or []}
     has_population = "population" in keymap
+    records = list(reader)
+    if has_population and population is None:
+        found = sorted({(r[keymap["population"]] or "").strip() for r in records})
+        if len(found) > 1:
+            raise FrequencyError(f"{name}: several populations {found}; choose one")
     rows: dict[str, dict[str, float]] = {}
     populations: set[str] = set()
-    for line_no, row in enumerate(reader, start=2):
+    for line_no, row in enumerate(records, start=2):
         pop = row[keymap["population"]].strip() if has_population else None
         if pop is not None:
             populations.add(pop)

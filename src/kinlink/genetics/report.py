@@ -107,6 +107,9 @@ class PowerResult:
                 f"q{int(q * 100):02d}": float(np.quantile(finite, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)
             }
 
+        def finite(x: float | None) -> float | None:
+            return x if x is not None and math.isfinite(x) else None
+
         log_t = math.log10(self.threshold)
         return {
             "id": self.case_id,
@@ -115,12 +118,12 @@ class PowerResult:
             "extra_relatives": self.extra_relatives,
             "threshold_lr": self.threshold,
             "h1": {
-                "expected_log10_lr": self.expected_log10_lr_h1,
+                "expected_log10_lr": finite(self.expected_log10_lr_h1),
                 "p_lr_above_threshold": float(np.mean(self.log10_lr_h1 >= log_t)),
                 "quantiles_log10_lr": quantiles(self.log10_lr_h1),
             },
             "h2": {
-                "expected_log10_lr": self.expected_log10_lr_h2,
+                "expected_log10_lr": finite(self.expected_log10_lr_h2),
                 "p_lr_above_threshold": float(np.mean(self.log10_lr_h2 >= log_t)),
                 "p_excluded": float(np.mean(self.log10_lr_h2 == -np.inf)),
                 "quantiles_log10_lr": quantiles(self.log10_lr_h2),
@@ -179,9 +182,10 @@ def power(
             k2 = rng.choice(hw.size, size=simulations, p=hw / hw.sum())
             h1 += log_lr[k1]
             h2 += log_lr[k2]
-            exp1 += float(np.sum(np.where(post > 0, post * log_lr, 0.0)))
-            with np.errstate(invalid="ignore"):
-                exp2 += float(np.sum(np.where(hw > 0, hw * log_lr, 0.0)))
+            support = post > 0
+            exp1 += float(np.sum(post[support] * log_lr[support]))
+            # An unrelated man who cannot be the missing person has log10 LR = -inf.
+            exp2 += -math.inf if not support.all() else float(np.sum(hw * log_lr))
         return PowerResult(case.id, names, h1, h2, exp1, exp2, threshold)
     h1 = np.zeros(simulations)
     h2 = np.zeros(simulations)
