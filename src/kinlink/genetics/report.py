@@ -24,6 +24,7 @@ import numpy as np
 from kinlink.genetics.kinship import KinshipCase, KinshipResult, marker_lrs, prepare_loci
 from kinlink.genetics.likelihood import PedigreeLikelihood, genotype_pairs, hardy_weinberg
 from kinlink.genetics.markers import Locus
+from kinlink.genetics.pedigree import Pedigree
 
 VERBAL_SCALE_SOURCE = "ENFSI Guideline for Evaluative Reporting in Forensic Science (2015)"
 
@@ -129,6 +130,33 @@ class PowerResult:
                 "quantiles_log10_lr": quantiles(self.log10_lr_h2),
             },
         }
+
+
+def simulate_profiles(
+    pedigree: Pedigree, loci: Sequence[Locus], rng: np.random.Generator
+) -> dict[str, dict[str, list[str]]]:
+    """Unconditional genotypes of every pedigree member: founders from the frequencies (Hardy–Weinberg),
+    children by Mendelian transmission through each sex's mutation matrix."""
+    profiles: dict[str, dict[str, list[str]]] = {pid: {} for pid in pedigree.ids}
+    for locus in loci:
+        female, male = locus.mutation_matrices()
+        n = locus.n_alleles
+        alleles: dict[str, tuple[int, int]] = {}
+        for person in pedigree:
+            if person.father is None or person.mother is None:
+                pair = rng.choice(n, size=2, p=locus.freqs)
+                alleles[person.id] = (int(pair[0]), int(pair[1]))
+            else:
+                got = []
+                for parent, matrix in ((person.father, male), (person.mother, female)):
+                    a = alleles[parent][int(rng.integers(2))]
+                    if matrix is not None:
+                        a = int(rng.choice(n, p=matrix[a]))
+                    got.append(a)
+                alleles[person.id] = (got[0], got[1])
+            a, b = sorted(alleles[person.id])
+            profiles[person.id][locus.name] = [locus.alleles[a], locus.alleles[b]]
+    return profiles
 
 
 def _sample_genotype(locus: Locus, probs: np.ndarray, rng: np.random.Generator) -> list[str]:
