@@ -409,6 +409,27 @@ class PedigreeLikelihood:
         for pair in self._parents:
             if pair is not None:
                 self._has_children[pair[0]] = self._has_children[pair[1]] = True
+        self._ancestors: list[frozenset[int]] = []
+        for pair in self._parents:  # parents come first, so their ancestor sets exist
+            if pair is None:
+                self._ancestors.append(frozenset())
+            else:
+                f, m = pair
+                self._ancestors.append(self._ancestors[f] | self._ancestors[m] | {f, m})
+
+    def _relevant(self, modes: tuple[int, ...], keep: int | None) -> tuple[bool, ...]:
+        """Persons that matter: the typed, the kept person, and their ancestors.
+
+        An untyped person without typed descendants contributes factors that sum to 1, so leaving them
+        out is exact and saves work.
+        """
+        seeds = [i for i, m in enumerate(modes) if m != _UNTYPED]
+        if keep is not None:
+            seeds.append(keep)
+        wanted: set[int] = set(seeds)
+        for i in seeds:
+            wanted |= self._ancestors[i]
+        return tuple(i in wanted for i in range(len(modes)))
 
     # ------------------------------------------------------------------------------------ inputs
 
@@ -517,7 +538,10 @@ class PedigreeLikelihood:
         founder_vars: list[int] = []
         # Priors of untyped founders' alleles, multiplied into the first factor that uses the allele.
         prior: dict[int, FloatArray] = {}
+        relevant = self._relevant(modes, keep)
         for i in range(len(modes)):
+            if not relevant[i]:
+                continue
             vp, vm = 2 * i, 2 * i + 1
             ev = evidence[i]
             parents = self._parents[i]
