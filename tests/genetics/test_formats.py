@@ -38,6 +38,12 @@ def test_paternity_fam_gives_the_published_lr() -> None:
     # Published: 760.3445 (pedFamilias documentation); a stationary short-cut would give 762.30.
     assert abs(lr - 760.3445) < 5e-5
     assert len(per_marker) == 10
+    # Dropping the mother's (untyped founder's) mutations reproduces the stationary short-cut, 762.30.
+    shortcut = [
+        locus.with_mutation(MarkerMutation(MutationModel(), locus.mutation.male)) for locus in fam.loci
+    ]
+    fam.loci = shortcut
+    assert abs(familias_lr(fam, "H1", "H2")[0] - 762.30) < 5e-3
 
 
 @pytest.mark.skipif(not CASE.is_file(), reason="shared/genetics/cases is missing")

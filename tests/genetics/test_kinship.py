@@ -45,6 +45,21 @@ def test_all_reference_cases_agree_with_forrel(reference_cases: list[KinshipCase
     assert failures == []
 
 
+def test_person_order_does_not_change_reference_lrs(reference_cases: list[KinshipCase]) -> None:
+    for case in reference_cases[:12]:
+        shuffled = KinshipCase(
+            case.id,
+            case.pedigree.relabelled(case.pedigree.ids[::-1]),
+            case.missing,
+            case.loci,
+            case.references,
+            case.poi,
+        )
+        assert missing_person_lr(shuffled).lr == pytest.approx(
+            missing_person_lr(case).lr, rel=1e-10, abs=1e-300
+        )
+
+
 def test_expected_zero_is_exactly_zero(reference_cases: list[KinshipCase]) -> None:
     zeros = [c for c in reference_cases if c.expected is not None and c.expected["lr"] == 0]
     assert zeros, "the fixtures contain at least one exclusion"
