@@ -1,0 +1,603 @@
+"""The registry's domain model: persons, tracing requests, sources, claims with provenance, events,
+remains, sites, samples, cases, organisations and the audit trail.
+
+Claims are never edited away: they are retracted, and the retraction stays on record. The audit
+trail is append-only. Contact details and DNA profiles are encrypted at rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kinlink.partialdate import PartialDate, parse_optional
+from kinlink.registry.fields import EncryptedTextField, PartialDateField
+
+
+class Organisation(models.Model):
+    """A tracing organisation, a lab, or a partner registry."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(unique=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    is_lab = models.BooleanField(_("is a forensic lab"), default=False)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CASEWORKER = "caseworker", _("Caseworker")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    LAB_ANALYST = "lab_analyst", _("Lab analyst")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=("user", "organisation"), name="one_membership_per_organisation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("male")
+    FEMALE = "F", _("female")
+    UNKNOWN = "U", _("unknown")
+
+
+class Person(models.Model):
+    """Someone missing, or any person a source speaks of."""
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    birth_date = PartialDateField(_("date of birth"))
+    birth_place = models.CharField(_("place of birth"), max_length=200, blank=True)
+    service_number = models.CharField(_("service number"), max_length=50, blank=True)
+    unit = models.CharField(_("unit"), max_length=200, blank=True, db_index=True)
+    rank = models.CharField(_("rank"), max_length=100, blank=True)
+    military_branch = models.CharField(_("branch"), max_length=100, blank=True)
+    region = models.CharField(_("home region"), max_length=200, blank=True)
+    height_cm = models.PositiveSmallIntegerField(_("height (cm)"), null=True, blank=True)
+    physical_description = models.TextField(_("physical description"), blank=True)
+    distinguishing_marks = models.TextField(_("distinguishing marks"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        help_text=_("Set when record linkage showed this record is the same person as another."),
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+
+    def __str__(self) -> str:
+        name = self.primary_name()
+        return name or f"person {self.uid}"
+
+    def primary_name(self) -> str:
+        variants = list(self.names.all())
+        chosen = next((v for v in variants if v.is_primary), variants[0] if variants else None)
+        return chosen.display() if chosen else ""
+
+    @property
+    def birth_partial(self) -> PartialDate | None:
+        return parse_optional(self.birth_date)
+
+
+class Script(models.TextChoices):
+    CYRILLIC = "Cyrl", _("Cyrillic")
+    LATIN = "Latn", _("Latin")
+    OTHER = "Zyyy", _("other")
+
+
+class NameVariant(models.Model):
+    """A name as a source wrote it: its script, language and origin are kept."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
+    full_name = models.CharField(_("full name as written"), max_length=300, blank=True)
+    surname = models.CharField(_("surname"), max_length=150, blank=True, db_index=True)
+    given_name = models.CharField(_("given name"), max_length=150, blank=True)
+    patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
+    script = models.CharField(_("script"), max_length=4, choices=Script.choices, default=Script.CYRILLIC)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    source = models.ForeignKey(
+        "Source", null=True, blank=True, on_delete=models.SET_NULL, related_name="names"
+    )
+    is_primary = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("name variant")
+        verbose_name_plural = _("name variants")
+
+    def __str__(self) -> str:
+        return self.display()
+
+    def display(self) -> str:
+        if self.full_name:
+            return self.full_name
+        return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
+
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_LATIN = re.compile("[A-Za-z]")
+
+
+def script_of(text: str) -> str:
+    """The dominant script of a name: Cyrillic, Latin or other."""
+    cyrillic = len(_CYRILLIC.findall(text))
+    latin = len(_LATIN.findall(text))
+    if cyrillic == latin == 0:
+        return Script.OTHER
+    return Script.CYRILLIC if cyrillic >= latin else Script.LATIN
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("web form")
+    PHONE = "phone", _("phone")
+    HOTLINE = "hotline", _("hotline")
+    LETTER = "letter", _("letter")
+    IN_PERSON = "in_person", _("in person")
+    PARTNER = "partner", _("partner organisation")
+
+
+class TracingRequest(models.Model):
+    """A relative asks what happened to a person."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        IN_PROGRESS = "in_progress", _("in progress")
+        ANSWERED = "answered", _("answered")
+        CLOSED = "closed", _("closed")
+
+    number = models.CharField(_("request number"), max_length=32, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="tracing_requests")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="tracing_requests"
+    )
+    enquirer_name = EncryptedTextField(_("enquirer's name"), blank=True)
+    relationship = models.CharField(_("relationship to the missing person"), max_length=40)
+    contact = EncryptedTextField(_("contact details"), blank=True)
+    consent_organisations = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="consented_requests",
+        verbose_name=_("organisations the family allows to see the request"),
+    )
+    consent_dna = models.BooleanField(_("family agrees to give DNA reference samples"), default=False)
+    language = models.CharField(_("language"), max_length=8, default="ru")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    last_contact = PartialDateField(_("last contact"))
+    last_known_place = models.CharField(_("last known place"), max_length=300, blank=True)
+    circumstances = models.TextField(_("circumstances"), blank=True)
+    access_code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracing request")
+        verbose_name_plural = _("tracing requests")
+
+    def __str__(self) -> str:
+        return self.number
+
+    def issue_access_code(self) -> str:
+        """Create a new private follow-up code; only its hash is stored."""
+        code = secrets.token_urlsafe(12)
+        self.access_code_hash = hash_access_code(code)
+        return code
+
+    def check_access_code(self, code: str) -> bool:
+        return bool(self.access_code_hash) and secrets.compare_digest(
+            self.access_code_hash, hash_access_code(code)
+        )
+
+
+def hash_access_code(code: str) -> str:
+    return hashlib.sha256(("kinlink-access:" + settings.SECRET_KEY + ":" + code.strip()).encode()).hexdigest()
+
+
+class SourceKind(models.TextChoices):
+    FAMILY_REPORT = "family_report", _("family report")
+    TESTIMONY = "testimony", _("testimony")
+    UNIT_NOTICE = "unit_notice", _("unit notice")
+    MINISTRY_LETTER = "ministry_letter", _("ministry letter")
+    PRISONER_LIST = "prisoner_list", _("prisoner list")
+    EXCHANGE_LIST = "exchange_list", _("exchange list")
+    OBITUARY = "obituary", _("obituary")
+    MEDIA = "media", _("media report")
+    BURIAL_RECORD = "burial_record", _("burial record")
+    DEATH_CERTIFICATE = "death_certificate", _("death certificate")
+    DNA_REPORT = "dna_report", _("DNA report")
+    OTHER = "other", _("other")
+
+
+class Reliability(models.TextChoices):
+    A = "A", _("A: completely reliable")
+    B = "B", _("B: usually reliable")
+    C = "C", _("C: fairly reliable")
+    D = "D", _("D: not usually reliable")
+    E = "E", _("E: unreliable")
+    F = "F", _("F: cannot be judged")
+
+
+class Source(models.Model):
+    """One document or statement: a notice, a letter, a testimony, a list."""
+
+    kind = models.CharField(_("kind"), max_length=30, choices=SourceKind.choices)
+    name = models.CharField(_("name"), max_length=300)
+    origin = models.CharField(_("issued by"), max_length=300, blank=True)
+    reference = models.CharField(_("document reference"), max_length=200, blank=True)
+    date = PartialDateField(_("date"))
+    reliability = models.CharField(_("reliability"), max_length=1, choices=Reliability.choices, default="F")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="sources"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=("kind", "name"),
+                condition=models.Q(reference="list"),
+                name="one_source_per_imported_list",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class Attachment(models.Model):
+    """A file attached to a source, stored once by the SHA-256 of its content."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="attachments")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.sha256[:12]})"
+
+
+class Fate(models.TextChoices):
+    ALIVE = "alive", _("alive")
+    WOUNDED = "wounded", _("wounded")
+    DETAINED = "detained", _("detained")
+    MISSING = "missing", _("missing")
+    DEAD = "dead", _("dead")
+    BURIED = "buried", _("buried")
+    IDENTIFIED = "identified", _("identified")
+
+
+class Event(models.Model):
+    """One incident in which several people went missing."""
+
+    name = models.CharField(_("name"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=50, blank=True)
+    date = PartialDateField(_("date"))
+    place = models.CharField(_("place"), max_length=300, blank=True)
+    region = models.CharField(_("region"), max_length=200, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    persons = models.ManyToManyField(Person, blank=True, related_name="events")
+    external_ref = models.CharField(max_length=50, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(models.Model):
+    """A burial or recovery place. Field graves dug by locals are first-class, with their uncertainty."""
+
+    class Kind(models.TextChoices):
+        FIELD_GRAVE = "field_grave", _("field grave")
+        CEMETERY = "cemetery", _("cemetery")
+        MORGUE = "morgue", _("morgue")
+        RECOVERY = "recovery_site", _("recovery site")
+
+    class Exhumation(models.TextChoices):
+        REPORTED = "reported", _("reported")
+        LOCATED = "located", _("located")
+        EXHUMED = "exhumed", _("exhumed")
+        CLOSED = "closed", _("closed")
+
+    name = models.CharField(_("name"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    precision_m = models.PositiveIntegerField(_("location uncertainty (m)"), null=True, blank=True)
+    reported_by = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="sites"
+    )
+    exhumation_status = models.CharField(
+        max_length=20, choices=Exhumation.choices, default=Exhumation.REPORTED
+    )
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="sites")
+    description = models.TextField(_("description"), blank=True)
+    external_ref = models.CharField(max_length=50, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Claim(models.Model):
+    """One statement by one source about one person. Retractable, never deleted."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="claims")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims")
+    fate = models.CharField(_("fate"), max_length=20, choices=Fate.choices)
+    date = PartialDateField(_("date of the fate"))
+    place = models.CharField(_("place"), max_length=300, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    place_precision_m = models.PositiveIntegerField(null=True, blank=True)
+    circumstances = models.TextField(_("circumstances"), blank=True)
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retraction_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        ordering = ("date", "created")
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.fate} {self.date}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("claims are never deleted; retract them instead")
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+
+class Remains(models.Model):
+    class Status(models.TextChoices):
+        RECOVERED = "recovered", _("recovered")
+        SAMPLED = "sampled", _("sampled")
+        PROFILED = "profiled", _("profiled")
+        IDENTIFIED = "identified", _("identified")
+        RETURNED = "returned", _("returned to the family")
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.PROTECT, related_name="remains")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="remains")
+    recovered_on = PartialDateField(_("recovered on"))
+    sex_estimate = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    age_estimate = models.CharField(max_length=30, blank=True)
+    condition = models.CharField(_("condition"), max_length=30, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECOVERED)
+    identified_person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="identified_remains"
+    )
+
+    class Meta:
+        verbose_name = _("remains")
+        verbose_name_plural = _("remains")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Sample(models.Model):
+    """A DNA sample known to the lab by its barcode only. The registry holds the link to a person."""
+
+    class Kind(models.TextChoices):
+        REFERENCE = "reference", _("reference sample (relative)")
+        REMAINS = "remains", _("remains sample")
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("registered")
+        COLLECTED = "collected", _("collected")
+        PROFILED = "profiled", _("profiled")
+        SEARCHED = "searched", _("searched")
+        MATCHED = "matched", _("matched")
+
+    code = models.CharField(_("barcode"), max_length=50, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    remains = models.ForeignKey(
+        Remains, null=True, blank=True, on_delete=models.PROTECT, related_name="samples"
+    )
+    tracing_request = models.ForeignKey(
+        TracingRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="samples"
+    )
+    relationship = models.CharField(
+        _("donor's relationship to the missing person"), max_length=40, blank=True
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
+    lab = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="samples"
+    )
+    profile = EncryptedTextField(_("genotype profile (JSON)"), blank=True)
+    collected_on = models.DateField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sample")
+        verbose_name_plural = _("samples")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class LegalStatus(models.TextChoices):
+    NONE = "none", _("none")
+    CERTIFICATE_REQUESTED = "certificate_requested", _("certificate requested")
+    RECOGNISED_MISSING = "recognised_missing", _("recognised missing by a court")
+    DECLARED_DEAD = "declared_dead", _("declared dead by a court")
+    DEATH_REGISTERED = "death_registered", _("death registered")
+    PAYMENTS_CLAIMED = "payments_claimed", _("payments claimed")
+
+
+class Case(models.Model):
+    """The working file on one person at one organisation."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        RESOLVED = "resolved", _("resolved")
+        CLOSED = "closed", _("closed")
+
+    number = models.CharField(_("case number"), max_length=32, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
+    shared_with = models.ManyToManyField(Organisation, blank=True, related_name="shared_cases")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    jurisdiction = models.CharField(_("jurisdiction"), max_length=30, default="RU-participant")
+    legal_status = models.CharField(
+        _("legal status"), max_length=30, choices=LegalStatus.choices, default=LegalStatus.NONE
+    )
+    legal_status_since = models.DateField(null=True, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class LegalStatusChange(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legal_changes")
+    from_status = models.CharField(max_length=30, choices=LegalStatus.choices)
+    to_status = models.CharField(max_length=30, choices=LegalStatus.choices)
+    effective_on = models.DateField()
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("legal status change")
+        verbose_name_plural = _("legal status changes")
+        ordering = ("effective_on", "created")
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.from_status} → {self.to_status}"
+
+
+class ListImport(models.Model):
+    """One imported file of a list; the same bytes are never imported twice."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="imports")
+    file_sha256 = models.CharField(max_length=64)
+    filename = models.CharField(max_length=255)
+    rows = models.PositiveIntegerField()
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=("source", "file_sha256"), name="one_import_per_file")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.source}"
+
+
+class ListRecord(models.Model):
+    """One row of an imported list, kept as the source wrote it and linked to the person it names."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
+    record_id = models.CharField(max_length=100)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="list_records")
+    row = models.JSONField()
+    row_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=("source", "record_id"), name="one_record_id_per_list")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.name}:{self.record_id}"
+
+
+class AuditEntry(models.Model):
+    """Append-only: who did or saw what, and when."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=100)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ("-at",)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("audit entries are append-only")
