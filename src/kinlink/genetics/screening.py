@@ -1,0 +1,803 @@
+"""All-against-all DNA screening of remains against families, re-checked by the exact engine.
+
+Method (theta = 0, markers independent). For a family with references ``R`` and a missing person ``MP``,
+the exact likelihood ratio of a set of remains with observation ``o_m`` at marker ``m`` is
+
+    LR = prod_m  sum_g Pr(MP = g | R) Pr(o_m | g)  /  sum_g HW(g) Pr(o_m | g).
+
+We precompute, once per (family, missing person) ("target"), the exact posterior genotype distribution of
+the missing person at every marker with :class:`~kinlink.genetics.likelihood.PedigreeLikelihood`
+(mutation included), and store per marker a row of log10 ratios, the *table*:
+
+* one column per unordered genotype ``g``: ``log10(Pr(MP = g | R) / HW(g))``; a fully typed marker of the
+  remains is one look-up, exact;
+* one column per allele ``a``: ``log10(sum_{g contains a} Pr(MP = g | R) / sum_{g contains a} HW(g))``,
+  the LR of a one-allele call ``a, -`` (the other allele not called);
+* one column holding 0, used by untyped markers (LR 1).
+
+A homozygous-looking call ``a, a`` of remains with a per-allele dropout probability ``d > 0`` has the exact
+LR ``w r_aa + (1 - w) r_a`` with ``w = HW(aa) / (HW(aa) + d Pr_HW(a in g))`` (a derivation is in
+docs/methods/screening.md); the kernel evaluates it with a log-sum of two look-ups. So the screening score
+equals the exact log10 LR for every kind of remains observation the engine knows, up to the floating
+point precision of the tables (float32 by default: about 1e-5 in log10 for 23 markers). Shortlisting
+uses the threshold lowered by ``margin`` (0.01 in log10) so rounding cannot lose a pair, and every
+shortlisted pair at or above the threshold is re-checked with
+:func:`kinlink.genetics.kinship.missing_person_lr`, whose LR is the one reported.
+
+Families with the same pedigree shape are precomputed together: their markers are stacked on the marker
+(batch) axis of one variable elimination. The screening kernel (numba, parallel over targets) scores a
+block of targets against a block of remains: ``score[t, r] = sum_m table[t, col(r, m)]``.
+
+Incremental: :class:`ScreeningIndex` remembers what has been screened. New remains are screened against
+all targets, new targets against all remains, and a family whose references change is re-screened; the
+top-k lists stay exact (a remains that loses an entry is re-screened in full).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+from numpy.typing import NDArray
+
+from kinlink.genetics import likelihood as _likelihood
+from kinlink.genetics.kinship import KinshipCase, missing_person_lr
+from kinlink.genetics.likelihood import (
+    Observation,
+    PedigreeLikelihood,
+    genotype_index,
+    genotype_pairs,
+    hardy_weinberg,
+    observation,
+)
+from kinlink.genetics.markers import FrequencyDatabase, Locus, UnknownAlleleError, is_untyped
+from kinlink.genetics.mutation import MarkerMutation
+from kinlink.genetics.pedigree import Pedigree
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Profile = Mapping[str, Sequence[str]]
+
+DEFAULT_MARGIN = 0.01  # log10 units subtracted from the threshold when shortlisting
+_FAMILY_CHUNK_ENTRIES = 8192  # markers x families per variable elimination
+_BLOCK_ROWS = 2048  # targets per table block
+
+
+class ScreeningError(ValueError):
+    """Input that cannot be screened; the message names the family, sample and marker."""
+
+
+# ------------------------------------------------------------------------------------------------ panel
+
+
+@dataclass(frozen=True, eq=False)
+class ScreeningPanel:
+    """The markers screened, with a fixed allele order each, and the layout of a target's table row.
+
+    Row layout per marker ``m`` (``n`` alleles, ``G = n (n + 1) / 2`` genotypes), starting at
+    ``offsets[m]``: ``G`` genotype columns, ``n`` one-allele columns, one zero column.
+    """
+
+    loci: tuple[Locus, ...]
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        sizes = [locus.n_alleles * (locus.n_alleles + 1) // 2 + locus.n_alleles + 1 for locus in self.loci]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else np.zeros(0)
+        object.__setattr__(self, "_offsets", offsets.astype(np.int64))
+        object.__setattr__(self, "_width", int(sum(sizes)))
+
+    @property
+    def markers(self) -> list[str]:
+        return [locus.name for locus in self.loci]
+
+    @property
+    def offsets(self) -> IntArray:
+        """Start column of every marker in a table row."""
+        return self.__dict__["_offsets"]
+
+    @property
+    def width(self) -> int:
+        """Columns of a table row."""
+        return int(self.__dict__["_width"])
+
+    def columns(self, m: int) -> int:
+        n = self.loci[m].n_alleles
+        return n * (n + 1) // 2 + n + 1
+
+    @classmethod
+    def build(
+        cls,
+        database: FrequencyDatabase,
+        profiles: Iterable[Profile],
+        markers: Sequence[str] | None = None,
+        mutation: MarkerMutation | Mapping[str, MarkerMutation] | None = None,
+    ) -> ScreeningPanel:
+        """Panel of ``markers`` (default: all database markers typed in ``profiles``).
+
+        Alleles observed in ``profiles`` but absent from the database are added at the floor frequency
+        and the table renormalised, once for all pairs, with a note (the exact re-check uses the same loci).
+        """
+        profiles = list(profiles)
+        typed = {m for p in profiles for m, g in p.items() if any(not is_untyped(a) for a in g)}
+        names = list(markers) if markers is not None else [m for m in database.names() if m in typed]
+        unknown = sorted(set(names) - set(database.names()))
+        if unknown:
+            raise ScreeningError(f"markers {unknown} are not in the frequency database")
+        notes: list[str] = []
+        skipped = sorted(typed - set(names))
+        if skipped:
+            notes.append(f"markers {skipped} are typed but not screened (not in the frequency database)")
+        loci = []
+        for name in names:
+            locus = database[name]
+            if isinstance(mutation, MarkerMutation):
+                locus = locus.with_mutation(mutation)
+            elif mutation is not None and name in mutation:
+                locus = locus.with_mutation(mutation[name])
+            seen = [a for p in profiles for a in p.get(name, ())]
+            locus, added = locus.with_alleles(seen)
+            if np.any(locus.freqs <= 0):
+                raise ScreeningError(f"marker {name}: allele frequencies must be positive for screening")
+            loci.append(locus)
+            notes.extend(added)
+        return cls(tuple(loci), tuple([*database.notes, *notes]))
+
+
+# ------------------------------------------------------------------------------------------------ families
+
+
+@dataclass
+class Family:
+    """A family: pedigree, its missing members and the reference profiles of typed members.
+
+    ``references`` maps pedigree member id -> marker -> two allele labels; ``samples`` maps member id to
+    the lab's sample code (for reports).
+    """
+
+    id: str
+    pedigree: Pedigree
+    missing: list[str]
+    references: dict[str, dict[str, list[str]]]
+    samples: dict[str, str] = field(default_factory=dict)
+
+    def shape(self, missing: str) -> tuple[Any, ...]:
+        """Pedigree shape: sexes and parent positions in pedigree order, and the missing person's position."""
+        ids = self.pedigree.ids
+        pos = {pid: i for i, pid in enumerate(ids)}
+        members = tuple(
+            (
+                p.sex,
+                -1 if p.father is None else pos[p.father],
+                -1 if p.mother is None else pos[p.mother],
+            )
+            for p in self.pedigree
+        )
+        return (members, pos[missing])
+
+
+@dataclass(frozen=True)
+class Target:
+    """One (family, missing person) pair that remains are screened against."""
+
+    family: str
+    missing: str
+
+
+def _observe(locus: Locus, labels: Sequence[str] | None, what: str) -> Observation:
+    try:
+        return observation(locus, labels)
+    except (UnknownAlleleError, ValueError) as exc:
+        raise ScreeningError(f"{what}, marker {locus.name}: {exc}") from exc
+
+
+def family_tables(
+    panel: ScreeningPanel, families: Sequence[Family], dtype: type = np.float32
+) -> tuple[list[Target], NDArray[Any], list[str]]:
+    """Table rows (targets x ``panel.width``) of log10 ratios for every missing person of ``families``.
+
+    Families are grouped by pedigree shape; each group is computed in chunks with one exact variable
+    elimination per chunk and typing pattern. Returns the targets (in row order), the rows and notes
+    (for example families whose references are Mendelian-inconsistent: their rows are all ``-inf``).
+    """
+    jobs: dict[tuple[Any, ...], list[tuple[Family, str]]] = {}
+    for fam in families:
+        for mp in fam.missing:
+            if mp not in fam.pedigree:
+                raise ScreeningError(f"family {fam.id}: missing person {mp!r} is not in the pedigree")
+            if mp in fam.references:
+                raise ScreeningError(f"family {fam.id}: missing person {mp!r} has a reference profile")
+            jobs.setdefault(fam.shape(mp), []).append((fam, mp))
+    targets: list[Target] = []
+    rows: list[NDArray[Any]] = []
+    notes: list[str] = []
+    n_markers = len(panel.loci)
+    offsets = panel.offsets
+    chunk = max(1, _FAMILY_CHUNK_ENTRIES // max(1, n_markers))
+    for members in jobs.values():
+        model = PedigreeLikelihood(members[0][0].pedigree)
+        keep = members[0][0].pedigree.ids.index(members[0][1])
+        n_persons = len(model.pedigree.ids)
+        for start in range(0, len(members), chunk):
+            part = members[start : start + chunk]
+            loci: list[Locus] = []
+            observations: list[dict[int, Observation]] = []
+            for fam, _mp in part:
+                ids = fam.pedigree.ids
+                for locus in panel.loci:
+                    obs: dict[int, Observation] = {}
+                    for pid, prof in fam.references.items():
+                        if pid not in fam.pedigree:
+                            raise ScreeningError(f"family {fam.id}: reference {pid!r} is not in the pedigree")
+                        o = _observe(locus, prof.get(locus.name), f"family {fam.id}, reference {pid}")
+                        if o[0] is not None or o[1] is not None:
+                            obs[ids.index(pid)] = o
+                    loci.append(locus)
+                    observations.append(obs)
+            results = model._compute(loci, observations, [0.0] * n_persons, 0.0, keep)
+            _likelihood._stacked.cache_clear()  # the stacked arrays of a chunk are not reused
+            block = np.empty((len(part), panel.width), dtype=np.float64)
+            ok = np.ones(len(part), dtype=bool)
+            for m, locus in enumerate(panel.loci):
+                ordered = np.stack([results[k * n_markers + m][0] for k in range(len(part))])
+                cols, good = _marker_rows(locus, ordered)
+                off = int(offsets[m])
+                block[:, off : off + cols.shape[1]] = cols
+                ok &= good
+            for k, (fam, mp) in enumerate(part):
+                if not ok[k]:
+                    block[k] = -np.inf
+                    notes.append(
+                        f"family {fam.id}, missing {mp}: references are impossible at some marker (Mendelian "
+                        "inconsistency without a mutation model); not screened"
+                    )
+                targets.append(Target(fam.id, mp))
+            rows.append(block.astype(dtype))
+    table = np.vstack(rows) if rows else np.zeros((0, panel.width), dtype=dtype)
+    return targets, table, notes
+
+
+def _marker_rows(locus: Locus, ordered: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """One marker's table columns for K targets from their kept factors over ordered allele pairs (K, n, n).
+
+    Returns the columns (K, G + n + 1) and whether each target's references were possible at all.
+    """
+    n = locus.n_alleles
+    i, j = genotype_pairs(n)
+    post = ordered[:, i, j] + np.where(i != j, ordered[:, j, i], 0.0)
+    total = post.sum(axis=1)
+    good = np.isfinite(total) & (total > 0)
+    post = post / np.where(good, total, 1.0)[:, None]
+    hw = hardy_weinberg(locus)
+    contains = ((i[None, :] == np.arange(n)[:, None]) | (j[None, :] == np.arange(n)[:, None])).astype(float)
+    with np.errstate(divide="ignore"):
+        geno = np.log10(post) - np.log10(hw)[None, :]
+        single = np.log10(post @ contains.T) - np.log10(contains @ hw)[None, :]
+    cols = np.concatenate([geno, single, np.zeros((post.shape[0], 1))], axis=1)
+    cols[~good] = 0.0
+    return cols, good
+
+
+# ------------------------------------------------------------------------------------------------ remains
+
+
+@dataclass(frozen=True)
+class RemainsCode:
+    """Table columns of one set of remains: ``col1`` (and ``col2`` with log10 weights for dropout)."""
+
+    col1: IntArray
+    col2: IntArray
+    lw1: FloatArray
+    lw2: FloatArray
+
+
+def encode_remains(
+    panel: ScreeningPanel, profile: Profile, dropout: float = 0.0, name: str = "?"
+) -> RemainsCode:
+    """Columns of a remains profile in a target's table row (see the module docstring)."""
+    if not 0.0 <= dropout < 1.0:
+        raise ScreeningError(f"remains {name}: dropout probability must be in [0, 1), got {dropout}")
+    n_m = len(panel.loci)
+    col1 = np.zeros(n_m, dtype=np.int64)
+    col2 = np.full(n_m, -1, dtype=np.int64)
+    lw1 = np.zeros(n_m)
+    lw2 = np.zeros(n_m)
+    offsets = panel.offsets
+    for m, locus in enumerate(panel.loci):
+        n = locus.n_alleles
+        g_count = n * (n + 1) // 2
+        off = int(offsets[m])
+        a, b = _observe(locus, profile.get(locus.name), f"remains {name}")
+        if a is None and b is None:
+            col1[m] = off + g_count + n
+        elif a is None or b is None:
+            x = a if a is not None else b
+            assert x is not None
+            col1[m] = off + g_count + x
+        elif a != b or dropout == 0.0:
+            col1[m] = off + genotype_index(n, a, b)
+        else:
+            p = float(locus.freqs[a])
+            hom = p * p
+            carrier = p * (2.0 - p)
+            w = hom / (hom + dropout * carrier)
+            col1[m] = off + genotype_index(n, a, a)
+            col2[m] = off + g_count + a
+            lw1[m] = math.log10(w)
+            lw2[m] = math.log10(1.0 - w)
+    return RemainsCode(col1, col2, lw1, lw2)
+
+
+# ------------------------------------------------------------------------------------------------ kernels
+
+
+@njit(parallel=True, cache=True)
+def _score_kernel(table, rows, col1, col2, lw1, lw2, out):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """out[t, r] = sum over markers of table[rows[t], col(r, m)] (log10 LR), parallel over targets."""
+    n_r, n_m = col1.shape
+    for t in prange(rows.shape[0]):
+        row = table[rows[t]]
+        for r in range(n_r):
+            s = 0.0
+            for m in range(n_m):
+                c2 = col2[r, m]
+                if c2 < 0:
+                    s += row[col1[r, m]]
+                else:
+                    x = row[col1[r, m]] + lw1[r, m]
+                    y = row[c2] + lw2[r, m]
+                    hi = max(x, y)
+                    if hi == -np.inf:
+                        s += hi
+                    else:
+                        s += hi + math.log10(10.0 ** (x - hi) + 10.0 ** (y - hi))
+            out[t, r] = s
+
+
+@njit(parallel=True, cache=True)
+def _row_topk(scores, k, vals, idx):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Top-k columns of every row of ``scores`` (best first); empty slots are -inf / -1."""
+    n_rows, n_cols = scores.shape
+    for t in prange(n_rows):
+        for j in range(k):
+            vals[t, j] = -np.inf
+            idx[t, j] = -1
+        for c in range(n_cols):
+            s = scores[t, c]
+            if idx[t, k - 1] >= 0 and s <= vals[t, k - 1]:
+                continue
+            j = k - 1
+            while j > 0 and (idx[t, j - 1] < 0 or s > vals[t, j - 1]):
+                vals[t, j] = vals[t, j - 1]
+                idx[t, j] = idx[t, j - 1]
+                j -= 1
+            vals[t, j] = s
+            idx[t, j] = c
+
+
+@njit(parallel=True, cache=True)
+def _col_topk(scores, k, vals, idx):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Top-k rows of every column of ``scores``, walking 16 columns at a time (cache lines)."""
+    n_rows, n_cols = scores.shape
+    n_chunks = (n_cols + 15) // 16
+    for ch in prange(n_chunks):
+        c0 = ch * 16
+        c1 = min(c0 + 16, n_cols)
+        for c in range(c0, c1):
+            for j in range(k):
+                vals[c, j] = -np.inf
+                idx[c, j] = -1
+        for t in range(n_rows):
+            for c in range(c0, c1):
+                s = scores[t, c]
+                if idx[c, k - 1] >= 0 and s <= vals[c, k - 1]:
+                    continue
+                j = k - 1
+                while j > 0 and (idx[c, j - 1] < 0 or s > vals[c, j - 1]):
+                    vals[c, j] = vals[c, j - 1]
+                    idx[c, j] = idx[c, j - 1]
+                    j -= 1
+                vals[c, j] = s
+                idx[c, j] = t
+
+
+def score_block(
+    table: NDArray[Any], rows: IntArray, codes: tuple[IntArray, IntArray, FloatArray, FloatArray]
+) -> NDArray[Any]:
+    """log10 LR of every (target row, remains) pair: an array (len(rows), n_remains) of ``table``'s dtype."""
+    col1, col2, lw1, lw2 = codes
+    out = np.empty((rows.shape[0], col1.shape[0]), dtype=table.dtype)
+    if out.size:
+        _score_kernel(table, rows, col1, col2, lw1.astype(table.dtype), lw2.astype(table.dtype), out)
+    return out
+
+
+def _merge_topk(
+    vals: FloatArray, idx: IntArray, new_vals: FloatArray, new_idx: IntArray
+) -> tuple[FloatArray, IntArray]:
+    """Best ``k`` of two top-k lists per row (no duplicates between them by construction)."""
+    k = vals.shape[1]
+    v = np.concatenate([vals, new_vals], axis=1)
+    i = np.concatenate([idx, new_idx], axis=1)
+    v = np.where(i < 0, -np.inf, v)
+    order = np.argsort(-v, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(v, order, 1), np.take_along_axis(i, order, 1)
+
+
+# ------------------------------------------------------------------------------------------------ index
+
+
+@dataclass
+class Candidate:
+    """A shortlisted (remains, target) pair: screening log10 LR and, once re-checked, the exact LR."""
+
+    remains: str
+    family: str
+    missing: str
+    screening_log10_lr: float
+    lr: float | None = None
+    log10_lr: float | None = None
+    reasons: tuple[str, ...] = ()
+
+
+class ScreeningIndex:
+    """Incremental all-against-all screening state: family tables, remains codes and shortlists.
+
+    ``threshold`` is an LR; ``top`` the number of best families kept per remains (and best remains per
+    target). ``dtype`` of the tables: float32 (default, half the memory) or float64.
+    """
+
+    def __init__(
+        self,
+        panel: ScreeningPanel,
+        threshold: float = 1e4,
+        top: int = 5,
+        dtype: type = np.float32,
+        margin: float = DEFAULT_MARGIN,
+    ) -> None:
+        if threshold <= 0:
+            raise ScreeningError(f"threshold must be a positive LR, got {threshold}")
+        if top < 1:
+            raise ScreeningError(f"top must be at least 1, got {top}")
+        self.panel = panel
+        self.threshold = threshold
+        self.top = top
+        self.dtype = dtype
+        self.cut = math.log10(threshold) - margin
+        self.notes: list[str] = list(panel.notes)
+        self.families: dict[str, Family] = {}
+        self.targets: list[Target] = []
+        self._target_pos: dict[Target, int] = {}
+        self._blocks: list[NDArray[Any]] = []
+        self.remains: list[str] = []
+        self.remains_profiles: dict[str, Profile] = {}
+        self.remains_dropout: dict[str, float] = {}
+        self._remains_pos: dict[str, int] = {}
+        self._codes: list[RemainsCode] = []
+        self._rem_vals = np.zeros((0, top))
+        self._rem_idx = np.zeros((0, top), dtype=np.int64)
+        self._tgt_vals = np.zeros((0, top))
+        self._tgt_idx = np.zeros((0, top), dtype=np.int64)
+        self.hits: dict[tuple[int, int], float] = {}
+        self._screened_remains = 0
+        self._screened_targets = 0
+        self._dirty_targets: set[int] = set()
+        self.pairs_screened = 0
+
+    # ---------------------------------------------------------------------------------------- data in
+
+    def add_families(self, families: Sequence[Family]) -> None:
+        """Add new families, or replace those whose id is known (new references: they are re-screened)."""
+        ids = [f.id for f in families]
+        if len(set(ids)) != len(ids):
+            raise ScreeningError("a family appears twice in one update")
+        targets, table, notes = family_tables(self.panel, families, self.dtype)
+        self.notes.extend(notes)
+        new_rows: list[NDArray[Any]] = []
+        for target, row in zip(targets, table, strict=True):
+            pos = self._target_pos.get(target)
+            if pos is None:
+                self._target_pos[target] = len(self.targets) + len(new_rows)
+                new_rows.append(row)
+            else:
+                block, local = divmod(pos, _BLOCK_ROWS)
+                self._blocks[block][local] = row
+                if pos < self._screened_targets:
+                    self._dirty_targets.add(pos)
+        for fam in families:
+            old = self.families.get(fam.id)
+            if old is not None and set(old.missing) - set(fam.missing):
+                raise ScreeningError(f"family {fam.id}: an update cannot remove missing persons")
+            self.families[fam.id] = fam
+        new_targets = [t for t in targets if self._target_pos[t] >= len(self.targets)]
+        self.targets.extend(new_targets)
+        for row in new_rows:
+            if not self._blocks or self._blocks[-1].shape[0] == _BLOCK_ROWS:
+                self._blocks.append(np.empty((0, self.panel.width), dtype=self.dtype))
+            self._blocks[-1] = np.vstack([self._blocks[-1], row[None, :]])
+        n = len(self.targets)
+        grow = n - self._tgt_vals.shape[0]
+        self._tgt_vals = np.vstack([self._tgt_vals, np.full((grow, self.top), -np.inf)])
+        self._tgt_idx = np.vstack([self._tgt_idx, np.full((grow, self.top), -1, dtype=np.int64)])
+
+    def add_remains(
+        self, profiles: Mapping[str, Profile], dropout: Mapping[str, float] | None = None
+    ) -> None:
+        """Add remains profiles (sample code -> marker -> labels); a known code is an error."""
+        dropout = dropout or {}
+        for name, profile in profiles.items():
+            if name in self._remains_pos:
+                raise ScreeningError(f"remains {name} are already in the index")
+            code = encode_remains(self.panel, profile, float(dropout.get(name, 0.0)), name)
+            self._remains_pos[name] = len(self.remains)
+            self.remains.append(name)
+            self.remains_profiles[name] = profile
+            self.remains_dropout[name] = float(dropout.get(name, 0.0))
+            self._codes.append(code)
+        grow = len(self.remains) - self._rem_vals.shape[0]
+        self._rem_vals = np.vstack([self._rem_vals, np.full((grow, self.top), -np.inf)])
+        self._rem_idx = np.vstack([self._rem_idx, np.full((grow, self.top), -1, dtype=np.int64)])
+
+    # ---------------------------------------------------------------------------------------- screening
+
+    def table_row(self, target: int) -> NDArray[Any]:
+        block, local = divmod(target, _BLOCK_ROWS)
+        return self._blocks[block][local]
+
+    def _code_arrays(self, remains: IntArray) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        codes = [self._codes[int(r)] for r in remains]
+        n_m = len(self.panel.loci)
+        if not codes:
+            z = np.zeros((0, n_m))
+            return z.astype(np.int64), z.astype(np.int64), z, z
+        return (
+            np.stack([c.col1 for c in codes]),
+            np.stack([c.col2 for c in codes]),
+            np.stack([c.lw1 for c in codes]),
+            np.stack([c.lw2 for c in codes]),
+        )
+
+    def pending_pairs(self) -> int:
+        """Number of pairs the next :meth:`screen` scores (before re-screens caused by updates)."""
+        new_r = len(self.remains) - self._screened_remains
+        new_t = len(self.targets) - self._screened_targets + len(self._dirty_targets)
+        return new_r * len(self.targets) + self._screened_remains * new_t
+
+    def screen(self, on_progress: Callable[[int], object] | None = None) -> int:
+        """Score every pair not yet scored (see the class docstring); returns the number of pairs scored."""
+        n_r, n_t = len(self.remains), len(self.targets)
+        dirty = np.array(sorted(self._dirty_targets), dtype=np.int64)
+        affected: set[int] = set()
+        if dirty.size:
+            lost = np.isin(self._rem_idx, dirty)
+            affected = set(np.flatnonzero(lost.any(axis=1)).tolist())
+            self._tgt_vals[dirty] = -np.inf
+            self._tgt_idx[dirty] = -1
+            dset = set(dirty.tolist())
+            self.hits = {k: v for k, v in self.hits.items() if k[1] not in dset}
+        aff = np.array(sorted(affected), dtype=np.int64)
+        if aff.size:
+            self._rem_vals[aff] = -np.inf
+            self._rem_idx[aff] = -1
+            drop = np.isin(self._tgt_idx, aff)
+            self._tgt_vals[drop] = -np.inf
+            self._tgt_idx[drop] = -1
+            self.hits = {k: v for k, v in self.hits.items() if k[0] not in affected}
+        full_r = np.concatenate([aff, np.arange(self._screened_remains, n_r, dtype=np.int64)])
+        old_r = np.setdiff1d(np.arange(self._screened_remains, dtype=np.int64), aff)
+        new_t = np.union1d(np.arange(self._screened_targets, n_t, dtype=np.int64), dirty)
+        total = 0
+        total += self._pass(full_r, np.arange(n_t, dtype=np.int64), on_progress)
+        total += self._pass(old_r, new_t, on_progress)
+        self._screened_remains, self._screened_targets = n_r, n_t
+        self._dirty_targets.clear()
+        self.pairs_screened += total
+        return total
+
+    def _pass(self, remains: IntArray, targets: IntArray, on_progress: Callable[[int], object] | None) -> int:
+        if remains.size == 0 or targets.size == 0:
+            return 0
+        codes = self._code_arrays(remains)
+        k = self.top
+        done = 0
+        for b, block in enumerate(self._blocks):
+            lo = b * _BLOCK_ROWS
+            sel = targets[(targets >= lo) & (targets < lo + block.shape[0])]
+            if sel.size == 0:
+                continue
+            local = sel - lo
+            scores = score_block(block, local, codes)
+            tv = np.empty((sel.size, k), dtype=scores.dtype)
+            ti = np.empty((sel.size, k), dtype=np.int64)
+            _row_topk(scores, k, tv, ti)
+            ti_global = np.where(ti >= 0, remains[np.maximum(ti, 0)], -1)
+            self._tgt_vals[sel], self._tgt_idx[sel] = _merge_topk(
+                self._tgt_vals[sel], self._tgt_idx[sel], tv.astype(np.float64), ti_global
+            )
+            rv = np.empty((remains.size, k), dtype=scores.dtype)
+            ri = np.empty((remains.size, k), dtype=np.int64)
+            _col_topk(scores, k, rv, ri)
+            ri_global = np.where(ri >= 0, sel[np.maximum(ri, 0)], -1)
+            self._rem_vals[remains], self._rem_idx[remains] = _merge_topk(
+                self._rem_vals[remains], self._rem_idx[remains], rv.astype(np.float64), ri_global
+            )
+            tt, rr = np.nonzero(scores >= self.cut)
+            for t_, r_ in zip(tt.tolist(), rr.tolist(), strict=True):
+                self.hits[(int(remains[r_]), int(sel[t_]))] = float(scores[t_, r_])
+            done += scores.size
+            if on_progress is not None:
+                on_progress(int(scores.size))
+        return done
+
+    # ---------------------------------------------------------------------------------------- results
+
+    def shortlist(self) -> list[tuple[int, int, float, str]]:
+        """(remains, target, screening log10 LR, reason) for every pair over the cut or in a top-k list."""
+        out: dict[tuple[int, int], tuple[float, list[str]]] = {}
+        for (r, t), s in self.hits.items():
+            out[(r, t)] = (s, ["threshold"])
+        for r in range(len(self.remains)):
+            for j in range(self.top):
+                t = int(self._rem_idx[r, j])
+                if t >= 0:
+                    out.setdefault((r, t), (float(self._rem_vals[r, j]), []))[1].append(f"top{j + 1}-remains")
+        for t in range(len(self.targets)):
+            for j in range(self.top):
+                r = int(self._tgt_idx[t, j])
+                if r >= 0:
+                    out.setdefault((r, t), (float(self._tgt_vals[t, j]), []))[1].append(f"top{j + 1}-family")
+        return [(r, t, s, ",".join(why)) for (r, t), (s, why) in sorted(out.items())]
+
+    def top_for_remains(self, remains: str) -> list[tuple[Target, float]]:
+        r = self._remains_pos[remains]
+        return [
+            (self.targets[int(t)], float(v))
+            for v, t in zip(self._rem_vals[r], self._rem_idx[r], strict=True)
+            if t >= 0
+        ]
+
+    def top_for_target(self, target: Target) -> list[tuple[str, float]]:
+        t = self._target_pos[target]
+        return [
+            (self.remains[int(r)], float(v))
+            for v, r in zip(self._tgt_vals[t], self._tgt_idx[t], strict=True)
+            if r >= 0
+        ]
+
+    def screening_log10_lr(self, remains: str, target: Target) -> float:
+        """Screening log10 LR of one pair (one look-up per marker)."""
+        r, t = self._remains_pos[remains], self._target_pos[target]
+        codes = self._code_arrays(np.array([r], dtype=np.int64))
+        row = self.table_row(t)[None, :]
+        return float(score_block(row, np.zeros(1, dtype=np.int64), codes)[0, 0])
+
+    def marker_log10_lrs(self, remains: str, target: Target) -> dict[str, float]:
+        """Per-marker log10 LR of a pair from the tables (the markers that drive a candidate)."""
+        r, t = self._remains_pos[remains], self._target_pos[target]
+        code, row = self._codes[r], self.table_row(t).astype(np.float64)
+        out = {}
+        for m, locus in enumerate(self.panel.loci):
+            x = row[code.col1[m]]
+            if code.col2[m] >= 0:
+                ln10 = math.log(10.0)
+                x = np.logaddexp((x + code.lw1[m]) * ln10, (row[code.col2[m]] + code.lw2[m]) * ln10) / ln10
+            out[locus.name] = float(x)
+        return out
+
+    def exact_case(self, remains: str, target: Target) -> KinshipCase:
+        """The pair as a :class:`KinshipCase` on the panel's loci, for the exact engine."""
+        fam = self.families[target.family]
+        return KinshipCase(
+            id=f"{remains}|{target.family}|{target.missing}",
+            pedigree=fam.pedigree,
+            missing=target.missing,
+            loci=list(self.panel.loci),
+            references={pid: dict(p) for pid, p in fam.references.items()},
+            poi={
+                m: list(g) for m, g in self.remains_profiles[remains].items() if m in set(self.panel.markers)
+            },
+            poi_dropout=self.remains_dropout[remains],
+        )
+
+    def exact_log10_lr(self, remains: str, target: Target) -> float:
+        """log10 LR of a pair by the exact engine (:func:`missing_person_lr`)."""
+        return missing_person_lr(self.exact_case(remains, target)).log10_lr
+
+    def candidates(self, recheck: str = "threshold") -> list[Candidate]:
+        """The shortlist with exact LRs: every pair with exact LR >= threshold, plus the top k per remains.
+
+        ``recheck`` = "threshold" re-checks the pairs whose screening score reaches the (lowered) cut;
+        "all" re-checks every shortlisted pair. Pairs not re-checked report the screening value.
+        Sorted by remains, then LR, best first.
+        """
+        out: list[Candidate] = []
+        for r, t, s, why in self.shortlist():
+            target = self.targets[t]
+            name = self.remains[r]
+            in_top = "remains" in why
+            exact = self.exact_log10_lr(name, target) if recheck == "all" or s >= self.cut else s
+            if exact >= math.log10(self.threshold) or in_top:
+                out.append(
+                    Candidate(
+                        name,
+                        target.family,
+                        target.missing,
+                        s,
+                        10.0**exact if exact > -math.inf else 0.0,
+                        exact,
+                        tuple(why.split(",")),
+                    )
+                )
+        out.sort(key=lambda c: (c.remains, -(c.log10_lr if c.log10_lr is not None else -math.inf), c.family))
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ tables in
+
+
+def families_from_tables(
+    rows: Sequence[Mapping[str, str]], references: Mapping[str, Profile], source: str = "<pedigrees>"
+) -> list[Family]:
+    """Families from pedigree CSV rows ``family,id,father,mother,sex,sample,missing``.
+
+    ``sample`` links a member to a genotype sample code in ``references``; ``missing`` is 1 for each
+    missing member. Errors name the file, row and column.
+    """
+    from kinlink.genetics.pedigree import PedigreeError, Person, normalise_sex
+
+    by_family: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
+    for row_no, row in enumerate(rows, start=2):
+        fid = row.get("family", "")
+        if not fid:
+            raise ScreeningError(f"{source}, row {row_no}, column family: empty")
+        by_family.setdefault(fid, []).append((row_no, row))
+    families: list[Family] = []
+    for fid, members in by_family.items():
+        persons: list[Person] = []
+        missing: list[str] = []
+        refs: dict[str, dict[str, list[str]]] = {}
+        samples: dict[str, str] = {}
+        for row_no, row in members:
+            pid = row.get("id", "")
+            if not pid:
+                raise ScreeningError(f"{source}, row {row_no}, column id: empty")
+            try:
+                sex = normalise_sex(row.get("sex", ""), pid)
+            except PedigreeError as exc:
+                raise ScreeningError(f"{source}, row {row_no}, column sex: {exc}") from exc
+            father = row.get("father", "") or None
+            mother = row.get("mother", "") or None
+            father = None if father in ("0", "NA") else father
+            mother = None if mother in ("0", "NA") else mother
+            persons.append(Person(pid, sex, father, mother))
+            flag = row.get("missing", "").strip()
+            if flag not in ("", "0", "1"):
+                raise ScreeningError(f"{source}, row {row_no}, column missing: expected 0 or 1, got {flag!r}")
+            sample = row.get("sample", "").strip()
+            if flag == "1":
+                if sample:
+                    raise ScreeningError(
+                        f"{source}, row {row_no}, column sample: a missing member cannot have a reference "
+                        "sample"
+                    )
+                missing.append(pid)
+            elif sample:
+                if sample not in references:
+                    raise ScreeningError(
+                        f"{source}, row {row_no}, column sample: sample {sample!r} is not in the reference "
+                        "genotypes"
+                    )
+                refs[pid] = {m: list(g) for m, g in references[sample].items()}
+                samples[pid] = sample
+        try:
+            pedigree = Pedigree(persons)
+        except PedigreeError as exc:
+            raise ScreeningError(f"{source}, family {fid}: {exc}") from exc
+        if not missing:
+            raise ScreeningError(f"{source}, family {fid}: no member has missing = 1")
+        families.append(Family(fid, pedigree, missing, refs, samples))
+    return families
