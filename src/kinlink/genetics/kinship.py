@@ -21,12 +21,9 @@ from typing import Any
 import numpy as np
 
 from kinlink.genetics.likelihood import (
-    GenotypeDistribution,
     LikelihoodError,
     PedigreeLikelihood,
-    evidence_vector,
-    genotype_index,
-    hardy_weinberg,
+    evidence_table,
     observation,
 )
 from kinlink.genetics.markers import Locus, is_untyped
@@ -163,17 +160,21 @@ def prepare_loci(case: KinshipCase) -> tuple[list[Locus], list[str]]:
     return loci, notes
 
 
-def _poi_lr(dist: GenotypeDistribution, locus: Locus, poi: Sequence[str], dropout: float) -> float:
-    """``sum_g Pr(MP = g | refs) Pr(POI | g) / sum_g HW(g) Pr(POI | g)`` at one marker (theta = 0)."""
+def _poi_lr(ordered: np.ndarray, locus: Locus, poi: Sequence[str], dropout: float) -> float:
+    """``sum_g Pr(MP = g | refs) Pr(POI | g) / sum_g HW(g) Pr(POI | g)`` at one marker (theta = 0).
+
+    ``ordered`` is the missing person's distribution over ordered allele pairs (paternal, maternal).
+    """
     obs = observation(locus, poi)
     a, b = obs
+    p = locus.freqs
     if dropout == 0.0 and a is not None and b is not None:
-        k = genotype_index(locus.n_alleles, a, b)
-        p = locus.freqs
-        hw = p[a] * p[a] if a == b else 2.0 * p[a] * p[b]
-        return float(dist.probs[k]) / float(hw)
-    e = evidence_vector(locus, obs, dropout)
-    return float(np.dot(dist.probs, e)) / float(np.dot(hardy_weinberg(locus), e))
+        if a == b:
+            return float(ordered[a, a]) / float(p[a] * p[a])
+        return float(ordered[a, b] + ordered[b, a]) / float(2.0 * p[a] * p[b])
+    table = evidence_table(locus.n_alleles, obs, dropout)
+    assert table is not None
+    return float(np.sum(ordered * table)) / float(p @ table @ p)
 
 
 def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[MarkerResult]:
@@ -186,14 +187,14 @@ def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[M
     typed = [locus for locus in loci if _typed(case.poi.get(locus.name))]
     values: dict[str, float] = {}
     if case.theta == 0.0:
-        dists = model.genotype_distributions(typed, refs, case.missing, case.dropout)
-        for locus, dist in zip(typed, dists, strict=True):
-            if dist.log10_likelihood == -math.inf:
+        dists = model.ordered_distributions(typed, refs, case.missing, case.dropout)
+        for locus, (ordered, log10_refs) in zip(typed, dists, strict=True):
+            if log10_refs == -math.inf:
                 raise KinshipError(
                     f"case {case.id}, marker {locus.name}: the reference profiles are impossible in this "
                     "pedigree (Mendelian inconsistency without a mutation model)"
                 )
-            values[locus.name] = _poi_lr(dist, locus, case.poi[locus.name], case.poi_dropout)
+            values[locus.name] = _poi_lr(ordered, locus, case.poi[locus.name], case.poi_dropout)
     elif typed:
         h2_model = PedigreeLikelihood(case.pedigree.with_persons([Person(POI_ID, "unknown")]))
         dropout = dict(case.dropout)

@@ -34,6 +34,11 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+try:  # the C implementation behind numpy.einsum, without the Python dispatch layer
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # pragma: no cover - older or newer numpy layouts
+    _einsum = np.einsum
+
 from kinlink.genetics.markers import Locus, is_untyped
 from kinlink.genetics.mutation import FloatArray
 from kinlink.genetics.pedigree import Pedigree
@@ -192,6 +197,8 @@ class _Plan:
     final_operands: tuple[int, ...]
     final_subscripts: str
     scopes: tuple[tuple[int, ...], ...]  # scope of every slot, initial factors first
+    # (number of all-allele axes, product of the other axis sizes) of every intermediate factor
+    shapes: tuple[tuple[int, int], ...]
 
 
 def _size_class(size: int) -> int:
@@ -282,7 +289,18 @@ def _make_plan(scopes: tuple[tuple[int, ...], ...], sizes: tuple[int, ...], keep
             if u in remaining:
                 costs[u] = cost(u)
     final = tuple(live)
-    return _Plan(tuple(ops), final, _subscripts([slot_scopes[f] for f in final], keep), tuple(slot_scopes))
+    wide = _size_class(3)
+    shapes = {
+        (sum(sizes[u] == wide for u in sc), math.prod(sizes[u] for u in sc if sizes[u] != wide))
+        for sc in slot_scopes[len(scopes) :]
+    }
+    return _Plan(
+        tuple(ops),
+        final,
+        _subscripts([slot_scopes[f] for f in final], keep),
+        tuple(slot_scopes),
+        tuple(sorted(shapes)),
+    )
 
 
 def _run_plan(
@@ -290,7 +308,7 @@ def _run_plan(
 ) -> tuple[FloatArray, FloatArray]:
     """Execute an elimination plan; returns the kept factor (batch first) and its log10 scale per marker."""
     log10_scale = np.zeros(batch)
-    einsum = np.einsum
+    einsum = _einsum
     for op in plan.ops:
         result = einsum(op.subscripts, *[arrays[i] for i in op.operands])
         if op.rescale and result.ndim > 0:
@@ -595,8 +613,8 @@ class PedigreeLikelihood:
             arrays.append(_balding_nichols_batch(bn_domains, freqs, theta))  # type: ignore[arg-type]
         keep_vars = () if keep is None else (2 * keep, 2 * keep + 1)
         plan = _make_plan(tuple(scopes), tuple(_size_class(x) for x in sizes), keep_vars)
-        for scope in plan.scopes[len(scopes) :]:
-            size = batch * math.prod(sizes[v] for v in scope)
+        for n_wide, rest in plan.shapes:
+            size = batch * rest * width**n_wide
             if size > MAX_FACTOR_ENTRIES:
                 raise LikelihoodError(
                     f"an intermediate factor would hold {size:.3g} entries; the pedigree has too many "
@@ -679,22 +697,39 @@ class PedigreeLikelihood:
         theta: float = 0.0,
     ) -> list[GenotypeDistribution]:
         """:meth:`genotype_distribution` for many markers at once (one elimination per typing pattern)."""
+        out = []
+        for locus, (ordered, log10_total) in zip(
+            loci, self.ordered_distributions(loci, profiles, person, dropout, theta), strict=True
+        ):
+            i, j = genotype_pairs(locus.n_alleles)
+            unordered = ordered[i, j] + np.where(i != j, ordered[j, i], 0.0)
+            out.append(GenotypeDistribution(locus, i, j, unordered, log10_total))
+        return out
+
+    def ordered_distributions(
+        self,
+        loci: Sequence[Locus],
+        profiles: Mapping[str, Mapping[str, Sequence[str] | Observation]],
+        person: str,
+        dropout: Mapping[str, float] | None = None,
+        theta: float = 0.0,
+    ) -> list[tuple[FloatArray, float]]:
+        """Per marker: ``W[a, b] = Pr(person's paternal allele a, maternal allele b | others' data)`` (an
+        n x n array summing to 1, all zero when the others' data are impossible) and the log10 likelihood
+        of the others' data. The unordered genotype ``{a, b}`` has probability ``W[a, b] + W[b, a]``."""
         if person not in self._index:
             raise LikelihoodError(f"person {person!r} is not in the pedigree")
         x = self._index[person]
         observations = self._profiles(loci, profiles)
         for obs in observations:
             obs.pop(x, None)
-        results = self._compute(loci, observations, self._dropout(dropout), theta, x)
         out = []
-        for locus, (ordered, scale) in zip(loci, results, strict=True):
-            i, j = genotype_pairs(locus.n_alleles)
-            unordered = ordered[i, j] + np.where(i != j, ordered[j, i], 0.0)
-            total = float(unordered.sum())
+        for ordered, scale in self._compute(loci, observations, self._dropout(dropout), theta, x):
+            total = float(ordered.sum())
             if total <= 0:
-                out.append(GenotypeDistribution(locus, i, j, unordered, -math.inf))
+                out.append((ordered, -math.inf))
             else:
-                out.append(GenotypeDistribution(locus, i, j, unordered / total, math.log10(total) + scale))
+                out.append((ordered / total, math.log10(total) + scale))
         return out
 
 
