@@ -234,6 +234,14 @@ def test_allele_missing_from_database_gets_a_floor_and_a_note() -> None:
     assert _close(result.lr, 0.5 * pb / (2 * floor * pb), 1e-12)
 
 
+def test_configurable_floor() -> None:
+    case = _case(trio(), {"M": ["a", "z"]}, ["z", "z"], FREQS, floor=0.01)
+    result = missing_person_lr(case)
+    assert "given frequency 0.01" in result.notes[0]
+    pz = 0.01 / 1.01
+    assert _close(result.lr, 0.5 * pz / (pz * pz), 1e-12)
+
+
 def test_missing_person_with_own_profile_is_rejected() -> None:
     case = _case(trio(), {"MP": ["a", "b"]}, ["a", "b"], FREQS)
     with pytest.raises(KinshipError, match="missing person"):

@@ -43,7 +43,8 @@ class KinshipCase:
     ``references`` maps person id -> marker -> two allele labels; ``poi`` maps marker -> allele labels. A
     marker missing from a profile is untyped. ``dropout`` holds per-sample allele dropout probabilities
     for references (by person id); ``poi_dropout`` that of the POI sample. ``theta`` is the
-    Balding–Nichols coancestry coefficient applied to all founders, the POI included under H2.
+    Balding–Nichols coancestry coefficient applied to all founders, the POI included under H2. ``floor``
+    is the frequency given to observed alleles the database lacks (default ``5/(2N)``, or 0.001).
     """
 
     id: str
@@ -56,6 +57,7 @@ class KinshipCase:
     poi_dropout: float = 0.0
     theta: float = 0.0
     notes: list[str] = field(default_factory=list)
+    floor: float | None = None
     expected: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -154,7 +156,7 @@ def prepare_loci(case: KinshipCase) -> tuple[list[Locus], list[str]]:
     for locus in case.loci:
         observed = [a for prof in case.references.values() for a in prof.get(locus.name, [])]
         observed += list(case.poi.get(locus.name, []))
-        new, added = locus.with_alleles(observed)
+        new, added = locus.with_alleles(observed, case.floor)
         loci.append(new)
         notes.extend(added)
     return loci, notes

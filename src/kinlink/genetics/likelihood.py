@@ -423,10 +423,11 @@ class PedigreeLikelihood:
                 self._parents.append(None)
             else:
                 self._parents.append((self._index[p.father], self._index[p.mother]))
-        self._has_children = [False] * len(self._ids)
-        for pair in self._parents:
+        self._children: list[list[int]] = [[] for _ in self._ids]
+        for child, pair in enumerate(self._parents):
             if pair is not None:
-                self._has_children[pair[0]] = self._has_children[pair[1]] = True
+                self._children[pair[0]].append(child)
+                self._children[pair[1]].append(child)
         self._ancestors: list[frozenset[int]] = []
         for pair in self._parents:  # parents come first, so their ancestor sets exist
             if pair is None:
@@ -565,7 +566,7 @@ class PedigreeLikelihood:
             parents = self._parents[i]
             if parents is None:
                 if theta > 0:
-                    if ev is not None or self._has_children[i]:
+                    if ev is not None or any(relevant[c] for c in self._children[i]):
                         founder_vars.extend((vp, vm))
                     if ev is not None:
                         scopes.append((vp, vm))
