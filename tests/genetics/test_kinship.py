@@ -234,6 +234,14 @@ def test_allele_missing_from_database_gets_a_floor_and_a_note() -> None:
     assert _close(result.lr, 0.5 * pb / (2 * floor * pb), 1e-12)
 
 
+def test_missing_father_as_founder_with_typed_child() -> None:
+    ped = Pedigree([Person("MP", "male"), Person("W", "female"), Person("C", "female", "MP", "W")])
+    case = _case(ped, {"C": ["a", "b"]}, ["a", "a"], FREQS)
+    assert _close(missing_person_lr(case).lr, 1 / (2 * FREQS["a"]), 1e-12)
+    case = _case(ped, {"C": ["a", "b"], "W": ["b", "c"]}, ["a", "d"], FREQS)
+    assert _close(missing_person_lr(case).lr, 1 / (2 * FREQS["a"]), 1e-12)
+
+
 def test_configurable_floor() -> None:
     case = _case(trio(), {"M": ["a", "z"]}, ["z", "z"], FREQS, floor=0.01)
     result = missing_person_lr(case)
