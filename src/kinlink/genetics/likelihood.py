@@ -19,6 +19,12 @@ on alleles through the mutation model exactly (``sum_b p_b Mut[b, a]``, not ``p_
 by the same algorithm at a higher cost. Factors are rescaled when they become tiny, and the scale is kept
 in log10, so long pedigrees do not underflow.
 
+Three devices keep this fast and exact: the transmission factor of an untyped parent is split with a
+meiosis indicator ``s`` (which parental allele was passed on) so the parent's two alleles are summed out
+separately; untyped persons without typed descendants are left out (their factors sum to 1); and markers
+with the same typing pattern are stacked along a leading marker axis, zero-padded to a common allele
+count, and eliminated together in one pass of ``einsum`` calls.
+
 Unordered genotypes of a marker with ``n`` alleles are indexed as ``numpy.triu_indices(n)``: the pairs
 ``(i, j)`` with ``i <= j`` in row-major order (see :func:`genotype_pairs`).
 """
@@ -124,26 +130,6 @@ def evidence_table(n: int, obs: Observation, dropout: float = 0.0) -> FloatArray
         e[a, :] = np.where(np.arange(n) == a, e[a, a], dropout * (1.0 - dropout))
         e[:, a] = e[a, :]
     return e
-
-
-def _domain_and_evidence(
-    n: int, obs: Observation, dropout: float
-) -> tuple[IntArray, IntArray, FloatArray | None]:
-    """Possible alleles of (P, M) for one person and the evidence restricted to them."""
-    a, b = obs
-    if a is None and b is None:
-        full = np.arange(n, dtype=np.intp)
-        return full, full, None
-    if a is not None and b is not None and (dropout == 0.0 or a != b):
-        dom = np.array([a] if a == b else [a, b], dtype=np.intp)
-        if a == b:
-            return dom, dom, np.array([[1.0 - dropout**2]])
-        w = (1.0 - dropout) ** 2
-        return dom, dom, np.array([[0.0, w], [w, 0.0]])
-    e = evidence_table(n, obs, dropout)
-    assert e is not None
-    full = np.arange(n, dtype=np.intp)
-    return full, full, e
 
 
 def balding_nichols_factor(domains: Sequence[IntArray], freqs: FloatArray, theta: float) -> FloatArray:
@@ -355,7 +341,7 @@ def _width_bucket(n: int) -> int:
     return width
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=128)
 def _stacked(loci: tuple[Locus, ...], width: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Frequencies (B, W) and female / male mutation matrices (B, W, W), zero-padded to ``width``."""
     batch = len(loci)
