@@ -162,10 +162,12 @@ def prepare_loci(case: KinshipCase) -> tuple[list[Locus], list[str]]:
     return loci, notes
 
 
-def _poi_lr(ordered: np.ndarray, locus: Locus, poi: Sequence[str], dropout: float) -> float:
+def poi_marker_lr(ordered: np.ndarray, locus: Locus, poi: Sequence[str], dropout: float) -> float:
     """``sum_g Pr(MP = g | refs) Pr(POI | g) / sum_g HW(g) Pr(POI | g)`` at one marker (theta = 0).
 
-    ``ordered`` is the missing person's distribution over ordered allele pairs (paternal, maternal).
+    ``ordered`` is the missing person's distribution over ordered allele pairs (paternal, maternal), from
+    :meth:`PedigreeLikelihood.ordered_distributions`; computing it once per family lets any number of
+    POI profiles be scored against that family at the cost of one lookup per marker.
     """
     obs = observation(locus, poi)
     a, b = obs
@@ -196,7 +198,7 @@ def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[M
                     f"case {case.id}, marker {locus.name}: the reference profiles are impossible in this "
                     "pedigree (Mendelian inconsistency without a mutation model)"
                 )
-            values[locus.name] = _poi_lr(ordered, locus, case.poi[locus.name], case.poi_dropout)
+            values[locus.name] = poi_marker_lr(ordered, locus, case.poi[locus.name], case.poi_dropout)
     elif typed:
         h2_model = PedigreeLikelihood(case.pedigree.with_persons([Person(POI_ID, "unknown")]))
         dropout = dict(case.dropout)
