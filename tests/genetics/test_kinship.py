@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from conftest import SHARED
 from kinlink.genetics.formats import read_case_json
 from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_lr
-from kinlink.genetics.markers import make_locus
+from kinlink.genetics.markers import Locus, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
 from kinlink.genetics.pedigree import Pedigree, Person
 
@@ -234,6 +236,22 @@ def test_allele_missing_from_database_gets_a_floor_and_a_note() -> None:
     assert _close(result.lr, 0.5 * pb / (2 * floor * pb), 1e-12)
 
 
+def test_missing_father_as_founder_with_typed_child() -> None:
+    ped = Pedigree([Person("MP", "male"), Person("W", "female"), Person("C", "female", "MP", "W")])
+    case = _case(ped, {"C": ["a", "b"]}, ["a", "a"], FREQS)
+    assert _close(missing_person_lr(case).lr, 1 / (2 * FREQS["a"]), 1e-12)
+    case = _case(ped, {"C": ["a", "b"], "W": ["b", "c"]}, ["a", "d"], FREQS)
+    assert _close(missing_person_lr(case).lr, 1 / (2 * FREQS["a"]), 1e-12)
+
+
+def test_configurable_floor() -> None:
+    case = _case(trio(), {"M": ["a", "z"]}, ["z", "z"], FREQS, floor=0.01)
+    result = missing_person_lr(case)
+    assert "given frequency 0.01" in result.notes[0]
+    pz = 0.01 / 1.01
+    assert _close(result.lr, 0.5 * pz / (pz * pz), 1e-12)
+
+
 def test_missing_person_with_own_profile_is_rejected() -> None:
     case = _case(trio(), {"MP": ["a", "b"]}, ["a", "b"], FREQS)
     with pytest.raises(KinshipError, match="missing person"):
@@ -257,3 +275,46 @@ def test_marker_order_does_not_change_the_lr() -> None:
     assert math.isclose(one.lr, two.lr, rel_tol=1e-12)
     assert one.lr_per_marker == pytest.approx(two.lr_per_marker, rel=1e-12)
     assert np.isclose(one.log10_lr, math.log10(one.lr))
+
+
+DVI = SHARED / "genetics" / "dvi"
+
+
+def _dvi_loci(dataset: dict[str, Any]) -> list[Locus]:
+    loci = []
+    for spec in dataset["loci"]:
+        freqs = dict(zip(spec["alleles"], spec["afreq"], strict=True))
+        mutation = None
+        if spec["mutmod"]:
+            female = spec["mutmod"]["female"]["matrix"]
+            male = spec["mutmod"]["female" if spec["mutmod"]["sexEqual"] else "male"]["matrix"]
+            mutation = MarkerMutation(
+                female=MutationModel("custom", matrix=tuple(map(tuple, female))),
+                male=MutationModel("custom", matrix=tuple(map(tuple, male))),
+            )
+        loci.append(make_locus(spec["name"], freqs, mutation))
+    return loci
+
+
+@pytest.mark.parametrize("name", ["example1", "example2", "fire"])
+def test_dvir_pairwise_lrs(name: str) -> None:
+    """Victim x missing-person LRs of dvir 3.4.2 (same engine question, dvir's exact mutation matrices)."""
+    if not (DVI / f"{name}.expected.json").is_file():
+        pytest.skip("shared/genetics/dvi is missing")
+    dataset = json.loads((DVI / f"{name}.json").read_text())
+    expected = json.loads((DVI / f"{name}.expected.json").read_text())["pairwise_lr"]
+    loci = _dvi_loci(dataset)
+    sex = {0: "unknown", 1: "male", 2: "female"}
+    for row, victim in zip(expected["values"], expected["rows"], strict=True):
+        pm = next(v for v in dataset["pm"] if v["id"] == victim)
+        for missing, value in row.items():
+            if value is None:  # dvir leaves sex-incompatible pairs undefined
+                continue
+            family = next(f for f in dataset["am"] if any(p["id"] == missing for p in f["pedigree"]))
+            pedigree = Pedigree(
+                Person(p["id"], sex[p["sex"]], p["fid"], p["mid"]) for p in family["pedigree"]
+            )
+            case = KinshipCase(
+                f"{victim}-{missing}", pedigree, missing, loci, family["genotypes"], pm["genotypes"]
+            )
+            assert _close(missing_person_lr(case).lr, value, 1e-6), (victim, missing)

@@ -24,8 +24,21 @@ from kinlink.genetics.mutation import MarkerMutation, MutationModel
 from kinlink.genetics.pedigree import Pedigree, Person
 
 
+def balding_nichols(alleles: list[int], freqs: np.ndarray, theta: float) -> float:
+    """Sequential Balding–Nichols probability of founder alleles drawn in this order."""
+    prob = 1.0
+    for k, a in enumerate(alleles):
+        seen = alleles[:k].count(a)
+        prob *= (seen * theta + (1 - theta) * freqs[a]) / (1 + (k - 1) * theta)
+    return prob
+
+
 def brute_force(
-    pedigree: Pedigree, locus: Locus, genotypes: dict[str, list[str]], dropout: dict[str, float]
+    pedigree: Pedigree,
+    locus: Locus,
+    genotypes: dict[str, list[str]],
+    dropout: dict[str, float],
+    theta: float = 0.0,
 ) -> float:
     """Sum over every ordered allele pair of every person: the definition of the likelihood."""
     n = locus.n_alleles
@@ -40,10 +53,16 @@ def brute_force(
     total = 0.0
     for state in itertools.product(range(n * n), repeat=len(persons)):
         prob = 1.0
+        if theta > 0:
+            founder_alleles = [
+                a for i, p in enumerate(persons) if p.father is None for a in divmod(state[i], n)
+            ]
+            prob = balding_nichols(founder_alleles, locus.freqs, theta)
         for i, person in enumerate(persons):
             pat, mat = divmod(state[i], n)
             if person.father is None:
-                prob *= locus.freqs[pat] * locus.freqs[mat]
+                if theta == 0:
+                    prob *= locus.freqs[pat] * locus.freqs[mat]
             else:
                 fp, fmat = divmod(state[index[person.father]], n)
                 mp, mmat = divmod(state[index[person.mother]], n)  # type: ignore[index]
@@ -116,6 +135,19 @@ def test_engine_equals_brute_force(data: st.DataObject) -> None:
     value = PedigreeLikelihood(pedigree).likelihood(locus, genotypes, dropout)
     assert value == pytest.approx(expected, rel=1e-9, abs=1e-300)
     assert 0.0 <= value <= 1.0 + 1e-12
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_engine_equals_brute_force_with_theta(data: st.DataObject) -> None:
+    pedigree = data.draw(pedigrees(3))
+    locus = data.draw(loci())
+    genotypes = data.draw(typings(pedigree, locus))
+    theta = data.draw(st.sampled_from([0.01, 0.05, 0.2]))
+    dropout = {pid: data.draw(st.sampled_from([0.0, 0.1])) for pid in genotypes}
+    expected = brute_force(pedigree, locus, genotypes, dropout, theta)
+    value = PedigreeLikelihood(pedigree).likelihood(locus, genotypes, dropout, theta=theta)
+    assert value == pytest.approx(expected, rel=1e-9, abs=1e-300)
 
 
 @SETTINGS

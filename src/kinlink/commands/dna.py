@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     lr.add_argument("--format", choices=("jsonl", "json", "text"), default="jsonl", help="output format")
     lr.add_argument("--theta", type=float, help="Balding–Nichols theta for all founders (overrides the case)")
     lr.add_argument("--poi-dropout", type=float, help="allele dropout probability of the POI sample")
+    lr.add_argument(
+        "--floor", type=float, help="frequency for alleles missing from the database (default 5/2N)"
+    )
     lr.add_argument("--prior", type=float, help="prior probability of H1; adds the posterior probability")
     lr.add_argument("--verbal", action="store_true", help="add the ENFSI (2015) verbal equivalent")
     tables = lr.add_argument_group("lab tables (instead of CASE.json)")
@@ -186,6 +189,8 @@ def _run_lr(args: argparse.Namespace) -> int:
             case.theta = args.theta
         if args.poi_dropout is not None:
             case.poi_dropout = args.poi_dropout
+        if args.floor is not None:
+            case.floor = args.floor
         try:
             result = missing_person_lr(case)
         except KinshipError as exc:

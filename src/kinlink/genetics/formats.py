@@ -47,7 +47,8 @@ def _profile(value: Any, where: str) -> dict[str, list[str]]:
 def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCase:
     """Build a :class:`KinshipCase` from the case JSON of ``shared/genetics/README.md``.
 
-    Extensions: ``"theta"`` (number), ``"dropout"`` (person id -> probability) and ``"poi_dropout"``.
+    Extensions: ``"theta"`` (number), ``"dropout"`` (person id -> probability), ``"poi_dropout"`` and
+    ``"floor"`` (frequency for alleles missing from a marker's table).
     """
     for key in ("markers", "pedigree", "missing"):
         if key not in obj:
@@ -90,6 +91,7 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
             dropout=dropout,
             poi_dropout=float(obj.get("poi_dropout", 0.0)),
             theta=float(obj.get("theta", 0.0)),
+            floor=None if obj.get("floor") is None else float(obj["floor"]),
             expected=obj.get("expected"),
             meta={k: obj[k] for k in ("relationship", "poi_is", "mutation_injected_at") if k in obj},
         )
@@ -145,6 +147,8 @@ def case_to_json(case: KinshipCase) -> dict[str, Any]:
         out["dropout"] = case.dropout
     if case.poi_dropout:
         out["poi_dropout"] = case.poi_dropout
+    if case.floor is not None:
+        out["floor"] = case.floor
     return out
 
 

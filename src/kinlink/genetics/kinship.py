@@ -21,12 +21,9 @@ from typing import Any
 import numpy as np
 
 from kinlink.genetics.likelihood import (
-    GenotypeDistribution,
     LikelihoodError,
     PedigreeLikelihood,
-    evidence_vector,
-    genotype_index,
-    hardy_weinberg,
+    evidence_table,
     observation,
 )
 from kinlink.genetics.markers import Locus, is_untyped
@@ -46,7 +43,8 @@ class KinshipCase:
     ``references`` maps person id -> marker -> two allele labels; ``poi`` maps marker -> allele labels. A
     marker missing from a profile is untyped. ``dropout`` holds per-sample allele dropout probabilities
     for references (by person id); ``poi_dropout`` that of the POI sample. ``theta`` is the
-    Balding–Nichols coancestry coefficient applied to all founders, the POI included under H2.
+    Balding–Nichols coancestry coefficient applied to all founders, the POI included under H2. ``floor``
+    is the frequency given to observed alleles the database lacks (default ``5/(2N)``, or 0.001).
     """
 
     id: str
@@ -59,6 +57,7 @@ class KinshipCase:
     poi_dropout: float = 0.0
     theta: float = 0.0
     notes: list[str] = field(default_factory=list)
+    floor: float | None = None
     expected: dict[str, Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -157,23 +156,29 @@ def prepare_loci(case: KinshipCase) -> tuple[list[Locus], list[str]]:
     for locus in case.loci:
         observed = [a for prof in case.references.values() for a in prof.get(locus.name, [])]
         observed += list(case.poi.get(locus.name, []))
-        new, added = locus.with_alleles(observed)
+        new, added = locus.with_alleles(observed, case.floor)
         loci.append(new)
         notes.extend(added)
     return loci, notes
 
 
-def _poi_lr(dist: GenotypeDistribution, locus: Locus, poi: Sequence[str], dropout: float) -> float:
-    """``sum_g Pr(MP = g | refs) Pr(POI | g) / sum_g HW(g) Pr(POI | g)`` at one marker (theta = 0)."""
+def poi_marker_lr(ordered: np.ndarray, locus: Locus, poi: Sequence[str], dropout: float) -> float:
+    """``sum_g Pr(MP = g | refs) Pr(POI | g) / sum_g HW(g) Pr(POI | g)`` at one marker (theta = 0).
+
+    ``ordered`` is the missing person's distribution over ordered allele pairs (paternal, maternal), from
+    :meth:`PedigreeLikelihood.ordered_distributions`; computing it once per family lets any number of
+    POI profiles be scored against that family at the cost of one lookup per marker.
+    """
     obs = observation(locus, poi)
     a, b = obs
+    p = locus.freqs
     if dropout == 0.0 and a is not None and b is not None:
-        k = genotype_index(locus.n_alleles, a, b)
-        p = locus.freqs
-        hw = p[a] * p[a] if a == b else 2.0 * p[a] * p[b]
-        return float(dist.probs[k]) / float(hw)
-    e = evidence_vector(locus, obs, dropout)
-    return float(np.dot(dist.probs, e)) / float(np.dot(hardy_weinberg(locus), e))
+        if a == b:
+            return float(ordered[a, a]) / float(p[a] * p[a])
+        return float(ordered[a, b] + ordered[b, a]) / float(2.0 * p[a] * p[b])
+    table = evidence_table(locus.n_alleles, obs, dropout)
+    assert table is not None
+    return float(np.sum(ordered * table)) / float(p @ table @ p)
 
 
 def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[MarkerResult]:
@@ -186,14 +191,14 @@ def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[M
     typed = [locus for locus in loci if _typed(case.poi.get(locus.name))]
     values: dict[str, float] = {}
     if case.theta == 0.0:
-        dists = model.genotype_distributions(typed, refs, case.missing, case.dropout)
-        for locus, dist in zip(typed, dists, strict=True):
-            if dist.log10_likelihood == -math.inf:
+        dists = model.ordered_distributions(typed, refs, case.missing, case.dropout)
+        for locus, (ordered, log10_refs) in zip(typed, dists, strict=True):
+            if log10_refs == -math.inf:
                 raise KinshipError(
                     f"case {case.id}, marker {locus.name}: the reference profiles are impossible in this "
                     "pedigree (Mendelian inconsistency without a mutation model)"
                 )
-            values[locus.name] = _poi_lr(dist, locus, case.poi[locus.name], case.poi_dropout)
+            values[locus.name] = poi_marker_lr(ordered, locus, case.poi[locus.name], case.poi_dropout)
     elif typed:
         h2_model = PedigreeLikelihood(case.pedigree.with_persons([Person(POI_ID, "unknown")]))
         dropout = dict(case.dropout)

@@ -19,6 +19,12 @@ on alleles through the mutation model exactly (``sum_b p_b Mut[b, a]``, not ``p_
 by the same algorithm at a higher cost. Factors are rescaled when they become tiny, and the scale is kept
 in log10, so long pedigrees do not underflow.
 
+Three devices keep this fast and exact: the transmission factor of an untyped parent is split with a
+meiosis indicator ``s`` (which parental allele was passed on) so the parent's two alleles are summed out
+separately; untyped persons without typed descendants are left out (their factors sum to 1); and markers
+with the same typing pattern are stacked along a leading marker axis, zero-padded to a common allele
+count, and eliminated together in one pass of ``einsum`` calls.
+
 Unordered genotypes of a marker with ``n`` alleles are indexed as ``numpy.triu_indices(n)``: the pairs
 ``(i, j)`` with ``i <= j`` in row-major order (see :func:`genotype_pairs`).
 """
@@ -33,6 +39,11 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+
+try:  # the C implementation behind numpy.einsum, without the Python dispatch layer
+    from numpy._core.multiarray import c_einsum as _einsum
+except ImportError:  # pragma: no cover - older or newer numpy layouts
+    _einsum = np.einsum
 
 from kinlink.genetics.markers import Locus, is_untyped
 from kinlink.genetics.mutation import FloatArray
@@ -121,26 +132,6 @@ def evidence_table(n: int, obs: Observation, dropout: float = 0.0) -> FloatArray
     return e
 
 
-def _domain_and_evidence(
-    n: int, obs: Observation, dropout: float
-) -> tuple[IntArray, IntArray, FloatArray | None]:
-    """Possible alleles of (P, M) for one person and the evidence restricted to them."""
-    a, b = obs
-    if a is None and b is None:
-        full = np.arange(n, dtype=np.intp)
-        return full, full, None
-    if a is not None and b is not None and (dropout == 0.0 or a != b):
-        dom = np.array([a] if a == b else [a, b], dtype=np.intp)
-        if a == b:
-            return dom, dom, np.array([[1.0 - dropout**2]])
-        w = (1.0 - dropout) ** 2
-        return dom, dom, np.array([[0.0, w], [w, 0.0]])
-    e = evidence_table(n, obs, dropout)
-    assert e is not None
-    full = np.arange(n, dtype=np.intp)
-    return full, full, e
-
-
 def balding_nichols_factor(domains: Sequence[IntArray], freqs: FloatArray, theta: float) -> FloatArray:
     """Joint probability of founder alleles under the Balding–Nichols (theta) model.
 
@@ -192,6 +183,8 @@ class _Plan:
     final_operands: tuple[int, ...]
     final_subscripts: str
     scopes: tuple[tuple[int, ...], ...]  # scope of every slot, initial factors first
+    # (number of all-allele axes, product of the other axis sizes) of every intermediate factor
+    shapes: tuple[tuple[int, int], ...]
 
 
 def _size_class(size: int) -> int:
@@ -282,7 +275,18 @@ def _make_plan(scopes: tuple[tuple[int, ...], ...], sizes: tuple[int, ...], keep
             if u in remaining:
                 costs[u] = cost(u)
     final = tuple(live)
-    return _Plan(tuple(ops), final, _subscripts([slot_scopes[f] for f in final], keep), tuple(slot_scopes))
+    wide = _size_class(3)
+    shapes = {
+        (sum(sizes[u] == wide for u in sc), math.prod(sizes[u] for u in sc if sizes[u] != wide))
+        for sc in slot_scopes[len(scopes) :]
+    }
+    return _Plan(
+        tuple(ops),
+        final,
+        _subscripts([slot_scopes[f] for f in final], keep),
+        tuple(slot_scopes),
+        tuple(sorted(shapes)),
+    )
 
 
 def _run_plan(
@@ -290,7 +294,7 @@ def _run_plan(
 ) -> tuple[FloatArray, FloatArray]:
     """Execute an elimination plan; returns the kept factor (batch first) and its log10 scale per marker."""
     log10_scale = np.zeros(batch)
-    einsum = np.einsum
+    einsum = _einsum
     for op in plan.ops:
         result = einsum(op.subscripts, *[arrays[i] for i in op.operands])
         if op.rescale and result.ndim > 0:
@@ -337,7 +341,7 @@ def _width_bucket(n: int) -> int:
     return width
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=128)
 def _stacked(loci: tuple[Locus, ...], width: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Frequencies (B, W) and female / male mutation matrices (B, W, W), zero-padded to ``width``."""
     batch = len(loci)
@@ -405,10 +409,11 @@ class PedigreeLikelihood:
                 self._parents.append(None)
             else:
                 self._parents.append((self._index[p.father], self._index[p.mother]))
-        self._has_children = [False] * len(self._ids)
-        for pair in self._parents:
+        self._children: list[list[int]] = [[] for _ in self._ids]
+        for child, pair in enumerate(self._parents):
             if pair is not None:
-                self._has_children[pair[0]] = self._has_children[pair[1]] = True
+                self._children[pair[0]].append(child)
+                self._children[pair[1]].append(child)
         self._ancestors: list[frozenset[int]] = []
         for pair in self._parents:  # parents come first, so their ancestor sets exist
             if pair is None:
@@ -547,7 +552,7 @@ class PedigreeLikelihood:
             parents = self._parents[i]
             if parents is None:
                 if theta > 0:
-                    if ev is not None or self._has_children[i]:
+                    if ev is not None or any(relevant[c] for c in self._children[i]):
                         founder_vars.extend((vp, vm))
                     if ev is not None:
                         scopes.append((vp, vm))
@@ -595,8 +600,8 @@ class PedigreeLikelihood:
             arrays.append(_balding_nichols_batch(bn_domains, freqs, theta))  # type: ignore[arg-type]
         keep_vars = () if keep is None else (2 * keep, 2 * keep + 1)
         plan = _make_plan(tuple(scopes), tuple(_size_class(x) for x in sizes), keep_vars)
-        for scope in plan.scopes[len(scopes) :]:
-            size = batch * math.prod(sizes[v] for v in scope)
+        for n_wide, rest in plan.shapes:
+            size = batch * rest * width**n_wide
             if size > MAX_FACTOR_ENTRIES:
                 raise LikelihoodError(
                     f"an intermediate factor would hold {size:.3g} entries; the pedigree has too many "
@@ -679,22 +684,39 @@ class PedigreeLikelihood:
         theta: float = 0.0,
     ) -> list[GenotypeDistribution]:
         """:meth:`genotype_distribution` for many markers at once (one elimination per typing pattern)."""
+        out = []
+        for locus, (ordered, log10_total) in zip(
+            loci, self.ordered_distributions(loci, profiles, person, dropout, theta), strict=True
+        ):
+            i, j = genotype_pairs(locus.n_alleles)
+            unordered = ordered[i, j] + np.where(i != j, ordered[j, i], 0.0)
+            out.append(GenotypeDistribution(locus, i, j, unordered, log10_total))
+        return out
+
+    def ordered_distributions(
+        self,
+        loci: Sequence[Locus],
+        profiles: Mapping[str, Mapping[str, Sequence[str] | Observation]],
+        person: str,
+        dropout: Mapping[str, float] | None = None,
+        theta: float = 0.0,
+    ) -> list[tuple[FloatArray, float]]:
+        """Per marker: ``W[a, b] = Pr(person's paternal allele a, maternal allele b | others' data)`` (an
+        n x n array summing to 1, all zero when the others' data are impossible) and the log10 likelihood
+        of the others' data. The unordered genotype ``{a, b}`` has probability ``W[a, b] + W[b, a]``."""
         if person not in self._index:
             raise LikelihoodError(f"person {person!r} is not in the pedigree")
         x = self._index[person]
         observations = self._profiles(loci, profiles)
         for obs in observations:
             obs.pop(x, None)
-        results = self._compute(loci, observations, self._dropout(dropout), theta, x)
         out = []
-        for locus, (ordered, scale) in zip(loci, results, strict=True):
-            i, j = genotype_pairs(locus.n_alleles)
-            unordered = ordered[i, j] + np.where(i != j, ordered[j, i], 0.0)
-            total = float(unordered.sum())
+        for ordered, scale in self._compute(loci, observations, self._dropout(dropout), theta, x):
+            total = float(ordered.sum())
             if total <= 0:
-                out.append(GenotypeDistribution(locus, i, j, unordered, -math.inf))
+                out.append((ordered, -math.inf))
             else:
-                out.append(GenotypeDistribution(locus, i, j, unordered / total, math.log10(total) + scale))
+                out.append((ordered / total, math.log10(total) + scale))
         return out
 
 
