@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from conftest import SHARED
 from kinlink.cli import main
 from kinlink.genetics.dvi import DviError, dataset_from_json, read_dvi_json, report_json, solve
+from tests.conftest import SHARED
 
 DVI = SHARED / "genetics" / "dvi"
 needs_data = pytest.mark.skipif(not DVI.is_dir(), reason="shared/genetics/dvi is missing")
