@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
@@ -335,85 +336,217 @@ def encode_remains(
 # ------------------------------------------------------------------------------------------------ kernels
 
 
+@njit(cache=True, inline="always")
+def _pair_score(row, col1, col2, lw1, lw2, r, slow):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """log10 LR of remains ``r`` against one table row (the dropout log-sum only where ``slow``)."""
+    s = 0.0
+    for m in range(col1.shape[1]):
+        c2 = col2[r, m]
+        if not slow or c2 < 0:
+            s += row[col1[r, m]]
+        else:
+            x = row[col1[r, m]] + lw1[r, m]
+            y = row[c2] + lw2[r, m]
+            hi = max(x, y)
+            if hi == -np.inf:
+                s += hi
+            else:
+                s += hi + math.log10(10.0 ** (x - hi) + 10.0 ** (y - hi))
+    return s
+
+
+@njit(cache=True, inline="always")
+def _insert(vals, idx, a, b, s, who):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Insert score ``s`` of ``who`` into the best-first top-k list ``vals[a, b, :]``."""
+    k = vals.shape[2]
+    if idx[a, b, k - 1] >= 0 and s <= vals[a, b, k - 1]:
+        return
+    j = k - 1
+    while j > 0 and (idx[a, b, j - 1] < 0 or s > vals[a, b, j - 1]):
+        vals[a, b, j] = vals[a, b, j - 1]
+        idx[a, b, j] = idx[a, b, j - 1]
+        j -= 1
+    vals[a, b, j] = s
+    idx[a, b, j] = who
+
+
 @njit(parallel=True, cache=True)
-def _score_kernel(table, rows, col1, col2, lw1, lw2, out):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """out[t, r] = sum over markers of table[rows[t], col(r, m)] (log10 LR), parallel over targets."""
-    n_r, n_m = col1.shape
-    for t in prange(rows.shape[0]):
-        row = table[rows[t]]
-        for r in range(n_r):
-            s = 0.0
-            for m in range(n_m):
-                c2 = col2[r, m]
-                if c2 < 0:
-                    s += row[col1[r, m]]
+def _screen_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
+    table,
+    rows,
+    col1,
+    col2,
+    lw1,
+    lw2,
+    slow,
+    cut,
+    tgt_vals,
+    tgt_idx,
+    rem_vals,
+    rem_idx,
+    hit_t,
+    hit_r,
+    hit_s,
+    hit_n,
+):
+    """Score every (row, remains) pair, keeping top-k lists and the pairs at or above ``cut``.
+
+    Parallel over ``n_chunks = rem_vals.shape[0]`` contiguous ranges of rows; chunk ``c`` has its own
+    per-remains top-k ``rem_vals[c]`` and hit buffer ``hit_*[c]`` (``hit_n[c]`` may exceed the buffer:
+    the caller then repeats with a larger one). Rows are taken four at a time so that each remains'
+    column indices are read once per four rows.
+    """
+    n_rows = rows.shape[0]
+    n_r = col1.shape[0]
+    n_chunks = rem_vals.shape[0]
+    k = tgt_vals.shape[2]
+    cap = hit_t.shape[1]
+    for c in prange(n_chunks):
+        t0 = c * n_rows // n_chunks
+        t1 = (c + 1) * n_rows // n_chunks
+        for t in range(t0, t1, 4):
+            q1 = min(t + 1, t1 - 1)
+            q2 = min(t + 2, t1 - 1)
+            q3 = min(t + 3, t1 - 1)
+            row0 = table[rows[t]]
+            row1 = table[rows[q1]]
+            row2 = table[rows[q2]]
+            row3 = table[rows[q3]]
+            n_valid = min(4, t1 - t)
+            gate = -np.inf  # below it a score changes nothing (min of the rows' k-th best and the cut)
+            for r in range(n_r):
+                if slow[r]:
+                    s0 = _pair_score(row0, col1, col2, lw1, lw2, r, True)
+                    s1 = _pair_score(row1, col1, col2, lw1, lw2, r, True)
+                    s2 = _pair_score(row2, col1, col2, lw1, lw2, r, True)
+                    s3 = _pair_score(row3, col1, col2, lw1, lw2, r, True)
                 else:
-                    x = row[col1[r, m]] + lw1[r, m]
-                    y = row[c2] + lw2[r, m]
-                    hi = max(x, y)
-                    if hi == -np.inf:
-                        s += hi
-                    else:
-                        s += hi + math.log10(10.0 ** (x - hi) + 10.0 ** (y - hi))
-            out[t, r] = s
-
-
-@njit(parallel=True, cache=True)
-def _row_topk(scores, k, vals, idx):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Top-k columns of every row of ``scores`` (best first); empty slots are -inf / -1."""
-    n_rows, n_cols = scores.shape
-    for t in prange(n_rows):
-        for j in range(k):
-            vals[t, j] = -np.inf
-            idx[t, j] = -1
-        for c in range(n_cols):
-            s = scores[t, c]
-            if idx[t, k - 1] >= 0 and s <= vals[t, k - 1]:
-                continue
-            j = k - 1
-            while j > 0 and (idx[t, j - 1] < 0 or s > vals[t, j - 1]):
-                vals[t, j] = vals[t, j - 1]
-                idx[t, j] = idx[t, j - 1]
-                j -= 1
-            vals[t, j] = s
-            idx[t, j] = c
-
-
-@njit(parallel=True, cache=True)
-def _col_topk(scores, k, vals, idx):  # type: ignore[no-untyped-def]  # pragma: no cover
-    """Top-k rows of every column of ``scores``, walking 16 columns at a time (cache lines)."""
-    n_rows, n_cols = scores.shape
-    n_chunks = (n_cols + 15) // 16
-    for ch in prange(n_chunks):
-        c0 = ch * 16
-        c1 = min(c0 + 16, n_cols)
-        for c in range(c0, c1):
-            for j in range(k):
-                vals[c, j] = -np.inf
-                idx[c, j] = -1
-        for t in range(n_rows):
-            for c in range(c0, c1):
-                s = scores[t, c]
-                if idx[c, k - 1] >= 0 and s <= vals[c, k - 1]:
-                    continue
-                j = k - 1
-                while j > 0 and (idx[c, j - 1] < 0 or s > vals[c, j - 1]):
-                    vals[c, j] = vals[c, j - 1]
-                    idx[c, j] = idx[c, j - 1]
-                    j -= 1
-                vals[c, j] = s
-                idx[c, j] = t
+                    s0 = 0.0
+                    s1 = 0.0
+                    s2 = 0.0
+                    s3 = 0.0
+                    for m in range(col1.shape[1]):
+                        j = col1[r, m]
+                        s0 += row0[j]
+                        s1 += row1[j]
+                        s2 += row2[j]
+                        s3 += row3[j]
+                hi = max(max(s0, s1), max(s2, s3))
+                if hi <= gate and hi <= rem_vals[c, r, k - 1]:
+                    continue  # the common case: no top-k list and no hit is touched
+                for q in range(n_valid):
+                    s = s0 if q == 0 else (s1 if q == 1 else (s2 if q == 2 else s3))
+                    tq = t + q
+                    if s > tgt_vals[tq, 0, k - 1]:
+                        _insert(tgt_vals, tgt_idx, tq, 0, s, r)
+                    if s > rem_vals[c, r, k - 1]:
+                        _insert(rem_vals, rem_idx, c, r, s, tq)
+                    if s >= cut:
+                        n = hit_n[c]
+                        if n < cap:
+                            hit_t[c, n] = tq
+                            hit_r[c, n] = r
+                            hit_s[c, n] = s
+                        hit_n[c] = n + 1
+                gate = cut
+                for q in range(n_valid):
+                    gate = min(gate, tgt_vals[t + q, 0, k - 1])
+                if gate == cut:
+                    gate = np.nextafter(cut, -np.inf)
 
 
 def score_block(
     table: NDArray[Any], rows: IntArray, codes: tuple[IntArray, IntArray, FloatArray, FloatArray]
 ) -> NDArray[Any]:
-    """log10 LR of every (target row, remains) pair: an array (len(rows), n_remains) of ``table``'s dtype."""
+    """log10 LR of every (target row, remains) pair: an array (len(rows), n_remains) of ``table``'s dtype.
+
+    For small checks and reports; the screening itself uses the fused kernel of :func:`screen_block`.
+    """
     col1, col2, lw1, lw2 = codes
     out = np.empty((rows.shape[0], col1.shape[0]), dtype=table.dtype)
-    if out.size:
-        _score_kernel(table, rows, col1, col2, lw1.astype(table.dtype), lw2.astype(table.dtype), out)
+    for t in range(rows.shape[0]):
+        row = table[rows[t]].astype(np.float64)
+        for r in range(col1.shape[0]):
+            x = row[col1[r]]
+            two = col2[r] >= 0
+            if two.any():
+                ln10 = math.log(10.0)
+                y = row[np.where(two, col2[r], 0)]
+                both = np.logaddexp((x + lw1[r]) * ln10, (y + lw2[r]) * ln10) / ln10
+                x = np.where(two, both, x)
+            out[t, r] = x.sum()
     return out
+
+
+@dataclass
+class BlockResult:
+    """Output of :func:`screen_block`: top-k per row (``tgt_*``, remains positions), top-k per remains
+    (``rem_*``, row positions), and the pairs at or above the cut (row position, remains position, score)."""
+
+    tgt_vals: FloatArray
+    tgt_idx: IntArray
+    rem_vals: FloatArray
+    rem_idx: IntArray
+    hits: tuple[IntArray, IntArray, FloatArray]
+
+
+def screen_block(
+    table: NDArray[Any],
+    rows: IntArray,
+    codes: tuple[IntArray, IntArray, FloatArray, FloatArray],
+    k: int,
+    cut: float,
+    n_chunks: int = 0,
+) -> BlockResult:
+    """Run the fused screening kernel on ``rows`` of ``table`` against the encoded remains."""
+    col1, col2, lw1, lw2 = codes
+    n_rows, n_r = rows.shape[0], col1.shape[0]
+    if n_chunks <= 0:
+        n_chunks = max(1, min(numba.get_num_threads() * 4, n_rows))
+    slow = (col2 >= 0).any(axis=1) if n_r else np.zeros(0, dtype=np.bool_)
+    c1 = col1.astype(np.int32)
+    c2 = col2.astype(np.int32)
+    w1 = lw1.astype(table.dtype)
+    w2 = lw2.astype(table.dtype)
+    cap = 4096
+    while True:
+        tgt_vals = np.full((n_rows, 1, k), -np.inf)
+        tgt_idx = np.full((n_rows, 1, k), -1, dtype=np.int64)
+        rem_vals = np.full((n_chunks, n_r, k), -np.inf)
+        rem_idx = np.full((n_chunks, n_r, k), -1, dtype=np.int64)
+        hit_t = np.zeros((n_chunks, cap), dtype=np.int64)
+        hit_r = np.zeros((n_chunks, cap), dtype=np.int64)
+        hit_s = np.zeros((n_chunks, cap))
+        hit_n = np.zeros(n_chunks, dtype=np.int64)
+        if n_rows and n_r:
+            _screen_kernel(
+                table,
+                rows,
+                c1,
+                c2,
+                w1,
+                w2,
+                slow,
+                cut,
+                tgt_vals,
+                tgt_idx,
+                rem_vals,
+                rem_idx,
+                hit_t,
+                hit_r,
+                hit_s,
+                hit_n,
+            )
+        if hit_n.max(initial=0) <= cap:
+            break
+        cap = int(hit_n.max()) + 1
+    vals, idx = rem_vals[0], rem_idx[0]
+    for c in range(1, n_chunks):
+        vals, idx = _merge_topk(vals, idx, rem_vals[c], rem_idx[c])
+    mask = np.arange(cap)[None, :] < hit_n[:, None]
+    return BlockResult(
+        tgt_vals[:, 0, :], tgt_idx[:, 0, :], vals, idx, (hit_t[mask], hit_r[mask], hit_s[mask])
+    )
 
 
 def _merge_topk(
@@ -610,27 +743,22 @@ class ScreeningIndex:
             if sel.size == 0:
                 continue
             local = sel - lo
-            scores = score_block(block, local, codes)
-            tv = np.empty((sel.size, k), dtype=scores.dtype)
-            ti = np.empty((sel.size, k), dtype=np.int64)
-            _row_topk(scores, k, tv, ti)
-            ti_global = np.where(ti >= 0, remains[np.maximum(ti, 0)], -1)
+            res = screen_block(block, local, codes, k, self.cut)
+            ti_global = np.where(res.tgt_idx >= 0, remains[np.maximum(res.tgt_idx, 0)], -1)
             self._tgt_vals[sel], self._tgt_idx[sel] = _merge_topk(
-                self._tgt_vals[sel], self._tgt_idx[sel], tv.astype(np.float64), ti_global
+                self._tgt_vals[sel], self._tgt_idx[sel], res.tgt_vals, ti_global
             )
-            rv = np.empty((remains.size, k), dtype=scores.dtype)
-            ri = np.empty((remains.size, k), dtype=np.int64)
-            _col_topk(scores, k, rv, ri)
-            ri_global = np.where(ri >= 0, sel[np.maximum(ri, 0)], -1)
+            ri_global = np.where(res.rem_idx >= 0, sel[np.maximum(res.rem_idx, 0)], -1)
             self._rem_vals[remains], self._rem_idx[remains] = _merge_topk(
-                self._rem_vals[remains], self._rem_idx[remains], rv.astype(np.float64), ri_global
+                self._rem_vals[remains], self._rem_idx[remains], res.rem_vals, ri_global
             )
-            tt, rr = np.nonzero(scores >= self.cut)
-            for t_, r_ in zip(tt.tolist(), rr.tolist(), strict=True):
-                self.hits[(int(remains[r_]), int(sel[t_]))] = float(scores[t_, r_])
-            done += scores.size
+            tt, rr, ss = res.hits
+            for t_, r_, s_ in zip(tt.tolist(), rr.tolist(), ss.tolist(), strict=True):
+                self.hits[(int(remains[r_]), int(sel[t_]))] = float(s_)
+            n_pairs = sel.size * remains.size
+            done += n_pairs
             if on_progress is not None:
-                on_progress(int(scores.size))
+                on_progress(int(n_pairs))
         return done
 
     # ---------------------------------------------------------------------------------------- results
