@@ -197,13 +197,14 @@ def _observe(locus: Locus, labels: Sequence[str] | None, what: str) -> Observati
 
 
 def family_tables(
-    panel: ScreeningPanel, families: Sequence[Family], dtype: type = np.float32
+    panel: ScreeningPanel, families: Sequence[Family], dtype: type = np.float32, workers: int = 1
 ) -> tuple[list[Target], NDArray[Any], list[str]]:
     """Table rows (targets x ``panel.width``) of log10 ratios for every missing person of ``families``.
 
     Families are grouped by pedigree shape; each group is computed in chunks with one exact variable
     elimination per chunk and typing pattern. Returns the targets (in row order), the rows and notes
     (for example families whose references are Mendelian-inconsistent: their rows are all ``-inf``).
+    ``workers`` > 1 computes chunks in that many forked processes.
     """
     jobs: dict[tuple[Any, ...], list[tuple[Family, str]]] = {}
     for fam in families:
@@ -214,52 +215,85 @@ def family_tables(
                 raise ScreeningError(f"family {fam.id}: missing person {mp!r} has a reference profile")
             jobs.setdefault(fam.shape(mp), []).append((fam, mp))
     targets: list[Target] = []
-    rows: list[NDArray[Any]] = []
     notes: list[str] = []
-    n_markers = len(panel.loci)
+    rows: list[NDArray[Any]] = []
     offsets = panel.offsets
-    chunk = max(1, _FAMILY_CHUNK_ENTRIES // max(1, n_markers))
     for members in jobs.values():
-        model = PedigreeLikelihood(members[0][0].pedigree)
-        keep = members[0][0].pedigree.ids.index(members[0][1])
-        n_persons = len(model.pedigree.ids)
-        for start in range(0, len(members), chunk):
-            part = members[start : start + chunk]
-            loci: list[Locus] = []
-            observations: list[dict[int, Observation]] = []
-            for fam, _mp in part:
-                ids = fam.pedigree.ids
-                for locus in panel.loci:
-                    obs: dict[int, Observation] = {}
-                    for pid, prof in fam.references.items():
-                        if pid not in fam.pedigree:
-                            raise ScreeningError(f"family {fam.id}: reference {pid!r} is not in the pedigree")
-                        o = _observe(locus, prof.get(locus.name), f"family {fam.id}, reference {pid}")
-                        if o[0] is not None or o[1] is not None:
-                            obs[ids.index(pid)] = o
-                    loci.append(locus)
-                    observations.append(obs)
-            results = model._compute(loci, observations, [0.0] * n_persons, 0.0, keep)
-            _likelihood._stacked.cache_clear()  # the stacked arrays of a chunk are not reused
-            block = np.empty((len(part), panel.width), dtype=np.float64)
-            ok = np.ones(len(part), dtype=bool)
+        pedigree = members[0][0].pedigree
+        keep = pedigree.ids.index(members[0][1])
+        # The missing person's distribution at a marker depends only on that marker's reference
+        # observations: compute each distinct one once (exact; most families share them with others).
+        entry = np.empty((len(members), len(panel.loci)), dtype=np.int64)
+        distinct: list[dict[tuple[Any, ...], int]] = [{} for _ in panel.loci]
+        distinct_obs: list[list[dict[int, Observation]]] = [[] for _ in panel.loci]
+        parsed: dict[tuple[int, str, str], Observation] = {}
+        for k, (fam, _mp) in enumerate(members):
+            position = {pid: i for i, pid in enumerate(fam.pedigree.ids)}
+            for pid in fam.references:
+                if pid not in position:
+                    raise ScreeningError(f"family {fam.id}: reference {pid!r} is not in the pedigree")
             for m, locus in enumerate(panel.loci):
-                ordered = np.stack([results[k * n_markers + m][0] for k in range(len(part))])
-                cols, good = _marker_rows(locus, ordered)
-                off = int(offsets[m])
-                block[:, off : off + cols.shape[1]] = cols
-                ok &= good
-            for k, (fam, mp) in enumerate(part):
-                if not ok[k]:
-                    block[k] = -np.inf
-                    notes.append(
-                        f"family {fam.id}, missing {mp}: references are impossible at some marker (Mendelian "
-                        "inconsistency without a mutation model); not screened"
-                    )
-                targets.append(Target(fam.id, mp))
-            rows.append(block.astype(dtype))
+                obs: dict[int, Observation] = {}
+                for pid, prof in fam.references.items():
+                    labels = prof.get(locus.name)
+                    if not labels:
+                        continue
+                    key = (m, labels[0], labels[-1]) if len(labels) <= 2 else (m, ",".join(labels), "")
+                    o = parsed.get(key)
+                    if o is None:
+                        o = _observe(locus, labels, f"family {fam.id}, reference {pid}")
+                        parsed[key] = o
+                    if o[0] is not None or o[1] is not None:
+                        obs[position[pid]] = o
+                signature = tuple(sorted(obs.items()))
+                u = distinct[m].get(signature)
+                if u is None:
+                    u = distinct[m][signature] = len(distinct_obs[m])
+                    distinct_obs[m].append(obs)
+                entry[k, m] = u
+        tasks = [(pedigree, keep, locus, distinct_obs[m]) for m, locus in enumerate(panel.loci)]
+        if workers > 1 and len(members) * len(panel.loci) > _FAMILY_CHUNK_ENTRIES:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                columns = pool.starmap(_distinct_rows, tasks, chunksize=1)
+        else:
+            columns = [_distinct_rows(*task) for task in tasks]
+        block = np.empty((len(members), panel.width), dtype=dtype)
+        ok = np.ones(len(members), dtype=bool)
+        for m, (cols, good) in enumerate(columns):
+            off = int(offsets[m])
+            block[:, off : off + cols.shape[1]] = cols[entry[:, m]]
+            ok &= good[entry[:, m]]
+        for k, (fam, mp) in enumerate(members):
+            if not ok[k]:
+                block[k] = -np.inf
+                notes.append(
+                    f"family {fam.id}, missing {mp}: references are impossible at some marker (Mendelian "
+                    "inconsistency without a mutation model); not screened"
+                )
+            targets.append(Target(fam.id, mp))
+        rows.append(block)
     table = np.vstack(rows) if rows else np.zeros((0, panel.width), dtype=dtype)
     return targets, table, notes
+
+
+def _distinct_rows(
+    pedigree: Pedigree, keep: int, locus: Locus, observations: Sequence[dict[int, Observation]]
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Table columns of one marker for each distinct set of reference observations (exact elimination)."""
+    model = PedigreeLikelihood(pedigree)
+    n_persons = len(pedigree.ids)
+    parts_cols, parts_good = [], []
+    for start in range(0, len(observations), _FAMILY_CHUNK_ENTRIES):
+        chunk = observations[start : start + _FAMILY_CHUNK_ENTRIES]
+        results = model._compute([locus] * len(chunk), chunk, [0.0] * n_persons, 0.0, keep)
+        if _likelihood._stacked.cache_info().currsize > 16:
+            _likelihood._stacked.cache_clear()  # stacked arrays of past chunks: free them
+        cols, good = _marker_rows(locus, np.stack([r[0] for r in results]))
+        parts_cols.append(cols)
+        parts_good.append(good)
+    return np.concatenate(parts_cols), np.concatenate(parts_good)
 
 
 def _marker_rows(locus: Locus, ordered: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
@@ -581,7 +615,8 @@ class ScreeningIndex:
     """Incremental all-against-all screening state: family tables, remains codes and shortlists.
 
     ``threshold`` is an LR; ``top`` the number of best families kept per remains (and best remains per
-    target). ``dtype`` of the tables: float32 (default, half the memory) or float64.
+    target). ``dtype`` of the tables: float32 (default, half the memory) or float64. ``workers``: processes
+    for the precomputation.
     """
 
     def __init__(
@@ -591,12 +626,14 @@ class ScreeningIndex:
         top: int = 5,
         dtype: type = np.float32,
         margin: float = DEFAULT_MARGIN,
+        workers: int = 1,
     ) -> None:
         if threshold <= 0:
             raise ScreeningError(f"threshold must be a positive LR, got {threshold}")
         if top < 1:
             raise ScreeningError(f"top must be at least 1, got {top}")
         self.panel = panel
+        self.workers = workers
         self.threshold = threshold
         self.top = top
         self.dtype = dtype
@@ -628,7 +665,7 @@ class ScreeningIndex:
         ids = [f.id for f in families]
         if len(set(ids)) != len(ids):
             raise ScreeningError("a family appears twice in one update")
-        targets, table, notes = family_tables(self.panel, families, self.dtype)
+        targets, table, notes = family_tables(self.panel, families, self.dtype, self.workers)
         self.notes.extend(notes)
         new_rows: list[NDArray[Any]] = []
         for target, row in zip(targets, table, strict=True):
