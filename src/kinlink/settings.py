@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "kinlink.registry",
     "kinlink.portal",
+    "kinlink.identification",
 ]
 
 MIDDLEWARE = [

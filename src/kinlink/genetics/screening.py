@@ -259,7 +259,7 @@ def family_tables(
                 columns = pool.starmap(_distinct_rows, tasks, chunksize=1)
         else:
             columns = [_distinct_rows(*task) for task in tasks]
-        block = np.empty((len(members), panel.width), dtype=dtype)
+        block: NDArray[Any] = np.empty((len(members), panel.width), dtype=dtype)
         ok = np.ones(len(members), dtype=bool)
         for m, (cols, good) in enumerate(columns):
             off = int(offsets[m])
