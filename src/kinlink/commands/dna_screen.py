@@ -81,6 +81,16 @@ def register_screening(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     dv.add_argument("--top", type=int, default=20, help="joint assignments to print (0 = all)")
     dv.set_defaults(handler=run_dvi)
 
+    ad = sub.add_parser(
+        "advice",
+        help="match power of each reference configuration (which relatives should give samples)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    ad.add_argument("--families", type=int, default=200, help="simulated families per configuration")
+    ad.add_argument("--condition", choices=("complete", "partial", "skeletal"), default="partial")
+    ad.add_argument("--seed", type=int, default=1)
+    ad.set_defaults(handler=run_advice)
+
 
 # ------------------------------------------------------------------------------------------------ screen
 
@@ -270,4 +280,15 @@ def run_dvi(args: argparse.Namespace) -> int:
         print(json.dumps(report_json(result, args.top), indent=1, allow_nan=False))
     else:
         print(report_text(result, args.top))
+    return 0
+
+
+def run_advice(args: argparse.Namespace) -> int:
+    from kinlink.scenario.dna import sampling_advice
+
+    if args.families < 2:
+        print("error: --families must be at least 2", file=sys.stderr)
+        return 1
+    advice = sampling_advice(args.families, args.families, seed=args.seed, condition=args.condition)
+    print(json.dumps({"condition": args.condition, "configurations": advice}, indent=1))
     return 0

@@ -13,6 +13,7 @@ Simulation is vectorised over the families of one configuration, so 100,000 fami
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,3 +282,64 @@ def generate_dna(
         condition=condition,
         mutations=mutations,
     )
+
+
+def sampling_advice(
+    families_per_configuration: int = 200,
+    unrelated: int = 200,
+    thresholds: Sequence[float] = (1e3, 1e4, 1e6),
+    seed: int = 1,
+    database: FrequencyDatabase | None = None,
+    condition: str = "partial",
+) -> dict[str, dict[str, float]]:
+    """Match power of each reference configuration, by simulation over the scenario's families.
+
+    For every configuration we simulate families and the profile of their missing man, degraded as
+    ``condition`` (complete, partial or skeletal remains), and
+    screen them (exact tables) against those men and against unrelated men. Per configuration:
+    ``power_<T>`` = share of true pairs with LR >= T, ``false_positive_rate_<T>`` = share of unrelated
+    pairs with LR >= T, and the median log10 LR of true pairs. Configurations are listed best first
+    (by power at 10^4), which is the order in which the portal asks relatives for samples.
+    """
+    from kinlink.genetics.screening import ScreeningIndex, ScreeningPanel
+
+    out: dict[str, dict[str, float]] = {}
+    for n, config in enumerate(CONFIGURATIONS):
+        sc = generate_dna(
+            families_per_configuration,
+            families_per_configuration,
+            seed=seed + n,
+            database=database,
+            share_related=1.0,
+            shares={config: 1.0},
+            conditions={condition: 1.0},
+        )
+        rng = np.random.default_rng(seed + 1000 + n)
+        strangers: dict[str, dict[str, list[str]]] = {}
+        for k in range(unrelated):
+            g = np.stack([rng.choice(locus.n_alleles, size=2, p=locus.freqs) for locus in sc.loci])
+            strangers[f"U{k}"] = _profile(sc.loci, g.astype(np.int64))
+        index = ScreeningIndex(ScreeningPanel(tuple(sc.loci)), threshold=min(thresholds), top=1)
+        index.add_families(sc.families)
+        index.add_remains({**sc.remains, **strangers})
+        index.screen()
+        pos = {t.family: i for i, t in enumerate(index.targets)}
+        true = np.array(
+            [index.screening_log10_lr(r, index.targets[pos[f]]) for r, f in sc.truth.items() if f is not None]
+        )
+        stranger_pos = {index.remains.index(u) for u in strangers}
+        n_unrelated_pairs = len(strangers) * len(sc.families)
+        record: dict[str, float] = {"median_log10_lr": float(np.median(true))}
+        for t in thresholds:
+            lk = math.log10(t)
+            label = f"1e{round(lk)}"
+            record[f"power_{label}"] = float(np.mean(true >= lk))
+            hits = sum(1 for (r, _), s in index.hits.items() if r in stranger_pos and s >= lk)
+            record[f"false_positive_rate_{label}"] = hits / n_unrelated_pairs
+        out[config] = record
+
+    def rank(item: tuple[str, dict[str, float]]) -> tuple[float, ...]:
+        rec = item[1]
+        return (-rec.get("power_1e4", 0.0), -rec.get("power_1e6", 0.0), -rec["median_log10_lr"])
+
+    return dict(sorted(out.items(), key=rank))
