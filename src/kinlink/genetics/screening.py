@@ -781,22 +781,41 @@ class ScreeningIndex:
                 continue
             local = sel - lo
             res = screen_block(block, local, codes, k, self.cut)
-            ti_global = np.where(res.tgt_idx >= 0, remains[np.maximum(res.tgt_idx, 0)], -1)
-            self._tgt_vals[sel], self._tgt_idx[sel] = _merge_topk(
-                self._tgt_vals[sel], self._tgt_idx[sel], res.tgt_vals, ti_global
-            )
-            ri_global = np.where(res.rem_idx >= 0, sel[np.maximum(res.rem_idx, 0)], -1)
-            self._rem_vals[remains], self._rem_idx[remains] = _merge_topk(
-                self._rem_vals[remains], self._rem_idx[remains], res.rem_vals, ri_global
-            )
-            tt, rr, ss = res.hits
-            for t_, r_, s_ in zip(tt.tolist(), rr.tolist(), ss.tolist(), strict=True):
-                self.hits[(int(remains[r_]), int(sel[t_]))] = float(s_)
+            self.absorb(remains, sel, res)
             n_pairs = sel.size * remains.size
             done += n_pairs
             if on_progress is not None:
                 on_progress(int(n_pairs))
         return done
+
+    def absorb(self, remains: IntArray, targets: IntArray, res: BlockResult) -> None:
+        """Merge the kernel's output for ``remains`` x ``targets`` (global positions) into the shortlists."""
+        ti_global = np.where(res.tgt_idx >= 0, remains[np.maximum(res.tgt_idx, 0)], -1)
+        self._tgt_vals[targets], self._tgt_idx[targets] = _merge_topk(
+            self._tgt_vals[targets], self._tgt_idx[targets], res.tgt_vals, ti_global
+        )
+        ri_global = np.where(res.rem_idx >= 0, targets[np.maximum(res.rem_idx, 0)], -1)
+        self._rem_vals[remains], self._rem_idx[remains] = _merge_topk(
+            self._rem_vals[remains], self._rem_idx[remains], res.rem_vals, ri_global
+        )
+        tt, rr, ss = res.hits
+        for t_, r_, s_ in zip(tt.tolist(), rr.tolist(), ss.tolist(), strict=True):
+            self.hits[(int(remains[r_]), int(targets[t_]))] = float(s_)
+
+    def mark_screened(self, pairs: int) -> None:
+        """Record that every pending pair was scored elsewhere (Spark) and merged by :meth:`absorb`."""
+        self._screened_remains, self._screened_targets = len(self.remains), len(self.targets)
+        self._dirty_targets.clear()
+        self.pairs_screened += pairs
+
+    def code_arrays(self, remains: IntArray) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """Encoded columns of the given remains (positions), as the kernel takes them."""
+        return self._code_arrays(remains)
+
+    @property
+    def blocks(self) -> list[NDArray[Any]]:
+        """Table blocks of up to ``_BLOCK_ROWS`` targets each, in target order."""
+        return self._blocks
 
     # ---------------------------------------------------------------------------------------- results
 
