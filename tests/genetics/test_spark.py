@@ -15,9 +15,10 @@ pytest.importorskip("pyspark")
 needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 
 
+@pytest.mark.slow
 @needs_java
 def test_spark_engine_matches_local(tmp_path: Path) -> None:
-    sc = generate_dna(30, 12, seed=13)
+    sc = generate_dna(20, 8, seed=13)
     paths = sc.write_csv(tmp_path)
     common = [
         "dna",
