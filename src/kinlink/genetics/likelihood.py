@@ -194,6 +194,11 @@ def _size_class(size: int) -> int:
 def _subscripts(inputs: Sequence[tuple[int, ...]], output: tuple[int, ...]) -> str:
     """einsum subscripts; every operand carries the marker (batch) axis first, letter ``Z``."""
     names = sorted({u for s in inputs for u in s} | set(output))
+    if len(names) > len(_LETTERS):
+        raise LikelihoodError(
+            f"one elimination step couples {len(names)} variables; the pedigree is too densely looped for "
+            "exact computation"
+        )
     letters = {u: _LETTERS[i] for i, u in enumerate(names)}
     terms = ",".join("Z" + "".join(letters[u] for u in s) for s in inputs)
     return terms + "->Z" + "".join(letters[u] for u in output)
