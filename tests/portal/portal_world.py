@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -70,6 +71,7 @@ def verified_client(user: Any, device: TOTPDevice) -> Client:
 
 
 def family_client(side: Side) -> Client:
+    cache.clear()  # the wrong-code counter of earlier requests from the test client's address
     client = Client()
     response = client.post("/en/request/follow", {"number": side.request.number, "code": side.code})
     assert response.status_code == 302, response.content[:500]
