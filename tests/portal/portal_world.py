@@ -15,6 +15,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kinlink.portal.models import FamilyUpdate
 from kinlink.registry.models import (
     Case,
     Claim,
@@ -28,7 +29,6 @@ from kinlink.registry.models import (
     Source,
     TracingRequest,
 )
-from kinlink.portal.models import FamilyUpdate
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("caseworker", "supervisor", "administrator", "lab_analyst")
@@ -96,14 +96,19 @@ def _side(tag: str, surname: str, given: str) -> Side:
     person = Person.objects.create(sex="M", birth_date="1998-04-17", unit=f"unit 12{tag}")
     NameVariant.objects.create(person=person, surname=surname, given_name=given, is_primary=True)
     request = TracingRequest(
-        number=f"R-TEST{tag.upper()}", person=person, relationship="mother", contact=f"+7 900 000 00 0{tag}",
+        number=f"R-TEST{tag.upper()}",
+        person=person,
+        relationship="mother",
+        contact=f"+7 900 000 00 0{tag}",
         enquirer_name=f"Mother {tag}",
     )
     code = request.issue_access_code()
     request.save()
     request.consent_organisations.set([org])
     case = Case.objects.create(number=f"C-TEST-{tag}", person=person, organisation=org)
-    unit = Source.objects.create(kind="unit_notice", name=f"Unit notice {tag}", date="2022-04-05", reliability="B")
+    unit = Source.objects.create(
+        kind="unit_notice", name=f"Unit notice {tag}", date="2022-04-05", reliability="B"
+    )
     claim = Claim.objects.create(person=person, source=unit, fate="dead", date="2022-03-30", place="Hostomel")
     sample = Sample.objects.create(code=f"BC-{tag}-001", kind="reference", lab=lab, relationship="mother")
     return Side(org, lab, users, devices, person, request, code, case, claim, sample)
@@ -111,10 +116,16 @@ def _side(tag: str, surname: str, given: str) -> Side:
 
 def seed_conflict(side: Side) -> None:
     """The foundation issue's seed case on this side's person: the ministry and a comrade disagree."""
-    ministry = Source.objects.create(kind="ministry_letter", name="Ministry answer", date="2022-05-10", reliability="B")
+    ministry = Source.objects.create(
+        kind="ministry_letter", name="Ministry answer", date="2022-05-10", reliability="B"
+    )
     Claim.objects.create(person=side.person, source=ministry, fate="missing", date="2022-03-30")
-    comrade = Source.objects.create(kind="testimony", name="Comrade testimony", date="2022-06-01", reliability="C")
-    site = Site.objects.create(name="Field grave near Hostomel", kind="field_grave", latitude=50.58, longitude=30.21, precision_m=300)
+    comrade = Source.objects.create(
+        kind="testimony", name="Comrade testimony", date="2022-06-01", reliability="C"
+    )
+    site = Site.objects.create(
+        name="Field grave near Hostomel", kind="field_grave", latitude=50.58, longitude=30.21, precision_m=300
+    )
     Claim.objects.create(
         person=side.person,
         source=comrade,

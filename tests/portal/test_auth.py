@@ -71,7 +71,10 @@ def test_lockout_after_repeated_totp_failures(world: World, settings: Any) -> No
     _password_step(client, "supervisor-a")
     good = current_token(world.a.devices["supervisor"])
     wrong = f"{(int(good) + 7) % 1_000_000:06d}"
-    statuses = [client.post("/en/staff/login/code", {"token": wrong}).status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
+    statuses = [
+        client.post("/en/staff/login/code", {"token": wrong}).status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
     assert statuses[-1] == 429
     response = client.post("/en/staff/login/code", {"token": good})
     assert response.status_code == 429
@@ -86,6 +89,25 @@ def test_account_without_totp_device_cannot_sign_in(world: World) -> None:
 
 def test_next_parameter_only_goes_to_this_site(world: World) -> None:
     client = Client()
-    client.post("/en/staff/login?next=https://evil.example/", {"username": "caseworker-a", "password": PASSWORD, "next": "https://evil.example/"})
-    response = client.post("/en/staff/login/code", {"token": current_token(world.a.devices["caseworker"]), "next": "https://evil.example/"})
+    client.post(
+        "/en/staff/login?next=https://evil.example/",
+        {"username": "caseworker-a", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    response = client.post(
+        "/en/staff/login/code",
+        {"token": current_token(world.a.devices["caseworker"]), "next": "https://evil.example/"},
+    )
     assert response["Location"] == "/en/staff/"
+
+
+def test_admin_requires_the_second_factor(world: World) -> None:
+    user = world.a.users["administrator"]
+    user.is_staff = True
+    user.is_superuser = True
+    user.save()
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/en/admin/").status_code == 302
+    from portal_world import verified_client
+
+    assert verified_client(user, world.a.devices["administrator"]).get("/en/admin/").status_code == 200

@@ -43,7 +43,9 @@ SPECS: dict[str, Spec] = {
     "request_new": Spec("public"),
     "request_submitted": Spec("public_redirect"),
     "follow": Spec("public"),
-    "follow_link": Spec("public_redirect", kwargs=lambda s: {"number": s.request.number, "code": "wrong-code"}),
+    "follow_link": Spec(
+        "public_redirect", kwargs=lambda s: {"number": s.request.number, "code": "wrong-code"}
+    ),
     "follow_message": Spec("family", "POST", data=lambda s: {"body": "Any news?"}),
     "follow_documents": Spec("family", "POST", data=lambda s: {}),
     "follow_leave": Spec("public_redirect", "POST"),
@@ -58,25 +60,38 @@ SPECS: dict[str, Spec] = {
     "attachment": Spec("staff", kwargs=lambda s: {"pk": s.extra["attachment"].pk}),
     "case": Spec("staff", kwargs=_case),
     "case_add_claim": Spec(
-        "staff", "POST", kwargs=_case,
+        "staff",
+        "POST",
+        kwargs=_case,
         data=lambda s: {"source": s.claim.source_id, "fate": "alive", "reliability": "C", "date": "2022-04"},
     ),
     "case_retract_claim": Spec(
-        "staff", "POST", kwargs=lambda s: {"pk": s.case.pk, "claim_pk": s.claim.pk}, data=lambda s: {"reason": "typo"}
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.case.pk, "claim_pk": s.claim.pk},
+        data=lambda s: {"reason": "typo"},
     ),
     "case_add_document": Spec("staff", "POST", kwargs=_case, data=lambda s: {"source": s.claim.source_id}),
     "case_link_event": Spec("staff", "POST", kwargs=_case, data=lambda s: {"event": s.extra["event"].pk}),
     "case_release_update": Spec(
-        "staff", "POST", kwargs=lambda s: {"pk": s.case.pk, "request_pk": s.request.pk}, data=lambda s: {"body": "News"}
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.case.pk, "request_pk": s.request.pk},
+        data=lambda s: {"body": "News"},
     ),
     "case_send_message": Spec(
-        "staff", "POST", kwargs=lambda s: {"pk": s.case.pk, "request_pk": s.request.pk}, data=lambda s: {"body": "Hi"}
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.case.pk, "request_pk": s.request.pk},
+        data=lambda s: {"body": "Hi"},
     ),
     "case_add_task": Spec("staff", "POST", kwargs=_case, data=lambda s: {"title": "Call the unit"}),
     "case_task_done": Spec("staff", "POST", kwargs=_task),
     "case_add_note": Spec("staff", "POST", kwargs=_case, data=lambda s: {"body": "Spoke to the mother"}),
     "case_legal_status": Spec(
-        "supervisor", "POST", kwargs=_case,
+        "supervisor",
+        "POST",
+        kwargs=_case,
         data=lambda s: {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
     ),
     "lab_home": Spec("lab"),
@@ -136,7 +151,9 @@ def _prepare(world: World) -> None:
     from kinlink.registry.services.attachments import store_attachment
 
     for side in (world.a, world.b):
-        side.extra["attachment"] = store_attachment(side.claim.source, "notice.pdf", b"%PDF-1.4 notice " + side.org.slug.encode())
+        side.extra["attachment"] = store_attachment(
+            side.claim.source, "notice.pdf", b"%PDF-1.4 notice " + side.org.slug.encode()
+        )
         side.extra["event"] = Event.objects.create(name=f"Battle {side.org.slug}", date="2022-03-30")
 
 
@@ -166,7 +183,9 @@ def test_authorisation_matrix(world: World, settings: Any, tmp_path: Any) -> Non
                 data = spec.data(side) if spec.data else {}
                 response = client.post(url, data) if spec.method == "POST" else client.get(url)
                 expected = _expected(spec.kind, role, own)
-                where = f"{name} {spec.method} as {role} on {'own' if own else 'foreign'}: {response.status_code}"
+                where = (
+                    f"{name} {spec.method} as {role} on {'own' if own else 'foreign'}: {response.status_code}"
+                )
                 if expected == "login":
                     if response.status_code != 302 or not response["Location"].startswith("/en/staff/login"):
                         failures.append(f"{where} (expected redirect to login)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -52,7 +53,10 @@ def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tm
     assert request.consent_dna is True and list(request.consent_organisations.all()) == [world.a.org]
     assert request.person.birth_date == "1998-04-17"
     assert request.last_contact == "2022-03" and request.language == "ru"
-    assert {v.display() for v in NameVariant.objects.filter(person=request.person)} >= {"Иванов Сергей Петрович", "Iwanow Sergej"}
+    assert {v.display() for v in NameVariant.objects.filter(person=request.person)} >= {
+        "Иванов Сергей Петрович",
+        "Iwanow Sergej",
+    }
     assert Claim.objects.get(person=request.person).fate == "missing"
     assert "Обоих его родителей" in page or "Both of his parents" in page
     assert f"/request/follow/{number}/{code}" in page
@@ -60,7 +64,9 @@ def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tm
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT contact, enquirer_name FROM registry_tracingrequest WHERE id = %s", [request.pk])
+        cursor.execute(
+            "SELECT contact, enquirer_name FROM registry_tracingrequest WHERE id = %s", [request.pk]
+        )
         stored = cursor.fetchone()
     assert "900 123" not in stored[0] and stored[0].startswith("fernet:") and "Мария" not in stored[1]
 
@@ -80,7 +86,9 @@ def test_request_form_does_not_reveal_known_persons(world: World, settings: Any,
     _submit(stranger, world, surname="Nobodyknown", given_name="Xyz", photos=[])
     page_known = known.get("/ru/request/submitted").content.decode()
     page_stranger = stranger.get("/ru/request/submitted").content.decode()
-    strip = re.compile(r'(id="request-number">|id="access-code">|/request/follow/|csrfmiddlewaretoken" value=")[^<"]+')
+    strip = re.compile(
+        r'(id="request-number">|id="access-code">|/request/follow/|csrfmiddlewaretoken" value=")[^<"]+'
+    )
     assert strip.sub("", page_known) == strip.sub("", page_stranger)
 
 
@@ -120,7 +128,12 @@ def test_family_sees_only_released_updates_and_never_claims(world: World) -> Non
     assert "Private news for family B only" not in page
     caseworker = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
     url = f"/en/staff/cases/{world.a.case.pk}/requests/{world.a.request.pk}/release"
-    assert caseworker.post(url, {"body": "We have received two conflicting answers and are checking them."}).status_code == 302
+    assert (
+        caseworker.post(
+            url, {"body": "We have received two conflicting answers and are checking them."}
+        ).status_code
+        == 302
+    )
     page = family.get("/en/request/follow").content.decode()
     assert "two conflicting answers" in page
     assert AuditEntry.objects.filter(action="release_update", actor=world.a.users["caseworker"]).exists()
@@ -149,7 +162,13 @@ def test_document_upload(world: World, settings: Any, tmp_path: Any) -> None:
 
 
 def test_family_never_sees_matched_before_release(world: World) -> None:
-    Sample.objects.create(code="REF-M1", kind="reference", tracing_request=world.a.request, relationship="mother", status="matched")
+    Sample.objects.create(
+        code="REF-M1",
+        kind="reference",
+        tracing_request=world.a.request,
+        relationship="mother",
+        status="matched",
+    )
     page = family_client(world.a).get("/en/request/follow").content.decode()
     assert "searched" in page and "matched" not in page
 
@@ -157,16 +176,25 @@ def test_family_never_sees_matched_before_release(world: World) -> None:
 def test_dna_advice_order_follows_the_enquirer() -> None:
     assert dna_advice("mother")[0].key == "both_parents"
     assert dna_advice("wife")[0].key == "children_and_mother"
-    assert {o.key for o in dna_advice("brother")} == {"both_parents", "parent_and_siblings", "children_and_mother"}
+    assert {o.key for o in dna_advice("brother")} == {
+        "both_parents",
+        "parent_and_siblings",
+        "children_and_mother",
+    }
 
 
 def test_family_pages_are_light(world: World) -> None:
     """Under 100 KB on a slow connection (HTML plus the stylesheet; no JavaScript on family pages)."""
     from django.contrib.staticfiles import finders
 
-    css = len(open(finders.find("portal/kinlink.css"), "rb").read())  # type: ignore[arg-type]
+    css = Path(str(finders.find("portal/kinlink.css"))).stat().st_size
     family = family_client(world.a)
-    for client, url in ((Client(), "/ru/"), (Client(), "/ru/request/new"), (Client(), "/ru/request/follow"), (family, "/ru/request/follow")):
+    for client, url in (
+        (Client(), "/ru/"),
+        (Client(), "/ru/request/new"),
+        (Client(), "/ru/request/follow"),
+        (family, "/ru/request/follow"),
+    ):
         html = client.get(url).content
         assert b"<script" not in html, url
         assert len(html) + css < 100_000, (url, len(html), css)

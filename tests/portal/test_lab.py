@@ -51,9 +51,24 @@ def test_bad_profile_file_is_refused_whole_with_row_and_column(world: World) -> 
 def test_load_reference_samples(world: World) -> None:
     client = verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
     text = "sample,relationship\nREF-100,mother\nREF-101,brother\n"
-    assert client.post("/en/lab/references/upload", {"references-csv_file": _csv("r.csv", text)}).status_code == 302
-    assert set(Sample.objects.filter(code__startswith="REF-1").values_list("relationship", flat=True)) == {"mother", "brother"}
-    bad = client.post("/en/lab/references/upload", {"references-csv_file": _csv("r.csv", "sample,relationship\nREF-100,aunt\n")})
-    assert bad.status_code == 400 and "row 2, column sample" in bad.content.decode() and "row 2, column relationship" in bad.content.decode()
-    wrong_header = client.post("/en/lab/references/upload", {"references-csv_file": _csv("r.csv", "code,rel\nX,mother\n")})
+    assert (
+        client.post("/en/lab/references/upload", {"references-csv_file": _csv("r.csv", text)}).status_code
+        == 302
+    )
+    assert set(Sample.objects.filter(code__startswith="REF-1").values_list("relationship", flat=True)) == {
+        "mother",
+        "brother",
+    }
+    bad = client.post(
+        "/en/lab/references/upload",
+        {"references-csv_file": _csv("r.csv", "sample,relationship\nREF-100,aunt\n")},
+    )
+    assert (
+        bad.status_code == 400
+        and "row 2, column sample" in bad.content.decode()
+        and "row 2, column relationship" in bad.content.decode()
+    )
+    wrong_header = client.post(
+        "/en/lab/references/upload", {"references-csv_file": _csv("r.csv", "code,rel\nX,mother\n")}
+    )
     assert "row 1, column header" in wrong_header.content.decode()

@@ -9,7 +9,10 @@ from kinlink.portal.maps import HEIGHT, WIDTH, MapPoint, build_map, project, unp
 
 def test_projection_round_trip_and_known_tile() -> None:
     x, y = project(50.45, 30.5236, 10)  # Kyiv
-    assert (int(x // 256), int(y // 256)) == (598, 345)  # slippy-map tile numbers: x = floor((lon + 180) / 360 · 2^z)
+    assert (int(x // 256), int(y // 256)) == (
+        598,
+        345,
+    )  # slippy-map tile numbers: x = floor((lon + 180) / 360 · 2^z)
     lat, lon = unproject(x, y, 10)
     assert lat == pytest.approx(50.45, abs=1e-9) and lon == pytest.approx(30.5236, abs=1e-9)
 

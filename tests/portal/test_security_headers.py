@@ -47,4 +47,3 @@ def test_cookies_are_secure_by_default(settings: Any) -> None:
     insecure = os.environ.get("KINLINK_INSECURE_COOKIES") == "1" or project_settings.DEBUG
     assert project_settings.SESSION_COOKIE_SECURE is (not insecure)
     assert project_settings.CSRF_COOKIE_SECURE is project_settings.SESSION_COOKIE_SECURE
-

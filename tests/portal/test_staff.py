@@ -17,7 +17,10 @@ def test_seed_case_shows_conflict_all_three_sources_and_burial_lead(world: World
     page = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
     for source in ("Unit notice a", "Ministry answer", "Comrade testimony"):
         assert source in page
-    assert "Conflicts between sources" in page and "reports him dead, but Ministry answer reports him missing" in page
+    assert (
+        "Conflicts between sources" in page
+        and "reports him dead, but Ministry answer reports him missing" in page
+    )
     assert "Burial-site lead" in page and "locals buried the bodies" in page
     assert "disputed" in page
     # The field grave is on the map (plain coordinate view without tiles).
@@ -39,7 +42,9 @@ def test_case_view_and_contact_view_are_audited(world: World) -> None:
     page = client.get(f"/en/staff/requests/{world.a.request.pk}/").content.decode()
     assert world.a.request.contact in page
     assert AuditEntry.objects.filter(actor=user, action="view_case", object_id=str(world.a.case.pk)).exists()
-    assert AuditEntry.objects.filter(actor=user, action="view_contact", object_id=str(world.a.request.pk)).exists()
+    assert AuditEntry.objects.filter(
+        actor=user, action="view_contact", object_id=str(world.a.request.pk)
+    ).exists()
 
 
 def test_add_claim_from_new_source_with_document(world: World, settings: Any, tmp_path: Any) -> None:
@@ -59,7 +64,11 @@ def test_add_claim_from_new_source_with_document(world: World, settings: Any, tm
     )
     assert response.status_code == 302
     claim = Claim.objects.get(source__name="Exchange list 2022-09")
-    assert claim.fate == "detained" and claim.source.date == "2022-09" and claim.created_by == world.a.users["caseworker"]
+    assert (
+        claim.fate == "detained"
+        and claim.source.date == "2022-09"
+        and claim.created_by == world.a.users["caseworker"]
+    )
     assert claim.source.attachments.get().filename == "list.pdf"
     assert AuditEntry.objects.filter(action="add_claim", object_id=str(claim.pk)).exists()
 
@@ -67,14 +76,19 @@ def test_add_claim_from_new_source_with_document(world: World, settings: Any, tm
 def test_add_claim_needs_a_source(world: World) -> None:
     client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
     before = Claim.objects.count()
-    response = client.post(f"/en/staff/cases/{world.a.case.pk}/claims/add", {"fate": "dead", "reliability": "F"})
+    response = client.post(
+        f"/en/staff/cases/{world.a.case.pk}/claims/add", {"fate": "dead", "reliability": "F"}
+    )
     assert response.status_code == 400 and Claim.objects.count() == before
 
 
 def test_retracting_keeps_the_claim_and_recomputes_the_fate(world: World) -> None:
     client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
     ministry = Claim.objects.get(person=world.a.person, source__name="Ministry answer")
-    client.post(f"/en/staff/cases/{world.a.case.pk}/claims/{ministry.pk}/retract", {"reason": "superseded by the unit"})
+    client.post(
+        f"/en/staff/cases/{world.a.case.pk}/claims/{ministry.pk}/retract",
+        {"reason": "superseded by the unit"},
+    )
     ministry.refresh_from_db()
     assert ministry.retracted_at is not None and ministry.retraction_reason == "superseded by the unit"
     page = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
@@ -83,21 +97,35 @@ def test_retracting_keeps_the_claim_and_recomputes_the_fate(world: World) -> Non
 
 def test_tasks_notes_and_legal_status(world: World) -> None:
     caseworker = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
-    caseworker.post(f"/en/staff/cases/{world.a.case.pk}/tasks/add", {"title": "Ask the ministry for a certificate"})
+    caseworker.post(
+        f"/en/staff/cases/{world.a.case.pk}/tasks/add", {"title": "Ask the ministry for a certificate"}
+    )
     task = CaseTask.objects.get(case=world.a.case)
     caseworker.post(f"/en/staff/cases/{world.a.case.pk}/tasks/{task.pk}/done")
     task.refresh_from_db()
     assert task.done_at is not None
     caseworker.post(f"/en/staff/cases/{world.a.case.pk}/notes/add", {"body": "Mother called"})
     assert CaseNote.objects.get(case=world.a.case).body == "Mother called"
-    assert caseworker.post(f"/en/staff/cases/{world.a.case.pk}/legal", {"to_status": "certificate_requested", "effective_on": "2024-01-10"}).status_code == 403
+    assert (
+        caseworker.post(
+            f"/en/staff/cases/{world.a.case.pk}/legal",
+            {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
+        ).status_code
+        == 403
+    )
     supervisor = verified_client(world.a.users["supervisor"], world.a.devices["supervisor"])
-    supervisor.post(f"/en/staff/cases/{world.a.case.pk}/legal", {"to_status": "certificate_requested", "effective_on": "2024-01-10"})
+    supervisor.post(
+        f"/en/staff/cases/{world.a.case.pk}/legal",
+        {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
+    )
     case = Case.objects.get(pk=world.a.case.pk)
     assert case.legal_status == "certificate_requested" and str(case.legal_status_since) == "2024-01-10"
     page = supervisor.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
     assert "Certificate of the circumstances of disappearance is due" in page
-    bad = supervisor.post(f"/en/staff/cases/{world.a.case.pk}/legal", {"to_status": "payments_claimed", "effective_on": "2024-02-10"})
+    bad = supervisor.post(
+        f"/en/staff/cases/{world.a.case.pk}/legal",
+        {"to_status": "payments_claimed", "effective_on": "2024-02-10"},
+    )
     assert bad.status_code == 400
 
 

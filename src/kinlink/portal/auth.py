@@ -55,7 +55,9 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             else:
                 request.session.cycle_key()
                 request.session[PENDING_USER] = user.pk
-                request.session[PENDING_BACKEND] = getattr(user, "backend", settings.AUTHENTICATION_BACKENDS[-1])
+                request.session[PENDING_BACKEND] = getattr(
+                    user, "backend", settings.AUTHENTICATION_BACKENDS[-1]
+                )
                 target = reverse("portal:login_otp")
                 nxt = request.POST.get("next", "")
                 return HttpResponseRedirect(target + (f"?next={nxt}" if nxt.startswith("/") else ""))
@@ -69,7 +71,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
 def staff_login_otp(request: HttpRequest) -> HttpResponse:
     from kinlink.portal.forms import TokenForm
 
-    user = get_user_model().objects.filter(pk=request.session.get(PENDING_USER), is_active=True).first()
+    user = get_user_model().objects.filter(pk=request.session.get(PENDING_USER, 0), is_active=True).first()
     if user is None:
         return HttpResponseRedirect(reverse("portal:login"))
     form = TokenForm(request.POST or None)

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,10 @@ MOTHER_AND_SIBLINGS = DnaOption(
 CHILDREN_AND_MOTHER = DnaOption(
     "children_and_mother",
     _("His children and their mother"),
-    _("If he has children: the children together with their mother, so the lab can tell which half came from him."),
+    _(
+        "If he has children: the children together with their mother, "
+        "so the lab can tell which half came from him."
+    ),
 )
 
 _ORDER: dict[str, tuple[DnaOption, ...]] = {

@@ -96,7 +96,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
 
 def request_submitted(request: HttpRequest) -> HttpResponse:
     issued = request.session.get(NEW_REQUEST_SESSION_KEY)
-    tracing_request = TracingRequest.objects.filter(pk=request.session.get(FAMILY_SESSION_KEY)).first()
+    tracing_request = TracingRequest.objects.filter(pk=request.session.get(FAMILY_SESSION_KEY, 0)).first()
     if not issued or tracing_request is None or tracing_request.number != issued.get("number"):
         return HttpResponseRedirect(reverse("portal:follow"))
     link = request.build_absolute_uri(
@@ -116,7 +116,10 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
 
 
 def _too_many_failures(request: HttpRequest) -> bool:
-    return int(cache.get(f"family-code-failures:{_client_address(request)}", 0)) >= settings.FAMILY_CODE_FAILURE_LIMIT
+    return (
+        int(cache.get(f"family-code-failures:{_client_address(request)}", 0))
+        >= settings.FAMILY_CODE_FAILURE_LIMIT
+    )
 
 
 def _note_failure(request: HttpRequest) -> None:
@@ -140,7 +143,7 @@ def _open(request: HttpRequest, number: str, code: str) -> TracingRequest | None
 
 @require_http_methods(["GET", "POST"])
 def follow(request: HttpRequest) -> HttpResponse:
-    tracing_request = TracingRequest.objects.filter(pk=request.session.get(FAMILY_SESSION_KEY)).first()
+    tracing_request = TracingRequest.objects.filter(pk=request.session.get(FAMILY_SESSION_KEY, 0)).first()
     if tracing_request is not None and request.method == "GET":
         return _follow_page(request, tracing_request)
     form = FollowForm(request.POST or None)
@@ -183,7 +186,9 @@ def _follow_page(
         {
             "tracing_request": tracing_request,
             "person_name": tracing_request.person.primary_name(),
-            "relationship": RELATIONSHIP_LABELS.get(tracing_request.relationship, tracing_request.relationship),
+            "relationship": RELATIONSHIP_LABELS.get(
+                tracing_request.relationship, tracing_request.relationship
+            ),
             "updates": FamilyUpdate.objects.filter(tracing_request=tracing_request),
             "thread": FamilyMessage.objects.filter(tracing_request=tracing_request),
             "documents": Attachment.objects.filter(source=source).order_by("created"),
@@ -201,7 +206,9 @@ def follow_message(request: HttpRequest, tracing_request: TracingRequest) -> Htt
     form = FamilyMessageForm(request.POST)
     if not form.is_valid():
         return _follow_page(request, tracing_request, message_form=form)
-    FamilyMessage.objects.create(tracing_request=tracing_request, from_family=True, body=form.cleaned_data["body"])
+    FamilyMessage.objects.create(
+        tracing_request=tracing_request, from_family=True, body=form.cleaned_data["body"]
+    )
     audit.record(None, "family_message", tracing_request, label="family (access code)")
     messages.success(request, _("Your message was sent to the caseworker."))
     return HttpResponseRedirect(reverse("portal:follow") + "#thread")
@@ -219,7 +226,10 @@ def follow_documents(request: HttpRequest, tracing_request: TracingRequest) -> H
         try:
             store_attachment(source, upload.filename, upload.content)
         except AttachmentError:
-            form.add_error("documents", _("Only PDF documents and JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."))
+            form.add_error(
+                "documents",
+                _("Only PDF documents and JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."),
+            )
             return _follow_page(request, tracing_request, document_form=form)
         stored += 1
     audit.record(None, "family_upload", tracing_request, label="family (access code)", files=stored)

@@ -11,7 +11,17 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from kinlink.partialdate import PartialDateError, parse_partial_date
-from kinlink.registry.models import Event, Fate, LegalStatus, Organisation, Reliability, Sample, Sex, SourceKind
+from kinlink.registry.models import (
+    Event,
+    Fate,
+    LegalStatus,
+    Organisation,
+    Reliability,
+    Sample,
+    Sex,
+    Source,
+    SourceKind,
+)
 
 RELATIONSHIPS = [
     ("mother", _("mother")),
@@ -111,7 +121,9 @@ class FamilyRequestForm(forms.Form):
     relationship = forms.ChoiceField(label=_("You are his or her"), choices=RELATIONSHIPS)
     contact = forms.CharField(
         label=_("How can we reach you?"),
-        help_text=_("Phone number, e-mail or address. Only caseworkers of the organisations you choose see it."),
+        help_text=_(
+            "Phone number, e-mail or address. Only caseworkers of the organisations you choose see it."
+        ),
         max_length=300,
     )
     consent_organisations = forms.ModelMultipleChoiceField(
@@ -130,7 +142,9 @@ class FamilyRequestForm(forms.Form):
 
 class FollowForm(forms.Form):
     number = forms.CharField(label=_("Request number"), max_length=32)
-    code = forms.CharField(label=_("Access code"), max_length=64, widget=forms.PasswordInput(render_value=False))
+    code = forms.CharField(
+        label=_("Access code"), max_length=64, widget=forms.PasswordInput(render_value=False)
+    )
 
 
 class FamilyMessageForm(forms.Form):
@@ -140,7 +154,9 @@ class FamilyMessageForm(forms.Form):
 class FamilyDocumentForm(forms.Form):
     documents = MultipleFileField(
         label=_("Documents"),
-        help_text=_("Letters from the unit or the ministry, certificates (PDF, JPEG, PNG; up to 10 MB each)."),
+        help_text=_(
+            "Letters from the unit or the ministry, certificates (PDF, JPEG, PNG; up to 10 MB each)."
+        ),
         required=True,
     )
 
@@ -169,7 +185,9 @@ class PersonSearchForm(forms.Form):
 class ClaimForm(forms.Form):
     """A claim from an existing source, or from a new one described here."""
 
-    source = forms.ModelChoiceField(label=_("Existing source"), queryset=None, required=False)  # type: ignore[arg-type]
+    source = forms.ModelChoiceField(
+        label=_("Existing source"), queryset=Source.objects.none(), required=False
+    )
     source_kind = forms.ChoiceField(label=_("Kind of new source"), choices=SourceKind.choices, required=False)
     source_name = forms.CharField(label=_("Name of new source"), max_length=300, required=False)
     source_origin = forms.CharField(label=_("Issued by"), max_length=300, required=False)
@@ -195,7 +213,9 @@ class ClaimForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("source") and not (data.get("source_kind") and data.get("source_name")):
-            raise forms.ValidationError(_("Choose an existing source, or give the kind and name of a new one."))
+            raise forms.ValidationError(
+                _("Choose an existing source, or give the kind and name of a new one.")
+            )
         return data
 
 
@@ -212,12 +232,16 @@ class UpdateForm(forms.Form):
 
 
 class StaffMessageForm(forms.Form):
-    body = forms.CharField(label=_("Message to the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    body = forms.CharField(
+        label=_("Message to the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
 
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
-    due_on = forms.DateField(label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(
+        label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class NoteForm(forms.Form):
@@ -229,7 +253,7 @@ class LinkEventForm(forms.Form):
 
 
 class DocumentForm(forms.Form):
-    source = forms.ModelChoiceField(label=_("Source"), queryset=None)  # type: ignore[arg-type]
+    source = forms.ModelChoiceField(label=_("Source"), queryset=Source.objects.none())
     document = forms.FileField(label=_("Document"))
 
     def __init__(self, *args: Any, sources: Any = None, **kwargs: Any) -> None:
@@ -247,7 +271,9 @@ class LegalStatusForm(forms.Form):
 class SampleForm(forms.Form):
     code = forms.CharField(label=_("Barcode"), max_length=50)
     kind = forms.ChoiceField(label=_("Kind"), choices=Sample.Kind.choices)
-    relationship = forms.CharField(label=_("Donor's relationship (reference samples)"), max_length=40, required=False)
+    relationship = forms.CharField(
+        label=_("Donor's relationship (reference samples)"), max_length=40, required=False
+    )
 
 
 class CSVUploadForm(forms.Form):

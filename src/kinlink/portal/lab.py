@@ -67,7 +67,9 @@ def lab_register_sample(request: HttpRequest) -> HttpResponse:
         except SampleError as exc:
             form.add_error("code", str(exc))
         else:
-            messages.success(request, _("Sample %(code)s was registered.") % {"code": form.cleaned_data["code"]})
+            messages.success(
+                request, _("Sample %(code)s was registered.") % {"code": form.cleaned_data["code"]}
+            )
             return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, sample_form=form)
 
@@ -106,7 +108,9 @@ def lab_upload_references(request: HttpRequest) -> HttpResponse:
         try:
             count = load_reference_samples(request.user, _first_lab(request), *read)  # type: ignore[arg-type]
         except LabFileError as exc:
-            return _lab_page(request, status=400, reference_form=form, problems=[str(p) for p in exc.problems])
+            return _lab_page(
+                request, status=400, reference_form=form, problems=[str(p) for p in exc.problems]
+            )
         messages.success(request, _("%(count)d reference samples were registered.") % {"count": count})
         return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, reference_form=form)

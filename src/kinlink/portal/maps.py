@@ -95,7 +95,15 @@ def build_map(points: list[MapPoint], tile_url: str = "") -> MapView | None:
     markers = []
     for number, (point, x, y) in enumerate(zip(points, xs, ys, strict=True), start=1):
         radius = (point.precision_m or 0) / metres_per_pixel(point.latitude, zoom)
-        markers.append(PlacedMarker(round(x - left, 1), round(y - top, 1), round(min(radius, WIDTH), 1) if radius >= 3 else 0.0, number, point))
+        markers.append(
+            PlacedMarker(
+                round(x - left, 1),
+                round(y - top, 1),
+                round(min(radius, WIDTH), 1) if radius >= 3 else 0.0,
+                number,
+                point,
+            )
+        )
     tiles: list[PlacedTile] = []
     if tile_url:
         count = 2**zoom
@@ -107,4 +115,6 @@ def build_map(points: list[MapPoint], tile_url: str = "") -> MapView | None:
                 tiles.append(PlacedTile(round(tx * TILE - left), round(ty * TILE - top), url))
     north, west = unproject(left, top, zoom)
     south, east = unproject(left + WIDTH, top + HEIGHT, zoom)
-    return MapView(WIDTH, HEIGHT, zoom, markers, tiles, round(north, 4), round(south, 4), round(west, 4), round(east, 4))
+    return MapView(
+        WIDTH, HEIGHT, zoom, markers, tiles, round(north, 4), round(south, 4), round(west, 4), round(east, 4)
+    )

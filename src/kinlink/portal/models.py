@@ -31,7 +31,9 @@ class FamilyMessage(models.Model):
         verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
-        return f"{self.tracing_request} {'family' if self.from_family else 'caseworker'} {self.created:%Y-%m-%d}"
+        return (
+            f"{self.tracing_request} {'family' if self.from_family else 'caseworker'} {self.created:%Y-%m-%d}"
+        )
 
 
 class FamilyUpdate(models.Model):
@@ -75,7 +77,9 @@ class CaseTask(models.Model):
 class CaseNote(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     body = models.TextField(_("note"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,7 +10,8 @@ from urllib.parse import urlencode
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from kinlink.registry.models import Membership, Organisation, Role, TracingRequest
@@ -19,7 +20,7 @@ from kinlink.registry.services.access import CASE_ROLES, is_superuser
 LAB_ROLES = (Role.LAB_ANALYST,)
 FAMILY_SESSION_KEY = "kinlink_family_request"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
@@ -43,7 +44,7 @@ def is_verified(request: HttpRequest) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_verified", lambda: False)())
 
 
-def _login_redirect(request: HttpRequest) -> HttpResponse:
+def _login_redirect(request: HttpRequest) -> HttpResponseBase:
     return HttpResponseRedirect(reverse("portal:login") + "?" + urlencode({"next": request.get_full_path()}))
 
 
@@ -52,7 +53,7 @@ def staff_required(roles: tuple[str, ...]) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not is_verified(request):
                 return _login_redirect(request)
             if not is_superuser(request.user) and not (roles_of(request.user) & set(roles)):
@@ -78,7 +79,7 @@ def family_request(request: HttpRequest) -> TracingRequest | None:
 
 def family_required(view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         tracing_request = family_request(request)
         if tracing_request is None:
             return HttpResponseRedirect(reverse("portal:follow"))

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -115,9 +116,14 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
     ).select_related("tracing_request__person")[:50]:
         person = sample.tracing_request.person if sample.tracing_request else None
         if person is not None:
-            rows.append(CandidateRow("dna", person, None, _("DNA sample %(code)s matched") % {"code": sample.code}))
+            rows.append(
+                CandidateRow("dna", person, None, _("DNA sample %(code)s matched") % {"code": sample.code})
+            )
     recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
-    new_persons = [r.person for r in requests_visible_to(user).filter(submitted_at__gte=recent).select_related("person")[:50]]
+    new_persons = [
+        r.person
+        for r in requests_visible_to(user).filter(submitted_at__gte=recent).select_related("person")[:50]
+    ]
     index: dict[tuple[frozenset[str], str], list[Person]] = {}
     for person in visible[:2000]:
         keys = frozenset(k for v in person.names.all() for k in name_keys(v.display()))
@@ -127,7 +133,9 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
         keys = frozenset(k for v in person.names.all() for k in name_keys(v.display()))
         for other in index.get((keys, person.birth_date[:4]), []):
             if other.pk != person.pk and other.merged_into_id is None:
-                rows.append(CandidateRow("linkage", person, other, _("same name in any script and birth year")))
+                rows.append(
+                    CandidateRow("linkage", person, other, _("same name in any script and birth year"))
+                )
     return rows
 
 
@@ -169,7 +177,9 @@ def staff_search(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid() and any(form.cleaned_data.values()):
         query = PersonQuery(**form.cleaned_data)
         results = search_persons(request.user, query)
-        audit.record(request.user, "search_persons", None, object_type="person", object_id="*", results=len(results))
+        audit.record(
+            request.user, "search_persons", None, object_type="person", object_id="*", results=len(results)
+        )
     return render(request, "portal/staff/search.html", {"form": form, "results": results})
 
 
@@ -185,7 +195,9 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "tracing_request": tracing_request,
             "person": tracing_request.person,
-            "relationship": RELATIONSHIP_LABELS.get(tracing_request.relationship, tracing_request.relationship),
+            "relationship": RELATIONSHIP_LABELS.get(
+                tracing_request.relationship, tracing_request.relationship
+            ),
             "cases": cases,
             "can_open_case": own_orgs.exists() and not cases.filter(organisation__in=own_orgs).exists(),
             "consented": tracing_request.consent_organisations.all(),
@@ -238,15 +250,37 @@ def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
     for site in sites:
         if site.latitude is not None and site.longitude is not None:
             seen_sites.add(site.pk)
-            points.append(MapPoint(site.latitude, site.longitude, f"{site.name} ({site.get_kind_display()})", "site", site.precision_m))
-    remains = Remains.objects.filter(Q(identified_person=person) | Q(event__persons=person)).select_related("site").distinct()
+            points.append(
+                MapPoint(
+                    site.latitude,
+                    site.longitude,
+                    f"{site.name} ({site.get_kind_display()})",
+                    "site",
+                    site.precision_m,
+                )
+            )
+    remains = (
+        Remains.objects.filter(Q(identified_person=person) | Q(event__persons=person))
+        .select_related("site")
+        .distinct()
+    )
     for item in remains:
         if item.site is not None and item.site.latitude is not None and item.site.longitude is not None:
             label = _("Remains %(code)s at %(site)s") % {"code": item.code, "site": item.site.name}
-            points.append(MapPoint(item.site.latitude, item.site.longitude, label, "remains", item.site.precision_m))
+            points.append(
+                MapPoint(item.site.latitude, item.site.longitude, label, "remains", item.site.precision_m)
+            )
     for claim in claims:
         if claim.latitude is not None and claim.longitude is not None and claim.site_id not in seen_sites:
-            points.append(MapPoint(claim.latitude, claim.longitude, f"{claim.source.name}: {claim.place}", "claim", claim.place_precision_m))
+            points.append(
+                MapPoint(
+                    claim.latitude,
+                    claim.longitude,
+                    f"{claim.source.name}: {claim.place}",
+                    "claim",
+                    claim.place_precision_m,
+                )
+            )
     return points
 
 
@@ -261,14 +295,18 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any
         .order_by("date", "created")
     )
     assessment = assess_person(person)
-    conflicting = {c.first.claim_id for c in assessment.conflicts} | {c.second.claim_id for c in assessment.conflicts}
+    conflicting = {c.first.claim_id for c in assessment.conflicts} | {
+        c.second.claim_id for c in assessment.conflicts
+    }
     requests = list(requests_visible_to(user).filter(person=person).order_by("submitted_at"))
     threads = [
         {
             "tracing_request": tr,
             "messages": FamilyMessage.objects.filter(tracing_request=tr).select_related("author"),
             "updates": FamilyUpdate.objects.filter(tracing_request=tr).select_related("released_by"),
-            "documents": Attachment.objects.filter(source__kind=SourceKind.FAMILY_REPORT, source__reference=tr.number),
+            "documents": Attachment.objects.filter(
+                source__kind=SourceKind.FAMILY_REPORT, source__reference=tr.number
+            ),
         }
         for tr in requests
     ]
@@ -303,10 +341,16 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any
         "message_form": forms.get("message_form") or StaffMessageForm(),
         "task_form": forms.get("task_form") or TaskForm(),
         "note_form": forms.get("note_form") or NoteForm(),
-        "legal_form": forms.get("legal_form") or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
+        "legal_form": forms.get("legal_form")
+        or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
         "retract_form": RetractForm(),
     }
     return render(request, "portal/staff/case.html", context, status=status)
+
+
+def _actor(request: HttpRequest) -> Any:
+    """The signed-in staff member (the decorators guarantee one)."""
+    return request.user
 
 
 def _visible_case(request: HttpRequest, pk: int) -> Case:
@@ -358,7 +402,9 @@ def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
                 attachment = store_attachment(source, upload.name or "document", upload.read())
                 audit.record(user, "attach_document", attachment, source=str(source.pk))
     except AttachmentError:
-        form.add_error("document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted."))
+        form.add_error(
+            "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
+        )
         return _case_page(request, case, status=400, claim_form=form)
     messages.success(request, _("The claim was added."))
     return _back(case, "claims")
@@ -392,7 +438,9 @@ def case_add_document(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         attachment = store_attachment(form.cleaned_data["source"], upload.name or "document", upload.read())
     except AttachmentError:
-        form.add_error("document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted."))
+        form.add_error(
+            "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
+        )
         return _case_page(request, case, status=400, document_form=form)
     audit.record(request.user, "attach_document", attachment, source=str(form.cleaned_data["source"].pk))
     messages.success(request, _("The document was attached."))
@@ -426,7 +474,7 @@ def case_release_update(request: HttpRequest, pk: int, request_pk: int) -> HttpR
         return _case_page(request, case, status=400, update_form=form)
     with transaction.atomic():
         update = FamilyUpdate.objects.create(
-            tracing_request=tracing_request, body=form.cleaned_data["body"], released_by=request.user
+            tracing_request=tracing_request, body=form.cleaned_data["body"], released_by=_actor(request)
         )
         if tracing_request.status == TracingRequest.Status.NEW:
             tracing_request.status = TracingRequest.Status.IN_PROGRESS
@@ -445,7 +493,10 @@ def case_send_message(request: HttpRequest, pk: int, request_pk: int) -> HttpRes
     if not form.is_valid():
         return _case_page(request, case, status=400, message_form=form)
     message = FamilyMessage.objects.create(
-        tracing_request=tracing_request, from_family=False, body=form.cleaned_data["body"], author=request.user
+        tracing_request=tracing_request,
+        from_family=False,
+        body=form.cleaned_data["body"],
+        author=_actor(request),
     )
     audit.record(request.user, "send_message", message, request=tracing_request.number)
     messages.success(request, _("The message was sent to the family."))
@@ -459,7 +510,7 @@ def case_add_task(request: HttpRequest, pk: int) -> HttpResponse:
     form = TaskForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, task_form=form)
-    task = CaseTask.objects.create(case=case, created_by=request.user, **form.cleaned_data)
+    task = CaseTask.objects.create(case=case, created_by=_actor(request), **form.cleaned_data)
     audit.record(request.user, "add_task", task, case=case.number)
     return _back(case, "tasks")
 
@@ -483,7 +534,7 @@ def case_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, note_form=form)
-    note = CaseNote.objects.create(case=case, author=request.user, body=form.cleaned_data["body"])
+    note = CaseNote.objects.create(case=case, author=_actor(request), body=form.cleaned_data["body"])
     audit.record(request.user, "add_note", note, case=case.number)
     return _back(case, "notes")
 
@@ -508,7 +559,7 @@ def case_legal_status(request: HttpRequest, pk: int) -> HttpResponse:
             to_status=new,
             effective_on=form.cleaned_data["effective_on"],
             note=form.cleaned_data["note"],
-            changed_by=request.user,
+            changed_by=_actor(request),
         )
         audit.record(request.user, "change_legal_status", case, from_status=case.legal_status, to_status=new)
         case.legal_status = new
@@ -537,7 +588,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @caseworker_required
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     attachment = get_object_or_404(Attachment.objects.select_related("source"), pk=pk)
     source = attachment.source
     persons = persons_visible_to(request.user)
@@ -552,6 +603,9 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     audit.record(request.user, "view_document", attachment, source=str(source.pk))
     response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=attachment.filename, content_type=attachment.content_type or "application/octet-stream"
+        path.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
     )
     return response

@@ -40,7 +40,9 @@ def attachment_path(sha256: str) -> Path:
     return Path(settings.ATTACHMENT_ROOT) / sha256[:2] / sha256
 
 
-def store_attachment(source: Source, filename: str, content: bytes, max_bytes: int | None = None) -> Attachment:
+def store_attachment(
+    source: Source, filename: str, content: bytes, max_bytes: int | None = None
+) -> Attachment:
     """Check and store one file for ``source``; the same bytes are written to disk only once."""
     limit = max_bytes if max_bytes is not None else int(getattr(settings, "FAMILY_UPLOAD_MAX_BYTES", 10**7))
     name = Path(filename or "file").name[:255]

@@ -106,7 +106,9 @@ def load_profiles(user: AbstractBaseUser, labs: list[Organisation], filename: st
         alleles = [row.get("allele1", ""), row.get("allele2", "")]
         for column, allele in zip(("allele1", "allele2"), alleles, strict=True):
             if not ALLELE.match(allele):
-                problems.append(CSVProblem(index, column, f"'{allele}' is not an allele label (e.g. 12, 9.3, X)"))
+                problems.append(
+                    CSVProblem(index, column, f"'{allele}' is not an allele label (e.g. 12, 9.3, X)")
+                )
         profile = profiles.setdefault(code, {})
         if marker in profile:
             problems.append(CSVProblem(index, "marker", f"marker '{marker}' appears twice for '{code}'"))
@@ -129,7 +131,9 @@ def load_reference_samples(user: AbstractBaseUser, lab: Organisation, filename: 
     rows = _read(filename, text, ("sample", "relationship"))
     problems: list[CSVProblem] = []
     seen: set[str] = set()
-    existing = set(Sample.objects.filter(code__in=[r.get("sample", "") for r in rows]).values_list("code", flat=True))
+    existing = set(
+        Sample.objects.filter(code__in=[r.get("sample", "") for r in rows]).values_list("code", flat=True)
+    )
     for index, row in enumerate(rows, start=2):
         code, relationship = row.get("sample", ""), row.get("relationship", "").lower()
         if not BARCODE.match(code):

@@ -46,7 +46,9 @@ class PersonQuery:
     place: str = ""
 
 
-def search_persons(user: AbstractBaseUser | AnonymousUser, query: PersonQuery, limit: int = 100) -> list[Person]:
+def search_persons(
+    user: AbstractBaseUser | AnonymousUser, query: PersonQuery, limit: int = 100
+) -> list[Person]:
     """Persons the user may see that match every given criterion. The public never reaches this."""
     persons = persons_visible_to(user).prefetch_related("names")
     if query.unit.strip():
