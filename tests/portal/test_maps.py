@@ -37,3 +37,17 @@ def test_tiles_cover_the_frame_when_a_tile_server_is_configured() -> None:
 
 def test_no_points_no_map() -> None:
     assert build_map([]) is None
+
+
+def test_every_legal_text_is_marked_for_translation() -> None:
+    import json
+    from importlib import resources
+
+    from kinlink.portal.legal_messages import LEGAL_TEXTS
+
+    rules = json.loads(
+        resources.files("kinlink.registry").joinpath("data", "legal_rules.json").read_text("utf-8")
+    )
+    texts = {j["name"] for j in rules["jurisdictions"].values()}
+    texts |= {r["title"] for j in rules["jurisdictions"].values() for r in j["rules"]}
+    assert texts == set(LEGAL_TEXTS)
