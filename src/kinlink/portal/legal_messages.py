@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the texts must equal the rules file word for word)
 """Legal rule titles and jurisdiction names from ``registry/data/legal_rules.json``, marked for translation.
 
 The rules are data, so ``makemessages`` cannot see their texts; this list puts them in the catalogues.
