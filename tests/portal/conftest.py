@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from portal_world import World, build_world
+
+from tests.portal.portal_world import World, build_world
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.contrib.auth.hashers import identify_hasher
 from django.test import Client
-from portal_world import PASSWORD, World, current_token
 
 from kinlink.registry.models import AuditEntry
+from tests.portal.portal_world import PASSWORD, World, current_token
 
 
 def _password_step(client: Client, username: str, password: str = PASSWORD) -> Any:
@@ -108,6 +108,6 @@ def test_admin_requires_the_second_factor(world: World) -> None:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     assert client.get("/en/admin/").status_code == 302
-    from portal_world import verified_client
+    from tests.portal.portal_world import verified_client
 
     assert verified_client(user, world.a.devices["administrator"]).get("/en/admin/").status_code == 200

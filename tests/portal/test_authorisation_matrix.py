@@ -13,9 +13,9 @@ from typing import Any
 
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
-from portal_world import Side, World, current_token, family_client, verified_client
 
 from kinlink.portal.models import CaseTask
+from tests.portal.portal_world import Side, World, current_token, family_client, verified_client
 
 ROLES = ("anonymous", "family", "caseworker", "supervisor", "administrator", "lab_analyst")
 CASE_ROLES = {"caseworker", "supervisor", "administrator"}

@@ -8,11 +8,11 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from portal_world import World, family_client, verified_client
 
 from kinlink.portal.dna_advice import dna_advice
 from kinlink.portal.models import FamilyMessage
 from kinlink.registry.models import AuditEntry, Claim, NameVariant, Sample, TracingRequest
+from tests.portal.portal_world import World, family_client, verified_client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -58,7 +58,7 @@ def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tm
         "Iwanow Sergej",
     }
     assert Claim.objects.get(person=request.person).fate == "missing"
-    assert "Обоих его родителей" in page or "Both of his parents" in page
+    assert "Оба его родителя" in page and "Его дети и их мать" in page
     assert f"/request/follow/{number}/{code}" in page
     # Contact details are encrypted at rest: the database never holds the phone number.
     from django.db import connection

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from portal_world import World, verified_client
 
 from kinlink.registry.models import AuditEntry, Sample
+from tests.portal.portal_world import World, verified_client
 
 
 def _csv(name: str, text: str) -> SimpleUploadedFile:

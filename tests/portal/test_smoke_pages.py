@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from django.test import Client
-from portal_world import World, family_client, verified_client
+
+from tests.portal.portal_world import World, family_client, verified_client
 
 
 def test_pages_render(world: World) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from portal_world import World, verified_client
 
 from kinlink.portal.models import CaseNote, CaseTask
 from kinlink.registry.models import AuditEntry, Case, Claim, NameVariant, Person
 from kinlink.registry.services.search import PersonQuery, name_key, search_persons
+from tests.portal.portal_world import World, verified_client
 
 
 def test_seed_case_shows_conflict_all_three_sources_and_burial_lead(world: World) -> None:
