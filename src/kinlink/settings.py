@@ -111,7 +111,9 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# collectstatic target for production (KINLINK_STATIC_ROOT); unset and absent, files come from the apps.
+_static_root = Path(os.environ.get("KINLINK_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = _static_root if "KINLINK_STATIC_ROOT" in os.environ or _static_root.is_dir() else None
 # Static files are served by WhiteNoise straight from the apps' static folders (no collectstatic needed
 # for the demo); production may run collectstatic into STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True

@@ -46,7 +46,8 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core (WCAG 2.1 A and AA rules) on the current page; the page must allow the injected script."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        "() => axe.run(document, {runOnly: {type: 'tag', "
+        "values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
     )
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": len(v["nodes"])}

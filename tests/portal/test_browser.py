@@ -61,7 +61,7 @@ def test_mother_caseworker_mother(
     settings.ATTACHMENT_ROOT = tmp_path
     org = Organisation.objects.create(name="Поиск", slug="poisk")
     Organisation.objects.create(name="Central lab", slug="lab", is_lab=True)
-    user, device = _staff(org)
+    _user, device = _staff(org)
     base = live_server.url
     weights: dict[str, int] = {}
 
@@ -133,7 +133,8 @@ def test_mother_caseworker_mother(
         assert desk.get_by_role("heading", name="Conflicts between sources").is_visible()
         assert (
             desk.get_by_text(
-                "Notice of unit в/ч 12345 reports him dead, but Letter of the Ministry of Defence reports him missing."
+                "Notice of unit в/ч 12345 reports him dead, "
+                "but Letter of the Ministry of Defence reports him missing."
             ).count()
             >= 1
         )
@@ -171,7 +172,7 @@ def test_mother_caseworker_mother(
         write_artifact("page-weights.json", {"bytes_including_css": family_pages, "css": css})
         assert family_pages and all(size < 100_000 for size in family_pages.values()), family_pages
 
-        # 6. Accessibility: axe-core on every family page, with the script allowed in (CSP bypassed for the check).
+        # 6. Accessibility: axe-core on every family page (CSP bypassed so the checker may be injected).
         checked = browser.new_context(viewport=PHONE, locale="ru-RU", bypass_csp=True)
         probe = checked.new_page()
         report: dict[str, list[dict[str, Any]]] = {}

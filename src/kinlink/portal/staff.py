@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinlink.partialdate import parse_optional
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
     ClaimForm,
@@ -90,17 +91,37 @@ class CandidateRow:
 
 
 def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
-    rows: list[DeadlineRow] = []
+    """Open cases whose next legal step falls within the horizon, soonest first.
+
+    The last news of each person is read for all cases in one query (the same rule as
+    ``registry.services.fate.last_news_date``: the latest date any live claim gives).
+    """
+    open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person")[:1000])
+    last_news: dict[int, dt.date] = {}
+    dated = Claim.objects.filter(person_id__in=[c.person_id for c in open_cases], retracted_at__isnull=True)
+    for person_id, text in dated.exclude(date="").values_list("person_id", "date"):
+        parsed = parse_optional(text)
+        if parsed is not None and (person_id not in last_news or parsed.latest > last_news[person_id]):
+            last_news[person_id] = parsed.latest
+    rules = default_rules()
     horizon = today + dt.timedelta(days=DEADLINE_HORIZON_DAYS)
-    for case in cases.filter(status=Case.Status.OPEN).select_related("person")[:300]:
+    rows: list[DeadlineRow] = []
+    for case in open_cases:
         try:
-            view = legal_view(case, today=today)
+            deadlines = rules.deadlines(
+                case.jurisdiction,
+                case.legal_status,
+                last_news.get(case.person_id),
+                case.legal_status_since,
+                today=today,
+            )
         except LegalStatusError:
             continue
         rows.extend(
-            DeadlineRow(case, d.title, d.earliest, d.reached) for d in view.deadlines if d.earliest <= horizon
+            DeadlineRow(case, d.title, d.earliest, d.reached) for d in deadlines if d.earliest <= horizon
         )
-    return sorted(rows, key=lambda r: r.earliest)
+    rows.sort(key=lambda r: r.earliest)
+    return rows[:100]
 
 
 def _candidate_queue(user: Any) -> list[CandidateRow]:
