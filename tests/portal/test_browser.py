@@ -141,7 +141,7 @@ def test_mother_caseworker_mother(
         screenshot(desk, "05-caseworker-case-with-conflicting-claims")
 
         # 4. The caseworker writes and releases an update in her own words (htmx swaps the thread in place).
-        update = "Мы получили два противоречащих ответа: из части и из министерства. Мы проверяем оба и напишем вам."
+        update = "Мы получили два противоречащих ответа: из части и из министерства. Проверяем оба."
         thread = desk.locator("article[id^=thread-]")
         thread.locator("textarea[name=body]").first.fill(update)
         thread.get_by_role("button", name="Release to the family").click()
