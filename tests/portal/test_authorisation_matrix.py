@@ -148,10 +148,10 @@ def _expected(kind: str, role: str, own: bool) -> set[int] | str:
 
 def _prepare(world: World) -> None:
     from kinlink.registry.models import Event
-    from kinlink.registry.services.attachments import store_attachment
+    from kinlink.registry.services.uploads import store_upload
 
     for side in (world.a, world.b):
-        side.extra["attachment"] = store_attachment(
+        side.extra["attachment"] = store_upload(
             side.claim.source, "notice.pdf", b"%PDF-1.4 notice " + side.org.slug.encode()
         )
         side.extra["event"] = Event.objects.create(name=f"Battle {side.org.slug}", date="2022-03-30")

@@ -198,3 +198,21 @@ def test_family_pages_are_light(world: World) -> None:
         html = client.get(url).content
         assert b"<script" not in html, url
         assert len(html) + css < 100_000, (url, len(html), css)
+
+
+def test_uploads_are_checked_by_content_not_by_name(world: World, settings: Any, tmp_path: Any) -> None:
+    from kinlink.registry.services.uploads import UploadError, sniff_content_type, store_upload
+
+    settings.ATTACHMENT_ROOT = tmp_path
+    assert sniff_content_type(b"%PDF-1.7 ...") == "application/pdf"
+    assert sniff_content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert sniff_content_type(b"<html><script>") is None
+    source = world.a.claim.source
+    stored = store_upload(source, "../../etc/passwd.png", PNG)
+    assert stored.filename == "passwd.png" and stored.content_type == "image/png" and stored.size == len(PNG)
+    for bad in (b"", b"MZ\x90\x00", PNG + b"\x00" * 20):
+        try:
+            store_upload(source, "x.png", bad, max_bytes=len(PNG) + 10)
+        except UploadError:
+            continue
+        raise AssertionError(f"accepted {bad[:8]!r}")

@@ -28,13 +28,13 @@ from kinlink.portal.models import FamilyMessage, FamilyUpdate
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
 from kinlink.registry.models import Attachment, Sample, TracingRequest
 from kinlink.registry.services import audit
-from kinlink.registry.services.attachments import AttachmentError, store_attachment
 from kinlink.registry.services.family_intake import (
     FamilyRequest,
     UploadedFile,
     family_report_source,
     submit_family_request,
 )
+from kinlink.registry.services.uploads import UploadError, store_upload
 
 NEW_REQUEST_SESSION_KEY = "kinlink_new_request"
 #: What a family is told about a DNA sample: never "matched" before a caseworker releases the news.
@@ -84,7 +84,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
                     photos=_uploads(request, "photos"),
                 )
             )
-        except AttachmentError:
+        except UploadError:
             form.add_error("photos", _("Only JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."))
         else:
             request.session.cycle_key()
@@ -224,8 +224,8 @@ def follow_documents(request: HttpRequest, tracing_request: TracingRequest) -> H
     stored = 0
     for upload in _uploads(request, "documents"):
         try:
-            store_attachment(source, upload.filename, upload.content)
-        except AttachmentError:
+            store_upload(source, upload.filename, upload.content)
+        except UploadError:
             form.add_error(
                 "documents",
                 _("Only PDF documents and JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."),

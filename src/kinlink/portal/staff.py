@@ -64,10 +64,11 @@ from kinlink.registry.services.access import (
     persons_visible_to,
     requests_visible_to,
 )
-from kinlink.registry.services.attachments import AttachmentError, attachment_path, store_attachment
+from kinlink.registry.services.attachments import attachment_path
 from kinlink.registry.services.claims import ClaimError, add_claim, add_source, link_event, retract_claim
 from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
 from kinlink.registry.services.search import PersonQuery, name_keys, search_persons
+from kinlink.registry.services.uploads import UploadError, store_upload
 
 QUEUE_DAYS = 30
 DEADLINE_HORIZON_DAYS = 90
@@ -420,9 +421,9 @@ def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
             )
             upload = request.FILES.get("document")
             if upload is not None:
-                attachment = store_attachment(source, upload.name or "document", upload.read())
+                attachment = store_upload(source, upload.name or "document", upload.read())
                 audit.record(user, "attach_document", attachment, source=str(source.pk))
-    except AttachmentError:
+    except UploadError:
         form.add_error(
             "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
         )
@@ -457,8 +458,8 @@ def case_add_document(request: HttpRequest, pk: int) -> HttpResponse:
         return _case_page(request, case, status=400, document_form=form)
     upload = form.cleaned_data["document"]
     try:
-        attachment = store_attachment(form.cleaned_data["source"], upload.name or "document", upload.read())
-    except AttachmentError:
+        attachment = store_upload(form.cleaned_data["source"], upload.name or "document", upload.read())
+    except UploadError:
         form.add_error(
             "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
         )

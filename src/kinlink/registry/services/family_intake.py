@@ -25,7 +25,7 @@ from kinlink.registry.models import (
     script_of,
 )
 from kinlink.registry.services import audit
-from kinlink.registry.services.attachments import store_attachment
+from kinlink.registry.services.uploads import store_upload
 
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
@@ -128,7 +128,7 @@ def submit_family_request(form: FamilyRequest) -> tuple[TracingRequest, str]:
         circumstances=form.circumstances,
     )
     for photo in form.photos:
-        store_attachment(report, photo.filename, photo.content)
+        store_upload(report, photo.filename, photo.content)
     audit.record(None, "submit_request", request, label="family (web form)", channel=Channel.WEB)
     return request, code
 
