@@ -156,8 +156,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Staff log in with a password (argon2) and a TOTP second factor; django-axes locks out after repeated
 # failures (password or TOTP) for the same user name from the same address.
+# AxesBackend only checks the lockout (it authenticates no one) and, being a ModelBackend, also loads users.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "axes.backends.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "portal:login"

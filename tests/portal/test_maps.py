@@ -35,6 +35,17 @@ def test_tiles_cover_the_frame_when_a_tile_server_is_configured() -> None:
     assert min(covered_x) <= 0 and max(covered_x) + 256 >= WIDTH
 
 
+def test_zoom_leaves_room_for_the_uncertainty_circle() -> None:
+    view = build_map([MapPoint(48.64, 38.36, "field grave", "site", 2000)])
+    assert view is not None
+    marker = view.markers[0]
+    assert 0 < marker.radius <= (HEIGHT - 2 * 40) / 2
+    assert (
+        marker.radius <= marker.x <= WIDTH - marker.radius
+        and marker.radius <= marker.y <= HEIGHT - marker.radius
+    )
+
+
 def test_no_points_no_map() -> None:
     assert build_map([]) is None
 

@@ -177,3 +177,9 @@ def test_queues_show_deadlines_and_candidates(world: World) -> None:
     page = client.get("/en/staff/").content.decode()
     assert world.a.case.number in page  # the recognise-missing deadline is reached
     assert "same name in any script and birth year" in page
+
+
+def test_fate_words_in_the_explanation_are_translated(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    page = client.get(f"/uk/staff/cases/{world.a.case.pk}/").content.decode()
+    assert "Переважна версія: загинув." in page

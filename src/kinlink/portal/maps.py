@@ -85,8 +85,17 @@ def build_map(points: list[MapPoint], tile_url: str = "") -> MapView | None:
         return None
     zoom = MAX_ZOOM
     while zoom > 1:
-        xs, ys = zip(*(project(p.latitude, p.longitude, zoom) for p in points), strict=True)
-        if max(xs) - min(xs) <= WIDTH - 2 * MARGIN and max(ys) - min(ys) <= HEIGHT - 2 * MARGIN:
+        # The points and their uncertainty circles must fit inside the margins.
+        placed = [
+            (
+                *project(p.latitude, p.longitude, zoom),
+                (p.precision_m or 0) / metres_per_pixel(p.latitude, zoom),
+            )
+            for p in points
+        ]
+        width = max(x + r for x, _, r in placed) - min(x - r for x, _, r in placed)
+        height = max(y + r for _, y, r in placed) - min(y - r for _, y, r in placed)
+        if width <= WIDTH - 2 * MARGIN and height <= HEIGHT - 2 * MARGIN:
             break
         zoom -= 1
     xs, ys = zip(*(project(p.latitude, p.longitude, zoom) for p in points), strict=True)

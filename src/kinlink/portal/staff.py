@@ -21,6 +21,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -41,6 +42,7 @@ from kinlink.portal.forms import (
 from kinlink.portal.maps import MapPoint, build_map
 from kinlink.portal.models import CaseNote, CaseTask, FamilyMessage, FamilyUpdate
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
+from kinlink.registry.fate import FateAssessment
 from kinlink.registry.legal import LegalStatusError, default_rules
 from kinlink.registry.models import (
     Attachment,
@@ -66,7 +68,7 @@ from kinlink.registry.services.access import (
 )
 from kinlink.registry.services.attachments import attachment_path
 from kinlink.registry.services.claims import ClaimError, add_claim, add_source, link_event, retract_claim
-from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
+from kinlink.registry.services.fate import assess_person, legal_view
 from kinlink.registry.services.search import PersonQuery, name_keys, search_persons
 from kinlink.registry.services.uploads import UploadError, store_upload
 
@@ -304,6 +306,20 @@ def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
                 )
             )
     return points
+
+
+def explanation_lines(assessment: FateAssessment) -> list[str]:
+    """The fate explanation in the reader's language, fate words included ("dead" → "погиб")."""
+    from kinlink.portal.templatetags.portal_tags import FATE_LABELS
+
+    lines = []
+    for message in assessment.explanation:
+        params = {
+            key: str(FATE_LABELS.get(value, value)) if key in ("fate", "other_fate") else value
+            for key, value in message.params.items()
+        }
+        lines.append(gettext(message.template).format(**params))
+    return lines
 
 
 def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
