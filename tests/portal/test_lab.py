@@ -40,7 +40,9 @@ def test_load_profiles_long_csv(world: World) -> None:
 
 def test_bad_profile_file_is_refused_whole_with_row_and_column(world: World) -> None:
     client = verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
-    text = "sample,marker,allele1,allele2\nBC-a-001,D3S1358,15,16\nBC-b-001,TH01,9,10\nBC-a-001,FGA,abc,22\n"
+    text = (
+        'sample,marker,allele1,allele2\nBC-a-001,D3S1358,15,16\nBC-b-001,TH01,9,10\nBC-a-001,FGA,"21,22",22\n'
+    )
     response = client.post("/en/lab/profiles/upload", {"profiles-csv_file": _csv("p.csv", text)})
     page = response.content.decode()
     assert response.status_code == 400
@@ -72,3 +74,19 @@ def test_load_reference_samples(world: World) -> None:
         "/en/lab/references/upload", {"references-csv_file": _csv("r.csv", "code,rel\nX,mother\n")}
     )
     assert "row 1, column header" in wrong_header.content.decode()
+
+
+def test_profiles_are_read_as_the_genetics_library_reads_them(world: World) -> None:
+    import io
+
+    from kinlink.genetics.formats import read_genotype_csv
+    from kinlink.registry.services.lab_samples import load_profiles
+
+    text = (
+        "Sample,Marker,Allele1,Allele2\n"
+        "BC-a-001,D3S1358,15,16\nBC-a-001,TH01,9.3,\nBC-a-001,FGA,-,-\nBC-a-001,AMEL,X,Y\n"
+    )
+    load_profiles(world.a.users["lab_analyst"], [world.a.lab], "lab.csv", text)
+    stored = json.loads(Sample.objects.get(code="BC-a-001").profile)
+    assert stored == read_genotype_csv(io.StringIO(text))["BC-a-001"]
+    assert stored == {"D3S1358": ["15", "16"], "TH01": ["9.3", "-"], "AMEL": ["X", "Y"]}

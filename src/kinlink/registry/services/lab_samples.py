@@ -3,7 +3,9 @@
 The lab sees barcodes only, never names. Formats:
 
 * profiles: long genotype CSV with header ``sample,marker,allele1,allele2``, one row per sample and
-  marker; allele labels are strings ("9.3" is a microvariant); a homozygote repeats the allele.
+  marker, read exactly as ``kinlink.genetics.formats.read_genotype_csv`` reads it: allele labels are
+  strings ("9.3" is a microvariant), a homozygote repeats the allele, an empty or "-" allele is
+  untyped, and a marker with no called allele is left out.
 * reference samples: CSV with header ``sample,relationship``: the barcode of a relative's sample and
   the donor's relationship to the missing person (mother, father, brother, son, ...).
 
@@ -27,7 +29,8 @@ from kinlink.registry.models import Organisation, Sample
 from kinlink.registry.services import audit
 
 BARCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,49}$")
-ALLELE = re.compile(r"^(\d{1,3}(\.\d)?|[XY])$")
+#: One allele label ("12", "9.3", "X", "OL"); empty or "-" means untyped, as in ``genetics.formats``.
+ALLELE = re.compile(r"^([A-Za-z0-9.]{1,10}|-?)$")
 MARKER = re.compile(r"^[A-Za-z0-9_.\- ]{1,40}$")
 RELATIONSHIPS = ("mother", "father", "brother", "sister", "son", "daughter", "wife", "husband", "other")
 
@@ -79,12 +82,12 @@ def register_sample(
 
 def _read(filename: str, text: str, header: tuple[str, ...]) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    found = tuple((name or "").strip() for name in (reader.fieldnames or ()))
-    if found[: len(header)] != header:
+    found = tuple((name or "").strip().lower() for name in (reader.fieldnames or ()))
+    if not set(header) <= set(found):
         raise LabFileError(
             filename, [CSVProblem(1, "header", f"expected '{','.join(header)}', found '{','.join(found)}'")]
         )
-    rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
+    rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
     if not rows:
         raise LabFileError(filename, [CSVProblem(2, "sample", "the file has no data rows")])
     return rows
@@ -97,22 +100,26 @@ def load_profiles(user: AbstractBaseUser, labs: list[Organisation], filename: st
     problems: list[CSVProblem] = []
     known = {s.code: s for s in Sample.objects.filter(lab__in=labs)}
     profiles: dict[str, dict[str, list[str]]] = {}
+    untyped: dict[str, set[str]] = {}
     for index, row in enumerate(rows, start=2):
         code, marker = row.get("sample", ""), row.get("marker", "")
         if code not in known:
             problems.append(CSVProblem(index, "sample", f"'{code}' is not a sample registered at your lab"))
         if not MARKER.match(marker):
             problems.append(CSVProblem(index, "marker", f"'{marker}' is not a marker name"))
-        alleles = [row.get("allele1", ""), row.get("allele2", "")]
+        alleles = [row.get("allele1", "") or "-", row.get("allele2", "") or "-"]
         for column, allele in zip(("allele1", "allele2"), alleles, strict=True):
             if not ALLELE.match(allele):
                 problems.append(
                     CSVProblem(index, column, f"'{allele}' is not an allele label (e.g. 12, 9.3, X)")
                 )
         profile = profiles.setdefault(code, {})
-        if marker in profile:
+        if marker in profile or marker in untyped.get(code, set()):
             problems.append(CSVProblem(index, "marker", f"marker '{marker}' appears twice for '{code}'"))
-        profile[marker] = alleles
+        if alleles == ["-", "-"]:
+            untyped.setdefault(code, set()).add(marker)
+        else:
+            profile[marker] = alleles
     if problems:
         raise LabFileError(filename, problems)
     for code, profile in profiles.items():
