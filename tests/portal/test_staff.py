@@ -73,6 +73,20 @@ def test_add_claim_from_new_source_with_document(world: World, settings: Any, tm
     assert AuditEntry.objects.filter(action="add_claim", object_id=str(claim.pk)).exists()
 
 
+def test_add_claim_linked_to_an_event_lists_the_person_in_it(world: World) -> None:
+    from kinlink.registry.models import Event
+
+    event = Event.objects.create(name="Withdrawal near Popasna", date="2022-03-30")
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    response = client.post(
+        f"/en/staff/cases/{world.a.case.pk}/claims/add",
+        {"source": world.a.claim.source_id, "fate": "dead", "reliability": "B", "event": event.pk},
+    )
+    assert response.status_code == 302
+    assert Claim.objects.filter(event=event, person=world.a.person).exists()
+    assert world.a.person in event.persons.all()
+
+
 def test_add_claim_needs_a_source(world: World) -> None:
     client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
     before = Claim.objects.count()

@@ -208,7 +208,7 @@ class ClaimForm(forms.Form):
         source_field: Any = self.fields["source"]
         source_field.queryset = sources
         event_field: Any = self.fields["event"]
-        event_field.queryset = Event.objects.order_by("-date")[:200]
+        event_field.queryset = Event.objects.order_by("-date", "name")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -225,6 +225,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cases": cases,
             "can_open_case": own_orgs.exists() and not cases.filter(organisation__in=own_orgs).exists(),
             "consented": tracing_request.consent_organisations.all(),
+            "thread": FamilyMessage.objects.filter(tracing_request=tracing_request).select_related("author"),
         },
     )
 
