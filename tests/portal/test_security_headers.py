@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.test import Client
 
@@ -36,14 +35,23 @@ def test_csrf_is_enforced(db: None) -> None:
     assert response.status_code == 403
 
 
-def test_cookies_are_secure_by_default(settings: Any) -> None:
-    from kinlink import settings as project_settings
-
-    assert project_settings.SESSION_COOKIE_HTTPONLY is True
-    assert project_settings.SESSION_COOKIE_SAMESITE == "Lax"
-    # Secure unless the instance is explicitly a plain-http demo or in DEBUG.
+def _cookie_settings(**env: str) -> list[str]:
+    """The cookie flags a fresh process computes from the given environment."""
     import os
+    import subprocess
+    import sys
 
-    insecure = os.environ.get("KINLINK_INSECURE_COOKIES") == "1" or project_settings.DEBUG
-    assert project_settings.SESSION_COOKIE_SECURE is (not insecure)
-    assert project_settings.CSRF_COOKIE_SECURE is project_settings.SESSION_COOKIE_SECURE
+    clean = {k: v for k, v in os.environ.items() if k not in ("KINLINK_INSECURE_COOKIES", "KINLINK_DEBUG")}
+    code = (
+        "import kinlink.settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SECURE_HSTS_SECONDS > 0)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()
+
+
+def test_cookies_are_secure_unless_the_instance_is_a_local_demo() -> None:
+    assert _cookie_settings() == ["True", "True", "True", "True"]
+    assert _cookie_settings(KINLINK_INSECURE_COOKIES="1") == ["False", "False", "True", "False"]
