@@ -44,7 +44,8 @@ def _cookie_settings(**env: str) -> list[str]:
     clean = {k: v for k, v in os.environ.items() if k not in ("KINLINK_INSECURE_COOKIES", "KINLINK_DEBUG")}
     code = (
         "import kinlink.settings as s; "
-        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SECURE_HSTS_SECONDS > 0)"
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SESSION_COOKIE_HTTPONLY, s.SECURE_HSTS_SECONDS > 0)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
