@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# Debian packages the suite needs (installed by scripts/install-system-deps when missing).
-SYSTEM_PACKAGES :=
+# Debian packages the suite needs (installed by scripts/install-system-deps when missing):
+# chromium runs the Playwright browser tests (tests/portal/test_browser.py); Playwright never downloads one.
+SYSTEM_PACKAGES := chromium
 
 .PHONY: demo test lint typecheck test-sqlite test-postgres install clean
 

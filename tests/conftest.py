@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +36,9 @@ def write_list(tmp_path: Path) -> WriteList:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _run_background_tasks_inline(settings: Any) -> None:
+    """Tasks run immediately in tests; production uses the database backend and `kinlink worker`."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -49,6 +49,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=run_serve)
 
+    worker = subparsers.add_parser(
+        "worker",
+        help="run background tasks (list linkage, DNA screening)",
+        description="Run the background task worker until stopped.",
+    )
+    worker.add_argument("--batch", action="store_true", help="run the queued tasks, then exit")
+    worker.set_defaults(handler=run_worker)
+
     importer = subparsers.add_parser(
         "import-list",
         help="import a person list (CSV or XLSX)",
@@ -94,10 +102,26 @@ def _local_cookies(host: str) -> None:
 
 
 def _serve(host: str, port: int) -> int:
+    """Serve HTTP, with a background worker process beside it for the tasks the pages start."""
+    import subprocess
+
     from django.core.management import call_command
 
+    worker = subprocess.Popen([sys.executable, "-m", "kinlink", "worker"])
     print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+    try:
+        call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("db_worker", batch=args.batch, interval=1.0)
     return 0
 
 
