@@ -18,7 +18,6 @@ from kinlink.commands.base import CommandError
 COMMAND_MODULES = [
     "kinlink.commands.registry",
     "kinlink.commands.dna",
-    "kinlink.commands.identification",
 ]
 
 

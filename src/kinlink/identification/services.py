@@ -3,8 +3,9 @@ threshold into candidate identifications; caseworkers decide on them (two differ
 
 Settings: ``KINLINK_DNA_FREQUENCIES`` (path of the frequency CSV or Familias file the lab uses),
 ``KINLINK_DNA_MUTATION`` (mutation spec as ``kinlink dna screen --mutation``), ``KINLINK_SCREENING_THRESHOLD``
-(LR, default 1e4), ``KINLINK_SCREENING_IMMEDIATE`` (run the job inside the upload, as tests do; default
-False: ``kinlink worker`` runs queued jobs).
+(LR, default 1e4), ``KINLINK_SCREENING_IMMEDIATE`` (run the job inside the upload; default False: the
+upload enqueues a django-tasks task, run by the tasks worker, or inline with the immediate backend;
+``kinlink worker`` also runs any run still queued).
 
 Prior: each screened remains is a priori equally likely to be any of the N missing persons screened,
 prior = 1 / N (stated on every candidate). Posterior = LR prior / (LR prior + 1 - prior).
@@ -58,7 +59,11 @@ def record_lab_upload(
         )
     if getattr(settings, "KINLINK_SCREENING_IMMEDIATE", False):
         run_screening(run)
-        run.refresh_from_db()
+    else:
+        from kinlink.identification.tasks import screen_after_upload
+
+        screen_after_upload.enqueue(run.pk)  # django-tasks: the database worker (or inline backend) runs it
+    run.refresh_from_db()
     return run
 
 
