@@ -1,8 +1,9 @@
-"""Capture histories: reading them, building them from linked persons, merging derived lists, perturbing links.
+"""Capture histories: reading them, building them from linked persons, merging derived lists, perturbing
+links.
 
-A *capture history* says on which lists one person appears (a 0/1 vector, one entry per list). Multiple-systems
-estimation works on the number of distinct people with each history. The all-zero history (people on no list)
-is never observed: estimating it is the job.
+A *capture history* says on which lists one person appears (a 0/1 vector, one entry per list).
+Multiple-systems estimation works on the number of distinct people with each history. The all-zero
+history (people on no list) is never observed: estimating it is the job.
 
 Conventions: histories are stored for all ``2**t - 1`` non-zero patterns, history ``h`` (1 <= h < 2**t) has
 list ``j`` on it when bit ``j`` of ``h`` is set. Counts are people (floats, so that resampled or scaled
@@ -43,7 +44,9 @@ class CaptureData:
         if len(set(self.lists)) != t:
             raise CaptureDataError(f"list names repeat: {', '.join(self.lists)}")
         if self.counts.shape != (2**t - 1,):
-            raise CaptureDataError(f"expected {2**t - 1} history counts for {t} lists, got {self.counts.shape}")
+            raise CaptureDataError(
+                f"expected {2**t - 1} history counts for {t} lists, got {self.counts.shape}"
+            )
         if np.any(self.counts < 0) or not np.all(np.isfinite(self.counts)):
             raise CaptureDataError("history counts must be finite and non-negative")
 
@@ -88,7 +91,9 @@ class CaptureData:
 
     def rows(self) -> list[tuple[tuple[int, ...], float]]:
         """(history, count) for every non-zero history, zero counts included."""
-        return [(tuple(int(x) for x in row), float(c)) for row, c in zip(self.histories, self.counts, strict=True)]
+        return [
+            (tuple(int(x) for x in row), float(c)) for row, c in zip(self.histories, self.counts, strict=True)
+        ]
 
 
 @functools.lru_cache(maxsize=32)
@@ -127,7 +132,9 @@ def parse_capture_csv(text: str, source: str = "<input>") -> CaptureData:
         raise CaptureDataError(f"{source}: empty file") from None
     header = [h.strip() for h in header]
     if len(header) < 3 or header[-1] != "count":
-        raise CaptureDataError(f"{source}, line 1: expected list columns then a last column 'count', got {header}")
+        raise CaptureDataError(
+            f"{source}, line 1: expected list columns then a last column 'count', got {header}"
+        )
     lists = header[:-1]
     if any(not name for name in lists):
         raise CaptureDataError(f"{source}, line 1: a list column has no name")
@@ -141,7 +148,9 @@ def parse_capture_csv(text: str, source: str = "<input>") -> CaptureData:
         for name, cell in zip(lists, raw[:-1], strict=True):
             value = cell.strip()
             if value not in ("0", "1"):
-                raise CaptureDataError(f"{source}, line {line_no}, column {name}: expected 0 or 1, got {value!r}")
+                raise CaptureDataError(
+                    f"{source}, line {line_no}, column {name}: expected 0 or 1, got {value!r}"
+                )
             hist.append(int(value))
         count_text = raw[-1].strip()
         try:
@@ -152,7 +161,8 @@ def parse_capture_csv(text: str, source: str = "<input>") -> CaptureData:
             ) from None
         if count < 0 or not np.isfinite(count) or count != int(count):
             raise CaptureDataError(
-                f"{source}, line {line_no}, column count: expected a non-negative whole number, got {count_text!r}"
+                f"{source}, line {line_no}, column count: "
+                f"expected a non-negative whole number, got {count_text!r}"
             )
         if sum(hist) == 0:
             raise CaptureDataError(f"{source}, line {line_no}: the all-zero history cannot be observed")
@@ -257,7 +267,7 @@ def perturb_linkage(
     persons = list(on)
     result: dict[str, list[str]] = {p: list(v) for p, v in on.items()}
     multi = [p for p in persons if len(on[p]) >= 2]
-    n_split = int(round(split_fraction * len(multi)))
+    n_split = round(split_fraction * len(multi))
     for idx in rng.choice(len(multi), size=n_split, replace=False) if n_split else []:
         p = multi[int(idx)]
         lists_p = result.pop(p)
@@ -267,7 +277,7 @@ def perturb_linkage(
         result[p + "#a"] = [x for x, s in zip(lists_p, side, strict=True) if s == 0]
         result[p + "#b"] = [x for x, s in zip(lists_p, side, strict=True) if s == 1]
     keys = list(result)
-    n_merge = int(round(merge_fraction * len(keys)))
+    n_merge = round(merge_fraction * len(keys))
     if n_merge:
         chosen = rng.choice(len(keys), size=min(2 * n_merge, len(keys) - len(keys) % 2), replace=False)
         for a, b in zip(chosen[0::2], chosen[1::2], strict=True):

@@ -7,10 +7,10 @@ table, the unseen count ``N₀`` included, has the closed form
     log p(y, N₀ | g) = Σ_cliques L(C) − Σ_separators L(S),
     L(A) = log Γ(Σα) − log Γ(N + Σα) + Σ_cells [log Γ(y_A + α_A) − log Γ(α_A)],
 
-where ``y_A`` is the marginal table of the lists in ``A`` (its all-zero cell holds ``N₀``), ``α_A = δ 2^(p−|A|)``
-and ``Σα = δ 2^p``. Empty separators contribute nothing. The multinomial coefficient ``N! / (N₀! Π y!)`` and
-the prior on the total (default ∝ 1/N, N being the total) complete the joint posterior over (graph, N₀);
-graphs are equally likely a priori.
+where ``y_A`` is the marginal table of the lists in ``A`` (its all-zero cell holds ``N₀``),
+``α_A = δ 2^(p−|A|)`` and ``Σα = δ 2^p``. Empty separators contribute nothing. The multinomial
+coefficient ``N! / (N₀! Π y!)`` and the prior on the total (default ∝ 1/N, N being the total)
+complete the joint posterior over (graph, N₀); graphs are equally likely a priori.
 
 The point estimate is the Bayes estimate under relative squared error, ``E[1/N] / E[1/N²]``; the interval is
 the equal-tailed credible interval of the model-averaged posterior.
@@ -173,7 +173,11 @@ def dga(
     auto = n_missing is None
     upper = 20 * n + 100
     while True:
-        nm = np.arange(0, int(upper) + 1, dtype=np.float64) if auto else np.asarray(n_missing, dtype=np.float64)
+        nm = (
+            np.arange(0, int(upper) + 1, dtype=np.float64)
+            if auto
+            else np.asarray(n_missing, dtype=np.float64)
+        )
         weights = _weights(data, graphs, d, nm, log_prior)
         tail = weights.sum(axis=0)[-max(1, len(nm) // 20) :].sum()
         if not auto or tail < 1e-6 or upper > 1e7:
@@ -203,20 +207,22 @@ def _weights(
             sub_codes = sum(((codes >> j) & 1) << k for k, j in enumerate(subset))
             marg = np.bincount(sub_codes, weights=full, minlength=2 ** len(subset))
             alpha = delta * 2 ** (p - len(subset))
-            table = np.broadcast_to(marg, (len(totals), len(marg))).copy()
+            table = np.broadcast_to(marg, (len(totals), len(marg))).astype(np.float64)
             table[:, 0] += n_missing
             comp[subset] = base + np.sum(special.gammaln(table + alpha) - special.gammaln(alpha), axis=1)
         return comp[subset]
 
     logw = np.empty((len(graphs), len(totals)))
     for g, graph in enumerate(graphs):
-        val = np.zeros(len(totals))
+        val: NDArray[np.float64] = np.zeros(len(totals), dtype=np.float64)
         for c in graph.cliques:
             val += component(c)
         for s in graph.separators:
             val -= component(s)
         logw[g] = val
-    multicoef = special.gammaln(totals + 1) - special.gammaln(n_missing + 1) - special.gammaln(data.counts + 1).sum()
+    multicoef = (
+        special.gammaln(totals + 1) - special.gammaln(n_missing + 1) - special.gammaln(data.counts + 1).sum()
+    )
     prior = -np.log(totals) if log_prior is None else np.asarray(log_prior(totals), dtype=np.float64)
     logw += multicoef + prior
     logw -= logw.max()

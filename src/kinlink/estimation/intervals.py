@@ -1,7 +1,8 @@
 """Intervals for the total: profile likelihood conditional on a model, and the BCa bootstrap.
 
 *Profile likelihood* (Cormack 1992; Rcapture ``closedpCI.t``): for a candidate total ``N`` the all-zero cell
-gets the count ``N − n`` and the model is fitted to the complete ``2**t`` table. The multinomial log-likelihood
+gets the count ``N − n`` and the model is fitted to the complete ``2**t`` table. The multinomial
+log-likelihood
 
     ℓ(N) = log N! − log (N − n)! + Σ_cells y log(μ̂ / N)
 
@@ -162,7 +163,7 @@ def bootstrap_bca(
     if n_boot < 10:
         raise ValueError("the bootstrap needs at least 10 replicates")
     rng = np.random.default_rng(seed)
-    n = int(round(data.observed))
+    n = round(data.observed)
     probs = data.counts / data.counts.sum()
     estimate = estimator(data)
     draws = rng.multinomial(n, probs, size=n_boot).astype(np.float64)
@@ -175,4 +176,6 @@ def bootstrap_bca(
         counts[c] -= 1
         jack[k] = estimator(data.with_counts(counts))
     lo, hi, z0, a = bca_interval(reps, estimate, jack, data.counts[cells], level)
-    return BootstrapInterval(lo=lo, hi=hi, estimate=estimate, z0=z0, acceleration=a, replicates=reps, level=level)
+    return BootstrapInterval(
+        lo=lo, hi=hi, estimate=estimate, z0=z0, acceleration=a, replicates=reps, level=level
+    )

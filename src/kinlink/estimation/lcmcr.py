@@ -10,7 +10,8 @@ Gibbs sampler (data augmentation, on counts rather than individuals):
 1. class counts of each observed history: multinomial with weights ``π_k Π_j λ_jk^x (1 − λ_jk)^(1−x)``;
 2. the unseen count ``n₀ ~ NegBin(n, 1 − p₀)`` with ``p₀ = Σ_k π_k Π_j (1 − λ_jk)``, and its classes;
 3. ``λ_jk ~ Beta(1 + caught, 1 + not caught)`` counting the unseen people as not caught;
-4. stick-breaking weights ``V_k ~ Beta(1 + n_k, α + Σ_{l>k} n_l)``; 5. ``α ~ Gamma(0.25 + K − 1, 0.25 − Σ log(1 − V_k))``.
+4. stick-breaking weights ``V_k ~ Beta(1 + n_k, α + Σ_{l>k} n_l)``;
+5. ``α ~ Gamma(0.25 + K − 1, 0.25 − Σ log(1 − V_k))``.
 
 The posterior of ``N = n + n₀`` is summarised by its median and equal-tailed credible interval.
 """
@@ -60,7 +61,7 @@ def lcmcr(
     """Run the Gibbs sampler and return ``samples`` draws of the total."""
     if max_classes < 1:
         raise ModelError("max_classes must be at least 1")
-    n = int(round(data.observed))
+    n = round(data.observed)
     if n <= 0:
         raise ModelError("no one is on any list")
     if data.n_lists < 3:

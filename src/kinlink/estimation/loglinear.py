@@ -3,7 +3,8 @@
 The model: the expected count of history ``h`` is ``exp(x_h · β)`` where ``x_h`` has an intercept, one main
 effect per list and one column per interaction term (a product of list indicators). It is fitted to all
 ``2**t - 1`` observable cells, zero cells included. The all-zero cell has ``x = (1, 0, ..., 0)``, so the
-estimated number of people on no list (the *dark figure*) is ``exp(intercept)`` and ``N̂ = n + exp(intercept)``.
+estimated number of people on no list (the *dark figure*) is ``exp(intercept)`` and
+``N̂ = n + exp(intercept)``.
 
 Extended MLE (Chan, Silverman and Vincent 2021): when the lists of a term share no case, its parameter is
 −∞; the cells containing the term are dropped and so is the term. Before fitting, a model is checked for
@@ -102,7 +103,9 @@ def design_matrix(
         elif heterogeneity == "poisson":
             cols.append(2.0**k - 1)
         else:
-            raise ModelError(f"unknown heterogeneity column {heterogeneity!r}; use one of {HETEROGENEITY_COLUMNS}")
+            raise ModelError(
+                f"unknown heterogeneity column {heterogeneity!r}; use one of {HETEROGENEITY_COLUMNS}"
+            )
     return np.stack(cols, axis=1)
 
 
@@ -192,7 +195,9 @@ def check_model(data: CaptureData, terms: Sequence[Term], heterogeneity: str | N
     rank = int(np.linalg.matrix_rank(x)) if len(x) else 0
     deficiency = x.shape[1] - rank
     exists = mle_exists(x, y) if len(x) else False
-    verdict = ModelCheck(identifiable=deficiency == 0, exists=exists, empty_terms=empty, rank_deficiency=deficiency)
+    verdict = ModelCheck(
+        identifiable=deficiency == 0, exists=exists, empty_terms=empty, rank_deficiency=deficiency
+    )
     if len(_CHECK_CACHE) >= _CHECK_CACHE_SIZE:
         _CHECK_CACHE.clear()
     _CHECK_CACHE[key] = verdict
@@ -287,7 +292,7 @@ def irls_single(
 
     Returns (beta, mu, covariance, active columns, converged).
     """
-    c, p = x.shape
+    _c, p = x.shape
     active = (x * x).sum(axis=0) > 0
     xa = x[:, active]
     pa = xa.shape[1]
@@ -297,13 +302,13 @@ def irls_single(
     dev_old = np.inf
     converged = False
     ridge = np.eye(pa)
-    b = np.zeros(pa)
+    b: NDArray[np.float64] = np.zeros(pa)
     for _ in range(max_iter):
         z = eta + (y - mu) / mu
         xtw = xa.T * mu
         info = xtw @ xa
         info += ridge * (1e-12 * np.trace(info) / pa)
-        b = np.linalg.solve(info, xtw @ z)
+        b = np.asarray(np.linalg.solve(info, xtw @ z), dtype=np.float64)
         if not np.all(np.isfinite(b)):
             b = np.zeros(pa)
             break
@@ -392,7 +397,8 @@ class LoglinearFit:
         return math.sqrt(self.dark + self.dark**2 * self.se_log_dark**2)
 
     def wald_interval(self, level: float = 0.95) -> tuple[float, float]:
-        """Normal interval on the log dark figure, conditional on the model (SparseMSE ``estimatepopulation.0``)."""
+        """Normal interval on the log dark figure, conditional on the model (SparseMSE
+        ``estimatepopulation.0``)."""
         z = stats.norm.ppf(0.5 + level / 2)
         return (
             self.observed + math.exp(self.intercept - z * self.se_log_dark),

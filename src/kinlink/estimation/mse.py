@@ -41,14 +41,16 @@ class MseResult:
         return {
             "method": self.method,
             "model": self.model,
-            "observed": int(round(self.observed)),
+            "observed": round(self.observed),
             "estimate": num(self.estimate),
             "interval": [num(self.interval[0]), num(self.interval[1])],
             "interval_kind": self.interval_kind,
         }
 
 
-def _loglinear_estimator(method: str, terms: Sequence[Term] | None, p_threshold: float) -> Callable[[CaptureData], float]:
+def _loglinear_estimator(
+    method: str, terms: Sequence[Term] | None, p_threshold: float
+) -> Callable[[CaptureData], float]:
     from kinlink.estimation.selection import estimate_total
 
     if terms is not None:
@@ -113,7 +115,9 @@ def estimate_mse(
                 if terms is None
                 else f"BCa bootstrap {pct} ({n_boot} replicates, fixed model)"
             )
-            return MseResult(label, fit.model, data.observed, fit.estimate, (boot.lo, boot.hi), kind, competing)
+            return MseResult(
+                label, fit.model, data.observed, fit.estimate, (boot.lo, boot.hi), kind, competing
+            )
         prof = profile_interval(data, fit.terms, level, start=fit.estimate)
         kind = f"profile likelihood {pct}, conditional on the chosen model"
         return MseResult(label, fit.model, data.observed, fit.estimate, (prof.lo, prof.hi), kind, competing)
@@ -128,7 +132,8 @@ def estimate_mse(
             data.observed,
             c.estimate,
             (c.lo, c.hi),
-            f"log-normal {pct} (Chao 1987) on the Chapman variance; a lower bound if the lists depend positively",
+            f"log-normal {pct} (Chao 1987) on the Chapman variance; "
+            "a lower bound if the lists depend positively",
         )
 
     if method == "dga":

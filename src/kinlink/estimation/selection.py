@@ -89,7 +89,7 @@ def stepwise_terms(data: CaptureData, p_threshold: float = 0.02) -> tuple[Term, 
 
 
 def hierarchical_models(n_lists: int, max_order: int) -> list[tuple[Term, ...]]:
-    """All hierarchical models with interactions up to ``max_order`` (2 or 3), described by all their terms."""
+    """All hierarchical models with interactions up to ``max_order`` (2 or 3), listing all their terms."""
     if max_order not in (1, 2, 3):
         raise ModelError("max_order must be 1, 2 or 3")
     if max_order == 1:
@@ -108,7 +108,9 @@ def hierarchical_models(n_lists: int, max_order: int) -> list[tuple[Term, ...]]:
             chosen = [tri[i] for i in range(len(tri)) if k >> i & 1]
             models.append(tuple(edges) + tuple(chosen))
             if len(models) > MAX_MODELS:
-                raise ModelError(f"more than {MAX_MODELS} hierarchical models; lower max_order or use stepwise")
+                raise ModelError(
+                    f"more than {MAX_MODELS} hierarchical models; lower max_order or use stepwise"
+                )
     return models
 
 
@@ -171,7 +173,9 @@ def select_model(
     raise ModelError(f"unknown model choice {method!r}; use one of {', '.join(METHODS)}")
 
 
-def estimate_total(data: CaptureData, method: str, p_threshold: float = 0.02, max_order: int | None = None) -> float:
+def estimate_total(
+    data: CaptureData, method: str, p_threshold: float = 0.02, max_order: int | None = None
+) -> float:
     """Point estimate of the total after model choice (what a bootstrap replicate recomputes)."""
     if method == "stepwise":
         return fit_loglinear(data, stepwise_terms(data, p_threshold), check=False).estimate
