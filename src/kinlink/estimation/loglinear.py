@@ -242,7 +242,8 @@ def irls_poisson(
     y2 = np.ascontiguousarray(np.broadcast_to(y, (m_fits, c)), dtype=np.float64)
     mask = np.ones((m_fits, c), dtype=bool) if cell_mask is None else np.broadcast_to(cell_mask, (m_fits, c))
     w_mask = mask.astype(np.float64)
-    active = np.einsum("mcp,mc->mp", x * x, w_mask) > 0
+    xt = np.ascontiguousarray(np.swapaxes(x, 1, 2))  # (M, p, c)
+    active = ((xt * xt) @ w_mask[..., None])[..., 0] > 0
     if beta0 is None:
         mu = np.where(mask, y2 + 0.1, 1.0)
         eta = np.log(mu)
@@ -252,37 +253,103 @@ def irls_poisson(
     eye = np.eye(p)[None]
     inactive_diag = eye * (~active)[:, None, :]
     beta = np.zeros((m_fits, p))
-    dev_old = np.full(m_fits, np.inf)
     converged = np.zeros(m_fits, dtype=bool)
+    # working set: the fits still iterating (compacted when enough of them have converged)
     live = np.arange(m_fits)
+    xl, xtl, yl, wm, mul, etal = x, xt, y2, w_mask, mu.copy(), eta.copy()
+    diag_l, act_l, mask_l = inactive_diag, active, mask
+    dev_old = np.full(m_fits, np.inf)
+    done_l = np.zeros(m_fits, dtype=bool)
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007
-        xl, yl, wm, mul, etal = x[live], y2[live], w_mask[live], mu[live], eta[live]
         w = mul * wm
         z = etal + (yl - mul) / mul
-        xtw = np.swapaxes(xl, 1, 2) * w[:, None, :]
-        info = xtw @ xl + inactive_diag[live]
+        xtw = xtl * w[:, None, :]
+        info = xtw @ xl + diag_l
         # a relative ridge of 1e-12 keeps rank-deficient (non-identifiable) fits solvable; callers reject them
-        info = info + eye * (1e-12 * np.trace(info, axis1=1, axis2=2) / p)[:, None, None]
-        rhs = (xtw @ z[..., None])[..., 0]
-        b = np.linalg.solve(info, rhs[..., None])[..., 0]
+        info += eye * (1e-12 * np.trace(info, axis1=1, axis2=2) / p)[:, None, None]
+        rhs = xtw @ z[..., None]
+        b = np.linalg.solve(info, rhs)[..., 0]
         b[~np.all(np.isfinite(b), axis=1)] = 0.0
-        b = np.where(active[live], b, 0.0)
-        e = np.clip((xl @ b[..., None])[..., 0], -700, 700)
-        m_new = np.where(mask[live], np.exp(e), 1.0)
-        dev = poisson_deviance(yl * wm, m_new * wm)
-        done = np.abs(dev - dev_old[live]) / (np.abs(dev) + 0.1) < tol
-        beta[live], eta[live], mu[live], dev_old[live] = b, e, m_new, dev
-        converged[live[done]] = True
-        live = live[~done]
-        if len(live) == 0:
+        b = np.where(act_l, b, 0.0)
+        etal = np.clip((xl @ b[..., None])[..., 0], -700, 700)
+        mul = np.where(mask_l, np.exp(etal), 1.0)
+        dev = poisson_deviance(yl * wm, mul * wm)
+        done_l |= np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
+        dev_old = dev
+        beta[live], eta[live], mu[live] = b, etal, mul
+        converged[live[done_l]] = True
+        if np.all(done_l):
             break
+        if done_l.mean() > 0.3:
+            keep = ~done_l
+            live = live[keep]
+            xl, xtl, yl, wm, mul, etal = xl[keep], xtl[keep], yl[keep], wm[keep], mul[keep], etal[keep]
+            diag_l, act_l, mask_l, dev_old = diag_l[keep], act_l[keep], mask_l[keep], dev_old[keep]
+            done_l = np.zeros(len(live), dtype=bool)
     w = mu * w_mask
-    info = np.einsum("mcp,mc,mcq->mpq", x, w, x) + inactive_diag
+    info = (xt * w[:, None, :]) @ x + inactive_diag
     info = info + eye * (1e-12 * np.trace(info, axis1=1, axis2=2) / p)[:, None, None]
     cov = np.linalg.inv(info)
     cov = cov * (active[:, :, None] & active[:, None, :])
     return BatchFit(beta=beta, mu=mu * w_mask, cov=cov, active=active, converged=converged, iterations=it)
+
+
+def irls_masked(
+    x_all: NDArray[np.float64],
+    y: NDArray[np.float64],
+    col_mask: NDArray[np.bool_],
+    cell_mask: NDArray[np.bool_],
+    max_iter: int = 100,
+    tol: float = 1e-11,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Many models that share one design matrix and differ by columns and cells (the BIC search).
+
+    Same Newton iteration as :func:`irls_poisson`, written as matrix products over the shared design:
+    the information matrix of model ``m`` is ``Σ_c w_mc x_c x_cᵀ`` restricted to its columns, one GEMM
+    for the whole batch. Returns (beta, mu, converged); ``mu`` is zero on masked cells.
+    """
+    m_fits = col_mask.shape[0]
+    c, p = x_all.shape
+    outer = (x_all[:, :, None] * x_all[:, None, :]).reshape(c, p * p)
+    w_mask = cell_mask.astype(np.float64)
+    colf = col_mask.astype(np.float64)
+    pair = (colf[:, :, None] * colf[:, None, :]).reshape(m_fits, p * p)
+    eye = np.eye(p)[None]
+    inactive = eye * (~col_mask)[:, None, :]
+    mu = np.where(cell_mask, y[None, :] + 0.1, 1.0)
+    eta = np.log(mu)
+    ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)) - y, 0.0)[None, :]
+    converged = np.zeros(m_fits, dtype=bool)
+    beta = np.zeros((m_fits, p))
+    live = np.arange(m_fits)
+    dev_old = np.full(m_fits, np.inf)
+    wm, cm, cf, pr, ina = w_mask, cell_mask, colf, pair, inactive
+    mu_l, eta_l = mu.copy(), eta.copy()
+    for _ in range(max_iter):
+        w = mu_l * wm
+        z = eta_l + (y[None, :] - mu_l) / mu_l
+        info = ((w @ outer) * pr).reshape(len(live), p, p) + ina
+        info += eye * (1e-12 * np.trace(info, axis1=1, axis2=2) / p)[:, None, None]
+        rhs = ((w * z) @ x_all) * cf
+        b = np.linalg.solve(info, rhs[..., None])[..., 0]
+        b[~np.all(np.isfinite(b), axis=1)] = 0.0
+        b *= cf
+        eta_l = np.clip(b @ x_all.T, -700, 700)
+        mu_l = np.where(cm, np.exp(eta_l), 1.0)
+        dev = 2 * np.sum((ylogy - y[None, :] * eta_l + mu_l) * wm, axis=1)
+        done = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
+        dev_old = dev
+        beta[live], mu[live] = b, mu_l
+        converged[live[done]] = True
+        if np.all(done):
+            break
+        if np.any(done):
+            keep = ~done
+            live = live[keep]
+            wm, cm, cf, pr, ina = wm[keep], cm[keep], cf[keep], pr[keep], ina[keep]
+            mu_l, eta_l, dev_old = mu_l[keep], eta_l[keep], dev_old[keep]
+    return beta, mu * w_mask, converged
 
 
 def irls_single(
@@ -451,7 +518,7 @@ def fit_loglinear(
 
 
 def fit_many(
-    data: CaptureData, models: Sequence[Sequence[Term]], chunk: int = 512
+    data: CaptureData, models: Sequence[Sequence[Term]], chunk: int = 512, normalised: bool = False
 ) -> list[tuple[tuple[Term, ...], tuple[Term, ...], float, float, float, bool]]:
     """Fit many models to one data set in vectorised batches.
 
@@ -459,36 +526,49 @@ def fit_many(
     model that is not identifiable or did not converge. Where the MLE does not exist the fit converges to
     the extended MLE on the closure (as R's glm and Rcapture do); the exact existence test (a linear
     programme per model) is left to the caller for the models it uses. Used by the exhaustive BIC search.
+    ``normalised`` promises that every model's terms are already as :func:`normalise_terms` returns them.
     """
     t = data.n_lists
-    all_terms = sorted({tt for m in models for tt in normalise_terms(m)}, key=lambda s: (len(s), s))
-    col_of = {tt: 1 + t + k for k, tt in enumerate(all_terms)}
+    norm_models = [tuple(m) for m in models] if normalised else [normalise_terms(m) for m in models]
+    all_terms = sorted({tt for m in norm_models for tt in m}, key=lambda s: (len(s), s))
+    term_index = {tt: k for k, tt in enumerate(all_terms)}
     x_all = design_matrix(t, all_terms)
     y = data.counts
+    h = history_matrix(t)
+    n_terms = len(all_terms)
+    is_empty = np.array([data.overlap(tt) == 0 for tt in all_terms], dtype=bool)
+    # cells that contain each term (dropped when the term is empty)
+    term_cells = np.array(
+        [np.all(h[:, list(tt)] == 1, axis=1) for tt in all_terms], dtype=np.float64
+    ).reshape(n_terms, len(y))
+    incidence = np.zeros((len(norm_models), n_terms), dtype=bool)
+    for i, m in enumerate(norm_models):
+        incidence[i, [term_index[tt] for tt in m]] = True
     out: list[tuple[tuple[Term, ...], tuple[Term, ...], float, float, float, bool]] = []
-    empty_all = set(empty_terms(data, all_terms))
-    for start in range(0, len(models), chunk):
-        batch = [normalise_terms(m) for m in models[start : start + chunk]]
-        m_fits = len(batch)
-        col_mask = np.zeros((m_fits, x_all.shape[1]), dtype=bool)
-        col_mask[:, : 1 + t] = True
-        cell_mask = np.ones((m_fits, len(y)), dtype=bool)
-        empties: list[tuple[Term, ...]] = []
-        for i, terms in enumerate(batch):
-            emp = tuple(tt for tt in terms if tt in empty_all)
-            empties.append(emp)
-            for tt in terms:
-                if tt not in emp:
-                    col_mask[i, col_of[tt]] = True
-            cell_mask[i] = kept_cells(t, emp)
-        x = x_all[None, :, :] * col_mask[:, None, :]
-        res = irls_poisson(x, y, cell_mask)
-        ll = poisson_loglik(np.where(cell_mask, y, 0.0), res.mu)
-        ranks = np.linalg.matrix_rank(x * cell_mask[:, :, None])
-        identifiable = ranks == col_mask.sum(axis=1)
-        for i, terms in enumerate(batch):
-            est = data.observed + math.exp(res.beta[i, 0])
-            n_params = int(col_mask[i].sum()) + len(empties[i])
-            ok = bool(identifiable[i] and res.converged[i])
-            out.append((terms, empties[i], est, float(ll[i]), float(n_params), ok))
+    for start in range(0, len(norm_models), chunk):
+        inc = incidence[start : start + chunk]
+        m_fits = len(inc)
+        col_mask = np.ones((m_fits, x_all.shape[1]), dtype=bool)
+        col_mask[:, 1 + t :] = inc & ~is_empty[None, :]
+        empty_inc = inc & is_empty[None, :]
+        cell_mask = (empty_inc.astype(np.float64) @ term_cells) == 0
+        beta, mu, converged = irls_masked(x_all, y, col_mask, cell_mask)
+        ll = poisson_loglik(np.where(cell_mask, y, 0.0), mu)
+        # identifiable when the Gram matrix of the kept cells is non-singular on the model's columns
+        p_all = x_all.shape[1]
+        outer = (x_all[:, :, None] * x_all[:, None, :]).reshape(len(y), p_all * p_all)
+        colf = col_mask.astype(np.float64)
+        pair = (colf[:, :, None] * colf[:, None, :]).reshape(m_fits, p_all * p_all)
+        gram = ((cell_mask.astype(np.float64) @ outer) * pair).reshape(m_fits, p_all, p_all)
+        gram += np.eye(p_all)[None] * (~col_mask)[:, None, :]
+        eig = np.linalg.eigvalsh(gram)
+        identifiable = eig[:, 0] > 1e-9 * eig[:, -1]
+        n_params = col_mask.sum(axis=1) + empty_inc.sum(axis=1)
+        for i in range(m_fits):
+            k = start + i
+            terms = norm_models[k]
+            empties = tuple(tt for tt in terms if is_empty[term_index[tt]])
+            est = data.observed + math.exp(beta[i, 0])
+            ok = bool(identifiable[i] and converged[i])
+            out.append((terms, empties, est, float(ll[i]), float(n_params[i]), ok))
     return out

@@ -127,7 +127,7 @@ def bic_ranking(data: CaptureData, max_order: int | None = None) -> list[RankedM
     models = hierarchical_models(t, order)
     ranked = []
     log_n = math.log(data.observed)
-    for terms, empty, estimate, loglik, n_params, ok in fit_many(data, models):
+    for terms, empty, estimate, loglik, n_params, ok in fit_many(data, models, normalised=True):
         if not ok:
             continue
         bic = -2 * loglik + log_n * n_params
