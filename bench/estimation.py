@@ -38,6 +38,7 @@ def machine() -> dict[str, Any]:
         "processor": platform.processor(),
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
+        "load_average": list(os.getloadavg()),
     }
 
 
