@@ -18,6 +18,7 @@ from kinlink.commands.base import CommandError
 COMMAND_MODULES = [
     "kinlink.commands.registry",
     "kinlink.commands.dna",
+    "kinlink.commands.estimate",
 ]
 
 
