@@ -1,0 +1,713 @@
+"""The record-linkage model: Splink settings, unsupervised training, prediction, clustering, explanation.
+
+One :func:`linkage_settings` object describes the whole Fellegi–Sunter model. It runs on DuckDB (the
+default, in process) and unchanged on Spark (``engine="spark"``). Every record is first reduced to ASCII
+keys by :func:`prepare_records` (see :mod:`kinlink.linkage.names`), so the SQL never sees Cyrillic.
+
+Conventions: ``match_weight`` is log2 of the Bayes factor; ``match_probability`` is the posterior
+probability that two records describe the same person, given the prior
+``probability_two_random_records_match`` estimated from deterministic rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from kinlink.linkage import names
+
+#: Columns of the person list format (the foundation contract); ``record_id`` is the unique id.
+PERSON_LIST_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "source",
+    "full_name",
+    "surname",
+    "given_name",
+    "patronymic",
+    "birth_date",
+    "birth_place",
+    "unit",
+    "rank",
+    "event_date",
+    "event_place",
+)
+
+#: The comparisons of the model, in the order of the settings, with the caseworker's field names.
+COMPARISON_FIELDS: dict[str, str] = {
+    "surname": "surname",
+    "given_name": "given name",
+    "patronymic": "patronymic",
+    "birth_date": "birth date",
+    "birth_place": "birth place",
+    "unit": "unit",
+    "event_date": "event date",
+    "event_place": "event place",
+}
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+DEFAULT_THRESHOLD = 0.9
+
+
+class LinkageInputError(ValueError):
+    """Bad input records: the message names the table, row, column and reason."""
+
+
+@dataclass(slots=True)
+class LinkageOptions:
+    """Knobs of a linkage run.
+
+    ``threshold``: match probability at or above which two records join one cluster (caseworker's
+    choice; see docs/methods/linkage.md). ``prediction_floor``: pairs below it are not kept at all.
+    ``em_max_pairs`` caps each EM training session; ``u_max_pairs`` the random pairs for u.
+    ``memory_limit`` is DuckDB's (for example "10GB"); by default it is set for runs of 10^6 records.
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    prediction_floor: float = 0.2
+    em_max_pairs: float = 2e6
+    u_max_pairs: float = 3e6
+    seed: int = 42
+    engine: str = "duckdb"
+    memory_limit: str | None = None
+    threads: int | None = None
+    spark_session: Any = None
+    progress: Callable[[str], None] | None = None
+
+
+# --- input preparation ----------------------------------------------------------------------------
+
+
+def _clean(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def normalise_date(value: str, table: str = "input", row: int = 0, column: str = "birth_date") -> str:
+    """ISO ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; ``DD.MM.YYYY`` is converted. Anything else is an error."""
+    text = _clean(value)
+    if not text:
+        return ""
+    european = re.match(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", text)
+    if european:
+        day, month, year = european.groups()
+        text = f"{year}-{int(month):02d}-{int(day):02d}"
+    if not _DATE.match(text):
+        raise LinkageInputError(
+            f"{table}: row {row}, column {column}: {value!r} is not a date (YYYY[-MM[-DD]])"
+        )
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def _place_key(place: str) -> str:
+    words = re.split(r"[\s,.-]+", place)
+    return "".join(names.name_skeleton(w) for w in words if w)
+
+
+@lru_cache(maxsize=500_000)
+def _keys_cached(full_name: str, surname: str, given: str, patronymic: str) -> names.NameKeys:
+    return names.name_keys(full_name, surname, given, patronymic)
+
+
+def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.DataFrame:
+    """Turn person-list rows (a DataFrame or Arrow table) into the ASCII key columns the model compares.
+
+    Raises :class:`LinkageInputError` for a missing column, an empty or duplicate ``record_id``, a row
+    without any name, or a malformed date.
+    """
+    frame = (
+        records.to_pandas()
+        if hasattr(records, "to_pandas") and not isinstance(records, pd.DataFrame)
+        else records
+    )
+    missing = [c for c in ("record_id", "full_name", "surname", "given_name") if c not in frame.columns]
+    if missing:
+        raise LinkageInputError(f"{table}: missing column(s) {', '.join(missing)}")
+    frame = frame.reindex(columns=list(PERSON_LIST_COLUMNS)).fillna("").astype(str)
+    ids = frame["record_id"].str.strip()
+    if (ids == "").any():
+        row = int((ids == "").to_numpy().argmax()) + 2
+        raise LinkageInputError(f"{table}: row {row}, column record_id: empty record id")
+    duplicated = ids.duplicated()
+    if duplicated.any():
+        row = int(duplicated.to_numpy().argmax()) + 2
+        raise LinkageInputError(
+            f"{table}: row {row}, column record_id: duplicate record id {ids[duplicated].iloc[0]!r}"
+        )
+    out: dict[str, list[Any]] = {k: [] for k in _KEY_COLUMNS}
+    columns = [frame[c].tolist() for c in PERSON_LIST_COLUMNS]
+    for index, values in enumerate(zip(*columns, strict=True)):
+        fields = dict(zip(PERSON_LIST_COLUMNS, values, strict=True))
+        line = index + 2  # header is line 1
+        full_name = fields["full_name"].strip()
+        if not (full_name or fields["surname"].strip() or fields["given_name"].strip()):
+            raise LinkageInputError(f"{table}: row {line}, column full_name: no name in the record")
+        unit = names.unit_key(fields["unit"]) if fields["unit"].strip() else ""
+        if full_name and not unit:
+            full_name, unit = names.split_unit(full_name)
+        keys = _keys_cached(
+            full_name, fields["surname"].strip(), fields["given_name"].strip(), fields["patronymic"].strip()
+        )
+        birth = normalise_date(fields["birth_date"], table, line, "birth_date")
+        event = normalise_date(fields["event_date"], table, line, "event_date")
+        out["unique_id"].append(fields["record_id"].strip())
+        out["list_source"].append(fields["source"].strip())
+        out["surname_key"].append(keys.surname or None)
+        out["surname_phon"].append(keys.surname_phonetic or None)
+        out["given_key"].append(keys.given or None)
+        out["given_alts"].append(list(keys.given_alternatives) or None)
+        out["given_initial"].append(keys.given_initial or None)
+        out["patronymic_key"].append(keys.patronymic or None)
+        out["patronymic_initial"].append(keys.patronymic_initial or None)
+        out["birth_date"].append(birth or None)
+        out["birth_year"].append(birth[:4] or None)
+        out["birth_place_key"].append(_place_key(fields["birth_place"]) or None)
+        out["unit_key"].append(unit or None)
+        out["event_date"].append(event or None)
+        out["event_place_key"].append(_place_key(fields["event_place"]) or None)
+    return pd.DataFrame(out)
+
+
+_KEY_COLUMNS = (
+    "unique_id",
+    "list_source",
+    "surname_key",
+    "surname_phon",
+    "given_key",
+    "given_alts",
+    "given_initial",
+    "patronymic_key",
+    "patronymic_initial",
+    "birth_date",
+    "birth_year",
+    "birth_place_key",
+    "unit_key",
+    "event_date",
+    "event_place_key",
+)
+
+
+# --- the settings ---------------------------------------------------------------------------------
+
+
+def _comparisons() -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def custom(sql: str, label: str) -> Any:
+        return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+
+    def partial_date(column: str) -> str:
+        left, right = f"{column}_l", f"{column}_r"
+        return (
+            f"(length({left}) < 10 OR length({right}) < 10) AND "
+            f"(substr({left}, 1, length({right})) = {right} OR substr({right}, 1, length({left})) = {left})"
+        )
+
+    surname = cl.CustomComparison(
+        output_column_name="surname",
+        comparison_levels=[
+            cll.NullLevel("surname_key"),
+            cll.ExactMatchLevel("surname_key").configure(tf_adjustment_column="surname_key"),
+            cll.JaroWinklerLevel("surname_key", 0.92),
+            cll.ExactMatchLevel("surname_phon"),
+            cll.JaroWinklerLevel("surname_key", 0.8),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Surname skeleton (script- and transliteration-independent)",
+    )
+    given = cl.CustomComparison(
+        output_column_name="given_name",
+        comparison_levels=[
+            custom("given_initial_l IS NULL OR given_initial_r IS NULL", "given name missing"),
+            cll.ExactMatchLevel("given_key").configure(tf_adjustment_column="given_key"),
+            cll.ArrayIntersectLevel("given_alts", 1),
+            cll.JaroWinklerLevel("given_key", 0.88),
+            custom(
+                "(given_key_l IS NULL OR given_key_r IS NULL) AND given_initial_l = given_initial_r",
+                "initial agrees",
+            ),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Given name: canonical form, diminutives, initials",
+    )
+    patronymic = cl.CustomComparison(
+        output_column_name="patronymic",
+        comparison_levels=[
+            custom("patronymic_initial_l IS NULL OR patronymic_initial_r IS NULL", "patronymic missing"),
+            cll.ExactMatchLevel("patronymic_key"),
+            custom("patronymic_initial_l = patronymic_initial_r", "initial agrees"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Patronymic: father's canonical name, or its initial",
+    )
+    birth_date = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            custom("birth_date_l = birth_date_r AND length(birth_date_l) = 10", "exact date"),
+            custom(partial_date("birth_date"), "partial date agrees"),
+            custom(
+                "length(birth_date_l) = 10 AND length(birth_date_r) = 10 AND ("
+                "levenshtein(birth_date_l, birth_date_r) <= 1 OR ("
+                "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) AND "
+                "substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) AND "
+                "substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)))",
+                "one typo or day/month swapped",
+            ),
+            custom("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4)", "same year"),
+            custom(
+                "abs(cast(substr(birth_date_l, 1, 4) as int) - cast(substr(birth_date_r, 1, 4) as int)) <= 1",
+                "year off by one",
+            ),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Birth date, partial dates and typos allowed",
+    )
+    birth_place = cl.CustomComparison(
+        output_column_name="birth_place",
+        comparison_levels=[
+            cll.NullLevel("birth_place_key"),
+            cll.ExactMatchLevel("birth_place_key").configure(tf_adjustment_column="birth_place_key"),
+            cll.JaroWinklerLevel("birth_place_key", 0.88),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Birth place skeleton",
+    )
+    unit = cl.CustomComparison(
+        output_column_name="unit",
+        comparison_levels=[
+            cll.NullLevel("unit_key"),
+            cll.ExactMatchLevel("unit_key").configure(tf_adjustment_column="unit_key"),
+            cll.LevenshteinLevel("unit_key", 1),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Military unit number",
+    )
+    event_date = cl.CustomComparison(
+        output_column_name="event_date",
+        comparison_levels=[
+            cll.NullLevel("event_date"),
+            custom(
+                f"event_date_l = event_date_r OR ({partial_date('event_date')})",
+                "same date (or partial date agrees)",
+            ),
+            custom("substr(event_date_l, 1, 7) = substr(event_date_r, 1, 7)", "same month"),
+            custom("substr(event_date_l, 1, 4) = substr(event_date_r, 1, 4)", "same year"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Date of the event (missing, capture, death)",
+    )
+    event_place = cl.CustomComparison(
+        output_column_name="event_place",
+        comparison_levels=[
+            cll.NullLevel("event_place_key"),
+            cll.ExactMatchLevel("event_place_key"),
+            cll.JaroWinklerLevel("event_place_key", 0.88),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Place of the event",
+    )
+    return [surname, given, patronymic, birth_date, birth_place, unit, event_date, event_place]
+
+
+def blocking_rules() -> list[Any]:
+    """Blocking rules for prediction: any one of them puts a pair up for scoring.
+
+    All are on script-independent keys, so a Cyrillic record meets its Latin twin. Together they
+    tolerate one wrong or missing field among name, birth date and unit.
+    """
+    from splink import block_on
+
+    return [
+        block_on("surname_key", "given_key", "birth_year"),
+        block_on("surname_phon", "given_key", "birth_year"),
+        block_on("surname_key", "birth_date"),
+        block_on("given_key", "patronymic_key", "birth_date"),
+        block_on("surname_key", "given_key", "patronymic_key"),
+        block_on("surname_phon", "unit_key"),
+        block_on("surname_key", "given_key", "event_date"),
+    ]
+
+
+def linkage_settings(link_type: str = "dedupe_only") -> Any:
+    """The one Splink settings object of kinlink; the same object runs on DuckDB and Spark."""
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type=link_type,  # type: ignore[arg-type]
+        unique_id_column_name="unique_id",
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["list_source"],
+        max_iterations=20,
+        em_convergence=0.001,
+    )
+
+
+# --- engines --------------------------------------------------------------------------------------
+
+
+def _db_api(options: LinkageOptions, n_records: int) -> Any:
+    if options.engine == "spark":
+        from splink import SparkAPI
+
+        session = options.spark_session or spark_session()
+        return SparkAPI(spark_session=session)
+    if options.engine != "duckdb":
+        raise ValueError(f"unknown engine {options.engine!r}; use 'duckdb' or 'spark'")
+    import duckdb
+    from splink import DuckDBAPI
+
+    connection = duckdb.connect()
+    memory = options.memory_limit or ("10GB" if n_records >= 500_000 else None)
+    if memory:
+        connection.execute(f"SET memory_limit = '{memory}'")
+        connection.execute("SET preserve_insertion_order = false")
+    if options.threads:
+        connection.execute(f"SET threads = {int(options.threads)}")
+    return DuckDBAPI(connection=connection)
+
+
+def spark_session(cores: int = 2) -> Any:
+    """A local-mode Spark session sized for this machine (shuffle partitions kept small)."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("kinlink-linkage")
+        .config("spark.sql.shuffle.partitions", str(max(4, cores * 2)))
+        .config("spark.default.parallelism", str(max(4, cores * 2)))
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+
+
+def _register(db_api: Any, frame: pd.DataFrame, name: str, options: LinkageOptions) -> Any:
+    if options.engine == "spark":
+        session = options.spark_session or spark_session()
+        spark_frame = session.createDataFrame(frame)
+        return db_api.register(spark_frame, dataset_display_name=name)
+    return db_api.register(frame, dataset_display_name=name)
+
+
+# --- training, prediction, clustering -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class LinkageResult:
+    """The outcome of one run: clusters per record, the scored pairs and the trained linker."""
+
+    clusters: pd.DataFrame  # record_id, cluster_id, match_probability
+    pairs: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, bf_*, gamma_*
+    linker: Any = field(repr=False)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _say(options: LinkageOptions, message: str) -> None:
+    if options.progress is not None:
+        options.progress(message)
+
+
+def train(linker: Any, options: LinkageOptions) -> None:
+    """Unsupervised training: the prior from deterministic rules, u by random sampling, m by EM.
+
+    EM runs twice with different blocking so that every comparison is estimated once while not
+    blocked on: first on (surname, given name), then on the birth date. Each session is capped at
+    ``options.em_max_pairs`` sampled pairs.
+    """
+    from splink import block_on
+
+    _say(options, "estimating the prior")
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("surname_key", "given_key", "patronymic_key", "birth_date")], recall=0.7
+        )
+    except ValueError:
+        logging.getLogger(__name__).warning("prior estimate failed; keeping the default prior")
+    _say(options, "estimating u by random sampling")
+    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed)
+    _say(options, "EM on surname and given name blocks")
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("surname_key", "given_key"), max_pairs=options.em_max_pairs
+    )
+    _say(options, "EM on birth date blocks")
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("birth_date"), max_pairs=options.em_max_pairs
+    )
+
+
+def _quiet_splink() -> None:
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    _guard_em_underflow()
+
+
+_M_U_FLOOR = 1e-300
+
+
+def _guard_em_underflow() -> None:
+    """Clamp EM's m and u estimates at 1e-300 before Splink validates them.
+
+    Splink 5.0 refuses an m probability below 1e-300, which EM reaches for a level seen only among
+    non-matches (for example "surname nearly equal" in lists without surname typos). The level then
+    simply carries a very negative weight, which is the right reading. Installed once; a no-op when
+    Splink's internals change.
+    """
+    try:
+        from splink.internals import expectation_maximisation as em
+    except ImportError:
+        return
+    original = getattr(em, "populate_m_u_from_lookup", None)
+    if original is None or getattr(original, "_kinlink_guard", False):
+        return
+
+    def guarded(
+        training_fixed_probabilities: Any, comparison_level: Any, output_column_name: str, lookup: Any
+    ) -> Any:
+        level = lookup.get(output_column_name, {}).get(comparison_level.comparison_vector_value)
+        if isinstance(level, dict):
+            for key in ("m_probability", "u_probability"):
+                value = level.get(key)
+                if isinstance(value, float) and 0 <= value < _M_U_FLOOR:
+                    level[key] = _M_U_FLOOR
+        return original(training_fixed_probabilities, comparison_level, output_column_name, lookup)
+
+    guarded._kinlink_guard = True  # type: ignore[attr-defined]
+    setattr(em, "populate_m_u_from_lookup", guarded)  # noqa: B010
+
+
+def link_records(records: pd.DataFrame | Any, options: LinkageOptions | None = None) -> LinkageResult:
+    """Deduplicate person-list records across all lists: train, predict, cluster at ``options.threshold``."""
+    import time
+
+    from splink import Linker
+
+    options = options or LinkageOptions()
+    _quiet_splink()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    _say(options, "normalising names")
+    prepared = prepare_records(records)
+    timings["prepare_s"] = time.perf_counter() - start
+    db_api = _db_api(options, len(prepared))
+    frame = _register(db_api, prepared, "records", options)
+    linker = Linker(frame, linkage_settings("dedupe_only"), log_level=None)
+    mark = time.perf_counter()
+    train(linker, options)
+    timings["train_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    _say(options, "scoring candidate pairs")
+    floor = min(options.prediction_floor, options.threshold)
+    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    timings["predict_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    _say(options, "clustering")
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=options.threshold
+    )
+    cluster_frame = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    pairs = predictions.as_pandas_dataframe()
+    timings["cluster_s"] = time.perf_counter() - mark
+    clusters = _clusters_with_probability(cluster_frame, pairs, options.threshold)
+    timings["total_s"] = time.perf_counter() - start
+    return LinkageResult(clusters=clusters, pairs=pairs, linker=linker, timings=timings)
+
+
+def _clusters_with_probability(
+    cluster_frame: pd.DataFrame, pairs: pd.DataFrame, threshold: float
+) -> pd.DataFrame:
+    """record_id, cluster_id and the record's strongest link inside its cluster (NaN for a singleton)."""
+    clusters = cluster_frame.rename(columns={"unique_id": "record_id"})
+    if len(pairs):
+        strong = pairs.loc[
+            pairs["match_probability"] >= threshold, ["unique_id_l", "unique_id_r", "match_probability"]
+        ]
+        both = pd.concat(
+            [
+                strong.rename(columns={"unique_id_l": "record_id"})[["record_id", "match_probability"]],
+                strong.rename(columns={"unique_id_r": "record_id"})[["record_id", "match_probability"]],
+            ]
+        )
+        best = both.groupby("record_id", sort=False)["match_probability"].max()
+        clusters = clusters.merge(best, how="left", left_on="record_id", right_index=True)
+    else:
+        clusters = clusters.assign(match_probability=float("nan"))
+    return clusters.sort_values(["cluster_id", "record_id"]).reset_index(drop=True)
+
+
+# --- explanation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldComparison:
+    """One field of one candidate pair, as a caseworker sees it."""
+
+    field: str
+    status: str  # "agree", "disagree" or "missing"
+    level: str  # the comparison level, e.g. "Jaro-Winkler >= 0.92", "partial date agrees"
+    match_weight: float  # log2 Bayes factor this field contributes (term frequency included)
+
+
+def _level_labels(linker: Any) -> dict[str, dict[int, str]]:
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        labels[name] = {
+            level.comparison_vector_value: level.label_for_charts for level in comparison.comparison_levels
+        }
+    return labels
+
+
+def explain_pair(row: pd.Series | dict[str, Any], labels: dict[str, dict[int, str]]) -> list[FieldComparison]:
+    """The per-field explanation of one scored pair (a row of the predictions)."""
+    out = []
+    for column, label in COMPARISON_FIELDS.items():
+        gamma = int(row[f"gamma_{column}"])
+        weight = float(row[f"mw_{column}"])
+        tf = row.get(f"mw_tf_adj_{column}")
+        if tf is not None and not (isinstance(tf, float) and math.isnan(tf)):
+            weight += float(tf)
+        status = "missing" if gamma == -1 else ("disagree" if gamma == 0 else "agree")
+        out.append(FieldComparison(label, status, labels.get(column, {}).get(gamma, str(gamma)), weight))
+    return out
+
+
+def explain_record(
+    result: LinkageResult, record_id: str
+) -> list[tuple[str, float, float, list[FieldComparison]]]:
+    """Every scored link of one record: (other record, probability, match weight, fields), best first."""
+    pairs = result.pairs
+    mask = (pairs["unique_id_l"] == record_id) | (pairs["unique_id_r"] == record_id)
+    labels = _level_labels(result.linker)
+    out = []
+    for _, row in pairs[mask].sort_values("match_weight", ascending=False).iterrows():
+        other = row["unique_id_r"] if row["unique_id_l"] == record_id else row["unique_id_l"]
+        out.append(
+            (
+                str(other),
+                float(row["match_probability"]),
+                float(row["match_weight"]),
+                explain_pair(row, labels),
+            )
+        )
+    return out
+
+
+# --- linking new list records against existing persons ---------------------------------------------
+
+
+def candidate_links(
+    new_records: pd.DataFrame | Any,
+    existing_persons: pd.DataFrame | Any,
+    min_probability: float = 0.5,
+    options: LinkageOptions | None = None,
+) -> pd.DataFrame:
+    """Candidate "same person" pairs between new list records and existing persons, for caseworker review.
+
+    Both inputs are person-list rows (DataFrames or Arrow tables); ``record_id`` of an existing person
+    is the registry's person (or name-variant) id. The model is trained on both tables together.
+    Returns one row per pair with ``new_record_id``, ``person_record_id``, ``match_probability``,
+    ``match_weight`` and ``explanation`` (a list of :class:`FieldComparison`), best first.
+    """
+    from splink import Linker
+
+    options = options or LinkageOptions()
+    _quiet_splink()
+    new = prepare_records(new_records, "new records")
+    existing = prepare_records(existing_persons, "existing persons")
+    db_api = _db_api(options, len(new) + len(existing))
+    frames = [_register(db_api, new, "new", options), _register(db_api, existing, "existing", options)]
+    linker = Linker(frames, linkage_settings("link_only"), log_level=None)
+    train(linker, options)
+    predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+    pairs = predictions.as_pandas_dataframe()
+    columns = ["new_record_id", "person_record_id", "match_probability", "match_weight", "explanation"]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    labels = _level_labels(linker)
+    rows = []
+    for _, row in pairs.iterrows():
+        new_id, person_id = (
+            (row["unique_id_l"], row["unique_id_r"])
+            if row["source_dataset_l"] == "new"
+            else (row["unique_id_r"], row["unique_id_l"])
+        )
+        rows.append(
+            (
+                new_id,
+                person_id,
+                float(row["match_probability"]),
+                float(row["match_weight"]),
+                explain_pair(row, labels),
+            )
+        )
+    return (
+        pd.DataFrame(rows, columns=columns)
+        .sort_values("match_weight", ascending=False)
+        .reset_index(drop=True)
+    )
+
+
+def pairwise_scores(
+    true_pairs: set[tuple[str, str]], predicted_pairs: set[tuple[str, str]]
+) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of predicted same-person pairs (each pair as a sorted tuple)."""
+    true_positive = len(true_pairs & predicted_pairs)
+    precision = true_positive / len(predicted_pairs) if predicted_pairs else 1.0
+    recall = true_positive / len(true_pairs) if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_pairs": len(true_pairs),
+        "predicted_pairs": len(predicted_pairs),
+    }
+
+
+def cluster_pairs(record_ids: Sequence[str], cluster_ids: Iterable[object]) -> set[tuple[str, str]]:
+    """All within-cluster record pairs (sorted tuples) of a clustering."""
+    groups: dict[object, list[str]] = {}
+    for record_id, cluster_id in zip(record_ids, cluster_ids, strict=True):
+        groups.setdefault(cluster_id, []).append(record_id)
+    pairs: set[tuple[str, str]] = set()
+    for members in groups.values():
+        members.sort()
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                pairs.add((a, b))
+    return pairs
+
+
+__all__ = [
+    "COMPARISON_FIELDS",
+    "DEFAULT_THRESHOLD",
+    "PERSON_LIST_COLUMNS",
+    "FieldComparison",
+    "LinkageInputError",
+    "LinkageOptions",
+    "LinkageResult",
+    "blocking_rules",
+    "candidate_links",
+    "cluster_pairs",
+    "explain_pair",
+    "explain_record",
+    "link_records",
+    "linkage_settings",
+    "normalise_date",
+    "pairwise_scores",
+    "prepare_records",
+    "spark_session",
+    "train",
+]
