@@ -112,6 +112,12 @@ def _place_key(place: str) -> str:
     return "".join(names.name_skeleton(w) for w in words if w)
 
 
+@lru_cache(maxsize=200_000)
+def _place_phonetic(place: str) -> str:
+    words = re.split(r"[\s,.-]+", place)
+    return "".join(names.phonetic_key(w) for w in words if w)
+
+
 @lru_cache(maxsize=500_000)
 def _keys_cached(full_name: str, surname: str, given: str, patronymic: str) -> names.NameKeys:
     return names.name_keys(full_name, surname, given, patronymic)
@@ -167,12 +173,17 @@ def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.Dat
         out["given_initial"].append(keys.given_initial or None)
         out["patronymic_key"].append(keys.patronymic or None)
         out["patronymic_initial"].append(keys.patronymic_initial or None)
+        out["given_initials"].append(list(keys.given_initials) or None)
+        out["patronymic_initials"].append(list(keys.patronymic_initials) or None)
         out["birth_date"].append(birth or None)
         out["birth_year"].append(birth[:4] or None)
         out["birth_place_key"].append(_place_key(fields["birth_place"]) or None)
+        out["birth_place_phon"].append(_place_phonetic(fields["birth_place"]) or None)
         out["unit_key"].append(unit or None)
         out["event_date"].append(event or None)
+        out["event_month"].append(event[:7] if len(event) >= 7 else None)
         out["event_place_key"].append(_place_key(fields["event_place"]) or None)
+        out["event_place_phon"].append(_place_phonetic(fields["event_place"]) or None)
     return pd.DataFrame(out)
 
 
@@ -186,12 +197,17 @@ _KEY_COLUMNS = (
     "given_initial",
     "patronymic_key",
     "patronymic_initial",
+    "given_initials",
+    "patronymic_initials",
     "birth_date",
     "birth_year",
     "birth_place_key",
+    "birth_place_phon",
     "unit_key",
     "event_date",
+    "event_month",
     "event_place_key",
+    "event_place_phon",
 )
 
 
@@ -227,14 +243,16 @@ def _comparisons() -> list[Any]:
     given = cl.CustomComparison(
         output_column_name="given_name",
         comparison_levels=[
-            custom("given_initial_l IS NULL OR given_initial_r IS NULL", "given name missing"),
+            custom("given_initial_l IS NULL OR given_initial_r IS NULL", "given name missing").configure(
+                is_null_level=True
+            ),
             cll.ExactMatchLevel("given_key").configure(tf_adjustment_column="given_key"),
             cll.ArrayIntersectLevel("given_alts", 1),
             cll.JaroWinklerLevel("given_key", 0.88),
-            custom(
-                "(given_key_l IS NULL OR given_key_r IS NULL) AND given_initial_l = given_initial_r",
-                "initial agrees",
-            ),
+            cll.And(
+                custom("given_key_l IS NULL OR given_key_r IS NULL", "one side has only an initial"),
+                cll.ArrayIntersectLevel("given_initials", 1),
+            ).configure(label_for_charts="initial agrees"),
             cll.ElseLevel(),
         ],
         comparison_description="Given name: canonical form, diminutives, initials",
@@ -242,9 +260,11 @@ def _comparisons() -> list[Any]:
     patronymic = cl.CustomComparison(
         output_column_name="patronymic",
         comparison_levels=[
-            custom("patronymic_initial_l IS NULL OR patronymic_initial_r IS NULL", "patronymic missing"),
+            custom(
+                "patronymic_initial_l IS NULL OR patronymic_initial_r IS NULL", "patronymic missing"
+            ).configure(is_null_level=True),
             cll.ExactMatchLevel("patronymic_key"),
-            custom("patronymic_initial_l = patronymic_initial_r", "initial agrees"),
+            cll.ArrayIntersectLevel("patronymic_initials", 1).configure(label_for_charts="initial agrees"),
             cll.ElseLevel(),
         ],
         comparison_description="Patronymic: father's canonical name, or its initial",
@@ -265,8 +285,9 @@ def _comparisons() -> list[Any]:
             ),
             custom("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4)", "same year"),
             custom(
-                "abs(cast(substr(birth_date_l, 1, 4) as int) - cast(substr(birth_date_r, 1, 4) as int)) <= 1",
-                "year off by one",
+                "abs(cast(substr(birth_date_l, 1, 4) as int) - cast(substr(birth_date_r, 1, 4) as int)) <= 1 "
+                "OR levenshtein(substr(birth_date_l, 1, 4), substr(birth_date_r, 1, 4)) <= 1",
+                "year off by one (or by one digit)",
             ),
             cll.ElseLevel(),
         ],
@@ -278,6 +299,7 @@ def _comparisons() -> list[Any]:
             cll.NullLevel("birth_place_key"),
             cll.ExactMatchLevel("birth_place_key").configure(tf_adjustment_column="birth_place_key"),
             cll.JaroWinklerLevel("birth_place_key", 0.88),
+            cll.ExactMatchLevel("birth_place_phon"),
             cll.ElseLevel(),
         ],
         comparison_description="Birth place skeleton",
@@ -312,6 +334,7 @@ def _comparisons() -> list[Any]:
             cll.NullLevel("event_place_key"),
             cll.ExactMatchLevel("event_place_key"),
             cll.JaroWinklerLevel("event_place_key", 0.88),
+            cll.ExactMatchLevel("event_place_phon"),
             cll.ElseLevel(),
         ],
         comparison_description="Place of the event",
@@ -330,11 +353,22 @@ def blocking_rules() -> list[Any]:
     return [
         block_on("surname_key", "given_key", "birth_year"),
         block_on("surname_phon", "given_key", "birth_year"),
-        block_on("surname_key", "birth_date"),
-        block_on("given_key", "patronymic_key", "birth_date"),
+        block_on("surname_key", "given_initial", "birth_year"),
         block_on("surname_key", "given_key", "patronymic_key"),
+        block_on("surname_key", "given_key", "birth_place_key"),
+        block_on("surname_key", "given_key", "event_month"),
+        block_on("surname_key", "given_initial", "event_month"),
+        block_on("surname_key", "event_place_key", "event_month"),
+        block_on("surname_key", "birth_date"),
+        block_on("given_key", "birth_date"),
+        block_on("given_initial", "birth_date"),
+        block_on("unit_key", "birth_date"),
+        block_on("given_key", "unit_key", "event_month"),
         block_on("surname_phon", "unit_key"),
-        block_on("surname_key", "given_key", "event_date"),
+        block_on("given_key", "patronymic_key", "birth_year"),
+        block_on("given_key", "patronymic_key", "event_month"),
+        block_on("given_key", "birth_year", "birth_place_key"),
+        block_on("given_key", "event_month", "event_place_key"),
     ]
 
 

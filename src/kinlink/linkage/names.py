@@ -405,7 +405,7 @@ def patronymic_key(token: str) -> str:
 def looks_like_patronymic(token: str) -> bool:
     """True for a token with a patronymic ending that the table resolves to a father's name."""
     skeleton = name_skeleton(token)
-    return len(skeleton) >= 5 and skeleton in _lookups().patronymic
+    return len(skeleton) >= 4 and skeleton in _lookups().patronymic
 
 
 # --- full names ------------------------------------------------------------------------------------
@@ -429,7 +429,8 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['’ʼ-][^\W\d_]+)*\.?", re.UNICODE)
 
 
 def _initial(token: str) -> str:
-    return to_ascii(token[0])[:1] if token else ""
+    """The initial of a name as a sound class (Г and H agree, Є and E agree); "" when none."""
+    return name_skeleton(token[0])[:1] if token else ""
 
 
 def split_unit(full_name: str) -> tuple[str, str]:
@@ -531,6 +532,8 @@ class NameKeys:
     given_initial: str
     patronymic: str
     patronymic_initial: str
+    given_initials: tuple[str, ...] = ()
+    patronymic_initials: tuple[str, ...] = ()
 
 
 def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patronymic: str = "") -> NameKeys:
@@ -552,6 +555,10 @@ def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patr
     given_alternatives = given_name_keys(parsed.given_name) if parsed.given_name else ()
     given_key = given_alternatives[0] if given_alternatives else name_skeleton(parsed.given_name)
     keys = NameKeys(
+        given_initials=_initials_of(given_alternatives, parsed.given_initial),
+        patronymic_initials=_initials_of(
+            (patronymic_key(parsed.patronymic),) if parsed.patronymic else (), parsed.patronymic_initial
+        ),
         surname=surname_key,
         surname_phonetic="".join(phonetic_key(w) for w in surname_words),
         given=given_key,
@@ -563,6 +570,25 @@ def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patr
     )
     _check_ascii(keys)
     return keys
+
+
+@cache
+def _entries_by_key() -> dict[str, GivenNameEntry]:
+    return {entry.key: entry for entry in given_name_table()}
+
+
+def _initials_of(canonical_keys: Iterable[str], written_initial: str) -> tuple[str, ...]:
+    """Initials a name may be abbreviated to: the written one, and those of its Russian and Ukrainian forms.
+
+    «Олександр» may appear as "О." in a Ukrainian list and "А." in a Russian one.
+    """
+    initials = {written_initial} if written_initial else set()
+    entries = _entries_by_key()
+    for key in canonical_keys:
+        entry = entries.get(key)
+        if entry is not None:
+            initials.update(_initial(entry.ru), _initial(entry.uk))
+    return tuple(sorted(initials))
 
 
 def _check_ascii(keys: NameKeys) -> None:
