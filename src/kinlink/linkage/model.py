@@ -52,7 +52,7 @@ COMPARISON_FIELDS: dict[str, str] = {
 }
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = 0.5
 
 
 class LinkageInputError(ValueError):
@@ -123,31 +123,48 @@ def _keys_cached(full_name: str, surname: str, given: str, patronymic: str) -> n
     return names.name_keys(full_name, surname, given, patronymic)
 
 
-def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.DataFrame:
-    """Turn person-list rows (a DataFrame or Arrow table) into the ASCII key columns the model compares.
+def validate_person_list(records: pd.DataFrame | Any, table: str = "input") -> pd.DataFrame:
+    """Check person-list rows and return them as a string DataFrame with all the format's columns.
 
-    Raises :class:`LinkageInputError` for a missing column, an empty or duplicate ``record_id``, a row
-    without any name, or a malformed date.
+    Raises :class:`LinkageInputError` naming the table, row (the CSV line, header = 1), column and
+    reason for: a missing column, an empty or duplicate ``record_id``, a row without any name, or a
+    date that is not ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (or ``DD.MM.YYYY``).
     """
-    frame = (
-        records.to_pandas()
-        if hasattr(records, "to_pandas") and not isinstance(records, pd.DataFrame)
-        else records
-    )
+    frame = records if isinstance(records, pd.DataFrame) else records.to_pandas()
     missing = [c for c in ("record_id", "full_name", "surname", "given_name") if c not in frame.columns]
     if missing:
         raise LinkageInputError(f"{table}: missing column(s) {', '.join(missing)}")
     frame = frame.reindex(columns=list(PERSON_LIST_COLUMNS)).fillna("").astype(str)
-    ids = frame["record_id"].str.strip()
+    frame = frame.apply(lambda column: column.str.strip())
+    lines = pd.RangeIndex(2, len(frame) + 2)
+    ids = frame["record_id"]
+
+    def fail(mask: Any, column: str, reason: str) -> None:
+        position = int(mask.to_numpy().argmax())
+        value = frame[column].iloc[position]
+        raise LinkageInputError(f"{table}: row {lines[position]}, column {column}: {reason} ({value!r})")
+
     if (ids == "").any():
-        row = int((ids == "").to_numpy().argmax()) + 2
-        raise LinkageInputError(f"{table}: row {row}, column record_id: empty record id")
-    duplicated = ids.duplicated()
-    if duplicated.any():
-        row = int(duplicated.to_numpy().argmax()) + 2
-        raise LinkageInputError(
-            f"{table}: row {row}, column record_id: duplicate record id {ids[duplicated].iloc[0]!r}"
-        )
+        fail(ids == "", "record_id", "empty record id")
+    if ids.duplicated().any():
+        fail(ids.duplicated(), "record_id", "duplicate record id")
+    no_name = (frame["full_name"] == "") & (frame["surname"] == "") & (frame["given_name"] == "")
+    if no_name.any():
+        fail(no_name, "full_name", "no name in the record")
+    for column in ("birth_date", "event_date"):
+        values = frame[column]
+        bad = (values != "") & ~values.str.match(_DATE) & ~values.str.match(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
+        if bad.any():
+            fail(bad, column, "not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    return frame
+
+
+def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.DataFrame:
+    """Turn person-list rows (a DataFrame or Arrow table) into the ASCII key columns the model compares.
+
+    Validates first (:func:`validate_person_list`); nothing is computed for bad input.
+    """
+    frame = validate_person_list(records, table)
     out: dict[str, list[Any]] = {k: [] for k in _KEY_COLUMNS}
     columns = [frame[c].tolist() for c in PERSON_LIST_COLUMNS]
     for index, values in enumerate(zip(*columns, strict=True)):
@@ -397,7 +414,10 @@ def _db_api(options: LinkageOptions, n_records: int) -> Any:
         from splink import SparkAPI
 
         session = options.spark_session or spark_session()
-        return SparkAPI(spark_session=session)
+        partitions = max(2, min(200, n_records // 50_000))
+        return SparkAPI(
+            spark_session=session, break_lineage_method="persist", num_partitions_on_repartition=partitions
+        )
     if options.engine != "duckdb":
         raise ValueError(f"unknown engine {options.engine!r}; use 'duckdb' or 'spark'")
     import duckdb
@@ -414,18 +434,25 @@ def _db_api(options: LinkageOptions, n_records: int) -> Any:
 
 
 def spark_session(cores: int = 2) -> Any:
-    """A local-mode Spark session sized for this machine (shuffle partitions kept small)."""
-    from pyspark.sql import SparkSession
+    """A local-mode Spark session sized for this machine, with Splink's string-similarity UDF jar."""
+    import tempfile
 
-    return (
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    session = (
         SparkSession.builder.master(f"local[{cores}]")
+        .config("spark.jars", similarity_jar_location())
         .appName("kinlink-linkage")
-        .config("spark.sql.shuffle.partitions", str(max(4, cores * 2)))
-        .config("spark.default.parallelism", str(max(4, cores * 2)))
+        .config("spark.sql.shuffle.partitions", str(cores))
+        .config("spark.default.parallelism", str(cores))
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "4g")
         .getOrCreate()
     )
+    if not session.sparkContext.getCheckpointDir():
+        session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="kinlink-spark-"))
+    return session
 
 
 def _register(db_api: Any, frame: pd.DataFrame, name: str, options: LinkageOptions) -> Any:
@@ -444,8 +471,9 @@ class LinkageResult:
     """The outcome of one run: clusters per record, the scored pairs and the trained linker."""
 
     clusters: pd.DataFrame  # record_id, cluster_id, match_probability
-    pairs: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, bf_*, gamma_*
+    pairs: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, mw_*, gamma_*
     linker: Any = field(repr=False)
+    model: dict[str, Any] = field(default_factory=dict, repr=False)  # trained settings, reusable
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -480,6 +508,30 @@ def train(linker: Any, options: LinkageOptions) -> None:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("birth_date"), max_pairs=options.em_max_pairs
     )
+
+
+def apply_trained_parameters(linker: Any, model: dict[str, Any]) -> None:
+    """Copy the prior and every level's m and u from a trained model (``LinkageResult.model``).
+
+    The settings are rebuilt for the linker's own engine and only the numbers are copied, so a model
+    trained on DuckDB scores on Spark (a saved model's SQL is in its engine's dialect).
+    """
+    settings = linker._settings_obj
+    settings._probability_two_random_records_match = model["probability_two_random_records_match"]
+    trained = {c["output_column_name"]: c["comparison_levels"] for c in model["comparisons"]}
+    for comparison in settings.comparisons:
+        levels = trained.get(comparison.output_column_name)
+        if levels is None or len(levels) != len(comparison.comparison_levels):
+            raise ValueError(
+                f"trained model does not match the settings for {comparison.output_column_name!r}"
+            )
+        for level, saved in zip(comparison.comparison_levels, levels, strict=True):
+            if level.is_null_level:
+                continue
+            if saved.get("m_probability") is not None:
+                level.m_probability = saved["m_probability"]
+            if saved.get("u_probability") is not None:
+                level.u_probability = saved["u_probability"]
 
 
 def _quiet_splink() -> None:
@@ -521,8 +573,14 @@ def _guard_em_underflow() -> None:
     setattr(em, "populate_m_u_from_lookup", guarded)  # noqa: B010
 
 
-def link_records(records: pd.DataFrame | Any, options: LinkageOptions | None = None) -> LinkageResult:
-    """Deduplicate person-list records across all lists: train, predict, cluster at ``options.threshold``."""
+def link_records(
+    records: pd.DataFrame | Any, options: LinkageOptions | None = None, model: dict[str, Any] | None = None
+) -> LinkageResult:
+    """Deduplicate person-list records across all lists: train, predict, cluster at ``options.threshold``.
+
+    ``model`` is a trained model from an earlier run (``LinkageResult.model``); with it, training is
+    skipped and the same parameters score the new records (on either engine).
+    """
     import time
 
     from splink import Linker
@@ -538,7 +596,10 @@ def link_records(records: pd.DataFrame | Any, options: LinkageOptions | None = N
     frame = _register(db_api, prepared, "records", options)
     linker = Linker(frame, linkage_settings("dedupe_only"), log_level=None)
     mark = time.perf_counter()
-    train(linker, options)
+    if model is None:
+        train(linker, options)
+    else:
+        apply_trained_parameters(linker, model)
     timings["train_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     _say(options, "scoring candidate pairs")
@@ -555,7 +616,8 @@ def link_records(records: pd.DataFrame | Any, options: LinkageOptions | None = N
     timings["cluster_s"] = time.perf_counter() - mark
     clusters = _clusters_with_probability(cluster_frame, pairs, options.threshold)
     timings["total_s"] = time.perf_counter() - start
-    return LinkageResult(clusters=clusters, pairs=pairs, linker=linker, timings=timings)
+    trained = linker.misc.save_model_to_json()
+    return LinkageResult(clusters=clusters, pairs=pairs, linker=linker, model=trained, timings=timings)
 
 
 def _clusters_with_probability(
@@ -732,6 +794,7 @@ __all__ = [
     "LinkageInputError",
     "LinkageOptions",
     "LinkageResult",
+    "apply_trained_parameters",
     "blocking_rules",
     "candidate_links",
     "cluster_pairs",

@@ -70,17 +70,16 @@ _GERMAN = re.compile(r"schtsch|tsch|sch|ch|z|w|j")
 _GERMAN_MAP = {"schtsch": "shch", "tsch": "ch", "sch": "sh", "ch": "kh", "z": "ts", "w": "v", "j": "y"}
 _FRENCH = re.compile(r"chtch|tch|ch|ou|j|gu(?=[eiy])")
 _FRENCH_MAP = {"chtch": "shch", "tch": "ch", "ch": "sh", "ou": "u", "j": "zh", "gu": "g"}
-_UNIVERSAL = re.compile(r"shch|sh|zh|ch|kh|ts|tz|ph|ck|x|w|q|c|g|h|z|j|y")
+_UNIVERSAL = re.compile(r"shch|sh|zh|ch|kh|ts|tz|ph|x|w|q|c|g|h|z|j|y")
 _UNIVERSAL_MAP = {
     "shch": "W",
     "sh": "X",
-    "zh": "J",
+    "zh": "X",  # German writes Ж and Ш alike (sch), so they share a class
     "ch": "C",
     "kh": "H",
     "ts": "Q",
     "tz": "Q",
     "ph": "f",
-    "ck": "k",
     "x": "ks",
     "w": "v",
     "q": "k",
@@ -185,10 +184,10 @@ def to_ascii(text: str) -> str:
 
 def _latin_style(token: str) -> str:
     """Guess the press style of a Latin rendering: ``"de"``, ``"fr"`` or ``"en"`` (the default)."""
-    if re.search(r"sch|w|tz", token):
-        return "de"
     if re.search(r"ou|tch|ï|gu[eiy]", token):
         return "fr"
+    if re.search(r"sch|w|tz|j", token) and not re.search(r"[šžčŝ]", token):
+        return "de"
     return "en"
 
 
@@ -201,7 +200,7 @@ def _cyrillic_for_keys(token: str) -> str:
 def name_skeleton(token: str) -> str:
     """The ASCII skeleton of one name token; equal for its renderings in every common system.
 
-    Letters stand for sound classes: ``w`` Щ, ``x`` Ш, ``j`` Ж, ``c`` Ч, ``q`` Ц, ``h`` Г/Х, ``s`` С/З.
+    Letters stand for sound classes: ``w`` Щ, ``x`` Ш and Ж, ``c`` Ч, ``q`` Ц, ``h`` Г/Х, ``s`` С/З.
     Non-letters are dropped; an empty string means the token had no letters.
     """
     if is_cyrillic(token):
