@@ -151,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.write_text(
         json.dumps(
             {
-                "description": "Pairwise precision/recall/F1 of kinlink.linkage vs plain Splink on raw strings "
-                "(default comparisons) on kinlink.scenario lists with kinlink.scenario.lists variation.",
+                "description": "Pairwise precision/recall/F1 of kinlink.linkage vs plain Splink on raw "
+                "strings (default comparisons) on kinlink.scenario lists with kinlink.scenario.lists "
+                "variation.",
                 "machine": machine,
                 "runs": runs,
             },

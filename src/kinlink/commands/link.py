@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from kinlink.commands.base import CommandError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from kinlink.linkage.model import FieldComparison
 
 _STAGES = 7  # messages the model reports through LinkageOptions.progress
@@ -45,12 +47,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     link.set_defaults(handler=run_link)
 
 
-def _read_lists(paths: list[str]) -> list[tuple[str, object]]:
+def _read_lists(paths: list[str]) -> list[tuple[str, pd.DataFrame]]:
     import pandas as pd
 
     from kinlink.linkage.model import LinkageInputError, validate_person_list
 
-    frames = []
+    frames: list[tuple[str, pd.DataFrame]] = []
     seen: dict[str, str] = {}
     for path in paths:
         if not Path(path).is_file():
@@ -66,7 +68,8 @@ def _read_lists(paths: list[str]) -> list[tuple[str, object]]:
         for line, record_id in enumerate(frame["record_id"], start=2):
             if record_id in seen:
                 raise CommandError(
-                    f"{path}: row {line}, column record_id: record id {record_id!r} is also in {seen[record_id]}"
+                    f"{path}: row {line}, column record_id: "
+                    f"record id {record_id!r} is also in {seen[record_id]}"
                 )
             seen[record_id] = path
         frames.append((path, frame))
@@ -100,7 +103,7 @@ def _run(args: argparse.Namespace) -> int:
     if not out_path.parent.exists():
         raise CommandError(f"{out_path.parent}: output folder does not exist")
     frames = _read_lists(list(args.files))
-    records = pd.concat([frame for _, frame in frames], ignore_index=True)  # type: ignore[misc]
+    records: pd.DataFrame = pd.concat([frame for _, frame in frames], ignore_index=True)
     if args.explain and args.explain not in set(records["record_id"]):
         raise CommandError(f"--explain: record id {args.explain!r} is in none of the files")
     bar = tqdm(
@@ -147,9 +150,11 @@ def _print_explanation(
     for other, probability, weight, fields in links:
         verdict = "same person" if probability >= threshold else "below threshold"
         print(
-            f"{record_id} ~ {other}: match probability {probability:.4f}, match weight {weight:+.2f} ({verdict})"
+            f"{record_id} ~ {other}: match probability {probability:.4f}, "
+            f"match weight {weight:+.2f} ({verdict})"
         )
         for comparison in fields:
             print(
-                f"    {comparison.field:<12} {comparison.status:<9} {comparison.match_weight:+7.2f}  {comparison.level}"
+                f"    {comparison.field:<12} {comparison.status:<9} "
+                f"{comparison.match_weight:+7.2f}  {comparison.level}"
             )
