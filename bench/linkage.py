@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--skip-baseline-above", type=int, default=200_000)
+    parser.add_argument("--methods", nargs="+", default=["kinlink", "baseline_splink_raw"])
     parser.add_argument("--one", nargs=2, metavar=("SIZE", "METHOD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -118,9 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(row))
         return 0
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
-    runs = [r for r in existing.get("runs", []) if r["records_requested"] not in args.sizes]
+    methods_for = {
+        size: [m for m in args.methods if m == "kinlink" or size <= args.skip_baseline_above]
+        for size in args.sizes
+    }
+    runs = [
+        r for r in existing.get("runs", []) if r["method"] not in methods_for.get(r["records_requested"], [])
+    ]
     for size in args.sizes:
-        methods = ["kinlink"] + (["baseline_splink_raw"] if size <= args.skip_baseline_above else [])
+        methods = methods_for[size]
         for method in methods:
             command = [
                 sys.executable,

@@ -79,6 +79,7 @@ class LinkageOptions:
     threads: int | None = None
     spark_session: Any = None
     progress: Callable[[str], None] | None = None
+    blocking_rule_count: int | None = None  # use only the first N of blocking_rules() (quick checks)
 
 
 # --- input preparation ----------------------------------------------------------------------------
@@ -389,15 +390,19 @@ def blocking_rules() -> list[Any]:
     ]
 
 
-def linkage_settings(link_type: str = "dedupe_only") -> Any:
-    """The one Splink settings object of kinlink; the same object runs on DuckDB and Spark."""
+def linkage_settings(link_type: str = "dedupe_only", rules: Sequence[Any] | None = None) -> Any:
+    """The one Splink settings object of kinlink; the same object runs on DuckDB and Spark.
+
+    ``rules`` replaces the prediction blocking rules (default :func:`blocking_rules`), for example a
+    subset for a quick check; the comparisons and their trained parameters stay the same.
+    """
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type=link_type,  # type: ignore[arg-type]
         unique_id_column_name="unique_id",
         comparisons=_comparisons(),
-        blocking_rules_to_generate_predictions=blocking_rules(),
+        blocking_rules_to_generate_predictions=list(rules) if rules is not None else blocking_rules(),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["list_source"],
@@ -447,6 +452,7 @@ def spark_session(cores: int = 2) -> Any:
         .config("spark.sql.shuffle.partitions", str(cores))
         .config("spark.default.parallelism", str(cores))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "4g")
         .getOrCreate()
     )
@@ -594,7 +600,8 @@ def link_records(
     timings["prepare_s"] = time.perf_counter() - start
     db_api = _db_api(options, len(prepared))
     frame = _register(db_api, prepared, "records", options)
-    linker = Linker(frame, linkage_settings("dedupe_only"), log_level=None)
+    rules = blocking_rules()[: options.blocking_rule_count] if options.blocking_rule_count else None
+    linker = Linker(frame, linkage_settings("dedupe_only", rules), log_level=None)
     mark = time.perf_counter()
     if model is None:
         train(linker, options)
@@ -608,38 +615,65 @@ def link_records(
     timings["predict_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     _say(options, "clustering")
-    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=options.threshold
-    )
-    cluster_frame = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]]
     pairs = predictions.as_pandas_dataframe()
+    pairs["excluded"] = exclusions(pairs)
+    clusters = cluster_records(prepared["unique_id"], pairs, options.threshold)
     timings["cluster_s"] = time.perf_counter() - mark
-    clusters = _clusters_with_probability(cluster_frame, pairs, options.threshold)
     timings["total_s"] = time.perf_counter() - start
     trained = linker.misc.save_model_to_json()
     return LinkageResult(clusters=clusters, pairs=pairs, linker=linker, model=trained, timings=timings)
 
 
-def _clusters_with_probability(
-    cluster_frame: pd.DataFrame, pairs: pd.DataFrame, threshold: float
+def exclusions(pairs: pd.DataFrame) -> pd.Series:
+    """Pairs that cannot be one person whatever their score, with the reason ("" when none).
+
+    Two full given names that are not forms of one name (not the same name, not a diminutive, not a
+    near spelling), or two full birth dates that differ by more than a typo. Brothers share surname,
+    patronymic, birth place, unit and event, and their many agreements would otherwise outweigh the
+    one disagreement: the model's independence assumption fails for them.
+    """
+    given = (pairs["gamma_given_name"] == 0) & pairs["given_key_l"].notna() & pairs["given_key_r"].notna()
+    full_dates = (pairs["birth_date_l"].str.len() == 10) & (pairs["birth_date_r"].str.len() == 10)
+    birth = (pairs["gamma_birth_date"] == 0) & full_dates.fillna(False).astype(bool)
+    reason = pd.Series("", index=pairs.index, dtype=object)
+    reason[birth] = "different birth dates"
+    reason[given] = "different given names"
+    return reason
+
+
+def cluster_records(
+    record_ids: pd.Series | Sequence[str], pairs: pd.DataFrame, threshold: float
 ) -> pd.DataFrame:
-    """record_id, cluster_id and the record's strongest link inside its cluster (NaN for a singleton)."""
-    clusters = cluster_frame.rename(columns={"unique_id": "record_id"})
-    if len(pairs):
-        strong = pairs.loc[
-            pairs["match_probability"] >= threshold, ["unique_id_l", "unique_id_r", "match_probability"]
+    """Connected components of the pairs at or above ``threshold`` that no exclusion forbids.
+
+    Returns record_id, cluster_id (the smallest record id in the cluster) and match_probability
+    (the record's strongest link inside its cluster; NaN for a record that stands alone).
+    """
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ids = pd.Index(pd.Series(record_ids, dtype=object).astype(str))
+    keep = pairs["match_probability"] >= threshold
+    if "excluded" in pairs.columns:
+        keep &= pairs["excluded"] == ""
+    edges = pairs.loc[keep, ["unique_id_l", "unique_id_r", "match_probability"]]
+    left = ids.get_indexer(pd.Index(edges["unique_id_l"].astype(str)))
+    right = ids.get_indexer(pd.Index(edges["unique_id_r"].astype(str)))
+    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(ids), len(ids)))
+    _, labels = connected_components(graph, directed=False)
+    frame = pd.DataFrame({"record_id": ids, "component": labels})
+    frame["cluster_id"] = frame.groupby("component")["record_id"].transform("min")
+    strongest = pd.concat(
+        [
+            pd.Series(edges["match_probability"].to_numpy(), index=edges["unique_id_l"].astype(str)),
+            pd.Series(edges["match_probability"].to_numpy(), index=edges["unique_id_r"].astype(str)),
         ]
-        both = pd.concat(
-            [
-                strong.rename(columns={"unique_id_l": "record_id"})[["record_id", "match_probability"]],
-                strong.rename(columns={"unique_id_r": "record_id"})[["record_id", "match_probability"]],
-            ]
-        )
-        best = both.groupby("record_id", sort=False)["match_probability"].max()
-        clusters = clusters.merge(best, how="left", left_on="record_id", right_index=True)
-    else:
-        clusters = clusters.assign(match_probability=float("nan"))
-    return clusters.sort_values(["cluster_id", "record_id"]).reset_index(drop=True)
+    )
+    best = strongest.groupby(level=0).max() if len(strongest) else pd.Series(dtype=float)
+    frame["match_probability"] = frame["record_id"].map(best)
+    out = frame[["record_id", "cluster_id", "match_probability"]]
+    return out.sort_values(["cluster_id", "record_id"]).reset_index(drop=True)
 
 
 # --- explanation ----------------------------------------------------------------------------------
@@ -798,6 +832,8 @@ __all__ = [
     "blocking_rules",
     "candidate_links",
     "cluster_pairs",
+    "cluster_records",
+    "exclusions",
     "explain_pair",
     "explain_record",
     "link_records",
