@@ -134,3 +134,30 @@ def test_candidate_links_between_new_records_and_existing_persons(
     assert correct / len(links) >= 0.9
     assert links["match_weight"].is_monotonic_decreasing
     assert {f.field for f in links["explanation"].iloc[0]} == set(COMPARISON_FIELDS.values())
+
+
+def test_brothers_are_excluded_and_clusters_follow_the_threshold() -> None:
+    from kinlink.linkage.model import cluster_records, exclusions
+
+    pairs = pd.DataFrame(
+        {
+            "unique_id_l": ["a", "b", "c", "d"],
+            "unique_id_r": ["b", "c", "d", "e"],
+            "match_probability": [0.99, 0.95, 0.6, 0.97],
+            "gamma_given_name": [4, 0, 4, 4],
+            "given_key_l": ["ivan", "ivan", "petr", "petr"],
+            "given_key_r": ["ivan", "petr", "petr", "petr"],
+            "gamma_birth_date": [5, 5, 5, 0],
+            "birth_date_l": ["1990-01-01", "1990-01-01", "1992-03-03", "1992-03-03"],
+            "birth_date_r": ["1990-01-01", "1992-03-03", "1992-03-03", "1971-07-07"],
+        }
+    )
+    pairs["excluded"] = exclusions(pairs)
+    assert pairs["excluded"].tolist() == ["", "different given names", "", "different birth dates"]
+    clusters = cluster_records(["a", "b", "c", "d", "e"], pairs, 0.5).set_index("record_id")
+    assert clusters.loc["a", "cluster_id"] == clusters.loc["b", "cluster_id"] == "a"
+    assert clusters.loc["c", "cluster_id"] == clusters.loc["d", "cluster_id"] == "c"
+    assert clusters.loc["e", "cluster_id"] == "e" and pd.isna(clusters.loc["e", "match_probability"])
+    strict = cluster_records(["a", "b", "c", "d", "e"], pairs, 0.9).set_index("record_id")
+    assert strict.loc["d", "cluster_id"] == "d"
+    assert strict.loc["a", "match_probability"] == pytest.approx(0.99)
