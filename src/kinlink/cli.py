@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "kinlink.commands.registry",
     "kinlink.commands.dna",
     "kinlink.commands.estimate",
+    "kinlink.commands.link",
 ]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED  # tests/conftest.py: repo_root/../shared
 from kinlink.estimation.capture import CaptureData, read_capture_csv
+from tests.conftest import SHARED  # tests/conftest.py: repo_root/../shared
 
 SHARED_ESTIMATION = SHARED / "estimation"
 
