@@ -108,7 +108,7 @@ def run_one(n_records: int, method: str, threshold: float, seed: int) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--skip-baseline-above", type=int, default=200_000)
     parser.add_argument("--methods", nargs="+", default=["kinlink", "baseline_splink_raw"])

@@ -52,7 +52,7 @@ COMPARISON_FIELDS: dict[str, str] = {
 }
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.9
 
 
 class LinkageInputError(ValueError):
@@ -488,22 +488,42 @@ def _say(options: LinkageOptions, message: str) -> None:
         options.progress(message)
 
 
-def train(linker: Any, options: LinkageOptions) -> None:
-    """Unsupervised training: the prior from deterministic rules, u by random sampling, m by EM.
+_PRIOR_RULE_FIELDS = {
+    "surname": "surname_key",
+    "given_name": "given_key",
+    "patronymic": "patronymic_key",
+    "birth_date": "birth_date",
+}
+
+
+def _prior_rule_recall(linker: Any, prepared: pd.DataFrame) -> float:
+    """Estimated share of true pairs that the deterministic prior rule finds.
+
+    A true pair passes the rule when both records carry all four fields and each agrees exactly:
+    the product over fields of (share of records with the field)² × m(exact level), using the m
+    values EM has just estimated (independence assumed, as in the model itself).
+    """
+    recall = 1.0
+    levels = {c.output_column_name: c.comparison_levels for c in linker._settings_obj.comparisons}
+    for comparison, column in _PRIOR_RULE_FIELDS.items():
+        present = float(prepared[column].notna().mean())
+        exact = next(level for level in levels[comparison] if not level.is_null_level)
+        m = exact.m_probability if isinstance(exact.m_probability, float) else 0.5
+        recall *= present**2 * m
+    return min(1.0, max(0.01, recall))
+
+
+def train(linker: Any, options: LinkageOptions, prepared: pd.DataFrame) -> None:
+    """Unsupervised training: u by random sampling, m by EM, then the prior from a deterministic rule.
 
     EM runs twice with different blocking so that every comparison is estimated once while not
     blocked on: first on (surname, given name), then on the birth date. Each session is capped at
-    ``options.em_max_pairs`` sampled pairs.
+    ``options.em_max_pairs`` sampled pairs. The prior λ is the number of pairs agreeing exactly on
+    surname, given name, patronymic and birth date, divided by that rule's estimated recall
+    (:func:`_prior_rule_recall`) and by the number of possible pairs.
     """
     from splink import block_on
 
-    _say(options, "estimating the prior")
-    try:
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("surname_key", "given_key", "patronymic_key", "birth_date")], recall=0.7
-        )
-    except ValueError:
-        logging.getLogger(__name__).warning("prior estimate failed; keeping the default prior")
     _say(options, "estimating u by random sampling")
     linker.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed)
     _say(options, "EM on surname and given name blocks")
@@ -514,6 +534,14 @@ def train(linker: Any, options: LinkageOptions) -> None:
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("birth_date"), max_pairs=options.em_max_pairs
     )
+    _say(options, "estimating the prior")
+    recall = _prior_rule_recall(linker, prepared)
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on(*_PRIOR_RULE_FIELDS.values())], recall=recall
+        )
+    except ValueError:
+        logging.getLogger(__name__).warning("prior estimate failed; keeping the default prior")
 
 
 def apply_trained_parameters(linker: Any, model: dict[str, Any]) -> None:
@@ -604,7 +632,7 @@ def link_records(
     linker = Linker(frame, linkage_settings("dedupe_only", rules), log_level=None)
     mark = time.perf_counter()
     if model is None:
-        train(linker, options)
+        train(linker, options, prepared)
     else:
         apply_trained_parameters(linker, model)
     timings["train_s"] = time.perf_counter() - mark
@@ -759,7 +787,7 @@ def candidate_links(
     db_api = _db_api(options, len(new) + len(existing))
     frames = [_register(db_api, new, "new", options), _register(db_api, existing, "existing", options)]
     linker = Linker(frames, linkage_settings("link_only"), log_level=None)
-    train(linker, options)
+    train(linker, options, pd.concat([new, existing], ignore_index=True))
     predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
     pairs = predictions.as_pandas_dataframe()
     columns = ["new_record_id", "person_record_id", "match_probability", "match_weight", "explanation"]
