@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the suite needs (installed by scripts/install-system-deps when missing).
-SYSTEM_PACKAGES :=
+SYSTEM_PACKAGES := poppler-utils
 
 .PHONY: demo test lint typecheck test-sqlite test-postgres install clean
 

@@ -16,6 +16,7 @@ from kinlink import __version__
 
 COMMAND_MODULES = [
     "kinlink.commands.registry",
+    "kinlink.commands.documents",
 ]
 
 

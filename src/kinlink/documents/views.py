@@ -1,0 +1,138 @@
+"""Document views: the public verification page, and issuing and downloading for staff and families.
+
+The verification page reveals nothing but whether a number was issued here, its kind and time, and
+whether an uploaded file is the exact file issued. Families download only documents a caseworker
+released to them, after the portal put their tracing request's id in the session (key
+``FAMILY_SESSION_KEY``) on a correct access code.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kinlink.documents import services
+from kinlink.documents.labels import LANGUAGES
+from kinlink.documents.models import IssuedDocument
+from kinlink.documents.render import NUMBER_PATTERN
+from kinlink.registry.models import Case
+from kinlink.registry.services import access, audit
+
+#: Session key holding the ids of the tracing requests a family has opened with its access code.
+FAMILY_SESSION_KEY = "kinlink_family_requests"
+VERIFY_MAX_BYTES = 50 * 1024 * 1024
+
+
+class VerifyForm(forms.Form):
+    document = forms.FileField(label=_("PDF file"))
+
+
+class IssueForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k, k) for k in ("certificate", "dossier", "dna-report")])
+    lang = forms.ChoiceField(choices=[(lang, lang) for lang in LANGUAGES])
+
+
+def _check_upload(form: VerifyForm) -> tuple[bytes | None, str]:
+    upload = form.cleaned_data["document"]
+    limit = min(VERIFY_MAX_BYTES, int(settings.KINLINK_MAX_UPLOAD_BYTES))
+    if upload.size is None or upload.size > limit:
+        return None, str(_("The file is larger than any document this instance issues."))
+    return upload.read(), ""
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, number: str) -> HttpResponse:
+    """What the QR code opens: is this number ours, and (on upload) is this file the issued one?"""
+    document = (
+        IssuedDocument.objects.filter(number=number).first() if NUMBER_PATTERN.fullmatch(number) else None
+    )
+    content_hash = request.GET.get("c", "")
+    result = None
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data, error = _check_upload(form)
+        if data is None:
+            result = {"genuine": False, "reason": error}
+        else:
+            checked = services.verify_pdf(data)
+            same = checked.genuine and checked.number == number
+            result = {
+                "genuine": same,
+                "reason": checked.reason
+                if same or not checked.genuine
+                else str(_("This file is a genuine document, but not the one with this number.")),
+            }
+    context = {
+        "number": number,
+        "document": document,
+        "content_match": bool(document and content_hash and content_hash == document.content_sha256),
+        "content_given": bool(content_hash),
+        "form": form,
+        "result": result,
+    }
+    return render(request, "documents/verify.html", context, status=200 if document else 404)
+
+
+@require_http_methods(["GET", "POST"])
+def verify_upload(request: HttpRequest) -> HttpResponse:
+    """Upload any PDF to check whether this instance issued exactly that file."""
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        data, error = _check_upload(form)
+        if data is None:
+            result = {"genuine": False, "reason": error}
+        else:
+            checked = services.verify_pdf(data)
+            result = {"genuine": checked.genuine, "reason": checked.reason}
+    return render(request, "documents/verify.html", {"form": form, "result": result, "number": ""})
+
+
+@login_required
+@require_POST
+def issue(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    """A caseworker issues a document from the case page; the new PDF downloads at once."""
+    case = get_object_or_404(access.cases_visible_to(request.user), pk=case_id)
+    form = IssueForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(str(form.errors), status=400, content_type="text/plain; charset=utf-8")
+    try:
+        document = services.render_document(
+            form.cleaned_data["kind"], case, form.cleaned_data["lang"], user=request.user
+        )
+    except services.DocumentError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    return redirect("documents:download", number=document.number)
+
+
+def _may_download(request: HttpRequest, document: IssuedDocument) -> bool:
+    if document.case is None:
+        return document.audience == "public"
+    case: Case = document.case
+    if request.user.is_authenticated and access.cases_visible_to(request.user).filter(pk=case.pk).exists():
+        return True
+    family_requests = request.session.get(FAMILY_SESSION_KEY, [])
+    return (
+        document.released_to_family and case.person.tracing_requests.filter(pk__in=family_requests).exists()
+    )
+
+
+def download(request: HttpRequest, number: str) -> FileResponse:
+    document = IssuedDocument.objects.filter(number=number).select_related("case__person").first()
+    if document is None or not _may_download(request, document):
+        raise Http404("no such document")
+    audit.record(request.user, "download_document", document, number=number, lang=get_language() or "")
+    response = FileResponse(
+        iter([services.pdf_bytes(document)]),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=document.filename,
+    )
+    response["Content-Length"] = str(document.size)
+    return response

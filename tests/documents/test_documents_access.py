@@ -1,0 +1,59 @@
+"""Who may issue and download: the case's organisation, and the family once a document is released."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from kinlink.documents.services import DocumentError, release_to_family, render_document
+from kinlink.documents.views import FAMILY_SESSION_KEY
+from kinlink.registry.models import AuditEntry, Case, Membership, Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(username: str, organisation: Organisation) -> User:
+    user = User.objects.create_user(username, password="long-enough-password")
+    Membership.objects.create(user=user, organisation=organisation, role="caseworker")
+    return user
+
+
+def test_caseworker_issues_from_the_case_and_outsiders_cannot(history_case: Case) -> None:
+    own = staff("own", history_case.organisation)
+    other = staff("other", Organisation.objects.create(name="Other", slug="other"))
+    with pytest.raises(DocumentError, match="may not issue"):
+        render_document("certificate", history_case, "ru", user=other)
+
+    client = Client()
+    client.force_login(own)
+    response = client.post(f"/ru/documents/case/{history_case.pk}/issue", {"kind": "dossier", "lang": "ru"})
+    assert response.status_code == 302
+    download = client.get(response["Location"])
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
+    assert AuditEntry.objects.filter(action="issue_document", actor=own).exists()
+    assert AuditEntry.objects.filter(action="download_document", actor=own).exists()
+
+    outsider = Client()
+    outsider.force_login(other)
+    assert (
+        outsider.post(
+            f"/ru/documents/case/{history_case.pk}/issue", {"kind": "dossier", "lang": "ru"}
+        ).status_code
+        == 404
+    )
+    assert outsider.get(response["Location"]).status_code == 404
+
+
+def test_family_downloads_only_released_documents(history_case: Case) -> None:
+    document = render_document("certificate", history_case, "ru", user=None)
+    family = Client()
+    session = family.session
+    session[FAMILY_SESSION_KEY] = [history_case.person.tracing_requests.get().pk]
+    session.save()
+    url = f"/ru/documents/download/{document.number}"
+    assert family.get(url).status_code == 404
+    release_to_family(document, None)
+    assert family.get(url).status_code == 200
+    assert Client().get(url).status_code == 404  # no access code opened: nothing

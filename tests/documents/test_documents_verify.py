@@ -1,0 +1,109 @@
+"""Verification: the register, the CLI and the public page confirm a genuine file, reject an altered one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from kinlink.cli import main
+from kinlink.documents.models import IssuedDocument
+from kinlink.documents.services import render_document, verify_pdf
+from kinlink.registry.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def altered(pdf: bytes) -> bytes:
+    """Change one character of the visible metadata title, as a forger editing the file would."""
+    index = pdf.index(b"/Title")
+    return pdf[: index + 8] + bytes([pdf[index + 8] ^ 0x01]) + pdf[index + 9 :]
+
+
+@pytest.fixture
+def issued(history_case: Case) -> IssuedDocument:
+    return render_document("certificate", history_case, "ru", user=None)
+
+
+def test_register_confirms_genuine_and_rejects_altered_and_unknown(issued: IssuedDocument) -> None:
+    pdf = bytes(issued.pdf)
+    assert verify_pdf(pdf).genuine
+    result = verify_pdf(altered(pdf))
+    assert not result.genuine and result.reason.startswith("altered") and issued.number in result.reason
+    foreign = pdf.replace(issued.number.encode(), b"KL-C-2026-ZZZZZZZZZZ")
+    unknown = verify_pdf(foreign)
+    assert not unknown.genuine and "never issued" in unknown.reason
+    assert verify_pdf(b"hello").reason == "not a PDF file"
+
+
+def test_cli_case_list_render_and_verify(
+    history_case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: object
+) -> None:
+    assert main(["case", "list", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [row["id"] for row in listed] == [history_case.pk]
+    assert listed[0]["number"] == "CASE-2024-0042" and listed[0]["person"] == "Кузнецов Алексей Петрович"
+
+    out = tmp_path / "certificate.pdf"
+    code = main(
+        [
+            "documents",
+            "render",
+            "certificate",
+            "--case",
+            str(history_case.pk),
+            "--lang",
+            "en",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert out.read_bytes().startswith(b"%PDF-")
+    capsys.readouterr()
+    assert main(["documents", "verify", str(out)]) == 0
+    assert "genuine" in capsys.readouterr().out
+
+    forged = tmp_path / "forged.pdf"
+    forged.write_bytes(altered(out.read_bytes()))
+    assert main(["documents", "verify", str(forged)]) == 1
+    assert "altered" in capsys.readouterr().err
+
+    assert main(["documents", "render", "dossier", "--case", "999999", "--out", str(out)]) == 1
+    assert "no case with id 999999" in capsys.readouterr().err
+
+
+def test_verification_page_confirms_and_rejects_without_revealing_the_case(issued: IssuedDocument) -> None:
+    client = Client()
+    page = client.get(f"/ru/documents/verify/{issued.number}?c={issued.content_sha256}")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert issued.number in body and 'id="content-match"' in body
+    for secret in ("Кузнецов", "CASE-2024-0042", "TR-2024-0042", "Поиск пропавших"):
+        assert secret not in body
+
+    genuine = client.post(
+        f"/en/documents/verify/{issued.number}",
+        {"document": SimpleUploadedFile("doc.pdf", bytes(issued.pdf), "application/pdf")},
+    )
+    assert 'class="ok" id="result"' in genuine.content.decode()
+    forged = client.post(
+        f"/en/documents/verify/{issued.number}",
+        {"document": SimpleUploadedFile("doc.pdf", altered(bytes(issued.pdf)), "application/pdf")},
+    )
+    forged_body = forged.content.decode()
+    assert 'class="bad" id="result"' in forged_body and "altered" in forged_body
+
+    wrong_hash = client.get(f"/en/documents/verify/{issued.number}?c={'0' * 64}")
+    assert 'id="content-mismatch"' in wrong_hash.content.decode()
+    missing = client.get("/en/documents/verify/KL-C-2026-ZZZZZZZZZZ")
+    assert missing.status_code == 404 and 'id="not-issued"' in missing.content.decode()
+
+    upload_any = client.post(
+        "/en/documents/verify/",
+        {"document": SimpleUploadedFile("x.pdf", bytes(issued.pdf), "application/pdf")},
+    )
+    assert "Genuine and unaltered." in upload_any.content.decode()
