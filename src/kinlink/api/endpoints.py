@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from pydantic import Field
@@ -34,6 +34,7 @@ from kinlink.api.schemas import (
     SampleOut,
     SourceIn,
     SourceOut,
+    ValidationErrors,
 )
 from kinlink.registry.models import (
     Case,
@@ -69,8 +70,8 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-READ_ERRORS: dict[int, Any] = {401: Error, 403: Error, 404: Error, 422: Error}
-WRITE_ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
+READ_ERRORS: dict[int, Any] = {401: Error, 403: Error, 404: Error, 422: ValidationErrors}
+WRITE_ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 422: ValidationErrors}
 
 
 class Page(Schema):
@@ -258,21 +259,17 @@ def get_source(request: HttpRequest, source_id: int) -> Any:
 @api.post("/sources", response={201: SourceOut, **WRITE_ERRORS}, tags=["sources"])
 def create_source(request: HttpRequest, payload: SourceIn) -> Any:
     token = _token(request, Scope.WRITE_CLAIMS)
-    if payload.kind not in SourceKind.values:
-        raise HttpError(400, f"unknown source kind {payload.kind!r}")
-    if payload.reliability not in Reliability.values:
-        raise HttpError(400, f"unknown reliability grade {payload.reliability!r} (A..F)")
     source = Source.objects.create(
-        kind=payload.kind,
+        kind=SourceKind(payload.kind).value,
         name=payload.name,
         origin=payload.origin,
         reference=payload.reference if payload.reference != "list" else "list (api)",
         date=payload.date,
-        reliability=payload.reliability,
+        reliability=Reliability(payload.reliability).value,
         organisation=token.organisation,
     )
     audit.record(None, "api_create_source", source, label=_label(token))
-    return 201, SourceOut.from_orm(source).dict()
+    return Status(201, SourceOut.from_orm(source).dict())
 
 
 @api.post("/claims", response={201: ClaimOut, **WRITE_ERRORS}, tags=["claims"])
@@ -283,19 +280,17 @@ def create_claim(request: HttpRequest, payload: ClaimIn) -> Any:
     source = Source.objects.filter(pk=payload.source, organisation=token.organisation).first()
     if source is None:
         raise HttpError(404, "no such source of your organisation")
-    if payload.fate not in Fate.values:
-        raise HttpError(400, f"unknown fate {payload.fate!r} (known: {', '.join(Fate.values)})")
     with transaction.atomic():
         claim = Claim.objects.create(
             person=person,
             source=source,
-            fate=payload.fate,
+            fate=Fate(payload.fate).value,
             date=payload.date,
             place=payload.place,
             circumstances=payload.circumstances,
         )
         audit.record(None, "api_create_claim", claim, label=_label(token), person=str(person.uid))
-    return 201, _claim_out(claim)
+    return Status(201, _claim_out(claim))
 
 
 @api.get("/remains", response={200: list[RemainsOut], **READ_ERRORS}, tags=["remains"])

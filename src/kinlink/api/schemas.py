@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ninja import Field, Schema
 from pydantic import field_validator
 
 from kinlink.partialdate import PartialDateError, parse_partial_date
+from kinlink.registry.models import Fate, Reliability, SourceKind
 
 #: An allele label: a repeat number with an optional microvariant ("9.3"), or X/Y for amelogenin.
 ALLELE_RE = re.compile(r"^(?:\d{1,3}(?:\.\d)?|X|Y)$")
 MARKER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,30}$")
+#: A partial date as the API takes it: empty, YYYY, YYYY-MM or YYYY-MM-DD, years 1850..2100.
+PARTIAL_DATE_PATTERN = (
+    r"^((18[5-9][0-9]|19[0-9][0-9]|20[0-9][0-9]|2100)(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?)?$"
+)
 
 
 def _partial_date(value: str) -> str:
@@ -25,6 +31,12 @@ def _partial_date(value: str) -> str:
 
 class Error(Schema):
     detail: str
+
+
+class ValidationErrors(Schema):
+    """What the API answers (422) when a request does not match the schema: one entry per problem."""
+
+    detail: list[dict[str, Any]]
 
 
 class NameOut(Schema):
@@ -86,12 +98,12 @@ class SourceOut(Schema):
 
 
 class SourceIn(Schema):
-    kind: str = Field(..., max_length=30)
+    kind: SourceKind
     name: str = Field(..., min_length=1, max_length=300)
     origin: str = Field("", max_length=300)
     reference: str = Field("", max_length=200)
-    date: str = Field("", max_length=10)
-    reliability: str = Field("F", max_length=1)
+    date: str = Field("", pattern=PARTIAL_DATE_PATTERN, description="YYYY, YYYY-MM or YYYY-MM-DD")
+    reliability: Reliability = Reliability.F
 
     @field_validator("date")
     @classmethod
@@ -114,8 +126,8 @@ class ClaimOut(Schema):
 class ClaimIn(Schema):
     person: str = Field(..., description="the person's uid")
     source: int = Field(..., description="id of a source created by your organisation")
-    fate: str = Field(..., max_length=20)
-    date: str = Field("", max_length=10)
+    fate: Fate
+    date: str = Field("", pattern=PARTIAL_DATE_PATTERN, description="YYYY, YYYY-MM or YYYY-MM-DD")
     place: str = Field("", max_length=300)
     circumstances: str = Field("", max_length=5000)
 
