@@ -17,6 +17,7 @@ from kinlink import __version__
 COMMAND_MODULES = [
     "kinlink.commands.registry",
     "kinlink.commands.documents",
+    "kinlink.commands.exchange",
 ]
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from kinlink.exchange.genotypes import allele_problem, marker_problem
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.models import Fate, Reliability, SourceKind
 
-#: An allele label: a repeat number with an optional microvariant ("9.3"), or X/Y for amelogenin.
-ALLELE_RE = re.compile(r"^(?:\d{1,3}(?:\.\d)?|X|Y)$")
-MARKER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,30}$")
 #: A partial date as the API takes it: empty, YYYY, YYYY-MM or YYYY-MM-DD, years 1850..2100.
 PARTIAL_DATE_PATTERN = (
     r"^((18[5-9][0-9]|19[0-9][0-9]|20[0-9][0-9]|2100)(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?)?$"
@@ -169,15 +166,13 @@ class GenotypeIn(Schema):
         if len(value) > 100:
             raise ValueError("a profile has at most 100 markers")
         for marker, alleles in value.items():
-            if not MARKER_RE.match(marker):
-                raise ValueError(f"marker name {marker[:40]!r} is not a valid locus name")
+            if reason := marker_problem(marker):
+                raise ValueError(reason)
             if len(alleles) != 2:
                 raise ValueError(f"marker {marker}: give exactly two alleles, not {len(alleles)}")
             for allele in alleles:
-                if not ALLELE_RE.match(allele):
-                    raise ValueError(
-                        f"marker {marker}: allele {allele[:40]!r} is not a repeat number like '15' or '9.3'"
-                    )
+                if reason := allele_problem(allele):
+                    raise ValueError(f"marker {marker}: {reason}")
         return value
 
 
