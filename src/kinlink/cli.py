@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "kinlink.commands.registry",
     "kinlink.commands.documents",
     "kinlink.commands.exchange",
+    "kinlink.commands.api_tokens",
 ]
 
 

@@ -178,3 +178,18 @@ def test_openapi_schema_is_published(world: dict[str, Any]) -> None:
         "/api/v1/persons/{uid}/candidates",
     ):
         assert expected in paths
+
+
+def test_cli_creates_lists_and_revokes_tokens(
+    world: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kinlink.cli import main
+
+    assert main(["api-token", "create", "--org", "poisk", "--name", "partner", "--scope", "read:cases"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert call("get", "/api/v1/persons", token).status_code == 200
+    prefix = token.split("_")[1]
+    assert main(["api-token", "list"]) == 0
+    assert prefix in capsys.readouterr().out and token not in ApiToken.objects.get(prefix=prefix).token_hash
+    assert main(["api-token", "revoke", prefix]) == 0
+    assert call("get", "/api/v1/persons", token).status_code == 401

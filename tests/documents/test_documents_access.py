@@ -57,3 +57,15 @@ def test_family_downloads_only_released_documents(history_case: Case) -> None:
     release_to_family(document, None)
     assert family.get(url).status_code == 200
     assert Client().get(url).status_code == 404  # no access code opened: nothing
+
+
+def test_caseworker_releases_a_document_to_the_family(history_case: Case) -> None:
+    own = staff("own", history_case.organisation)
+    document = render_document("certificate", history_case, "ru", user=own)
+    client = Client()
+    client.force_login(own)
+    assert client.post(f"/ru/documents/release/{document.number}").status_code == 204
+    document.refresh_from_db()
+    assert document.released_to_family and document.issued_by == own
+    lab_copy = render_document("certificate", history_case, "ru", user=own, audience="lab")
+    assert client.post(f"/ru/documents/release/{lab_copy.number}").status_code == 400

@@ -10,4 +10,5 @@ urlpatterns = [
     path("verify/<str:number>", views.verify, name="verify"),
     path("case/<int:case_id>/issue", views.issue, name="issue"),
     path("download/<str:number>", views.download, name="download"),
+    path("release/<str:number>", views.release, name="release"),
 ]

@@ -111,6 +111,20 @@ def issue(request: HttpRequest, case_id: int) -> HttpResponseBase:
     return redirect("documents:download", number=document.number)
 
 
+@login_required
+@require_POST
+def release(request: HttpRequest, number: str) -> HttpResponseBase:
+    """A caseworker releases a document to the family's portal."""
+    document = get_object_or_404(
+        IssuedDocument, number=number, case__in=access.cases_visible_to(request.user)
+    )
+    try:
+        services.release_to_family(document, request.user)
+    except services.DocumentError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse(status=204)
+
+
 def _may_download(request: HttpRequest, document: IssuedDocument) -> bool:
     if document.case is None:
         return document.audience == "public"
