@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from kinlink import __version__
+from kinlink.commands.base import CommandError
 
 COMMAND_MODULES = [
     "kinlink.commands.registry",
@@ -43,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(handler(args) or 0)
+    except CommandError as exc:
+        print(f"kinlink: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -41,7 +41,7 @@ def test_script_allele_is_refused_with_row_and_column(lab: Organisation) -> None
     hostile = GOOD + "S-2,D8S1179,<script>,13\n"
     with pytest.raises(ImportRefused) as refused:
         import_genotype_bytes(hostile.encode(), "g.csv", lab)
-    [problem] = refused.value.problems
+    [problem] = refused.value.errors
     assert (problem.file, problem.row, problem.column) == ("g.csv", 5, "allele1")
     assert "'<script>' is not an allele label" in problem.reason
     assert not Sample.objects.exclude(profile="").exists()  # nothing written, not even the good rows
@@ -51,7 +51,7 @@ def test_wrong_encoding_is_refused_with_row(lab: Organisation) -> None:
     cp1251 = "sample,marker,allele1,allele2\nS-1,D3S1358,15,16\nОбразец-1,TH01,9,9\n".encode("cp1251")
     with pytest.raises(ImportRefused) as refused:
         import_genotype_bytes(cp1251, "g.csv", lab)
-    [problem] = refused.value.problems
+    [problem] = refused.value.errors
     assert problem.row == 3 and "not UTF-8" in problem.reason and "cp1251" in problem.reason
     assert not Sample.objects.exclude(profile="").exists()
 
@@ -59,7 +59,7 @@ def test_wrong_encoding_is_refused_with_row(lab: Organisation) -> None:
 def test_unknown_sample_and_missing_column_are_refused(lab: Organisation) -> None:
     with pytest.raises(ImportRefused, match="S-9: no such sample held by lab"):
         import_genotype_bytes(b"sample,marker,allele1,allele2\nS-9,TH01,6,7\n", "g.csv", lab)
-    with pytest.raises(ImportRefused, match="row 1, column allele2: missing column"):
+    with pytest.raises(ImportRefused, match="row 1, column 'allele2': missing column"):
         import_genotype_bytes(b"sample,marker,allele1\nS-1,TH01,6\n", "g.csv", lab)
 
 

@@ -220,7 +220,7 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 def test_hostile_xml_is_refused_and_nothing_is_written(document: bytes) -> None:
     with pytest.raises(ImportRefused, match="refused XML") as refused:
         import_pfif_bytes(document, "hostile.xml")
-    assert refused.value.problems[0].file == "hostile.xml"
+    assert refused.value.errors[0].file == "hostile.xml"
     assert not Person.objects.exists() and not Source.objects.exists()
 
 
@@ -229,9 +229,9 @@ def test_invalid_records_are_reported_by_row_and_field_and_nothing_is_written() 
     bad_notes = [{**NOTES[0], "status": "believed_teleported"}, {**NOTES[1], "entry_date": "yesterday"}]
     with pytest.raises(ImportRefused) as refused:
         import_pfif_bytes(pfif_document({**good, "sex": "robot"}, bad_notes), "bad.xml")
-    problems = {(p.row, p.column) for p in refused.value.problems}
+    problems = {(p.row, p.column) for p in refused.value.errors}
     assert problems == {(1, "sex"), (2, "status"), (3, "entry_date")}
-    assert "bad.xml, row 2, column status" in str(refused.value)
+    assert "bad.xml: row 2, column 'status'" in str(refused.value)
     assert not Person.objects.exists() and not ListRecord.objects.exists()
 
 

@@ -1,22 +1,213 @@
-"""Registry commands: demo, serve, import-list, export."""
+"""Registry commands: ``demo``, ``serve``, ``import-list`` and ``export``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kinlink.commands.base import CommandError, progress, setup_django
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+IMPORT_DESCRIPTION = " ".join(
+    [
+        "Import a person list in the format record_id,source,full_name,surname,given_name,patronymic,",
+        "birth_date,birth_place,unit,rank,event_date,event_place. Atomic and idempotent: refused rows",
+        "are reported with row, column and reason, and nothing is written unless --skip-bad-rows is given.",
+    ]
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = subparsers.add_parser("serve", help="serve the web application")
+    demo = subparsers.add_parser(
+        "demo",
+        help="fill the database with a synthetic scenario and serve it",
+        description="Fill the database (DATABASE_URL, else var/kinlink.sqlite3) with a synthetic scenario "
+        "and the seed case, print a login for each role, and serve on 127.0.0.1:8000.",
+    )
+    demo.add_argument(
+        "--size",
+        choices=("small", "medium"),
+        default="small",
+        help="small: 1,000 persons; medium: 20,000 persons",
+    )
+    demo.add_argument("--no-serve", action="store_true", help="fill the database and exit")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(handler=run_demo)
+
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve the web application",
+        description="Serve kinlink over HTTP (for production, run gunicorn kinlink.wsgi).",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=run_serve)
 
+    worker = subparsers.add_parser(
+        "worker",
+        help="run background tasks (list linkage, DNA screening)",
+        description="Run the background task worker until stopped.",
+    )
+    worker.add_argument("--batch", action="store_true", help="run the queued tasks, then exit")
+    worker.set_defaults(handler=run_worker)
 
-def run_serve(args: argparse.Namespace) -> int:
-    from kinlink.commands.base import setup_django
+    importer = subparsers.add_parser(
+        "import-list",
+        help="import a person list (CSV or XLSX)",
+        description=IMPORT_DESCRIPTION,
+    )
+    importer.add_argument("file", type=Path, metavar="FILE")
+    importer.add_argument(
+        "--source-kind",
+        required=True,
+        metavar="KIND",
+        help="prisoner_list, obituary, burial_record, family_report, media, exchange_list, ...",
+    )
+    importer.add_argument(
+        "--source-name", required=True, metavar="NAME", help="the list's name; re-imports reuse it"
+    )
+    importer.add_argument(
+        "--skip-bad-rows", action="store_true", help="import the good rows and report the bad ones"
+    )
+    importer.add_argument("--fate", help="the fate the rows state (default: by source kind)")
+    importer.set_defaults(handler=run_import_list)
 
+    export = subparsers.add_parser(
+        "export",
+        help="export the registry as JSON or CSV",
+        description='Export the registry. JSON is one object {"persons": [...], "sources": [...], '
+        '"claims": [...], ...}; CSV writes one table (--table). Contact details are left out unless '
+        "--include-contacts is given; DNA profiles are never exported.",
+    )
+    export.add_argument("--format", choices=("csv", "json"), required=True)
+    export.add_argument("--table", default="persons", help="with --format csv: which table (default persons)")
+    export.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    export.add_argument(
+        "--include-contacts",
+        action="store_true",
+        help="include the enquirers' names and contact details (logged in the audit trail)",
+    )
+    export.set_defaults(handler=run_export)
+
+
+def _local_cookies(host: str) -> None:
+    if host in LOOPBACK:
+        os.environ.setdefault("KINLINK_INSECURE_COOKIES", "1")
+
+
+def _serve(host: str, port: int) -> int:
+    """Serve HTTP, with a background worker process beside it for the tasks the pages start."""
+    import subprocess
+
+    from django.core.management import call_command
+
+    worker = subprocess.Popen([sys.executable, "-m", "kinlink", "worker"])
+    print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
+    try:
+        call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import call_command
 
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+    call_command("db_worker", batch=args.batch, interval=1.0)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    _local_cookies(args.host)
+    setup_django()
+    return _serve(args.host, args.port)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    _local_cookies(args.host)
+    setup_django()
+    from kinlink.registry.services.demo import DEMO_FAMILY_CODE, build_demo
+
+    started = time.monotonic()
+    summary = build_demo(
+        args.size, step=lambda what: print(f"  {what} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+    )
+    state = "filled" if summary.created else "already filled"
+    counts = ", ".join(f"{n} {k}" for k, n in summary.counts.items())
+    print(f"Database {state} in {time.monotonic() - started:.1f} s: {counts}.")
+    print("\nDemo logins (local demo only):")
+    for login in summary.logins:
+        note = f"  {login.note}" if login.note else ""
+        print(f"  {login.role:<14} {login.username:<12} {login.password:<24} {login.organisation}{note}")
+    print(f"  {'family':<14} request TR-2022-000001, follow-up code {DEMO_FAMILY_CODE}")
+    print(
+        f"\nSeed case: {summary.seed_case_number} "
+        "(unit: killed; ministry: missing; comrade: buried by locals)."
+    )
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port)
+
+
+def run_import_list(args: argparse.Namespace) -> int:
+    setup_django()
+    from kinlink.registry.services.bulk import ImportRefused
+    from kinlink.registry.services.imports import import_list
+
+    def bar(items: Any, total: int) -> Any:
+        return progress(items, total=total, desc="importing", unit="batch")
+
+    try:
+        result = import_list(
+            args.file,
+            args.source_kind,
+            args.source_name,
+            skip_bad_rows=args.skip_bad_rows,
+            fate=args.fate,
+            progress=bar,
+        )
+    except ImportRefused as refused:
+        print(str(refused), file=sys.stderr)
+        return 1
+    if result.already_imported:
+        print(f"{args.file.name} was already imported into '{args.source_name}': nothing changed.")
+        return 0
+    print(
+        f"{args.file.name}: {result.created} new, {result.changed} changed, {result.unchanged} unchanged "
+        f"record(s) in '{args.source_name}'."
+    )
+    if result.ignored_columns:
+        print(f"ignored columns: {', '.join(result.ignored_columns)}", file=sys.stderr)
+    for error in result.skipped:
+        print(f"skipped {error}", file=sys.stderr)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    setup_django()
+    from kinlink.registry.services import audit
+    from kinlink.registry.services.export import TABLES, export_csv, export_json
+
+    if args.format == "csv" and args.table not in TABLES:
+        raise CommandError(f"unknown table '{args.table}' (use one of: {', '.join(TABLES)})")
+    if args.include_contacts:
+        audit.record(None, "export_contacts", object_type="registry", object_id="*", label="cli")
+    if args.format == "json":
+        text = json.dumps(export_json(args.include_contacts), ensure_ascii=False, indent=1)
+    else:
+        text = export_csv(args.table, args.include_contacts)
+    if args.out:
+        tmp = args.out.with_name(args.out.name + ".part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(args.out)
+    else:
+        sys.stdout.write(text)
     return 0

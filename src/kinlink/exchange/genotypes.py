@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from kinlink.exchange.errors import ImportProblem, ImportRefused, read_limited
+from kinlink.exchange.errors import ImportRefused, RowError, read_limited
 from kinlink.registry.models import Organisation, Sample
 from kinlink.registry.services import audit
 
@@ -47,7 +47,7 @@ def decode_utf8(data: bytes, filename: str) -> str:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ImportRefused(
             [
-                ImportProblem(
+                RowError(
                     filename,
                     row,
                     f"byte {column}",
@@ -71,27 +71,25 @@ def parse_genotype_csv(data: bytes, filename: str) -> dict[str, dict[str, list[s
     header = reader.fieldnames or []
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise ImportRefused([ImportProblem(filename, 1, c, "missing column") for c in missing])
-    problems: list[ImportProblem] = []
+        raise ImportRefused([RowError(filename, 1, c, "missing column") for c in missing])
+    problems: list[RowError] = []
     profiles: dict[str, dict[str, list[str]]] = {}
     for row_number, row in enumerate(reader, start=2):
         sample = (row.get("sample") or "").strip()
         marker = (row.get("marker") or "").strip()
         alleles = [(row.get("allele1") or "").strip(), (row.get("allele2") or "").strip()]
         if not sample:
-            problems.append(ImportProblem(filename, row_number, "sample", "empty"))
+            problems.append(RowError(filename, row_number, "sample", "empty"))
         if reason := marker_problem(marker):
-            problems.append(ImportProblem(filename, row_number, "marker", reason))
+            problems.append(RowError(filename, row_number, "marker", reason))
         for column, label in zip(("allele1", "allele2"), alleles, strict=True):
             if reason := allele_problem(label):
-                problems.append(ImportProblem(filename, row_number, column, reason))
+                problems.append(RowError(filename, row_number, column, reason))
         if sample and marker in profiles.get(sample, {}):
-            problems.append(
-                ImportProblem(filename, row_number, "marker", f"{marker} given twice for {sample}")
-            )
+            problems.append(RowError(filename, row_number, "marker", f"{marker} given twice for {sample}"))
         profiles.setdefault(sample, {})[marker] = alleles
     if not problems and not profiles:
-        problems.append(ImportProblem(filename, 0, "", "the file has no genotype rows"))
+        problems.append(RowError(filename, 0, "", "the file has no genotype rows"))
     if problems:
         raise ImportRefused(problems)
     return profiles
@@ -110,7 +108,7 @@ def import_genotype_bytes(data: bytes, filename: str, lab: Organisation) -> Geno
     if unknown:
         raise ImportRefused(
             [
-                ImportProblem(filename, 0, "sample", f"{code}: no such sample held by {lab.slug}")
+                RowError(filename, 0, "sample", f"{code}: no such sample held by {lab.slug}")
                 for code in unknown
             ]
         )

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
-from kinlink.exchange.errors import ImportProblem, ImportRefused, read_limited
+from kinlink.exchange.errors import ImportRefused, RowError, read_limited
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.crypto import encrypt_text
 from kinlink.registry.models import (
@@ -120,18 +120,18 @@ def parse(data: bytes, filename: str) -> list[PfifPerson]:
     except DefusedXmlException as exc:
         raise ImportRefused(
             [
-                ImportProblem(
+                RowError(
                     filename, 0, "", f"refused XML: {type(exc).__name__} (DTDs and entities are not allowed)"
                 )
             ]
         ) from exc
     except ET.ParseError as exc:
-        raise ImportRefused([ImportProblem(filename, 0, "", f"not well-formed XML: {exc}")]) from exc
+        raise ImportRefused([RowError(filename, 0, "", f"not well-formed XML: {exc}")]) from exc
     if root.tag != f"{{{NAMESPACE}}}pfif":
         raise ImportRefused(
-            [ImportProblem(filename, 0, "", f"not a PFIF 1.4 document (root element {root.tag!r})")]
+            [RowError(filename, 0, "", f"not a PFIF 1.4 document (root element {root.tag!r})")]
         )
-    problems: list[ImportProblem] = []
+    problems: list[RowError] = []
     persons: list[PfifPerson] = []
     loose_notes: list[PfifNote] = []
     row = 0
@@ -148,7 +148,7 @@ def parse(data: bytes, filename: str) -> list[PfifPerson]:
         elif element.tag == f"{{{NAMESPACE}}}note":
             loose_notes.append(PfifNote(_fields(element, NOTE_FIELDS, filename, row, problems), row))
         else:
-            problems.append(ImportProblem(filename, row, "", f"unexpected element {_local(element.tag)!r}"))
+            problems.append(RowError(filename, row, "", f"unexpected element {_local(element.tag)!r}"))
     by_id = {p.fields.get("person_record_id", ""): p for p in persons}
     for note in loose_notes:
         target = by_id.get(note.fields.get("person_record_id", ""))
@@ -158,9 +158,7 @@ def parse(data: bytes, filename: str) -> list[PfifPerson]:
                 source__reference=REPOSITORY_REFERENCE, record_id=note.fields.get("person_record_id", "")
             ).exists()
         ):
-            problems.append(
-                ImportProblem(filename, note.row, "person_record_id", "the note's person is unknown")
-            )
+            problems.append(RowError(filename, note.row, "person_record_id", "the note's person is unknown"))
         elif target is not None:
             target.notes.append(note)
         else:
@@ -180,7 +178,7 @@ def _fields(
     allowed: tuple[str, ...],
     filename: str,
     row: int,
-    problems: list[ImportProblem],
+    problems: list[RowError],
     nested: str = "",
 ) -> dict[str, str]:
     values: dict[str, str] = {}
@@ -189,38 +187,34 @@ def _fields(
         if name == nested:
             continue
         if not child.tag.startswith(f"{{{NAMESPACE}}}") or name not in allowed:
-            problems.append(ImportProblem(filename, row, name, "not a PFIF 1.4 field"))
+            problems.append(RowError(filename, row, name, "not a PFIF 1.4 field"))
             continue
         if len(child):
-            problems.append(ImportProblem(filename, row, name, "a field holds text, not elements"))
+            problems.append(RowError(filename, row, name, "a field holds text, not elements"))
             continue
         if name in values:
-            problems.append(ImportProblem(filename, row, name, "the field is given twice"))
+            problems.append(RowError(filename, row, name, "the field is given twice"))
         values[name] = (child.text or "").strip()
     return values
 
 
-def _validate(persons: list[PfifPerson], filename: str, problems: list[ImportProblem]) -> None:
+def _validate(persons: list[PfifPerson], filename: str, problems: list[RowError]) -> None:
     seen: set[str] = set()
 
     def check(values: dict[str, str], row: int, id_field: str) -> None:
         record_id = values.get(id_field, "")
         if not record_id:
-            problems.append(ImportProblem(filename, row, id_field, "required"))
+            problems.append(RowError(filename, row, id_field, "required"))
         elif not _RECORD_ID.match(record_id):
-            problems.append(ImportProblem(filename, row, id_field, "must be 'domain/unique-id'"))
+            problems.append(RowError(filename, row, id_field, "must be 'domain/unique-id'"))
         elif record_id in seen:
-            problems.append(ImportProblem(filename, row, id_field, f"record {record_id!r} appears twice"))
+            problems.append(RowError(filename, row, id_field, f"record {record_id!r} appears twice"))
         seen.add(record_id)
         for name, value in values.items():
             if len(value) > MAX_LENGTH.get(name, 5000):
-                problems.append(
-                    ImportProblem(filename, row, name, f"longer than {MAX_LENGTH.get(name, 5000)}")
-                )
+                problems.append(RowError(filename, row, name, f"longer than {MAX_LENGTH.get(name, 5000)}"))
             if name in ("entry_date", "source_date", "expiry_date") and value and not _DATETIME.match(value):
-                problems.append(
-                    ImportProblem(filename, row, name, "use UTC date and time: YYYY-MM-DDTHH:MM:SSZ")
-                )
+                problems.append(RowError(filename, row, name, "use UTC date and time: YYYY-MM-DDTHH:MM:SSZ"))
 
     for person in persons:
         if person.row:
@@ -228,26 +222,24 @@ def _validate(persons: list[PfifPerson], filename: str, problems: list[ImportPro
             sex = person.fields.get("sex", "")
             if sex not in SEX:
                 problems.append(
-                    ImportProblem(filename, person.row, "sex", f"{sex!r} is not female, male or other")
+                    RowError(filename, person.row, "sex", f"{sex!r} is not female, male or other")
                 )
             birth = person.fields.get("date_of_birth", "")
             if birth:
                 try:
                     parse_partial_date(birth)
                 except PartialDateError as exc:
-                    problems.append(ImportProblem(filename, person.row, "date_of_birth", str(exc)))
+                    problems.append(RowError(filename, person.row, "date_of_birth", str(exc)))
         for note in person.notes:
             check(note.fields, note.row, "note_record_id")
             status = note.fields.get("status", "")
             if status not in STATUS_TO_FATE:
                 problems.append(
-                    ImportProblem(filename, note.row, "status", f"{status!r} is not a PFIF 1.4 status")
+                    RowError(filename, note.row, "status", f"{status!r} is not a PFIF 1.4 status")
                 )
             made_contact = note.fields.get("author_made_contact", "")
             if made_contact not in ("", "true", "false"):
-                problems.append(
-                    ImportProblem(filename, note.row, "author_made_contact", "must be true or false")
-                )
+                problems.append(RowError(filename, note.row, "author_made_contact", "must be true or false"))
 
 
 def _stored_row(kind: str, values: dict[str, str]) -> dict[str, str]:

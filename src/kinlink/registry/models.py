@@ -8,6 +8,7 @@ trail is append-only. Contact details and DNA profiles are encrypted at rest.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from typing import Any, ClassVar
@@ -145,10 +146,14 @@ class NameVariant(models.Model):
         return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
 
 
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_LATIN = re.compile("[A-Za-z]")
+
+
 def script_of(text: str) -> str:
     """The dominant script of a name: Cyrillic, Latin or other."""
-    cyrillic = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
-    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    cyrillic = len(_CYRILLIC.findall(text))
+    latin = len(_LATIN.findall(text))
     if cyrillic == latin == 0:
         return Script.OTHER
     return Script.CYRILLIC if cyrillic >= latin else Script.LATIN

@@ -1,0 +1,328 @@
+"""``kinlink import-list``: a person list becomes a Source, its rows ListRecords, Persons and Claims.
+
+Atomic: everything happens in one database transaction, so a refused file, an exception or a
+``kill -9`` leaves the database as it was. Idempotent: a file already imported into a list changes
+nothing, and so does a row whose content is unchanged. A changed row (same ``record_id``, new
+content) adds a claim and retracts the one the old row made, so the history stays on record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from kinlink.registry.models import (
+    Claim,
+    ListImport,
+    ListRecord,
+    NameVariant,
+    Person,
+    Source,
+    SourceKind,
+    script_of,
+)
+from kinlink.registry.services.bulk import ImportRefused, RowError
+from kinlink.registry.services.fastinsert import db_value, insert_rows
+from kinlink.registry.services.personlist import ListRow, read_person_list
+
+#: The fate a row of a list states, by the kind of list.
+FATE_BY_LIST_KIND: dict[str, str] = {
+    SourceKind.FAMILY_REPORT: "missing",
+    SourceKind.PRISONER_LIST: "detained",
+    SourceKind.EXCHANGE_LIST: "alive",
+    SourceKind.OBITUARY: "dead",
+    SourceKind.MEDIA: "dead",
+    SourceKind.BURIAL_RECORD: "buried",
+    SourceKind.DEATH_CERTIFICATE: "dead",
+    SourceKind.UNIT_NOTICE: "missing",
+    SourceKind.MINISTRY_LETTER: "missing",
+    SourceKind.TESTIMONY: "missing",
+    SourceKind.OTHER: "missing",
+}
+RELIABILITY_BY_LIST_KIND: dict[str, str] = {
+    SourceKind.PRISONER_LIST: "B",
+    SourceKind.EXCHANGE_LIST: "B",
+    SourceKind.BURIAL_RECORD: "B",
+    SourceKind.DEATH_CERTIFICATE: "A",
+    SourceKind.OBITUARY: "C",
+    SourceKind.MEDIA: "D",
+}
+BATCH = 2000
+T = TypeVar("T")
+Progress = Callable[[Iterable[T], int], Iterable[T]]
+
+
+@dataclass(slots=True)
+class ImportResult:
+    source_id: int
+    rows: int
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    already_imported: bool = False
+    skipped: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _row_hash(values: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+_UKRAINIAN_LETTERS = re.compile("[іїєґІЇЄҐ]")
+
+
+def _name_fields(values: dict[str, str]) -> tuple[str, str, str, str, str, str]:
+    """full_name, surname, given_name, patronymic, script, language of one row."""
+    written = values["full_name"] or " ".join(
+        v for v in (values["surname"], values["given_name"], values["patronymic"]) if v
+    )
+    script = str(script_of(written))
+    language = ("uk" if _UKRAINIAN_LETTERS.search(written) else "ru") if script == "Cyrl" else ""
+    return (
+        values["full_name"],
+        values["surname"],
+        values["given_name"],
+        values["patronymic"],
+        script,
+        language,
+    )
+
+
+def _name_variant(person: Person, values: dict[str, str], source: Source) -> NameVariant:
+    full_name, surname, given_name, patronymic, script, language = _name_fields(values)
+    return NameVariant(
+        person=person,
+        full_name=full_name,
+        surname=surname,
+        given_name=given_name,
+        patronymic=patronymic,
+        script=script,
+        language=language,
+        source=source,
+        is_primary=True,
+    )
+
+
+def _claim(person: Person, values: dict[str, str], source: Source, fate: str, record_id: str) -> Claim:
+    return Claim(
+        person=person,
+        source=source,
+        fate=fate,
+        date=values["event_date"],
+        place=values["event_place"],
+        circumstances=f"{source.name}, record {record_id}",
+    )
+
+
+def _no_progress(items: Iterable[T], total: int) -> Iterable[T]:
+    return items
+
+
+def import_list(
+    path: Path,
+    source_kind: str,
+    source_name: str,
+    *,
+    skip_bad_rows: bool = False,
+    fate: str | None = None,
+    progress: Progress[list[ListRow]] = _no_progress,
+) -> ImportResult:
+    """Import one file into the list named ``source_name``; see the module docstring for the guarantees."""
+    if source_kind not in SourceKind.values:
+        raise ImportRefused(
+            [
+                RowError(
+                    path.name,
+                    0,
+                    "",
+                    f"unknown source kind '{source_kind}' (use one of: {', '.join(SourceKind.values)})",
+                )
+            ]
+        )
+    parsed = read_person_list(path)
+    header_or_file_errors = [e for e in parsed.errors if e.row <= 1]
+    if header_or_file_errors or (parsed.errors and not skip_bad_rows):
+        raise ImportRefused(parsed.errors)
+    file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    stated_fate = fate or FATE_BY_LIST_KIND[source_kind]
+
+    with transaction.atomic():
+        source, _ = Source.objects.get_or_create(
+            kind=source_kind,
+            name=source_name,
+            reference="list",
+            defaults={"origin": path.name, "reliability": RELIABILITY_BY_LIST_KIND.get(source_kind, "C")},
+        )
+        result = ImportResult(
+            source_id=source.pk,
+            rows=len(parsed.rows),
+            skipped=list(parsed.errors),
+            ignored_columns=parsed.ignored_columns,
+        )
+        if ListImport.objects.filter(source=source, file_sha256=file_hash).exists():
+            result.already_imported = True
+            result.unchanged = len(parsed.rows)
+            return result
+        print(f"importing {len(parsed.rows)} rows into '{source_name}'", file=sys.stderr, flush=True)
+        batches = [parsed.rows[i : i + BATCH] for i in range(0, len(parsed.rows), BATCH)]
+        for batch in progress(batches, len(batches)):
+            _import_batch(batch, source, stated_fate, result)
+        ListImport.objects.create(
+            source=source, file_sha256=file_hash, filename=path.name, rows=len(parsed.rows)
+        )
+    return result
+
+
+def _import_batch(batch: list[ListRow], source: Source, fate: str, result: ImportResult) -> None:
+    existing = {
+        r.record_id: r
+        for r in ListRecord.objects.filter(
+            source=source, record_id__in=[row.values["record_id"] for row in batch]
+        )
+    }
+    new_rows: list[ListRow] = []
+    for row in batch:
+        record = existing.get(row.values["record_id"])
+        if record is None:
+            new_rows.append(row)
+        elif record.row_sha256 == _row_hash(row.values):
+            result.unchanged += 1
+        else:
+            _apply_changed_row(record, row, source, fate)
+            result.changed += 1
+    _insert_new_rows(new_rows, source, fate)
+    result.created += len(new_rows)
+
+
+def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> None:
+    """Persons, their names, their claims and the list records, by multi-row INSERTs."""
+    if not rows:
+        return
+    now = db_value(Person, "created", timezone.now())
+    person_ids = insert_rows(
+        Person,
+        (
+            "uid",
+            "sex",
+            "birth_date",
+            "birth_place",
+            "service_number",
+            "unit",
+            "rank",
+            "military_branch",
+            "region",
+            "physical_description",
+            "distinguishing_marks",
+            "created",
+        ),
+        [
+            (
+                db_value(Person, "uid", uuid.uuid4()),
+                "U",
+                r.values["birth_date"],
+                r.values["birth_place"],
+                "",
+                r.values["unit"],
+                r.values["rank"],
+                "",
+                "",
+                "",
+                "",
+                now,
+            )
+            for r in rows
+        ],
+        returning_pk=True,
+    )
+    names = [_name_variant(Person(pk=pid), r.values, source) for pid, r in zip(person_ids, rows, strict=True)]
+    insert_rows(
+        NameVariant,
+        (
+            "person",
+            "full_name",
+            "surname",
+            "given_name",
+            "patronymic",
+            "script",
+            "language",
+            "source",
+            "is_primary",
+        ),
+        [
+            (
+                n.person_id,
+                n.full_name,
+                n.surname,
+                n.given_name,
+                n.patronymic,
+                str(n.script),
+                n.language,
+                source.pk,
+                True,
+            )
+            for n in names
+        ],
+    )
+    insert_rows(
+        Claim,
+        ("person", "source", "fate", "date", "place", "circumstances", "created", "retraction_reason"),
+        [
+            (
+                pid,
+                source.pk,
+                fate,
+                r.values["event_date"],
+                r.values["event_place"],
+                f"{source.name}, record {r.values['record_id']}",
+                now,
+                "",
+            )
+            for pid, r in zip(person_ids, rows, strict=True)
+        ],
+    )
+    insert_rows(
+        ListRecord,
+        ("source", "record_id", "person", "row", "row_sha256"),
+        [
+            (
+                source.pk,
+                r.values["record_id"],
+                pid,
+                json.dumps(r.values, ensure_ascii=False),
+                _row_hash(r.values),
+            )
+            for pid, r in zip(person_ids, rows, strict=True)
+        ],
+    )
+
+
+def _apply_changed_row(record: ListRecord, row: ListRow, source: Source, fate: str) -> None:
+    person = record.person
+    Claim.objects.filter(person=person, source=source, retracted_at__isnull=True).update(
+        retracted_at=timezone.now(),
+        retraction_reason=f"superseded by a new version of record {record.record_id}",
+    )
+    _claim(person, row.values, source, fate, record.record_id).save()
+    variant = _name_variant(person, row.values, source)
+    if not NameVariant.objects.filter(
+        person=person,
+        full_name=variant.full_name,
+        surname=variant.surname,
+        given_name=variant.given_name,
+        patronymic=variant.patronymic,
+    ).exists():
+        variant.is_primary = False
+        variant.save()
+    record.row = row.values
+    record.row_sha256 = _row_hash(row.values)
+    record.save(update_fields=["row", "row_sha256"])

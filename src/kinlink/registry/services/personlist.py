@@ -1,0 +1,197 @@
+"""Reading and validating files in the person list format (CSV or XLSX).
+
+Header: ``record_id,source,full_name,surname,given_name,patronymic,birth_date,birth_place,unit,rank,
+event_date,event_place``. Dates may be ISO, ``YYYY`` or ``YYYY-MM``. Either ``full_name`` or the split
+name fields are filled. Names may be Cyrillic or Latin. Files must be UTF-8 (a BOM is allowed).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kinlink.partialdate import PartialDateError, parse_partial_date
+from kinlink.registry.services.bulk import RowError
+from kinlink.scenario.model import PERSON_LIST_COLUMNS
+
+REQUIRED_COLUMNS = ("record_id", "full_name", "surname", "given_name", "birth_date", "event_date")
+DATE_COLUMNS = ("birth_date", "event_date")
+MAX_FIELD = 300
+MAX_FILE_BYTES = 512 * 1024 * 1024
+_CONTROL = re.compile("[\x00-\x1f]")
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    row_number: int
+    values: dict[str, str]
+
+
+@dataclass(slots=True)
+class ParsedList:
+    path: Path
+    rows: list[ListRow]
+    errors: list[RowError]
+    ignored_columns: list[str]
+
+
+def _locate_decode_error(raw: bytes, exc: UnicodeDecodeError, name: str) -> RowError:
+    line_start = raw.rfind(b"\n", 0, exc.start) + 1
+    row = raw.count(b"\n", 0, exc.start) + 1
+    prefix = raw[line_start : exc.start].decode("utf-8", errors="replace")
+    header = raw.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().split(",")
+    field_index = prefix.count(",")
+    column = header[field_index] if row > 1 and field_index < len(header) else ""
+    return RowError(
+        name,
+        row,
+        column,
+        f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8 (CSV UTF-8) and import again",
+    )
+
+
+def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _DecodeFailure(_locate_decode_error(raw, exc, path.name)) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise _DecodeFailure(RowError(path.name, 1, "", "the file is empty")) from None
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for values in reader:
+            yield reader.line_num, values
+
+    return [h.strip() for h in header], rows()
+
+
+def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise _DecodeFailure(RowError(path.name, 0, "", f"not a readable XLSX workbook: {exc}")) from exc
+    sheet = workbook.worksheets[0]
+    cells = sheet.iter_rows(values_only=True)
+    try:
+        header = [str(h or "").strip() for h in next(cells)]
+    except StopIteration:
+        raise _DecodeFailure(RowError(path.name, 1, "", "the sheet is empty")) from None
+
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(cells, start=2):
+            yield number, [text(v) for v in values]
+
+    return header, rows()
+
+
+class _DecodeFailure(Exception):
+    def __init__(self, error: RowError) -> None:
+        self.error = error
+
+
+def read_person_list(path: Path) -> ParsedList:
+    """Read and validate the whole file; never raises for bad content, it reports it in ``errors``."""
+    name = path.name
+    if not path.exists():
+        return ParsedList(path, [], [RowError(name, 0, "", "file not found")], [])
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return ParsedList(
+            path,
+            [],
+            [
+                RowError(
+                    name, 0, "", f"the file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}"
+                )
+            ],
+            [],
+        )
+    try:
+        header, records = (
+            _xlsx_records(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_records(path)
+        )
+    except _DecodeFailure as failure:
+        return ParsedList(path, [], [failure.error], [])
+    errors: list[RowError] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    for column in missing:
+        errors.append(RowError(name, 1, column, "required column is missing from the header"))
+    duplicates = {h for h in header if header.count(h) > 1 and h}
+    for column in sorted(duplicates):
+        errors.append(RowError(name, 1, column, "column appears more than once in the header"))
+    if errors:
+        return ParsedList(path, [], errors, [])
+    ignored = [h for h in header if h not in PERSON_LIST_COLUMNS]
+    seen: dict[str, int] = {}
+    rows: list[ListRow] = []
+    for number, values in records:
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            errors.append(
+                RowError(name, number, "", f"has {len(values)} fields, the header has {len(header)}")
+            )
+            continue
+        record = {
+            column: values[i].strip() for i, column in enumerate(header) if column in PERSON_LIST_COLUMNS
+        }
+        for column in PERSON_LIST_COLUMNS:
+            record.setdefault(column, "")
+        row_errors = _check_row(name, number, record, seen)
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        seen[record["record_id"]] = number
+        rows.append(ListRow(number, record))
+    return ParsedList(path, rows, errors, ignored)
+
+
+def _check_row(name: str, number: int, record: dict[str, str], seen: dict[str, int]) -> list[RowError]:
+    errors: list[RowError] = []
+    record_id = record["record_id"]
+    if not record_id:
+        errors.append(RowError(name, number, "record_id", "is empty"))
+    elif record_id in seen:
+        errors.append(RowError(name, number, "record_id", f"'{record_id}' duplicates row {seen[record_id]}"))
+    if not record["full_name"] and not (record["surname"] and record["given_name"]):
+        errors.append(
+            RowError(name, number, "full_name", "neither full_name nor surname and given_name is filled")
+        )
+    for column in DATE_COLUMNS:
+        if record[column]:
+            try:
+                parsed = parse_partial_date(record[column])
+            except PartialDateError as exc:
+                errors.append(RowError(name, number, column, str(exc)))
+                continue
+            if parsed.earliest > dt.date.today():
+                errors.append(RowError(name, number, column, f"'{record[column]}' lies in the future"))
+            else:
+                record[column] = parsed.isoformat()
+    for column, value in record.items():
+        if len(value) > MAX_FIELD:
+            errors.append(RowError(name, number, column, f"is longer than {MAX_FIELD} characters"))
+        if _CONTROL.search(value):
+            errors.append(RowError(name, number, column, "contains control characters"))
+    return errors

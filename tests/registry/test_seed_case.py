@@ -1,0 +1,90 @@
+"""The seed case, built by the demo, is explained in the registry and in the admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from kinlink.registry.models import AuditEntry, Case, Claim, Person, TracingRequest
+from kinlink.registry.services.demo import _organisations, _seed_case
+from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seed_case() -> Case:
+    return _seed_case(_organisations())
+
+
+def test_seed_case_fate_is_a_conflict_with_three_sources_and_a_burial_lead(seed_case: Case) -> None:
+    assessment = assess_person(seed_case.person)
+    assert (assessment.fate, assessment.confidence) == ("dead", "disputed")
+    assert {c.source_kind for c in assessment.cited} == {"unit_notice", "ministry_letter", "testimony"}
+    lines = explanation_lines(assessment)
+    assert any("Notice of unit в/ч 12345: dead 2022-03-30" in line for line in lines)
+    assert any("Letter of the Ministry of Defence: missing (stated 2022-05-10)" in line for line in lines)
+    assert any(
+        line.startswith("Burial-site lead from Testimony of a comrade") and "locals buried" in line
+        for line in lines
+    )
+
+
+def test_retracting_the_ministry_letter_resolves_the_conflict(seed_case: Case) -> None:
+    from django.utils import timezone
+
+    Claim.objects.filter(person=seed_case.person, source__kind="ministry_letter").update(
+        retracted_at=timezone.now(), retraction_reason="answered in error"
+    )
+    assessment = assess_person(seed_case.person)
+    assert not assessment.conflicts
+    assert (assessment.fate, assessment.confidence) == ("dead", "confirmed")
+
+
+def test_claims_cannot_be_deleted(seed_case: Case) -> None:
+    claim = Claim.objects.filter(person=seed_case.person).first()
+    assert claim is not None
+    with pytest.raises(PermissionError):
+        claim.delete()
+
+
+def test_legal_deadlines_for_the_seed_case(seed_case: Case) -> None:
+    import datetime as dt
+
+    view = legal_view(seed_case, today=dt.date(2022, 8, 1))
+    assert view.last_news == dt.date(2022, 3, 30)
+    recognise = next(d for d in view.deadlines if d.action == "recognise_missing")
+    assert recognise.earliest == dt.date(2022, 9, 30) and not recognise.reached
+
+
+def test_contact_details_are_encrypted_at_rest(seed_case: Case) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT contact, enquirer_name FROM registry_tracingrequest")
+        contact, name = cursor.fetchone()
+    assert contact.startswith("fernet:") and "+7 900" not in contact
+    assert "Шевчук" not in name
+    assert TracingRequest.objects.get().contact == "+7 900 000-00-00"
+
+
+def test_admin_person_page_shows_the_explanation(seed_case: Case, client: Client) -> None:
+    admin = get_user_model().objects.create_superuser("root-test", "root@example.org", "a-long-password-1")
+    client.force_login(admin)
+    person = Person.objects.get(pk=seed_case.person.pk)
+    response = client.get(f"/en/admin/registry/person/{person.pk}/change/", follow=True)
+    if response.redirect_chain and "otp" in response.redirect_chain[-1][0]:
+        pytest.fail("admin requires a second factor; log in with TOTP in this test")
+    text = response.content.decode()
+    assert "Fate (computed from claims)" in text
+    assert "dead (disputed)" in text
+    assert "locals buried the bodies" in text
+
+
+def test_admin_view_of_a_tracing_request_is_audited(seed_case: Case, client: Client) -> None:
+    admin = get_user_model().objects.create_superuser("root-test2", "root2@example.org", "a-long-password-1")
+    client.force_login(admin)
+    request = TracingRequest.objects.get()
+    client.get(f"/en/admin/registry/tracingrequest/{request.pk}/change/")
+    assert AuditEntry.objects.filter(action="view_contact", object_id=str(request.pk)).exists()
