@@ -63,15 +63,19 @@ def chapman(n1: int, n2: int, overlap: int) -> tuple[float, float, float]:
 
 def registry_statistics() -> StatisticsData:
     """Figures from the registry itself: persons with a case, by factual fate and by home region."""
-    from kinlink.registry.models import Case, ListRecord, Person
-    from kinlink.registry.services.fate import assess_person
+    from kinlink.registry.fate import ClaimFact, reconcile
+    from kinlink.registry.models import Case, Claim, ListRecord, Person
+    from kinlink.registry.services.fate import claim_fact
 
-    persons = Person.objects.filter(id__in=Case.objects.values("person_id")).order_by("id")
+    persons = Person.objects.filter(id__in=Case.objects.values("person_id"))
+    facts: dict[int, list[ClaimFact]] = {}
+    for claim in Claim.objects.filter(person__in=persons).select_related("source").order_by("id"):
+        facts.setdefault(claim.person_id, []).append(claim_fact(claim))
     fates: Counter[str] = Counter()
     regions: Counter[str] = Counter()
-    for person in persons:
-        fates[assess_person(person).fate] += 1
-        regions[person.region or "—"] += 1
+    for person_id, region in persons.order_by("id").values_list("id", "region"):
+        fates[reconcile(facts.get(person_id, [])).fate] += 1
+        regions[region or "—"] += 1
     aggregates = [AggregateRow("fate", value, count) for value, count in sorted(fates.items())]
     aggregates += [AggregateRow("region", value, count) for value, count in sorted(regions.items())]
     lists: dict[int, set[int]] = {}

@@ -27,7 +27,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from kinlink.exchange.errors import ImportRefused, RowError, read_limited
 from kinlink.partialdate import PartialDateError, parse_partial_date
@@ -269,39 +269,60 @@ def import_pfif_bytes(data: bytes, filename: str) -> PfifImportResult:
     persons = parse(data, filename)
     created = known = notes = claims = 0
     with transaction.atomic():
+        index = _KnownRecords(persons)
         for record in persons:
-            person, is_new = _import_person(record)
+            person, repository, is_new = _import_person(record, index)
             created += is_new
             known += not is_new
             for note in record.notes:
-                n, c = _import_note(note, person)
+                n, c = _import_note(note, person, repository, index)
                 notes += n
                 claims += c
     return PfifImportResult(created, known, notes, claims)
 
 
-def _repository(source_name: str, source_url: str, source_date: str) -> Source:
-    name = f"PFIF: {source_name or 'unknown repository'}"
-    source = Source.objects.filter(kind=SourceKind.OTHER, name=name, reference=REPOSITORY_REFERENCE).first()
-    if source is None:
-        source = Source.objects.create(
-            kind=SourceKind.OTHER,
-            name=name,
-            origin=source_url[:300],
-            reference=REPOSITORY_REFERENCE,
-            date=_date_part(source_date),
-            reliability="F",
-        )
-    return source
+class _KnownRecords:
+    """PFIF records already in the registry, looked up once per import (in chunks) rather than per record."""
+
+    def __init__(self, persons: list[PfifPerson]) -> None:
+        ids = [p.fields.get("person_record_id", "") for p in persons]
+        ids += [n.fields.get("note_record_id", "") for p in persons for n in p.notes]
+        self.records: dict[str, tuple[int, int]] = {}
+        for start in range(0, len(ids), 500):
+            rows = ListRecord.objects.filter(
+                source__reference=REPOSITORY_REFERENCE, record_id__in=ids[start : start + 500]
+            ).values_list("record_id", "person_id", "source_id")
+            self.records.update(
+                {record_id: (person_id, source_id) for record_id, person_id, source_id in rows}
+            )
+        self.repositories: dict[str, Source] = {}
+
+    def repository(self, source_name: str, source_url: str, source_date: str) -> Source:
+        name = f"PFIF: {source_name or 'unknown repository'}"
+        if name not in self.repositories:
+            source = Source.objects.filter(
+                kind=SourceKind.OTHER, name=name, reference=REPOSITORY_REFERENCE
+            ).first()
+            if source is None:
+                source = Source.objects.create(
+                    kind=SourceKind.OTHER,
+                    name=name,
+                    origin=source_url[:300],
+                    reference=REPOSITORY_REFERENCE,
+                    date=_date_part(source_date),
+                    reliability="F",
+                )
+            self.repositories[name] = source
+        return self.repositories[name]
 
 
-def _import_person(record: PfifPerson) -> tuple[Person, bool]:
+def _import_person(record: PfifPerson, index: _KnownRecords) -> tuple[Person, Source, bool]:
     values = record.fields
     record_id = values["person_record_id"]
-    existing = ListRecord.objects.filter(source__reference=REPOSITORY_REFERENCE, record_id=record_id).first()
-    if existing is not None:
-        return existing.person, False
-    repository = _repository(
+    if record_id in index.records:
+        person_id, source_id = index.records[record_id]
+        return Person.objects.get(pk=person_id), Source.objects.get(pk=source_id), False
+    repository = index.repository(
         values.get("source_name", ""), values.get("source_url", ""), values.get("source_date", "")
     )
     birth = values.get("date_of_birth", "")
@@ -313,44 +334,48 @@ def _import_person(record: PfifPerson) -> tuple[Person, bool]:
     )
     full = values.get("full_name", "")
     given, family = values.get("given_name", ""), values.get("family_name", "")
+    names = []
     if full or given or family:
-        NameVariant.objects.create(
-            person=person,
-            full_name=full,
-            given_name=given,
-            surname=family,
-            script=script_of(full or f"{family} {given}"),
-            source=repository,
-            is_primary=True,
+        names.append(
+            NameVariant(
+                person=person,
+                full_name=full,
+                given_name=given,
+                surname=family,
+                script=script_of(full or f"{family} {given}"),
+                source=repository,
+                is_primary=True,
+            )
         )
     for alternate in values.get("alternate_names", "").splitlines():
         if alternate.strip():
-            NameVariant.objects.create(
-                person=person,
-                full_name=alternate.strip()[:300],
-                script=script_of(alternate),
-                source=repository,
+            names.append(
+                NameVariant(
+                    person=person,
+                    full_name=alternate.strip()[:300],
+                    script=script_of(alternate),
+                    source=repository,
+                )
             )
+    NameVariant.objects.bulk_create(names)
     row = _stored_row("person", values)
     ListRecord.objects.create(
         source=repository, record_id=record_id, person=person, row=row, row_sha256=_row_hash(row)
     )
-    return person, True
+    index.records[record_id] = (person.pk, repository.pk)
+    return person, repository, True
 
 
-def _import_note(note: PfifNote, person: Person) -> tuple[int, int]:
+def _import_note(note: PfifNote, person: Person, repository: Source, index: _KnownRecords) -> tuple[int, int]:
     values = note.fields
     record_id = values["note_record_id"]
-    if ListRecord.objects.filter(source__reference=REPOSITORY_REFERENCE, record_id=record_id).exists():
+    if record_id in index.records:
         return 0, 0
-    repository_record = ListRecord.objects.filter(
-        source__reference=REPOSITORY_REFERENCE, record_id=values["person_record_id"]
-    ).first()
-    repository = repository_record.source if repository_record else _repository("", "", "")
     row = _stored_row("note", values)
     ListRecord.objects.create(
         source=repository, record_id=record_id, person=person, row=row, row_sha256=_row_hash(row)
     )
+    index.records[record_id] = (person.pk, repository.pk)
     fate = STATUS_TO_FATE[values.get("status", "")]
     if not fate:
         return 1, 0
@@ -394,7 +419,22 @@ def exportable_persons(recipient: Organisation | None) -> list[Person]:
     condition = Q(list_records__source__reference=REPOSITORY_REFERENCE, list_records__row__pfif_type="person")
     if recipient is not None:
         condition |= Q(tracing_requests__consent_organisations=recipient)
-    return list(Person.objects.filter(condition, merged_into__isnull=True).distinct().order_by("id"))
+    records = ListRecord.objects.filter(source__reference=REPOSITORY_REFERENCE).order_by("id")
+    claims = (
+        Claim.objects.filter(retracted_at__isnull=True)
+        .exclude(source__reference=NOTE_REFERENCE)
+        .select_related("source")
+        .order_by("id")
+    )
+    return list(
+        Person.objects.filter(id__in=Person.objects.filter(condition, merged_into__isnull=True).values("id"))
+        .order_by("id")
+        .prefetch_related(
+            "names",
+            Prefetch("list_records", queryset=records, to_attr="pfif_records"),
+            Prefetch("claims", queryset=claims, to_attr="exported_claims"),
+        )
+    )
 
 
 def export_pfif(recipient: Organisation | None = None) -> bytes:
@@ -402,7 +442,7 @@ def export_pfif(recipient: Organisation | None = None) -> bytes:
     ET.register_namespace("pfif", NAMESPACE)
     root = ET.Element(f"{{{NAMESPACE}}}pfif")
     for person in exportable_persons(recipient):
-        records = list(person.list_records.filter(source__reference=REPOSITORY_REFERENCE).order_by("id"))
+        records: list[ListRecord] = getattr(person, "pfif_records", [])
         original = next((r.row for r in records if r.row.get("pfif_type") == "person"), None)
         values = _person_fields(person, original)
         element = ET.SubElement(root, f"{{{NAMESPACE}}}person")
@@ -410,13 +450,8 @@ def export_pfif(recipient: Organisation | None = None) -> bytes:
         note_rows = [r.row for r in records if r.row.get("pfif_type") == "note"]
         for row in note_rows:
             _write_fields(ET.SubElement(element, f"{{{NAMESPACE}}}note"), NOTE_FIELDS, row)
-        claims = (
-            Claim.objects.filter(person=person, retracted_at__isnull=True)
-            .exclude(source__reference=NOTE_REFERENCE)
-            .select_related("source")
-            .order_by("id")
-        )
-        for claim in claims:
+        claim: Claim
+        for claim in getattr(person, "exported_claims", []):
             note = {
                 "note_record_id": f"{_domain()}/note.{claim.pk}",
                 "person_record_id": values["person_record_id"],
