@@ -41,6 +41,7 @@ def test_certificate_lists_requests_inquiries_answers_and_fate(history_case: Cas
     assert "МККК" in text and "ответа нет" in text
     assert "№ 77/15" in text  # the unit notice, an official statement, with its reference
     assert "Показания сослуживца Иванова" in text  # cited as a source of the current fate
+    assert "Показания сослуживца Иванова: ранен 2024-02-14 (сообщено 2024-05-20)" in text  # explanation
     # contact details and the enquirer's name never appear
     assert "+7 900" not in text and "Секретная" not in text and "Мария" not in text
     assert document.pdf_sha256 and len(document.pdf_sha256) == 64
@@ -119,3 +120,18 @@ def test_unknown_kind_and_language_are_refused(history_case: Case) -> None:
         render_document("passport", history_case, "ru", user=None)
     with pytest.raises(DocumentError, match="unknown language"):
         render_document("certificate", history_case, "de", user=None)
+
+
+def test_every_fate_explanation_template_has_russian_and_ukrainian() -> None:
+    import re
+
+    import kinlink.registry.fate as fate_module
+    from kinlink.documents.labels import FATE_MESSAGES
+
+    source = Path(fate_module.__file__).read_text(encoding="utf-8")
+    templates = [
+        "".join(re.findall(r'"([^"]*)"', m)) for m in re.findall(r'N_\(\s*((?:"[^"]*"\s*)+)\)', source)
+    ]
+    assert len(templates) >= 10
+    for template in templates:
+        assert set(FATE_MESSAGES[template]) == {"ru", "uk"}, template

@@ -7,11 +7,12 @@ that the content hash is taken of. Contact details never appear; the enquirer is
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.utils import translation
 
-from kinlink.documents.labels import phrase, term
+from kinlink.documents.labels import FATE_MESSAGES, STATED, phrase, term
 from kinlink.documents.models import Inquiry
 from kinlink.registry.fate import FateAssessment
 from kinlink.registry.models import Case, Claim, Person, Sample, SourceKind, TracingRequest
@@ -173,10 +174,43 @@ def fate_rows(assessment: FateAssessment, lang: str, labels: dict[str, Any]) -> 
     ]
 
 
+_CLAIM_LABEL = re.compile(
+    r"^(?P<source>.*): (?P<fate>[a-z]+)(?P<when> [0-9-]+)?(?: \(stated (?P<stated>[0-9-]+)\))?$"
+)
+
+
+def _localise_claim(label: str, lang: str) -> str:
+    """``ClaimFact.label()`` ("source: fate DATE (stated DATE)") in the reader's language."""
+    match = _CLAIM_LABEL.match(label)
+    if match is None:
+        return label
+    text = f"{match['source']}: {term(match['fate'], lang)}{match['when'] or ''}"
+    if match["stated"]:
+        text += f" ({STATED[lang]} {match['stated']})"
+    return text
+
+
+def localised_explanation(assessment: FateAssessment, lang: str) -> list[str]:
+    """The reconciliation's explanation in Russian or Ukrainian, from the labels kept here; English as is."""
+    if lang == "en":
+        with translation.override(lang):
+            return explanation_lines(assessment)
+    lines = []
+    for message in assessment.explanation:
+        template = FATE_MESSAGES.get(message.template, {}).get(lang, message.template)
+        params = dict(message.params)
+        if "claim" in params:
+            params["claim"] = _localise_claim(params["claim"], lang)
+        for key in ("fate", "other_fate"):
+            if key in params:
+                params[key] = term(params[key], lang)
+        lines.append(template.format(**params))
+    return lines
+
+
 def explanation(person: Person, lang: str) -> tuple[FateAssessment, list[str]]:
     assessment = assess_person(person)
-    with translation.override(lang):
-        return assessment, explanation_lines(assessment)
+    return assessment, localised_explanation(assessment, lang)
 
 
 def certificate_facts(case: Case, lang: str, labels: dict[str, Any], today: dt.date) -> dict[str, Any]:

@@ -401,3 +401,52 @@ def labels_for(kind: str, lang: str) -> dict[str, Any]:
     merged = {key: values[lang] for key, values in COMMON.items()}
     merged.update({key: values[lang] for key, values in KIND_LABELS[kind].items()})
     return merged
+
+
+#: The fate reconciliation's explanation templates (``kinlink.registry.fate``) in Russian and Ukrainian;
+#: English uses the templates themselves. An unknown template falls back to English.
+FATE_MESSAGES: dict[str, dict[str, str]] = {
+    "{dead_source} reports him dead, but {missing_source} reports him missing.": {
+        "ru": "{dead_source}: погиб, но {missing_source}: пропал без вести.",
+        "uk": "{dead_source}: загинув, але {missing_source}: зник безвісти.",
+    },
+    "{dead_source} reports him dead, but {other_source} reports him {other_fate}.": {
+        "ru": "{dead_source}: погиб, но {other_source}: {other_fate}.",
+        "uk": "{dead_source}: загинув, але {other_source}: {other_fate}.",
+    },
+    "{other_source} reports him {other_fate}, but {missing_source} reports him missing.": {
+        "ru": "{other_source}: {other_fate}, но {missing_source}: пропал без вести.",
+        "uk": "{other_source}: {other_fate}, але {missing_source}: зник безвісти.",
+    },
+    "Retracted, not counted: {claim}.": {
+        "ru": "Отозвано, не учитывается: {claim}.",
+        "uk": "Відкликано, не враховується: {claim}.",
+    },
+    "No source has said anything about his fate yet.": {
+        "ru": "Ни один источник пока ничего не сообщил о его судьбе.",
+        "uk": "Жодне джерело поки нічого не повідомило про його долю.",
+    },
+    "{claim}.": {"ru": "{claim}.", "uk": "{claim}."},
+    "Identified by DNA ({source}): this outranks every other statement, which stay on record.": {
+        "ru": "Идентифицирован по ДНК ({source}): это важнее всех остальных сведений, которые сохраняются.",
+        "uk": "Ідентифікований за ДНК ({source}): це важливіше за всі інші відомості, які зберігаються.",
+    },
+    "Superseded by the DNA identification: {claim}.": {
+        "ru": "Заменено идентификацией по ДНК: {claim}.",
+        "uk": "Замінено ідентифікацією за ДНК: {claim}.",
+    },
+    "Sources conflict ({count}); a caseworker must weigh them. The leading reading is {fate}.": {
+        "ru": "Источники противоречат друг другу ({count}); их должен оценить специалист. "
+        "Преобладающая версия: {fate}.",
+        "uk": "Джерела суперечать одне одному ({count}); їх має оцінити фахівець. Переважна версія: {fate}.",
+    },
+    "Only one source, or no official one, reports his death: a second source is needed.": {
+        "ru": "О гибели сообщает только один источник или ни одного официального: нужен второй источник.",
+        "uk": "Про загибель повідомляє лише одне джерело або жодного офіційного: потрібне друге джерело.",
+    },
+    "Burial-site lead from {source}: {circumstances} {place}": {
+        "ru": "Сведения о месте захоронения ({source}): {circumstances} {place}",
+        "uk": "Відомості про місце поховання ({source}): {circumstances} {place}",
+    },
+}
+STATED = {"ru": "сообщено", "uk": "повідомлено", "en": "stated"}
