@@ -107,3 +107,14 @@ def test_verification_page_confirms_and_rejects_without_revealing_the_case(issue
         {"document": SimpleUploadedFile("x.pdf", bytes(issued.pdf), "application/pdf")},
     )
     assert "Genuine and unaltered." in upload_any.content.decode()
+
+
+def test_oversized_upload_is_refused_before_it_is_read(issued: IssuedDocument) -> None:
+    response = Client().post(
+        f"/en/documents/verify/{issued.number}",
+        data=b"x" * 10,
+        content_type="multipart/form-data; boundary=xyz",
+        CONTENT_LENGTH=str(2 * 1024**3),
+    )
+    body = response.content.decode()
+    assert 'class="bad" id="result"' in body and "larger than any document" in body

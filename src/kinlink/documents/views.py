@@ -38,10 +38,21 @@ class IssueForm(forms.Form):
     lang = forms.ChoiceField(choices=[(lang, lang) for lang in LANGUAGES])
 
 
+def _upload_limit() -> int:
+    return min(VERIFY_MAX_BYTES, int(settings.KINLINK_MAX_UPLOAD_BYTES))
+
+
+def _too_large(request: HttpRequest) -> bool:
+    """Judge the declared size before Django reads (and spools to disk) any of the upload."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > _upload_limit() + 64 * 1024
+    except ValueError:
+        return True
+
+
 def _check_upload(form: VerifyForm) -> tuple[bytes | None, str]:
     upload = form.cleaned_data["document"]
-    limit = min(VERIFY_MAX_BYTES, int(settings.KINLINK_MAX_UPLOAD_BYTES))
-    if upload.size is None or upload.size > limit:
+    if upload.size is None or upload.size > _upload_limit():
         return None, str(_("The file is larger than any document this instance issues."))
     return upload.read(), ""
 
@@ -54,8 +65,13 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
     )
     content_hash = request.GET.get("c", "")
     result = None
-    form = VerifyForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _too_large(request):
+        result = {
+            "genuine": False,
+            "reason": str(_("The file is larger than any document this instance issues.")),
+        }
+    form = VerifyForm(request.POST or None, request.FILES or None) if result is None else VerifyForm()
+    if result is None and request.method == "POST" and form.is_valid():
         data, error = _check_upload(form)
         if data is None:
             result = {"genuine": False, "reason": error}
@@ -82,9 +98,14 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def verify_upload(request: HttpRequest) -> HttpResponse:
     """Upload any PDF to check whether this instance issued exactly that file."""
-    form = VerifyForm(request.POST or None, request.FILES or None)
     result = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and _too_large(request):
+        result = {
+            "genuine": False,
+            "reason": str(_("The file is larger than any document this instance issues.")),
+        }
+    form = VerifyForm(request.POST or None, request.FILES or None) if result is None else VerifyForm()
+    if result is None and request.method == "POST" and form.is_valid():
         data, error = _check_upload(form)
         if data is None:
             result = {"genuine": False, "reason": error}
