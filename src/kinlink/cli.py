@@ -17,6 +17,7 @@ from kinlink.commands.base import CommandError
 
 COMMAND_MODULES = [
     "kinlink.commands.registry",
+    "kinlink.commands.dna",
     "kinlink.commands.documents",
     "kinlink.commands.exchange",
     "kinlink.commands.api_tokens",

@@ -95,6 +95,14 @@ TASKS = {
     }
 }
 
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and os.environ.get(
+    "KINLINK_TEST_DB_SUFFIX"
+):
+    # Separate test databases for test runs that share one server (scripts/run-tests sets the suffix).
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"test_{DATABASES['default']['NAME']}_{os.environ['KINLINK_TEST_DB_SUFFIX']}"
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

@@ -141,3 +141,49 @@ def test_statistics_report_suppresses_small_cells(history_case: Case, tmp_path: 
     assert [(row.group, row.value, row.count) for row in figures.aggregates if row.group == "region"] == [
         ("region", "Курская область", 1)
     ]
+
+
+def test_report_from_the_genetics_engine_uses_its_lr_and_verbal_scale() -> None:
+    from kinlink.documents.dna import from_kinship
+    from kinlink.genetics.kinship import KinshipCase, missing_person_lr
+    from kinlink.genetics.markers import make_locus
+    from kinlink.genetics.pedigree import Pedigree, Person
+    from kinlink.genetics.report import verbal_equivalent
+
+    pedigree = Pedigree(
+        [
+            Person("F", "male"),
+            Person("M", "female"),
+            Person("MP", "male", "F", "M"),
+            Person("B", "male", "F", "M"),
+        ]
+    )
+    loci = [
+        make_locus("D3S1358", {"14": 0.1, "15": 0.25, "16": 0.25, "17": 0.4}),
+        make_locus("TH01", {"6": 0.2, "7": 0.2, "9.3": 0.3, "9": 0.3}),
+    ]
+    case = KinshipCase(
+        id="k1",
+        pedigree=pedigree,
+        missing="MP",
+        loci=loci,
+        references={"M": {"D3S1358": ["15", "16"], "TH01": ["9.3", "9.3"]}},
+        poi={"D3S1358": ["15", "17"], "TH01": ["9.3", "6"]},
+    )
+    result = missing_person_lr(case)
+    report = from_kinship(
+        case,
+        result,
+        case_number="C-1",
+        remains_code="RM-1",
+        lab="Lab",
+        prior=0.5,
+        sample_codes={"M": "RS-9"},
+        roles={"M": "mother"},
+        names={"M": "Мария"},
+    )
+    report.check()
+    assert report.total_lr == pytest.approx(result.lr)
+    assert report.verbal_conclusion == verbal_equivalent(result.lr)
+    assert [m.sample_code for m in report.pedigree if m.typed] == ["RS-9"]
+    assert [m.marker for m in report.markers] == ["D3S1358", "TH01"]

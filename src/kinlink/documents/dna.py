@@ -214,3 +214,73 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
         "method": data.method_statement,
         "hypotheses": list(data.hypotheses),
     }
+
+
+_SEX_CODE = {"male": "M", "female": "F"}
+
+
+def from_kinship(
+    kinship_case: Any,
+    result: Any,
+    *,
+    case_number: str,
+    remains_code: str,
+    lab: str,
+    prior: float,
+    sample_codes: dict[str, str] | None = None,
+    roles: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+    marker_kit: str = "",
+    remains_name: str = "",
+) -> DnaReportData:
+    """A report from the genetics engine's ``KinshipCase`` and ``KinshipResult`` (kinlink.genetics.kinship).
+
+    The verbal conclusion uses the engine's scale (``genetics.report.verbal_equivalent``, ENFSI 2015) and
+    the posterior its Bayes' rule (``posterior_probability``). ``sample_codes`` maps pedigree ids to the
+    barcodes of typed references (default: the pedigree id itself for every typed reference); ``roles``
+    and ``names`` label the members (names go only into the caseworker's copy).
+    """
+    from kinlink.genetics.report import VERBAL_SCALE_SOURCE, posterior_probability, verbal_equivalent
+
+    sample_codes = sample_codes or {pid: pid for pid in kinship_case.references}
+    roles = roles or {}
+    names = names or {}
+    markers = [
+        MarkerResult(m.marker, "/".join(kinship_case.poi.get(m.marker, [])), m.lr)
+        for m in result.markers
+        if m.poi_typed
+    ]
+    total = math.prod(m.likelihood_ratio for m in markers)
+    members = [
+        PedigreeMember(
+            member_id=person.id,
+            sex=_SEX_CODE.get(person.sex, "U"),
+            father=person.father,
+            mother=person.mother,
+            sample_code=sample_codes.get(person.id) if person.id in kinship_case.references else None,
+            role=roles.get(person.id, "missing person" if person.id == kinship_case.missing else ""),
+            name=names.get(person.id, ""),
+            is_missing=person.id == kinship_case.missing,
+        )
+        for person in kinship_case.pedigree.persons
+    ]
+    theta = f", theta = {result.theta:g}" if result.theta else ""
+    notes = " ".join(result.notes)
+    return DnaReportData(
+        case_number=case_number,
+        remains_code=remains_code,
+        lab=lab,
+        markers=markers,
+        total_lr=total,
+        prior=prior,
+        posterior=posterior_probability(total, prior),
+        verbal_conclusion=verbal_equivalent(total),
+        method_statement=(
+            "Exact pedigree likelihood per marker (kinlink.genetics), H1: the remains are the missing "
+            f"person, H2: unrelated{theta}; the total LR is the product over markers; verbal scale: "
+            f"{VERBAL_SCALE_SOURCE}. " + notes
+        ).strip(),
+        pedigree=members,
+        marker_kit=marker_kit,
+        remains_name=remains_name,
+    )

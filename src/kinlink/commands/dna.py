@@ -1,0 +1,276 @@
+"""DNA commands: kinship likelihood ratios, power of a family's references, lineage comparison.
+
+``kinlink dna lr CASE.json [CASE.json ...] --format jsonl`` prints one JSON object per case:
+``{"id", "lr", "log10_lr", "lr_per_marker"}`` (plus ``"notes"`` when a frequency was floored, and the
+verbal scale and posterior with ``--verbal`` / ``--prior``). Cases can also be built from lab tables
+(``--pedigree``, ``--genotypes``, ``--frequencies``, ``--missing``, ``--poi``) or read from a Familias
+``.fam`` file (``--fam`` with ``--h1``/``--h2``). These commands are pure: they never start Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from kinlink.commands.base import CommandError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    dna = subparsers.add_parser("dna", help="DNA kinship: likelihood ratios, power, lineage markers")
+    sub = dna.add_subparsers(dest="dna_command", metavar="DNA_COMMAND")
+
+    lr = sub.add_parser(
+        "lr",
+        help="likelihood ratio: remains (POI) = the missing person vs an unrelated person",
+        description=(
+            "Exact kinship LR per marker and in total. Inputs: case JSON files (see "
+            "docs/methods/genetics.md), or lab tables (--pedigree, --genotypes, --frequencies, --missing, "
+            "--poi), or a Familias .fam file (--fam, --h1, --h2)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    lr.add_argument("cases", nargs="*", metavar="CASE.json", help="case JSON files")
+    lr.add_argument("--format", choices=("jsonl", "json", "text"), default="jsonl", help="output format")
+    lr.add_argument("--theta", type=float, help="Balding–Nichols theta for all founders (overrides the case)")
+    lr.add_argument("--poi-dropout", type=float, help="allele dropout probability of the POI sample")
+    lr.add_argument(
+        "--floor", type=float, help="frequency for alleles missing from the database (default 5/2N)"
+    )
+    lr.add_argument("--prior", type=float, help="prior probability of H1; adds the posterior probability")
+    lr.add_argument("--verbal", action="store_true", help="add the ENFSI (2015) verbal equivalent")
+    tables = lr.add_argument_group("lab tables (instead of CASE.json)")
+    tables.add_argument("--pedigree", help="pedigree CSV: id,father,mother,sex")
+    tables.add_argument("--genotypes", help="genotype CSV: sample,marker,allele1,allele2")
+    tables.add_argument(
+        "--frequencies", help="frequency table: CSV locus,allele,freq[,population] or Familias text"
+    )
+    tables.add_argument("--population", help="population of a multi-population frequency CSV")
+    tables.add_argument(
+        "--database-size", type=int, help="N of the frequency database (floor frequency 5/2N)"
+    )
+    tables.add_argument("--missing", help="pedigree id of the missing person")
+    tables.add_argument("--poi", help="sample id of the POI (remains) in the genotype CSV")
+    tables.add_argument("--case-id", default="case", help="id reported for a case built from tables")
+    tables.add_argument(
+        "--mutation-model",
+        choices=("none", "equal", "proportional", "stepwise", "onestep"),
+        default="none",
+        help="mutation model for every marker (both sexes)",
+    )
+    tables.add_argument("--mutation-rate", type=float, default=0.0, help="mutation rate per meiosis")
+    tables.add_argument("--mutation-rate2", type=float, default=1e-6, help="stepwise: microvariant rate")
+    tables.add_argument("--mutation-range", type=float, default=0.1, help="stepwise: range")
+    fam = lr.add_argument_group("Familias file (instead of CASE.json)")
+    fam.add_argument("--fam", help="Familias .fam file with two pedigrees (hypotheses)")
+    fam.add_argument("--h1", help="name of the H1 pedigree in the .fam file")
+    fam.add_argument("--h2", help="name of the H2 pedigree in the .fam file")
+    lr.set_defaults(handler=run_lr)
+
+    pw = sub.add_parser(
+        "power",
+        help="expected LR for the true missing person and for an unrelated man, by simulation",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    pw.add_argument("case", metavar="CASE.json")
+    pw.add_argument("--simulations", type=int, default=1000)
+    pw.add_argument("--seed", type=int, default=1)
+    pw.add_argument("--threshold", type=float, default=1e4, help="reporting threshold on the LR")
+    pw.add_argument(
+        "--extra", action="append", default=[], help="untyped relative to simulate as typed (repeat)"
+    )
+    pw.set_defaults(handler=run_power)
+
+    lin = sub.add_parser(
+        "lineage",
+        help="Y-STR or mtDNA comparison of the POI with a reference, with a database match count",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    lin.add_argument("kind", choices=("y", "mt"))
+    lin.add_argument(
+        "--poi", required=True, help="POI haplotype: Y 'DYS19=14,DYS389I=13,...'; mt '16223T 263G'"
+    )
+    lin.add_argument("--reference", required=True, help="reference haplotype, same syntax")
+    lin.add_argument("--database", help="haplotype database CSV (Y: id,locus,allele; mt: id,variants)")
+    lin.add_argument("--confidence", type=float, default=0.95, help="confidence of the frequency upper bound")
+    lin.set_defaults(handler=run_lineage)
+
+    def show_help(args: argparse.Namespace) -> int:
+        dna.print_help()
+        return 2
+
+    dna.set_defaults(handler=show_help)
+
+
+def _num(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _cases_from_args(args: argparse.Namespace) -> list[Any]:
+    from kinlink.genetics.formats import (
+        FormatError,
+        case_from_tables,
+        read_case_json,
+        read_genotype_csv,
+        read_pedigree_csv,
+    )
+    from kinlink.genetics.markers import FrequencyError, read_familias_frequencies, read_frequency_csv
+    from kinlink.genetics.mutation import MarkerMutation, MutationModel, MutationModelError
+
+    cases = []
+    try:
+        for path in args.cases:
+            cases.append(read_case_json(path))
+        if args.pedigree or args.genotypes or args.frequencies:
+            missing = [
+                opt
+                for opt, value in (
+                    ("--pedigree", args.pedigree),
+                    ("--genotypes", args.genotypes),
+                    ("--frequencies", args.frequencies),
+                    ("--missing", args.missing),
+                    ("--poi", args.poi),
+                )
+                if not value
+            ]
+            if missing:
+                raise CommandError(f"building a case from lab tables needs {', '.join(missing)}")
+            if args.frequencies.lower().endswith(".csv"):
+                db = read_frequency_csv(args.frequencies, args.population, args.database_size)
+            else:
+                db = read_familias_frequencies(args.frequencies, args.database_size)
+            model = MutationModel(
+                args.mutation_model, args.mutation_rate, args.mutation_rate2, args.mutation_range
+            )
+            mutation = MarkerMutation(model, model) if args.mutation_model != "none" else None
+            cases.append(
+                case_from_tables(
+                    args.case_id,
+                    read_pedigree_csv(args.pedigree),
+                    args.missing,
+                    read_genotype_csv(args.genotypes),
+                    args.poi,
+                    db,
+                    mutation,
+                )
+            )
+    except (FormatError, FrequencyError, MutationModelError, ValueError) as exc:
+        raise CommandError(str(exc)) from exc
+    return cases
+
+
+def run_lr(args: argparse.Namespace) -> int:
+    try:
+        return _run_lr(args)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run_lr(args: argparse.Namespace) -> int:
+    from kinlink.genetics.kinship import KinshipError, missing_person_lr
+    from kinlink.genetics.report import case_report, format_text
+
+    if args.fam:
+        return _run_fam(args)
+    cases = _cases_from_args(args)
+    if not cases:
+        raise CommandError("no case given: pass CASE.json files, lab tables or --fam")
+    outputs: list[dict[str, Any]] = []
+    texts: list[str] = []
+    for case in cases:
+        if args.theta is not None:
+            case.theta = args.theta
+        if args.poi_dropout is not None:
+            case.poi_dropout = args.poi_dropout
+        if args.floor is not None:
+            case.floor = args.floor
+        try:
+            result = missing_person_lr(case)
+        except KinshipError as exc:
+            raise CommandError(str(exc)) from exc
+        if args.format == "text":
+            texts.append(format_text(result, args.prior))
+            continue
+        record: dict[str, Any] = {
+            "id": result.case_id,
+            "lr": _num(result.lr),
+            "log10_lr": _num(result.log10_lr),
+            "lr_per_marker": {k: _num(v) for k, v in result.lr_per_marker.items()},
+        }
+        if result.notes:
+            record["notes"] = result.notes
+        if args.verbal or args.prior is not None:
+            full = case_report(result, args.prior)
+            for key in ("verbal", "verbal_scale", "prior", "posterior"):
+                if key in full:
+                    record[key] = full[key]
+        outputs.append(record)
+    if args.format == "text":
+        print("\n\n".join(texts))
+    elif args.format == "json":
+        print(json.dumps(outputs, indent=2))
+    else:
+        for record in outputs:
+            print(json.dumps(record))
+    return 0
+
+
+def _run_fam(args: argparse.Namespace) -> int:
+    from kinlink.genetics.formats import FormatError, familias_lr, read_familias_fam
+
+    try:
+        fam = read_familias_fam(args.fam)
+        names = list(fam.pedigrees)
+        h1 = args.h1 or (names[0] if names else None)
+        h2 = args.h2 or (names[1] if len(names) > 1 else None)
+        if h1 is None or h2 is None:
+            raise CommandError(f"{args.fam}: needs two pedigrees (hypotheses); found {names}")
+        total, per_marker = familias_lr(fam, h1, h2)
+    except FormatError as exc:
+        raise CommandError(str(exc)) from exc
+    record = {
+        "id": f"{args.fam}:{h1}/{h2}",
+        "lr": _num(total),
+        "log10_lr": _num(math.log10(total)) if total > 0 else None,
+        "lr_per_marker": {k: _num(v) for k, v in per_marker.items()},
+    }
+    print(json.dumps(record, indent=2 if args.format == "json" else None))
+    return 0
+
+
+def run_power(args: argparse.Namespace) -> int:
+    from kinlink.genetics.formats import FormatError, read_case_json
+    from kinlink.genetics.report import power
+
+    try:
+        case = read_case_json(args.case)
+        result = power(case, args.simulations, args.seed, args.threshold, args.extra)
+    except (FormatError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.summary(), indent=2))
+    return 0
+
+
+def run_lineage(args: argparse.Namespace) -> int:
+    from kinlink.genetics import lineage
+
+    try:
+        if args.kind == "y":
+            poi = lineage.parse_y_haplotype(args.poi)
+            ref = lineage.parse_y_haplotype(args.reference)
+            database = lineage.read_y_database(args.database) if args.database else []
+            result = lineage.compare_y(poi, ref, database, confidence=args.confidence)
+        else:
+            poi_mt = lineage.parse_mt_haplotype(args.poi)
+            ref_mt = lineage.parse_mt_haplotype(args.reference)
+            db_mt = lineage.read_mt_database(args.database) if args.database else []
+            result = lineage.compare_mt(poi_mt, ref_mt, db_mt, confidence=args.confidence)
+    except (lineage.LineageError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.to_json(), indent=2))
+    return 0

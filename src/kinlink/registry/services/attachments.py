@@ -1,0 +1,73 @@
+"""Attachments stored by the SHA-256 of their content: the same file is stored once.
+
+Files are written to a temporary name and renamed into place, so a crash never leaves a
+half-written file under a content address. Paths are ``ATTACHMENT_ROOT/ab/cd/<sha256>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from kinlink.registry.models import Attachment, Source
+
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+
+
+class AttachmentRefused(ValueError):
+    """The file was not stored (too large, or empty)."""
+
+
+def attachment_path(sha256: str) -> Path:
+    root = Path(settings.ATTACHMENT_ROOT)
+    return root / sha256[:2] / sha256[2:4] / sha256
+
+
+def store_bytes(content: bytes) -> str:
+    """Store ``content`` under its SHA-256 and return the hex digest."""
+    if not content:
+        raise AttachmentRefused("the file is empty")
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise AttachmentRefused(f"the file is {len(content)} bytes; the limit is {MAX_ATTACHMENT_BYTES}")
+    digest = hashlib.sha256(content).hexdigest()
+    target = attachment_path(digest)
+    if target.exists():
+        return digest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def attach(source: Source, filename: str, content: bytes, content_type: str = "") -> Attachment:
+    """Store a file and record it on ``source``. The row is written only once the file is in place."""
+    digest = store_bytes(content)
+    with transaction.atomic():
+        return Attachment.objects.create(
+            source=source,
+            sha256=digest,
+            filename=Path(filename).name[:255],
+            content_type=content_type[:100],
+            size=len(content),
+        )
+
+
+def read_attachment(attachment: Attachment) -> bytes:
+    """The stored bytes, checked against the recorded SHA-256."""
+    content = attachment_path(attachment.sha256).read_bytes()
+    if hashlib.sha256(content).hexdigest() != attachment.sha256:
+        raise OSError(f"attachment {attachment.pk} does not match its SHA-256: the store is corrupt")
+    return content

@@ -1,0 +1,124 @@
+"""Input formats: case JSON, genotype and pedigree CSV, Familias .fam; errors name file, row and column."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED
+from kinlink.genetics.formats import (
+    FormatError,
+    case_from_json,
+    case_from_tables,
+    case_to_json,
+    familias_lr,
+    read_case_json,
+    read_familias_fam,
+    read_genotype_csv,
+    read_pedigree_csv,
+)
+from kinlink.genetics.kinship import missing_person_lr
+from kinlink.genetics.markers import FrequencyDatabase, make_locus
+from kinlink.genetics.mutation import MarkerMutation, MutationModel
+
+FAMILIAS = SHARED / "genetics" / "familias"
+CASE = SHARED / "genetics" / "cases" / "kin-101-0001.json"
+
+
+@pytest.mark.skipif(not FAMILIAS.is_dir(), reason="shared/genetics/familias is missing")
+def test_paternity_fam_gives_the_published_lr() -> None:
+    fam = read_familias_fam(FAMILIAS / "paternity.fam")
+    assert set(fam.pedigrees) == {"H1", "H2"}
+    assert len(fam.loci) == 10
+    assert fam.loci[0].mutation.male.model == "stepwise"
+    lr, per_marker = familias_lr(fam, "H1", "H2")
+    # Published: 760.3445 (pedFamilias documentation); a stationary short-cut would give 762.30.
+    assert abs(lr - 760.3445) < 5e-5
+    assert len(per_marker) == 10
+    # Dropping the mother's (untyped founder's) mutations reproduces the stationary short-cut, 762.30.
+    shortcut = [
+        locus.with_mutation(MarkerMutation(MutationModel(), locus.mutation.male)) for locus in fam.loci
+    ]
+    fam.loci = shortcut
+    assert abs(familias_lr(fam, "H1", "H2")[0] - 762.30) < 5e-3
+
+
+@pytest.mark.skipif(not CASE.is_file(), reason="shared/genetics/cases is missing")
+def test_case_json_round_trip() -> None:
+    case = read_case_json(CASE)
+    again = case_from_json(json.loads(json.dumps(case_to_json(case))), "round-trip")
+    assert missing_person_lr(again).lr == pytest.approx(missing_person_lr(case).lr, rel=1e-12)
+
+
+def test_case_json_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"id": "x",\n "markers": }')
+    with pytest.raises(FormatError, match=r"bad.json, line 2, column 13: invalid JSON"):
+        read_case_json(bad)
+    with pytest.raises(FormatError, match="missing key 'pedigree'"):
+        case_from_json({"markers": {}, "missing": "MP"}, "c.json")
+    with pytest.raises(FormatError, match="person C: father 'X' is not in the pedigree"):
+        case_from_json(
+            {
+                "markers": {"L": {"alleles": {"1": 1.0}}},
+                "pedigree": [{"id": "C", "sex": "male", "father": "X", "mother": None}],
+                "missing": "C",
+            },
+            "c.json",
+        )
+
+
+GENOTYPES = """sample,marker,allele1,allele2
+M,L1,10,11
+M,L2,9.3,9.3
+REM-7,L1,11,12
+REM-7,L2,9.3,-
+"""
+
+
+def test_genotype_csv() -> None:
+    g = read_genotype_csv(io.StringIO(GENOTYPES))
+    assert g["M"] == {"L1": ["10", "11"], "L2": ["9.3", "9.3"]}
+    assert g["REM-7"]["L2"] == ["9.3", "-"]
+
+
+def test_genotype_csv_errors() -> None:
+    with pytest.raises(FormatError, match="row 3: sample M is typed twice at L1"):
+        read_genotype_csv(io.StringIO("sample,marker,allele1,allele2\nM,L1,1,2\nM,L1,1,3\n"))
+    with pytest.raises(FormatError, match="missing columns"):
+        read_genotype_csv(io.StringIO("sample,marker,a1,a2\nM,L1,1,2\n"))
+    with pytest.raises(FormatError, match="row 2, column sample: empty"):
+        read_genotype_csv(io.StringIO("sample,marker,allele1,allele2\n,L1,1,2\n"))
+
+
+def test_pedigree_csv_and_errors() -> None:
+    ped = read_pedigree_csv(io.StringIO("id,father,mother,sex\nF,,,M\nM,0,0,F\nMP,F,M,1\n"))
+    assert ped["MP"].father == "F" and ped["M"].sex == "female"
+    with pytest.raises(FormatError, match="row 2, column sex"):
+        read_pedigree_csv(io.StringIO("id,father,mother,sex\nF,,,X\n"))
+    with pytest.raises(FormatError, match="person MP: mother 'Q' is not in the pedigree"):
+        read_pedigree_csv(io.StringIO("id,father,mother,sex\nF,,,M\nMP,F,Q,M\n"))
+
+
+def test_case_from_lab_tables_equals_direct_case() -> None:
+    ped = read_pedigree_csv(io.StringIO("id,father,mother,sex\nF,,,M\nM,,,F\nMP,F,M,M\n"))
+    db = FrequencyDatabase(
+        {
+            "L1": make_locus("L1", {"10": 0.2, "11": 0.3, "12": 0.5}),
+            "L2": make_locus("L2", {"9.3": 0.4, "10": 0.6}),
+        }
+    )
+    step = MutationModel("stepwise", 0.002, 1e-6, 0.1)
+    case = case_from_tables(
+        "lab", ped, "MP", read_genotype_csv(io.StringIO(GENOTYPES)), "REM-7", db, MarkerMutation(step, step)
+    )
+    assert case.references == {"M": {"L1": ["10", "11"], "L2": ["9.3", "9.3"]}}
+    assert case.poi == {"L1": ["11", "12"], "L2": ["9.3", "-"]}
+    result = missing_person_lr(case)
+    assert set(result.lr_per_marker) == {"L1", "L2"}
+    assert result.lr > 0
+    with pytest.raises(FormatError, match="POI sample 'NOPE'"):
+        case_from_tables("lab", ped, "MP", {}, "NOPE", db)

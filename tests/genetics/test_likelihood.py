@@ -1,0 +1,283 @@
+"""Pedigree likelihood: brute-force agreement, probability axioms and order independence (hypothesis)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kinlink.genetics.likelihood import (
+    LikelihoodError,
+    PedigreeLikelihood,
+    balding_nichols_factor,
+    evidence_table,
+    genotype_index,
+    genotype_pairs,
+    observation,
+)
+from kinlink.genetics.markers import Locus, make_locus
+from kinlink.genetics.mutation import MarkerMutation, MutationModel
+from kinlink.genetics.pedigree import Pedigree, Person
+
+
+def balding_nichols(alleles: list[int], freqs: np.ndarray, theta: float) -> float:
+    """Sequential Balding–Nichols probability of founder alleles drawn in this order."""
+    prob = 1.0
+    for k, a in enumerate(alleles):
+        seen = alleles[:k].count(a)
+        prob *= (seen * theta + (1 - theta) * freqs[a]) / (1 + (k - 1) * theta)
+    return prob
+
+
+def brute_force(
+    pedigree: Pedigree,
+    locus: Locus,
+    genotypes: dict[str, list[str]],
+    dropout: dict[str, float],
+    theta: float = 0.0,
+) -> float:
+    """Sum over every ordered allele pair of every person: the definition of the likelihood."""
+    n = locus.n_alleles
+    female, male = locus.mutation_matrices()
+    fm = np.eye(n) if female is None else female
+    mm = np.eye(n) if male is None else male
+    persons = pedigree.persons
+    index = {p.id: i for i, p in enumerate(persons)}
+    evidence = {
+        pid: evidence_table(n, observation(locus, g), dropout.get(pid, 0.0)) for pid, g in genotypes.items()
+    }
+    total = 0.0
+    for state in itertools.product(range(n * n), repeat=len(persons)):
+        prob = 1.0
+        if theta > 0:
+            founder_alleles = [
+                a for i, p in enumerate(persons) if p.father is None for a in divmod(state[i], n)
+            ]
+            prob = balding_nichols(founder_alleles, locus.freqs, theta)
+        for i, person in enumerate(persons):
+            pat, mat = divmod(state[i], n)
+            if person.father is None:
+                if theta == 0:
+                    prob *= locus.freqs[pat] * locus.freqs[mat]
+            else:
+                fp, fmat = divmod(state[index[person.father]], n)
+                mp, mmat = divmod(state[index[person.mother]], n)  # type: ignore[index]
+                prob *= 0.5 * (mm[fp, pat] + mm[fmat, pat]) * 0.5 * (fm[mp, mat] + fm[mmat, mat])
+            e = evidence.get(person.id)
+            if e is not None:
+                prob *= e[pat, mat]
+            if prob == 0.0:
+                break
+        total += prob
+    return total
+
+
+@st.composite
+def pedigrees(draw: st.DrawFn, max_persons: int = 4) -> Pedigree:
+    size = draw(st.integers(2, max_persons))
+    persons: list[Person] = []
+    for i in range(size):
+        sex = draw(st.sampled_from(["male", "female"]))
+        males = [p.id for p in persons if p.sex == "male"]
+        females = [p.id for p in persons if p.sex == "female"]
+        has_parents: bool = draw(st.booleans())
+        if males and females and has_parents:
+            persons.append(Person(f"P{i}", sex, draw(st.sampled_from(males)), draw(st.sampled_from(females))))
+        else:
+            persons.append(Person(f"P{i}", sex))
+    return Pedigree(persons)
+
+
+@st.composite
+def loci(draw: st.DrawFn) -> Locus:
+    n = draw(st.integers(2, 3))
+    weights = draw(st.lists(st.floats(0.05, 1.0), min_size=n, max_size=n))
+    labels = ["10", "11", "11.2"][:n] if n == 3 and draw(st.booleans()) else [str(10 + i) for i in range(n)]
+    freqs = {a: w / sum(weights) for a, w in zip(labels, weights, strict=True)}
+    kind = draw(st.sampled_from(["none", "equal", "proportional", "stepwise", "onestep", "custom"]))
+    if kind == "onestep" and "11.2" in labels:
+        kind = "equal"
+    rate = draw(st.floats(0.0, 0.2))
+    if kind == "custom":
+        raw = np.array(draw(st.lists(st.floats(0.01, 1.0), min_size=n * n, max_size=n * n))).reshape(n, n)
+        matrix = tuple(tuple(row) for row in raw / raw.sum(axis=1, keepdims=True))
+        model = MutationModel("custom", matrix=matrix)
+    else:
+        model = MutationModel(kind, rate, rate / 10, 0.5)
+    other = MutationModel("equal", rate / 2) if kind != "none" else MutationModel()
+    return make_locus("L", freqs, MarkerMutation(female=other, male=model))
+
+
+@st.composite
+def typings(draw: st.DrawFn, pedigree: Pedigree, locus: Locus) -> dict[str, list[str]]:
+    out = {}
+    for pid in pedigree.ids:
+        if draw(st.booleans()):
+            out[pid] = [draw(st.sampled_from(locus.alleles)) for _ in range(2)]
+    return out
+
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(data=st.data())
+def test_engine_equals_brute_force(data: st.DataObject) -> None:
+    pedigree = data.draw(pedigrees())
+    locus = data.draw(loci())
+    genotypes = data.draw(typings(pedigree, locus))
+    dropout = {pid: data.draw(st.sampled_from([0.0, 0.1])) for pid in genotypes}
+    expected = brute_force(pedigree, locus, genotypes, dropout)
+    value = PedigreeLikelihood(pedigree).likelihood(locus, genotypes, dropout)
+    assert value == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    assert 0.0 <= value <= 1.0 + 1e-12
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_engine_equals_brute_force_with_theta(data: st.DataObject) -> None:
+    pedigree = data.draw(pedigrees(3))
+    locus = data.draw(loci())
+    genotypes = data.draw(typings(pedigree, locus))
+    theta = data.draw(st.sampled_from([0.01, 0.05, 0.2]))
+    dropout = {pid: data.draw(st.sampled_from([0.0, 0.1])) for pid in genotypes}
+    expected = brute_force(pedigree, locus, genotypes, dropout, theta)
+    value = PedigreeLikelihood(pedigree).likelihood(locus, genotypes, dropout, theta=theta)
+    assert value == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_likelihood_sums_to_one_over_a_persons_genotypes(data: st.DataObject) -> None:
+    pedigree = data.draw(pedigrees())
+    locus = data.draw(loci())
+    genotypes = data.draw(typings(pedigree, locus))
+    person = data.draw(st.sampled_from(pedigree.ids))
+    genotypes.pop(person, None)
+    model = PedigreeLikelihood(pedigree)
+    base = model.likelihood(locus, genotypes)
+    i, j = genotype_pairs(locus.n_alleles)
+    each = [
+        model.likelihood(locus, {**genotypes, person: [locus.alleles[a], locus.alleles[b]]})
+        for a, b in zip(i, j, strict=True)
+    ]
+    assert sum(each) == pytest.approx(base, rel=1e-9, abs=1e-300)
+    dist = model.genotype_distribution(locus, genotypes, person)
+    if base > 0:
+        assert dist.probs.sum() == pytest.approx(1.0, rel=1e-12)
+        assert dist.probs == pytest.approx(np.array(each) / base, rel=1e-8, abs=1e-14)
+        assert dist.log10_likelihood == pytest.approx(math.log10(base), rel=1e-10, abs=1e-12)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_person_order_does_not_matter(data: st.DataObject) -> None:
+    pedigree = data.draw(pedigrees(5))
+    locus = data.draw(loci())
+    genotypes = data.draw(typings(pedigree, locus))
+    order = data.draw(st.permutations(pedigree.ids))
+    theta = data.draw(st.sampled_from([0.0, 0.02]))
+    a = PedigreeLikelihood(pedigree).likelihood(locus, genotypes, theta=theta)
+    b = PedigreeLikelihood(pedigree.relabelled(order)).likelihood(locus, genotypes, theta=theta)
+    assert a == pytest.approx(b, rel=1e-10, abs=1e-300)
+
+
+def test_batched_markers_equal_single_markers() -> None:
+    pedigree = Pedigree(
+        [
+            Person("F", "male"),
+            Person("M", "female"),
+            Person("A", "male", "F", "M"),
+            Person("B", "female", "F", "M"),
+        ]
+    )
+    rng = np.random.default_rng(3)
+    markers = []
+    profiles: dict[str, dict[str, list[str]]] = {"A": {}, "B": {}, "M": {}}
+    for k in range(12):
+        n = int(rng.integers(3, 30))
+        freqs = rng.dirichlet(np.ones(n))
+        mut = MutationModel("stepwise", 0.01, 1e-4, 0.3) if k % 2 else MutationModel("proportional", 0.005)
+        locus = make_locus(
+            f"L{k}", {str(8 + i): float(f) for i, f in enumerate(freqs)}, MarkerMutation(mut, mut)
+        )
+        markers.append(locus)
+        for pid in profiles:
+            if rng.random() < 0.7:
+                profiles[pid][locus.name] = [str(8 + int(x)) for x in rng.integers(0, n, 2)]
+    model = PedigreeLikelihood(pedigree)
+    batched = model.log10_likelihoods(markers, profiles)
+    for locus, value in zip(markers, batched, strict=True):
+        single = {pid: prof[locus.name] for pid, prof in profiles.items() if locus.name in prof}
+        assert value == pytest.approx(model.log10_likelihood(locus, single), rel=1e-12, abs=1e-12)
+    dists = model.genotype_distributions(markers, profiles, "A")
+    for locus, dist in zip(markers, dists, strict=True):
+        single = {
+            pid: prof[locus.name] for pid, prof in profiles.items() if locus.name in prof and pid != "A"
+        }
+        alone = model.genotype_distribution(locus, single, "A")
+        assert dist.probs == pytest.approx(alone.probs, rel=1e-10, abs=1e-15)
+
+
+def test_long_pedigree_does_not_underflow() -> None:
+    # A chain of 130 generations, every person typed: the likelihood is far below 1e-308.
+    persons = [Person("W0", "female"), Person("M0", "male")]
+    for g in range(1, 130):
+        persons.append(Person(f"W{g}", "female"))
+        persons.append(Person(f"M{g}", "male", f"M{g - 1}", f"W{g - 1}"))
+    pedigree = Pedigree(persons)
+    locus = make_locus("L", {str(i): 0.05 for i in range(20)})
+    genotypes = {p.id: ["0", "1"] if p.id.startswith("M") else ["1", "2"] for p in persons}
+    log10 = PedigreeLikelihood(pedigree).log10_likelihood(locus, genotypes)
+    assert math.isfinite(log10)
+    assert log10 < -308
+    # 131 founders (W0..W129, M0) typed heterozygous; each M_g gets "0" from father, "1" from mother.
+    expected = 131 * math.log10(2 * 0.05 * 0.05) + 129 * math.log10(0.5 * 0.5)
+    assert log10 == pytest.approx(expected, rel=1e-9)
+
+
+def test_genotype_index_matches_pairs() -> None:
+    i, j = genotype_pairs(5)
+    assert [genotype_index(5, int(a), int(b)) for a, b in zip(i, j, strict=True)] == list(range(15))
+    assert genotype_index(5, 3, 1) == genotype_index(5, 1, 3)
+
+
+def test_balding_nichols_theta_zero_is_hardy_weinberg() -> None:
+    freqs = np.array([0.2, 0.3, 0.5])
+    dom = np.arange(3)
+    f = balding_nichols_factor([dom, dom], freqs, 0.0)
+    assert f == pytest.approx(np.outer(freqs, freqs))
+    g = balding_nichols_factor([dom, dom, dom], freqs, 0.05)
+    assert g.sum() == pytest.approx(1.0)
+    # Homozygote probability p (theta + (1 - theta) p).
+    assert g.sum(axis=2)[0, 0] == pytest.approx(0.2 * (0.05 + 0.95 * 0.2))
+
+
+def test_unknown_allele_and_person_are_clear_errors() -> None:
+    pedigree = Pedigree([Person("A", "male")])
+    locus = make_locus("L", {"1": 0.5, "2": 0.5})
+    model = PedigreeLikelihood(pedigree)
+    with pytest.raises(KeyError, match="allele '3' is not in the frequency table of locus L"):
+        model.likelihood(locus, {"A": ["1", "3"]})
+    with pytest.raises(LikelihoodError, match="'B'"):
+        model.likelihood(locus, {"B": ["1", "2"]})
+
+
+def test_loop_pedigree_first_cousin_mating() -> None:
+    # Child of first cousins: inbreeding coefficient 1/16; P(child homozygous a) = p^2 + F p (1 - p).
+    persons = [
+        Person("GF", "male"), Person("GM", "female"),
+        Person("S1", "male", "GF", "GM"), Person("S2", "female", "GF", "GM"),
+        Person("W1", "female"), Person("H2", "male"),
+        Person("C1", "male", "S1", "W1"), Person("C2", "female", "H2", "S2"),
+        Person("X", "male", "C1", "C2"),
+    ]  # fmt: skip
+    pedigree = Pedigree(persons)
+    p = 0.1
+    locus = make_locus("L", {"a": p, "b": 1 - p})
+    value = PedigreeLikelihood(pedigree).likelihood(locus, {"X": ["a", "a"]})
+    assert value == pytest.approx(p * p + p * (1 - p) / 16, rel=1e-12)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kinlink.registry.models import Attachment, Source
+from kinlink.registry.services.attachments import AttachmentRefused, attach, attachment_path, read_attachment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _attachment_root(settings: Any, tmp_path: Path) -> None:
+    settings.ATTACHMENT_ROOT = tmp_path / "attachments"
+
+
+def test_same_content_is_stored_once_under_its_sha256() -> None:
+    source = Source.objects.create(kind="unit_notice", name="Notice")
+    content = "Извещение: погиб 30.03.2022".encode()
+    first = attach(source, "notice.pdf", content, "application/pdf")
+    second = attach(source, "copy-of-notice.pdf", content, "application/pdf")
+    digest = hashlib.sha256(content).hexdigest()
+    assert first.sha256 == second.sha256 == digest
+    path = attachment_path(digest)
+    assert path.read_bytes() == content
+    assert [p.name for p in path.parent.iterdir()] == [digest], "no temporary files left behind"
+    assert read_attachment(second) == content
+    assert Attachment.objects.count() == 2
+
+
+def test_tampered_store_is_detected() -> None:
+    source = Source.objects.create(kind="unit_notice", name="Notice")
+    attachment = attach(source, "notice.txt", b"original")
+    attachment_path(attachment.sha256).write_bytes(b"altered")
+    with pytest.raises(OSError, match="does not match its SHA-256"):
+        read_attachment(attachment)
+
+
+def test_empty_file_is_refused_and_nothing_recorded() -> None:
+    source = Source.objects.create(kind="unit_notice", name="Notice")
+    with pytest.raises(AttachmentRefused):
+        attach(source, "empty.txt", b"")
+    assert Attachment.objects.count() == 0
