@@ -254,3 +254,10 @@ def test_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     out = tmp_path / "out.xml"
     assert main(["exchange", "pfif-export", "--out", str(out)]) == 0
     assert records(out.read_bytes())[0]["full_name"] == PERSON["full_name"]
+
+
+def test_expired_pfif_records_are_not_exported() -> None:
+    expired = {**PERSON, "person_record_id": "example.org/person.2", "expiry_date": "2020-01-01T00:00:00Z"}
+    import_pfif_bytes(pfif_document(expired, []), "old.xml")
+    import_pfif_bytes(pfif_document(PERSON, []), "new.xml")
+    assert [p["person_record_id"] for p in records(export_pfif())] == ["example.org/person.1"]

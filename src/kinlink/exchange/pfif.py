@@ -9,8 +9,8 @@ phone, found person's e-mail and phone) are kept encrypted at rest and never exp
 XML is parsed with defusedxml: DTDs, entity declarations (billion laughs) and external entities are
 refused. Every record is validated before anything is written; any problem refuses the whole file.
 
-Export includes persons that came in through PFIF (already public) and persons whose family consented
-to the receiving organisation; nobody else. Retracted claims are not exported.
+Export includes persons that came in through PFIF (already public, unless their record has expired) and
+persons whose family consented to the receiving organisation; nobody else. Retracted claims are not exported.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from kinlink.exchange.errors import ImportRefused, RowError, read_limited
 from kinlink.partialdate import PartialDateError, parse_partial_date
@@ -441,9 +442,12 @@ def export_pfif(recipient: Organisation | None = None) -> bytes:
     """A PFIF 1.4 document of the exportable persons and their notes; contact fields never included."""
     ET.register_namespace("pfif", NAMESPACE)
     root = ET.Element(f"{{{NAMESPACE}}}pfif")
+    now = _datetime(timezone.now())
     for person in exportable_persons(recipient):
         records: list[ListRecord] = getattr(person, "pfif_records", [])
         original = next((r.row for r in records if r.row.get("pfif_type") == "person"), None)
+        if original is not None and original.get("expiry_date") and original["expiry_date"] <= now:
+            continue  # an expired PFIF record is not passed on (PFIF 1.4: expiry_date)
         values = _person_fields(person, original)
         element = ET.SubElement(root, f"{{{NAMESPACE}}}person")
         _write_fields(element, PERSON_FIELDS, values)
