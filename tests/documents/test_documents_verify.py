@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,50 @@ def test_oversized_upload_is_refused_before_it_is_read(issued: IssuedDocument) -
     )
     body = response.content.decode()
     assert 'class="bad" id="result"' in body and "larger than any document" in body
+
+
+def test_cli_renders_a_dna_report_from_a_genetics_case_json(
+    history_case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kinlink.registry.models import Sample
+
+    Sample.objects.create(
+        code="RS-0101",
+        kind="reference",
+        relationship="mother",
+        tracing_request=history_case.person.tracing_requests.get(),
+    )
+    kinship_case = {
+        "id": "RM-0007",
+        "markers": {
+            "D3S1358": {"alleles": {"14": 0.1, "15": 0.25, "16": 0.25, "17": 0.4}},
+            "TH01": {"alleles": {"6": 0.2, "7": 0.2, "9": 0.3, "9.3": 0.3}},
+        },
+        "pedigree": [
+            {"id": "F", "sex": "male", "father": None, "mother": None},
+            {"id": "RS-0101", "sex": "female", "father": None, "mother": None},
+            {"id": "MP", "sex": "male", "father": "F", "mother": "RS-0101"},
+        ],
+        "missing": "MP",
+        "genotypes": {"RS-0101": {"D3S1358": ["15", "16"], "TH01": ["9.3", "9.3"]}},
+        "poi": {"D3S1358": ["15", "17"], "TH01": ["9.3", "6"]},
+    }
+    case_json = tmp_path / "case.json"
+    case_json.write_text(json.dumps(kinship_case), encoding="utf-8")
+    out = tmp_path / "dna.pdf"
+    code = main(
+        ["documents", "render", "dna-report", "--case", str(history_case.pk), "--lang", "ru",
+         "--out", str(out), "--kinship-case", str(case_json), "--prior", "0.5", "--lab", "Лаборатория"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["documents", "verify", str(out)]) == 0
+    document = IssuedDocument.objects.get(kind="dna-report")
+    assert document.case == history_case and document.audience == "caseworker"
+    # By hand: D3S1358 POI 15/17, mother 15/16 → (1/2 · p17) / (2 · p15 · p17) = 0.2 / 0.2 = 1;
+    # TH01 POI 9.3/6, mother 9.3/9.3 → (1 · p6) / (2 · p9.3 · p6) = 0.2 / 0.12 = 1.667; prior 1/2 → 0.625.
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+        assert "1.667" in text and "0.625000" in text and "RS-0101" in text and "mother" in text
+    assert main(["documents", "render", "dna-report", "--case", str(history_case.pk), "--out", str(out)]) == 1
+    assert "no DNA comparison result" in capsys.readouterr().err

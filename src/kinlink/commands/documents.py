@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kinlink.commands.base import CommandError, setup_django
+
+if TYPE_CHECKING:
+    from kinlink.documents.dna import DnaReportData
 
 KINDS = ("certificate", "dossier", "dna-report", "statistics")
 LANGS = ("ru", "en", "uk")
@@ -30,6 +34,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     render.add_argument("--lang", choices=LANGS, default="ru")
     render.add_argument("--audience", choices=("family", "caseworker", "lab", "public"), default=None)
     render.add_argument("--out", required=True, type=Path, help="FILE.pdf to write")
+    render.add_argument(
+        "--kinship-case",
+        type=Path,
+        help="dna-report: a genetics case JSON (pedigree, genotypes, remains profile as 'poi') to compute",
+    )
+    render.add_argument("--prior", type=float, default=0.5, help="dna-report: prior probability of H1")
+    render.add_argument("--lab", default="", help="dna-report: the laboratory's name")
+    render.add_argument("--remains-code", default="", help="dna-report: the remains sample's code")
     render.set_defaults(handler=run_render)
     verify = doc_sub.add_parser(
         "verify", help="check that a PDF is a genuine, unaltered document of this instance"
@@ -77,7 +89,10 @@ def run_render(args: argparse.Namespace) -> int:
             print(f"error: no case with id {args.case} (see `kinlink case list`)", file=sys.stderr)
             return 1
     try:
-        document = render_document(args.kind, case, args.lang, user=None, audience=args.audience)
+        dna_result = _dna_result(args, case) if args.kinship_case is not None else None
+        document = render_document(
+            args.kind, case, args.lang, user=None, audience=args.audience, dna_result=dna_result
+        )
     except (DocumentError, CommandError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -85,6 +100,33 @@ def run_render(args: argparse.Namespace) -> int:
     args.out.write_bytes(bytes(document.pdf))
     print(f"{document.number} {args.out} sha256={document.pdf_sha256}")
     return 0
+
+
+def _dna_result(args: argparse.Namespace, case: object) -> DnaReportData:
+    """Compute the LR of a genetics case JSON and label it from the registry (sample codes, relationships)."""
+    from kinlink.documents.dna import from_kinship
+    from kinlink.genetics.formats import read_case_json
+    from kinlink.genetics.kinship import missing_person_lr
+    from kinlink.registry.models import Case, Sample
+
+    if args.kind != "dna-report":
+        raise CommandError("--kinship-case goes with dna-report")
+    if not isinstance(case, Case):
+        raise CommandError("a DNA report is made for a case: give --case")
+    kinship_case = read_case_json(args.kinship_case)
+    result = missing_person_lr(kinship_case)
+    samples = Sample.objects.filter(code__in=list(kinship_case.references))
+    roles = {s.code: s.relationship for s in samples}
+    return from_kinship(
+        kinship_case,
+        result,
+        case_number=case.number,
+        remains_code=args.remains_code or kinship_case.id,
+        lab=args.lab or "—",
+        prior=args.prior,
+        roles=roles,
+        remains_name=case.person.primary_name(),
+    )
 
 
 def run_verify(args: argparse.Namespace) -> int:
