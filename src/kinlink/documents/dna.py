@@ -129,6 +129,12 @@ def pedigree_layout(members: list[PedigreeMember]) -> dict[str, Any]:
 
     for member in members:
         depth(member.member_id)
+    # A founder who married into the family stands beside the partner, one generation above the children.
+    for member in members:
+        if member.father is None and member.mother is None:
+            children = [generation[m.member_id] for m in members if member.member_id in (m.father, m.mother)]
+            if children:
+                generation[member.member_id] = min(children) - 1
     rows: dict[int, list[str]] = {}
     for member in members:
         rows.setdefault(generation[member.member_id], []).append(member.member_id)
