@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
 from kinlink.cli import main
+from tests.conftest import SHARED
 
 CASES = SHARED / "genetics" / "cases"
 FAMILIAS = SHARED / "genetics" / "familias"

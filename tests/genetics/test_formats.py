@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
 from kinlink.genetics.formats import (
     FormatError,
     case_from_json,
@@ -23,6 +22,7 @@ from kinlink.genetics.formats import (
 from kinlink.genetics.kinship import missing_person_lr
 from kinlink.genetics.markers import FrequencyDatabase, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
+from tests.conftest import SHARED
 
 FAMILIAS = SHARED / "genetics" / "familias"
 CASE = SHARED / "genetics" / "cases" / "kin-101-0001.json"

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import SHARED
 from kinlink.genetics.formats import read_case_json
 from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_lr
 from kinlink.genetics.markers import Locus, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
 from kinlink.genetics.pedigree import Pedigree, Person
+from tests.conftest import SHARED
 
 CASES = SHARED / "genetics" / "cases"
 

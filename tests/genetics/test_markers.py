@@ -6,7 +6,6 @@ import io
 
 import pytest
 
-from conftest import SHARED
 from kinlink.genetics.markers import (
     FrequencyError,
     floor_frequency,
@@ -16,6 +15,7 @@ from kinlink.genetics.markers import (
     read_frequency_csv,
     synthetic_database,
 )
+from tests.conftest import SHARED
 
 TABLE = """population,locus,allele,freq
 A,L1,10,0.5
