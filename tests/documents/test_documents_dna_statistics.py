@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,10 +12,6 @@ from kinlink.documents.dna import DnaReportData, DnaReportError, MarkerResult, P
 from kinlink.documents.services import render_document
 from kinlink.documents.statistics import AggregateRow, Estimate, StatisticsData, chapman, registry_statistics
 from kinlink.registry.models import Case
-
-needs_pdftotext = pytest.mark.skipif(
-    shutil.which("pdftotext") is None, reason="poppler-utils is not installed"
-)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
@@ -57,7 +52,6 @@ def comparison(prior: float = 0.01) -> DnaReportData:
     )
 
 
-@needs_pdftotext
 @pytest.mark.django_db
 def test_dna_report_names_only_in_the_caseworkers_copy(history_case: Case, tmp_path: Path) -> None:
     data = comparison()
@@ -119,7 +113,6 @@ def test_chapman_estimate_matches_the_formula() -> None:
     assert low >= 140 and high > estimate
 
 
-@needs_pdftotext
 @pytest.mark.django_db
 def test_statistics_report_suppresses_small_cells(history_case: Case, tmp_path: Path) -> None:
     data = StatisticsData(

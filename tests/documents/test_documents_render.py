@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,10 +13,7 @@ from kinlink.documents.render import compile_pdf, content_sha256, number_in_pdf
 from kinlink.documents.services import DocumentError, render_document
 from kinlink.registry.models import Case
 
-needs_pdftotext = pytest.mark.skipif(
-    shutil.which("pdftotext") is None, reason="poppler-utils is not installed"
-)
-pytestmark = [pytest.mark.django_db, needs_pdftotext]
+pytestmark = pytest.mark.django_db  # pdftotext comes from poppler-utils (Makefile SYSTEM_PACKAGES)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
