@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "kinlink.registry",
     "kinlink.portal",
     "kinlink.documents",
@@ -44,13 +48,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kinlink.portal.middleware.SecurityHeadersMiddleware",
+    # Last, so that a locked-out login gets the lockout page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kinlink.urls"
@@ -66,6 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kinlink.portal.context.portal",
             ],
         },
     },
@@ -122,7 +133,17 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# collectstatic target for production (KINLINK_STATIC_ROOT); unset and absent, files come from the apps.
+_static_root = Path(os.environ.get("KINLINK_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = _static_root if "KINLINK_STATIC_ROOT" in os.environ or _static_root.is_dir() else None
+# Static files are served by WhiteNoise straight from the apps' static folders (no collectstatic needed
+# for the demo); production may run collectstatic into STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 ATTACHMENT_ROOT = Path(os.environ.get("KINLINK_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
 
 # Documents and data exchange.
@@ -145,7 +166,61 @@ SESSION_COOKIE_SECURE = not DEBUG and os.environ.get("KINLINK_INSECURE_COOKIES",
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_FAILURE_VIEW = "django.views.csrf.csrf_failure"
+# HTTPS in production: HSTS and redirect are on unless the instance runs plain http (demo, tests).
+SECURE_HSTS_SECONDS = 0 if not SESSION_COOKIE_SECURE else 60 * 60 * 24 * 365
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = os.environ.get("KINLINK_SSL_REDIRECT", "0") == "1"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Staff log in with a password (argon2) and a TOTP second factor; django-axes locks out after repeated
+# failures (password or TOTP) for the same user name from the same address.
+# AxesBackend only checks the lockout (it authenticates no one) and, being a ModelBackend, also loads users.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "portal:login"
+AXES_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "portal/staff/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "kinlink"
+
+# Map tiles for the case page (remains and sites). A URL template such as
+# https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty means the plain coordinate view (no requests out).
+MAP_TILE_URL = os.environ.get("KINLINK_MAP_TILES", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("KINLINK_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
+_tile_origin = "/".join(MAP_TILE_URL.split("/")[:3]) if MAP_TILE_URL.startswith("http") else ""
+
+# Strict Content Security Policy: no inline scripts or styles anywhere; htmx and CSS are local files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *([_tile_origin] if _tile_origin else [])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Family uploads (photos, letters from the unit and the ministry).
+FAMILY_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Wrong access codes allowed per address and request number before the family follow-up is paused.
+FAMILY_CODE_FAILURE_LIMIT = 10
 
 LOGGING = {
     "version": 1,

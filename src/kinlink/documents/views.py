@@ -1,16 +1,16 @@
 """Document views: the public verification page, and issuing and downloading for staff and families.
 
 The verification page reveals nothing but whether a number was issued here, its kind and time, and
-whether an uploaded file is the exact file issued. Families download only documents a caseworker
-released to them, after the portal put their tracing request's id in the session (key
-``FAMILY_SESSION_KEY``) on a correct access code.
+whether an uploaded file is the exact file issued. Staff issue, release and download only when signed in
+with both factors (the portal's ``caseworker_required`` / ``is_verified``) and only for cases their
+organisation sees. Families download only documents a caseworker released to them, once the portal has
+opened their tracing request by its access code (``portal.roles.family_request``).
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
@@ -21,11 +21,10 @@ from kinlink.documents import services
 from kinlink.documents.labels import LANGUAGES
 from kinlink.documents.models import IssuedDocument
 from kinlink.documents.render import NUMBER_PATTERN
+from kinlink.portal.roles import caseworker_required, family_request, is_verified
 from kinlink.registry.models import Case
 from kinlink.registry.services import access, audit
 
-#: Session key holding the ids of the tracing requests a family has opened with its access code.
-FAMILY_SESSION_KEY = "kinlink_family_requests"
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
 
 
@@ -115,7 +114,7 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "documents/verify.html", {"form": form, "result": result, "number": ""})
 
 
-@login_required
+@caseworker_required
 @require_POST
 def issue(request: HttpRequest, case_id: int) -> HttpResponseBase:
     """A caseworker issues a document from the case page; the new PDF downloads at once."""
@@ -132,7 +131,7 @@ def issue(request: HttpRequest, case_id: int) -> HttpResponseBase:
     return redirect("documents:download", number=document.number)
 
 
-@login_required
+@caseworker_required
 @require_POST
 def release(request: HttpRequest, number: str) -> HttpResponseBase:
     """A caseworker releases a document to the family's portal."""
@@ -150,12 +149,10 @@ def _may_download(request: HttpRequest, document: IssuedDocument) -> bool:
     if document.case is None:
         return document.audience == "public"
     case: Case = document.case
-    if request.user.is_authenticated and access.cases_visible_to(request.user).filter(pk=case.pk).exists():
+    if is_verified(request) and access.cases_visible_to(request.user).filter(pk=case.pk).exists():
         return True
-    family_requests = request.session.get(FAMILY_SESSION_KEY, [])
-    return (
-        document.released_to_family and case.person.tracing_requests.filter(pk__in=family_requests).exists()
-    )
+    family = family_request(request)
+    return document.released_to_family and family is not None and family.person_id == case.person_id
 
 
 def download(request: HttpRequest, number: str) -> FileResponse:

@@ -1,12 +1,60 @@
-"""Language-prefixed portal pages."""
+"""Language-prefixed portal pages: family portal, caseworker console (/staff/) and lab console (/lab/)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.portal import views
+from kinlink.portal import auth, family, lab, staff, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    # Family portal: no account; follow-up by request number and access code.
+    path("request/new", family.new_request, name="request_new"),
+    path("request/submitted", family.request_submitted, name="request_submitted"),
+    path("request/follow", family.follow, name="follow"),
+    path("request/follow/message", family.follow_message, name="follow_message"),
+    path("request/follow/documents", family.follow_documents, name="follow_documents"),
+    path("request/follow/leave", family.follow_leave, name="follow_leave"),
+    path("request/follow/<str:number>/<str:code>", family.follow_link, name="follow_link"),
+    # Staff sign-in (password, then TOTP).
+    path("staff/login", auth.staff_login, name="login"),
+    path("staff/login/code", auth.staff_login_otp, name="login_otp"),
+    path("staff/logout", auth.staff_logout, name="logout"),
+    # Caseworker console.
+    path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/search", staff.staff_search, name="staff_search"),
+    path("staff/requests/<int:pk>/", staff.request_detail, name="staff_request"),
+    path("staff/requests/<int:pk>/open-case", staff.open_case, name="open_case"),
+    path("staff/persons/<int:pk>/", staff.person_detail, name="person"),
+    path("staff/attachments/<int:pk>", staff.attachment_download, name="attachment"),
+    path("staff/cases/<int:pk>/", staff.case_detail, name="case"),
+    path("staff/cases/<int:pk>/claims/add", staff.case_add_claim, name="case_add_claim"),
+    path(
+        "staff/cases/<int:pk>/claims/<int:claim_pk>/retract",
+        staff.case_retract_claim,
+        name="case_retract_claim",
+    ),
+    path("staff/cases/<int:pk>/documents/add", staff.case_add_document, name="case_add_document"),
+    path("staff/cases/<int:pk>/events/link", staff.case_link_event, name="case_link_event"),
+    path(
+        "staff/cases/<int:pk>/requests/<int:request_pk>/release",
+        staff.case_release_update,
+        name="case_release_update",
+    ),
+    path(
+        "staff/cases/<int:pk>/requests/<int:request_pk>/message",
+        staff.case_send_message,
+        name="case_send_message",
+    ),
+    path("staff/cases/<int:pk>/tasks/add", staff.case_add_task, name="case_add_task"),
+    path("staff/cases/<int:pk>/tasks/<int:task_pk>/done", staff.case_task_done, name="case_task_done"),
+    path("staff/cases/<int:pk>/notes/add", staff.case_add_note, name="case_add_note"),
+    path("staff/cases/<int:pk>/legal", staff.case_legal_status, name="case_legal_status"),
+    # Lab console.
+    path("lab/", lab.lab_home, name="lab_home"),
+    path("lab/samples/register", lab.lab_register_sample, name="lab_register_sample"),
+    path("lab/profiles/upload", lab.lab_upload_profiles, name="lab_upload_profiles"),
+    path("lab/references/upload", lab.lab_upload_references, name="lab_upload_references"),
+    path("lab/samples/<int:pk>/", lab.lab_sample, name="lab_sample"),
 ]

@@ -85,7 +85,15 @@ def _organisations() -> dict[str, Organisation]:
 
 
 def create_demo_accounts(orgs: dict[str, Organisation]) -> list[DemoLogin]:
-    """One staff account per role; passwords are for the local demo only."""
+    """One staff account per role, each with a TOTP authenticator; passwords are for the local demo only.
+
+    Staff sign in with the password and then a six-digit code: add the printed secret (or otpauth URI)
+    to any authenticator app, or run ``oathtool --totp -b SECRET``.
+    """
+    from base64 import b32encode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     user_model = get_user_model()
     specs = [
         (Role.CASEWORKER, "caseworker", "poisk"),
@@ -105,7 +113,12 @@ def create_demo_accounts(orgs: dict[str, Organisation]) -> list[DemoLogin]:
                 user.is_superuser = True
             user.save()
         Membership.objects.get_or_create(user=user, organisation=orgs[org_slug], defaults={"role": role})
-        logins.append(DemoLogin(str(role), username, password, orgs[org_slug].name))
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+        secret = b32encode(device.bin_key).decode("ascii")
+        note = f"TOTP secret {secret}  {device.config_url}"
+        logins.append(DemoLogin(str(role), username, password, orgs[org_slug].name, note))
     return logins
 
 

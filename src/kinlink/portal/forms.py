@@ -1,0 +1,280 @@
+"""Forms for the family portal, the caseworker console and the lab console."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from kinlink.partialdate import PartialDateError, parse_partial_date
+from kinlink.registry.models import (
+    Event,
+    Fate,
+    LegalStatus,
+    Organisation,
+    Reliability,
+    Sample,
+    Sex,
+    Source,
+    SourceKind,
+)
+
+RELATIONSHIPS = [
+    ("mother", _("mother")),
+    ("father", _("father")),
+    ("wife", _("wife")),
+    ("husband", _("husband")),
+    ("son", _("son")),
+    ("daughter", _("daughter")),
+    ("brother", _("brother")),
+    ("sister", _("sister")),
+    ("other", _("other relative or friend")),
+]
+RELATIONSHIP_LABELS = dict(RELATIONSHIPS)
+
+_DOTTED = re.compile(r"^(?:(\d{1,2})\.)?(?:(\d{1,2})\.)?(\d{4})$")
+
+
+def clean_partial_date(text: str) -> str:
+    """A date as people write it (17.04.1998, 04.1998, 1998, 1998-04-17) as an ISO prefix."""
+    text = text.strip()
+    if not text:
+        return ""
+    match = _DOTTED.match(text)
+    if match and "." in text:
+        first, second, year = match.groups()
+        day, month = (first, second) if second else (None, first)
+        text = year + (f"-{int(month):02d}" if month else "") + (f"-{int(day):02d}" if day else "")
+    try:
+        parsed = parse_partial_date(text)
+    except PartialDateError as exc:
+        raise forms.ValidationError(
+            _("Write the date as day.month.year (17.04.1998), month.year (04.1998) or just the year.")
+        ) from exc
+    if parsed.earliest > dt.date.today():
+        raise forms.ValidationError(_("This date is in the future."))
+    return parsed.isoformat()
+
+
+class PartialDateFormField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 10)
+        kwargs.setdefault("help_text", _("For example 17.04.1998, 04.1998 or 1998."))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        return clean_partial_date(super().clean(value) or "")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class FamilyRequestForm(forms.Form):
+    """The tracing request a family sends without an account."""
+
+    surname = forms.CharField(label=_("Surname"), max_length=150)
+    given_name = forms.CharField(label=_("Given name"), max_length=150)
+    patronymic = forms.CharField(label=_("Patronymic"), max_length=150, required=False)
+    other_names = forms.CharField(
+        label=_("Other spellings of the name"),
+        help_text=_("One per line, in any script: for example the Latin spelling in a passport."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    sex = forms.ChoiceField(
+        label=_("Sex"), choices=[(Sex.MALE, _("male")), (Sex.FEMALE, _("female"))], initial=Sex.MALE
+    )
+    birth_date = PartialDateFormField(label=_("Date of birth"))
+    birth_place = forms.CharField(label=_("Place of birth"), max_length=200, required=False)
+    unit = forms.CharField(label=_("Military unit"), max_length=200, required=False)
+    service_number = forms.CharField(label=_("Service number"), max_length=50, required=False)
+    last_contact = PartialDateFormField(label=_("Date of the last contact"))
+    last_known_place = forms.CharField(label=_("Last known place"), max_length=300, required=False)
+    circumstances = forms.CharField(
+        label=_("What do you know about what happened?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+    )
+    photos = MultipleFileField(
+        label=_("Photos"), help_text=_("Photos of him, of tattoos or scars (JPEG, PNG; up to 10 MB each).")
+    )
+    enquirer_name = forms.CharField(label=_("Your name"), max_length=200)
+    relationship = forms.ChoiceField(label=_("You are his or her"), choices=RELATIONSHIPS)
+    contact = forms.CharField(
+        label=_("How can we reach you?"),
+        help_text=_(
+            "Phone number, e-mail or address. Only caseworkers of the organisations you choose see it."
+        ),
+        max_length=300,
+    )
+    consent_organisations = forms.ModelMultipleChoiceField(
+        label=_("Which organisations may see this request?"),
+        queryset=Organisation.objects.filter(is_lab=False),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    consent_dna = forms.BooleanField(
+        label=_("Our family agrees to give DNA reference samples for the search."), required=False
+    )
+
+    def clean_other_names(self) -> list[str]:
+        text = self.cleaned_data.get("other_names") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()][:10]
+
+
+class FollowForm(forms.Form):
+    number = forms.CharField(label=_("Request number"), max_length=32)
+    code = forms.CharField(
+        label=_("Access code"), max_length=64, widget=forms.PasswordInput(render_value=False)
+    )
+
+
+class FamilyMessageForm(forms.Form):
+    body = forms.CharField(label=_("Your message"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class FamilyDocumentForm(forms.Form):
+    documents = MultipleFileField(
+        label=_("Documents"),
+        help_text=_(
+            "Letters from the unit or the ministry, certificates (PDF, JPEG, PNG; up to 10 MB each)."
+        ),
+        required=True,
+    )
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class PersonSearchForm(forms.Form):
+    name = forms.CharField(label=_("Name (any script)"), max_length=200, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=200, required=False)
+    born_from = forms.CharField(label=_("Born from (year)"), max_length=10, required=False)
+    born_to = forms.CharField(label=_("Born until (year)"), max_length=10, required=False)
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+
+
+class ClaimForm(forms.Form):
+    """A claim from an existing source, or from a new one described here."""
+
+    source = forms.ModelChoiceField(
+        label=_("Existing source"), queryset=Source.objects.none(), required=False
+    )
+    source_kind = forms.ChoiceField(label=_("Kind of new source"), choices=SourceKind.choices, required=False)
+    source_name = forms.CharField(label=_("Name of new source"), max_length=300, required=False)
+    source_origin = forms.CharField(label=_("Issued by"), max_length=300, required=False)
+    source_reference = forms.CharField(label=_("Document reference"), max_length=200, required=False)
+    source_date = PartialDateFormField(label=_("Date of the source"))
+    reliability = forms.ChoiceField(label=_("Reliability"), choices=Reliability.choices, initial="F")
+    fate = forms.ChoiceField(label=_("Fate stated"), choices=Fate.choices)
+    date = PartialDateFormField(label=_("Date of the fate"))
+    place = forms.CharField(label=_("Place"), max_length=300, required=False)
+    circumstances = forms.CharField(
+        label=_("Circumstances"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
+    )
+    event = forms.ModelChoiceField(label=_("Event"), queryset=Event.objects.all(), required=False)
+    document = forms.FileField(label=_("Document"), required=False)
+
+    def __init__(self, *args: Any, sources: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        source_field: Any = self.fields["source"]
+        source_field.queryset = sources
+        event_field: Any = self.fields["event"]
+        event_field.queryset = Event.objects.order_by("-date", "name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("source") and not (data.get("source_kind") and data.get("source_name")):
+            raise forms.ValidationError(
+                _("Choose an existing source, or give the kind and name of a new one.")
+            )
+        return data
+
+
+class RetractForm(forms.Form):
+    reason = forms.CharField(label=_("Why is this claim retracted?"), max_length=1000)
+
+
+class UpdateForm(forms.Form):
+    body = forms.CharField(
+        label=_("Update for the family, in your own words"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+    )
+
+
+class StaffMessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message to the family"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=300)
+    due_on = forms.DateField(
+        label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class LinkEventForm(forms.Form):
+    event = forms.ModelChoiceField(label=_("Event"), queryset=Event.objects.all())
+
+
+class DocumentForm(forms.Form):
+    source = forms.ModelChoiceField(label=_("Source"), queryset=Source.objects.none())
+    document = forms.FileField(label=_("Document"))
+
+    def __init__(self, *args: Any, sources: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["source"]
+        field.queryset = sources
+
+
+class LegalStatusForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New legal status"), choices=LegalStatus.choices)
+    effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False)
+
+
+class SampleForm(forms.Form):
+    code = forms.CharField(label=_("Barcode"), max_length=50)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Sample.Kind.choices)
+    relationship = forms.CharField(
+        label=_("Donor's relationship (reference samples)"), max_length=40, required=False
+    )
+
+
+class CSVUploadForm(forms.Form):
+    csv_file = forms.FileField(label=_("CSV file"))

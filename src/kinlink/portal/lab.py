@@ -1,0 +1,128 @@
+"""The lab console: samples by barcode only. No names, no case numbers, no relatives' contact details."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kinlink.portal.forms import CSVUploadForm, SampleForm
+from kinlink.portal.roles import lab_required, labs_of
+from kinlink.registry.models import Sample
+from kinlink.registry.services import audit
+from kinlink.registry.services.lab_samples import (
+    LabFileError,
+    SampleError,
+    load_profiles,
+    load_reference_samples,
+    register_sample,
+)
+
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    labs = labs_of(request.user)
+    samples = Sample.objects.filter(lab__in=labs).order_by("-created")
+    context = {
+        "labs": labs,
+        "samples": samples[:200],
+        "counts": samples.values("status").annotate(n=Count("id")).order_by("status"),
+        "statuses": dict(Sample.Status.choices),
+        "sample_form": extra.get("sample_form") or SampleForm(),
+        "profile_form": extra.get("profile_form") or CSVUploadForm(prefix="profiles"),
+        "reference_form": extra.get("reference_form") or CSVUploadForm(prefix="references"),
+        "problems": extra.get("problems", []),
+    }
+    return render(request, "portal/lab/home.html", context, status=status)
+
+
+@lab_required
+def lab_home(request: HttpRequest) -> HttpResponse:
+    return _lab_page(request)
+
+
+def _first_lab(request: HttpRequest) -> Any:
+    labs = labs_of(request.user)
+    if not labs:
+        raise PermissionDenied
+    return labs[0]
+
+
+@require_POST
+@lab_required
+def lab_register_sample(request: HttpRequest) -> HttpResponse:
+    form = SampleForm(request.POST)
+    if form.is_valid():
+        try:
+            register_sample(request.user, _first_lab(request), **form.cleaned_data)  # type: ignore[arg-type]
+        except SampleError as exc:
+            form.add_error("code", str(exc))
+        else:
+            messages.success(
+                request, _("Sample %(code)s was registered.") % {"code": form.cleaned_data["code"]}
+            )
+            return HttpResponseRedirect(reverse("portal:lab_home"))
+    return _lab_page(request, status=400, sample_form=form)
+
+
+def _csv_text(form: CSVUploadForm) -> tuple[str, str] | None:
+    upload = form.cleaned_data["csv_file"]
+    if upload.size > MAX_CSV_BYTES:
+        form.add_error("csv_file", _("The file is larger than 20 MB."))
+        return None
+    try:
+        return upload.name or "upload.csv", upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        form.add_error("csv_file", _("The file is not UTF-8 text."))
+        return None
+
+
+@require_POST
+@lab_required
+def lab_upload_profiles(request: HttpRequest) -> HttpResponse:
+    form = CSVUploadForm(request.POST, request.FILES, prefix="profiles")
+    if form.is_valid() and (read := _csv_text(form)) is not None:
+        try:
+            count = load_profiles(request.user, labs_of(request.user), *read)  # type: ignore[arg-type]
+        except LabFileError as exc:
+            return _lab_page(request, status=400, profile_form=form, problems=[str(p) for p in exc.problems])
+        messages.success(request, _("Profiles loaded for %(count)d samples.") % {"count": count})
+        return HttpResponseRedirect(reverse("portal:lab_home"))
+    return _lab_page(request, status=400, profile_form=form)
+
+
+@require_POST
+@lab_required
+def lab_upload_references(request: HttpRequest) -> HttpResponse:
+    form = CSVUploadForm(request.POST, request.FILES, prefix="references")
+    if form.is_valid() and (read := _csv_text(form)) is not None:
+        try:
+            count = load_reference_samples(request.user, _first_lab(request), *read)  # type: ignore[arg-type]
+        except LabFileError as exc:
+            return _lab_page(
+                request, status=400, reference_form=form, problems=[str(p) for p in exc.problems]
+            )
+        messages.success(request, _("%(count)d reference samples were registered.") % {"count": count})
+        return HttpResponseRedirect(reverse("portal:lab_home"))
+    return _lab_page(request, status=400, reference_form=form)
+
+
+@lab_required
+def lab_sample(request: HttpRequest, pk: int) -> HttpResponse:
+    sample = get_object_or_404(Sample.objects.filter(lab__in=labs_of(request.user)), pk=pk)
+    audit.record(request.user, "view_dna", sample)
+    profile: dict[str, list[str]] = json.loads(sample.profile) if sample.profile else {}
+    return render(
+        request,
+        "portal/lab/sample.html",
+        {"sample": sample, "profile": sorted(profile.items())},
+    )

@@ -1,0 +1,88 @@
+"""Who may use which console: roles from memberships, the TOTP check, and the family's session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.urls import reverse
+
+from kinlink.registry.models import Membership, Organisation, Role, TracingRequest
+from kinlink.registry.services.access import CASE_ROLES, is_superuser
+
+LAB_ROLES = (Role.LAB_ANALYST,)
+FAMILY_SESSION_KEY = "kinlink_family_request"
+
+View = Callable[..., HttpResponseBase]
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    return set(Membership.objects.filter(user_id=user.pk).values_list("role", flat=True))
+
+
+def labs_of(user: AbstractBaseUser | AnonymousUser) -> list[Organisation]:
+    if not user.is_authenticated:
+        return []
+    if is_superuser(user):
+        return list(Organisation.objects.filter(is_lab=True))
+    ids = Membership.objects.filter(user_id=user.pk, role__in=LAB_ROLES).values("organisation_id")
+    return list(Organisation.objects.filter(id__in=ids))
+
+
+def is_verified(request: HttpRequest) -> bool:
+    """Logged in with both factors (password and TOTP)."""
+    user: Any = request.user
+    return bool(user.is_authenticated and getattr(user, "is_verified", lambda: False)())
+
+
+def _login_redirect(request: HttpRequest) -> HttpResponseBase:
+    return HttpResponseRedirect(reverse("portal:login") + "?" + urlencode({"next": request.get_full_path()}))
+
+
+def staff_required(roles: tuple[str, ...]) -> Callable[[View], View]:
+    """Anonymous or half-logged-in visitors go to the login page; other roles get 403."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not is_verified(request):
+                return _login_redirect(request)
+            if not is_superuser(request.user) and not (roles_of(request.user) & set(roles)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+caseworker_required = staff_required(CASE_ROLES)
+lab_required = staff_required(LAB_ROLES)
+
+
+def family_request(request: HttpRequest) -> TracingRequest | None:
+    """The tracing request this browser proved it may follow (by its access code), if any."""
+    pk = request.session.get(FAMILY_SESSION_KEY)
+    if pk is None:
+        return None
+    return TracingRequest.objects.filter(pk=pk).select_related("person").first()
+
+
+def family_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        tracing_request = family_request(request)
+        if tracing_request is None:
+            return HttpResponseRedirect(reverse("portal:follow"))
+        return view(request, tracing_request, *args, **kwargs)
+
+    return wrapper

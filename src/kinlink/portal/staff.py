@@ -1,0 +1,650 @@
+"""The caseworker console: queues, search, tracing requests, and the case page with its actions.
+
+Every object is looked up through the registry's access functions, so a case of another
+organisation is simply not found (404), exactly like a case that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kinlink.partialdate import parse_optional
+from kinlink.portal.forms import (
+    RELATIONSHIP_LABELS,
+    ClaimForm,
+    DocumentForm,
+    LegalStatusForm,
+    LinkEventForm,
+    NoteForm,
+    PersonSearchForm,
+    RetractForm,
+    StaffMessageForm,
+    TaskForm,
+    UpdateForm,
+)
+from kinlink.portal.maps import MapPoint, build_map
+from kinlink.portal.models import CaseNote, CaseTask, FamilyMessage, FamilyUpdate
+from kinlink.portal.roles import caseworker_required, roles_of, staff_required
+from kinlink.registry.fate import FateAssessment
+from kinlink.registry.legal import LegalStatusError, default_rules
+from kinlink.registry.models import (
+    Attachment,
+    Case,
+    Claim,
+    LegalStatusChange,
+    Person,
+    Remains,
+    Role,
+    Sample,
+    Site,
+    Source,
+    SourceKind,
+    TracingRequest,
+)
+from kinlink.registry.services import audit
+from kinlink.registry.services.access import (
+    cases_visible_to,
+    is_superuser,
+    organisations_of,
+    persons_visible_to,
+    requests_visible_to,
+)
+from kinlink.registry.services.attachments import attachment_path
+from kinlink.registry.services.claims import ClaimError, add_claim, add_source, link_event, retract_claim
+from kinlink.registry.services.fate import assess_person, legal_view
+from kinlink.registry.services.search import PersonQuery, name_keys, search_persons
+from kinlink.registry.services.uploads import UploadError, store_upload
+
+QUEUE_DAYS = 30
+DEADLINE_HORIZON_DAYS = 90
+supervisor_required = staff_required((Role.SUPERVISOR, Role.ADMINISTRATOR))
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    case: Case
+    title: str
+    earliest: dt.date
+    reached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRow:
+    kind: str
+    person: Person
+    other: Person | None
+    reason: str
+
+
+def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
+    """Open cases whose next legal step falls within the horizon, soonest first.
+
+    The last news of each person is read for all cases in one query (the same rule as
+    ``registry.services.fate.last_news_date``: the latest date any live claim gives).
+    """
+    open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person")[:1000])
+    last_news: dict[int, dt.date] = {}
+    dated = Claim.objects.filter(person_id__in=[c.person_id for c in open_cases], retracted_at__isnull=True)
+    for person_id, text in dated.exclude(date="").values_list("person_id", "date"):
+        parsed = parse_optional(text)
+        if parsed is not None and (person_id not in last_news or parsed.latest > last_news[person_id]):
+            last_news[person_id] = parsed.latest
+    rules = default_rules()
+    horizon = today + dt.timedelta(days=DEADLINE_HORIZON_DAYS)
+    rows: list[DeadlineRow] = []
+    for case in open_cases:
+        try:
+            deadlines = rules.deadlines(
+                case.jurisdiction,
+                case.legal_status,
+                last_news.get(case.person_id),
+                case.legal_status_since,
+                today=today,
+            )
+        except LegalStatusError:
+            continue
+        rows.extend(
+            DeadlineRow(case, d.title, d.earliest, d.reached) for d in deadlines if d.earliest <= horizon
+        )
+    rows.sort(key=lambda r: r.earliest)
+    return rows[:100]
+
+
+def _candidate_queue(user: Any) -> list[CandidateRow]:
+    """Candidate matches: DNA matches awaiting review, and new requests naming a person already known.
+
+    The name comparison is the search key (any script) plus the birth year; the full record-linkage
+    model replaces it when it proposes its own candidates.
+    """
+    rows: list[CandidateRow] = []
+    visible = persons_visible_to(user).prefetch_related("names")
+    for sample in Sample.objects.filter(
+        status=Sample.Status.MATCHED, tracing_request__in=requests_visible_to(user)
+    ).select_related("tracing_request__person")[:50]:
+        person = sample.tracing_request.person if sample.tracing_request else None
+        if person is not None:
+            rows.append(
+                CandidateRow("dna", person, None, _("DNA sample %(code)s matched") % {"code": sample.code})
+            )
+    recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
+    new_persons = [
+        r.person
+        for r in requests_visible_to(user).filter(submitted_at__gte=recent).select_related("person")[:50]
+    ]
+    index: dict[tuple[frozenset[str], str], list[Person]] = {}
+    for person in visible[:2000]:
+        keys = frozenset(k for v in person.names.all() for k in name_keys(v.display()))
+        if keys:
+            index.setdefault((keys, person.birth_date[:4]), []).append(person)
+    for person in new_persons:
+        keys = frozenset(k for v in person.names.all() for k in name_keys(v.display()))
+        for other in index.get((keys, person.birth_date[:4]), []):
+            if other.pk != person.pk and other.merged_into_id is None:
+                rows.append(
+                    CandidateRow("linkage", person, other, _("same name in any script and birth year"))
+                )
+    return rows
+
+
+@caseworker_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
+    requests = requests_visible_to(user)
+    context = {
+        "new_requests": requests.filter(status=TracingRequest.Status.NEW)
+        .select_related("person")
+        .prefetch_related("person__names")
+        .order_by("-submitted_at")[:50],
+        "family_messages": FamilyMessage.objects.filter(
+            tracing_request__in=requests, from_family=True, created__gte=recent
+        )
+        .select_related("tracing_request")
+        .order_by("-created")[:30],
+        "new_claims": Claim.objects.filter(person__in=persons_visible_to(user), created__gte=recent)
+        .exclude(source__kind=SourceKind.FAMILY_REPORT)
+        .select_related("source", "person")
+        .prefetch_related("person__names")
+        .order_by("-created")[:50],
+        "candidates": _candidate_queue(user),
+        "deadlines": _deadline_queue(cases_visible_to(user), timezone.now().date()),
+        "open_cases": cases_visible_to(user)
+        .filter(status=Case.Status.OPEN)
+        .select_related("person", "organisation")
+        .prefetch_related("person__names")
+        .order_by("-opened_at")[:50],
+    }
+    return render(request, "portal/staff/home.html", context)
+
+
+@caseworker_required
+def staff_search(request: HttpRequest) -> HttpResponse:
+    form = PersonSearchForm(request.GET or None)
+    results: list[Person] | None = None
+    if form.is_bound and form.is_valid() and any(form.cleaned_data.values()):
+        query = PersonQuery(**form.cleaned_data)
+        results = search_persons(request.user, query)
+        audit.record(
+            request.user, "search_persons", None, object_type="person", object_id="*", results=len(results)
+        )
+    return render(request, "portal/staff/search.html", {"form": form, "results": results})
+
+
+@caseworker_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    tracing_request = get_object_or_404(requests_visible_to(request.user).select_related("person"), pk=pk)
+    audit.record(request.user, "view_contact", tracing_request)
+    cases = cases_visible_to(request.user).filter(person=tracing_request.person)
+    own_orgs = organisations_of(request.user)
+    return render(
+        request,
+        "portal/staff/request.html",
+        {
+            "tracing_request": tracing_request,
+            "person": tracing_request.person,
+            "relationship": RELATIONSHIP_LABELS.get(
+                tracing_request.relationship, tracing_request.relationship
+            ),
+            "cases": cases,
+            "can_open_case": own_orgs.exists() and not cases.filter(organisation__in=own_orgs).exists(),
+            "consented": tracing_request.consent_organisations.all(),
+            "thread": FamilyMessage.objects.filter(tracing_request=tracing_request).select_related("author"),
+        },
+    )
+
+
+def _new_case_number() -> str:
+    while True:
+        number = f"C-{timezone.now():%Y}-{secrets.token_hex(3).upper()}"
+        if not Case.objects.filter(number=number).exists():
+            return number
+
+
+@require_POST
+@caseworker_required
+def open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    tracing_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    organisation = organisations_of(request.user).order_by("name").first()
+    if organisation is None:
+        raise PermissionDenied
+    case = Case.objects.filter(person=tracing_request.person, organisation=organisation).first()
+    if case is None:
+        with transaction.atomic():
+            case = Case.objects.create(
+                number=_new_case_number(),
+                person=tracing_request.person,
+                organisation=organisation,
+                assigned_to=request.user,  # type: ignore[misc]
+            )
+            audit.record(request.user, "open_case", case, request=tracing_request.number)
+    if tracing_request.status == TracingRequest.Status.NEW:
+        tracing_request.status = TracingRequest.Status.IN_PROGRESS
+        tracing_request.save(update_fields=["status"])
+    return HttpResponseRedirect(reverse("portal:case", kwargs={"pk": case.pk}))
+
+
+def _sources_for(user: Any, person: Person) -> QuerySet[Source]:
+    return (
+        Source.objects.filter(Q(claims__person=person) | Q(organisation__in=organisations_of(user)))
+        .distinct()
+        .order_by("-created")
+    )
+
+
+def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
+    points: list[MapPoint] = []
+    seen_sites: set[int] = set()
+    sites = list(Site.objects.filter(Q(claims__person=person) | Q(event__persons=person)).distinct())
+    for site in sites:
+        if site.latitude is not None and site.longitude is not None:
+            seen_sites.add(site.pk)
+            points.append(
+                MapPoint(
+                    site.latitude,
+                    site.longitude,
+                    f"{site.name} ({site.get_kind_display()})",
+                    "site",
+                    site.precision_m,
+                )
+            )
+    remains = (
+        Remains.objects.filter(Q(identified_person=person) | Q(event__persons=person))
+        .select_related("site")
+        .distinct()
+    )
+    for item in remains:
+        if item.site is not None and item.site.latitude is not None and item.site.longitude is not None:
+            label = _("Remains %(code)s at %(site)s") % {"code": item.code, "site": item.site.name}
+            points.append(
+                MapPoint(item.site.latitude, item.site.longitude, label, "remains", item.site.precision_m)
+            )
+    for claim in claims:
+        if claim.latitude is not None and claim.longitude is not None and claim.site_id not in seen_sites:
+            points.append(
+                MapPoint(
+                    claim.latitude,
+                    claim.longitude,
+                    f"{claim.source.name}: {claim.place}",
+                    "claim",
+                    claim.place_precision_m,
+                )
+            )
+    return points
+
+
+def explanation_lines(assessment: FateAssessment) -> list[str]:
+    """The fate explanation in the reader's language, fate words included ("dead" → "погиб")."""
+    from kinlink.portal.templatetags.portal_tags import FATE_LABELS
+
+    lines = []
+    for message in assessment.explanation:
+        params = {
+            key: str(FATE_LABELS.get(value, value)) if key in ("fate", "other_fate") else value
+            for key, value in message.params.items()
+        }
+        lines.append(gettext(message.template).format(**params))
+    return lines
+
+
+def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
+    user = request.user
+    person = case.person
+    audit.record(user, "view_case", case)
+    claims = list(
+        Claim.objects.filter(person=person)
+        .select_related("source", "event", "site", "retracted_by")
+        .prefetch_related("source__attachments")
+        .order_by("date", "created")
+    )
+    assessment = assess_person(person)
+    conflicting = {c.first.claim_id for c in assessment.conflicts} | {
+        c.second.claim_id for c in assessment.conflicts
+    }
+    requests = list(requests_visible_to(user).filter(person=person).order_by("submitted_at"))
+    threads = [
+        {
+            "tracing_request": tr,
+            "messages": FamilyMessage.objects.filter(tracing_request=tr).select_related("author"),
+            "updates": FamilyUpdate.objects.filter(tracing_request=tr).select_related("released_by"),
+            "documents": Attachment.objects.filter(
+                source__kind=SourceKind.FAMILY_REPORT, source__reference=tr.number
+            ),
+        }
+        for tr in requests
+    ]
+    try:
+        legal = legal_view(case)
+    except LegalStatusError:
+        legal = None
+    sources = _sources_for(user, person)
+    events = person.events.all()
+    context = {
+        "case": case,
+        "person": person,
+        "names": person.names.select_related("source"),
+        "claims": claims,
+        "conflicting": conflicting,
+        "assessment": assessment,
+        "explanation": explanation_lines(assessment),
+        "legal": legal,
+        "legal_changes": case.legal_changes.all(),
+        "map": build_map(_map_points(person, claims), settings.MAP_TILE_URL),
+        "map_tiles": bool(settings.MAP_TILE_URL),
+        "map_attribution": settings.MAP_TILE_ATTRIBUTION,
+        "events": events,
+        "tasks": case.tasks.all(),
+        "notes": case.notes.select_related("author"),
+        "threads": threads,
+        "is_supervisor": is_superuser(user) or bool(roles_of(user) & {Role.SUPERVISOR, Role.ADMINISTRATOR}),
+        "claim_form": forms.get("claim_form") or ClaimForm(sources=sources),
+        "document_form": forms.get("document_form") or DocumentForm(sources=sources),
+        "event_form": forms.get("event_form") or LinkEventForm(),
+        "update_form": forms.get("update_form") or UpdateForm(),
+        "message_form": forms.get("message_form") or StaffMessageForm(),
+        "task_form": forms.get("task_form") or TaskForm(),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "legal_form": forms.get("legal_form")
+        or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
+        "retract_form": RetractForm(),
+    }
+    return render(request, "portal/staff/case.html", context, status=status)
+
+
+def _actor(request: HttpRequest) -> Any:
+    """The signed-in staff member (the decorators guarantee one)."""
+    return request.user
+
+
+def _visible_case(request: HttpRequest, pk: int) -> Case:
+    return get_object_or_404(cases_visible_to(request.user).select_related("person", "organisation"), pk=pk)
+
+
+def _back(case: Case, anchor: str) -> HttpResponse:
+    return HttpResponseRedirect(reverse("portal:case", kwargs={"pk": case.pk}) + f"#{anchor}")
+
+
+@caseworker_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _case_page(request, _visible_case(request, pk))
+
+
+@require_POST
+@caseworker_required
+def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    form = ClaimForm(request.POST, request.FILES, sources=_sources_for(request.user, case.person))
+    if not form.is_valid():
+        return _case_page(request, case, status=400, claim_form=form)
+    data = form.cleaned_data
+    user: Any = request.user
+    try:
+        with transaction.atomic():
+            source = data["source"] or add_source(
+                user,
+                kind=data["source_kind"],
+                name=data["source_name"],
+                origin=data["source_origin"],
+                reference=data["source_reference"],
+                date=data["source_date"],
+                reliability=data["reliability"],
+                organisation=case.organisation,
+            )
+            add_claim(
+                user,
+                case.person,
+                source,
+                fate=data["fate"],
+                date=data["date"],
+                place=data["place"],
+                circumstances=data["circumstances"],
+                event=data["event"],
+            )
+            upload = request.FILES.get("document")
+            if upload is not None:
+                attachment = store_upload(source, upload.name or "document", upload.read())
+                audit.record(user, "attach_document", attachment, source=str(source.pk))
+    except UploadError:
+        form.add_error(
+            "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
+        )
+        return _case_page(request, case, status=400, claim_form=form)
+    messages.success(request, _("The claim was added."))
+    return _back(case, "claims")
+
+
+@require_POST
+@caseworker_required
+def case_retract_claim(request: HttpRequest, pk: int, claim_pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    claim = get_object_or_404(Claim, pk=claim_pk, person=case.person)
+    form = RetractForm(request.POST)
+    if form.is_valid():
+        try:
+            retract_claim(request.user, claim, form.cleaned_data["reason"])  # type: ignore[arg-type]
+            messages.success(request, _("The claim was retracted; it stays on record."))
+        except ClaimError:
+            messages.error(request, _("This claim was already retracted."))
+    else:
+        messages.error(request, _("Say why the claim is retracted."))
+    return _back(case, "claims")
+
+
+@require_POST
+@caseworker_required
+def case_add_document(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    form = DocumentForm(request.POST, request.FILES, sources=_sources_for(request.user, case.person))
+    if not form.is_valid():
+        return _case_page(request, case, status=400, document_form=form)
+    upload = form.cleaned_data["document"]
+    try:
+        attachment = store_upload(form.cleaned_data["source"], upload.name or "document", upload.read())
+    except UploadError:
+        form.add_error(
+            "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
+        )
+        return _case_page(request, case, status=400, document_form=form)
+    audit.record(request.user, "attach_document", attachment, source=str(form.cleaned_data["source"].pk))
+    messages.success(request, _("The document was attached."))
+    return _back(case, "claims")
+
+
+@require_POST
+@caseworker_required
+def case_link_event(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    form = LinkEventForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, event_form=form)
+    link_event(request.user, case.person, form.cleaned_data["event"])  # type: ignore[arg-type]
+    messages.success(request, _("The event was linked."))
+    return _back(case, "events")
+
+
+def _case_request(request: HttpRequest, case: Case, request_pk: int) -> TracingRequest:
+    return get_object_or_404(requests_visible_to(request.user), pk=request_pk, person=case.person)
+
+
+@require_POST
+@caseworker_required
+def case_release_update(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+    """The only way news reaches the family: a caseworker's own words, released on purpose."""
+    case = _visible_case(request, pk)
+    tracing_request = _case_request(request, case, request_pk)
+    form = UpdateForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, update_form=form)
+    with transaction.atomic():
+        update = FamilyUpdate.objects.create(
+            tracing_request=tracing_request, body=form.cleaned_data["body"], released_by=_actor(request)
+        )
+        if tracing_request.status == TracingRequest.Status.NEW:
+            tracing_request.status = TracingRequest.Status.IN_PROGRESS
+            tracing_request.save(update_fields=["status"])
+        audit.record(request.user, "release_update", update, request=tracing_request.number)
+    messages.success(request, _("The update was released to the family."))
+    return _back(case, f"thread-{tracing_request.pk}")
+
+
+@require_POST
+@caseworker_required
+def case_send_message(request: HttpRequest, pk: int, request_pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    tracing_request = _case_request(request, case, request_pk)
+    form = StaffMessageForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, message_form=form)
+    message = FamilyMessage.objects.create(
+        tracing_request=tracing_request,
+        from_family=False,
+        body=form.cleaned_data["body"],
+        author=_actor(request),
+    )
+    audit.record(request.user, "send_message", message, request=tracing_request.number)
+    messages.success(request, _("The message was sent to the family."))
+    return _back(case, f"thread-{tracing_request.pk}")
+
+
+@require_POST
+@caseworker_required
+def case_add_task(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    form = TaskForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, task_form=form)
+    task = CaseTask.objects.create(case=case, created_by=_actor(request), **form.cleaned_data)
+    audit.record(request.user, "add_task", task, case=case.number)
+    return _back(case, "tasks")
+
+
+@require_POST
+@caseworker_required
+def case_task_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    task = get_object_or_404(CaseTask, pk=task_pk, case=case)
+    if task.done_at is None:
+        task.done_at = timezone.now()
+        task.save(update_fields=["done_at"])
+        audit.record(request.user, "finish_task", task, case=case.number)
+    return _back(case, "tasks")
+
+
+@require_POST
+@caseworker_required
+def case_add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, note_form=form)
+    note = CaseNote.objects.create(case=case, author=_actor(request), body=form.cleaned_data["body"])
+    audit.record(request.user, "add_note", note, case=case.number)
+    return _back(case, "notes")
+
+
+@require_POST
+@supervisor_required
+def case_legal_status(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _visible_case(request, pk)
+    form = LegalStatusForm(request.POST)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, legal_form=form)
+    new = form.cleaned_data["to_status"]
+    try:
+        default_rules().check_transition(case.legal_status, new)
+    except LegalStatusError:
+        form.add_error("to_status", _("The legal status cannot change this way."))
+        return _case_page(request, case, status=400, legal_form=form)
+    with transaction.atomic():
+        LegalStatusChange.objects.create(
+            case=case,
+            from_status=case.legal_status,
+            to_status=new,
+            effective_on=form.cleaned_data["effective_on"],
+            note=form.cleaned_data["note"],
+            changed_by=_actor(request),
+        )
+        audit.record(request.user, "change_legal_status", case, from_status=case.legal_status, to_status=new)
+        case.legal_status = new
+        case.legal_status_since = form.cleaned_data["effective_on"]
+        case.save(update_fields=["legal_status", "legal_status_since"])
+    return _back(case, "legal")
+
+
+@caseworker_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(persons_visible_to(request.user), pk=pk)
+    audit.record(request.user, "view_person", person)
+    assessment = assess_person(person)
+    return render(
+        request,
+        "portal/staff/person.html",
+        {
+            "person": person,
+            "names": person.names.select_related("source"),
+            "explanation": explanation_lines(assessment),
+            "assessment": assessment,
+            "cases": cases_visible_to(request.user).filter(person=person),
+            "requests": requests_visible_to(request.user).filter(person=person),
+        },
+    )
+
+
+@caseworker_required
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
+    attachment = get_object_or_404(Attachment.objects.select_related("source"), pk=pk)
+    source = attachment.source
+    persons = persons_visible_to(request.user)
+    allowed = Claim.objects.filter(source=source, person__in=persons).exists() or (
+        source.kind == SourceKind.FAMILY_REPORT
+        and requests_visible_to(request.user).filter(number=source.reference).exists()
+    )
+    if not allowed:
+        raise Http404
+    path = attachment_path(attachment.sha256)
+    if not path.exists():
+        raise Http404
+    audit.record(request.user, "view_document", attachment, source=str(source.pk))
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    return response

@@ -1,0 +1,28 @@
+"""Template filters that translate the fate engine's plain words (dead, disputed, ...) for the reader."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from kinlink.registry.models import Fate
+
+register = template.Library()
+
+FATE_LABELS = {**dict(Fate.choices), "unknown": _("unknown")}
+CONFIDENCE_LABELS = {
+    "none": _("no evidence yet"),
+    "probable": _("probable"),
+    "disputed": _("disputed"),
+    "confirmed": _("confirmed"),
+}
+
+
+@register.filter
+def fate_label(value: str) -> str:
+    return str(FATE_LABELS.get(value, value))
+
+
+@register.filter
+def confidence_label(value: str) -> str:
+    return str(CONFIDENCE_LABELS.get(value, value))

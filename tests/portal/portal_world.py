@@ -1,0 +1,144 @@
+"""A small world for portal tests: two organisations, one lab each, staff of every role with TOTP
+devices, one family request per organisation, and the seed case (unit: killed; ministry: missing;
+comrade: locals buried the bodies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kinlink.portal.models import FamilyUpdate
+from kinlink.registry.models import (
+    Case,
+    Claim,
+    Membership,
+    NameVariant,
+    Organisation,
+    Person,
+    Role,
+    Sample,
+    Site,
+    Source,
+    TracingRequest,
+)
+
+PASSWORD = "correct horse battery staple"
+ROLES = ("caseworker", "supervisor", "administrator", "lab_analyst")
+
+
+@dataclass
+class Side:
+    """Everything one organisation owns."""
+
+    org: Organisation
+    lab: Organisation
+    users: dict[str, Any]
+    devices: dict[str, TOTPDevice]
+    person: Person
+    request: TracingRequest
+    code: str
+    case: Case
+    claim: Claim
+    sample: Sample
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+
+
+def current_token(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+
+
+def verified_client(user: Any, device: TOTPDevice) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def family_client(side: Side) -> Client:
+    cache.clear()  # the wrong-code counter of earlier requests from the test client's address
+    client = Client()
+    response = client.post("/en/request/follow", {"number": side.request.number, "code": side.code})
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+_PASSWORD_HASH: list[str] = []
+
+
+def _side(tag: str, surname: str, given: str) -> Side:
+    if not _PASSWORD_HASH:
+        _PASSWORD_HASH.append(make_password(PASSWORD))
+    org = Organisation.objects.create(name=f"Search group {tag.upper()}", slug=f"org-{tag}")
+    lab = Organisation.objects.create(name=f"Lab {tag.upper()}", slug=f"lab-{tag}", is_lab=True)
+    users: dict[str, Any] = {}
+    devices: dict[str, TOTPDevice] = {}
+    for role in ROLES:
+        user = get_user_model().objects.create(username=f"{role}-{tag}", password=_PASSWORD_HASH[0])
+        Membership.objects.create(user=user, organisation=lab if role == Role.LAB_ANALYST else org, role=role)
+        users[role] = user
+        devices[role] = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    person = Person.objects.create(sex="M", birth_date="1998-04-17", unit=f"unit 12{tag}")
+    NameVariant.objects.create(person=person, surname=surname, given_name=given, is_primary=True)
+    request = TracingRequest(
+        number=f"R-TEST{tag.upper()}",
+        person=person,
+        relationship="mother",
+        contact=f"+7 900 000 00 0{tag}",
+        enquirer_name=f"Mother {tag}",
+    )
+    code = request.issue_access_code()
+    request.save()
+    request.consent_organisations.set([org])
+    case = Case.objects.create(number=f"C-TEST-{tag}", person=person, organisation=org)
+    unit = Source.objects.create(
+        kind="unit_notice", name=f"Unit notice {tag}", date="2022-04-05", reliability="B"
+    )
+    claim = Claim.objects.create(person=person, source=unit, fate="dead", date="2022-03-30", place="Hostomel")
+    sample = Sample.objects.create(code=f"BC-{tag}-001", kind="reference", lab=lab, relationship="mother")
+    return Side(org, lab, users, devices, person, request, code, case, claim, sample)
+
+
+def seed_conflict(side: Side) -> None:
+    """The foundation issue's seed case on this side's person: the ministry and a comrade disagree."""
+    ministry = Source.objects.create(
+        kind="ministry_letter", name="Ministry answer", date="2022-05-10", reliability="B"
+    )
+    Claim.objects.create(person=side.person, source=ministry, fate="missing", date="2022-03-30")
+    comrade = Source.objects.create(
+        kind="testimony", name="Comrade testimony", date="2022-06-01", reliability="C"
+    )
+    site = Site.objects.create(
+        name="Field grave near Hostomel", kind="field_grave", latitude=50.58, longitude=30.21, precision_m=300
+    )
+    Claim.objects.create(
+        person=side.person,
+        source=comrade,
+        fate="dead",
+        date="2022-03-30",
+        site=site,
+        circumstances="They were withdrawing, there was a battle, locals buried the bodies.",
+    )
+
+
+def build_world() -> World:
+    a = _side("a", "Иванов", "Сергей")
+    b = _side("b", "Petrenko", "Oleh")
+    seed_conflict(a)
+    FamilyUpdate.objects.create(tracing_request=b.request, body="Private news for family B only")
+    return World(a, b)

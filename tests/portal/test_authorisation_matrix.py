@@ -1,0 +1,218 @@
+"""Every portal URL pattern × every role × own or foreign object.
+
+Roles: anonymous visitor, a family signed in with its access code, caseworker, supervisor,
+administrator and lab analyst of organisation A. "Own" objects belong to A, "foreign" ones to B.
+Foreign objects must answer exactly like missing ones (404), and no page may show B's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.test import Client
+from django.urls import URLPattern, get_resolver, reverse
+
+from kinlink.portal.models import CaseTask
+from tests.portal.portal_world import Side, World, current_token, family_client, verified_client
+
+ROLES = ("anonymous", "family", "caseworker", "supervisor", "administrator", "lab_analyst")
+CASE_ROLES = {"caseworker", "supervisor", "administrator"}
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str  # public, staff, supervisor, lab, family, auth
+    method: str = "GET"
+    kwargs: Callable[[Side], dict[str, Any]] | None = None
+    data: Callable[[Side], dict[str, Any]] | None = None
+
+
+def _case(side: Side) -> dict[str, Any]:
+    return {"pk": side.case.pk}
+
+
+def _task(side: Side) -> dict[str, Any]:
+    task, _ = CaseTask.objects.get_or_create(case=side.case, title="Ask the unit again")
+    return {"pk": side.case.pk, "task_pk": task.pk}
+
+
+SPECS: dict[str, Spec] = {
+    "home": Spec("public"),
+    "request_new": Spec("public"),
+    "request_submitted": Spec("public_redirect"),
+    "follow": Spec("public"),
+    "follow_link": Spec(
+        "public_redirect", kwargs=lambda s: {"number": s.request.number, "code": "wrong-code"}
+    ),
+    "follow_message": Spec("family", "POST", data=lambda s: {"body": "Any news?"}),
+    "follow_documents": Spec("family", "POST", data=lambda s: {}),
+    "follow_leave": Spec("public_redirect", "POST"),
+    "login": Spec("public"),
+    "login_otp": Spec("public_redirect"),
+    "logout": Spec("public_redirect", "POST"),
+    "staff_home": Spec("staff"),
+    "staff_search": Spec("staff"),
+    "staff_request": Spec("staff", kwargs=lambda s: {"pk": s.request.pk}),
+    "open_case": Spec("staff", "POST", kwargs=lambda s: {"pk": s.request.pk}),
+    "person": Spec("staff", kwargs=lambda s: {"pk": s.person.pk}),
+    "attachment": Spec("staff", kwargs=lambda s: {"pk": s.extra["attachment"].pk}),
+    "case": Spec("staff", kwargs=_case),
+    "case_add_claim": Spec(
+        "staff",
+        "POST",
+        kwargs=_case,
+        data=lambda s: {"source": s.claim.source_id, "fate": "alive", "reliability": "C", "date": "2022-04"},
+    ),
+    "case_retract_claim": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.case.pk, "claim_pk": s.claim.pk},
+        data=lambda s: {"reason": "typo"},
+    ),
+    "case_add_document": Spec("staff", "POST", kwargs=_case, data=lambda s: {"source": s.claim.source_id}),
+    "case_link_event": Spec("staff", "POST", kwargs=_case, data=lambda s: {"event": s.extra["event"].pk}),
+    "case_release_update": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.case.pk, "request_pk": s.request.pk},
+        data=lambda s: {"body": "News"},
+    ),
+    "case_send_message": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.case.pk, "request_pk": s.request.pk},
+        data=lambda s: {"body": "Hi"},
+    ),
+    "case_add_task": Spec("staff", "POST", kwargs=_case, data=lambda s: {"title": "Call the unit"}),
+    "case_task_done": Spec("staff", "POST", kwargs=_task),
+    "case_add_note": Spec("staff", "POST", kwargs=_case, data=lambda s: {"body": "Spoke to the mother"}),
+    "case_legal_status": Spec(
+        "supervisor",
+        "POST",
+        kwargs=_case,
+        data=lambda s: {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
+    ),
+    "lab_home": Spec("lab"),
+    "lab_register_sample": Spec("lab", "POST", data=lambda s: {"code": "NEW-BARCODE-1", "kind": "reference"}),
+    "lab_upload_profiles": Spec("lab", "POST", data=lambda s: {}),
+    "lab_upload_references": Spec("lab", "POST", data=lambda s: {}),
+    "lab_sample": Spec("lab", kwargs=lambda s: {"pk": s.sample.pk}),
+}
+
+
+def _portal_names() -> set[str]:
+    resolver = get_resolver()
+    names: set[str] = set()
+    for pattern in resolver.url_patterns:
+        for sub in getattr(pattern, "url_patterns", []):
+            if getattr(sub, "namespace", None) == "portal":
+                names |= {p.name for p in sub.url_patterns if isinstance(p, URLPattern) and p.name}
+    return names
+
+
+def _client(world: World, role: str) -> Client:
+    a = world.a
+    if role == "anonymous":
+        return Client()
+    if role == "family":
+        return family_client(a)
+    return verified_client(a.users[role], a.devices[role])
+
+
+def _expected(kind: str, role: str, own: bool) -> set[int] | str:
+    """Allowed status codes, or 'login' / 'follow' for a redirect to that page."""
+    if kind == "public":
+        return {200}
+    if kind == "public_redirect":
+        return {302}
+    if kind == "family":
+        return {302, 200} if role == "family" else "follow"
+    if role in ("anonymous", "family"):
+        return "login"
+    if kind == "staff":
+        if role not in CASE_ROLES:
+            return {403}
+        return {200, 302, 400} if own else {404}
+    if kind == "supervisor":
+        if role not in ("supervisor", "administrator"):
+            return {403}
+        return {302, 400} if own else {404}
+    if kind == "lab":
+        if role != "lab_analyst":
+            return {403}
+        return {200, 302, 400} if own else {404}
+    raise AssertionError(kind)
+
+
+def _prepare(world: World) -> None:
+    from kinlink.registry.models import Event
+    from kinlink.registry.services.uploads import store_upload
+
+    for side in (world.a, world.b):
+        side.extra["attachment"] = store_upload(
+            side.claim.source, "notice.pdf", b"%PDF-1.4 notice " + side.org.slug.encode()
+        )
+        side.extra["event"] = Event.objects.create(name=f"Battle {side.org.slug}", date="2022-03-30")
+
+
+def test_every_portal_url_is_in_the_matrix() -> None:
+    assert _portal_names() == set(SPECS)
+
+
+def test_authorisation_matrix(world: World, settings: Any, tmp_path: Any) -> None:
+    settings.ATTACHMENT_ROOT = tmp_path
+    _prepare(world)
+    failures: list[str] = []
+    clients: dict[str, Client] = {}
+    b_secrets = [world.b.request.contact, "Petrenko", "Private news for family B only", world.b.case.number]
+    for name, spec in SPECS.items():
+        for role in ROLES:
+            for own in (True, False):
+                if spec.kwargs is None and not own:
+                    continue  # no object in the address: nothing foreign to try
+                side = world.a if own else world.b
+                if name in ("logout", "follow_leave"):
+                    client = _client(world, role)  # these end the session: never reuse it
+                else:
+                    if role not in clients:
+                        clients[role] = _client(world, role)
+                    client = clients[role]
+                url = reverse(f"portal:{name}", kwargs=spec.kwargs(side) if spec.kwargs else None)
+                data = spec.data(side) if spec.data else {}
+                response = client.post(url, data) if spec.method == "POST" else client.get(url)
+                expected = _expected(spec.kind, role, own)
+                where = (
+                    f"{name} {spec.method} as {role} on {'own' if own else 'foreign'}: {response.status_code}"
+                )
+                if expected == "login":
+                    if response.status_code != 302 or not response["Location"].startswith("/en/staff/login"):
+                        failures.append(f"{where} (expected redirect to login)")
+                elif expected == "follow":
+                    if response.status_code != 302 or not response["Location"].endswith("/request/follow"):
+                        failures.append(f"{where} (expected redirect to follow-up sign-in)")
+                elif response.status_code not in expected:
+                    failures.append(f"{where} (expected {sorted(expected)})")
+                body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
+                text = body.decode("utf-8", "replace")
+                leaked = [s for s in b_secrets if s in text]
+                if leaked:
+                    failures.append(f"{where} leaks {leaked}")
+    assert not failures, "\n".join(failures)
+
+
+def test_anonymous_consoles_go_to_login(client: Client) -> None:
+    for url in ("/ru/staff/", "/uk/staff/", "/en/lab/", "/ru/lab/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/staff/login?next=" in response["Location"]
+
+
+def test_half_signed_in_staff_without_totp_cannot_enter(world: World) -> None:
+    client = Client()
+    client.force_login(world.a.users["caseworker"], backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/en/staff/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/en/staff/login")
+    assert current_token(world.a.devices["caseworker"]).isdigit()

@@ -1,0 +1,218 @@
+"""Family portal: submit a request, get a number and code, follow it, message, upload documents."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from kinlink.portal.dna_advice import dna_advice
+from kinlink.portal.models import FamilyMessage
+from kinlink.registry.models import AuditEntry, Claim, NameVariant, Sample, TracingRequest
+from tests.portal.portal_world import World, family_client, verified_client
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _submit(client: Client, world: World, **overrides: Any) -> Any:
+    data = {
+        "surname": "Иванов",
+        "given_name": "Сергей",
+        "patronymic": "Петрович",
+        "other_names": "Ivanov Sergei\nIwanow Sergej",
+        "sex": "M",
+        "birth_date": "17.04.1998",
+        "unit": "в/ч 12345",
+        "last_contact": "03.2022",
+        "last_known_place": "Гостомель",
+        "circumstances": "Последний звонок 28 марта.",
+        "enquirer_name": "Иванова Мария",
+        "relationship": "mother",
+        "contact": "+7 900 123 45 67",
+        "consent_organisations": [world.a.org.pk],
+        "consent_dna": "on",
+        "photos": [SimpleUploadedFile("photo.png", PNG, content_type="image/png")],
+    }
+    data.update(overrides)
+    return client.post("/ru/request/new", data)
+
+
+def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tmp_path: Any) -> None:
+    settings.ATTACHMENT_ROOT = tmp_path
+    client = Client()
+    response = _submit(client, world)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    page = client.get(response["Location"]).content.decode()
+    number = re.search(r'id="request-number">([^<]+)<', page).group(1)  # type: ignore[union-attr]
+    code = re.search(r'id="access-code">([^<]+)<', page).group(1)  # type: ignore[union-attr]
+    request = TracingRequest.objects.get(number=number)
+    assert request.check_access_code(code)
+    assert request.consent_dna is True and list(request.consent_organisations.all()) == [world.a.org]
+    assert request.person.birth_date == "1998-04-17"
+    assert request.last_contact == "2022-03" and request.language == "ru"
+    assert {v.display() for v in NameVariant.objects.filter(person=request.person)} >= {
+        "Иванов Сергей Петрович",
+        "Iwanow Sergej",
+    }
+    assert Claim.objects.get(person=request.person).fate == "missing"
+    assert "Оба его родителя" in page and "Его дети и их мать" in page
+    assert f"/request/follow/{number}/{code}" in page
+    # Contact details are encrypted at rest: the database never holds the phone number.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT contact, enquirer_name FROM registry_tracingrequest WHERE id = %s", [request.pk]
+        )
+        stored = cursor.fetchone()
+    assert "900 123" not in stored[0] and stored[0].startswith("fernet:") and "Мария" not in stored[1]
+
+
+def test_request_is_required_to_name_someone(world: World) -> None:
+    response = _submit(Client(), world, surname="", photos=[])
+    assert response.status_code == 200
+    assert TracingRequest.objects.count() == 2
+
+
+def test_request_form_does_not_reveal_known_persons(world: World, settings: Any, tmp_path: Any) -> None:
+    """Asking about a person already in the registry looks exactly like asking about a stranger."""
+    settings.ATTACHMENT_ROOT = tmp_path
+    known = Client()
+    _submit(known, world, surname="Petrenko", given_name="Oleh", photos=[])
+    stranger = Client()
+    _submit(stranger, world, surname="Nobodyknown", given_name="Xyz", photos=[])
+    page_known = known.get("/ru/request/submitted").content.decode()
+    page_stranger = stranger.get("/ru/request/submitted").content.decode()
+    strip = re.compile(
+        r'(id="request-number">|id="access-code">|/request/follow/|csrfmiddlewaretoken" value=")[^<"]+'
+    )
+    assert strip.sub("", page_known) == strip.sub("", page_stranger)
+
+
+def test_wrong_number_and_wrong_code_look_the_same(world: World) -> None:
+    wrong_code = Client().post("/ru/request/follow", {"number": world.a.request.number, "code": "guess"})
+    wrong_number = Client().post("/ru/request/follow", {"number": "R-NOSUCH", "code": "guess"})
+    assert wrong_code.status_code == wrong_number.status_code == 200
+    # Apart from the CSRF token and the number the visitor typed, the answers are byte for byte equal.
+    token = re.compile(rb'(name="csrfmiddlewaretoken" value="[^"]+"|name="number" value="[^"]+")')
+    assert token.sub(b"", wrong_code.content) == token.sub(b"", wrong_number.content)
+
+
+def test_too_many_wrong_codes_pause_the_follow_up(world: World, settings: Any) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client()
+    for _ in range(settings.FAMILY_CODE_FAILURE_LIMIT):
+        client.post("/ru/request/follow", {"number": world.a.request.number, "code": "guess"})
+    response = client.post("/ru/request/follow", {"number": world.a.request.number, "code": world.a.code})
+    assert response.status_code == 429
+    cache.clear()
+
+
+def test_private_link_signs_in_and_drops_the_code_from_the_address(world: World) -> None:
+    client = Client()
+    response = client.get(f"/uk/request/follow/{world.a.request.number}/{world.a.code}")
+    assert response["Location"] == "/uk/request/follow"
+    assert world.a.request.number in client.get("/uk/request/follow").content.decode()
+
+
+def test_family_sees_only_released_updates_and_never_claims(world: World) -> None:
+    family = family_client(world.a)
+    page = family.get("/en/request/follow").content.decode()
+    assert "There is no news yet" in page
+    assert "locals buried" not in page and "Unit notice" not in page and "Ministry" not in page
+    assert "Private news for family B only" not in page
+    caseworker = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    url = f"/en/staff/cases/{world.a.case.pk}/requests/{world.a.request.pk}/release"
+    assert (
+        caseworker.post(
+            url, {"body": "We have received two conflicting answers and are checking them."}
+        ).status_code
+        == 302
+    )
+    page = family.get("/en/request/follow").content.decode()
+    assert "two conflicting answers" in page
+    assert AuditEntry.objects.filter(action="release_update", actor=world.a.users["caseworker"]).exists()
+
+
+def test_messages_both_ways(world: World) -> None:
+    family = family_client(world.a)
+    assert family.post("/en/request/follow/message", {"body": "Есть новости?"}).status_code == 302
+    caseworker = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    assert "Есть новости?" in caseworker.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
+    url = f"/en/staff/cases/{world.a.case.pk}/requests/{world.a.request.pk}/message"
+    caseworker.post(url, {"body": "Мы написали в часть."})
+    assert "Мы написали в часть." in family.get("/ru/request/follow").content.decode()
+    assert FamilyMessage.objects.filter(tracing_request=world.b.request).count() == 0
+
+
+def test_document_upload(world: World, settings: Any, tmp_path: Any) -> None:
+    settings.ATTACHMENT_ROOT = tmp_path
+    family = family_client(world.a)
+    letter = SimpleUploadedFile("letter-from-unit.pdf", b"%PDF-1.4 letter", content_type="application/pdf")
+    assert family.post("/en/request/follow/documents", {"documents": [letter]}).status_code == 302
+    assert "letter-from-unit.pdf" in family.get("/en/request/follow").content.decode()
+    bad = SimpleUploadedFile("virus.exe", b"MZ\x90\x00", content_type="application/pdf")
+    response = family.post("/en/request/follow/documents", {"documents": [bad]})
+    assert response.status_code == 200 and "virus.exe" not in response.content.decode()
+
+
+def test_family_never_sees_matched_before_release(world: World) -> None:
+    Sample.objects.create(
+        code="REF-M1",
+        kind="reference",
+        tracing_request=world.a.request,
+        relationship="mother",
+        status="matched",
+    )
+    page = family_client(world.a).get("/en/request/follow").content.decode()
+    assert "searched" in page and "matched" not in page
+
+
+def test_dna_advice_order_follows_the_enquirer() -> None:
+    assert dna_advice("mother")[0].key == "both_parents"
+    assert dna_advice("wife")[0].key == "children_and_mother"
+    assert {o.key for o in dna_advice("brother")} == {
+        "both_parents",
+        "parent_and_siblings",
+        "children_and_mother",
+    }
+
+
+def test_family_pages_are_light(world: World) -> None:
+    """Under 100 KB on a slow connection (HTML plus the stylesheet; no JavaScript on family pages)."""
+    from django.contrib.staticfiles import finders
+
+    css = Path(str(finders.find("portal/kinlink.css"))).stat().st_size
+    family = family_client(world.a)
+    for client, url in (
+        (Client(), "/ru/"),
+        (Client(), "/ru/request/new"),
+        (Client(), "/ru/request/follow"),
+        (family, "/ru/request/follow"),
+    ):
+        html = client.get(url).content
+        assert b"<script" not in html, url
+        assert len(html) + css < 100_000, (url, len(html), css)
+
+
+def test_uploads_are_checked_by_content_not_by_name(world: World, settings: Any, tmp_path: Any) -> None:
+    from kinlink.registry.services.uploads import UploadError, sniff_content_type, store_upload
+
+    settings.ATTACHMENT_ROOT = tmp_path
+    assert sniff_content_type(b"%PDF-1.7 ...") == "application/pdf"
+    assert sniff_content_type(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    assert sniff_content_type(b"<html><script>") is None
+    source = world.a.claim.source
+    stored = store_upload(source, "../../etc/passwd.png", PNG)
+    assert stored.filename == "passwd.png" and stored.content_type == "image/png" and stored.size == len(PNG)
+    for bad in (b"", b"MZ\x90\x00", PNG + b"\x00" * 20):
+        try:
+            store_upload(source, "x.png", bad, max_bytes=len(PNG) + 10)
+        except UploadError:
+            continue
+        raise AssertionError(f"accepted {bad[:8]!r}")

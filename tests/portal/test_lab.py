@@ -1,0 +1,92 @@
+"""Lab console: barcodes only, CSV loading refuses bad files whole, DNA reads are audited."""
+
+from __future__ import annotations
+
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kinlink.registry.models import AuditEntry, Sample
+from tests.portal.portal_world import World, verified_client
+
+
+def _csv(name: str, text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def test_register_and_see_status_without_names(world: World) -> None:
+    client = verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
+    assert client.post("/en/lab/samples/register", {"code": "KL-0001", "kind": "remains"}).status_code == 302
+    page = client.get("/en/lab/").content.decode()
+    assert "KL-0001" in page and "BC-a-001" in page and "BC-b-001" not in page
+    for name in ("Иванов", "Сергей", "Mother a", world.a.request.number, world.a.case.number):
+        assert name not in page
+    duplicate = client.post("/en/lab/samples/register", {"code": "KL-0001", "kind": "remains"})
+    assert duplicate.status_code == 400 and "already registered" in duplicate.content.decode()
+
+
+def test_load_profiles_long_csv(world: World) -> None:
+    client = verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
+    text = "sample,marker,allele1,allele2\nBC-a-001,D3S1358,15,16\nBC-a-001,TH01,9.3,9.3\n"
+    response = client.post("/en/lab/profiles/upload", {"profiles-csv_file": _csv("p.csv", text)})
+    assert response.status_code == 302
+    sample = Sample.objects.get(code="BC-a-001")
+    assert json.loads(sample.profile) == {"D3S1358": ["15", "16"], "TH01": ["9.3", "9.3"]}
+    assert sample.status == "profiled"
+    page = client.get(f"/en/lab/samples/{sample.pk}/").content.decode()
+    assert "9.3, 9.3" in page
+    assert AuditEntry.objects.filter(action="view_dna", object_id=str(sample.pk)).exists()
+
+
+def test_bad_profile_file_is_refused_whole_with_row_and_column(world: World) -> None:
+    client = verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
+    text = (
+        'sample,marker,allele1,allele2\nBC-a-001,D3S1358,15,16\nBC-b-001,TH01,9,10\nBC-a-001,FGA,"21,22",22\n'
+    )
+    response = client.post("/en/lab/profiles/upload", {"profiles-csv_file": _csv("p.csv", text)})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "row 3, column sample" in page and "row 4, column allele1" in page
+    assert Sample.objects.get(code="BC-a-001").profile == ""
+
+
+def test_load_reference_samples(world: World) -> None:
+    client = verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
+    text = "sample,relationship\nREF-100,mother\nREF-101,brother\n"
+    assert (
+        client.post("/en/lab/references/upload", {"references-csv_file": _csv("r.csv", text)}).status_code
+        == 302
+    )
+    assert set(Sample.objects.filter(code__startswith="REF-1").values_list("relationship", flat=True)) == {
+        "mother",
+        "brother",
+    }
+    bad = client.post(
+        "/en/lab/references/upload",
+        {"references-csv_file": _csv("r.csv", "sample,relationship\nREF-100,aunt\n")},
+    )
+    assert (
+        bad.status_code == 400
+        and "row 2, column sample" in bad.content.decode()
+        and "row 2, column relationship" in bad.content.decode()
+    )
+    wrong_header = client.post(
+        "/en/lab/references/upload", {"references-csv_file": _csv("r.csv", "code,rel\nX,mother\n")}
+    )
+    assert "row 1, column header" in wrong_header.content.decode()
+
+
+def test_profiles_are_read_as_the_genetics_library_reads_them(world: World) -> None:
+    import io
+
+    from kinlink.genetics.formats import read_genotype_csv
+    from kinlink.registry.services.lab_samples import load_profiles
+
+    text = (
+        "Sample,Marker,Allele1,Allele2\n"
+        "BC-a-001,D3S1358,15,16\nBC-a-001,TH01,9.3,\nBC-a-001,FGA,-,-\nBC-a-001,AMEL,X,Y\n"
+    )
+    load_profiles(world.a.users["lab_analyst"], [world.a.lab], "lab.csv", text)
+    stored = json.loads(Sample.objects.get(code="BC-a-001").profile)
+    assert stored == read_genotype_csv(io.StringIO(text))["BC-a-001"]
+    assert stored == {"D3S1358": ["15", "16"], "TH01": ["9.3", "-"], "AMEL": ["X", "Y"]}

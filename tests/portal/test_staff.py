@@ -1,0 +1,199 @@
+"""Caseworker console: the seed case page, claims, search across scripts, audit of reads, legal status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kinlink.portal.models import CaseNote, CaseTask
+from kinlink.registry.models import AuditEntry, Case, Claim, NameVariant, Person
+from kinlink.registry.services.search import PersonQuery, name_key, search_persons
+from tests.portal.portal_world import World, verified_client
+
+
+def test_seed_case_shows_conflict_all_three_sources_and_burial_lead(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    page = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
+    for source in ("Unit notice a", "Ministry answer", "Comrade testimony"):
+        assert source in page
+    assert (
+        "Conflicts between sources" in page
+        and "reports him dead, but Ministry answer reports him missing" in page
+    )
+    assert "Burial-site lead" in page and "locals buried the bodies" in page
+    assert "disputed" in page
+    # The field grave is on the map (plain coordinate view without tiles).
+    assert "Field grave near Hostomel" in page and 'class="marker site"' in page and "± 300" in page
+    # Legal deadlines: 6 months after the last news (2022-06-01 → 2022-12-01).
+    assert "A court may recognise him as missing" in page
+
+
+def test_case_page_in_russian_translates_the_explanation(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    page = client.get(f"/ru/staff/cases/{world.a.case.pk}/").content.decode()
+    assert "Хронология" in page and "спорно" in page
+
+
+def test_case_view_and_contact_view_are_audited(world: World) -> None:
+    user = world.a.users["caseworker"]
+    client = verified_client(user, world.a.devices["caseworker"])
+    client.get(f"/en/staff/cases/{world.a.case.pk}/")
+    page = client.get(f"/en/staff/requests/{world.a.request.pk}/").content.decode()
+    assert world.a.request.contact in page
+    assert AuditEntry.objects.filter(actor=user, action="view_case", object_id=str(world.a.case.pk)).exists()
+    assert AuditEntry.objects.filter(
+        actor=user, action="view_contact", object_id=str(world.a.request.pk)
+    ).exists()
+
+
+def test_add_claim_from_new_source_with_document(world: World, settings: Any, tmp_path: Any) -> None:
+    settings.ATTACHMENT_ROOT = tmp_path
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    response = client.post(
+        f"/en/staff/cases/{world.a.case.pk}/claims/add",
+        {
+            "source_kind": "prisoner_list",
+            "source_name": "Exchange list 2022-09",
+            "source_date": "09.2022",
+            "reliability": "B",
+            "fate": "detained",
+            "date": "2022-09",
+            "document": SimpleUploadedFile("list.pdf", b"%PDF-1.4 list", content_type="application/pdf"),
+        },
+    )
+    assert response.status_code == 302
+    claim = Claim.objects.get(source__name="Exchange list 2022-09")
+    assert (
+        claim.fate == "detained"
+        and claim.source.date == "2022-09"
+        and claim.created_by == world.a.users["caseworker"]
+    )
+    assert claim.source.attachments.get().filename == "list.pdf"
+    assert AuditEntry.objects.filter(action="add_claim", object_id=str(claim.pk)).exists()
+
+
+def test_add_claim_linked_to_an_event_lists_the_person_in_it(world: World) -> None:
+    from kinlink.registry.models import Event
+
+    event = Event.objects.create(name="Withdrawal near Popasna", date="2022-03-30")
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    response = client.post(
+        f"/en/staff/cases/{world.a.case.pk}/claims/add",
+        {"source": world.a.claim.source_id, "fate": "dead", "reliability": "B", "event": event.pk},
+    )
+    assert response.status_code == 302
+    assert Claim.objects.filter(event=event, person=world.a.person).exists()
+    assert world.a.person in event.persons.all()
+
+
+def test_add_claim_needs_a_source(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    before = Claim.objects.count()
+    response = client.post(
+        f"/en/staff/cases/{world.a.case.pk}/claims/add", {"fate": "dead", "reliability": "F"}
+    )
+    assert response.status_code == 400 and Claim.objects.count() == before
+
+
+def test_retracting_keeps_the_claim_and_recomputes_the_fate(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    ministry = Claim.objects.get(person=world.a.person, source__name="Ministry answer")
+    client.post(
+        f"/en/staff/cases/{world.a.case.pk}/claims/{ministry.pk}/retract",
+        {"reason": "superseded by the unit"},
+    )
+    ministry.refresh_from_db()
+    assert ministry.retracted_at is not None and ministry.retraction_reason == "superseded by the unit"
+    page = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
+    assert "Conflicts between sources" not in page and "Retracted" in page
+
+
+def test_tasks_notes_and_legal_status(world: World) -> None:
+    caseworker = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    caseworker.post(
+        f"/en/staff/cases/{world.a.case.pk}/tasks/add", {"title": "Ask the ministry for a certificate"}
+    )
+    task = CaseTask.objects.get(case=world.a.case)
+    caseworker.post(f"/en/staff/cases/{world.a.case.pk}/tasks/{task.pk}/done")
+    task.refresh_from_db()
+    assert task.done_at is not None
+    caseworker.post(f"/en/staff/cases/{world.a.case.pk}/notes/add", {"body": "Mother called"})
+    assert CaseNote.objects.get(case=world.a.case).body == "Mother called"
+    assert (
+        caseworker.post(
+            f"/en/staff/cases/{world.a.case.pk}/legal",
+            {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
+        ).status_code
+        == 403
+    )
+    supervisor = verified_client(world.a.users["supervisor"], world.a.devices["supervisor"])
+    supervisor.post(
+        f"/en/staff/cases/{world.a.case.pk}/legal",
+        {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
+    )
+    case = Case.objects.get(pk=world.a.case.pk)
+    assert case.legal_status == "certificate_requested" and str(case.legal_status_since) == "2024-01-10"
+    page = supervisor.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
+    assert "Certificate of the circumstances of disappearance is due" in page
+    bad = supervisor.post(
+        f"/en/staff/cases/{world.a.case.pk}/legal",
+        {"to_status": "payments_claimed", "effective_on": "2024-02-10"},
+    )
+    assert bad.status_code == 400
+
+
+def test_search_finds_the_same_person_in_any_script(world: World) -> None:
+    NameVariant.objects.create(person=world.a.person, full_name="Ivanov Sergei")
+    user = world.a.users["caseworker"]
+    for query in ("Иванов", "Ivanov", "Iwanow", "ivanov sergei", "Іванов"):
+        assert [p.pk for p in search_persons(user, PersonQuery(name=query))] == [world.a.person.pk], query
+    assert search_persons(user, PersonQuery(name="Petrenko")) == []  # B's person stays invisible to A
+    assert search_persons(user, PersonQuery(unit="12a", born_from="1998", born_to="1998")) == [world.a.person]
+    assert search_persons(user, PersonQuery(born_from="1999")) == []
+    assert search_persons(user, PersonQuery(place="Hostomel")) == [world.a.person]
+    assert name_key("Иванов") == name_key("Iwanow") == name_key("IVANOV")
+
+
+def test_search_page_and_public_has_no_search(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    page = client.get("/en/staff/search", {"name": "Ivanov"}).content.decode()
+    assert "1 person found" in page and f"/en/staff/persons/{world.a.person.pk}/" in page
+    from django.test import Client
+
+    assert Client().get("/en/staff/search", {"name": "Ivanov"}).status_code == 302
+
+
+def test_open_case_from_a_new_request(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    person = Person.objects.create()
+    NameVariant.objects.create(person=person, surname="Сидоров", given_name="Иван", is_primary=True)
+    from kinlink.registry.models import TracingRequest
+
+    request = TracingRequest.objects.create(number="R-NEW1", person=person, relationship="wife")
+    request.consent_organisations.set([world.a.org])
+    assert "R-NEW1" in client.get("/en/staff/").content.decode()
+    response = client.post(f"/en/staff/requests/{request.pk}/open-case")
+    case = Case.objects.get(person=person)
+    assert response["Location"] == f"/en/staff/cases/{case.pk}/" and case.organisation == world.a.org
+    request.refresh_from_db()
+    assert request.status == "in_progress"
+
+
+def test_queues_show_deadlines_and_candidates(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    duplicate = Person.objects.create(birth_date="1998")
+    NameVariant.objects.create(person=duplicate, full_name="Iwanow Sergej")
+    from kinlink.registry.models import TracingRequest
+
+    request = TracingRequest.objects.create(number="R-DUP", person=duplicate, relationship="sister")
+    request.consent_organisations.set([world.a.org])
+    page = client.get("/en/staff/").content.decode()
+    assert world.a.case.number in page  # the recognise-missing deadline is reached
+    assert "same name in any script and birth year" in page
+
+
+def test_fate_words_in_the_explanation_are_translated(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    page = client.get(f"/uk/staff/cases/{world.a.case.pk}/").content.decode()
+    assert "Переважна версія: загинув." in page
