@@ -18,6 +18,8 @@ from kinlink.commands.base import CommandError
 COMMAND_MODULES = [
     "kinlink.commands.registry",
     "kinlink.commands.dna",
+    "kinlink.commands.estimate",
+    "kinlink.commands.link",
     "kinlink.commands.documents",
     "kinlink.commands.exchange",
     "kinlink.commands.api_tokens",

@@ -1,0 +1,176 @@
+"""Benchmark of kinlink.linkage against plain Splink on raw strings, on scenario lists with truth.
+
+Run by hand:  PYTHONPATH=src python bench/linkage.py --sizes 10000 100000 [--skip-baseline-above N]
+Writes bench/results/linkage.json: pairwise precision, recall and F1, runtime and peak memory per size.
+Each size runs in a fresh subprocess so that the peak memory (ru_maxrss) belongs to that run alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results" / "linkage.json"
+RECORDS_PER_SOLDIER = 1.295  # list records per soldier in kinlink.scenario (measured at 10^5 soldiers)
+
+
+def _lists(n_records: int, seed: int) -> tuple[Any, dict[str, str]]:
+    import pandas as pd
+
+    from kinlink.scenario import generate
+    from kinlink.scenario.lists import varied_lists
+
+    size = max(100, round(n_records / RECORDS_PER_SOLDIER))
+    world = generate(seed=seed, size=size)
+    records = varied_lists(world)
+    frame = pd.DataFrame([r.row for r in records])
+    return frame, {r.record_id: r.person_id for r in records}
+
+
+def _baseline(frame: Any, threshold: float) -> tuple[Any, Any]:
+    """Plain Splink on the raw strings with default comparisons: the baseline."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    raw = frame.rename(columns={"record_id": "unique_id"}).replace("", None)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("full_name"),
+            cl.NameComparison("surname"),
+            cl.NameComparison("given_name"),
+            cl.NameComparison("patronymic"),
+            cl.LevenshteinAtThresholds("birth_date", 1),
+            cl.ExactMatch("birth_place"),
+            cl.ExactMatch("unit"),
+            cl.LevenshteinAtThresholds("event_date", 1),
+            cl.ExactMatch("event_place"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("full_name"),
+            block_on("surname", "given_name"),
+            block_on("birth_date"),
+            block_on("unit", "event_date"),
+        ],
+    )
+    linker = Linker(DuckDBAPI().register(raw), settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("full_name", "birth_date")], recall=0.5
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=3e6, seed=42)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("birth_date"), max_pairs=2e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("unit"), max_pairs=2e6)
+    predictions = linker.inference.predict(threshold_match_probability=0.2, warning_mode="never")
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold)
+    out = clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
+    return out["unique_id"].tolist(), out["cluster_id"].tolist()
+
+
+def run_one(n_records: int, method: str, threshold: float, seed: int) -> dict[str, Any]:
+    from kinlink.linkage.model import LinkageOptions, cluster_pairs, link_records, pairwise_scores
+
+    start = time.perf_counter()
+    frame, truth = _lists(n_records, seed)
+    generated = time.perf_counter()
+    timings: dict[str, float] = {}
+    if method == "kinlink":
+        result = link_records(frame, LinkageOptions(threshold=threshold))
+        ids, clusters = result.clusters["record_id"].tolist(), result.clusters["cluster_id"].tolist()
+        timings = {k: round(v, 2) for k, v in result.timings.items()}
+    else:
+        ids, clusters = _baseline(frame, threshold)
+    linked = time.perf_counter()
+    predicted = cluster_pairs(ids, clusters)
+    true_pairs = cluster_pairs(ids, [truth[i] for i in ids])
+    scores = pairwise_scores(true_pairs, predicted)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "method": method,
+        "records": len(frame),
+        "persons": len(set(truth.values())),
+        "threshold": threshold,
+        **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
+        "generate_s": round(generated - start, 2),
+        "link_s": round(linked - generated, 2),
+        "stages_s": timings,
+        "peak_memory_gb": round(peak_kib / 1024**2, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--skip-baseline-above", type=int, default=200_000)
+    parser.add_argument("--methods", nargs="+", default=["kinlink", "baseline_splink_raw"])
+    parser.add_argument("--one", nargs=2, metavar=("SIZE", "METHOD"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        row = run_one(int(args.one[0]), args.one[1], args.threshold, args.seed)
+        print(json.dumps(row))
+        return 0
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    methods_for = {
+        size: [m for m in args.methods if m == "kinlink" or size <= args.skip_baseline_above]
+        for size in args.sizes
+    }
+    runs = [
+        r for r in existing.get("runs", []) if r["method"] not in methods_for.get(r["records_requested"], [])
+    ]
+    for size in args.sizes:
+        methods = methods_for[size]
+        for method in methods:
+            command = [
+                sys.executable,
+                __file__,
+                "--one",
+                str(size),
+                method,
+                "--threshold",
+                str(args.threshold),
+            ]
+            command += ["--seed", str(args.seed)]
+            done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
+            if done.returncode != 0:
+                print(done.stderr[-3000:], file=sys.stderr)
+                return done.returncode
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            row["records_requested"] = size
+            print(json.dumps(row))
+            runs.append(row)
+    runs.sort(key=lambda r: (r["records_requested"], r["method"]))
+    machine = {
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "processor": platform.processor(),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "description": "Pairwise precision/recall/F1 of kinlink.linkage vs plain Splink on raw "
+                "strings (default comparisons) on kinlink.scenario lists with kinlink.scenario.lists "
+                "variation.",
+                "machine": machine,
+                "runs": runs,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""Model choice for log-linear multiple-systems estimation: ``main``, ``stepwise`` and ``bic``.
+
+* ``main``: main effects only (lists independent).
+* ``stepwise`` (Chan, Silverman and Vincent 2021): start from main effects; for every two-list term not yet
+  in the model, compare the observed overlap of the two lists with its Poisson distribution under the current
+  fit and take the p-value ``min(P(X ≤ n), P(X ≥ n))``. Add the term with the smallest p-value while it is
+  below the threshold (default 0.02), skipping terms whose model fails the identifiability or existence check.
+* ``bic``: exhaustive search over hierarchical models with interactions up to order 3 (five lists or fewer;
+  order 2 for six lists), ranked by BIC = −2 log L + log(n) × parameters, counting −∞ terms as parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scipy import special
+
+from kinlink.estimation.capture import CaptureData
+from kinlink.estimation.loglinear import (
+    LoglinearFit,
+    ModelError,
+    Term,
+    check_model,
+    fit_loglinear,
+    fit_many,
+    model_name,
+    normalise_terms,
+)
+
+METHODS = ("main", "stepwise", "bic")
+MAX_MODELS = 200_000
+
+
+@dataclass(frozen=True)
+class RankedModel:
+    """One candidate model of a search, with its estimate and criterion value."""
+
+    terms: tuple[Term, ...]
+    empty_terms: tuple[Term, ...]
+    estimate: float
+    criterion: float
+    lists: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return model_name(_top_terms(self.terms), self.lists)
+
+
+def overlap_p_value(observed: float, expected: float) -> float:
+    """min(P(X ≤ n), P(X ≥ n)) for X ~ Poisson(expected): the stepwise test of a two-list term."""
+    if expected <= 0:
+        return 1.0
+    lower = float(special.pdtr(observed, expected))
+    upper = float(special.pdtrc(observed - 1, expected)) if observed > 0 else 1.0
+    return min(lower, upper)
+
+
+def stepwise_terms(data: CaptureData, p_threshold: float = 0.02) -> tuple[Term, ...]:
+    """Terms chosen by the stepwise method (see module docstring)."""
+    t = data.n_lists
+    pairs = list(itertools.combinations(range(t), 2))
+    overlaps = [data.overlap(pair) for pair in pairs]
+    h = data.histories
+    on_pair = [(h[:, i] == 1) & (h[:, j] == 1) for i, j in pairs]
+    terms: list[Term] = []
+    fit = fit_loglinear(data, (), check=False)
+    while True:
+        candidates = []
+        for k, pair in enumerate(pairs):
+            if pair in terms:
+                continue
+            expected = float(fit.fitted[on_pair[k]].sum())
+            candidates.append((overlap_p_value(overlaps[k], expected), k))
+        candidates.sort()
+        chosen = None
+        for p_value, k in candidates:
+            if p_value >= p_threshold:
+                break
+            if check_model(data, [*terms, pairs[k]]).ok:
+                chosen = pairs[k]
+                break
+        if chosen is None:
+            return normalise_terms(terms)
+        terms.append(chosen)
+        fit = fit_loglinear(data, terms, check=False)
+
+
+def hierarchical_models(n_lists: int, max_order: int) -> list[tuple[Term, ...]]:
+    """All hierarchical models with interactions up to ``max_order`` (2 or 3), listing all their terms."""
+    if max_order not in (1, 2, 3):
+        raise ModelError("max_order must be 1, 2 or 3")
+    if max_order == 1:
+        return [()]
+    pairs = list(itertools.combinations(range(n_lists), 2))
+    triples = list(itertools.combinations(range(n_lists), 3))
+    models: list[tuple[Term, ...]] = []
+    for mask in range(1 << len(pairs)):
+        edges = [pairs[i] for i in range(len(pairs)) if mask >> i & 1]
+        if max_order == 2:
+            models.append(tuple(edges))
+            continue
+        es = set(edges)
+        tri = [(a, b, c) for a, b, c in triples if (a, b) in es and (a, c) in es and (b, c) in es]
+        for k in range(1 << len(tri)):
+            chosen = [tri[i] for i in range(len(tri)) if k >> i & 1]
+            models.append(tuple(edges) + tuple(chosen))
+            if len(models) > MAX_MODELS:
+                raise ModelError(
+                    f"more than {MAX_MODELS} hierarchical models; lower max_order or use stepwise"
+                )
+    return models
+
+
+def default_max_order(n_lists: int) -> int:
+    return 3 if n_lists <= 5 else 2
+
+
+def bic_ranking(data: CaptureData, max_order: int | None = None) -> list[RankedModel]:
+    """All hierarchical models that can be fitted, best BIC first."""
+    t = data.n_lists
+    order = default_max_order(t) if max_order is None else max_order
+    if t >= 7 and order >= 2:
+        raise ModelError(f"{t} lists give too many models for an exhaustive BIC search; use stepwise")
+    models = hierarchical_models(t, order)
+    ranked = []
+    log_n = math.log(data.observed)
+    for terms, empty, estimate, loglik, n_params, ok in fit_many(data, models, normalised=True):
+        if not ok:
+            continue
+        bic = -2 * loglik + log_n * n_params
+        ranked.append(RankedModel(terms, empty, estimate, bic, data.lists))
+    ranked.sort(key=lambda r: (r.criterion, len(r.terms)))
+    # confirm the leading models with the exact existence test (the batch only checks numerically)
+    while ranked and not check_model(data, ranked[0].terms).ok:
+        ranked.pop(0)
+    if not ranked:
+        raise ModelError("no hierarchical model can be fitted to these data")
+    return ranked
+
+
+def _top_terms(terms: Sequence[Term]) -> tuple[Term, ...]:
+    """Drop terms implied by a higher-order term (for naming a hierarchical model)."""
+    ts = set(terms)
+    return tuple(t for t in terms if not any(set(t) < set(u) for u in ts))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen model's fit, and for ``bic`` the ranking it came from."""
+
+    method: str
+    fit: LoglinearFit
+    ranking: tuple[RankedModel, ...] = ()
+
+
+def select_model(
+    data: CaptureData,
+    method: str,
+    p_threshold: float = 0.02,
+    max_order: int | None = None,
+) -> Selection:
+    """Choose a model by ``main``, ``stepwise`` or ``bic`` and fit it."""
+    if method == "main":
+        return Selection(method, fit_loglinear(data, (), check=False))
+    if method == "stepwise":
+        return Selection(method, fit_loglinear(data, stepwise_terms(data, p_threshold), check=False))
+    if method == "bic":
+        ranking = bic_ranking(data, max_order)
+        return Selection(method, fit_loglinear(data, ranking[0].terms, check=False), tuple(ranking))
+    raise ModelError(f"unknown model choice {method!r}; use one of {', '.join(METHODS)}")
+
+
+def estimate_total(
+    data: CaptureData, method: str, p_threshold: float = 0.02, max_order: int | None = None
+) -> float:
+    """Point estimate of the total after model choice (what a bootstrap replicate recomputes)."""
+    if method == "stepwise":
+        return fit_loglinear(data, stepwise_terms(data, p_threshold), check=False).estimate
+    if method == "bic":
+        return bic_ranking(data, max_order)[0].estimate
+    if method == "main":
+        return fit_loglinear(data, (), check=False).estimate
+    raise ModelError(f"unknown model choice {method!r}")

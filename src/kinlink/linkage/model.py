@@ -1,0 +1,846 @@
+"""The record-linkage model: Splink settings, unsupervised training, prediction, clustering, explanation.
+
+One :func:`linkage_settings` object describes the whole Fellegi–Sunter model. It runs on DuckDB (the
+default, in process) and unchanged on Spark (``engine="spark"``). Every record is first reduced to ASCII
+keys by :func:`prepare_records` (see :mod:`kinlink.linkage.names`), so the SQL never sees Cyrillic.
+
+Conventions: ``match_weight`` is log2 of the Bayes factor; ``match_probability`` is the posterior
+probability that two records describe the same person, given the prior
+``probability_two_random_records_match`` estimated from deterministic rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from kinlink.linkage import names
+
+#: Columns of the person list format (the foundation contract); ``record_id`` is the unique id.
+PERSON_LIST_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "source",
+    "full_name",
+    "surname",
+    "given_name",
+    "patronymic",
+    "birth_date",
+    "birth_place",
+    "unit",
+    "rank",
+    "event_date",
+    "event_place",
+)
+
+#: The comparisons of the model, in the order of the settings, with the caseworker's field names.
+COMPARISON_FIELDS: dict[str, str] = {
+    "surname": "surname",
+    "given_name": "given name",
+    "patronymic": "patronymic",
+    "birth_date": "birth date",
+    "birth_place": "birth place",
+    "unit": "unit",
+    "event_date": "event date",
+    "event_place": "event place",
+}
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+DEFAULT_THRESHOLD = 0.5
+
+
+class LinkageInputError(ValueError):
+    """Bad input records: the message names the table, row, column and reason."""
+
+
+@dataclass(slots=True)
+class LinkageOptions:
+    """Knobs of a linkage run.
+
+    ``threshold``: match probability at or above which two records join one cluster (caseworker's
+    choice; see docs/methods/linkage.md). ``prediction_floor``: pairs below it are not kept at all.
+    ``em_max_pairs`` caps each EM training session; ``u_max_pairs`` the random pairs for u.
+    ``memory_limit`` is DuckDB's (for example "10GB"); by default it is set for runs of 10^6 records.
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    prediction_floor: float = 0.2
+    em_max_pairs: float = 2e6
+    u_max_pairs: float = 3e6
+    seed: int = 42
+    engine: str = "duckdb"
+    memory_limit: str | None = None
+    threads: int | None = None
+    spark_session: Any = None
+    progress: Callable[[str], None] | None = None
+    blocking_rule_count: int | None = None  # use only the first N of blocking_rules() (quick checks)
+
+
+# --- input preparation ----------------------------------------------------------------------------
+
+
+def _clean(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def normalise_date(value: str, table: str = "input", row: int = 0, column: str = "birth_date") -> str:
+    """ISO ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``; ``DD.MM.YYYY`` is converted. Anything else is an error."""
+    text = _clean(value)
+    if not text:
+        return ""
+    european = re.match(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", text)
+    if european:
+        day, month, year = european.groups()
+        text = f"{year}-{int(month):02d}-{int(day):02d}"
+    if not _DATE.match(text):
+        raise LinkageInputError(
+            f"{table}: row {row}, column {column}: {value!r} is not a date (YYYY[-MM[-DD]])"
+        )
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def _place_key(place: str) -> str:
+    words = re.split(r"[\s,.-]+", place)
+    return "".join(names.name_skeleton(w) for w in words if w)
+
+
+@lru_cache(maxsize=200_000)
+def _place_phonetic(place: str) -> str:
+    words = re.split(r"[\s,.-]+", place)
+    return "".join(names.phonetic_key(w) for w in words if w)
+
+
+@lru_cache(maxsize=500_000)
+def _keys_cached(full_name: str, surname: str, given: str, patronymic: str) -> names.NameKeys:
+    return names.name_keys(full_name, surname, given, patronymic)
+
+
+def validate_person_list(records: pd.DataFrame | Any, table: str = "input") -> pd.DataFrame:
+    """Check person-list rows and return them as a string DataFrame with all the format's columns.
+
+    Raises :class:`LinkageInputError` naming the table, row (the CSV line, header = 1), column and
+    reason for: a missing column, an empty or duplicate ``record_id``, a row without any name, or a
+    date that is not ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (or ``DD.MM.YYYY``).
+    """
+    frame = records if isinstance(records, pd.DataFrame) else records.to_pandas()
+    missing = [c for c in ("record_id", "full_name", "surname", "given_name") if c not in frame.columns]
+    if missing:
+        raise LinkageInputError(f"{table}: missing column(s) {', '.join(missing)}")
+    frame = frame.reindex(columns=list(PERSON_LIST_COLUMNS)).fillna("").astype(str)
+    frame = frame.apply(lambda column: column.str.strip())
+    lines = pd.RangeIndex(2, len(frame) + 2)
+    ids = frame["record_id"]
+
+    def fail(mask: Any, column: str, reason: str) -> None:
+        position = int(mask.to_numpy().argmax())
+        value = frame[column].iloc[position]
+        raise LinkageInputError(f"{table}: row {lines[position]}, column {column}: {reason} ({value!r})")
+
+    if (ids == "").any():
+        fail(ids == "", "record_id", "empty record id")
+    if ids.duplicated().any():
+        fail(ids.duplicated(), "record_id", "duplicate record id")
+    no_name = (frame["full_name"] == "") & (frame["surname"] == "") & (frame["given_name"] == "")
+    if no_name.any():
+        fail(no_name, "full_name", "no name in the record")
+    for column in ("birth_date", "event_date"):
+        values = frame[column]
+        bad = (values != "") & ~values.str.match(_DATE) & ~values.str.match(r"^\d{1,2}\.\d{1,2}\.\d{4}$")
+        if bad.any():
+            fail(bad, column, "not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    return frame
+
+
+def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.DataFrame:
+    """Turn person-list rows (a DataFrame or Arrow table) into the ASCII key columns the model compares.
+
+    Validates first (:func:`validate_person_list`); nothing is computed for bad input.
+    """
+    frame = validate_person_list(records, table)
+    out: dict[str, list[Any]] = {k: [] for k in _KEY_COLUMNS}
+    columns = [frame[c].tolist() for c in PERSON_LIST_COLUMNS]
+    for index, values in enumerate(zip(*columns, strict=True)):
+        fields = dict(zip(PERSON_LIST_COLUMNS, values, strict=True))
+        line = index + 2  # header is line 1
+        full_name = fields["full_name"].strip()
+        if not (full_name or fields["surname"].strip() or fields["given_name"].strip()):
+            raise LinkageInputError(f"{table}: row {line}, column full_name: no name in the record")
+        unit = names.unit_key(fields["unit"]) if fields["unit"].strip() else ""
+        if full_name and not unit:
+            full_name, unit = names.split_unit(full_name)
+        keys = _keys_cached(
+            full_name, fields["surname"].strip(), fields["given_name"].strip(), fields["patronymic"].strip()
+        )
+        birth = normalise_date(fields["birth_date"], table, line, "birth_date")
+        event = normalise_date(fields["event_date"], table, line, "event_date")
+        out["unique_id"].append(fields["record_id"].strip())
+        out["list_source"].append(fields["source"].strip())
+        out["surname_key"].append(keys.surname or None)
+        out["surname_phon"].append(keys.surname_phonetic or None)
+        out["given_key"].append(keys.given or None)
+        out["given_alts"].append(list(keys.given_alternatives) or None)
+        out["given_initial"].append(keys.given_initial or None)
+        out["patronymic_key"].append(keys.patronymic or None)
+        out["patronymic_initial"].append(keys.patronymic_initial or None)
+        out["given_initials"].append(list(keys.given_initials) or None)
+        out["patronymic_initials"].append(list(keys.patronymic_initials) or None)
+        out["birth_date"].append(birth or None)
+        out["birth_year"].append(birth[:4] or None)
+        out["birth_place_key"].append(_place_key(fields["birth_place"]) or None)
+        out["birth_place_phon"].append(_place_phonetic(fields["birth_place"]) or None)
+        out["unit_key"].append(unit or None)
+        out["event_date"].append(event or None)
+        out["event_month"].append(event[:7] if len(event) >= 7 else None)
+        out["event_place_key"].append(_place_key(fields["event_place"]) or None)
+        out["event_place_phon"].append(_place_phonetic(fields["event_place"]) or None)
+    return pd.DataFrame(out)
+
+
+_KEY_COLUMNS = (
+    "unique_id",
+    "list_source",
+    "surname_key",
+    "surname_phon",
+    "given_key",
+    "given_alts",
+    "given_initial",
+    "patronymic_key",
+    "patronymic_initial",
+    "given_initials",
+    "patronymic_initials",
+    "birth_date",
+    "birth_year",
+    "birth_place_key",
+    "birth_place_phon",
+    "unit_key",
+    "event_date",
+    "event_month",
+    "event_place_key",
+    "event_place_phon",
+)
+
+
+# --- the settings ---------------------------------------------------------------------------------
+
+
+def _comparisons() -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    def custom(sql: str, label: str) -> Any:
+        return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str="duckdb")
+
+    def partial_date(column: str) -> str:
+        left, right = f"{column}_l", f"{column}_r"
+        return (
+            f"(length({left}) < 10 OR length({right}) < 10) AND "
+            f"(substr({left}, 1, length({right})) = {right} OR substr({right}, 1, length({left})) = {left})"
+        )
+
+    surname = cl.CustomComparison(
+        output_column_name="surname",
+        comparison_levels=[
+            cll.NullLevel("surname_key"),
+            cll.ExactMatchLevel("surname_key").configure(tf_adjustment_column="surname_key"),
+            cll.JaroWinklerLevel("surname_key", 0.92),
+            cll.ExactMatchLevel("surname_phon"),
+            cll.JaroWinklerLevel("surname_key", 0.8),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Surname skeleton (script- and transliteration-independent)",
+    )
+    given = cl.CustomComparison(
+        output_column_name="given_name",
+        comparison_levels=[
+            custom("given_initial_l IS NULL OR given_initial_r IS NULL", "given name missing").configure(
+                is_null_level=True
+            ),
+            cll.ExactMatchLevel("given_key").configure(tf_adjustment_column="given_key"),
+            cll.ArrayIntersectLevel("given_alts", 1),
+            cll.JaroWinklerLevel("given_key", 0.88),
+            cll.And(
+                custom("given_key_l IS NULL OR given_key_r IS NULL", "one side has only an initial"),
+                cll.ArrayIntersectLevel("given_initials", 1),
+            ).configure(label_for_charts="initial agrees"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Given name: canonical form, diminutives, initials",
+    )
+    patronymic = cl.CustomComparison(
+        output_column_name="patronymic",
+        comparison_levels=[
+            custom(
+                "patronymic_initial_l IS NULL OR patronymic_initial_r IS NULL", "patronymic missing"
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("patronymic_key"),
+            cll.ArrayIntersectLevel("patronymic_initials", 1).configure(label_for_charts="initial agrees"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Patronymic: father's canonical name, or its initial",
+    )
+    birth_date = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            custom("birth_date_l = birth_date_r AND length(birth_date_l) = 10", "exact date"),
+            custom(partial_date("birth_date"), "partial date agrees"),
+            custom(
+                "length(birth_date_l) = 10 AND length(birth_date_r) = 10 AND ("
+                "levenshtein(birth_date_l, birth_date_r) <= 1 OR ("
+                "substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4) AND "
+                "substr(birth_date_l, 6, 2) = substr(birth_date_r, 9, 2) AND "
+                "substr(birth_date_l, 9, 2) = substr(birth_date_r, 6, 2)))",
+                "one typo or day/month swapped",
+            ),
+            custom("substr(birth_date_l, 1, 4) = substr(birth_date_r, 1, 4)", "same year"),
+            custom(
+                "abs(cast(substr(birth_date_l, 1, 4) as int) - cast(substr(birth_date_r, 1, 4) as int)) <= 1 "
+                "OR levenshtein(substr(birth_date_l, 1, 4), substr(birth_date_r, 1, 4)) <= 1",
+                "year off by one (or by one digit)",
+            ),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Birth date, partial dates and typos allowed",
+    )
+    birth_place = cl.CustomComparison(
+        output_column_name="birth_place",
+        comparison_levels=[
+            cll.NullLevel("birth_place_key"),
+            cll.ExactMatchLevel("birth_place_key").configure(tf_adjustment_column="birth_place_key"),
+            cll.JaroWinklerLevel("birth_place_key", 0.88),
+            cll.ExactMatchLevel("birth_place_phon"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Birth place skeleton",
+    )
+    unit = cl.CustomComparison(
+        output_column_name="unit",
+        comparison_levels=[
+            cll.NullLevel("unit_key"),
+            cll.ExactMatchLevel("unit_key").configure(tf_adjustment_column="unit_key"),
+            cll.LevenshteinLevel("unit_key", 1),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Military unit number",
+    )
+    event_date = cl.CustomComparison(
+        output_column_name="event_date",
+        comparison_levels=[
+            cll.NullLevel("event_date"),
+            custom(
+                f"event_date_l = event_date_r OR ({partial_date('event_date')})",
+                "same date (or partial date agrees)",
+            ),
+            custom("substr(event_date_l, 1, 7) = substr(event_date_r, 1, 7)", "same month"),
+            custom("substr(event_date_l, 1, 4) = substr(event_date_r, 1, 4)", "same year"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Date of the event (missing, capture, death)",
+    )
+    event_place = cl.CustomComparison(
+        output_column_name="event_place",
+        comparison_levels=[
+            cll.NullLevel("event_place_key"),
+            cll.ExactMatchLevel("event_place_key"),
+            cll.JaroWinklerLevel("event_place_key", 0.88),
+            cll.ExactMatchLevel("event_place_phon"),
+            cll.ElseLevel(),
+        ],
+        comparison_description="Place of the event",
+    )
+    return [surname, given, patronymic, birth_date, birth_place, unit, event_date, event_place]
+
+
+def blocking_rules() -> list[Any]:
+    """Blocking rules for prediction: any one of them puts a pair up for scoring.
+
+    All are on script-independent keys, so a Cyrillic record meets its Latin twin. Together they
+    tolerate one wrong or missing field among name, birth date and unit.
+    """
+    from splink import block_on
+
+    return [
+        block_on("surname_key", "given_key", "birth_year"),
+        block_on("surname_phon", "given_key", "birth_year"),
+        block_on("surname_key", "given_initial", "birth_year"),
+        block_on("surname_key", "given_key", "patronymic_key"),
+        block_on("surname_key", "given_key", "birth_place_key"),
+        block_on("surname_key", "given_key", "event_month"),
+        block_on("surname_key", "given_initial", "event_month"),
+        block_on("surname_key", "event_place_key", "event_month"),
+        block_on("surname_key", "birth_date"),
+        block_on("given_key", "birth_date"),
+        block_on("given_initial", "birth_date"),
+        block_on("unit_key", "birth_date"),
+        block_on("given_key", "unit_key", "event_month"),
+        block_on("surname_phon", "unit_key"),
+        block_on("given_key", "patronymic_key", "birth_year"),
+        block_on("given_key", "patronymic_key", "event_month"),
+        block_on("given_key", "birth_year", "birth_place_key"),
+        block_on("given_key", "event_month", "event_place_key"),
+    ]
+
+
+def linkage_settings(link_type: str = "dedupe_only", rules: Sequence[Any] | None = None) -> Any:
+    """The one Splink settings object of kinlink; the same object runs on DuckDB and Spark.
+
+    ``rules`` replaces the prediction blocking rules (default :func:`blocking_rules`), for example a
+    subset for a quick check; the comparisons and their trained parameters stay the same.
+    """
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type=link_type,  # type: ignore[arg-type]
+        unique_id_column_name="unique_id",
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=list(rules) if rules is not None else blocking_rules(),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["list_source"],
+        max_iterations=20,
+        em_convergence=0.001,
+    )
+
+
+# --- engines --------------------------------------------------------------------------------------
+
+
+def _db_api(options: LinkageOptions, n_records: int) -> Any:
+    if options.engine == "spark":
+        from splink import SparkAPI
+
+        session = options.spark_session or spark_session()
+        partitions = max(2, min(200, n_records // 50_000))
+        return SparkAPI(
+            spark_session=session, break_lineage_method="persist", num_partitions_on_repartition=partitions
+        )
+    if options.engine != "duckdb":
+        raise ValueError(f"unknown engine {options.engine!r}; use 'duckdb' or 'spark'")
+    import duckdb
+    from splink import DuckDBAPI
+
+    connection = duckdb.connect()
+    memory = options.memory_limit or ("10GB" if n_records >= 500_000 else None)
+    if memory:
+        connection.execute(f"SET memory_limit = '{memory}'")
+        connection.execute("SET preserve_insertion_order = false")
+    if options.threads:
+        connection.execute(f"SET threads = {int(options.threads)}")
+    return DuckDBAPI(connection=connection)
+
+
+def spark_session(cores: int = 2) -> Any:
+    """A local-mode Spark session sized for this machine, with Splink's string-similarity UDF jar."""
+    import tempfile
+
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    session = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .config("spark.jars", similarity_jar_location())
+        .appName("kinlink-linkage")
+        .config("spark.sql.shuffle.partitions", str(cores))
+        .config("spark.default.parallelism", str(cores))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+    if not session.sparkContext.getCheckpointDir():
+        session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="kinlink-spark-"))
+    return session
+
+
+def _register(db_api: Any, frame: pd.DataFrame, name: str, options: LinkageOptions) -> Any:
+    if options.engine == "spark":
+        session = options.spark_session or spark_session()
+        spark_frame = session.createDataFrame(frame)
+        return db_api.register(spark_frame, dataset_display_name=name)
+    return db_api.register(frame, dataset_display_name=name)
+
+
+# --- training, prediction, clustering -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class LinkageResult:
+    """The outcome of one run: clusters per record, the scored pairs and the trained linker."""
+
+    clusters: pd.DataFrame  # record_id, cluster_id, match_probability
+    pairs: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, match_weight, mw_*, gamma_*
+    linker: Any = field(repr=False)
+    model: dict[str, Any] = field(default_factory=dict, repr=False)  # trained settings, reusable
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _say(options: LinkageOptions, message: str) -> None:
+    if options.progress is not None:
+        options.progress(message)
+
+
+def train(linker: Any, options: LinkageOptions) -> None:
+    """Unsupervised training: the prior from deterministic rules, u by random sampling, m by EM.
+
+    EM runs twice with different blocking so that every comparison is estimated once while not
+    blocked on: first on (surname, given name), then on the birth date. Each session is capped at
+    ``options.em_max_pairs`` sampled pairs.
+    """
+    from splink import block_on
+
+    _say(options, "estimating the prior")
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("surname_key", "given_key", "patronymic_key", "birth_date")], recall=0.7
+        )
+    except ValueError:
+        logging.getLogger(__name__).warning("prior estimate failed; keeping the default prior")
+    _say(options, "estimating u by random sampling")
+    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed)
+    _say(options, "EM on surname and given name blocks")
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("surname_key", "given_key"), max_pairs=options.em_max_pairs
+    )
+    _say(options, "EM on birth date blocks")
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("birth_date"), max_pairs=options.em_max_pairs
+    )
+
+
+def apply_trained_parameters(linker: Any, model: dict[str, Any]) -> None:
+    """Copy the prior and every level's m and u from a trained model (``LinkageResult.model``).
+
+    The settings are rebuilt for the linker's own engine and only the numbers are copied, so a model
+    trained on DuckDB scores on Spark (a saved model's SQL is in its engine's dialect).
+    """
+    settings = linker._settings_obj
+    settings._probability_two_random_records_match = model["probability_two_random_records_match"]
+    trained = {c["output_column_name"]: c["comparison_levels"] for c in model["comparisons"]}
+    for comparison in settings.comparisons:
+        levels = trained.get(comparison.output_column_name)
+        if levels is None or len(levels) != len(comparison.comparison_levels):
+            raise ValueError(
+                f"trained model does not match the settings for {comparison.output_column_name!r}"
+            )
+        for level, saved in zip(comparison.comparison_levels, levels, strict=True):
+            if level.is_null_level:
+                continue
+            if saved.get("m_probability") is not None:
+                level.m_probability = saved["m_probability"]
+            if saved.get("u_probability") is not None:
+                level.u_probability = saved["u_probability"]
+
+
+def _quiet_splink() -> None:
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    _guard_em_underflow()
+
+
+_M_U_FLOOR = 1e-300
+
+
+def _guard_em_underflow() -> None:
+    """Clamp EM's m and u estimates at 1e-300 before Splink validates them.
+
+    Splink 5.0 refuses an m probability below 1e-300, which EM reaches for a level seen only among
+    non-matches (for example "surname nearly equal" in lists without surname typos). The level then
+    simply carries a very negative weight, which is the right reading. Installed once; a no-op when
+    Splink's internals change.
+    """
+    try:
+        from splink.internals import expectation_maximisation as em
+    except ImportError:
+        return
+    original = getattr(em, "populate_m_u_from_lookup", None)
+    if original is None or getattr(original, "_kinlink_guard", False):
+        return
+
+    def guarded(
+        training_fixed_probabilities: Any, comparison_level: Any, output_column_name: str, lookup: Any
+    ) -> Any:
+        level = lookup.get(output_column_name, {}).get(comparison_level.comparison_vector_value)
+        if isinstance(level, dict):
+            for key in ("m_probability", "u_probability"):
+                value = level.get(key)
+                if isinstance(value, float) and 0 <= value < _M_U_FLOOR:
+                    level[key] = _M_U_FLOOR
+        return original(training_fixed_probabilities, comparison_level, output_column_name, lookup)
+
+    guarded._kinlink_guard = True  # type: ignore[attr-defined]
+    setattr(em, "populate_m_u_from_lookup", guarded)  # noqa: B010
+
+
+def link_records(
+    records: pd.DataFrame | Any, options: LinkageOptions | None = None, model: dict[str, Any] | None = None
+) -> LinkageResult:
+    """Deduplicate person-list records across all lists: train, predict, cluster at ``options.threshold``.
+
+    ``model`` is a trained model from an earlier run (``LinkageResult.model``); with it, training is
+    skipped and the same parameters score the new records (on either engine).
+    """
+    import time
+
+    from splink import Linker
+
+    options = options or LinkageOptions()
+    _quiet_splink()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    _say(options, "normalising names")
+    prepared = prepare_records(records)
+    timings["prepare_s"] = time.perf_counter() - start
+    db_api = _db_api(options, len(prepared))
+    frame = _register(db_api, prepared, "records", options)
+    rules = blocking_rules()[: options.blocking_rule_count] if options.blocking_rule_count else None
+    linker = Linker(frame, linkage_settings("dedupe_only", rules), log_level=None)
+    mark = time.perf_counter()
+    if model is None:
+        train(linker, options)
+    else:
+        apply_trained_parameters(linker, model)
+    timings["train_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    _say(options, "scoring candidate pairs")
+    floor = min(options.prediction_floor, options.threshold)
+    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    timings["predict_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    _say(options, "clustering")
+    pairs = predictions.as_pandas_dataframe()
+    pairs["excluded"] = exclusions(pairs)
+    clusters = cluster_records(prepared["unique_id"], pairs, options.threshold)
+    timings["cluster_s"] = time.perf_counter() - mark
+    timings["total_s"] = time.perf_counter() - start
+    trained = linker.misc.save_model_to_json()
+    return LinkageResult(clusters=clusters, pairs=pairs, linker=linker, model=trained, timings=timings)
+
+
+def exclusions(pairs: pd.DataFrame) -> pd.Series:
+    """Pairs that cannot be one person whatever their score, with the reason ("" when none).
+
+    Two full given names that are not forms of one name (not the same name, not a diminutive, not a
+    near spelling), or two full birth dates that differ by more than a typo. Brothers share surname,
+    patronymic, birth place, unit and event, and their many agreements would otherwise outweigh the
+    one disagreement: the model's independence assumption fails for them.
+    """
+    given = (pairs["gamma_given_name"] == 0) & pairs["given_key_l"].notna() & pairs["given_key_r"].notna()
+    full_dates = (pairs["birth_date_l"].str.len() == 10) & (pairs["birth_date_r"].str.len() == 10)
+    birth = (pairs["gamma_birth_date"] == 0) & full_dates.fillna(False).astype(bool)
+    reason = pd.Series("", index=pairs.index, dtype=object)
+    reason[birth] = "different birth dates"
+    reason[given] = "different given names"
+    return reason
+
+
+def cluster_records(
+    record_ids: pd.Series | Sequence[str], pairs: pd.DataFrame, threshold: float
+) -> pd.DataFrame:
+    """Connected components of the pairs at or above ``threshold`` that no exclusion forbids.
+
+    Returns record_id, cluster_id (the smallest record id in the cluster) and match_probability
+    (the record's strongest link inside its cluster; NaN for a record that stands alone).
+    """
+    import numpy as np
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ids = pd.Index(pd.Series(record_ids, dtype=object).astype(str))
+    keep = pairs["match_probability"] >= threshold
+    if "excluded" in pairs.columns:
+        keep &= pairs["excluded"] == ""
+    edges = pairs.loc[keep, ["unique_id_l", "unique_id_r", "match_probability"]]
+    left = ids.get_indexer(pd.Index(edges["unique_id_l"].astype(str)))
+    right = ids.get_indexer(pd.Index(edges["unique_id_r"].astype(str)))
+    graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(ids), len(ids)))
+    _, labels = connected_components(graph, directed=False)
+    frame = pd.DataFrame({"record_id": ids, "component": labels})
+    frame["cluster_id"] = frame.groupby("component")["record_id"].transform("min")
+    strongest = pd.concat(
+        [
+            pd.Series(edges["match_probability"].to_numpy(), index=edges["unique_id_l"].astype(str)),
+            pd.Series(edges["match_probability"].to_numpy(), index=edges["unique_id_r"].astype(str)),
+        ]
+    )
+    best = strongest.groupby(level=0).max() if len(strongest) else pd.Series(dtype=float)
+    frame["match_probability"] = frame["record_id"].map(best)
+    out = frame[["record_id", "cluster_id", "match_probability"]]
+    return out.sort_values(["cluster_id", "record_id"]).reset_index(drop=True)
+
+
+# --- explanation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldComparison:
+    """One field of one candidate pair, as a caseworker sees it."""
+
+    field: str
+    status: str  # "agree", "disagree" or "missing"
+    level: str  # the comparison level, e.g. "Jaro-Winkler >= 0.92", "partial date agrees"
+    match_weight: float  # log2 Bayes factor this field contributes (term frequency included)
+
+
+def _level_labels(linker: Any) -> dict[str, dict[int, str]]:
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        name = comparison.output_column_name
+        labels[name] = {
+            level.comparison_vector_value: level.label_for_charts for level in comparison.comparison_levels
+        }
+    return labels
+
+
+def explain_pair(row: pd.Series | dict[str, Any], labels: dict[str, dict[int, str]]) -> list[FieldComparison]:
+    """The per-field explanation of one scored pair (a row of the predictions)."""
+    out = []
+    for column, label in COMPARISON_FIELDS.items():
+        gamma = int(row[f"gamma_{column}"])
+        weight = float(row[f"mw_{column}"])
+        tf = row.get(f"mw_tf_adj_{column}")
+        if tf is not None and not (isinstance(tf, float) and math.isnan(tf)):
+            weight += float(tf)
+        status = "missing" if gamma == -1 else ("disagree" if gamma == 0 else "agree")
+        out.append(FieldComparison(label, status, labels.get(column, {}).get(gamma, str(gamma)), weight))
+    return out
+
+
+def explain_record(
+    result: LinkageResult, record_id: str
+) -> list[tuple[str, float, float, list[FieldComparison]]]:
+    """Every scored link of one record: (other record, probability, match weight, fields), best first."""
+    pairs = result.pairs
+    mask = (pairs["unique_id_l"] == record_id) | (pairs["unique_id_r"] == record_id)
+    labels = _level_labels(result.linker)
+    out = []
+    for _, row in pairs[mask].sort_values("match_weight", ascending=False).iterrows():
+        other = row["unique_id_r"] if row["unique_id_l"] == record_id else row["unique_id_l"]
+        out.append(
+            (
+                str(other),
+                float(row["match_probability"]),
+                float(row["match_weight"]),
+                explain_pair(row, labels),
+            )
+        )
+    return out
+
+
+# --- linking new list records against existing persons ---------------------------------------------
+
+
+def candidate_links(
+    new_records: pd.DataFrame | Any,
+    existing_persons: pd.DataFrame | Any,
+    min_probability: float = 0.5,
+    options: LinkageOptions | None = None,
+) -> pd.DataFrame:
+    """Candidate "same person" pairs between new list records and existing persons, for caseworker review.
+
+    Both inputs are person-list rows (DataFrames or Arrow tables); ``record_id`` of an existing person
+    is the registry's person (or name-variant) id. The model is trained on both tables together.
+    Returns one row per pair with ``new_record_id``, ``person_record_id``, ``match_probability``,
+    ``match_weight`` and ``explanation`` (a list of :class:`FieldComparison`), best first.
+    """
+    from splink import Linker
+
+    options = options or LinkageOptions()
+    _quiet_splink()
+    new = prepare_records(new_records, "new records")
+    existing = prepare_records(existing_persons, "existing persons")
+    db_api = _db_api(options, len(new) + len(existing))
+    frames = [_register(db_api, new, "new", options), _register(db_api, existing, "existing", options)]
+    linker = Linker(frames, linkage_settings("link_only"), log_level=None)
+    train(linker, options)
+    predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+    pairs = predictions.as_pandas_dataframe()
+    columns = ["new_record_id", "person_record_id", "match_probability", "match_weight", "explanation"]
+    if pairs.empty:
+        return pd.DataFrame(columns=columns)
+    labels = _level_labels(linker)
+    rows = []
+    for _, row in pairs.iterrows():
+        new_id, person_id = (
+            (row["unique_id_l"], row["unique_id_r"])
+            if row["source_dataset_l"] == "new"
+            else (row["unique_id_r"], row["unique_id_l"])
+        )
+        rows.append(
+            (
+                new_id,
+                person_id,
+                float(row["match_probability"]),
+                float(row["match_weight"]),
+                explain_pair(row, labels),
+            )
+        )
+    return (
+        pd.DataFrame(rows, columns=columns)
+        .sort_values("match_weight", ascending=False)
+        .reset_index(drop=True)
+    )
+
+
+def pairwise_scores(
+    true_pairs: set[tuple[str, str]], predicted_pairs: set[tuple[str, str]]
+) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of predicted same-person pairs (each pair as a sorted tuple)."""
+    true_positive = len(true_pairs & predicted_pairs)
+    precision = true_positive / len(predicted_pairs) if predicted_pairs else 1.0
+    recall = true_positive / len(true_pairs) if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_pairs": len(true_pairs),
+        "predicted_pairs": len(predicted_pairs),
+    }
+
+
+def cluster_pairs(record_ids: Sequence[str], cluster_ids: Iterable[object]) -> set[tuple[str, str]]:
+    """All within-cluster record pairs (sorted tuples) of a clustering."""
+    groups: dict[object, list[str]] = {}
+    for record_id, cluster_id in zip(record_ids, cluster_ids, strict=True):
+        groups.setdefault(cluster_id, []).append(record_id)
+    pairs: set[tuple[str, str]] = set()
+    for members in groups.values():
+        members.sort()
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                pairs.add((a, b))
+    return pairs
+
+
+__all__ = [
+    "COMPARISON_FIELDS",
+    "DEFAULT_THRESHOLD",
+    "PERSON_LIST_COLUMNS",
+    "FieldComparison",
+    "LinkageInputError",
+    "LinkageOptions",
+    "LinkageResult",
+    "apply_trained_parameters",
+    "blocking_rules",
+    "candidate_links",
+    "cluster_pairs",
+    "cluster_records",
+    "exclusions",
+    "explain_pair",
+    "explain_record",
+    "link_records",
+    "linkage_settings",
+    "normalise_date",
+    "pairwise_scores",
+    "prepare_records",
+    "spark_session",
+    "train",
+]

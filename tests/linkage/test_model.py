@@ -1,0 +1,163 @@
+"""The Splink model: input checks, linkage quality on a small scenario, explanations, candidate links."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from kinlink.linkage.model import (
+    COMPARISON_FIELDS,
+    LinkageInputError,
+    LinkageOptions,
+    LinkageResult,
+    candidate_links,
+    cluster_pairs,
+    explain_record,
+    pairwise_scores,
+    prepare_records,
+)
+
+
+def _row(record_id: str, **fields: str) -> dict[str, str]:
+    base = dict.fromkeys(
+        ("source", "full_name", "surname", "given_name", "patronymic", "birth_date", "birth_place", "unit"),
+        "",
+    )
+    base.update(rank="", event_date="", event_place="")
+    return {"record_id": record_id, **base, **fields}
+
+
+def test_prepare_records_makes_script_independent_keys() -> None:
+    frame = pd.DataFrame(
+        [
+            _row("a", full_name="Шевчук Александр Петрович, в/ч 12345", birth_date="1990-05-01"),
+            _row("b", surname="ШЕВЧУК", given_name="Олександр", patronymic="Петрович", birth_date="1990"),
+            _row("c", full_name="Aleksandr Schewtschuk", birth_place="Odessa"),
+        ]
+    )
+    prepared = prepare_records(frame).set_index("unique_id")
+    assert prepared["surname_key"].nunique() == 1
+    assert prepared["given_key"].nunique() == 1
+    assert prepared.loc["a", "unit_key"] == "12345"
+    assert prepared.loc["b", "birth_year"] == "1990"
+    for column in ("surname_key", "given_key", "patronymic_key", "birth_place_key"):
+        assert all(pd.isna(value) or value.isascii() for value in prepared[column])
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (_row("", full_name="Иванов Иван"), "row 2, column record_id: empty record id"),
+        (_row("x"), "row 2, column full_name: no name"),
+        (_row("x", full_name="Иванов Иван", birth_date="May 1990"), "row 2, column birth_date: not a date"),
+    ],
+)
+def test_bad_input_is_refused_with_row_and_column(row: dict[str, str], message: str) -> None:
+    with pytest.raises(LinkageInputError, match=message):
+        prepare_records(pd.DataFrame([row]), "lists.csv")
+
+
+def test_duplicate_record_ids_are_refused() -> None:
+    frame = pd.DataFrame([_row("x", full_name="Иванов Иван"), _row("x", full_name="Петров Пётр")])
+    with pytest.raises(LinkageInputError, match="row 3, column record_id: duplicate"):
+        prepare_records(frame)
+
+
+def test_missing_columns_are_refused() -> None:
+    with pytest.raises(LinkageInputError, match="missing column"):
+        prepare_records(pd.DataFrame([{"record_id": "x", "name": "Иванов"}]))
+
+
+def test_small_scenario_is_linked_well(
+    linked: LinkageResult, small_lists: tuple[pd.DataFrame, dict[str, str]]
+) -> None:
+    _, truth = small_lists
+    ids = linked.clusters["record_id"].tolist()
+    scores = pairwise_scores(
+        cluster_pairs(ids, [truth[i] for i in ids]), cluster_pairs(ids, linked.clusters["cluster_id"])
+    )
+    assert scores["precision"] >= 0.9
+    assert scores["recall"] >= 0.85
+    assert set(linked.clusters.columns) == {"record_id", "cluster_id", "match_probability"}
+    assert len(linked.clusters) == len(ids) == len(set(ids))
+
+
+def test_explanation_names_every_field(linked: LinkageResult) -> None:
+    linked_ids = linked.clusters.dropna(subset=["match_probability"])["record_id"]
+    links = explain_record(linked, linked_ids.iloc[0])
+    assert links
+    other, probability, weight, fields = links[0]
+    assert other != linked_ids.iloc[0]
+    assert 0.0 <= probability <= 1.0
+    assert [f.field for f in fields] == list(COMPARISON_FIELDS.values())
+    assert {f.status for f in fields} <= {"agree", "disagree", "missing"}
+    assert all(f.match_weight == 0.0 for f in fields if f.status == "missing")
+    prior = linked.model["probability_two_random_records_match"]
+    prior_weight = math.log2(prior / (1 - prior))
+    assert sum(f.match_weight for f in fields) + prior_weight == pytest.approx(weight, abs=1e-6)
+
+
+def test_threshold_trades_precision_for_recall(
+    small_lists: tuple[pd.DataFrame, dict[str, str]], linked: LinkageResult
+) -> None:
+    from kinlink.linkage.model import link_records
+
+    frame, _ = small_lists
+    strict = link_records(frame, LinkageOptions(threshold=0.999), model=linked.model)
+    assert strict.clusters["cluster_id"].nunique() >= linked.clusters["cluster_id"].nunique()
+
+
+def test_candidate_links_between_new_records_and_existing_persons(
+    small_lists: tuple[pd.DataFrame, dict[str, str]],
+) -> None:
+    frame, truth = small_lists
+    new = frame[frame["source"] == "media_list"]
+    existing = frame[frame["source"] == "family_requests"]
+    links = candidate_links(
+        new, existing, min_probability=0.8, options=LinkageOptions(em_max_pairs=2e5, u_max_pairs=3e5)
+    )
+    assert list(links.columns) == [
+        "new_record_id",
+        "person_record_id",
+        "match_probability",
+        "match_weight",
+        "explanation",
+    ]
+    assert len(links) > 0
+    assert set(links["new_record_id"]) <= set(new["record_id"])
+    assert set(links["person_record_id"]) <= set(existing["record_id"])
+    correct = sum(
+        truth[a] == truth[b] for a, b in zip(links["new_record_id"], links["person_record_id"], strict=True)
+    )
+    assert correct / len(links) >= 0.9
+    assert links["match_weight"].is_monotonic_decreasing
+    assert {f.field for f in links["explanation"].iloc[0]} == set(COMPARISON_FIELDS.values())
+
+
+def test_brothers_are_excluded_and_clusters_follow_the_threshold() -> None:
+    from kinlink.linkage.model import cluster_records, exclusions
+
+    pairs = pd.DataFrame(
+        {
+            "unique_id_l": ["a", "b", "c", "d"],
+            "unique_id_r": ["b", "c", "d", "e"],
+            "match_probability": [0.99, 0.95, 0.6, 0.97],
+            "gamma_given_name": [4, 0, 4, 4],
+            "given_key_l": ["ivan", "ivan", "petr", "petr"],
+            "given_key_r": ["ivan", "petr", "petr", "petr"],
+            "gamma_birth_date": [5, 5, 5, 0],
+            "birth_date_l": ["1990-01-01", "1990-01-01", "1992-03-03", "1992-03-03"],
+            "birth_date_r": ["1990-01-01", "1992-03-03", "1992-03-03", "1971-07-07"],
+        }
+    )
+    pairs["excluded"] = exclusions(pairs)
+    assert pairs["excluded"].tolist() == ["", "different given names", "", "different birth dates"]
+    clusters = cluster_records(["a", "b", "c", "d", "e"], pairs, 0.5).set_index("record_id")
+    assert clusters.loc["a", "cluster_id"] == clusters.loc["b", "cluster_id"] == "a"
+    assert clusters.loc["c", "cluster_id"] == clusters.loc["d", "cluster_id"] == "c"
+    assert clusters.loc["e", "cluster_id"] == "e" and pd.isna(clusters.loc["e", "match_probability"])
+    strict = cluster_records(["a", "b", "c", "d", "e"], pairs, 0.9).set_index("record_id")
+    assert strict.loc["d", "cluster_id"] == "d"
+    assert strict.loc["a", "match_probability"] == pytest.approx(0.99)

@@ -1,0 +1,192 @@
+"""Name normalisation: transliteration systems, Russian/Ukrainian forms, diminutives, parsing orders."""
+
+from __future__ import annotations
+
+import pytest
+
+from kinlink.linkage import names
+
+SHEVCHUK_RENDERINGS = ["Шевчук", "Shevchuk", "Schewtschuk", "Chevtchouk", "Ševčuk", "SHEVCHUK"]
+
+
+@pytest.mark.parametrize("rendering", SHEVCHUK_RENDERINGS)
+def test_surname_renderings_share_a_skeleton(rendering: str) -> None:
+    assert names.name_skeleton(rendering) == names.name_skeleton("Шевчук")
+
+
+@pytest.mark.parametrize(
+    ("group"),
+    [
+        ["Ковалёв", "Ковалев", "Kovalyov", "Kovalev", "Kowaljow", "Kovaliov"],
+        ["Кузнецов", "Кузнєцов", "Kuznetsov", "Kusnezow", "Kuznietsov"],
+        ["Соловьёв", "Соловйов", "Solovyov", "Solowjow", "Soloviov", "Solov'ev"],
+        ["Гончаренко", "Honcharenko", "Goncharenko", "Gontcharenko"],
+        ["Жуков", "Zhukov", "Schukow", "Joukov", "Žukov"],
+        ["Иванов", "Іванов", "Ivanov", "Iwanow"],
+        ["Мирошниченко", "Myroshnychenko", "Miroshnichenko"],
+    ],
+)
+def test_spelling_groups_share_a_skeleton(group: list[str]) -> None:
+    skeletons = {names.name_skeleton(name) for name in group}
+    assert len(skeletons) == 1, skeletons
+
+
+def test_different_surnames_differ() -> None:
+    assert names.name_skeleton("Шевчук") != names.name_skeleton("Шевченко")
+    assert names.name_skeleton("Иванов") != names.name_skeleton("Иваненко")
+    assert names.phonetic_key("Петров") != names.phonetic_key("Павлов")
+
+
+def test_phonetic_key_absorbs_vowel_and_soft_sign_variants() -> None:
+    assert names.phonetic_key("Ковальов") == names.phonetic_key("Ковалёв") == names.phonetic_key("Kovalov")
+    assert names.phonetic_key("Олександр") == names.phonetic_key("Aleksandr")
+
+
+@pytest.mark.parametrize("system", names.SYSTEMS)
+def test_every_system_round_trips_to_the_same_keys(system: str) -> None:
+    for surname, given in [("Шевчук", "Олександр"), ("Щербаков", "Юрий"), ("Хмельницкий", "Евгений")]:
+        latin = names.transliterate(surname, system)
+        assert not names.is_cyrillic(latin)
+        assert names.name_skeleton(latin) == names.name_skeleton(surname), (system, latin)
+        assert names.given_name_key(names.transliterate(given, system)) == names.given_name_key(given), system
+
+
+def test_transliteration_systems_follow_their_tables() -> None:
+    assert names.transliterate("Шевчук", "german") == "Schewtschuk"
+    assert names.transliterate("Шевчук", "french") == "Chevtchouk"
+    assert names.transliterate("Шевчук", "gost_7_79") == "Ševčuk"
+    assert names.transliterate("Григорій", "ua_2010") == "Hryhorii"
+    assert names.transliterate("Евгений", "bgn_pcgn") == "Yevgeniy"
+    assert names.transliterate("Сергей", "french") == "Sergueï"
+    with pytest.raises(ValueError, match="unknown transliteration system"):
+        names.transliterate("Шевчук", "klingon")
+
+
+@pytest.mark.parametrize(
+    ("forms", "key"),
+    [
+        (
+            ["Александр", "Олександр", "Саша", "Сашко", "Sasha", "Oleksandr", "Alexander", "Aleksandr"],
+            "Александр",
+        ),
+        (["Сергей", "Сергій", "Серёжа", "Serhii", "Sergey", "Sergueï"], "Сергей"),
+        (["Николай", "Микола", "Коля", "Mykola", "Nikolay"], "Николай"),
+        (["Евгений", "Євген", "Женя", "Yevhen", "Evgeny", "Jewgeni"], "Евгений"),
+        (["Владимир", "Володимир", "Вова", "Volodymyr"], "Владимир"),
+        (["Пётр", "Петр", "Петро", "Pyotr", "Petro"], "Пётр"),
+    ],
+)
+def test_given_name_equivalents(forms: list[str], key: str) -> None:
+    expected = names.given_name_key(key)
+    for form in forms:
+        assert names.given_name_key(form) == expected, form
+
+
+def test_shared_diminutive_maps_to_all_its_names() -> None:
+    keys = set(names.given_name_keys("Слава"))
+    assert {names.given_name_key("Вячеслав"), names.given_name_key("Ярослав")} <= keys
+
+
+@pytest.mark.parametrize(
+    "patronymic",
+    ["Петрович", "Петровна", "Петрівна", "Petrovych", "Petrowitsch", "Petrovich"],
+)
+def test_patronymics_resolve_to_the_fathers_name(patronymic: str) -> None:
+    assert names.patronymic_key(patronymic) == names.given_name_key("Пётр")
+
+
+def test_irregular_patronymics() -> None:
+    assert (
+        names.patronymic_key("Сергеевич")
+        == names.patronymic_key("Сергійович")
+        == names.given_name_key("Сергей")
+    )
+    assert names.patronymic_key("Миколайович") == names.given_name_key("Николай")
+    assert names.patronymic_key("Ильич") == names.patronymic_key("Ілліч") == names.given_name_key("Илья")
+    assert names.patronymic_key("Юрьевич") == names.given_name_key("Юрий")
+
+
+@pytest.mark.parametrize(
+    ("written", "surname", "given", "patronymic"),
+    [
+        ("Шевчук Александр Петрович", "Шевчук", "Александр", "Петрович"),
+        ("Александр Петрович Шевчук", "Шевчук", "Александр", "Петрович"),
+        ("Шевчук Александр Петрович, в/ч 12345", "Шевчук", "Александр", "Петрович"),
+        ("ШЕВЧУК Олександр Петрович", "ШЕВЧУК", "Олександр", "Петрович"),
+        ("Олександр Шевчук", "Шевчук", "Олександр", ""),
+        ("Саша Шевчук", "Шевчук", "Саша", ""),
+        ("Oleksandr Shevchuk", "Shevchuk", "Oleksandr", ""),
+        ("Shevchuk, Oleksandr", "Shevchuk", "Oleksandr", ""),
+        ("Иван Иванович Иванов", "Иванов", "Иван", "Иванович"),
+        ("Денис Ілліч Олійник", "Олійник", "Денис", "Ілліч"),
+    ],
+)
+def test_parse_full_name_orders(written: str, surname: str, given: str, patronymic: str) -> None:
+    parsed = names.parse_full_name(written)
+    assert (parsed.surname, parsed.given_name, parsed.patronymic) == (surname, given, patronymic)
+
+
+def test_parse_surname_with_initials() -> None:
+    for written in ("Шевчук А.П.", "А. П. Шевчук", "Шевчук А. П."):
+        parsed = names.parse_full_name(written)
+        assert parsed.surname == "Шевчук"
+        assert (parsed.given_initial, parsed.patronymic_initial) == ("a", "p")
+
+
+def test_unit_is_split_off_the_name() -> None:
+    assert names.split_unit("Шевчук Олександр, в/ч А1234") == ("Шевчук Олександр", "a1234")
+    assert names.unit_key("military unit A1234") == names.unit_key("в/ч А1234") == "a1234"
+    assert names.split_unit("Вовчук Иван") == ("Вовчук Иван", "")
+
+
+def test_record_keys_agree_across_lists() -> None:
+    mother = names.name_keys("Шевчук Александр Петрович, в/ч 12345")
+    prisoner = names.name_keys(surname="ШЕВЧУК", given_name="Олександр", patronymic="Петрович")
+    media = names.name_keys("Aleksandr Schewtschuk")
+    obituary = names.name_keys("Саша Шевчук")
+    assert mother.surname == prisoner.surname == media.surname == obituary.surname
+    assert mother.given == prisoner.given == media.given == obituary.given
+    assert mother.patronymic == prisoner.patronymic
+    assert "o" in prisoner.given_initials and "a" in prisoner.given_initials
+
+
+def test_every_table_key_is_ascii() -> None:
+    for entry in names.given_name_table():
+        forms = [entry.ru, entry.uk, *entry.diminutives, *entry.latin_forms, *names.male_patronymics(entry)]
+        for form in forms:
+            for system in names.SYSTEMS:
+                latin = names.transliterate(form, system)
+                for key in (
+                    names.name_skeleton(latin),
+                    names.phonetic_key(latin),
+                    names.given_name_key(latin),
+                ):
+                    assert key.isascii() and key, (form, system, key)
+        assert names.name_skeleton(entry.ru).isascii()
+
+
+def test_full_name_forms_are_unique_across_rows() -> None:
+    seen: dict[str, str] = {}
+    for entry in names.given_name_table():
+        for form in {entry.ru, entry.uk}:
+            assert form not in seen or seen[form] == entry.ru, (form, seen.get(form), entry.ru)
+            seen[form] = entry.ru
+
+
+def test_search_keys_find_one_person_in_any_script() -> None:
+    cyrillic, latin, german = (
+        names.search_keys("Иванов"),
+        names.search_keys("Ivanov"),
+        names.search_keys("Iwanow"),
+    )
+    assert cyrillic & latin & german
+    assert "s:ivanov" in cyrillic
+    assert not names.search_keys("Петров") & cyrillic & {"s:ivanov"}
+
+
+def test_name_matches_ranks_equivalent_spellings() -> None:
+    candidates = ["Иванов Иван Иванович", "Iwanow Wanja", "Петров Иван", "Ivanova Irina", "Сидоров Олег"]
+    found = [name for name, _ in names.name_matches("Ivanov Ivan", candidates)]
+    assert found[:2] == ["Иванов Иван Иванович", "Iwanow Wanja"]
+    assert "Петров Иван" not in found and "Сидоров Олег" not in found
+    assert names.name_matches("", candidates) == []
