@@ -1,15 +1,12 @@
 """The aggregate statistics report: public figures with small-cell suppression and estimates.
 
-The estimation engine (``kinlink.estimation``) is expected to hand over a :class:`StatisticsData`
-(see ``KINLINK_STATISTICS_PROVIDER``). Until it is wired in, :func:`registry_statistics` counts
-persons with an open case by their factual fate and home region, and gives a two-list Chapman
-estimate of the total from the two largest imported lists, as a clearly labelled provisional figure.
+By default :func:`registry_statistics` builds the figures through the estimation engine
+(``kinlink.estimation``); ``KINLINK_STATISTICS_PROVIDER`` may name another provider of a
+:class:`StatisticsData` (for instance a published multiple-systems estimate).
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +20,7 @@ SUPPRESSION_THRESHOLD = 5
 class AggregateRow:
     group: str  # what is counted by: "fate", "region"
     value: str
-    count: int
+    count: int | None  # None: withheld by the disclosure control (a small cell or its complement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,26 +40,23 @@ class StatisticsData:
     threshold: int = SUPPRESSION_THRESHOLD
 
 
-def suppressed(count: int, threshold: int) -> str:
-    return f"<{threshold}" if 0 < count < threshold else str(count)
-
-
-def chapman(n1: int, n2: int, overlap: int) -> tuple[float, float, float]:
-    """Chapman's two-list estimate of a closed population, with a normal 95% interval (persons).
-
-    N = (n1+1)(n2+1)/(m+1) - 1; Var = (n1+1)(n2+1)(n1-m)(n2-m) / ((m+1)^2 (m+2)). The lower bound is
-    never below the number of distinct persons seen, n1 + n2 - m. Assumes independent lists and
-    equal catchability: real lists violate both, hence "provisional".
-    """
-    estimate = (n1 + 1) * (n2 + 1) / (overlap + 1) - 1
-    variance = (n1 + 1) * (n2 + 1) * (n1 - overlap) * (n2 - overlap) / ((overlap + 1) ** 2 * (overlap + 2))
-    half = 1.96 * math.sqrt(variance)
-    seen = n1 + n2 - overlap
-    return estimate, max(seen, estimate - half), estimate + half
+def suppressed(count: int | None, threshold: int) -> str:
+    if count is None or 0 < count < threshold:
+        return f"<{threshold}" if count is not None else "—"
+    return str(count)
 
 
 def registry_statistics() -> StatisticsData:
-    """Figures from the registry itself: persons with a case, by factual fate and by home region."""
+    """Figures from the registry through the estimation engine (``kinlink.estimation``).
+
+    Persons with a case are counted by factual fate and home region with the engine's disclosure control
+    (``publish_counts``: cells under the threshold withheld, with complementary suppression); the total
+    is estimated with the engine's Chapman two-list estimator (log-normal 95% interval) from the two
+    largest imported lists.
+    """
+    from kinlink.estimation.aggregates import DEFAULT_THRESHOLD, publish_counts
+    from kinlink.estimation.capture import histories_from_memberships
+    from kinlink.estimation.chapman import chapman
     from kinlink.registry.fate import ClaimFact, reconcile
     from kinlink.registry.models import Case, Claim, ListRecord, Person
     from kinlink.registry.services.fate import claim_fact
@@ -71,37 +65,44 @@ def registry_statistics() -> StatisticsData:
     facts: dict[int, list[ClaimFact]] = {}
     for claim in Claim.objects.filter(person__in=persons).select_related("source").order_by("id"):
         facts.setdefault(claim.person_id, []).append(claim_fact(claim))
-    fates: Counter[str] = Counter()
-    regions: Counter[str] = Counter()
-    for person_id, region in persons.order_by("id").values_list("id", "region"):
-        fates[reconcile(facts.get(person_id, [])).fate] += 1
-        regions[region or "—"] += 1
-    aggregates = [AggregateRow("fate", value, count) for value, count in sorted(fates.items())]
-    aggregates += [AggregateRow("region", value, count) for value, count in sorted(regions.items())]
+    records = [
+        {"fate": reconcile(facts.get(person_id, [])).fate, "region": region}
+        for person_id, region in persons.order_by("id").values_list("id", "region")
+    ]
+    aggregates = []
+    for group in ("fate", "region"):
+        counts = publish_counts(records, group, threshold=DEFAULT_THRESHOLD)
+        aggregates += [
+            AggregateRow(group, value, count) for value, count in counts.items() if value != "total"
+        ]
     lists: dict[int, set[int]] = {}
-    for source_id, person_id in ListRecord.objects.values_list("source_id", "person_id"):
+    for source_id, person_id in ListRecord.objects.filter(source__reference="list").values_list(
+        "source_id", "person_id"
+    ):
         lists.setdefault(source_id, set()).add(person_id)
     estimates = []
-    largest = sorted(lists.values(), key=len, reverse=True)[:2]
+    largest = sorted(lists, key=lambda k: len(lists[k]), reverse=True)[:2]
     if len(largest) == 2:
-        first, second = largest
-        value, low, high = chapman(len(first), len(second), len(first & second))
+        memberships = [(str(p), str(k)) for k in largest for p in lists[k]]
+        two = chapman(histories_from_memberships(memberships, lists=[str(k) for k in largest]))
         estimates.append(
             Estimate(
-                "persons on either of the two largest lists' population",
-                value,
-                low,
-                high,
+                "persons in the population the two largest lists sample",
+                two.estimate,
+                two.lo,
+                two.hi,
                 "Chapman two-list (provisional)",
             )
         )
     note = (
         "Counts are of persons with a case in this registry, by the factual fate the registry derives from "
-        f"its claims. Counts below {SUPPRESSION_THRESHOLD} are suppressed. The estimate uses Chapman's "
-        "two-list capture-recapture formula, which assumes independent lists and equal chances of being "
-        "listed; it is provisional until the multiple-systems estimate replaces it."
+        f"its claims, published with the estimation engine's disclosure control: cells below "
+        f"{DEFAULT_THRESHOLD} are withheld (—), with complementary suppression so that no withheld cell can "
+        "be recomputed from the totals. The estimate uses Chapman's two-list capture-recapture estimator "
+        "with a log-normal 95% interval; it assumes independent lists and equal chances of being listed, and is provisional "
+        "until a multiple-systems estimate over all linked lists replaces it."
     )
-    return StatisticsData(aggregates, estimates, note)
+    return StatisticsData(aggregates, estimates, note, threshold=DEFAULT_THRESHOLD)
 
 
 def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
@@ -109,7 +110,7 @@ def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
     rows = [[term(r.group, lang), term(r.value, lang), suppressed(r.count, k)] for r in data.aggregates]
     charts: dict[str, list[dict[str, Any]]] = {}
     for row in data.aggregates:
-        shown = row.count if row.count >= k else 0
+        shown = row.count if row.count is not None and row.count >= k else 0
         charts.setdefault(term(row.group, lang), []).append(
             {"label": term(row.value, lang), "count": shown, "text": suppressed(row.count, k)}
         )
