@@ -99,8 +99,8 @@ def registry_statistics() -> StatisticsData:
         f"its claims, published with the estimation engine's disclosure control: cells below "
         f"{DEFAULT_THRESHOLD} are withheld (—), with complementary suppression so that no withheld cell can "
         "be recomputed from the totals. The estimate uses Chapman's two-list capture-recapture estimator "
-        "with a log-normal 95% interval; it assumes independent lists and equal chances of being listed, and is provisional "
-        "until a multiple-systems estimate over all linked lists replaces it."
+        "with a log-normal 95% interval; it assumes independent lists and equal chances of being listed, "
+        "and is provisional until a multiple-systems estimate over all linked lists replaces it."
     )
     return StatisticsData(aggregates, estimates, note, threshold=DEFAULT_THRESHOLD)
 
