@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "csp",
     "kinlink.registry",
     "kinlink.portal",
+    "kinlink.identification",
     "kinlink.documents",
     "kinlink.api",
 ]

@@ -97,6 +97,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     lin.add_argument("--confidence", type=float, default=0.95, help="confidence of the frequency upper bound")
     lin.set_defaults(handler=run_lineage)
 
+    from kinlink.commands.dna_screen import register_screening
+
+    register_screening(sub)  # screen, dvi
+
     def show_help(args: argparse.Namespace) -> int:
         dna.print_help()
         return 2

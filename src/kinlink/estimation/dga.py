@@ -158,9 +158,10 @@ def dga(
 ) -> DgaResult:
     """Model-averaged posterior of the total over all decomposable graphs.
 
-    ``delta`` defaults to ``2**-p``. ``n_missing`` are the candidate unseen counts (default 0 to 20 n, or
-    further while the posterior tail is not negligible). ``log_prior(N)`` is the log prior of the total
-    (default ``-log N``).
+    ``delta`` defaults to ``2**-p``. ``n_missing`` are the candidate unseen counts (default 0 to 20 n,
+    extended while the posterior tail is not negligible, up to 100 n + 1000: models close to saturated have
+    very heavy tails, which the credible interval then reports as reaching that bound). ``log_prior(N)``
+    is the log prior of the total (default ``-log N``).
     """
     p = data.n_lists
     d = 2.0**-p if delta is None else float(delta)
@@ -172,6 +173,7 @@ def dga(
     graphs = decomposable_graphs(p)
     auto = n_missing is None
     upper = 20 * n + 100
+    cap = 100 * n + 1000
     while True:
         nm = (
             np.arange(0, int(upper) + 1, dtype=np.float64)
@@ -180,9 +182,9 @@ def dga(
         )
         weights = _weights(data, graphs, d, nm, log_prior)
         tail = weights.sum(axis=0)[-max(1, len(nm) // 20) :].sum()
-        if not auto or tail < 1e-6 or upper > 1e7:
+        if not auto or tail < 1e-6 or upper >= cap:
             break
-        upper *= 4
+        upper = min(upper * 4, cap)
     return DgaResult(data.lists, nm + n, tuple(graphs), weights)
 
 

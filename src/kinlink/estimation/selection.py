@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import special
 
 from kinlink.estimation.capture import CaptureData
@@ -119,9 +121,19 @@ def default_max_order(n_lists: int) -> int:
 
 
 def bic_ranking(data: CaptureData, max_order: int | None = None) -> list[RankedModel]:
-    """All hierarchical models that can be fitted, best BIC first."""
+    """All hierarchical models that can be fitted, best BIC first (cached per data set and order)."""
+    order = default_max_order(data.n_lists) if max_order is None else max_order
+    return list(_bic_ranking_cached(data.lists, data.counts.tobytes(), order))
+
+
+@functools.lru_cache(maxsize=64)
+def _bic_ranking_cached(lists: tuple[str, ...], counts: bytes, order: int) -> tuple[RankedModel, ...]:
+    data = CaptureData(lists, np.frombuffer(counts, dtype=np.float64).copy())
+    return tuple(_bic_ranking(data, order))
+
+
+def _bic_ranking(data: CaptureData, order: int) -> list[RankedModel]:
     t = data.n_lists
-    order = default_max_order(t) if max_order is None else max_order
     if t >= 7 and order >= 2:
         raise ModelError(f"{t} lists give too many models for an exhaustive BIC search; use stepwise")
     models = hierarchical_models(t, order)

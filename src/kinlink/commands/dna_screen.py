@@ -1,0 +1,294 @@
+"""``kinlink dna screen`` (all remains against all families) and ``kinlink dna dvi`` (joint identification).
+
+Registered under ``kinlink dna`` by :func:`register_screening`, called from :mod:`kinlink.commands.dna`.
+Both commands are pure: they never start Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kinlink.commands.base import CommandError
+
+MUTATION_HELP = (
+    "one mutation model for all markers, MODEL[:rate=R,rate2=R2,range=X] (models: equal, proportional, "
+    "stepwise, onestep), or a per-marker CSV marker,model,sex,rate,rate2,range (sex: female, male or empty "
+    "for both)"
+)
+
+
+def register_screening(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``screen`` and ``dvi`` to the ``kinlink dna`` sub-commands."""
+    sc = sub.add_parser(
+        "screen",
+        help="screen every set of remains against every family; shortlist re-checked by the exact engine",
+        description=(
+            "All-against-all screening by exact precomputed genotype tables (see docs/methods/screening.md). "
+            "Writes remains,family,missing,lr,log10_lr: every pair at or above --threshold and the --top "
+            "best families per remains; LRs at or above the threshold come from the exact engine."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    sc.add_argument(
+        "--pedigrees", required=True, help="pedigree CSV family,id,father,mother,sex,sample,missing"
+    )
+    sc.add_argument(
+        "--references", required=True, help="reference genotypes CSV sample,marker,allele1,allele2"
+    )
+    sc.add_argument("--remains", required=True, help="remains genotypes CSV sample,marker,allele1,allele2")
+    sc.add_argument(
+        "--frequencies", required=True, help="frequency table: CSV locus,allele,freq[,population] or Familias"
+    )
+    sc.add_argument("--population", help="population of a multi-population frequency CSV")
+    sc.add_argument("--database-size", type=int, help="N of the frequency database (floor frequency 5/2N)")
+    sc.add_argument("--mutation", help=MUTATION_HELP)
+    sc.add_argument("--threshold", type=float, default=1e4, help="LR threshold of the shortlist")
+    sc.add_argument("--top", type=int, default=5, help="best families kept per remains")
+    sc.add_argument(
+        "--remains-dropout", type=float, default=0.0, help="allele dropout probability of remains"
+    )
+    sc.add_argument(
+        "--recheck",
+        choices=("threshold", "all"),
+        default="threshold",
+        help="re-check with the exact engine the pairs at or above the threshold, or every output pair",
+    )
+    sc.add_argument("--engine", choices=("local", "spark"), default="local", help="screening kernel runner")
+    sc.add_argument("--out", required=True, help="output CSV of candidate pairs")
+    sc.set_defaults(handler=run_screen)
+
+    dv = sub.add_parser(
+        "dvi",
+        help="joint identification of several remains and missing persons in one incident",
+        description=(
+            "Reads a dvir-style JSON dataset; prints pairwise LRs, ranked joint assignments with "
+            "log-likelihoods and posteriors, and reasoned conclusions (see docs/methods/screening.md)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    dv.add_argument("dataset", metavar="DATASET.json")
+    dv.add_argument("--format", choices=("json", "text"), default="json")
+    dv.add_argument("--threshold", type=float, default=1e4, help="LR needed to call an undisputed pair")
+    dv.add_argument("--top", type=int, default=20, help="joint assignments to print (0 = all)")
+    dv.set_defaults(handler=run_dvi)
+
+    ad = sub.add_parser(
+        "advice",
+        help="match power of each reference configuration (which relatives should give samples)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    ad.add_argument("--families", type=int, default=200, help="simulated families per configuration")
+    ad.add_argument("--condition", choices=("complete", "partial", "skeletal"), default="partial")
+    ad.add_argument("--seed", type=int, default=1)
+    ad.set_defaults(handler=run_advice)
+
+
+# ------------------------------------------------------------------------------------------------ screen
+
+
+def parse_mutation(text: str) -> Any:
+    """``MODEL[:k=v,...]`` -> :class:`MarkerMutation` for both sexes; or a per-marker CSV path -> dict."""
+    from kinlink.genetics.mutation import MarkerMutation, MutationModel, MutationModelError
+
+    if text.lower().endswith(".csv") or os.path.sep in text:
+        return _mutation_csv(Path(text))
+    model, _, params = text.partition(":")
+    values: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in params.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or key not in ("rate", "rate2", "range"):
+            raise CommandError(f"--mutation: expected rate=, rate2= or range=, got {item!r}")
+        try:
+            values[key] = float(value)
+        except ValueError:
+            raise CommandError(f"--mutation: {key} is not a number: {value!r}") from None
+    try:
+        m = MutationModel(
+            model.strip(), values.get("rate", 0.0), values.get("rate2", 0.0), values.get("range", 0.5)
+        )
+    except MutationModelError as exc:
+        raise CommandError(f"--mutation: {exc}") from exc
+    return MarkerMutation(m, m)
+
+
+def _mutation_csv(path: Path) -> dict[str, Any]:
+    from kinlink.genetics.mutation import MarkerMutation, MutationModel, MutationModelError
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot read: {exc.strerror}") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    need = ["marker", "model", "sex", "rate", "rate2", "range"]
+    if [h for h in need if h not in header]:
+        raise CommandError(
+            f"{path}: missing columns {[h for h in need if h not in header]} (header: {header})"
+        )
+    per: dict[str, dict[str, MutationModel]] = {}
+    for row_no, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        marker, sex = row["marker"], row["sex"].lower()
+        if not marker:
+            raise CommandError(f"{path}, row {row_no}, column marker: empty")
+        if sex not in ("", "both", "female", "male"):
+            raise CommandError(
+                f"{path}, row {row_no}, column sex: expected female, male or empty, got {sex!r}"
+            )
+        nums: dict[str, float] = {}
+        for col, default in (("rate", 0.0), ("rate2", 0.0), ("range", 0.5)):
+            try:
+                nums[col] = float(row[col]) if row[col] else default
+            except ValueError:
+                raise CommandError(
+                    f"{path}, row {row_no}, column {col}: not a number: {row[col]!r}"
+                ) from None
+        try:
+            model = MutationModel(row["model"] or "none", nums["rate"], nums["rate2"], nums["range"])
+        except MutationModelError as exc:
+            raise CommandError(f"{path}, row {row_no}, column model: {exc}") from exc
+        for s in ("female", "male") if sex in ("", "both") else (sex,):
+            if s in per.get(marker, {}):
+                raise CommandError(f"{path}, row {row_no}: marker {marker} has two {s} models")
+            per.setdefault(marker, {})[s] = model
+    return {
+        m: MarkerMutation(female=v.get("female", MutationModel()), male=v.get("male", MutationModel()))
+        for m, v in per.items()
+    }
+
+
+def _read_inputs(args: argparse.Namespace) -> tuple[Any, list[Any], dict[str, dict[str, list[str]]]]:
+    from kinlink.genetics.formats import FormatError, _read_csv, read_genotype_csv
+    from kinlink.genetics.markers import FrequencyError, read_familias_frequencies, read_frequency_csv
+    from kinlink.genetics.screening import ScreeningError, ScreeningPanel, families_from_tables
+
+    try:
+        if args.frequencies.lower().endswith(".csv"):
+            db = read_frequency_csv(args.frequencies, args.population, args.database_size)
+        else:
+            db = read_familias_frequencies(args.frequencies, args.database_size)
+        references = read_genotype_csv(args.references)
+        remains = read_genotype_csv(args.remains)
+        name, rows = _read_csv(
+            args.pedigrees, ("family", "id", "father", "mother", "sex", "sample", "missing")
+        )
+        families = families_from_tables(rows, references, name)
+        mutation = parse_mutation(args.mutation) if args.mutation else None
+        profiles = [*references.values(), *remains.values()]
+        panel = ScreeningPanel.build(db, profiles, mutation=mutation)
+    except (FormatError, FrequencyError, ScreeningError, ValueError, KeyError) as exc:
+        raise CommandError(str(exc)) from exc
+    return panel, families, remains
+
+
+def run_screen(args: argparse.Namespace) -> int:
+    try:
+        return _run_screen(args)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run_screen(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from kinlink.genetics.kinship import KinshipError
+    from kinlink.genetics.screening import ScreeningError, ScreeningIndex
+
+    if args.threshold <= 0:
+        raise CommandError("--threshold must be a positive LR")
+    if args.top < 1:
+        raise CommandError("--top must be at least 1")
+    panel, families, remains = _read_inputs(args)
+    try:
+        if args.engine == "spark":
+            from kinlink.genetics.spark import spark_screen
+
+            candidates, notes = spark_screen(
+                panel, families, remains, args.threshold, args.top, args.remains_dropout, args.recheck
+            )
+        else:
+            index = ScreeningIndex(panel, args.threshold, args.top)
+            index.add_families(families)
+            index.add_remains(remains, {r: args.remains_dropout for r in remains})
+            bar = tqdm(
+                total=index.pending_pairs(),
+                desc="screening",
+                unit="pair",
+                unit_scale=True,
+                file=sys.stderr,
+                disable=os.environ.get("KINLINK_PROGRESS") == "0",
+                leave=False,
+            )
+            with bar:
+                index.screen(on_progress=bar.update)
+            candidates = index.candidates(args.recheck)
+            notes = index.notes
+    except (ScreeningError, KinshipError) as exc:
+        raise CommandError(str(exc)) from exc
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", newline="", dir=out.parent, delete=False, suffix=".tmp") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["remains", "family", "missing", "lr", "log10_lr"])
+        for c in candidates:
+            log10 = c.log10_lr if c.log10_lr is not None else -math.inf
+            writer.writerow(
+                [
+                    c.remains,
+                    c.family,
+                    c.missing,
+                    f"{c.lr:.6g}",
+                    f"{log10:.6f}" if math.isfinite(log10) else "-inf",
+                ]
+            )
+        tmp = fh.name
+    os.replace(tmp, out)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    above = sum(1 for c in candidates if (c.log10_lr or -math.inf) >= math.log10(args.threshold))
+    print(
+        f"{len(remains)} remains x {sum(len(f.missing) for f in families)} missing persons: "
+        f"{above} pairs at or above LR {args.threshold:g}; {len(candidates)} rows written to {out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ dvi
+
+
+def run_dvi(args: argparse.Namespace) -> int:
+    from kinlink.genetics.dvi import DviError, read_dvi_json, report_json, report_text, solve
+
+    try:
+        dataset = read_dvi_json(args.dataset)
+        result = solve(dataset, threshold=args.threshold)
+    except DviError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(report_json(result, args.top), indent=1, allow_nan=False))
+    else:
+        print(report_text(result, args.top))
+    return 0
+
+
+def run_advice(args: argparse.Namespace) -> int:
+    from kinlink.scenario.dna import sampling_advice
+
+    if args.families < 2:
+        print("error: --families must be at least 2", file=sys.stderr)
+        return 1
+    advice = sampling_advice(args.families, args.families, seed=args.seed, condition=args.condition)
+    print(json.dumps({"condition": args.condition, "configurations": advice}, indent=1))
+    return 0

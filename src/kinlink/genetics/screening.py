@@ -1,0 +1,987 @@
+"""All-against-all DNA screening of remains against families, re-checked by the exact engine.
+
+Method (theta = 0, markers independent). For a family with references ``R`` and a missing person ``MP``,
+the exact likelihood ratio of a set of remains with observation ``o_m`` at marker ``m`` is
+
+    LR = prod_m  sum_g Pr(MP = g | R) Pr(o_m | g)  /  sum_g HW(g) Pr(o_m | g).
+
+We precompute, once per (family, missing person) ("target"), the exact posterior genotype distribution of
+the missing person at every marker with :class:`~kinlink.genetics.likelihood.PedigreeLikelihood`
+(mutation included), and store per marker a row of log10 ratios, the *table*:
+
+* one column per unordered genotype ``g``: ``log10(Pr(MP = g | R) / HW(g))``; a fully typed marker of the
+  remains is one look-up, exact;
+* one column per allele ``a``: ``log10(sum_{g contains a} Pr(MP = g | R) / sum_{g contains a} HW(g))``,
+  the LR of a one-allele call ``a, -`` (the other allele not called);
+* one column holding 0, used by untyped markers (LR 1).
+
+A homozygous-looking call ``a, a`` of remains with a per-allele dropout probability ``d > 0`` has the exact
+LR ``w r_aa + (1 - w) r_a`` with ``w = HW(aa) / (HW(aa) + d Pr_HW(a in g))`` (a derivation is in
+docs/methods/screening.md); the kernel evaluates it with a log-sum of two look-ups. So the screening score
+equals the exact log10 LR for every kind of remains observation the engine knows, up to the floating
+point precision of the tables (float32 by default: about 1e-5 in log10 for 23 markers). Shortlisting
+uses the threshold lowered by ``margin`` (0.01 in log10) so rounding cannot lose a pair, and every
+shortlisted pair at or above the threshold is re-checked with
+:func:`kinlink.genetics.kinship.missing_person_lr`, whose LR is the one reported.
+
+Families with the same pedigree shape are precomputed together: their markers are stacked on the marker
+(batch) axis of one variable elimination. The screening kernel (numba, parallel over targets) scores a
+block of targets against a block of remains: ``score[t, r] = sum_m table[t, col(r, m)]``.
+
+Incremental: :class:`ScreeningIndex` remembers what has been screened. New remains are screened against
+all targets, new targets against all remains, and a family whose references change is re-screened; the
+top-k lists stay exact (a remains that loses an entry is re-screened in full).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numba
+import numpy as np
+from numba import njit, prange
+from numpy.typing import NDArray
+
+from kinlink.genetics import likelihood as _likelihood
+from kinlink.genetics.kinship import KinshipCase, missing_person_lr
+from kinlink.genetics.likelihood import (
+    Observation,
+    PedigreeLikelihood,
+    genotype_index,
+    genotype_pairs,
+    hardy_weinberg,
+    observation,
+)
+from kinlink.genetics.markers import FrequencyDatabase, Locus, UnknownAlleleError, is_untyped
+from kinlink.genetics.mutation import MarkerMutation
+from kinlink.genetics.pedigree import Pedigree
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Profile = Mapping[str, Sequence[str]]
+
+DEFAULT_MARGIN = 0.01  # log10 units subtracted from the threshold when shortlisting
+_FAMILY_CHUNK_ENTRIES = 8192  # markers x families per variable elimination
+_BLOCK_ROWS = 2048  # targets per table block
+
+
+class ScreeningError(ValueError):
+    """Input that cannot be screened; the message names the family, sample and marker."""
+
+
+# ------------------------------------------------------------------------------------------------ panel
+
+
+@dataclass(frozen=True, eq=False)
+class ScreeningPanel:
+    """The markers screened, with a fixed allele order each, and the layout of a target's table row.
+
+    Row layout per marker ``m`` (``n`` alleles, ``G = n (n + 1) / 2`` genotypes), starting at
+    ``offsets[m]``: ``G`` genotype columns, ``n`` one-allele columns, one zero column.
+    """
+
+    loci: tuple[Locus, ...]
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        sizes = [locus.n_alleles * (locus.n_alleles + 1) // 2 + locus.n_alleles + 1 for locus in self.loci]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else np.zeros(0)
+        object.__setattr__(self, "_offsets", offsets.astype(np.int64))
+        object.__setattr__(self, "_width", int(sum(sizes)))
+
+    @property
+    def markers(self) -> list[str]:
+        return [locus.name for locus in self.loci]
+
+    @property
+    def offsets(self) -> IntArray:
+        """Start column of every marker in a table row."""
+        return self.__dict__["_offsets"]
+
+    @property
+    def width(self) -> int:
+        """Columns of a table row."""
+        return int(self.__dict__["_width"])
+
+    def columns(self, m: int) -> int:
+        n = self.loci[m].n_alleles
+        return n * (n + 1) // 2 + n + 1
+
+    @classmethod
+    def build(
+        cls,
+        database: FrequencyDatabase,
+        profiles: Iterable[Profile],
+        markers: Sequence[str] | None = None,
+        mutation: MarkerMutation | Mapping[str, MarkerMutation] | None = None,
+    ) -> ScreeningPanel:
+        """Panel of ``markers`` (default: all database markers typed in ``profiles``).
+
+        Alleles observed in ``profiles`` but absent from the database are added at the floor frequency
+        and the table renormalised, once for all pairs, with a note (the exact re-check uses the same loci).
+        """
+        profiles = list(profiles)
+        typed = {m for p in profiles for m, g in p.items() if any(not is_untyped(a) for a in g)}
+        names = list(markers) if markers is not None else [m for m in database.names() if m in typed]
+        unknown = sorted(set(names) - set(database.names()))
+        if unknown:
+            raise ScreeningError(f"markers {unknown} are not in the frequency database")
+        notes: list[str] = []
+        skipped = sorted(typed - set(names))
+        if skipped:
+            notes.append(f"markers {skipped} are typed but not screened (not in the frequency database)")
+        loci = []
+        for name in names:
+            locus = database[name]
+            if isinstance(mutation, MarkerMutation):
+                locus = locus.with_mutation(mutation)
+            elif mutation is not None and name in mutation:
+                locus = locus.with_mutation(mutation[name])
+            seen = [a for p in profiles for a in p.get(name, ())]
+            locus, added = locus.with_alleles(seen)
+            if np.any(locus.freqs <= 0):
+                raise ScreeningError(f"marker {name}: allele frequencies must be positive for screening")
+            loci.append(locus)
+            notes.extend(added)
+        return cls(tuple(loci), tuple([*database.notes, *notes]))
+
+
+# ------------------------------------------------------------------------------------------------ families
+
+
+@dataclass
+class Family:
+    """A family: pedigree, its missing members and the reference profiles of typed members.
+
+    ``references`` maps pedigree member id -> marker -> two allele labels; ``samples`` maps member id to
+    the lab's sample code (for reports).
+    """
+
+    id: str
+    pedigree: Pedigree
+    missing: list[str]
+    references: dict[str, dict[str, list[str]]]
+    samples: dict[str, str] = field(default_factory=dict)
+
+    def shape(self, missing: str) -> tuple[Any, ...]:
+        """Pedigree shape: sexes and parent positions in pedigree order, and the missing person's position."""
+        ids = self.pedigree.ids
+        pos = {pid: i for i, pid in enumerate(ids)}
+        members = tuple(
+            (
+                p.sex,
+                -1 if p.father is None else pos[p.father],
+                -1 if p.mother is None else pos[p.mother],
+            )
+            for p in self.pedigree
+        )
+        return (members, pos[missing])
+
+
+@dataclass(frozen=True)
+class Target:
+    """One (family, missing person) pair that remains are screened against."""
+
+    family: str
+    missing: str
+
+
+def _observe(locus: Locus, labels: Sequence[str] | None, what: str) -> Observation:
+    try:
+        return observation(locus, labels)
+    except (UnknownAlleleError, ValueError) as exc:
+        raise ScreeningError(f"{what}, marker {locus.name}: {exc}") from exc
+
+
+def family_tables(
+    panel: ScreeningPanel, families: Sequence[Family], dtype: type = np.float32, workers: int = 1
+) -> tuple[list[Target], NDArray[Any], list[str]]:
+    """Table rows (targets x ``panel.width``) of log10 ratios for every missing person of ``families``.
+
+    Families are grouped by pedigree shape; each group is computed in chunks with one exact variable
+    elimination per chunk and typing pattern. Returns the targets (in row order), the rows and notes
+    (for example families whose references are Mendelian-inconsistent: their rows are all ``-inf``).
+    ``workers`` > 1 computes chunks in that many forked processes.
+    """
+    jobs: dict[tuple[Any, ...], list[tuple[Family, str]]] = {}
+    for fam in families:
+        for mp in fam.missing:
+            if mp not in fam.pedigree:
+                raise ScreeningError(f"family {fam.id}: missing person {mp!r} is not in the pedigree")
+            if mp in fam.references:
+                raise ScreeningError(f"family {fam.id}: missing person {mp!r} has a reference profile")
+            jobs.setdefault(fam.shape(mp), []).append((fam, mp))
+    targets: list[Target] = []
+    notes: list[str] = []
+    rows: list[NDArray[Any]] = []
+    offsets = panel.offsets
+    for members in jobs.values():
+        pedigree = members[0][0].pedigree
+        keep = pedigree.ids.index(members[0][1])
+        # The missing person's distribution at a marker depends only on that marker's reference
+        # observations: compute each distinct one once (exact; most families share them with others).
+        entry = np.empty((len(members), len(panel.loci)), dtype=np.int64)
+        distinct: list[dict[tuple[Any, ...], int]] = [{} for _ in panel.loci]
+        distinct_obs: list[list[dict[int, Observation]]] = [[] for _ in panel.loci]
+        parsed: dict[tuple[int, str, str], Observation] = {}
+        for k, (fam, _mp) in enumerate(members):
+            position = {pid: i for i, pid in enumerate(fam.pedigree.ids)}
+            for pid in fam.references:
+                if pid not in position:
+                    raise ScreeningError(f"family {fam.id}: reference {pid!r} is not in the pedigree")
+            for m, locus in enumerate(panel.loci):
+                obs: dict[int, Observation] = {}
+                for pid, prof in fam.references.items():
+                    labels = prof.get(locus.name)
+                    if not labels:
+                        continue
+                    key = (m, labels[0], labels[-1]) if len(labels) <= 2 else (m, ",".join(labels), "")
+                    o = parsed.get(key)
+                    if o is None:
+                        o = _observe(locus, labels, f"family {fam.id}, reference {pid}")
+                        parsed[key] = o
+                    if o[0] is not None or o[1] is not None:
+                        obs[position[pid]] = o
+                signature = tuple(sorted(obs.items()))
+                u = distinct[m].get(signature)
+                if u is None:
+                    u = distinct[m][signature] = len(distinct_obs[m])
+                    distinct_obs[m].append(obs)
+                entry[k, m] = u
+        tasks = [(pedigree, keep, locus, distinct_obs[m]) for m, locus in enumerate(panel.loci)]
+        if workers > 1 and len(members) * len(panel.loci) > _FAMILY_CHUNK_ENTRIES:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                columns = pool.starmap(_distinct_rows, tasks, chunksize=1)
+        else:
+            columns = [_distinct_rows(*task) for task in tasks]
+        block: NDArray[Any] = np.empty((len(members), panel.width), dtype=dtype)
+        ok = np.ones(len(members), dtype=bool)
+        for m, (cols, good) in enumerate(columns):
+            off = int(offsets[m])
+            block[:, off : off + cols.shape[1]] = cols[entry[:, m]]
+            ok &= good[entry[:, m]]
+        for k, (fam, mp) in enumerate(members):
+            if not ok[k]:
+                block[k] = -np.inf
+                notes.append(
+                    f"family {fam.id}, missing {mp}: references are impossible at some marker (Mendelian "
+                    "inconsistency without a mutation model); not screened"
+                )
+            targets.append(Target(fam.id, mp))
+        rows.append(block)
+    table = np.vstack(rows) if rows else np.zeros((0, panel.width), dtype=dtype)
+    return targets, table, notes
+
+
+def _distinct_rows(
+    pedigree: Pedigree, keep: int, locus: Locus, observations: Sequence[dict[int, Observation]]
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Table columns of one marker for each distinct set of reference observations (exact elimination)."""
+    model = PedigreeLikelihood(pedigree)
+    n_persons = len(pedigree.ids)
+    parts_cols, parts_good = [], []
+    for start in range(0, len(observations), _FAMILY_CHUNK_ENTRIES):
+        chunk = observations[start : start + _FAMILY_CHUNK_ENTRIES]
+        results = model._compute([locus] * len(chunk), chunk, [0.0] * n_persons, 0.0, keep)
+        if _likelihood._stacked.cache_info().currsize > 16:
+            _likelihood._stacked.cache_clear()  # stacked arrays of past chunks: free them
+        cols, good = _marker_rows(locus, np.stack([r[0] for r in results]))
+        parts_cols.append(cols)
+        parts_good.append(good)
+    return np.concatenate(parts_cols), np.concatenate(parts_good)
+
+
+def _marker_rows(locus: Locus, ordered: FloatArray) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """One marker's table columns for K targets from their kept factors over ordered allele pairs (K, n, n).
+
+    Returns the columns (K, G + n + 1) and whether each target's references were possible at all.
+    """
+    n = locus.n_alleles
+    i, j = genotype_pairs(n)
+    post = ordered[:, i, j] + np.where(i != j, ordered[:, j, i], 0.0)
+    total = post.sum(axis=1)
+    good = np.isfinite(total) & (total > 0)
+    post = post / np.where(good, total, 1.0)[:, None]
+    hw = hardy_weinberg(locus)
+    contains = ((i[None, :] == np.arange(n)[:, None]) | (j[None, :] == np.arange(n)[:, None])).astype(float)
+    with np.errstate(divide="ignore"):
+        geno = np.log10(post) - np.log10(hw)[None, :]
+        single = np.log10(post @ contains.T) - np.log10(contains @ hw)[None, :]
+    cols = np.concatenate([geno, single, np.zeros((post.shape[0], 1))], axis=1)
+    cols[~good] = 0.0
+    return cols, good
+
+
+# ------------------------------------------------------------------------------------------------ remains
+
+
+@dataclass(frozen=True)
+class RemainsCode:
+    """Table columns of one set of remains: ``col1`` (and ``col2`` with log10 weights for dropout)."""
+
+    col1: IntArray
+    col2: IntArray
+    lw1: FloatArray
+    lw2: FloatArray
+
+
+def encode_remains(
+    panel: ScreeningPanel, profile: Profile, dropout: float = 0.0, name: str = "?"
+) -> RemainsCode:
+    """Columns of a remains profile in a target's table row (see the module docstring)."""
+    if not 0.0 <= dropout < 1.0:
+        raise ScreeningError(f"remains {name}: dropout probability must be in [0, 1), got {dropout}")
+    n_m = len(panel.loci)
+    col1 = np.zeros(n_m, dtype=np.int64)
+    col2 = np.full(n_m, -1, dtype=np.int64)
+    lw1 = np.zeros(n_m)
+    lw2 = np.zeros(n_m)
+    offsets = panel.offsets
+    for m, locus in enumerate(panel.loci):
+        n = locus.n_alleles
+        g_count = n * (n + 1) // 2
+        off = int(offsets[m])
+        a, b = _observe(locus, profile.get(locus.name), f"remains {name}")
+        if a is None and b is None:
+            col1[m] = off + g_count + n
+        elif a is None or b is None:
+            x = a if a is not None else b
+            assert x is not None
+            col1[m] = off + g_count + x
+        elif a != b or dropout == 0.0:
+            col1[m] = off + genotype_index(n, a, b)
+        else:
+            p = float(locus.freqs[a])
+            hom = p * p
+            carrier = p * (2.0 - p)
+            w = hom / (hom + dropout * carrier)
+            col1[m] = off + genotype_index(n, a, a)
+            col2[m] = off + g_count + a
+            lw1[m] = math.log10(w)
+            lw2[m] = math.log10(1.0 - w)
+    return RemainsCode(col1, col2, lw1, lw2)
+
+
+# ------------------------------------------------------------------------------------------------ kernels
+
+
+@njit(cache=True, inline="always")
+def _pair_score(row, col1, col2, lw1, lw2, r, slow):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """log10 LR of remains ``r`` against one table row (the dropout log-sum only where ``slow``)."""
+    s = 0.0
+    for m in range(col1.shape[1]):
+        c2 = col2[r, m]
+        if not slow or c2 < 0:
+            s += row[col1[r, m]]
+        else:
+            x = row[col1[r, m]] + lw1[r, m]
+            y = row[c2] + lw2[r, m]
+            hi = max(x, y)
+            if hi == -np.inf:
+                s += hi
+            else:
+                s += hi + math.log10(10.0 ** (x - hi) + 10.0 ** (y - hi))
+    return s
+
+
+@njit(cache=True, inline="always")
+def _insert(vals, idx, a, b, s, who):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Insert score ``s`` of ``who`` into the best-first top-k list ``vals[a, b, :]``."""
+    k = vals.shape[2]
+    if idx[a, b, k - 1] >= 0 and s <= vals[a, b, k - 1]:
+        return
+    j = k - 1
+    while j > 0 and (idx[a, b, j - 1] < 0 or s > vals[a, b, j - 1]):
+        vals[a, b, j] = vals[a, b, j - 1]
+        idx[a, b, j] = idx[a, b, j - 1]
+        j -= 1
+    vals[a, b, j] = s
+    idx[a, b, j] = who
+
+
+@njit(parallel=True, cache=True)
+def _screen_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
+    table,
+    rows,
+    col1,
+    col2,
+    lw1,
+    lw2,
+    slow,
+    cut,
+    tgt_vals,
+    tgt_idx,
+    rem_vals,
+    rem_idx,
+    hit_t,
+    hit_r,
+    hit_s,
+    hit_n,
+):
+    """Score every (row, remains) pair, keeping top-k lists and the pairs at or above ``cut``.
+
+    Parallel over ``n_chunks = rem_vals.shape[0]`` contiguous ranges of rows; chunk ``c`` has its own
+    per-remains top-k ``rem_vals[c]`` and hit buffer ``hit_*[c]`` (``hit_n[c]`` may exceed the buffer:
+    the caller then repeats with a larger one). Rows are taken four at a time so that each remains'
+    column indices are read once per four rows.
+    """
+    n_rows = rows.shape[0]
+    n_r = col1.shape[0]
+    n_chunks = rem_vals.shape[0]
+    k = tgt_vals.shape[2]
+    cap = hit_t.shape[1]
+    for c in prange(n_chunks):
+        t0 = c * n_rows // n_chunks
+        t1 = (c + 1) * n_rows // n_chunks
+        for t in range(t0, t1, 4):
+            q1 = min(t + 1, t1 - 1)
+            q2 = min(t + 2, t1 - 1)
+            q3 = min(t + 3, t1 - 1)
+            row0 = table[rows[t]]
+            row1 = table[rows[q1]]
+            row2 = table[rows[q2]]
+            row3 = table[rows[q3]]
+            n_valid = min(4, t1 - t)
+            gate = -np.inf  # below it a score changes nothing (min of the rows' k-th best and the cut)
+            for r in range(n_r):
+                if slow[r]:
+                    s0 = _pair_score(row0, col1, col2, lw1, lw2, r, True)
+                    s1 = _pair_score(row1, col1, col2, lw1, lw2, r, True)
+                    s2 = _pair_score(row2, col1, col2, lw1, lw2, r, True)
+                    s3 = _pair_score(row3, col1, col2, lw1, lw2, r, True)
+                else:
+                    s0 = 0.0
+                    s1 = 0.0
+                    s2 = 0.0
+                    s3 = 0.0
+                    for m in range(col1.shape[1]):
+                        j = col1[r, m]
+                        s0 += row0[j]
+                        s1 += row1[j]
+                        s2 += row2[j]
+                        s3 += row3[j]
+                hi = max(max(s0, s1), max(s2, s3))
+                if hi <= gate and hi <= rem_vals[c, r, k - 1]:
+                    continue  # the common case: no top-k list and no hit is touched
+                for q in range(n_valid):
+                    s = s0 if q == 0 else (s1 if q == 1 else (s2 if q == 2 else s3))
+                    tq = t + q
+                    if s > tgt_vals[tq, 0, k - 1]:
+                        _insert(tgt_vals, tgt_idx, tq, 0, s, r)
+                    if s > rem_vals[c, r, k - 1]:
+                        _insert(rem_vals, rem_idx, c, r, s, tq)
+                    if s >= cut:
+                        n = hit_n[c]
+                        if n < cap:
+                            hit_t[c, n] = tq
+                            hit_r[c, n] = r
+                            hit_s[c, n] = s
+                        hit_n[c] = n + 1
+                gate = cut
+                for q in range(n_valid):
+                    gate = min(gate, tgt_vals[t + q, 0, k - 1])
+                if gate == cut:
+                    gate = np.nextafter(cut, -np.inf)
+
+
+def score_block(
+    table: NDArray[Any], rows: IntArray, codes: tuple[IntArray, IntArray, FloatArray, FloatArray]
+) -> NDArray[Any]:
+    """log10 LR of every (target row, remains) pair: an array (len(rows), n_remains) of ``table``'s dtype.
+
+    For small checks and reports; the screening itself uses the fused kernel of :func:`screen_block`.
+    """
+    col1, col2, lw1, lw2 = codes
+    out = np.empty((rows.shape[0], col1.shape[0]), dtype=table.dtype)
+    for t in range(rows.shape[0]):
+        row = table[rows[t]].astype(np.float64)
+        for r in range(col1.shape[0]):
+            x = row[col1[r]]
+            two = col2[r] >= 0
+            if two.any():
+                ln10 = math.log(10.0)
+                y = row[np.where(two, col2[r], 0)]
+                both = np.logaddexp((x + lw1[r]) * ln10, (y + lw2[r]) * ln10) / ln10
+                x = np.where(two, both, x)
+            out[t, r] = x.sum()
+    return out
+
+
+@dataclass
+class BlockResult:
+    """Output of :func:`screen_block`: top-k per row (``tgt_*``, remains positions), top-k per remains
+    (``rem_*``, row positions), and the pairs at or above the cut (row position, remains position, score)."""
+
+    tgt_vals: FloatArray
+    tgt_idx: IntArray
+    rem_vals: FloatArray
+    rem_idx: IntArray
+    hits: tuple[IntArray, IntArray, FloatArray]
+
+
+def screen_block(
+    table: NDArray[Any],
+    rows: IntArray,
+    codes: tuple[IntArray, IntArray, FloatArray, FloatArray],
+    k: int,
+    cut: float,
+    n_chunks: int = 0,
+) -> BlockResult:
+    """Run the fused screening kernel on ``rows`` of ``table`` against the encoded remains."""
+    col1, col2, lw1, lw2 = codes
+    n_rows, n_r = rows.shape[0], col1.shape[0]
+    if n_chunks <= 0:
+        n_chunks = max(1, min(numba.get_num_threads() * 4, n_rows))
+    slow = (col2 >= 0).any(axis=1) if n_r else np.zeros(0, dtype=np.bool_)
+    c1 = col1.astype(np.int32)
+    c2 = col2.astype(np.int32)
+    w1 = lw1.astype(table.dtype)
+    w2 = lw2.astype(table.dtype)
+    cap = 4096
+    while True:
+        tgt_vals = np.full((n_rows, 1, k), -np.inf)
+        tgt_idx = np.full((n_rows, 1, k), -1, dtype=np.int64)
+        rem_vals = np.full((n_chunks, n_r, k), -np.inf)
+        rem_idx = np.full((n_chunks, n_r, k), -1, dtype=np.int64)
+        hit_t = np.zeros((n_chunks, cap), dtype=np.int64)
+        hit_r = np.zeros((n_chunks, cap), dtype=np.int64)
+        hit_s = np.zeros((n_chunks, cap))
+        hit_n = np.zeros(n_chunks, dtype=np.int64)
+        if n_rows and n_r:
+            _screen_kernel(
+                table,
+                rows,
+                c1,
+                c2,
+                w1,
+                w2,
+                slow,
+                cut,
+                tgt_vals,
+                tgt_idx,
+                rem_vals,
+                rem_idx,
+                hit_t,
+                hit_r,
+                hit_s,
+                hit_n,
+            )
+        if hit_n.max(initial=0) <= cap:
+            break
+        cap = int(hit_n.max()) + 1
+    vals, idx = rem_vals[0], rem_idx[0]
+    for c in range(1, n_chunks):
+        vals, idx = _merge_topk(vals, idx, rem_vals[c], rem_idx[c])
+    mask = np.arange(cap)[None, :] < hit_n[:, None]
+    return BlockResult(
+        tgt_vals[:, 0, :], tgt_idx[:, 0, :], vals, idx, (hit_t[mask], hit_r[mask], hit_s[mask])
+    )
+
+
+def _merge_topk(
+    vals: FloatArray, idx: IntArray, new_vals: FloatArray, new_idx: IntArray
+) -> tuple[FloatArray, IntArray]:
+    """Best ``k`` of two top-k lists per row (no duplicates between them by construction)."""
+    k = vals.shape[1]
+    v = np.concatenate([vals, new_vals], axis=1)
+    i = np.concatenate([idx, new_idx], axis=1)
+    v = np.where(i < 0, -np.inf, v)
+    order = np.argsort(-v, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(v, order, 1), np.take_along_axis(i, order, 1)
+
+
+# ------------------------------------------------------------------------------------------------ index
+
+
+@dataclass
+class Candidate:
+    """A shortlisted (remains, target) pair: screening log10 LR and, once re-checked, the exact LR."""
+
+    remains: str
+    family: str
+    missing: str
+    screening_log10_lr: float
+    lr: float | None = None
+    log10_lr: float | None = None
+    reasons: tuple[str, ...] = ()
+
+
+class ScreeningIndex:
+    """Incremental all-against-all screening state: family tables, remains codes and shortlists.
+
+    ``threshold`` is an LR; ``top`` the number of best families kept per remains (and best remains per
+    target). ``dtype`` of the tables: float32 (default, half the memory) or float64. ``workers``: processes
+    for the precomputation.
+    """
+
+    def __init__(
+        self,
+        panel: ScreeningPanel,
+        threshold: float = 1e4,
+        top: int = 5,
+        dtype: type = np.float32,
+        margin: float = DEFAULT_MARGIN,
+        workers: int = 1,
+    ) -> None:
+        if threshold <= 0:
+            raise ScreeningError(f"threshold must be a positive LR, got {threshold}")
+        if top < 1:
+            raise ScreeningError(f"top must be at least 1, got {top}")
+        self.panel = panel
+        self.workers = workers
+        self.threshold = threshold
+        self.top = top
+        self.dtype = dtype
+        self.cut = math.log10(threshold) - margin
+        self.notes: list[str] = list(panel.notes)
+        self.families: dict[str, Family] = {}
+        self.targets: list[Target] = []
+        self._target_pos: dict[Target, int] = {}
+        self._blocks: list[NDArray[Any]] = []
+        self.remains: list[str] = []
+        self.remains_profiles: dict[str, Profile] = {}
+        self.remains_dropout: dict[str, float] = {}
+        self._remains_pos: dict[str, int] = {}
+        self._codes: list[RemainsCode] = []
+        self._rem_vals = np.zeros((0, top))
+        self._rem_idx = np.zeros((0, top), dtype=np.int64)
+        self._tgt_vals = np.zeros((0, top))
+        self._tgt_idx = np.zeros((0, top), dtype=np.int64)
+        self.hits: dict[tuple[int, int], float] = {}
+        self._screened_remains = 0
+        self._screened_targets = 0
+        self._dirty_targets: set[int] = set()
+        self.pairs_screened = 0
+
+    # ---------------------------------------------------------------------------------------- data in
+
+    def add_families(self, families: Sequence[Family]) -> None:
+        """Add new families, or replace those whose id is known (new references: they are re-screened)."""
+        ids = [f.id for f in families]
+        if len(set(ids)) != len(ids):
+            raise ScreeningError("a family appears twice in one update")
+        targets, table, notes = family_tables(self.panel, families, self.dtype, self.workers)
+        self.notes.extend(notes)
+        new_rows: list[NDArray[Any]] = []
+        for target, row in zip(targets, table, strict=True):
+            pos = self._target_pos.get(target)
+            if pos is None:
+                self._target_pos[target] = len(self.targets) + len(new_rows)
+                new_rows.append(row)
+            else:
+                block, local = divmod(pos, _BLOCK_ROWS)
+                self._blocks[block][local] = row
+                if pos < self._screened_targets:
+                    self._dirty_targets.add(pos)
+        for fam in families:
+            old = self.families.get(fam.id)
+            if old is not None and set(old.missing) - set(fam.missing):
+                raise ScreeningError(f"family {fam.id}: an update cannot remove missing persons")
+            self.families[fam.id] = fam
+        new_targets = [t for t in targets if self._target_pos[t] >= len(self.targets)]
+        self.targets.extend(new_targets)
+        for row in new_rows:
+            if not self._blocks or self._blocks[-1].shape[0] == _BLOCK_ROWS:
+                self._blocks.append(np.empty((0, self.panel.width), dtype=self.dtype))
+            self._blocks[-1] = np.vstack([self._blocks[-1], row[None, :]])
+        n = len(self.targets)
+        grow = n - self._tgt_vals.shape[0]
+        self._tgt_vals = np.vstack([self._tgt_vals, np.full((grow, self.top), -np.inf)])
+        self._tgt_idx = np.vstack([self._tgt_idx, np.full((grow, self.top), -1, dtype=np.int64)])
+
+    def add_remains(
+        self, profiles: Mapping[str, Profile], dropout: Mapping[str, float] | None = None
+    ) -> None:
+        """Add remains profiles (sample code -> marker -> labels); a known code is an error."""
+        dropout = dropout or {}
+        for name, profile in profiles.items():
+            if name in self._remains_pos:
+                raise ScreeningError(f"remains {name} are already in the index")
+            code = encode_remains(self.panel, profile, float(dropout.get(name, 0.0)), name)
+            self._remains_pos[name] = len(self.remains)
+            self.remains.append(name)
+            self.remains_profiles[name] = profile
+            self.remains_dropout[name] = float(dropout.get(name, 0.0))
+            self._codes.append(code)
+        grow = len(self.remains) - self._rem_vals.shape[0]
+        self._rem_vals = np.vstack([self._rem_vals, np.full((grow, self.top), -np.inf)])
+        self._rem_idx = np.vstack([self._rem_idx, np.full((grow, self.top), -1, dtype=np.int64)])
+
+    # ---------------------------------------------------------------------------------------- screening
+
+    def table_row(self, target: int) -> NDArray[Any]:
+        block, local = divmod(target, _BLOCK_ROWS)
+        return self._blocks[block][local]
+
+    def _code_arrays(self, remains: IntArray) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        codes = [self._codes[int(r)] for r in remains]
+        n_m = len(self.panel.loci)
+        if not codes:
+            z = np.zeros((0, n_m))
+            return z.astype(np.int64), z.astype(np.int64), z, z
+        return (
+            np.stack([c.col1 for c in codes]),
+            np.stack([c.col2 for c in codes]),
+            np.stack([c.lw1 for c in codes]),
+            np.stack([c.lw2 for c in codes]),
+        )
+
+    def pending_pairs(self) -> int:
+        """Number of pairs the next :meth:`screen` scores (before re-screens caused by updates)."""
+        new_r = len(self.remains) - self._screened_remains
+        new_t = len(self.targets) - self._screened_targets + len(self._dirty_targets)
+        return new_r * len(self.targets) + self._screened_remains * new_t
+
+    def screen(self, on_progress: Callable[[int], object] | None = None) -> int:
+        """Score every pair not yet scored (see the class docstring); returns the number of pairs scored."""
+        n_r, n_t = len(self.remains), len(self.targets)
+        dirty = np.array(sorted(self._dirty_targets), dtype=np.int64)
+        affected: set[int] = set()
+        if dirty.size:
+            lost = np.isin(self._rem_idx, dirty)
+            affected = set(np.flatnonzero(lost.any(axis=1)).tolist())
+            self._tgt_vals[dirty] = -np.inf
+            self._tgt_idx[dirty] = -1
+            dset = set(dirty.tolist())
+            self.hits = {k: v for k, v in self.hits.items() if k[1] not in dset}
+        aff = np.array(sorted(affected), dtype=np.int64)
+        if aff.size:
+            self._rem_vals[aff] = -np.inf
+            self._rem_idx[aff] = -1
+            drop = np.isin(self._tgt_idx, aff)
+            self._tgt_vals[drop] = -np.inf
+            self._tgt_idx[drop] = -1
+            self.hits = {k: v for k, v in self.hits.items() if k[0] not in affected}
+        full_r = np.concatenate([aff, np.arange(self._screened_remains, n_r, dtype=np.int64)])
+        old_r = np.setdiff1d(np.arange(self._screened_remains, dtype=np.int64), aff)
+        new_t = np.union1d(np.arange(self._screened_targets, n_t, dtype=np.int64), dirty)
+        total = 0
+        total += self._pass(full_r, np.arange(n_t, dtype=np.int64), on_progress)
+        total += self._pass(old_r, new_t, on_progress)
+        self._screened_remains, self._screened_targets = n_r, n_t
+        self._dirty_targets.clear()
+        self.pairs_screened += total
+        return total
+
+    def _pass(self, remains: IntArray, targets: IntArray, on_progress: Callable[[int], object] | None) -> int:
+        if remains.size == 0 or targets.size == 0:
+            return 0
+        codes = self._code_arrays(remains)
+        k = self.top
+        done = 0
+        for b, block in enumerate(self._blocks):
+            lo = b * _BLOCK_ROWS
+            sel = targets[(targets >= lo) & (targets < lo + block.shape[0])]
+            if sel.size == 0:
+                continue
+            local = sel - lo
+            res = screen_block(block, local, codes, k, self.cut)
+            self.absorb(remains, sel, res)
+            n_pairs = sel.size * remains.size
+            done += n_pairs
+            if on_progress is not None:
+                on_progress(int(n_pairs))
+        return done
+
+    def absorb(self, remains: IntArray, targets: IntArray, res: BlockResult) -> None:
+        """Merge the kernel's output for ``remains`` x ``targets`` (global positions) into the shortlists."""
+        ti_global = np.where(res.tgt_idx >= 0, remains[np.maximum(res.tgt_idx, 0)], -1)
+        self._tgt_vals[targets], self._tgt_idx[targets] = _merge_topk(
+            self._tgt_vals[targets], self._tgt_idx[targets], res.tgt_vals, ti_global
+        )
+        ri_global = np.where(res.rem_idx >= 0, targets[np.maximum(res.rem_idx, 0)], -1)
+        self._rem_vals[remains], self._rem_idx[remains] = _merge_topk(
+            self._rem_vals[remains], self._rem_idx[remains], res.rem_vals, ri_global
+        )
+        tt, rr, ss = res.hits
+        for t_, r_, s_ in zip(tt.tolist(), rr.tolist(), ss.tolist(), strict=True):
+            self.hits[(int(remains[r_]), int(targets[t_]))] = float(s_)
+
+    def mark_screened(self, pairs: int) -> None:
+        """Record that every pending pair was scored elsewhere (Spark) and merged by :meth:`absorb`."""
+        self._screened_remains, self._screened_targets = len(self.remains), len(self.targets)
+        self._dirty_targets.clear()
+        self.pairs_screened += pairs
+
+    def code_arrays(self, remains: IntArray) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+        """Encoded columns of the given remains (positions), as the kernel takes them."""
+        return self._code_arrays(remains)
+
+    @property
+    def blocks(self) -> list[NDArray[Any]]:
+        """Table blocks of up to ``_BLOCK_ROWS`` targets each, in target order."""
+        return self._blocks
+
+    # ---------------------------------------------------------------------------------------- results
+
+    def shortlist(self) -> list[tuple[int, int, float, str]]:
+        """(remains, target, screening log10 LR, reason) for every pair over the cut or in a top-k list."""
+        out: dict[tuple[int, int], tuple[float, list[str]]] = {}
+        for (r, t), s in self.hits.items():
+            out[(r, t)] = (s, ["threshold"])
+        for r in range(len(self.remains)):
+            for j in range(self.top):
+                t = int(self._rem_idx[r, j])
+                if t >= 0:
+                    out.setdefault((r, t), (float(self._rem_vals[r, j]), []))[1].append(f"top{j + 1}-remains")
+        for t in range(len(self.targets)):
+            for j in range(self.top):
+                r = int(self._tgt_idx[t, j])
+                if r >= 0:
+                    out.setdefault((r, t), (float(self._tgt_vals[t, j]), []))[1].append(f"top{j + 1}-family")
+        return [(r, t, s, ",".join(why)) for (r, t), (s, why) in sorted(out.items())]
+
+    def top_for_remains(self, remains: str) -> list[tuple[Target, float]]:
+        r = self._remains_pos[remains]
+        return [
+            (self.targets[int(t)], float(v))
+            for v, t in zip(self._rem_vals[r], self._rem_idx[r], strict=True)
+            if t >= 0
+        ]
+
+    def top_for_target(self, target: Target) -> list[tuple[str, float]]:
+        t = self._target_pos[target]
+        return [
+            (self.remains[int(r)], float(v))
+            for v, r in zip(self._tgt_vals[t], self._tgt_idx[t], strict=True)
+            if r >= 0
+        ]
+
+    def screening_log10_lr(self, remains: str, target: Target) -> float:
+        """Screening log10 LR of one pair (one look-up per marker)."""
+        r, t = self._remains_pos[remains], self._target_pos[target]
+        codes = self._code_arrays(np.array([r], dtype=np.int64))
+        row = self.table_row(t)[None, :]
+        return float(score_block(row, np.zeros(1, dtype=np.int64), codes)[0, 0])
+
+    def marker_log10_lrs(self, remains: str, target: Target) -> dict[str, float]:
+        """Per-marker log10 LR of a pair from the tables (the markers that drive a candidate)."""
+        r, t = self._remains_pos[remains], self._target_pos[target]
+        code, row = self._codes[r], self.table_row(t).astype(np.float64)
+        out = {}
+        for m, locus in enumerate(self.panel.loci):
+            x = row[code.col1[m]]
+            if code.col2[m] >= 0:
+                ln10 = math.log(10.0)
+                x = np.logaddexp((x + code.lw1[m]) * ln10, (row[code.col2[m]] + code.lw2[m]) * ln10) / ln10
+            out[locus.name] = float(x)
+        return out
+
+    def exact_case(self, remains: str, target: Target) -> KinshipCase:
+        """The pair as a :class:`KinshipCase` on the panel's loci, for the exact engine."""
+        fam = self.families[target.family]
+        return KinshipCase(
+            id=f"{remains}|{target.family}|{target.missing}",
+            pedigree=fam.pedigree,
+            missing=target.missing,
+            loci=list(self.panel.loci),
+            references={pid: dict(p) for pid, p in fam.references.items()},
+            poi={
+                m: list(g) for m, g in self.remains_profiles[remains].items() if m in set(self.panel.markers)
+            },
+            poi_dropout=self.remains_dropout[remains],
+        )
+
+    def exact_log10_lr(self, remains: str, target: Target) -> float:
+        """log10 LR of a pair by the exact engine (:func:`missing_person_lr`)."""
+        return missing_person_lr(self.exact_case(remains, target)).log10_lr
+
+    def candidates(self, recheck: str = "threshold") -> list[Candidate]:
+        """The shortlist with exact LRs: every pair with exact LR >= threshold, plus the top k per remains.
+
+        ``recheck`` = "threshold" re-checks the pairs whose screening score reaches the (lowered) cut;
+        "all" re-checks every shortlisted pair. Pairs not re-checked report the screening value.
+        Sorted by remains, then LR, best first.
+        """
+        out: list[Candidate] = []
+        for r, t, s, why in self.shortlist():
+            target = self.targets[t]
+            name = self.remains[r]
+            in_top = "remains" in why
+            exact = self.exact_log10_lr(name, target) if recheck == "all" or s >= self.cut else s
+            if exact >= math.log10(self.threshold) or in_top:
+                out.append(
+                    Candidate(
+                        name,
+                        target.family,
+                        target.missing,
+                        s,
+                        10.0**exact if exact > -math.inf else 0.0,
+                        exact,
+                        tuple(why.split(",")),
+                    )
+                )
+        out.sort(key=lambda c: (c.remains, -(c.log10_lr if c.log10_lr is not None else -math.inf), c.family))
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ tables in
+
+
+def families_from_tables(
+    rows: Sequence[Mapping[str, str]], references: Mapping[str, Profile], source: str = "<pedigrees>"
+) -> list[Family]:
+    """Families from pedigree CSV rows ``family,id,father,mother,sex,sample,missing``.
+
+    ``sample`` links a member to a genotype sample code in ``references``; ``missing`` is 1 for each
+    missing member. Errors name the file, row and column.
+    """
+    from kinlink.genetics.pedigree import PedigreeError, Person, normalise_sex
+
+    by_family: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
+    for row_no, row in enumerate(rows, start=2):
+        fid = row.get("family", "")
+        if not fid:
+            raise ScreeningError(f"{source}, row {row_no}, column family: empty")
+        by_family.setdefault(fid, []).append((row_no, row))
+    families: list[Family] = []
+    for fid, members in by_family.items():
+        persons: list[Person] = []
+        missing: list[str] = []
+        refs: dict[str, dict[str, list[str]]] = {}
+        samples: dict[str, str] = {}
+        for row_no, row in members:
+            pid = row.get("id", "")
+            if not pid:
+                raise ScreeningError(f"{source}, row {row_no}, column id: empty")
+            try:
+                sex = normalise_sex(row.get("sex", ""), pid)
+            except PedigreeError as exc:
+                raise ScreeningError(f"{source}, row {row_no}, column sex: {exc}") from exc
+            father = row.get("father", "") or None
+            mother = row.get("mother", "") or None
+            father = None if father in ("0", "NA") else father
+            mother = None if mother in ("0", "NA") else mother
+            persons.append(Person(pid, sex, father, mother))
+            flag = row.get("missing", "").strip()
+            if flag not in ("", "0", "1"):
+                raise ScreeningError(f"{source}, row {row_no}, column missing: expected 0 or 1, got {flag!r}")
+            sample = row.get("sample", "").strip()
+            if flag == "1":
+                if sample:
+                    raise ScreeningError(
+                        f"{source}, row {row_no}, column sample: a missing member cannot have a reference "
+                        "sample"
+                    )
+                missing.append(pid)
+            elif sample:
+                if sample not in references:
+                    raise ScreeningError(
+                        f"{source}, row {row_no}, column sample: sample {sample!r} is not in the reference "
+                        "genotypes"
+                    )
+                refs[pid] = {m: list(g) for m, g in references[sample].items()}
+                samples[pid] = sample
+        try:
+            pedigree = Pedigree(persons)
+        except PedigreeError as exc:
+            raise ScreeningError(f"{source}, family {fid}: {exc}") from exc
+        if not missing:
+            raise ScreeningError(f"{source}, family {fid}: no member has missing = 1")
+        families.append(Family(fid, pedigree, missing, refs, samples))
+    return families

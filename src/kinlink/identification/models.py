@@ -1,0 +1,91 @@
+"""Screening runs, candidate identifications and the staff decisions on them.
+
+A candidate pairs a remains sample with a tracing request (the family whose references were screened).
+``fingerprint`` hashes the DNA data the candidate rests on; a decision on a candidate holds until the data
+change (a new or corrected profile gives a new fingerprint, and only then is the pair proposed again).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from kinlink.registry.models import Sample, TracingRequest
+
+
+class ScreeningRun(models.Model):
+    """One background screening job (queued by a lab upload, run by the worker)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(max_length=200, blank=True)
+    threshold = models.FloatField(default=1e4)
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    pairs_screened = models.BigIntegerField(default=0)
+    candidates_created = models.IntegerField(default=0)
+    notes = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"screening run {self.pk} ({self.status})"
+
+
+class CandidateIdentification(models.Model):
+    """A (remains sample, family) pair at or above the screening threshold, waiting for caseworkers."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "proposed"
+        CONFIRMED_ONCE = "confirmed_once", "confirmed by one staff member"
+        IDENTIFIED = "identified", "identified (two confirmations)"
+        REJECTED = "rejected", "not this family"
+
+    run = models.ForeignKey(ScreeningRun, null=True, on_delete=models.SET_NULL, related_name="candidates")
+    remains_sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="+")
+    tracing_request = models.ForeignKey(TracingRequest, on_delete=models.PROTECT, related_name="+")
+    lr = models.FloatField()
+    log10_lr = models.FloatField()
+    prior = models.FloatField()
+    prior_basis = models.CharField(max_length=200)
+    posterior = models.FloatField()
+    driving_markers = models.JSONField(default=list)  # [{"marker": name, "log10_lr": x}, ...] strongest first
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["remains_sample", "tracing_request", "fingerprint"],
+                name="one_candidate_per_pair_and_data",
+            )
+        ]
+        ordering = ["-log10_lr"]
+
+    def __str__(self) -> str:
+        return f"{self.remains_sample} ~ {self.tracing_request} (LR {self.lr:.3g})"
+
+
+class IdentificationDecision(models.Model):
+    """One staff member's decision on a candidate: confirm, or reject ("not this family")."""
+
+    class Decision(models.TextChoices):
+        CONFIRM = "confirm", "confirm"
+        REJECT = "reject", "not this family"
+
+    candidate = models.ForeignKey(CandidateIdentification, on_delete=models.CASCADE, related_name="decisions")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    note = models.TextField(blank=True)
+    decided = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "staff"], name="one_decision_per_staff_member")
+        ]
