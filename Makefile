@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the suite needs (installed by scripts/install-system-deps when missing):
 # chromium runs the Playwright browser tests (tests/portal/test_browser.py); Playwright never downloads one.
-SYSTEM_PACKAGES := chromium
+# poppler-utils gives pdftotext and pdffonts, with which the document tests read the rendered PDFs.
+SYSTEM_PACKAGES := chromium poppler-utils
 
 .PHONY: demo test lint typecheck test-sqlite test-postgres install clean
 

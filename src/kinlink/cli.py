@@ -20,6 +20,9 @@ COMMAND_MODULES = [
     "kinlink.commands.dna",
     "kinlink.commands.estimate",
     "kinlink.commands.link",
+    "kinlink.commands.documents",
+    "kinlink.commands.exchange",
+    "kinlink.commands.api_tokens",
 ]
 
 

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "kinlink.registry",
     "kinlink.portal",
     "kinlink.identification",
+    "kinlink.documents",
+    "kinlink.api",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +146,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ATTACHMENT_ROOT = Path(os.environ.get("KINLINK_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
+
+# Documents and data exchange.
+# The public address of this instance: QR codes on documents point to its verification page.
+KINLINK_BASE_URL = os.environ.get("KINLINK_BASE_URL", "http://localhost:8000")
+# Callable(case) -> kinlink.documents.dna.DnaReportData | None: where DNA comparison results come from.
+KINLINK_DNA_REPORT_PROVIDER = os.environ.get(
+    "KINLINK_DNA_REPORT_PROVIDER", "kinlink.documents.dna.no_registered_result"
+)
+# Callable() -> kinlink.documents.statistics.StatisticsData; empty: figures counted from the registry.
+KINLINK_STATISTICS_PROVIDER = os.environ.get("KINLINK_STATISTICS_PROVIDER", "")
+# Largest file any import or upload accepts (bytes); checked before a byte is read.
+KINLINK_MAX_UPLOAD_BYTES = int(os.environ.get("KINLINK_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

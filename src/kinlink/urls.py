@@ -10,10 +10,12 @@ from kinlink.portal import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("api/", include("kinlink.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("documents/", include("kinlink.documents.urls")),
     path("", include("kinlink.portal.urls")),
     prefix_default_language=True,
 )

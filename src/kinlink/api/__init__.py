@@ -1,0 +1,1 @@
+"""REST API for partner organisations (django-ninja): tokens per organisation, scopes per endpoint."""

@@ -1,0 +1,350 @@
+"""The partner REST API (``/api/v1/``). Thin: authenticate, check scope and visibility, call the registry.
+
+Every endpoint declares its scope; a token without it gets 403. Objects another organisation cannot
+see answer 404, exactly as objects that do not exist. Reads of cases and DNA data, and every write,
+go to the audit trail. The OpenAPI schema is at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI, Query, Schema, Status
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+from pydantic import Field
+
+from kinlink.api import access
+from kinlink.api.models import ApiToken, Scope, find_token
+from kinlink.api.schemas import (
+    CandidateOut,
+    CaseOut,
+    ClaimIn,
+    ClaimOut,
+    Error,
+    GenotypeIn,
+    NameOut,
+    PersonOut,
+    RemainsOut,
+    RequestOut,
+    SampleOut,
+    SourceIn,
+    SourceOut,
+    ValidationErrors,
+)
+from kinlink.registry.models import (
+    Case,
+    Claim,
+    Fate,
+    Person,
+    Reliability,
+    Remains,
+    Sample,
+    Source,
+    SourceKind,
+    TracingRequest,
+)
+from kinlink.registry.services import audit
+from kinlink.registry.services.fate import assess_person
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        row = find_token(token)
+        if row is not None:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        return row
+
+
+api = NinjaAPI(
+    title="kinlink partner API",
+    version="1.0.0",
+    description="Persons, tracing requests, cases, claims, sources, remains, samples and candidates, "
+    "for partner organisations. Bearer tokens per organisation, with scopes read:cases, write:claims "
+    "and lab:upload. Contact details never leave through the API.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+
+READ_ERRORS: dict[int, Any] = {401: Error, 403: Error, 404: Error, 422: ValidationErrors}
+WRITE_ERRORS: dict[int, Any] = {400: Error, 401: Error, 403: Error, 404: Error, 422: ValidationErrors}
+
+
+class Page(Schema):
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+def _token(request: HttpRequest, scope: str) -> ApiToken:
+    token: ApiToken = request.auth  # type: ignore[attr-defined]
+    if not token.has_scope(scope):
+        raise HttpError(403, f"this token lacks the scope {scope}")
+    return token
+
+
+def _label(token: ApiToken) -> str:
+    return f"api:{token.organisation.slug}:{token.prefix}"
+
+
+def _person_out(person: Person) -> dict[str, Any]:
+    assessment = assess_person(person)
+    return {
+        "uid": str(person.uid),
+        "sex": person.sex,
+        "birth_date": person.birth_date,
+        "birth_place": person.birth_place,
+        "service_number": person.service_number,
+        "unit": person.unit,
+        "rank": person.rank,
+        "region": person.region,
+        "names": [NameOut.from_orm(n).dict() for n in person.names.all()],
+        "fate": assessment.fate,
+        "fate_confidence": assessment.confidence,
+    }
+
+
+def _request_out(req: TracingRequest) -> dict[str, Any]:
+    return {
+        "number": req.number,
+        "person": str(req.person.uid),
+        "relationship": req.relationship,
+        "language": req.language,
+        "channel": req.channel,
+        "status": req.status,
+        "last_contact": req.last_contact,
+        "last_known_place": req.last_known_place,
+        "circumstances": req.circumstances,
+        "submitted_at": req.submitted_at.isoformat(),
+        "consent_dna": req.consent_dna,
+    }
+
+
+def _claim_out(claim: Claim) -> dict[str, Any]:
+    return {
+        "id": claim.pk,
+        "person": str(claim.person.uid),
+        "source": claim.source_id,
+        "fate": claim.fate,
+        "date": claim.date,
+        "place": claim.place,
+        "circumstances": claim.circumstances,
+        "retracted": claim.retracted_at is not None,
+        "retraction_reason": claim.retraction_reason,
+    }
+
+
+def _remains_out(remains: Remains) -> dict[str, Any]:
+    return {
+        "code": remains.code,
+        "site": remains.site.name if remains.site else "",
+        "event": remains.event.name if remains.event else "",
+        "recovered_on": remains.recovered_on,
+        "sex_estimate": remains.sex_estimate,
+        "age_estimate": remains.age_estimate,
+        "status": remains.status,
+    }
+
+
+def _visible_person(token: ApiToken, uid: str) -> Person:
+    person = access.persons_of(token.organisation).filter(uid__iexact=uid).first() if _is_uuid(uid) else None
+    if person is None:
+        raise HttpError(404, "no such person")
+    return person
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+@api.get("/persons", response={200: list[PersonOut], **READ_ERRORS}, tags=["persons"])
+def list_persons(request: HttpRequest, page: Query[Page]) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    persons = access.persons_of(token.organisation).order_by("id").prefetch_related("names")
+    return [_person_out(p) for p in persons[page.offset : page.offset + page.limit]]
+
+
+@api.get("/persons/{uid}", response={200: PersonOut, **READ_ERRORS}, tags=["persons"])
+def get_person(request: HttpRequest, uid: str) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    return _person_out(_visible_person(token, uid))
+
+
+@api.get("/persons/{uid}/claims", response={200: list[ClaimOut], **READ_ERRORS}, tags=["claims"])
+def person_claims(request: HttpRequest, uid: str) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    person = _visible_person(token, uid)
+    claims = Claim.objects.filter(person=person).select_related("person").order_by("id")
+    return [_claim_out(c) for c in claims]
+
+
+@api.get("/persons/{uid}/candidates", response={200: list[CandidateOut], **READ_ERRORS}, tags=["candidates"])
+def person_candidates(request: HttpRequest, uid: str) -> Any:
+    """Remains that may be this person: identified as him, or recovered from an event he was part of."""
+    token = _token(request, Scope.READ_CASES)
+    person = _visible_person(token, uid)
+    found: dict[str, str] = {}
+    for remains in Remains.objects.filter(identified_person=person).order_by("code"):
+        found[remains.code] = "identified"
+    for remains in Remains.objects.filter(event__persons=person).order_by("code").distinct():
+        found.setdefault(remains.code, "same event")
+    audit.record(None, "api_read_candidates", person, label=_label(token), count=len(found))
+    return [{"remains": code, "basis": basis} for code, basis in sorted(found.items())]
+
+
+@api.get("/requests", response={200: list[RequestOut], **READ_ERRORS}, tags=["requests"])
+def list_requests(request: HttpRequest, page: Query[Page]) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    rows = access.requests_of(token.organisation).select_related("person").order_by("id")
+    return [_request_out(r) for r in rows[page.offset : page.offset + page.limit]]
+
+
+@api.get("/requests/{number}", response={200: RequestOut, **READ_ERRORS}, tags=["requests"])
+def get_request(request: HttpRequest, number: str) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    row = access.requests_of(token.organisation).select_related("person").filter(number=number).first()
+    if row is None:
+        raise HttpError(404, "no such tracing request")
+    return _request_out(row)
+
+
+@api.get("/cases/{number}", response={200: CaseOut, **READ_ERRORS}, tags=["cases"])
+def get_case(request: HttpRequest, number: str) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    case: Case | None = (
+        access.cases_of(token.organisation)
+        .select_related("person", "organisation")
+        .filter(number=number)
+        .first()
+    )
+    if case is None:
+        raise HttpError(404, "no such case")
+    audit.record(None, "api_read_case", case, label=_label(token))
+    return {
+        "number": case.number,
+        "person": str(case.person.uid),
+        "organisation": case.organisation.slug,
+        "status": case.status,
+        "jurisdiction": case.jurisdiction,
+        "legal_status": case.legal_status,
+        "legal_status_since": case.legal_status_since.isoformat() if case.legal_status_since else None,
+        "opened_at": case.opened_at.isoformat(),
+    }
+
+
+@api.get("/sources/{source_id}", response={200: SourceOut, **READ_ERRORS}, tags=["sources"])
+def get_source(request: HttpRequest, source_id: int) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    persons = access.persons_of(token.organisation)
+    source = (
+        Source.objects.filter(pk=source_id)
+        .filter(pk__in=Claim.objects.filter(person__in=persons).values("source_id"))
+        .first()
+        or Source.objects.filter(pk=source_id, organisation=token.organisation).first()
+    )
+    if source is None:
+        raise HttpError(404, "no such source")
+    return SourceOut.from_orm(source).dict()
+
+
+@api.post("/sources", response={201: SourceOut, **WRITE_ERRORS}, tags=["sources"])
+def create_source(request: HttpRequest, payload: SourceIn) -> Any:
+    token = _token(request, Scope.WRITE_CLAIMS)
+    source = Source.objects.create(
+        kind=SourceKind(payload.kind).value,
+        name=payload.name,
+        origin=payload.origin,
+        reference=payload.reference if payload.reference != "list" else "list (api)",
+        date=payload.date,
+        reliability=Reliability(payload.reliability).value,
+        organisation=token.organisation,
+    )
+    audit.record(None, "api_create_source", source, label=_label(token))
+    return Status(201, SourceOut.from_orm(source).dict())
+
+
+@api.post("/claims", response={201: ClaimOut, **WRITE_ERRORS}, tags=["claims"])
+def create_claim(request: HttpRequest, payload: ClaimIn) -> Any:
+    """Add one statement by one of your sources about a person you can see."""
+    token = _token(request, Scope.WRITE_CLAIMS)
+    person = _visible_person(token, payload.person)
+    source = Source.objects.filter(pk=payload.source, organisation=token.organisation).first()
+    if source is None:
+        raise HttpError(404, "no such source of your organisation")
+    with transaction.atomic():
+        claim = Claim.objects.create(
+            person=person,
+            source=source,
+            fate=Fate(payload.fate).value,
+            date=payload.date,
+            place=payload.place,
+            circumstances=payload.circumstances,
+        )
+        audit.record(None, "api_create_claim", claim, label=_label(token), person=str(person.uid))
+    return Status(201, _claim_out(claim))
+
+
+@api.get("/remains", response={200: list[RemainsOut], **READ_ERRORS}, tags=["remains"])
+def list_remains(request: HttpRequest, page: Query[Page]) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    rows = access.remains_of(token.organisation).select_related("site", "event").order_by("id")
+    return [_remains_out(r) for r in rows[page.offset : page.offset + page.limit]]
+
+
+@api.get("/remains/{code}", response={200: RemainsOut, **READ_ERRORS}, tags=["remains"])
+def get_remains(request: HttpRequest, code: str) -> Any:
+    token = _token(request, Scope.READ_CASES)
+    row = access.remains_of(token.organisation).select_related("site", "event").filter(code=code).first()
+    if row is None:
+        raise HttpError(404, "no such remains")
+    return _remains_out(row)
+
+
+def _sample_out(sample: Sample) -> dict[str, Any]:
+    return {
+        "code": sample.code,
+        "kind": sample.kind,
+        "status": sample.status,
+        "has_profile": bool(sample.profile),
+    }
+
+
+@api.get("/samples", response={200: list[SampleOut], **READ_ERRORS}, tags=["samples"])
+def list_samples(request: HttpRequest, page: Query[Page]) -> Any:
+    token = _token(request, Scope.LAB_UPLOAD)
+    rows = access.samples_of(token.organisation).order_by("id")
+    return [_sample_out(s) for s in rows[page.offset : page.offset + page.limit]]
+
+
+@api.get("/samples/{code}", response={200: SampleOut, **READ_ERRORS}, tags=["samples"])
+def get_sample(request: HttpRequest, code: str) -> Any:
+    token = _token(request, Scope.LAB_UPLOAD)
+    sample = access.samples_of(token.organisation).filter(code=code).first()
+    if sample is None:
+        raise HttpError(404, "no such sample")
+    audit.record(None, "api_read_sample", sample, label=_label(token))
+    return _sample_out(sample)
+
+
+@api.put("/samples/{code}/profile", response={200: SampleOut, **WRITE_ERRORS}, tags=["samples"])
+def upload_profile(request: HttpRequest, code: str, payload: GenotypeIn) -> Any:
+    """A lab uploads the DNA profile of a sample it holds; allele labels are validated strictly."""
+    token = _token(request, Scope.LAB_UPLOAD)
+    sample = access.samples_of(token.organisation).filter(code=code).first()
+    if sample is None:
+        raise HttpError(404, "no such sample")
+    with transaction.atomic():
+        sample.profile = json.dumps(payload.markers, sort_keys=True)
+        sample.status = Sample.Status.PROFILED
+        sample.save(update_fields=["profile", "status"])
+        audit.record(None, "api_upload_profile", sample, label=_label(token), markers=len(payload.markers))
+    return _sample_out(sample)

@@ -1,0 +1,69 @@
+"""API tokens for partner organisations: ``kinlink api-token create|list|revoke``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kinlink.commands.base import setup_django
+
+SCOPES = ("read:cases", "write:claims", "lab:upload")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tokens = subparsers.add_parser("api-token", help="API tokens for partner organisations")
+    sub = tokens.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = sub.add_parser("create", help="create a token; it is printed once and stored only as a hash")
+    create.add_argument("--org", required=True, help="organisation slug")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scope", action="append", choices=SCOPES, required=True, help="repeat for several")
+    create.set_defaults(handler=run_create)
+    listing = sub.add_parser("list", help="list tokens (prefixes only)")
+    listing.set_defaults(handler=run_list)
+    revoke = sub.add_parser("revoke", help="revoke a token by its prefix")
+    revoke.add_argument("prefix")
+    revoke.set_defaults(handler=run_revoke)
+
+
+def run_create(args: argparse.Namespace) -> int:
+    setup_django()
+    from kinlink.api.models import ApiToken
+    from kinlink.registry.models import Organisation
+    from kinlink.registry.services import audit
+
+    organisation = Organisation.objects.filter(slug=args.org).first()
+    if organisation is None:
+        print(f"error: no organisation with slug {args.org!r}", file=sys.stderr)
+        return 1
+    row, token = ApiToken.issue(organisation, args.name, list(args.scope))
+    audit.record(None, "create_api_token", row, label="kinlink cli", scopes=row.scopes)
+    print(token)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    setup_django()
+    from kinlink.api.models import ApiToken
+
+    for row in ApiToken.objects.select_related("organisation").order_by("id"):
+        state = "revoked" if row.revoked_at else "active" if row.is_active else "expired"
+        print(f"{row.prefix}  {row.organisation.slug:<20} {row.name:<20} {','.join(row.scopes):<40} {state}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    setup_django()
+    from django.utils import timezone
+
+    from kinlink.api.models import ApiToken
+    from kinlink.registry.services import audit
+
+    row = ApiToken.objects.filter(prefix=args.prefix).first()
+    if row is None:
+        print(f"error: no token with prefix {args.prefix!r}", file=sys.stderr)
+        return 1
+    row.revoked_at = timezone.now()
+    row.save(update_fields=["revoked_at"])
+    audit.record(None, "revoke_api_token", row, label="kinlink cli")
+    print(f"revoked {row.prefix}")
+    return 0

@@ -1,0 +1,154 @@
+"""Case listing and documents: ``kinlink case list``, ``kinlink documents render`` and ``verify``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kinlink.commands.base import CommandError, setup_django
+
+if TYPE_CHECKING:
+    from kinlink.documents.dna import DnaReportData
+
+KINDS = ("certificate", "dossier", "dna-report", "statistics")
+LANGS = ("ru", "en", "uk")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    case = subparsers.add_parser("case", help="cases in the registry")
+    case_sub = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
+    listing = case_sub.add_parser("list", help="list cases with their ids")
+    listing.add_argument("--format", choices=("json", "text"), default="text")
+    listing.set_defaults(handler=run_case_list)
+
+    documents = subparsers.add_parser("documents", help="render and verify documents")
+    doc_sub = documents.add_subparsers(dest="documents_command", metavar="ACTION", required=True)
+    render = doc_sub.add_parser("render", help="render a document to a PDF file and register it")
+    render.add_argument("kind", choices=KINDS)
+    render.add_argument(
+        "--case", type=int, help="case id (see `kinlink case list`); not needed for statistics"
+    )
+    render.add_argument("--lang", choices=LANGS, default="ru")
+    render.add_argument("--audience", choices=("family", "caseworker", "lab", "public"), default=None)
+    render.add_argument("--out", required=True, type=Path, help="FILE.pdf to write")
+    render.add_argument(
+        "--kinship-case",
+        type=Path,
+        help="dna-report: a genetics case JSON (pedigree, genotypes, remains profile as 'poi') to compute",
+    )
+    render.add_argument("--prior", type=float, default=0.5, help="dna-report: prior probability of H1")
+    render.add_argument("--lab", default="", help="dna-report: the laboratory's name")
+    render.add_argument("--remains-code", default="", help="dna-report: the remains sample's code")
+    render.set_defaults(handler=run_render)
+    verify = doc_sub.add_parser(
+        "verify", help="check that a PDF is a genuine, unaltered document of this instance"
+    )
+    verify.add_argument("file", type=Path, metavar="FILE.pdf")
+    verify.set_defaults(handler=run_verify)
+
+
+def run_case_list(args: argparse.Namespace) -> int:
+    setup_django()
+    from kinlink.registry.models import Case
+
+    cases = (
+        Case.objects.select_related("person", "organisation").prefetch_related("person__names").order_by("id")
+    )
+    rows = [
+        {
+            "id": case.pk,
+            "number": case.number,
+            "person": case.person.primary_name(),
+            "organisation": case.organisation.slug,
+            "status": case.status,
+            "jurisdiction": case.jurisdiction,
+            "legal_status": case.legal_status,
+        }
+        for case in cases
+    ]
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['id']:>6}  {row['number']:<20} {row['status']:<9} {row['person']}")
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    setup_django()
+    from kinlink.documents.services import DocumentError, render_document
+    from kinlink.registry.models import Case
+
+    case = None
+    if args.case is not None:
+        case = Case.objects.filter(pk=args.case).first()
+        if case is None:
+            print(f"error: no case with id {args.case} (see `kinlink case list`)", file=sys.stderr)
+            return 1
+    try:
+        dna_result = _dna_result(args, case) if args.kinship_case is not None else None
+        document = render_document(
+            args.kind, case, args.lang, user=None, audience=args.audience, dna_result=dna_result
+        )
+    except (DocumentError, CommandError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(bytes(document.pdf))
+    print(f"{document.number} {args.out} sha256={document.pdf_sha256}")
+    return 0
+
+
+def _dna_result(args: argparse.Namespace, case: object) -> DnaReportData:
+    """Compute the LR of a genetics case JSON and label it from the registry (sample codes, relationships)."""
+    from kinlink.documents.dna import from_kinship
+    from kinlink.genetics.formats import read_case_json
+    from kinlink.genetics.kinship import missing_person_lr
+    from kinlink.registry.models import Case, Sample
+
+    if args.kind != "dna-report":
+        raise CommandError("--kinship-case goes with dna-report")
+    if not isinstance(case, Case):
+        raise CommandError("a DNA report is made for a case: give --case")
+    kinship_case = read_case_json(args.kinship_case)
+    result = missing_person_lr(kinship_case)
+    samples = Sample.objects.filter(code__in=list(kinship_case.references))
+    roles = {s.code: s.relationship for s in samples}
+    return from_kinship(
+        kinship_case,
+        result,
+        case_number=case.number,
+        remains_code=args.remains_code or kinship_case.id,
+        lab=args.lab or "—",
+        prior=args.prior,
+        roles=roles,
+        remains_name=case.person.primary_name(),
+    )
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    from django.conf import settings as django_settings
+
+    setup_django()
+    limit = int(django_settings.KINLINK_MAX_UPLOAD_BYTES)
+    if path.stat().st_size > limit:
+        print(
+            f"not genuine: {path}: {path.stat().st_size} bytes is larger than any issued document",
+            file=sys.stderr,
+        )
+        return 1
+    from kinlink.documents.services import verify_pdf
+
+    result = verify_pdf(path.read_bytes())
+    if result.genuine:
+        print(f"{path}: {result.reason}")
+        return 0
+    print(f"not genuine: {path}: {result.reason}", file=sys.stderr)
+    return 1

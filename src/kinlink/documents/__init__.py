@@ -1,0 +1,1 @@
+"""Documents a court, an insurer and a family can use: Typst PDFs, a register and a verification page."""

@@ -1,0 +1,292 @@
+"""The DNA identification report's data: what the genetics engine hands over, and its layout facts.
+
+Pure: no Django. The genetics engine (or whoever wires it in, see ``KINLINK_DNA_REPORT_PROVIDER``)
+fills a :class:`DnaReportData`; this module checks it for internal consistency (posterior from prior
+and total LR, product of per-marker LRs), lays out the pedigree drawing and produces the facts the
+Typst template prints. Names appear only in the caseworker's copy; the lab's copy has codes only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from kinlink.documents.labels import term
+
+#: Relative tolerance for the consistency checks (per-marker product vs total LR, Bayes' rule).
+TOLERANCE = 1e-6
+
+
+class DnaReportError(ValueError):
+    """The comparison result is internally inconsistent or incomplete."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerResult:
+    """One locus: the remains' genotype (allele labels are strings, "9.3" is a microvariant) and its LR."""
+
+    marker: str
+    remains_genotype: str
+    likelihood_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class PedigreeMember:
+    """One person of the pedigree. ``sample_code`` is set for typed members (references and remains)."""
+
+    member_id: str
+    sex: str  # "M", "F" or "U"
+    father: str | None = None
+    mother: str | None = None
+    sample_code: str | None = None
+    role: str = ""  # "missing person", "mother", "brother", ...
+    name: str = ""  # shown in the caseworker's copy only
+    is_missing: bool = False
+
+    @property
+    def typed(self) -> bool:
+        return self.sample_code is not None
+
+
+@dataclass(frozen=True, slots=True)
+class DnaReportData:
+    """One comparison: remains sample against a family pedigree, for H1 "remains are the missing person"."""
+
+    case_number: str
+    remains_code: str
+    lab: str
+    markers: list[MarkerResult]
+    total_lr: float
+    prior: float
+    posterior: float
+    verbal_conclusion: str
+    method_statement: str
+    pedigree: list[PedigreeMember]
+    hypotheses: tuple[str, str] = (
+        "H1: the remains are the missing person of this pedigree",
+        "H2: the remains are of a person unrelated to the pedigree",
+    )
+    marker_kit: str = ""
+    remains_name: str = field(default="")
+
+    def check(self) -> None:
+        """Refuse a result whose numbers do not agree with each other."""
+        if not self.markers:
+            raise DnaReportError("a DNA report needs at least one marker")
+        if not 0.0 < self.prior < 1.0:
+            raise DnaReportError(f"the prior must lie strictly between 0 and 1, not {self.prior}")
+        for marker in self.markers:
+            if not marker.likelihood_ratio >= 0.0 or math.isinf(marker.likelihood_ratio):
+                raise DnaReportError(f"marker {marker.marker}: LR must be a finite number >= 0")
+        product = math.prod(m.likelihood_ratio for m in self.markers)
+        if not math.isclose(product, self.total_lr, rel_tol=TOLERANCE, abs_tol=1e-300):
+            raise DnaReportError(
+                f"total LR {self.total_lr:g} is not the product of the markers' LRs {product:g}"
+            )
+        odds = self.prior / (1.0 - self.prior) * self.total_lr
+        expected = odds / (1.0 + odds)
+        if not math.isclose(expected, self.posterior, rel_tol=TOLERANCE, abs_tol=1e-12):
+            raise DnaReportError(
+                f"posterior {self.posterior:g} does not follow from prior and LR ({expected:g})"
+            )
+        ids = {m.member_id for m in self.pedigree}
+        for member in self.pedigree:
+            for parent in (member.father, member.mother):
+                if parent is not None and parent not in ids:
+                    raise DnaReportError(f"pedigree member {member.member_id}: unknown parent {parent}")
+
+
+def no_registered_result(case: Any) -> DnaReportData | None:
+    """Default provider: the registry keeps no comparison results until the genetics engine is wired in."""
+    return None
+
+
+def format_lr(value: float) -> str:
+    """LRs span many orders of magnitude: plain below 10,000, scientific above, with log10 alongside."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= value < 1e4:
+        return f"{value:.4g}"
+    return f"{value:.3e} (log10 {math.log10(value):.2f})"
+
+
+def pedigree_layout(members: list[PedigreeMember]) -> dict[str, Any]:
+    """Generations from the founders down; members of one generation side by side (units: cm)."""
+    by_id = {m.member_id: m for m in members}
+    generation: dict[str, int] = {}
+
+    def depth(member_id: str, seen: tuple[str, ...] = ()) -> int:
+        if member_id in generation:
+            return generation[member_id]
+        if member_id in seen:
+            raise DnaReportError(f"pedigree has a cycle through {member_id}")
+        member = by_id[member_id]
+        parents = [p for p in (member.father, member.mother) if p is not None]
+        value = 0 if not parents else 1 + max(depth(p, (*seen, member_id)) for p in parents)
+        generation[member_id] = value
+        return value
+
+    for member in members:
+        depth(member.member_id)
+    # A founder who married into the family stands beside the partner, one generation above the children.
+    for member in members:
+        if member.father is None and member.mother is None:
+            children = [generation[m.member_id] for m in members if member.member_id in (m.father, m.mother)]
+            if children:
+                generation[member.member_id] = min(children) - 1
+    rows: dict[int, list[str]] = {}
+    for member in members:
+        rows.setdefault(generation[member.member_id], []).append(member.member_id)
+    step_x, step_y, size = 2.6, 2.2, 0.9
+    width = max(len(r) for r in rows.values()) * step_x
+    position: dict[str, tuple[float, float]] = {}
+    for level, ids in rows.items():
+        offset = (width - len(ids) * step_x) / 2
+        for index, member_id in enumerate(ids):
+            position[member_id] = (round(offset + index * step_x + 0.8, 3), round(level * step_y + 0.2, 3))
+    nodes = []
+    for member in members:
+        x, y = position[member.member_id]
+        nodes.append(
+            {
+                "x": x,
+                "y": y,
+                "sex": member.sex,
+                "typed": member.typed,
+                "missing": member.is_missing,
+                "label": member.sample_code or "",
+                "role": member.role,
+            }
+        )
+    lines = []
+    for member in members:
+        parents = [p for p in (member.father, member.mother) if p is not None]
+        if not parents:
+            continue
+        cx, cy = position[member.member_id]
+        if len(parents) == 2:
+            (fx, fy), (mx, my) = position[parents[0]], position[parents[1]]
+            px, py = (fx + mx) / 2 + size / 2, (fy + my) / 2 + size / 2
+            lines.append([fx + size, fy + size / 2, mx, my + size / 2])
+        else:
+            px, py = position[parents[0]][0] + size / 2, position[parents[0]][1] + size
+        lines.append([round(px, 3), round(py, 3), round(cx + size / 2, 3), round(cy, 3)])
+    height = (max(rows) + 1) * step_y
+    return {
+        "width": round(width + 0.6, 3),
+        "height": round(height, 3),
+        "size": size,
+        "nodes": nodes,
+        "lines": lines,
+    }
+
+
+def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dict[str, Any]:
+    data.check()
+    samples = []
+    for member in data.pedigree:
+        if member.typed:
+            samples.append(
+                [
+                    member.sample_code or "",
+                    term("reference", lang),
+                    member.role,
+                    member.name if with_names else "—",
+                ]
+            )
+    samples.insert(
+        0, [data.remains_code, term("remains", lang), "", data.remains_name if with_names else "—"]
+    )
+    if with_names:
+        members = data.pedigree
+    else:
+        members = [
+            PedigreeMember(m.member_id, m.sex, m.father, m.mother, m.sample_code, m.role, "", m.is_missing)
+            for m in data.pedigree
+        ]
+    return {
+        "case_number": data.case_number if with_names else "—",
+        "lab": data.lab,
+        "marker_kit": data.marker_kit or "—",
+        "marker_names": ", ".join(m.marker for m in data.markers),
+        "samples": samples,
+        "pedigree": pedigree_layout(members),
+        "markers": [[m.marker, m.remains_genotype, format_lr(m.likelihood_ratio)] for m in data.markers],
+        "total_lr": format_lr(data.total_lr),
+        "prior": f"{data.prior:.6g}",
+        "posterior": f"{data.posterior:.6f}",
+        "verbal": data.verbal_conclusion,
+        "method": data.method_statement,
+        "hypotheses": list(data.hypotheses),
+    }
+
+
+_SEX_CODE = {"male": "M", "female": "F"}
+
+
+def from_kinship(
+    kinship_case: Any,
+    result: Any,
+    *,
+    case_number: str,
+    remains_code: str,
+    lab: str,
+    prior: float,
+    sample_codes: dict[str, str] | None = None,
+    roles: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+    marker_kit: str = "",
+    remains_name: str = "",
+) -> DnaReportData:
+    """A report from the genetics engine's ``KinshipCase`` and ``KinshipResult`` (kinlink.genetics.kinship).
+
+    The verbal conclusion uses the engine's scale (``genetics.report.verbal_equivalent``, ENFSI 2015) and
+    the posterior its Bayes' rule (``posterior_probability``). ``sample_codes`` maps pedigree ids to the
+    barcodes of typed references (default: the pedigree id itself for every typed reference); ``roles``
+    and ``names`` label the members (names go only into the caseworker's copy).
+    """
+    from kinlink.genetics.report import VERBAL_SCALE_SOURCE, posterior_probability, verbal_equivalent
+
+    sample_codes = sample_codes or {pid: pid for pid in kinship_case.references}
+    roles = roles or {}
+    names = names or {}
+    markers = [
+        MarkerResult(m.marker, "/".join(kinship_case.poi.get(m.marker, [])), m.lr)
+        for m in result.markers
+        if m.poi_typed
+    ]
+    total = math.prod(m.likelihood_ratio for m in markers)
+    members = [
+        PedigreeMember(
+            member_id=person.id,
+            sex=_SEX_CODE.get(person.sex, "U"),
+            father=person.father,
+            mother=person.mother,
+            sample_code=sample_codes.get(person.id) if person.id in kinship_case.references else None,
+            role=roles.get(person.id, "missing person" if person.id == kinship_case.missing else ""),
+            name=names.get(person.id, ""),
+            is_missing=person.id == kinship_case.missing,
+        )
+        for person in kinship_case.pedigree.persons
+    ]
+    theta = f", theta = {result.theta:g}" if result.theta else ""
+    notes = " ".join(result.notes)
+    return DnaReportData(
+        case_number=case_number,
+        remains_code=remains_code,
+        lab=lab,
+        markers=markers,
+        total_lr=total,
+        prior=prior,
+        posterior=posterior_probability(total, prior),
+        verbal_conclusion=verbal_equivalent(total),
+        method_statement=(
+            "Exact pedigree likelihood per marker (kinlink.genetics), H1: the remains are the missing "
+            f"person, H2: unrelated{theta}; the total LR is the product over markers; verbal scale: "
+            f"{VERBAL_SCALE_SOURCE}. " + notes
+        ).strip(),
+        pedigree=members,
+        marker_kit=marker_kit,
+        remains_name=remains_name,
+    )

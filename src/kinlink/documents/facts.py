@@ -1,0 +1,307 @@
+"""Facts for the certificate and the court dossier, gathered from the registry in the reader's language.
+
+Each builder returns plain JSON-ready data (strings, lists, dicts) that a Typst template lays out and
+that the content hash is taken of. Contact details never appear; the enquirer is named by relationship.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.utils import translation
+
+from kinlink.documents.labels import FATE_MESSAGES, STATED, phrase, term
+from kinlink.documents.models import Inquiry
+from kinlink.registry.fate import FateAssessment
+from kinlink.registry.models import Case, Claim, Person, Sample, SourceKind, TracingRequest
+from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
+
+OFFICIAL_SOURCE_KINDS = (
+    SourceKind.UNIT_NOTICE,
+    SourceKind.MINISTRY_LETTER,
+    SourceKind.DEATH_CERTIFICATE,
+    SourceKind.PRISONER_LIST,
+    SourceKind.EXCHANGE_LIST,
+    SourceKind.BURIAL_RECORD,
+    SourceKind.DNA_REPORT,
+)
+
+#: What an application to the court must state, per jurisdiction family (Russian Civil Procedure Code
+#: arts. 276-280; Ukrainian Civil Procedure Code arts. 305-309).
+CHECKLIST: dict[str, dict[str, list[str]]] = {
+    "RU": {
+        "ru": [
+            "Цель обращения: для чего нужно признание (пенсия, страховая выплата, "
+            "наследство, опека) (ст. 277 ГПК РФ).",
+            "Обстоятельства исчезновения: когда, где и при каких обстоятельствах прекратились сведения.",
+            "Для объявления умершим: обстоятельства, угрожавшие смертью или дающие "
+            "основание предполагать гибель; "
+            "для участников боевых действий: дата последних сведений (законы 120-ФЗ и 118-ФЗ).",
+            "Все сделанные запросы и полученные ответы или их отсутствие (раздел «Официальные ответы»).",
+            "Сведения о заявителе и его родстве с лицом; лица, которые могут сообщить о нём (свидетели).",
+            "Приложения: копии ответов, извещений, показаний; документы о родстве.",
+        ],
+        "uk": [
+            "Мета звернення: для чого потрібне визнання (пенсія, страхова виплата, спадщина, опіка).",
+            "Обставини зникнення: коли, де і за яких обставин припинилися відомості.",
+            "Для оголошення померлим: обставини, що загрожували смертю або дають "
+            "підстави припускати загибель.",
+            "Усі зроблені запити та отримані відповіді або їх відсутність (розділ «Офіційні відповіді»).",
+            "Відомості про заявника та його спорідненість з особою; особи, які "
+            "можуть повідомити про неї (свідки).",
+            "Додатки: копії відповідей, сповіщень, показань; документи про спорідненість.",
+        ],
+        "en": [
+            "The purpose: what the recognition is needed for (pension, insurance, inheritance, custody) "
+            "(Civil Procedure Code art. 277).",
+            "The circumstances of the disappearance: when, where and how news of him stopped.",
+            "To declare him dead: the circumstances that threatened death or give reason to presume it; for "
+            "participants of hostilities, the date of the last news (Laws 120-FZ and 118-FZ).",
+            "Every inquiry made and every answer received, or its absence (see 'Official answers').",
+            "The applicant and his or her kinship with the person; people who can testify (witnesses).",
+            "Attachments: copies of answers, notices and statements; proof of kinship.",
+        ],
+    },
+    "UA": {
+        "ru": [
+            "Цель обращения (пенсия, выплаты, наследство, опека) (ст. 306 ГПК Украины).",
+            "Обстоятельства исчезновения и дата последних сведений.",
+            "Для объявления умершим: обстоятельства, угрожавшие смертью, или связь с боевыми действиями.",
+            "Все сделанные запросы и ответы или их отсутствие.",
+            "Сведения о заявителе, его родстве и свидетелях.",
+        ],
+        "uk": [
+            "Мета звернення (пенсія, виплати, спадщина, опіка) (ст. 306 ЦПК України).",
+            "Обставини зникнення та дата останніх відомостей.",
+            "Для оголошення померлим: обставини, що загрожували смертю, або зв'язок з бойовими діями.",
+            "Усі зроблені запити та відповіді або їх відсутність.",
+            "Відомості про заявника, його спорідненість і свідків.",
+        ],
+        "en": [
+            "The purpose (pension, payments, inheritance, custody) (Civil "
+            "Procedure Code of Ukraine art. 306).",
+            "The circumstances of the disappearance and the date of the last news.",
+            "To declare him dead: the circumstances that threatened death, or the link to hostilities.",
+            "Every inquiry made and every answer, or its absence.",
+            "The applicant, his or her kinship, and the witnesses.",
+        ],
+    },
+}
+
+
+def person_rows(person: Person, case: Case | None, lang: str, labels: dict[str, Any]) -> list[list[str]]:
+    rows = [[labels["name"], person.primary_name() or "—"]]
+    if person.birth_date:
+        rows.append([labels["birth_date"], person.birth_date])
+    if person.birth_place:
+        rows.append([labels["birth_place"], person.birth_place])
+    if person.service_number:
+        rows.append([labels["service_number"], person.service_number])
+    if person.unit:
+        rows.append([labels["unit"], person.unit])
+    if person.rank:
+        rows.append([labels["rank"], person.rank])
+    if case is not None:
+        rows.append([labels["case_number"], case.number])
+        rows.append([labels["organisation"], case.organisation.name])
+    return rows
+
+
+def inquiry_rows(case: Case, lang: str, today: dt.date) -> list[list[str]]:
+    rows = []
+    for inquiry in Inquiry.objects.filter(case=case).order_by("asked_on", "id"):
+        if inquiry.answered_on:
+            answered = inquiry.answered_on.isoformat()
+            answer = inquiry.answer or (str(inquiry.answer_source) if inquiry.answer_source else "")
+        else:
+            answered = "—"
+            answer = phrase("waited", lang, days=(today - inquiry.asked_on).days, date=today.isoformat())
+        who = inquiry.addressee + (f" ({inquiry.reference})" if inquiry.reference else "")
+        rows.append([inquiry.asked_on.isoformat(), who, inquiry.question, answered, answer])
+    return rows
+
+
+def request_rows(person: Person, lang: str) -> list[list[str]]:
+    return [
+        [
+            request.number,
+            request.submitted_at.date().isoformat(),
+            term(request.channel, lang),
+            request.relationship,
+            term(request.status, lang),
+        ]
+        for request in TracingRequest.objects.filter(person=person).order_by("submitted_at", "id")
+    ]
+
+
+def _claims(person: Person) -> list[Claim]:
+    return list(
+        Claim.objects.filter(person=person).select_related("source").order_by("source__date", "created", "id")
+    )
+
+
+def _statement(claim: Claim, lang: str) -> str:
+    when = f" {claim.date}" if claim.date else ""
+    return f"{term(claim.fate, lang)}{when}"
+
+
+def answer_rows(person: Person, lang: str) -> list[list[str]]:
+    rows = []
+    for claim in _claims(person):
+        source = claim.source
+        if source.kind not in OFFICIAL_SOURCE_KINDS or claim.retracted_at is not None:
+            continue
+        rows.append(
+            [
+                source.date or "—",
+                f"{term(source.kind, lang)}: {source.name}",
+                source.origin or "—",
+                _statement(claim, lang),
+                source.reference or "—",
+            ]
+        )
+    return rows
+
+
+def fate_rows(assessment: FateAssessment, lang: str, labels: dict[str, Any]) -> list[list[str]]:
+    sources = sorted({c.source_name for c in assessment.cited})
+    return [
+        [phrase("fate_value", lang), term(assessment.fate, lang)],
+        [phrase("confidence", lang), term(assessment.confidence, lang)],
+        [phrase("sources_cited", lang), "; ".join(sources) if sources else "—"],
+    ]
+
+
+_CLAIM_LABEL = re.compile(
+    r"^(?P<source>.*): (?P<fate>[a-z]+)(?P<when> [0-9-]+)?(?: \(stated (?P<stated>[0-9-]+)\))?$"
+)
+
+
+def _localise_claim(label: str, lang: str) -> str:
+    """``ClaimFact.label()`` ("source: fate DATE (stated DATE)") in the reader's language."""
+    match = _CLAIM_LABEL.match(label)
+    if match is None:
+        return label
+    text = f"{match['source']}: {term(match['fate'], lang)}{match['when'] or ''}"
+    if match["stated"]:
+        text += f" ({STATED[lang]} {match['stated']})"
+    return text
+
+
+def localised_explanation(assessment: FateAssessment, lang: str) -> list[str]:
+    """The reconciliation's explanation in Russian or Ukrainian, from the labels kept here; English as is."""
+    if lang == "en":
+        with translation.override(lang):
+            return explanation_lines(assessment)
+    lines = []
+    for message in assessment.explanation:
+        template = FATE_MESSAGES.get(message.template, {}).get(lang, message.template)
+        params = dict(message.params)
+        if "claim" in params:
+            params["claim"] = _localise_claim(params["claim"], lang)
+        for key in ("fate", "other_fate"):
+            if key in params:
+                params[key] = term(params[key], lang)
+        lines.append(template.format(**params))
+    return lines
+
+
+def explanation(person: Person, lang: str) -> tuple[FateAssessment, list[str]]:
+    assessment = assess_person(person)
+    return assessment, localised_explanation(assessment, lang)
+
+
+def certificate_facts(case: Case, lang: str, labels: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    person = case.person
+    assessment, lines = explanation(person, lang)
+    return {
+        "person": person_rows(person, case, lang, labels),
+        "requests": request_rows(person, lang),
+        "inquiries": inquiry_rows(case, lang, today),
+        "answers": answer_rows(person, lang),
+        "fate": fate_rows(assessment, lang, labels),
+        "explanation": lines,
+    }
+
+
+def chronology_rows(person: Person, lang: str) -> list[list[str]]:
+    rows = []
+    for claim in _claims(person):
+        source = claim.source
+        detail = "; ".join(p for p in (claim.place, claim.circumstances) if p) or "—"
+        status = (
+            phrase("retraction", lang, reason=claim.retraction_reason or "—")
+            if claim.retracted_at is not None
+            else term("current", lang)
+        )
+        origin = f", {source.origin}" if source.origin else ""
+        reference = f", {source.reference}" if source.reference else ""
+        rows.append(
+            [
+                source.date or "—",
+                f"{source.name} ({term(source.kind, lang)}{origin}{reference}; "
+                f"{phrase('reliability', lang)} {source.reliability})",
+                _statement(claim, lang),
+                detail,
+                status,
+            ]
+        )
+    return rows
+
+
+def witness_statements(person: Person, lang: str) -> list[str]:
+    statements = []
+    for claim in _claims(person):
+        if claim.source.kind != SourceKind.TESTIMONY or claim.retracted_at is not None:
+            continue
+        when = claim.source.date or "—"
+        text = claim.circumstances or _statement(claim, lang)
+        place = f" ({claim.place})" if claim.place else ""
+        statements.append(f"{when}, {claim.source.name}: {text}{place}")
+    return statements
+
+
+def dna_lines(person: Person, lang: str) -> list[str]:
+    lines = []
+    for claim in _claims(person):
+        if claim.source.kind == SourceKind.DNA_REPORT and claim.retracted_at is None:
+            lines.append(f"{claim.source.date or '—'}, {claim.source.name}: {_statement(claim, lang)}")
+    for remains in person.identified_remains.all().order_by("code"):
+        lines.append(f"{remains.code}: {term(remains.status, lang)}")
+    samples = Sample.objects.filter(tracing_request__person=person).order_by("code")
+    for sample in samples:
+        lines.append(f"{sample.code}: {term(sample.kind, lang)}, {sample.get_status_display()}")
+    return lines
+
+
+def dossier_facts(case: Case, lang: str, labels: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    person = case.person
+    assessment, lines = explanation(person, lang)
+    legal = legal_view(case, today=today)
+    family = "UA" if case.jurisdiction.startswith("UA") else "RU"
+    status = term("legal_none" if legal.status == "none" else legal.status, lang)
+    if legal.since:
+        status += f" ({phrase('since', lang)} {legal.since.isoformat()})"
+    return {
+        "person": person_rows(person, case, lang, labels),
+        "fate": fate_rows(assessment, lang, labels),
+        "explanation": lines,
+        "chronology": chronology_rows(person, lang),
+        "witnesses": witness_statements(person, lang),
+        "official": inquiry_rows(case, lang, today),
+        "answers": answer_rows(person, lang),
+        "dna": dna_lines(person, lang),
+        "legal": [
+            [phrase("jurisdiction", lang), legal.jurisdiction_name],
+            [phrase("legal_status", lang), status],
+            [phrase("last_news", lang), legal.last_news.isoformat() if legal.last_news else "—"],
+        ],
+        "deadlines": [
+            [d.earliest.isoformat(), d.title, term("yes" if d.reached else "no", lang)]
+            for d in legal.deadlines
+        ],
+        "checklist": CHECKLIST[family][lang],
+        "as_of": today.isoformat(),
+    }

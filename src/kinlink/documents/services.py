@@ -1,0 +1,232 @@
+"""Issuing, releasing and verifying documents: the functions the CLI, the web and the API call.
+
+``render_document`` gathers the facts, typesets the PDF, registers it and audits the issue.
+``verify_pdf`` answers the only question the public may ask: was this exact file issued here?
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+
+from kinlink.documents import facts as case_facts
+from kinlink.documents.dna import DnaReportData, dna_report_facts
+from kinlink.documents.labels import LANGUAGES, labels_for
+from kinlink.documents.models import Audience, DocumentKind, IssuedDocument
+from kinlink.documents.render import KIND_LETTER, TEMPLATES, compile_pdf, number_in_pdf, sha256_hex
+from kinlink.documents.statistics import StatisticsData, registry_statistics, statistics_facts
+from kinlink.registry.models import Case, TracingRequest
+from kinlink.registry.services import access, audit
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+class DocumentError(Exception):
+    """A document cannot be issued: unknown kind or language, missing data, or no access."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    genuine: bool
+    reason: str
+    number: str | None = None
+    document: IssuedDocument | None = None
+
+
+def new_number(kind: str, year: int) -> str:
+    """KL-<kind letter>-<year>-<10 random base32 characters>: unguessable, so numbers cannot be enumerated."""
+    tail = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+    return f"KL-{KIND_LETTER[kind]}-{year:04d}-{tail}"
+
+
+def verify_url(number: str, lang: str) -> str:
+    base = str(getattr(settings, "KINLINK_BASE_URL", "http://localhost:8000")).rstrip("/")
+    with translation.override(lang):
+        path = reverse("documents:verify", kwargs={"number": number})
+    return base + path
+
+
+def _dna_provider() -> Callable[[Case], DnaReportData | None]:
+    return import_string(str(settings.KINLINK_DNA_REPORT_PROVIDER))
+
+
+def _statistics_provider() -> Callable[[], StatisticsData]:
+    path = getattr(settings, "KINLINK_STATISTICS_PROVIDER", "")
+    return import_string(str(path)) if path else registry_statistics
+
+
+def build_facts(
+    kind: str,
+    case: Case | None,
+    lang: str,
+    labels: dict[str, Any],
+    *,
+    today: dt.date,
+    audience: str,
+    dna_result: DnaReportData | None = None,
+    statistics: StatisticsData | None = None,
+) -> dict[str, Any]:
+    if kind == DocumentKind.STATISTICS:
+        return statistics_facts(statistics or _statistics_provider()(), lang)
+    if case is None:
+        raise DocumentError(f"a {kind} is made from a case: give --case")
+    if kind == DocumentKind.CERTIFICATE:
+        return case_facts.certificate_facts(case, lang, labels, today)
+    if kind == DocumentKind.DOSSIER:
+        return case_facts.dossier_facts(case, lang, labels, today)
+    result = dna_result if dna_result is not None else _dna_provider()(case)
+    if result is None:
+        raise DocumentError(f"case {case.number} has no DNA comparison result to report yet")
+    return dna_report_facts(result, lang, with_names=audience != Audience.LAB)
+
+
+def default_audience(kind: str) -> str:
+    return {
+        DocumentKind.CERTIFICATE: Audience.FAMILY,
+        DocumentKind.DOSSIER: Audience.FAMILY,
+        DocumentKind.DNA_REPORT: Audience.CASEWORKER,
+        DocumentKind.STATISTICS: Audience.PUBLIC,
+    }[DocumentKind(kind)]
+
+
+def render_document(
+    kind: str,
+    case: Case | None,
+    lang: str,
+    *,
+    user: AbstractBaseUser | AnonymousUser | None,
+    audience: str | None = None,
+    created: dt.datetime | None = None,
+    dna_result: DnaReportData | None = None,
+    statistics: StatisticsData | None = None,
+) -> IssuedDocument:
+    """Typeset, register and audit one document; ``user=None`` is the instance itself (the CLI).
+
+    A staff member may only issue documents for cases their organisation can see. The DNA report's
+    ``audience="lab"`` copy carries sample codes only; the caseworker's copy adds names.
+    """
+    if kind not in TEMPLATES:
+        raise DocumentError(f"unknown document kind '{kind}' (use {', '.join(TEMPLATES)})")
+    if lang not in LANGUAGES:
+        raise DocumentError(f"unknown language '{lang}' (use {', '.join(LANGUAGES)})")
+    if (
+        user is not None
+        and case is not None
+        and not access.cases_visible_to(user).filter(pk=case.pk).exists()
+    ):
+        raise DocumentError("you may not issue documents for this case")
+    audience = audience or default_audience(kind)
+    if audience not in Audience.values:
+        raise DocumentError(f"unknown audience '{audience}'")
+    created = (created or timezone.now()).astimezone(dt.UTC).replace(microsecond=0)
+    labels = labels_for(kind, lang)
+    if kind == DocumentKind.DNA_REPORT:
+        labels["subtitle"] = labels["subtitle_lab" if audience == Audience.LAB else "subtitle_caseworker"]
+    facts = build_facts(
+        kind,
+        case,
+        lang,
+        labels,
+        today=created.date(),
+        audience=audience,
+        dna_result=dna_result,
+        statistics=statistics,
+    )
+    number = new_number(kind, created.year)
+    pdf = compile_pdf(
+        kind,
+        number=number,
+        created=created,
+        lang=lang,
+        facts=facts,
+        labels=labels,
+        verify_url=verify_url(number, lang),
+    )
+    from kinlink.documents.render import content_sha256
+
+    with transaction.atomic():
+        document = IssuedDocument.objects.create(
+            number=number,
+            kind=kind,
+            case=case,
+            language=lang,
+            audience=audience,
+            created=created,
+            content_sha256=content_sha256(kind, lang, facts),
+            pdf_sha256=sha256_hex(pdf),
+            size=len(pdf),
+            pdf=pdf,
+            issued_by_id=user.pk if user is not None and user.is_authenticated else None,
+        )
+        audit.record(
+            user,
+            "issue_document",
+            document,
+            label="" if user is not None else "kinlink cli",
+            kind=kind,
+            case=case.number if case else "",
+            audience=audience,
+        )
+    return document
+
+
+def pdf_bytes(document: IssuedDocument) -> bytes:
+    return bytes(document.pdf)
+
+
+def verify_pdf(data: bytes) -> Verification:
+    """Was this exact file issued by this instance? Matches the file's SHA-256 against the register."""
+    found = IssuedDocument.objects.filter(pdf_sha256=sha256_hex(data)).first()
+    if found is not None:
+        return Verification(
+            True,
+            f"genuine: {found.number}, issued {found.created:%Y-%m-%d %H:%M:%S} UTC",
+            found.number,
+            found,
+        )
+    number = number_in_pdf(data)
+    if number is None:
+        if not data.startswith(b"%PDF-"):
+            return Verification(False, "not a PDF file")
+        return Verification(False, "unknown document: it carries no kinlink document number")
+    registered = IssuedDocument.objects.filter(number=number).first()
+    if registered is None:
+        return Verification(
+            False, f"unknown document: number {number} was never issued by this instance", number
+        )
+    return Verification(
+        False,
+        f"altered: document {number} is registered, but this file differs from the issued one "
+        "(its SHA-256 does not match)",
+        number,
+    )
+
+
+def release_to_family(document: IssuedDocument, user: AbstractBaseUser | AnonymousUser | None) -> None:
+    """Make a document downloadable from the family's portal (caseworker's decision, audited)."""
+    if document.audience in (Audience.LAB,):
+        raise DocumentError("a laboratory copy is never released to a family")
+    document.released_to_family = True
+    document.released_at = timezone.now()
+    document.save(update_fields=["released_to_family", "released_at"])
+    audit.record(user, "release_document", document, number=document.number)
+
+
+def documents_for_family(request: TracingRequest) -> list[IssuedDocument]:
+    """Documents released to the family that made this tracing request."""
+    return list(
+        IssuedDocument.objects.filter(case__person=request.person, released_to_family=True).order_by(
+            "-created"
+        )
+    )

@@ -1,0 +1,170 @@
+"""Document views: the public verification page, and issuing and downloading for staff and families.
+
+The verification page reveals nothing but whether a number was issued here, its kind and time, and
+whether an uploaded file is the exact file issued. Staff issue, release and download only when signed in
+with both factors (the portal's ``caseworker_required`` / ``is_verified``) and only for cases their
+organisation sees. Families download only documents a caseworker released to them, once the portal has
+opened their tracing request by its access code (``portal.roles.family_request``).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kinlink.documents import services
+from kinlink.documents.labels import LANGUAGES
+from kinlink.documents.models import IssuedDocument
+from kinlink.documents.render import NUMBER_PATTERN
+from kinlink.portal.roles import caseworker_required, family_request, is_verified
+from kinlink.registry.models import Case
+from kinlink.registry.services import access, audit
+
+VERIFY_MAX_BYTES = 50 * 1024 * 1024
+
+
+class VerifyForm(forms.Form):
+    document = forms.FileField(label=_("PDF file"))
+
+
+class IssueForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k, k) for k in ("certificate", "dossier", "dna-report")])
+    lang = forms.ChoiceField(choices=[(lang, lang) for lang in LANGUAGES])
+
+
+def _upload_limit() -> int:
+    return min(VERIFY_MAX_BYTES, int(settings.KINLINK_MAX_UPLOAD_BYTES))
+
+
+def _too_large(request: HttpRequest) -> bool:
+    """Judge the declared size before Django reads (and spools to disk) any of the upload."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > _upload_limit() + 64 * 1024
+    except ValueError:
+        return True
+
+
+def _check_upload(form: VerifyForm) -> tuple[bytes | None, str]:
+    upload = form.cleaned_data["document"]
+    if upload.size is None or upload.size > _upload_limit():
+        return None, str(_("The file is larger than any document this instance issues."))
+    return upload.read(), ""
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, number: str) -> HttpResponse:
+    """What the QR code opens: is this number ours, and (on upload) is this file the issued one?"""
+    document = (
+        IssuedDocument.objects.filter(number=number).first() if NUMBER_PATTERN.fullmatch(number) else None
+    )
+    content_hash = request.GET.get("c", "")
+    result = None
+    if request.method == "POST" and _too_large(request):
+        result = {
+            "genuine": False,
+            "reason": str(_("The file is larger than any document this instance issues.")),
+        }
+    form = VerifyForm(request.POST or None, request.FILES or None) if result is None else VerifyForm()
+    if result is None and request.method == "POST" and form.is_valid():
+        data, error = _check_upload(form)
+        if data is None:
+            result = {"genuine": False, "reason": error}
+        else:
+            checked = services.verify_pdf(data)
+            same = checked.genuine and checked.number == number
+            result = {
+                "genuine": same,
+                "reason": checked.reason
+                if same or not checked.genuine
+                else str(_("This file is a genuine document, but not the one with this number.")),
+            }
+    context = {
+        "number": number,
+        "document": document,
+        "content_match": bool(document and content_hash and content_hash == document.content_sha256),
+        "content_given": bool(content_hash),
+        "form": form,
+        "result": result,
+    }
+    return render(request, "documents/verify.html", context, status=200 if document else 404)
+
+
+@require_http_methods(["GET", "POST"])
+def verify_upload(request: HttpRequest) -> HttpResponse:
+    """Upload any PDF to check whether this instance issued exactly that file."""
+    result = None
+    if request.method == "POST" and _too_large(request):
+        result = {
+            "genuine": False,
+            "reason": str(_("The file is larger than any document this instance issues.")),
+        }
+    form = VerifyForm(request.POST or None, request.FILES or None) if result is None else VerifyForm()
+    if result is None and request.method == "POST" and form.is_valid():
+        data, error = _check_upload(form)
+        if data is None:
+            result = {"genuine": False, "reason": error}
+        else:
+            checked = services.verify_pdf(data)
+            result = {"genuine": checked.genuine, "reason": checked.reason}
+    return render(request, "documents/verify.html", {"form": form, "result": result, "number": ""})
+
+
+@caseworker_required
+@require_POST
+def issue(request: HttpRequest, case_id: int) -> HttpResponseBase:
+    """A caseworker issues a document from the case page; the new PDF downloads at once."""
+    case = get_object_or_404(access.cases_visible_to(request.user), pk=case_id)
+    form = IssueForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(str(form.errors), status=400, content_type="text/plain; charset=utf-8")
+    try:
+        document = services.render_document(
+            form.cleaned_data["kind"], case, form.cleaned_data["lang"], user=request.user
+        )
+    except services.DocumentError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    return redirect("documents:download", number=document.number)
+
+
+@caseworker_required
+@require_POST
+def release(request: HttpRequest, number: str) -> HttpResponseBase:
+    """A caseworker releases a document to the family's portal."""
+    document = get_object_or_404(
+        IssuedDocument, number=number, case__in=access.cases_visible_to(request.user)
+    )
+    try:
+        services.release_to_family(document, request.user)
+    except services.DocumentError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse(status=204)
+
+
+def _may_download(request: HttpRequest, document: IssuedDocument) -> bool:
+    if document.case is None:
+        return document.audience == "public"
+    case: Case = document.case
+    if is_verified(request) and access.cases_visible_to(request.user).filter(pk=case.pk).exists():
+        return True
+    family = family_request(request)
+    return document.released_to_family and family is not None and family.person_id == case.person_id
+
+
+def download(request: HttpRequest, number: str) -> FileResponse:
+    document = IssuedDocument.objects.filter(number=number).select_related("case__person").first()
+    if document is None or not _may_download(request, document):
+        raise Http404("no such document")
+    audit.record(request.user, "download_document", document, number=number, lang=get_language() or "")
+    response = FileResponse(
+        iter([services.pdf_bytes(document)]),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=document.filename,
+    )
+    response["Content-Length"] = str(document.size)
+    return response
