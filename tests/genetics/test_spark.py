@@ -16,6 +16,7 @@ needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="Spark need
 
 
 @pytest.mark.slow
+@pytest.mark.spark
 @needs_java
 def test_spark_engine_matches_local(tmp_path: Path) -> None:
     sc = generate_dna(20, 8, seed=13)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 
 import pandas as pd
 import pytest
 
 from kinlink.linkage.model import LinkageOptions, LinkageResult, link_records
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed"
-)
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed"),
+    pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java"),
+]
 
 
 def test_spark_engine_reproduces_duckdb(
