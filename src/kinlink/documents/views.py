@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -142,7 +143,9 @@ def release(request: HttpRequest, number: str) -> HttpResponseBase:
         services.release_to_family(document, request.user)
     except services.DocumentError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    return HttpResponse(status=204)
+    if request.headers.get("HX-Request") or document.case is None:
+        return HttpResponse(status=204)
+    return redirect(reverse("portal:case", args=[document.case.pk]) + "#documents-h")
 
 
 def _may_download(request: HttpRequest, document: IssuedDocument) -> bool:

@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kinlink.documents.models import IssuedDocument
 from kinlink.portal.dna_advice import dna_advice
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
@@ -193,6 +194,9 @@ def _follow_page(
             "thread": FamilyMessage.objects.filter(tracing_request=tracing_request),
             "documents": Attachment.objects.filter(source=source).order_by("created"),
             "samples": samples,
+            "issued_documents": IssuedDocument.objects.filter(
+                case__person=tracing_request.person, released_to_family=True
+            ).order_by("created"),
             "advice": dna_advice(tracing_request.relationship),
             "message_form": message_form or FamilyMessageForm(),
             "document_form": document_form or FamilyDocumentForm(),

@@ -7,6 +7,7 @@ locals buried the bodies". Its fate must show as a conflict citing all three, wi
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,6 +83,61 @@ def _organisations() -> dict[str, Organisation]:
         )[0]
         for slug, name, country, is_lab in specs
     }
+
+
+def _seed_inquiries(case: Case, unit: Source, ministry: Source) -> None:
+    """What the mother asked, of whom and when: two answers that disagree, two questions never answered."""
+    from kinlink.documents.models import Inquiry
+
+    asked = [
+        (
+            "unit",
+            "Commander of в/ч 12345",
+            "Where is my son, and where is his body?",
+            dt.date(2022, 4, 2),
+            dt.date(2022, 4, 9),
+            "Killed in action on 30 March 2022; the body was not evacuated.",
+            unit,
+        ),
+        (
+            "ministry",
+            "Ministry of Defence",
+            "What is the status of my son?",
+            dt.date(2022, 4, 12),
+            dt.date(2022, 5, 10),
+            "Listed as missing in action.",
+            ministry,
+        ),
+        (
+            "commissariat",
+            "Military commissariat of Pskov",
+            "Certificate of the circumstances of disappearance (Government Decree 1421)",
+            dt.date(2022, 6, 1),
+            None,
+            "",
+            None,
+        ),
+        (
+            "icrc",
+            "ICRC Central Tracing Agency",
+            "Is my son held as a prisoner of war?",
+            dt.date(2022, 6, 15),
+            None,
+            "",
+            None,
+        ),
+    ]
+    for kind, addressee, question, asked_on, answered_on, answer, source in asked:
+        Inquiry.objects.create(
+            case=case,
+            addressee_kind=kind,
+            addressee=addressee,
+            question=question,
+            asked_on=asked_on,
+            answered_on=answered_on,
+            answer=answer,
+            answer_source=source,
+        )
 
 
 def create_demo_accounts(orgs: dict[str, Organisation]) -> list[DemoLogin]:
@@ -239,6 +295,7 @@ def _seed_case(orgs: dict[str, Organisation]) -> Case:
     case = Case.objects.create(
         number="C-000001", person=person, organisation=orgs["poisk"], jurisdiction="RU-participant"
     )
+    _seed_inquiries(case, unit, ministry)
     return case
 
 
