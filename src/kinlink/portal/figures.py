@@ -141,11 +141,11 @@ def interval_chart(figures: dict[str, Any]) -> tuple[list[IntervalRow], float]:
     """Named count (published) against the estimate and its interval, for the total and large regions."""
     rows: list[tuple[str, int, float, float, float | None]] = []
     est = figures.get("estimate")
-    if est and figures.get("people") is not None:
+    if est:
         rows.append(
             (
                 _("All regions"),
-                int(figures["people"]),
+                int(est["observed"]),
                 est["estimate"],
                 est["interval"][0],
                 est["interval"][1],

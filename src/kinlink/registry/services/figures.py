@@ -96,9 +96,9 @@ def registry_lists(source_kinds: Sequence[str] | None = None, merge_derived: boo
             live.add((person_id, source_id))
     surv = survivors()
     members: set[tuple[str, str]] = set()
-    pairs = ListRecord.objects.filter(source_id__in=ids).values_list("person_id", "source_id")
+    pairs = set(ListRecord.objects.filter(source_id__in=ids).values_list("person_id", "source_id"))
     if source_kinds:
-        pairs = pairs.union(Claim.objects.filter(source_id__in=ids).values_list("person_id", "source_id"))
+        pairs |= live  # sources chosen by kind: a live claim puts the person on that list
     for person_id, source_id in pairs:
         if (person_id, source_id) in claimed and (person_id, source_id) not in live:
             continue
@@ -326,14 +326,27 @@ CROSS_TABLES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _safe_named(published: int | None, on_lists: int, threshold: int) -> bool:
+    """Whether the number of people on lists may be shown next to a published count.
+
+    Both must be large, and so must their difference (the people on no list), or the difference would
+    reveal a small group.
+    """
+    if published is None or on_lists < threshold:
+        return False
+    rest = published - on_lists
+    return rest == 0 or rest >= threshold
+
+
 def public_figures(threshold: int = 10, method: str = "stepwise") -> dict[str, Any]:
     """Everything the public figures page shows, as plain data (JSON-serialisable, cacheable).
 
     Counts and cross-tabulations cover every surviving person in the registry, suppressed with
     ``estimation.aggregates`` (cells under ``threshold`` and their complements withheld). The estimate of
-    the total uses the registry's lists (derived lists merged) with ``method`` and a profile interval; per
-    region estimates are shown only for regions whose published count is not withheld and whose people on
-    lists number at least ``threshold``.
+    the total uses the registry's lists (derived lists merged) with ``method`` and a profile interval and
+    is set against the number of people named on those lists; per region estimates are shown only where
+    the region's published count is not withheld and both its people on lists and its people on no list
+    number at least ``threshold`` (or none), so that no small group can be derived by subtraction.
     """
     from kinlink.estimation.aggregates import publish_counts, publish_crosstab
     from kinlink.estimation.loglinear import ModelError
@@ -349,12 +362,22 @@ def public_figures(threshold: int = 10, method: str = "stepwise") -> dict[str, A
         estimate = total["total"]
         by_region = estimate_registry(("region",), method)
         for s in by_region["strata"]:
-            named = counts["region"].get(s["stratum"])
-            if "refused" in s or named is None or s["observed"] < threshold:
+            if "refused" in s or not _safe_named(
+                counts["region"].get(s["stratum"]), s["observed"], threshold
+            ):
                 continue
             regions.append(
-                {"region": s["stratum"], "named": named, **{k: s[k] for k in ("estimate", "interval")}}
+                {
+                    "region": s["stratum"],
+                    "named": s["observed"],
+                    **{k: s[k] for k in ("estimate", "interval")},
+                }
             )
+        if estimate is not None and not _safe_named(
+            counts["region"]["total"], estimate["observed"], threshold
+        ):
+            estimate = None
+            regions = []
     except ModelError as exc:
         refusal = str(exc)
     return {
