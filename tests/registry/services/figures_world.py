@@ -12,7 +12,12 @@ LIST_KINDS = {
     "Obituaries": "obituary",
     "Media list": "media",
 }
-LIST_FATES = {"Family requests": "missing", "Prisoner list": "detained", "Obituaries": "dead", "Media list": "dead"}
+LIST_FATES = {
+    "Family requests": "missing",
+    "Prisoner list": "detained",
+    "Obituaries": "dead",
+    "Media list": "dead",
+}
 #: Capture histories cycled through for a well-overlapping region (F, P, O, M).
 OVERLAPPING = (
     ("Family requests",),
@@ -53,6 +58,8 @@ def add_person(
     return person
 
 
-def build_region(sources: dict[str, Source], region: str, n: int, start: int = 0, date: str = "2022-05") -> None:
+def build_region(
+    sources: dict[str, Source], region: str, n: int, start: int = 0, date: str = "2022-05"
+) -> None:
     for i in range(n):
         add_person(sources, OVERLAPPING[i % len(OVERLAPPING)], region, date=date, number=start + i)

@@ -22,7 +22,7 @@ from tests.registry.services.figures_world import add_person, build_region, list
 
 pytestmark = pytest.mark.django_db
 
-F, P, O, M = "Family requests", "Prisoner list", "Obituaries", "Media list"
+F, P, OB, M = "Family requests", "Prisoner list", "Obituaries", "Media list"
 
 
 def seen(data: CaptureData) -> dict[tuple[int, ...], float]:
@@ -33,19 +33,19 @@ def seen(data: CaptureData) -> dict[tuple[int, ...], float]:
 def test_capture_histories_count_survivors_once_and_drop_retracted_links() -> None:
     s = list_sources()
     a = add_person(s, [F, P], "Луганская область")
-    b = add_person(s, [O], "Луганская область", number=1)
+    b = add_person(s, [OB], "Луганская область", number=1)
     b.merged_into = a  # b was the same person as a: a's history gains the obituary
     b.save()
     c = add_person(s, [M], "Луганская область", number=2)
-    d = add_person(s, [F, O], "Луганская область", number=3)
-    Claim.objects.filter(person=d, source=s[O]).update(retracted_at=timezone.now())
+    d = add_person(s, [F, OB], "Луганская область", number=3)
+    Claim.objects.filter(person=d, source=s[OB]).update(retracted_at=timezone.now())
 
     reg = registry_lists(merge_derived=False)
-    assert reg.lists == (F, M, O, P)
+    assert reg.lists == (F, M, OB, P)
     assert set(reg.memberships) == {
         (str(a.pk), F),
         (str(a.pk), P),
-        (str(a.pk), O),
+        (str(a.pk), OB),
         (str(c.pk), M),
         (str(d.pk), F),
     }
@@ -56,13 +56,13 @@ def test_capture_histories_count_survivors_once_and_drop_retracted_links() -> No
 
 def test_media_list_is_merged_into_obituaries_by_default() -> None:
     s = list_sources()
-    add_person(s, [O, M], "Луганская область")
+    add_person(s, [OB, M], "Луганская область")
     add_person(s, [M], "Луганская область", number=1)
     add_person(s, [F], "Луганская область", number=2)
     reg = registry_lists()
-    assert reg.derived == {O: [O, M]}
+    assert reg.derived == {OB: [OB, M]}
     data = histories_from_memberships(reg.memberships, reg.lists, reg.derived)
-    assert data.lists == (F, O, P)
+    assert data.lists == (F, OB, P)
     # the person on both obituaries and media is on the merged list once, not twice
     assert seen(data) == {(1, 0, 0): 1.0, (0, 1, 0): 2.0}
 
@@ -78,10 +78,15 @@ def test_source_kinds_pick_the_lists() -> None:
 def test_person_records_use_the_leading_claim_and_earliest_month() -> None:
     s = list_sources()
     p = add_person(s, [F], "Луганская область", date="2022-03-10")
-    Claim.objects.create(person=p, source=s[O], fate="dead", date="2022-07")
+    Claim.objects.create(person=p, source=s[OB], fate="dead", date="2022-07")
     Claim.objects.create(person=p, source=s[P], fate="detained", date="2023-01", retracted_at=timezone.now())
     r = person_records()[str(p.pk)]
-    assert (r["month"], r["quarter"], r["fate"], r["source_kind"]) == ("2022-03", "2022-Q1", "dead", "family_report")
+    assert (r["month"], r["quarter"], r["fate"], r["source_kind"]) == (
+        "2022-03",
+        "2022-Q1",
+        "dead",
+        "family_report",
+    )
     assert quarter("2024-11") == "2024-Q4" and quarter("unknown") == "unknown"
     assert "surname" not in r and "unit" not in r
 
@@ -142,7 +147,7 @@ def test_cli_estimate_registry_json(capsys: pytest.CaptureFixture[str]) -> None:
         "Курская область / 2022-Q2",
     ]
     assert "refused" in out["strata"][2]
-    assert out["derived"] == {O: [O, M]}
+    assert out["derived"] == {OB: [OB, M]}
     total = out["total"]
     assert total["observed"] == 120
     assert total["interval"][0] <= total["estimate"] <= total["interval"][1]
