@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def registry() -> None:
+def registry() -> Iterator[None]:
     cache.clear()
     s = list_sources()
     build_region(s, "Донецкая область", 64, date="2022-05")
@@ -89,7 +90,7 @@ def test_csv_withholds_small_cells_and_they_cannot_be_recovered(registry: None) 
     assert attacked > 0  # the small region forced withheld cells that the attack tried
 
 
-def test_figures_are_cached(registry: None, django_assert_max_num_queries: object) -> None:
+def test_figures_are_cached(registry: None) -> None:
     Client().get("/en/figures/")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
