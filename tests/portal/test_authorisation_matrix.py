@@ -40,6 +40,9 @@ def _task(side: Side) -> dict[str, Any]:
 
 SPECS: dict[str, Spec] = {
     "home": Spec("public"),
+    "figures": Spec("public"),
+    "figures_csv": Spec("public"),
+    "figures_method": Spec("public"),
     "request_new": Spec("public"),
     "request_submitted": Spec("public_redirect"),
     "follow": Spec("public"),

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.portal import auth, family, lab, staff, views
+from kinlink.portal import auth, family, figures, lab, staff, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    # Public figures: suppressed aggregates, charts, the estimate of the total and its method.
+    path("figures/", figures.figures_page, name="figures"),
+    path("figures/figures.csv", figures.figures_csv, name="figures_csv"),
+    path("figures/method", figures.figures_method, name="figures_method"),
     # Family portal: no account; follow-up by request number and access code.
     path("request/new", family.new_request, name="request_new"),
     path("request/submitted", family.request_submitted, name="request_submitted"),

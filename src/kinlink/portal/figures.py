@@ -1,0 +1,255 @@
+"""Public figures (no sign-in): suppressed counts, charts drawn on the server as SVG, the estimate of the
+total against the named count, a CSV of the published tables and the method note.
+
+The figures are computed by ``registry.services.figures.public_figures`` and kept in Django's cache for
+``FIGURES_CACHE_SECONDS`` (10 minutes), so a visit never runs the estimation itself more than once per
+refresh. Nothing on the page names a person: every number comes from the suppressed tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from kinlink.registry.services.figures import public_figures
+
+FIGURES_CACHE_SECONDS = 600
+CHART_W = 480
+CHART_H = 200
+PAD = 36
+
+
+def _threshold() -> int:
+    return int(getattr(settings, "FIGURES_SUPPRESSION_THRESHOLD", 10))
+
+
+def cached_figures() -> dict[str, Any]:
+    """The public figures, from the cache when fresh (10 minutes), computed otherwise."""
+    threshold = _threshold()
+    key = f"kinlink:public-figures:{threshold}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = public_figures(threshold)
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return dict(figures)
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: int | None
+    tick: bool
+
+
+def timeline(counts: dict[str, int | None]) -> tuple[list[Bar], int]:
+    """Bars of people per month of disappearance; withheld months are drawn as a dashed stub."""
+    months = sorted(k for k in counts if k not in ("total", "unknown"))
+    if not months:
+        return [], 0
+    top = max([v for k, v in counts.items() if k in months and v is not None] or [1])
+    step = (CHART_W - 2 * PAD) / len(months)
+    bars = []
+    for i, m in enumerate(months):
+        v = counts[m]
+        h = (CHART_H - 2 * PAD) * (v / top if v is not None else 0.0)
+        bars.append(
+            Bar(PAD + i * step + 1, CHART_H - PAD - h, max(step - 2, 1), h, m, v, i == 0 or m.endswith("-01"))
+        )
+    return bars, top
+
+
+@dataclass(frozen=True)
+class Bubble:
+    x: float
+    y: float
+    r: float
+    label: str
+    value: int
+
+
+def _centroids() -> dict[str, tuple[float, float]]:
+    """Approximate region centroids: the mean position of the scenario gazetteer's places per region."""
+    from kinlink.scenario.names import places
+
+    acc: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for p in places():
+        acc[p.region].append((p.lat, p.lon))
+    return {r: (sum(a for a, _ in v) / len(v), sum(b for _, b in v) / len(v)) for r, v in acc.items()}
+
+
+def bubble_map(counts: dict[str, int | None]) -> tuple[list[Bubble], list[str]]:
+    """A schematic bubble map (equirectangular, fitted to the regions present); area ∝ people.
+
+    Returns the bubbles and the regions that could not be placed (no known centroid or withheld count).
+    """
+    cent = _centroids()
+    placed = {r: v for r, v in counts.items() if r in cent and v}
+    missing = sorted(r for r in counts if r not in ("total", "unknown") and r not in placed)
+    if not placed:
+        return [], missing
+    lats = [cent[r][0] for r in placed]
+    lons = [cent[r][1] for r in placed]
+    lat0, lat1 = min(lats) - 1, max(lats) + 1
+    lon0, lon1 = min(lons) - 1, max(lons) + 1
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    sx = (CHART_W - 2 * PAD) / max((lon1 - lon0) * kx, 1e-9)
+    sy = (CHART_H * 1.5 - 2 * PAD) / max(lat1 - lat0, 1e-9)
+    s = min(sx, sy)
+    top = max(placed.values())
+    bubbles = [
+        Bubble(
+            PAD + (cent[r][1] - lon0) * kx * s,
+            CHART_H * 1.5 - PAD - (cent[r][0] - lat0) * s,
+            3 + 17 * math.sqrt(v / top),
+            r,
+            v,
+        )
+        for r, v in sorted(placed.items(), key=lambda rv: -rv[1])
+    ]
+    return bubbles, missing
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    label: str
+    named: int
+    estimate: float
+    lo: float
+    hi: float | None
+    y: float
+    x_named: float
+    x_est: float
+    x_lo: float
+    x_hi: float
+
+
+def interval_chart(figures: dict[str, Any]) -> tuple[list[IntervalRow], float]:
+    """Named count (published) against the estimate and its interval, for the total and large regions."""
+    rows: list[tuple[str, int, float, float, float | None]] = []
+    est = figures.get("estimate")
+    if est:
+        rows.append(
+            (
+                _("All regions"),
+                int(est["observed"]),
+                est["estimate"],
+                est["interval"][0],
+                est["interval"][1],
+            )
+        )
+    for r in figures.get("region_estimates", []):
+        rows.append((r["region"], r["named"], r["estimate"], r["interval"][0], r["interval"][1]))
+    if not rows:
+        return [], 0.0
+    top = max(max(n, e, h if h is not None else e) for _, n, e, _, h in rows) * 1.05
+    scale = (CHART_W - 2 * PAD - 150) / top
+    out = []
+    for i, (label, named, e, lo, hi) in enumerate(rows):
+        x0 = 150 + PAD
+        out.append(
+            IntervalRow(
+                label,
+                named,
+                e,
+                lo,
+                hi,
+                20 + 22 * i,
+                x0 + named * scale,
+                x0 + e * scale,
+                x0 + lo * scale,
+                x0 + (hi if hi is not None else top) * scale,
+            )
+        )
+    return out, top
+
+
+def _cell(v: int | None) -> str:
+    return "" if v is None else str(v)
+
+
+def figures_page(request: HttpRequest) -> HttpResponse:
+    figures = cached_figures()
+    bars, top = timeline(figures["counts"]["month"])
+    bubbles, unplaced = bubble_map(figures["counts"]["region"])
+    intervals, _top = interval_chart(figures)
+    counts = [(field, _field_title(field), values) for field, values in figures["counts"].items()]
+    tables = [
+        {
+            **t,
+            "title": f"{_field_title(t['rows'])} × {_field_title(t['columns'])}",
+            "body": list(zip(t["row_labels"], t["cells"], t["row_totals"], strict=True)),
+        }
+        for t in figures["tables"]
+    ]
+    return render(
+        request,
+        "portal/figures/figures.html",
+        {
+            "figures": figures,
+            "counts": counts,
+            "tables": tables,
+            "bars": bars,
+            "bars_top": top,
+            "bubbles": bubbles,
+            "unplaced": unplaced,
+            "intervals": intervals,
+            "chart_w": CHART_W,
+            "chart_h": CHART_H,
+            "map_h": int(CHART_H * 1.5),
+            "axis_y": CHART_H - PAD,
+            "interval_h": 30 + 22 * len(intervals),
+        },
+    )
+
+
+def _field_title(field: str) -> str:
+    titles = {
+        "region": _("Region"),
+        "month": _("Month of disappearance"),
+        "fate": _("Fate"),
+        "legal_status": _("Legal status"),
+        "source_kind": _("Kind of first source"),
+        "branch": _("Branch"),
+    }
+    return titles.get(field, field)
+
+
+def figures_csv(request: HttpRequest) -> HttpResponse:
+    """The published (suppressed) tables, one block per table; withheld cells are empty."""
+    figures = cached_figures()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["table", "row", "column", "count"])
+    for field, values in figures["counts"].items():
+        for key, v in values.items():
+            w.writerow([field, key, "", _cell(v)])
+    for t in figures["tables"]:
+        name = f"{t['rows']} x {t['columns']}"
+        for i, row in enumerate(t["row_labels"]):
+            for j, col in enumerate(t["column_labels"]):
+                w.writerow([name, row, col, _cell(t["cells"][i][j])])
+            w.writerow([name, row, "total", _cell(t["row_totals"][i])])
+        for j, col in enumerate(t["column_labels"]):
+            w.writerow([name, "total", col, _cell(t["column_totals"][j])])
+        w.writerow([name, "total", "total", _cell(t["total"])])
+    response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="kinlink-figures.csv"'
+    return response
+
+
+def figures_method(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/figures/method.html", {"threshold": _threshold()})

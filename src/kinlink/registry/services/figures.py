@@ -1,0 +1,391 @@
+"""Registry figures: capture histories of the registry's own lists, and the per-person records behind the
+public aggregates.
+
+Conventions (see docs/methods/estimation.md, "Registry figures"):
+
+* **One list = one Source** with ``reference="list"`` (an imported list), or, when ``source_kinds`` is
+  given, every source of those kinds. A list is named by its source's name.
+* **A person merged into another counts as the survivor** (``merged_into`` is followed to the end of
+  the chain), so a person linked twice is counted once.
+* **Retracted claims do not count.** A list record whose list has claims about the person, all of them
+  retracted, is dropped (the link was withdrawn). Fates and dates come only from non-retracted claims.
+* **Derived lists.** Lists of kind ``media`` are compiled largely from obituaries; with ``merge_derived``
+  they are treated as part of the obituary list (when there is exactly one obituary list).
+* **Fate for the tables** is the fate of the leading claim: the latest-dated non-retracted claim (ties:
+  the latest recorded). This is a fast stand-in for the full per-person reconciliation of
+  ``services/fate.py``, which would be too slow to run over the whole registry for every refresh.
+* **Month of disappearance** is the earliest dated non-retracted claim's month; ``unknown`` otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kinlink.estimation.aggregates import MISSING
+from kinlink.partialdate import PartialDate, PartialDateError, parse_partial_date
+from kinlink.registry.models import Case, Claim, ListRecord, Person, Source, SourceKind
+
+DERIVED_KIND = SourceKind.MEDIA
+PARENT_KIND = SourceKind.OBITUARY
+
+
+@dataclass(frozen=True)
+class RegistryLists:
+    """Memberships (person key, list name) of the survivors of the registry's lists."""
+
+    lists: tuple[str, ...]
+    memberships: tuple[tuple[str, str], ...]
+    derived: dict[str, list[str]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def persons(self) -> set[str]:
+        return {p for p, _ in self.memberships}
+
+
+def survivors() -> dict[int, int]:
+    """Map every merged person's id to the id of the person it was finally merged into."""
+    parent = dict(Person.objects.filter(merged_into__isnull=False).values_list("id", "merged_into_id"))
+    out: dict[int, int] = {}
+    for pid in parent:
+        seen = {pid}
+        cur = parent[pid]
+        while cur in parent and cur not in seen:
+            seen.add(cur)
+            cur = parent[cur]
+        out[pid] = cur
+    return out
+
+
+def _list_sources(source_kinds: Sequence[str] | None) -> list[Source]:
+    qs = Source.objects.all()
+    qs = qs.filter(kind__in=list(source_kinds)) if source_kinds else qs.filter(reference="list")
+    return list(qs.order_by("name", "id"))
+
+
+def derived_groups(kinds: dict[str, str]) -> dict[str, list[str]]:
+    """The default derived-list groups: every media list joins the single obituary list."""
+    parents = [n for n, k in kinds.items() if k == PARENT_KIND]
+    media = [n for n, k in kinds.items() if k == DERIVED_KIND]
+    if len(parents) != 1 or not media:
+        return {}
+    return {parents[0]: [parents[0], *media]}
+
+
+def registry_lists(source_kinds: Sequence[str] | None = None, merge_derived: bool = True) -> RegistryLists:
+    """Memberships of linked (surviving) persons in the registry's lists."""
+    sources = _list_sources(source_kinds)
+    names: dict[int, str] = {}
+    kinds: dict[str, str] = {}
+    for s in sources:
+        name = s.name if s.name not in kinds else f"{s.name} ({s.pk})"
+        names[s.pk] = name
+        kinds[name] = s.kind
+    ids = list(names)
+    # (person, source) pairs whose claims are all retracted: the link was withdrawn.
+    live: set[tuple[int, int]] = set()
+    claimed: set[tuple[int, int]] = set()
+    for person_id, source_id, retracted in Claim.objects.filter(source_id__in=ids).values_list(
+        "person_id", "source_id", "retracted_at"
+    ):
+        claimed.add((person_id, source_id))
+        if retracted is None:
+            live.add((person_id, source_id))
+    surv = survivors()
+    members: set[tuple[str, str]] = set()
+    pairs = set(ListRecord.objects.filter(source_id__in=ids).values_list("person_id", "source_id"))
+    if source_kinds:
+        pairs |= live  # sources chosen by kind: a live claim puts the person on that list
+    for person_id, source_id in pairs:
+        if (person_id, source_id) in claimed and (person_id, source_id) not in live:
+            continue
+        members.add((str(surv.get(person_id, person_id)), names[source_id]))
+    lists = tuple(names[i] for i in ids)
+    derived = derived_groups(kinds) if merge_derived else {}
+    return RegistryLists(lists, tuple(sorted(members)), derived, kinds)
+
+
+def _parse(text: str) -> PartialDate | None:
+    if not text:
+        return None
+    try:
+        return parse_partial_date(text)
+    except PartialDateError:
+        return None
+
+
+def quarter(month: str) -> str:
+    """``2022-05`` → ``2022-Q2``; ``unknown`` stays ``unknown``."""
+    if month == MISSING or len(month) < 7:
+        return MISSING
+    return f"{month[:4]}-Q{(int(month[5:7]) - 1) // 3 + 1}"
+
+
+def person_records(person_ids: set[int] | None = None) -> dict[str, dict[str, str]]:
+    """One record per surviving person: region, month, quarter, fate, legal_status, source_kind, branch.
+
+    No names, dates of birth or units: only coarse categories (see ``estimation.aggregates``).
+    ``person_ids`` limits the records to those (surviving) persons.
+    """
+    surv = survivors()
+    persons = Person.objects.filter(merged_into__isnull=True)
+    if person_ids is not None:
+        persons = persons.filter(id__in=person_ids)
+    records: dict[int, dict[str, str]] = {
+        pid: {
+            "region": region or MISSING,
+            "branch": branch or MISSING,
+            "month": MISSING,
+            "fate": MISSING,
+            "legal_status": "none",
+            "source_kind": MISSING,
+        }
+        for pid, region, branch in persons.values_list("id", "region", "military_branch")
+    }
+    first: dict[int, tuple[PartialDate, str]] = {}
+    leading: dict[int, tuple[tuple[int, int, int], float, str]] = {}
+    first_kind: dict[int, tuple[float, str]] = {}
+    claims = Claim.objects.filter(retracted_at__isnull=True).values_list(
+        "person_id", "fate", "date", "created", "source__kind"
+    )
+    for person_id, fate, date, created, kind in claims.iterator(chunk_size=5000):
+        pid = surv.get(person_id, person_id)
+        if pid not in records:
+            continue
+        parsed = _parse(date)
+        stamp = created.timestamp()
+        if parsed is not None and (pid not in first or parsed.earliest < first[pid][0].earliest):
+            first[pid] = (parsed, kind)
+        key = (parsed.year, parsed.month or 0, parsed.day or 0) if parsed else (0, 0, 0)
+        if pid not in leading or (key, stamp) > leading[pid][:2]:
+            leading[pid] = (key, stamp, fate)
+        if pid not in first_kind or stamp < first_kind[pid][0]:
+            first_kind[pid] = (stamp, kind)
+    for pid, (parsed, kind) in first.items():
+        if parsed.month is not None:
+            records[pid]["month"] = f"{parsed.year:04d}-{parsed.month:02d}"
+        records[pid]["source_kind"] = kind
+    for pid, (_, kind) in first_kind.items():
+        if records[pid]["source_kind"] == MISSING:
+            records[pid]["source_kind"] = kind
+    for pid, (_, _, fate) in leading.items():
+        records[pid]["fate"] = fate
+    for person_id, status in Case.objects.order_by("opened_at").values_list("person_id", "legal_status"):
+        pid = surv.get(person_id, person_id)
+        if pid in records:
+            records[pid]["legal_status"] = status
+    for r in records.values():
+        r["quarter"] = quarter(r["month"])
+    return {str(pid): r for pid, r in records.items()}
+
+
+def strata_of(records: dict[str, dict[str, str]], by: Sequence[str]) -> dict[str, str]:
+    """Each person's stratum label, e.g. ``Луганская область / 2022-Q2``; ``all`` when ``by`` is empty."""
+    allowed = {"region", "quarter", "month", "branch", "fate"}
+    for b in by:
+        if b not in allowed:
+            raise ValueError(f"cannot stratify by {b!r}; use {', '.join(sorted(allowed))}")
+    return {p: " / ".join(r[b] for b in by) if by else "all" for p, r in records.items()}
+
+
+# --- Estimates --------------------------------------------------------------------------------------
+
+
+def _z(level: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def estimate_registry(
+    by: Sequence[str] = (),
+    method: str = "stepwise",
+    n_boot: int = 0,
+    seed: int | None = None,
+    level: float = 0.95,
+    source_kinds: Sequence[str] | None = None,
+    merge_derived: bool = True,
+    min_overlap: int = 5,
+    sensitivity_runs: int = 0,
+) -> dict[str, Any]:
+    """Multiple-systems estimates per stratum of the registry's lists and their sum.
+
+    Each stratum gets ``estimate_mse``'s published keys (or ``refused`` with the reason). The total adds
+    the accepted strata; its interval is normal, from the per-stratum interval widths read as ±z·SE and
+    summed in quadrature (strata independent). ``sensitivity_runs`` re-estimates the unstratified total
+    after simulated linkage errors (5 % of multi-list persons split, 2 % of persons falsely merged).
+    """
+    from kinlink.estimation.capture import histories_from_memberships, linkage_sensitivity
+    from kinlink.estimation.loglinear import ModelError
+    from kinlink.estimation.mse import estimate_mse
+    from kinlink.estimation.strata import overlap_problem, strata_from_memberships
+
+    reg = registry_lists(source_kinds, merge_derived)
+    if not reg.memberships:
+        raise ModelError("the registry has no one on any list")
+    records = person_records({int(p) for p in reg.persons})
+    stratum_of = strata_of(records, by)
+    strata = strata_from_memberships(reg.memberships, stratum_of, reg.lists, reg.derived or None)
+    z = _z(level)
+    out_strata: list[dict[str, Any]] = []
+    total, var, obs_ok, obs_refused = 0.0, 0.0, 0.0, 0.0
+    for key in sorted(strata):
+        data = strata[key]
+        problem = overlap_problem(data, min_overlap)
+        result = None
+        if problem is None:
+            try:
+                result = estimate_mse(data, method, n_boot=n_boot, seed=seed, level=level)
+            except ModelError as exc:
+                problem = str(exc)
+        if result is None or problem is not None:
+            out_strata.append({"stratum": key, "observed": round(data.observed), "refused": problem})
+            obs_refused += data.observed
+            continue
+        row = {"stratum": key, **result.as_json()}
+        out_strata.append(row)
+        lo, hi = result.interval
+        total += result.estimate
+        obs_ok += result.observed
+        if math.isfinite(hi) and math.isfinite(lo):
+            var += ((hi - lo) / (2 * z)) ** 2
+        else:
+            var = math.inf
+    accepted = [s for s in out_strata if "refused" not in s]
+    if not accepted:
+        raise ModelError(
+            "no stratum can be estimated: " + "; ".join(f"{s['stratum']}: {s['refused']}" for s in out_strata)
+        )
+    sd = math.sqrt(var)
+    hi_t = total + z * sd
+    pct = f"{round(level * 100)}%"
+    result_total: dict[str, Any] = {
+        "method": method,
+        "model": "sum over strata" if len(accepted) > 1 else accepted[0]["model"],
+        "observed": round(obs_ok),
+        "estimate": round(total, 3),
+        "interval": [
+            round(max(obs_ok, total - z * sd), 3),
+            round(hi_t, 3) if math.isfinite(hi_t) else None,
+        ],
+        "interval_kind": (
+            accepted[0]["interval_kind"]
+            if len(accepted) == 1
+            else f"normal {pct} from the strata's interval widths summed in quadrature"
+        ),
+        "observed_refused": round(obs_refused),
+    }
+    out: dict[str, Any] = {
+        "lists": list(reg.lists),
+        "derived": reg.derived,
+        "by": list(by),
+        "strata": out_strata,
+        "total": result_total,
+    }
+    if sensitivity_runs > 0:
+
+        def point(d: Any) -> float:
+            return float(
+                estimate_mse(d, method if method in ("stepwise", "bic", "main") else "main").estimate
+            )
+
+        sens = linkage_sensitivity(
+            list(reg.memberships),
+            point,
+            runs=sensitivity_runs,
+            seed=seed,
+            lists=reg.lists,
+            derived=reg.derived or None,
+        )
+        base = histories_from_memberships(reg.memberships, reg.lists, reg.derived or None)
+        out["linkage_sensitivity"] = {
+            "observed": round(base.observed),
+            "estimate": round(sens.estimate, 3),
+            "perturbed_min": round(sens.min, 3),
+            "perturbed_median": round(sens.median, 3),
+            "perturbed_max": round(sens.max, 3),
+            "runs": sensitivity_runs,
+            "split_fraction": 0.05,
+            "merge_fraction": 0.02,
+        }
+    return out
+
+
+# --- Public figures -----------------------------------------------------------------------------------
+
+COUNT_FIELDS: tuple[str, ...] = ("region", "month", "fate", "legal_status", "source_kind", "branch")
+CROSS_TABLES: tuple[tuple[str, str], ...] = (
+    ("region", "fate"),
+    ("month", "fate"),
+    ("fate", "legal_status"),
+    ("source_kind", "fate"),
+    ("branch", "fate"),
+)
+
+
+def _safe_named(published: int | None, on_lists: int, threshold: int) -> bool:
+    """Whether the number of people on lists may be shown next to a published count.
+
+    Both must be large, and so must their difference (the people on no list), or the difference would
+    reveal a small group.
+    """
+    if published is None or on_lists < threshold:
+        return False
+    rest = published - on_lists
+    return rest == 0 or rest >= threshold
+
+
+def public_figures(threshold: int = 10, method: str = "stepwise") -> dict[str, Any]:
+    """Everything the public figures page shows, as plain data (JSON-serialisable, cacheable).
+
+    Counts and cross-tabulations cover every surviving person in the registry, suppressed with
+    ``estimation.aggregates`` (cells under ``threshold`` and their complements withheld). The estimate of
+    the total uses the registry's lists (derived lists merged) with ``method`` and a profile interval and
+    is set against the number of people named on those lists; per region estimates are shown only where
+    the region's published count is not withheld and both its people on lists and its people on no list
+    number at least ``threshold`` (or none), so that no small group can be derived by subtraction.
+    """
+    from kinlink.estimation.aggregates import publish_counts, publish_crosstab
+    from kinlink.estimation.loglinear import ModelError
+
+    records = list(person_records().values())
+    counts = {f: publish_counts(records, f, threshold) for f in COUNT_FIELDS}
+    tables = [publish_crosstab(records, a, b, threshold).as_dict() for a, b in CROSS_TABLES]
+    estimate: dict[str, Any] | None = None
+    regions: list[dict[str, Any]] = []
+    refusal = ""
+    try:
+        total = estimate_registry((), method)
+        estimate = total["total"]
+        by_region = estimate_registry(("region",), method)
+        for s in by_region["strata"]:
+            if "refused" in s or not _safe_named(
+                counts["region"].get(s["stratum"]), s["observed"], threshold
+            ):
+                continue
+            regions.append(
+                {
+                    "region": s["stratum"],
+                    "named": s["observed"],
+                    **{k: s[k] for k in ("estimate", "interval")},
+                }
+            )
+        if estimate is not None and not _safe_named(
+            counts["region"]["total"], estimate["observed"], threshold
+        ):
+            estimate = None
+            regions = []
+    except ModelError as exc:
+        refusal = str(exc)
+    return {
+        "threshold": threshold,
+        "people": counts["region"]["total"],
+        "counts": counts,
+        "tables": tables,
+        "estimate": estimate,
+        "region_estimates": regions,
+        "refusal": refusal,
+    }

@@ -1,0 +1,100 @@
+"""The public figures page: no sign-in, three languages, no names, suppression that holds in the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from kinlink.estimation.aggregates import attack_intervals
+from tests.registry.services.figures_world import SECRET_SURNAME, add_person, build_region, list_sources
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def registry() -> Iterator[None]:
+    cache.clear()
+    s = list_sources()
+    build_region(s, "Донецкая область", 64, date="2022-05")
+    build_region(s, "Луганская область", 40, start=100, date="2022-09")
+    build_region(s, "Харьковская область", 24, start=200, date="2023-01")
+    for i in range(3):  # a small region: withheld everywhere
+        add_person(s, ["Family requests", "Prisoner list"], "Курская область", date="2022-05", number=300 + i)
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("en", "Public figures"), ("ru", "Открытые цифры"), ("uk", "Відкриті дані")]
+)
+def test_page_renders_without_sign_in_in_every_language(registry: None, language: str, heading: str) -> None:
+    r = Client().get(f"/{language}/figures/")
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert heading in page
+    assert page.count("<svg") == 3  # estimate, timeline, map
+    assert "<script" not in page and "style=" not in page
+    assert len(r.content) < 100_000
+    assert SECRET_SURNAME not in page and "Person1" not in page
+
+
+def test_page_is_linked_from_home_and_has_a_method_page(registry: None) -> None:
+    assert b"/en/figures/" in Client().get("/en/").content
+    r = Client().get("/uk/figures/method")
+    assert r.status_code == 200
+    assert "10" in r.content.decode()
+
+
+def _csv_tables(text: str) -> dict[str, dict[tuple[str, str], int | None]]:
+    rows = list(csv.DictReader(io.StringIO(text)))
+    tables: dict[str, dict[tuple[str, str], int | None]] = defaultdict(dict)
+    for row in rows:
+        tables[row["table"]][(row["row"], row["column"])] = int(row["count"]) if row["count"] else None
+    return tables
+
+
+def test_csv_withholds_small_cells_and_they_cannot_be_recovered(registry: None) -> None:
+    r = Client().get("/en/figures/figures.csv")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/csv")
+    assert "attachment" in r["Content-Disposition"]
+    text = r.content.decode()
+    assert SECRET_SURNAME not in text
+    tables = _csv_tables(text)
+    assert tables["region"][("Курская область", "")] is None
+    assert tables["region"][("Донецкая область", "")] == 64
+    crosses = {k: v for k, v in tables.items() if " x " in k}
+    assert "region x fate" in crosses
+    attacked = 0
+    for name, cells in crosses.items():
+        rows = [x for x in dict.fromkeys(r for r, _ in cells) if x != "total"]
+        cols = [x for x in dict.fromkeys(c for _, c in cells) if x != "total"]
+        values = np.zeros((len(rows) + 1, len(cols) + 1))
+        hidden = np.zeros_like(values, dtype=bool)
+        for i, rl in enumerate([*rows, "total"]):
+            for j, cl in enumerate([*cols, "total"]):
+                v = cells[(rl, cl)]
+                hidden[i, j] = v is None
+                values[i, j] = 0 if v is None else v
+        for (i, j), (lo, hi) in attack_intervals(values, hidden).items():
+            attacked += 1
+            assert hi - lo >= 1 - 1e-6, (
+                f"{name}: cell ({rows[i] if i < len(rows) else 'total'}, {j}) recovered"
+            )
+    assert attacked > 0  # the small region forced withheld cells that the attack tried
+
+
+def test_figures_are_cached(registry: None) -> None:
+    Client().get("/en/figures/")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert Client().get("/ru/figures/figures.csv").status_code == 200
+    assert len(ctx.captured_queries) <= 3  # sessions at most; no figures recomputed

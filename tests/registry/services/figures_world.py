@@ -1,0 +1,65 @@
+"""A small hand-built registry with four lists for the figures tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kinlink.registry.models import Claim, ListRecord, NameVariant, Person, Source
+
+LIST_KINDS = {
+    "Family requests": "family_report",
+    "Prisoner list": "prisoner_list",
+    "Obituaries": "obituary",
+    "Media list": "media",
+}
+LIST_FATES = {
+    "Family requests": "missing",
+    "Prisoner list": "detained",
+    "Obituaries": "dead",
+    "Media list": "dead",
+}
+#: Capture histories cycled through for a well-overlapping region (F, P, O, M).
+OVERLAPPING = (
+    ("Family requests",),
+    ("Family requests", "Prisoner list"),
+    ("Prisoner list",),
+    ("Family requests", "Obituaries"),
+    ("Obituaries", "Media list"),
+    ("Family requests", "Prisoner list", "Obituaries"),
+    ("Family requests",),
+    ("Media list",),
+)
+SECRET_SURNAME = "Zzyzxova"
+
+
+def list_sources() -> dict[str, Source]:
+    return {
+        name: Source.objects.get_or_create(kind=kind, name=name, reference="list")[0]
+        for name, kind in LIST_KINDS.items()
+    }
+
+
+def add_person(
+    sources: dict[str, Source],
+    lists: Sequence[str],
+    region: str,
+    date: str = "2022-05",
+    branch: str = "artillery",
+    number: int = 0,
+) -> Person:
+    """A person on ``lists``: one list record and one claim per list, and a (never published) name."""
+    person = Person.objects.create(region=region, military_branch=branch)
+    NameVariant.objects.create(person=person, surname=SECRET_SURNAME, given_name=f"Person{number}")
+    for name in lists:
+        ListRecord.objects.create(
+            source=sources[name], record_id=f"{region}-{number}", person=person, row={}, row_sha256=""
+        )
+        Claim.objects.create(person=person, source=sources[name], fate=LIST_FATES[name], date=date)
+    return person
+
+
+def build_region(
+    sources: dict[str, Source], region: str, n: int, start: int = 0, date: str = "2022-05"
+) -> None:
+    for i in range(n):
+        add_person(sources, OVERLAPPING[i % len(OVERLAPPING)], region, date=date, number=start + i)
