@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "csp",
     "kinlink.registry",
     "kinlink.portal",
+    "kinlink.matching",
 ]
 
 MIDDLEWARE = [
@@ -213,3 +214,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KINLINK_LOG_LEVEL", "WARNING")},
 }
+
+# Candidate "same person" links at or above this match probability go to the caseworkers' review queue.
+KINLINK_LINK_REVIEW_THRESHOLD = float(os.environ.get("KINLINK_LINK_REVIEW_THRESHOLD", "0.5"))
