@@ -197,3 +197,17 @@ def test_fate_words_in_the_explanation_are_translated(world: World) -> None:
     client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
     page = client.get(f"/uk/staff/cases/{world.a.case.pk}/").content.decode()
     assert "Переважна версія: загинув." in page
+
+
+def test_search_uses_the_linkage_normalisation(world: World) -> None:
+    """Ukrainian forms, diminutives and French spelling find the same person; a namesake's father does not."""
+    person = Person.objects.create(birth_date="1990-01-02")
+    NameVariant.objects.create(
+        person=person, surname="Шевчук", given_name="Олександр", patronymic="Іванович", is_primary=True
+    )
+    Case.objects.create(number="C-SEARCH-1", person=person, organisation=world.a.org)
+    user = world.a.users["caseworker"]
+    for query in ("Шевчук Александр", "Schewtschuk Sascha", "Chevtchouk", "Shevchuk Oleksandr Ivanovych"):
+        assert [p.pk for p in search_persons(user, PersonQuery(name=query))] == [person.pk], query
+    assert search_persons(user, PersonQuery(name="Шевчук Александр Петрович")) == []
+    assert search_persons(user, PersonQuery(name="Коваленко")) == []
