@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "kinlink.commands.dna",
     "kinlink.commands.estimate",
     "kinlink.commands.link",
+    "kinlink.commands.matching",
 ]
 
 
