@@ -60,29 +60,31 @@ def _primary(names: list[NameVariant]) -> NameVariant | None:
     return next((n for n in names if n.is_primary), names[0] if names else None)
 
 
-def _first_claims(person_ids: Iterable[int]) -> dict[int, Claim]:
-    """Each person's earliest live claim that gives a date or a place (its event date and place)."""
+def _first_claims(persons: QuerySet[Person]) -> dict[int, Claim]:
+    """Each person's earliest live claim that gives a date or a place (its event date and place).
+
+    ``persons`` goes into the query as a subquery, so any number of persons fits one statement.
+    """
     first: dict[int, Claim] = {}
     claims = (
-        Claim.objects.filter(person_id__in=list(person_ids), retracted_at__isnull=True)
+        Claim.objects.filter(person_id__in=persons.values("pk"), retracted_at__isnull=True)
         .filter(~Q(date="") | ~Q(place=""))
         .order_by("date", "created", "pk")
         .only("person_id", "date", "place")
     )
-    for claim in claims:
+    for claim in claims.iterator(chunk_size=5000):
         first.setdefault(claim.person_id, claim)
     return first
 
 
-def person_rows(persons: Iterable[Person], source: str) -> list[dict[str, str]]:
+def person_rows(persons: QuerySet[Person], source: str) -> list[dict[str, str]]:
     """One person-list row per person with a name: its primary name variant and its own details.
 
-    ``record_id`` is the person's id. Persons need ``names`` prefetched.
+    ``record_id`` is the person's id.
     """
-    persons = list(persons)
-    claims = _first_claims(p.pk for p in persons)
+    claims = _first_claims(persons)
     rows = []
-    for person in persons:
+    for person in persons.prefetch_related("names").order_by("pk"):
         name = _primary(list(person.names.all()))
         if name is None or not name.display():
             continue
@@ -152,11 +154,9 @@ def link_source_against_registry(source_id: int, threshold: float | None = None)
     result = LinkRunResult(source_id)
     records = ListRecord.objects.filter(source_id=source_id, person__merged_into__isnull=True).order_by("pk")
     new_rows = _list_rows(records, "new")
-    new_ids = {int(r["record_id"]) for r in new_rows}
-    existing = (
-        Person.objects.filter(merged_into__isnull=True).exclude(pk__in=new_ids).prefetch_related("names")
-    )
-    existing_rows = person_rows(existing.order_by("pk"), "registry")
+    listed = ListRecord.objects.filter(source_id=source_id).values("person_id")
+    existing = Person.objects.filter(merged_into__isnull=True).exclude(pk__in=listed)
+    existing_rows = person_rows(existing, "registry")
     result.new_records, result.existing_persons = len(new_rows), len(existing_rows)
     if not new_rows or not existing_rows:
         return result

@@ -90,7 +90,7 @@ class ComparisonRow:
 
 def comparison_rows(link: CandidateLink) -> list[ComparisonRow]:
     """Both persons' compared fields next to each other, with the model's per-field verdict."""
-    persons = Person.objects.filter(pk__in=(link.person_a_id, link.person_b_id)).prefetch_related("names")
+    persons = Person.objects.filter(pk__in=(link.person_a_id, link.person_b_id))
     rows = {int(r["record_id"]): r for r in person_rows(persons, "registry")}
     a, b = rows.get(link.person_a_id, {}), rows.get(link.person_b_id, {})
     verdicts = {str(f.get("field")): f for f in link.explanation if isinstance(f, dict)}
