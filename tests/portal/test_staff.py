@@ -188,9 +188,17 @@ def test_queues_show_deadlines_and_candidates(world: World) -> None:
 
     request = TracingRequest.objects.create(number="R-DUP", person=duplicate, relationship="sister")
     request.consent_organisations.set([world.a.org])
+    from kinlink.matching.models import CandidateLink
+
+    link = CandidateLink.objects.create(
+        person_a=world.a.person, person_b=duplicate, match_probability=0.91, match_weight=3.4, fingerprint="0"
+    )
     page = client.get("/en/staff/").content.decode()
     assert world.a.case.number in page  # the recognise-missing deadline is reached
-    assert "same name in any script and birth year" in page
+    assert f"/en/staff/links/{link.pk}/" in page and "match probability 0.91" in page
+    link.status = CandidateLink.Status.REJECTED
+    link.save()
+    assert f"/en/staff/links/{link.pk}/" not in client.get("/en/staff/").content.decode()
 
 
 def test_fate_words_in_the_explanation_are_translated(world: World) -> None:
