@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "kinlink.commands.documents",
     "kinlink.commands.exchange",
     "kinlink.commands.api_tokens",
+    "kinlink.commands.matching",
 ]
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kinlink.identification",
     "kinlink.documents",
     "kinlink.api",
+    "kinlink.matching",
 ]
 
 MIDDLEWARE = [
@@ -230,3 +231,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KINLINK_LOG_LEVEL", "WARNING")},
 }
+
+# Candidate "same person" links at or above this match probability go to the caseworkers' review queue.
+KINLINK_LINK_REVIEW_THRESHOLD = float(os.environ.get("KINLINK_LINK_REVIEW_THRESHOLD", "0.5"))

@@ -97,6 +97,17 @@ SPECS: dict[str, Spec] = {
         kwargs=_case,
         data=lambda s: {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
     ),
+    "links": Spec("staff"),
+    "link": Spec("staff", kwargs=lambda s: {"pk": s.extra["link"].pk}),
+    "link_accept": Spec(
+        "staff", "POST", kwargs=lambda s: {"pk": s.extra["link"].pk}, data=lambda s: {"reason": "same unit"}
+    ),
+    "link_reject": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["link"].pk},
+        data=lambda s: {"reason": "other father"},
+    ),
     "lab_home": Spec("lab"),
     "lab_register_sample": Spec("lab", "POST", data=lambda s: {"code": "NEW-BARCODE-1", "kind": "reference"}),
     "lab_upload_profiles": Spec("lab", "POST", data=lambda s: {}),
@@ -149,6 +160,26 @@ def _expected(kind: str, role: str, own: bool) -> set[int] | str:
     raise AssertionError(kind)
 
 
+def _candidate_link(side: Side) -> Any:
+    """A second record of the side's person (same surname), proposed as the same person."""
+    from kinlink.matching.models import CandidateLink
+    from kinlink.registry.models import Case, NameVariant, Person
+
+    other = Person.objects.create(birth_date=side.person.birth_date)
+    surname = side.person.names.get().surname
+    NameVariant.objects.create(person=other, surname=surname, given_name="S.", is_primary=True)
+    Case.objects.create(number=f"C-DUP-{side.org.slug}", person=other, organisation=side.org)
+    explanation = [{"field": "surname", "status": "agree", "level": "exact", "match_weight": 7.5}]
+    return CandidateLink.objects.create(
+        person_a=side.person,
+        person_b=other,
+        match_probability=0.93,
+        match_weight=3.7,
+        explanation=explanation,
+        fingerprint="0" * 64,
+    )
+
+
 def _prepare(world: World) -> None:
     from kinlink.registry.models import Event
     from kinlink.registry.services.uploads import store_upload
@@ -158,6 +189,7 @@ def _prepare(world: World) -> None:
             side.claim.source, "notice.pdf", b"%PDF-1.4 notice " + side.org.slug.encode()
         )
         side.extra["event"] = Event.objects.create(name=f"Battle {side.org.slug}", date="2022-03-30")
+        side.extra["link"] = _candidate_link(side)
 
 
 def test_every_portal_url_is_in_the_matrix() -> None:

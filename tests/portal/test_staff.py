@@ -188,12 +188,34 @@ def test_queues_show_deadlines_and_candidates(world: World) -> None:
 
     request = TracingRequest.objects.create(number="R-DUP", person=duplicate, relationship="sister")
     request.consent_organisations.set([world.a.org])
+    from kinlink.matching.models import CandidateLink
+
+    link = CandidateLink.objects.create(
+        person_a=world.a.person, person_b=duplicate, match_probability=0.91, match_weight=3.4, fingerprint="0"
+    )
     page = client.get("/en/staff/").content.decode()
     assert world.a.case.number in page  # the recognise-missing deadline is reached
-    assert "same name in any script and birth year" in page
+    assert f"/en/staff/links/{link.pk}/" in page and "match probability 0.91" in page
+    link.status = CandidateLink.Status.REJECTED
+    link.save()
+    assert f"/en/staff/links/{link.pk}/" not in client.get("/en/staff/").content.decode()
 
 
 def test_fate_words_in_the_explanation_are_translated(world: World) -> None:
     client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
     page = client.get(f"/uk/staff/cases/{world.a.case.pk}/").content.decode()
     assert "Переважна версія: загинув." in page
+
+
+def test_search_uses_the_linkage_normalisation(world: World) -> None:
+    """Ukrainian forms, diminutives and French spelling find the same person; a namesake's father does not."""
+    person = Person.objects.create(birth_date="1990-01-02")
+    NameVariant.objects.create(
+        person=person, surname="Шевчук", given_name="Олександр", patronymic="Іванович", is_primary=True
+    )
+    Case.objects.create(number="C-SEARCH-1", person=person, organisation=world.a.org)
+    user = world.a.users["caseworker"]
+    for query in ("Шевчук Александр", "Schewtschuk Sascha", "Chevtchouk", "Shevchuk Oleksandr Ivanovych"):
+        assert [p.pk for p in search_persons(user, PersonQuery(name=query))] == [person.pk], query
+    assert search_persons(user, PersonQuery(name="Шевчук Александр Петрович")) == []
+    assert search_persons(user, PersonQuery(name="Коваленко")) == []

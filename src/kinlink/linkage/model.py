@@ -80,6 +80,7 @@ class LinkageOptions:
     spark_session: Any = None
     progress: Callable[[str], None] | None = None
     blocking_rule_count: int | None = None  # use only the first N of blocking_rules() (quick checks)
+    u_num_chunks: int = 10  # chunks of u sampling; 1 skips Splink's probe phase (small inputs)
 
 
 # --- input preparation ----------------------------------------------------------------------------
@@ -525,7 +526,9 @@ def train(linker: Any, options: LinkageOptions, prepared: pd.DataFrame) -> None:
     from splink import block_on
 
     _say(options, "estimating u by random sampling")
-    linker.training.estimate_u_using_random_sampling(max_pairs=options.u_max_pairs, seed=options.seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=options.u_max_pairs, seed=options.seed, num_chunks=options.u_num_chunks
+    )
     _say(options, "EM on surname and given name blocks")
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("surname_key", "given_key"), max_pairs=options.em_max_pairs

@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinlink.matching.services import open_links_visible_to
 from kinlink.partialdate import parse_optional
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
@@ -69,7 +70,7 @@ from kinlink.registry.services.access import (
 from kinlink.registry.services.attachments import attachment_path
 from kinlink.registry.services.claims import ClaimError, add_claim, add_source, link_event, retract_claim
 from kinlink.registry.services.fate import assess_person, legal_view
-from kinlink.registry.services.search import PersonQuery, name_keys, search_persons
+from kinlink.registry.services.search import PersonQuery, search_persons
 from kinlink.registry.services.uploads import UploadError, store_upload
 
 QUEUE_DAYS = 30
@@ -91,6 +92,7 @@ class CandidateRow:
     person: Person
     other: Person | None
     reason: str
+    link_id: int | None = None
 
 
 def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
@@ -128,13 +130,8 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
 
 
 def _candidate_queue(user: Any) -> list[CandidateRow]:
-    """Candidate matches: DNA matches awaiting review, and new requests naming a person already known.
-
-    The name comparison is the search key (any script) plus the birth year; the full record-linkage
-    model replaces it when it proposes its own candidates.
-    """
+    """Candidate matches: DNA matches awaiting review, and record-linkage links awaiting a decision."""
     rows: list[CandidateRow] = []
-    visible = persons_visible_to(user).prefetch_related("names")
     for sample in Sample.objects.filter(
         status=Sample.Status.MATCHED, tracing_request__in=requests_visible_to(user)
     ).select_related("tracing_request__person")[:50]:
@@ -143,23 +140,22 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
             rows.append(
                 CandidateRow("dna", person, None, _("DNA sample %(code)s matched") % {"code": sample.code})
             )
-    recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
-    new_persons = [
-        r.person
-        for r in requests_visible_to(user).filter(submitted_at__gte=recent).select_related("person")[:50]
-    ]
-    index: dict[tuple[frozenset[str], str], list[Person]] = {}
-    for person in visible[:2000]:
-        keys = frozenset(k for v in person.names.all() for k in name_keys(v.display()))
-        if keys:
-            index.setdefault((keys, person.birth_date[:4]), []).append(person)
-    for person in new_persons:
-        keys = frozenset(k for v in person.names.all() for k in name_keys(v.display()))
-        for other in index.get((keys, person.birth_date[:4]), []):
-            if other.pk != person.pk and other.merged_into_id is None:
-                rows.append(
-                    CandidateRow("linkage", person, other, _("same name in any script and birth year"))
-                )
+    links = (
+        open_links_visible_to(user)
+        .select_related("person_a", "person_b")
+        .prefetch_related("person_a__names", "person_b__names")
+        .order_by("-match_weight", "pk")[:50]
+    )
+    for link in links:
+        rows.append(
+            CandidateRow(
+                "linkage",
+                link.person_a,
+                link.person_b,
+                _("match probability %(p)s") % {"p": f"{link.match_probability:.2f}"},
+                link.pk,
+            )
+        )
     return rows
 
 

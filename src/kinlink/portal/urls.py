@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.portal import auth, family, figures, lab, staff, views
+from kinlink.portal import auth, family, figures, lab, links, staff, views
 
 app_name = "portal"
 urlpatterns = [
@@ -55,6 +55,11 @@ urlpatterns = [
     path("staff/cases/<int:pk>/tasks/<int:task_pk>/done", staff.case_task_done, name="case_task_done"),
     path("staff/cases/<int:pk>/notes/add", staff.case_add_note, name="case_add_note"),
     path("staff/cases/<int:pk>/legal", staff.case_legal_status, name="case_legal_status"),
+    # Record linkage review.
+    path("staff/links/", links.links_queue, name="links"),
+    path("staff/links/<int:pk>/", links.link_detail, name="link"),
+    path("staff/links/<int:pk>/accept", links.link_accept, name="link_accept"),
+    path("staff/links/<int:pk>/reject", links.link_reject, name="link_reject"),
     # Lab console.
     path("lab/", lab.lab_home, name="lab_home"),
     path("lab/samples/register", lab.lab_register_sample, name="lab_register_sample"),

@@ -180,7 +180,20 @@ def import_list(
         ListImport.objects.create(
             source=source, file_sha256=file_hash, filename=path.name, rows=len(parsed.rows)
         )
+        if result.created or result.changed:
+            source_id = source.pk
+            transaction.on_commit(lambda: _enqueue_linkage(source_id))
     return result
+
+
+def _enqueue_linkage(source_id: int) -> None:
+    """Link the imported list against the registry in the background (when linkage is installed)."""
+    from django.apps import apps
+
+    if apps.is_installed("kinlink.matching"):
+        from kinlink.matching.tasks import link_source
+
+        link_source.enqueue(source_id)
 
 
 def _import_batch(batch: list[ListRow], source: Source, fate: str, result: ImportResult) -> None:

@@ -1,10 +1,12 @@
 """Person search by name in any script, unit, dates and places, within what a staff member may see.
 
-Names are compared by a *search key*: the name transliterated to ASCII with ``anyascii``, lower-cased,
-with letters only, and a few spelling conventions folded together (German ``w`` = ``v``, ``sch`` = ``sh``,
-``tsch`` = ``ch``), so Иванов, Іванов, Ivanov and Iwanow give the same key. This is a small,
-swappable interface: :func:`name_key` is the only place that knows how names are normalised, and
-the record-linkage library's transliteration tables can replace it without touching callers.
+Names are compared with the record-linkage library's normalisation (:mod:`kinlink.linkage.names`),
+the same one the linkage model uses: every word is reduced to a transliteration-independent
+*skeleton* (Иванов, Іванов, Ivanov and Iwanow give ``ivanov``; Шевчук, Schewtschuk and Chevtchouk give
+``xevcuk``), Russian and Ukrainian forms and diminutives of a given name agree (Олександр, Саша,
+Alexander), so do patronymics of the same father's name, and near spellings agree by phonetic key
+or Jaro–Winkler similarity. Every word of the query must agree with a different word of one of the
+person's name variants; word order (surname first or last) does not matter.
 """
 
 from __future__ import annotations
@@ -12,24 +14,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from anyascii import anyascii
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
+from kinlink.linkage.names import name_matches, name_skeleton
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.models import Person
 from kinlink.registry.services.access import persons_visible_to
 
-_FOLDS = (("tsch", "ch"), ("sch", "sh"), ("w", "v"), ("kh", "h"), ("y", "i"), ("j", "i"))
+#: Lowest per-word agreement (0..1, see ``kinlink.linkage.names.name_matches``) a search accepts.
+MIN_WORD_SCORE = 0.8
 
 
 def name_key(text: str) -> str:
-    """The comparison key of one word of a name (see the module docstring)."""
-    key = re.sub(r"[^a-z]", "", anyascii(text).lower())
-    for old, new in _FOLDS:
-        key = key.replace(old, new)
-    return key
+    """The comparison key of one word of a name: its skeleton, the same in every script and system."""
+    return name_skeleton(text)
 
 
 def name_keys(text: str) -> set[str]:
@@ -70,15 +70,13 @@ def search_persons(
             # Partial dates are ISO prefixes and sort as text: "1990" <= "1990-05" <= "1990~".
             edge = parsed.isoformat() if lookup == "gte" else parsed.isoformat() + "~"
             persons = persons.exclude(birth_date="").filter(**{f"birth_date__{lookup}": edge})
-    wanted = name_keys(query.name)
+    wanted = query.name.strip()
     found: list[Person] = []
     for person in persons.order_by("id"):
-        if wanted:
-            keys: set[str] = set()
-            for variant in person.names.all():
-                keys |= name_keys(variant.display())
-            if not wanted <= keys:
-                continue
+        if wanted and not name_matches(
+            wanted, [v.display() for v in person.names.all()], min_score=MIN_WORD_SCORE
+        ):
+            continue
         found.append(person)
         if len(found) >= limit:
             break

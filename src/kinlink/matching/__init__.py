@@ -1,0 +1,1 @@
+"""Record linkage inside the registry: candidate "same person" links, their review and merging."""
