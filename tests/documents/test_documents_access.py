@@ -79,8 +79,10 @@ def test_caseworker_releases_a_document_to_the_family(history_case: Case) -> Non
     own = staff("own", history_case.organisation)
     document = render_document("certificate", history_case, "ru", user=own)
     client = signed_in(own)
-    assert client.post(f"/ru/documents/release/{document.number}").status_code == 204
+    response = client.post(f"/ru/documents/release/{document.number}")
+    assert response.status_code == 302  # back to the case page
+    assert response["Location"].endswith(f"/staff/cases/{history_case.pk}/#documents-h")
     document.refresh_from_db()
     assert document.released_to_family and document.issued_by == own
     lab_copy = render_document("certificate", history_case, "ru", user=own, audience="lab")
-    assert client.post(f"/ru/documents/release/{lab_copy.number}").status_code == 400
+    assert client.post(f"/ru/documents/release/{lab_copy.number}", HTTP_HX_REQUEST="true").status_code == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import translation
 
 from kinlink.registry.models import AuditEntry, Case, Claim, Person, TracingRequest
 from kinlink.registry.services.demo import _organisations, _seed_case
@@ -22,7 +23,8 @@ def test_seed_case_fate_is_a_conflict_with_three_sources_and_a_burial_lead(seed_
     assessment = assess_person(seed_case.person)
     assert (assessment.fate, assessment.confidence) == ("dead", "disputed")
     assert {c.source_kind for c in assessment.cited} == {"unit_notice", "ministry_letter", "testimony"}
-    lines = explanation_lines(assessment)
+    with translation.override("en"):
+        lines = explanation_lines(assessment)
     assert any("Notice of unit в/ч 12345: dead 2022-03-30" in line for line in lines)
     assert any("Letter of the Ministry of Defence: missing (stated 2022-05-10)" in line for line in lines)
     assert any(
