@@ -31,6 +31,7 @@ from kinlink.registry.models import (
     TracingRequest,
     hash_access_code,
 )
+from kinlink.registry.services.imports import FATE_BY_LIST_KIND
 from kinlink.scenario import generate
 from kinlink.scenario.model import World
 
@@ -44,13 +45,6 @@ LIST_KINDS = {
     "obituaries": SourceKind.OBITUARY,
     "burial_records": SourceKind.BURIAL_RECORD,
     "media_list": SourceKind.MEDIA,
-}
-LIST_FATES = {
-    "family_requests": "missing",
-    "prisoner_list": "detained",
-    "obituaries": "dead",
-    "burial_records": "buried",
-    "media_list": "dead",
 }
 
 
@@ -417,7 +411,7 @@ def _load_world(world: World, orgs: dict[str, Organisation], step: Callable[[str
                 Claim(
                     person=persons[r.person_id],
                     source=source,
-                    fate=LIST_FATES[list_name],
+                    fate=FATE_BY_LIST_KIND[LIST_KINDS[list_name]],
                     date=r.row["event_date"],
                     place=r.row["event_place"],
                     circumstances=f"{list_name}, record {r.record_id}",

@@ -113,6 +113,11 @@ def _name_variant(person: Person, values: dict[str, str], source: Source) -> Nam
     )
 
 
+def _circumstances(source: Source, record_id: str) -> str:
+    """Where a list claim comes from, as the claim's circumstances say it."""
+    return f"{source.name}, record {record_id}"
+
+
 def _claim(person: Person, values: dict[str, str], source: Source, fate: str, record_id: str) -> Claim:
     return Claim(
         person=person,
@@ -120,7 +125,7 @@ def _claim(person: Person, values: dict[str, str], source: Source, fate: str, re
         fate=fate,
         date=values["event_date"],
         place=values["event_place"],
-        circumstances=f"{source.name}, record {record_id}",
+        circumstances=_circumstances(source, record_id),
     )
 
 
@@ -296,7 +301,7 @@ def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> None:
                 fate,
                 r.values["event_date"],
                 r.values["event_place"],
-                f"{source.name}, record {r.values['record_id']}",
+                _circumstances(source, r.values["record_id"]),
                 now,
                 "",
             )
