@@ -338,7 +338,10 @@ def irls_masked(
         eta_l = np.clip(b @ x_all.T, -700, 700)
         mu_l = np.where(cm, np.exp(eta_l), 1.0)
         dev = 2 * np.sum((ylogy - y[None, :] * eta_l + mu_l) * wm, axis=1)
-        done = np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < tol
+        # relative change as R's glm, with an absolute floor of 1e-9 (R's glm.control epsilon times 0.1):
+        # near-saturated fits on the boundary (no one missing) otherwise wander in the last bits forever
+        change = np.abs(dev - dev_old)
+        done = (change / (np.abs(dev) + 0.1) < tol) | (change < 1e-9)
         dev_old = dev
         beta[live], mu[live] = b, mu_l
         converged[live[done]] = True
