@@ -65,7 +65,9 @@ def test_queue_and_detail_show_the_evidence_to_staff(world: World) -> None:
     queue = client.get("/en/staff/dna/").content.decode()
     assert f"/en/staff/dna/{cand.pk}/" in queue and "RS-org-a-1" in queue and "Иванов" in queue
     assert "99.9999%" in queue and "97.0000%" in queue and world.a.request.number in queue
-    assert queue.index(f"/en/staff/dna/{cand.pk}/") < queue.index(f"/en/staff/dna/{weaker.pk}/")  # by posterior
+    assert queue.index(f"/en/staff/dna/{cand.pk}/") < queue.index(
+        f"/en/staff/dna/{weaker.pk}/"
+    )  # by posterior
     assert AuditEntry.objects.filter(action="view_dna_queue", actor=world.a.users["caseworker"]).exists()
     home = client.get("/en/staff/").content.decode()
     assert f"/en/staff/dna/{cand.pk}/" in home and 'href="/en/staff/dna/"' in home
@@ -203,7 +205,14 @@ def test_not_this_family_needs_a_reason_and_is_remembered_across_screening(
     is not proposed again by a new run on the same data."""
     sc = generate_dna(4, 3, seed=5, conditions={"complete": 1.0}, share_related=1.0)
     freq = sc.write_csv(tmp_path)["frequencies"]
-    relationship = {"MO": "mother", "FA": "father", "S1": "sister", "S2": "brother", "CH": "son", "WI": "wife"}
+    relationship = {
+        "MO": "mother",
+        "FA": "father",
+        "S1": "sister",
+        "S2": "brother",
+        "CH": "son",
+        "WI": "wife",
+    }
     for n, fam in enumerate(sc.families):
         person = Person.objects.create(sex="M")
         request = TracingRequest.objects.create(
@@ -226,7 +235,8 @@ def test_not_this_family_needs_a_reason_and_is_remembered_across_screening(
     assert all(f"/en/staff/dna/{c.pk}/" in queue for c in proposed)
     assert client.post(f"/en/staff/dna/{cand.pk}/reject", {"reject-reason": "  "}).status_code == 400
     response = client.post(
-        f"/en/staff/dna/{cand.pk}/reject", {"reject-reason": "he was seen alive after the remains were buried"}
+        f"/en/staff/dna/{cand.pk}/reject",
+        {"reject-reason": "he was seen alive after the remains were buried"},
     )
     assert response.status_code == 302
     cand.refresh_from_db()

@@ -48,7 +48,9 @@ from kinlink.registry.services.access import cases_visible_to, requests_visible_
 
 STATUS_LABELS: dict[str, Any] = {
     CandidateIdentification.Status.PROPOSED: gettext_lazy("proposed"),
-    CandidateIdentification.Status.CONFIRMED_ONCE: gettext_lazy("confirmed once: a second staff member must confirm"),
+    CandidateIdentification.Status.CONFIRMED_ONCE: gettext_lazy(
+        "confirmed once: a second staff member must confirm"
+    ),
     CandidateIdentification.Status.IDENTIFIED: gettext_lazy("identified (two confirmations)"),
     CandidateIdentification.Status.REJECTED: gettext_lazy("not this family"),
 }
@@ -163,7 +165,9 @@ def dna_queue(request: HttpRequest) -> HttpResponse:
         c.status_label = str(STATUS_LABELS.get(c.status, c.status))  # type: ignore[attr-defined]
         c.posterior_text = posterior_text(c.posterior)  # type: ignore[attr-defined]
         c.confirmed_by = [  # type: ignore[attr-defined]
-            d.staff.get_username() for d in c.decisions.all() if d.decision == IdentificationDecision.Decision.CONFIRM
+            d.staff.get_username()
+            for d in c.decisions.all()
+            if d.decision == IdentificationDecision.Decision.CONFIRM
         ]
     audit.record(
         request.user,
@@ -240,8 +244,12 @@ def _candidate_page(
         "already_decided": any(d.staff_id == user.pk for d in decisions),
         "identified_elsewhere": identified_elsewhere(candidate) if pending else None,
         "pending": pending,
-        "confirm_form": form if form is not None and form.prefix == "confirm" else DnaDecisionForm(prefix="confirm"),
-        "reject_form": form if form is not None and form.prefix == "reject" else DnaDecisionForm(prefix="reject"),
+        "confirm_form": form
+        if form is not None and form.prefix == "confirm"
+        else DnaDecisionForm(prefix="confirm"),
+        "reject_form": form
+        if form is not None and form.prefix == "reject"
+        else DnaDecisionForm(prefix="reject"),
         "refusal": form.non_field_errors() if form is not None else [],
     }
     return render(request, "portal/staff/dna_candidate.html", context, status=status)
@@ -322,7 +330,9 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
             candidate = decide(candidate, user, decision, reason)
             audit.record(
                 user,
-                "confirm_identification" if decision == IdentificationDecision.Decision.CONFIRM else "reject_identification",
+                "confirm_identification"
+                if decision == IdentificationDecision.Decision.CONFIRM
+                else "reject_identification",
                 candidate,
                 status=candidate.status,
                 remains=candidate.remains_sample.code,
@@ -347,10 +357,13 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
             % {"cases": ", ".join(c.number for c in cases) or "—"},
         )
     elif candidate.status == CandidateIdentification.Status.CONFIRMED_ONCE:
-        messages.success(request, _("Your confirmation was recorded. A different staff member must confirm too."))
+        messages.success(
+            request, _("Your confirmation was recorded. A different staff member must confirm too.")
+        )
     else:
         messages.success(
-            request, _("Recorded as not this family. The pair is not proposed again unless new DNA data arrive.")
+            request,
+            _("Recorded as not this family. The pair is not proposed again unless new DNA data arrive."),
         )
     return HttpResponseRedirect(reverse("portal:dna_candidate", args=[candidate.pk]))
 
