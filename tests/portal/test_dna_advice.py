@@ -72,15 +72,23 @@ def test_family_page_shows_the_figures_from_the_file(world: World, tmp_path: Pat
         assert str(row.label).replace("'", "&#x27;") in page
     path = _power_file(
         tmp_path,
-        {"mother": 0.37, "both_parents": 0.91, "mother_sibling": 0.64, "siblings": 0.52, "child_mother": 0.73},
+        {
+            "mother": 0.37,
+            "both_parents": 0.91,
+            "mother_sibling": 0.64,
+            "siblings": 0.52,
+            "child_mother": 0.73,
+        },
     )
     monkeypatch.setattr(dna_advice, "POWER_FILE", path)
     dna_advice.sampling_power.cache_clear()
     try:
         page = family_client(world.a).get("/en/request/follow").content.decode()
         assert "about 37 in 100 missing persons" in page and "raises it to about 91 in 100" in page
-        assert page.index("about 91 in 100</td>") < page.index("about 73 in 100</td>") < page.index(
-            "about 37 in 100</td>"
+        assert (
+            page.index("about 91 in 100</td>")
+            < page.index("about 73 in 100</td>")
+            < page.index("about 37 in 100</td>")
         )
         assert "100,000 missing persons" in page and "Jan. 15, 2026" in page
         russian = family_client(world.a).get("/ru/request/follow").content.decode()

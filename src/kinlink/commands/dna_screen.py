@@ -313,7 +313,12 @@ def _run_advice(args: argparse.Namespace) -> int:
     import datetime as dt
     import shlex
 
-    from kinlink.genetics.markers import FrequencyDatabase, FrequencyError, read_frequency_csv, synthetic_database
+    from kinlink.genetics.markers import (
+        FrequencyDatabase,
+        FrequencyError,
+        read_frequency_csv,
+        synthetic_database,
+    )
     from kinlink.scenario.dna import sampling_advice
     from kinlink.scenario.power_file import IDENTIFICATION_POSTERIOR, identification_lr, sampling_power_file
 

@@ -72,7 +72,7 @@ class DnaDecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
         required=False,
-        help_text=gettext_lazy("What the decision rests on; required for \u201cnot this family\u201d."),
+        help_text=gettext_lazy("What the decision rests on; required for “not this family”."),
     )
 
 
@@ -83,7 +83,9 @@ def candidates_visible_to(user: Any) -> QuerySet[CandidateIdentification]:
 
 def case_candidates(user: Any, person: Person) -> list[CandidateIdentification]:
     """The DNA candidates of a person visible to the staff member, waiting ones first (the case page)."""
-    order = {s: i for i, s in enumerate((*PENDING, CandidateIdentification.Status.IDENTIFIED))}
+    order: dict[str, int] = {
+        str(s): i for i, s in enumerate((*PENDING, CandidateIdentification.Status.IDENTIFIED))
+    }
     found = list(
         candidates_visible_to(user)
         .filter(tracing_request__person=person)
@@ -290,7 +292,7 @@ def inform_family_tasks(candidate: CandidateIdentification, actor: Any) -> list[
     tracing_request = candidate.tracing_request
     person = tracing_request.person
     orgs = list(tracing_request.consent_organisations.all())
-    if tracing_request.organisation_id is not None:
+    if tracing_request.organisation is not None:
         orgs.insert(0, tracing_request.organisation)
     cases = list(Case.objects.filter(person=person, organisation__in=orgs).order_by("pk"))
     if not cases:

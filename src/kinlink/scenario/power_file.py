@@ -75,7 +75,13 @@ def check_sampling_power(data: object) -> None:
     params = data.get("parameters")
     if not isinstance(params, dict):
         raise PowerFileError("parameters must be an object")
-    for key in ("families_per_configuration", "condition", "thresholds", "identification_lr", "missing_persons"):
+    for key in (
+        "families_per_configuration",
+        "condition",
+        "thresholds",
+        "identification_lr",
+        "missing_persons",
+    ):
         if key not in params:
             raise PowerFileError(f"parameters.{key} is missing")
     configs = data.get("configurations")
