@@ -103,6 +103,7 @@ def test_queue_and_detail_show_the_evidence_to_staff(world: World) -> None:
     assert "below 99.9500%" in low
     russian = client.get(f"/ru/staff/dna/{cand.pk}/").content.decode()
     assert "Маркеры" in russian and "Не эта семья" in russian
+    assert "99,9999%" in russian and ">предложен<" in russian  # the reader's decimal comma
     case_page = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
     assert f"/en/staff/dna/{cand.pk}/" in case_page and f"/en/staff/dna/{weaker.pk}/" in case_page
 

@@ -25,8 +25,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
@@ -47,7 +48,7 @@ from kinlink.registry.services import audit
 from kinlink.registry.services.access import cases_visible_to, requests_visible_to
 
 STATUS_LABELS: dict[str, Any] = {
-    CandidateIdentification.Status.PROPOSED: gettext_lazy("proposed"),
+    CandidateIdentification.Status.PROPOSED: pgettext_lazy("DNA candidate", "proposed"),
     CandidateIdentification.Status.CONFIRMED_ONCE: gettext_lazy(
         "confirmed once: a second staff member must confirm"
     ),
@@ -110,7 +111,7 @@ def pending_for_home(user: Any, limit: int = 20) -> list[CandidateIdentification
 
 def posterior_text(posterior: float) -> str:
     """A posterior as a percentage that never rounds a short-of-certain value up to 100%."""
-    return f"{math.floor(posterior * 1_000_000 + 1e-6) / 10_000:.4f}%"
+    return number_format(math.floor(posterior * 1_000_000 + 1e-6) / 10_000, decimal_pos=4) + "%"
 
 
 _PRIOR_BASIS = re.compile(r"^1 / (\d+) missing persons screened$")
