@@ -31,17 +31,21 @@ def _check_against_expected(name: str, report: dict[str, object]) -> None:
                 assert got == pytest.approx(lr, rel=1e-6)
     joint = report["joint"]
     assert isinstance(joint, list)
-    ours = {tuple(sorted(a["assignment"].items())): a["loglik"] for a in joint}
+    ours = {tuple(sorted(a["assignment"].items())): a for a in joint}
+    assert len(ours) == len(joint) == report["joint_count"] == expected["joint_count"]
     finite = [j for j in expected["joint_top"] if j["loglik"] is not None]
     for j in expected["joint_top"]:
         key = tuple(sorted((v, j[v]) for v in pairwise))
-        if j["loglik"] is None:  # impossible assignments: pruned by the exclusion stage
-            assert key not in ours
+        if j["loglik"] is None:  # dvir's -Inf: listed too, loglik null (JSON has no -Infinity), posterior 0
+            assert ours[key]["loglik"] is None and ours[key]["posterior"] == 0.0
         else:
-            assert ours[key] == pytest.approx(j["loglik"], rel=1e-9, abs=1e-8)
-    # ranking: the best-first list has the expected log-likelihoods in order
+            assert ours[key]["loglik"] == pytest.approx(j["loglik"], rel=1e-9, abs=1e-8)
+    # ranking: the best-first list has the expected log-likelihoods in order, impossible ones last
     got = [a["loglik"] for a in joint[: len(finite)]]
     assert got == pytest.approx([j["loglik"] for j in finite], rel=1e-9, abs=1e-8)
+    nulls = [i for i, a in enumerate(joint) if a["loglik"] is None]
+    assert nulls == list(range(len(joint) - len(nulls), len(joint)))
+    assert all(joint[i]["posterior"] == 0.0 for i in nulls)
     posts = [a["posterior"] for a in joint]
     assert posts == sorted(posts, reverse=True) and sum(posts) == pytest.approx(1.0)
 
@@ -102,3 +106,7 @@ def test_cli_dvi_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dna", "dvi", str(DVI / "nope.json")]) == 1
     assert "cannot read" in capsys.readouterr().err
     assert math.isfinite(report["joint"][0]["loglik"])
+    # dvir lists the 4 assignments placing V1 as M2 (incompatible with his mother) with -Inf: so do we
+    impossible = [a for a in report["joint"] if a["loglik"] is None]
+    assert len(impossible) == 4 and all(a["assignment"]["V1"] == "M2" for a in impossible)
+    assert report["joint"][-4:] == impossible

@@ -16,6 +16,7 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from kinlink.portal.models import CaseTask
 from tests.portal.portal_world import Side, World, current_token, family_client, verified_client
+from tests.portal.test_dna_candidates import make_candidate
 
 ROLES = ("anonymous", "family", "caseworker", "supervisor", "administrator", "lab_analyst")
 CASE_ROLES = {"caseworker", "supervisor", "administrator"}
@@ -108,6 +109,20 @@ SPECS: dict[str, Spec] = {
         kwargs=lambda s: {"pk": s.extra["link"].pk},
         data=lambda s: {"reason": "other father"},
     ),
+    "dna_candidates": Spec("staff"),
+    "dna_candidate": Spec("staff", kwargs=lambda s: {"pk": s.extra["dna"].pk}),
+    "dna_confirm": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["dna"].pk},
+        data=lambda s: {"confirm-reason": "teeth"},
+    ),
+    "dna_reject": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["dna"].pk},
+        data=lambda s: {"reject-reason": "other family"},
+    ),
     "lab_home": Spec("lab"),
     "lab_register_sample": Spec("lab", "POST", data=lambda s: {"code": "NEW-BARCODE-1", "kind": "reference"}),
     "lab_upload_profiles": Spec("lab", "POST", data=lambda s: {}),
@@ -190,6 +205,7 @@ def _prepare(world: World) -> None:
         )
         side.extra["event"] = Event.objects.create(name=f"Battle {side.org.slug}", date="2022-03-30")
         side.extra["link"] = _candidate_link(side)
+        side.extra["dna"] = make_candidate(side)
 
 
 def test_every_portal_url_is_in_the_matrix() -> None:

@@ -58,4 +58,4 @@ def test_sampling_advice_ranks_configurations(capsys: pytest.CaptureFixture[str]
     assert powers == sorted(powers, reverse=True)
     assert main(["dna", "advice", "--families", "4", "--condition", "complete"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["condition"] == "complete" and set(out["configurations"]) == set(CONFIGURATIONS)
+    assert out["parameters"]["condition"] == "complete" and set(out["configurations"]) == set(CONFIGURATIONS)

@@ -84,11 +84,29 @@ def register_screening(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     ad = sub.add_parser(
         "advice",
         help="match power of each reference configuration (which relatives should give samples)",
+        description=(
+            "Simulates families of each reference configuration and reports the match power (the file the "
+            "portal's sampling advice reads: src/kinlink/portal/data/sampling_power.json). The command "
+            "line, the date and the parameters are recorded in the output."
+        ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     ad.add_argument("--families", type=int, default=200, help="simulated families per configuration")
     ad.add_argument("--condition", choices=("complete", "partial", "skeletal"), default="partial")
     ad.add_argument("--seed", type=int, default=1)
+    ad.add_argument(
+        "--frequencies", help="frequency CSV locus,allele,freq (default: a synthetic 23-marker table)"
+    )
+    ad.add_argument("--population", help="population of a multi-population frequency CSV")
+    ad.add_argument("--markers", help="comma-separated markers of the frequency table to use (a kit)")
+    ad.add_argument("--mutation", default="stepwise:rate=0.002,rate2=1e-6,range=0.1", help=MUTATION_HELP)
+    ad.add_argument(
+        "--missing-persons",
+        type=int,
+        default=100_000,
+        help="missing persons searched: an identification needs the LR that lifts a prior of 1/N to 99.95%%",
+    )
+    ad.add_argument("--out", help="write the power file here instead of printing it")
     ad.set_defaults(handler=run_advice)
 
 
@@ -284,11 +302,97 @@ def run_dvi(args: argparse.Namespace) -> int:
 
 
 def run_advice(args: argparse.Namespace) -> int:
+    try:
+        return _run_advice(args)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run_advice(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import shlex
+
+    from kinlink.genetics.markers import (
+        FrequencyDatabase,
+        FrequencyError,
+        read_frequency_csv,
+        synthetic_database,
+    )
     from kinlink.scenario.dna import sampling_advice
+    from kinlink.scenario.power_file import IDENTIFICATION_POSTERIOR, identification_lr, sampling_power_file
 
     if args.families < 2:
-        print("error: --families must be at least 2", file=sys.stderr)
-        return 1
-    advice = sampling_advice(args.families, args.families, seed=args.seed, condition=args.condition)
-    print(json.dumps({"condition": args.condition, "configurations": advice}, indent=1))
+        raise CommandError("--families must be at least 2")
+    if args.missing_persons < 2:
+        raise CommandError("--missing-persons must be at least 2")
+    mutation = parse_mutation(args.mutation)
+    if isinstance(mutation, dict):
+        raise CommandError("--mutation: one model for all markers is needed here, not a per-marker CSV")
+    if args.frequencies:
+        try:
+            db = read_frequency_csv(args.frequencies, args.population)
+        except (FrequencyError, ValueError) as exc:
+            raise CommandError(str(exc)) from exc
+        source = args.frequencies + (f" ({args.population})" if args.population else "")
+    else:
+        db = synthetic_database(23, seed=args.seed)
+        source = f"synthetic 23-marker table (seed {args.seed})"
+    if args.markers:
+        wanted = [m.strip() for m in args.markers.split(",") if m.strip()]
+        unknown = [m for m in wanted if m not in db.loci]
+        if unknown:
+            raise CommandError(f"--markers: {unknown} are not in the frequency table")
+        db = FrequencyDatabase(loci={m: db.loci[m] for m in wanted}, population=db.population)
+    needed = identification_lr(args.missing_persons)
+    thresholds = (1e4, 1e6, needed)
+    advice = sampling_advice(
+        args.families,
+        args.families,
+        thresholds,
+        seed=args.seed,
+        database=db,
+        condition=args.condition,
+        mutation=mutation,
+    )
+    options = [
+        ("--families", args.families),
+        ("--condition", args.condition),
+        ("--seed", args.seed),
+        ("--frequencies", args.frequencies),
+        ("--population", args.population),
+        ("--markers", args.markers),
+        ("--mutation", args.mutation),
+        ("--missing-persons", args.missing_persons),
+        ("--out", args.out),
+    ]
+    command = "kinlink dna advice " + " ".join(
+        f"{flag} {shlex.quote(str(value))}" for flag, value in options if value is not None
+    )
+    data = sampling_power_file(
+        advice,
+        command=command,
+        generated_on=dt.date.today().isoformat(),
+        parameters={
+            "families_per_configuration": args.families,
+            "unrelated_men": args.families,
+            "condition": args.condition,
+            "seed": args.seed,
+            "frequencies": source,
+            "markers": list(db.loci),
+            "mutation": args.mutation,
+            "missing_persons": args.missing_persons,
+            "posterior": IDENTIFICATION_POSTERIOR,
+            "identification_lr": needed,
+            "thresholds": list(thresholds),
+        },
+    )
+    text = json.dumps(data, indent=1, allow_nan=False) + "\n"
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"match power of {len(advice)} configurations written to {out}", file=sys.stderr)
+    else:
+        print(text, end="")
     return 0

@@ -300,8 +300,12 @@ def _family_options(
     victims: Sequence[str],
     candidates: Mapping[str, Sequence[str]],
     fixed: Mapping[str, str],
+    impossible: set[tuple[str, str]] | frozenset[tuple[str, str]] = frozenset(),
 ) -> list[_Option]:
-    """(victims used, placements, log-likelihood gain over "all unassigned") for every placement."""
+    """(victims used, placements, log-likelihood gain over "all unassigned") for every placement.
+
+    A placement with an ``impossible`` (victim, missing) pair has gain -inf without being computed: its
+    pairwise LR is 0, so the family likelihood with more members placed is 0 too."""
     options: list[_Option] = []
     possible = {m: [v for v in victims if m in candidates[v]] for m in fam.missing}
     forced = {m: v for v, m in fixed.items() if m in fam.missing}
@@ -309,6 +313,9 @@ def _family_options(
     def extend(i: int, placed: list[tuple[str, str]], used: set[str]) -> None:
         if i == len(fam.missing):
             key = tuple(sorted(placed))
+            if any((v, m) in impossible for m, v in key):
+                options.append((frozenset(used), key, -math.inf))
+                return
             ll = solver.family_loglik(fam, key) - sum(solver.hw[v] for _, v in key)
             options.append((frozenset(used), key, ll))
             return
@@ -355,7 +362,14 @@ def solve(
                         f"{max_incompatible} mutations allowed; pairwise LR {lr:.3g}",
                     )
                 )
-    excluded_pairs = {(v, m) for v, m, _ in excluded}
+    # Impossible pairs (LR 0, at most ``max_incompatible`` markers at fault) stay in the enumeration with
+    # log-likelihood -inf, as dvir lists them; pairs with more incompatible markers leave the search.
+    impossible = {
+        (v, m)
+        for v, m, _ in excluded
+        if pairwise[v][m] == 0.0 and len(solver.incompatible(v, m)) <= max_incompatible
+    }
+    excluded_pairs = {(v, m) for v, m, _ in excluded} - impossible
     undisputed = _undisputed(pairwise, threshold)
     fixed = {v: m for v, m, _ in undisputed}
     fixed_missing = set(fixed.values())
@@ -368,7 +382,9 @@ def solve(
         for v in victims
     }
     # Per family: every injective placement of its candidate victims into its missing members.
-    fam_options = [_family_options(solver, fam, victims, candidates, fixed) for fam in data.families]
+    fam_options = [
+        _family_options(solver, fam, victims, candidates, fixed, impossible) for fam in data.families
+    ]
     total_options = math.prod(len(o) for o in fam_options)
     base = sum(solver.hw.values())
     joint: list[Assignment] = []
@@ -391,6 +407,7 @@ def solve(
             combine(i + 1, used | vs, [*placed, *key], ll + fll)
 
     combine(0, frozenset(), [], 0.0)
+    # best first; impossible assignments (loglik -inf, posterior 0) last, in a fixed order
     joint.sort(key=lambda a: (-a.loglik, sorted(a.pairs.items())))
     finite = [a.loglik for a in joint if a.loglik > -math.inf]
     if finite:
@@ -405,7 +422,9 @@ def solve(
         excluded,
         undisputed,
         joint,
-        prior=f"uniform over the {len(joint)} admissible joint assignments (of {total_options} combinations)",
+        prior=f"uniform over the {len(joint)} joint assignments (of {total_options} combinations); "
+        f"{sum(1 for a in joint if a.loglik == -math.inf)} of them are impossible (log-likelihood -inf, "
+        "posterior 0)",
     )
     result.conclusions = _conclusions(result, threshold)
     return result

@@ -24,13 +24,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
-from kinlink.registry.models import Sample, TracingRequest
+from kinlink.registry.models import Remains, Sample, TracingRequest
 
 IDENTIFICATION_POSTERIOR = 0.9995
 
 
 class IdentificationError(ValueError):
-    """A decision or upload that is not allowed; the message says why."""
+    """A decision or upload that is not allowed; the message says why, ``code`` names the rule."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # ------------------------------------------------------------------------------------------------ uploads
@@ -144,6 +148,28 @@ def _fingerprint(remains: str, family: Any) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
+def reference_samples(request: TracingRequest) -> list[Sample]:
+    """The profiled reference samples of a family, as screening groups them."""
+    return list(
+        Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request=request)
+        .exclude(profile="")
+        .order_by("pk")
+    )
+
+
+def current_fingerprint(candidate: CandidateIdentification) -> str | None:
+    """The fingerprint the pair would have now (None when the remains or the references lost their
+    profiles). It differs from ``candidate.fingerprint`` when the DNA data changed since screening."""
+    remains = candidate.remains_sample
+    samples = reference_samples(candidate.tracing_request)
+    if not remains.profile or not samples:
+        return None
+    family, _ = family_from_samples(candidate.tracing_request, samples)
+    if not family.references:
+        return None
+    return _fingerprint(json.dumps(json.loads(remains.profile), sort_keys=True), family)
+
+
 def run_screening(run: ScreeningRun) -> ScreeningRun:
     """Screen every profiled remains sample against every family with profiled references."""
     from kinlink.commands.dna_screen import parse_mutation
@@ -236,6 +262,20 @@ def run_screening(run: ScreeningRun) -> ScreeningRun:
 # ------------------------------------------------------------------------------------------------ decisions
 
 
+PENDING = (CandidateIdentification.Status.PROPOSED, CandidateIdentification.Status.CONFIRMED_ONCE)
+
+
+def identified_elsewhere(candidate: CandidateIdentification) -> CandidateIdentification | None:
+    """Another candidate that already identified the same remains sample (with another family)."""
+    return (
+        CandidateIdentification.objects.filter(
+            remains_sample_id=candidate.remains_sample_id, status=CandidateIdentification.Status.IDENTIFIED
+        )
+        .exclude(pk=candidate.pk)
+        .first()
+    )
+
+
 def queue() -> list[CandidateIdentification]:
     """The caseworker queue: candidates waiting for a decision, strongest first."""
     return list(
@@ -262,19 +302,24 @@ def decide(
             CandidateIdentification.Status.IDENTIFIED,
             CandidateIdentification.Status.REJECTED,
         ):
-            raise IdentificationError(f"candidate {candidate.pk} is already {candidate.status}")
+            raise IdentificationError(f"candidate {candidate.pk} is already {candidate.status}", "decided")
         if candidate.decisions.filter(staff=staff).exists():
             raise IdentificationError(
-                "this staff member has already decided; a different staff member must confirm"
+                "this staff member has already decided; a different staff member must confirm", "same_staff"
             )
-        if (
-            decision == IdentificationDecision.Decision.CONFIRM
-            and candidate.posterior < IDENTIFICATION_POSTERIOR
-        ):
-            raise IdentificationError(
-                f"posterior {candidate.posterior:.6f} is below {IDENTIFICATION_POSTERIOR:.2%}: more "
-                "references are needed before this can be confirmed"
-            )
+        if decision == IdentificationDecision.Decision.CONFIRM:
+            if candidate.posterior < IDENTIFICATION_POSTERIOR:
+                raise IdentificationError(
+                    f"posterior {candidate.posterior:.6f} is below {IDENTIFICATION_POSTERIOR:.2%}: more "
+                    "references are needed before this can be confirmed",
+                    "posterior",
+                )
+            other = identified_elsewhere(candidate)
+            if other is not None:
+                raise IdentificationError(
+                    f"remains sample {candidate.remains_sample} is already identified (candidate {other.pk})",
+                    "remains_identified",
+                )
         IdentificationDecision.objects.create(candidate=candidate, staff=staff, decision=decision, note=note)
         if decision == IdentificationDecision.Decision.REJECT:
             candidate.status = CandidateIdentification.Status.REJECTED
@@ -283,6 +328,12 @@ def decide(
             if confirmations.values("staff").distinct().count() >= 2:
                 candidate.status = CandidateIdentification.Status.IDENTIFIED
                 Sample.objects.filter(pk=candidate.remains_sample_id).update(status=Sample.Status.MATCHED)
+                remains_id = candidate.remains_sample.remains_id
+                if remains_id is not None:  # the remains now have a name (seen by staff only)
+                    Remains.objects.filter(pk=remains_id).update(
+                        identified_person_id=candidate.tracing_request.person_id,
+                        status=Remains.Status.IDENTIFIED,
+                    )
             else:
                 candidate.status = CandidateIdentification.Status.CONFIRMED_ONCE
         candidate.save(update_fields=["status"])

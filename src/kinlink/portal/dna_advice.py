@@ -9,10 +9,23 @@ first about the children, a parent about the other parent.
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+from django.utils.dateparse import parse_date
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from kinlink.scenario.power_file import PowerFileError, check_sampling_power, threshold_label
+
+log = logging.getLogger(__name__)
+
+#: Match power measured by simulation (``kinlink dna advice --out``; the file records how it was made).
+POWER_FILE = Path(__file__).resolve().parent / "data" / "sampling_power.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +66,81 @@ _DEFAULT = (BOTH_PARENTS, MOTHER_AND_SIBLINGS, CHILDREN_AND_MOTHER)
 def dna_advice(relationship: str) -> tuple[DnaOption, ...]:
     """The three sampling options, best first for a family whose enquirer has this relationship."""
     return _ORDER.get(relationship, _DEFAULT)
+
+
+#: The simulated reference configurations, in the family's words.
+CONFIGURATION_LABELS: dict[str, Promise] = {
+    "mother": _("His mother only"),
+    "both_parents": _("His mother and his father"),
+    "mother_sibling": _("His mother and one full brother or sister"),
+    "siblings": _("Two of his full brothers or sisters, without the parents"),
+    "child_mother": _("One of his children and the child's mother"),
+}
+CONDITION_LABELS: dict[str, Promise] = {
+    "complete": _("well-preserved remains"),
+    "partial": _("partly degraded remains"),
+    "skeletal": _("badly degraded (skeletal) remains"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PowerRow:
+    configuration: str
+    label: Promise
+    in_100: int  # about this many in 100 missing persons are identified with these samples
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingPower:
+    """What the family page says about match power, from the shipped simulation file."""
+
+    rows: list[PowerRow]
+    by_configuration: dict[str, int]
+    families: int
+    missing_persons: int
+    condition: Promise | str
+    generated_on: Any
+
+
+def in_100(share: float) -> int:
+    """A share as "about N in 100", never rounding short of certain up to 100 or some down to 0."""
+    n = round(share * 100)
+    if share < 1.0:
+        n = min(n, 99)
+    if share > 0.0:
+        n = max(n, 1)
+    return n
+
+
+def read_sampling_power(path: Path) -> SamplingPower:
+    """The measured power at the LR an identification needs; :class:`PowerFileError` if malformed."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PowerFileError(f"{path}: {exc}") from exc
+    check_sampling_power(data)
+    params = data["parameters"]
+    key = f"power_{threshold_label(float(params['identification_lr']))}"
+    shares = {name: float(record[key]) for name, record in data["configurations"].items()}
+    rows = [
+        PowerRow(name, CONFIGURATION_LABELS[name], in_100(share))
+        for name, share in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    return SamplingPower(
+        rows,
+        {row.configuration: row.in_100 for row in rows},
+        int(params["families_per_configuration"]),
+        int(params["missing_persons"]),
+        CONDITION_LABELS.get(str(params["condition"]), str(params["condition"])),
+        parse_date(str(data["generated_on"])) or data["generated_on"],
+    )
+
+
+@lru_cache(maxsize=1)
+def sampling_power() -> SamplingPower | None:
+    """The shipped figures, or None (the advice is then given without figures) when the file is bad."""
+    try:
+        return read_sampling_power(POWER_FILE)
+    except PowerFileError as exc:
+        log.error("sampling advice without figures: %s", exc)
+        return None

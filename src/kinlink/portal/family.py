@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kinlink.documents.models import IssuedDocument
-from kinlink.portal.dna_advice import dna_advice
+from kinlink.portal.dna_advice import dna_advice, sampling_power
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
     FamilyDocumentForm,
@@ -111,6 +111,7 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
             "code": issued["code"],
             "link": link,
             "advice": dna_advice(tracing_request.relationship),
+            "power": sampling_power(),
             "consent_dna": tracing_request.consent_dna,
         },
     )
@@ -198,6 +199,7 @@ def _follow_page(
                 case__person=tracing_request.person, released_to_family=True
             ).order_by("created"),
             "advice": dna_advice(tracing_request.relationship),
+            "power": sampling_power(),
             "message_form": message_form or FamilyMessageForm(),
             "document_form": document_form or FamilyDocumentForm(),
         },

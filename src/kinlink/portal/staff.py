@@ -40,6 +40,7 @@ from kinlink.portal.forms import (
     TaskForm,
     UpdateForm,
 )
+from kinlink.portal.identifications import case_candidates, pending_for_home
 from kinlink.portal.maps import MapPoint, build_map
 from kinlink.portal.models import CaseNote, CaseTask, FamilyMessage, FamilyUpdate
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
@@ -180,6 +181,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         .prefetch_related("person__names")
         .order_by("-created")[:50],
         "candidates": _candidate_queue(user),
+        "dna_candidates": pending_for_home(user),
         "deadlines": _deadline_queue(cases_visible_to(user), timezone.now().date()),
         "open_cases": cases_visible_to(user)
         .filter(status=Case.Status.OPEN)
@@ -379,6 +381,7 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any
         "legal_form": forms.get("legal_form")
         or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
         "retract_form": RetractForm(),
+        "dna_candidates": case_candidates(user, person),
     }
     return render(request, "portal/staff/case.html", context, status=status)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.portal import auth, family, figures, lab, links, staff, views
+from kinlink.portal import auth, family, figures, identifications, lab, links, staff, views
 
 app_name = "portal"
 urlpatterns = [
@@ -60,6 +60,11 @@ urlpatterns = [
     path("staff/links/<int:pk>/", links.link_detail, name="link"),
     path("staff/links/<int:pk>/accept", links.link_accept, name="link_accept"),
     path("staff/links/<int:pk>/reject", links.link_reject, name="link_reject"),
+    # DNA candidate identifications (two different staff members confirm).
+    path("staff/dna/", identifications.dna_queue, name="dna_candidates"),
+    path("staff/dna/<int:pk>/", identifications.dna_candidate, name="dna_candidate"),
+    path("staff/dna/<int:pk>/confirm", identifications.dna_confirm, name="dna_confirm"),
+    path("staff/dna/<int:pk>/reject", identifications.dna_reject, name="dna_reject"),
     # Lab console.
     path("lab/", lab.lab_home, name="lab_home"),
     path("lab/samples/register", lab.lab_register_sample, name="lab_register_sample"),

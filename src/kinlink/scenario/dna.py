@@ -25,6 +25,7 @@ from kinlink.genetics.markers import FrequencyDatabase, Locus, synthetic_databas
 from kinlink.genetics.mutation import MarkerMutation
 from kinlink.genetics.pedigree import Pedigree, Person
 from kinlink.genetics.screening import Family
+from kinlink.scenario.power_file import threshold_label
 
 IntArray = NDArray[np.int64]
 
@@ -291,6 +292,7 @@ def sampling_advice(
     seed: int = 1,
     database: FrequencyDatabase | None = None,
     condition: str = "partial",
+    mutation: MarkerMutation | None = None,
 ) -> dict[str, dict[str, float]]:
     """Match power of each reference configuration, by simulation over the scenario's families.
 
@@ -310,6 +312,7 @@ def sampling_advice(
             families_per_configuration,
             seed=seed + n,
             database=database,
+            mutation=mutation,
             share_related=1.0,
             shares={config: 1.0},
             conditions={condition: 1.0},
@@ -332,7 +335,7 @@ def sampling_advice(
         record: dict[str, float] = {"median_log10_lr": float(np.median(true))}
         for t in thresholds:
             lk = math.log10(t)
-            label = f"1e{round(lk)}"
+            label = threshold_label(t)
             record[f"power_{label}"] = float(np.mean(true >= lk))
             hits = sum(1 for (r, _), s in index.hits.items() if r in stranger_pos and s >= lk)
             record[f"false_positive_rate_{label}"] = hits / n_unrelated_pairs
