@@ -27,8 +27,9 @@ shortlisted pair at or above the threshold is re-checked with
 Families with the same pedigree shape are precomputed together. Nuclear families (parents and children,
 MP among them: every usual reference configuration) use the batched exact closed form of
 :mod:`kinlink.genetics.nuclear`, parallel over families; other shapes fall back to the exact engine, with
-the markers of many families stacked on the batch axis of one variable elimination. The screening kernel (numba, parallel over targets) scores a
-block of targets against a block of remains: ``score[t, r] = sum_m table[t, col(r, m)]``.
+the markers of many families stacked on the batch axis of one variable elimination. The screening kernel
+(numba, parallel over targets) scores a block of targets against a block of remains:
+``score[t, r] = sum_m table[t, col(r, m)]``.
 
 Incremental: :class:`ScreeningIndex` remembers what has been screened. New remains are screened against
 all targets, new targets against all remains, and a family whose references change is re-screened; the
