@@ -253,3 +253,30 @@ def test_marker_contributions_sum_to_score() -> None:
     per = index.marker_log10_lrs("r0", target)
     assert set(per) == set(panel.markers)
     assert sum(per.values()) == pytest.approx(index.screening_log10_lr("r0", target), abs=1e-9)
+
+
+def test_table_blocks_across_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks filled over several updates (partial blocks, new rows mixed with replaced ones) hold the same
+    rows as one update, and a replaced family's row is the new one."""
+    from kinlink.genetics import screening
+
+    monkeypatch.setattr(screening, "_BLOCK_ROWS", 8)
+    sc = generate_dna(30, 2, seed=11)
+    panel = ScreeningPanel(tuple(sc.loci))
+    one = ScreeningIndex(panel)
+    one.add_families(sc.families)
+    parts = ScreeningIndex(panel)
+    parts.add_families(sc.families[:5])
+    parts.add_families(sc.families[5:19])
+    fam = sc.families[2]
+    changed = Family(fam.id, fam.pedigree, fam.missing, {pid: {} for pid in fam.references})
+    parts.add_families([sc.families[19], changed, *sc.families[20:]])  # new rows around a replaced one
+    assert [b.shape[0] for b in parts.blocks] == [8, 8, 8, 6]
+    row_of = {target: one.table_row(t) for t, target in enumerate(one.targets)}
+    alone = ScreeningIndex(panel)
+    alone.add_families([changed])
+    assert not np.array_equal(alone.table_row(0), row_of[alone.targets[0]])
+    row_of[alone.targets[0]] = alone.table_row(0)
+    assert sorted(parts.targets, key=str) == sorted(row_of, key=str)
+    for t, target in enumerate(parts.targets):
+        assert np.array_equal(parts.table_row(t), row_of[target])

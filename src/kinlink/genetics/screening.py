@@ -24,9 +24,12 @@ uses the threshold lowered by ``margin`` (0.01 in log10) so rounding cannot lose
 shortlisted pair at or above the threshold is re-checked with
 :func:`kinlink.genetics.kinship.missing_person_lr`, whose LR is the one reported.
 
-Families with the same pedigree shape are precomputed together: their markers are stacked on the marker
-(batch) axis of one variable elimination. The screening kernel (numba, parallel over targets) scores a
-block of targets against a block of remains: ``score[t, r] = sum_m table[t, col(r, m)]``.
+Families with the same pedigree shape are precomputed together. Nuclear families (parents and children,
+MP among them: every usual reference configuration) use the batched exact closed form of
+:mod:`kinlink.genetics.nuclear`, parallel over families; other shapes fall back to the exact engine, with
+the markers of many families stacked on the batch axis of one variable elimination. The screening kernel
+(numba, parallel over targets) scores a block of targets against a block of remains:
+``score[t, r] = sum_m table[t, col(r, m)]``.
 
 Incremental: :class:`ScreeningIndex` remembers what has been screened. New remains are screened against
 all targets, new targets against all remains, and a family whose references change is re-screened; the
@@ -57,6 +60,7 @@ from kinlink.genetics.likelihood import (
 )
 from kinlink.genetics.markers import FrequencyDatabase, Locus, UnknownAlleleError, is_untyped
 from kinlink.genetics.mutation import MarkerMutation
+from kinlink.genetics.nuclear import MAX_CHILDREN, NuclearShape, marker_columns, nuclear_shape
 from kinlink.genetics.pedigree import Pedigree
 
 FloatArray = NDArray[np.float64]
@@ -197,14 +201,21 @@ def _observe(locus: Locus, labels: Sequence[str] | None, what: str) -> Observati
 
 
 def family_tables(
-    panel: ScreeningPanel, families: Sequence[Family], dtype: type = np.float32, workers: int = 1
+    panel: ScreeningPanel,
+    families: Sequence[Family],
+    dtype: type = np.float32,
+    workers: int = 1,
+    fast: bool = True,
 ) -> tuple[list[Target], NDArray[Any], list[str]]:
     """Table rows (targets x ``panel.width``) of log10 ratios for every missing person of ``families``.
 
-    Families are grouped by pedigree shape; each group is computed in chunks with one exact variable
-    elimination per chunk and typing pattern. Returns the targets (in row order), the rows and notes
-    (for example families whose references are Mendelian-inconsistent: their rows are all ``-inf``).
-    ``workers`` > 1 computes chunks in that many forked processes.
+    Families are grouped by pedigree shape (sexes, parent links, position of the missing person). A group
+    whose shape is a nuclear family (see :mod:`kinlink.genetics.nuclear`) is computed by the batched
+    closed form, parallel over families (``fast``; exact). Any other group falls back to the exact engine:
+    one variable elimination per marker and distinct set of reference observations (``workers`` > 1: in
+    that many forked processes). ``fast=False`` sends every group to the exact engine (for checks).
+    Returns the targets (in row order), the rows and notes (for example families whose references are
+    Mendelian-inconsistent: their rows are all ``-inf``).
     """
     jobs: dict[tuple[Any, ...], list[tuple[Family, str]]] = {}
     for fam in families:
@@ -216,55 +227,17 @@ def family_tables(
             jobs.setdefault(fam.shape(mp), []).append((fam, mp))
     targets: list[Target] = []
     notes: list[str] = []
-    rows: list[NDArray[Any]] = []
-    offsets = panel.offsets
+    table: NDArray[Any] = np.empty((sum(len(m) for m in jobs.values()), panel.width), dtype=dtype)
+    start = 0
     for members in jobs.values():
+        block = table[start : start + len(members)]
+        start += len(members)
         pedigree = members[0][0].pedigree
-        keep = pedigree.ids.index(members[0][1])
-        # The missing person's distribution at a marker depends only on that marker's reference
-        # observations: compute each distinct one once (exact; most families share them with others).
-        entry = np.empty((len(members), len(panel.loci)), dtype=np.int64)
-        distinct: list[dict[tuple[Any, ...], int]] = [{} for _ in panel.loci]
-        distinct_obs: list[list[dict[int, Observation]]] = [[] for _ in panel.loci]
-        parsed: dict[tuple[int, str, str], Observation] = {}
-        for k, (fam, _mp) in enumerate(members):
-            position = {pid: i for i, pid in enumerate(fam.pedigree.ids)}
-            for pid in fam.references:
-                if pid not in position:
-                    raise ScreeningError(f"family {fam.id}: reference {pid!r} is not in the pedigree")
-            for m, locus in enumerate(panel.loci):
-                obs: dict[int, Observation] = {}
-                for pid, prof in fam.references.items():
-                    labels = prof.get(locus.name)
-                    if not labels:
-                        continue
-                    key = (m, labels[0], labels[-1]) if len(labels) <= 2 else (m, ",".join(labels), "")
-                    o = parsed.get(key)
-                    if o is None:
-                        o = _observe(locus, labels, f"family {fam.id}, reference {pid}")
-                        parsed[key] = o
-                    if o[0] is not None or o[1] is not None:
-                        obs[position[pid]] = o
-                signature = tuple(sorted(obs.items()))
-                u = distinct[m].get(signature)
-                if u is None:
-                    u = distinct[m][signature] = len(distinct_obs[m])
-                    distinct_obs[m].append(obs)
-                entry[k, m] = u
-        tasks = [(pedigree, keep, locus, distinct_obs[m]) for m, locus in enumerate(panel.loci)]
-        if workers > 1 and len(members) * len(panel.loci) > _FAMILY_CHUNK_ENTRIES:
-            import multiprocessing
-
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                columns = pool.starmap(_distinct_rows, tasks, chunksize=1)
+        shape = nuclear_shape(pedigree, members[0][1]) if fast else None
+        if shape is not None and len(shape.children) <= MAX_CHILDREN:
+            ok = _nuclear_rows(panel, shape, members, block)
         else:
-            columns = [_distinct_rows(*task) for task in tasks]
-        block: NDArray[Any] = np.empty((len(members), panel.width), dtype=dtype)
-        ok = np.ones(len(members), dtype=bool)
-        for m, (cols, good) in enumerate(columns):
-            off = int(offsets[m])
-            block[:, off : off + cols.shape[1]] = cols[entry[:, m]]
-            ok &= good[entry[:, m]]
+            ok = _exact_rows(panel, pedigree, pedigree.ids.index(members[0][1]), members, block, workers)
         for k, (fam, mp) in enumerate(members):
             if not ok[k]:
                 block[k] = -np.inf
@@ -273,9 +246,120 @@ def family_tables(
                     "inconsistency without a mutation model); not screened"
                 )
             targets.append(Target(fam.id, mp))
-        rows.append(block)
-    table = np.vstack(rows) if rows else np.zeros((0, panel.width), dtype=dtype)
     return targets, table, notes
+
+
+def _check_references(fam: Family, position: Mapping[str, int]) -> None:
+    for pid in fam.references:
+        if pid not in position:
+            raise ScreeningError(f"family {fam.id}: reference {pid!r} is not in the pedigree")
+
+
+def _reference_observations(
+    panel: ScreeningPanel, members: Sequence[tuple[Family, str]]
+) -> NDArray[np.int32]:
+    """Allele indices (markers, families, persons, 2) of the references of ``members`` (-1: not called)."""
+    n_persons = len(members[0][0].pedigree.ids)
+    out = np.full((len(panel.loci), len(members), n_persons, 2), -1, dtype=np.int32)
+    names = panel.markers
+    parsed: list[dict[tuple[str, ...], tuple[int, int]]] = [{} for _ in panel.loci]
+    untyped = (-1, -1)
+    fam_rows: list[int] = []
+    person_rows: list[int] = []
+    calls: list[list[tuple[int, int]]] = []
+    for k, (fam, _mp) in enumerate(members):
+        position = {pid: i for i, pid in enumerate(fam.pedigree.ids)}
+        _check_references(fam, position)
+        for pid, prof in fam.references.items():
+            row: list[tuple[int, int]] = []
+            for m, name in enumerate(names):
+                labels = prof.get(name)
+                if not labels:
+                    row.append(untyped)
+                    continue
+                key = (labels[0], labels[-1]) if len(labels) <= 2 else tuple(labels)
+                o = parsed[m].get(key)
+                if o is None:
+                    a, b = _observe(panel.loci[m], labels, f"family {fam.id}, reference {pid}")
+                    o = parsed[m][key] = (-1 if a is None else a, -1 if b is None else b)
+                row.append(o)
+            fam_rows.append(k)
+            person_rows.append(position[pid])
+            calls.append(row)
+    if calls:
+        values = np.array(calls, dtype=np.int32)  # (references, markers, 2)
+        out[:, np.array(fam_rows), np.array(person_rows), :] = values.transpose(1, 0, 2)
+    return out
+
+
+def _nuclear_rows(
+    panel: ScreeningPanel, shape: NuclearShape, members: Sequence[tuple[Family, str]], block: NDArray[Any]
+) -> NDArray[np.bool_]:
+    """Fill ``block`` for families of one nuclear shape by the batched closed form.
+
+    Returns which families' references are possible at every marker.
+    """
+    observations = _reference_observations(panel, members)
+    ok = np.ones(len(members), dtype=np.bool_)
+    for m, locus in enumerate(panel.loci):
+        off = int(panel.offsets[m])
+        marker_columns(shape, locus, observations[m], block[:, off : off + panel.columns(m)], ok)
+    return ok
+
+
+def _exact_rows(
+    panel: ScreeningPanel,
+    pedigree: Pedigree,
+    keep: int,
+    members: Sequence[tuple[Family, str]],
+    block: NDArray[Any],
+    workers: int,
+) -> NDArray[np.bool_]:
+    """Fill ``block`` by the exact engine for families of one (any) shape; returns which are possible.
+
+    The missing person's distribution at a marker depends only on that marker's reference observations:
+    each distinct one is computed once (exact; most families share them with others).
+    """
+    entry = np.empty((len(members), len(panel.loci)), dtype=np.int64)
+    distinct: list[dict[tuple[Any, ...], int]] = [{} for _ in panel.loci]
+    distinct_obs: list[list[dict[int, Observation]]] = [[] for _ in panel.loci]
+    parsed: dict[tuple[int, str, str], Observation] = {}
+    for k, (fam, _mp) in enumerate(members):
+        position = {pid: i for i, pid in enumerate(fam.pedigree.ids)}
+        _check_references(fam, position)
+        for m, locus in enumerate(panel.loci):
+            obs: dict[int, Observation] = {}
+            for pid, prof in fam.references.items():
+                labels = prof.get(locus.name)
+                if not labels:
+                    continue
+                key = (m, labels[0], labels[-1]) if len(labels) <= 2 else (m, ",".join(labels), "")
+                o = parsed.get(key)
+                if o is None:
+                    o = _observe(locus, labels, f"family {fam.id}, reference {pid}")
+                    parsed[key] = o
+                if o[0] is not None or o[1] is not None:
+                    obs[position[pid]] = o
+            signature = tuple(sorted(obs.items()))
+            u = distinct[m].get(signature)
+            if u is None:
+                u = distinct[m][signature] = len(distinct_obs[m])
+                distinct_obs[m].append(obs)
+            entry[k, m] = u
+    tasks = [(pedigree, keep, locus, distinct_obs[m]) for m, locus in enumerate(panel.loci)]
+    if workers > 1 and len(members) * len(panel.loci) > _FAMILY_CHUNK_ENTRIES:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            columns = pool.starmap(_distinct_rows, tasks, chunksize=1)
+    else:
+        columns = [_distinct_rows(*task) for task in tasks]
+    ok = np.ones(len(members), dtype=bool)
+    for m, (cols, good) in enumerate(columns):
+        off = int(panel.offsets[m])
+        block[:, off : off + cols.shape[1]] = cols[entry[:, m]]
+        ok &= good[entry[:, m]]
+    return ok
 
 
 def _distinct_rows(
@@ -667,15 +751,15 @@ class ScreeningIndex:
             raise ScreeningError("a family appears twice in one update")
         targets, table, notes = family_tables(self.panel, families, self.dtype, self.workers)
         self.notes.extend(notes)
-        new_rows: list[NDArray[Any]] = []
-        for target, row in zip(targets, table, strict=True):
+        new_rows: list[int] = []
+        for k, target in enumerate(targets):
             pos = self._target_pos.get(target)
             if pos is None:
                 self._target_pos[target] = len(self.targets) + len(new_rows)
-                new_rows.append(row)
+                new_rows.append(k)
             else:
                 block, local = divmod(pos, _BLOCK_ROWS)
-                self._blocks[block][local] = row
+                self._blocks[block][local] = table[k]
                 if pos < self._screened_targets:
                     self._dirty_targets.add(pos)
         for fam in families:
@@ -685,10 +769,21 @@ class ScreeningIndex:
             self.families[fam.id] = fam
         new_targets = [t for t in targets if self._target_pos[t] >= len(self.targets)]
         self.targets.extend(new_targets)
-        for row in new_rows:
-            if not self._blocks or self._blocks[-1].shape[0] == _BLOCK_ROWS:
-                self._blocks.append(np.empty((0, self.panel.width), dtype=self.dtype))
-            self._blocks[-1] = np.vstack([self._blocks[-1], row[None, :]])
+        # Fill the last block, then new blocks of _BLOCK_ROWS rows: views of ``table`` where the new rows
+        # are contiguous (no copy), else one copy per block.
+        rows = np.asarray(new_rows, dtype=np.int64)
+        done = 0
+        while done < rows.size:
+            last = self._blocks[-1] if self._blocks and self._blocks[-1].shape[0] < _BLOCK_ROWS else None
+            room = _BLOCK_ROWS - (0 if last is None else last.shape[0])
+            part = rows[done : done + room]
+            contiguous = int(part[-1] - part[0]) + 1 == part.size
+            more = table[int(part[0]) : int(part[-1]) + 1] if contiguous else table[part]
+            if last is None:
+                self._blocks.append(more)
+            else:
+                self._blocks[-1] = np.concatenate([last, more])
+            done += part.size
         n = len(self.targets)
         grow = n - self._tgt_vals.shape[0]
         self._tgt_vals = np.vstack([self._tgt_vals, np.full((grow, self.top), -np.inf)])
