@@ -84,7 +84,8 @@ def build_facts(
     if kind == DocumentKind.CERTIFICATE:
         return case_facts.certificate_facts(case, lang, labels, today)
     if kind == DocumentKind.DOSSIER:
-        return case_facts.dossier_facts(case, lang, labels, today)
+        dna = dna_result if dna_result is not None else _dna_provider()(case)
+        return case_facts.dossier_facts(case, lang, labels, today, dna=dna)
     result = dna_result if dna_result is not None else _dna_provider()(case)
     if result is None:
         raise DocumentError(f"case {case.number} has no DNA comparison result to report yet")
