@@ -102,7 +102,8 @@ class DnaReportData:
 
 
 def no_registered_result(case: Any) -> DnaReportData | None:
-    """Default provider: the registry keeps no comparison results until the genetics engine is wired in."""
+    """A provider for an instance that reports no DNA comparisons (the default is
+    ``kinlink.documents.registry_dna.registry_result``)."""
     return None
 
 
