@@ -109,6 +109,19 @@ def test_bad_pedigree_csv_is_refused_with_row_and_column(
     assert Sample.objects.filter(tracing_request__isnull=False).count() == 0
 
 
+def test_a_lab_may_only_name_its_own_samples(family: dict[str, Any], tmp_path: Path) -> None:
+    other = Organisation.objects.create(name="Other lab", slug="other", is_lab=True)
+    with pytest.raises(ImportRefused) as refused:
+        import_pedigree_file(write(tmp_path, "p.csv", GOOD_CSV), labs=[other])
+    assert {(e.row, e.column) for e in refused.value.errors} == {(3, "sample"), (6, "sample"), (7, "sample")}
+    assert not StoredPedigree.objects.exists()
+    own = Organisation.objects.get(slug="lab")
+    assert sorted(import_pedigree_file(write(tmp_path, "p.csv", GOOD_CSV), labs=[own]).created) == [
+        "TR-1",
+        "TR-2",
+    ]
+
+
 def test_csv_for_one_request_refuses_rows_of_another(family: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(ImportRefused) as refused:
         import_pedigree_file(write(tmp_path, "p.csv", GOOD_CSV), request="TR-1")

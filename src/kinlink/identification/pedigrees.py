@@ -34,7 +34,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from kinlink.identification.models import StoredPedigree, StoredPedigreeMember
-from kinlink.registry.models import Sample, TracingRequest
+from kinlink.registry.models import Organisation, Sample, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.bulk import ImportRefused, RowError
 
@@ -214,7 +214,12 @@ def _cycle(members: dict[str, MemberRow]) -> MemberRow | None:
 
 
 def check_family(
-    filename: str, number: str, rows: list[MemberRow], first_row: int, samples: dict[str, Sample]
+    filename: str,
+    number: str,
+    rows: list[MemberRow],
+    first_row: int,
+    samples: dict[str, Sample],
+    labs: Iterable[Organisation] | None = None,
 ) -> list[RowError]:
     """Every problem of one family's rows: ids, parents, sexes, cycles, the person sought, samples."""
     errors: list[RowError] = []
@@ -267,6 +272,9 @@ def check_family(
             )
             continue
         sample = samples.get(member.sample)
+        lab_ids = None if labs is None else {lab.pk for lab in labs}
+        if sample is not None and lab_ids is not None and sample.lab_id not in lab_ids:
+            sample = None  # another lab's sample: reported as unknown, revealing nothing about it
         if sample is None:
             errors.append(
                 RowError(filename, member.row, "sample", f"'{member.sample}' is not a registered sample")
@@ -322,8 +330,12 @@ def import_families(
     families: dict[str, list[MemberRow]],
     source_format: str,
     user: AbstractBaseUser | None = None,
+    labs: Iterable[Organisation] | None = None,
 ) -> PedigreeImport:
-    """Store the pedigrees of tracing requests (by number), all or nothing; see the module docstring."""
+    """Store the pedigrees of tracing requests (by number), all or nothing; see the module docstring.
+
+    ``labs`` (for a lab user) limits the samples a pedigree may name to those the user's labs hold."""
+    labs = None if labs is None else list(labs)
     result = PedigreeImport()
     with transaction.atomic():
         requests = {
@@ -337,7 +349,11 @@ def import_families(
             if number not in requests:
                 errors.append(RowError(filename, first, "family", f"no tracing request {number!r}"))
                 continue
-            errors.extend(check_family(filename, number, rows, first, samples))
+            errors.extend(check_family(filename, number, rows, first, samples, labs))
+            if labs is not None and not any(m.sample for m in rows):
+                errors.append(
+                    RowError(filename, first, "sample", f"{number}: name at least one of your lab's samples")
+                )
         if errors:
             raise ImportRefused(errors)
         for number, rows in families.items():
@@ -405,6 +421,7 @@ def import_pedigree_file(
     hypothesis: str | None = None,
     user: AbstractBaseUser | None = None,
     filename: str | None = None,
+    labs: Iterable[Organisation] | None = None,
 ) -> PedigreeImport:
     """Import a ``.fam`` (needs ``request`` and ``missing``) or a pedigree CSV (``request`` optional: it
     then restricts the file to that family)."""
@@ -415,7 +432,7 @@ def import_pedigree_file(
             raise ImportRefused(
                 [RowError(name, 0, "", "a .fam file needs the tracing request number and the person sought")]
             )
-        return import_families(name, {request: read_fam(name, path, missing, hypothesis)}, "fam", user)
+        return import_families(name, {request: read_fam(name, path, missing, hypothesis)}, "fam", user, labs)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -428,7 +445,7 @@ def import_pedigree_file(
             raise ImportRefused(
                 [RowError(name, min(rows), "family", f"rows of {others} in a file imported for {request}")]
             )
-    return import_families(name, families, "csv", user)
+    return import_families(name, families, "csv", user, labs)
 
 
 # ------------------------------------------------------------------------------------------------ screening
