@@ -245,3 +245,88 @@ def test_screening_uses_the_stored_pedigree(family: dict[str, Any], tmp_path: Pa
     assert screened.samples == {"MO": "KL-MO-1", "HB": "KL-HS-1"}
     assert screened.pedigree["HB"].father == "F2" and screened.pedigree["MP"].father == "FA"
     assert notes == []
+
+
+def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tmp_path: Path) -> None:
+    """Two half-brothers (the mother's sons by a second husband): from their stated relationship screening
+    can build no family; the stored pedigree gives it, and the run proposes the true remains. (With the
+    mother typed as well, the half-brothers would add nothing: given her genotype they are independent of
+    the missing person.)"""
+    from kinlink.genetics.markers import read_frequency_csv
+    from kinlink.genetics.pedigree import Pedigree
+    from kinlink.genetics.pedigree import Person as PedigreePerson
+    from kinlink.identification.models import CandidateIdentification, ScreeningRun
+    from kinlink.identification.services import run_screening
+    from kinlink.registry.models import Remains
+    from kinlink.registry.services.demo import DEMO_FREQUENCIES
+    from kinlink.scenario.dna import CONFIGURATIONS, generate_dna
+
+    members = (
+        ("F1", "male", None, None),
+        ("MO", "female", None, None),
+        ("F2", "male", None, None),
+        ("MP", "male", "F1", "MO"),
+        ("H1", "male", "F2", "MO"),
+        ("H2", "male", "F2", "MO"),
+    )
+    CONFIGURATIONS["half_brothers_test"] = (members, ("H1", "H2"))
+    try:
+        sc = generate_dna(
+            1,
+            1,
+            seed=5,
+            database=read_frequency_csv(DEMO_FREQUENCIES),
+            share_related=1.0,
+            shares={"half_brothers_test": 1.0},
+            conditions={"complete": 1.0},
+        )
+    finally:
+        del CONFIGURATIONS["half_brothers_test"]
+    family = sc.families[0]
+    assert isinstance(family.pedigree, Pedigree) and isinstance(family.pedigree["H1"], PedigreePerson)
+    org = Organisation.objects.create(name="Poisk", slug="poisk")
+    request = TracingRequest.objects.create(
+        number="TR-H", person=Person.objects.create(sex="M"), organisation=org
+    )
+    for pid, code in family.samples.items():
+        Sample.objects.create(
+            code=code,
+            kind=Sample.Kind.REFERENCE,
+            relationship="half-brother",
+            tracing_request=request,
+            profile=json.dumps(family.references[pid]),
+        )
+    ((code, profile),) = sc.remains.items()
+    Sample.objects.create(
+        code=code,
+        kind=Sample.Kind.REMAINS,
+        remains=Remains.objects.create(code="R-H"),
+        profile=json.dumps(profile),
+    )
+
+    def screen() -> ScreeningRun:
+        run = ScreeningRun.objects.create(
+            frequencies=str(DEMO_FREQUENCIES),
+            mutation="stepwise:rate=0.002,rate2=1e-6,range=0.1",
+            threshold=1e-6,
+        )
+        return run_screening(run)
+
+    guessed = screen()
+    assert guessed.status == ScreeningRun.Status.DONE and guessed.candidates_created == 0
+    assert "relationship 'half-brother' is not used" in guessed.notes
+    rows = "family,id,father,mother,sex,sample,missing\n" + "".join(
+        f"TR-H,{pid},{f or ''},{m or ''},{sex},{family.samples.get(pid, '')},{int(pid == 'MP')}\n"
+        for pid, sex, f, m in members
+    )
+    import_pedigree_file(write(tmp_path, "half.csv", rows))
+    stored = screen()
+    assert stored.status == ScreeningRun.Status.DONE, stored.notes
+    assert "half-brother" not in stored.notes
+    candidate = CandidateIdentification.objects.get(run=stored)
+    assert candidate.tracing_request == request and candidate.remains_sample.code == code
+    # the LR is that of the half-sibling pedigree (weak, as half-siblings are: the run's threshold is low)
+    from kinlink.genetics.kinship import KinshipCase, missing_person_lr
+
+    exact = missing_person_lr(KinshipCase("x", family.pedigree, "MP", sc.loci, family.references, profile)).lr
+    assert candidate.lr == pytest.approx(exact, rel=1e-3)

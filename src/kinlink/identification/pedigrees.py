@@ -25,7 +25,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -451,16 +451,31 @@ def import_pedigree_file(
 # ------------------------------------------------------------------------------------------------ screening
 
 
-def stored_family(request: TracingRequest, samples: Iterable[Sample]) -> tuple[Any, list[str]] | None:
+def stored_pedigrees(request_ids: Iterable[int]) -> dict[int, StoredPedigree]:
+    """The stored pedigrees of these tracing requests, members loaded (one query for a screening run)."""
+    found = StoredPedigree.objects.filter(tracing_request_id__in=list(request_ids)).prefetch_related(
+        "members"
+    )
+    return {int(p.tracing_request_id): p for p in found}
+
+
+def stored_family(
+    request: TracingRequest,
+    samples: Iterable[Sample],
+    preloaded: Mapping[int, StoredPedigree] | None = None,
+) -> tuple[Any, list[str]] | None:
     """The screening family of a request with a stored pedigree (None without one): references are the
-    profiled samples its typed members gave."""
+    profiled samples its typed members gave. ``preloaded`` (from :func:`stored_pedigrees`) saves a query."""
     from kinlink.genetics.pedigree import Pedigree, Person
     from kinlink.genetics.screening import Family
 
-    stored = StoredPedigree.objects.filter(tracing_request=request).first()
+    if preloaded is not None:
+        stored = preloaded.get(int(request.pk))
+    else:
+        stored = StoredPedigree.objects.filter(tracing_request=request).prefetch_related("members").first()
     if stored is None:
         return None
-    members = list(stored.members.select_related("sample").order_by("position"))
+    members = sorted(stored.members.all(), key=lambda m: m.position)
     given = {s.pk: s for s in samples}
     refs: dict[str, dict[str, list[str]]] = {}
     codes: dict[str, str] = {}

@@ -84,15 +84,18 @@ _SIBLINGS = {"sister": "female", "brother": "male"}
 _CHILDREN = {"son": "male", "daughter": "female"}
 
 
-def family_from_samples(request: TracingRequest, samples: list[Sample]) -> tuple[Any, list[str]]:
+def family_from_samples(
+    request: TracingRequest, samples: list[Sample], pedigrees: Mapping[int, Any] | None = None
+) -> tuple[Any, list[str]]:
     """A screening family for a tracing request: its stored pedigree when one was imported
     (:mod:`kinlink.identification.pedigrees`), else a pedigree from the donors' relationships to the missing
-    person ``MP`` (mother, father, sister, brother, son, daughter, wife); references from their profiles."""
+    person ``MP`` (mother, father, sister, brother, son, daughter, wife); references from their profiles.
+    ``pedigrees`` (``pedigrees.stored_pedigrees``) preloads the stored pedigrees of a whole run."""
     from kinlink.genetics.pedigree import Pedigree, Person
     from kinlink.genetics.screening import Family
     from kinlink.identification.pedigrees import stored_family
 
-    stored = stored_family(request, samples)
+    stored = stored_family(request, samples, pedigrees)
     if stored is not None:
         return stored
 
@@ -183,9 +186,12 @@ def run_screening(run: ScreeningRun) -> ScreeningRun:
         ):
             by_request.setdefault(int(s.tracing_request_id), []).append(s)  # type: ignore[arg-type]
         requests = TracingRequest.objects.in_bulk(list(by_request))
+        from kinlink.identification.pedigrees import stored_pedigrees
+
+        pedigrees = stored_pedigrees(by_request)
         families = []
         for rid, samples in sorted(by_request.items()):
-            family, fam_notes = family_from_samples(requests[rid], samples)
+            family, fam_notes = family_from_samples(requests[rid], samples, pedigrees)
             notes.extend(fam_notes)
             if family.references:
                 families.append(family)
