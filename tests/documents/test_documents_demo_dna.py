@@ -113,3 +113,13 @@ def test_demo_case_dna_report_and_dossier(tmp_path: Path, capsys: pytest.Capture
         == 1
     )
     assert "no DNA comparison result" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lr", [0.0, 1.2, 3.0, 30.0, 300.0, 3e3, 3e4, 3e7, 1 / 3e7, 0.4])
+def test_every_verbal_conclusion_is_worded_in_every_language(lr: float) -> None:
+    from kinlink.genetics.report import ENFSI_SCALE
+
+    assert len(ENFSI_SCALE) == 6
+    words = verbal_equivalent(lr)
+    assert words in TERMS, words
+    assert TERMS[words]["en"] == words and TERMS[words]["ru"] != words and TERMS[words]["uk"] != words

@@ -527,13 +527,16 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         prof: dict[str, list[str]] = {}
         for a1, a2, m in triples:
             if not 0 <= m < len(loci):
-                raise FormatError(f"{name}: person {pid} is typed at marker index {m}, which does not exist")
+                raise FormatError(
+                    f"{name}: person {pid} is typed at marker index {m}, which does not exist",
+                    person_lines[pid],
+                )
             locus = loci[m]
             try:
                 prof[locus.name] = [locus.alleles[a1], locus.alleles[a2]]
             except IndexError:
                 raise FormatError(
-                    f"{name}: person {pid}, marker {locus.name}: allele index out of range"
+                    f"{name}: person {pid}, marker {locus.name}: allele index out of range", person_lines[pid]
                 ) from None
         if prof:
             genotypes[pid] = prof
