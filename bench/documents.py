@@ -2,7 +2,9 @@
 
 Run by hand: `.venv/bin/python bench/documents.py`. Uses a fresh SQLite database in a temporary folder:
 fills it with `kinlink demo --size small --no-serve`, renders each document kind for the seed case
-(timed in-process, after one warm-up render that loads the fonts), verifies a file, then imports and
+(timed in-process, after one warm-up render that loads the fonts; the DNA report and the dossier recompute
+the seed case's DNA identification with the exact engine, timed alone as ``dna_recompute``), verifies a
+file, then imports and
 exports a synthetic PFIF 1.4 file of 2,000 persons with 2 notes each. Writes bench/results/documents.json.
 """
 
@@ -75,7 +77,7 @@ def main() -> None:
     case = Case.objects.get(number="C-000001")
     render_document("certificate", case, "ru", user=None)  # warm-up: fonts and templates
     figures: dict[str, object] = {"demo_small_seconds": round(demo_seconds, 2), "renders_per_kind": RENDERS}
-    for kind in ("certificate", "dossier", "statistics"):
+    for kind in ("certificate", "dossier", "dna-report", "statistics"):
         times, sizes = [], []
         for _ in range(RENDERS):
             t0 = time.monotonic()
@@ -84,6 +86,14 @@ def main() -> None:
             sizes.append(document.size)
         figures[f"{kind}_median_seconds"] = round(statistics.median(times), 3)
         figures[f"{kind}_pdf_bytes"] = max(sizes)
+    from kinlink.documents.registry_dna import registry_result
+
+    times = []
+    for _ in range(RENDERS):
+        t0 = time.monotonic()
+        assert registry_result(case) is not None
+        times.append(time.monotonic() - t0)
+    figures["dna_recompute_median_seconds"] = round(statistics.median(times), 3)
     pdf = bytes(render_document("dossier", case, "ru", user=None).pdf)
     t0 = time.monotonic()
     for _ in range(100):

@@ -152,9 +152,10 @@ ATTACHMENT_ROOT = Path(os.environ.get("KINLINK_ATTACHMENT_ROOT", VAR_DIR / "atta
 # Documents and data exchange.
 # The public address of this instance: QR codes on documents point to its verification page.
 KINLINK_BASE_URL = os.environ.get("KINLINK_BASE_URL", "http://localhost:8000")
-# Callable(case) -> kinlink.documents.dna.DnaReportData | None: where DNA comparison results come from.
+# Callable(case) -> kinlink.documents.dna.DnaReportData | None: where DNA comparison results come from
+# (default: the case's identified or best screening candidate, recomputed with the exact engine).
 KINLINK_DNA_REPORT_PROVIDER = os.environ.get(
-    "KINLINK_DNA_REPORT_PROVIDER", "kinlink.documents.dna.no_registered_result"
+    "KINLINK_DNA_REPORT_PROVIDER", "kinlink.documents.registry_dna.registry_result"
 )
 # Callable() -> kinlink.documents.statistics.StatisticsData; empty: figures counted from the registry.
 KINLINK_STATISTICS_PROVIDER = os.environ.get("KINLINK_STATISTICS_PROVIDER", "")

@@ -127,6 +127,7 @@ SPECS: dict[str, Spec] = {
     "lab_register_sample": Spec("lab", "POST", data=lambda s: {"code": "NEW-BARCODE-1", "kind": "reference"}),
     "lab_upload_profiles": Spec("lab", "POST", data=lambda s: {}),
     "lab_upload_references": Spec("lab", "POST", data=lambda s: {}),
+    "lab_upload_pedigrees": Spec("lab", "POST", data=lambda s: {}),
     "lab_sample": Spec("lab", kwargs=lambda s: {"pk": s.sample.pk}),
 }
 

@@ -90,3 +90,34 @@ def test_profiles_are_read_as_the_genetics_library_reads_them(world: World) -> N
     stored = json.loads(Sample.objects.get(code="BC-a-001").profile)
     assert stored == read_genotype_csv(io.StringIO(text))["BC-a-001"]
     assert stored == {"D3S1358": ["15", "16"], "TH01": ["9.3", "-"], "AMEL": ["X", "Y"]}
+
+
+def test_lab_loads_a_pedigree_by_barcodes_only(world: World) -> None:
+    from kinlink.identification.models import StoredPedigree
+
+    client = verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
+    number = world.a.request.number
+    text = (
+        "family,id,father,mother,sex,sample,missing\n"
+        f"{number},FA,,,male,,0\n{number},MO,,,female,BC-a-001,0\n{number},MP,FA,MO,male,,1\n"
+    )
+    ok = client.post("/en/lab/pedigrees/upload", {"pedigrees-pedigree_file": _csv("ped.csv", text)})
+    assert ok.status_code == 302
+    stored = StoredPedigree.objects.get(tracing_request=world.a.request)
+    assert stored.members.get(member_id="MO").sample == world.a.sample
+    page = client.get("/en/lab/").content.decode()
+    assert "1 created" in page
+    for name in ("Иванов", "Сергей", "Mother a", world.a.case.number):
+        assert name not in page
+    # another lab's sample is unknown here, and nothing is written
+    foreign = text.replace("BC-a-001", "BC-b-001").replace(number, world.b.request.number)
+    refused = client.post("/en/lab/pedigrees/upload", {"pedigrees-pedigree_file": _csv("ped.csv", foreign)})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "ped.csv: row 3, column &#x27;sample&#x27;" in body
+    assert not StoredPedigree.objects.filter(tracing_request=world.b.request).exists()
+    # a .fam needs the tracing request and the person sought
+    fam = client.post(
+        "/en/lab/pedigrees/upload",
+        {"pedigrees-pedigree_file": SimpleUploadedFile("f.fam", b'"x"\n"y"\n3.3.1\n""\n1\n')},
+    )
+    assert fam.status_code == 400 and "needs the tracing request number" in fam.content.decode()

@@ -4,7 +4,8 @@
 ``{"id", "lr", "log10_lr", "lr_per_marker"}`` (plus ``"notes"`` when a frequency was floored, and the
 verbal scale and posterior with ``--verbal`` / ``--prior``). Cases can also be built from lab tables
 (``--pedigree``, ``--genotypes``, ``--frequencies``, ``--missing``, ``--poi``) or read from a Familias
-``.fam`` file (``--fam`` with ``--h1``/``--h2``). These commands are pure: they never start Django.
+``.fam`` file (``--fam`` with ``--h1``/``--h2``). These commands are pure: they never start Django,
+except ``kinlink dna import-pedigree``, which stores a family's pedigree in the registry.
 """
 
 from __future__ import annotations
@@ -100,6 +101,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     from kinlink.commands.dna_screen import register_screening
 
     register_screening(sub)  # screen, dvi
+
+    imp = sub.add_parser(
+        "import-pedigree",
+        help="store family pedigrees in the registry from a Familias .fam file or a pedigree CSV",
+        description=(
+            "A pedigree CSV (family,id,father,mother,sex,sample,missing; family = tracing request number) "
+            "may hold many families; a .fam file holds one, for --request, with the person sought named by "
+            "--missing. All or nothing: any problem is reported as file, row (line), column, reason and "
+            "nothing is written; importing the same pedigree again changes nothing."
+        ),
+    )
+    imp.add_argument("file", metavar="FILE", help="pedigree CSV or Familias .fam")
+    imp.add_argument("--request", help="tracing request number (required for .fam; for a CSV: only it)")
+    imp.add_argument("--missing", help=".fam: the id of the person sought")
+    imp.add_argument("--hypothesis", help=".fam: the pedigree to import when the file holds several")
+    imp.set_defaults(handler=run_import_pedigree)
 
     def show_help(args: argparse.Namespace) -> int:
         dna.print_help()
@@ -277,4 +294,31 @@ def run_lineage(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result.to_json(), indent=2))
+    return 0
+
+
+def run_import_pedigree(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kinlink.commands.base import setup_django
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 2
+    setup_django()
+    from kinlink.identification.pedigrees import import_pedigree_file
+    from kinlink.registry.services.bulk import ImportRefused
+
+    try:
+        result = import_pedigree_file(
+            path, request=args.request, missing=args.missing, hypothesis=args.hypothesis
+        )
+    except ImportRefused as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(result.summary())
+    for label, numbers in (("created", result.created), ("replaced", result.replaced)):
+        for number in numbers:
+            print(f"  {label}: {number}")
     return 0

@@ -69,6 +69,10 @@ class DnaReportData:
     )
     marker_kit: str = ""
     remains_name: str = field(default="")
+    #: True: identified (two staff confirmations); False: a screening candidate NOT confirmed;
+    #: None: a comparison outside the registry's decisions (e.g. a case JSON).
+    identified: bool | None = None
+    prior_basis: str = ""
 
     def check(self) -> None:
         """Refuse a result whose numbers do not agree with each other."""
@@ -98,7 +102,8 @@ class DnaReportData:
 
 
 def no_registered_result(case: Any) -> DnaReportData | None:
-    """Default provider: the registry keeps no comparison results until the genetics engine is wired in."""
+    """A provider for an instance that reports no DNA comparisons (the default is
+    ``kinlink.documents.registry_dna.registry_result``)."""
     return None
 
 
@@ -191,20 +196,29 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
                 [
                     member.sample_code or "",
                     term("reference", lang),
-                    member.role,
+                    term(member.role, lang),
                     member.name if with_names else "—",
                 ]
             )
     samples.insert(
         0, [data.remains_code, term("remains", lang), "", data.remains_name if with_names else "—"]
     )
-    if with_names:
-        members = data.pedigree
-    else:
-        members = [
-            PedigreeMember(m.member_id, m.sex, m.father, m.mother, m.sample_code, m.role, "", m.is_missing)
-            for m in data.pedigree
-        ]
+    members = [
+        PedigreeMember(
+            m.member_id,
+            m.sex,
+            m.father,
+            m.mother,
+            m.sample_code,
+            term(m.role, lang),
+            m.name if with_names else "",
+            m.is_missing,
+        )
+        for m in data.pedigree
+    ]
+    status = ""
+    if data.identified is not None:
+        status = term("dna_identified" if data.identified else "dna_unconfirmed", lang)
     return {
         "case_number": data.case_number if with_names else "—",
         "lab": data.lab,
@@ -214,11 +228,12 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
         "pedigree": pedigree_layout(members),
         "markers": [[m.marker, m.remains_genotype, format_lr(m.likelihood_ratio)] for m in data.markers],
         "total_lr": format_lr(data.total_lr),
-        "prior": f"{data.prior:.6g}",
+        "prior": f"{data.prior:.6g}" + (f" ({data.prior_basis})" if data.prior_basis else ""),
         "posterior": f"{data.posterior:.6f}",
-        "verbal": data.verbal_conclusion,
+        "verbal": term(data.verbal_conclusion, lang),
         "method": data.method_statement,
-        "hypotheses": list(data.hypotheses),
+        "hypotheses": [term(h, lang) for h in data.hypotheses],
+        "status": status,
     }
 
 

@@ -7,14 +7,15 @@ that the content hash is taken of. Contact details never appear; the enquirer is
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.utils import translation
+from django.utils.translation import gettext
 
-from kinlink.documents.labels import FATE_MESSAGES, STATED, phrase, term
+from kinlink.documents.dna import DnaReportData, format_lr
+from kinlink.documents.labels import DNA_LINE, FATE_MESSAGES, STATED, phrase, term
 from kinlink.documents.models import Inquiry
-from kinlink.registry.fate import FateAssessment
+from kinlink.registry.fate import FateAssessment, parse_claim_label
 from kinlink.registry.models import Case, Claim, Person, Sample, SourceKind, TracingRequest
 from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
 
@@ -174,19 +175,15 @@ def fate_rows(assessment: FateAssessment, lang: str, labels: dict[str, Any]) -> 
     ]
 
 
-_CLAIM_LABEL = re.compile(
-    r"^(?P<source>.*): (?P<fate>[a-z]+)(?P<when> [0-9-]+)?(?: \(stated (?P<stated>[0-9-]+)\))?$"
-)
-
-
 def _localise_claim(label: str, lang: str) -> str:
     """``ClaimFact.label()`` ("source: fate DATE (stated DATE)") in the reader's language."""
-    match = _CLAIM_LABEL.match(label)
-    if match is None:
+    parts = parse_claim_label(label)
+    if parts is None:
         return label
-    text = f"{match['source']}: {term(match['fate'], lang)}{match['when'] or ''}"
-    if match["stated"]:
-        text += f" ({STATED[lang]} {match['stated']})"
+    when = f" {parts['when']}" if parts["when"] else ""
+    text = f"{parts['source']}: {term(parts['fate'], lang)}{when}"
+    if parts["stated"]:
+        text += f" ({STATED[lang]} {parts['stated']})"
     return text
 
 
@@ -263,8 +260,30 @@ def witness_statements(person: Person, lang: str) -> list[str]:
     return statements
 
 
-def dna_lines(person: Person, lang: str) -> list[str]:
-    lines = []
+def dna_result_lines(data: DnaReportData | None, lang: str) -> list[str]:
+    """The DNA comparison in the dossier: only an identification two staff members confirmed; a
+    candidate still under review is never put into a document that goes to the family or a court."""
+    if data is None or data.identified is not True:
+        return []
+    data.check()
+    samples = ", ".join(m.sample_code or "" for m in data.pedigree if m.typed)
+    return [
+        DNA_LINE[lang].format(
+            remains=data.remains_code,
+            lab=data.lab,
+            samples=samples,
+            markers=len(data.markers),
+            lr=format_lr(data.total_lr),
+            prior=f"{data.prior:.6g}",
+            posterior=f"{data.posterior:.6f}",
+            verbal=term(data.verbal_conclusion, lang),
+            status=term("dna_identified", lang),
+        )
+    ]
+
+
+def dna_lines(person: Person, lang: str, data: DnaReportData | None = None) -> list[str]:
+    lines = dna_result_lines(data, lang)
     for claim in _claims(person):
         if claim.source.kind == SourceKind.DNA_REPORT and claim.retracted_at is None:
             lines.append(f"{claim.source.date or '—'}, {claim.source.name}: {_statement(claim, lang)}")
@@ -272,11 +291,23 @@ def dna_lines(person: Person, lang: str) -> list[str]:
         lines.append(f"{remains.code}: {term(remains.status, lang)}")
     samples = Sample.objects.filter(tracing_request__person=person).order_by("code")
     for sample in samples:
-        lines.append(f"{sample.code}: {term(sample.kind, lang)}, {sample.get_status_display()}")
+        with translation.override(lang):
+            status = str(sample.get_status_display())
+        lines.append(f"{sample.code}: {term(sample.kind, lang)}, {status}")
     return lines
 
 
-def dossier_facts(case: Case, lang: str, labels: dict[str, Any], today: dt.date) -> dict[str, Any]:
+def legal_text(text: str, lang: str) -> str:
+    """A legal rule's title or a jurisdiction's name (``registry/data/legal_rules.json``, English) in the
+    reader's language, from the translation catalogues that ship with kinlink (``portal.legal_messages``
+    puts every such text there, and a test checks that each is translated)."""
+    with translation.override(lang):
+        return gettext(text)
+
+
+def dossier_facts(
+    case: Case, lang: str, labels: dict[str, Any], today: dt.date, dna: DnaReportData | None = None
+) -> dict[str, Any]:
     person = case.person
     assessment, lines = explanation(person, lang)
     legal = legal_view(case, today=today)
@@ -292,14 +323,14 @@ def dossier_facts(case: Case, lang: str, labels: dict[str, Any], today: dt.date)
         "witnesses": witness_statements(person, lang),
         "official": inquiry_rows(case, lang, today),
         "answers": answer_rows(person, lang),
-        "dna": dna_lines(person, lang),
+        "dna": dna_lines(person, lang, dna),
         "legal": [
-            [phrase("jurisdiction", lang), legal.jurisdiction_name],
+            [phrase("jurisdiction", lang), legal_text(legal.jurisdiction_name, lang)],
             [phrase("legal_status", lang), status],
             [phrase("last_news", lang), legal.last_news.isoformat() if legal.last_news else "—"],
         ],
         "deadlines": [
-            [d.earliest.isoformat(), d.title, term("yes" if d.reached else "no", lang)]
+            [d.earliest.isoformat(), legal_text(d.title, lang), term("yes" if d.reached else "no", lang)]
             for d in legal.deadlines
         ],
         "checklist": CHECKLIST[family][lang],

@@ -238,6 +238,7 @@ KIND_LABELS: dict[str, dict[str, dict[str, Any]]] = {
         "conclusion": {"ru": "Вывод", "uk": "Висновок", "en": "Conclusion"},
         "method": {"ru": "Методика", "uk": "Методика", "en": "Method"},
         "hypotheses": {"ru": "Гипотезы", "uk": "Гіпотези", "en": "Hypotheses"},
+        "status": {"ru": "Статус", "uk": "Статус", "en": "Status"},
     },
     "statistics": {
         "title": {
@@ -363,7 +364,64 @@ TERMS: dict[str, dict[str, str]] = {
     "region": {"ru": "регион", "uk": "регіон", "en": "region"},
     "recovered": {"ru": "найдены", "uk": "знайдені", "en": "recovered"},
     "returned": {"ru": "переданы семье", "uk": "передані родині", "en": "returned to the family"},
+    # DNA report: status, pedigree roles, hypotheses
+    "dna_identified": {
+        "ru": "идентификация подтверждена двумя сотрудниками",
+        "uk": "ідентифікацію підтверджено двома працівниками",
+        "en": "identification confirmed by two staff members",
+    },
+    "dna_unconfirmed": {
+        "ru": "кандидат скрининга, НЕ подтверждён: не сообщать семье до решения специалистов",
+        "uk": "кандидат скринінгу, НЕ підтверджений: не повідомляти родині до рішення фахівців",
+        "en": "screening candidate, NOT confirmed: not to be given to the family before staff decide",
+    },
+    "missing person": {"ru": "разыскиваемое лицо", "uk": "особа, яку розшукують", "en": "missing person"},
+    "mother": {"ru": "мать", "uk": "мати", "en": "mother"},
+    "father": {"ru": "отец", "uk": "батько", "en": "father"},
+    "sister": {"ru": "сестра", "uk": "сестра", "en": "sister"},
+    "brother": {"ru": "брат", "uk": "брат", "en": "brother"},
+    "son": {"ru": "сын", "uk": "син", "en": "son"},
+    "daughter": {"ru": "дочь", "uk": "донька", "en": "daughter"},
+    "wife": {"ru": "жена", "uk": "дружина", "en": "wife"},
+    "husband": {"ru": "муж", "uk": "чоловік", "en": "husband"},
+    "H1: the remains are the missing person of this pedigree": {
+        "ru": "H1: останки принадлежат разыскиваемому лицу этой родословной",
+        "uk": "H1: рештки належать особі цього родоводу, яку розшукують",
+        "en": "H1: the remains are the missing person of this pedigree",
+    },
+    "H2: the remains are of a person unrelated to the pedigree": {
+        "ru": "H2: останки принадлежат человеку, не родственному этой семье",
+        "uk": "H2: рештки належать людині, яка не є родичем цієї родини",
+        "en": "H2: the remains are of a person unrelated to the pedigree",
+    },
+    "excluded: the findings are impossible under H1": {
+        "ru": "исключено: результаты невозможны при H1",
+        "uk": "виключено: результати неможливі за H1",
+        "en": "excluded: the findings are impossible under H1",
+    },
+    "no support for either proposition (LR close to 1)": {
+        "ru": "ни одна из гипотез не поддерживается (LR близко к 1)",
+        "uk": "жодна з гіпотез не підтримується (LR близько до 1)",
+        "en": "no support for either proposition (LR close to 1)",
+    },
 }
+
+#: The ENFSI (2015) verbal scale of ``kinlink.genetics.report.verbal_equivalent`` in every language.
+_VERBAL_WORDS: dict[str, tuple[str, str]] = {
+    "extremely strong support": ("исключительно сильная поддержка", "надзвичайно сильна підтримка"),
+    "very strong support": ("очень сильная поддержка", "дуже сильна підтримка"),
+    "strong support": ("сильная поддержка", "сильна підтримка"),
+    "moderately strong support": ("умеренно сильная поддержка", "помірно сильна підтримка"),
+    "moderate support": ("умеренная поддержка", "помірна підтримка"),
+    "weak support": ("слабая поддержка", "слабка підтримка"),
+}
+for _words, (_ru, _uk) in _VERBAL_WORDS.items():
+    for _h in ("H1", "H2"):
+        TERMS[f"{_words} for {_h}"] = {
+            "ru": f"{_ru} гипотезы {_h}",
+            "uk": f"{_uk} гіпотези {_h}",
+            "en": f"{_words} for {_h}",
+        }
 
 #: Fixed phrases used by the payload builders, with ``{placeholders}``.
 PHRASES: dict[str, dict[str, str]] = {
@@ -450,3 +508,15 @@ FATE_MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 STATED = {"ru": "сообщено", "uk": "повідомлено", "en": "stated"}
+
+#: The DNA identification in the court dossier (``facts.dna_result_lines``).
+DNA_LINE = {
+    "ru": "Образец останков {remains} ({lab}) сравнён с образцами родственников {samples} по {markers} "
+    "маркерам: общее LR {lr}, априорная вероятность {prior}, апостериорная {posterior}; вывод: {verbal}; "
+    "{status}.",
+    "uk": "Зразок решток {remains} ({lab}) порівняно зі зразками родичів {samples} за {markers} "
+    "маркерами: загальне LR {lr}, апріорна ймовірність {prior}, апостеріорна {posterior}; висновок: "
+    "{verbal}; {status}.",
+    "en": "Remains sample {remains} ({lab}) compared with the relatives' samples {samples} at {markers} "
+    "markers: total LR {lr}, prior {prior}, posterior {posterior}; conclusion: {verbal}; {status}.",
+}

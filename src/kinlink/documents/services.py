@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from kinlink.documents import facts as case_facts
-from kinlink.documents.dna import DnaReportData, dna_report_facts
+from kinlink.documents.dna import DnaReportData, DnaReportError, dna_report_facts
 from kinlink.documents.labels import LANGUAGES, labels_for
 from kinlink.documents.models import Audience, DocumentKind, IssuedDocument
 from kinlink.documents.render import KIND_LETTER, TEMPLATES, compile_pdf, number_in_pdf, sha256_hex
@@ -58,7 +58,17 @@ def verify_url(number: str, lang: str) -> str:
 
 
 def _dna_provider() -> Callable[[Case], DnaReportData | None]:
-    return import_string(str(settings.KINLINK_DNA_REPORT_PROVIDER))
+    provider: Callable[[Case], DnaReportData | None] = import_string(
+        str(settings.KINLINK_DNA_REPORT_PROVIDER)
+    )
+
+    def provide(case: Case) -> DnaReportData | None:
+        try:
+            return provider(case)
+        except DnaReportError as exc:
+            raise DocumentError(f"case {case.number}: the DNA comparison cannot be reported: {exc}") from exc
+
+    return provide
 
 
 def _statistics_provider() -> Callable[[], StatisticsData]:
@@ -84,7 +94,8 @@ def build_facts(
     if kind == DocumentKind.CERTIFICATE:
         return case_facts.certificate_facts(case, lang, labels, today)
     if kind == DocumentKind.DOSSIER:
-        return case_facts.dossier_facts(case, lang, labels, today)
+        dna = dna_result if dna_result is not None else _dna_provider()(case)
+        return case_facts.dossier_facts(case, lang, labels, today, dna=dna)
     result = dna_result if dna_result is not None else _dna_provider()(case)
     if result is None:
         raise DocumentError(f"case {case.number} has no DNA comparison result to report yet")

@@ -22,7 +22,16 @@ from kinlink.genetics.pedigree import Pedigree, PedigreeError, Person, normalise
 
 
 class FormatError(ValueError):
-    """An input file that cannot be read; the message names file, row/line, column and reason."""
+    """An input file that cannot be read; the message names file, row/line, column and reason.
+
+    ``line`` (1-based line or row number) and ``column`` repeat the place for callers that collect
+    errors into a report; ``line`` is None when the problem is not on one line.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: str = "") -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
 
 
 # --------------------------------------------------------------------------------------------- case JSON
@@ -286,6 +295,33 @@ class FamiliasFile:
     theta: float = 0.0
     version: str = ""
     notes: list[str] = field(default_factory=list)
+    #: 1-based line of each person's id in the file (for error reports of callers).
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+def _relation_cycle(parents: dict[int, list[tuple[int, int]]]) -> tuple[int, int] | None:
+    """A parent-child relation that closes a cycle: (child index, line), or None. ``parents`` maps a
+    child index to its (parent index, line) relations."""
+    state: dict[int, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node: int) -> tuple[int, int] | None:
+        state[node] = 1
+        for parent, line in parents.get(node, []):
+            if state.get(parent) == 1:
+                return node, line
+            if parent not in state:
+                found = visit(parent)
+                if found is not None:
+                    return found
+        state[node] = 2
+        return None
+
+    for node in sorted(parents):
+        if node not in state:
+            found = visit(node)
+            if found is not None:
+                return found
+    return None
 
 
 def _unquote(line: str) -> str:
@@ -312,20 +348,31 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
 
     def at(i: int) -> str:
         if i >= len(lines):
-            raise FormatError(f"{name}: unexpected end of file at line {i + 1}")
+            raise FormatError(
+                f"{name}: unexpected end of file at line {i + 1} (the file is truncated)",
+                min(i, len(lines)) + 1,
+            )
         return lines[i]
 
     def integer(i: int, what: str) -> int:
         try:
             return int(at(i))
         except ValueError:
-            raise FormatError(f"{name}, line {i + 1}: expected {what}, found {at(i)!r}") from None
+            raise FormatError(f"{name}, line {i + 1}: expected {what}, found {at(i)!r}", i + 1) from None
 
     def number(i: int, what: str) -> float:
         try:
             return float(at(i))
         except ValueError:
-            raise FormatError(f"{name}, line {i + 1}: expected {what}, found {at(i)!r}") from None
+            raise FormatError(f"{name}, line {i + 1}: expected {what}, found {at(i)!r}", i + 1) from None
+
+    def index(i: int, what: str, size: int) -> int:
+        value = integer(i, what)
+        if not 0 <= value < size:
+            raise FormatError(
+                f"{name}, line {i + 1}: {what} {value} is not a person of the file (0 to {size - 1})", i + 1
+            )
+        return value
 
     version = at(2)
     line = 3 if at(3) != "" else 4
@@ -333,11 +380,25 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
     line += 1
     ids: list[str] = []
     sexes: list[str] = []
+    person_lines: dict[str, int] = {}
     raw_typing: list[list[tuple[int, int, int]]] = []
     for _ in range(n_persons):
         pid = at(line)
+        if not pid:
+            raise FormatError(f"{name}, line {line + 1}: a person without a name", line + 1, "id")
+        if pid in person_lines:
+            raise FormatError(f"{name}, line {line + 1}: person {pid!r} appears twice", line + 1, "id")
         ids.append(pid)
-        sexes.append("male" if at(line + 4) == "#TRUE#" else "female")
+        person_lines[pid] = line + 1
+        sex_flag = at(line + 4)
+        if sex_flag not in ("#TRUE#", "#FALSE#"):
+            raise FormatError(
+                f"{name}, line {line + 5}: the sex of {pid} must be #TRUE# (male) or #FALSE# (female), "
+                f"found {sex_flag!r}",
+                line + 5,
+                "sex",
+            )
+        sexes.append("male" if sex_flag == "#TRUE#" else "female")
         k = integer(line + 5, f"the number of genotypes of {pid}")
         triples = []
         for t in range(k):
@@ -352,17 +413,22 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         raw_typing.append(triples)
         line += 6 + 3 * k
     if at(line) != "Known relations":
-        raise FormatError(f"{name}, line {line + 1}: expected 'Known relations', found {at(line)!r}")
+        raise FormatError(
+            f"{name}, line {line + 1}: expected 'Known relations', found {at(line)!r}", line + 1
+        )
     n_fem, n_mal = integer(line + 1, "a count"), integer(line + 2, "a count")
     all_ids = ids + [f"extra_{i + 1}" for i in range(n_fem + n_mal)]
     all_sex = sexes + ["female"] * n_fem + ["male"] * n_mal
     fathers: dict[int, int] = {}
     mothers: dict[int, int] = {}
+    relation_lines: dict[int, list[tuple[int, int]]] = {}
     n_rel = integer(line + 3, "the number of relations")
     line += 4
     for _ in range(n_rel):
-        parent, child = integer(line, "a parent index"), integer(line + 1, "a child index")
+        parent = index(line, "parent index", len(all_ids))
+        child = index(line + 1, "child index", len(all_ids))
         (fathers if all_sex[parent] == "male" else mothers)[child] = parent
+        relation_lines.setdefault(child, []).append((parent, line + 1))
         line += 2
     n_peds = integer(line, "the number of pedigrees")
     line += 1
@@ -373,14 +439,28 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         ped_ids = all_ids + [f"extra_{ped_name}_{i + 1}" for i in range(nf + nm)]
         ped_sex = all_sex + ["female"] * nf + ["male"] * nm
         f_idx, m_idx = dict(fathers), dict(mothers)
+        ped_relations = {child: list(rel) for child, rel in relation_lines.items()}
         k = integer(line + 4, "the number of relations")
         line += 5
         for _ in range(k):
             if "Direct" in at(line):
-                raise FormatError(f"{name}, line {line + 1}: twins are not supported")
-            parent, child = integer(line, "a parent index"), integer(line + 1, "a child index")
+                raise FormatError(f"{name}, line {line + 1}: twins are not supported", line + 1)
+            parent = index(line, "parent index", len(ped_ids))
+            child = index(line + 1, "child index", len(ped_ids))
+            if parent == child:
+                raise FormatError(f"{name}, line {line + 1}: {ped_ids[child]} is their own parent", line + 1)
             (f_idx if ped_sex[parent] == "male" else m_idx)[child] = parent
+            ped_relations.setdefault(child, []).append((parent, line + 1))
             line += 2
+        cycle = _relation_cycle(ped_relations)
+        if cycle is not None:
+            child, where = cycle
+            raise FormatError(
+                f"{name}, line {where}: pedigree {ped_name}: this relation makes {ped_ids[child]} "
+                "an ancestor of themself (a cycle)",
+                where,
+                "relation",
+            )
         persons = [
             Person(
                 pid,
@@ -393,7 +473,7 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         try:
             pedigrees[ped_name] = Pedigree(persons)
         except PedigreeError as exc:
-            raise FormatError(f"{name}: pedigree {ped_name}: {exc}") from exc
+            raise FormatError(f"{name}: pedigree {ped_name}: {exc}", line) from exc
     if at(line).startswith("#TRUE#"):
         raise FormatError(f"{name}, line {line + 1}: files with precomputed probabilities are not supported")
     theta_match = re.search(r"Theta/Kinship/Fst: ([0-9.eE-]+)", at(line))
@@ -447,18 +527,21 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         prof: dict[str, list[str]] = {}
         for a1, a2, m in triples:
             if not 0 <= m < len(loci):
-                raise FormatError(f"{name}: person {pid} is typed at marker index {m}, which does not exist")
+                raise FormatError(
+                    f"{name}: person {pid} is typed at marker index {m}, which does not exist",
+                    person_lines[pid],
+                )
             locus = loci[m]
             try:
                 prof[locus.name] = [locus.alleles[a1], locus.alleles[a2]]
             except IndexError:
                 raise FormatError(
-                    f"{name}: person {pid}, marker {locus.name}: allele index out of range"
+                    f"{name}: person {pid}, marker {locus.name}: allele index out of range", person_lines[pid]
                 ) from None
         if prof:
             genotypes[pid] = prof
     persons = [Person(pid, sex) for pid, sex in zip(ids, sexes, strict=True)]
-    return FamiliasFile(persons, genotypes, pedigrees, loci, theta, version)
+    return FamiliasFile(persons, genotypes, pedigrees, loci, theta, version, lines=person_lines)
 
 
 def familias_lr(fam: FamiliasFile, h1: str, h2: str) -> tuple[float, dict[str, float]]:

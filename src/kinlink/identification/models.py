@@ -32,6 +32,9 @@ class ScreeningRun(models.Model):
     pairs_screened = models.BigIntegerField(default=0)
     candidates_created = models.IntegerField(default=0)
     notes = models.TextField(blank=True)
+    #: The frequency table and mutation spec the run used (a report recomputes with the same ones).
+    frequencies = models.CharField(max_length=500, blank=True)
+    mutation = models.CharField(max_length=500, blank=True)
 
     def __str__(self) -> str:
         return f"screening run {self.pk} ({self.status})"
@@ -89,3 +92,49 @@ class IdentificationDecision(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["candidate", "staff"], name="one_decision_per_staff_member")
         ]
+
+
+class StoredPedigree(models.Model):
+    """A family's pedigree for one tracing request, imported from a Familias ``.fam`` file or a pedigree
+    CSV. Screening uses it instead of guessing the relationships from the donors' stated relationship.
+
+    Members are named by the ids of the imported file (sample codes for typed members, which is all the
+    lab sees); ``sha256`` is that of the normalised member list, so a re-import of the same pedigree
+    changes nothing.
+    """
+
+    tracing_request = models.OneToOneField(TracingRequest, on_delete=models.PROTECT, related_name="+")
+    source_file = models.CharField(max_length=200)
+    source_format = models.CharField(max_length=10)  # "fam" or "csv"
+    sha256 = models.CharField(max_length=64)
+    imported = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"pedigree of {self.tracing_request} ({self.source_file})"
+
+
+class StoredPedigreeMember(models.Model):
+    """One member: sex, parents (member ids of the same pedigree), the sample a typed member gave."""
+
+    class Sex(models.TextChoices):
+        MALE = "male", "male"
+        FEMALE = "female", "female"
+        UNKNOWN = "unknown", "unknown"
+
+    pedigree = models.ForeignKey(StoredPedigree, on_delete=models.CASCADE, related_name="members")
+    position = models.PositiveIntegerField()  # parents come before their children
+    member_id = models.CharField(max_length=60)
+    sex = models.CharField(max_length=7, choices=Sex.choices)
+    father = models.CharField(max_length=60, blank=True)
+    mother = models.CharField(max_length=60, blank=True)
+    sample = models.ForeignKey(Sample, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    is_missing = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pedigree", "member_id"], name="one_member_id_per_pedigree")
+        ]
+        ordering = ["pedigree", "position"]
+
+    def __str__(self) -> str:
+        return self.member_id

@@ -88,11 +88,20 @@ _SIBLINGS = {"sister": "female", "brother": "male"}
 _CHILDREN = {"son": "male", "daughter": "female"}
 
 
-def family_from_samples(request: TracingRequest, samples: list[Sample]) -> tuple[Any, list[str]]:
-    """A screening family for a tracing request: pedigree from the donors' relationships to the missing
-    person ``MP`` (mother, father, sister, brother, son, daughter, wife), references from their profiles."""
+def family_from_samples(
+    request: TracingRequest, samples: list[Sample], pedigrees: Mapping[int, Any] | None = None
+) -> tuple[Any, list[str]]:
+    """A screening family for a tracing request: its stored pedigree when one was imported
+    (:mod:`kinlink.identification.pedigrees`), else a pedigree from the donors' relationships to the missing
+    person ``MP`` (mother, father, sister, brother, son, daughter, wife); references from their profiles.
+    ``pedigrees`` (``pedigrees.stored_pedigrees``) preloads the stored pedigrees of a whole run."""
     from kinlink.genetics.pedigree import Pedigree, Person
     from kinlink.genetics.screening import Family
+    from kinlink.identification.pedigrees import stored_family
+
+    stored = stored_family(request, samples, pedigrees)
+    if stored is not None:
+        return stored
 
     persons: dict[str, Person] = {}
     refs: dict[str, dict[str, list[str]]] = {}
@@ -170,10 +179,19 @@ def current_fingerprint(candidate: CandidateIdentification) -> str | None:
     return _fingerprint(json.dumps(json.loads(remains.profile), sort_keys=True), family)
 
 
-def run_screening(run: ScreeningRun) -> ScreeningRun:
-    """Screen every profiled remains sample against every family with profiled references."""
-    from kinlink.commands.dna_screen import parse_mutation
+def load_frequencies(path: str) -> Any:
+    """The frequency table at ``path``: a CSV ``locus,allele,freq`` or a Familias frequency file."""
     from kinlink.genetics.markers import read_familias_frequencies, read_frequency_csv
+
+    return read_frequency_csv(path) if str(path).lower().endswith(".csv") else read_familias_frequencies(path)
+
+
+def run_screening(run: ScreeningRun) -> ScreeningRun:
+    """Screen every profiled remains sample against every family with profiled references.
+
+    The frequency table and mutation spec are the run's own when it names them (the demo does), else the
+    settings'; the run records the ones it used, so that a report recomputes with the same."""
+    from kinlink.commands.dna_screen import parse_mutation
     from kinlink.genetics.screening import ScreeningIndex, ScreeningPanel, Target
 
     run.status = ScreeningRun.Status.RUNNING
@@ -181,25 +199,25 @@ def run_screening(run: ScreeningRun) -> ScreeningRun:
     run.save(update_fields=["status", "started"])
     notes: list[str] = []
     try:
-        path = getattr(settings, "KINLINK_DNA_FREQUENCIES", None)
+        path = run.frequencies or getattr(settings, "KINLINK_DNA_FREQUENCIES", None)
         if not path:
             raise IdentificationError("KINLINK_DNA_FREQUENCIES is not set: no frequency table to screen with")
-        db = (
-            read_frequency_csv(path)
-            if str(path).lower().endswith(".csv")
-            else read_familias_frequencies(path)
-        )
-        spec = getattr(settings, "KINLINK_DNA_MUTATION", None)
+        db = load_frequencies(str(path))
+        spec = run.mutation or getattr(settings, "KINLINK_DNA_MUTATION", None) or ""
         mutation = parse_mutation(spec) if spec else None
+        run.frequencies, run.mutation = str(path), spec
         by_request: dict[int, list[Sample]] = {}
         for s in Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False).exclude(
             profile=""
         ):
             by_request.setdefault(int(s.tracing_request_id), []).append(s)  # type: ignore[arg-type]
         requests = TracingRequest.objects.in_bulk(list(by_request))
+        from kinlink.identification.pedigrees import stored_pedigrees
+
+        pedigrees = stored_pedigrees(by_request)
         families = []
         for rid, samples in sorted(by_request.items()):
-            family, fam_notes = family_from_samples(requests[rid], samples)
+            family, fam_notes = family_from_samples(requests[rid], samples, pedigrees)
             notes.extend(fam_notes)
             if family.references:
                 families.append(family)

@@ -278,3 +278,16 @@ class SampleForm(forms.Form):
 
 class CSVUploadForm(forms.Form):
     csv_file = forms.FileField(label=_("CSV file"))
+
+
+class PedigreeUploadForm(forms.Form):
+    pedigree_file = forms.FileField(label=_("Pedigree CSV or Familias .fam file"))
+    request_number = forms.CharField(
+        label=_("Tracing request number (required for a .fam file)"), max_length=40, required=False
+    )
+    missing = forms.CharField(
+        label=_("Person sought (.fam: their id in the file)"), max_length=60, required=False
+    )
+    hypothesis = forms.CharField(
+        label=_("Pedigree to import (.fam with several hypotheses)"), max_length=100, required=False
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kinlink.portal.forms import CSVUploadForm, SampleForm
+from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, SampleForm
 from kinlink.portal.roles import lab_required, labs_of
 from kinlink.registry.models import Sample
 from kinlink.registry.services import audit
@@ -40,6 +42,7 @@ def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResp
         "sample_form": extra.get("sample_form") or SampleForm(),
         "profile_form": extra.get("profile_form") or CSVUploadForm(prefix="profiles"),
         "reference_form": extra.get("reference_form") or CSVUploadForm(prefix="references"),
+        "pedigree_form": extra.get("pedigree_form") or PedigreeUploadForm(prefix="pedigrees"),
         "problems": extra.get("problems", []),
     }
     return render(request, "portal/lab/home.html", context, status=status)
@@ -114,6 +117,48 @@ def lab_upload_references(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("%(count)d reference samples were registered.") % {"count": count})
         return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, reference_form=form)
+
+
+@require_POST
+@lab_required
+def lab_upload_pedigrees(request: HttpRequest) -> HttpResponse:
+    """Family pedigrees (CSV or .fam) naming the lab's own reference samples by barcode."""
+    from kinlink.identification.pedigrees import import_pedigree_file
+    from kinlink.registry.services.bulk import ImportRefused
+
+    form = PedigreeUploadForm(request.POST, request.FILES, prefix="pedigrees")
+    if not form.is_valid():
+        return _lab_page(request, status=400, pedigree_form=form)
+    upload = form.cleaned_data["pedigree_file"]
+    if upload.size > MAX_CSV_BYTES:
+        form.add_error("pedigree_file", _("The file is larger than 20 MB."))
+        return _lab_page(request, status=400, pedigree_form=form)
+    name = Path(upload.name or "pedigree.csv").name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / ("upload.fam" if name.lower().endswith(".fam") else "upload.csv")
+        path.write_bytes(upload.read())
+        try:
+            result = import_pedigree_file(
+                path,
+                request=form.cleaned_data["request_number"].strip() or None,
+                missing=form.cleaned_data["missing"].strip() or None,
+                hypothesis=form.cleaned_data["hypothesis"].strip() or None,
+                user=request.user,  # type: ignore[arg-type]
+                filename=name,
+                labs=labs_of(request.user),
+            )
+        except ImportRefused as exc:
+            return _lab_page(request, status=400, pedigree_form=form, problems=[str(e) for e in exc.errors])
+    messages.success(
+        request,
+        _("Pedigrees: %(created)d created, %(replaced)d replaced, %(unchanged)d unchanged.")
+        % {
+            "created": len(result.created),
+            "replaced": len(result.replaced),
+            "unchanged": len(result.unchanged),
+        },
+    )
+    return HttpResponseRedirect(reverse("portal:lab_home"))
 
 
 @lab_required

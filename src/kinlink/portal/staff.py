@@ -21,7 +21,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -308,17 +307,10 @@ def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
 
 
 def explanation_lines(assessment: FateAssessment) -> list[str]:
-    """The fate explanation in the reader's language, fate words included ("dead" → "погиб")."""
-    from kinlink.portal.templatetags.portal_tags import FATE_LABELS
+    """The fate explanation in the reader's language, fate words and claim labels included."""
+    from kinlink.registry.services.fate import explanation_lines as localised
 
-    lines = []
-    for message in assessment.explanation:
-        params = {
-            key: str(FATE_LABELS.get(value, value)) if key in ("fate", "other_fate") else value
-            for key, value in message.params.items()
-        }
-        lines.append(gettext(message.template).format(**params))
-    return lines
+    return localised(assessment)
 
 
 def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:

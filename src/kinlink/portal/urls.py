@@ -70,5 +70,6 @@ urlpatterns = [
     path("lab/samples/register", lab.lab_register_sample, name="lab_register_sample"),
     path("lab/profiles/upload", lab.lab_upload_profiles, name="lab_upload_profiles"),
     path("lab/references/upload", lab.lab_upload_references, name="lab_upload_references"),
+    path("lab/pedigrees/upload", lab.lab_upload_pedigrees, name="lab_upload_pedigrees"),
     path("lab/samples/<int:pk>/", lab.lab_sample, name="lab_sample"),
 ]

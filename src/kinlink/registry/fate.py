@@ -24,6 +24,7 @@ Message templates are English with ``{placeholders}``; the registry translates t
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -99,9 +100,29 @@ class ClaimFact:
         return self.source_kind in OFFICIAL_KINDS
 
     def label(self) -> str:
+        """ "source: fate DATE (stated DATE)", in English; :func:`parse_claim_label` takes it apart again
+        for the reader's language."""
         when = f" {self.fate_date}" if self.fate_date else ""
         stated = f" (stated {self.stated_on})" if self.stated_on else ""
         return f"{self.source_name}: {self.fate}{when}{stated}"
+
+
+_CLAIM_LABEL = re.compile(
+    r"^(?P<source>.*): (?P<fate>[a-z]+)(?P<when> [0-9-]+)?(?: \(stated (?P<stated>[0-9-]+)\))?$"
+)
+
+
+def parse_claim_label(label: str) -> dict[str, str] | None:
+    """The parts of a :meth:`ClaimFact.label`: source, fate, when and stated (empty when absent)."""
+    match = _CLAIM_LABEL.match(label)
+    if match is None:
+        return None
+    return {
+        "source": match["source"],
+        "fate": match["fate"],
+        "when": (match["when"] or "").strip(),
+        "stated": match["stated"] or "",
+    }
 
 
 @dataclass(frozen=True, slots=True)

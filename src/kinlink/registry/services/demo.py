@@ -3,14 +3,24 @@
 The seed case is the one that started kinlink: the unit notifies "killed" (2022-03-30), the ministry
 answers "missing" (2022-05-10), and a comrade says "they were withdrawing, there was a battle,
 locals buried the bodies". Its fate must show as a conflict citing all three, with a burial-site lead.
+
+DNA (:func:`_seed_dna`): remains exhumed from that field grave in 2023 are profiled at the central lab,
+with the mother's reference sample and those of 20 other families; the screening run proposes the match,
+and the caseworker and the supervisor confirm it (two staff members). The family is not told: the match
+waits in the caseworker's queue, and the family portal shows the mother's sample as "searched" until a
+caseworker breaks the news. Profiles are synthetic, drawn from the synthetic frequency table that ships
+with kinlink (``identification/data/synthetic_frequencies.csv``), never from real population data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -36,6 +46,13 @@ from kinlink.scenario import generate
 from kinlink.scenario.model import World
 
 SIZES = {"small": 1_000, "medium": 20_000}
+#: The synthetic frequency table of the demo's DNA (23 made-up STR loci, SYN01..SYN23).
+DEMO_FREQUENCIES = (
+    Path(__file__).resolve().parents[2] / "identification" / "data" / "synthetic_frequencies.csv"
+)
+DEMO_MUTATION = "stepwise:rate=0.002,rate2=1e-6,range=0.1"
+#: Other families that gave a mother's reference sample, screened alongside the seed case's.
+DEMO_DNA_FAMILIES = 20
 DEMO_SEED = 2022
 #: The follow-up code of the seed case's mother, printed by the demo (local demo only).
 DEMO_FAMILY_CODE = "demo-mother-2022"
@@ -293,6 +310,88 @@ def _seed_case(orgs: dict[str, Organisation]) -> Case:
     return case
 
 
+def _seed_dna(orgs: dict[str, Organisation], case: Case) -> None:
+    """Reference samples, remains samples, a screening run and a confirmed identification (module docs)."""
+    from kinlink.genetics.markers import read_frequency_csv
+    from kinlink.identification.models import CandidateIdentification, ScreeningRun
+    from kinlink.identification.services import decide, run_screening
+    from kinlink.registry.models import Sample
+    from kinlink.scenario.dna import generate_dna
+
+    lab = orgs["central-lab"]
+    seed_request = TracingRequest.objects.get(number="TR-2022-000001")
+    others = list(
+        TracingRequest.objects.filter(consent_dna=True)
+        .exclude(pk=seed_request.pk)
+        .order_by("pk")[:DEMO_DNA_FAMILIES]
+    )
+    scenario = generate_dna(
+        len(others) + 1,
+        3,
+        seed=DEMO_SEED,
+        database=read_frequency_csv(DEMO_FREQUENCIES),
+        share_related=1 / 3,
+        shares={"mother": 1.0},
+        conditions={"complete": 1.0},
+    )
+    related = next(code for code, family in scenario.truth.items() if family is not None)
+    seed_family = scenario.truth[related]
+    requests = iter(others)
+    collected = dt.date(2023, 9, 12)
+    for n, family in enumerate(scenario.families, start=1):
+        request = seed_request if family.id == seed_family else next(requests)
+        Sample.objects.create(
+            code=f"KL-REF-{n:05d}",
+            kind=Sample.Kind.REFERENCE,
+            tracing_request=request,
+            relationship="mother",
+            status=Sample.Status.PROFILED,
+            lab=lab,
+            profile=json.dumps(family.references["MO"], sort_keys=True),
+            collected_on=collected,
+        )
+    site = Site.objects.get(name="Field grave reported by locals near Popasna")
+    seed_remains = Remains.objects.create(
+        code="R-2023-POP-001",
+        site=site,
+        event=site.event,
+        recovered_on="2023-08",
+        sex_estimate="M",
+        age_estimate="20-30",
+        condition="skeletal",
+        status=Remains.Status.PROFILED,
+    )
+    world_remains = iter(Remains.objects.exclude(pk=seed_remains.pk).order_by("pk"))
+    remains_samples = {}
+    for n, (code, profile) in enumerate(scenario.remains.items(), start=1):
+        remains = seed_remains if code == related else next(world_remains)
+        remains_samples[code] = Sample.objects.create(
+            code=f"KL-REM-{n:05d}",
+            kind=Sample.Kind.REMAINS,
+            remains=remains,
+            status=Sample.Status.PROFILED,
+            lab=lab,
+            profile=json.dumps(profile, sort_keys=True),
+            collected_on=collected,
+        )
+    run = ScreeningRun.objects.create(
+        reason=f"demo: {len(scenario.references)} reference and {len(scenario.remains)} remains profiles",
+        threshold=float(getattr(settings, "KINLINK_SCREENING_THRESHOLD", 1e4)),
+        frequencies=str(DEMO_FREQUENCIES),
+        mutation=DEMO_MUTATION,
+    )
+    run_screening(run)
+    candidate = CandidateIdentification.objects.get(
+        remains_sample=remains_samples[related], tracing_request=seed_request
+    )
+    user_model = get_user_model()
+    for username, note in (
+        ("caseworker", "Mother's reference; remains from the field grave the comrade described."),
+        ("supervisor", "Second confirmation: LR and posterior checked against the report."),
+    ):
+        decide(candidate, user_model.objects.get(username=username), "confirm", note)
+
+
 def _load_world(world: World, orgs: dict[str, Organisation], step: Callable[[str], None]) -> None:
     events: dict[str, Event] = {}
     for e in world.events:
@@ -474,7 +573,9 @@ def build_demo(size: str = "small", step: Callable[[str], None] | None = None) -
             world = generate(seed=DEMO_SEED, size=SIZES[size])
             report(f"generated a world of {len(world.soldiers)} persons")
             _load_world(world, orgs, report)
-            _seed_case(orgs)
+            case = _seed_case(orgs)
+            _seed_dna(orgs, case)
+            report("DNA: samples, screening and a confirmed identification for the seed case")
     counts = {
         "persons": Person.objects.count(),
         "claims": Claim.objects.count(),

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.utils.translation import gettext
 
 from kinlink.partialdate import parse_optional
-from kinlink.registry.fate import ClaimFact, FateAssessment, Message, reconcile
+from kinlink.registry.fate import ClaimFact, FateAssessment, Message, parse_claim_label, reconcile
 from kinlink.registry.legal import Deadline, default_rules
-from kinlink.registry.models import Case, Claim, Person
+from kinlink.registry.models import Case, Claim, Fate, Person
 
 
 def claim_fact(claim: Claim) -> ClaimFact:
@@ -36,9 +36,35 @@ def assess_person(person: Person) -> FateAssessment:
     return reconcile([claim_fact(c) for c in claims])
 
 
+def fate_label(code: str) -> str:
+    """A fate code ("dead") in the active language; an unknown code as it is."""
+    if code == "unknown":
+        return gettext("unknown")
+    return str(Fate(code).label) if code in Fate.values else code
+
+
+def claim_label(label: str) -> str:
+    """A claim's label ("source: dead 2022-03-30 (stated 2022-04-02)") in the active language."""
+    parts = parse_claim_label(label)
+    if parts is None:
+        return label
+    when = f" {parts['when']}" if parts["when"] else ""
+    text = f"{parts['source']}: {fate_label(parts['fate'])}{when}"
+    if parts["stated"]:
+        text += " " + gettext("(stated {date})").format(date=parts["stated"])
+    return text
+
+
 def render(message: Message) -> str:
-    """Translate an explanation line into the active language, then fill in its parameters."""
-    return gettext(message.template).format(**message.params)
+    """Translate an explanation line into the active language, fate words and claim labels included,
+    then fill in its parameters."""
+    params = dict(message.params)
+    for key in ("fate", "other_fate"):
+        if key in params:
+            params[key] = fate_label(params[key])
+    if "claim" in params:
+        params["claim"] = claim_label(params["claim"])
+    return gettext(message.template).format(**params)
 
 
 def explanation_lines(assessment: FateAssessment) -> list[str]:
