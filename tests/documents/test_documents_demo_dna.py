@@ -80,6 +80,12 @@ def test_demo_case_dna_report_and_dossier(tmp_path: Path, capsys: pytest.Capture
     ):
         assert fact in text, fact
     assert "Шевчук Наталья Ивановна" in text and "Шевчук Александр Петрович" in text
+    # the method statement is worded in the reader's language, with the run's own particulars
+    assert "Частоты аллелей: synthetic_frequencies.csv" in text and "Модель мутаций: stepwise" in text
+    assert "Exact pedigree likelihood" not in text and "Allele frequencies" not in text
+    assert "missing persons screened" not in text and "Prior:" not in text
+    ukrainian = render("dna-report", case, "uk", tmp_path / "dna-uk.pdf")
+    assert "Частоти алелів" in ukrainian and "Точна правдоподібність родоводу" in ukrainian
 
     lab = render("dna-report", case, "en", tmp_path / "lab.pdf", "--audience", "lab")
     assert remains.code in lab and mother.code in lab and format_lr(data.total_lr) in lab

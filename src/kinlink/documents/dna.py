@@ -9,10 +9,11 @@ Typst template prints. Names appear only in the caseworker's copy; the lab's cop
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from kinlink.documents.labels import term
+from kinlink.documents.labels import phrase, term
 
 #: Relative tolerance for the consistency checks (per-marker product vs total LR, Bayes' rule).
 TOLERANCE = 1e-6
@@ -50,6 +51,24 @@ class PedigreeMember:
 
 
 @dataclass(frozen=True, slots=True)
+class MethodFacts:
+    """The method statement's particulars, so that the report words it in the reader's language.
+
+    ``notes`` are the engine's own remarks on the data (allele frequencies raised to the minimum, and so
+    on); they are technical and stay as the engine wrote them.
+    """
+
+    theta: float = 0.0
+    notes: tuple[str, ...] = ()
+    frequencies: str = ""  # file name of the allele-frequency table
+    frequencies_sha256: str = ""  # its first 16 hex digits
+    mutation: str = ""  # the mutation model spec; empty: no mutation model
+    candidate: int | None = None  # the screening candidate and its run, when the registry supplied them
+    run: int | None = None
+    screening_lr: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DnaReportData:
     """One comparison: remains sample against a family pedigree, for H1 "remains are the missing person"."""
 
@@ -73,6 +92,9 @@ class DnaReportData:
     #: None: a comparison outside the registry's decisions (e.g. a case JSON).
     identified: bool | None = None
     prior_basis: str = ""
+    #: When set, the method statement is composed from these in the reader's language;
+    #: otherwise ``method_statement`` is printed as given.
+    method: MethodFacts | None = None
 
     def check(self) -> None:
         """Refuse a result whose numbers do not agree with each other."""
@@ -228,13 +250,58 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
         "pedigree": pedigree_layout(members),
         "markers": [[m.marker, m.remains_genotype, format_lr(m.likelihood_ratio)] for m in data.markers],
         "total_lr": format_lr(data.total_lr),
-        "prior": f"{data.prior:.6g}" + (f" ({data.prior_basis})" if data.prior_basis else ""),
+        "prior": f"{data.prior:.6g}"
+        + (f" ({prior_basis_words(data.prior_basis, lang)})" if data.prior_basis else ""),
         "posterior": f"{data.posterior:.6f}",
         "verbal": term(data.verbal_conclusion, lang),
-        "method": data.method_statement,
+        "method": method_words(data, lang),
         "hypotheses": [term(h, lang) for h in data.hypotheses],
         "status": status,
     }
+
+
+_PRIOR_SCREENED = re.compile(r"^1 / (\d+) missing persons screened$")
+_PRIOR_EQUAL = "equal prior: only one family was screened"
+
+
+def prior_basis_words(basis: str, lang: str) -> str:
+    """The basis of the prior in the reader's language (a free-text basis is printed as given)."""
+    found = _PRIOR_SCREENED.match(basis)
+    if found is not None:
+        return phrase("dna_prior_screened", lang, n=found.group(1))
+    if basis == _PRIOR_EQUAL:
+        return phrase("dna_prior_equal", lang)
+    return basis
+
+
+def method_words(data: DnaReportData, lang: str) -> str:
+    """The method statement in the reader's language."""
+    from kinlink.genetics.report import VERBAL_SCALE_SOURCE
+
+    facts = data.method
+    if facts is None:
+        return data.method_statement
+    parts = [phrase("dna_method_engine", lang, scale=VERBAL_SCALE_SOURCE)]
+    if facts.theta:
+        parts.append(phrase("dna_method_theta", lang, theta=f"{facts.theta:g}"))
+    if facts.frequencies:
+        parts.append(
+            phrase("dna_method_frequencies", lang, file=facts.frequencies, sha=facts.frequencies_sha256)
+        )
+    if facts.frequencies or facts.mutation:
+        parts.append(
+            phrase("dna_method_mutation", lang, model=facts.mutation)
+            if facts.mutation
+            else phrase("dna_method_no_mutation", lang)
+        )
+    if data.prior_basis:
+        parts.append(phrase("dna_method_prior", lang, basis=prior_basis_words(data.prior_basis, lang)))
+    if facts.candidate is not None:
+        lr = f"{facts.screening_lr:.4g}" if facts.screening_lr is not None else "—"
+        parts.append(phrase("dna_method_screening", lang, candidate=facts.candidate, run=facts.run, lr=lr))
+    if facts.notes:
+        parts.append(phrase("dna_method_notes", lang, notes=" ".join(facts.notes)))
+    return " ".join(parts)
 
 
 _SEX_CODE = {"male": "M", "female": "F"}
@@ -304,4 +371,5 @@ def from_kinship(
         pedigree=members,
         marker_kit=marker_kit,
         remains_name=remains_name,
+        method=MethodFacts(theta=float(result.theta or 0.0), notes=tuple(result.notes)),
     )

@@ -425,6 +425,63 @@ for _words, (_ru, _uk) in _VERBAL_WORDS.items():
 
 #: Fixed phrases used by the payload builders, with ``{placeholders}``.
 PHRASES: dict[str, dict[str, str]] = {
+    "dna_method_engine": {
+        "ru": "Точное правдоподобие родословной по каждому маркеру (kinlink.genetics): H1 — останки "
+        "принадлежат разыскиваемому лицу; H2 — останки принадлежат человеку, не родственному членам "
+        "родословной. Общее отношение правдоподобия (LR) — произведение по маркерам. "
+        "Словесная шкала: {scale}.",
+        "uk": "Точна правдоподібність родоводу за кожним маркером (kinlink.genetics): H1 — останки належать "
+        "особі, яку розшукують; H2 — останки належать людині, не спорідненій із членами родоводу. Загальне "
+        "відношення правдоподібності (LR) — добуток за маркерами. Словесна шкала: {scale}.",
+        "en": "Exact pedigree likelihood per marker (kinlink.genetics): H1, the remains are the missing "
+        "person; H2, the remains are of a person unrelated to the pedigree. The total LR is the product "
+        "over the markers. Verbal scale: {scale}.",
+    },
+    "dna_method_theta": {
+        "ru": "Поправка на субструктуру популяции θ = {theta}.",
+        "uk": "Поправка на субструктуру популяції θ = {theta}.",
+        "en": "Population substructure correction θ = {theta}.",
+    },
+    "dna_method_frequencies": {
+        "ru": "Частоты аллелей: {file} (SHA-256 {sha}…).",
+        "uk": "Частоти алелів: {file} (SHA-256 {sha}…).",
+        "en": "Allele frequencies: {file} (SHA-256 {sha}…).",
+    },
+    "dna_method_mutation": {
+        "ru": "Модель мутаций: {model}.",
+        "uk": "Модель мутацій: {model}.",
+        "en": "Mutation model: {model}.",
+    },
+    "dna_method_no_mutation": {
+        "ru": "Без модели мутаций.",
+        "uk": "Без моделі мутацій.",
+        "en": "No mutation model.",
+    },
+    "dna_method_prior": {
+        "ru": "Априорная вероятность: {basis}.",
+        "uk": "Апріорна ймовірність: {basis}.",
+        "en": "Prior: {basis}.",
+    },
+    "dna_method_screening": {
+        "ru": "Кандидат скрининга {candidate}, прогон {run}, LR скрининга {lr}.",
+        "uk": "Кандидат скринінгу {candidate}, запуск {run}, LR скринінгу {lr}.",
+        "en": "Screening candidate {candidate}, run {run}, screening LR {lr}.",
+    },
+    "dna_method_notes": {
+        "ru": "Примечания расчёта: {notes}",
+        "uk": "Примітки розрахунку: {notes}",
+        "en": "Notes of the computation: {notes}",
+    },
+    "dna_prior_screened": {
+        "ru": "один из {n}: каждый из {n} разыскиваемых, включённых в скрининг, априори равновероятен",
+        "uk": "один із {n}: кожен із {n} зниклих, включених у скринінг, апріорі рівноймовірний",
+        "en": "one in {n}: each of the {n} missing persons screened is equally likely a priori",
+    },
+    "dna_prior_equal": {
+        "ru": "равные априорные вероятности: проверена только одна семья",
+        "uk": "рівні апріорні ймовірності: перевірено лише одну родину",
+        "en": "equal prior: only one family was screened",
+    },
     "waited": {
         "ru": "ответа нет ({days} дн. на {date})",
         "uk": "відповіді немає ({days} дн. на {date})",

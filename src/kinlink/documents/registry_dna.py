@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from kinlink.documents.dna import DnaReportData, DnaReportError, from_kinship
+from kinlink.documents.dna import DnaReportData, DnaReportError, MethodFacts, from_kinship
 from kinlink.identification.models import CandidateIdentification
 from kinlink.registry.models import Case, Sample, TracingRequest
 
@@ -140,6 +140,16 @@ def candidate_report(candidate: CandidateIdentification, case: Case) -> DnaRepor
         remains_name=case.person.primary_name(),
     )
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    base = data.method or MethodFacts()
+    facts = dataclasses.replace(
+        base,
+        frequencies=Path(path).name,
+        frequencies_sha256=digest,
+        mutation=spec or "",
+        candidate=candidate.pk,
+        run=candidate.run_id,
+        screening_lr=candidate.lr,
+    )
     mutation = f"mutation model {spec}" if spec else "no mutation model"
     method = (
         f"{data.method_statement} Allele frequencies: {Path(path).name} (SHA-256 {digest}…); {mutation}. "
@@ -149,6 +159,7 @@ def candidate_report(candidate: CandidateIdentification, case: Case) -> DnaRepor
     return dataclasses.replace(
         data,
         method_statement=method,
+        method=facts,
         identified=candidate.status == CandidateIdentification.Status.IDENTIFIED,
         prior_basis=basis,
     )
