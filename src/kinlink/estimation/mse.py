@@ -1,6 +1,7 @@
 """One entry point for every multiple-systems estimator, with a uniform result.
 
-``estimate_mse(data, method)`` runs ``stepwise``, ``bic``, ``main`` (log-linear, extended MLE), ``dga``
+``estimate_mse(data, method)`` runs ``stepwise``, ``bic``, ``bic-downhill``, ``main`` (log-linear, extended
+MLE), ``dga``
 (Bayesian model averaging), ``chapman`` (two lists) or ``lcmcr`` (latent classes) and returns the estimate,
 its interval and what kind of interval it is, plus the estimates of competing models for the sensitivity
 report.
@@ -16,8 +17,8 @@ from typing import Any
 from kinlink.estimation.capture import CaptureData
 from kinlink.estimation.loglinear import ModelError, Term, fit_loglinear, model_name, normalise_terms
 
-METHODS = ("stepwise", "bic", "main", "dga", "chapman", "lcmcr")
-LOGLINEAR = ("stepwise", "bic", "main")
+METHODS = ("stepwise", "bic", "main", "dga", "chapman", "lcmcr", "bic-downhill")
+LOGLINEAR = ("stepwise", "bic", "main", "bic-downhill")
 
 
 @dataclass(frozen=True)

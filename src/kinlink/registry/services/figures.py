@@ -289,7 +289,9 @@ def estimate_registry(
 
         def point(d: Any) -> float:
             return float(
-                estimate_mse(d, method if method in ("stepwise", "bic", "main") else "main").estimate
+                estimate_mse(
+                    d, method if method in ("stepwise", "bic", "main", "bic-downhill") else "main"
+                ).estimate
             )
 
         sens = linkage_sensitivity(
