@@ -12,10 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from kinlink.estimation.capture import CaptureData
 from kinlink.estimation.loglinear import ModelError, Term, fit_loglinear, model_name, normalise_terms
+
+if TYPE_CHECKING:
+    from kinlink.estimation.intervals import BootstrapInterval
 
 METHODS = ("stepwise", "bic", "main", "dga", "chapman", "lcmcr", "bic-downhill")
 LOGLINEAR = ("stepwise", "bic", "main", "bic-downhill")
@@ -32,6 +38,13 @@ class MseResult:
     interval: tuple[float, float]
     interval_kind: str
     competing: tuple[tuple[str, float], ...] = field(default=())
+    # what a sum over strata needs (not published): the bootstrap, the model of a profile interval, or the
+    # posterior of the total (values and their probabilities)
+    bootstrap: BootstrapInterval | None = field(default=None, repr=False, compare=False)
+    profile_model: tuple[Term, ...] | None = field(default=None, repr=False, compare=False)
+    posterior: tuple[NDArray[np.float64], NDArray[np.float64]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def as_json(self) -> dict[str, Any]:
         """The six published keys; an unbounded interval end is ``null``."""
@@ -117,11 +130,27 @@ def estimate_mse(
                 else f"BCa bootstrap {pct} ({n_boot} replicates, fixed model)"
             )
             return MseResult(
-                label, fit.model, data.observed, fit.estimate, (boot.lo, boot.hi), kind, competing
+                label,
+                fit.model,
+                data.observed,
+                fit.estimate,
+                (boot.lo, boot.hi),
+                kind,
+                competing,
+                bootstrap=boot,
             )
         prof = profile_interval(data, fit.terms, level, start=fit.estimate)
         kind = f"profile likelihood {pct}, conditional on the chosen model"
-        return MseResult(label, fit.model, data.observed, fit.estimate, (prof.lo, prof.hi), kind, competing)
+        return MseResult(
+            label,
+            fit.model,
+            data.observed,
+            fit.estimate,
+            (prof.lo, prof.hi),
+            kind,
+            competing,
+            profile_model=fit.terms,
+        )
 
     if method == "chapman":
         from kinlink.estimation.chapman import chapman
@@ -151,6 +180,7 @@ def estimate_mse(
             r.credible_interval(level),
             f"posterior {pct} credible interval, model-averaged; estimate E[1/N]/E[1/N^2]",
             tops,
+            posterior=(r.totals, r.posterior),
         )
 
     from kinlink.estimation.lcmcr import lcmcr
@@ -163,6 +193,7 @@ def estimate_mse(
         res.median,
         res.credible_interval(level),
         f"posterior {pct} credible interval; estimate is the posterior median",
+        posterior=(res.totals, np.full(len(res.totals), 1.0 / len(res.totals))),
     )
 
 

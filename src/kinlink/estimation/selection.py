@@ -176,7 +176,7 @@ def downhill_neighbours(terms: Sequence[Term], n_lists: int, max_order: int) -> 
     model = set(normalise_terms(terms))
     out: list[tuple[Term, ...]] = []
     for g in _generators(sorted(model, key=lambda t: (len(t), t))):
-        out.append(normalise_terms(model - {g}))
+        out.append(normalise_terms(sorted(model - {g})))
     for k in range(2, max_order + 1):
         for cand in itertools.combinations(range(n_lists), k):
             if cand in model:
