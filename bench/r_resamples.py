@@ -4,10 +4,11 @@ SparseMSE's ``estimatepopulation`` (and MultipleSystemsEstimation's bootstrap) d
 ``set.seed(iseed)`` and ``rmultinom(1, n, counts)`` over the rows of the data as given (the shared files
 keep R's row order; the UK files are also in the order of MultipleSystemsEstimation's ``tidy_lists``).
 Those draws come from R's Mersenne-Twister and R's binomial generator, which numpy does not reproduce,
-so a published BCa limit that sits on an extreme replicate can only be matched with R's own draws. This script asks R for them (a
-two-line R program of ours; no package needed) and stores them, gzipped, under tests/estimation/data/, one
-row per replicate and one column per capture history (header = the history, e.g. ``10100``), so that
-tests/estimation/test_intervals.py can check our BCa against the published intervals exactly.
+so a published BCa limit that sits on an extreme replicate can only be matched with R's own draws. This
+script asks R for them (a short R program of ours; no package needed) and stores them, gzipped, under
+tests/estimation/data/, one row per replicate and one column per capture history (header = the history,
+e.g. ``10100``), so that tests/estimation/test_intervals.py can check our BCa against the published
+intervals exactly.
 
     PYTHONPATH=src python bench/r_resamples.py [--shared DIR] [--seed 1234] [--replicates 1000]
 """
