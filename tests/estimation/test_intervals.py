@@ -63,8 +63,8 @@ def test_bca_repeats_the_model_choice_and_is_seeded(load: Loader) -> None:
     """Western site (stepwise A:E): the BCa bootstrap redoes the stepwise choice in every replicate.
 
     The published interval [1,293, 3,670] comes from 1,000 replicates drawn by R's generator; its lower
-    end sits near the smallest replicate, so it moves with the draw (see docs/methods/estimation.md and
-    bench/estimation_bca.py for the comparison at 1,000 and 10,000 replicates).
+    end is the smallest replicate, so it moves with the draw (reproduced exactly with R's resamples below;
+    the spread over numpy seeds is in bench/results/estimation.json).
     """
     data = load("us_western_site_trafficking_5lists.csv")
     chosen: set[tuple[tuple[int, ...], ...]] = set()
