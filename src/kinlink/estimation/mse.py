@@ -74,8 +74,9 @@ def _loglinear_estimator(
 
 
 def competing_models(data: CaptureData, p_threshold: float = 0.02, top: int = 5) -> list[tuple[str, float]]:
-    """Estimates of the main-effects, stepwise and best-BIC models side by side (model choice matters)."""
-    from kinlink.estimation.selection import bic_ranking, stepwise_terms
+    """Estimates of the main-effects, stepwise, downhill-BIC and best-BIC models side by side (model choice
+    matters)."""
+    from kinlink.estimation.selection import bic_ranking, downhill_search, stepwise_terms
 
     out: list[tuple[str, float]] = []
     main = fit_loglinear(data, (), check=False)
@@ -83,6 +84,10 @@ def competing_models(data: CaptureData, p_threshold: float = 0.02, top: int = 5)
     step = fit_loglinear(data, stepwise_terms(data, p_threshold), check=False)
     out.append((f"stepwise: {step.model}", step.estimate))
     if data.n_lists <= 6:
+        down = downhill_search(data)
+        out.append(
+            (f"bic-downhill (BIC {down.bic:.2f}): {model_name(down.terms, data.lists)}", down.estimate)
+        )
         for k, r in enumerate(bic_ranking(data)[:top], start=1):
             out.append((f"bic #{k} (BIC {r.criterion:.2f}): {r.name}", r.estimate))
     return out
