@@ -1,72 +1,112 @@
 """Benchmark and validation run for kinlink.estimation (run by hand, not by the test suite).
 
-Writes bench/results/estimation.json: timings of the model searches and samplers, and the BCa bootstrap
-intervals at 1,000 and 5,000 replicates next to the published ones (which come from R's generator, so they
-can only be matched up to Monte Carlo error).
+Writes bench/results/estimation.json:
 
-    PYTHONPATH=src python bench/estimation.py [--shared ../shared/estimation]
+* ``searches``: timings and results of the exhaustive BIC searches and of the downhill BIC search;
+* ``bca_r_resamples``: every published BCa interval of reference_estimates.csv recomputed with R's own
+  multinomial resamples (``set.seed(1234)``; stored by bench/r_resamples.py under tests/estimation/data),
+  i.e. the same replicates as the published run: this checks the algorithm;
+* ``bca_seed_spread``: the same intervals with numpy's generator over several seeds, 1,000 replicates each:
+  what the published figure would look like from another random stream (the Monte Carlo spread);
+* ``samplers``: the two MCMC-type estimators.
+
+    flock /work/wt/heavy.lock env PYTHONPATH=src python bench/estimation.py [--seeds 20] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import functools
+import gzip
 import os
-import platform
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kinlink.estimation.capture import read_capture_csv
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _machine import write_results
+
+from kinlink.estimation.capture import CaptureData, read_capture_csv
 from kinlink.estimation.dga import dga
 from kinlink.estimation.intervals import bootstrap_bca
 from kinlink.estimation.lcmcr import lcmcr
-from kinlink.estimation.selection import bic_ranking, estimate_total, select_model
+from kinlink.estimation.loglinear import model_name
+from kinlink.estimation.selection import bic_ranking, downhill_search, estimate_total
 
 ROOT = Path(__file__).resolve().parents[1]
-BCA_CASES = [
-    ("us_western_site_trafficking_5lists.csv", "stepwise", (1293, 3670)),
-    ("new_orleans_trafficking_5lists.csv", "stepwise", (589, 1703)),
-    ("new_orleans_trafficking_8lists.csv", "stepwise", (717, 1657)),
+R_DATA = ROOT / "tests" / "estimation" / "data"
+# (data, method, max_order, published estimate, published BCa, R run noted in reference_estimates.csv)
+BCA_CASES: list[tuple[str, str, int | None, float, tuple[float, float], tuple[float, float] | None]] = [
+    ("us_western_site_trafficking_5lists.csv", "stepwise", None, 2483, (1293, 3670), (1293, 3672)),
+    ("new_orleans_trafficking_5lists.csv", "stepwise", None, 1034, (589, 1703), (589, 1704)),
+    ("new_orleans_trafficking_8lists.csv", "stepwise", None, 1184, (717, 1657), None),
+    ("uk_modern_slavery_2013_5lists.csv", "bic-downhill", 4, 12262, (9330, 32115), None),
+    ("uk_modern_slavery_2013_6lists.csv", "bic-downhill", 5, 12350, (9622, 27889), None),
+    ("uk_modern_slavery_2013_5lists.csv", "bic", 2, 22991, (11456, 43894), None),
 ]
 
 
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "load_average": list(os.getloadavg()),
-    }
-
-
-def timed(fn: Any) -> tuple[Any, float]:
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t0
 
 
+def r_resamples(data: CaptureData, name: str) -> np.ndarray:
+    with gzip.open(R_DATA / f"r_rmultinom_seed1234_{name}.gz", "rt", encoding="utf-8") as fh:
+        header = fh.readline().strip().split(",")
+        draws = np.loadtxt(fh, delimiter=",", ndmin=2)
+    out = np.zeros((len(draws), len(data.counts)))
+    for k, hist in enumerate(header):
+        out[:, sum(int(v) << j for j, v in enumerate(hist)) - 1] += draws[:, k]
+    return out
+
+
+def _estimate(d: CaptureData, method: str, order: int | None) -> float:
+    return estimate_total(d, method, max_order=order)
+
+
+def rel(a: float, b: float) -> float:
+    return round((a - b) / b, 4)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=str(ROOT.parent / "shared" / "estimation"))
-    parser.add_argument("--replicates", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--seeds", type=int, default=20, help="numpy seeds per stepwise case (spread)")
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the UK bootstraps; write estimation_quick.json"
+    )
     args = parser.parse_args()
     shared = Path(args.shared)
-    results: dict[str, Any] = {"machine": machine(), "searches": [], "bca": [], "samplers": []}
+    results: dict[str, Any] = {
+        "note": (
+            f"wall-clock seconds on a shared 2-core machine (load average {os.getloadavg()[0]:.1f} at the "
+            "start), OPENBLAS_NUM_THREADS as set by the caller"
+        ),
+        "searches": [],
+        "bca_r_resamples": [],
+        "bca_seed_spread": [],
+        "samplers": [],
+    }
 
-    for name, order in [
+    for name, ex_order in [
         ("uk_modern_slavery_2013_5lists.csv", 2),
         ("uk_modern_slavery_2013_5lists.csv", 3),
         ("uk_modern_slavery_2013_6lists.csv", 2),
     ]:
         data = read_capture_csv(shared / name)
-        ranking, secs = timed(lambda data=data, order=order: bic_ranking(data, order))
+        ranking, secs = timed(functools.partial(bic_ranking, data, ex_order))
         results["searches"].append(
             {
                 "data": name,
-                "max_order": order,
+                "search": "exhaustive BIC",
+                "max_order": ex_order,
                 "models": len(ranking),
                 "seconds": round(secs, 2),
                 "best": ranking[0].name,
@@ -74,34 +114,97 @@ def main() -> int:
             }
         )
         print(results["searches"][-1], flush=True)
-
-    for name, method, published in BCA_CASES:
+    for name, dh_order in [
+        ("uk_modern_slavery_2013_5lists.csv", 4),
+        ("uk_modern_slavery_2013_5lists.csv", 2),
+        ("uk_modern_slavery_2013_6lists.csv", 5),
+        ("kosovo_1999_killings_4lists.csv", 3),
+        ("kosovo_1999_killings_4lists.csv", 2),
+        ("korea_palembang_3lists.csv", 2),
+    ]:
         data = read_capture_csv(shared / name)
-        fit = select_model(data, method).fit
-        for n_boot in args.replicates:
-            res, secs = timed(
-                lambda data=data, n_boot=n_boot: bootstrap_bca(
-                    data, lambda d: estimate_total(d, "stepwise"), n_boot, seed=1234
-                )
-            )
-            row = {
+        found, secs = timed(functools.partial(downhill_search, data, dh_order))
+        results["searches"].append(
+            {
                 "data": name,
-                "method": method,
-                "model": fit.model,
-                "estimate": round(fit.estimate, 1),
-                "replicates": n_boot,
-                "bca": [round(res.lo, 1), round(res.hi, 1)],
-                "published": list(published),
-                "relative_difference": [
-                    round((res.lo - published[0]) / published[0], 4),
-                    round((res.hi - published[1]) / published[1], 4),
-                ],
-                "z0": round(res.z0, 4),
-                "acceleration": round(res.acceleration, 4),
-                "seconds": round(secs, 1),
+                "search": "downhill BIC from main effects",
+                "max_order": dh_order,
+                "models_fitted": found.visited,
+                "moves": len(found.path) - 1,
+                "seconds": round(secs, 3),
+                "best": model_name(found.terms, data.lists),
+                "bic": round(found.bic, 2),
+                "estimate": round(found.estimate, 1),
             }
-            results["bca"].append(row)
-            print(row, flush=True)
+        )
+        print(results["searches"][-1], flush=True)
+
+    for name, method, order, published_est, published, r_run in BCA_CASES:
+        if args.quick and name.startswith("uk_"):
+            continue
+        data = read_capture_csv(shared / name)
+
+        estimator = functools.partial(_estimate, method=method, order=order)
+        res, secs = timed(
+            functools.partial(bootstrap_bca, data, estimator, 0, resamples=r_resamples(data, name))
+        )
+        row = {
+            "data": name,
+            "method": method,
+            "max_order": order,
+            "estimate": round(res.estimate, 1),
+            "published_estimate": published_est,
+            "replicates": len(res.replicates),
+            "resamples": "R set.seed(1234); rmultinom",
+            "bca": [round(res.lo, 1), round(res.hi, 1)],
+            "published": list(published),
+            "r_run": list(r_run) if r_run else None,
+            "relative_difference": [rel(res.lo, published[0]), rel(res.hi, published[1])],
+            "z0": round(res.z0, 4),
+            "acceleration": round(res.acceleration, 4),
+            "failed_replicates": res.failed,
+            "seconds": round(secs, 1),
+        }
+        results["bca_r_resamples"].append(row)
+        print(row, flush=True)
+
+    for name, method, _order, _est, published, _r in BCA_CASES:
+        if method != "stepwise":
+            continue
+        data = read_capture_csv(shared / name)
+        n_seeds = args.seeds if "8lists" not in name else max(3, args.seeds // 4)
+        los, his, z0s = [], [], []
+        t0 = time.perf_counter()
+        for seed in range(1, n_seeds + 1):
+            b = bootstrap_bca(data, lambda d: estimate_total(d, "stepwise"), 1000, seed=seed)
+            los.append(b.lo)
+            his.append(b.hi)
+            z0s.append(b.z0)
+        row = {
+            "data": name,
+            "method": method,
+            "replicates": 1000,
+            "seeds": n_seeds,
+            "published": list(published),
+            "lo": {
+                "min": round(min(los), 1),
+                "median": round(float(np.median(los)), 1),
+                "max": round(max(los), 1),
+            },
+            "hi": {
+                "min": round(min(his), 1),
+                "median": round(float(np.median(his)), 1),
+                "max": round(max(his), 1),
+            },
+            "z0": {"min": round(min(z0s), 3), "max": round(max(z0s), 3)},
+            "share_within_2pct": [
+                round(float(np.mean([abs(v - published[0]) <= 0.02 * published[0] for v in los])), 3),
+                round(float(np.mean([abs(v - published[1]) <= 0.02 * published[1] for v in his])), 3),
+            ],
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
+        results["bca_seed_spread"].append(row)
+        print(row, flush=True)
 
     kosovo = read_capture_csv(shared / "kosovo_1999_killings_4lists.csv")
     res_l, secs = timed(lambda: lcmcr(kosovo, seed=1))
@@ -126,9 +229,7 @@ def main() -> int:
         }
     )
     print(results["samplers"], flush=True)
-    out = ROOT / "bench" / "results" / "estimation.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    out = write_results("estimation_quick" if args.quick else "estimation", results)
     print(f"wrote {out}")
     return 0
 

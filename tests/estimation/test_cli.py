@@ -84,3 +84,14 @@ def test_bad_input_reports_and_fails(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "unknown list 'Z'" in capsys.readouterr().err
     assert main(["estimate", "mse", str(good), "--method", "chapman", "--format", "json"]) == 1
     assert "exactly two lists" in capsys.readouterr().err
+
+
+def test_bic_downhill_json(shared_estimation: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(
+        capsys, str(shared_estimation / "uk_modern_slavery_2013_5lists.csv"), "--method", "bic-downhill"
+    )
+    assert out["method"] == "bic-downhill"
+    assert out["model"] == "LA:NG LA:PFNCA NG:GP PFNCA:GP GO:GP"
+    assert abs(float(out["estimate"]) - 12262) < 12.3
+    lo, hi = out["interval"]
+    assert 2744 <= lo < 12262 < hi

@@ -24,14 +24,16 @@ def test_model_choice_can_double_the_number(load: Loader) -> None:
     rows = dict(competing_models(data, top=1))
     step = next(v for k, v in rows.items() if k.startswith("stepwise"))
     best_bic = next(v for k, v in rows.items() if k.startswith("bic #1"))
+    downhill = next(v for k, v in rows.items() if k.startswith("bic-downhill"))
     assert round(step) == 11313
     assert round(best_bic) == 25311
+    assert round(downhill) == 12262
     assert best_bic > 2 * step
 
 
 def test_every_method_runs_and_respects_the_floor(load: Loader) -> None:
     data = load("korea_palembang_3lists.csv")
-    for method in ("stepwise", "bic", "main", "dga"):
+    for method in ("stepwise", "bic", "main", "dga", "bic-downhill"):
         res = estimate_mse(data, method)
         assert res.estimate >= data.observed
         assert res.interval[0] <= res.estimate <= res.interval[1]

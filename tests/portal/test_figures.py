@@ -53,10 +53,25 @@ def test_page_is_linked_from_home_and_has_a_method_page(registry: None) -> None:
 
 
 def _csv_tables(text: str) -> dict[str, dict[tuple[str, str], int | None]]:
-    rows = list(csv.DictReader(io.StringIO(text)))
+    reader = csv.DictReader(io.StringIO(text))
+    assert reader.fieldnames == [
+        "table",
+        "row_variable",
+        "row_value",
+        "column_variable",
+        "column_value",
+        "people",
+        "withheld",
+    ]
     tables: dict[str, dict[tuple[str, str], int | None]] = defaultdict(dict)
-    for row in rows:
-        tables[row["table"]][(row["row"], row["column"])] = int(row["count"]) if row["count"] else None
+    for row in reader:
+        assert row["withheld"] == ("yes" if not row["people"] else "no")
+        if " x " in row["table"]:
+            assert row["table"] == f"{row['row_variable']} x {row['column_variable']}"
+        else:
+            assert row["row_variable"] == row["table"] and row["column_variable"] == ""
+        value = int(row["people"]) if row["people"] else None
+        tables[row["table"]][(row["row_value"], row["column_value"])] = value
     return tables
 
 
@@ -98,3 +113,25 @@ def test_figures_are_cached(registry: None) -> None:
     with CaptureQueriesContext(connection) as ctx:
         assert Client().get("/ru/figures/figures.csv").status_code == 200
     assert len(ctx.captured_queries) <= 3  # sessions at most; no figures recomputed
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "codes"),
+    [
+        ("en", ["dead", "family report", "unknown", "motor rifle troops"], []),
+        ("ru", ["погиб", "сообщение семьи", "неизвестно", "мотострелковые войска"], ["family_report"]),
+        ("uk", ["загинув", "повідомлення родини", "невідомо", "мотострілецькі війська"], ["family_report"]),
+    ],
+)
+def test_page_shows_labels_not_codes(
+    registry: None, language: str, labels: list[str], codes: list[str]
+) -> None:
+    s = list_sources()
+    for i in range(12):
+        add_person(s, ["Family requests"], "Донецкая область", branch="motor_rifle", number=400 + i)
+        add_person(s, ["Family requests"], "Донецкая область", branch="", number=500 + i)
+    page = Client().get(f"/{language}/figures/").content.decode()
+    for label in labels:
+        assert f">{label}<" in page, label
+    for code in ["family_report", "motor_rifle", "death_registered", *codes]:
+        assert f">{code}<" not in page, code

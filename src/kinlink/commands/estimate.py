@@ -25,7 +25,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     mse.add_argument("file", metavar="FILE.csv")
     mse.add_argument(
-        "--method", default="stepwise", choices=["stepwise", "bic", "main", "dga", "chapman", "lcmcr"]
+        "--method",
+        default="stepwise",
+        choices=["stepwise", "bic", "main", "dga", "chapman", "lcmcr", "bic-downhill"],
+        help="bic-downhill: greedy BIC search from main effects (Silverman, Chan and Vincent 2024)",
     )
     mse.add_argument("--terms", help="fit this log-linear model instead of choosing one, e.g. A:B,B:C")
     mse.add_argument("--delta", type=float, help="dga: prior weight per cell (default 2^-lists)")
@@ -48,7 +51,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     reg.add_argument("--by", default="", help="strata, comma-separated: region, quarter, month, branch, fate")
-    reg.add_argument("--method", default="stepwise", choices=["stepwise", "bic", "main", "dga", "lcmcr"])
+    reg.add_argument(
+        "--method", default="stepwise", choices=["stepwise", "bic", "main", "dga", "lcmcr", "bic-downhill"]
+    )
     reg.add_argument(
         "--bootstrap", type=int, default=0, metavar="N", help="BCa bootstrap with N replicates (log-linear)"
     )
@@ -106,7 +111,8 @@ def run_mse(args: argparse.Namespace) -> int:
             seed=args.seed,
             level=args.level,
             p_threshold=args.pthresh,
-            with_competing=args.format == "text" and args.method in ("stepwise", "bic", "main"),
+            with_competing=args.format == "text"
+            and args.method in ("stepwise", "bic", "main", "bic-downhill"),
             progress=lambda r: progress(r, total=len(r), desc="bootstrap", unit="replicate"),  # type: ignore[arg-type,return-value]
         )
     except (CaptureDataError, ModelError, CommandError) as exc:

@@ -1,6 +1,7 @@
 """One entry point for every multiple-systems estimator, with a uniform result.
 
-``estimate_mse(data, method)`` runs ``stepwise``, ``bic``, ``main`` (log-linear, extended MLE), ``dga``
+``estimate_mse(data, method)`` runs ``stepwise``, ``bic``, ``bic-downhill``, ``main`` (log-linear, extended
+MLE), ``dga``
 (Bayesian model averaging), ``chapman`` (two lists) or ``lcmcr`` (latent classes) and returns the estimate,
 its interval and what kind of interval it is, plus the estimates of competing models for the sensitivity
 report.
@@ -11,13 +12,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from kinlink.estimation.capture import CaptureData
 from kinlink.estimation.loglinear import ModelError, Term, fit_loglinear, model_name, normalise_terms
 
-METHODS = ("stepwise", "bic", "main", "dga", "chapman", "lcmcr")
-LOGLINEAR = ("stepwise", "bic", "main")
+if TYPE_CHECKING:
+    from kinlink.estimation.intervals import BootstrapInterval
+
+METHODS = ("stepwise", "bic", "main", "dga", "chapman", "lcmcr", "bic-downhill")
+LOGLINEAR = ("stepwise", "bic", "main", "bic-downhill")
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,13 @@ class MseResult:
     interval: tuple[float, float]
     interval_kind: str
     competing: tuple[tuple[str, float], ...] = field(default=())
+    # what a sum over strata needs (not published): the bootstrap, the model of a profile interval, or the
+    # posterior of the total (values and their probabilities)
+    bootstrap: BootstrapInterval | None = field(default=None, repr=False, compare=False)
+    profile_model: tuple[Term, ...] | None = field(default=None, repr=False, compare=False)
+    posterior: tuple[NDArray[np.float64], NDArray[np.float64]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def as_json(self) -> dict[str, Any]:
         """The six published keys; an unbounded interval end is ``null``."""
@@ -60,8 +74,9 @@ def _loglinear_estimator(
 
 
 def competing_models(data: CaptureData, p_threshold: float = 0.02, top: int = 5) -> list[tuple[str, float]]:
-    """Estimates of the main-effects, stepwise and best-BIC models side by side (model choice matters)."""
-    from kinlink.estimation.selection import bic_ranking, stepwise_terms
+    """Estimates of the main-effects, stepwise, downhill-BIC and best-BIC models side by side (model choice
+    matters)."""
+    from kinlink.estimation.selection import bic_ranking, downhill_search, stepwise_terms
 
     out: list[tuple[str, float]] = []
     main = fit_loglinear(data, (), check=False)
@@ -69,6 +84,10 @@ def competing_models(data: CaptureData, p_threshold: float = 0.02, top: int = 5)
     step = fit_loglinear(data, stepwise_terms(data, p_threshold), check=False)
     out.append((f"stepwise: {step.model}", step.estimate))
     if data.n_lists <= 6:
+        down = downhill_search(data)
+        out.append(
+            (f"bic-downhill (BIC {down.bic:.2f}): {model_name(down.terms, data.lists)}", down.estimate)
+        )
         for k, r in enumerate(bic_ranking(data)[:top], start=1):
             out.append((f"bic #{k} (BIC {r.criterion:.2f}): {r.name}", r.estimate))
     return out
@@ -116,11 +135,27 @@ def estimate_mse(
                 else f"BCa bootstrap {pct} ({n_boot} replicates, fixed model)"
             )
             return MseResult(
-                label, fit.model, data.observed, fit.estimate, (boot.lo, boot.hi), kind, competing
+                label,
+                fit.model,
+                data.observed,
+                fit.estimate,
+                (boot.lo, boot.hi),
+                kind,
+                competing,
+                bootstrap=boot,
             )
         prof = profile_interval(data, fit.terms, level, start=fit.estimate)
         kind = f"profile likelihood {pct}, conditional on the chosen model"
-        return MseResult(label, fit.model, data.observed, fit.estimate, (prof.lo, prof.hi), kind, competing)
+        return MseResult(
+            label,
+            fit.model,
+            data.observed,
+            fit.estimate,
+            (prof.lo, prof.hi),
+            kind,
+            competing,
+            profile_model=fit.terms,
+        )
 
     if method == "chapman":
         from kinlink.estimation.chapman import chapman
@@ -150,6 +185,7 @@ def estimate_mse(
             r.credible_interval(level),
             f"posterior {pct} credible interval, model-averaged; estimate E[1/N]/E[1/N^2]",
             tops,
+            posterior=(r.totals, r.posterior),
         )
 
     from kinlink.estimation.lcmcr import lcmcr
@@ -162,6 +198,7 @@ def estimate_mse(
         res.median,
         res.credible_interval(level),
         f"posterior {pct} credible interval; estimate is the posterior median",
+        posterior=(res.totals, np.full(len(res.totals), 1.0 / len(res.totals))),
     )
 
 

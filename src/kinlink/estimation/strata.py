@@ -5,18 +5,32 @@ and summing reduces that heterogeneity. A stratum is refused, with the reason, w
 enough for multiple-systems estimation: fewer than two lists with people, fewer than ``min_overlap`` people
 on more than one list, or no one in common between any two lists. Refused strata are reported with their
 observed counts and are not part of the estimated total.
+
+The interval of the total (:func:`sum_interval`) combines the strata as independent samples, each in the
+way its own interval was made:
+
+* profile likelihood (log-linear, no bootstrap): the profile likelihood of the sum, maximising
+  ``Σ ℓ_s(N_s)`` subject to ``Σ N_s = N`` (:func:`kinlink.estimation.intervals.profile_sum_interval`);
+* BCa bootstrap: a stratified bootstrap, each stratum resampled on its own stream, the ``b``-th replicates
+  added, the acceleration from the jackknife of the sum over all people
+  (:func:`kinlink.estimation.intervals.bca_sum`);
+* posterior (dga, lcmcr): independent draws from each stratum's posterior added, equal-tailed quantiles.
+
+Earlier versions added the strata's interval half-widths in quadrature (a normal approximation). That
+ignores the skewness of every stratum's interval and of the sum (the dark figure is bounded below and has
+a long upper tail), and it is not used any more.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from scipy import stats
+import numpy as np
 
 from kinlink.estimation.capture import CaptureData, histories_from_memberships
 from kinlink.estimation.loglinear import LoglinearFit, ModelError
+from kinlink.estimation.mse import MseResult
 from kinlink.estimation.selection import select_model
 
 DEFAULT_MIN_OVERLAP = 5
@@ -36,7 +50,7 @@ class StratumEstimate:
 
 @dataclass(frozen=True)
 class StratifiedEstimate:
-    """Sum over the accepted strata with a normal interval from the summed model-conditional variances."""
+    """Sum over the accepted strata with the profile-likelihood interval of the sum (see module docstring)."""
 
     strata: tuple[StratumEstimate, ...]
     estimate: float
@@ -76,7 +90,8 @@ def estimate_strata(
 ) -> StratifiedEstimate:
     """Estimate every stratum with a log-linear ``method`` (or a custom ``fit``) and sum the estimates."""
     results = []
-    total, var, refused_obs = 0.0, 0.0, 0.0
+    parts: list[tuple[CaptureData, tuple[tuple[int, ...], ...]]] = []
+    total, refused_obs = 0.0, 0.0
     for key in sorted(strata):
         data = strata[key]
         problem = overlap_problem(data, min_overlap)
@@ -91,19 +106,72 @@ def estimate_strata(
             continue
         results.append(StratumEstimate(key, data.observed, f.estimate, f.se_estimate, f.model, None))
         total += f.estimate
-        var += f.se_estimate**2
+        parts.append((data, f.terms))
     if not any(r.refused is None for r in results):
         raise ModelError(
             "no stratum can be estimated: " + "; ".join(f"{r.stratum}: {r.refused}" for r in results)
         )
-    z = stats.norm.ppf(0.5 + level / 2)
-    observed_ok = sum(r.observed for r in results if r.refused is None)
-    lo = max(observed_ok, total - z * math.sqrt(var))
-    hi = total + z * math.sqrt(var)
+    from kinlink.estimation.intervals import profile_sum_interval
+
+    prof = profile_sum_interval(parts, level)
     kind = (
-        f"normal {round(level * 100)}% from summed per-stratum variances, conditional on each stratum's model"
+        f"profile likelihood {round(level * 100)}% of the sum over {len(parts)} independent strata, "
+        "conditional on each stratum's model"
     )
-    return StratifiedEstimate(tuple(results), total, (lo, hi), kind, refused_obs)
+    return StratifiedEstimate(tuple(results), total, (prof.lo, prof.hi), kind, refused_obs)
+
+
+def stratum_seeds(seed: int | None, n: int) -> list[int | None]:
+    """Independent seeds for ``n`` strata (a stratified bootstrap must not reuse one stream)."""
+    if seed is None:
+        return [None] * n
+    return [int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(n)]
+
+
+def sum_interval(
+    parts: Sequence[tuple[CaptureData, MseResult]], level: float = 0.95, seed: int | None = None
+) -> tuple[tuple[float, float], str]:
+    """Interval of the sum of independent strata's estimates, and its kind (see module docstring).
+
+    Every part must come from :func:`kinlink.estimation.mse.estimate_mse` with the same method and level.
+    """
+    from kinlink.estimation.intervals import bca_sum, profile_sum_interval
+
+    if not parts:
+        raise ModelError("no strata to add up")
+    pct = f"{round(level * 100)}%"
+    observed = sum(d.observed for d, _ in parts)
+    if len(parts) == 1:
+        return parts[0][1].interval, parts[0][1].interval_kind
+    results = [r for _, r in parts]
+    k = len(parts)
+    if all(r.bootstrap is not None for r in results):
+        boots = [r.bootstrap for r in results if r.bootstrap is not None]
+        lo, hi, _, _ = bca_sum(boots, level)
+        return (
+            (max(lo, observed), hi),
+            f"BCa bootstrap {pct} of the sum over {k} strata ({len(boots[0].replicates)} replicates "
+            "per stratum, resampled independently; model choice repeated in each)",
+        )
+    if all(r.profile_model is not None for r in results):
+        prof = profile_sum_interval([(d, r.profile_model or ()) for d, r in parts], level)
+        return (
+            (prof.lo, prof.hi),
+            f"profile likelihood {pct} of the sum over {k} independent strata, "
+            "conditional on each stratum's model",
+        )
+    if all(r.posterior is not None for r in results):
+        rng = np.random.default_rng(seed)
+        draws = np.zeros(20_000)
+        for r in results:
+            values, probs = r.posterior or (np.zeros(1), np.ones(1))
+            draws += rng.choice(values, size=len(draws), p=probs / probs.sum())
+        lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+        return (
+            (float(lo), float(hi)),
+            f"posterior {pct} credible interval of the sum over {k} strata (independent posteriors added)",
+        )
+    raise ModelError("the strata's intervals are of different kinds and cannot be combined")
 
 
 def strata_from_memberships(

@@ -20,13 +20,51 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from kinlink.estimation.aggregates import MISSING
+from kinlink.registry.models import Fate, LegalStatus, SourceKind
 from kinlink.registry.services.figures import public_figures
 
 FIGURES_CACHE_SECONDS = 600
 CHART_W = 480
 CHART_H = 200
 PAD = 36
+
+
+# Military branches as the registry records them (codes of the scenario and the imports); any other value
+# is free text typed by a caseworker and is shown as it is.
+BRANCH_LABELS = {
+    "motor_rifle": gettext_lazy("motor rifle troops"),
+    "airborne": gettext_lazy("airborne troops"),
+    "marines": gettext_lazy("naval infantry"),
+    "artillery": gettext_lazy("artillery"),
+    "tank": gettext_lazy("tank troops"),
+    "volunteer": gettext_lazy("volunteer formations"),
+    "territorial_defence": gettext_lazy("territorial defence"),
+}
+_CHOICES: dict[str, type[Fate] | type[LegalStatus] | type[SourceKind]] = {
+    "fate": Fate,
+    "legal_status": LegalStatus,
+    "source_kind": SourceKind,
+}
+
+
+def value_label(field: str, key: str) -> str:
+    """What a reader sees for a category code: the translated label of a fate, legal status, source kind
+    or branch, ``unknown`` and ``Total`` translated; regions and months as they are."""
+    if key == MISSING:
+        return _("unknown")
+    if key == "total":
+        return _("Total")
+    if field in _CHOICES:
+        try:
+            return str(_CHOICES[field](key).label)
+        except ValueError:
+            return key
+    if field == "branch":
+        return str(BRANCH_LABELS.get(key, key))
+    return key
 
 
 def _threshold() -> int:
@@ -152,7 +190,15 @@ def interval_chart(figures: dict[str, Any]) -> tuple[list[IntervalRow], float]:
             )
         )
     for r in figures.get("region_estimates", []):
-        rows.append((r["region"], r["named"], r["estimate"], r["interval"][0], r["interval"][1]))
+        rows.append(
+            (
+                value_label("region", r["region"]),
+                r["named"],
+                r["estimate"],
+                r["interval"][0],
+                r["interval"][1],
+            )
+        )
     if not rows:
         return [], 0.0
     top = max(max(n, e, h if h is not None else e) for _, n, e, _, h in rows) * 1.05
@@ -186,12 +232,27 @@ def figures_page(request: HttpRequest) -> HttpResponse:
     bars, top = timeline(figures["counts"]["month"])
     bubbles, unplaced = bubble_map(figures["counts"]["region"])
     intervals, _top = interval_chart(figures)
-    counts = [(field, _field_title(field), values) for field, values in figures["counts"].items()]
+    counts = [
+        (
+            field,
+            _field_title(field),
+            [(value_label(field, key), v, key == "total") for key, v in values.items()],
+        )
+        for field, values in figures["counts"].items()
+    ]
     tables = [
         {
             **t,
             "title": f"{_field_title(t['rows'])} × {_field_title(t['columns'])}",
-            "body": list(zip(t["row_labels"], t["cells"], t["row_totals"], strict=True)),
+            "columns_shown": [value_label(t["columns"], c) for c in t["column_labels"]],
+            "body": list(
+                zip(
+                    [value_label(t["rows"], r) for r in t["row_labels"]],
+                    t["cells"],
+                    t["row_totals"],
+                    strict=True,
+                )
+            ),
         }
         for t in figures["tables"]
     ]
@@ -205,7 +266,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
             "bars": bars,
             "bars_top": top,
             "bubbles": bubbles,
-            "unplaced": unplaced,
+            "unplaced": [value_label("region", r) for r in unplaced],
             "intervals": intervals,
             "chart_w": CHART_W,
             "chart_h": CHART_H,
@@ -228,24 +289,38 @@ def _field_title(field: str) -> str:
     return titles.get(field, field)
 
 
+CSV_HEADER = ("table", "row_variable", "row_value", "column_variable", "column_value", "people", "withheld")
+
+
 def figures_csv(request: HttpRequest) -> HttpResponse:
-    """The published (suppressed) tables, one block per table; withheld cells are empty."""
+    """The published (suppressed) tables as one long table, with a header that says what each column is.
+
+    Columns: ``table`` (``region`` or ``region x fate``), ``row_variable`` and ``row_value``,
+    ``column_variable`` and ``column_value`` (empty for one-way counts), ``people`` (empty when withheld)
+    and ``withheld`` (``yes``/``no``). Values stay codes (``dead``, ``obituary``, ``unknown``; ``total``
+    for margins) so that the file reads the same in every language; the method page explains them.
+    """
     figures = cached_figures()
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["table", "row", "column", "count"])
+    w.writerow(CSV_HEADER)
+
+    def row(table: str, rv: str, rk: str, cv: str, ck: str, v: int | None) -> None:
+        w.writerow([table, rv, rk, cv, ck, _cell(v), "yes" if v is None else "no"])
+
     for field, values in figures["counts"].items():
         for key, v in values.items():
-            w.writerow([field, key, "", _cell(v)])
+            row(field, field, key, "", "", v)
     for t in figures["tables"]:
         name = f"{t['rows']} x {t['columns']}"
-        for i, row in enumerate(t["row_labels"]):
-            for j, col in enumerate(t["column_labels"]):
-                w.writerow([name, row, col, _cell(t["cells"][i][j])])
-            w.writerow([name, row, "total", _cell(t["row_totals"][i])])
-        for j, col in enumerate(t["column_labels"]):
-            w.writerow([name, "total", col, _cell(t["column_totals"][j])])
-        w.writerow([name, "total", "total", _cell(t["total"])])
+        rv, cv = t["rows"], t["columns"]
+        for i, rk in enumerate(t["row_labels"]):
+            for j, ck in enumerate(t["column_labels"]):
+                row(name, rv, rk, cv, ck, t["cells"][i][j])
+            row(name, rv, rk, cv, "total", t["row_totals"][i])
+        for j, ck in enumerate(t["column_labels"]):
+            row(name, rv, "total", cv, ck, t["column_totals"][j])
+        row(name, rv, "total", cv, "total", t["total"])
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kinlink-figures.csv"'
     return response

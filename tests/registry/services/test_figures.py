@@ -151,6 +151,27 @@ def test_cli_estimate_registry_json(capsys: pytest.CaptureFixture[str]) -> None:
     total = out["total"]
     assert total["observed"] == 120
     assert total["interval"][0] <= total["estimate"] <= total["interval"][1]
+    # the total's interval is the profile likelihood of the sum, not a normal approximation
+    assert total["interval_kind"].startswith("profile likelihood 95% of the sum over 2 independent strata")
+    lo_sum = sum(x["interval"][0] for x in out["strata"][:2])
+    hi_sum = sum(x["interval"][1] for x in out["strata"][:2])
+    assert lo_sum < total["interval"][0] and total["interval"][1] < hi_sum
+
+
+def test_stratified_total_by_bootstrap_adds_independent_replicates() -> None:
+    s = list_sources()
+    build_region(s, "Донецкая область", 80, date="2022-05")
+    build_region(s, "Донецкая область", 40, start=200, date="2022-11")
+    a = estimate_registry(("region", "quarter"), "main", n_boot=60, seed=5)
+    b = estimate_registry(("region", "quarter"), "main", n_boot=60, seed=5)
+    assert a["total"] == b["total"]  # seeded
+    kind = a["total"]["interval_kind"]
+    assert kind.startswith("BCa bootstrap 95% of the sum over 2 strata (60 replicates per stratum")
+    lo, hi = a["total"]["interval"]
+    assert 120 <= lo < a["total"]["estimate"] < hi
+    # every accepted stratum was bootstrapped (on its own stream, see stratum_seeds)
+    strata = [x for x in a["strata"] if "refused" not in x]
+    assert len(strata) == 2 and all(x["interval_kind"].startswith("BCa") for x in strata)
 
 
 def test_cli_estimate_registry_text_and_errors(capsys: pytest.CaptureFixture[str]) -> None:

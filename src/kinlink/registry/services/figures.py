@@ -194,12 +194,6 @@ def strata_of(records: dict[str, dict[str, str]], by: Sequence[str]) -> dict[str
 # --- Estimates --------------------------------------------------------------------------------------
 
 
-def _z(level: float) -> float:
-    from scipy import stats
-
-    return float(stats.norm.ppf(0.5 + level / 2))
-
-
 def estimate_registry(
     by: Sequence[str] = (),
     method: str = "stepwise",
@@ -210,18 +204,27 @@ def estimate_registry(
     merge_derived: bool = True,
     min_overlap: int = 5,
     sensitivity_runs: int = 0,
+    total_interval: bool = True,
 ) -> dict[str, Any]:
     """Multiple-systems estimates per stratum of the registry's lists and their sum.
 
     Each stratum gets ``estimate_mse``'s published keys (or ``refused`` with the reason). The total adds
-    the accepted strata; its interval is normal, from the per-stratum interval widths read as ±z·SE and
-    summed in quadrature (strata independent). ``sensitivity_runs`` re-estimates the unstratified total
-    after simulated linkage errors (5 % of multi-list persons split, 2 % of persons falsely merged).
+    the accepted strata; its interval treats them as independent and combines them the way their own
+    intervals were made (``kinlink.estimation.strata.sum_interval``): the profile likelihood of the sum,
+    the BCa interval of a stratified bootstrap (each stratum resampled on its own stream), or the sum of
+    independent posterior draws. ``total_interval=False`` skips that work (the per-stratum figures are
+    all that is wanted). ``sensitivity_runs`` re-estimates the unstratified total after simulated linkage
+    errors (5 % of multi-list persons split, 2 % of persons falsely merged).
     """
     from kinlink.estimation.capture import histories_from_memberships, linkage_sensitivity
     from kinlink.estimation.loglinear import ModelError
-    from kinlink.estimation.mse import estimate_mse
-    from kinlink.estimation.strata import overlap_problem, strata_from_memberships
+    from kinlink.estimation.mse import MseResult, estimate_mse
+    from kinlink.estimation.strata import (
+        overlap_problem,
+        strata_from_memberships,
+        stratum_seeds,
+        sum_interval,
+    )
 
     reg = registry_lists(source_kinds, merge_derived)
     if not reg.memberships:
@@ -229,53 +232,48 @@ def estimate_registry(
     records = person_records({int(p) for p in reg.persons})
     stratum_of = strata_of(records, by)
     strata = strata_from_memberships(reg.memberships, stratum_of, reg.lists, reg.derived or None)
-    z = _z(level)
     out_strata: list[dict[str, Any]] = []
-    total, var, obs_ok, obs_refused = 0.0, 0.0, 0.0, 0.0
-    for key in sorted(strata):
+    parts: list[tuple[Any, MseResult]] = []
+    total, obs_ok, obs_refused = 0.0, 0.0, 0.0
+    keys = sorted(strata)
+    seeds = stratum_seeds(seed, len(keys)) if len(keys) > 1 else [seed]
+    for key, stratum_seed in zip(keys, seeds, strict=True):
         data = strata[key]
         problem = overlap_problem(data, min_overlap)
         result = None
         if problem is None:
             try:
-                result = estimate_mse(data, method, n_boot=n_boot, seed=seed, level=level)
+                result = estimate_mse(data, method, n_boot=n_boot, seed=stratum_seed, level=level)
             except ModelError as exc:
                 problem = str(exc)
         if result is None or problem is not None:
             out_strata.append({"stratum": key, "observed": round(data.observed), "refused": problem})
             obs_refused += data.observed
             continue
-        row = {"stratum": key, **result.as_json()}
-        out_strata.append(row)
-        lo, hi = result.interval
+        out_strata.append({"stratum": key, **result.as_json()})
+        parts.append((data, result))
         total += result.estimate
         obs_ok += result.observed
-        if math.isfinite(hi) and math.isfinite(lo):
-            var += ((hi - lo) / (2 * z)) ** 2
-        else:
-            var = math.inf
     accepted = [s for s in out_strata if "refused" not in s]
     if not accepted:
         raise ModelError(
             "no stratum can be estimated: " + "; ".join(f"{s['stratum']}: {s['refused']}" for s in out_strata)
         )
-    sd = math.sqrt(var)
-    hi_t = total + z * sd
-    pct = f"{round(level * 100)}%"
+    if total_interval:
+        (lo_t, hi_t), kind = sum_interval(parts, level, seed)
+    else:
+        lo_t, hi_t, kind = math.nan, math.nan, "not computed"
+
+    def num(v: float) -> float | None:
+        return round(v, 3) if math.isfinite(v) else None
+
     result_total: dict[str, Any] = {
         "method": method,
         "model": "sum over strata" if len(accepted) > 1 else accepted[0]["model"],
         "observed": round(obs_ok),
         "estimate": round(total, 3),
-        "interval": [
-            round(max(obs_ok, total - z * sd), 3),
-            round(hi_t, 3) if math.isfinite(hi_t) else None,
-        ],
-        "interval_kind": (
-            accepted[0]["interval_kind"]
-            if len(accepted) == 1
-            else f"normal {pct} from the strata's interval widths summed in quadrature"
-        ),
+        "interval": [num(lo_t), num(hi_t)],
+        "interval_kind": kind,
         "observed_refused": round(obs_refused),
     }
     out: dict[str, Any] = {
@@ -289,7 +287,9 @@ def estimate_registry(
 
         def point(d: Any) -> float:
             return float(
-                estimate_mse(d, method if method in ("stepwise", "bic", "main") else "main").estimate
+                estimate_mse(
+                    d, method if method in ("stepwise", "bic", "main", "bic-downhill") else "main"
+                ).estimate
             )
 
         sens = linkage_sensitivity(
@@ -360,7 +360,7 @@ def public_figures(threshold: int = 10, method: str = "stepwise") -> dict[str, A
     try:
         total = estimate_registry((), method)
         estimate = total["total"]
-        by_region = estimate_registry(("region",), method)
+        by_region = estimate_registry(("region",), method, total_interval=False)
         for s in by_region["strata"]:
             if "refused" in s or not _safe_named(
                 counts["region"].get(s["stratum"]), s["observed"], threshold
