@@ -66,7 +66,9 @@ class LinkageOptions:
     ``threshold``: match probability at or above which two records join one cluster (caseworker's
     choice; see docs/methods/linkage.md). ``prediction_floor``: pairs below it are not kept at all.
     ``em_max_pairs`` caps each EM training session; ``u_max_pairs`` the random pairs for u.
-    ``memory_limit`` is DuckDB's (for example "10GB"); by default it is set for runs of 10^6 records.
+    ``memory_limit`` is DuckDB's (for example "10GB"); by default 6 GB for runs of 5·10^5 records or
+    more, which then also spill to a temporary directory and score in chunks (``predict_chunks`` per
+    side, by default one per 5·10^5 records), so that peak memory stays bounded.
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -81,6 +83,7 @@ class LinkageOptions:
     progress: Callable[[str], None] | None = None
     blocking_rule_count: int | None = None  # use only the first N of blocking_rules() (quick checks)
     u_num_chunks: int = 10  # chunks of u sampling; 1 skips Splink's probe phase (small inputs)
+    predict_chunks: int | None = None  # chunks per side when scoring; None: one per 5·10^5 records
 
 
 # --- input preparation ----------------------------------------------------------------------------
@@ -398,7 +401,8 @@ def _comparisons() -> list[Any]:
             ),
             custom("abs(event_day_l - event_day_r) <= 7", "within a week"),
             custom(
-                "abs(event_day_l - event_day_r) <= 31 OR abs(event_month_number_l - event_month_number_r) <= 1",
+                "abs(event_day_l - event_day_r) <= 31 "
+                "OR abs(event_month_number_l - event_month_number_r) <= 1",
                 "within a month",
             ),
             custom("substr(event_date_l, 1, 4) = substr(event_date_r, 1, 4)", "same year"),
@@ -499,22 +503,41 @@ def _db_api(options: LinkageOptions, n_records: int) -> Any:
     from splink import DuckDBAPI
 
     connection = duckdb.connect()
-    memory = options.memory_limit or ("10GB" if n_records >= 500_000 else None)
+    memory = options.memory_limit or ("6GB" if n_records >= _LARGE_RUN else None)
     if memory:
+        import atexit
+        import shutil
+        import tempfile
+
         connection.execute(f"SET memory_limit = '{memory}'")
         connection.execute("SET preserve_insertion_order = false")
+        spill = tempfile.mkdtemp(prefix="kinlink-duckdb-")
+        atexit.register(shutil.rmtree, spill, True)
+        connection.execute(f"SET temp_directory = '{spill}'")
     if options.threads:
         connection.execute(f"SET threads = {int(options.threads)}")
     return DuckDBAPI(connection=connection)
 
 
+_LARGE_RUN = 500_000
+
+
 def spark_session(cores: int = 2) -> Any:
-    """A local-mode Spark session sized for this machine, with Splink's string-similarity UDF jar."""
+    """A local-mode Spark session sized for this machine, with Splink's string-similarity UDF jar.
+
+    Scratch space, the SQL warehouse and the checkpoint directory are fresh temporary directories
+    of this process, so that two runs on one machine (for example parallel test jobs) never share
+    shuffle files or checkpoints.
+    """
+    import atexit
+    import shutil
     import tempfile
 
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
+    scratch = tempfile.mkdtemp(prefix="kinlink-spark-")
+    atexit.register(shutil.rmtree, scratch, True)
     session = (
         SparkSession.builder.master(f"local[{cores}]")
         .config("spark.jars", similarity_jar_location())
@@ -524,10 +547,12 @@ def spark_session(cores: int = 2) -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "4g")
+        .config("spark.local.dir", f"{scratch}/local")
+        .config("spark.sql.warehouse.dir", f"{scratch}/warehouse")
         .getOrCreate()
     )
     if not session.sparkContext.getCheckpointDir():
-        session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="kinlink-spark-"))
+        session.sparkContext.setCheckpointDir(f"{scratch}/checkpoints")
     return session
 
 
@@ -711,7 +736,13 @@ def link_records(
     mark = time.perf_counter()
     _say(options, "scoring candidate pairs")
     floor = min(options.prediction_floor, options.threshold)
-    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    chunks = options.predict_chunks or max(1, round(len(prepared) / _LARGE_RUN))
+    predictions = linker.inference.predict(
+        threshold_match_probability=floor,
+        num_chunks_left=chunks if chunks > 1 else None,
+        num_chunks_right=chunks if chunks > 1 else None,
+        warning_mode="never",
+    )
     timings["predict_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     _say(options, "clustering")
@@ -735,7 +766,9 @@ class _Facts:
     digits: Any  # uint8 [n, 8]: YYYYMMDD of a full birth date
 
 
-def _facts(given_key: pd.Series, given_alts: pd.Series | None, patronymic: pd.Series, birth: pd.Series) -> _Facts:
+def _facts(
+    given_key: pd.Series, given_alts: pd.Series | None, patronymic: pd.Series, birth: pd.Series
+) -> _Facts:
     import numpy as np
 
     codes = {key: index for index, key in enumerate(sorted(names.canonical_given_keys()))}

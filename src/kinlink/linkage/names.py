@@ -400,13 +400,15 @@ def _near_given_keys(skeleton: str) -> tuple[str, ...]:
         return ()
     keys: list[str] = []
     for known, known_keys in _lookups().given.items():
-        if len(known) >= _MIN_FUZZY_LENGTH and abs(len(known) - len(skeleton)) <= 1:
-            if OSA.distance(skeleton, known, score_cutoff=1) <= 1:
-                keys.extend(k for k in known_keys if k not in keys)
+        near = len(known) >= _MIN_FUZZY_LENGTH and abs(len(known) - len(skeleton)) <= 1
+        if near and OSA.distance(skeleton, known, score_cutoff=1) <= 1:
+            keys.extend(k for k in known_keys if k not in keys)
     return tuple(keys)
 
 
 _MIN_FUZZY_LENGTH = 5
+#: Skeleton endings of common Russian and Ukrainian surnames; only a tie-breaker when parsing.
+_SURNAME_ENDINGS = ("ov", "ev", "in", "enko", "uk", "ki")
 
 
 def given_name_keys_tolerant(token: str) -> tuple[str, ...]:
@@ -542,6 +544,11 @@ def parse_full_name(full_name: str) -> ParsedName:
     elif len(rest) >= 2 and not known and not patronymic:
         # No token is a known name: one that is a known name with one typo is the given name.
         near = [w for w in rest if _near_given_keys(name_skeleton(w))]
+        if len(near) != 1 and len(rest) == 2:
+            # Still undecided («Максм Петров»: both are one letter from a name): a token with a
+            # surname ending (-ов, -ев, -ин, -енко, -ук, -ский) is the surname.
+            surname_like = [w for w in rest if name_skeleton(w).endswith(_SURNAME_ENDINGS)]
+            near = [w for w in rest if w not in surname_like] if len(surname_like) == 1 else []
         known = near if len(near) == 1 else []
     if not surname:
         if patronymic and len(rest) == 2:
