@@ -80,3 +80,16 @@ def test_threshold_out_of_range_is_refused(tmp_path: Path, capsys: pytest.Captur
     one = _write(tmp_path / "one.csv", [{**row, "record_id": "A1", "full_name": "Иванов Иван"}])
     assert main(["link", str(one), "--out", str(tmp_path / "c.csv"), "--threshold", "1.5"]) == 1
     assert "--threshold" in capsys.readouterr().err
+
+
+def test_help_states_the_model_default_threshold() -> None:
+    import argparse
+
+    from kinlink.commands.link import register
+    from kinlink.linkage.model import DEFAULT_THRESHOLD
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    link = parser._subparsers._group_actions[0].choices["link"]  # type: ignore[union-attr]
+    help_text = next(a.help for a in link._actions if "--threshold" in a.option_strings)
+    assert f"default {DEFAULT_THRESHOLD}" in str(help_text)

@@ -161,3 +161,90 @@ def test_brothers_are_excluded_and_clusters_follow_the_threshold() -> None:
     strict = cluster_records(["a", "b", "c", "d", "e"], pairs, 0.9).set_index("record_id")
     assert strict.loc["d", "cluster_id"] == "d"
     assert strict.loc["a", "match_probability"] == pytest.approx(0.99)
+
+
+def test_a_sparse_record_does_not_chain_two_namesakes() -> None:
+    from kinlink.linkage.model import cluster_records, exclusions
+
+    frame = pd.DataFrame(
+        [
+            _row("a", full_name="Волков Александр Максимович", birth_date="1975-03-28"),
+            _row("b", full_name="Sasha Volkov", birth_date="1975"),
+            _row("c", full_name="Волков Олександр Максимович", birth_date="1975-05-05"),
+            _row("d", full_name="Волков Олександр Максимович", birth_date="1975-03-28"),
+        ]
+    )
+    prepared = prepare_records(frame)
+    pairs = pd.DataFrame(
+        {
+            "unique_id_l": ["a", "b", "a"],
+            "unique_id_r": ["b", "c", "d"],
+            "match_probability": [0.9, 0.95, 0.8],
+        }
+    )
+    columns = ["given_key", "given_alts", "patronymic_key", "birth_date"]
+    by_id = prepared.set_index("unique_id")
+    for side in ("l", "r"):
+        for column in columns:
+            pairs[f"{column}_{side}"] = by_id.loc[pairs[f"unique_id_{side}"], column].to_list()
+    pairs["excluded"] = exclusions(pairs)
+    assert (pairs["excluded"] == "").all()  # each scored pair alone is possible
+    plain = cluster_records(prepared["unique_id"], pairs, 0.5).set_index("record_id")
+    assert plain["cluster_id"].nunique() == 1  # a - b - c chained, and d
+    split = cluster_records(prepared["unique_id"], pairs, 0.5, prepared).set_index("record_id")
+    # a and c were born on different days: the weaker link a-b gives way to b-c.
+    assert split.loc["b", "cluster_id"] == split.loc["c", "cluster_id"] == "b"
+    assert split.loc["a", "cluster_id"] == split.loc["d", "cluster_id"] == "a"
+    assert split.loc["a", "match_probability"] == pytest.approx(0.8)
+
+
+def test_cannot_link_reasons() -> None:
+    from kinlink.linkage.model import exclusions
+
+    pairs = pd.DataFrame(
+        {
+            "given_key_l": ["ivan", "ivan", "vladislav", "ivan", "ivan", "ivan"],
+            "given_key_r": ["ivan", "ivan", "ivan", "ivan", "ivan", "ivan"],
+            "given_alts_l": [["ivan"], ["ivan"], ["vladislav", "vaceslav"], ["ivan"], ["ivan"], ["ivan"]],
+            "given_alts_r": [["ivan"]] * 6,
+            "patronymic_key_l": ["petr", None, None, None, None, None],
+            "patronymic_key_r": ["ivan", None, None, None, None, None],
+            "birth_date_l": ["1990-01-01", "2004-04-21", "1980", "1990-01-02", "1976", "1975"],
+            "birth_date_r": [
+                "1990-01-01",
+                "2043-04-21",
+                "1990-05-05",
+                "1991-01-02",
+                "1979-07-19",
+                "1990-05-05",
+            ],
+        }
+    )
+    assert exclusions(pairs).tolist() == [
+        "different fathers' names",
+        "",  # 2004 vs 2043: one digit wrong in each record
+        "",  # an ambiguous diminutive (Слава) never excludes; 1980 vs 1990 is one digit
+        "",  # same day and month, year off by one
+        "",  # 1976 vs 1979: one digit
+        "different birth dates",
+    ]
+
+
+def test_prepared_dates_carry_day_and_month_numbers() -> None:
+    frame = pd.DataFrame(
+        [
+            _row("a", full_name="Иванов Иван", event_date="2022-03-01"),
+            _row("b", full_name="Иванов Иван", event_date="02.03.2022"),
+            _row("c", full_name="Иванов Иван", event_date="2022-04"),
+        ]
+    )
+    prepared = prepare_records(frame).set_index("unique_id")
+    assert prepared.loc["b", "event_date"] == "2022-03-02"
+    assert prepared.loc["b", "event_day"] - prepared.loc["a", "event_day"] == 1
+    assert pd.isna(prepared.loc["c", "event_day"])
+    assert prepared.loc["c", "event_month_number"] - prepared.loc["a", "event_month_number"] == 1
+
+
+def test_impossible_dates_are_refused() -> None:
+    with pytest.raises(LinkageInputError, match="row 2, column event_date: no such day or month"):
+        prepare_records(pd.DataFrame([_row("x", full_name="Иванов Иван", event_date="2023-02-30")]))

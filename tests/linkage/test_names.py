@@ -190,3 +190,38 @@ def test_name_matches_ranks_equivalent_spellings() -> None:
     assert found[:2] == ["Иванов Иван Иванович", "Iwanow Wanja"]
     assert "Петров Иван" not in found and "Сидоров Олег" not in found
     assert names.name_matches("", candidates) == []
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ("Дмтиро", "Дмитро"),
+        ("Микла", "Микола"),
+        ("Миккта", "Микита"),
+        ("Serayey", "Сергей"),
+        ("Alesandr", "Александр"),
+    ],
+)
+def test_given_name_with_one_typo_is_repaired(written: str, key: str) -> None:
+    assert names.given_name_keys(written) == ()
+    assert names.given_name_keys_tolerant(written)[0] == names.given_name_key(key)
+
+
+def test_short_or_distant_given_names_are_not_repaired() -> None:
+    assert names.given_name_keys_tolerant("Pavo") == ()  # four letters: too short to guess
+    assert names.given_name_keys_tolerant("Ковальчук") == ()
+
+
+@pytest.mark.parametrize(
+    ("written", "surname", "given"),
+    [
+        ("Дмитро Андрєєв", "andrev", "dmitri"),  # Андрєєв also romanises to "Andrew"
+        ("Alesandr Ponomarenko", "ponomarenko", "aleksandr"),  # given name with a typo, Latin
+        ("Костнятин Кравченко", "kravcenko", "konstantin"),  # given name with a typo, Cyrillic
+        ("Максм Петров", "petrov", "maksim"),  # both one letter from a name: the -ов ending decides
+        ("Иванов Иван", "ivanov", "ivan"),
+    ],
+)
+def test_two_word_names_find_the_surname(written: str, surname: str, given: str) -> None:
+    keys = names.name_keys(written)
+    assert (keys.surname, keys.given) == (surname, given)

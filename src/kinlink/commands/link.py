@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=None,
         metavar="P",
-        help="match probability at or above which two records are the same person (default 0.9)",
+        help="match probability at or above which two records are the same person (default 0.5)",
     )
     link.add_argument("--explain", metavar="RECORD_ID", help="print the match weights of this record's links")
     link.add_argument(

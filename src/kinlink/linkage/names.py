@@ -349,17 +349,21 @@ def female_patronymics(male: str) -> set[str]:
 class _Lookups:
     given: dict[str, tuple[str, ...]]  # skeleton -> canonical keys, table order
     patronymic: dict[str, str]  # skeleton of a patronymic -> canonical key of the father's name
+    native: frozenset[str]  # skeletons of the Cyrillic forms (full names, diminutives) and their renderings
 
 
 @cache
 def _lookups() -> _Lookups:
     given: dict[str, list[str]] = {}
     patronymic: dict[str, str] = {}
+    native: set[str] = set()
     for entry in given_name_table():
         key = entry.key
         forms: set[str] = set(entry.latin_forms)
         for cyrillic in (entry.ru, entry.uk, *entry.diminutives):
-            forms |= _renderings(cyrillic)
+            renderings = _renderings(cyrillic)
+            native.update(name_skeleton(form) for form in renderings)
+            forms |= renderings
         for form in forms:
             skeleton = name_skeleton(form)
             if skeleton and key not in given.setdefault(skeleton, []):
@@ -375,7 +379,8 @@ def _lookups() -> _Lookups:
             keys = given[name_skeleton(cyrillic)]
             keys.remove(entry.key)
             keys.insert(0, entry.key)
-    return _Lookups({k: tuple(v) for k, v in given.items()}, patronymic)
+    native.discard("")
+    return _Lookups({k: tuple(v) for k, v in given.items()}, patronymic, frozenset(native))
 
 
 def given_name_keys(token: str) -> tuple[str, ...]:
@@ -384,6 +389,51 @@ def given_name_keys(token: str) -> tuple[str, ...]:
     «Олександр», "Oleksandr", «Саша» → ``("aleksandr", ...)``; «Слава» → all the -slav names.
     """
     return _lookups().given.get(name_skeleton(token), ())
+
+
+@cache
+def _near_given_keys(skeleton: str) -> tuple[str, ...]:
+    """Canonical keys of the table forms one edit (OSA distance) away from ``skeleton``; typo repair."""
+    from rapidfuzz.distance import OSA
+
+    if len(skeleton) < _MIN_FUZZY_LENGTH:
+        return ()
+    keys: list[str] = []
+    for known, known_keys in _lookups().given.items():
+        near = len(known) >= _MIN_FUZZY_LENGTH and abs(len(known) - len(skeleton)) <= 1
+        if near and OSA.distance(skeleton, known, score_cutoff=1) <= 1:
+            keys.extend(k for k in known_keys if k not in keys)
+    return tuple(keys)
+
+
+_MIN_FUZZY_LENGTH = 5
+#: Skeleton endings of common Russian and Ukrainian surnames; only a tie-breaker when parsing.
+_SURNAME_ENDINGS = ("ov", "ev", "in", "enko", "uk", "ki")
+
+
+def given_name_keys_tolerant(token: str) -> tuple[str, ...]:
+    """Like :func:`given_name_keys`, but a token the table does not know is matched with one typo.
+
+    «Дмтиро», «Микла» and "Pavo" are read as Дмитро, Микола and Pavlo: a table form (skeleton of
+    at least five letters) one insertion, deletion, substitution or swap of neighbours away. Use
+    it only for a token already known to stand in the given-name position.
+    """
+    return given_name_keys(token) or _near_given_keys(name_skeleton(token))
+
+
+def _given_name_evidence(token: str) -> int:
+    """How surely a token is a given name: 2 a Russian or Ukrainian form or diminutive (in any script),
+    1 only a foreign Latin form ("Andrew", which is also how «Андреев» may be romanised), 0 unknown."""
+    skeleton = name_skeleton(token)
+    if skeleton in _lookups().native:
+        return 2
+    return 1 if skeleton in _lookups().given else 0
+
+
+@cache
+def canonical_given_keys() -> frozenset[str]:
+    """The canonical keys of all names in the table (a key outside it is a token's own skeleton)."""
+    return frozenset(entry.key for entry in given_name_table())
 
 
 def given_name_key(token: str) -> str:
@@ -485,6 +535,21 @@ def parse_full_name(full_name: str) -> ParsedName:
         patronymic = patronymic_candidates[-1]
         rest = [w for w in rest if w != patronymic]
     known = [w for w in rest if given_name_keys(w)]
+    if len(rest) == 2 and len(known) == 2:
+        # Both tokens are known names: a Russian or Ukrainian form outranks a foreign Latin form
+        # («Дмитро Андрєєв»: Андрєєв reads "Andrew" only), otherwise position decides below.
+        evidence = [_given_name_evidence(w) for w in rest]
+        if evidence[0] != evidence[1]:
+            known = [rest[0] if evidence[0] > evidence[1] else rest[1]]
+    elif len(rest) >= 2 and not known and not patronymic:
+        # No token is a known name: one that is a known name with one typo is the given name.
+        near = [w for w in rest if _near_given_keys(name_skeleton(w))]
+        if len(near) != 1 and len(rest) == 2:
+            # Still undecided («Максм Петров»: both are one letter from a name): a token with a
+            # surname ending (-ов, -ев, -ин, -енко, -ук, -ский) is the surname.
+            surname_like = [w for w in rest if name_skeleton(w).endswith(_SURNAME_ENDINGS)]
+            near = [w for w in rest if w not in surname_like] if len(surname_like) == 1 else []
+        known = near if len(near) == 1 else []
     if not surname:
         if patronymic and len(rest) == 2:
             # The given name stands right before the patronymic in both usual orders.
@@ -551,7 +616,7 @@ def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patr
         )
     surname_words = re.split(r"[\s-]+", parsed.surname.strip())
     surname_key = "".join(name_skeleton(w) for w in surname_words)
-    given_alternatives = given_name_keys(parsed.given_name) if parsed.given_name else ()
+    given_alternatives = given_name_keys_tolerant(parsed.given_name) if parsed.given_name else ()
     given_key = given_alternatives[0] if given_alternatives else name_skeleton(parsed.given_name)
     keys = NameKeys(
         given_initials=_initials_of(given_alternatives, parsed.given_initial),
@@ -685,9 +750,11 @@ __all__ = [
     "GivenNameEntry",
     "NameKeys",
     "ParsedName",
+    "canonical_given_keys",
     "female_patronymics",
     "given_name_key",
     "given_name_keys",
+    "given_name_keys_tolerant",
     "given_name_table",
     "guess_language",
     "is_cyrillic",
