@@ -33,23 +33,15 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
+from kinlink.genetics.pedigree import SEX_CODES
 from kinlink.identification.models import StoredPedigree, StoredPedigreeMember
 from kinlink.registry.models import Organisation, Sample, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.bulk import ImportRefused, RowError
 
 CSV_COLUMNS = ("family", "id", "father", "mother", "sex", "sample", "missing")
-_SEX = {
-    "male": "male",
-    "m": "male",
-    "1": "male",
-    "female": "female",
-    "f": "female",
-    "2": "female",
-    "unknown": "unknown",
-    "u": "unknown",
-    "0": "unknown",
-}
+# an empty sex is refused here (a pedigree member needs one); otherwise the genetics engine's codes
+_SEX = {code: sex for code, sex in SEX_CODES.items() if code}
 _MISSING = {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False, "": False}
 
 
