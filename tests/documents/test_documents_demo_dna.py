@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kinlink.cli import main
-from kinlink.documents.dna import format_lr
+from kinlink.documents.dna import format_lr, format_posterior
 from kinlink.documents.labels import TERMS
 from kinlink.documents.registry_dna import registry_result
 from kinlink.genetics.report import posterior_probability, verbal_equivalent
@@ -72,7 +72,8 @@ def test_demo_case_dna_report_and_dossier(tmp_path: Path, capsys: pytest.Capture
         remains.code,
         mother.code,
         format_lr(data.total_lr),
-        f"{data.posterior:.6f}",
+        format_posterior(data.posterior),
+        "аутосомные STR, маркеров: 23",
         TERMS[data.verbal_conclusion]["ru"],
         TERMS["dna_identified"]["ru"],
         "Central forensic DNA laboratory",

@@ -138,6 +138,14 @@ def format_lr(value: float) -> str:
     return f"{value:.3e} (log10 {math.log10(value):.2f})"
 
 
+def format_posterior(value: float) -> str:
+    """A posterior to six decimals, never rounded up to certainty: above 0.999999 the distance from 1
+    is printed instead (a court must not read 1.000000 where the evidence leaves a chance of error)."""
+    if value > 0.999999 and value < 1.0:
+        return f"> 0.999999 (1 − {1.0 - value:.2g})"
+    return f"{value:.6f}"
+
+
 def pedigree_layout(members: list[PedigreeMember]) -> dict[str, Any]:
     """Generations from the founders down; members of one generation side by side (units: cm)."""
     by_id = {m.member_id: m for m in members}
@@ -244,7 +252,7 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
     return {
         "case_number": data.case_number if with_names else "—",
         "lab": data.lab,
-        "marker_kit": data.marker_kit or "—",
+        "marker_kit": data.marker_kit or phrase("dna_marker_count", lang, n=len(data.markers)),
         "marker_names": ", ".join(m.marker for m in data.markers),
         "samples": samples,
         "pedigree": pedigree_layout(members),
@@ -252,7 +260,7 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
         "total_lr": format_lr(data.total_lr),
         "prior": f"{data.prior:.6g}"
         + (f" ({prior_basis_words(data.prior_basis, lang)})" if data.prior_basis else ""),
-        "posterior": f"{data.posterior:.6f}",
+        "posterior": format_posterior(data.posterior),
         "verbal": term(data.verbal_conclusion, lang),
         "method": method_words(data, lang),
         "hypotheses": [term(h, lang) for h in data.hypotheses],

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext
 
-from kinlink.documents.dna import DnaReportData, format_lr
+from kinlink.documents.dna import DnaReportData, format_lr, format_posterior
 from kinlink.documents.labels import DNA_LINE, FATE_MESSAGES, STATED, phrase, term
 from kinlink.documents.models import Inquiry
 from kinlink.registry.fate import FateAssessment, parse_claim_label
@@ -275,7 +275,7 @@ def dna_result_lines(data: DnaReportData | None, lang: str) -> list[str]:
             markers=len(data.markers),
             lr=format_lr(data.total_lr),
             prior=f"{data.prior:.6g}",
-            posterior=f"{data.posterior:.6f}",
+            posterior=format_posterior(data.posterior),
             verbal=term(data.verbal_conclusion, lang),
             status=term("dna_identified", lang),
         )

@@ -437,6 +437,11 @@ PHRASES: dict[str, dict[str, str]] = {
         "person; H2, the remains are of a person unrelated to the pedigree. The total LR is the product "
         "over the markers. Verbal scale: {scale}.",
     },
+    "dna_marker_count": {
+        "ru": "аутосомные STR, маркеров: {n}",
+        "uk": "аутосомні STR, маркерів: {n}",
+        "en": "{n} autosomal STR markers",
+    },
     "dna_method_theta": {
         "ru": "Поправка на субструктуру популяции θ = {theta}.",
         "uk": "Поправка на субструктуру популяції θ = {theta}.",

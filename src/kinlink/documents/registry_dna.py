@@ -136,7 +136,7 @@ def candidate_report(candidate: CandidateIdentification, case: Case) -> DnaRepor
         sample_codes=family.samples,
         roles=roles,
         names=names,
-        marker_kit=f"{len(loci)} autosomal STR",
+        marker_kit="",  # worded in the reader's language from the number of markers
         remains_name=case.person.primary_name(),
     )
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
