@@ -105,6 +105,32 @@ def test_bic_all_hierarchical_uk5(load: Loader) -> None:
     assert sel.ranking[0].criterion == pytest.approx(sel.fit.bic, abs=1e-6)
 
 
+def test_hierarchical_models_of_any_order() -> None:
+    # the 2024 paper's catalogue: all hierarchical models up to order t − 1 (113 on four lists, 6,893 on five)
+    assert len(hierarchical_models(4, 3)) == 113
+    four = hierarchical_models(5, 4)
+    assert len(four) == 6893 and len(set(four)) == 6893
+    assert set(hierarchical_models(5, 3)) == {m for m in four if all(len(t) <= 3 for t in m)}
+    for model in four:
+        terms = set(model)
+        assert all(
+            set(itertools.combinations(t, len(t) - 1)) <= terms for t in model if len(t) > 2
+        )  # closed under subsets
+    assert len(hierarchical_models(4, 4)) == 114  # the saturated model added
+    for bad in (0, 6):
+        with pytest.raises(ValueError, match="max_order must lie between 1 and 5"):
+            hierarchical_models(5, bad)
+
+
+def test_bic_order_four_uk5_keeps_the_order_three_choice(load: Loader) -> None:
+    # four-way terms do not beat LA:NG:PFNCA (2024 Table 6: 25,311 over all hierarchical models)
+    data = load("uk_modern_slavery_2013_5lists.csv")
+    ranking = bic_ranking(data, max_order=4)
+    assert len(ranking) > 6500
+    assert set(ranking[0].terms) == set(select_model(data, "bic").fit.terms)
+    assert rel(ranking[0].estimate, 25311) < 1e-3
+
+
 def test_bic_two_way_uk6(load: Loader) -> None:
     data = load("uk_modern_slavery_2013_6lists.csv")
     best = bic_ranking(data)[0]
