@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -58,20 +57,15 @@ def spark_screen(
     master: str | None = None,
 ) -> tuple[list[Candidate], list[str]]:
     """Screen ``remains`` against ``families`` on Spark; returns the exact-checked candidates and notes."""
-    from pyspark.sql import SparkSession
+    from kinlink.sparksession import spark_builder
 
     index = ScreeningIndex(panel, threshold, top)
     index.add_families(families)
     index.add_remains(remains, dict.fromkeys(remains, dropout))
     n_r = len(index.remains)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors use this interpreter (numba)
-    spark = (
-        SparkSession.builder.master(master or os.environ.get("KINLINK_SPARK_MASTER", "local[*]"))
-        .appName("kinlink-screening")
-        .config("spark.ui.enabled", "false")
-        .config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
-        .getOrCreate()
-    )
+    spark = spark_builder(
+        "kinlink-screening", master or os.environ.get("KINLINK_SPARK_MASTER", "local[*]")
+    ).getOrCreate()
     try:
         sc = spark.sparkContext
         n_parts = partitions or max(1, min(n_r, sc.defaultParallelism))

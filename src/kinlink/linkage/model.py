@@ -533,19 +533,14 @@ def spark_session(cores: int = 2) -> Any:
     import shutil
     import tempfile
 
-    from pyspark.sql import SparkSession
-    from splink.backends.spark import similarity_jar_location
+    from kinlink.sparksession import spark_builder
 
     scratch = tempfile.mkdtemp(prefix="kinlink-spark-")
     atexit.register(shutil.rmtree, scratch, True)
     session = (
-        SparkSession.builder.master(f"local[{cores}]")
-        .config("spark.jars", similarity_jar_location())
-        .appName("kinlink-linkage")
+        spark_builder("kinlink-linkage", f"local[{cores}]")
         .config("spark.sql.shuffle.partitions", str(cores))
         .config("spark.default.parallelism", str(cores))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", "4g")
         .config("spark.local.dir", f"{scratch}/local")
         .config("spark.sql.warehouse.dir", f"{scratch}/warehouse")
