@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gzip
 import os
 import sys
 import time
@@ -29,8 +28,10 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _machine import write_results
+from tests.estimation.r_draws import r_resamples
 
 from kinlink.estimation.capture import CaptureData, read_capture_csv
 from kinlink.estimation.dga import dga
@@ -40,7 +41,6 @@ from kinlink.estimation.loglinear import check_model, fit_many, model_name
 from kinlink.estimation.selection import bic_ranking, downhill_search, estimate_total
 
 ROOT = Path(__file__).resolve().parents[1]
-R_DATA = ROOT / "tests" / "estimation" / "data"
 # (data, method, max_order, published estimate, published BCa, R run noted in reference_estimates.csv)
 BCA_CASES: list[tuple[str, str, int | None, float, tuple[float, float], tuple[float, float] | None]] = [
     ("us_western_site_trafficking_5lists.csv", "stepwise", None, 2483, (1293, 3670), (1293, 3672)),
@@ -56,16 +56,6 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t0
-
-
-def r_resamples(data: CaptureData, name: str) -> np.ndarray:
-    with gzip.open(R_DATA / f"r_rmultinom_seed1234_{name}.gz", "rt", encoding="utf-8") as fh:
-        header = fh.readline().strip().split(",")
-        draws = np.loadtxt(fh, delimiter=",", ndmin=2)
-    out = np.zeros((len(draws), len(data.counts)))
-    for k, hist in enumerate(header):
-        out[:, sum(int(v) << j for j, v in enumerate(hist)) - 1] += draws[:, k]
-    return out
 
 
 def _estimate(d: CaptureData, method: str, order: int | None) -> float:

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _machine import write_results
+from tests.estimation.r_draws import r_resamples
 
-from estimation import r_resamples
 from kinlink.estimation.capture import CaptureData, read_capture_csv
 from kinlink.estimation.intervals import bootstrap_bca
 from kinlink.estimation.selection import estimate_total

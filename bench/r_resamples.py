@@ -25,6 +25,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.estimation.r_draws import draws_path  # noqa: E402
+
 DATASETS = (
     "us_western_site_trafficking_5lists.csv",
     "new_orleans_trafficking_5lists.csv",
@@ -42,7 +46,7 @@ write.table(t(d), args[2], sep = ",", row.names = FALSE, col.names = FALSE)
 
 
 def out_path(name: str, seed: int) -> Path:
-    return ROOT / "tests" / "estimation" / "data" / f"r_rmultinom_seed{seed}_{name}.gz"
+    return draws_path(name, seed)
 
 
 def main() -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ from kinlink.estimation.capture import CaptureData
 from kinlink.estimation.intervals import bca_interval, bootstrap_bca, profile_interval, quantile_type8
 from kinlink.estimation.loglinear import check_model, fit_loglinear, fit_many, parse_terms
 from kinlink.estimation.selection import bic_ranking, estimate_total, stepwise_terms
+from tests.estimation.r_draws import r_resamples
 
 from .conftest import Loader
 
@@ -82,22 +81,6 @@ def test_bca_repeats_the_model_choice_and_is_seeded(load: Loader) -> None:
     assert rel(a.estimate, 2483) < 1e-3
     assert a.lo >= data.observed
     assert 2483 * 1.2 < a.hi < 3670 * 1.2
-
-
-R_DATA = Path(__file__).resolve().parent / "data"
-
-
-def r_resamples(data: CaptureData, name: str) -> np.ndarray:
-    """R's ``set.seed(1234); rmultinom(1000, n, counts)`` for ``name`` (bench/r_resamples.py), as counts
-    per history code."""
-    with gzip.open(R_DATA / f"r_rmultinom_seed1234_{name}.gz", "rt", encoding="utf-8") as fh:
-        header = fh.readline().strip().split(",")
-        draws = np.loadtxt(fh, delimiter=",", ndmin=2)
-    out = np.zeros((len(draws), len(data.counts)))
-    for k, hist in enumerate(header):
-        code = sum(int(v) << j for j, v in enumerate(hist))
-        out[:, code - 1] += draws[:, k]
-    return out
 
 
 @pytest.mark.parametrize(
