@@ -46,7 +46,9 @@ def test_bad_profile_file_is_refused_whole_with_row_and_column(world: World) -> 
     response = client.post("/en/lab/profiles/upload", {"profiles-csv_file": _csv("p.csv", text)})
     page = response.content.decode()
     assert response.status_code == 400
-    assert "row 3, column sample" in page and "row 4, column allele1" in page
+    # the shared bulk error report: file, row, column, reason
+    assert "p.csv: row 3, column &#x27;sample&#x27;" in page
+    assert "p.csv: row 4, column &#x27;allele1&#x27;" in page
     assert Sample.objects.get(code="BC-a-001").profile == ""
 
 
@@ -67,13 +69,13 @@ def test_load_reference_samples(world: World) -> None:
     )
     assert (
         bad.status_code == 400
-        and "row 2, column sample" in bad.content.decode()
-        and "row 2, column relationship" in bad.content.decode()
+        and "r.csv: row 2, column &#x27;sample&#x27;" in bad.content.decode()
+        and "r.csv: row 2, column &#x27;relationship&#x27;" in bad.content.decode()
     )
     wrong_header = client.post(
         "/en/lab/references/upload", {"references-csv_file": _csv("r.csv", "code,rel\nX,mother\n")}
     )
-    assert "row 1, column header" in wrong_header.content.decode()
+    assert "r.csv: row 1, column &#x27;header&#x27;" in wrong_header.content.decode()
 
 
 def test_profiles_are_read_as_the_genetics_library_reads_them(world: World) -> None:

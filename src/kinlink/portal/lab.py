@@ -20,8 +20,8 @@ from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, SampleForm
 from kinlink.portal.roles import lab_required, labs_of
 from kinlink.registry.models import Sample
 from kinlink.registry.services import audit
+from kinlink.registry.services.bulk import ImportRefused
 from kinlink.registry.services.lab_samples import (
-    LabFileError,
     SampleError,
     load_profiles,
     load_reference_samples,
@@ -96,8 +96,8 @@ def lab_upload_profiles(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and (read := _csv_text(form)) is not None:
         try:
             count = load_profiles(request.user, labs_of(request.user), *read)  # type: ignore[arg-type]
-        except LabFileError as exc:
-            return _lab_page(request, status=400, profile_form=form, problems=[str(p) for p in exc.problems])
+        except ImportRefused as exc:
+            return _lab_page(request, status=400, profile_form=form, problems=[str(p) for p in exc.errors])
         messages.success(request, _("Profiles loaded for %(count)d samples.") % {"count": count})
         return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, profile_form=form)
@@ -110,10 +110,8 @@ def lab_upload_references(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and (read := _csv_text(form)) is not None:
         try:
             count = load_reference_samples(request.user, _first_lab(request), *read)  # type: ignore[arg-type]
-        except LabFileError as exc:
-            return _lab_page(
-                request, status=400, reference_form=form, problems=[str(p) for p in exc.problems]
-            )
+        except ImportRefused as exc:
+            return _lab_page(request, status=400, reference_form=form, problems=[str(p) for p in exc.errors])
         messages.success(request, _("%(count)d reference samples were registered.") % {"count": count})
         return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, reference_form=form)
@@ -124,7 +122,6 @@ def lab_upload_references(request: HttpRequest) -> HttpResponse:
 def lab_upload_pedigrees(request: HttpRequest) -> HttpResponse:
     """Family pedigrees (CSV or .fam) naming the lab's own reference samples by barcode."""
     from kinlink.identification.pedigrees import import_pedigree_file
-    from kinlink.registry.services.bulk import ImportRefused
 
     form = PedigreeUploadForm(request.POST, request.FILES, prefix="pedigrees")
     if not form.is_valid():

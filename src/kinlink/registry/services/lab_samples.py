@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -27,33 +26,13 @@ from django.utils import timezone
 
 from kinlink.registry.models import Organisation, Sample
 from kinlink.registry.services import audit
+from kinlink.registry.services.bulk import ImportRefused, RowError
 
 BARCODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,49}$")
 #: One allele label ("12", "9.3", "X", "OL"); empty or "-" means untyped, as in ``genetics.formats``.
 ALLELE = re.compile(r"^([A-Za-z0-9.]{1,10}|-?)$")
 MARKER = re.compile(r"^[A-Za-z0-9_.\- ]{1,40}$")
 RELATIONSHIPS = ("mother", "father", "brother", "sister", "son", "daughter", "wife", "husband", "other")
-
-
-@dataclass(frozen=True, slots=True)
-class CSVProblem:
-    row: int  # 1 = header line
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}, column {self.column}: {self.reason}"
-
-
-class LabFileError(ValueError):
-    """A CSV the lab console refuses; ``problems`` lists every bad cell."""
-
-    def __init__(self, filename: str, problems: list[CSVProblem]) -> None:
-        self.filename = filename
-        self.problems = problems
-        shown = "; ".join(str(p) for p in problems[:20])
-        more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
-        super().__init__(f"{filename}: {shown}{more}")
 
 
 class SampleError(ValueError):
@@ -84,12 +63,12 @@ def _read(filename: str, text: str, header: tuple[str, ...]) -> list[dict[str, s
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     found = tuple((name or "").strip().lower() for name in (reader.fieldnames or ()))
     if not set(header) <= set(found):
-        raise LabFileError(
-            filename, [CSVProblem(1, "header", f"expected '{','.join(header)}', found '{','.join(found)}'")]
+        raise ImportRefused(
+            [RowError(filename, 1, "header", f"expected '{','.join(header)}', found '{','.join(found)}'")]
         )
     rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
     if not rows:
-        raise LabFileError(filename, [CSVProblem(2, "sample", "the file has no data rows")])
+        raise ImportRefused([RowError(filename, 2, "sample", "the file has no data rows")])
     return rows
 
 
@@ -97,31 +76,35 @@ def _read(filename: str, text: str, header: tuple[str, ...]) -> list[dict[str, s
 def load_profiles(user: AbstractBaseUser, labs: list[Organisation], filename: str, text: str) -> int:
     """Store genotype profiles for registered samples of the user's labs; returns the number of samples."""
     rows = _read(filename, text, ("sample", "marker", "allele1", "allele2"))
-    problems: list[CSVProblem] = []
+    problems: list[RowError] = []
     known = {s.code: s for s in Sample.objects.filter(lab__in=labs)}
     profiles: dict[str, dict[str, list[str]]] = {}
     untyped: dict[str, set[str]] = {}
     for index, row in enumerate(rows, start=2):
         code, marker = row.get("sample", ""), row.get("marker", "")
         if code not in known:
-            problems.append(CSVProblem(index, "sample", f"'{code}' is not a sample registered at your lab"))
+            problems.append(
+                RowError(filename, index, "sample", f"'{code}' is not a sample registered at your lab")
+            )
         if not MARKER.match(marker):
-            problems.append(CSVProblem(index, "marker", f"'{marker}' is not a marker name"))
+            problems.append(RowError(filename, index, "marker", f"'{marker}' is not a marker name"))
         alleles = [row.get("allele1", "") or "-", row.get("allele2", "") or "-"]
         for column, allele in zip(("allele1", "allele2"), alleles, strict=True):
             if not ALLELE.match(allele):
                 problems.append(
-                    CSVProblem(index, column, f"'{allele}' is not an allele label (e.g. 12, 9.3, X)")
+                    RowError(filename, index, column, f"'{allele}' is not an allele label (e.g. 12, 9.3, X)")
                 )
         profile = profiles.setdefault(code, {})
         if marker in profile or marker in untyped.get(code, set()):
-            problems.append(CSVProblem(index, "marker", f"marker '{marker}' appears twice for '{code}'"))
+            problems.append(
+                RowError(filename, index, "marker", f"marker '{marker}' appears twice for '{code}'")
+            )
         if alleles == ["-", "-"]:
             untyped.setdefault(code, set()).add(marker)
         else:
             profile[marker] = alleles
     if problems:
-        raise LabFileError(filename, problems)
+        raise ImportRefused(problems)
     for code, profile in profiles.items():
         sample = known[code]
         sample.profile = json.dumps(profile, sort_keys=True)
@@ -136,7 +119,7 @@ def load_profiles(user: AbstractBaseUser, labs: list[Organisation], filename: st
 def load_reference_samples(user: AbstractBaseUser, lab: Organisation, filename: str, text: str) -> int:
     """Register relatives' reference samples from ``sample,relationship`` rows; returns how many."""
     rows = _read(filename, text, ("sample", "relationship"))
-    problems: list[CSVProblem] = []
+    problems: list[RowError] = []
     seen: set[str] = set()
     existing = set(
         Sample.objects.filter(code__in=[r.get("sample", "") for r in rows]).values_list("code", flat=True)
@@ -144,16 +127,21 @@ def load_reference_samples(user: AbstractBaseUser, lab: Organisation, filename: 
     for index, row in enumerate(rows, start=2):
         code, relationship = row.get("sample", ""), row.get("relationship", "").lower()
         if not BARCODE.match(code):
-            problems.append(CSVProblem(index, "sample", f"'{code}' is not a valid barcode"))
+            problems.append(RowError(filename, index, "sample", f"'{code}' is not a valid barcode"))
         elif code in existing or code in seen:
-            problems.append(CSVProblem(index, "sample", f"'{code}' is already registered"))
+            problems.append(RowError(filename, index, "sample", f"'{code}' is already registered"))
         if relationship not in RELATIONSHIPS:
             problems.append(
-                CSVProblem(index, "relationship", f"'{relationship}': use one of {', '.join(RELATIONSHIPS)}")
+                RowError(
+                    filename,
+                    index,
+                    "relationship",
+                    f"'{relationship}': use one of {', '.join(RELATIONSHIPS)}",
+                )
             )
         seen.add(code)
     if problems:
-        raise LabFileError(filename, problems)
+        raise ImportRefused(problems)
     now = timezone.now()
     for row in rows:
         sample = Sample.objects.create(
