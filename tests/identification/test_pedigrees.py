@@ -148,7 +148,30 @@ def test_fam_import_stores_the_related_hypothesis(paternity_samples: None, tmp_p
     assert members["CH"].father == "AF" and members["CH"].mother == "MO" and members["CH"].is_missing
     assert members["AF"].sample is not None and members["AF"].sample.code == "AF"
     assert members["CH"].sample is None  # the typed person of interest is the one sought, not a reference
-    assert import_pedigree_file(PATERNITY, request="TR-1", missing="CH").unchanged == ["TR-1"]
+    again = import_pedigree_file(PATERNITY, request="TR-1", missing="CH")
+    assert again.unchanged == ["TR-1"] and again.profiles_loaded == []
+
+
+def test_fam_genotypes_become_the_reference_profiles(paternity_samples: None) -> None:
+    from kinlink.genetics.formats import read_familias_fam
+
+    result = import_pedigree_file(PATERNITY, request="TR-1", missing="CH")
+    assert result.profiles_loaded == ["AF"] and "genotypes loaded for 1 sample(s)" in result.summary()
+    father = Sample.objects.get(code="AF")
+    expected = read_familias_fam(PATERNITY).genotypes["AF"]
+    assert json.loads(father.profile) == {m: list(g) for m, g in expected.items()} and len(expected) == 10
+    assert father.status == Sample.Status.PROFILED
+
+
+def test_fam_refuses_to_replace_a_different_profile(paternity_samples: None) -> None:
+    Sample.objects.filter(code="AF").update(profile=json.dumps({"D3S1358": ["15", "16"]}))
+    with pytest.raises(ImportRefused) as refused:
+        import_pedigree_file(PATERNITY, request="TR-1", missing="CH")
+    error = refused.value.errors[0]
+    assert error.column == "genotypes" and "already has a different profile" in error.reason
+    assert error.row == 6  # the line of the person "AF" in the file
+    assert not StoredPedigree.objects.exists()  # nothing written
+    assert json.loads(Sample.objects.get(code="AF").profile) == {"D3S1358": ["15", "16"]}
 
 
 def _fam_lines() -> list[str]:

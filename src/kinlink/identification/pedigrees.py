@@ -65,11 +65,16 @@ class PedigreeImport:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: reference samples whose genotypes a .fam file supplied (new or changed profiles only)
+    profiles_loaded: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        profiles = (
+            f"; genotypes loaded for {len(self.profiles_loaded)} sample(s)" if self.profiles_loaded else ""
+        )
         return (
             f"{len(self.created)} pedigree(s) created, {len(self.replaced)} replaced, "
-            f"{len(self.unchanged)} unchanged"
+            f"{len(self.unchanged)} unchanged{profiles}"
         )
 
 
@@ -116,8 +121,11 @@ def read_pedigree_csv(filename: str, text: str) -> dict[str, list[MemberRow]]:
     return families
 
 
-def read_fam(filename: str, path: str | Path, missing: str, hypothesis: str | None = None) -> list[MemberRow]:
-    """Members of one pedigree of a Familias ``.fam`` file; ``missing`` is the id of the person sought.
+def read_fam(
+    filename: str, path: str | Path, missing: str, hypothesis: str | None = None
+) -> tuple[list[MemberRow], dict[str, FamGenotypes]]:
+    """Members of one pedigree of a Familias ``.fam`` file (``missing`` is the id of the person sought),
+    and the genotypes the file holds for its typed references, by sample barcode.
 
     With several hypotheses (pedigrees) in the file, ``hypothesis`` names the one to keep; without it the
     file must hold one pedigree with parent-child relations (Familias' "unrelated" alternative, which has
@@ -159,9 +167,12 @@ def read_fam(filename: str, path: str | Path, missing: str, hypothesis: str | No
         raise ImportRefused([RowError(filename, 0, "missing", f"no person {missing!r} in the pedigree")])
     typed = set(fam.genotypes)
     rows = []
+    genotypes: dict[str, FamGenotypes] = {}
     for person in pedigree:
         line = fam.lines.get(person.id, 0)
         sample = person.id if person.id in typed and person.id != missing else ""
+        if sample:
+            genotypes[sample] = FamGenotypes(line, {m: list(g) for m, g in fam.genotypes[person.id].items()})
         rows.append(
             MemberRow(
                 person.id,
@@ -173,7 +184,49 @@ def read_fam(filename: str, path: str | Path, missing: str, hypothesis: str | No
                 line,
             )
         )
-    return rows
+    return rows, genotypes
+
+
+@dataclass(frozen=True, slots=True)
+class FamGenotypes:
+    """A typed reference's genotypes in a .fam file, with the line of the person (for error reports)."""
+
+    line: int
+    profile: dict[str, list[str]]
+
+
+def check_profiles(
+    filename: str, profiles: Mapping[str, FamGenotypes], samples: Mapping[str, Sample]
+) -> list[RowError]:
+    """Genotypes from a .fam must be well formed and must not silently replace a different profile."""
+    from kinlink.registry.services.lab_samples import ALLELE, MARKER
+
+    errors: list[RowError] = []
+    for code, found in profiles.items():
+        for marker, alleles in found.profile.items():
+            if not MARKER.match(marker):
+                errors.append(RowError(filename, found.line, "genotypes", f"'{marker}' is not a marker name"))
+            for allele in alleles:
+                if not ALLELE.match(allele):
+                    errors.append(
+                        RowError(
+                            filename,
+                            found.line,
+                            "genotypes",
+                            f"{code}, {marker}: '{allele}' is not an allele",
+                        )
+                    )
+        sample = samples.get(code)
+        if sample is not None and sample.profile and json.loads(sample.profile) != found.profile:
+            errors.append(
+                RowError(
+                    filename,
+                    found.line,
+                    "genotypes",
+                    f"sample {code} already has a different profile; correct it through the genotype CSV",
+                )
+            )
+    return errors
 
 
 # ------------------------------------------------------------------------------------------------ checking
@@ -323,10 +376,12 @@ def import_families(
     source_format: str,
     user: AbstractBaseUser | None = None,
     labs: Iterable[Organisation] | None = None,
+    profiles: Mapping[str, FamGenotypes] | None = None,
 ) -> PedigreeImport:
     """Store the pedigrees of tracing requests (by number), all or nothing; see the module docstring.
 
-    ``labs`` (for a lab user) limits the samples a pedigree may name to those the user's labs hold."""
+    ``labs`` (for a lab user) limits the samples a pedigree may name to those the user's labs hold.
+    ``profiles`` (from a .fam) are the named reference samples' genotypes, stored in the same transaction."""
     labs = None if labs is None else list(labs)
     result = PedigreeImport()
     with transaction.atomic():
@@ -346,6 +401,7 @@ def import_families(
                 errors.append(
                     RowError(filename, first, "sample", f"{number}: name at least one of your lab's samples")
                 )
+        errors.extend(check_profiles(filename, profiles or {}, samples))
         if errors:
             raise ImportRefused(errors)
         for number, rows in families.items():
@@ -402,6 +458,17 @@ def import_families(
                 file=filename,
                 members=len(ordered),
             )
+        for code, found in (profiles or {}).items():
+            sample = samples[code]
+            profile = json.dumps(found.profile, sort_keys=True)
+            if sample.profile == profile:
+                continue
+            sample.profile = profile
+            if sample.status in (Sample.Status.REGISTERED, Sample.Status.COLLECTED):
+                sample.status = Sample.Status.PROFILED
+            sample.save(update_fields=["profile", "status"])
+            audit.record(user, "load_profile", sample, markers=len(found.profile), file=filename)
+            result.profiles_loaded.append(code)
     return result
 
 
@@ -424,7 +491,8 @@ def import_pedigree_file(
             raise ImportRefused(
                 [RowError(name, 0, "", "a .fam file needs the tracing request number and the person sought")]
             )
-        return import_families(name, {request: read_fam(name, path, missing, hypothesis)}, "fam", user, labs)
+        rows, genotypes = read_fam(name, path, missing, hypothesis)
+        return import_families(name, {request: rows}, "fam", user, labs, profiles=genotypes)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -433,9 +501,9 @@ def import_pedigree_file(
     if request is not None:
         others = sorted(set(families) - {request})
         if others:
-            rows = [m.row for number in others for m in families[number]]
+            lines = [m.row for number in others for m in families[number]]
             raise ImportRefused(
-                [RowError(name, min(rows), "family", f"rows of {others} in a file imported for {request}")]
+                [RowError(name, min(lines), "family", f"rows of {others} in a file imported for {request}")]
             )
     return import_families(name, families, "csv", user, labs)
 

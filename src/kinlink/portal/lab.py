@@ -155,6 +155,12 @@ def lab_upload_pedigrees(request: HttpRequest) -> HttpResponse:
             "unchanged": len(result.unchanged),
         },
     )
+    if result.profiles_loaded:
+        messages.success(
+            request,
+            _("Genotypes from the file were stored for %(count)d reference samples.")
+            % {"count": len(result.profiles_loaded)},
+        )
     return HttpResponseRedirect(reverse("portal:lab_home"))
 
 
