@@ -93,3 +93,28 @@ def test_help_states_the_model_default_threshold() -> None:
     link = parser._subparsers._group_actions[0].choices["link"]  # type: ignore[union-attr]
     help_text = next(a.help for a in link._actions if "--threshold" in a.option_strings)
     assert f"default {DEFAULT_THRESHOLD}" in str(help_text)
+
+
+def test_explanation_says_when_a_rule_forbids_a_pair(capsys: pytest.CaptureFixture[str]) -> None:
+    """Brothers score high on surname, patronymic, unit and place; the cannot-link rule keeps them apart,
+    and --explain says so instead of a bare probability."""
+    from kinlink.commands.link import _print_explanation
+    from kinlink.linkage.model import FieldComparison, LinkageResult, excluded_links
+
+    pairs = pd.DataFrame(
+        {
+            "unique_id_l": ["A", "A", "C"],
+            "unique_id_r": ["B", "C", "D"],
+            "excluded": ["different given names", "", "different birth dates"],
+        }
+    )
+    result = LinkageResult(clusters=pd.DataFrame(), pairs=pairs, linker=None)
+    assert excluded_links(result, "A") == {"B": "different given names"}
+    assert excluded_links(result, "D") == {"C": "different birth dates"}
+    fields = [FieldComparison("surname", "agree", "exact", 3.1)]
+    _print_explanation(
+        "A", [("B", 0.97, 5.0, fields), ("C", 0.91, 3.2, fields)], 0.5, excluded_links(result, "A")
+    )
+    out = capsys.readouterr().out
+    assert "A ~ B: match probability 0.9700" in out and "(never joined: different given names)" in out
+    assert "A ~ C: match probability 0.9100, match weight +3.20 (same person)" in out

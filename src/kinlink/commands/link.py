@@ -92,6 +92,7 @@ def _run(args: argparse.Namespace) -> int:
         DEFAULT_THRESHOLD,
         LinkageInputError,
         LinkageOptions,
+        excluded_links,
         explain_record,
         link_records,
     )
@@ -137,18 +138,30 @@ def _run(args: argparse.Namespace) -> int:
     n_clusters = result.clusters["cluster_id"].nunique()
     print(f"{len(result.clusters)} records in {n_clusters} clusters at threshold {threshold} -> {out_path}")
     if args.explain:
-        _print_explanation(args.explain, explain_record(result, args.explain), threshold)
+        _print_explanation(
+            args.explain,
+            explain_record(result, args.explain),
+            threshold,
+            excluded_links(result, args.explain),
+        )
     return 0
 
 
 def _print_explanation(
-    record_id: str, links: list[tuple[str, float, float, list[FieldComparison]]], threshold: float
+    record_id: str,
+    links: list[tuple[str, float, float, list[FieldComparison]]],
+    threshold: float,
+    excluded: dict[str, str] | None = None,
 ) -> None:
     if not links:
         print(f"{record_id}: no candidate links scored")
         return
+    excluded = excluded or {}
     for other, probability, weight, fields in links:
-        verdict = "same person" if probability >= threshold else "below threshold"
+        if other in excluded:
+            verdict = f"never joined: {excluded[other]}"
+        else:
+            verdict = "same person" if probability >= threshold else "below threshold"
         print(
             f"{record_id} ~ {other}: match probability {probability:.4f}, "
             f"match weight {weight:+.2f} ({verdict})"

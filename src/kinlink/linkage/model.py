@@ -1001,6 +1001,20 @@ def explain_record(
     return out
 
 
+def excluded_links(result: LinkageResult, record_id: str) -> dict[str, str]:
+    """The scored links of one record that a cannot-link rule forbids (:func:`exclusions`): other record
+    -> reason. Such a pair is never joined, whatever its match probability."""
+    pairs = result.pairs
+    if "excluded" not in pairs:
+        return {}
+    mine = (pairs["unique_id_l"] == record_id) | (pairs["unique_id_r"] == record_id)
+    hits = pairs[mine & (pairs["excluded"].fillna("") != "")]
+    return {
+        str(row.unique_id_r if row.unique_id_l == record_id else row.unique_id_l): str(row.excluded)
+        for row in hits.itertuples(index=False)
+    }
+
+
 # --- linking new list records against existing persons ---------------------------------------------
 
 
@@ -1100,6 +1114,7 @@ __all__ = [
     "candidate_links",
     "cluster_pairs",
     "cluster_records",
+    "excluded_links",
     "exclusions",
     "explain_pair",
     "explain_record",
