@@ -9,11 +9,11 @@ Typst template prints. Names appear only in the caseworker's copy; the lab's cop
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from kinlink.documents.labels import phrase, term
+from kinlink.identification.prior import EQUAL_PRIOR, screened_count
 
 #: Relative tolerance for the consistency checks (per-marker product vs total LR, Bayes' rule).
 TOLERANCE = 1e-6
@@ -268,16 +268,12 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
     }
 
 
-_PRIOR_SCREENED = re.compile(r"^1 / (\d+) missing persons screened$")
-_PRIOR_EQUAL = "equal prior: only one family was screened"
-
-
 def prior_basis_words(basis: str, lang: str) -> str:
     """The basis of the prior in the reader's language (a free-text basis is printed as given)."""
-    found = _PRIOR_SCREENED.match(basis)
-    if found is not None:
-        return phrase("dna_prior_screened", lang, n=found.group(1))
-    if basis == _PRIOR_EQUAL:
+    count = screened_count(basis)
+    if count is not None:
+        return phrase("dna_prior_screened", lang, n=count)
+    if basis == EQUAL_PRIOR:
         return phrase("dna_prior_equal", lang)
     return basis
 

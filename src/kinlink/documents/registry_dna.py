@@ -23,6 +23,7 @@ from django.conf import settings
 
 from kinlink.documents.dna import DnaReportData, DnaReportError, MethodFacts, from_kinship
 from kinlink.identification.models import CandidateIdentification
+from kinlink.identification.prior import EQUAL_PRIOR
 from kinlink.registry.models import Case, Sample, TracingRequest
 
 #: Pedigree ids of the guessed family (``family_from_samples``) and their roles.
@@ -124,7 +125,7 @@ def candidate_report(candidate: CandidateIdentification, case: Case) -> DnaRepor
         roles.setdefault(pid, _GUESSED_ROLES.get(pid, ""))
     prior, basis = candidate.prior, candidate.prior_basis
     if not 0.0 < prior < 1.0:
-        prior, basis = 0.5, "equal prior: only one family was screened"
+        prior, basis = 0.5, EQUAL_PRIOR
     lab = remains.lab.name if remains.lab else "—"
     data = from_kinship(
         kinship_case,

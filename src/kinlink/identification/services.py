@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
+from kinlink.identification.prior import screened_basis
 from kinlink.registry.models import Remains, Sample, TracingRequest
 
 IDENTIFICATION_POSTERIOR = 0.9995
@@ -235,7 +236,7 @@ def run_screening(run: ScreeningRun) -> ScreeningRun:
             run.pairs_screened = index.screen()
             notes.extend(index.notes)
             prior = 1.0 / len(families)
-            basis = f"1 / {len(families)} missing persons screened"
+            basis = screened_basis(len(families))
             fam_by_id = {f.id: f for f in families}
             for cand in index.candidates():
                 if cand.log10_lr is None or cand.log10_lr < math.log10(run.threshold):

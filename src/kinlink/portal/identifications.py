@@ -14,7 +14,6 @@ news reaches the family only through an update a caseworker writes and releases.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +30,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
+from kinlink.identification.prior import screened_count
 from kinlink.identification.services import (
     IDENTIFICATION_POSTERIOR,
     PENDING,
@@ -114,17 +114,14 @@ def posterior_text(posterior: float) -> str:
     return number_format(math.floor(posterior * 1_000_000 + 1e-6) / 10_000, decimal_pos=4) + "%"
 
 
-_PRIOR_BASIS = re.compile(r"^1 / (\d+) missing persons screened$")
-
-
 def prior_basis_text(basis: str) -> str:
     """The stated basis of the prior in the reader's language (the stored text when it is not the
     screening's own "1 / N missing persons screened")."""
-    found = _PRIOR_BASIS.match(basis)
-    if found is None:
+    count = screened_count(basis)
+    if count is None:
         return basis
     return _("one in %(n)s: each of the %(n)s missing persons screened is equally likely a priori") % {
-        "n": found.group(1)
+        "n": count
     }
 
 
