@@ -38,6 +38,7 @@ def N_(message: str) -> str:
 #: Weight of a statement by the kind of its source, before the reliability factor.
 SOURCE_KIND_WEIGHT: dict[str, float] = {
     "dna_report": 100.0,
+    "dna_identification": 100.0,
     "death_certificate": 9.0,
     "burial_record": 8.0,
     "prisoner_list": 7.0,
@@ -50,6 +51,9 @@ SOURCE_KIND_WEIGHT: dict[str, float] = {
     "family_report": 2.0,
     "other": 1.0,
 }
+#: Source kinds whose "identified" claim is a DNA identification (``dna_identification`` is written by a
+#: confirmed candidate identification; ``dna_report`` by a lab's report entered by hand).
+DNA_KINDS = frozenset({"dna_identification", "dna_report"})
 OFFICIAL_KINDS = frozenset(
     {"unit_notice", "ministry_letter", "death_certificate", "prisoner_list", "exchange_list"}
 )
@@ -246,7 +250,7 @@ def reconcile(claims: list[ClaimFact]) -> FateAssessment:
     for claim in ordered:
         explanation.append(Message(N_("{claim}."), {"claim": claim.label()}))
 
-    identifications = [c for c in live if c.source_kind == "dna_report" and c.fate == "identified"]
+    identifications = [c for c in live if c.source_kind in DNA_KINDS and c.fate == "identified"]
     conflicts: list[Conflict] = []
     for i, first in enumerate(ordered):
         for second in ordered[i + 1 :]:

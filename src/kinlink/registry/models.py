@@ -92,6 +92,11 @@ class Person(models.Model):
         related_name="merged_from",
         help_text=_("Set when record linkage showed this record is the same person as another."),
     )
+    #: The reconciled fate (``registry.fate.reconcile``), stored and recomputed by the registry's actions
+    #: whenever a claim about the person changes; pages, documents, figures and exports read it.
+    fate = models.CharField(_("fate"), max_length=20, db_default="unknown", default="unknown", db_index=True)
+    fate_confidence = models.CharField(max_length=20, db_default="none", default="none")
+    fate_conflicts = models.PositiveSmallIntegerField(db_default=0, default=0)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -236,6 +241,7 @@ class SourceKind(models.TextChoices):
     BURIAL_RECORD = "burial_record", _("burial record")
     DEATH_CERTIFICATE = "death_certificate", _("death certificate")
     DNA_REPORT = "dna_report", _("DNA report")
+    DNA_IDENTIFICATION = "dna_identification", _("DNA identification")
     OTHER = "other", _("other")
 
 
