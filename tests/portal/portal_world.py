@@ -70,6 +70,20 @@ def verified_client(user: Any, device: TOTPDevice) -> Client:
     return client
 
 
+def signed_in_client(user: Any, device: TOTPDevice, password: str = PASSWORD, lang: str = "en") -> Client:
+    """A client that signed in as a person does: the password form, then the TOTP code form.
+
+    End-to-end tests use this (not :func:`verified_client`), so the real login and second factor
+    are part of the path they drive."""
+    cache.clear()  # rate-limit counters of earlier tests from the same test address
+    client = Client()
+    response = client.post(f"/{lang}/staff/login", {"username": user.get_username(), "password": password})
+    assert response.status_code == 302 and "/staff/login/code" in response["Location"], response
+    response = client.post(f"/{lang}/staff/login/code", {"token": current_token(device)})
+    assert response.status_code == 302 and "/login" not in response["Location"], response
+    return client
+
+
 def family_client(side: Side) -> Client:
     cache.clear()  # the wrong-code counter of earlier requests from the test client's address
     client = Client()
