@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # poppler-utils gives pdftotext and pdffonts, with which the document tests read the rendered PDFs.
 SYSTEM_PACKAGES := chromium poppler-utils
 
-.PHONY: demo test lint typecheck test-sqlite test-postgres install clean
+.PHONY: demo test test-fast lint typecheck test-sqlite test-postgres install clean
 
 $(STAMP): pyproject.toml scripts/install-system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test-postgres: $(STAMP)
 	bash scripts/run-tests postgres
 
 test: lint typecheck test-sqlite test-postgres
+
+# the quick loop while working: SQLite only, without the tests marked slow (> ~5 s each) or spark
+test-fast: $(STAMP)
+	bash scripts/run-tests sqlite -m "not slow and not spark"
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

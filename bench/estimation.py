@@ -4,9 +4,10 @@ Writes bench/results/estimation.json:
 
 * ``searches``: timings and results of the exhaustive BIC searches and of the downhill BIC search;
 * ``bca_r_resamples``: every published BCa interval of reference_estimates.csv recomputed with R's own
-  multinomial resamples (``set.seed(1234)``; stored by bench/r_resamples.py under tests/estimation/data),
-  i.e. the same replicates as the published run: this checks the algorithm (the two-way BIC row also gives
-  the limits with the 2024 code's acceleration, ``with_2024_code_acceleration``);
+  multinomial resamples (``set.seed(1234)``; stored by bench/r_resamples.py under
+  tests/data/estimation/r_draws), i.e. the same replicates as the published run: this checks the
+  algorithm (the two-way BIC row also gives the limits with the 2024 code's acceleration,
+  ``with_2024_code_acceleration``);
 * ``bca_seed_spread``: the same intervals with numpy's generator over several seeds, 1,000 replicates each:
   what the published figure would look like from another random stream (the Monte Carlo spread);
 * ``samplers``: the two MCMC-type estimators.
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _machine import write_results
+from tests.data import DATA
 from tests.estimation.r_draws import r_resamples
 
 from kinlink.estimation.capture import CaptureData, read_capture_csv
@@ -97,13 +99,13 @@ def with_2024_code_acceleration(data: CaptureData, res: BootstrapInterval, n_top
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", default=str(ROOT.parent / "shared" / "estimation"))
+    parser.add_argument("--data", default=str(DATA / "estimation"), help="reference capture histories")
     parser.add_argument("--seeds", type=int, default=20, help="numpy seeds per stepwise case (spread)")
     parser.add_argument(
         "--quick", action="store_true", help="skip the UK bootstraps; write estimation_quick.json"
     )
     args = parser.parse_args()
-    shared = Path(args.shared)
+    reference = Path(args.data)
     results: dict[str, Any] = {
         "note": (
             f"wall-clock seconds on a shared 2-core machine (load average {os.getloadavg()[0]:.1f} at the "
@@ -120,7 +122,7 @@ def main() -> int:
         ("uk_modern_slavery_2013_5lists.csv", 3),
         ("uk_modern_slavery_2013_6lists.csv", 2),
     ]:
-        data = read_capture_csv(shared / name)
+        data = read_capture_csv(reference / name)
         ranking, secs = timed(functools.partial(bic_ranking, data, ex_order))
         results["searches"].append(
             {
@@ -142,7 +144,7 @@ def main() -> int:
         ("kosovo_1999_killings_4lists.csv", 2),
         ("korea_palembang_3lists.csv", 2),
     ]:
-        data = read_capture_csv(shared / name)
+        data = read_capture_csv(reference / name)
         found, secs = timed(functools.partial(downhill_search, data, dh_order))
         results["searches"].append(
             {
@@ -162,7 +164,7 @@ def main() -> int:
     for name, method, order, published_est, published, r_run in BCA_CASES:
         if args.quick and name.startswith("uk_"):
             continue
-        data = read_capture_csv(shared / name)
+        data = read_capture_csv(reference / name)
 
         estimator = functools.partial(_estimate, method=method, order=order)
         res, secs = timed(
@@ -199,7 +201,7 @@ def main() -> int:
     for name, method, _order, _est, published, _r in BCA_CASES:
         if method != "stepwise":
             continue
-        data = read_capture_csv(shared / name)
+        data = read_capture_csv(reference / name)
         n_seeds = args.seeds if "8lists" not in name else max(3, args.seeds // 4)
         los, his, z0s = [], [], []
         t0 = time.perf_counter()
@@ -234,7 +236,7 @@ def main() -> int:
         results["bca_seed_spread"].append(row)
         print(row, flush=True)
 
-    kosovo = read_capture_csv(shared / "kosovo_1999_killings_4lists.csv")
+    kosovo = read_capture_csv(reference / "kosovo_1999_killings_4lists.csv")
     res_l, secs = timed(lambda: lcmcr(kosovo, seed=1))
     results["samplers"].append(
         {
@@ -245,7 +247,7 @@ def main() -> int:
             "seconds": round(secs, 1),
         }
     )
-    my5 = read_capture_csv(shared / "madigan_york_5lists.csv")
+    my5 = read_capture_csv(reference / "madigan_york_5lists.csv")
     res_d, secs = timed(lambda: dga(my5))
     results["samplers"].append(
         {

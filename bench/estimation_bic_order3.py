@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _machine import write_results
+from tests.data import DATA
 from tests.estimation.r_draws import r_resamples
 
 from kinlink.estimation.capture import CaptureData, read_capture_csv
@@ -47,13 +48,12 @@ def _one(lists: tuple[str, ...], order: int, counts: np.ndarray) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    shared = Path(__file__).resolve().parents[2] / "shared" / "estimation"
-    parser.add_argument("--shared", default=str(shared))
+    parser.add_argument("--data", default=str(DATA / "estimation"), help="reference capture histories")
     parser.add_argument("--max-order", type=int, default=3, choices=(3, 4))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--replicates", type=int, default=0, help="use only the first N of R's draws")
     args = parser.parse_args()
-    data = read_capture_csv(Path(args.shared) / NAME)
+    data = read_capture_csv(Path(args.data) / NAME)
     draws = r_resamples(data, NAME)
     if args.replicates:
         draws = draws[: args.replicates]

@@ -30,7 +30,7 @@ from kinlink.genetics.pedigree import Pedigree, Person
 from kinlink.genetics.report import simulate_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+CASES = ROOT / "tests" / "data" / "genetics" / "cases"  # the 60 forrel reference cases
 REFERENCE_R_SECONDS = 10.0  # forrel::missingPersonLR on the 60 fixtures (from the issue)
 
 
@@ -46,7 +46,7 @@ def machine() -> dict[str, Any]:
 
 
 def fixtures(repeats: int = 7) -> dict[str, Any]:
-    paths = sorted((SHARED / "genetics" / "cases").glob("kin-*.json"))
+    paths = sorted(CASES.glob("kin-*.json"))
     cases = [read_case_json(p) for p in paths]
     start = time.process_time()
     for case in cases:
@@ -135,9 +135,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "genetics.json"))
     args = parser.parse_args()
     results: dict[str, Any] = {"machine": machine()}
-    if (SHARED / "genetics" / "cases").is_dir():
-        results["fixtures_60"] = fixtures()
-        print("fixtures:", results["fixtures_60"], flush=True)
+    results["fixtures_60"] = fixtures()
+    print("fixtures:", results["fixtures_60"], flush=True)
 
     loci = stepwise_loci(23)
     ped = extended_family()

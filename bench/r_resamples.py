@@ -1,16 +1,17 @@
 """Write R's multinomial bootstrap resamples for the reference data sets (needs ``Rscript``; run by hand).
 
 SparseMSE's ``estimatepopulation`` (and MultipleSystemsEstimation's bootstrap) draws its replicates with
-``set.seed(iseed)`` and ``rmultinom(1, n, counts)`` over the rows of the data as given (the shared files
-keep R's row order; the UK files are also in the order of MultipleSystemsEstimation's ``tidy_lists``).
+``set.seed(iseed)`` and ``rmultinom(1, n, counts)`` over the rows of the data as given (the reference
+files in tests/data/estimation keep R's row order; the UK files are also in the order of
+MultipleSystemsEstimation's ``tidy_lists``).
 Those draws come from R's Mersenne-Twister and R's binomial generator, which numpy does not reproduce,
 so a published BCa limit that sits on an extreme replicate can only be matched with R's own draws. This
 script asks R for them (a short R program of ours; no package needed) and stores them, gzipped, under
-tests/estimation/data/, one row per replicate and one column per capture history (header = the history,
-e.g. ``10100``), so that tests/estimation/test_intervals.py can check our BCa against the published
+tests/data/estimation/r_draws/, one row per replicate and one column per capture history (header = the
+history, e.g. ``10100``), so that tests/estimation/test_intervals.py can check our BCa against the published
 intervals exactly.
 
-    PYTHONPATH=src python bench/r_resamples.py [--shared DIR] [--seed 1234] [--replicates 1000]
+    PYTHONPATH=src python bench/r_resamples.py [--data DIR] [--seed 1234] [--replicates 1000]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.data import DATA  # noqa: E402
 from tests.estimation.r_draws import draws_path  # noqa: E402
 
 DATASETS = (
@@ -51,7 +53,7 @@ def out_path(name: str, seed: int) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", default=str(ROOT.parent / "shared" / "estimation"))
+    parser.add_argument("--data", default=str(DATA / "estimation"), help="reference capture histories")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--replicates", type=int, default=1000)
     args = parser.parse_args()
@@ -63,7 +65,7 @@ def main() -> int:
         prog = Path(tmp) / "draws.R"
         prog.write_text(R_PROGRAM, encoding="utf-8")
         for name in DATASETS:
-            src = Path(args.shared) / name
+            src = Path(args.data) / name
             with src.open(encoding="utf-8") as fh:
                 rows = list(csv.reader(fh))[1:]
             histories = ["".join(r[:-1]) for r in rows]

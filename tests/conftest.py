@@ -14,8 +14,6 @@ from tests.factories import WriteList
 
 os.environ.setdefault("KINLINK_PROGRESS", "0")
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
 
 @pytest.fixture
 def write_list(tmp_path: Path) -> WriteList:

@@ -1,4 +1,4 @@
-"""Fixtures for the estimation tests: the shared reference capture histories."""
+"""Fixtures for the estimation tests: the published reference capture histories in tests/data/estimation."""
 
 from __future__ import annotations
 
@@ -9,33 +9,31 @@ from pathlib import Path
 import pytest
 
 from kinlink.estimation.capture import CaptureData, read_capture_csv
-from tests.conftest import SHARED  # tests/conftest.py: repo_root/../shared
+from tests.data import DATA
 
-SHARED_ESTIMATION = SHARED / "estimation"
+ESTIMATION_DATA = DATA / "estimation"
 
 
 @pytest.fixture(scope="session")
-def shared_estimation() -> Path:
-    """``../shared/estimation`` (read-only reference data); skip when it is not there."""
-    if not SHARED_ESTIMATION.is_dir():
-        pytest.skip(f"reference data folder {SHARED_ESTIMATION} is missing")
-    return SHARED_ESTIMATION
+def estimation_data() -> Path:
+    """``tests/data/estimation``: the reference capture histories and published estimates (see its README)."""
+    return ESTIMATION_DATA
 
 
 Loader = Callable[[str], CaptureData]
 
 
 @pytest.fixture(scope="session")
-def load(shared_estimation: Path) -> Loader:
+def load(estimation_data: Path) -> Loader:
     """Read one reference data set by file name."""
 
     def _load(name: str) -> CaptureData:
-        return read_capture_csv(shared_estimation / name)
+        return read_capture_csv(estimation_data / name)
 
     return _load
 
 
 @pytest.fixture(scope="session")
-def reference_rows(shared_estimation: Path) -> list[dict[str, str]]:
-    with (shared_estimation / "reference_estimates.csv").open(encoding="utf-8") as fh:
+def reference_rows(estimation_data: Path) -> list[dict[str, str]]:
+    with (estimation_data / "reference_estimates.csv").open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))

@@ -1,6 +1,7 @@
 """R's own bootstrap resamples of the published datasets (``set.seed(1234); rmultinom(1000, n, counts)``),
 made by bench/r_resamples.py and stored here, so that the BCa intervals can be checked on the very draws
-the published runs used. They are random draws, not the datasets, which stay in ../shared."""
+the published runs used. They are random draws, not the datasets, which are in tests/data/estimation;
+the draws are in its r_draws/ folder."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from kinlink.estimation.capture import CaptureData
+from tests.data import DATA
 
-R_DATA = Path(__file__).resolve().parent / "data"
+R_DATA = DATA / "estimation" / "r_draws"
 
 
 def draws_path(name: str, seed: int = 1234) -> Path:

@@ -22,8 +22,10 @@ from kinlink.estimation.loglinear import fit_loglinear
 from .conftest import Loader
 
 
-def test_reads_every_reference_file(shared_estimation: Path) -> None:
-    for path in sorted(shared_estimation.glob("*_*lists.csv")):
+def test_reads_every_reference_file(estimation_data: Path) -> None:
+    paths = sorted(estimation_data.glob("*_*lists.csv"))
+    assert len(paths) == 17, f"expected the 17 reference capture histories in {estimation_data}"
+    for path in paths:
         data = read_capture_csv(path)
         assert data.observed > 0
         assert len(data.counts) == 2**data.n_lists - 1

@@ -20,10 +20,8 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
     return out
 
 
-def test_stepwise_json(shared_estimation: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = run_json(
-        capsys, str(shared_estimation / "uk_modern_slavery_2013_5lists.csv"), "--method", "stepwise"
-    )
+def test_stepwise_json(estimation_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_json(capsys, str(estimation_data / "uk_modern_slavery_2013_5lists.csv"), "--method", "stepwise")
     assert out["method"] == "stepwise"
     assert out["model"] == "LA:NG LA:PFNCA NG:GO NG:GP PFNCA:GP GO:GP"
     assert out["observed"] == 2744
@@ -33,9 +31,9 @@ def test_stepwise_json(shared_estimation: Path, capsys: pytest.CaptureFixture[st
     assert "profile likelihood" in str(out["interval_kind"])
 
 
-def test_terms_profile_interval(shared_estimation: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_terms_profile_interval(estimation_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(
-        capsys, str(shared_estimation / "rome_hiv_4lists.csv"), "--method", "main", "--terms", "c1:c2"
+        capsys, str(estimation_data / "rome_hiv_4lists.csv"), "--method", "main", "--terms", "c1:c2"
     )
     assert out["method"] == "fixed"
     assert out["model"] == "c1:c2"
@@ -43,16 +41,16 @@ def test_terms_profile_interval(shared_estimation: Path, capsys: pytest.CaptureF
     assert abs(lo - 10266) < 10.3 and abs(hi - 14992.3) < 15
 
 
-def test_other_methods(shared_estimation: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    ch = run_json(capsys, str(shared_estimation / "seber_2lists.csv"), "--method", "chapman")
+def test_other_methods(estimation_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ch = run_json(capsys, str(estimation_data / "seber_2lists.csv"), "--method", "chapman")
     assert abs(float(ch["estimate"]) - 2382.8) < 2.4
     dga = run_json(
-        capsys, str(shared_estimation / "madigan_york_3lists.csv"), "--method", "dga", "--delta", "1"
+        capsys, str(estimation_data / "madigan_york_3lists.csv"), "--method", "dga", "--delta", "1"
     )
     assert dga["method"] == "dga"
     boot = run_json(
         capsys,
-        str(shared_estimation / "new_orleans_trafficking_5lists.csv"),
+        str(estimation_data / "new_orleans_trafficking_5lists.csv"),
         "--method",
         "main",
         "--bootstrap",
@@ -64,9 +62,9 @@ def test_other_methods(shared_estimation: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_text_output_shows_competing_models(
-    shared_estimation: Path, capsys: pytest.CaptureFixture[str]
+    estimation_data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["estimate", "mse", str(shared_estimation / "rome_hiv_4lists.csv")]) == 0
+    assert main(["estimate", "mse", str(estimation_data / "rome_hiv_4lists.csv")]) == 0
     text = capsys.readouterr().out
     assert "other models" in text
     assert "bic #1" in text
@@ -86,9 +84,9 @@ def test_bad_input_reports_and_fails(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "exactly two lists" in capsys.readouterr().err
 
 
-def test_bic_downhill_json(shared_estimation: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bic_downhill_json(estimation_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = run_json(
-        capsys, str(shared_estimation / "uk_modern_slavery_2013_5lists.csv"), "--method", "bic-downhill"
+        capsys, str(estimation_data / "uk_modern_slavery_2013_5lists.csv"), "--method", "bic-downhill"
     )
     assert out["method"] == "bic-downhill"
     assert out["model"] == "LA:NG LA:PFNCA NG:GP PFNCA:GP GO:GP"

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 
 from kinlink.cli import main
-from tests.conftest import SHARED
+from tests.data import DATA
 
-CASES = SHARED / "genetics" / "cases"
-FAMILIAS = SHARED / "genetics" / "familias"
+CASES = DATA / "genetics" / "cases"
+FAMILIAS = DATA / "genetics" / "familias"
 
 
-@pytest.mark.skipif(not CASES.is_dir(), reason="shared/genetics/cases is missing")
 def test_dna_lr_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
     paths = [CASES / "kin-101-0001.json", CASES / "kin-101-0016.json"]
     assert main(["dna", "lr", *map(str, paths), "--format", "jsonl"]) == 0
@@ -32,7 +31,6 @@ def test_dna_lr_jsonl(capsys: pytest.CaptureFixture[str]) -> None:
         assert record["lr_per_marker"] == pytest.approx(expected["lr_per_marker"], rel=1e-6)
 
 
-@pytest.mark.skipif(not CASES.is_dir(), reason="shared/genetics/cases is missing")
 def test_dna_lr_text_with_prior(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dna", "lr", str(CASES / "kin-101-0003.json"), "--format", "text", "--prior", "0.01"]) == 0
     out = capsys.readouterr().out
@@ -66,13 +64,11 @@ def test_dna_lr_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "needs --genotypes" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not FAMILIAS.is_dir(), reason="shared/genetics/familias is missing")
 def test_dna_lr_familias(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dna", "lr", "--fam", str(FAMILIAS / "paternity.fam")]) == 0
     assert json.loads(capsys.readouterr().out)["lr"] == pytest.approx(760.3445, abs=5e-5)
 
 
-@pytest.mark.skipif(not CASES.is_dir(), reason="shared/genetics/cases is missing")
 def test_dna_power(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dna", "power", str(CASES / "kin-101-0012.json"), "--simulations", "200"]) == 0
     summary = json.loads(capsys.readouterr().out)

@@ -1,4 +1,5 @@
-"""Joint identification reproduces dvir 3.4.2 on the shared datasets; staged conclusions; CLI."""
+"""Joint identification reproduces dvir 3.4.2 on its published datasets (tests/data/genetics/dvi);
+staged conclusions; CLI."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ import pytest
 
 from kinlink.cli import main
 from kinlink.genetics.dvi import DviError, dataset_from_json, read_dvi_json, report_json, solve
-from tests.conftest import SHARED
+from tests.data import DATA
 
-DVI = SHARED / "genetics" / "dvi"
-needs_data = pytest.mark.skipif(not DVI.is_dir(), reason="shared/genetics/dvi is missing")
+DVI = DATA / "genetics" / "dvi"
 
 
 def _check_against_expected(name: str, report: dict[str, object]) -> None:
@@ -50,13 +50,11 @@ def _check_against_expected(name: str, report: dict[str, object]) -> None:
     assert posts == sorted(posts, reverse=True) and sum(posts) == pytest.approx(1.0)
 
 
-@needs_data
 @pytest.mark.parametrize("name", ["example1", "example2", "fire"])
 def test_reproduces_dvir(name: str) -> None:
     _check_against_expected(name, report_json(solve(read_dvi_json(DVI / f"{name}.json")), top=0))
 
 
-@needs_data
 def test_fire_conclusions_explain_symmetry_and_glr() -> None:
     result = solve(read_dvi_json(DVI / "fire.json"))
     by_victim = {c["victim"]: c for c in result.conclusions}
@@ -68,7 +66,6 @@ def test_fire_conclusions_explain_symmetry_and_glr() -> None:
         assert "M2/M3" in by_victim[v]["reason"]
 
 
-@needs_data
 def test_stages_exclusions_and_undisputed() -> None:
     result = solve(read_dvi_json(DVI / "planecrash.json"))
     undisputed = {(v, m) for v, m, _ in result.undisputed}
@@ -94,7 +91,6 @@ def test_bad_dataset_is_a_clear_error() -> None:
         )
 
 
-@needs_data
 def test_cli_dvi_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["dna", "dvi", str(DVI / "example2.json"), "--format", "json", "--top", "0"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -22,13 +22,12 @@ from kinlink.genetics.formats import (
 from kinlink.genetics.kinship import missing_person_lr
 from kinlink.genetics.markers import FrequencyDatabase, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
-from tests.conftest import SHARED
+from tests.data import DATA
 
-FAMILIAS = SHARED / "genetics" / "familias"
-CASE = SHARED / "genetics" / "cases" / "kin-101-0001.json"
+FAMILIAS = DATA / "genetics" / "familias"
+CASE = DATA / "genetics" / "cases" / "kin-101-0001.json"
 
 
-@pytest.mark.skipif(not FAMILIAS.is_dir(), reason="shared/genetics/familias is missing")
 def test_paternity_fam_gives_the_published_lr() -> None:
     fam = read_familias_fam(FAMILIAS / "paternity.fam")
     assert set(fam.pedigrees) == {"H1", "H2"}
@@ -46,7 +45,6 @@ def test_paternity_fam_gives_the_published_lr() -> None:
     assert abs(familias_lr(fam, "H1", "H2")[0] - 762.30) < 5e-3
 
 
-@pytest.mark.skipif(not CASE.is_file(), reason="shared/genetics/cases is missing")
 def test_case_json_round_trip() -> None:
     case = read_case_json(CASE)
     again = case_from_json(json.loads(json.dumps(case_to_json(case))), "round-trip")

@@ -14,9 +14,9 @@ from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_l
 from kinlink.genetics.markers import Locus, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
 from kinlink.genetics.pedigree import Pedigree, Person
-from tests.conftest import SHARED
+from tests.data import DATA
 
-CASES = SHARED / "genetics" / "cases"
+CASES = DATA / "genetics" / "cases"
 
 
 def _close(value: float, expected: float, rel: float = 1e-6) -> bool:
@@ -27,9 +27,9 @@ def _close(value: float, expected: float, rel: float = 1e-6) -> bool:
 
 @pytest.fixture(scope="module")
 def reference_cases() -> list[KinshipCase]:
-    if not CASES.is_dir():
-        pytest.skip("shared/genetics/cases is missing")
-    return [read_case_json(p) for p in sorted(CASES.glob("kin-*.json"))]
+    cases = [read_case_json(p) for p in sorted(CASES.glob("kin-*.json"))]
+    assert len(cases) == 60, f"expected the 60 forrel reference cases in {CASES}"
+    return cases
 
 
 def test_all_reference_cases_agree_with_forrel(reference_cases: list[KinshipCase]) -> None:
@@ -277,7 +277,7 @@ def test_marker_order_does_not_change_the_lr() -> None:
     assert np.isclose(one.log10_lr, math.log10(one.lr))
 
 
-DVI = SHARED / "genetics" / "dvi"
+DVI = DATA / "genetics" / "dvi"
 
 
 def _dvi_loci(dataset: dict[str, Any]) -> list[Locus]:
@@ -299,8 +299,6 @@ def _dvi_loci(dataset: dict[str, Any]) -> list[Locus]:
 @pytest.mark.parametrize("name", ["example1", "example2", "fire"])
 def test_dvir_pairwise_lrs(name: str) -> None:
     """Victim x missing-person LRs of dvir 3.4.2 (same engine question, dvir's exact mutation matrices)."""
-    if not (DVI / f"{name}.expected.json").is_file():
-        pytest.skip("shared/genetics/dvi is missing")
     dataset = json.loads((DVI / f"{name}.json").read_text())
     expected = json.loads((DVI / f"{name}.expected.json").read_text())["pairwise_lr"]
     loci = _dvi_loci(dataset)

@@ -102,6 +102,10 @@ def loci(draw: st.DrawFn) -> Locus:
     if kind == "onestep" and "11.2" in labels:
         kind = "equal"
     rate = draw(st.floats(0.0, 0.2))
+    if kind == "proportional":
+        # pedmut's proportional model exists only while rate <= sum p(1 - p) (else a diagonal goes below 0,
+        # which the engine rightly refuses); keep the drawn rate inside that bound
+        rate = min(rate, 0.9 * sum(f * (1 - f) for f in freqs.values()))
     if kind == "custom":
         raw = np.array(draw(st.lists(st.floats(0.01, 1.0), min_size=n * n, max_size=n * n))).reshape(n, n)
         matrix = tuple(tuple(row) for row in raw / raw.sum(axis=1, keepdims=True))

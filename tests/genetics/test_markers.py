@@ -15,7 +15,7 @@ from kinlink.genetics.markers import (
     read_frequency_csv,
     synthetic_database,
 )
-from tests.conftest import SHARED
+from tests.data import DATA
 
 TABLE = """population,locus,allele,freq
 A,L1,10,0.5
@@ -66,11 +66,8 @@ def test_familias_text() -> None:
         parse_familias_frequencies("D1\n10 0.4 extra\n")
 
 
-@pytest.mark.skipif(
-    not (SHARED / "genetics" / "familias" / "codis.txt").is_file(), reason="shared data missing"
-)
 def test_codis_familias_file() -> None:
-    db = read_familias_frequencies(SHARED / "genetics" / "familias" / "codis.txt")
+    db = read_familias_frequencies(DATA / "genetics" / "familias" / "codis.txt")
     assert "CSF1PO" in db and "D3S1358" in db
     for name in db.names():
         assert db[name].freqs.sum() == pytest.approx(1.0)

@@ -14,9 +14,9 @@ from kinlink.identification.pedigrees import import_pedigree_file
 from kinlink.identification.services import family_from_samples
 from kinlink.registry.models import AuditEntry, Organisation, Person, Sample, TracingRequest
 from kinlink.registry.services.bulk import ImportRefused
-from tests.conftest import SHARED
+from tests.data import DATA
 
-PATERNITY = SHARED / "genetics" / "familias" / "paternity.fam"
+PATERNITY = DATA / "genetics" / "familias" / "paternity.fam"
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def _mutation(spec: Mapping[str, Any] | None, source: str) -> MarkerMutation:
 
 
 def dataset_from_json(obj: Mapping[str, Any], source: str = "<dvi>") -> DviDataset:
-    """Read the dvir-style JSON of ``shared/genetics/dvi`` (see its README)."""
+    """Read the dvir-style JSON of ``tests/data/genetics/dvi`` (see its README)."""
     try:
         loci = []
         for spec in obj["loci"]:

@@ -54,7 +54,7 @@ def _profile(value: Any, where: str) -> dict[str, list[str]]:
 
 
 def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCase:
-    """Build a :class:`KinshipCase` from the case JSON of ``shared/genetics/README.md``.
+    """Build a :class:`KinshipCase` from the case JSON of ``tests/data/genetics/cases/README.md``.
 
     Extensions: ``"theta"`` (number), ``"dropout"`` (person id -> probability), ``"poi_dropout"`` and
     ``"floor"`` (frequency for alleles missing from a marker's table).
