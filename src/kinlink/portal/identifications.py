@@ -41,9 +41,8 @@ from kinlink.identification.services import (
     reference_samples,
 )
 from kinlink.portal.forms import RELATIONSHIP_LABELS
-from kinlink.portal.models import CaseTask
 from kinlink.portal.roles import caseworker_required
-from kinlink.registry.models import Case, Person
+from kinlink.registry.models import Case, CaseTask, Person
 from kinlink.registry.services import audit
 from kinlink.registry.services.access import cases_visible_to, requests_visible_to
 
