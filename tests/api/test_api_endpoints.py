@@ -22,6 +22,7 @@ from kinlink.registry.models import (
     Source,
     TracingRequest,
 )
+from kinlink.registry.services.fate import assess_person
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,16 @@ def test_write_a_source_and_a_claim(world: dict[str, Any]) -> None:
     )
     assert claim.status_code == 201, claim.content
     assert Claim.objects.filter(person=world["person"], fate="wounded").exists()
+    # written through the registry's actions: its audit vocabulary, the token as the actor, the stored fate
+    token = find_token(world["write"])
+    assert token is not None
+    entry = AuditEntry.objects.get(action="add_claim", object_id=str(claim.json()["id"]))
+    assert entry.actor_label == f"api token {token.pk}" and entry.actor is None
+    assert AuditEntry.objects.filter(action="add_source", actor_label=f"api token {token.pk}").exists()
+    person = Person.objects.get(pk=world["person"].pk)
+    assert person.fate == assess_person(person).fate
+    read_back = call("get", f"/api/v1/persons/{person.uid}", world["read"])
+    assert read_back.json()["fate"] == person.fate
     bad = call(
         "post",
         "/api/v1/claims",

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from kinlink.cli import main
 from kinlink.exchange.errors import ImportRefused
@@ -117,7 +118,14 @@ def records(document: bytes) -> list[dict[str, Any]]:
 def wipe_registry() -> None:
     """Make this an empty instance again (claims and sources are protected; remove them in order)."""
     ListRecord.objects.all().delete()
-    Claim.objects.all()._raw_delete(Claim.objects.db)  # type: ignore[attr-defined]
+    if connection.vendor == "postgresql":
+        # claims are append-only in the database itself: only TRUNCATE empties the table
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("TRUNCATE registry_claimretraction, registry_claim")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        Claim.objects.all()._raw_delete(Claim.objects.db)  # type: ignore[attr-defined]
     NameVariant.objects.all().delete()
     Person.objects.all().delete()
     Source.objects.all().delete()

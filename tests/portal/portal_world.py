@@ -15,7 +15,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kinlink.portal.models import FamilyUpdate
+from kinlink.registry import actions
 from kinlink.registry.models import (
     Case,
     Claim,
@@ -26,7 +26,6 @@ from kinlink.registry.models import (
     Role,
     Sample,
     Site,
-    Source,
     TracingRequest,
 )
 
@@ -120,29 +119,30 @@ def _side(tag: str, surname: str, given: str) -> Side:
     request.save()
     request.consent_organisations.set([org])
     case = Case.objects.create(number=f"C-TEST-{tag}", person=person, organisation=org)
-    unit = Source.objects.create(
-        kind="unit_notice", name=f"Unit notice {tag}", date="2022-04-05", reliability="B"
+    unit = actions.add_source(
+        None, kind="unit_notice", name=f"Unit notice {tag}", date="2022-04-05", reliability="B"
     )
-    claim = Claim.objects.create(person=person, source=unit, fate="dead", date="2022-03-30", place="Hostomel")
+    claim = actions.add_claim(None, person, unit, fate="dead", date="2022-03-30", place="Hostomel")
     sample = Sample.objects.create(code=f"BC-{tag}-001", kind="reference", lab=lab, relationship="mother")
     return Side(org, lab, users, devices, person, request, code, case, claim, sample)
 
 
 def seed_conflict(side: Side) -> None:
     """The foundation issue's seed case on this side's person: the ministry and a comrade disagree."""
-    ministry = Source.objects.create(
-        kind="ministry_letter", name="Ministry answer", date="2022-05-10", reliability="B"
+    ministry = actions.add_source(
+        None, kind="ministry_letter", name="Ministry answer", date="2022-05-10", reliability="B"
     )
-    Claim.objects.create(person=side.person, source=ministry, fate="missing", date="2022-03-30")
-    comrade = Source.objects.create(
-        kind="testimony", name="Comrade testimony", date="2022-06-01", reliability="C"
+    actions.add_claim(None, side.person, ministry, fate="missing", date="2022-03-30")
+    comrade = actions.add_source(
+        None, kind="testimony", name="Comrade testimony", date="2022-06-01", reliability="C"
     )
     site = Site.objects.create(
         name="Field grave near Hostomel", kind="field_grave", latitude=50.58, longitude=30.21, precision_m=300
     )
-    Claim.objects.create(
-        person=side.person,
-        source=comrade,
+    actions.add_claim(
+        None,
+        side.person,
+        comrade,
         fate="dead",
         date="2022-03-30",
         site=site,
@@ -154,5 +154,5 @@ def build_world() -> World:
     a = _side("a", "Иванов", "Сергей")
     b = _side("b", "Petrenko", "Oleh")
     seed_conflict(a)
-    FamilyUpdate.objects.create(tracing_request=b.request, body="Private news for family B only")
+    actions.release_update(None, b.request, "Private news for family B only")
     return World(a, b)

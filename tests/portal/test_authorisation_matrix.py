@@ -14,7 +14,7 @@ from typing import Any
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
-from kinlink.portal.models import CaseTask
+from kinlink.registry.models import CaseTask
 from tests.portal.portal_world import Side, World, current_token, family_client, verified_client
 from tests.portal.test_dna_candidates import make_candidate
 

@@ -11,8 +11,16 @@ from django.test import Client, override_settings
 
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision
 from kinlink.identification.services import record_lab_upload
-from kinlink.portal.models import CaseTask, FamilyUpdate
-from kinlink.registry.models import AuditEntry, Case, Person, Remains, Sample, TracingRequest
+from kinlink.registry.models import (
+    AuditEntry,
+    Case,
+    CaseTask,
+    FamilyUpdate,
+    Person,
+    Remains,
+    Sample,
+    TracingRequest,
+)
 from kinlink.scenario.dna import generate_dna
 from tests.portal.portal_world import Side, World, family_client, verified_client
 

@@ -10,8 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from kinlink.portal.dna_advice import dna_advice
-from kinlink.portal.models import FamilyMessage
-from kinlink.registry.models import AuditEntry, Claim, NameVariant, Sample, TracingRequest
+from kinlink.registry.models import AuditEntry, Claim, FamilyMessage, NameVariant, Sample, TracingRequest
 from tests.portal.portal_world import World, family_client, verified_client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

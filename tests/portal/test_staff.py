@@ -6,8 +6,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kinlink.portal.models import CaseNote, CaseTask
-from kinlink.registry.models import AuditEntry, Case, Claim, NameVariant, Person
+from kinlink.registry.models import AuditEntry, Case, CaseNote, CaseTask, Claim, NameVariant, Person
 from kinlink.registry.services.search import PersonQuery, name_key, search_persons
 from tests.portal.portal_world import World, verified_client
 
@@ -104,7 +103,7 @@ def test_retracting_keeps_the_claim_and_recomputes_the_fate(world: World) -> Non
         {"reason": "superseded by the unit"},
     )
     ministry.refresh_from_db()
-    assert ministry.retracted_at is not None and ministry.retraction_reason == "superseded by the unit"
+    assert ministry.is_retracted and ministry.retraction.reason == "superseded by the unit"
     page = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
     assert "Conflicts between sources" not in page and "Retracted" in page
 

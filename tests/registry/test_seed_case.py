@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import translation
 
-from kinlink.registry.models import AuditEntry, Case, Claim, Person, TracingRequest
+from kinlink.registry import actions
+from kinlink.registry.models import AuditEntry, Case, Claim, ClaimRetraction, Person, TracingRequest
 from kinlink.registry.services.demo import _organisations, _seed_case
 from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
 
@@ -16,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def seed_case() -> Case:
-    return _seed_case(_organisations())
+    case = _seed_case(_organisations())
+    actions.recompute_fate(case.person)  # the demo writes its claims in bulk, then stores the fates
+    return case
 
 
 def test_seed_case_fate_is_a_conflict_with_three_sources_and_a_burial_lead(seed_case: Case) -> None:
@@ -34,14 +37,16 @@ def test_seed_case_fate_is_a_conflict_with_three_sources_and_a_burial_lead(seed_
 
 
 def test_retracting_the_ministry_letter_resolves_the_conflict(seed_case: Case) -> None:
-    from django.utils import timezone
-
-    Claim.objects.filter(person=seed_case.person, source__kind="ministry_letter").update(
-        retracted_at=timezone.now(), retraction_reason="answered in error"
-    )
-    assessment = assess_person(seed_case.person)
+    person = Person.objects.get(pk=seed_case.person.pk)
+    assert (person.fate, person.fate_confidence) == ("dead", "disputed") and person.fate_conflicts > 0
+    letter = Claim.objects.get(person=person, source__kind="ministry_letter")
+    actions.retract_claim(None, letter, "answered in error")
+    assessment = assess_person(person)
     assert not assessment.conflicts
     assert (assessment.fate, assessment.confidence) == ("dead", "confirmed")
+    person.refresh_from_db()
+    assert (person.fate, person.fate_confidence, person.fate_conflicts) == ("dead", "confirmed", 0)
+    assert ClaimRetraction.objects.get(claim=letter).reason == "answered in error"
 
 
 def test_claims_cannot_be_deleted(seed_case: Case) -> None:
@@ -55,9 +60,11 @@ def test_legal_deadlines_for_the_seed_case(seed_case: Case) -> None:
     import datetime as dt
 
     view = legal_view(seed_case, today=dt.date(2022, 8, 1))
-    assert view.last_news == dt.date(2022, 3, 30)
+    # The last news is the last credible sign of life: the mother's last contact (28 March), not the
+    # unit's notice of death (30 March), which is no news of him alive.
+    assert view.last_news == dt.date(2022, 3, 28)
     recognise = next(d for d in view.deadlines if d.action == "recognise_missing")
-    assert recognise.earliest == dt.date(2022, 9, 30) and not recognise.reached
+    assert recognise.earliest == dt.date(2022, 9, 28) and not recognise.reached
 
 
 def test_contact_details_are_encrypted_at_rest(seed_case: Case) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -36,6 +37,7 @@ from kinlink.api.schemas import (
     SourceOut,
     ValidationErrors,
 )
+from kinlink.registry import actions
 from kinlink.registry.models import (
     Case,
     Claim,
@@ -49,7 +51,7 @@ from kinlink.registry.models import (
     TracingRequest,
 )
 from kinlink.registry.services import audit
-from kinlink.registry.services.fate import assess_person
+from kinlink.registry.services.fate import person_claims as claims_of
 
 
 class TokenAuth(HttpBearer):
@@ -87,11 +89,18 @@ def _token(request: HttpRequest, scope: str) -> ApiToken:
 
 
 def _label(token: ApiToken) -> str:
-    return f"api:{token.organisation.slug}:{token.prefix}"
+    """How the audit trail names the API client: its token."""
+    return f"api token {token.pk}"
+
+
+def _refusal(exc: ValidationError) -> str:
+    """A validation error of an action as one line: "field: problem; field: problem"."""
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(problems)}" for field, problems in exc.message_dict.items())
+    return " ".join(exc.messages)
 
 
 def _person_out(person: Person) -> dict[str, Any]:
-    assessment = assess_person(person)
     return {
         "uid": str(person.uid),
         "sex": person.sex,
@@ -102,8 +111,8 @@ def _person_out(person: Person) -> dict[str, Any]:
         "rank": person.rank,
         "region": person.region,
         "names": [NameOut.from_orm(n).dict() for n in person.names.all()],
-        "fate": assessment.fate,
-        "fate_confidence": assessment.confidence,
+        "fate": person.fate,
+        "fate_confidence": person.fate_confidence,
     }
 
 
@@ -132,8 +141,8 @@ def _claim_out(claim: Claim) -> dict[str, Any]:
         "date": claim.date,
         "place": claim.place,
         "circumstances": claim.circumstances,
-        "retracted": claim.retracted_at is not None,
-        "retraction_reason": claim.retraction_reason,
+        "retracted": claim.is_retracted,
+        "retraction_reason": claim.retraction.reason if claim.is_retracted else "",
     }
 
 
@@ -183,7 +192,7 @@ def get_person(request: HttpRequest, uid: str) -> Any:
 def person_claims(request: HttpRequest, uid: str) -> Any:
     token = _token(request, Scope.READ_CASES)
     person = _visible_person(token, uid)
-    claims = Claim.objects.filter(person=person).select_related("person").order_by("id")
+    claims = claims_of(person).select_related("person", "retraction").order_by("id")
     return [_claim_out(c) for c in claims]
 
 
@@ -197,7 +206,7 @@ def person_candidates(request: HttpRequest, uid: str) -> Any:
         found[remains.code] = "identified"
     for remains in Remains.objects.filter(event__persons=person).order_by("code").distinct():
         found.setdefault(remains.code, "same event")
-    audit.record(None, "api_read_candidates", person, label=_label(token), count=len(found))
+    audit.record(None, audit.Action.API_READ_CANDIDATES, person, label=_label(token), count=len(found))
     return [{"remains": code, "basis": basis} for code, basis in sorted(found.items())]
 
 
@@ -228,7 +237,7 @@ def get_case(request: HttpRequest, number: str) -> Any:
     )
     if case is None:
         raise HttpError(404, "no such case")
-    audit.record(None, "api_read_case", case, label=_label(token))
+    audit.record(None, audit.Action.API_READ_CASE, case, label=_label(token))
     return {
         "number": case.number,
         "person": str(case.person.uid),
@@ -259,16 +268,20 @@ def get_source(request: HttpRequest, source_id: int) -> Any:
 @api.post("/sources", response={201: SourceOut, **WRITE_ERRORS}, tags=["sources"])
 def create_source(request: HttpRequest, payload: SourceIn) -> Any:
     token = _token(request, Scope.WRITE_CLAIMS)
-    source = Source.objects.create(
-        kind=SourceKind(payload.kind).value,
-        name=payload.name,
-        origin=payload.origin,
-        reference=payload.reference if payload.reference != "list" else "list (api)",
-        date=payload.date,
-        reliability=Reliability(payload.reliability).value,
-        organisation=token.organisation,
-    )
-    audit.record(None, "api_create_source", source, label=_label(token))
+    try:
+        source = actions.add_source(
+            None,
+            kind=SourceKind(payload.kind).value,
+            name=payload.name,
+            origin=payload.origin,
+            reference=payload.reference if payload.reference != "list" else "list (api)",
+            date=payload.date,
+            reliability=Reliability(payload.reliability).value,
+            organisation=token.organisation,
+            label=_label(token),
+        )
+    except ValidationError as exc:
+        raise HttpError(400, _refusal(exc)) from exc
     return Status(201, SourceOut.from_orm(source).dict())
 
 
@@ -280,16 +293,19 @@ def create_claim(request: HttpRequest, payload: ClaimIn) -> Any:
     source = Source.objects.filter(pk=payload.source, organisation=token.organisation).first()
     if source is None:
         raise HttpError(404, "no such source of your organisation")
-    with transaction.atomic():
-        claim = Claim.objects.create(
-            person=person,
-            source=source,
+    try:
+        claim = actions.add_claim(
+            None,
+            person,
+            source,
             fate=Fate(payload.fate).value,
             date=payload.date,
             place=payload.place,
             circumstances=payload.circumstances,
+            label=_label(token),
         )
-        audit.record(None, "api_create_claim", claim, label=_label(token), person=str(person.uid))
+    except ValidationError as exc:
+        raise HttpError(400, _refusal(exc)) from exc
     return Status(201, _claim_out(claim))
 
 
@@ -331,7 +347,7 @@ def get_sample(request: HttpRequest, code: str) -> Any:
     sample = access.samples_of(token.organisation).filter(code=code).first()
     if sample is None:
         raise HttpError(404, "no such sample")
-    audit.record(None, "api_read_sample", sample, label=_label(token))
+    audit.record(None, audit.Action.API_READ_SAMPLE, sample, label=_label(token))
     return _sample_out(sample)
 
 

@@ -82,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "export",
         help="export the registry as JSON or CSV",
         description='Export the registry. JSON is one object {"persons": [...], "sources": [...], '
-        '"claims": [...], ...}; CSV writes one table (--table). Contact details are left out unless '
+        '"claims": [...], ...}; CSV writes one table (--table). Each person carries its reconciled fate '
+        "(fate, fate_confidence, fate_conflicts). Contact details are left out unless "
         "--include-contacts is given; DNA profiles are never exported.",
     )
     export.add_argument("--format", choices=("csv", "json"), required=True)
@@ -159,20 +160,22 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_import_list(args: argparse.Namespace) -> int:
     setup_django()
+    from kinlink.registry.actions import import_list
     from kinlink.registry.services.bulk import ImportRefused
-    from kinlink.registry.services.imports import import_list
 
     def bar(items: Any, total: int) -> Any:
         return progress(items, total=total, desc="importing", unit="batch")
 
     try:
         result = import_list(
+            None,
             args.file,
             args.source_kind,
             args.source_name,
             skip_bad_rows=args.skip_bad_rows,
             fate=args.fate,
             progress=bar,
+            label="cli",
         )
     except ImportRefused as refused:
         print(str(refused), file=sys.stderr)
@@ -199,7 +202,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.format == "csv" and args.table not in TABLES:
         raise CommandError(f"unknown table '{args.table}' (use one of: {', '.join(TABLES)})")
     if args.include_contacts:
-        audit.record(None, "export_contacts", object_type="registry", object_id="*", label="cli")
+        audit.record(None, audit.Action.EXPORT_CONTACTS, object_type="registry", object_id="*", label="cli")
     if args.format == "json":
         text = json.dumps(export_json(args.include_contacts), ensure_ascii=False, indent=1)
     else:

@@ -17,8 +17,9 @@ from kinlink.documents.labels import DNA_LINE, FATE_MESSAGES, STATED, phrase, te
 from kinlink.documents.models import Inquiry
 from kinlink.registry.fate import FateAssessment, parse_claim_label
 from kinlink.registry.models import Case, Claim, Person, Sample, SourceKind, TracingRequest
-from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
+from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view, person_claims
 
+DNA_SOURCE_KINDS = (SourceKind.DNA_REPORT, SourceKind.DNA_IDENTIFICATION)
 OFFICIAL_SOURCE_KINDS = (
     SourceKind.UNIT_NOTICE,
     SourceKind.MINISTRY_LETTER,
@@ -138,8 +139,9 @@ def request_rows(person: Person, lang: str) -> list[list[str]]:
 
 
 def _claims(person: Person) -> list[Claim]:
+    """The person's claims (its merge group's), retracted ones included, in the order the sources spoke."""
     return list(
-        Claim.objects.filter(person=person).select_related("source").order_by("source__date", "created", "id")
+        person_claims(person).select_related("source", "retraction").order_by("source__date", "created", "id")
     )
 
 
@@ -152,7 +154,7 @@ def answer_rows(person: Person, lang: str) -> list[list[str]]:
     rows = []
     for claim in _claims(person):
         source = claim.source
-        if source.kind not in OFFICIAL_SOURCE_KINDS or claim.retracted_at is not None:
+        if source.kind not in OFFICIAL_SOURCE_KINDS or claim.is_retracted:
             continue
         rows.append(
             [
@@ -166,11 +168,15 @@ def answer_rows(person: Person, lang: str) -> list[list[str]]:
     return rows
 
 
-def fate_rows(assessment: FateAssessment, lang: str, labels: dict[str, Any]) -> list[list[str]]:
+def fate_rows(
+    person: Person, assessment: FateAssessment, lang: str, labels: dict[str, Any]
+) -> list[list[str]]:
+    """The fate as stored on the person (the registry's reconciliation, recomputed whenever a claim
+    changes), with the sources the reconciliation cites."""
     sources = sorted({c.source_name for c in assessment.cited})
     return [
-        [phrase("fate_value", lang), term(assessment.fate, lang)],
-        [phrase("confidence", lang), term(assessment.confidence, lang)],
+        [phrase("fate_value", lang), term(person.fate, lang)],
+        [phrase("confidence", lang), term(person.fate_confidence, lang)],
         [phrase("sources_cited", lang), "; ".join(sources) if sources else "—"],
     ]
 
@@ -218,7 +224,7 @@ def certificate_facts(case: Case, lang: str, labels: dict[str, Any], today: dt.d
         "requests": request_rows(person, lang),
         "inquiries": inquiry_rows(case, lang, today),
         "answers": answer_rows(person, lang),
-        "fate": fate_rows(assessment, lang, labels),
+        "fate": fate_rows(person, assessment, lang, labels),
         "explanation": lines,
     }
 
@@ -229,8 +235,8 @@ def chronology_rows(person: Person, lang: str) -> list[list[str]]:
         source = claim.source
         detail = "; ".join(p for p in (claim.place, claim.circumstances) if p) or "—"
         status = (
-            phrase("retraction", lang, reason=claim.retraction_reason or "—")
-            if claim.retracted_at is not None
+            phrase("retraction", lang, reason=claim.retraction.reason or "—")
+            if claim.is_retracted
             else term("current", lang)
         )
         origin = f", {source.origin}" if source.origin else ""
@@ -251,7 +257,7 @@ def chronology_rows(person: Person, lang: str) -> list[list[str]]:
 def witness_statements(person: Person, lang: str) -> list[str]:
     statements = []
     for claim in _claims(person):
-        if claim.source.kind != SourceKind.TESTIMONY or claim.retracted_at is not None:
+        if claim.source.kind != SourceKind.TESTIMONY or claim.is_retracted:
             continue
         when = claim.source.date or "—"
         text = claim.circumstances or _statement(claim, lang)
@@ -285,7 +291,7 @@ def dna_result_lines(data: DnaReportData | None, lang: str) -> list[str]:
 def dna_lines(person: Person, lang: str, data: DnaReportData | None = None) -> list[str]:
     lines = dna_result_lines(data, lang)
     for claim in _claims(person):
-        if claim.source.kind == SourceKind.DNA_REPORT and claim.retracted_at is None:
+        if claim.source.kind in DNA_SOURCE_KINDS and not claim.is_retracted:
             lines.append(f"{claim.source.date or '—'}, {claim.source.name}: {_statement(claim, lang)}")
     for remains in person.identified_remains.all().order_by("code"):
         lines.append(f"{remains.code}: {term(remains.status, lang)}")
@@ -317,7 +323,7 @@ def dossier_facts(
         status += f" ({phrase('since', lang)} {legal.since.isoformat()})"
     return {
         "person": person_rows(person, case, lang, labels),
-        "fate": fate_rows(assessment, lang, labels),
+        "fate": fate_rows(person, assessment, lang, labels),
         "explanation": lines,
         "chronology": chronology_rows(person, lang),
         "witnesses": witness_statements(person, lang),

@@ -32,17 +32,18 @@ from django.utils import timezone
 
 from kinlink.exchange.errors import ImportRefused, RowError, read_limited
 from kinlink.partialdate import PartialDateError, parse_partial_date
+from kinlink.registry import actions
 from kinlink.registry.crypto import encrypt_text
 from kinlink.registry.models import (
     Claim,
     ListRecord,
-    NameVariant,
     Organisation,
     Person,
     Source,
     SourceKind,
     script_of,
 )
+from kinlink.registry.services import audit
 
 NAMESPACE = "http://zesty.ca/pfif/1.4"
 PERSON_FIELDS = (
@@ -269,8 +270,9 @@ def import_pfif(path: Path) -> PfifImportResult:
 def import_pfif_bytes(data: bytes, filename: str) -> PfifImportResult:
     persons = parse(data, filename)
     created = known = notes = claims = 0
+    label = f"pfif import {filename}"[:200]
     with transaction.atomic():
-        index = _KnownRecords(persons)
+        index = _KnownRecords(persons, label)
         for record in persons:
             person, repository, is_new = _import_person(record, index)
             created += is_new
@@ -279,13 +281,24 @@ def import_pfif_bytes(data: bytes, filename: str) -> PfifImportResult:
                 n, c = _import_note(note, person, repository, index)
                 notes += n
                 claims += c
+        audit.record(
+            None,
+            audit.Action.IMPORT_PFIF,
+            object_type="pfif",
+            object_id=filename[:100],
+            label=label,
+            persons=created,
+            notes=notes,
+            claims=claims,
+        )
     return PfifImportResult(created, known, notes, claims)
 
 
 class _KnownRecords:
     """PFIF records already in the registry, looked up once per import (in chunks) rather than per record."""
 
-    def __init__(self, persons: list[PfifPerson]) -> None:
+    def __init__(self, persons: list[PfifPerson], label: str) -> None:
+        self.label = label
         ids = [p.fields.get("person_record_id", "") for p in persons]
         ids += [n.fields.get("note_record_id", "") for p in persons for n in p.notes]
         self.records: dict[str, tuple[int, int]] = {}
@@ -305,13 +318,15 @@ class _KnownRecords:
                 kind=SourceKind.OTHER, name=name, reference=REPOSITORY_REFERENCE
             ).first()
             if source is None:
-                source = Source.objects.create(
+                source = actions.add_source(
+                    None,
                     kind=SourceKind.OTHER,
-                    name=name,
+                    name=name[:300],
                     origin=source_url[:300],
                     reference=REPOSITORY_REFERENCE,
                     date=_date_part(source_date),
                     reliability="F",
+                    label=self.label,
                 )
             self.repositories[name] = source
         return self.repositories[name]
@@ -327,42 +342,37 @@ def _import_person(record: PfifPerson, index: _KnownRecords) -> tuple[Person, So
         values.get("source_name", ""), values.get("source_url", ""), values.get("source_date", "")
     )
     birth = values.get("date_of_birth", "")
-    person = Person.objects.create(
+    full = values.get("full_name", "")
+    given, family = values.get("given_name", ""), values.get("family_name", "")
+    names: list[dict[str, Any]] = []
+    if full or given or family:
+        names.append(
+            {
+                "full_name": full,
+                "given_name": given,
+                "surname": family,
+                "script": script_of(full or f"{family} {given}"),
+                "source": repository,
+                "is_primary": True,
+            }
+        )
+    for alternate in values.get("alternate_names", "").splitlines():
+        if alternate.strip():
+            names.append(
+                {"full_name": alternate.strip()[:300], "script": script_of(alternate), "source": repository}
+            )
+    person = actions.add_person(
+        None,
+        names=names,
+        reason=f"pfif record {record_id}",
+        label=index.label,
         sex=SEX[values.get("sex", "")],
         birth_date=parse_partial_date(birth).isoformat() if birth else "",
         region=values.get("home_state", "")[:200],
         physical_description=values.get("description", ""),
     )
-    full = values.get("full_name", "")
-    given, family = values.get("given_name", ""), values.get("family_name", "")
-    names = []
-    if full or given or family:
-        names.append(
-            NameVariant(
-                person=person,
-                full_name=full,
-                given_name=given,
-                surname=family,
-                script=script_of(full or f"{family} {given}"),
-                source=repository,
-                is_primary=True,
-            )
-        )
-    for alternate in values.get("alternate_names", "").splitlines():
-        if alternate.strip():
-            names.append(
-                NameVariant(
-                    person=person,
-                    full_name=alternate.strip()[:300],
-                    script=script_of(alternate),
-                    source=repository,
-                )
-            )
-    NameVariant.objects.bulk_create(names)
     row = _stored_row("person", values)
-    ListRecord.objects.create(
-        source=repository, record_id=record_id, person=person, row=row, row_sha256=_row_hash(row)
-    )
+    actions.add_list_record(None, repository, record_id, person, row, _row_hash(row))
     index.records[record_id] = (person.pk, repository.pk)
     return person, repository, True
 
@@ -373,29 +383,31 @@ def _import_note(note: PfifNote, person: Person, repository: Source, index: _Kno
     if record_id in index.records:
         return 0, 0
     row = _stored_row("note", values)
-    ListRecord.objects.create(
-        source=repository, record_id=record_id, person=person, row=row, row_sha256=_row_hash(row)
-    )
+    actions.add_list_record(None, repository, record_id, person, row, _row_hash(row))
     index.records[record_id] = (person.pk, repository.pk)
     fate = STATUS_TO_FATE[values.get("status", "")]
     if not fate:
         return 1, 0
     when = _date_part(values.get("source_date") or values.get("entry_date", ""))
-    statement = Source.objects.create(
+    statement = actions.add_source(
+        None,
         kind=SourceKind.OTHER,
         name=f"PFIF note {record_id}"[:300],
         origin=values.get("author_name", "")[:300],
         reference=NOTE_REFERENCE,
         date=when,
         reliability="F",
+        label=index.label,
     )
-    Claim.objects.create(
-        person=person,
-        source=statement,
+    actions.add_claim(
+        None,
+        person,
+        statement,
         fate=fate,
         date=when,
         place=values.get("last_known_location", "")[:300],
         circumstances=values.get("text", ""),
+        label=index.label,
     )
     return 1, 1
 
@@ -422,7 +434,7 @@ def exportable_persons(recipient: Organisation | None) -> list[Person]:
         condition |= Q(tracing_requests__consent_organisations=recipient)
     records = ListRecord.objects.filter(source__reference=REPOSITORY_REFERENCE).order_by("id")
     claims = (
-        Claim.objects.filter(retracted_at__isnull=True)
+        Claim.objects.filter(retraction__isnull=True)
         .exclude(source__reference=NOTE_REFERENCE)
         .select_related("source")
         .order_by("id")

@@ -67,7 +67,7 @@ def _first_claims(persons: QuerySet[Person]) -> dict[int, Claim]:
     """
     first: dict[int, Claim] = {}
     claims = (
-        Claim.objects.filter(person_id__in=persons.values("pk"), retracted_at__isnull=True)
+        Claim.objects.filter(person_id__in=persons.values("pk"), retraction__isnull=True)
         .filter(~Q(date="") | ~Q(place=""))
         .order_by("date", "created", "pk")
         .only("person_id", "date", "place")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,17 +26,12 @@ from kinlink.portal.forms import (
     FamilyRequestForm,
     FollowForm,
 )
-from kinlink.portal.models import FamilyMessage, FamilyUpdate
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
-from kinlink.registry.models import Attachment, Sample, TracingRequest
+from kinlink.registry import actions
+from kinlink.registry.actions import FAMILY_ACCESS_CODE, FamilyRequest, UploadedFile, UploadError
+from kinlink.registry.models import Attachment, FamilyMessage, FamilyUpdate, Sample, TracingRequest
 from kinlink.registry.services import audit
-from kinlink.registry.services.family_intake import (
-    FamilyRequest,
-    UploadedFile,
-    family_report_source,
-    submit_family_request,
-)
-from kinlink.registry.services.uploads import UploadError, store_upload
+from kinlink.registry.services.family_intake import find_family_report
 
 NEW_REQUEST_SESSION_KEY = "kinlink_new_request"
 #: What a family is told about a DNA sample: never "matched" before a caseworker releases the news.
@@ -62,7 +58,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            tracing_request, code = submit_family_request(
+            tracing_request, code = actions.submit_tracing_request(
                 FamilyRequest(
                     surname=data["surname"],
                     given_name=data["given_name"],
@@ -139,7 +135,7 @@ def _open(request: HttpRequest, number: str, code: str) -> TracingRequest | None
         return None
     request.session.cycle_key()
     request.session[FAMILY_SESSION_KEY] = tracing_request.pk
-    audit.record(None, "family_sign_in", tracing_request, label="family (access code)")
+    audit.record(None, audit.Action.FAMILY_SIGN_IN, tracing_request, label=FAMILY_ACCESS_CODE)
     return tracing_request
 
 
@@ -173,8 +169,8 @@ def _follow_page(
     message_form: FamilyMessageForm | None = None,
     document_form: FamilyDocumentForm | None = None,
 ) -> HttpResponse:
-    audit.record(None, "family_view", tracing_request, label="family (access code)")
-    source = family_report_source(tracing_request)
+    audit.record(None, audit.Action.FAMILY_VIEW, tracing_request, label=FAMILY_ACCESS_CODE)
+    source = find_family_report(tracing_request)
     samples = [
         (
             RELATIONSHIP_LABELS.get(sample.relationship, sample.relationship),
@@ -193,7 +189,9 @@ def _follow_page(
             ),
             "updates": FamilyUpdate.objects.filter(tracing_request=tracing_request),
             "thread": FamilyMessage.objects.filter(tracing_request=tracing_request),
-            "documents": Attachment.objects.filter(source=source).order_by("created"),
+            "documents": Attachment.objects.filter(source=source).order_by("created")
+            if source is not None
+            else Attachment.objects.none(),
             "samples": samples,
             "issued_documents": IssuedDocument.objects.filter(
                 case__person=tracing_request.person, released_to_family=True
@@ -212,10 +210,7 @@ def follow_message(request: HttpRequest, tracing_request: TracingRequest) -> Htt
     form = FamilyMessageForm(request.POST)
     if not form.is_valid():
         return _follow_page(request, tracing_request, message_form=form)
-    FamilyMessage.objects.create(
-        tracing_request=tracing_request, from_family=True, body=form.cleaned_data["body"]
-    )
-    audit.record(None, "family_message", tracing_request, label="family (access code)")
+    actions.send_message(None, tracing_request, form.cleaned_data["body"], from_family=True)
     messages.success(request, _("Your message was sent to the caseworker."))
     return HttpResponseRedirect(reverse("portal:follow") + "#thread")
 
@@ -226,19 +221,20 @@ def follow_documents(request: HttpRequest, tracing_request: TracingRequest) -> H
     form = FamilyDocumentForm(request.POST, request.FILES)
     if not form.is_valid():
         return _follow_page(request, tracing_request, document_form=form)
-    source = family_report_source(tracing_request)
-    stored = 0
-    for upload in _uploads(request, "documents"):
-        try:
-            store_upload(source, upload.filename, upload.content)
-        except UploadError:
-            form.add_error(
-                "documents",
-                _("Only PDF documents and JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."),
-            )
-            return _follow_page(request, tracing_request, document_form=form)
-        stored += 1
-    audit.record(None, "family_upload", tracing_request, label="family (access code)", files=stored)
+    uploads = _uploads(request, "documents")
+    try:
+        with transaction.atomic():
+            source = actions.family_report_source(tracing_request)
+            for upload in uploads:
+                actions.attach_document(
+                    None, source, upload.filename, upload.content, label=FAMILY_ACCESS_CODE
+                )
+    except UploadError:
+        form.add_error(
+            "documents",
+            _("Only PDF documents and JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."),
+        )
+        return _follow_page(request, tracing_request, document_form=form)
     messages.success(request, _("Thank you. The caseworker will see your documents."))
     return HttpResponseRedirect(reverse("portal:follow") + "#documents")
 

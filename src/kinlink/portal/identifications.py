@@ -41,9 +41,8 @@ from kinlink.identification.services import (
     reference_samples,
 )
 from kinlink.portal.forms import RELATIONSHIP_LABELS
-from kinlink.portal.models import CaseTask
 from kinlink.portal.roles import caseworker_required
-from kinlink.registry.models import Case, Person
+from kinlink.registry.models import Case, CaseTask, Person
 from kinlink.registry.services import audit
 from kinlink.registry.services.access import cases_visible_to, requests_visible_to
 
@@ -296,7 +295,7 @@ def inform_family_tasks(candidate: CandidateIdentification, actor: Any) -> list[
     if not cases:
         cases = list(Case.objects.filter(person=person).order_by("pk"))
     if not cases and orgs:
-        from kinlink.portal.staff import _new_case_number
+        from kinlink.registry.actions import new_case_number as _new_case_number
 
         case = Case.objects.create(number=_new_case_number(), person=person, organisation=orgs[0])
         audit.record(actor, "open_case", case, request=tracing_request.number, reason="dna identification")

@@ -7,7 +7,6 @@ organisation is simply not found (404), exactly like a case that does not exist.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kinlink.matching.services import open_links_visible_to
-from kinlink.partialdate import parse_optional
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
     ClaimForm,
@@ -41,15 +39,17 @@ from kinlink.portal.forms import (
 )
 from kinlink.portal.identifications import case_candidates, pending_for_home
 from kinlink.portal.maps import MapPoint, build_map
-from kinlink.portal.models import CaseNote, CaseTask, FamilyMessage, FamilyUpdate
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
+from kinlink.registry import actions
 from kinlink.registry.fate import FateAssessment
 from kinlink.registry.legal import LegalStatusError, default_rules
 from kinlink.registry.models import (
     Attachment,
     Case,
+    CaseTask,
     Claim,
-    LegalStatusChange,
+    FamilyMessage,
+    FamilyUpdate,
     Person,
     Remains,
     Role,
@@ -68,10 +68,9 @@ from kinlink.registry.services.access import (
     requests_visible_to,
 )
 from kinlink.registry.services.attachments import attachment_path
-from kinlink.registry.services.claims import ClaimError, add_claim, add_source, link_event, retract_claim
-from kinlink.registry.services.fate import assess_person, legal_view
+from kinlink.registry.services.fate import assess_person, last_news_dates, legal_view, person_claims
 from kinlink.registry.services.search import PersonQuery, search_persons
-from kinlink.registry.services.uploads import UploadError, store_upload
+from kinlink.registry.services.uploads import UploadError
 
 QUEUE_DAYS = 30
 DEADLINE_HORIZON_DAYS = 90
@@ -98,16 +97,11 @@ class CandidateRow:
 def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
     """Open cases whose next legal step falls within the horizon, soonest first.
 
-    The last news of each person is read for all cases in one query (the same rule as
-    ``registry.services.fate.last_news_date``: the latest date any live claim gives).
+    The last news of every case's person is read at once, by the registry's one definition
+    (``registry.services.fate.last_news_dates``).
     """
     open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person")[:1000])
-    last_news: dict[int, dt.date] = {}
-    dated = Claim.objects.filter(person_id__in=[c.person_id for c in open_cases], retracted_at__isnull=True)
-    for person_id, text in dated.exclude(date="").values_list("person_id", "date"):
-        parsed = parse_optional(text)
-        if parsed is not None and (person_id not in last_news or parsed.latest > last_news[person_id]):
-            last_news[person_id] = parsed.latest
+    last_news = last_news_dates({c.person_id for c in open_cases})
     rules = default_rules()
     horizon = today + dt.timedelta(days=DEADLINE_HORIZON_DAYS)
     rows: list[DeadlineRow] = []
@@ -199,7 +193,12 @@ def staff_search(request: HttpRequest) -> HttpResponse:
         query = PersonQuery(**form.cleaned_data)
         results = search_persons(request.user, query)
         audit.record(
-            request.user, "search_persons", None, object_type="person", object_id="*", results=len(results)
+            request.user,
+            audit.Action.SEARCH_PERSONS,
+            None,
+            object_type="person",
+            object_id="*",
+            results=len(results),
         )
     return render(request, "portal/staff/search.html", {"form": form, "results": results})
 
@@ -207,7 +206,7 @@ def staff_search(request: HttpRequest) -> HttpResponse:
 @caseworker_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tracing_request = get_object_or_404(requests_visible_to(request.user).select_related("person"), pk=pk)
-    audit.record(request.user, "view_contact", tracing_request)
+    audit.record(request.user, audit.Action.VIEW_CONTACT, tracing_request)
     cases = cases_visible_to(request.user).filter(person=tracing_request.person)
     own_orgs = organisations_of(request.user)
     return render(
@@ -227,13 +226,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _new_case_number() -> str:
-    while True:
-        number = f"C-{timezone.now():%Y}-{secrets.token_hex(3).upper()}"
-        if not Case.objects.filter(number=number).exists():
-            return number
-
-
 @require_POST
 @caseworker_required
 def open_case(request: HttpRequest, pk: int) -> HttpResponse:
@@ -241,25 +233,21 @@ def open_case(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = organisations_of(request.user).order_by("name").first()
     if organisation is None:
         raise PermissionDenied
-    case = Case.objects.filter(person=tracing_request.person, organisation=organisation).first()
-    if case is None:
-        with transaction.atomic():
-            case = Case.objects.create(
-                number=_new_case_number(),
-                person=tracing_request.person,
-                organisation=organisation,
-                assigned_to=request.user,  # type: ignore[misc]
-            )
-            audit.record(request.user, "open_case", case, request=tracing_request.number)
-    if tracing_request.status == TracingRequest.Status.NEW:
-        tracing_request.status = TracingRequest.Status.IN_PROGRESS
-        tracing_request.save(update_fields=["status"])
+    case = actions.open_case(
+        request.user,
+        tracing_request.person,
+        organisation,
+        request=tracing_request,
+        assigned_to=request.user,
+    )
     return HttpResponseRedirect(reverse("portal:case", kwargs={"pk": case.pk}))
 
 
 def _sources_for(user: Any, person: Person) -> QuerySet[Source]:
     return (
-        Source.objects.filter(Q(claims__person=person) | Q(organisation__in=organisations_of(user)))
+        Source.objects.filter(
+            Q(pk__in=person_claims(person).values("source_id")) | Q(organisation__in=organisations_of(user))
+        )
         .distinct()
         .order_by("-created")
     )
@@ -316,10 +304,10 @@ def explanation_lines(assessment: FateAssessment) -> list[str]:
 def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
     user = request.user
     person = case.person
-    audit.record(user, "view_case", case)
+    audit.record(user, audit.Action.VIEW_CASE, case)
     claims = list(
-        Claim.objects.filter(person=person)
-        .select_related("source", "event", "site", "retracted_by")
+        person_claims(person)
+        .select_related("source", "event", "site", "retraction__retracted_by")
         .prefetch_related("source__attachments")
         .order_by("date", "created")
     )
@@ -407,7 +395,7 @@ def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     try:
         with transaction.atomic():
-            source = data["source"] or add_source(
+            source = data["source"] or actions.add_source(
                 user,
                 kind=data["source_kind"],
                 name=data["source_name"],
@@ -417,7 +405,7 @@ def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
                 reliability=data["reliability"],
                 organisation=case.organisation,
             )
-            add_claim(
+            actions.add_claim(
                 user,
                 case.person,
                 source,
@@ -429,8 +417,7 @@ def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
             )
             upload = request.FILES.get("document")
             if upload is not None:
-                attachment = store_upload(source, upload.name or "document", upload.read())
-                audit.record(user, "attach_document", attachment, source=str(source.pk))
+                actions.attach_document(user, source, upload.name or "document", upload.read())
     except UploadError:
         form.add_error(
             "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
@@ -444,13 +431,13 @@ def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def case_retract_claim(request: HttpRequest, pk: int, claim_pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
-    claim = get_object_or_404(Claim, pk=claim_pk, person=case.person)
+    claim = get_object_or_404(person_claims(case.person), pk=claim_pk)
     form = RetractForm(request.POST)
     if form.is_valid():
         try:
-            retract_claim(request.user, claim, form.cleaned_data["reason"])  # type: ignore[arg-type]
+            actions.retract_claim(request.user, claim, form.cleaned_data["reason"])
             messages.success(request, _("The claim was retracted; it stays on record."))
-        except ClaimError:
+        except actions.ClaimError:
             messages.error(request, _("This claim was already retracted."))
     else:
         messages.error(request, _("Say why the claim is retracted."))
@@ -466,13 +453,14 @@ def case_add_document(request: HttpRequest, pk: int) -> HttpResponse:
         return _case_page(request, case, status=400, document_form=form)
     upload = form.cleaned_data["document"]
     try:
-        attachment = store_upload(form.cleaned_data["source"], upload.name or "document", upload.read())
+        actions.attach_document(
+            request.user, form.cleaned_data["source"], upload.name or "document", upload.read()
+        )
     except UploadError:
         form.add_error(
             "document", _("Only PDF documents and JPEG, PNG, WebP or GIF images up to 10 MB are accepted.")
         )
         return _case_page(request, case, status=400, document_form=form)
-    audit.record(request.user, "attach_document", attachment, source=str(form.cleaned_data["source"].pk))
     messages.success(request, _("The document was attached."))
     return _back(case, "claims")
 
@@ -484,7 +472,7 @@ def case_link_event(request: HttpRequest, pk: int) -> HttpResponse:
     form = LinkEventForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, event_form=form)
-    link_event(request.user, case.person, form.cleaned_data["event"])  # type: ignore[arg-type]
+    actions.link_event(request.user, case.person, form.cleaned_data["event"])
     messages.success(request, _("The event was linked."))
     return _back(case, "events")
 
@@ -502,14 +490,7 @@ def case_release_update(request: HttpRequest, pk: int, request_pk: int) -> HttpR
     form = UpdateForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, update_form=form)
-    with transaction.atomic():
-        update = FamilyUpdate.objects.create(
-            tracing_request=tracing_request, body=form.cleaned_data["body"], released_by=_actor(request)
-        )
-        if tracing_request.status == TracingRequest.Status.NEW:
-            tracing_request.status = TracingRequest.Status.IN_PROGRESS
-            tracing_request.save(update_fields=["status"])
-        audit.record(request.user, "release_update", update, request=tracing_request.number)
+    actions.release_update(_actor(request), tracing_request, form.cleaned_data["body"])
     messages.success(request, _("The update was released to the family."))
     return _back(case, f"thread-{tracing_request.pk}")
 
@@ -522,13 +503,7 @@ def case_send_message(request: HttpRequest, pk: int, request_pk: int) -> HttpRes
     form = StaffMessageForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, message_form=form)
-    message = FamilyMessage.objects.create(
-        tracing_request=tracing_request,
-        from_family=False,
-        body=form.cleaned_data["body"],
-        author=_actor(request),
-    )
-    audit.record(request.user, "send_message", message, request=tracing_request.number)
+    actions.send_message(_actor(request), tracing_request, form.cleaned_data["body"], from_family=False)
     messages.success(request, _("The message was sent to the family."))
     return _back(case, f"thread-{tracing_request.pk}")
 
@@ -540,8 +515,7 @@ def case_add_task(request: HttpRequest, pk: int) -> HttpResponse:
     form = TaskForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, task_form=form)
-    task = CaseTask.objects.create(case=case, created_by=_actor(request), **form.cleaned_data)
-    audit.record(request.user, "add_task", task, case=case.number)
+    actions.add_case_task(_actor(request), case, form.cleaned_data["title"], form.cleaned_data["due_on"])
     return _back(case, "tasks")
 
 
@@ -550,10 +524,7 @@ def case_add_task(request: HttpRequest, pk: int) -> HttpResponse:
 def case_task_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
     task = get_object_or_404(CaseTask, pk=task_pk, case=case)
-    if task.done_at is None:
-        task.done_at = timezone.now()
-        task.save(update_fields=["done_at"])
-        audit.record(request.user, "finish_task", task, case=case.number)
+    actions.finish_case_task(_actor(request), task)
     return _back(case, "tasks")
 
 
@@ -564,8 +535,7 @@ def case_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, note_form=form)
-    note = CaseNote.objects.create(case=case, author=_actor(request), body=form.cleaned_data["body"])
-    audit.record(request.user, "add_note", note, case=case.number)
+    actions.add_case_note(_actor(request), case, form.cleaned_data["body"])
     return _back(case, "notes")
 
 
@@ -576,32 +546,24 @@ def case_legal_status(request: HttpRequest, pk: int) -> HttpResponse:
     form = LegalStatusForm(request.POST)
     if not form.is_valid():
         return _case_page(request, case, status=400, legal_form=form)
-    new = form.cleaned_data["to_status"]
     try:
-        default_rules().check_transition(case.legal_status, new)
+        actions.change_legal_status(
+            _actor(request),
+            case,
+            form.cleaned_data["to_status"],
+            form.cleaned_data["effective_on"],
+            form.cleaned_data["note"],
+        )
     except LegalStatusError:
         form.add_error("to_status", _("The legal status cannot change this way."))
         return _case_page(request, case, status=400, legal_form=form)
-    with transaction.atomic():
-        LegalStatusChange.objects.create(
-            case=case,
-            from_status=case.legal_status,
-            to_status=new,
-            effective_on=form.cleaned_data["effective_on"],
-            note=form.cleaned_data["note"],
-            changed_by=_actor(request),
-        )
-        audit.record(request.user, "change_legal_status", case, from_status=case.legal_status, to_status=new)
-        case.legal_status = new
-        case.legal_status_since = form.cleaned_data["effective_on"]
-        case.save(update_fields=["legal_status", "legal_status_since"])
     return _back(case, "legal")
 
 
 @caseworker_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(persons_visible_to(request.user), pk=pk)
-    audit.record(request.user, "view_person", person)
+    audit.record(request.user, audit.Action.VIEW_PERSON, person)
     assessment = assess_person(person)
     return render(
         request,
@@ -631,7 +593,7 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     path = attachment_path(attachment.sha256)
     if not path.exists():
         raise Http404
-    audit.record(request.user, "view_document", attachment, source=str(source.pk))
+    audit.record(request.user, audit.Action.VIEW_DOCUMENT, attachment, source=str(source.pk))
     response = FileResponse(
         path.open("rb"),
         as_attachment=True,

@@ -22,6 +22,33 @@ from kinlink.partialdate import PartialDate, parse_optional
 from kinlink.registry.fields import EncryptedTextField, PartialDateField
 
 
+class AppendOnlyError(PermissionError):
+    """A change to a record that is append-only (claims, retractions, audit entries)."""
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """A queryset that can add rows and read them, never change or remove them.
+
+    ``update()``, ``delete()`` and ``bulk_update()`` raise :class:`AppendOnlyError`; on PostgreSQL a trigger
+    refuses ``UPDATE`` and ``DELETE`` on these tables too (migration ``0004_append_only_triggers``)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are append-only: no update")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are append-only: no delete")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are append-only: no update")
+
+    def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError(f"{self.model._meta.verbose_name_plural} are append-only: no update")
+
+
+class AppendOnlyManager(models.Manager.from_queryset(AppendOnlyQuerySet)):  # type: ignore[misc]
+    """The manager of append-only models."""
+
+
 class Organisation(models.Model):
     """A tracing organisation, a lab, or a partner registry."""
 
@@ -390,11 +417,8 @@ class Claim(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.DateTimeField(default=timezone.now)
-    retracted_at = models.DateTimeField(null=True, blank=True)
-    retracted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    retraction_reason = models.TextField(blank=True)
+
+    objects = AppendOnlyManager()
 
     class Meta:
         verbose_name = _("claim")
@@ -404,12 +428,49 @@ class Claim(models.Model):
     def __str__(self) -> str:
         return f"{self.source}: {self.fate} {self.date}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("claims are never edited; retract the claim and add a new one")
+        super().save(*args, **kwargs)
+
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("claims are never deleted; retract them instead")
+        raise AppendOnlyError("claims are never deleted; retract them instead")
 
     @property
     def is_retracted(self) -> bool:
-        return self.retracted_at is not None
+        """Whether a :class:`ClaimRetraction` withdrew the claim (prefetch ``retraction`` in lists)."""
+        try:
+            return self.retraction is not None
+        except ClaimRetraction.DoesNotExist:
+            return False
+
+
+class ClaimRetraction(models.Model):
+    """The withdrawal of one claim: a new row, so the claim itself is never edited. Append-only."""
+
+    claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="retraction")
+    retracted_at = models.DateTimeField(default=timezone.now)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+
+    objects = AppendOnlyManager()
+
+    class Meta:
+        verbose_name = _("claim retraction")
+        verbose_name_plural = _("claim retractions")
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} retracted {self.retracted_at:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("retractions are never edited")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("retractions are never deleted")
 
 
 class Remains(models.Model):
@@ -525,6 +586,89 @@ class Case(models.Model):
         return self.number
 
 
+# --- the case's working records: the thread with the family, released updates, tasks and notes ---
+#
+# Nothing here holds a fate: news reaches a family only as a FamilyUpdate that a caseworker wrote in
+# their own words and released. The family never sees raw claim text.
+
+
+class FamilyMessage(models.Model):
+    """One message between a family and the caseworkers, on one tracing request."""
+
+    tracing_request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="messages")
+    from_family = models.BooleanField(default=True)
+    body = models.TextField(_("message"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created", "id")
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.tracing_request} {'family' if self.from_family else 'caseworker'} {self.created:%Y-%m-%d}"
+        )
+
+
+class FamilyUpdate(models.Model):
+    """What the family may see about the search, written and released by a caseworker."""
+
+    tracing_request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="updates")
+    body = models.TextField(_("update for the family"))
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("released_at", "id")
+        verbose_name = _("update for the family")
+        verbose_name_plural = _("updates for the family")
+
+    def __str__(self) -> str:
+        return f"{self.tracing_request} {self.released_at:%Y-%m-%d}"
+
+
+class CaseTask(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("task"), max_length=300)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("done_at", "due_on", "id")
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField(_("note"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created", "-id")
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+
+    def __str__(self) -> str:
+        return self.body[:60]
+
+
 class LegalStatusChange(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legal_changes")
     from_status = models.CharField(max_length=30, choices=LegalStatus.choices)
@@ -582,6 +726,8 @@ class ListRecord(models.Model):
 class AuditEntry(models.Model):
     """Append-only: who did or saw what, and when."""
 
+    objects = AppendOnlyManager()
+
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     actor_label = models.CharField(max_length=200, blank=True)
@@ -601,9 +747,9 @@ class AuditEntry(models.Model):
         )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise PermissionError("audit entries are append-only")
+        if not self._state.adding:
+            raise AppendOnlyError("audit entries are append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise PermissionError("audit entries are append-only")
+        raise AppendOnlyError("audit entries are append-only")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kinlink.registry.models import Claim, ListRecord, NameVariant, Person, Source
+from kinlink.registry import actions
+from kinlink.registry.models import ListRecord, NameVariant, Person, Source
 
 LIST_KINDS = {
     "Family requests": "family_report",
@@ -54,7 +55,7 @@ def add_person(
         ListRecord.objects.create(
             source=sources[name], record_id=f"{region}-{number}", person=person, row={}, row_sha256=""
         )
-        Claim.objects.create(person=person, source=sources[name], fate=LIST_FATES[name], date=date)
+        actions.add_claim(None, person, sources[name], fate=LIST_FATES[name], date=date)
     return person
 
 

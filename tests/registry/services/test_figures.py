@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
-from django.utils import timezone
 
 from kinlink.cli import main
 from kinlink.estimation.capture import CaptureData, histories_from_memberships
-from kinlink.registry.models import Claim, Person
+from kinlink.registry import actions
+from kinlink.registry.models import Claim, Person, Source
 from kinlink.registry.services.figures import (
     estimate_registry,
     person_records,
@@ -38,7 +38,7 @@ def test_capture_histories_count_survivors_once_and_drop_retracted_links() -> No
     b.save()
     c = add_person(s, [M], "Луганская область", number=2)
     d = add_person(s, [F, OB], "Луганская область", number=3)
-    Claim.objects.filter(person=d, source=s[OB]).update(retracted_at=timezone.now())
+    actions.retract_claim(None, Claim.objects.get(person=d, source=s[OB]), "wrong person")
 
     reg = registry_lists(merge_derived=False)
     assert reg.lists == (F, M, OB, P)
@@ -75,11 +75,12 @@ def test_source_kinds_pick_the_lists() -> None:
     assert len(reg.memberships) == 2
 
 
-def test_person_records_use_the_leading_claim_and_earliest_month() -> None:
+def test_person_records_use_the_stored_fate_and_earliest_month() -> None:
     s = list_sources()
     p = add_person(s, [F], "Луганская область", date="2022-03-10")
-    Claim.objects.create(person=p, source=s[OB], fate="dead", date="2022-07")
-    Claim.objects.create(person=p, source=s[P], fate="detained", date="2023-01", retracted_at=timezone.now())
+    actions.add_claim(None, p, s[OB], fate="dead", date="2022-07")
+    detained = actions.add_claim(None, p, s[P], fate="detained", date="2023-01")
+    actions.retract_claim(None, detained, "another man of the same name")
     r = person_records()[str(p.pk)]
     assert (r["month"], r["quarter"], r["fate"], r["source_kind"]) == (
         "2022-03",
@@ -186,3 +187,24 @@ def test_cli_estimate_registry_text_and_errors(capsys: pytest.CaptureFixture[str
     assert "lists: Family requests, Media list, Obituaries, Prisoner list" in text
     assert "linkage sensitivity (2 runs)" in text
     assert Person.objects.count() == 80
+
+
+def test_public_figures_count_the_reconciled_fate_not_the_latest_claim() -> None:
+    """The unit says dead (March); a later ministry letter says missing (May). The reconciliation keeps
+    "dead" (a later missing claim is no news of life), so the person counts once, as dead, in the figures
+    as on the case page; "the latest claim" would have said missing."""
+    unit = actions.add_source(
+        None, kind="unit_notice", name="Unit notice 1", date="2022-04-02", reliability="B"
+    )
+    ministry = actions.add_source(
+        None, kind="ministry_letter", name="Ministry", date="2022-06-01", reliability="B"
+    )
+    person = Person.objects.create(region="Луганская область", military_branch="artillery")
+    actions.add_claim(None, person, unit, fate="dead", date="2022-03-30")
+    actions.add_claim(None, person, ministry, fate="missing", date="2022-05-10")
+    person.refresh_from_db()
+    records = person_records()
+    assert person.fate == "dead"
+    assert list(records) == [str(person.pk)]
+    assert records[str(person.pk)]["fate"] == person.fate == "dead"
+    assert Source.objects.count() == 2

@@ -66,7 +66,7 @@ def test_changed_row_retracts_old_claim_and_keeps_history(write_list: WriteList)
     assert result.changed == 1
     claims = Claim.objects.order_by("pk")
     assert [c.date for c in claims] == ["2022-06-01", "2022-07-02"]
-    assert claims[0].retracted_at is not None and claims[1].retracted_at is None
+    assert claims[0].is_retracted and not claims[1].is_retracted
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,12 @@
-"""The audit trail: every read of contact details, DNA data or a case, and every change, is logged."""
+"""The audit trail: every read of contact details, DNA data or a case, and every change, is logged.
+
+:class:`Action` is the one vocabulary of the trail: every action name an entry may carry is listed there,
+so a reader of the trail (or a report over it) knows the whole set. Pass its members to :func:`record`.
+"""
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -11,9 +16,78 @@ from django.db import models
 from kinlink.registry.models import AuditEntry
 
 
+class Action(enum.StrEnum):
+    """Every action name in the audit trail, grouped by what it concerns."""
+
+    # registry writes (kinlink.registry.actions)
+    SUBMIT_REQUEST = "submit_request"
+    ADD_PERSON = "add_person"
+    ADD_SOURCE = "add_source"
+    ADD_CLAIM = "add_claim"
+    RETRACT_CLAIM = "retract_claim"
+    LINK_EVENT = "link_event"
+    ATTACH_DOCUMENT = "attach_document"
+    IMPORT_LIST = "import_list"
+    IMPORT_PFIF = "import_pfif"
+    OPEN_CASE = "open_case"
+    CHANGE_LEGAL_STATUS = "change_legal_status"
+    ADD_TASK = "add_task"
+    FINISH_TASK = "finish_task"
+    ADD_NOTE = "add_note"
+    RELEASE_UPDATE = "release_update"
+    SEND_MESSAGE = "send_message"
+    # reads of sensitive data
+    VIEW_CASE = "view_case"
+    VIEW_PERSON = "view_person"
+    VIEW_CONTACT = "view_contact"
+    VIEW_DOCUMENT = "view_document"
+    VIEW_DNA = "view_dna"
+    VIEW_DNA_QUEUE = "view_dna_queue"
+    VIEW_DNA_CANDIDATE = "view_dna_candidate"
+    VIEW_LINK = "view_link"
+    SEARCH_PERSONS = "search_persons"
+    EXPORT_CONTACTS = "export_contacts"
+    # the family's portal
+    FAMILY_SIGN_IN = "family_sign_in"
+    FAMILY_VIEW = "family_view"
+    # DNA and identification
+    REGISTER_SAMPLE = "register_sample"
+    LOAD_PROFILE = "load_profile"
+    IMPORT_GENOTYPE = "import_genotype"
+    IMPORT_PEDIGREE = "import_pedigree"
+    CONFIRM_IDENTIFICATION = "confirm_identification"
+    # record linkage
+    ACCEPT_LINK = "accept_link"
+    REJECT_LINK = "reject_link"
+    REPROPOSE_LINK = "repropose_link"
+    MERGE_PERSON = "merge_person"
+    # documents
+    ISSUE_DOCUMENT = "issue_document"
+    RELEASE_DOCUMENT = "release_document"
+    DOWNLOAD_DOCUMENT = "download_document"
+    # the API and accounts
+    API_READ_CASE = "api_read_case"
+    API_READ_CANDIDATES = "api_read_candidates"
+    API_READ_SAMPLE = "api_read_sample"
+    API_UPLOAD_PROFILE = "api_upload_profile"
+    CREATE_API_TOKEN = "create_api_token"
+    REVOKE_API_TOKEN = "revoke_api_token"
+    LOGIN = "login"
+    LOGOUT = "logout"
+
+
+def actor_label(actor: AbstractBaseUser | AnonymousUser | None, label: str = "") -> str:
+    """How the trail names an actor: ``label`` when given (``"api token 7"``, ``"cli"``), else the user."""
+    if label:
+        return label
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return str(actor.get_username())
+    return "anonymous"
+
+
 def record(
     actor: AbstractBaseUser | AnonymousUser | None,
-    action: str,
+    action: Action | str,
     obj: models.Model | None = None,
     *,
     object_type: str = "",
@@ -28,8 +102,8 @@ def record(
         object_id = object_id or str(obj.pk)
     return AuditEntry.objects.create(
         actor=user,
-        actor_label=label or (user.get_username() if user is not None else "anonymous"),
-        action=action,
+        actor_label=actor_label(user, label),
+        action=str(action),
         object_type=object_type,
         object_id=object_id,
         detail=detail,

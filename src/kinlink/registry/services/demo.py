@@ -41,6 +41,7 @@ from kinlink.registry.models import (
     TracingRequest,
     hash_access_code,
 )
+from kinlink.registry.services.fate import store_fates
 from kinlink.registry.services.imports import FATE_BY_LIST_KIND
 from kinlink.scenario import generate
 from kinlink.scenario.model import World
@@ -575,6 +576,7 @@ def build_demo(size: str = "small", step: Callable[[str], None] | None = None) -
             _load_world(world, orgs, report)
             case = _seed_case(orgs)
             _seed_dna(orgs, case)
+            store_fates()  # the demo writes claims in bulk; store every person's reconciled fate
             report("DNA: samples, screening and a confirmed identification for the seed case")
     counts = {
         "persons": Person.objects.count(),

@@ -1,6 +1,8 @@
 """``kinlink export``: the registry as one JSON object or as CSV tables.
 
-Contact details (the enquirer's name and contact) are left out unless explicitly included.
+Each person carries its stored reconciled fate (``fate``, ``fate_confidence``, ``fate_conflicts``: the
+fate the case page, the documents and the public figures show). Contact details (the enquirer's name and
+contact) are left out unless explicitly included.
 DNA profiles never leave through this export.
 """
 
@@ -39,7 +41,7 @@ TABLES = (
 
 
 def _persons() -> Iterator[dict[str, Any]]:
-    for p in Person.objects.order_by("pk").iterator(chunk_size=5000):
+    for p in Person.objects.select_related("merged_into").order_by("pk").iterator(chunk_size=5000):
         yield {
             "id": str(p.uid),
             "sex": p.sex,
@@ -51,6 +53,9 @@ def _persons() -> Iterator[dict[str, Any]]:
             "military_branch": p.military_branch,
             "region": p.region,
             "merged_into": str(p.merged_into.uid) if p.merged_into else "",
+            "fate": p.fate,
+            "fate_confidence": p.fate_confidence,
+            "fate_conflicts": p.fate_conflicts,
         }
 
 
@@ -83,7 +88,9 @@ def _sources() -> Iterator[dict[str, Any]]:
 
 
 def _claims() -> Iterator[dict[str, Any]]:
-    for c in Claim.objects.select_related("person").order_by("pk").iterator(chunk_size=5000):
+    claims = Claim.objects.select_related("person", "retraction").order_by("pk")
+    for c in claims.iterator(chunk_size=5000):
+        retraction = c.retraction if c.is_retracted else None
         yield {
             "id": c.pk,
             "person": str(c.person.uid),
@@ -94,8 +101,8 @@ def _claims() -> Iterator[dict[str, Any]]:
             "circumstances": c.circumstances,
             "event": c.event_id or "",
             "site": c.site_id or "",
-            "retracted_at": c.retracted_at.isoformat() if c.retracted_at else "",
-            "retraction_reason": c.retraction_reason,
+            "retracted_at": retraction.retracted_at.isoformat() if retraction else "",
+            "retraction_reason": retraction.reason if retraction else "",
         }
 
 

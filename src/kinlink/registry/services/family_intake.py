@@ -1,4 +1,5 @@
-"""A family's tracing request from the web form: person, name variants, the family's own report, consent.
+"""What a family's tracing request carries (:class:`FamilyRequest`), read by the action that submits it
+(``registry.actions.submit_tracing_request``): person, name variants, the family's own report, consent.
 
 The request number is random (not a counter), so it says nothing about how many others exist. The
 private access code is returned once and only its hash is stored.
@@ -9,23 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.utils import timezone
-
-from kinlink.registry.models import (
-    Channel,
-    Claim,
-    Fate,
-    NameVariant,
-    Organisation,
-    Person,
-    Source,
-    SourceKind,
-    TracingRequest,
-    script_of,
-)
-from kinlink.registry.services import audit
-from kinlink.registry.services.uploads import store_upload
+from kinlink.registry.models import Organisation, Source, SourceKind, TracingRequest
 
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
@@ -68,80 +53,7 @@ def new_request_number() -> str:
             return number
 
 
-@transaction.atomic
-def submit_family_request(form: FamilyRequest) -> tuple[TracingRequest, str]:
-    """Create the request and everything it implies; returns the request and its one-time access code."""
-    person = Person.objects.create(
-        sex=form.sex,
-        birth_date=form.birth_date,
-        birth_place=form.birth_place,
-        unit=form.unit,
-        service_number=form.service_number,
-    )
-    primary = NameVariant(
-        person=person,
-        surname=form.surname,
-        given_name=form.given_name,
-        patronymic=form.patronymic,
-        script=script_of(form.surname + form.given_name),
-        language=form.language,
-        is_primary=True,
-    )
-    primary.save()
-    for other in form.other_names:
-        if other.strip():
-            NameVariant.objects.create(
-                person=person, full_name=other.strip(), script=script_of(other), language=""
-            )
-    request = TracingRequest(
-        number=new_request_number(),
-        person=person,
-        enquirer_name=form.enquirer_name,
-        relationship=form.relationship,
-        contact=form.contact,
-        consent_dna=form.consent_dna,
-        language=form.language,
-        channel=Channel.WEB,
-        last_contact=form.last_contact,
-        last_known_place=form.last_known_place,
-        circumstances=form.circumstances,
-    )
-    code = request.issue_access_code()
-    request.save()
-    request.consent_organisations.set(form.consent_organisations)
-    report = Source.objects.create(
-        kind=SourceKind.FAMILY_REPORT,
-        name=f"Tracing request {request.number}",
-        origin=form.relationship,
-        reference=request.number,
-        date=timezone.now().date().isoformat(),
-        reliability="F",
-    )
-    primary.source = report
-    primary.save(update_fields=["source"])
-    Claim.objects.create(
-        person=person,
-        source=report,
-        fate=Fate.MISSING,
-        date=form.last_contact,
-        place=form.last_known_place,
-        circumstances=form.circumstances,
-    )
-    for photo in form.photos:
-        store_upload(report, photo.filename, photo.content)
-    audit.record(None, "submit_request", request, label="family (web form)", channel=Channel.WEB)
-    return request, code
-
-
-def family_report_source(request: TracingRequest) -> Source:
-    """The source that holds what the family sent (created with the request; made here if missing)."""
-    source = Source.objects.filter(kind=SourceKind.FAMILY_REPORT, reference=request.number).first()
-    if source is None:
-        source = Source.objects.create(
-            kind=SourceKind.FAMILY_REPORT,
-            name=f"Tracing request {request.number}",
-            origin=request.relationship,
-            reference=request.number,
-            date=timezone.now().date().isoformat(),
-        )
-    return source
+def find_family_report(request: TracingRequest) -> Source | None:
+    """The source that holds what the family sent (made with the request by
+    ``registry.actions.submit_tracing_request``)."""
+    return Source.objects.filter(kind=SourceKind.FAMILY_REPORT, reference=request.number).first()

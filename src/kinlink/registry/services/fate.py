@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext
 
-from kinlink.partialdate import parse_optional
+from kinlink.partialdate import PartialDateError, parse_optional
 from kinlink.registry.fate import ClaimFact, FateAssessment, Message, parse_claim_label, reconcile
 from kinlink.registry.legal import Deadline, default_rules
-from kinlink.registry.models import Case, Claim, Fate, Person
+from kinlink.registry.models import Case, Claim, Fate, Person, TracingRequest
 
 
 def claim_fact(claim: Claim) -> ClaimFact:
@@ -27,12 +30,38 @@ def claim_fact(claim: Claim) -> ClaimFact:
         place=claim.place,
         circumstances=claim.circumstances,
         site_id=str(claim.site_id) if claim.site_id else None,
-        retracted=claim.retracted_at is not None,
+        retracted=claim.is_retracted,
     )
 
 
+def merge_groups(person_ids: Iterable[int]) -> dict[int, int]:
+    """Each person of each given person's merge group, mapped to the given person it belongs to.
+
+    A person's merge group is the person and every person merged into it, transitively (``merged_into``
+    points from the merged record to the one it was merged into). Merges never move claims, so this is
+    how the claims of a merged record keep counting for the person it was merged into."""
+    group: dict[int, int] = {pid: pid for pid in person_ids}
+    frontier = list(group)
+    while frontier:
+        children = Person.objects.filter(merged_into_id__in=frontier).values_list("pk", "merged_into_id")
+        frontier = []
+        for child, parent in children:
+            if child not in group:
+                group[child] = group[parent]
+                frontier.append(child)
+    return group
+
+
+def person_claims(person: Person) -> QuerySet[Claim]:
+    """The claims about ``person`` and about every person merged into it (transitively): the one way the
+    registry reads a person's claims."""
+    return Claim.objects.filter(person_id__in=list(merge_groups([person.pk])))
+
+
 def assess_person(person: Person) -> FateAssessment:
-    claims = Claim.objects.filter(person=person).select_related("source")
+    """The reconciliation over the person's claims (its merge group's); the stored ``Person.fate`` is this
+    assessment's fate, written by ``registry.actions.recompute_fate``."""
+    claims = person_claims(person).select_related("source", "retraction").order_by("date", "created", "pk")
     return reconcile([claim_fact(c) for c in claims])
 
 
@@ -81,14 +110,53 @@ class LegalView:
     deadlines: list[Deadline]
 
 
+#: The fates that are a sign of life: news that the person was alive, wounded, detained or missing in action
+#: on a date. A claim of death, burial or identification is not news of the person alive.
+SIGN_OF_LIFE_FATES: frozenset[str] = frozenset({Fate.ALIVE, Fate.WOUNDED, Fate.DETAINED, Fate.MISSING})
+
+
+def last_news_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The last news of each person (persons without any have no entry): the latest date of a credible sign
+    of life, that is a live (not retracted) claim of its merge group that puts it alive, wounded, detained
+    or missing, or the last contact a family reported in a tracing request. The one definition of
+    "last news", for the legal deadlines, the case page, the staff queue and the documents."""
+    group = merge_groups(person_ids)
+    members = list(group)
+    latest: dict[int, dt.date] = {}
+
+    def note(person_id: int, text: str) -> None:
+        try:
+            parsed = parse_optional(text)
+        except PartialDateError:
+            return
+        if parsed is None:
+            return
+        owner = group[person_id]
+        if owner not in latest or parsed.latest > latest[owner]:
+            latest[owner] = parsed.latest
+
+    for start in range(0, len(members), 500):
+        chunk = members[start : start + 500]
+        claims = (
+            Claim.objects.filter(person_id__in=chunk, retraction__isnull=True, fate__in=SIGN_OF_LIFE_FATES)
+            .exclude(date="")
+            .values_list("person_id", "date")
+        )
+        for person_id, text in claims:
+            note(person_id, text)
+        contacts = (
+            TracingRequest.objects.filter(person_id__in=chunk)
+            .exclude(last_contact="")
+            .values_list("person_id", "last_contact")
+        )
+        for person_id, text in contacts:
+            note(person_id, text)
+    return latest
+
+
 def last_news_date(person: Person) -> dt.date | None:
-    """The latest date on which a source put the person alive, wounded, detained or missing in action."""
-    dates = [
-        parsed.latest
-        for c in Claim.objects.filter(person=person, retracted_at__isnull=True)
-        if (parsed := parse_optional(c.date)) is not None
-    ]
-    return max(dates) if dates else None
+    """The last news of one person (see :func:`last_news_dates`)."""
+    return last_news_dates([person.pk]).get(person.pk)
 
 
 def legal_view(case: Case, today: dt.date | None = None) -> LegalView:
@@ -104,3 +172,88 @@ def legal_view(case: Case, today: dt.date | None = None) -> LegalView:
             case.jurisdiction, case.legal_status, last_news, case.legal_status_since, today=today
         ),
     )
+
+
+# --- the stored fate, in bulk ----------------------------------------------------------------------------
+
+_FACT_COLUMNS = (
+    "pk",
+    "person_id",
+    "fate",
+    "date",
+    "place",
+    "circumstances",
+    "site_id",
+    "source_id",
+    "source__kind",
+    "source__name",
+    "source__reliability",
+    "source__date",
+    "retraction__id",
+)
+
+
+def _fact(row: tuple[Any, ...]) -> ClaimFact:
+    pk, _, fate, date, place, circumstances, site_id, source_id = row[:8]
+    kind, name, reliability, stated, retraction = row[8:]
+    return ClaimFact(
+        claim_id=str(pk),
+        source_id=str(source_id),
+        source_kind=kind,
+        source_name=name,
+        reliability=reliability,
+        fate=fate,
+        fate_date=parse_optional(date),
+        stated_on=parse_optional(stated),
+        place=place,
+        circumstances=circumstances,
+        site_id=str(site_id) if site_id else None,
+        retracted=retraction is not None,
+    )
+
+
+def _roots(person_ids: Iterable[int] | None) -> list[int]:
+    """The persons whose fates are stored: the given ones, each followed to the person it was merged into."""
+    if person_ids is None:
+        return list(Person.objects.filter(merged_into__isnull=True).values_list("pk", flat=True))
+    parent = dict(Person.objects.filter(merged_into__isnull=False).values_list("pk", "merged_into_id"))
+    roots: set[int] = set()
+    for pid in person_ids:
+        seen = {pid}
+        while pid in parent and parent[pid] not in seen:
+            pid = parent[pid]
+            seen.add(pid)
+        roots.add(pid)
+    return sorted(roots)
+
+
+def store_fates(person_ids: Iterable[int] | None = None, chunk: int = 2000) -> int:
+    """Reconcile the claims of many persons at once and store each one's fate, confidence and number of
+    conflicts on the person (all surviving persons when ``person_ids`` is ``None``). The bulk form of
+    ``registry.actions.recompute_fate``: the same reconciliation, read in a few queries. Returns the
+    number of persons whose fate was stored."""
+    roots = _roots(person_ids)
+    stored = 0
+    for start in range(0, len(roots), chunk):
+        group = merge_groups(roots[start : start + chunk])
+        facts: dict[int, list[ClaimFact]] = {root: [] for root in set(group.values())}
+        members = list(group)
+        for at in range(0, len(members), chunk):
+            rows = (
+                Claim.objects.filter(person_id__in=members[at : at + chunk])
+                .order_by("date", "created", "pk")
+                .values_list(*_FACT_COLUMNS)
+            )
+            for row in rows:
+                facts[group[row[1]]].append(_fact(row))
+        by_outcome: dict[tuple[str, str, int], list[int]] = {}
+        for root, claims in facts.items():
+            assessment = reconcile(claims)
+            key = (assessment.fate, assessment.confidence, len(assessment.conflicts))
+            by_outcome.setdefault(key, []).append(root)
+        for (fate, confidence, conflicts), ids in by_outcome.items():
+            Person.objects.filter(pk__in=ids).update(
+                fate=fate, fate_confidence=confidence, fate_conflicts=conflicts
+            )
+            stored += len(ids)
+    return stored

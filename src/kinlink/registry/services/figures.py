@@ -11,9 +11,9 @@ Conventions (see docs/methods/estimation.md, "Registry figures"):
   retracted, is dropped (the link was withdrawn). Fates and dates come only from non-retracted claims.
 * **Derived lists.** Lists of kind ``media`` are compiled largely from obituaries; with ``merge_derived``
   they are treated as part of the obituary list (when there is exactly one obituary list).
-* **Fate for the tables** is the fate of the leading claim: the latest-dated non-retracted claim (ties:
-  the latest recorded). This is a fast stand-in for the full per-person reconciliation of
-  ``services/fate.py``, which would be too slow to run over the whole registry for every refresh.
+* **Fate for the tables** is the person's stored reconciled fate (``Person.fate``, written by the
+  registry's actions whenever a claim changes): the same fate the case page, the documents and the
+  exports show. A merged person's claims count for the person it was merged into.
 * **Month of disappearance** is the earliest dated non-retracted claim's month; ``unknown`` otherwise.
 """
 
@@ -89,7 +89,7 @@ def registry_lists(source_kinds: Sequence[str] | None = None, merge_derived: boo
     live: set[tuple[int, int]] = set()
     claimed: set[tuple[int, int]] = set()
     for person_id, source_id, retracted in Claim.objects.filter(source_id__in=ids).values_list(
-        "person_id", "source_id", "retracted_at"
+        "person_id", "source_id", "retraction__id"
     ):
         claimed.add((person_id, source_id))
         if retracted is None:
@@ -145,13 +145,14 @@ def person_records(person_ids: set[int] | None = None) -> dict[str, dict[str, st
         }
         for pid, region, branch in persons.values_list("id", "region", "military_branch")
     }
+    for pid, fate in persons.values_list("id", "fate"):
+        records[pid]["fate"] = fate or MISSING
     first: dict[int, tuple[PartialDate, str]] = {}
-    leading: dict[int, tuple[tuple[int, int, int], float, str]] = {}
     first_kind: dict[int, tuple[float, str]] = {}
-    claims = Claim.objects.filter(retracted_at__isnull=True).values_list(
-        "person_id", "fate", "date", "created", "source__kind"
+    claims = Claim.objects.filter(retraction__isnull=True).values_list(
+        "person_id", "date", "created", "source__kind"
     )
-    for person_id, fate, date, created, kind in claims.iterator(chunk_size=5000):
+    for person_id, date, created, kind in claims.iterator(chunk_size=5000):
         pid = surv.get(person_id, person_id)
         if pid not in records:
             continue
@@ -159,9 +160,6 @@ def person_records(person_ids: set[int] | None = None) -> dict[str, dict[str, st
         stamp = created.timestamp()
         if parsed is not None and (pid not in first or parsed.earliest < first[pid][0].earliest):
             first[pid] = (parsed, kind)
-        key = (parsed.year, parsed.month or 0, parsed.day or 0) if parsed else (0, 0, 0)
-        if pid not in leading or (key, stamp) > leading[pid][:2]:
-            leading[pid] = (key, stamp, fate)
         if pid not in first_kind or stamp < first_kind[pid][0]:
             first_kind[pid] = (stamp, kind)
     for pid, (parsed, kind) in first.items():
@@ -171,8 +169,6 @@ def person_records(person_ids: set[int] | None = None) -> dict[str, dict[str, st
     for pid, (_, kind) in first_kind.items():
         if records[pid]["source_kind"] == MISSING:
             records[pid]["source_kind"] = kind
-    for pid, (_, _, fate) in leading.items():
-        records[pid]["fate"] = fate
     for person_id, status in Case.objects.order_by("opened_at").values_list("person_id", "legal_status"):
         pid = surv.get(person_id, person_id)
         if pid in records:

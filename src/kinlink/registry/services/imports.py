@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from kinlink.registry.models import (
     Claim,
+    ClaimRetraction,
     ListImport,
     ListRecord,
     NameVariant,
@@ -33,6 +34,7 @@ from kinlink.registry.models import (
 )
 from kinlink.registry.services.bulk import ImportRefused, RowError
 from kinlink.registry.services.fastinsert import db_value, insert_rows
+from kinlink.registry.services.fate import store_fates
 from kinlink.registry.services.personlist import ListRow, read_person_list
 
 #: The fate a row of a list states, by the kind of list.
@@ -72,6 +74,8 @@ class ImportResult:
     already_imported: bool = False
     skipped: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    #: The persons the import created or whose claims it changed (their stored fates were recomputed).
+    person_ids: list[int] = field(default_factory=list)
 
 
 def _row_hash(values: dict[str, str]) -> str:
@@ -185,6 +189,7 @@ def import_list(
         ListImport.objects.create(
             source=source, file_sha256=file_hash, filename=path.name, rows=len(parsed.rows)
         )
+        store_fates(result.person_ids)
         if result.created or result.changed:
             source_id = source.pk
             transaction.on_commit(lambda: _enqueue_linkage(source_id))
@@ -218,14 +223,15 @@ def _import_batch(batch: list[ListRow], source: Source, fate: str, result: Impor
         else:
             _apply_changed_row(record, row, source, fate)
             result.changed += 1
-    _insert_new_rows(new_rows, source, fate)
+            result.person_ids.append(record.person_id)
+    result.person_ids.extend(_insert_new_rows(new_rows, source, fate))
     result.created += len(new_rows)
 
 
-def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> None:
-    """Persons, their names, their claims and the list records, by multi-row INSERTs."""
+def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> list[int]:
+    """Persons, their names, their claims and the list records, by multi-row INSERTs; returns the persons."""
     if not rows:
-        return
+        return []
     now = db_value(Person, "created", timezone.now())
     person_ids = insert_rows(
         Person,
@@ -293,7 +299,7 @@ def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> None:
     )
     insert_rows(
         Claim,
-        ("person", "source", "fate", "date", "place", "circumstances", "created", "retraction_reason"),
+        ("person", "source", "fate", "date", "place", "circumstances", "created"),
         [
             (
                 pid,
@@ -303,7 +309,6 @@ def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> None:
                 r.values["event_place"],
                 _circumstances(source, r.values["record_id"]),
                 now,
-                "",
             )
             for pid, r in zip(person_ids, rows, strict=True)
         ],
@@ -322,13 +327,15 @@ def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> None:
             for pid, r in zip(person_ids, rows, strict=True)
         ],
     )
+    return person_ids
 
 
 def _apply_changed_row(record: ListRecord, row: ListRow, source: Source, fate: str) -> None:
     person = record.person
-    Claim.objects.filter(person=person, source=source, retracted_at__isnull=True).update(
-        retracted_at=timezone.now(),
-        retraction_reason=f"superseded by a new version of record {record.record_id}",
+    superseded = Claim.objects.filter(person=person, source=source, retraction__isnull=True)
+    ClaimRetraction.objects.bulk_create(
+        ClaimRetraction(claim=claim, reason=f"superseded by a new version of record {record.record_id}")
+        for claim in superseded
     )
     _claim(person, row.values, source, fate, record.record_id).save()
     variant = _name_variant(person, row.values, source)
