@@ -282,7 +282,20 @@ def store_lab_profiles(
 def queue_screening(reason: str) -> ScreeningRun:
     """A screening run in the queue; on commit it is enqueued for the worker (django-tasks), or run
     there and then with ``KINLINK_SCREENING_IMMEDIATE``. A run whose task is lost stays queued and
-    ``kinlink worker`` runs it on its next pass."""
+    ``kinlink worker`` runs it on its next pass.
+
+    A run still waiting in the queue already covers the new data (a run reads the profiles when it
+    starts), so it is returned instead of a second one: a lab posting profiles one by one through the API
+    queues one screening, not one per sample. It is locked until this transaction commits, so a worker
+    cannot start it before the new data are visible."""
+    waiting = (
+        ScreeningRun.objects.select_for_update()
+        .filter(status=ScreeningRun.Status.QUEUED)
+        .order_by("pk")
+        .first()
+    )
+    if waiting is not None:
+        return waiting
     run = ScreeningRun.objects.create(
         reason=reason[:200], threshold=float(settings.KINLINK_SCREENING_THRESHOLD)
     )
@@ -440,7 +453,7 @@ def decide_identification(
     needed = required_posterior()
     with transaction.atomic():
         candidate = (
-            CandidateIdentification.objects.select_for_update()
+            CandidateIdentification.objects.select_for_update(of=("self",))
             .select_related("remains_sample", "tracing_request__person", "run")
             .get(pk=candidate.pk)
         )
