@@ -14,6 +14,8 @@ import dj_database_url
 import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
 
+from kinlink.genetics.posterior import IDENTIFICATION_POSTERIOR as _IDENTIFICATION_POSTERIOR
+
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -157,6 +159,8 @@ KINLINK_BASE_URL = os.environ.get("KINLINK_BASE_URL", "http://localhost:8000")
 KINLINK_DNA_REPORT_PROVIDER = os.environ.get(
     "KINLINK_DNA_REPORT_PROVIDER", "kinlink.documents.registry_dna.registry_result"
 )
+# The PFIF domain of this instance's records (``kinlink exchange pfif-export``).
+KINLINK_PFIF_DOMAIN = os.environ.get("KINLINK_PFIF_DOMAIN", "kinlink.example")
 # Callable() -> kinlink.documents.statistics.StatisticsData; empty: figures counted from the registry.
 KINLINK_STATISTICS_PROVIDER = os.environ.get("KINLINK_STATISTICS_PROVIDER", "")
 # Largest file any import or upload accepts (bytes); checked before a byte is read.
@@ -235,3 +239,21 @@ LOGGING = {
 
 # Candidate "same person" links at or above this match probability go to the caseworkers' review queue.
 KINLINK_LINK_REVIEW_THRESHOLD = float(os.environ.get("KINLINK_LINK_REVIEW_THRESHOLD", "0.5"))
+
+# DNA identification: what the screening job reads (docs/operator.md lists every setting).
+# The allele frequency table of the lab's kit: a CSV locus,allele,freq or a Familias frequency file.
+# Empty: screening runs fail with that reason (the demo names its own table on its runs).
+KINLINK_DNA_FREQUENCIES = os.environ.get("KINLINK_DNA_FREQUENCIES", "")
+# Mutation spec as `kinlink dna screen --mutation` takes it (MODEL[:rate=..] or a per-marker CSV).
+KINLINK_DNA_MUTATION = os.environ.get("KINLINK_DNA_MUTATION", "")
+# LR at or above which a screened (remains, family) pair becomes a candidate for the caseworkers' queue.
+KINLINK_SCREENING_THRESHOLD = float(os.environ.get("KINLINK_SCREENING_THRESHOLD", "1e4"))
+# The posterior an identification needs before two staff members may confirm it (default 99.95%).
+KINLINK_IDENTIFICATION_POSTERIOR = float(
+    os.environ.get("KINLINK_IDENTIFICATION_POSTERIOR", str(_IDENTIFICATION_POSTERIOR))
+)
+# 1: a lab upload runs its screening when its transaction commits, in the web request, instead of
+# enqueueing it for the worker (small installations without a worker only; never in production).
+KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0") == "1"
+# Seconds the worker waits between looks at an empty queue.
+KINLINK_WORKER_INTERVAL = float(os.environ.get("KINLINK_WORKER_INTERVAL", "1.0"))

@@ -173,7 +173,7 @@ def test_lab_uploads_a_profile_and_script_alleles_are_refused(world: dict[str, A
     )
     assert hostile.status_code == 422
     assert "<script>" not in Sample.objects.get(code="S-1").profile
-    assert AuditEntry.objects.filter(action="api_upload_profile").count() == 1
+    assert AuditEntry.objects.filter(action="load_profile").count() == 1
 
 
 def test_openapi_schema_is_published(world: dict[str, Any]) -> None:

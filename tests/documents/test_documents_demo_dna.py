@@ -100,7 +100,9 @@ def test_demo_case_dna_report_and_dossier(tmp_path: Path, capsys: pytest.Capture
             assert english not in dossier, (lang, english)
         assert "(stated" not in dossier and "A court" not in dossier
     russian = pdf_text(tmp_path / "dossier-ru.pdf")
-    assert "Суд может признать его безвестно отсутствующим" in russian
+    # identified by DNA: the legal plan moves to registering the death, not to court
+    assert "Опознан по ДНК: смерть можно зарегистрировать" in russian
+    assert "Суд может признать его безвестно отсутствующим" not in russian
 
     # A candidate not yet confirmed: labelled so in the report, and kept out of the dossier.
     IdentificationDecision.objects.filter(candidate=candidate).delete()

@@ -9,7 +9,8 @@ import pytest
 
 from kinlink.cli import main
 from kinlink.exchange.errors import ImportRefused
-from kinlink.exchange.genotypes import import_genotype_bytes
+from kinlink.identification.actions import ProfileUpload, store_lab_profiles
+from kinlink.identification.models import ScreeningRun
 from kinlink.registry.models import AuditEntry, Organisation, Sample
 
 pytestmark = pytest.mark.django_db
@@ -26,15 +27,19 @@ def lab() -> Organisation:
 GOOD = "sample,marker,allele1,allele2\nS-1,D3S1358,15,16\nS-1,TH01,9.3,9.3\nS-2,AMEL,X,Y\n"
 
 
+def import_genotype_bytes(data: bytes, filename: str, lab: Organisation) -> ProfileUpload:
+    return store_lab_profiles(None, lab, filename, data, label="test")
+
+
 def test_good_file_stores_profiles(lab: Organisation) -> None:
     result = import_genotype_bytes(GOOD.encode(), "g.csv", lab)
-    assert (result.samples, result.markers) == (2, 3)
+    assert (result.samples, result.markers) == (2, 3) and result.run is not None
     assert json.loads(Sample.objects.get(code="S-1").profile) == {
         "D3S1358": ["15", "16"],
         "TH01": ["9.3", "9.3"],
     }
     assert Sample.objects.get(code="S-2").status == "profiled"
-    assert AuditEntry.objects.filter(action="import_genotype").count() == 2
+    assert AuditEntry.objects.filter(action="load_profile").count() == 2
 
 
 def test_script_allele_is_refused_with_row_and_column(lab: Organisation) -> None:
@@ -57,7 +62,7 @@ def test_wrong_encoding_is_refused_with_row(lab: Organisation) -> None:
 
 
 def test_unknown_sample_and_missing_column_are_refused(lab: Organisation) -> None:
-    with pytest.raises(ImportRefused, match="S-9: no such sample held by lab"):
+    with pytest.raises(ImportRefused, match="row 2, column 'sample': 'S-9' is not a sample held by your lab"):
         import_genotype_bytes(b"sample,marker,allele1,allele2\nS-9,TH01,6,7\n", "g.csv", lab)
     with pytest.raises(ImportRefused, match="row 1, column 'allele2': missing column"):
         import_genotype_bytes(b"sample,marker,allele1\nS-1,TH01,6\n", "g.csv", lab)
@@ -74,4 +79,7 @@ def test_cli_refuses_a_two_gigabyte_file(
     good = tmp_path / "g.csv"
     good.write_text(GOOD, encoding="utf-8")
     assert main(["exchange", "genotypes-import", str(good), "--lab", "lab"]) == 0
-    assert "2 samples, 3 markers" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 samples stored, 0 unchanged, 3 markers" in out
+    run = ScreeningRun.objects.get()  # the CLI upload queued a screening run for the worker
+    assert f"screening run {run.pk} queued" in out

@@ -8,47 +8,63 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
+from kinlink.exchange.errors import ImportRefused
+from kinlink.identification.actions import decide_identification, run_queued_screenings
 from kinlink.identification.models import CandidateIdentification, ScreeningRun
-from kinlink.identification.services import IdentificationError, decide, queue, record_lab_upload, run_pending
-from kinlink.registry.models import Person, Remains, Sample, TracingRequest
+from kinlink.identification.services import IdentificationError, queue
+from kinlink.registry.models import Organisation, Person, Remains, Sample, TracingRequest
 from kinlink.scenario.dna import DnaScenario, generate_dna
+from tests.identification.uploads import Capture, rescreen, upload
 
 pytestmark = pytest.mark.django_db
 
 RELATIONSHIP = {"MO": "mother", "FA": "father", "S1": "sister", "S2": "brother", "CH": "son", "WI": "wife"}
 
 
-def _registry(sc: DnaScenario) -> None:
+def _registry(sc: DnaScenario) -> Organisation:
+    lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
     for n, fam in enumerate(sc.families):
         person = Person.objects.create(sex="M")
         request = TracingRequest.objects.create(number=f"TR{n}", person=person, relationship="mother")
         for pid, code in fam.samples.items():
             Sample.objects.create(
-                code=code, kind=Sample.Kind.REFERENCE, tracing_request=request, relationship=RELATIONSHIP[pid]
+                code=code,
+                kind=Sample.Kind.REFERENCE,
+                tracing_request=request,
+                relationship=RELATIONSHIP[pid],
+                lab=lab,
             )
     for code in sc.remains:
         remains = Remains.objects.create(code=f"R-{code}")
-        Sample.objects.create(code=code, kind=Sample.Kind.REMAINS, remains=remains)
+        Sample.objects.create(code=code, kind=Sample.Kind.REMAINS, remains=remains, lab=lab)
+    return lab
 
 
 @pytest.fixture
-def scenario(tmp_path: Path) -> tuple[DnaScenario, Path]:
+def scenario(tmp_path: Path) -> tuple[DnaScenario, Path, Organisation]:
     sc = generate_dna(12, 8, seed=21, conditions={"complete": 1.0})
     paths = sc.write_csv(tmp_path)
-    _registry(sc)
-    return sc, paths["frequencies"]
+    lab = _registry(sc)
+    return sc, paths["frequencies"], lab
 
 
-def test_upload_screens_and_queues_candidates(scenario: tuple[DnaScenario, Path]) -> None:
-    sc, freq = scenario
+Scenario = tuple[DnaScenario, Path, Organisation]
+
+
+def test_upload_screens_and_queues_candidates(
+    scenario: Scenario, django_capture_on_commit_callbacks: Capture
+) -> None:
+    sc, freq, lab = scenario
     mutation = "stepwise:rate=0.002,rate2=1e-6,range=0.1"
     with override_settings(KINLINK_DNA_FREQUENCIES=str(freq), KINLINK_DNA_MUTATION=mutation):
-        run = record_lab_upload(sc.references, reason="references")
+        run = upload(django_capture_on_commit_callbacks, lab, sc.references)
+        assert run is not None
         # a background task: queued for the tasks worker (or already run by the immediate backend)
-        done = run_pending()[0] if run.status == ScreeningRun.Status.QUEUED else run
+        done = run_queued_screenings()[0] if run.status == ScreeningRun.Status.QUEUED else run
         assert done.status == ScreeningRun.Status.DONE and done.candidates_created == 0  # no remains yet
-        run = record_lab_upload(sc.remains, reason="remains")
-        done = run_pending()[0] if run.status == ScreeningRun.Status.QUEUED else run
+        run = upload(django_capture_on_commit_callbacks, lab, sc.remains)
+        assert run is not None
+        done = run_queued_screenings()[0] if run.status == ScreeningRun.Status.QUEUED else run
     assert done.status == ScreeningRun.Status.DONE, done.notes
     assert done.pairs_screened == len(sc.families) * len(sc.remains)
     cands = queue()
@@ -66,58 +82,68 @@ def test_upload_screens_and_queues_candidates(scenario: tuple[DnaScenario, Path]
     assert len({c.remains_sample.code for c in cands}) >= len(related) - 1
 
 
-def test_two_person_confirmation_and_remembered_rejection(scenario: tuple[DnaScenario, Path]) -> None:
-    sc, freq = scenario
+def test_two_person_confirmation_and_remembered_rejection(
+    scenario: Scenario, django_capture_on_commit_callbacks: Capture
+) -> None:
+    sc, freq, lab = scenario
+    capture = django_capture_on_commit_callbacks
     users = [get_user_model().objects.create_user(f"u{i}") for i in range(3)]
     with override_settings(
         KINLINK_DNA_FREQUENCIES=str(freq),
         KINLINK_DNA_MUTATION="stepwise:rate=0.002,rate2=1e-6,range=0.1",
         KINLINK_SCREENING_IMMEDIATE=True,
     ):
-        record_lab_upload({**sc.references, **sc.remains})
+        upload(capture, lab, {**sc.references, **sc.remains})
         strong = [c for c in queue() if c.posterior >= 0.9995]
         assert len(strong) >= 2
         first, second = strong[0], strong[1]
-        first = decide(first, users[0], "confirm")
+        first = decide_identification(users[0], first, "confirm")
         assert first.status == CandidateIdentification.Status.CONFIRMED_ONCE
         with pytest.raises(IdentificationError, match="different staff member"):
-            decide(first, users[0], "confirm")
-        first = decide(first, users[1], "confirm")
+            decide_identification(users[0], first, "confirm")
+        first = decide_identification(users[1], first, "confirm")
         assert first.status == CandidateIdentification.Status.IDENTIFIED
         assert Sample.objects.get(pk=first.remains_sample_id).status == Sample.Status.MATCHED
-        second = decide(second, users[2], "reject", "not this family: dental records differ")
+        second = decide_identification(users[2], second, "reject", "not this family: dental records differ")
         assert second.status == CandidateIdentification.Status.REJECTED
         before = CandidateIdentification.objects.count()
-        record_lab_upload({})  # a new run on the same data proposes nothing again
+        rescreen(capture)  # a new run on the same data proposes nothing again
         assert CandidateIdentification.objects.count() == before
         # new data for the rejected pair: it is proposed again
         code = second.remains_sample.code
         profile = dict(sc.remains[code])
         marker = next(iter(profile))
         profile.pop(marker)
-        record_lab_upload({code: profile})
+        upload(capture, lab, {code: profile})
         again = CandidateIdentification.objects.filter(
             remains_sample=second.remains_sample, tracing_request=second.tracing_request
         )
         assert again.count() == 2 and again.filter(status="proposed").count() == 1
 
 
-def test_low_posterior_cannot_be_confirmed(scenario: tuple[DnaScenario, Path]) -> None:
-    sc, freq = scenario
+def test_low_posterior_cannot_be_confirmed(
+    scenario: Scenario, django_capture_on_commit_callbacks: Capture
+) -> None:
+    sc, freq, lab = scenario
     user = get_user_model().objects.create_user("solo")
     with override_settings(KINLINK_DNA_FREQUENCIES=str(freq), KINLINK_SCREENING_IMMEDIATE=True):
-        record_lab_upload({**sc.references, **sc.remains})
+        upload(django_capture_on_commit_callbacks, lab, {**sc.references, **sc.remains})
     cand = queue()[0]
     CandidateIdentification.objects.filter(pk=cand.pk).update(posterior=0.99)
     cand.refresh_from_db()
     with pytest.raises(IdentificationError, match=r"below 99\.95%"):
-        decide(cand, user, "confirm")
-    with pytest.raises(IdentificationError, match="unknown sample codes"):
-        record_lab_upload({"NOPE": {}})
+        decide_identification(user, cand, "confirm")
+    with pytest.raises(ImportRefused, match="'NOPE' is not a sample held by your lab"):
+        upload(django_capture_on_commit_callbacks, lab, {"NOPE": {"TH01": ["6", "7"]}})
 
 
-def test_missing_frequency_setting_fails_the_run(scenario: tuple[DnaScenario, Path]) -> None:
-    sc, _ = scenario
-    with override_settings(KINLINK_DNA_FREQUENCIES=None, KINLINK_SCREENING_IMMEDIATE=True):
-        run = record_lab_upload(sc.remains)
+def test_missing_frequency_setting_fails_the_run(
+    scenario: Scenario, django_capture_on_commit_callbacks: Capture, caplog: pytest.LogCaptureFixture
+) -> None:
+    sc, _, lab = scenario
+    with override_settings(KINLINK_DNA_FREQUENCIES="", KINLINK_SCREENING_IMMEDIATE=True):
+        run = upload(django_capture_on_commit_callbacks, lab, sc.remains)
+    assert run is not None
+    # the failure is logged with its traceback, not only written into the run's notes
+    assert any(r.exc_info and "screening run" in r.getMessage() for r in caplog.records)
     assert run.status == ScreeningRun.Status.FAILED and "KINLINK_DNA_FREQUENCIES" in run.notes

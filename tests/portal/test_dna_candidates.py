@@ -10,7 +10,6 @@ from pathlib import Path
 from django.test import Client, override_settings
 
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision
-from kinlink.identification.services import record_lab_upload
 from kinlink.registry.models import (
     AuditEntry,
     Case,
@@ -22,6 +21,7 @@ from kinlink.registry.models import (
     TracingRequest,
 )
 from kinlink.scenario.dna import generate_dna
+from tests.identification.uploads import Capture, rescreen, upload
 from tests.portal.portal_world import Side, World, family_client, verified_client
 
 MARKERS = [
@@ -216,7 +216,7 @@ def test_confirmation_refused_below_the_posterior_threshold(world: World) -> Non
 
 
 def test_not_this_family_needs_a_reason_and_is_remembered_across_screening(
-    world: World, tmp_path: Path
+    world: World, tmp_path: Path, django_capture_on_commit_callbacks: Capture
 ) -> None:
     """Real screening: the family's references and the remains go through a lab upload; a rejected pair
     is not proposed again by a new run on the same data."""
@@ -237,13 +237,19 @@ def test_not_this_family_needs_a_reason_and_is_remembered_across_screening(
         )
         for pid, code in fam.samples.items():
             Sample.objects.create(
-                code=code, kind="reference", tracing_request=request, relationship=relationship[pid]
+                code=code,
+                kind="reference",
+                tracing_request=request,
+                relationship=relationship[pid],
+                lab=world.a.lab,
             )
     for code in sc.remains:
-        Sample.objects.create(code=code, kind="remains", remains=Remains.objects.create(code=f"G-{code}"))
+        Sample.objects.create(
+            code=code, kind="remains", remains=Remains.objects.create(code=f"G-{code}"), lab=world.a.lab
+        )
     settings = {"KINLINK_DNA_FREQUENCIES": str(freq), "KINLINK_SCREENING_IMMEDIATE": True}
     with override_settings(**settings):
-        record_lab_upload({**sc.references, **sc.remains})
+        upload(django_capture_on_commit_callbacks, world.a.lab, {**sc.references, **sc.remains})
     proposed = list(CandidateIdentification.objects.all())
     assert proposed, "screening proposed nothing"
     cand = proposed[0]
@@ -263,7 +269,7 @@ def test_not_this_family_needs_a_reason_and_is_remembered_across_screening(
     assert AuditEntry.objects.filter(action="reject_identification", object_id=str(cand.pk)).exists()
     before = CandidateIdentification.objects.count()
     with override_settings(**settings):
-        record_lab_upload({})  # a new run on the same data
+        rescreen(django_capture_on_commit_callbacks)  # a new run on the same data
     assert CandidateIdentification.objects.count() == before
     queue = client.get("/en/staff/dna/").content.decode()
     assert f"/en/staff/dna/{cand.pk}/" not in queue

@@ -82,13 +82,13 @@ def test_profiles_are_read_as_the_genetics_library_reads_them(world: World) -> N
     import io
 
     from kinlink.genetics.formats import read_genotype_csv
-    from kinlink.registry.services.lab_samples import load_profiles
+    from kinlink.identification.actions import store_lab_profiles
 
     text = (
         "Sample,Marker,Allele1,Allele2\n"
         "BC-a-001,D3S1358,15,16\nBC-a-001,TH01,9.3,\nBC-a-001,FGA,-,-\nBC-a-001,AMEL,X,Y\n"
     )
-    load_profiles(world.a.users["lab_analyst"], [world.a.lab], "lab.csv", text)
+    store_lab_profiles(world.a.users["lab_analyst"], [world.a.lab], "lab.csv", text.encode())
     stored = json.loads(Sample.objects.get(code="BC-a-001").profile)
     assert stored == read_genotype_csv(io.StringIO(text))["BC-a-001"]
     assert stored == {"D3S1358": ["15", "16"], "TH01": ["9.3", "-"], "AMEL": ["X", "Y"]}

@@ -52,3 +52,25 @@ def test_transitions_are_checked() -> None:
 
 def test_month_arithmetic_clamps_to_month_end() -> None:
     assert add_period(dt.date(2022, 8, 31), months=6) == dt.date(2023, 2, 28)
+
+
+def test_an_identification_moves_the_plan_to_death_registration() -> None:
+    import datetime as dt
+
+    from kinlink.registry.legal import default_rules
+
+    rules = default_rules()
+    today = dt.date(2024, 6, 1)
+    before = rules.deadlines("RU-participant", "none", dt.date(2022, 3, 30), today=today)
+    assert {d.action for d in before} == {"recognise_missing"}
+    after = rules.deadlines(
+        "RU-participant", "none", dt.date(2022, 3, 30), today=today, identified_on=dt.date(2024, 5, 2)
+    )
+    [step] = after
+    assert step.action == "register_death" and step.reached and step.earliest == dt.date(2024, 5, 2)
+    assert "143-FZ" in step.title
+    for jurisdiction in ("RU-general", "UA"):
+        found = rules.deadlines(jurisdiction, "recognised_missing", None, identified_on=dt.date(2024, 5, 2))
+        assert [d.action for d in found] == ["register_death"]
+    registered = rules.deadlines("UA", "death_registered", None, identified_on=dt.date(2024, 5, 2))
+    assert registered == []

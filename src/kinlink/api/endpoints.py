@@ -7,11 +7,9 @@ go to the audit trail. The OpenAPI schema is at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema, Status
@@ -353,14 +351,26 @@ def get_sample(request: HttpRequest, code: str) -> Any:
 
 @api.put("/samples/{code}/profile", response={200: SampleOut, **WRITE_ERRORS}, tags=["samples"])
 def upload_profile(request: HttpRequest, code: str, payload: GenotypeIn) -> Any:
-    """A lab uploads the DNA profile of a sample it holds; allele labels are validated strictly."""
+    """A lab uploads the DNA profile of a sample it holds; allele labels are validated strictly (the one
+    rule of the genotype CSV). The profile is stored through the lab-upload action, which audits it and
+    queues a screening run against the registry's families."""
+    from kinlink.exchange.errors import ImportRefused
+    from kinlink.exchange.genotypes import genotype_csv
+    from kinlink.identification.actions import store_lab_profiles
+
     token = _token(request, Scope.LAB_UPLOAD)
     sample = access.samples_of(token.organisation).filter(code=code).first()
     if sample is None:
         raise HttpError(404, "no such sample")
-    with transaction.atomic():
-        sample.profile = json.dumps(payload.markers, sort_keys=True)
-        sample.status = Sample.Status.PROFILED
-        sample.save(update_fields=["profile", "status"])
-        audit.record(None, "api_upload_profile", sample, label=_label(token), markers=len(payload.markers))
+    try:
+        store_lab_profiles(
+            None,
+            token.organisation,
+            f"api:{code}",
+            genotype_csv({code: payload.markers}),
+            label=_label(token),
+        )
+    except ImportRefused as exc:
+        raise HttpError(400, "; ".join(e.reason for e in exc.errors)) from exc
+    sample.refresh_from_db()
     return _sample_out(sample)

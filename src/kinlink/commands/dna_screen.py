@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import math
 import os
@@ -114,74 +113,14 @@ def register_screening(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def parse_mutation(text: str) -> Any:
-    """``MODEL[:k=v,...]`` -> :class:`MarkerMutation` for both sexes; or a per-marker CSV path -> dict."""
-    from kinlink.genetics.mutation import MarkerMutation, MutationModel, MutationModelError
+    """``--mutation``: the genetics engine's :func:`~kinlink.genetics.mutation.parse_mutation_spec`, its
+    error as a command error."""
+    from kinlink.genetics.mutation import MutationModelError, parse_mutation_spec
 
-    if text.lower().endswith(".csv") or os.path.sep in text:
-        return _mutation_csv(Path(text))
-    model, _, params = text.partition(":")
-    values: dict[str, float] = {}
-    for item in filter(None, (p.strip() for p in params.split(","))):
-        key, eq, value = item.partition("=")
-        if not eq or key not in ("rate", "rate2", "range"):
-            raise CommandError(f"--mutation: expected rate=, rate2= or range=, got {item!r}")
-        try:
-            values[key] = float(value)
-        except ValueError:
-            raise CommandError(f"--mutation: {key} is not a number: {value!r}") from None
     try:
-        m = MutationModel(
-            model.strip(), values.get("rate", 0.0), values.get("rate2", 0.0), values.get("range", 0.5)
-        )
+        return parse_mutation_spec(text)
     except MutationModelError as exc:
         raise CommandError(f"--mutation: {exc}") from exc
-    return MarkerMutation(m, m)
-
-
-def _mutation_csv(path: Path) -> dict[str, Any]:
-    from kinlink.genetics.mutation import MarkerMutation, MutationModel, MutationModelError
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CommandError(f"{path}: cannot read: {exc.strerror}") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    need = ["marker", "model", "sex", "rate", "rate2", "range"]
-    if [h for h in need if h not in header]:
-        raise CommandError(
-            f"{path}: missing columns {[h for h in need if h not in header]} (header: {header})"
-        )
-    per: dict[str, dict[str, MutationModel]] = {}
-    for row_no, raw in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
-        marker, sex = row["marker"], row["sex"].lower()
-        if not marker:
-            raise CommandError(f"{path}, row {row_no}, column marker: empty")
-        if sex not in ("", "both", "female", "male"):
-            raise CommandError(
-                f"{path}, row {row_no}, column sex: expected female, male or empty, got {sex!r}"
-            )
-        nums: dict[str, float] = {}
-        for col, default in (("rate", 0.0), ("rate2", 0.0), ("range", 0.5)):
-            try:
-                nums[col] = float(row[col]) if row[col] else default
-            except ValueError:
-                raise CommandError(
-                    f"{path}, row {row_no}, column {col}: not a number: {row[col]!r}"
-                ) from None
-        try:
-            model = MutationModel(row["model"] or "none", nums["rate"], nums["rate2"], nums["range"])
-        except MutationModelError as exc:
-            raise CommandError(f"{path}, row {row_no}, column model: {exc}") from exc
-        for s in ("female", "male") if sex in ("", "both") else (sex,):
-            if s in per.get(marker, {}):
-                raise CommandError(f"{path}, row {row_no}: marker {marker} has two {s} models")
-            per.setdefault(marker, {})[s] = model
-    return {
-        m: MarkerMutation(female=v.get("female", MutationModel()), male=v.get("male", MutationModel()))
-        for m, v in per.items()
-    }
 
 
 def _read_inputs(args: argparse.Namespace) -> tuple[Any, list[Any], dict[str, dict[str, list[str]]]]:
@@ -319,8 +258,9 @@ def _run_advice(args: argparse.Namespace) -> int:
         read_frequency_csv,
         synthetic_database,
     )
+    from kinlink.genetics.posterior import IDENTIFICATION_POSTERIOR, identification_lr
     from kinlink.scenario.dna import sampling_advice
-    from kinlink.scenario.power_file import IDENTIFICATION_POSTERIOR, identification_lr, sampling_power_file
+    from kinlink.scenario.power_file import sampling_power_file
 
     if args.families < 2:
         raise CommandError("--families must be at least 2")

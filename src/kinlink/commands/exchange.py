@@ -73,8 +73,10 @@ def run_genotypes_import(args: argparse.Namespace) -> int:
         print(f"error: {args.file}: no such file", file=sys.stderr)
         return 2
     setup_django()
-    from kinlink.exchange.errors import ImportRefused
-    from kinlink.exchange.genotypes import import_genotype_csv
+    from django.conf import settings
+
+    from kinlink.exchange.errors import ImportRefused, read_limited
+    from kinlink.identification.actions import store_lab_profiles
     from kinlink.registry.models import Organisation
 
     lab = Organisation.objects.filter(slug=args.lab, is_lab=True).first()
@@ -82,9 +84,15 @@ def run_genotypes_import(args: argparse.Namespace) -> int:
         print(f"error: no lab organisation with slug {args.lab!r}", file=sys.stderr)
         return 1
     try:
-        result = import_genotype_csv(args.file, lab)
+        data = read_limited(args.file, int(settings.KINLINK_MAX_UPLOAD_BYTES))
+        result = store_lab_profiles(None, lab, args.file.name, data, label=f"cli genotypes-import {lab.slug}")
     except ImportRefused as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    print(f"{args.file}: {result.samples} samples, {result.markers} markers")
+    print(
+        f"{args.file}: {len(result.stored)} samples stored, {len(result.unchanged)} unchanged, "
+        f"{result.markers} markers"
+    )
+    if result.run is not None:
+        print(f"screening run {result.run.pk} queued (kinlink worker runs it)")
     return 0

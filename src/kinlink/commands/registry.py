@@ -52,9 +52,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     worker = subparsers.add_parser(
         "worker",
         help="run background tasks (list linkage, DNA screening)",
-        description="Run the background task worker until stopped.",
+        description="Run the background task worker until stopped: the django-tasks queue (database "
+        "backend) and every DNA screening run still queued, in turn.",
     )
-    worker.add_argument("--batch", action="store_true", help="run the queued tasks, then exit")
+    worker.add_argument(
+        "--batch", "--once", action="store_true", help="run the queued tasks and screening runs, then exit"
+    )
     worker.set_defaults(handler=run_worker)
 
     importer = subparsers.add_parser(
@@ -118,12 +121,30 @@ def _serve(host: str, port: int) -> int:
     return 0
 
 
+def work_once() -> int:
+    """One pass of the worker: every ready django-tasks task (database backend; linkage, screening after
+    an upload), then every screening run still queued (one whose task was lost). Returns the number of
+    screening runs the second step ran. A failing job logs its traceback and records its failure."""
+    from django.core.management import call_command
+    from django_tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    from kinlink.identification.actions import run_queued_screenings
+
+    if isinstance(task_backends["default"], DatabaseBackend):
+        call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0)
+    return len(run_queued_screenings())
+
+
 def run_worker(args: argparse.Namespace) -> int:
     setup_django()
-    from django.core.management import call_command
+    from django.conf import settings
 
-    call_command("db_worker", batch=args.batch, interval=1.0)
-    return 0
+    while True:
+        work_once()
+        if args.batch:
+            return 0
+        time.sleep(float(settings.KINLINK_WORKER_INTERVAL))
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kinlink.documents.labels import phrase, term
+from kinlink.genetics.posterior import posterior_probability
 from kinlink.identification.prior import EQUAL_PRIOR, screened_count
 
 #: Relative tolerance for the consistency checks (per-marker product vs total LR, Bayes' rule).
@@ -110,8 +111,7 @@ class DnaReportData:
             raise DnaReportError(
                 f"total LR {self.total_lr:g} is not the product of the markers' LRs {product:g}"
             )
-        odds = self.prior / (1.0 - self.prior) * self.total_lr
-        expected = odds / (1.0 + odds)
+        expected = posterior_probability(self.total_lr, self.prior)
         if not math.isclose(expected, self.posterior, rel_tol=TOLERANCE, abs_tol=1e-12):
             raise DnaReportError(
                 f"posterior {self.posterior:g} does not follow from prior and LR ({expected:g})"

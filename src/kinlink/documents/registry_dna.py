@@ -54,11 +54,11 @@ def registry_result(case: Case) -> DnaReportData | None:
 
 
 def _loci(path: str, spec: str, markers: set[str]) -> tuple[list[Any], list[str]]:
-    from kinlink.commands.dna_screen import parse_mutation
-    from kinlink.identification.services import load_frequencies
+    from kinlink.genetics.markers import read_frequency_table
+    from kinlink.genetics.mutation import parse_mutation_spec
 
-    db = load_frequencies(path)
-    mutation = parse_mutation(spec) if spec else None
+    db = read_frequency_table(path)
+    mutation = parse_mutation_spec(spec) if spec else None
     loci = []
     for name in db.names():
         if name not in markers:

@@ -315,3 +315,11 @@ def synthetic_database(
         n = int(rng.integers(alleles[0], alleles[1] + 1))
         loci[f"SYN{i + 1:02d}"] = synthetic_locus(f"SYN{i + 1:02d}", int(rng.integers(5, 15)), n, seed + i)
     return FrequencyDatabase(loci=loci, population="synthetic")
+
+
+def read_frequency_table(path: str | Path, database_size: int | None = None) -> FrequencyDatabase:
+    """The frequency table at ``path``: a CSV ``locus,allele,freq`` (by its ``.csv`` suffix) or else a
+    Familias frequency file. The one reader the registry's screening and DNA reports use."""
+    if str(path).lower().endswith(".csv"):
+        return read_frequency_csv(path, database_size=database_size)
+    return read_familias_frequencies(path, database_size)

@@ -242,3 +242,82 @@ def onestep_matrix(alleles: Sequence[str], rate: float) -> FloatArray:
 def is_stationary(m: FloatArray, freqs: FloatArray, tol: float = 1e-10) -> bool:
     """True when ``p M = p``: an untyped founder then passes alleles with the population frequencies."""
     return bool(np.allclose(np.asarray(freqs) @ m, freqs, atol=tol, rtol=0))
+
+
+# ------------------------------------------------------------------------------------------------ specs
+
+
+def parse_mutation_spec(text: str) -> MarkerMutation | dict[str, MarkerMutation]:
+    """``MODEL[:k=v,...]`` -> one :class:`MarkerMutation` for both sexes and every marker; a per-marker
+    CSV path (``.csv`` or a path with a separator) -> ``{marker: MarkerMutation}``.
+
+    Raises :class:`MutationModelError` naming what is wrong (for a CSV: row and column)."""
+    import os
+
+    if text.lower().endswith(".csv") or os.path.sep in text:
+        return read_mutation_csv(text)
+    model, _, params = text.partition(":")
+    values: dict[str, float] = {}
+    for item in filter(None, (p.strip() for p in params.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or key not in ("rate", "rate2", "range"):
+            raise MutationModelError(f"expected rate=, rate2= or range=, got {item!r}")
+        try:
+            values[key] = float(value)
+        except ValueError:
+            raise MutationModelError(f"{key} is not a number: {value!r}") from None
+    m = MutationModel(
+        model.strip(), values.get("rate", 0.0), values.get("rate2", 0.0), values.get("range", 0.5)
+    )
+    return MarkerMutation(m, m)
+
+
+def read_mutation_csv(path: str | Any) -> dict[str, MarkerMutation]:
+    """A per-marker mutation table ``marker,model,sex,rate,rate2,range`` (sex female, male, or empty for
+    both); every problem names the row and column."""
+    import csv
+    import io
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise MutationModelError(f"{path}: cannot read: {exc.strerror}") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    need = ["marker", "model", "sex", "rate", "rate2", "range"]
+    if [h for h in need if h not in header]:
+        raise MutationModelError(
+            f"{path}: missing columns {[h for h in need if h not in header]} (header: {header})"
+        )
+    per: dict[str, dict[str, MutationModel]] = {}
+    for row_no, raw in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        marker, sex = row["marker"], row["sex"].lower()
+        if not marker:
+            raise MutationModelError(f"{path}, row {row_no}, column marker: empty")
+        if sex not in ("", "both", "female", "male"):
+            raise MutationModelError(
+                f"{path}, row {row_no}, column sex: expected female, male or empty, got {sex!r}"
+            )
+        nums: dict[str, float] = {}
+        for col, default in (("rate", 0.0), ("rate2", 0.0), ("range", 0.5)):
+            try:
+                nums[col] = float(row[col]) if row[col] else default
+            except ValueError:
+                raise MutationModelError(
+                    f"{path}, row {row_no}, column {col}: not a number: {row[col]!r}"
+                ) from None
+        try:
+            model = MutationModel(row["model"] or "none", nums["rate"], nums["rate2"], nums["range"])
+        except MutationModelError as exc:
+            raise MutationModelError(f"{path}, row {row_no}, column model: {exc}") from exc
+        for s in ("female", "male") if sex in ("", "both") else (sex,):
+            if s in per.get(marker, {}):
+                raise MutationModelError(f"{path}, row {row_no}: marker {marker} has two {s} models")
+            per.setdefault(marker, {})[s] = model
+    return {
+        m: MarkerMutation(female=v.get("female", MutationModel()), male=v.get("male", MutationModel()))
+        for m, v in per.items()
+    }

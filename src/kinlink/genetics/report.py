@@ -25,6 +25,7 @@ from kinlink.genetics.kinship import KinshipCase, KinshipResult, marker_lrs, pre
 from kinlink.genetics.likelihood import PedigreeLikelihood, genotype_pairs, hardy_weinberg
 from kinlink.genetics.markers import Locus
 from kinlink.genetics.pedigree import Pedigree
+from kinlink.genetics.posterior import posterior_probability
 
 VERBAL_SCALE_SOURCE = "ENFSI Guideline for Evaluative Reporting in Forensic Science (2015)"
 
@@ -50,15 +51,6 @@ def verbal_equivalent(lr: float) -> str:
         if value >= bound:
             return f"{words} for {favoured}"
     return "no support for either proposition (LR close to 1)"
-
-
-def posterior_probability(lr: float, prior: float) -> float:
-    """P(H1 | findings) = LR * prior / (LR * prior + 1 - prior), for a prior probability in (0, 1)."""
-    if not 0.0 < prior < 1.0:
-        raise ValueError(f"the prior probability must lie strictly between 0 and 1, got {prior}")
-    if math.isinf(lr):
-        return 1.0
-    return lr * prior / (lr * prior + (1.0 - prior))
 
 
 def case_report(result: KinshipResult, prior: float | None = None) -> dict[str, Any]:

@@ -199,23 +199,16 @@ def check_profiles(
     filename: str, profiles: Mapping[str, FamGenotypes], samples: Mapping[str, Sample]
 ) -> list[RowError]:
     """Genotypes from a .fam must be well formed and must not silently replace a different profile."""
-    from kinlink.registry.services.lab_samples import ALLELE, MARKER
+    from kinlink.exchange.genotypes import allele_problem, marker_problem
 
     errors: list[RowError] = []
     for code, found in profiles.items():
         for marker, alleles in found.profile.items():
-            if not MARKER.match(marker):
-                errors.append(RowError(filename, found.line, "genotypes", f"'{marker}' is not a marker name"))
+            if reason := marker_problem(marker):
+                errors.append(RowError(filename, found.line, "genotypes", reason))
             for allele in alleles:
-                if not ALLELE.match(allele):
-                    errors.append(
-                        RowError(
-                            filename,
-                            found.line,
-                            "genotypes",
-                            f"{code}, {marker}: '{allele}' is not an allele",
-                        )
-                    )
+                if reason := allele_problem(allele):
+                    errors.append(RowError(filename, found.line, "genotypes", f"{code}, {marker}: {reason}"))
         sample = samples.get(code)
         if sample is not None and sample.profile and json.loads(sample.profile) != found.profile:
             errors.append(
@@ -469,6 +462,10 @@ def import_families(
             sample.save(update_fields=["profile", "status"])
             audit.record(user, "load_profile", sample, markers=len(found.profile), file=filename)
             result.profiles_loaded.append(code)
+        if result.created or result.replaced or result.profiles_loaded:
+            from kinlink.identification.actions import queue_screening
+
+            queue_screening(f"pedigree import {filename}")  # the families screened have changed
     return result
 
 

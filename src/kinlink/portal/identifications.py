@@ -19,7 +19,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -29,20 +28,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from kinlink.identification.actions import decide_identification, family_cases, required_posterior
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
 from kinlink.identification.prior import screened_count
 from kinlink.identification.services import (
-    IDENTIFICATION_POSTERIOR,
     PENDING,
     IdentificationError,
     current_fingerprint,
-    decide,
     identified_elsewhere,
     reference_samples,
 )
 from kinlink.portal.forms import RELATIONSHIP_LABELS
 from kinlink.portal.roles import caseworker_required
-from kinlink.registry.models import Case, CaseTask, Person
+from kinlink.registry.models import Person
 from kinlink.registry.services import audit
 from kinlink.registry.services.access import cases_visible_to, requests_visible_to
 
@@ -186,7 +184,7 @@ def dna_queue(request: HttpRequest) -> HttpResponse:
             "decided": decided,
             "run": run,
             "run_status": str(RUN_STATUS_LABELS.get(run.status, run.status)) if run else "",
-            "needed": posterior_text(IDENTIFICATION_POSTERIOR),
+            "needed": posterior_text(required_posterior()),
         },
     )
 
@@ -234,8 +232,8 @@ def _candidate_page(
         "posterior_text": posterior_text(candidate.posterior),
         "prior_basis": prior_basis_text(candidate.prior_basis),
         "doubt": 1.0 - candidate.posterior,
-        "needed": posterior_text(IDENTIFICATION_POSTERIOR),
-        "meets_posterior": candidate.posterior >= IDENTIFICATION_POSTERIOR,
+        "needed": posterior_text(required_posterior()),
+        "meets_posterior": candidate.posterior >= required_posterior(),
         "references": references,
         "fingerprint_now": now,
         "data_changed": now is not None and now != candidate.fingerprint,
@@ -278,40 +276,9 @@ def _refusal(error: IdentificationError) -> str:
             "The posterior is below %(needed)s: this cannot be confirmed as an identification. "
             "Ask the family for more reference samples."
         )
-        % {"needed": posterior_text(IDENTIFICATION_POSTERIOR)},
+        % {"needed": posterior_text(required_posterior())},
         "remains_identified": _("These remains are already identified as another person."),
     }.get(error.code, _("This decision is not allowed."))
-
-
-def inform_family_tasks(candidate: CandidateIdentification, actor: Any) -> list[Case]:
-    """Task "tell the family" on the cases of the organisations following the request (a case is
-    opened in the request's organisation when there is none). Nothing is sent to the family."""
-    tracing_request = candidate.tracing_request
-    person = tracing_request.person
-    orgs = list(tracing_request.consent_organisations.all())
-    if tracing_request.organisation is not None:
-        orgs.insert(0, tracing_request.organisation)
-    cases = list(Case.objects.filter(person=person, organisation__in=orgs).order_by("pk"))
-    if not cases:
-        cases = list(Case.objects.filter(person=person).order_by("pk"))
-    if not cases and orgs:
-        from kinlink.registry.actions import new_case_number as _new_case_number
-
-        case = Case.objects.create(number=_new_case_number(), person=person, organisation=orgs[0])
-        audit.record(actor, "open_case", case, request=tracing_request.number, reason="dna identification")
-        cases = [case]
-    title = _(
-        "Tell the family of request %(request)s in person: remains sample %(sample)s was identified by DNA "
-        "as %(name)s. Arrange support first; then release an update."
-    ) % {
-        "request": tracing_request.number,
-        "sample": candidate.remains_sample.code,
-        "name": person.primary_name(),
-    }
-    for case in cases:
-        task = CaseTask.objects.create(case=case, title=title[:300], created_by=actor)
-        audit.record(actor, "add_task", task, case=case.number, candidate=str(candidate.pk))
-    return cases
 
 
 def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
@@ -325,28 +292,13 @@ def _decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
         return _candidate_page(request, candidate, form, status=400)
     user: Any = request.user
     try:
-        with transaction.atomic():
-            candidate = decide(candidate, user, decision, reason)
-            audit.record(
-                user,
-                "confirm_identification"
-                if decision == IdentificationDecision.Decision.CONFIRM
-                else "reject_identification",
-                candidate,
-                status=candidate.status,
-                remains=candidate.remains_sample.code,
-                request=candidate.tracing_request.number,
-            )
-            cases = (
-                inform_family_tasks(candidate, user)
-                if candidate.status == CandidateIdentification.Status.IDENTIFIED
-                else []
-            )
+        candidate = decide_identification(user, candidate, decision, reason)
     except IdentificationError as exc:
         form.add_error(None, _refusal(exc))
         candidate.refresh_from_db()
         return _candidate_page(request, candidate, form, status=400)
     if candidate.status == CandidateIdentification.Status.IDENTIFIED:
+        cases, _orgs = family_cases(candidate.tracing_request)
         messages.success(
             request,
             _(

@@ -16,17 +16,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinlink.identification.actions import (
+    SampleError,
+    register_reference_samples,
+    register_sample,
+    store_lab_profiles,
+)
+from kinlink.identification.relationships import RELATIONSHIP_LABELS, accepted_relationships
 from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, SampleForm
 from kinlink.portal.roles import lab_required, labs_of
 from kinlink.registry.models import Sample
 from kinlink.registry.services import audit
 from kinlink.registry.services.bulk import ImportRefused
-from kinlink.registry.services.lab_samples import (
-    SampleError,
-    load_profiles,
-    load_reference_samples,
-    register_sample,
-)
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
@@ -34,9 +35,14 @@ MAX_CSV_BYTES = 20 * 1024 * 1024
 def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
     labs = labs_of(request.user)
     samples = Sample.objects.filter(lab__in=labs).order_by("-created")
+    shown = list(samples[:200])
+    for sample in shown:
+        sample.relationship_label = str(  # type: ignore[attr-defined]
+            RELATIONSHIP_LABELS.get(sample.relationship, sample.relationship)
+        )
     context = {
         "labs": labs,
-        "samples": samples[:200],
+        "samples": shown,
         "counts": samples.values("status").annotate(n=Count("id")).order_by("status"),
         "statuses": dict(Sample.Status.choices),
         "sample_form": extra.get("sample_form") or SampleForm(),
@@ -44,6 +50,7 @@ def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResp
         "reference_form": extra.get("reference_form") or CSVUploadForm(prefix="references"),
         "pedigree_form": extra.get("pedigree_form") or PedigreeUploadForm(prefix="pedigrees"),
         "problems": extra.get("problems", []),
+        "relationships": accepted_relationships(),
     }
     return render(request, "portal/lab/home.html", context, status=status)
 
@@ -66,7 +73,7 @@ def lab_register_sample(request: HttpRequest) -> HttpResponse:
     form = SampleForm(request.POST)
     if form.is_valid():
         try:
-            register_sample(request.user, _first_lab(request), **form.cleaned_data)  # type: ignore[arg-type]
+            register_sample(request.user, _first_lab(request), **form.cleaned_data)
         except SampleError as exc:
             form.add_error("code", str(exc))
         else:
@@ -77,28 +84,31 @@ def lab_register_sample(request: HttpRequest) -> HttpResponse:
     return _lab_page(request, status=400, sample_form=form)
 
 
-def _csv_text(form: CSVUploadForm) -> tuple[str, str] | None:
+def _csv_bytes(form: CSVUploadForm) -> tuple[str, bytes] | None:
+    """The uploaded file's name and bytes (the action decodes them and reports a bad byte's place)."""
     upload = form.cleaned_data["csv_file"]
     if upload.size > MAX_CSV_BYTES:
         form.add_error("csv_file", _("The file is larger than 20 MB."))
         return None
-    try:
-        return upload.name or "upload.csv", upload.read().decode("utf-8")
-    except UnicodeDecodeError:
-        form.add_error("csv_file", _("The file is not UTF-8 text."))
-        return None
+    return Path(upload.name or "upload.csv").name, upload.read()
 
 
 @require_POST
 @lab_required
 def lab_upload_profiles(request: HttpRequest) -> HttpResponse:
     form = CSVUploadForm(request.POST, request.FILES, prefix="profiles")
-    if form.is_valid() and (read := _csv_text(form)) is not None:
+    if form.is_valid() and (read := _csv_bytes(form)) is not None:
         try:
-            count = load_profiles(request.user, labs_of(request.user), *read)  # type: ignore[arg-type]
+            result = store_lab_profiles(request.user, labs_of(request.user), *read)
         except ImportRefused as exc:
             return _lab_page(request, status=400, profile_form=form, problems=[str(p) for p in exc.errors])
-        messages.success(request, _("Profiles loaded for %(count)d samples.") % {"count": count})
+        messages.success(
+            request,
+            _("Profiles stored for %(stored)d samples (%(unchanged)d unchanged).")
+            % {"stored": len(result.stored), "unchanged": len(result.unchanged)},
+        )
+        if result.run is not None:
+            messages.success(request, _("A screening against the registry's families was queued."))
         return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, profile_form=form)
 
@@ -107,12 +117,12 @@ def lab_upload_profiles(request: HttpRequest) -> HttpResponse:
 @lab_required
 def lab_upload_references(request: HttpRequest) -> HttpResponse:
     form = CSVUploadForm(request.POST, request.FILES, prefix="references")
-    if form.is_valid() and (read := _csv_text(form)) is not None:
+    if form.is_valid() and (read := _csv_bytes(form)) is not None:
         try:
-            count = load_reference_samples(request.user, _first_lab(request), *read)  # type: ignore[arg-type]
+            created = register_reference_samples(request.user, _first_lab(request), *read)
         except ImportRefused as exc:
             return _lab_page(request, status=400, reference_form=form, problems=[str(p) for p in exc.errors])
-        messages.success(request, _("%(count)d reference samples were registered.") % {"count": count})
+        messages.success(request, _("%(count)d reference samples were registered.") % {"count": len(created)})
         return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, reference_form=form)
 

@@ -30,4 +30,10 @@ LEGAL_TEXTS = (
     gettext_noop(
         "Missing in connection with hostilities: a court may declare him dead 2 years after they end (art. 46)"
     ),
+    gettext_noop(
+        'Identified by DNA: the death can be registered at the civil registry office (ZAGS) on the basis of the medical certificate of death or a court decision establishing the fact of death (Federal Law 143-FZ "On acts of civil status", arts. 64-67)'
+    ),
+    gettext_noop(
+        'Identified by DNA: the death can be registered at the civil registry office on the basis of the medical certificate of death or a court decision establishing the fact of death (Law of Ukraine "On state registration of acts of civil status")'
+    ),
 )

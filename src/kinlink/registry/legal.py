@@ -57,13 +57,27 @@ class LegalRules:
         status_since: dt.date | None = None,
         hostilities_end: dt.date | None = None,
         today: dt.date | None = None,
+        identified_on: dt.date | None = None,
     ) -> list[Deadline]:
-        """The next legal steps and the earliest date each becomes possible, soonest first."""
+        """The next legal steps and the earliest date each becomes possible, soonest first.
+
+        ``identified_on`` is the date of a confirmed DNA identification of the person: death is then
+        established, the court steps for a missing person (recognition as missing, declaration of death)
+        fall away, and the plan moves to registering the death (rules with basis ``identified_on``)."""
         today = today or dt.date.today()
-        bases = {"last_news": last_news, "status_since": status_since, "hostilities_end": hostilities_end}
+        bases = {
+            "last_news": last_news,
+            "status_since": status_since,
+            "hostilities_end": hostilities_end,
+            "identified_on": identified_on,
+        }
         found: list[Deadline] = []
         for rule in self._jurisdiction(jurisdiction)["rules"]:
             if rule["after_status"] not in ("any", status):
+                continue
+            if identified_on is not None and rule["action"] in ("recognise_missing", "declare_dead"):
+                continue
+            if rule["action"] == "register_death" and status in ("death_registered", "payments_claimed"):
                 continue
             if rule["action"] == "recognise_missing" and status not in ("none", "certificate_requested"):
                 continue

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from kinlink.genetics.posterior import IDENTIFICATION_POSTERIOR, identification_lr
+
 #: The reference configurations of :data:`kinlink.scenario.dna.CONFIGURATIONS`.
 CONFIGURATION_NAMES = ("mother", "both_parents", "mother_sibling", "siblings", "child_mother")
 
@@ -19,17 +21,7 @@ def threshold_label(threshold: float) -> str:
     return f"{float(mantissa):g}e{int(exponent)}"
 
 
-#: Posterior an identification needs (the registry's rule), used to turn a number of missing persons into
-#: the LR an identification needs: posterior odds / prior odds with prior 1 / N.
-IDENTIFICATION_POSTERIOR = 0.9995
 POWER_FILE_FORMAT = "kinlink-sampling-power/1"
-
-
-def identification_lr(missing_persons: int, posterior: float = IDENTIFICATION_POSTERIOR) -> float:
-    """The LR that brings a prior of 1 / ``missing_persons`` to ``posterior``."""
-    if missing_persons < 2:
-        raise ValueError("the number of missing persons must be at least 2")
-    return posterior / (1.0 - posterior) * (missing_persons - 1)
 
 
 def sampling_power_file(

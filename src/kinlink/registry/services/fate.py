@@ -159,6 +159,21 @@ def last_news_date(person: Person) -> dt.date | None:
     return last_news_dates([person.pk]).get(person.pk)
 
 
+def identified_on(person: Person) -> dt.date | None:
+    """The date of the person's DNA identification (a live ``identified`` claim from a DNA source), or
+    None: the legal plan then moves to registering the death."""
+    from kinlink.registry.fate import DNA_KINDS
+
+    dates = [
+        parsed.earliest
+        for c in Claim.objects.filter(
+            person=person, retracted_at__isnull=True, fate=Fate.IDENTIFIED, source__kind__in=DNA_KINDS
+        ).select_related("source")
+        if (parsed := parse_optional(c.date or c.source.date)) is not None
+    ]
+    return min(dates) if dates else None
+
+
 def legal_view(case: Case, today: dt.date | None = None) -> LegalView:
     rules = default_rules()
     last_news = last_news_date(case.person)
@@ -169,7 +184,12 @@ def legal_view(case: Case, today: dt.date | None = None) -> LegalView:
         since=case.legal_status_since,
         last_news=last_news,
         deadlines=rules.deadlines(
-            case.jurisdiction, case.legal_status, last_news, case.legal_status_since, today=today
+            case.jurisdiction,
+            case.legal_status,
+            last_news,
+            case.legal_status_since,
+            today=today,
+            identified_on=identified_on(case.person),
         ),
     )
 
