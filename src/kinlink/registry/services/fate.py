@@ -166,9 +166,9 @@ def identified_on(person: Person) -> dt.date | None:
 
     dates = [
         parsed.earliest
-        for c in Claim.objects.filter(
-            person=person, retracted_at__isnull=True, fate=Fate.IDENTIFIED, source__kind__in=DNA_KINDS
-        ).select_related("source")
+        for c in person_claims(person)
+        .filter(retraction__isnull=True, fate=Fate.IDENTIFIED, source__kind__in=DNA_KINDS)
+        .select_related("source")
         if (parsed := parse_optional(c.date or c.source.date)) is not None
     ]
     return min(dates) if dates else None
