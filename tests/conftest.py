@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kinlink.scenario.model import PERSON_LIST_COLUMNS
+from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 from tests.factories import WriteList
 
 os.environ.setdefault("KINLINK_PROGRESS", "0")

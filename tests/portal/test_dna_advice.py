@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from kinlink.cli import main
+from kinlink.genetics.power_file import PowerFileError, check_sampling_power
 from kinlink.portal import dna_advice
 from kinlink.portal.dna_advice import POWER_FILE, in_100, read_sampling_power
-from kinlink.scenario.power_file import PowerFileError, check_sampling_power
 from tests.portal.portal_world import World, family_client
 
 

@@ -259,8 +259,8 @@ def _run_advice(args: argparse.Namespace) -> int:
         synthetic_database,
     )
     from kinlink.genetics.posterior import IDENTIFICATION_POSTERIOR, identification_lr
+    from kinlink.genetics.power_file import sampling_power_file
     from kinlink.scenario.dna import sampling_advice
-    from kinlink.scenario.power_file import sampling_power_file
 
     if args.families < 2:
         raise CommandError("--families must be at least 2")

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,20 +18,54 @@ from typing import Any
 from kinlink.genetics.kinship import KinshipCase
 from kinlink.genetics.markers import FrequencyDatabase, FrequencyError, Locus, is_untyped, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel, MutationModelError
-from kinlink.genetics.pedigree import Pedigree, PedigreeError, Person, normalise_sex
+from kinlink.genetics.pedigree import (
+    MISSING_FLAGS,
+    NO_PARENT,
+    SEX_CODES,
+    Pedigree,
+    PedigreeError,
+    PedigreeMember,
+    Person,
+    Problem,
+    ancestral_order,
+    member_problems,
+)
 
 
 class FormatError(ValueError):
     """An input file that cannot be read; the message names file, row/line, column and reason.
 
-    ``line`` (1-based line or row number) and ``column`` repeat the place for callers that collect
-    errors into a report; ``line`` is None when the problem is not on one line.
+    ``problems`` lists every problem found, each a :class:`~kinlink.genetics.pedigree.Problem` (row or
+    line, column, reason), for callers that collect errors into a report; ``line`` and ``column`` repeat
+    the first one's place (``line`` is None when the problem is not on one line).
     """
 
-    def __init__(self, message: str, line: int | None = None, column: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: str = "",
+        *,
+        problems: Sequence[Problem] = (),
+    ) -> None:
         super().__init__(message)
         self.line = line
         self.column = column
+        self.problems = list(problems) or [Problem(line, column, message)]
+
+    @classmethod
+    def collected(cls, source: str, problems: Sequence[Problem], unit: str = "row") -> FormatError:
+        """One error for all ``problems`` of ``source``; ``unit`` is "row" (CSV) or "line" (text files)."""
+        parts = []
+        for p in problems:
+            place = [source]
+            if p.row is not None:
+                place.append(f"{unit} {p.row}")
+            if p.column:
+                place.append(f"column {p.column}")
+            parts.append(f"{', '.join(place)}: {p.reason}")
+        first = problems[0]
+        return cls("; ".join(parts), first.row, first.column, problems=problems)
 
 
 # --------------------------------------------------------------------------------------------- case JSON
@@ -165,9 +199,10 @@ def case_to_json(case: KinshipCase) -> dict[str, Any]:
 
 
 def _read_csv(
-    source: str | Path | io.TextIOBase, required: tuple[str, ...]
+    source: str | Path | io.TextIOBase, required: tuple[str, ...], name: str | None = None
 ) -> tuple[str, list[dict[str, str]]]:
-    name = str(source) if isinstance(source, (str, Path)) else "<csv>"
+    if name is None:
+        name = str(source) if isinstance(source, (str, Path)) else "<csv>"
     if isinstance(source, (str, Path)):
         try:
             with open(source, newline="", encoding="utf-8-sig") as fh:
@@ -176,11 +211,16 @@ def _read_csv(
             raise FormatError(f"{name}: cannot read: {exc.strerror}") from exc
     else:
         text = source.read()
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     fields = [f.strip().lower() for f in reader.fieldnames or []]
     missing = [c for c in required if c not in fields]
     if missing:
-        raise FormatError(f"{name}: missing columns {missing} (header: {reader.fieldnames})")
+        raise FormatError(
+            f"{name}: missing columns {missing} (header: {reader.fieldnames})",
+            1,
+            missing[0],
+            problems=[Problem(1, c, f"missing column (expected {','.join(required)})") for c in missing],
+        )
     rows = []
     for row in reader:
         rows.append({k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None})
@@ -215,25 +255,108 @@ def read_genotype_csv(source: str | Path | io.TextIOBase) -> dict[str, dict[str,
     return out
 
 
+#: Columns of a pedigree CSV: one pedigree (``id,father,mother,sex``) or several, one per ``family``, with
+#: the sample each typed member gave and the person sought (``missing``, 1 or 0).
+PEDIGREE_COLUMNS = ("id", "father", "mother", "sex")
+FAMILY_PEDIGREE_COLUMNS = ("family", "id", "father", "mother", "sex", "sample", "missing")
+
+
+@dataclass
+class PedigreeTable:
+    """The members a pedigree CSV gives, in file order, each with its row."""
+
+    source: str
+    members: list[PedigreeMember]
+
+    def families(self) -> dict[str, list[PedigreeMember]]:
+        """Members grouped by family, families in the order of their first row."""
+        out: dict[str, list[PedigreeMember]] = {}
+        for m in self.members:
+            out.setdefault(m.family, []).append(m)
+        return out
+
+
+def parse_pedigree_rows(
+    rows: Iterable[Mapping[str, str]],
+    source: str = "<pedigree>",
+    *,
+    families: bool = False,
+    sex_required: bool = False,
+    first_row: int = 2,
+) -> PedigreeTable:
+    """The one reader of pedigree rows (a CSV's rows after the header, ``first_row`` being the first).
+
+    Every problem is collected, not only the first, and raised together as a :class:`FormatError` whose
+    ``problems`` give row, column and reason: empty ids (and families, with ``families``), unknown sexes
+    (an empty sex means unknown unless ``sex_required``), unreadable ``missing`` flags, and the structural
+    problems of each family (:func:`~kinlink.genetics.pedigree.member_problems`: duplicates, unknown
+    parents, parents of the wrong sex, cycles). Parents "", "0" or "NA" mean a founder.
+    """
+    problems: list[Problem] = []
+    members: list[PedigreeMember] = []
+    for row_no, raw in enumerate(rows, start=first_row):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        family = row.get("family", "") if families else ""
+        if families and not family:
+            problems.append(Problem(row_no, "family", "empty: give the family (the tracing request number)"))
+            continue
+        member_id = row.get("id", "")
+        if not member_id:
+            problems.append(Problem(row_no, "id", "empty"))
+            continue
+        given_sex = row.get("sex", "")
+        sex = SEX_CODES.get(given_sex.lower()) if given_sex or not sex_required else None
+        if sex is None:
+            problems.append(Problem(row_no, "sex", f"{given_sex!r}: use male, female or unknown"))
+        missing = MISSING_FLAGS.get(row.get("missing", "").lower())
+        if missing is None:
+            problems.append(Problem(row_no, "missing", f"{row['missing']!r}: use 1 or 0"))
+        father, mother = (None if row.get(p, "") in NO_PARENT else row[p] for p in ("father", "mother"))
+        members.append(
+            PedigreeMember(
+                member_id,
+                sex or "unknown",
+                father,
+                mother,
+                row.get("sample", ""),
+                bool(missing),
+                family,
+                row_no,
+            )
+        )
+    if not members and not problems:
+        problems.append(Problem(first_row, "", "the file has no data rows"))
+    table = PedigreeTable(source, members)
+    for family, group in table.families().items():
+        problems.extend(member_problems(group, family))
+    if problems:
+        problems.sort(key=lambda p: (p.row is None, p.row or 0))
+        raise FormatError.collected(source, problems)
+    return table
+
+
+def read_pedigree_table(
+    source: str | Path | io.TextIOBase,
+    *,
+    name: str | None = None,
+    families: bool = False,
+    sex_required: bool = False,
+) -> PedigreeTable:
+    """Read a pedigree CSV (a path, or an open text file named ``name``): ``id,father,mother,sex``, with
+    ``families`` also ``family,sample,missing``; see :func:`parse_pedigree_rows` for the rules."""
+    required = FAMILY_PEDIGREE_COLUMNS if families else PEDIGREE_COLUMNS
+    label, rows = _read_csv(source, required, name)
+    return parse_pedigree_rows(rows, label, families=families, sex_required=sex_required)
+
+
 def read_pedigree_csv(source: str | Path | io.TextIOBase) -> Pedigree:
-    """Read ``id,father,mother,sex``; empty or "0" parents mean a founder; sex male/female/M/F/1/2."""
-    name, rows = _read_csv(source, ("id", "father", "mother", "sex"))
-    persons = []
-    for row_no, row in enumerate(rows, start=2):
-        pid = row["id"]
-        if not pid:
-            raise FormatError(f"{name}, row {row_no}, column id: empty")
-        try:
-            sex = normalise_sex(row["sex"], pid)
-        except PedigreeError as exc:
-            raise FormatError(f"{name}, row {row_no}, column sex: {exc}") from exc
-        father = row["father"] if row["father"] not in ("", "0", "NA") else None
-        mother = row["mother"] if row["mother"] not in ("", "0", "NA") else None
-        persons.append(Person(pid, sex, father, mother))
+    """Read ``id,father,mother,sex`` into a :class:`Pedigree`; empty, "0" or "NA" parents mean a founder,
+    sex male/female/M/F/1/2 (empty: unknown)."""
+    table = read_pedigree_table(source)
     try:
-        return Pedigree(persons)
+        return Pedigree(Person(m.id, m.sex, m.father, m.mother) for m in table.members)
     except PedigreeError as exc:
-        raise FormatError(f"{name}: {exc}") from exc
+        raise FormatError(f"{table.source}: {exc}") from exc
 
 
 def case_from_tables(
@@ -299,33 +422,52 @@ class FamiliasFile:
     lines: dict[str, int] = field(default_factory=dict)
 
 
-def _relation_cycle(parents: dict[int, list[tuple[int, int]]]) -> tuple[int, int] | None:
-    """A parent-child relation that closes a cycle: (child index, line), or None. ``parents`` maps a
-    child index to its (parent index, line) relations."""
-    state: dict[int, int] = {}  # 1 = on the current path, 2 = done
-
-    def visit(node: int) -> tuple[int, int] | None:
-        state[node] = 1
-        for parent, line in parents.get(node, []):
-            if state.get(parent) == 1:
-                return node, line
-            if parent not in state:
-                found = visit(parent)
-                if found is not None:
-                    return found
-        state[node] = 2
-        return None
-
-    for node in sorted(parents):
-        if node not in state:
-            found = visit(node)
-            if found is not None:
-                return found
-    return None
-
-
 def _unquote(line: str) -> str:
     return line.strip().strip('"')
+
+
+class _FamReader:
+    """Lines of a .fam file and the problems found so far; a problem that loses the file's layout (a
+    number that is not one, a truncated file) ends the reading, others are collected."""
+
+    def __init__(self, name: str, lines: list[str]) -> None:
+        self.name = name
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def note(self, line: int | None, reason: str, column: str = "") -> None:
+        self.problems.append(Problem(line, column, reason))
+
+    def fail(self, line: int | None, reason: str, column: str = "") -> FormatError:
+        self.note(line, reason, column)
+        return FormatError.collected(self.name, self.problems, unit="line")
+
+    def at(self, i: int) -> str:
+        if i >= len(self.lines):
+            raise self.fail(
+                min(i, len(self.lines)) + 1, f"unexpected end of file at line {i + 1} (the file is truncated)"
+            )
+        return self.lines[i]
+
+    def integer(self, i: int, what: str) -> int:
+        try:
+            return int(self.at(i))
+        except ValueError:
+            raise self.fail(i + 1, f"expected {what}, found {self.at(i)!r}") from None
+
+    def number(self, i: int, what: str) -> float:
+        try:
+            return float(self.at(i))
+        except ValueError:
+            raise self.fail(i + 1, f"expected {what}, found {self.at(i)!r}") from None
+
+    def index(self, i: int, what: str, size: int) -> int | None:
+        """A person index in range, or None (the problem noted)."""
+        value = self.integer(i, what)
+        if not 0 <= value < size:
+            self.note(i + 1, f"{what} {value} is not a person of the file (0 to {size - 1})", "relation")
+            return None
+        return value
 
 
 def read_familias_fam(path: str | Path) -> FamiliasFile:
@@ -335,6 +477,10 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
     database, "Known relations", one block of extra persons and parent-child relations per hypothesis,
     then the database with each locus' mutation models (0 equal, 1 proportional, 2/4 stepwise,
     3 stationary stepwise, which we do not support).
+
+    Every problem that leaves the layout readable (a bad sex flag, a relation to no person, a cycle, an
+    unsupported mutation model, an allele index out of range, ...) is collected; the :class:`FormatError`
+    lists them all with their lines (``problems``).
     """
     name = str(path)
     try:
@@ -345,34 +491,8 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         raise FormatError(f"{name}: cannot read: {exc.strerror}") from exc
     if "[DVI]" in lines:
         raise FormatError(f"{name}: the DVI section of Familias files is not supported by this reader")
-
-    def at(i: int) -> str:
-        if i >= len(lines):
-            raise FormatError(
-                f"{name}: unexpected end of file at line {i + 1} (the file is truncated)",
-                min(i, len(lines)) + 1,
-            )
-        return lines[i]
-
-    def integer(i: int, what: str) -> int:
-        try:
-            return int(at(i))
-        except ValueError:
-            raise FormatError(f"{name}, line {i + 1}: expected {what}, found {at(i)!r}", i + 1) from None
-
-    def number(i: int, what: str) -> float:
-        try:
-            return float(at(i))
-        except ValueError:
-            raise FormatError(f"{name}, line {i + 1}: expected {what}, found {at(i)!r}", i + 1) from None
-
-    def index(i: int, what: str, size: int) -> int:
-        value = integer(i, what)
-        if not 0 <= value < size:
-            raise FormatError(
-                f"{name}, line {i + 1}: {what} {value} is not a person of the file (0 to {size - 1})", i + 1
-            )
-        return value
+    r = _FamReader(name, lines)
+    at, integer, number, index = r.at, r.integer, r.number, r.index
 
     version = at(2)
     line = 3 if at(3) != "" else 4
@@ -385,20 +505,19 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
     for _ in range(n_persons):
         pid = at(line)
         if not pid:
-            raise FormatError(f"{name}, line {line + 1}: a person without a name", line + 1, "id")
+            raise r.fail(line + 1, "a person without a name", "id")
         if pid in person_lines:
-            raise FormatError(f"{name}, line {line + 1}: person {pid!r} appears twice", line + 1, "id")
+            r.note(line + 1, f"person {pid!r} appears twice", "id")
         ids.append(pid)
-        person_lines[pid] = line + 1
+        person_lines.setdefault(pid, line + 1)
         sex_flag = at(line + 4)
         if sex_flag not in ("#TRUE#", "#FALSE#"):
-            raise FormatError(
-                f"{name}, line {line + 5}: the sex of {pid} must be #TRUE# (male) or #FALSE# (female), "
-                f"found {sex_flag!r}",
+            r.note(
                 line + 5,
+                f"the sex of {pid} must be #TRUE# (male) or #FALSE# (female), found {sex_flag!r}",
                 "sex",
             )
-        sexes.append("male" if sex_flag == "#TRUE#" else "female")
+        sexes.append({"#TRUE#": "male", "#FALSE#": "female"}.get(sex_flag, "unknown"))
         k = integer(line + 5, f"the number of genotypes of {pid}")
         triples = []
         for t in range(k):
@@ -413,22 +532,19 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         raw_typing.append(triples)
         line += 6 + 3 * k
     if at(line) != "Known relations":
-        raise FormatError(
-            f"{name}, line {line + 1}: expected 'Known relations', found {at(line)!r}", line + 1
-        )
+        raise r.fail(line + 1, f"expected 'Known relations', found {at(line)!r}")
     n_fem, n_mal = integer(line + 1, "a count"), integer(line + 2, "a count")
     all_ids = ids + [f"extra_{i + 1}" for i in range(n_fem + n_mal)]
     all_sex = sexes + ["female"] * n_fem + ["male"] * n_mal
-    fathers: dict[int, int] = {}
-    mothers: dict[int, int] = {}
-    relation_lines: dict[int, list[tuple[int, int]]] = {}
+    # relations as (parent index, child index, line)
+    known: list[tuple[int, int, int]] = []
     n_rel = integer(line + 3, "the number of relations")
     line += 4
     for _ in range(n_rel):
         parent = index(line, "parent index", len(all_ids))
         child = index(line + 1, "child index", len(all_ids))
-        (fathers if all_sex[parent] == "male" else mothers)[child] = parent
-        relation_lines.setdefault(child, []).append((parent, line + 1))
+        if parent is not None and child is not None:
+            known.append((parent, child, line + 1))
         line += 2
     n_peds = integer(line, "the number of pedigrees")
     line += 1
@@ -438,88 +554,71 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         nf, nm = integer(line + 2, "a count"), integer(line + 3, "a count")
         ped_ids = all_ids + [f"extra_{ped_name}_{i + 1}" for i in range(nf + nm)]
         ped_sex = all_sex + ["female"] * nf + ["male"] * nm
-        f_idx, m_idx = dict(fathers), dict(mothers)
-        ped_relations = {child: list(rel) for child, rel in relation_lines.items()}
+        relations = list(known)
         k = integer(line + 4, "the number of relations")
         line += 5
         for _ in range(k):
             if "Direct" in at(line):
-                raise FormatError(f"{name}, line {line + 1}: twins are not supported", line + 1)
+                raise r.fail(line + 1, "twins are not supported")
             parent = index(line, "parent index", len(ped_ids))
             child = index(line + 1, "child index", len(ped_ids))
-            if parent == child:
-                raise FormatError(f"{name}, line {line + 1}: {ped_ids[child]} is their own parent", line + 1)
-            (f_idx if ped_sex[parent] == "male" else m_idx)[child] = parent
-            ped_relations.setdefault(child, []).append((parent, line + 1))
+            if parent is not None and child is not None:
+                if parent == child:
+                    r.note(line + 1, f"{ped_ids[child]} is their own parent", "relation")
+                else:
+                    relations.append((parent, child, line + 1))
             line += 2
-        cycle = _relation_cycle(ped_relations)
-        if cycle is not None:
-            child, where = cycle
-            raise FormatError(
-                f"{name}, line {where}: pedigree {ped_name}: this relation makes {ped_ids[child]} "
-                "an ancestor of themself (a cycle)",
-                where,
-                "relation",
-            )
-        persons = [
-            Person(
-                pid,
-                ped_sex[i],
-                ped_ids[f_idx[i]] if i in f_idx else None,
-                ped_ids[m_idx[i]] if i in m_idx else None,
-            )
-            for i, pid in enumerate(ped_ids)
-        ]
-        try:
-            pedigrees[ped_name] = Pedigree(persons)
-        except PedigreeError as exc:
-            raise FormatError(f"{name}: pedigree {ped_name}: {exc}", line) from exc
+        if (pedigree := _fam_pedigree(r, ped_name, ped_ids, ped_sex, relations, line)) is not None:
+            pedigrees[ped_name] = pedigree
     if at(line).startswith("#TRUE#"):
-        raise FormatError(f"{name}, line {line + 1}: files with precomputed probabilities are not supported")
+        raise r.fail(line + 1, "files with precomputed probabilities are not supported")
     theta_match = re.search(r"Theta/Kinship/Fst: ([0-9.eE-]+)", at(line))
     theta = float(theta_match.group(1)) if theta_match else 0.0
     line += 1
     n_loci = integer(line, "the number of loci")
     has_info = at(line + 1) == "#TRUE#"
     line += 2 + int(has_info)
-    loci: list[Locus] = []
+    loci: list[Locus | None] = []
     for _ in range(n_loci):
         locus_name = at(line)
         rate_f, rate_m = number(line + 1, "a mutation rate"), number(line + 2, "a mutation rate")
         model_f, model_m = integer(line + 3, "a model code"), integer(line + 4, "a model code")
         range_f, range_m = number(line + 5 + 1, "a range"), number(line + 5 + 2, "a range")
         rate2_f, rate2_m = number(line + 8, "rate2"), number(line + 9, "rate2")
-        if at(line + 10) == "#TRUE#":
-            raise FormatError(f"{name}, locus {locus_name}: silent alleles are not supported")
         info = at(line + 12)
         try:
             n_alleles = int(info.split("\t")[0].split()[0])
         except (ValueError, IndexError):
-            raise FormatError(
-                f"{name}, line {line + 13}: expected the number of alleles, found {info!r}"
-            ) from None
+            raise r.fail(line + 13, f"expected the number of alleles, found {info!r}") from None
         size_match = re.search(r"DatabaseSize = (\d+)", info)
         freqs: dict[str, float] = {}
         for a in range(n_alleles):
             freqs[at(line + 13 + 2 * a)] = number(line + 14 + 2 * a, "an allele frequency")
-        models = []
-        for code, rate, rate2, rng in (
-            (model_f, rate_f, rate2_f, range_f),
-            (model_m, rate_m, rate2_m, range_m),
-        ):
-            if code not in FAMILIAS_MODELS or FAMILIAS_MODELS[code] == "stepwise-stationary":
-                raise FormatError(f"{name}, locus {locus_name}: mutation model code {code} is not supported")
-            models.append(MutationModel(FAMILIAS_MODELS[code], rate, rate2, rng))
-        try:
-            locus = make_locus(
-                locus_name,
-                freqs,
-                MarkerMutation(models[0], models[1]),
-                int(size_match.group(1)) if size_match else None,
-            )
-            locus.mutation_matrices()
-        except (FrequencyError, MutationModelError) as exc:
-            raise FormatError(f"{name}, locus {locus_name}: {exc}") from exc
+        locus: Locus | None = None
+        if at(line + 10) == "#TRUE#":
+            r.note(line + 11, f"locus {locus_name}: silent alleles are not supported")
+        else:
+            models = []
+            for code, rate, rate2, rng in (
+                (model_f, rate_f, rate2_f, range_f),
+                (model_m, rate_m, rate2_m, range_m),
+            ):
+                if code not in FAMILIAS_MODELS or FAMILIAS_MODELS[code] == "stepwise-stationary":
+                    r.note(line + 4, f"locus {locus_name}: mutation model code {code} is not supported")
+                    break
+                models.append(MutationModel(FAMILIAS_MODELS[code], rate, rate2, rng))
+            if len(models) == 2:
+                try:
+                    locus = make_locus(
+                        locus_name,
+                        freqs,
+                        MarkerMutation(models[0], models[1]),
+                        int(size_match.group(1)) if size_match else None,
+                    )
+                    locus.mutation_matrices()
+                except (FrequencyError, MutationModelError) as exc:
+                    r.note(line + 1, f"locus {locus_name}: {exc}")
+                    locus = None
         loci.append(locus)
         line += 13 + 2 * n_alleles
     genotypes: dict[str, dict[str, list[str]]] = {}
@@ -527,21 +626,68 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
         prof: dict[str, list[str]] = {}
         for a1, a2, m in triples:
             if not 0 <= m < len(loci):
-                raise FormatError(
-                    f"{name}: person {pid} is typed at marker index {m}, which does not exist",
-                    person_lines[pid],
-                )
-            locus = loci[m]
+                r.note(person_lines[pid], f"person {pid} is typed at marker index {m}, which does not exist")
+                continue
+            typed_locus = loci[m]
+            if typed_locus is None:
+                continue  # its problem is noted at the locus
             try:
-                prof[locus.name] = [locus.alleles[a1], locus.alleles[a2]]
+                prof[typed_locus.name] = [typed_locus.alleles[a1], typed_locus.alleles[a2]]
             except IndexError:
-                raise FormatError(
-                    f"{name}: person {pid}, marker {locus.name}: allele index out of range", person_lines[pid]
-                ) from None
+                r.note(
+                    person_lines[pid], f"person {pid}, marker {typed_locus.name}: allele index out of range"
+                )
         if prof:
             genotypes[pid] = prof
+    if r.problems:
+        raise FormatError.collected(name, r.problems, unit="line")
     persons = [Person(pid, sex) for pid, sex in zip(ids, sexes, strict=True)]
-    return FamiliasFile(persons, genotypes, pedigrees, loci, theta, version, lines=person_lines)
+    found = [locus for locus in loci if locus is not None]
+    return FamiliasFile(persons, genotypes, pedigrees, found, theta, version, lines=person_lines)
+
+
+def _fam_pedigree(
+    r: _FamReader,
+    ped_name: str,
+    ped_ids: list[str],
+    ped_sex: list[str],
+    relations: list[tuple[int, int, int]],
+    line: int,
+) -> Pedigree | None:
+    """One hypothesis of a .fam file from its (parent, child, line) relations, or None (problems noted):
+    a cycle is found by the one cycle finder and reported on the line of the relation that closes it."""
+    fathers: dict[int, int] = {}
+    mothers: dict[int, int] = {}
+    parents: dict[int, list[int]] = {i: [] for i in range(len(ped_ids))}
+    where: dict[tuple[int, int], int] = {}
+    for parent, child, at_line in relations:
+        (fathers if ped_sex[parent] == "male" else mothers)[child] = parent
+        parents[child].append(parent)
+        where[child, parent] = at_line
+    _, cycle = ancestral_order(parents)
+    if cycle is not None:
+        child, parent = cycle
+        r.note(
+            where[child, parent],
+            f"pedigree {ped_name}: this relation makes {ped_ids[child]} an ancestor of themself (a cycle)",
+            "relation",
+        )
+        return None
+    persons = [
+        Person(
+            pid,
+            ped_sex[i],
+            ped_ids[fathers[i]] if i in fathers else None,
+            ped_ids[mothers[i]] if i in mothers else None,
+        )
+        for i, pid in enumerate(ped_ids)
+    ]
+    try:
+        return Pedigree(persons)
+    except PedigreeError as exc:
+        for problem in exc.problems:
+            r.note(line, f"pedigree {ped_name}: {problem.reason}")
+        return None
 
 
 def familias_lr(fam: FamiliasFile, h1: str, h2: str) -> tuple[float, dict[str, float]]:

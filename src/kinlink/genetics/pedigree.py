@@ -4,12 +4,17 @@ A person either has both parents in the pedigree or none (a founder). A pedigree
 parent gets the other parent added as an untyped founder (id ``added_<child>_father`` or ``..._mother``),
 as pedigree tools do. Loops (inbreeding, double first cousins) are allowed: the likelihood engine
 eliminates variables in any graph, only the cost grows.
+
+One definition of each rule: :func:`member_problems` holds the structural checks (ids, parents, sexes,
+cycles) that :class:`Pedigree`, both pedigree file readers of :mod:`kinlink.genetics.formats` and the
+registry's pedigree import apply, and :func:`ancestral_order` is the one (iterative) cycle finder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
 
 SEX_CODES = {
     "male": "male",
@@ -26,7 +31,29 @@ SEX_CODES = {
 
 
 class PedigreeError(ValueError):
-    """An invalid pedigree; the message names the person concerned."""
+    """An invalid pedigree; the message names the person concerned.
+
+    ``problems`` lists every problem found (the message gives the first), each with the row it came from
+    when the members were read from a file."""
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems) or [Problem(None, "", message)]
+
+
+class Problem(NamedTuple):
+    """One problem of an input: the 1-based row (or line) it is on, None when on no one row; the column
+    (field) concerned, "" when none; and the reason, for a person to read."""
+
+    row: int | None
+    column: str
+    reason: str
+
+
+#: The values of a "missing" (person sought) flag column: 1/yes/true or 0/no/false/empty.
+MISSING_FLAGS = {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False, "": False}
+#: Parent values that mean "no parent in the pedigree" (a founder).
+NO_PARENT = ("", "0", "NA")
 
 
 def normalise_sex(value: object, person: str = "?") -> str:
@@ -52,35 +79,131 @@ class Person:
         return self.father is None and self.mother is None
 
 
+@dataclass(frozen=True, slots=True)
+class PedigreeMember:
+    """One member of a pedigree as a file gives it: the plain record both pedigree formats read into.
+
+    ``sex`` is normalised ("male", "female", "unknown"); ``father``/``mother`` are member ids or None (a
+    founder); ``sample`` the id of the sample a typed member gave ("" when untyped); ``missing`` marks a
+    person sought; ``family`` groups the members of one pedigree in a file that holds several; ``row`` is
+    the 1-based row (CSV) or line (.fam) the member came from, None when not from a file."""
+
+    id: str
+    sex: str = "unknown"
+    father: str | None = None
+    mother: str | None = None
+    sample: str = ""
+    missing: bool = False
+    family: str = ""
+    row: int | None = None
+
+
+Node = TypeVar("Node", bound=Hashable)
+
+
+def ancestral_order(parents: Mapping[Node, Sequence[Node]]) -> tuple[list[Node], tuple[Node, Node] | None]:
+    """The one cycle finder: nodes ordered ancestors first, and the (child, parent) link that closes a
+    cycle, or None when there is none (the order is then partial).
+
+    ``parents`` maps each node to its parents (in the order father, mother); a parent that is not a key is
+    a founder. The walk is iterative (a depth-first search on an explicit stack), so a pedigree thousands
+    of generations deep is checked without recursion; nodes are visited in the mapping's order, parents
+    father first, so the order is deterministic.
+    """
+    order: list[Node] = []
+    state: dict[Node, int] = {}  # 1 = on the current path (an ancestor chain being walked), 2 = done
+    for start in parents:
+        if state.get(start) == 2:
+            continue
+        stack: list[tuple[Node, bool]] = [(start, False)]
+        while stack:
+            node, finished = stack.pop()
+            if finished:
+                state[node] = 2
+                order.append(node)
+                continue
+            if state.get(node) is not None:
+                continue  # reached twice before being expanded: done by the other path
+            state[node] = 1
+            stack.append((node, True))
+            for parent in reversed(parents.get(node, ())):
+                seen = state.get(parent)
+                if seen == 1:
+                    return order, (node, parent)
+                if seen is None:
+                    stack.append((parent, False))
+    return order, None
+
+
+def find_cycle(parents: Mapping[Node, Sequence[Node]]) -> tuple[Node, Node] | None:
+    """The (child, parent) link that makes someone their own ancestor, or None (:func:`ancestral_order`)."""
+    return ancestral_order(parents)[1]
+
+
+def member_problems(members: Sequence[PedigreeMember], family: str = "") -> list[Problem]:
+    """Every structural problem of one pedigree's members, each on the row and column at fault.
+
+    The one rule for both pedigree formats and for :class:`Pedigree`: ids are unique and not empty, a
+    parent is a member and not the person themself, father and mother differ, a father is not female and a
+    mother not male (a parent of unknown sex takes the sex of the role), and nobody is their own ancestor.
+    ``family`` names the pedigree in the reasons (a file may hold several).
+    """
+    within = f" in {family}" if family else ""
+    not_member = f"not a member of {family}" if family else "not in the pedigree"
+    problems: list[Problem] = []
+    by_id: dict[str, PedigreeMember] = {}
+    for m in members:
+        if not m.id:
+            problems.append(Problem(m.row, "id", "a person has an empty id"))
+        elif m.id in by_id:
+            problems.append(Problem(m.row, "id", f"person {m.id}: duplicate id{within}"))
+        else:
+            by_id[m.id] = m
+    parents: dict[str, list[str]] = {}
+    for m in by_id.values():
+        parents[m.id] = []
+        for role, parent, required in (("father", m.father, "male"), ("mother", m.mother, "female")):
+            if parent is None:
+                continue
+            if parent == m.id:
+                problems.append(Problem(m.row, role, f"person {m.id}: is their own {role}"))
+            elif parent not in by_id:
+                problems.append(Problem(m.row, role, f"person {m.id}: {role} {parent!r} is {not_member}"))
+            elif by_id[parent].sex not in (required, "unknown"):
+                problems.append(
+                    Problem(
+                        m.row,
+                        role,
+                        f"person {m.id}: {role} {parent!r} is {by_id[parent].sex}, not {required}",
+                    )
+                )
+            else:
+                parents[m.id].append(parent)
+        if m.father is not None and m.father == m.mother:
+            problems.append(
+                Problem(m.row, "mother", f"person {m.id}: father and mother are the same person {m.father}")
+            )
+    cycle = find_cycle(parents)
+    if cycle is not None:
+        child, parent = cycle
+        member = by_id[child]
+        role = "father" if member.father == parent else "mother"
+        problems.append(Problem(member.row, role, f"person {parent}: is their own ancestor (a cycle)"))
+    return problems
+
+
 class Pedigree:
     """A validated pedigree; persons are kept in an order where parents come before their children."""
 
     def __init__(self, persons: Iterable[Person], complete_parents: bool = True) -> None:
-        given = list(persons)
-        by_id: dict[str, Person] = {}
-        for p in given:
-            if not p.id:
-                raise PedigreeError("a person has an empty id")
-            if p.id in by_id:
-                raise PedigreeError(f"person {p.id}: duplicate id")
-            sex = normalise_sex(p.sex, p.id)
-            father = p.father or None
-            mother = p.mother or None
-            by_id[p.id] = Person(p.id, sex, father, mother)
-        for p in list(by_id.values()):
-            for role, parent in (("father", p.father), ("mother", p.mother)):
-                if parent is not None and parent not in by_id:
-                    raise PedigreeError(f"person {p.id}: {role} {parent!r} is not in the pedigree")
-                if parent == p.id:
-                    raise PedigreeError(f"person {p.id}: is their own {role}")
-            if p.father is not None and p.father == p.mother:
-                raise PedigreeError(f"person {p.id}: father and mother are the same person {p.father}")
-        # Sex must agree with parenthood.
-        for p in by_id.values():
-            if p.father is not None and by_id[p.father].sex == "female":
-                raise PedigreeError(f"person {p.father}: is female but is the father of {p.id}")
-            if p.mother is not None and by_id[p.mother].sex == "male":
-                raise PedigreeError(f"person {p.mother}: is male but is the mother of {p.id}")
+        given = [
+            PedigreeMember(p.id, normalise_sex(p.sex, p.id or "?"), p.father or None, p.mother or None)
+            for p in persons
+        ]
+        problems = member_problems(given)
+        if problems:
+            raise PedigreeError(problems[0].reason, problems)
+        by_id = {m.id: Person(m.id, m.sex, m.father, m.mother) for m in given}
         if complete_parents:
             for p in list(by_id.values()):
                 if (p.father is None) != (p.mother is None):
@@ -111,34 +234,11 @@ class Pedigree:
 
     @staticmethod
     def _topological(by_id: dict[str, Person]) -> list[Person]:
-        order: list[Person] = []
-        state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-        for start in by_id:
-            if state.get(start) == 2:
-                continue
-            stack: list[tuple[str, int]] = [(start, 0)]
-            while stack:
-                pid, step = stack.pop()
-                if step == 0:
-                    if state.get(pid) == 2:
-                        continue
-                    if state.get(pid) == 1:
-                        raise PedigreeError(f"person {pid}: is their own ancestor (cycle in the pedigree)")
-                    state[pid] = 1
-                    stack.append((pid, 1))
-                    p = by_id[pid]
-                    for parent in (p.mother, p.father):
-                        if parent is not None:
-                            if state.get(parent) == 1:
-                                raise PedigreeError(
-                                    f"person {parent}: is their own ancestor (cycle in the pedigree)"
-                                )
-                            if state.get(parent) != 2:
-                                stack.append((parent, 0))
-                else:
-                    state[pid] = 2
-                    order.append(by_id[pid])
-        return order
+        parents = {pid: [q for q in (p.father, p.mother) if q is not None] for pid, p in by_id.items()}
+        order, cycle = ancestral_order(parents)
+        if cycle is not None:
+            raise PedigreeError(f"person {cycle[1]}: is their own ancestor (a cycle)")
+        return [by_id[pid] for pid in order]
 
     def __iter__(self) -> Iterator[Person]:
         return iter(self._persons)

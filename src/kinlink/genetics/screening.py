@@ -1023,60 +1023,43 @@ def families_from_tables(
 ) -> list[Family]:
     """Families from pedigree CSV rows ``family,id,father,mother,sex,sample,missing``.
 
+    The rows are read by the one pedigree reader (:func:`kinlink.genetics.formats.parse_pedigree_rows`).
     ``sample`` links a member to a genotype sample code in ``references``; ``missing`` is 1 for each
-    missing member. Errors name the file, row and column.
+    missing member. Every problem is reported (one :class:`ScreeningError` naming file, row and column).
     """
-    from kinlink.genetics.pedigree import PedigreeError, Person, normalise_sex
+    from kinlink.genetics.formats import FormatError, parse_pedigree_rows
+    from kinlink.genetics.pedigree import Person, Problem
 
-    by_family: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
-    for row_no, row in enumerate(rows, start=2):
-        fid = row.get("family", "")
-        if not fid:
-            raise ScreeningError(f"{source}, row {row_no}, column family: empty")
-        by_family.setdefault(fid, []).append((row_no, row))
+    try:
+        table = parse_pedigree_rows(rows, source, families=True)
+    except FormatError as exc:
+        raise ScreeningError(str(exc)) from exc
+    problems: list[Problem] = []
     families: list[Family] = []
-    for fid, members in by_family.items():
-        persons: list[Person] = []
+    for fid, members in table.families().items():
         missing: list[str] = []
         refs: dict[str, dict[str, list[str]]] = {}
         samples: dict[str, str] = {}
-        for row_no, row in members:
-            pid = row.get("id", "")
-            if not pid:
-                raise ScreeningError(f"{source}, row {row_no}, column id: empty")
-            try:
-                sex = normalise_sex(row.get("sex", ""), pid)
-            except PedigreeError as exc:
-                raise ScreeningError(f"{source}, row {row_no}, column sex: {exc}") from exc
-            father = row.get("father", "") or None
-            mother = row.get("mother", "") or None
-            father = None if father in ("0", "NA") else father
-            mother = None if mother in ("0", "NA") else mother
-            persons.append(Person(pid, sex, father, mother))
-            flag = row.get("missing", "").strip()
-            if flag not in ("", "0", "1"):
-                raise ScreeningError(f"{source}, row {row_no}, column missing: expected 0 or 1, got {flag!r}")
-            sample = row.get("sample", "").strip()
-            if flag == "1":
-                if sample:
-                    raise ScreeningError(
-                        f"{source}, row {row_no}, column sample: a missing member cannot have a reference "
-                        "sample"
+        for m in members:
+            if m.missing:
+                if m.sample:
+                    problems.append(
+                        Problem(m.row, "sample", "a missing member cannot have a reference sample")
                     )
-                missing.append(pid)
-            elif sample:
-                if sample not in references:
-                    raise ScreeningError(
-                        f"{source}, row {row_no}, column sample: sample {sample!r} is not in the reference "
-                        "genotypes"
+                missing.append(m.id)
+            elif m.sample:
+                if m.sample not in references:
+                    problems.append(
+                        Problem(m.row, "sample", f"sample {m.sample!r} is not in the reference genotypes")
                     )
-                refs[pid] = {m: list(g) for m, g in references[sample].items()}
-                samples[pid] = sample
-        try:
-            pedigree = Pedigree(persons)
-        except PedigreeError as exc:
-            raise ScreeningError(f"{source}, family {fid}: {exc}") from exc
+                    continue
+                refs[m.id] = {marker: list(g) for marker, g in references[m.sample].items()}
+                samples[m.id] = m.sample
         if not missing:
-            raise ScreeningError(f"{source}, family {fid}: no member has missing = 1")
+            problems.append(Problem(None, "", f"family {fid}: no member has missing = 1"))
+            continue
+        pedigree = Pedigree(Person(m.id, m.sex, m.father, m.mother) for m in members)
         families.append(Family(fid, pedigree, missing, refs, samples))
+    if problems:
+        raise ScreeningError(str(FormatError.collected(source, problems)))
     return families

@@ -21,7 +21,6 @@ tracing request. The lab works with barcodes only: nothing here reads or prints 
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -33,16 +32,19 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
-from kinlink.genetics.pedigree import SEX_CODES
+from kinlink.genetics.formats import (
+    FAMILY_PEDIGREE_COLUMNS,
+    FormatError,
+    read_familias_fam,
+    read_pedigree_table,
+)
+from kinlink.genetics.pedigree import PedigreeMember, member_problems
 from kinlink.identification.models import StoredPedigree, StoredPedigreeMember
 from kinlink.registry.models import Organisation, Sample, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.bulk import ImportRefused, RowError
 
-CSV_COLUMNS = ("family", "id", "father", "mother", "sex", "sample", "missing")
-# an empty sex is refused here (a pedigree member needs one); otherwise the genetics engine's codes
-_SEX = {code: sex for code, sex in SEX_CODES.items() if code}
-_MISSING = {"1": True, "yes": True, "true": True, "0": False, "no": False, "false": False, "": False}
+CSV_COLUMNS = FAMILY_PEDIGREE_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,44 +83,26 @@ class PedigreeImport:
 # ------------------------------------------------------------------------------------------------ reading
 
 
+def _refused(filename: str, exc: FormatError) -> ImportRefused:
+    return ImportRefused([RowError(filename, p.row or 0, p.column, p.reason) for p in exc.problems])
+
+
 def read_pedigree_csv(filename: str, text: str) -> dict[str, list[MemberRow]]:
-    """Rows of a pedigree CSV grouped by family (tracing request number); row 1 is the header."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    missing_columns = [c for c in CSV_COLUMNS if c not in header]
-    if missing_columns:
-        raise ImportRefused(
-            [
-                RowError(filename, 1, c, f"missing column (expected {','.join(CSV_COLUMNS)})")
-                for c in missing_columns
-            ]
-        )
-    errors: list[RowError] = []
-    families: dict[str, list[MemberRow]] = {}
-    for row_no, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
-        family, member = row["family"], row["id"]
-        if not family:
-            errors.append(RowError(filename, row_no, "family", "empty: give the tracing request number"))
-            continue
-        if not member:
-            errors.append(RowError(filename, row_no, "id", "empty"))
-            continue
-        sex = _SEX.get(row["sex"].lower())
-        if sex is None:
-            errors.append(RowError(filename, row_no, "sex", f"'{row['sex']}': use male, female or unknown"))
-        missing = _MISSING.get(row["missing"].lower())
-        if missing is None:
-            errors.append(RowError(filename, row_no, "missing", f"'{row['missing']}': use 1 or 0"))
-        parents = [row[p] if row[p] not in ("0", "NA") else "" for p in ("father", "mother")]
-        families.setdefault(family, []).append(
-            MemberRow(member, sex or "unknown", parents[0], parents[1], row["sample"], bool(missing), row_no)
-        )
-    if not families and not errors:
-        errors.append(RowError(filename, 2, "", "the file has no data rows"))
-    if errors:
-        raise ImportRefused(errors)
-    return families
+    """Rows of a pedigree CSV grouped by family (tracing request number); row 1 is the header.
+
+    Read by the genetics engine's one pedigree reader (every problem reported with row and column); a
+    member needs a sex here (an empty one is refused)."""
+    try:
+        table = read_pedigree_table(io.StringIO(text), name=filename, families=True, sex_required=True)
+    except FormatError as exc:
+        raise _refused(filename, exc) from exc
+    return {
+        family: [
+            MemberRow(m.id, m.sex, m.father or "", m.mother or "", m.sample, m.missing, m.row or 0)
+            for m in members
+        ]
+        for family, members in table.families().items()
+    }
 
 
 def read_fam(
@@ -131,13 +115,10 @@ def read_fam(
     file must hold one pedigree with parent-child relations (Familias' "unrelated" alternative, which has
     none, is ignored). Persons typed in the file must be named by their sample barcodes.
     """
-    from kinlink.genetics.formats import FormatError, read_familias_fam
-
     try:
         fam = read_familias_fam(path)
     except FormatError as exc:
-        reason = str(exc).split(": ", 1)[-1] if str(exc).startswith(str(path)) else str(exc)
-        raise ImportRefused([RowError(filename, exc.line or 0, exc.column, reason)]) from exc
+        raise _refused(filename, exc) from exc
     if hypothesis is not None:
         if hypothesis not in fam.pedigrees:
             raise ImportRefused(
@@ -225,32 +206,6 @@ def check_profiles(
 # ------------------------------------------------------------------------------------------------ checking
 
 
-def _cycle(members: dict[str, MemberRow]) -> MemberRow | None:
-    state: dict[str, int] = {}
-
-    def visit(member_id: str) -> MemberRow | None:
-        state[member_id] = 1
-        member = members[member_id]
-        for parent in (member.father, member.mother):
-            if parent not in members:
-                continue
-            if state.get(parent) == 1:
-                return member
-            if parent not in state:
-                found = visit(parent)
-                if found is not None:
-                    return found
-        state[member_id] = 2
-        return None
-
-    for member_id in members:
-        if member_id not in state:
-            found = visit(member_id)
-            if found is not None:
-                return found
-    return None
-
-
 def check_family(
     filename: str,
     number: str,
@@ -260,34 +215,16 @@ def check_family(
     labs: Iterable[Organisation] | None = None,
 ) -> list[RowError]:
     """Every problem of one family's rows: ids, parents, sexes, cycles, the person sought, samples."""
-    errors: list[RowError] = []
+    errors = [
+        RowError(filename, p.row or first_row, p.column, p.reason)
+        for p in member_problems(
+            [PedigreeMember(m.member_id, m.sex, m.father or None, m.mother or None, row=m.row) for m in rows],
+            number,
+        )
+    ]
     members: dict[str, MemberRow] = {}
     for member in rows:
-        if member.member_id in members:
-            errors.append(
-                RowError(filename, member.row, "id", f"'{member.member_id}' appears twice in {number}")
-            )
-        else:
-            members[member.member_id] = member
-    for member in members.values():
-        for column, parent, sex in (("father", member.father, "male"), ("mother", member.mother, "female")):
-            if not parent:
-                continue
-            if parent not in members:
-                errors.append(
-                    RowError(filename, member.row, column, f"'{parent}' is not a member of {number}")
-                )
-            elif parent == member.member_id:
-                errors.append(RowError(filename, member.row, column, "a person cannot be their own parent"))
-            elif members[parent].sex not in (sex, "unknown"):
-                errors.append(
-                    RowError(filename, member.row, column, f"'{parent}' is {members[parent].sex}, not {sex}")
-                )
-    cycle = _cycle(members)
-    if cycle is not None:
-        errors.append(
-            RowError(filename, cycle.row, "father", f"'{cycle.member_id}' is their own ancestor (a cycle)")
-        )
+        members.setdefault(member.member_id, member)
     sought = [m for m in members.values() if m.missing]
     if len(sought) != 1:
         errors.append(

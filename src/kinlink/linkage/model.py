@@ -21,23 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 from kinlink.linkage import names
-
-#: Columns of the person list format (the foundation contract); ``record_id`` is the unique id.
-PERSON_LIST_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "source",
-    "full_name",
-    "surname",
-    "given_name",
-    "patronymic",
-    "birth_date",
-    "birth_place",
-    "unit",
-    "rank",
-    "event_date",
-    "event_place",
-)
 
 #: The comparisons of the model, in the order of the settings, with the caseworker's field names.
 COMPARISON_FIELDS: dict[str, str] = {

@@ -179,7 +179,7 @@ def new_rows_frame(rows: list[dict[str, str]]) -> Any:
     """Rows as a pandas DataFrame in the person-list column order."""
     import pandas as pd
 
-    from kinlink.linkage.model import PERSON_LIST_COLUMNS
+    from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 
     return pd.DataFrame(rows, columns=list(PERSON_LIST_COLUMNS)).fillna("")
 

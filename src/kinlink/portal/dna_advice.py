@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_date
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from kinlink.scenario.power_file import PowerFileError, check_sampling_power, threshold_label
+from kinlink.genetics.power_file import PowerFileError, check_sampling_power, threshold_label
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -119,14 +120,20 @@ class Bubble:
     value: int
 
 
-def _centroids() -> dict[str, tuple[float, float]]:
-    """Approximate region centroids: the mean position of the scenario gazetteer's places per region."""
-    from kinlink.scenario.names import places
+#: Approximate region centroids (provenance in ``data/README.md``), independent of the synthetic scenario.
+REGION_CENTROIDS_FILE = Path(__file__).resolve().parent / "data" / "region_centroids.csv"
 
-    acc: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for p in places():
-        acc[p.region].append((p.lat, p.lon))
-    return {r: (sum(a for a, _ in v) / len(v), sum(b for _, b in v) / len(v)) for r, v in acc.items()}
+
+@lru_cache(maxsize=1)
+def region_centroids() -> dict[str, tuple[float, float]]:
+    """Region name (Russian as the registry records it, or Ukrainian) -> approximate (lat, lon)."""
+    out: dict[str, tuple[float, float]] = {}
+    with REGION_CENTROIDS_FILE.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            point = (float(row["lat"]), float(row["lon"]))
+            out[row["region"]] = point
+            out.setdefault(row["name_uk"], point)
+    return out
 
 
 def bubble_map(counts: dict[str, int | None]) -> tuple[list[Bubble], list[str]]:
@@ -134,7 +141,7 @@ def bubble_map(counts: dict[str, int | None]) -> tuple[list[Bubble], list[str]]:
 
     Returns the bubbles and the regions that could not be placed (no known centroid or withheld count).
     """
-    cent = _centroids()
+    cent = region_centroids()
     placed = {r: v for r, v in counts.items() if r in cent and v}
     missing = sorted(r for r in counts if r not in ("total", "unknown") and r not in placed)
     if not placed:

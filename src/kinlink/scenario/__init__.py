@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from kinlink.scenario.model import PERSON_LIST_COLUMNS, World
+from kinlink.lib.personlist import PERSON_LIST_COLUMNS
+from kinlink.scenario.model import World
 from kinlink.scenario.world import LIST_NAMES, generate, person_list_rows
 
 __all__ = ["LIST_NAMES", "PERSON_LIST_COLUMNS", "World", "generate", "person_list_rows"]

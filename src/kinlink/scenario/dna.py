@@ -24,8 +24,8 @@ from numpy.typing import NDArray
 from kinlink.genetics.markers import FrequencyDatabase, Locus, synthetic_database
 from kinlink.genetics.mutation import MarkerMutation
 from kinlink.genetics.pedigree import Pedigree, Person
+from kinlink.genetics.power_file import threshold_label
 from kinlink.genetics.screening import Family
-from kinlink.scenario.power_file import threshold_label
 
 IntArray = NDArray[np.int64]
 

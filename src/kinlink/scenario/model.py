@@ -9,21 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-#: Columns of the person list format (a contract: import, linkage and benchmarks use it).
-PERSON_LIST_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "source",
-    "full_name",
-    "surname",
-    "given_name",
-    "patronymic",
-    "birth_date",
-    "birth_place",
-    "unit",
-    "rank",
-    "event_date",
-    "event_place",
-)
+# the person list contract, defined once in kinlink.lib and re-exported for the generator's users
+from kinlink.lib.personlist import PERSON_LIST_COLUMNS as PERSON_LIST_COLUMNS
 
 
 @dataclass(frozen=True, slots=True)

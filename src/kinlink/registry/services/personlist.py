@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.services.bulk import RowError
-from kinlink.scenario.model import PERSON_LIST_COLUMNS
 
 REQUIRED_COLUMNS = ("record_id", "full_name", "surname", "given_name", "birth_date", "event_date")
 DATE_COLUMNS = ("birth_date", "event_date")
