@@ -249,14 +249,14 @@ def unmerge_persons(actor: Actor, merge: PersonMerge, reason: str, *, label: str
             raise MergeError(f"merge {merge.pk} was already undone")
         keep = Person.objects.select_for_update().get(pk=merge.keep_id)
         other = Person.objects.select_for_update().get(pk=merge.merged_id)
-        if other.merged_into_id != keep.pk:
-            raise MergeError(f"person {other.pk} is no longer merged into {keep.pk}")
         if keep.merged_into_id is not None:
             later = PersonMerge.objects.filter(merged=keep, undone_at__isnull=True).first()
             raise MergeError(
                 f"person {keep.pk} was merged into {keep.merged_into_id} later; "
                 f"undo merge {later.pk if later else '?'} first"
             )
+        if other.merged_into_id != keep.pk:
+            raise MergeError(f"person {other.pk} is no longer merged into {keep.pk}")
         relations = _relations()
         moved_back: dict[str, int] = {}
         for accessor, pks in merge.moved.items():

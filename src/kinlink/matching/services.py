@@ -233,7 +233,10 @@ def link_source_against_registry(source_id: int, threshold: float | None = None)
 
 
 def _scored_pairs(
-    new_rows: list[dict[str, str]], existing_rows: list[dict[str, str]], threshold: float, result: LinkRunResult
+    new_rows: list[dict[str, str]],
+    existing_rows: list[dict[str, str]],
+    threshold: float,
+    result: LinkRunResult,
 ) -> Any:
     """Score the pairs with the model the module docstring describes; a newly trained model is kept."""
     from kinlink.linkage.model import LinkageOptions, default_model, link_new_records
@@ -251,17 +254,27 @@ def _scored_pairs(
     else:
         model, result.model = default_model(), "default model"
     links = link_new_records(
-        new_rows_frame(new_rows), new_rows_frame(existing_rows), min_probability=threshold, options=options, model=model
+        new_rows_frame(new_rows),
+        new_rows_frame(existing_rows),
+        min_probability=threshold,
+        options=options,
+        model=model,
     )
     result.notes = list(links.notes)
     if model is None:
         if links.trained:
-            kept = LinkageModel.objects.create(records=total, reason=result.reason[:300], parameters=links.model)
+            kept = LinkageModel.objects.create(
+                records=total, reason=result.reason[:300], parameters=links.model
+            )
             result.model = f"trained on {total} records (model {kept.pk})"
         else:
             result.model = "default model (training gave no usable model)"
     logger.info(
-        "linkage %s: %d new against %d persons, %s", result.reason, len(new_rows), len(existing_rows), result.model
+        "linkage %s: %d new against %d persons, %s",
+        result.reason,
+        len(new_rows),
+        len(existing_rows),
+        result.model,
     )
     return links.pairs
 

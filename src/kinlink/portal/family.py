@@ -27,13 +27,13 @@ from kinlink.portal.forms import (
 )
 from kinlink.portal.models import FamilyMessage, FamilyUpdate
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
+from kinlink.registry.actions import submit_tracing_request
 from kinlink.registry.models import Attachment, Sample, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.family_intake import (
     FamilyRequest,
     UploadedFile,
     family_report_source,
-    submit_family_request,
 )
 from kinlink.registry.services.uploads import UploadError, store_upload
 
@@ -62,7 +62,7 @@ def new_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            tracing_request, code = submit_family_request(
+            tracing_request, code = submit_tracing_request(
                 FamilyRequest(
                     surname=data["surname"],
                     given_name=data["given_name"],
