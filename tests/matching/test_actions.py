@@ -164,7 +164,9 @@ def test_a_one_row_list_is_linked_with_the_default_model_without_crashing(
 
 
 def test_a_small_input_is_scored_with_the_stored_trained_model(registry: Registry) -> None:
-    stored = LinkageModel.objects.create(records=10_000, reason="earlier training", parameters=default_model())
+    stored = LinkageModel.objects.create(
+        records=10_000, reason="earlier training", parameters=default_model()
+    )
     person = Person.objects.create(birth_date="1998-04-17", birth_place="Курск", unit="в/ч 12345")
     _name(person, "Иванов", "Сергей", "Петрович", is_primary=True)
     result = link_persons([person.pk], "tracing request R-TEST")
@@ -217,7 +219,11 @@ def test_link_registry_survives_odd_data(
         person = Person.objects.create(birth_date=birth, birth_place="nan", unit="None")
         _name(person, surname, given, patronymic, is_primary=True)
         ListRecord.objects.create(
-            source=source, record_id=f"odd{number}", person=person, row={"surname": surname}, row_sha256=f"{number}"
+            source=source,
+            record_id=f"odd{number}",
+            person=person,
+            row={"surname": surname},
+            row_sha256=f"{number}",
         )
         Claim.objects.create(person=person, source=source, fate="detained", date="nan", place="NaN")
     Person.objects.create(birth_date="nan")  # a person without any name variant

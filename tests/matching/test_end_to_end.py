@@ -19,7 +19,9 @@ def world(db: None) -> World:
     return build_world()
 
 
-def _family_request(world: World, capture: Any, enquirer: str, relationship: str, contact: str) -> TracingRequest:
+def _family_request(
+    world: World, capture: Any, enquirer: str, relationship: str, contact: str
+) -> TracingRequest:
     """A family's request through the public form, as a browser sends it; on commit, the linkage task
     runs (the immediate backend stands for the worker)."""
     client = Client()
@@ -60,7 +62,9 @@ def _state(request: TracingRequest) -> dict[str, Any]:
 def test_two_requests_for_one_man_are_linked_merged_and_unmerged(
     world: World, django_capture_on_commit_callbacks: Any
 ) -> None:
-    mother = _family_request(world, django_capture_on_commit_callbacks, "Коваленко Галина", "mother", "+7 900 1")
+    mother = _family_request(
+        world, django_capture_on_commit_callbacks, "Коваленко Галина", "mother", "+7 900 1"
+    )
     assert not CandidateLink.objects.exists()  # no one like him in the registry yet
     wife = _family_request(world, django_capture_on_commit_callbacks, "Коваленко Ольга", "wife", "+7 900 2")
     before = {"mother": _state(mother), "wife": _state(wife)}
