@@ -766,7 +766,7 @@ def clean_model(model: dict[str, Any]) -> dict[str, Any]:
             return [clean(item) for item in value]
         return value
 
-    return clean(model)  # type: ignore[no-any-return]
+    return clean(model)
 
 
 def _quiet_splink() -> None:
