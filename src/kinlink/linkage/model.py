@@ -1140,6 +1140,18 @@ class NewRecordLinks:
     notes: list[str] = field(default_factory=list)  # fallbacks taken, parameters replaced
 
 
+def _training_failure(replaced: list[str]) -> str:
+    """Why a training run's model is not used (empty when it is): no prior, or too many parameters
+    left undefined (more than half: EM saw almost no pairs; a realistic list leaves about a quarter
+    of the rarer levels undefined, which the default model fills)."""
+    if "prior" in replaced:
+        return "training found no pair to estimate the prior from"
+    parameters = 2 * sum(len(levels) for levels in DEFAULT_M_U.values())
+    if len(replaced) > parameters // 2:
+        return f"training left {len(replaced)} of {parameters} parameters undefined"
+    return ""
+
+
 _CANDIDATE_COLUMNS = ["new_record_id", "person_record_id", "match_probability", "match_weight", "explanation"]
 
 
@@ -1174,19 +1186,22 @@ def link_new_records(
     linker = Linker(frames, linkage_settings("link_only"), log_level=None)
     notes: list[str] = []
     trained = False
+    replaced: list[str] = []
     if model is None:
         try:
             train(linker, options, pd.concat([new, existing], ignore_index=True))
-            trained = _usable(linker._settings_obj._probability_two_random_records_match)
-            failure = "" if trained else "training found no pair to estimate the prior from"
+            replaced = sanitise_parameters(linker)
+            failure = _training_failure(replaced)
         except Exception as error:  # any training failure falls back to the default model
             log.warning("linkage training failed; the default model scores the pairs", exc_info=True)
             failure = f"training failed ({type(error).__name__})"
-        if not trained:
-            # Without a usable prior, EM's m values rest on no matches either: none of it is kept.
+        trained = not failure
+        if failure:
+            # A model resting on (almost) no matches is not kept, not even in part.
             notes.append(f"{failure}; default model used")
             linker = Linker(frames, linkage_settings("link_only"), log_level=None)
             apply_trained_parameters(linker, default_model())
+            replaced = []
     else:
         try:
             apply_trained_parameters(linker, model)
@@ -1195,7 +1210,7 @@ def link_new_records(
             notes.append("stored model does not fit the settings; default model used")
             linker = Linker(frames, linkage_settings("link_only"), log_level=None)
             apply_trained_parameters(linker, default_model())
-    replaced = sanitise_parameters(linker)
+    replaced += sanitise_parameters(linker)
     if replaced:
         log.warning("default model values used for: %s", ", ".join(replaced))
         notes.append("default values for " + ", ".join(replaced))
