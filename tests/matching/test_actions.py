@@ -231,3 +231,19 @@ def test_link_registry_survives_odd_data(
     out = capsys.readouterr().out
     assert "'Prisoners 2022'" in out and "record(s) against" in out
     assert main(["link-registry", "--person", str(registry.stranger.pk)]) == 0
+
+
+def test_the_cli_undoes_a_merge_with_a_reason(db: None, capsys: Any) -> None:
+    keep, other = Person.objects.create(), Person.objects.create()
+    _name(keep, "Петров", "Иван", is_primary=True)
+    _name(other, "Petrov", "Ivan", is_primary=True)
+    merge = merge_persons(None, keep, other)
+    assert main(["link-registry", "--unmerge", str(merge.pk)]) == 1
+    assert "--reason" in capsys.readouterr().err
+    assert main(["link-registry", "--unmerge", str(merge.pk), "--reason", "two brothers"]) == 0
+    assert f"merge {merge.pk} undone" in capsys.readouterr().out
+    other.refresh_from_db()
+    assert other.merged_into_id is None and other.names.get().is_primary
+    entry = AuditEntry.objects.get(action="unmerge_person")
+    assert entry.actor_label == "cli" and entry.detail["reason"] == "two brothers"
+    assert main(["link-registry", "--unmerge", str(merge.pk), "--reason", "again"]) == 1
