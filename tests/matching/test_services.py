@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from kinlink.matching.models import CandidateLink
-from kinlink.matching.services import (
+from kinlink.matching.actions import (
     LinkDecisionError,
     MergeError,
     accept_link,
-    link_source_against_registry,
     merge_persons,
     reject_link,
 )
+from kinlink.matching.models import CandidateLink, PersonMerge
+from kinlink.matching.services import link_source_against_registry
 from kinlink.registry.models import (
     AuditEntry,
     Case,
@@ -75,9 +75,9 @@ def test_rejection_is_remembered_until_new_data_arrives(
     source_id = imported(prisoner_list, django_capture_on_commit_callbacks)
     user = get_user_model().objects.create(username="caseworker")
     link = CandidateLink.objects.get(person_a=registry.ivanov)
-    reject_link(link, user, "different mother's name in the request")
+    reject_link(user, link, "different mother's name in the request")
     with pytest.raises(LinkDecisionError):
-        reject_link(link, user, "twice")
+        reject_link(user, link, "twice")
 
     again = link_source_against_registry(source_id)
     assert (again.proposed, again.reproposed, again.still_rejected, again.already_proposed) == (0, 0, 1, 1)
@@ -104,15 +104,19 @@ def test_accepting_a_link_merges_and_keeps_every_variant_and_source(
     user = get_user_model().objects.create(username="caseworker")
     listed = _list_person("L1")
     link = CandidateLink.objects.get(person_a=registry.ivanov)
-    keep = accept_link(link, user, "same unit, date of birth and place")
+    merge = accept_link(user, link, "same unit, date of birth and place")
+    keep = merge.keep
     assert keep.pk == registry.ivanov.pk
     listed.refresh_from_db()
     assert listed.merged_into_id == keep.pk
     names = {n.display() for n in keep.names.all()}
     assert names == {"Iwanow Sergej Petrowitsch", "Иванов Сергей Петрович"}
     assert keep.names.filter(is_primary=True).count() == 1
-    sources = set(Claim.objects.filter(person=keep).values_list("source__name", flat=True))
-    assert sources == {"Unit notice", "Prisoners 2022"}
+    # Claims are append-only: the list's claim stays on the merged record, read across the merge group.
+    assert set(Claim.objects.filter(person=keep).values_list("source__name", flat=True)) == {"Unit notice"}
+    assert set(Claim.objects.filter(person=listed).values_list("source__name", flat=True)) == {
+        "Prisoners 2022"
+    }
     assert ListRecord.objects.get(record_id="L1").person_id == keep.pk
     link.refresh_from_db()
     assert link.status == CandidateLink.Status.ACCEPTED and link.decided_by == user
@@ -141,11 +145,12 @@ def test_merge_repoints_every_relation_and_is_audited(db: None) -> None:
     earlier.merged_into = other
     earlier.save()
 
-    merge_persons(keep, other, None)
+    merge = merge_persons(None, keep, other, reason="same man")
 
     for obj in (claim, request, case, remains):
         obj.refresh_from_db()
-    assert claim.person_id == request.person_id == case.person_id == keep.pk
+    assert request.person_id == case.person_id == keep.pk
+    assert claim.person_id == other.pk  # claims never move
     assert remains.identified_person_id == keep.pk
     assert list(event.persons.all()) == [keep]
     earlier.refresh_from_db()
@@ -153,12 +158,17 @@ def test_merge_repoints_every_relation_and_is_audited(db: None) -> None:
     keep.refresh_from_db()
     assert keep.birth_date == "1990"  # the kept value wins; only blanks are filled
     assert (keep.unit, keep.rank) == ("в/ч 1", "рядовой")
-    # The identical Cyrillic variant is dropped once; the Latin one from the comrade stays.
+    # The identical Cyrillic variant stays on the merged record (not deleted); the Latin one moves.
     assert sorted(n.display() for n in keep.names.all()) == ["Petrov Ivan", "Петров Иван"]
+    assert [n.display() for n in other.names.all()] == ["Петров Иван"]
+    assert merge.kept_back == {"names": [other.names.get().pk]}
     entry = AuditEntry.objects.get(action="merge_person")
     assert entry.object_id == str(keep.pk) and entry.detail["merged"] == str(other.pk)
-    assert entry.detail["moved"]["claims"] == 1 and entry.detail["moved"]["events"] == 1
+    assert entry.detail["merge"] == str(merge.pk)
+    assert "claims" not in entry.detail["moved"] and entry.detail["moved"]["events"] == 1
+    assert merge.moved["tracing_requests"] == [request.pk] and merge.moved["merged_from"] == [earlier.pk]
+    assert PersonMerge.objects.get() == merge
     with pytest.raises(MergeError):
-        merge_persons(keep, other, None)
+        merge_persons(None, keep, other)
     with pytest.raises(MergeError):
-        merge_persons(keep, keep, None)
+        merge_persons(None, keep, keep)

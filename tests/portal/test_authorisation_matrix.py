@@ -109,6 +109,12 @@ SPECS: dict[str, Spec] = {
         kwargs=lambda s: {"pk": s.extra["link"].pk},
         data=lambda s: {"reason": "other father"},
     ),
+    "merge_undo": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["merge"].pk},
+        data=lambda s: {"undo-reason": "accepted by mistake"},
+    ),
     "dna_candidates": Spec("staff"),
     "dna_candidate": Spec("staff", kwargs=lambda s: {"pk": s.extra["dna"].pk}),
     "dna_confirm": Spec(
@@ -196,6 +202,26 @@ def _candidate_link(side: Side) -> Any:
     )
 
 
+def _accepted_merge(side: Side) -> Any:
+    """A third record of the side's person, merged through an accepted link (to be undone)."""
+    from kinlink.matching.actions import accept_link
+    from kinlink.matching.models import CandidateLink
+    from kinlink.registry.models import Case, NameVariant, Person
+
+    third = Person.objects.create(birth_date=side.person.birth_date)
+    NameVariant.objects.create(person=third, surname="Merged", given_name="M.", is_primary=True)
+    Case.objects.create(number=f"C-MERGED-{side.org.slug}", person=third, organisation=side.org)
+    link = CandidateLink.objects.create(
+        person_a=side.person,
+        person_b=third,
+        match_probability=0.97,
+        match_weight=5.0,
+        explanation=[],
+        fingerprint="1" * 64,
+    )
+    return accept_link(None, link, "same man")
+
+
 def _prepare(world: World) -> None:
     from kinlink.registry.models import Event
     from kinlink.registry.services.uploads import store_upload
@@ -206,6 +232,7 @@ def _prepare(world: World) -> None:
         )
         side.extra["event"] = Event.objects.create(name=f"Battle {side.org.slug}", date="2022-03-30")
         side.extra["link"] = _candidate_link(side)
+        side.extra["merge"] = _accepted_merge(side)
         side.extra["dna"] = make_candidate(side)
 
 

@@ -38,6 +38,7 @@ COMPARISON_FIELDS: dict[str, str] = {
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 DEFAULT_THRESHOLD = 0.5
+LEVEL_NOT_OBSERVED = "level not observed in training dataset"  # Splink's LEVEL_NOT_OBSERVED_TEXT
 
 
 class LinkageInputError(ValueError):
@@ -69,6 +70,7 @@ class LinkageOptions:
     blocking_rule_count: int | None = None  # use only the first N of blocking_rules() (quick checks)
     u_num_chunks: int = 10  # chunks of u sampling; 1 skips Splink's probe phase (small inputs)
     predict_chunks: int | None = None  # chunks per side when scoring; None: one per 5·10^5 records
+    term_frequencies: bool = True  # False: no term-frequency adjustment (a registry too small to tell)
 
 
 # --- input preparation ----------------------------------------------------------------------------
@@ -645,6 +647,113 @@ def apply_trained_parameters(linker: Any, model: dict[str, Any]) -> None:
                 level.u_probability = saved["u_probability"]
 
 
+# --- the default model and guards on the parameters ----------------------------------------------
+
+#: Prior of the default model: the probability that two random records describe the same person.
+DEFAULT_PRIOR = 1e-4
+
+#: The documented default model (docs/methods/linkage.md, "Default model"): (m, u) of every non-null
+#: level of each comparison, in the order of :func:`_comparisons`. It scores inputs too small to train
+#: on when no trained model of the registry exists yet, and it replaces any parameter a training run
+#: leaves undefined (not a number, zero, or missing).
+DEFAULT_M_U: dict[str, tuple[tuple[float, float], ...]] = {
+    # exact, Jaro-Winkler >= 0.92, same phonetic key, Jaro-Winkler >= 0.8, else
+    "surname": ((0.80, 0.002), (0.08, 0.003), (0.04, 0.004), (0.04, 0.02), (0.04, 0.971)),
+    # exact, diminutive or alternative form, Jaro-Winkler >= 0.88, initial agrees, else
+    "given_name": ((0.80, 0.02), (0.08, 0.005), (0.04, 0.01), (0.04, 0.02), (0.04, 0.945)),
+    # exact, initial agrees, else
+    "patronymic": ((0.85, 0.02), (0.08, 0.04), (0.07, 0.94)),
+    # exact, partial to the month, partial on the year, typo or swap, day and month with year off,
+    # same year, year off by one, else
+    "birth_date": (
+        (0.75, 0.0001),
+        (0.03, 0.0005),
+        (0.05, 0.005),
+        (0.05, 0.0005),
+        (0.02, 0.0001),
+        (0.04, 0.03),
+        (0.03, 0.06),
+        (0.03, 0.9038),
+    ),
+    # exact, Jaro-Winkler >= 0.88, same phonetic key, else
+    "birth_place": ((0.75, 0.01), (0.08, 0.005), (0.05, 0.005), (0.12, 0.98)),
+    # exact, one edit, else
+    "unit": ((0.70, 0.01), (0.10, 0.01), (0.20, 0.98)),
+    # same (or partial agrees), within a week, within a month, same year, else
+    "event_date": ((0.45, 0.005), (0.20, 0.02), (0.15, 0.06), (0.10, 0.4), (0.10, 0.515)),
+    # exact, Jaro-Winkler >= 0.88, same phonetic key, else
+    "event_place": ((0.60, 0.01), (0.08, 0.005), (0.04, 0.005), (0.28, 0.98)),
+}
+
+
+def default_model() -> dict[str, Any]:
+    """The documented default model, in the shape of a trained one (``LinkageResult.model``)."""
+    return {
+        "probability_two_random_records_match": DEFAULT_PRIOR,
+        "comparisons": [
+            {
+                "output_column_name": name,
+                "comparison_levels": [{"is_null_level": True}]
+                + [{"m_probability": m, "u_probability": u} for m, u in levels],
+            }
+            for name, levels in DEFAULT_M_U.items()
+        ],
+    }
+
+
+def _usable(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and 0 < value <= 1
+
+
+def sanitise_parameters(linker: Any) -> list[str]:
+    """Replace every parameter a training run left unusable with the default model's value.
+
+    EM leaves a level's m or u undefined (NaN) when no sampled pair reached it, and the prior is 0
+    when the deterministic rule finds no pair (a registry already free of duplicates); Splink then
+    fails on ``log2(0)`` ("math domain error") or writes ``nan`` into its SQL (DuckDB: "Referenced
+    column nan not found"). Returns what was replaced ("prior", "surname level 2 m", ...).
+    """
+    replaced: list[str] = []
+    settings = linker._settings_obj
+    prior = settings._probability_two_random_records_match
+    if not _usable(prior) or prior >= 1:
+        settings._probability_two_random_records_match = DEFAULT_PRIOR
+        replaced.append("prior")
+    for comparison in settings.comparisons:
+        defaults = DEFAULT_M_U.get(comparison.output_column_name, ())
+        levels = [level for level in comparison.comparison_levels if not level.is_null_level]
+        for number, (level, (m, u)) in enumerate(zip(levels, defaults, strict=False), start=1):
+            if level._m_probability != LEVEL_NOT_OBSERVED and not _usable(level._m_probability):
+                level.m_probability = m
+                replaced.append(f"{comparison.output_column_name} level {number} m")
+            if level._u_probability != LEVEL_NOT_OBSERVED and not _usable(level._u_probability):
+                level.u_probability = u
+                replaced.append(f"{comparison.output_column_name} level {number} u")
+    return replaced
+
+
+def _without_term_frequencies(linker: Any) -> None:
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            level._tf_adjustment_weight = 0.0
+
+
+def clean_model(model: dict[str, Any]) -> dict[str, Any]:
+    """A saved model with every non-finite number (NaN, infinity) replaced by ``None``, so it can be
+    stored as JSON (PostgreSQL's ``jsonb`` refuses NaN); :func:`sanitise_parameters` fills them again."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    return clean(model)
+
+
 def _quiet_splink() -> None:
     logging.getLogger("splink").setLevel(logging.ERROR)
     _guard_em_underflow()
@@ -712,6 +821,9 @@ def link_records(
         train(linker, options, prepared)
     else:
         apply_trained_parameters(linker, model)
+    replaced = sanitise_parameters(linker)
+    if replaced:
+        logging.getLogger(__name__).warning("default model values used for: %s", ", ".join(replaced))
     timings["train_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     _say(options, "scoring candidate pairs")
@@ -1003,34 +1115,98 @@ def excluded_links(result: LinkageResult, record_id: str) -> dict[str, str]:
 # --- linking new list records against existing persons ---------------------------------------------
 
 
-def candidate_links(
+@dataclass(slots=True)
+class NewRecordLinks:
+    """Candidate pairs of new records against existing persons, and the model that scored them."""
+
+    pairs: pd.DataFrame  # new_record_id, person_record_id, match_probability, match_weight, explanation
+    model: dict[str, Any]  # the parameters used, as JSON without NaN (reusable as ``model=``)
+    trained: bool = False  # trained on these inputs with a usable prior: fit to be kept for reuse
+    notes: list[str] = field(default_factory=list)  # fallbacks taken, parameters replaced
+
+
+def _training_failure(replaced: list[str]) -> str:
+    """Why a training run's model is not used (empty when it is): no prior, or too many parameters
+    left undefined (more than half: EM saw almost no pairs; a realistic list leaves about a quarter
+    of the rarer levels undefined, which the default model fills)."""
+    if "prior" in replaced:
+        return "training found no pair to estimate the prior from"
+    parameters = 2 * sum(len(levels) for levels in DEFAULT_M_U.values())
+    if len(replaced) > parameters // 2:
+        return f"training left {len(replaced)} of {parameters} parameters undefined"
+    return ""
+
+
+_CANDIDATE_COLUMNS = ["new_record_id", "person_record_id", "match_probability", "match_weight", "explanation"]
+
+
+def link_new_records(
     new_records: pd.DataFrame | Any,
     existing_persons: pd.DataFrame | Any,
     min_probability: float = 0.5,
     options: LinkageOptions | None = None,
-) -> pd.DataFrame:
-    """Candidate "same person" pairs between new list records and existing persons, for caseworker review.
+    model: dict[str, Any] | None = None,
+) -> NewRecordLinks:
+    """Candidate "same person" pairs between new records and existing persons, for caseworker review.
 
-    Both inputs are person-list rows (DataFrames or Arrow tables); ``record_id`` of an existing person
-    is the registry's person (or name-variant) id. The model is trained on both tables together.
-    Returns one row per pair with ``new_record_id``, ``person_record_id``, ``match_probability``,
-    ``match_weight`` and ``explanation`` (a list of :class:`FieldComparison`), best first.
+    Only pairs of a new record and an existing person are compared (Splink ``link_only``), so the cost
+    grows with the new records, not with the square of the registry. With ``model`` (an earlier run's
+    ``NewRecordLinks.model`` or :func:`default_model`) nothing is trained; without it the model is
+    trained on both tables together, and if training fails (Splink's ``EMTrainingException`` on a
+    handful of records, for example) the default model scores the pairs instead. Any parameter left
+    unusable is replaced by the default model's (:func:`sanitise_parameters`). Never raises for
+    valid person-list input; bad input raises :class:`LinkageInputError`.
     """
     from splink import Linker
 
     options = options or LinkageOptions()
     _quiet_splink()
+    log = logging.getLogger(__name__)
     new = prepare_records(new_records, "new records")
     existing = prepare_records(existing_persons, "existing persons")
+    if new.empty or existing.empty:
+        return NewRecordLinks(pd.DataFrame(columns=_CANDIDATE_COLUMNS), model or default_model())
     db_api = _db_api(options, len(new) + len(existing))
     frames = [_register(db_api, new, "new", options), _register(db_api, existing, "existing", options)]
     linker = Linker(frames, linkage_settings("link_only"), log_level=None)
-    train(linker, options, pd.concat([new, existing], ignore_index=True))
+    notes: list[str] = []
+    trained = False
+    replaced: list[str] = []
+    if model is None:
+        try:
+            train(linker, options, pd.concat([new, existing], ignore_index=True))
+            replaced = sanitise_parameters(linker)
+            failure = _training_failure(replaced)
+        except Exception as error:  # any training failure falls back to the default model
+            log.warning("linkage training failed; the default model scores the pairs", exc_info=True)
+            failure = f"training failed ({type(error).__name__})"
+        trained = not failure
+        if failure:
+            # A model resting on (almost) no matches is not kept, not even in part.
+            notes.append(f"{failure}; default model used")
+            linker = Linker(frames, linkage_settings("link_only"), log_level=None)
+            apply_trained_parameters(linker, default_model())
+            replaced = []
+    else:
+        try:
+            apply_trained_parameters(linker, model)
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("stored linkage model does not fit the settings (%s); default model used", error)
+            notes.append("stored model does not fit the settings; default model used")
+            linker = Linker(frames, linkage_settings("link_only"), log_level=None)
+            apply_trained_parameters(linker, default_model())
+    replaced += sanitise_parameters(linker)
+    if replaced:
+        log.warning("default model values used for: %s", ", ".join(replaced))
+        notes.append("default values for " + ", ".join(replaced))
+    if not options.term_frequencies:
+        _without_term_frequencies(linker)
     predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
     pairs = predictions.as_pandas_dataframe()
-    columns = ["new_record_id", "person_record_id", "match_probability", "match_weight", "explanation"]
+    used = clean_model(linker.misc.save_model_to_json())
+    fit_to_keep = trained
     if pairs.empty:
-        return pd.DataFrame(columns=columns)
+        return NewRecordLinks(pd.DataFrame(columns=_CANDIDATE_COLUMNS), used, fit_to_keep, notes)
     labels = _level_labels(linker)
     rows = []
     for _, row in pairs.iterrows():
@@ -1048,11 +1224,25 @@ def candidate_links(
                 explain_pair(row, labels),
             )
         )
-    return (
-        pd.DataFrame(rows, columns=columns)
+    frame = (
+        pd.DataFrame(rows, columns=_CANDIDATE_COLUMNS)
         .sort_values("match_weight", ascending=False)
         .reset_index(drop=True)
     )
+    return NewRecordLinks(frame, used, fit_to_keep, notes)
+
+
+def candidate_links(
+    new_records: pd.DataFrame | Any,
+    existing_persons: pd.DataFrame | Any,
+    min_probability: float = 0.5,
+    options: LinkageOptions | None = None,
+    model: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """The pairs of :func:`link_new_records`: ``new_record_id``, ``person_record_id``,
+    ``match_probability``, ``match_weight`` and ``explanation`` (a list of :class:`FieldComparison`),
+    best first."""
+    return link_new_records(new_records, existing_persons, min_probability, options, model).pairs
 
 
 def pairwise_scores(
@@ -1088,26 +1278,33 @@ def cluster_pairs(record_ids: Sequence[str], cluster_ids: Iterable[object]) -> s
 
 __all__ = [
     "COMPARISON_FIELDS",
+    "DEFAULT_M_U",
+    "DEFAULT_PRIOR",
     "DEFAULT_THRESHOLD",
     "PERSON_LIST_COLUMNS",
     "FieldComparison",
     "LinkageInputError",
     "LinkageOptions",
     "LinkageResult",
+    "NewRecordLinks",
     "apply_trained_parameters",
     "blocking_rules",
     "candidate_links",
+    "clean_model",
     "cluster_pairs",
     "cluster_records",
+    "default_model",
     "excluded_links",
     "exclusions",
     "explain_pair",
     "explain_record",
+    "link_new_records",
     "link_records",
     "linkage_settings",
     "normalise_date",
     "pairwise_scores",
     "prepare_records",
+    "sanitise_parameters",
     "spark_session",
     "train",
 ]

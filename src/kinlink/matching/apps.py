@@ -11,3 +11,10 @@ class MatchingConfig(AppConfig):
     label = "matching"
     verbose_name = _("Record linkage")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Every person who enters the registry is linked against it in the worker."""
+        from kinlink.matching.tasks import queue_person_linkage
+        from kinlink.registry.actions import on_person_added
+
+        on_person_added(queue_person_linkage)

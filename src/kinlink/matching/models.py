@@ -1,8 +1,11 @@
-"""Candidate "same person" links between two registry persons, proposed by the linkage model.
+"""Candidate "same person" links between two registry persons, the merges they lead to, and the
+registry's trained linkage model.
 
 A link is proposed, then accepted (the persons are merged) or rejected by a caseworker. A rejection
 is remembered with the *fingerprint* of the data that was compared, so the pair is not proposed again
 unless one of the persons gains new data (a name variant or a list row), as NamUs does with exclusions.
+A merge (:class:`PersonMerge`) records every row it moved, so it can be undone exactly; an undone merge
+stays on record, and its link is marked "undone" so the pair is not proposed again blindly.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class CandidateLink(models.Model):
         PROPOSED = "proposed", _("proposed")
         ACCEPTED = "accepted", _("accepted")
         REJECTED = "rejected", _("rejected")
+        UNDONE = "undone", _("merge undone")
 
     person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="links_as_a")
     person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="links_as_b")
@@ -54,3 +58,70 @@ class CandidateLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_a_id} ~ {self.person_b_id} ({self.match_probability:.2f}, {self.status})"
+
+
+class PersonMerge(models.Model):
+    """One merge of ``merged`` into ``keep``, with every moved row, so that it can be undone exactly.
+
+    ``moved`` maps each relation (the accessor on Person: ``names``, ``tracing_requests``, ``events``...)
+    to the primary keys that were moved from ``merged`` to ``keep``; ``shared`` the many-to-many rows
+    ``merged`` had that ``keep`` already had (they were only removed from ``merged``); ``unprimary`` the
+    name variants that stopped being primary; ``kept_back`` the duplicate name variants left on the
+    merged record; ``filled`` the blank details of ``keep`` filled from ``merged``. Claims are never
+    moved: they stay on the merged record, and the registry reads them across the merge group.
+    """
+
+    keep = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="merges_undergone")
+    link = models.ForeignKey(
+        CandidateLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="merges"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    by_label = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+    moved = models.JSONField(default=dict, blank=True)
+    shared = models.JSONField(default=dict, blank=True)
+    unprimary = models.JSONField(default=list, blank=True)
+    kept_back = models.JSONField(default=dict, blank=True)
+    filled = models.JSONField(default=dict, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_by_label = models.CharField(max_length=200, blank=True)
+    undo_reason = models.TextField(_("reason for undoing"), blank=True)
+
+    class Meta:
+        verbose_name = _("merge of persons")
+        verbose_name_plural = _("merges of persons")
+        ordering = ("-at", "-pk")
+
+    def __str__(self) -> str:
+        state = " (undone)" if self.undone_at else ""
+        return f"{self.merged_id} -> {self.keep_id}{state}"
+
+    @property
+    def is_undone(self) -> bool:
+        return self.undone_at is not None
+
+
+class LinkageModel(models.Model):
+    """A linkage model trained on the registry: Splink's settings JSON with the m and u probabilities
+    and the prior. The latest one scores small inputs (one tracing request, a short list) without
+    retraining."""
+
+    created = models.DateTimeField(default=timezone.now)
+    records = models.PositiveIntegerField(help_text=_("Records the model was trained on."))
+    reason = models.CharField(max_length=300, blank=True)
+    parameters = models.JSONField()
+
+    class Meta:
+        verbose_name = _("linkage model")
+        verbose_name_plural = _("linkage models")
+        ordering = ("-created", "-pk")
+
+    def __str__(self) -> str:
+        return f"linkage model {self.pk} ({self.records} records, {self.created:%Y-%m-%d})"

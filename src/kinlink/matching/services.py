@@ -1,39 +1,63 @@
-"""Linking imported lists against the registry, and acting on a caseworker's decision.
+"""Linking new persons against the registry, and the queries of the review pages.
 
-``link_source_against_registry`` turns a list's records and every other live (not merged) person
-into person-list rows, asks :func:`kinlink.linkage.model.candidate_links` for scored pairs (Splink's
-own blocking rules keep the comparison count manageable on a large registry), and stores the pairs at
-or above ``settings.KINLINK_LINK_REVIEW_THRESHOLD`` as :class:`CandidateLink` for review.
-``merge_persons`` moves everything that points to one person onto another in one transaction.
+:func:`link_persons_against_registry` turns the new persons and every other live (not merged) person
+into person-list rows and asks :func:`kinlink.linkage.model.link_new_records` for scored pairs of a
+new person and an existing one (only those: the run is incremental, not all against all). Pairs at or
+above ``settings.KINLINK_LINK_REVIEW_THRESHOLD`` become :class:`CandidateLink` for review.
+
+Which model scores the pairs (docs/methods/linkage.md, "Which model scores a run"):
+
+- a small input (fewer than ``KINLINK_LINK_RETRAIN_MIN_NEW`` new persons: one tracing request, a short
+  list) is scored with the registry's latest trained model (:class:`LinkageModel`), without training;
+- otherwise, or when no trained model exists, the model is trained on the run when the registry has at
+  least ``KINLINK_LINK_TRAIN_MIN_RECORDS`` records, and kept for the next small inputs;
+- a registry too small to train on is scored with the documented default model.
+
+The transitions (accept, reject, merge, unmerge) are in :mod:`kinlink.matching.actions`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import models, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
-from kinlink.matching.models import CandidateLink
+from kinlink.matching.models import CandidateLink, LinkageModel
 from kinlink.registry.models import Claim, ListRecord, NameVariant, Person
 from kinlink.registry.services import audit
 from kinlink.registry.services.access import persons_visible_to
 
-#: Person fields copied onto the kept person when it has them blank and the merged one does not.
+logger = logging.getLogger(__name__)
+
+#: Below this many records (new and registry together), Splink's probe phase for u sampling costs more
+#: than it saves.
 SMALL_REGISTRY = 50_000
-_FILLABLE = ("birth_date", "birth_place", "service_number", "unit", "rank", "military_branch", "region")
+#: Values a spreadsheet or a careless export writes for "nothing"; linkage reads them as empty.
+_EMPTY_WORDS = frozenset({"nan", "none", "null", "nat", "n/a", "-", "—"})
+
+
+def train_min_records() -> int:
+    """Fewest records (new and registry together) a model is trained on; below, a stored or the
+    default model scores the run."""
+    return int(getattr(settings, "KINLINK_LINK_TRAIN_MIN_RECORDS", 500))
+
+
+def retrain_min_new() -> int:
+    """Fewest new persons for which a run trains its own model even though a trained one is stored."""
+    return int(getattr(settings, "KINLINK_LINK_RETRAIN_MIN_NEW", 1000))
 
 
 class MergeError(ValueError):
-    """Two persons cannot be merged (the same person, or one already merged)."""
+    """Two persons cannot be merged (the same person, or one already merged), or a merge cannot be
+    undone."""
 
 
 class LinkDecisionError(ValueError):
@@ -42,15 +66,18 @@ class LinkDecisionError(ValueError):
 
 @dataclass(slots=True)
 class LinkRunResult:
-    """What one linkage run of a list did."""
+    """What one linkage run did."""
 
-    source_id: int
+    source_id: int | None = None
+    reason: str = ""
     new_records: int = 0
     existing_persons: int = 0
     proposed: int = 0
     reproposed: int = 0
     already_proposed: int = 0
     still_rejected: int = 0
+    model: str = ""  # which model scored the run: "stored model 3", "trained ... (model 4)", "default model"
+    notes: list[str] = field(default_factory=list)
 
 
 # --- person-list rows from the registry ------------------------------------------------------------
@@ -77,48 +104,65 @@ def _first_claims(persons: QuerySet[Person]) -> dict[int, Claim]:
     return first
 
 
+def _text(value: object) -> str:
+    """A registry value as linkage reads it: stripped, and empty for "nan", "None", "null" and the like."""
+    text = "" if value is None else str(value).strip()
+    return "" if text.lower() in _EMPTY_WORDS else text
+
+
+def _date(value: object) -> str:
+    """A partial date linkage can compare (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, or ``DD.MM.YYYY``
+    turned round), or empty for anything else: a registry value linkage cannot read is left out of the
+    comparison rather than stopping the run."""
+    from kinlink.linkage.model import LinkageInputError, normalise_date
+
+    try:
+        text = normalise_date(_text(value))
+    except LinkageInputError:
+        return ""
+    try:
+        if len(text) == 10:
+            dt.date.fromisoformat(text)
+        elif len(text) == 7 and not 1 <= int(text[5:7]) <= 12:
+            return ""
+    except ValueError:
+        return ""
+    return text
+
+
 def person_rows(persons: QuerySet[Person], source: str) -> list[dict[str, str]]:
     """One person-list row per person with a name: its primary name variant and its own details.
 
-    ``record_id`` is the person's id.
+    ``record_id`` is the person's id. Values linkage cannot read (a date that is no date, "nan") are
+    left empty; a person without any name is left out.
     """
     claims = _first_claims(persons)
     rows = []
     for person in persons.prefetch_related("names").order_by("pk"):
         name = _primary(list(person.names.all()))
-        if name is None or not name.display():
+        if name is None:
+            continue
+        row = {
+            "record_id": str(person.pk),
+            "source": source,
+            "full_name": _text(name.full_name),
+            "surname": _text(name.surname),
+            "given_name": _text(name.given_name),
+            "patronymic": _text(name.patronymic),
+            "birth_date": _date(person.birth_date),
+            "birth_place": _text(person.birth_place),
+            "unit": _text(person.unit),
+            "rank": _text(person.rank),
+            "event_date": "",
+            "event_place": "",
+        }
+        if not (row["full_name"] or row["surname"] or row["given_name"]):
             continue
         claim = claims.get(person.pk)
-        rows.append(
-            {
-                "record_id": str(person.pk),
-                "source": source,
-                "full_name": name.full_name,
-                "surname": name.surname,
-                "given_name": name.given_name,
-                "patronymic": name.patronymic,
-                "birth_date": person.birth_date,
-                "birth_place": person.birth_place,
-                "unit": person.unit,
-                "rank": person.rank,
-                "event_date": claim.date if claim else "",
-                "event_place": claim.place if claim else "",
-            }
-        )
+        if claim is not None:
+            row["event_date"], row["event_place"] = _date(claim.date), _text(claim.place)
+        rows.append(row)
     return rows
-
-
-def _list_rows(records: Iterable[ListRecord], source: str) -> list[dict[str, str]]:
-    """The list's rows as the source wrote them, one per (live) person, keyed by the person's id."""
-    rows: dict[int, dict[str, str]] = {}
-    for record in records:
-        if record.person_id in rows:
-            continue
-        row = {key: str(value or "") for key, value in dict(record.row).items()}
-        row["record_id"] = str(record.person_id)
-        row["source"] = source
-        rows[record.person_id] = row
-    return list(rows.values())
 
 
 def person_fingerprint(person: Person) -> str:
@@ -142,30 +186,29 @@ def pair_fingerprint(a: Person, b: Person) -> str:
 # --- linking -----------------------------------------------------------------------------------------
 
 
-def link_source_against_registry(source_id: int, threshold: float | None = None) -> LinkRunResult:
-    """Propose candidate links between one list's persons and every other live person.
+def link_persons_against_registry(
+    person_ids: list[int], reason: str = "", threshold: float | None = None
+) -> LinkRunResult:
+    """Propose candidate links between the given (new) persons and every other live person.
 
-    Pairs already proposed are left as they are; a rejected pair is proposed again only when its
-    fingerprint changed (one of the persons gained a name variant, a list row or a detail).
+    Merged persons among ``person_ids`` are left out (their kept person speaks for them). Pairs already
+    proposed are left as they are; a rejected pair, or one whose merge was undone, is proposed again
+    only when its fingerprint changed (one of the persons gained a name variant, a list row or a
+    detail).
     """
-    from kinlink.linkage.model import LinkageOptions, candidate_links
-
     threshold = settings.KINLINK_LINK_REVIEW_THRESHOLD if threshold is None else threshold
-    result = LinkRunResult(source_id)
-    records = ListRecord.objects.filter(source_id=source_id, person__merged_into__isnull=True).order_by("pk")
-    new_rows = _list_rows(records, "new")
-    listed = ListRecord.objects.filter(source_id=source_id).values("person_id")
-    existing = Person.objects.filter(merged_into__isnull=True).exclude(pk__in=listed)
+    result = LinkRunResult(reason=reason)
+    ids = sorted({int(i) for i in person_ids})
+    new = Person.objects.filter(pk__in=ids, merged_into__isnull=True)
+    new_rows = person_rows(new, "new")
+    existing = Person.objects.filter(merged_into__isnull=True).exclude(pk__in=ids)
     existing_rows = person_rows(existing, "registry")
     result.new_records, result.existing_persons = len(new_rows), len(existing_rows)
     if not new_rows or not existing_rows:
         return result
-    # Below ~50,000 records, Splink's probe phase for u sampling costs more than it saves.
-    small = len(new_rows) + len(existing_rows) < SMALL_REGISTRY
-    options = LinkageOptions(u_num_chunks=1 if small else 10)
-    pairs = candidate_links(
-        new_rows_frame(new_rows), new_rows_frame(existing_rows), min_probability=threshold, options=options
-    )
+    pairs = _scored_pairs(new_rows, existing_rows, threshold, result)
+    if pairs.empty:
+        return result
     persons = Person.objects.in_bulk(
         {int(i) for i in pairs["new_record_id"]} | {int(i) for i in pairs["person_record_id"]}
     )
@@ -175,6 +218,67 @@ def link_source_against_registry(source_id: int, threshold: float | None = None)
     return result
 
 
+def link_source_against_registry(source_id: int, threshold: float | None = None) -> LinkRunResult:
+    """Link one imported list's (live) persons against every other live person."""
+    from kinlink.registry.models import Source
+
+    source = Source.objects.filter(pk=source_id).first()
+    person_ids = list(
+        ListRecord.objects.filter(source_id=source_id).values_list("person_id", flat=True).distinct()
+    )
+    name = source.name if source is not None else "?"
+    result = link_persons_against_registry(person_ids, f"list {name} (source {source_id})", threshold)
+    result.source_id = source_id
+    return result
+
+
+def _scored_pairs(
+    new_rows: list[dict[str, str]],
+    existing_rows: list[dict[str, str]],
+    threshold: float,
+    result: LinkRunResult,
+) -> Any:
+    """Score the pairs with the model the module docstring describes; a newly trained model is kept."""
+    from kinlink.linkage.model import LinkageOptions, default_model, link_new_records
+
+    total = len(new_rows) + len(existing_rows)
+    options = LinkageOptions(
+        u_num_chunks=1 if total < SMALL_REGISTRY else 10, term_frequencies=total >= train_min_records()
+    )
+    stored = LinkageModel.objects.order_by("-created", "-pk").first()
+    model: dict[str, Any] | None
+    if stored is not None and (len(new_rows) < retrain_min_new() or total < train_min_records()):
+        model, result.model = stored.parameters, f"stored model {stored.pk}"
+    elif total >= train_min_records():
+        model = None
+    else:
+        model, result.model = default_model(), "default model"
+    links = link_new_records(
+        new_rows_frame(new_rows),
+        new_rows_frame(existing_rows),
+        min_probability=threshold,
+        options=options,
+        model=model,
+    )
+    result.notes = list(links.notes)
+    if model is None:
+        if links.trained:
+            kept = LinkageModel.objects.create(
+                records=total, reason=result.reason[:300], parameters=links.model
+            )
+            result.model = f"trained on {total} records (model {kept.pk})"
+        else:
+            result.model = "default model (training gave no usable model)"
+    logger.info(
+        "linkage %s: %d new against %d persons, %s",
+        result.reason,
+        len(new_rows),
+        len(existing_rows),
+        result.model,
+    )
+    return links.pairs
+
+
 def new_rows_frame(rows: list[dict[str, str]]) -> Any:
     """Rows as a pandas DataFrame in the person-list column order."""
     import pandas as pd
@@ -182,6 +286,9 @@ def new_rows_frame(rows: list[dict[str, str]]) -> Any:
     from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 
     return pd.DataFrame(rows, columns=list(PERSON_LIST_COLUMNS)).fillna("")
+
+
+_CLOSED = (CandidateLink.Status.REJECTED, CandidateLink.Status.UNDONE)
 
 
 def _propose(
@@ -205,14 +312,15 @@ def _propose(
         result.proposed += 1
     elif link.status == CandidateLink.Status.PROPOSED:
         result.already_proposed += 1
-    elif link.status == CandidateLink.Status.REJECTED and link.fingerprint == fingerprint:
+    elif link.status in _CLOSED and link.fingerprint == fingerprint:
         result.still_rejected += 1
-    elif link.status == CandidateLink.Status.REJECTED:
+    elif link.status in _CLOSED:
         audit.record(
             None,
             "repropose_link",
             link,
             label="linkage",
+            previous_status=link.status,
             rejected_by=str(link.decided_by_id or ""),
             rejected_at=link.decided_at.isoformat() if link.decided_at else "",
             reason=link.reason,
@@ -241,113 +349,3 @@ def open_links_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Ca
         person_a__merged_into__isnull=True,
         person_b__merged_into__isnull=True,
     )
-
-
-def _open(link: CandidateLink) -> CandidateLink:
-    locked = CandidateLink.objects.select_for_update().select_related("person_a", "person_b").get(pk=link.pk)
-    if locked.status != CandidateLink.Status.PROPOSED:
-        raise LinkDecisionError(f"link {link.pk} was already {locked.status}")
-    return locked
-
-
-def accept_link(link: CandidateLink, user: AbstractBaseUser, reason: str = "") -> Person:
-    """Accept a link: merge the newer person into the older one. Returns the kept person."""
-    with transaction.atomic():
-        link = _open(link)
-        keep = merge_persons(link.person_a, link.person_b, user)
-        link.status = CandidateLink.Status.ACCEPTED
-        link.decided_by_id, link.decided_at, link.reason = user.pk, timezone.now(), reason
-        link.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-        audit.record(user, "accept_link", link, reason=reason)
-    return keep
-
-
-def reject_link(link: CandidateLink, user: AbstractBaseUser, reason: str) -> None:
-    """Reject a link; it stays rejected until new data changes the pair's fingerprint."""
-    with transaction.atomic():
-        link = _open(link)
-        link.status = CandidateLink.Status.REJECTED
-        link.decided_by_id, link.decided_at, link.reason = user.pk, timezone.now(), reason
-        link.save(update_fields=["status", "decided_by", "decided_at", "reason"])
-        audit.record(user, "reject_link", link, reason=reason)
-
-
-# --- merging -----------------------------------------------------------------------------------------
-
-
-def _variant_key(variant: NameVariant) -> tuple[str, ...]:
-    return (
-        variant.full_name,
-        variant.surname,
-        variant.given_name,
-        variant.patronymic,
-        variant.script,
-        variant.language,
-        str(variant.source_id or ""),
-    )
-
-
-def merge_persons(keep: Person, other: Person, user: AbstractBaseUser | AnonymousUser | None) -> Person:
-    """Make ``other`` a merged record of ``keep``: all that pointed to ``other`` now points to ``keep``.
-
-    Every relation to Person is found through ``Person._meta.related_objects``, so apps added later
-    are covered. Name variants are all kept (only identical ones, same source included, are
-    dropped) and the moved ones stop being primary. Blank details of ``keep`` are filled from
-    ``other``. Candidate links stay on the merged record as history. One audit entry is written.
-    """
-    if keep.pk == other.pk:
-        raise MergeError("a person cannot be merged into itself")
-    with transaction.atomic():
-        keep = Person.objects.select_for_update().get(pk=keep.pk)
-        other = Person.objects.select_for_update().get(pk=other.pk)
-        if keep.merged_into_id is not None or other.merged_into_id is not None:
-            raise MergeError(f"person {keep.pk if keep.merged_into_id else other.pk} is already merged")
-        moved: dict[str, int] = {}
-        kept_names = {_variant_key(v) for v in keep.names.all()}
-        duplicates = [v.pk for v in other.names.all() if _variant_key(v) in kept_names]
-        NameVariant.objects.filter(pk__in=duplicates).delete()
-        NameVariant.objects.filter(person=other).update(is_primary=False)
-        for relation in Person._meta.related_objects:
-            related: type[models.Model] = relation.related_model  # type: ignore[assignment]
-            if related is CandidateLink:
-                continue
-            accessor = relation.get_accessor_name() or relation.name
-            if relation.many_to_many:
-                manager = getattr(other, accessor)
-                objects = list(manager.all())
-                if objects:
-                    getattr(keep, accessor).add(*objects)
-                    manager.clear()
-                    moved[accessor] = len(objects)
-            elif relation.one_to_one:
-                field_name = relation.field.name
-                if related._default_manager.filter(**{field_name: other}).exists():
-                    if related._default_manager.filter(**{field_name: keep}).exists():
-                        raise MergeError(f"both persons have a {related._meta.verbose_name}")
-                    related._default_manager.filter(**{field_name: other}).update(**{field_name: keep})
-                    moved[accessor] = 1
-            else:
-                field_name = relation.field.name
-                count = related._default_manager.filter(**{field_name: other}).update(**{field_name: keep})
-                if count:
-                    moved[accessor] = count
-        filled = []
-        for name in _FILLABLE:
-            if not getattr(keep, name) and getattr(other, name):
-                setattr(keep, name, getattr(other, name))
-                filled.append(name)
-        if filled:
-            keep.save(update_fields=filled)
-        other.merged_into = keep
-        other.save(update_fields=["merged_into"])
-        audit.record(
-            user,
-            "merge_person",
-            keep,
-            merged=str(other.pk),
-            merged_uid=str(other.uid),
-            moved=moved,
-            duplicate_names_dropped=len(duplicates),
-            filled=filled,
-        )
-    return keep

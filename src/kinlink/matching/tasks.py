@@ -1,16 +1,47 @@
-"""Background tasks of record linkage (django-tasks; `kinlink worker` runs them in production)."""
+"""Background tasks of record linkage (django-tasks; `kinlink worker` runs them in production).
+
+Every new person reaches linkage the same way: the registry's actions (a tracing request, an imported
+list) call the ``on_person_added`` hooks on commit; this app's hook, :func:`queue_person_linkage`,
+enqueues :func:`link_new_persons`, which runs :func:`kinlink.matching.actions.link_persons` in the
+worker. A web request never runs linkage itself. A failure is logged with its traceback.
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict
 from typing import Any
 
 from django_tasks import task
 
-from kinlink.matching.services import link_source_against_registry
+logger = logging.getLogger(__name__)
+
+
+@task()
+def link_new_persons(person_ids: list[int], reason: str) -> dict[str, Any]:
+    """Link new persons against the registry and queue their candidate links for review."""
+    from kinlink.matching.actions import link_persons
+
+    try:
+        return asdict(link_persons(person_ids, reason))
+    except Exception:
+        logger.exception("linkage of %d new person(s) failed (%s)", len(person_ids), reason)
+        raise
 
 
 @task()
 def link_source(source_id: int) -> dict[str, Any]:
-    """Link one imported list against the registry and queue its candidate links for review."""
-    return asdict(link_source_against_registry(source_id))
+    """Link one imported list against the registry (kept for tasks queued before the hook existed)."""
+    from kinlink.matching.actions import link_source as link_list
+
+    try:
+        return asdict(link_list(source_id))
+    except Exception:
+        logger.exception("linkage of list source %s failed", source_id)
+        raise
+
+
+def queue_person_linkage(person_ids: list[int], reason: str) -> None:
+    """The ``on_person_added`` hook: queue the linkage of new persons in the worker."""
+    if person_ids:
+        link_new_persons.enqueue([int(i) for i in person_ids], reason)

@@ -2,7 +2,9 @@
 
 The queue lists open links where the caseworker may see at least one of the two persons; a link's
 page compares both persons field by field with the model's verdict (agree, disagree, missing) and
-the match weight each field contributed. Accepting merges the persons; rejecting is remembered.
+the match weight each field contributed. Accepting merges the persons; rejecting is remembered. A
+merge accepted by mistake is undone from the link's page, with a reason; the history stays. Every
+write goes through :mod:`kinlink.matching.actions`.
 """
 
 from __future__ import annotations
@@ -12,23 +14,22 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kinlink.matching.models import CandidateLink
-from kinlink.matching.services import (
+from kinlink.matching.actions import (
     LinkDecisionError,
     MergeError,
     accept_link,
-    links_visible_to,
-    open_links_visible_to,
-    person_rows,
     reject_link,
+    unmerge_persons,
 )
+from kinlink.matching.models import CandidateLink, PersonMerge
+from kinlink.matching.services import links_visible_to, open_links_visible_to, person_rows
 from kinlink.portal.roles import caseworker_required
 from kinlink.registry.models import Person
 from kinlink.registry.services import audit
@@ -63,6 +64,15 @@ STATUS_LABELS: dict[str, Any] = {
     "missing": gettext_lazy("missing"),
     "": gettext_lazy("not compared"),
 }
+
+
+class UndoMergeForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Why the merge is undone"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text=gettext_lazy("The records go back exactly as they were before the merge."),
+    )
 
 
 class LinkDecisionForm(forms.Form):
@@ -129,7 +139,11 @@ def _visible_link(request: HttpRequest, pk: int) -> CandidateLink:
 
 
 def _link_page(
-    request: HttpRequest, link: CandidateLink, form: LinkDecisionForm | None = None, status: int = 200
+    request: HttpRequest,
+    link: CandidateLink,
+    form: LinkDecisionForm | None = None,
+    status: int = 200,
+    undo_form: UndoMergeForm | None = None,
 ) -> HttpResponse:
     visible = set(
         persons_visible_to(request.user)
@@ -137,10 +151,11 @@ def _link_page(
         .values_list("pk", flat=True)
     )
     open_for_decision = (
-        link.status == CandidateLink.Status.PROPOSED
+        link.status in (CandidateLink.Status.PROPOSED, CandidateLink.Status.UNDONE)
         and link.person_a.merged_into_id is None
         and link.person_b.merged_into_id is None
     )
+    merges = list(link.merges.select_related("by", "undone_by").order_by("at", "pk"))
     context = {
         "link": link,
         "rows": comparison_rows(link),
@@ -149,6 +164,9 @@ def _link_page(
         "visible": visible,
         "open_for_decision": open_for_decision,
         "form": form or LinkDecisionForm(),
+        "merges": merges,
+        "open_merge": next((m for m in merges if m.undone_at is None), None),
+        "undo_form": undo_form or UndoMergeForm(prefix="undo"),
     }
     return render(request, "portal/staff/link.html", context, status=status)
 
@@ -172,12 +190,12 @@ def _decide(request: HttpRequest, pk: int, accept: bool) -> HttpResponse:
     user: Any = request.user
     try:
         if accept:
-            keep = accept_link(link, user, reason)
+            merge = accept_link(user, link, reason)
             messages.success(request, _("The records were merged."))
-            if persons_visible_to(user).filter(pk=keep.pk).exists():
-                return HttpResponseRedirect(reverse("portal:person", args=[keep.pk]))
+            if persons_visible_to(user).filter(pk=merge.keep_id).exists():
+                return HttpResponseRedirect(reverse("portal:person", args=[merge.keep_id]))
         else:
-            reject_link(link, user, reason)
+            reject_link(user, link, reason)
             messages.success(request, _("The link was rejected; it will not be proposed again."))
     except (LinkDecisionError, MergeError):
         messages.error(request, _("This link was already decided."))
@@ -195,3 +213,28 @@ def link_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def link_reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _decide(request, pk, accept=False)
+
+
+@caseworker_required
+@require_POST
+def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a merge made from a candidate link the user may see (the kept person must be visible)."""
+    merge = get_object_or_404(PersonMerge.objects.select_related("link"), pk=pk, link__isnull=False)
+    link = _visible_link(request, merge.link_id or 0)
+    if not persons_visible_to(request.user).filter(pk=merge.keep_id).exists():
+        raise Http404
+    form = UndoMergeForm(request.POST, prefix="undo")
+    if not form.is_valid() or not form.cleaned_data["reason"].strip():
+        if form.is_valid():
+            form.add_error("reason", _("Say why the merge is undone."))
+        return _link_page(request, link, status=400, undo_form=form)
+    user: Any = request.user
+    try:
+        unmerge_persons(user, merge, form.cleaned_data["reason"])
+    except MergeError:
+        messages.error(
+            request, _("This merge cannot be undone: it was already undone, or a later merge rests on it.")
+        )
+        return HttpResponseRedirect(reverse("portal:link", args=[link.pk]))
+    messages.success(request, _("The merge was undone; both records are separate again."))
+    return HttpResponseRedirect(reverse("portal:link", args=[link.pk]))

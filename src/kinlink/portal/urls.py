@@ -60,6 +60,7 @@ urlpatterns = [
     path("staff/links/<int:pk>/", links.link_detail, name="link"),
     path("staff/links/<int:pk>/accept", links.link_accept, name="link_accept"),
     path("staff/links/<int:pk>/reject", links.link_reject, name="link_reject"),
+    path("staff/merges/<int:pk>/undo", links.merge_undo, name="merge_undo"),
     # DNA candidate identifications (two different staff members confirm).
     path("staff/dna/", identifications.dna_queue, name="dna_candidates"),
     path("staff/dna/<int:pk>/", identifications.dna_candidate, name="dna_candidate"),
