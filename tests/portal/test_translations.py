@@ -24,8 +24,9 @@ def _entries(po: str) -> list[tuple[str, str]]:
                 r'"(.*)"', block.split("msgid ", 1)[1].split("\nmsgstr", 1)[0].split("\nmsgid_plural", 1)[0]
             )
         )
-        if msgid:
-            found.append((msgid, block))
+        if msgid:  # the .po escapes quotes, backslashes and newlines; the catalogue holds the text itself
+            text = msgid.replace("\\\\", "\0").replace('\\"', '"').replace("\\n", "\n").replace("\0", "\\")
+            found.append((text, block))
     return found
 
 
