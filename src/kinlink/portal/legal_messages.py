@@ -31,9 +31,9 @@ LEGAL_TEXTS = (
         "Missing in connection with hostilities: a court may declare him dead 2 years after they end (art. 46)"
     ),
     gettext_noop(
-        'Identified by DNA: the death can be registered at the civil registry office (ZAGS) on the basis of the medical certificate of death or a court decision establishing the fact of death (Federal Law 143-FZ "On acts of civil status", arts. 64-67)'
+        "Identified by DNA: the death can be registered at the civil registry office (ZAGS) on the basis of the medical certificate of death or a court decision establishing the fact of death (Federal Law 143-FZ “On acts of civil status”, arts. 64-67)"
     ),
     gettext_noop(
-        'Identified by DNA: the death can be registered at the civil registry office on the basis of the medical certificate of death or a court decision establishing the fact of death (Law of Ukraine "On state registration of acts of civil status")'
+        "Identified by DNA: the death can be registered at the civil registry office on the basis of the medical certificate of death or a court decision establishing the fact of death (Law of Ukraine “On state registration of acts of civil status”)"
     ),
 )
