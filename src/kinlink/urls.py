@@ -15,7 +15,7 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
-    path("documents/", include("kinlink.documents.urls")),
+    path("documents/", include("kinlink.portal.document_urls")),
     path("", include("kinlink.portal.urls")),
     prefix_default_language=True,
 )

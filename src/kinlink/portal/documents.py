@@ -1,4 +1,5 @@
-"""Document views: the public verification page, and issuing and downloading for staff and families.
+"""Document views, the documents app's web adapter: the public verification page, and issuing and
+downloading for staff and families.
 
 The verification page reveals nothing but whether a number was issued here, its kind and time, and
 whether an uploaded file is the exact file issued. Staff issue, release and download only when signed in

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.documents import views
+from kinlink.portal import documents as views
 
 app_name = "documents"
 urlpatterns = [
