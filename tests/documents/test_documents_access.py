@@ -8,7 +8,8 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kinlink.documents.services import DocumentError, release_to_family, render_document
+from kinlink.documents.actions import issue_document, release_document
+from kinlink.documents.services import DocumentError
 from kinlink.portal.roles import FAMILY_SESSION_KEY
 from kinlink.registry.models import AuditEntry, Case, Membership, Organisation
 
@@ -37,7 +38,7 @@ def test_caseworker_issues_from_the_case_and_outsiders_cannot(history_case: Case
     own = staff("own", history_case.organisation)
     other = staff("other", Organisation.objects.create(name="Other", slug="other"))
     with pytest.raises(DocumentError, match="may not issue"):
-        render_document("certificate", history_case, "ru", user=other)
+        issue_document("certificate", history_case, "ru", user=other)
 
     half = signed_in(own, second_factor=False)
     refused = half.post(f"/ru/documents/case/{history_case.pk}/issue", {"kind": "dossier", "lang": "ru"})
@@ -63,26 +64,26 @@ def test_caseworker_issues_from_the_case_and_outsiders_cannot(history_case: Case
 
 
 def test_family_downloads_only_released_documents(history_case: Case) -> None:
-    document = render_document("certificate", history_case, "ru", user=None)
+    document = issue_document("certificate", history_case, "ru", user=None)
     family = Client()
     session = family.session
     session[FAMILY_SESSION_KEY] = history_case.person.tracing_requests.get().pk
     session.save()
     url = f"/ru/documents/download/{document.number}"
     assert family.get(url).status_code == 404
-    release_to_family(document, None)
+    release_document(document, None)
     assert family.get(url).status_code == 200
     assert Client().get(url).status_code == 404  # no access code opened: nothing
 
 
 def test_caseworker_releases_a_document_to_the_family(history_case: Case) -> None:
     own = staff("own", history_case.organisation)
-    document = render_document("certificate", history_case, "ru", user=own)
+    document = issue_document("certificate", history_case, "ru", user=own)
     client = signed_in(own)
     response = client.post(f"/ru/documents/release/{document.number}")
     assert response.status_code == 302  # back to the case page
     assert response["Location"].endswith(f"/staff/cases/{history_case.pk}/#documents-h")
     document.refresh_from_db()
     assert document.released_to_family and document.issued_by == own
-    lab_copy = render_document("certificate", history_case, "ru", user=own, audience="lab")
+    lab_copy = issue_document("certificate", history_case, "ru", user=own, audience="lab")
     assert client.post(f"/ru/documents/release/{lab_copy.number}", HTTP_HX_REQUEST="true").status_code == 400

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from kinlink.documents.actions import issue_document
 from kinlink.documents.dna import DnaReportData, DnaReportError, MarkerResult, PedigreeMember, pedigree_layout
-from kinlink.documents.services import render_document
 from kinlink.documents.statistics import AggregateRow, Estimate, StatisticsData, registry_statistics
 from kinlink.registry.models import Case
 
@@ -56,7 +56,7 @@ def comparison(prior: float = 0.01) -> DnaReportData:
 def test_dna_report_names_only_in_the_caseworkers_copy(history_case: Case, tmp_path: Path) -> None:
     data = comparison()
     caseworker = pdf_text(
-        bytes(render_document("dna-report", history_case, "en", user=None, dna_result=data).pdf), tmp_path
+        bytes(issue_document("dna-report", history_case, "en", user=None, dna_result=data).pdf), tmp_path
     )
     assert "DNA identification report" in caseworker and "Caseworker's copy" in caseworker
     for fact in (
@@ -74,7 +74,7 @@ def test_dna_report_names_only_in_the_caseworkers_copy(history_case: Case, tmp_p
         "Кузнецова Мария Ивановна",
     ):
         assert fact in caseworker, fact
-    lab = render_document("dna-report", history_case, "en", user=None, dna_result=data, audience="lab")
+    lab = issue_document("dna-report", history_case, "en", user=None, dna_result=data, audience="lab")
     lab_text = pdf_text(bytes(lab.pdf), tmp_path)
     assert "Laboratory copy" in lab_text and "RS-0101" in lab_text and "289.8" in lab_text
     for name in ("Кузнецова", "Кузнецов", "CASE-2024-0042"):
@@ -139,9 +139,7 @@ def test_statistics_report_suppresses_small_cells(history_case: Case, tmp_path: 
         estimates=[Estimate("total missing", 5120.0, 4300.0, 6100.0, "multiple-systems estimation")],
         method_note="Counts below 5 are suppressed.",
     )
-    text = pdf_text(
-        bytes(render_document("statistics", None, "ru", user=None, statistics=data).pdf), tmp_path
-    )
+    text = pdf_text(bytes(issue_document("statistics", None, "ru", user=None, statistics=data).pdf), tmp_path)
     assert "Сводная статистика" in text and "1234" in text and "<5" in text and "Курская область" in text
     assert "5120" in text and "4300 – 6100" in text and "multiple-systems estimation" in text
     assert " 3 " not in f" {text} "

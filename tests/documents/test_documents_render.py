@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from kinlink.documents.actions import issue_document
 from kinlink.documents.labels import labels_for
 from kinlink.documents.render import compile_pdf, content_sha256, number_in_pdf
-from kinlink.documents.services import DocumentError, render_document
+from kinlink.documents.services import DocumentError
 from kinlink.registry.models import Case
 
 pytestmark = pytest.mark.django_db  # pdftotext comes from poppler-utils (Makefile SYSTEM_PACKAGES)
@@ -24,7 +25,7 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 def test_certificate_lists_requests_inquiries_answers_and_fate(history_case: Case, tmp_path: Path) -> None:
-    document = render_document("certificate", history_case, "ru", user=None)
+    document = issue_document("certificate", history_case, "ru", user=None)
     text = pdf_text(bytes(document.pdf), tmp_path)
     assert "Справка о запросе на розыск" in text
     assert document.number in text
@@ -46,7 +47,7 @@ def test_certificate_lists_requests_inquiries_answers_and_fate(history_case: Cas
 def test_dossier_in_english_has_chronology_witness_deadlines_and_disclaimer(
     history_case: Case, tmp_path: Path
 ) -> None:
-    document = render_document("dossier", history_case, "en", user=None)
+    document = issue_document("dossier", history_case, "en", user=None)
     text = pdf_text(bytes(document.pdf), tmp_path)
     assert "Evidence dossier for a court application" in text
     assert "This is evidence for a court, not a legal opinion." in text
@@ -60,14 +61,14 @@ def test_dossier_in_english_has_chronology_witness_deadlines_and_disclaimer(
 
 
 def test_ukrainian_certificate_renders_ukrainian_letters(history_case: Case, tmp_path: Path) -> None:
-    text = pdf_text(bytes(render_document("certificate", history_case, "uk", user=None).pdf), tmp_path)
+    text = pdf_text(bytes(issue_document("certificate", history_case, "uk", user=None).pdf), tmp_path)
     assert "Довідка про запит на розшук" in text
     assert "Запити до органів і організацій" in text
 
 
 def test_embedded_font_is_dejavu_and_nothing_else(history_case: Case, tmp_path: Path) -> None:
     path = tmp_path / "doc.pdf"
-    path.write_bytes(bytes(render_document("dossier", history_case, "ru", user=None).pdf))
+    path.write_bytes(bytes(issue_document("dossier", history_case, "ru", user=None).pdf))
     fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
     rows = fonts.splitlines()[2:]
     assert rows, fonts
@@ -100,22 +101,22 @@ def test_same_data_gives_same_bytes_apart_from_the_timestamp(history_case: Case)
     assert first != later
     assert number_in_pdf(first) == "KL-C-2026-0000000001"
     # two issues of the same case carry the same content hash but different numbers
-    one = render_document("certificate", history_case, "ru", user=None)
-    two = render_document("certificate", history_case, "ru", user=None)
+    one = issue_document("certificate", history_case, "ru", user=None)
+    two = issue_document("certificate", history_case, "ru", user=None)
     assert one.content_sha256 == two.content_sha256 and one.number != two.number
     assert one.content_sha256 != content_sha256("certificate", "en", {})
 
 
 def test_dna_report_without_a_result_is_refused(history_case: Case) -> None:
     with pytest.raises(DocumentError, match="no DNA comparison result"):
-        render_document("dna-report", history_case, "ru", user=None)
+        issue_document("dna-report", history_case, "ru", user=None)
 
 
 def test_unknown_kind_and_language_are_refused(history_case: Case) -> None:
     with pytest.raises(DocumentError, match="unknown document kind"):
-        render_document("passport", history_case, "ru", user=None)
+        issue_document("passport", history_case, "ru", user=None)
     with pytest.raises(DocumentError, match="unknown language"):
-        render_document("certificate", history_case, "de", user=None)
+        issue_document("certificate", history_case, "de", user=None)
 
 
 def test_every_fate_explanation_template_has_russian_and_ukrainian() -> None:

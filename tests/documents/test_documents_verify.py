@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from kinlink.cli import main
+from kinlink.documents.actions import issue_document
 from kinlink.documents.models import IssuedDocument
-from kinlink.documents.services import render_document, verify_pdf
+from kinlink.documents.services import verify_pdf
 from kinlink.registry.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +27,7 @@ def altered(pdf: bytes) -> bytes:
 
 @pytest.fixture
 def issued(history_case: Case) -> IssuedDocument:
-    return render_document("certificate", history_case, "ru", user=None)
+    return issue_document("certificate", history_case, "ru", user=None)
 
 
 def test_register_confirms_genuine_and_rejects_altered_and_unknown(issued: IssuedDocument) -> None:

@@ -79,7 +79,8 @@ def run_case_list(args: argparse.Namespace) -> int:
 
 def run_render(args: argparse.Namespace) -> int:
     setup_django()
-    from kinlink.documents.services import DocumentError, render_document
+    from kinlink.documents.actions import issue_document
+    from kinlink.documents.services import DocumentError
     from kinlink.registry.models import Case
 
     case = None
@@ -90,7 +91,7 @@ def run_render(args: argparse.Namespace) -> int:
             return 1
     try:
         dna_result = _dna_result(args, case) if args.kinship_case is not None else None
-        document = render_document(
+        document = issue_document(
             args.kind, case, args.lang, user=None, audience=args.audience, dna_result=dna_result
         )
     except (DocumentError, CommandError, ValueError) as exc:

@@ -1,6 +1,6 @@
-"""Issuing, releasing and verifying documents: the functions the CLI, the web and the API call.
+"""Reading and verifying documents, and the facts a document is built from. Issuing and releasing are
+the actions in :mod:`kinlink.documents.actions`.
 
-``render_document`` gathers the facts, typesets the PDF, registers it and audits the issue.
 ``verify_pdf`` answers the only question the public may ask: was this exact file issued here?
 """
 
@@ -13,21 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 from kinlink.documents import facts as case_facts
 from kinlink.documents.dna import DnaReportData, DnaReportError, dna_report_facts
-from kinlink.documents.labels import LANGUAGES, labels_for
 from kinlink.documents.models import Audience, DocumentKind, IssuedDocument
-from kinlink.documents.render import KIND_LETTER, TEMPLATES, compile_pdf, number_in_pdf, sha256_hex
+from kinlink.documents.render import KIND_LETTER, number_in_pdf, sha256_hex
 from kinlink.documents.statistics import StatisticsData, registry_statistics, statistics_facts
 from kinlink.registry.models import Case, TracingRequest
-from kinlink.registry.services import access, audit
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 
@@ -111,87 +106,6 @@ def default_audience(kind: str) -> str:
     }[DocumentKind(kind)]
 
 
-def render_document(
-    kind: str,
-    case: Case | None,
-    lang: str,
-    *,
-    user: AbstractBaseUser | AnonymousUser | None,
-    audience: str | None = None,
-    created: dt.datetime | None = None,
-    dna_result: DnaReportData | None = None,
-    statistics: StatisticsData | None = None,
-) -> IssuedDocument:
-    """Typeset, register and audit one document; ``user=None`` is the instance itself (the CLI).
-
-    A staff member may only issue documents for cases their organisation can see. The DNA report's
-    ``audience="lab"`` copy carries sample codes only; the caseworker's copy adds names.
-    """
-    if kind not in TEMPLATES:
-        raise DocumentError(f"unknown document kind '{kind}' (use {', '.join(TEMPLATES)})")
-    if lang not in LANGUAGES:
-        raise DocumentError(f"unknown language '{lang}' (use {', '.join(LANGUAGES)})")
-    if (
-        user is not None
-        and case is not None
-        and not access.cases_visible_to(user).filter(pk=case.pk).exists()
-    ):
-        raise DocumentError("you may not issue documents for this case")
-    audience = audience or default_audience(kind)
-    if audience not in Audience.values:
-        raise DocumentError(f"unknown audience '{audience}'")
-    created = (created or timezone.now()).astimezone(dt.UTC).replace(microsecond=0)
-    labels = labels_for(kind, lang)
-    if kind == DocumentKind.DNA_REPORT:
-        labels["subtitle"] = labels["subtitle_lab" if audience == Audience.LAB else "subtitle_caseworker"]
-    facts = build_facts(
-        kind,
-        case,
-        lang,
-        labels,
-        today=created.date(),
-        audience=audience,
-        dna_result=dna_result,
-        statistics=statistics,
-    )
-    number = new_number(kind, created.year)
-    pdf = compile_pdf(
-        kind,
-        number=number,
-        created=created,
-        lang=lang,
-        facts=facts,
-        labels=labels,
-        verify_url=verify_url(number, lang),
-    )
-    from kinlink.documents.render import content_sha256
-
-    with transaction.atomic():
-        document = IssuedDocument.objects.create(
-            number=number,
-            kind=kind,
-            case=case,
-            language=lang,
-            audience=audience,
-            created=created,
-            content_sha256=content_sha256(kind, lang, facts),
-            pdf_sha256=sha256_hex(pdf),
-            size=len(pdf),
-            pdf=pdf,
-            issued_by_id=user.pk if user is not None and user.is_authenticated else None,
-        )
-        audit.record(
-            user,
-            "issue_document",
-            document,
-            label="" if user is not None else "kinlink cli",
-            kind=kind,
-            case=case.number if case else "",
-            audience=audience,
-        )
-    return document
-
-
 def pdf_bytes(document: IssuedDocument) -> bytes:
     return bytes(document.pdf)
 
@@ -222,16 +136,6 @@ def verify_pdf(data: bytes) -> Verification:
         "(its SHA-256 does not match)",
         number,
     )
-
-
-def release_to_family(document: IssuedDocument, user: AbstractBaseUser | AnonymousUser | None) -> None:
-    """Make a document downloadable from the family's portal (caseworker's decision, audited)."""
-    if document.audience in (Audience.LAB,):
-        raise DocumentError("a laboratory copy is never released to a family")
-    document.released_to_family = True
-    document.released_at = timezone.now()
-    document.save(update_fields=["released_to_family", "released_at"])
-    audit.record(user, "release_document", document, number=document.number)
 
 
 def documents_for_family(request: TracingRequest) -> list[IssuedDocument]:

@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kinlink.documents import services
+from kinlink.documents import actions, services
 from kinlink.documents.labels import LANGUAGES
 from kinlink.documents.models import IssuedDocument
 from kinlink.documents.render import NUMBER_PATTERN
@@ -125,7 +125,7 @@ def issue(request: HttpRequest, case_id: int) -> HttpResponseBase:
     if not form.is_valid():
         return HttpResponse(str(form.errors), status=400, content_type="text/plain; charset=utf-8")
     try:
-        document = services.render_document(
+        document = actions.issue_document(
             form.cleaned_data["kind"], case, form.cleaned_data["lang"], user=request.user
         )
     except services.DocumentError as exc:
@@ -141,7 +141,7 @@ def release(request: HttpRequest, number: str) -> HttpResponseBase:
         IssuedDocument, number=number, case__in=access.cases_visible_to(request.user)
     )
     try:
-        services.release_to_family(document, request.user)
+        actions.release_document(document, request.user)
     except services.DocumentError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     if request.headers.get("HX-Request") or document.case is None:
