@@ -204,3 +204,6 @@ def test_cli_creates_lists_and_revokes_tokens(
     assert prefix in capsys.readouterr().out and token not in ApiToken.objects.get(prefix=prefix).token_hash
     assert main(["api-token", "revoke", prefix]) == 0
     assert call("get", "/api/v1/persons", token).status_code == 401
+    made = AuditEntry.objects.filter(object_type="apitoken", actor_label="kinlink cli")
+    assert sorted(made.values_list("action", flat=True)) == ["create_api_token", "revoke_api_token"]
+    assert main(["api-token", "create", "--org", "nowhere", "--name", "x", "--scope", "read:cases"]) == 1

@@ -27,16 +27,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_create(args: argparse.Namespace) -> int:
     setup_django()
-    from kinlink.api.models import ApiToken
+    from kinlink.api.actions import issue_token
     from kinlink.registry.models import Organisation
-    from kinlink.registry.services import audit
 
     organisation = Organisation.objects.filter(slug=args.org).first()
     if organisation is None:
         print(f"error: no organisation with slug {args.org!r}", file=sys.stderr)
         return 1
-    row, token = ApiToken.issue(organisation, args.name, list(args.scope))
-    audit.record(None, "create_api_token", row, label="kinlink cli", scopes=row.scopes)
+    try:
+        _row, token = issue_token(None, organisation, args.name, list(args.scope), label="kinlink cli")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(token)
     return 0
 
@@ -53,17 +55,13 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_revoke(args: argparse.Namespace) -> int:
     setup_django()
-    from django.utils import timezone
-
+    from kinlink.api.actions import revoke_token
     from kinlink.api.models import ApiToken
-    from kinlink.registry.services import audit
 
     row = ApiToken.objects.filter(prefix=args.prefix).first()
     if row is None:
         print(f"error: no token with prefix {args.prefix!r}", file=sys.stderr)
         return 1
-    row.revoked_at = timezone.now()
-    row.save(update_fields=["revoked_at"])
-    audit.record(None, "revoke_api_token", row, label="kinlink cli")
+    revoke_token(None, row, label="kinlink cli")
     print(f"revoked {row.prefix}")
     return 0
