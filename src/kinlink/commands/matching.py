@@ -50,10 +50,11 @@ def run_link_registry(args: argparse.Namespace) -> int:
         raise CommandError(f"--threshold must be a probability between 0 and 1, not {args.threshold}")
     if args.person:
         result = link_persons_against_registry(args.person, "kinlink link-registry --person", args.threshold)
+        model = f" Model: {result.model}." if result.model else ""
         print(
-            f"{result.new_records} person(s) against {result.existing_persons} person(s) ({result.model}); "
+            f"{result.new_records} person(s) against {result.existing_persons} person(s); "
             f"{result.proposed} proposed, {result.reproposed} proposed again, "
-            f"{result.already_proposed} already proposed, {result.still_rejected} still rejected."
+            f"{result.already_proposed} already proposed, {result.still_rejected} still rejected.{model}"
         )
         return 0
     lists = Source.objects.filter(reference="list").order_by("pk")
@@ -63,11 +64,11 @@ def run_link_registry(args: argparse.Namespace) -> int:
             raise CommandError(f"no imported list has source id {args.source}")
     for source in lists:
         result = link_source(source.pk, threshold=args.threshold)
+        model = f" Model: {result.model}." if result.model else ""
         print(
-            f"'{source.name}': {result.new_records} record(s) against {result.existing_persons} person(s) "
-            f"({result.model or 'nothing to compare'}); "
+            f"'{source.name}': {result.new_records} record(s) against {result.existing_persons} person(s); "
             f"{result.proposed} proposed, {result.reproposed} proposed again, "
-            f"{result.already_proposed} already proposed, {result.still_rejected} still rejected."
+            f"{result.already_proposed} already proposed, {result.still_rejected} still rejected.{model}"
         )
         for note in result.notes:
             print(f"    note: {note}")

@@ -42,6 +42,13 @@ def link_source(source_id: int) -> dict[str, Any]:
 
 
 def queue_person_linkage(person_ids: list[int], reason: str) -> None:
-    """The ``on_person_added`` hook: queue the linkage of new persons in the worker."""
-    if person_ids:
+    """The ``on_person_added`` hook: queue the linkage of new persons in the worker.
+
+    It runs after the commit: a failure to queue is logged with its traceback and does not turn the
+    family's stored request into an error page (``kinlink link-registry --person ID`` links later)."""
+    if not person_ids:
+        return
+    try:
         link_new_persons.enqueue([int(i) for i in person_ids], reason)
+    except Exception:
+        logger.exception("could not queue the linkage of %d new person(s) (%s)", len(person_ids), reason)
