@@ -239,6 +239,10 @@ LOGGING = {
 
 # Candidate "same person" links at or above this match probability go to the caseworkers' review queue.
 KINLINK_LINK_REVIEW_THRESHOLD = float(os.environ.get("KINLINK_LINK_REVIEW_THRESHOLD", "0.5"))
+# A linkage run trains (and stores) its own model only when the registry holds at least this many records.
+KINLINK_LINK_TRAIN_MIN_RECORDS = int(os.environ.get("KINLINK_LINK_TRAIN_MIN_RECORDS", "500"))
+# Fewer new persons than this (one request, a short list) are scored with the stored trained model.
+KINLINK_LINK_RETRAIN_MIN_NEW = int(os.environ.get("KINLINK_LINK_RETRAIN_MIN_NEW", "1000"))
 
 # DNA identification: what the screening job reads (docs/operator.md lists every setting).
 # The allele frequency table of the lab's kit: a CSV locus,allele,freq or a Familias frequency file.

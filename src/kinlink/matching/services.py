@@ -47,12 +47,12 @@ _EMPTY_WORDS = frozenset({"nan", "none", "null", "nat", "n/a", "-", "—"})
 def train_min_records() -> int:
     """Fewest records (new and registry together) a model is trained on; below, a stored or the
     default model scores the run."""
-    return int(getattr(settings, "KINLINK_LINK_TRAIN_MIN_RECORDS", 500))
+    return int(settings.KINLINK_LINK_TRAIN_MIN_RECORDS)
 
 
 def retrain_min_new() -> int:
     """Fewest new persons for which a run trains its own model even though a trained one is stored."""
-    return int(getattr(settings, "KINLINK_LINK_RETRAIN_MIN_NEW", 1000))
+    return int(settings.KINLINK_LINK_RETRAIN_MIN_NEW)
 
 
 class MergeError(ValueError):
