@@ -14,6 +14,14 @@ from tests.factories import WriteList
 
 os.environ.setdefault("KINLINK_PROGRESS", "0")
 
+# Subprocesses the tests start (`python -m kinlink ...`, `python -c ...`) import the tests' own kinlink:
+# pytest puts src/ first (pyproject `pythonpath`), a child process would otherwise get whatever kinlink the
+# virtualenv has installed (another checkout's, in a shared virtualenv), and could migrate the test database
+# with that checkout's migrations.
+_SRC = str(Path(__file__).resolve().parents[1] / "src")
+if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != _SRC:
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (_SRC, os.environ.get("PYTHONPATH"))))
+
 
 @pytest.fixture
 def write_list(tmp_path: Path) -> WriteList:
@@ -40,3 +48,22 @@ def write_list(tmp_path: Path) -> WriteList:
 def _run_background_tasks_inline(settings: Any) -> None:
     """Tasks run immediately in tests; production uses the database backend and `kinlink worker`."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether a test touches the database: a ``django_db`` mark, or a fixture built on the test database."""
+    return item.get_closest_marker("django_db") is not None or "django_db_setup" in getattr(
+        item, "fixturenames", ()
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``KINLINK_TEST_DATABASE_ONLY=1`` (scripts/run-tests' PostgreSQL pass) keeps only the tests that use
+    the database: the others (the pure engines) ran in the SQLite pass and would only repeat it."""
+    if os.environ.get("KINLINK_TEST_DATABASE_ONLY") != "1":
+        return
+    keep = [item for item in items if uses_database(item)]
+    if len(keep) < len(items):
+        kept = set(map(id, keep))
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = keep

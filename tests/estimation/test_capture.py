@@ -24,7 +24,7 @@ from .conftest import Loader
 
 def test_reads_every_reference_file(estimation_data: Path) -> None:
     paths = sorted(estimation_data.glob("*_*lists.csv"))
-    assert len(paths) == 17, f"expected the 17 reference capture histories in {estimation_data}"
+    assert len(paths) == 16, f"expected the 16 reference capture histories in {estimation_data}"
     for path in paths:
         data = read_capture_csv(path)
         assert data.observed > 0
