@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from kinlink.cli import main
 from kinlink.registry import actions
@@ -21,6 +22,9 @@ from kinlink.registry.models import (
     FamilyMessage,
     Organisation,
     Person,
+    Remains,
+    Sample,
+    Site,
     TracingRequest,
 )
 from kinlink.registry.services.export import export_csv, export_json
@@ -171,3 +175,26 @@ def test_case_records_are_written_by_actions_with_their_audit_entries() -> None:
     assert entry.actor_label == "family (access code)" and entry.detail["from_family"] is True
     assert FamilyMessage.objects.filter(tracing_request=request).count() == 1
     assert Case.objects.get().tasks.get().title == "Ask the unit again"
+
+
+def test_events_sites_remains_and_samples_are_added_by_actions_validated_and_audited() -> None:
+    event = actions.add_event(None, name="Battle near Hostomel", date="2022-03", region="Київська область")
+    site = actions.add_site(None, name="Field grave", kind="field_grave", latitude=50.58, event=event)
+    remains = actions.register_remains(None, code="RM-1", site=site, event=event, recovered_on="2022-10")
+    lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
+    sample = Sample.objects.create(code="BC-1", kind="remains", lab=lab)
+    actions.attach_sample(None, sample, remains=remains)
+    assert Sample.objects.get(code="BC-1").remains == remains
+    assert list(
+        AuditEntry.objects.order_by("pk").values_list("action", flat=True).filter(action__in=list(AUDITED))
+    ) == list(AUDITED)
+    with pytest.raises(ValidationError):
+        actions.register_remains(None, code="RM-1")  # the code is taken
+    with pytest.raises(ValidationError):
+        actions.add_site(None, name="Nowhere", kind="volcano")
+    with pytest.raises(ValueError):
+        actions.attach_sample(None, sample)
+    assert Remains.objects.count() == 1 and Site.objects.count() == 1
+
+
+AUDITED = ("add_event", "add_site", "register_remains", "attach_sample")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
+from django.db.models import ProtectedError
 from django.test import Client
 
 from kinlink.registry import actions
@@ -125,3 +126,13 @@ def test_admin_shows_claims_and_audit_entries_read_only(retracted: Claim) -> Non
     assert client.post(f"{base}/person/{retracted.person_id}/delete/", {"post": "yes"}).status_code == 403
     assert Claim.objects.get(pk=retracted.pk).fate == "dead"
     assert Source.objects.get().name == "Notice 1"
+
+
+def test_a_user_who_wrote_claims_or_audit_entries_cannot_be_deleted(claim: Claim) -> None:
+    user = get_user_model().objects.create_user("writer", password="a-long-password-1")
+    source = Source.objects.get()
+    written = actions.add_claim(user, claim.person, source, fate="missing", date="2022-05")
+    assert written.created_by == user and AuditEntry.objects.filter(actor=user).exists()
+    with pytest.raises(ProtectedError):
+        user.delete()
+    assert Claim.objects.get(pk=written.pk).created_by == user

@@ -41,6 +41,8 @@ from kinlink.registry.models import (
     NameVariant,
     Organisation,
     Person,
+    Remains,
+    Sample,
     Site,
     Source,
     SourceKind,
@@ -68,10 +70,13 @@ __all__ = [
     "add_case_note",
     "add_case_task",
     "add_claim",
+    "add_event",
     "add_list_record",
     "add_person",
+    "add_site",
     "add_source",
     "attach_document",
+    "attach_sample",
     "change_legal_status",
     "family_report_source",
     "finish_case_task",
@@ -83,6 +88,7 @@ __all__ = [
     "recompute_fate",
     "recompute_fates",
     "record_dna_identification",
+    "register_remains",
     "release_update",
     "retract_claim",
     "send_message",
@@ -410,6 +416,68 @@ def import_list(
                 unchanged=result.unchanged,
             )
     return result
+
+
+# --- events, sites, remains, samples -------------------------------------------------------------------
+
+
+def add_event(actor: Actor, *, name: str, label: str = "", **fields: Any) -> Event:
+    """One incident in which several people went missing (a battle, a shelling); validated."""
+    with transaction.atomic():
+        event = Event(name=name, **fields)
+        event.full_clean()
+        event.save()
+        audit.record(actor, Action.ADD_EVENT, event, label=label)
+    return event
+
+
+def add_site(actor: Actor, *, name: str, kind: str, label: str = "", **fields: Any) -> Site:
+    """A burial or recovery place, with its location's uncertainty; validated."""
+    with transaction.atomic():
+        site = Site(name=name, kind=kind, **fields)
+        site.full_clean()
+        site.save()
+        audit.record(actor, Action.ADD_SITE, site, label=label)
+    return site
+
+
+def register_remains(actor: Actor, *, code: str, label: str = "", **fields: Any) -> Remains:
+    """Recovered remains, known by their code (unique); validated."""
+    with transaction.atomic():
+        remains = Remains(code=code, **fields)
+        remains.full_clean()
+        remains.save()
+        audit.record(actor, Action.REGISTER_REMAINS, remains, label=label)
+    return remains
+
+
+def attach_sample(
+    actor: Actor,
+    sample: Sample,
+    *,
+    tracing_request: TracingRequest | None = None,
+    remains: Remains | None = None,
+    label: str = "",
+) -> Sample:
+    """Link a lab's sample (known by its barcode) to the family's request or to the remains it was taken
+    from: the registry holds the key between a sample code and a person."""
+    if tracing_request is None and remains is None:
+        raise ValueError("attach the sample to a tracing request or to remains")
+    with transaction.atomic():
+        if tracing_request is not None:
+            sample.tracing_request = tracing_request
+        if remains is not None:
+            sample.remains = remains
+        sample.save(update_fields=["tracing_request", "remains"])
+        audit.record(
+            actor,
+            Action.ATTACH_SAMPLE,
+            sample,
+            label=label,
+            request=getattr(tracing_request, "number", ""),
+            remains=getattr(remains, "code", ""),
+        )
+    return sample
 
 
 # --- the stored fate -----------------------------------------------------------------------------------

@@ -413,8 +413,9 @@ class Claim(models.Model):
     circumstances = models.TextField(_("circumstances"), blank=True)
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
+    #: PROTECT: a user who wrote claims is deactivated, never deleted (the claim row cannot change).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created = models.DateTimeField(default=timezone.now)
 
@@ -451,7 +452,7 @@ class ClaimRetraction(models.Model):
     claim = models.OneToOneField(Claim, on_delete=models.PROTECT, related_name="retraction")
     retracted_at = models.DateTimeField(default=timezone.now)
     retracted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reason = models.TextField(_("reason"))
 
@@ -729,7 +730,8 @@ class AuditEntry(models.Model):
     objects = AppendOnlyManager()
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    #: PROTECT: a user the trail names is deactivated, never deleted (the entry cannot change).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     actor_label = models.CharField(max_length=200, blank=True)
     action = models.CharField(max_length=50)
     object_type = models.CharField(max_length=50)
