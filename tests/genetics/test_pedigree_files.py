@@ -16,9 +16,9 @@ from kinlink.genetics.formats import (
     read_pedigree_table,
 )
 from kinlink.genetics.pedigree import Problem
-from tests.conftest import SHARED
+from tests.data import DATA
 
-PATERNITY = SHARED / "genetics" / "familias" / "paternity.fam"
+PATERNITY = DATA / "genetics" / "familias" / "paternity.fam"
 
 FAMILIES = """family,id,father,mother,sex,sample,missing
 F1,FA,,,male,,0
