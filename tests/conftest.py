@@ -14,6 +14,8 @@ from tests.factories import WriteList
 
 os.environ.setdefault("KINLINK_PROGRESS", "0")
 
+pytest_plugins = ["tests.demo.fixtures"]  # the demo, built once per session
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
