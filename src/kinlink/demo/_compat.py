@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -132,7 +133,7 @@ def link_persons(person_ids: list[int], reason: str) -> int:
     pairs = candidate_links(
         services.new_rows_frame(new_rows),
         services.new_rows_frame(existing_rows),
-        min_probability=services.settings.KINLINK_LINK_REVIEW_THRESHOLD,
+        min_probability=settings.KINLINK_LINK_REVIEW_THRESHOLD,
         options=LinkageOptions(u_num_chunks=1),
     )
     persons = Person.objects.in_bulk(
