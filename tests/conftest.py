@@ -22,6 +22,8 @@ _SRC = str(Path(__file__).resolve().parents[1] / "src")
 if os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != _SRC:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, (_SRC, os.environ.get("PYTHONPATH"))))
 
+pytest_plugins = ["tests.demo.fixtures"]  # the demo, built once per session
+
 
 @pytest.fixture
 def write_list(tmp_path: Path) -> WriteList:

@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 
 from kinlink.cli import main
+from kinlink.demo import DemoSummary
 from kinlink.registry.models import AuditEntry, Claim, ListRecord, Person, Source, TracingRequest
 from kinlink.scenario.model import PERSON_LIST_COLUMNS
 from tests.factories import WriteList, person_row
@@ -53,10 +54,9 @@ def test_import_list_twice_changes_nothing(write_list: WriteList, capsys: pytest
 
 
 @pytest.mark.django_db
-def test_export_json_leaves_contacts_out_unless_asked(capsys: pytest.CaptureFixture[str]) -> None:
-    from kinlink.registry.services.demo import build_demo
-
-    build_demo("small")
+def test_export_json_leaves_contacts_out_unless_asked(
+    demo: DemoSummary, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["export", "--format", "json"]) == 0
     exported = json.loads(capsys.readouterr().out)
     assert {"persons", "sources", "claims", "events", "sites", "remains", "tracing_requests"} <= set(exported)
@@ -80,16 +80,20 @@ def test_export_csv_table(tmp_path: Path) -> None:
 
 
 @pytest.mark.django_db
-def test_demo_no_serve_prints_a_login_per_role(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_no_serve_prints_a_login_per_role(demo: DemoSummary, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the demo's database (built once per session), ``kinlink demo`` fills nothing again and prints
+    the logins, the seed request, how to get a sign-in code and the seed case."""
+    persons = Person.objects.count()
     assert main(["demo", "--no-serve"]) == 0
     out = capsys.readouterr().out
+    assert "already filled" in out
     for role in ("caseworker", "supervisor", "lab_analyst", "administrator", "family"):
         assert role in out
-    assert Person.objects.count() == 1001
-    assert TracingRequest.objects.get(number="TR-2022-000001").contact == "+7 900 000-00-00"
-    assert main(["demo", "--no-serve"]) == 0
-    assert "already filled" in capsys.readouterr().out
-    assert Person.objects.count() == 1001
+    assert f"request {demo.seed_request_number}" in out
+    assert "kinlink totp USERNAME" in out
+    assert f"Seed case: {demo.seed_case_number}" in out
+    assert Person.objects.count() == persons
+    assert TracingRequest.objects.get(number=demo.seed_request_number).contact == "+7 900 000-00-00"
 
 
 def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -275,14 +275,16 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
     can build no family; the stored pedigree gives it, and the run proposes the true remains. (With the
     mother typed as well, the half-brothers would add nothing: given her genotype they are independent of
     the missing person.)"""
+    import kinlink.identification
     from kinlink.genetics.markers import read_frequency_csv
     from kinlink.genetics.pedigree import Pedigree
     from kinlink.genetics.pedigree import Person as PedigreePerson
     from kinlink.identification.models import CandidateIdentification, ScreeningRun
     from kinlink.identification.services import run_screening
     from kinlink.registry.models import Remains
-    from kinlink.registry.services.demo import DEMO_FREQUENCIES
     from kinlink.scenario.dna import CONFIGURATIONS, generate_dna
+
+    frequencies = Path(kinlink.identification.__file__).parent / "data" / "synthetic_frequencies.csv"
 
     members = (
         ("F1", "male", None, None),
@@ -298,7 +300,7 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
             1,
             1,
             seed=5,
-            database=read_frequency_csv(DEMO_FREQUENCIES),
+            database=read_frequency_csv(frequencies),
             share_related=1.0,
             shares={"half_brothers_test": 1.0},
             conditions={"complete": 1.0},
@@ -329,7 +331,7 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
 
     def screen() -> ScreeningRun:
         run = ScreeningRun.objects.create(
-            frequencies=str(DEMO_FREQUENCIES),
+            frequencies=str(frequencies),
             mutation="stepwise:rate=0.002,rate2=1e-6,range=0.1",
             threshold=1e-6,
         )

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from kinlink.commands.registry import work_once
 from kinlink.identification.actions import queue_screening
 from kinlink.identification.models import ScreeningRun
 from kinlink.identification.tasks import screen_after_upload
+from kinlink.worker import work_once
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import translation
 
+from kinlink.demo.accounts import create_demo_accounts, organisations
+from kinlink.demo.seed_case import build_seed_case
 from kinlink.registry import actions
 from kinlink.registry.models import AuditEntry, Case, Claim, ClaimRetraction, Person, TracingRequest
-from kinlink.registry.services.demo import _organisations, _seed_case
 from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view
 
 pytestmark = pytest.mark.django_db
@@ -17,15 +18,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def seed_case() -> Case:
-    case = _seed_case(_organisations())
-    actions.recompute_fate(case.person)  # the demo writes its claims in bulk, then stores the fates
-    return case
+    orgs = organisations()
+    create_demo_accounts(orgs)
+    return build_seed_case(orgs).case
 
 
 def test_seed_case_fate_is_a_conflict_with_three_sources_and_a_burial_lead(seed_case: Case) -> None:
     assessment = assess_person(seed_case.person)
     assert (assessment.fate, assessment.confidence) == ("dead", "disputed")
-    assert {c.source_kind for c in assessment.cited} == {"unit_notice", "ministry_letter", "testimony"}
+    # the three sources, and the mother's own request (the family's report: "missing")
+    cited = {c.source_kind for c in assessment.cited}
+    assert cited == {"family_report", "unit_notice", "ministry_letter", "testimony"}
     with translation.override("en"):
         lines = explanation_lines(assessment)
     assert any("Notice of unit в/ч 12345: dead 2022-03-30" in line for line in lines)

@@ -1,4 +1,4 @@
-"""Registry commands: ``demo``, ``serve``, ``import-list`` and ``export``."""
+"""Registry commands: ``demo``, ``totp``, ``serve``, ``worker``, ``import-list`` and ``export``."""
 
 from __future__ import annotations
 
@@ -48,6 +48,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=run_serve)
+
+    totp_code = subparsers.add_parser(
+        "totp",
+        help="print the current sign-in code of a demo account (local demo only)",
+        description="Print the current six-digit TOTP code of a demo staff account, for signing in to the "
+        "local demo. Refused unless KINLINK_DEBUG=1 and the database holds the demo.",
+    )
+    totp_code.add_argument("username", metavar="USERNAME", help="caseworker, supervisor, lab, admin, ...")
+    totp_code.set_defaults(handler=run_totp)
 
     worker = subparsers.add_parser(
         "worker",
@@ -121,30 +130,12 @@ def _serve(host: str, port: int) -> int:
     return 0
 
 
-def work_once() -> int:
-    """One pass of the worker: every ready django-tasks task (database backend; linkage, screening after
-    an upload), then every screening run still queued (one whose task was lost). Returns the number of
-    screening runs the second step ran. A failing job logs its traceback and records its failure."""
-    from django.core.management import call_command
-    from django_tasks import task_backends
-    from django_tasks_db import DatabaseBackend
-
-    from kinlink.identification.actions import run_queued_screenings
-
-    if isinstance(task_backends["default"], DatabaseBackend):
-        call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0)
-    return len(run_queued_screenings())
-
-
 def run_worker(args: argparse.Namespace) -> int:
     setup_django()
-    from django.conf import settings
+    from kinlink.worker import run_worker as work
 
-    while True:
-        work_once()
-        if args.batch:
-            return 0
-        time.sleep(float(settings.KINLINK_WORKER_INTERVAL))
+    work(batch=args.batch)
+    return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -156,7 +147,7 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     _local_cookies(args.host)
     setup_django()
-    from kinlink.registry.services.demo import DEMO_FAMILY_CODE, build_demo
+    from kinlink.demo import build_demo
 
     started = time.monotonic()
     summary = build_demo(
@@ -169,14 +160,47 @@ def run_demo(args: argparse.Namespace) -> int:
     for login in summary.logins:
         note = f"  {login.note}" if login.note else ""
         print(f"  {login.role:<14} {login.username:<12} {login.password:<24} {login.organisation}{note}")
-    print(f"  {'family':<14} request TR-2022-000001, follow-up code {DEMO_FAMILY_CODE}")
+    code = summary.family_code or "(printed when the demo was filled)"
+    print(f"  {'family':<14} request {summary.seed_request_number}, follow-up code {code}")
+    print(
+        "\nStaff sign in with the password, then a six-digit code: "
+        "`KINLINK_DEBUG=1 kinlink totp USERNAME` prints it."
+    )
     print(
         f"\nSeed case: {summary.seed_case_number} "
-        "(unit: killed; ministry: missing; comrade: buried by locals)."
+        "(unit: killed; ministry: missing; comrade: buried by locals; "
+        "identified by DNA, the family not yet told)."
     )
     if args.no_serve:
         return 0
     return _serve(args.host, args.port)
+
+
+def run_totp(args: argparse.Namespace) -> int:
+    """The current TOTP code of a demo account. Local demos only: refused unless DEBUG is on
+    (``KINLINK_DEBUG=1``) and the database holds the demo, and only for the demo's own accounts."""
+    setup_django()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kinlink.demo import seed_case
+    from kinlink.demo.accounts import STAFF
+
+    if not settings.DEBUG:
+        raise CommandError("kinlink totp is for local demos only: run it with KINLINK_DEBUG=1")
+    if seed_case() is None:
+        raise CommandError("kinlink totp is for the local demo only: this database holds no demo")
+    if args.username not in {username for _role, username, _org in STAFF}:
+        raise CommandError(f"'{args.username}' is not a demo account")
+    user = get_user_model().objects.filter(username=args.username).first()
+    device = TOTPDevice.objects.filter(user=user, name="demo authenticator", confirmed=True).first()
+    if device is None:
+        raise CommandError(f"'{args.username}' has no demo authenticator (run kinlink demo first)")
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    print(f"{code:0{device.digits}d}")
+    return 0
 
 
 def run_import_list(args: argparse.Namespace) -> int:

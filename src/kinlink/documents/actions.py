@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from kinlink.documents.dna import DnaReportData
 from kinlink.documents.labels import LANGUAGES, labels_for
-from kinlink.documents.models import Audience, DocumentKind, IssuedDocument
+from kinlink.documents.models import Audience, DocumentKind, Inquiry, IssuedDocument
 from kinlink.documents.render import TEMPLATES, compile_pdf, sha256_hex
 from kinlink.documents.services import DocumentError, build_facts, default_audience, new_number, verify_url
 from kinlink.documents.statistics import StatisticsData
-from kinlink.registry.models import Case
+from kinlink.registry.models import Case, Source
 from kinlink.registry.services import access, audit
 
 
@@ -109,3 +109,35 @@ def release_document(document: IssuedDocument, user: AbstractBaseUser | Anonymou
     document.released_at = timezone.now()
     document.save(update_fields=["released_to_family", "released_at"])
     audit.record(user, "release_document", document, number=document.number)
+
+
+def record_inquiry(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    case: Case,
+    *,
+    addressee_kind: str,
+    addressee: str,
+    question: str,
+    asked_on: dt.date,
+    answered_on: dt.date | None = None,
+    answer: str = "",
+    answer_source: Source | None = None,
+    label: str = "",
+) -> Inquiry:
+    """One question put to an authority about the person of ``case``, and its answer when there is one."""
+    with transaction.atomic():
+        inquiry = Inquiry(
+            case=case,
+            addressee_kind=addressee_kind,
+            addressee=addressee,
+            question=question,
+            asked_on=asked_on,
+            answered_on=answered_on,
+            answer=answer,
+            answer_source=answer_source,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        inquiry.full_clean()
+        inquiry.save()
+        audit.record(actor, audit.Action.RECORD_INQUIRY, inquiry, label=label, case=case.number)
+    return inquiry

@@ -14,12 +14,13 @@ they stay on the merged record (``PersonMerge.kept_back``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
 
-from kinlink.matching.models import CandidateLink, LinkageModel, PersonMerge
+from kinlink.matching.models import CandidateLink, LinkageModel, PendingLinkage, PersonMerge
 from kinlink.matching.services import (
     LinkDecisionError,
     LinkRunResult,
@@ -69,6 +70,31 @@ def link_persons(person_ids: list[int], reason: str) -> LinkRunResult:
 
     Runs in the worker (:func:`kinlink.matching.tasks.link_new_persons`), never in a web request."""
     return link_persons_against_registry(list(person_ids), reason)
+
+
+def wait_for_linkage(person_ids: Iterable[int], reason: str) -> int:
+    """Put persons in the linkage queue (each once); returns how many were not waiting already."""
+    rows = [PendingLinkage(person_id=int(pk), reason=reason[:300]) for pk in person_ids]
+    with transaction.atomic():
+        before = PendingLinkage.objects.count()
+        PendingLinkage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
+        return PendingLinkage.objects.count() - before
+
+
+def link_waiting_persons() -> LinkRunResult | None:
+    """Link every person in the linkage queue in one run (None when nobody is waiting).
+
+    The queue is emptied in the same transaction as the links are stored: a run that fails leaves its
+    persons waiting for the next one."""
+    with transaction.atomic():
+        waiting = list(PendingLinkage.objects.select_for_update().order_by("queued_at", "pk"))
+        if not waiting:
+            return None
+        reasons = sorted({w.reason for w in waiting if w.reason})
+        reason = reasons[0] if len(reasons) == 1 else f"{len(waiting)} new persons ({len(reasons)} sources)"
+        result = link_persons_against_registry([w.person_id for w in waiting], reason, among_themselves=True)
+        PendingLinkage.objects.filter(pk__in=[w.pk for w in waiting]).delete()
+    return result
 
 
 def link_source(source_id: int, threshold: float | None = None) -> LinkRunResult:

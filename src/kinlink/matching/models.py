@@ -125,3 +125,21 @@ class LinkageModel(models.Model):
 
     def __str__(self) -> str:
         return f"linkage model {self.pk} ({self.records} records, {self.created:%Y-%m-%d})"
+
+
+class PendingLinkage(models.Model):
+    """A person waiting to be linked against the registry (put here by the ``on_person_added`` hook).
+
+    The worker's linkage task takes every waiting person at once, so a burst of tracing requests or a
+    long list becomes one linkage run, not one per person; a task that finds nobody waiting does nothing.
+    ``person_id`` is a plain number, not a relation, so that merges never move it."""
+
+    person_id = models.PositiveBigIntegerField(unique=True)
+    reason = models.CharField(max_length=300, blank=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["queued_at", "id"]
+
+    def __str__(self) -> str:
+        return f"person {self.person_id} waiting for linkage ({self.reason})"

@@ -187,9 +187,10 @@ def pair_fingerprint(a: Person, b: Person) -> str:
 
 
 def link_persons_against_registry(
-    person_ids: list[int], reason: str = "", threshold: float | None = None
+    person_ids: list[int], reason: str = "", threshold: float | None = None, *, among_themselves: bool = False
 ) -> LinkRunResult:
-    """Propose candidate links between the given (new) persons and every other live person.
+    """Propose candidate links between the given (new) persons and every other live person
+    (``among_themselves``: and between the new persons too, as when several requests waited together).
 
     Merged persons among ``person_ids`` are left out (their kept person speaks for them). Pairs already
     proposed are left as they are; a rejected pair, or one whose merge was undone, is proposed again
@@ -201,7 +202,9 @@ def link_persons_against_registry(
     ids = sorted({int(i) for i in person_ids})
     new = Person.objects.filter(pk__in=ids, merged_into__isnull=True)
     new_rows = person_rows(new, "new")
-    existing = Person.objects.filter(merged_into__isnull=True).exclude(pk__in=ids)
+    existing = Person.objects.filter(merged_into__isnull=True)
+    if not among_themselves:
+        existing = existing.exclude(pk__in=ids)
     existing_rows = person_rows(existing, "registry")
     result.new_records, result.existing_persons = len(new_rows), len(existing_rows)
     if not new_rows or not existing_rows:
@@ -213,6 +216,8 @@ def link_persons_against_registry(
         {int(i) for i in pairs["new_record_id"]} | {int(i) for i in pairs["person_record_id"]}
     )
     for new_id, person_id, probability, weight, explanation in pairs.itertuples(index=False):
+        if int(new_id) == int(person_id):
+            continue  # a waiting person compared with itself
         a, b = sorted((persons[int(new_id)], persons[int(person_id)]), key=lambda p: p.pk)
         _propose(a, b, float(probability), float(weight), explanation, result)
     return result

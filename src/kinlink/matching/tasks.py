@@ -19,14 +19,16 @@ logger = logging.getLogger(__name__)
 
 @task()
 def link_new_persons(person_ids: list[int], reason: str) -> dict[str, Any]:
-    """Link new persons against the registry and queue their candidate links for review."""
-    from kinlink.matching.actions import link_persons
+    """Link every person waiting for linkage (those of this task and of any task queued since) against
+    the registry and queue their candidate links for review; nothing when they were linked already."""
+    from kinlink.matching.actions import link_waiting_persons
 
     try:
-        return asdict(link_persons(person_ids, reason))
+        result = link_waiting_persons()
     except Exception:
-        logger.exception("linkage of %d new person(s) failed (%s)", len(person_ids), reason)
+        logger.exception("linkage of waiting persons failed (queued for %d: %s)", len(person_ids), reason)
         raise
+    return asdict(result) if result is not None else {}
 
 
 @task()
@@ -49,6 +51,9 @@ def queue_person_linkage(person_ids: list[int], reason: str) -> None:
     if not person_ids:
         return
     try:
+        from kinlink.matching.actions import wait_for_linkage
+
+        wait_for_linkage(person_ids, reason)
         link_new_persons.enqueue([int(i) for i in person_ids], reason)
     except Exception:
         logger.exception("could not queue the linkage of %d new person(s) (%s)", len(person_ids), reason)

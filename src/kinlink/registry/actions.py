@@ -125,7 +125,7 @@ def on_person_added(callback: Callable[[list[int], str], None]) -> None:
         _PERSON_ADDED.append(callback)
 
 
-def _persons_added(person_ids: list[int], reason: str) -> None:
+def persons_added(person_ids: list[int], reason: str) -> None:
     def fire() -> None:
         for callback in _PERSON_ADDED:
             callback(person_ids, reason)
@@ -209,7 +209,7 @@ def submit_tracing_request(
             store_upload(report, photo.filename, photo.content)
         audit.record(actor, Action.SUBMIT_REQUEST, request, label=label, channel=str(channel))
         recompute_fate(person)
-        _persons_added([person.pk], f"tracing request {request.number}")
+        persons_added([person.pk], f"tracing request {request.number}")
     return request, code
 
 
@@ -253,7 +253,7 @@ def add_person(
         NameVariant.objects.bulk_create(variants)
         audit.record(actor, Action.ADD_PERSON, person, label=label, reason=reason)
         recompute_fate(person)
-        _persons_added([person.pk], reason)
+        persons_added([person.pk], reason)
     return person
 
 

@@ -1,7 +1,9 @@
 """``kinlink export``: the registry as one JSON object or as CSV tables.
 
-Each person carries its stored reconciled fate (``fate``, ``fate_confidence``, ``fate_conflicts``: the
-fate the case page, the documents and the public figures show). Contact details (the enquirer's name and
+Each person carries its stored reconciled fate: ``fate`` is its group (dead, alive, detained, missing or
+unknown: an identified or buried person is dead), ``fate_detail`` the reconciled fate itself (identified,
+buried, dead, wounded, ...), with ``fate_confidence`` and ``fate_conflicts`` (the fate the case page, the
+documents and the public figures show). Contact details (the enquirer's name and
 contact) are left out unless explicitly included.
 DNA profiles never leave through this export.
 """
@@ -13,6 +15,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from kinlink.registry.fate import FATE_GROUP
 from kinlink.registry.models import (
     Case,
     Claim,
@@ -53,7 +56,8 @@ def _persons() -> Iterator[dict[str, Any]]:
             "military_branch": p.military_branch,
             "region": p.region,
             "merged_into": str(p.merged_into.uid) if p.merged_into else "",
-            "fate": p.fate,
+            "fate": FATE_GROUP.get(p.fate, p.fate),
+            "fate_detail": p.fate,
             "fate_confidence": p.fate_confidence,
             "fate_conflicts": p.fate_conflicts,
         }

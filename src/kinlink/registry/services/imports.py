@@ -199,13 +199,13 @@ def import_list(
 def _enqueue_linkage(source_id: int) -> None:
     """Hand the list's persons to the registry's ``on_person_added`` hooks, as every action that adds
     persons does: record linkage (when installed) links them against the registry in the worker."""
-    from kinlink.registry.actions import _persons_added
+    from kinlink.registry.actions import persons_added
 
     source = Source.objects.get(pk=source_id)
     person_ids = sorted(
         set(ListRecord.objects.filter(source_id=source_id).values_list("person_id", flat=True))
     )
-    _persons_added(person_ids, f"list {source.name} (source {source_id})")
+    persons_added(person_ids, f"list {source.name} (source {source_id})")
 
 
 def _import_batch(batch: list[ListRow], source: Source, fate: str, result: ImportResult) -> None:

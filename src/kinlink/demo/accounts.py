@@ -1,0 +1,80 @@
+"""The demo's organisations and staff accounts (accounts are not domain transitions: made here directly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from kinlink.registry.models import Membership, Organisation, Role
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+    organisation: str
+    note: str = ""
+
+
+#: (role, username, organisation slug) of the demo's staff.
+STAFF = (
+    (Role.CASEWORKER, "caseworker", "poisk"),
+    (Role.SUPERVISOR, "supervisor", "poisk"),
+    (Role.CASEWORKER, "caseworker2", "nadezhda"),
+    (Role.LAB_ANALYST, "lab", "central-lab"),
+    (Role.ADMINISTRATOR, "admin", "poisk"),
+)
+
+
+def organisations() -> dict[str, Organisation]:
+    specs = [
+        ("poisk", "Poisk tracing group", "RU", False),
+        ("nadezhda", "Nadezhda family support", "UA", False),
+        ("central-lab", "Central forensic DNA laboratory", "", True),
+    ]
+    return {
+        slug: Organisation.objects.get_or_create(
+            slug=slug, defaults={"name": name, "country": country, "is_lab": is_lab}
+        )[0]
+        for slug, name, country, is_lab in specs
+    }
+
+
+def create_demo_accounts(orgs: dict[str, Organisation]) -> list[DemoLogin]:
+    """One staff account per role, each with a TOTP authenticator; passwords are for the local demo only.
+
+    Staff sign in with the password and then a six-digit code: ``kinlink totp USERNAME`` prints the
+    current one, or add the printed secret (or otpauth URI) to any authenticator app, or run
+    ``oathtool --totp -b SECRET``.
+    """
+    from base64 import b32encode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user_model = get_user_model()
+    logins: list[DemoLogin] = []
+    for role, username, org_slug in STAFF:
+        password = f"demo-{username}-2026"
+        user, created = user_model.objects.get_or_create(username=username)
+        if created:
+            user.set_password(password)
+            if role == Role.ADMINISTRATOR:
+                user.is_staff = True
+                user.is_superuser = True
+            user.save()
+        Membership.objects.get_or_create(user=user, organisation=orgs[org_slug], defaults={"role": role})
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+        secret = b32encode(device.bin_key).decode("ascii")
+        note = f"TOTP secret {secret}  {device.config_url}"
+        logins.append(DemoLogin(str(role), username, password, orgs[org_slug].name, note))
+    return logins
+
+
+def staff(username: str) -> Any:
+    """A demo staff member, by username."""
+    return get_user_model().objects.get(username=username)
