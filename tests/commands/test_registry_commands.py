@@ -104,6 +104,7 @@ def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
         assert "usage: kinlink " + command in capsys.readouterr().out
 
 
+@pytest.mark.slow  # > 5 s
 @pytest.mark.django_db(transaction=True)
 def test_kill_9_in_the_middle_of_an_import_leaves_the_database_unchanged(tmp_path: Path) -> None:
     Person.objects.create(birth_date="1980")

@@ -11,6 +11,7 @@ import pytest
 from kinlink.linkage.model import LinkageOptions, LinkageResult, link_records
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.spark,
     pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark is not installed"),
     pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java"),

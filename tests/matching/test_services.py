@@ -69,6 +69,7 @@ def test_threshold_setting_filters_links(
     assert CandidateLink.objects.count() == 0
 
 
+@pytest.mark.slow  # > 5 s
 def test_rejection_is_remembered_until_new_data_arrives(
     registry: Registry, prisoner_list: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -97,6 +98,7 @@ def test_rejection_is_remembered_until_new_data_arrives(
     assert reproposal.detail["reason"] == "different mother's name in the request"
 
 
+@pytest.mark.slow  # > 5 s
 def test_accepting_a_link_merges_and_keeps_every_variant_and_source(
     registry: Registry, prisoner_list: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
