@@ -66,22 +66,23 @@ def main() -> None:
     from kinlink.commands.base import setup_django
 
     setup_django()
-    from kinlink.documents.services import render_document, verify_pdf
+    from kinlink.demo import build_demo
+    from kinlink.documents.actions import issue_document
+    from kinlink.documents.services import verify_pdf
     from kinlink.exchange.pfif import export_pfif, import_pfif_bytes
     from kinlink.registry.models import Case, Person
-    from kinlink.registry.services.demo import build_demo
 
     started = time.monotonic()
     build_demo(size="small")
     demo_seconds = time.monotonic() - started
     case = Case.objects.get(number="C-000001")
-    render_document("certificate", case, "ru", user=None)  # warm-up: fonts and templates
+    issue_document("certificate", case, "ru", user=None)  # warm-up: fonts and templates
     figures: dict[str, object] = {"demo_small_seconds": round(demo_seconds, 2), "renders_per_kind": RENDERS}
     for kind in ("certificate", "dossier", "dna-report", "statistics"):
         times, sizes = [], []
         for _ in range(RENDERS):
             t0 = time.monotonic()
-            document = render_document(kind, case if kind != "statistics" else None, "ru", user=None)
+            document = issue_document(kind, case if kind != "statistics" else None, "ru", user=None)
             times.append(time.monotonic() - t0)
             sizes.append(document.size)
         figures[f"{kind}_median_seconds"] = round(statistics.median(times), 3)
@@ -94,7 +95,7 @@ def main() -> None:
         assert registry_result(case) is not None
         times.append(time.monotonic() - t0)
     figures["dna_recompute_median_seconds"] = round(statistics.median(times), 3)
-    pdf = bytes(render_document("dossier", case, "ru", user=None).pdf)
+    pdf = bytes(issue_document("dossier", case, "ru", user=None).pdf)
     t0 = time.monotonic()
     for _ in range(100):
         assert verify_pdf(pdf).genuine
