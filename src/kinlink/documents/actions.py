@@ -135,8 +135,9 @@ def record_inquiry(
             answered_on=answered_on,
             answer=answer,
             answer_source=answer_source,
-            created_by=actor if actor is not None and actor.is_authenticated else None,
         )
+        if actor is not None and actor.is_authenticated:
+            inquiry.created_by_id = actor.pk
         inquiry.full_clean()
         inquiry.save()
         audit.record(actor, audit.Action.RECORD_INQUIRY, inquiry, label=label, case=case.number)
