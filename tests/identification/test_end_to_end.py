@@ -182,6 +182,9 @@ def _confirm_twice_and_check(
     assert "Tell the family of request" in page
     assert "the death can be registered" in page
     assert "A court may recognise him as missing" not in page
+    # the staff home page's legal deadlines say the same
+    home = first.get("/en/staff/").content.decode()
+    assert "the death can be registered" in home and "A court may recognise him as missing" not in home
 
     # the dossier, rendered as the product renders it
     out = tmp / "dossier.pdf"

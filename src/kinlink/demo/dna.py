@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.test.utils import override_settings
+from django.utils import translation
 
 from kinlink.demo.accounts import staff
 from kinlink.demo.seed_case import SEED_SITE
@@ -135,9 +136,11 @@ def confirm_seed_identification(seed_request: TracingRequest) -> CandidateIdenti
     candidate = CandidateIdentification.objects.get(
         tracing_request=seed_request, remains_sample__remains__code=SEED_REMAINS
     )
-    for username, note in (
-        ("caseworker", "Mother's reference; remains from the field grave the comrade described."),
-        ("supervisor", "Second confirmation: LR and posterior checked against the report."),
-    ):
-        candidate = decide_identification(staff(username), candidate, "confirm", note)
+    # the staff of the Russian tracing group work in Russian: the task the identification adds is worded so
+    with translation.override("ru"):
+        for username, note in (
+            ("caseworker", "Mother's reference; remains from the field grave the comrade described."),
+            ("supervisor", "Second confirmation: LR and posterior checked against the report."),
+        ):
+            candidate = decide_identification(staff(username), candidate, "confirm", note)
     return candidate

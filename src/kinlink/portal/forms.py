@@ -10,6 +10,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from kinlink.identification.relationships import RELATIONSHIP_LABELS as DONOR_RELATIONSHIPS
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.models import (
     Event,
@@ -271,8 +272,10 @@ class LegalStatusForm(forms.Form):
 class SampleForm(forms.Form):
     code = forms.CharField(label=_("Barcode"), max_length=50)
     kind = forms.ChoiceField(label=_("Kind"), choices=Sample.Kind.choices)
-    relationship = forms.CharField(
-        label=_("Donor's relationship (reference samples)"), max_length=40, required=False
+    relationship = forms.ChoiceField(
+        label=_("Donor's relationship (reference samples)"),
+        choices=[("", "—"), *DONOR_RELATIONSHIPS.items()],  # the closed list screening understands
+        required=False,
     )
 
 

@@ -50,6 +50,7 @@ from kinlink.registry.models import (
     Claim,
     FamilyMessage,
     FamilyUpdate,
+    Fate,
     Person,
     Remains,
     Role,
@@ -68,7 +69,13 @@ from kinlink.registry.services.access import (
     requests_visible_to,
 )
 from kinlink.registry.services.attachments import attachment_path
-from kinlink.registry.services.fate import assess_person, last_news_dates, legal_view, person_claims
+from kinlink.registry.services.fate import (
+    assess_person,
+    identified_on,
+    last_news_dates,
+    legal_view,
+    person_claims,
+)
 from kinlink.registry.services.search import PersonQuery, search_persons
 from kinlink.registry.services.uploads import UploadError
 
@@ -102,6 +109,10 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
     """
     open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person")[:1000])
     last_news = last_news_dates({c.person_id for c in open_cases})
+    # an identified person's next step is registering the death (few persons: read one by one)
+    identified = {
+        c.person_id: identified_on(c.person) for c in open_cases if c.person.fate == Fate.IDENTIFIED
+    }
     rules = default_rules()
     horizon = today + dt.timedelta(days=DEADLINE_HORIZON_DAYS)
     rows: list[DeadlineRow] = []
@@ -113,6 +124,7 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
                 last_news.get(case.person_id),
                 case.legal_status_since,
                 today=today,
+                identified_on=identified.get(case.person_id),
             )
         except LegalStatusError:
             continue
