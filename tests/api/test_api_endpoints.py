@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -10,18 +9,10 @@ import pytest
 from django.test import Client
 
 from kinlink.api.models import ApiToken, find_token
-from kinlink.registry.models import (
-    AuditEntry,
-    Case,
-    Claim,
-    NameVariant,
-    Organisation,
-    Person,
-    Remains,
-    Sample,
-    Source,
-    TracingRequest,
-)
+from kinlink.identification import actions as lab_actions
+from kinlink.registry import actions
+from kinlink.registry.models import AuditEntry, Case, Claim, Organisation, Person, Sample
+from kinlink.registry.services.family_intake import FamilyRequest
 from kinlink.registry.services.fate import assess_person
 
 pytestmark = pytest.mark.django_db
@@ -32,24 +23,29 @@ def world(db: Any) -> dict[str, Any]:
     org = Organisation.objects.create(name="Поиск", slug="poisk")
     other = Organisation.objects.create(name="Other", slug="other")
     lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
-    person = Person.objects.create(sex="M", unit="в/ч 12345")
-    NameVariant.objects.create(person=person, surname="Кузнецов", given_name="Алексей", is_primary=True)
-    hidden = Person.objects.create(sex="M")
-    TracingRequest.objects.create(
-        number="TR-1",
-        person=person,
-        organisation=org,
-        relationship="мать",
-        contact="+7 900 000-00-00",
-        enquirer_name="Мария",
-        submitted_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+    request, _code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname="Кузнецов",
+            given_name="Алексей",
+            sex="M",
+            unit="в/ч 12345",
+            relationship="мать",
+            contact="+7 900 000-00-00",
+            enquirer_name="Мария",
+            consent_organisations=[org],
+        )
     )
-    Case.objects.create(number="CASE-1", person=person, organisation=org)
-    Case.objects.create(number="CASE-2", person=hidden, organisation=other)
-    source = Source.objects.create(kind="unit_notice", name="Извещение", organisation=org, date="2024-04-05")
-    Claim.objects.create(person=person, source=source, fate="missing", date="2024-02-14")
-    remains = Remains.objects.create(code="R-1", identified_person=person)
-    Sample.objects.create(code="S-1", kind="remains", remains=remains, lab=lab)
+    person = request.person
+    hidden = actions.add_person(None, names=[], reason="api test", sex="M")
+    case = actions.open_case(None, person, org)
+    hidden_case = actions.open_case(None, hidden, other)
+    source = actions.add_source(
+        None, kind="unit_notice", name="Извещение", organisation=org, date="2024-04-05"
+    )
+    actions.add_claim(None, person, source, fate="missing", date="2024-02-14")
+    remains = actions.register_remains(None, code="R-1", identified_person=person)
+    sample = lab_actions.register_sample(None, lab, "S-1", "remains")
+    actions.attach_sample(None, sample, remains=remains)
     _, read = ApiToken.issue(org, "reader", ["read:cases"])
     _, write = ApiToken.issue(org, "writer", ["read:cases", "write:claims"])
     _, lab_token = ApiToken.issue(lab, "lab", ["lab:upload"])
@@ -57,6 +53,9 @@ def world(db: Any) -> dict[str, Any]:
     return {
         "person": person,
         "hidden": hidden,
+        "request": request.number,
+        "case": case.number,
+        "hidden_case": hidden_case.number,
         "source": source,
         "read": read,
         "write": write,
@@ -86,16 +85,18 @@ def test_reads_are_scoped_to_the_organisation_and_never_carry_contacts(world: di
     assert [p["uid"] for p in persons] == [str(world["person"].uid)]
     assert persons[0]["names"][0]["surname"] == "Кузнецов"
     assert call("get", f"/api/v1/persons/{world['hidden'].uid}", world["read"]).status_code == 404
-    request = call("get", "/api/v1/requests/TR-1", world["read"])
+    request = call("get", f"/api/v1/requests/{world['request']}", world["read"])
     assert request.status_code == 200
     assert "+7 900" not in request.content.decode() and "Мария" not in request.content.decode()
-    assert call("get", "/api/v1/cases/CASE-1", world["read"]).json()["jurisdiction"] == "RU-participant"
-    assert call("get", "/api/v1/cases/CASE-2", world["read"]).status_code == 404
+    case = call("get", f"/api/v1/cases/{world['case']}", world["read"])
+    assert case.json()["jurisdiction"] == "RU-participant"
+    assert call("get", f"/api/v1/cases/{world['hidden_case']}", world["read"]).status_code == 404
     assert AuditEntry.objects.filter(
-        action="api_read_case", object_id=str(Case.objects.get(number="CASE-1").pk)
+        action="api_read_case", object_id=str(Case.objects.get(number=world["case"]).pk)
     ).exists()
     claims = call("get", f"/api/v1/persons/{world['person'].uid}/claims", world["read"]).json()
-    assert [c["fate"] for c in claims] == ["missing"]
+    # the family's report (made with the request) and the unit notice
+    assert [c["fate"] for c in claims] == ["missing", "missing"]
     candidates = call("get", f"/api/v1/persons/{world['person'].uid}/candidates", world["read"]).json()
     assert candidates == [{"remains": "R-1", "basis": "identified"}]
     assert call("get", "/api/v1/remains/R-1", world["read"]).json()["code"] == "R-1"

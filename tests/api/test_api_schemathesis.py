@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,10 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from kinlink.api.models import ApiToken
-from kinlink.registry.models import Case, Claim, Organisation, Person, Remains, Sample, Source, TracingRequest
+from kinlink.identification import actions as lab_actions
+from kinlink.registry import actions
+from kinlink.registry.models import Organisation
+from kinlink.registry.services.family_intake import FamilyRequest
 from kinlink.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
@@ -34,19 +36,22 @@ def keep_test_connection() -> Iterator[None]:
 @pytest.fixture
 def token(db: Any) -> str:
     org = Organisation.objects.create(name="Поиск", slug="poisk", is_lab=True)
-    person = Person.objects.create(sex="M")
-    TracingRequest.objects.create(
-        number="TR-1",
-        person=person,
-        organisation=org,
-        relationship="мать",
-        submitted_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+    request, _code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname="Кузнецов",
+            given_name="Алексей",
+            sex="M",
+            relationship="мать",
+            consent_organisations=[org],
+        )
     )
-    Case.objects.create(number="CASE-1", person=person, organisation=org)
-    source = Source.objects.create(kind="unit_notice", name="Извещение", organisation=org)
-    Claim.objects.create(person=person, source=source, fate="missing")
-    remains = Remains.objects.create(code="R-1", identified_person=person)
-    Sample.objects.create(code="S-1", kind="remains", remains=remains, lab=org)
+    person = request.person
+    actions.open_case(None, person, org)
+    source = actions.add_source(None, kind="unit_notice", name="Извещение", organisation=org)
+    actions.add_claim(None, person, source, fate="missing")
+    remains = actions.register_remains(None, code="R-1", identified_person=person)
+    sample = lab_actions.register_sample(None, org, "S-1", "remains")
+    actions.attach_sample(None, sample, remains=remains)
     _, plain = ApiToken.issue(org, "fuzz", ["read:cases", "write:claims", "lab:upload"])
     return plain
 

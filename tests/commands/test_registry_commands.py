@@ -16,6 +16,7 @@ from django.db import connection
 
 from kinlink.cli import main
 from kinlink.demo import DemoSummary
+from kinlink.registry import actions
 from kinlink.registry.models import AuditEntry, Claim, ListRecord, Person, Source, TracingRequest
 from kinlink.scenario.model import PERSON_LIST_COLUMNS
 from tests.factories import WriteList, person_row
@@ -72,7 +73,7 @@ def test_export_json_leaves_contacts_out_unless_asked(
 
 @pytest.mark.django_db
 def test_export_csv_table(tmp_path: Path) -> None:
-    Source.objects.create(kind="obituary", name="Obituaries", date="2022-05")
+    actions.add_source(None, kind="obituary", name="Obituaries", date="2022-05")
     out = tmp_path / "sources.csv"
     assert main(["export", "--format", "csv", "--table", "sources", "--out", str(out)]) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
@@ -107,7 +108,7 @@ def test_help_for_every_command(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.slow  # > 5 s
 @pytest.mark.django_db(transaction=True)
 def test_kill_9_in_the_middle_of_an_import_leaves_the_database_unchanged(tmp_path: Path) -> None:
-    Person.objects.create(birth_date="1980")
+    actions.add_person(None, names=[], reason="the registry before the import", birth_date="1980")
     path = tmp_path / "big.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(PERSON_LIST_COLUMNS))

@@ -7,22 +7,21 @@ from typing import Any
 
 import pytest
 
+from kinlink.documents import actions as document_actions
 from kinlink.documents.models import Inquiry
-from kinlink.registry.models import (
-    Case,
-    Claim,
-    NameVariant,
-    Organisation,
-    Person,
-    Source,
-    TracingRequest,
-)
+from kinlink.registry import actions
+from kinlink.registry.models import Case, Organisation, TracingRequest
 
 
 @pytest.fixture
 def history_case(db: Any) -> Case:
     org = Organisation.objects.create(name="Поиск пропавших", slug="poisk")
-    person = Person.objects.create(
+    person = actions.add_person(
+        None,
+        names=[
+            {"surname": "Кузнецов", "given_name": "Алексей", "patronymic": "Петрович", "is_primary": True}
+        ],
+        reason="documents test case",
         sex="M",
         birth_date="1991-04-12",
         service_number="АБ-123456",
@@ -30,9 +29,7 @@ def history_case(db: Any) -> Case:
         rank="рядовой",
         region="Курская область",
     )
-    NameVariant.objects.create(
-        person=person, surname="Кузнецов", given_name="Алексей", patronymic="Петрович", is_primary=True
-    )
+    # direct write: the documents show a request filed on 2024-03-01 as TR-2024-0042 (the action stamps now)
     request = TracingRequest.objects.create(
         number="TR-2024-0042",
         person=person,
@@ -44,10 +41,16 @@ def history_case(db: Any) -> Case:
         submitted_at=dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC),
     )
     assert request.pk
-    family = Source.objects.create(
-        kind="family_report", name="Заявление матери", date="2024-03-01", reliability="B", organisation=org
+    family = actions.add_source(
+        None,
+        kind="family_report",
+        name="Заявление матери",
+        date="2024-03-01",
+        reliability="B",
+        organisation=org,
     )
-    unit = Source.objects.create(
+    unit = actions.add_source(
+        None,
         kind="unit_notice",
         name="Извещение в/ч 12345",
         origin="в/ч 12345",
@@ -56,33 +59,38 @@ def history_case(db: Any) -> Case:
         reliability="B",
         organisation=org,
     )
-    witness = Source.objects.create(
+    witness = actions.add_source(
+        None,
         kind="testimony",
         name="Показания сослуживца Иванова",
         date="2024-05-20",
         reliability="C",
         organisation=org,
     )
-    Claim.objects.create(person=person, source=family, fate="missing", date="2024-02")
-    Claim.objects.create(
-        person=person,
-        source=unit,
+    actions.add_claim(None, person, family, fate="missing", date="2024-02")
+    actions.add_claim(
+        None,
+        person,
+        unit,
         fate="missing",
         date="2024-02-14",
         place="под Работино",
         circumstances="не вернулся с задания",
     )
-    Claim.objects.create(
-        person=person,
-        source=witness,
+    actions.add_claim(
+        None,
+        person,
+        witness,
         fate="wounded",
         date="2024-02-14",
         place="лесополоса у Работино",
         circumstances="видел его раненым при отходе",
     )
+    # direct write: the documents print the case number CASE-2024-0042 (open_case draws a random number)
     case = Case.objects.create(
         number="CASE-2024-0042", person=person, organisation=org, jurisdiction="RU-participant"
     )
+    # direct write: record_inquiry has no outgoing reference ("исх. 15")
     Inquiry.objects.create(
         case=case,
         addressee_kind="ministry",
@@ -93,8 +101,9 @@ def history_case(db: Any) -> Case:
         answered_on=dt.date(2024, 4, 20),
         answer="Числится пропавшим без вести",
     )
-    Inquiry.objects.create(
-        case=case,
+    document_actions.record_inquiry(
+        None,
+        case,
         addressee_kind="icrc",
         addressee="МККК",
         question="Нет ли его в списках пленных",

@@ -109,15 +109,15 @@ def test_pedigree_layout_puts_children_below_parents() -> None:
 
 @pytest.mark.django_db
 def test_registry_figures_come_from_the_estimation_engine(history_case: Case) -> None:
-    from kinlink.registry.models import ListRecord, Person, Source
+    from kinlink.registry import actions
 
-    first = Source.objects.create(kind="prisoner_list", name="list A", reference="list")
-    second = Source.objects.create(kind="exchange_list", name="list B", reference="list")
-    persons = [Person.objects.create() for _ in range(30)]
+    first = actions.add_source(None, kind="prisoner_list", name="list A", reference="list")
+    second = actions.add_source(None, kind="exchange_list", name="list B", reference="list")
+    persons = [actions.add_person(None, names=[], reason="listed") for _ in range(30)]
     for i, person in enumerate(persons[:20]):
-        ListRecord.objects.create(source=first, record_id=f"a{i}", person=person, row={}, row_sha256="x")
+        actions.add_list_record(None, first, f"a{i}", person, {}, "x")
     for i, person in enumerate(persons[10:]):
-        ListRecord.objects.create(source=second, record_id=f"b{i}", person=person, row={}, row_sha256="x")
+        actions.add_list_record(None, second, f"b{i}", person, {}, "x")
     figures = registry_statistics()
     [estimate] = figures.estimates
     assert estimate.estimate == pytest.approx(21 * 21 / 11 - 1)  # Chapman: (n1+1)(n2+1)/(m+1) - 1

@@ -9,7 +9,7 @@ import pytest
 
 from kinlink.cli import main
 from kinlink.exchange.errors import ImportRefused
-from kinlink.identification.actions import ProfileUpload, store_lab_profiles
+from kinlink.identification.actions import ProfileUpload, register_sample, store_lab_profiles
 from kinlink.identification.models import ScreeningRun
 from kinlink.registry.models import AuditEntry, Organisation, Sample
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def lab() -> Organisation:
     lab = Organisation.objects.create(name="Лаборатория", slug="lab", is_lab=True)
-    Sample.objects.create(code="S-1", kind="reference", lab=lab)
-    Sample.objects.create(code="S-2", kind="remains", lab=lab)
+    register_sample(None, lab, "S-1", "reference")
+    register_sample(None, lab, "S-2", "remains")
     return lab
 
 

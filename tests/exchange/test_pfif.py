@@ -3,7 +3,6 @@ contact details never leave, and hostile XML is refused with nothing written."""
 
 from __future__ import annotations
 
-import datetime as dt
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -14,15 +13,9 @@ from django.db import connection
 from kinlink.cli import main
 from kinlink.exchange.errors import ImportRefused
 from kinlink.exchange.pfif import CONTACT_FIELDS, NAMESPACE, export_pfif, import_pfif_bytes
-from kinlink.registry.models import (
-    Claim,
-    ListRecord,
-    NameVariant,
-    Organisation,
-    Person,
-    Source,
-    TracingRequest,
-)
+from kinlink.registry import actions
+from kinlink.registry.models import Claim, ListRecord, NameVariant, Organisation, Person, Source
+from kinlink.registry.services.family_intake import FamilyRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -178,28 +171,26 @@ def test_round_trip_into_an_empty_instance_loses_no_field() -> None:
 def test_export_honours_consent() -> None:
     partner = Organisation.objects.create(name="Partner", slug="partner")
     stranger = Organisation.objects.create(name="Stranger", slug="stranger")
-    consenting = Person.objects.create(sex="F", region="Белгородская область")
-    NameVariant.objects.create(person=consenting, surname="Иванова", given_name="Анна", is_primary=True)
-    request = TracingRequest.objects.create(
-        number="TR-1",
-        person=consenting,
-        relationship="сестра",
-        contact="anna.sister@example.org",
-        submitted_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+    request, _code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname="Иванова",
+            given_name="Анна",
+            sex="F",
+            relationship="сестра",
+            contact="anna.sister@example.org",
+            consent_organisations=[partner],
+        )
     )
-    request.consent_organisations.add(partner)
-    source = Source.objects.create(kind="unit_notice", name="Извещение", date="2024-04-05")
-    Claim.objects.create(person=consenting, source=source, fate="missing", place="Волчанск")
-    silent = Person.objects.create(sex="M")
-    NameVariant.objects.create(person=silent, surname="Петров", is_primary=True)
-    TracingRequest.objects.create(
-        number="TR-2", person=silent, relationship="мать", submitted_at=dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
-    )
+    consenting = request.person
+    source = actions.add_source(None, kind="unit_notice", name="Извещение", date="2024-04-05")
+    actions.add_claim(None, consenting, source, fate="missing", place="Волчанск")
+    actions.submit_tracing_request(FamilyRequest(surname="Петров", given_name="", relationship="мать"))
 
     to_partner = records(export_pfif(partner))
     assert [p["full_name"] for p in to_partner] == ["Иванова Анна"]
-    assert to_partner[0]["notes"][0]["status"] == "believed_missing"
-    assert to_partner[0]["notes"][0]["source_date"] == "2024-04-05T00:00:00Z"
+    notes = to_partner[0]["notes"]  # the family's report (made with the request) and the unit notice
+    assert [note["status"] for note in notes] == ["believed_missing", "believed_missing"]
+    assert "2024-04-05T00:00:00Z" in [note["source_date"] for note in notes]
     assert records(export_pfif(stranger)) == []
     assert b"anna.sister" not in export_pfif(partner)
 

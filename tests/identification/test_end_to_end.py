@@ -28,17 +28,18 @@ from kinlink.api.models import ApiToken
 from kinlink.cli import main
 from kinlink.exchange.genotypes import genotype_csv
 from kinlink.genetics.markers import read_frequency_csv
+from kinlink.identification.actions import register_sample
 from kinlink.identification.models import CandidateIdentification, ScreeningRun
+from kinlink.registry import actions
 from kinlink.registry.models import (
     AuditEntry,
     CaseTask,
     Claim,
     FamilyUpdate,
-    Person,
-    Remains,
     Sample,
     TracingRequest,
 )
+from kinlink.registry.services.family_intake import FamilyRequest
 from kinlink.scenario.dna import DnaScenario, generate_dna
 from tests.portal.portal_world import Side, World, build_world, signed_in_client
 
@@ -89,9 +90,13 @@ def _requests(world: World, sc: DnaScenario) -> dict[str, TracingRequest]:
         if family.id == related:
             requests[family.id] = world.a.request
         else:
-            person = Person.objects.create(sex="M")
-            requests[family.id] = TracingRequest.objects.create(
-                number=f"R-OTHER{n}", person=person, relationship="mother", organisation=world.a.org
+            requests[family.id], _code = actions.submit_tracing_request(
+                FamilyRequest(
+                    surname=f"Other{n}",
+                    given_name="",
+                    relationship="mother",
+                    consent_organisations=[world.a.org],
+                )
             )
     return requests
 
@@ -111,8 +116,8 @@ def _upload(name: str, data: bytes) -> SimpleUploadedFile:
 def _link_remains(sc: DnaScenario) -> None:
     """The recovery team's record of each set of remains, holding the lab's sample (registry side)."""
     for code in sc.remains:
-        remains = Remains.objects.create(code=f"GR-{code}", condition="skeletal")
-        Sample.objects.filter(code=code).update(remains=remains)
+        remains = actions.register_remains(None, code=f"GR-{code}", condition="skeletal")
+        actions.attach_sample(None, Sample.objects.get(code=code), remains=remains)
 
 
 def _screen_in_the_worker(run_reason: str) -> CandidateIdentification:
@@ -280,7 +285,7 @@ def test_cli_genotypes_import_queues_a_run_for_the_worker(
     sc = scenario
     lab = world.a.lab
     for code in sc.remains:
-        Sample.objects.create(code=code, kind="remains", lab=lab)
+        register_sample(None, lab, code, "remains")
     path = tmp_path / "remains.csv"
     path.write_bytes(genotype_csv(sc.remains))
     assert main(["exchange", "genotypes-import", str(path), "--lab", lab.slug]) == 0

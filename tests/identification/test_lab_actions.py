@@ -76,9 +76,9 @@ def test_register_sample_refuses_a_relationship_outside_the_list(lab: Organisati
 
 
 def test_every_problem_of_a_genotype_file_is_reported(lab: Organisation) -> None:
-    Sample.objects.create(code="S-1", kind="remains", lab=lab)
+    register_sample(None, lab, "S-1", "remains")
     other = Organisation.objects.create(name="Other lab", slug="other", is_lab=True)
-    Sample.objects.create(code="S-X", kind="remains", lab=other)
+    register_sample(None, other, "S-X", "remains")
     data = b"sample,marker,allele1,allele2\nS-1,TH01,6,<b>\nS-X,TH01,6,7\nS-1,FGA,21,22\nS-1,FGA,21,22\n"
     with pytest.raises(ImportRefused) as refused:
         store_lab_profiles(None, lab, "g.csv", data)
@@ -91,6 +91,7 @@ def test_every_problem_of_a_genotype_file_is_reported(lab: Organisation) -> None
 
 def test_a_matched_sample_keeps_its_status_and_profile(lab: Organisation) -> None:
     profile = {"TH01": ["6", "7"]}
+    # direct write: a matched sample without the whole identification that matches it
     Sample.objects.create(
         code="S-1", kind="remains", lab=lab, status=Sample.Status.MATCHED, profile=json.dumps(profile)
     )

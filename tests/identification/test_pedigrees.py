@@ -9,11 +9,15 @@ from typing import Any
 import pytest
 
 from kinlink.cli import main
+from kinlink.exchange.genotypes import genotype_csv
+from kinlink.identification.actions import register_sample, store_lab_profiles
 from kinlink.identification.models import StoredPedigree, StoredPedigreeMember
 from kinlink.identification.pedigrees import import_pedigree_file
 from kinlink.identification.services import family_from_samples
-from kinlink.registry.models import AuditEntry, Organisation, Person, Sample, TracingRequest
+from kinlink.registry import actions
+from kinlink.registry.models import AuditEntry, Organisation, Sample, TracingRequest
 from kinlink.registry.services.bulk import ImportRefused
+from kinlink.registry.services.family_intake import FamilyRequest
 from tests.data import DATA
 
 PATERNITY = DATA / "genetics" / "familias" / "paternity.fam"
@@ -25,15 +29,20 @@ def family(db: Any) -> dict[str, Any]:
     lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
     requests = {}
     for number in ("TR-1", "TR-2"):
+        person = actions.add_person(None, names=[], reason="pedigree test", sex="M")
+        # direct write: the pedigree files name the requests TR-1 and TR-2 (the action draws a number)
         requests[number] = TracingRequest.objects.create(
-            number=number, person=Person.objects.create(sex="M"), organisation=org, enquirer_name="Имя Тайное"
+            number=number, person=person, organisation=org, enquirer_name="Имя Тайное"
         )
     samples = {}
-    for code, relationship in (("KL-MO-1", "mother"), ("KL-HS-1", "half-brother"), ("KL-MO-2", "mother")):
-        samples[code] = Sample.objects.create(
-            code=code, kind=Sample.Kind.REFERENCE, relationship=relationship, lab=lab
-        )
-    samples["KL-REM-1"] = Sample.objects.create(code="KL-REM-1", kind=Sample.Kind.REMAINS, lab=lab)
+    for code in ("KL-MO-1", "KL-MO-2"):
+        samples[code] = register_sample(None, lab, code, Sample.Kind.REFERENCE, relationship="mother")
+    # direct write: "half-brother" is outside the lab's list of relationships; only a pedigree says it
+    samples["KL-HS-1"] = Sample.objects.create(
+        code="KL-HS-1", kind=Sample.Kind.REFERENCE, relationship="half-brother", lab=lab
+    )
+    samples = {code: samples[code] for code in ("KL-MO-1", "KL-HS-1", "KL-MO-2")}
+    samples["KL-REM-1"] = register_sample(None, lab, "KL-REM-1", Sample.Kind.REMAINS)
     return {"requests": requests, "samples": samples}
 
 
@@ -135,6 +144,7 @@ def test_csv_for_one_request_refuses_rows_of_another(family: dict[str, Any], tmp
 @pytest.fixture
 def paternity_samples(family: dict[str, Any]) -> None:
     lab = Organisation.objects.get(slug="lab")
+    # direct write: the .fam file names the sample "AF", shorter than any barcode the lab may register
     Sample.objects.create(code="AF", kind=Sample.Kind.REFERENCE, relationship="father", lab=lab)
 
 
@@ -164,7 +174,8 @@ def test_fam_genotypes_become_the_reference_profiles(paternity_samples: None) ->
 
 
 def test_fam_refuses_to_replace_a_different_profile(paternity_samples: None) -> None:
-    Sample.objects.filter(code="AF").update(profile=json.dumps({"D3S1358": ["15", "16"]}))
+    lab = Organisation.objects.get(slug="lab")
+    store_lab_profiles(None, lab, "af.csv", genotype_csv({"AF": {"D3S1358": ["15", "16"]}}))
     with pytest.raises(ImportRefused) as refused:
         import_pedigree_file(PATERNITY, request="TR-1", missing="CH")
     error = refused.value.errors[0]
@@ -255,11 +266,8 @@ def test_screening_uses_the_stored_pedigree(family: dict[str, Any], tmp_path: Pa
     import_pedigree_file(write(tmp_path, "pedigrees.csv", GOOD_CSV))
     request = family["requests"]["TR-1"]
     profile = {"SYN01": ["10", "11"]}
-    Sample.objects.filter(code__in=["KL-MO-1", "KL-HS-1"]).update()
-    for code in ("KL-MO-1", "KL-HS-1"):
-        sample = Sample.objects.get(code=code)
-        sample.profile = json.dumps(profile)
-        sample.save()
+    lab = Organisation.objects.get(slug="lab")
+    store_lab_profiles(None, lab, "refs.csv", genotype_csv({"KL-MO-1": profile, "KL-HS-1": profile}))
     samples = list(Sample.objects.filter(tracing_request=request))
     screened, notes = family_from_samples(request, samples)
     # a half-brother cannot be guessed from a stated relationship; the stored pedigree knows him
@@ -281,7 +289,6 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
     from kinlink.genetics.pedigree import Person as PedigreePerson
     from kinlink.identification.models import CandidateIdentification, ScreeningRun
     from kinlink.identification.services import run_screening
-    from kinlink.registry.models import Remains
     from kinlink.scenario.dna import CONFIGURATIONS, generate_dna
 
     frequencies = Path(kinlink.identification.__file__).parent / "data" / "synthetic_frequencies.csv"
@@ -310,24 +317,24 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
     family = sc.families[0]
     assert isinstance(family.pedigree, Pedigree) and isinstance(family.pedigree["H1"], PedigreePerson)
     org = Organisation.objects.create(name="Poisk", slug="poisk")
-    request = TracingRequest.objects.create(
-        number="TR-H", person=Person.objects.create(sex="M"), organisation=org
+    lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
+    request, _code = actions.submit_tracing_request(
+        FamilyRequest(surname="Half", given_name="", relationship="mother", consent_organisations=[org])
     )
-    for pid, code in family.samples.items():
+    for code in family.samples.values():
+        # direct write: "half-brother" is outside the lab's list of relationships; only a pedigree says it
         Sample.objects.create(
             code=code,
             kind=Sample.Kind.REFERENCE,
             relationship="half-brother",
             tracing_request=request,
-            profile=json.dumps(family.references[pid]),
+            lab=lab,
         )
     ((code, profile),) = sc.remains.items()
-    Sample.objects.create(
-        code=code,
-        kind=Sample.Kind.REMAINS,
-        remains=Remains.objects.create(code="R-H"),
-        profile=json.dumps(profile),
-    )
+    remains = actions.register_remains(None, code="R-H")
+    actions.attach_sample(None, register_sample(None, lab, code, Sample.Kind.REMAINS), remains=remains)
+    references = {code: family.references[pid] for pid, code in family.samples.items()}
+    store_lab_profiles(None, lab, "half.csv", genotype_csv({**references, code: profile}))
 
     def screen() -> ScreeningRun:
         run = ScreeningRun.objects.create(
@@ -341,7 +348,7 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
     assert guessed.status == ScreeningRun.Status.DONE and guessed.candidates_created == 0
     assert "relationship 'half-brother' is not used" in guessed.notes
     rows = "family,id,father,mother,sex,sample,missing\n" + "".join(
-        f"TR-H,{pid},{f or ''},{m or ''},{sex},{family.samples.get(pid, '')},{int(pid == 'MP')}\n"
+        f"{request.number},{pid},{f or ''},{m or ''},{sex},{family.samples.get(pid, '')},{int(pid == 'MP')}\n"
         for pid, sex, f, m in members
     )
     import_pedigree_file(write(tmp_path, "half.csv", rows))

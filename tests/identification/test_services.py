@@ -9,10 +9,12 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from kinlink.exchange.errors import ImportRefused
-from kinlink.identification.actions import decide_identification, run_queued_screenings
+from kinlink.identification.actions import decide_identification, register_sample, run_queued_screenings
 from kinlink.identification.models import CandidateIdentification, ScreeningRun
 from kinlink.identification.services import IdentificationError, queue
-from kinlink.registry.models import Organisation, Person, Remains, Sample, TracingRequest
+from kinlink.registry import actions
+from kinlink.registry.models import Organisation, Sample
+from kinlink.registry.services.family_intake import FamilyRequest
 from kinlink.scenario.dna import DnaScenario, generate_dna
 from tests.identification.uploads import Capture, rescreen, upload
 
@@ -24,19 +26,15 @@ RELATIONSHIP = {"MO": "mother", "FA": "father", "S1": "sister", "S2": "brother",
 def _registry(sc: DnaScenario) -> Organisation:
     lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
     for n, fam in enumerate(sc.families):
-        person = Person.objects.create(sex="M")
-        request = TracingRequest.objects.create(number=f"TR{n}", person=person, relationship="mother")
+        request, _code = actions.submit_tracing_request(
+            FamilyRequest(surname=f"Family{n}", given_name="", relationship="mother")
+        )
         for pid, code in fam.samples.items():
-            Sample.objects.create(
-                code=code,
-                kind=Sample.Kind.REFERENCE,
-                tracing_request=request,
-                relationship=RELATIONSHIP[pid],
-                lab=lab,
-            )
+            sample = register_sample(None, lab, code, Sample.Kind.REFERENCE, relationship=RELATIONSHIP[pid])
+            actions.attach_sample(None, sample, tracing_request=request)
     for code in sc.remains:
-        remains = Remains.objects.create(code=f"R-{code}")
-        Sample.objects.create(code=code, kind=Sample.Kind.REMAINS, remains=remains, lab=lab)
+        remains = actions.register_remains(None, code=f"R-{code}")
+        actions.attach_sample(None, register_sample(None, lab, code, Sample.Kind.REMAINS), remains=remains)
     return lab
 
 
@@ -129,6 +127,7 @@ def test_low_posterior_cannot_be_confirmed(
     with override_settings(KINLINK_DNA_FREQUENCIES=str(freq), KINLINK_SCREENING_IMMEDIATE=True):
         upload(django_capture_on_commit_callbacks, lab, {**sc.references, **sc.remains})
     cand = queue()[0]
+    # direct write: a candidate below the threshold, which no screening of this scenario yields
     CandidateIdentification.objects.filter(pk=cand.pk).update(posterior=0.99)
     cand.refresh_from_db()
     with pytest.raises(IdentificationError, match=r"below 99\.95%"):

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from kinlink.registry.models import Case, Claim, NameVariant, Organisation, Person, Source
+from kinlink.registry import actions
+from kinlink.registry.models import Organisation, Person
 from tests.factories import WriteList
 
 
@@ -23,20 +24,23 @@ class Registry:
 
 
 def _person(surname: str, given: str, patronymic: str, birth: str, place: str, unit: str = "") -> Person:
-    person = Person.objects.create(birth_date=birth, birth_place=place, unit=unit)
-    NameVariant.objects.create(
-        person=person, surname=surname, given_name=given, patronymic=patronymic, is_primary=True
+    return actions.add_person(
+        None,
+        names=[{"surname": surname, "given_name": given, "patronymic": patronymic, "is_primary": True}],
+        reason="matching test registry",
+        birth_date=birth,
+        birth_place=place,
+        unit=unit,
     )
-    return person
 
 
 @pytest.fixture
 def registry(db: None) -> Registry:
     org = Organisation.objects.create(name="Search group", slug="search-group")
     ivanov = _person("Iwanow", "Sergej", "Petrowitsch", "1998-04-17", "Kursk", "12345")
-    notice = Source.objects.create(kind="unit_notice", name="Unit notice", date="2022-04-05")
-    Claim.objects.create(person=ivanov, source=notice, fate="missing", date="2022-03-30", place="Hostomel")
-    Case.objects.create(number="C-1", person=ivanov, organisation=org)
+    notice = actions.add_source(None, kind="unit_notice", name="Unit notice", date="2022-04-05")
+    actions.add_claim(None, ivanov, notice, fate="missing", date="2022-03-30", place="Hostomel")
+    actions.open_case(None, ivanov, org)
     shevchuk = _person("Шевчук", "Олександр", "Іванович", "1990-01-02", "Львів")
     namesake = _person("Иванов", "Сергей", "Павлович", "1971-09-09", "Омск")
     stranger = _person("Сидоров", "Андрей", "Ильич", "1977-01-01", "Тула")

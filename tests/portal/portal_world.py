@@ -15,19 +15,19 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from kinlink.identification import actions as lab_actions
 from kinlink.registry import actions
 from kinlink.registry.models import (
     Case,
     Claim,
     Membership,
-    NameVariant,
     Organisation,
     Person,
     Role,
     Sample,
-    Site,
     TracingRequest,
 )
+from kinlink.registry.services.family_intake import FamilyRequest
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("caseworker", "supervisor", "administrator", "lab_analyst")
@@ -106,24 +106,26 @@ def _side(tag: str, surname: str, given: str) -> Side:
         Membership.objects.create(user=user, organisation=lab if role == Role.LAB_ANALYST else org, role=role)
         users[role] = user
         devices[role] = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-    person = Person.objects.create(sex="M", birth_date="1998-04-17", unit=f"unit 12{tag}")
-    NameVariant.objects.create(person=person, surname=surname, given_name=given, is_primary=True)
-    request = TracingRequest(
-        number=f"R-TEST{tag.upper()}",
-        person=person,
-        relationship="mother",
-        contact=f"+7 900 000 00 0{tag}",
-        enquirer_name=f"Mother {tag}",
+    request, code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname=surname,
+            given_name=given,
+            sex="M",
+            birth_date="1998-04-17",
+            unit=f"unit 12{tag}",
+            relationship="mother",
+            contact=f"+7 900 000 00 0{tag}",
+            enquirer_name=f"Mother {tag}",
+            consent_organisations=[org],
+        )
     )
-    code = request.issue_access_code()
-    request.save()
-    request.consent_organisations.set([org])
-    case = Case.objects.create(number=f"C-TEST-{tag}", person=person, organisation=org)
+    person = request.person
+    case = actions.open_case(None, person, org)
     unit = actions.add_source(
         None, kind="unit_notice", name=f"Unit notice {tag}", date="2022-04-05", reliability="B"
     )
     claim = actions.add_claim(None, person, unit, fate="dead", date="2022-03-30", place="Hostomel")
-    sample = Sample.objects.create(code=f"BC-{tag}-001", kind="reference", lab=lab, relationship="mother")
+    sample = lab_actions.register_sample(None, lab, f"BC-{tag}-001", "reference", relationship="mother")
     return Side(org, lab, users, devices, person, request, code, case, claim, sample)
 
 
@@ -136,8 +138,13 @@ def seed_conflict(side: Side) -> None:
     comrade = actions.add_source(
         None, kind="testimony", name="Comrade testimony", date="2022-06-01", reliability="C"
     )
-    site = Site.objects.create(
-        name="Field grave near Hostomel", kind="field_grave", latitude=50.58, longitude=30.21, precision_m=300
+    site = actions.add_site(
+        None,
+        name="Field grave near Hostomel",
+        kind="field_grave",
+        latitude=50.58,
+        longitude=30.21,
+        precision_m=300,
     )
     actions.add_claim(
         None,

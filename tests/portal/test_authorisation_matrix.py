@@ -185,13 +185,18 @@ def _expected(kind: str, role: str, own: bool) -> set[int] | str:
 def _candidate_link(side: Side) -> Any:
     """A second record of the side's person (same surname), proposed as the same person."""
     from kinlink.matching.models import CandidateLink
-    from kinlink.registry.models import Case, NameVariant, Person
+    from kinlink.registry import actions
 
-    other = Person.objects.create(birth_date=side.person.birth_date)
     surname = side.person.names.get().surname
-    NameVariant.objects.create(person=other, surname=surname, given_name="S.", is_primary=True)
-    Case.objects.create(number=f"C-DUP-{side.org.slug}", person=other, organisation=side.org)
+    other = actions.add_person(
+        None,
+        names=[{"surname": surname, "given_name": "S.", "is_primary": True}],
+        reason="a second record",
+        birth_date=side.person.birth_date,
+    )
+    actions.open_case(None, other, side.org)
     explanation = [{"field": "surname", "status": "agree", "level": "exact", "match_weight": 7.5}]
+    # direct write: a candidate with these exact figures (linkage computes its own)
     return CandidateLink.objects.create(
         person_a=side.person,
         person_b=other,
@@ -206,11 +211,16 @@ def _accepted_merge(side: Side) -> Any:
     """A third record of the side's person, merged through an accepted link (to be undone)."""
     from kinlink.matching.actions import accept_link
     from kinlink.matching.models import CandidateLink
-    from kinlink.registry.models import Case, NameVariant, Person
+    from kinlink.registry import actions
 
-    third = Person.objects.create(birth_date=side.person.birth_date)
-    NameVariant.objects.create(person=third, surname="Merged", given_name="M.", is_primary=True)
-    Case.objects.create(number=f"C-MERGED-{side.org.slug}", person=third, organisation=side.org)
+    third = actions.add_person(
+        None,
+        names=[{"surname": "Merged", "given_name": "M.", "is_primary": True}],
+        reason="a third record",
+        birth_date=side.person.birth_date,
+    )
+    actions.open_case(None, third, side.org)
+    # direct write: a candidate with these exact figures (linkage computes its own)
     link = CandidateLink.objects.create(
         person_a=side.person,
         person_b=third,

@@ -9,17 +9,18 @@ from pathlib import Path
 
 from django.test import Client, override_settings
 
+from kinlink.identification.actions import register_sample
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision
+from kinlink.registry import actions as registry_actions
 from kinlink.registry.models import (
     AuditEntry,
     Case,
     CaseTask,
     FamilyUpdate,
-    Person,
     Remains,
     Sample,
-    TracingRequest,
 )
+from kinlink.registry.services.family_intake import FamilyRequest
 from kinlink.scenario.dna import generate_dna
 from tests.identification.uploads import Capture, rescreen, upload
 from tests.portal.portal_world import Side, World, family_client, verified_client
@@ -33,7 +34,8 @@ MARKERS = [
 
 def make_candidate(side: Side, tag: str = "1", posterior: float = 0.9999993) -> CandidateIdentification:
     """A screened pair on the side's family: remains sample (barcode only) against its tracing request."""
-    remains = Remains.objects.create(code=f"GR-{side.org.slug}-{tag}", condition="skeletal")
+    remains = registry_actions.register_remains(None, code=f"GR-{side.org.slug}-{tag}", condition="skeletal")
+    # direct writes: typed samples and a screened pair with set figures, with no screening run behind them
     sample = Sample.objects.create(
         code=f"RS-{side.org.slug}-{tag}",
         kind="remains",
@@ -191,16 +193,18 @@ def test_two_different_staff_confirm_and_the_family_is_not_told(world: World) ->
 
 
 def test_identification_without_a_case_opens_one_for_the_task(world: World) -> None:
-    person = Person.objects.create(sex="M")
-    request = TracingRequest.objects.create(
-        number="R-NOCASE", person=person, relationship="wife", organisation=world.a.org
+    request, _code = registry_actions.submit_tracing_request(
+        FamilyRequest(
+            surname="Bez", given_name="Dela", relationship="wife", consent_organisations=[world.a.org]
+        )
     )
+    person = request.person
     side = Side(**{**world.a.__dict__, "request": request, "person": person})
     cand = make_candidate(side, "9")
     _staff(world.a).post(f"/en/staff/dna/{cand.pk}/confirm", {})
     _staff(world.a, "supervisor").post(f"/en/staff/dna/{cand.pk}/confirm", {})
     case = Case.objects.get(person=person)
-    assert case.organisation == world.a.org and case.tasks.filter(title__contains="R-NOCASE").exists()
+    assert case.organisation == world.a.org and case.tasks.filter(title__contains=request.number).exists()
 
 
 def test_confirmation_refused_below_the_posterior_threshold(world: World) -> None:
@@ -231,21 +235,21 @@ def test_not_this_family_needs_a_reason_and_is_remembered_across_screening(
         "WI": "wife",
     }
     for n, fam in enumerate(sc.families):
-        person = Person.objects.create(sex="M")
-        request = TracingRequest.objects.create(
-            number=f"R-SC{n}", person=person, relationship="mother", organisation=world.a.org
+        request, _code = registry_actions.submit_tracing_request(
+            FamilyRequest(
+                surname=f"Family{n}",
+                given_name="",
+                relationship="mother",
+                consent_organisations=[world.a.org],
+            )
         )
         for pid, code in fam.samples.items():
-            Sample.objects.create(
-                code=code,
-                kind="reference",
-                tracing_request=request,
-                relationship=relationship[pid],
-                lab=world.a.lab,
-            )
+            sample = register_sample(None, world.a.lab, code, "reference", relationship=relationship[pid])
+            registry_actions.attach_sample(None, sample, tracing_request=request)
     for code in sc.remains:
-        Sample.objects.create(
-            code=code, kind="remains", remains=Remains.objects.create(code=f"G-{code}"), lab=world.a.lab
+        remains = registry_actions.register_remains(None, code=f"G-{code}")
+        registry_actions.attach_sample(
+            None, register_sample(None, world.a.lab, code, "remains"), remains=remains
         )
     settings = {"KINLINK_DNA_FREQUENCIES": str(freq), "KINLINK_SCREENING_IMMEDIATE": True}
     with override_settings(**settings):

@@ -161,6 +161,7 @@ def test_document_upload(world: World, settings: Any, tmp_path: Any) -> None:
 
 
 def test_family_never_sees_matched_before_release(world: World) -> None:
+    # direct write: a matched sample before any identification is released (the state the test guards)
     Sample.objects.create(
         code="REF-M1",
         kind="reference",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.test import Client
 
 from kinlink.matching.models import CandidateLink
-from kinlink.registry.models import AuditEntry, Claim, NameVariant, Person, Source
+from kinlink.registry import actions
+from kinlink.registry.models import AuditEntry, Person
 from tests.portal.portal_world import Side, World, verified_client
 
 EXPLANATION = [
@@ -22,12 +23,16 @@ EXPLANATION = [
 
 def _listed_duplicate(side: Side) -> CandidateLink:
     """A prisoner-list record (no case: only linkage knows it) that may be the side's person."""
-    listed = Person.objects.create(birth_date="1998-04-17", birth_place="Kursk")
-    prisoners = Source.objects.create(kind="prisoner_list", name="Prisoners 2022", reference="list")
-    NameVariant.objects.create(
-        person=listed, full_name="Ivanov Sergei", script="Latn", source=prisoners, is_primary=True
+    prisoners = actions.add_source(None, kind="prisoner_list", name="Prisoners 2022", reference="list")
+    listed = actions.add_person(
+        None,
+        names=[{"full_name": "Ivanov Sergei", "script": "Latn", "source": prisoners, "is_primary": True}],
+        reason="prisoner list",
+        birth_date="1998-04-17",
+        birth_place="Kursk",
     )
-    Claim.objects.create(person=listed, source=prisoners, fate="detained", date="2022-04-02")
+    actions.add_claim(None, listed, prisoners, fate="detained", date="2022-04-02")
+    # direct write: a candidate with these exact figures (linkage computes its own)
     return CandidateLink.objects.create(
         person_a=side.person,
         person_b=listed,

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kinlink.registry.models import AuditEntry, Case, CaseNote, CaseTask, Claim, NameVariant, Person
+from kinlink.registry import actions
+from kinlink.registry.models import AuditEntry, Case, CaseNote, CaseTask, Claim, NameVariant
+from kinlink.registry.services.family_intake import FamilyRequest
 from kinlink.registry.services.search import PersonQuery, name_key, search_persons
 from tests.portal.portal_world import World, verified_client
 
@@ -143,6 +145,7 @@ def test_tasks_notes_and_legal_status(world: World) -> None:
 
 
 def test_search_finds_the_same_person_in_any_script(world: World) -> None:
+    # direct write: no action adds a name to a person already in the registry
     NameVariant.objects.create(person=world.a.person, full_name="Ivanov Sergei")
     user = world.a.users["caseworker"]
     for query in ("Иванов", "Ivanov", "Iwanow", "ivanov sergei", "Іванов"):
@@ -165,13 +168,13 @@ def test_search_page_and_public_has_no_search(world: World) -> None:
 
 def test_open_case_from_a_new_request(world: World) -> None:
     client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
-    person = Person.objects.create()
-    NameVariant.objects.create(person=person, surname="Сидоров", given_name="Иван", is_primary=True)
-    from kinlink.registry.models import TracingRequest
-
-    request = TracingRequest.objects.create(number="R-NEW1", person=person, relationship="wife")
-    request.consent_organisations.set([world.a.org])
-    assert "R-NEW1" in client.get("/en/staff/").content.decode()
+    request, _code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname="Сидоров", given_name="Иван", relationship="wife", consent_organisations=[world.a.org]
+        )
+    )
+    person = request.person
+    assert request.number in client.get("/en/staff/").content.decode()
     response = client.post(f"/en/staff/requests/{request.pk}/open-case")
     case = Case.objects.get(person=person)
     assert response["Location"] == f"/en/staff/cases/{case.pk}/" and case.organisation == world.a.org
@@ -181,22 +184,27 @@ def test_open_case_from_a_new_request(world: World) -> None:
 
 def test_queues_show_deadlines_and_candidates(world: World) -> None:
     client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
-    duplicate = Person.objects.create(birth_date="1998")
-    NameVariant.objects.create(person=duplicate, full_name="Iwanow Sergej")
-    from kinlink.registry.models import TracingRequest
-
-    request = TracingRequest.objects.create(number="R-DUP", person=duplicate, relationship="sister")
-    request.consent_organisations.set([world.a.org])
+    request, _code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname="Iwanow",
+            given_name="Sergej",
+            birth_date="1998",
+            relationship="sister",
+            consent_organisations=[world.a.org],
+        )
+    )
+    duplicate = request.person
+    from kinlink.matching.actions import reject_link
     from kinlink.matching.models import CandidateLink
 
+    # direct write: a candidate with these exact figures (linkage computes its own)
     link = CandidateLink.objects.create(
         person_a=world.a.person, person_b=duplicate, match_probability=0.91, match_weight=3.4, fingerprint="0"
     )
     page = client.get("/en/staff/").content.decode()
     assert world.a.case.number in page  # the recognise-missing deadline is reached
     assert f"/en/staff/links/{link.pk}/" in page and "match probability 0.91" in page
-    link.status = CandidateLink.Status.REJECTED
-    link.save()
+    reject_link(None, link, "not the same man")
     assert f"/en/staff/links/{link.pk}/" not in client.get("/en/staff/").content.decode()
 
 
@@ -208,11 +216,15 @@ def test_fate_words_in_the_explanation_are_translated(world: World) -> None:
 
 def test_search_uses_the_linkage_normalisation(world: World) -> None:
     """Ukrainian forms, diminutives and French spelling find the same person; a namesake's father does not."""
-    person = Person.objects.create(birth_date="1990-01-02")
-    NameVariant.objects.create(
-        person=person, surname="Шевчук", given_name="Олександр", patronymic="Іванович", is_primary=True
+    person = actions.add_person(
+        None,
+        names=[
+            {"surname": "Шевчук", "given_name": "Олександр", "patronymic": "Іванович", "is_primary": True}
+        ],
+        reason="search test",
+        birth_date="1990-01-02",
     )
-    Case.objects.create(number="C-SEARCH-1", person=person, organisation=world.a.org)
+    actions.open_case(None, person, world.a.org)
     user = world.a.users["caseworker"]
     for query in ("Шевчук Александр", "Schewtschuk Sascha", "Chevtchouk", "Shevchuk Oleksandr Ivanovych"):
         assert [p.pk for p in search_persons(user, PersonQuery(name=query))] == [person.pk], query

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kinlink.registry import actions
-from kinlink.registry.models import ListRecord, NameVariant, Person, Source
+from kinlink.registry.models import Person, Source
 
 LIST_KINDS = {
     "Family requests": "family_report",
@@ -34,8 +34,10 @@ SECRET_SURNAME = "Zzyzxova"
 
 
 def list_sources() -> dict[str, Source]:
+    """The four lists, each added once (a second call returns the same sources)."""
     return {
-        name: Source.objects.get_or_create(kind=kind, name=name, reference="list")[0]
+        name: Source.objects.filter(kind=kind, name=name, reference="list").first()
+        or actions.add_source(None, kind=kind, name=name, reference="list")
         for name, kind in LIST_KINDS.items()
     }
 
@@ -49,12 +51,15 @@ def add_person(
     number: int = 0,
 ) -> Person:
     """A person on ``lists``: one list record and one claim per list, and a (never published) name."""
-    person = Person.objects.create(region=region, military_branch=branch)
-    NameVariant.objects.create(person=person, surname=SECRET_SURNAME, given_name=f"Person{number}")
+    person = actions.add_person(
+        None,
+        names=[{"surname": SECRET_SURNAME, "given_name": f"Person{number}"}],
+        reason="figures test world",
+        region=region,
+        military_branch=branch,
+    )
     for name in lists:
-        ListRecord.objects.create(
-            source=sources[name], record_id=f"{region}-{number}", person=person, row={}, row_sha256=""
-        )
+        actions.add_list_record(None, sources[name], f"{region}-{number}", person, {}, "")
         actions.add_claim(None, person, sources[name], fate=LIST_FATES[name], date=date)
     return person
 

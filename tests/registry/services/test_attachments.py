@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from kinlink.registry.models import Attachment, Source
+from kinlink.registry import actions
+from kinlink.registry.models import Attachment
 from kinlink.registry.services.attachments import AttachmentRefused, attach, attachment_path, read_attachment
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ def _attachment_root(settings: Any, tmp_path: Path) -> None:
 
 
 def test_same_content_is_stored_once_under_its_sha256() -> None:
-    source = Source.objects.create(kind="unit_notice", name="Notice")
+    source = actions.add_source(None, kind="unit_notice", name="Notice")
     content = "Извещение: погиб 30.03.2022".encode()
     first = attach(source, "notice.pdf", content, "application/pdf")
     second = attach(source, "copy-of-notice.pdf", content, "application/pdf")
@@ -32,7 +33,7 @@ def test_same_content_is_stored_once_under_its_sha256() -> None:
 
 
 def test_tampered_store_is_detected() -> None:
-    source = Source.objects.create(kind="unit_notice", name="Notice")
+    source = actions.add_source(None, kind="unit_notice", name="Notice")
     attachment = attach(source, "notice.txt", b"original")
     attachment_path(attachment.sha256).write_bytes(b"altered")
     with pytest.raises(OSError, match="does not match its SHA-256"):
@@ -40,7 +41,7 @@ def test_tampered_store_is_detected() -> None:
 
 
 def test_empty_file_is_refused_and_nothing_recorded() -> None:
-    source = Source.objects.create(kind="unit_notice", name="Notice")
+    source = actions.add_source(None, kind="unit_notice", name="Notice")
     with pytest.raises(AttachmentRefused):
         attach(source, "empty.txt", b"")
     assert Attachment.objects.count() == 0

@@ -199,7 +199,9 @@ def test_public_figures_count_the_reconciled_fate_not_the_latest_claim() -> None
     ministry = actions.add_source(
         None, kind="ministry_letter", name="Ministry", date="2022-06-01", reliability="B"
     )
-    person = Person.objects.create(region="Луганская область", military_branch="artillery")
+    person = actions.add_person(
+        None, names=[], reason="figures test", region="Луганская область", military_branch="artillery"
+    )
     actions.add_claim(None, person, unit, fate="dead", date="2022-03-30")
     actions.add_claim(None, person, ministry, fate="missing", date="2022-05-10")
     person.refresh_from_db()
