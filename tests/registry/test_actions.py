@@ -198,3 +198,16 @@ def test_events_sites_remains_and_samples_are_added_by_actions_validated_and_aud
 
 
 AUDITED = ("add_event", "add_site", "register_remains", "attach_sample")
+
+
+def test_open_case_takes_the_jurisdiction_of_the_legal_rules() -> None:
+    from kinlink.registry.legal import LegalStatusError
+
+    organisation = Organisation.objects.create(name="Ukrainian group", slug="ua-group")
+    person = actions.add_person(None, names=[{"surname": "Шевчук"}], reason="test", label="test")
+    case = actions.open_case(None, person, organisation, jurisdiction="UA")
+    assert case.jurisdiction == "UA"
+    other = Organisation.objects.create(name="Other group", slug="other-group")
+    with pytest.raises(LegalStatusError):
+        actions.open_case(None, person, other, jurisdiction="Atlantis")
+    assert not Case.objects.filter(organisation=other).exists()

@@ -244,7 +244,14 @@ def _requests(
                 language=family.language if family.language in ("ru", "uk", "en") else "ru",
             )
         )
-        case = open_case(caseworkers[side], request.person, org, request=request, reason="tracing request")
+        case = open_case(
+            caseworkers[side],
+            request.person,
+            org,
+            request=request,
+            reason="tracing request",
+            jurisdiction="RU-participant" if side == "ru" else "UA",
+        )
         if can_request and side == "ru" and n < CERTIFICATES_REQUESTED * 2 and n % 2 == 0:
             change_legal_status(
                 caseworkers[side],

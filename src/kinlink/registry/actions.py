@@ -569,15 +569,24 @@ def open_case(
     request: TracingRequest | None = None,
     assigned_to: Any = None,
     reason: str = "",
+    jurisdiction: str = "",
 ) -> Case:
     """The organisation's case on ``person``; an existing one is returned as it is. A new request the case
-    is opened from moves to "in progress"."""
+    is opened from moves to "in progress". ``jurisdiction`` (a code of the legal rules, e.g. ``UA``;
+    default the model's) decides the legal plan; an unknown code raises ``LegalStatusError``."""
+    from kinlink.registry.legal import default_rules
+
+    if jurisdiction:
+        default_rules().jurisdiction_name(jurisdiction)  # refuses an unknown code
     with transaction.atomic():
         case = Case.objects.filter(person=person, organisation=organisation).first()
         if case is None:
-            case = Case.objects.create(
+            case = Case(
                 number=new_case_number(), person=person, organisation=organisation, assigned_to=assigned_to
             )
+            if jurisdiction:
+                case.jurisdiction = jurisdiction
+            case.save()
             detail: dict[str, Any] = {"reason": reason} if reason else {}
             if request is not None:
                 detail["request"] = request.number
