@@ -35,7 +35,7 @@ class ReadOnlyAdminMixin:
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Any]):
-    pass
+    """A registry model in the admin: to look at only; every change goes through the actions' pages."""
 
 
 class NameVariantInline(ReadOnlyAdminMixin, admin.TabularInline[m.NameVariant, m.Person]):
