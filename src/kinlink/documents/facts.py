@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from kinlink.documents.dna import DnaReportData, format_lr, format_posterior
-from kinlink.documents.labels import DNA_LINE, FATE_MESSAGES, STATED, phrase, term
+from kinlink.documents.labels import fate_message, phrase, term
 from kinlink.documents.models import Inquiry
 from kinlink.registry.fate import FateAssessment, parse_claim_label
 from kinlink.registry.models import Case, Claim, Person, Sample, SourceKind, TracingRequest
@@ -189,18 +189,18 @@ def _localise_claim(label: str, lang: str) -> str:
     when = f" {parts['when']}" if parts["when"] else ""
     text = f"{parts['source']}: {term(parts['fate'], lang)}{when}"
     if parts["stated"]:
-        text += f" ({STATED[lang]} {parts['stated']})"
+        text += f" ({phrase('stated', lang)} {parts['stated']})"
     return text
 
 
 def localised_explanation(assessment: FateAssessment, lang: str) -> list[str]:
-    """The reconciliation's explanation in Russian or Ukrainian, from the labels kept here; English as is."""
+    """The reconciliation's explanation in Russian or Ukrainian, through the catalogue; English as is."""
     if lang == "en":
         with translation.override(lang):
             return explanation_lines(assessment)
     lines = []
     for message in assessment.explanation:
-        template = FATE_MESSAGES.get(message.template, {}).get(lang, message.template)
+        template = fate_message(message.template, lang)
         params = dict(message.params)
         if "claim" in params:
             params["claim"] = _localise_claim(params["claim"], lang)
@@ -274,7 +274,9 @@ def dna_result_lines(data: DnaReportData | None, lang: str) -> list[str]:
     data.check()
     samples = ", ".join(m.sample_code or "" for m in data.pedigree if m.typed)
     return [
-        DNA_LINE[lang].format(
+        phrase(
+            "dna_line",
+            lang,
             remains=data.remains_code,
             lab=data.lab,
             samples=samples,
