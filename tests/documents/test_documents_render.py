@@ -131,4 +131,6 @@ def test_every_fate_explanation_template_has_russian_and_ukrainian() -> None:
     ]
     assert len(templates) >= 10
     for template in templates:  # translated through the shared catalogue, as on the case page
+        if not re.sub(r"\{\w+\}", "", template).strip(" ."):
+            continue  # "{claim}." has no words to translate
         assert fate_message(template, "ru") != template and fate_message(template, "uk") != template, template

@@ -10,6 +10,7 @@ files are never written.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,7 +38,8 @@ def _msgids(po: Path, *options: str) -> list[str]:
         capture_output=True,
         text=True,
     ).stdout
-    return [line[len('msgid "') : -1] for line in out.splitlines() if line.startswith('msgid "') and line != 'msgid ""']
+    lines = out.splitlines()
+    return [line[len('msgid "') : -1] for line in lines if line.startswith('msgid "') and line != 'msgid ""']
 
 
 def _ignore(directory: str, names: list[str]) -> list[str]:
@@ -56,8 +58,6 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     shutil.copytree(PACKAGE, copy, ignore=_ignore)
     here = Path.cwd()
     try:
-        import os
-
         os.chdir(copy)
         call_command("makemessages", locale=list(LANGUAGES), no_obsolete=True, no_location=True, verbosity=0)
     finally:
