@@ -305,8 +305,10 @@ def _check(lang: str) -> None:
 
 
 def translate(message: str, lang: str) -> str:
-    """One catalogue message in ``lang``."""
+    """One catalogue message in ``lang``; an empty message stays empty (gettext would give the header)."""
     _check(lang)
+    if not message:
+        return message
     with translation.override(lang):
         return gettext(message)
 
