@@ -328,6 +328,19 @@ def fate_message(template: str, lang: str) -> str:
     return translate(template, lang)
 
 
+#: Source names the registry's actions write in English ("Tracing request R-…"): the stored prefix and its
+#: catalogue message, so a document names the source in its reader's language.
+STORED_NAME_PREFIXES: dict[str, str] = {"Tracing request ": N_("Tracing request")}
+
+
+def source_title(name: str, lang: str) -> str:
+    """A source's stored name in ``lang`` where the registry wrote it from a fixed English pattern."""
+    for prefix, message in STORED_NAME_PREFIXES.items():
+        if name.startswith(prefix):
+            return f"{translate(message, lang)} {name[len(prefix) :]}"
+    return name
+
+
 def labels_for(kind: str, lang: str) -> dict[str, Any]:
     """All labels a template needs, in one language."""
     _check(lang)
