@@ -12,7 +12,7 @@ import pytest
 from kinlink.cli import main
 from kinlink.demo import DemoSummary
 from kinlink.documents.dna import format_lr, format_posterior
-from kinlink.documents.labels import TERMS
+from kinlink.documents.labels import TERMS, term
 from kinlink.documents.registry_dna import registry_result
 from kinlink.genetics.report import posterior_probability, verbal_equivalent
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision
@@ -75,8 +75,8 @@ def test_demo_case_dna_report_and_dossier(
         format_lr(data.total_lr),
         format_posterior(data.posterior),
         "аутосомные STR, маркеров: 23",
-        TERMS[data.verbal_conclusion]["ru"],
-        TERMS["dna_identified"]["ru"],
+        term(data.verbal_conclusion, "ru"),
+        term("dna_identified", "ru"),
         "Central forensic DNA laboratory",
         "SYN01",
     ):
@@ -111,7 +111,7 @@ def test_demo_case_dna_report_and_dossier(
         status=CandidateIdentification.Status.PROPOSED
     )
     unconfirmed = render("dna-report", case, "ru", tmp_path / "unconfirmed.pdf")
-    assert TERMS["dna_unconfirmed"]["ru"] in unconfirmed
+    assert term("dna_unconfirmed", "ru") in unconfirmed
     dossier = render("dossier", case, "ru", tmp_path / "dossier-unconfirmed.pdf")
     assert format_lr(data.total_lr) not in dossier
     # A rejected candidate is not reported at all.
@@ -132,4 +132,5 @@ def test_every_verbal_conclusion_is_worded_in_every_language(lr: float) -> None:
     assert len(ENFSI_SCALE) == 6
     words = verbal_equivalent(lr)
     assert words in TERMS, words
-    assert TERMS[words]["en"] == words and TERMS[words]["ru"] != words and TERMS[words]["uk"] != words
+    assert TERMS[words] == words and term(words, "en") == words
+    assert term(words, "ru") != words and term(words, "uk") != words

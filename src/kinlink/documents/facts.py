@@ -13,10 +13,10 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from kinlink.documents.dna import DnaReportData, format_lr, format_posterior
-from kinlink.documents.labels import DNA_LINE, FATE_MESSAGES, STATED, phrase, term
+from kinlink.documents.labels import fate_message, phrase, source_title, term
 from kinlink.documents.models import Inquiry
 from kinlink.registry.fate import FateAssessment, parse_claim_label
-from kinlink.registry.models import Case, Claim, Person, Sample, SourceKind, TracingRequest
+from kinlink.registry.models import Case, Claim, Person, Sample, Source, SourceKind, TracingRequest
 from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view, person_claims
 
 DNA_SOURCE_KINDS = (SourceKind.DNA_REPORT, SourceKind.DNA_IDENTIFICATION)
@@ -125,13 +125,20 @@ def inquiry_rows(case: Case, lang: str, today: dt.date) -> list[list[str]]:
     return rows
 
 
+def _origin(source: Source, lang: str) -> str:
+    """Who issued a source; a family's report names the enquirer by a relationship code ("mother")."""
+    if source.kind == SourceKind.FAMILY_REPORT:
+        return term(source.origin, lang)
+    return source.origin
+
+
 def request_rows(person: Person, lang: str) -> list[list[str]]:
     return [
         [
             request.number,
             request.submitted_at.date().isoformat(),
             term(request.channel, lang),
-            request.relationship,
+            term(request.relationship, lang),
             term(request.status, lang),
         ]
         for request in TracingRequest.objects.filter(person=person).order_by("submitted_at", "id")
@@ -159,8 +166,8 @@ def answer_rows(person: Person, lang: str) -> list[list[str]]:
         rows.append(
             [
                 source.date or "—",
-                f"{term(source.kind, lang)}: {source.name}",
-                source.origin or "—",
+                f"{term(source.kind, lang)}: {source_title(source.name, lang)}",
+                _origin(source, lang) or "—",
                 _statement(claim, lang),
                 source.reference or "—",
             ]
@@ -173,7 +180,7 @@ def fate_rows(
 ) -> list[list[str]]:
     """The fate as stored on the person (the registry's reconciliation, recomputed whenever a claim
     changes), with the sources the reconciliation cites."""
-    sources = sorted({c.source_name for c in assessment.cited})
+    sources = sorted({source_title(c.source_name, lang) for c in assessment.cited})
     return [
         [phrase("fate_value", lang), term(person.fate, lang)],
         [phrase("confidence", lang), term(person.fate_confidence, lang)],
@@ -187,26 +194,29 @@ def _localise_claim(label: str, lang: str) -> str:
     if parts is None:
         return label
     when = f" {parts['when']}" if parts["when"] else ""
-    text = f"{parts['source']}: {term(parts['fate'], lang)}{when}"
+    text = f"{source_title(parts['source'], lang)}: {term(parts['fate'], lang)}{when}"
     if parts["stated"]:
-        text += f" ({STATED[lang]} {parts['stated']})"
+        text += f" ({phrase('stated', lang)} {parts['stated']})"
     return text
 
 
 def localised_explanation(assessment: FateAssessment, lang: str) -> list[str]:
-    """The reconciliation's explanation in Russian or Ukrainian, from the labels kept here; English as is."""
+    """The reconciliation's explanation in Russian or Ukrainian, through the catalogue; English as is."""
     if lang == "en":
         with translation.override(lang):
             return explanation_lines(assessment)
     lines = []
     for message in assessment.explanation:
-        template = FATE_MESSAGES.get(message.template, {}).get(lang, message.template)
+        template = fate_message(message.template, lang)
         params = dict(message.params)
         if "claim" in params:
             params["claim"] = _localise_claim(params["claim"], lang)
         for key in ("fate", "other_fate"):
             if key in params:
                 params[key] = term(params[key], lang)
+        for key in ("source", "dead_source", "missing_source", "other_source"):
+            if isinstance(params.get(key), str):
+                params[key] = source_title(params[key], lang)
         lines.append(template.format(**params))
     return lines
 
@@ -239,12 +249,12 @@ def chronology_rows(person: Person, lang: str) -> list[list[str]]:
             if claim.is_retracted
             else term("current", lang)
         )
-        origin = f", {source.origin}" if source.origin else ""
+        origin = f", {_origin(source, lang)}" if source.origin else ""
         reference = f", {source.reference}" if source.reference else ""
         rows.append(
             [
                 source.date or "—",
-                f"{source.name} ({term(source.kind, lang)}{origin}{reference}; "
+                f"{source_title(source.name, lang)} ({term(source.kind, lang)}{origin}{reference}; "
                 f"{phrase('reliability', lang)} {source.reliability})",
                 _statement(claim, lang),
                 detail,
@@ -262,7 +272,7 @@ def witness_statements(person: Person, lang: str) -> list[str]:
         when = claim.source.date or "—"
         text = claim.circumstances or _statement(claim, lang)
         place = f" ({claim.place})" if claim.place else ""
-        statements.append(f"{when}, {claim.source.name}: {text}{place}")
+        statements.append(f"{when}, {source_title(claim.source.name, lang)}: {text}{place}")
     return statements
 
 
@@ -274,7 +284,9 @@ def dna_result_lines(data: DnaReportData | None, lang: str) -> list[str]:
     data.check()
     samples = ", ".join(m.sample_code or "" for m in data.pedigree if m.typed)
     return [
-        DNA_LINE[lang].format(
+        phrase(
+            "dna_line",
+            lang,
             remains=data.remains_code,
             lab=data.lab,
             samples=samples,
@@ -292,7 +304,8 @@ def dna_lines(person: Person, lang: str, data: DnaReportData | None = None) -> l
     lines = dna_result_lines(data, lang)
     for claim in _claims(person):
         if claim.source.kind in DNA_SOURCE_KINDS and not claim.is_retracted:
-            lines.append(f"{claim.source.date or '—'}, {claim.source.name}: {_statement(claim, lang)}")
+            name = source_title(claim.source.name, lang)
+            lines.append(f"{claim.source.date or '—'}, {name}: {_statement(claim, lang)}")
     for remains in person.identified_remains.all().order_by("code"):
         lines.append(f"{remains.code}: {term(remains.status, lang)}")
     samples = Sample.objects.filter(tracing_request__person=person).order_by("code")

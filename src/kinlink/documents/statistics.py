@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kinlink.documents.labels import term
+from django.utils.translation import gettext_noop as N_
+
+from kinlink.documents.labels import term, translate
 
 #: Counts below this are printed as "<K" so that no family can be singled out.
 SUPPRESSION_THRESHOLD = 5
@@ -87,19 +89,20 @@ def registry_statistics() -> StatisticsData:
         two = chapman(histories_from_memberships(memberships, lists=[str(k) for k in largest]))
         estimates.append(
             Estimate(
-                "persons in the population the two largest lists sample",
+                N_("persons in the population the two largest lists sample"),
                 two.estimate,
                 two.lo,
                 two.hi,
-                "Chapman two-list (provisional)",
+                N_("Chapman two-list (provisional)"),
             )
         )
-    note = (
+    # "{threshold}" is filled in by statistics_facts, after the note is translated
+    note = N_(
         "Counts are of persons with a case in this registry, by the factual fate the registry derives from "
-        f"its claims, published with the estimation engine's disclosure control: cells below "
-        f"{DEFAULT_THRESHOLD} are withheld (—), with complementary suppression so that no withheld cell can "
+        "its claims, published with the estimation engine's disclosure control: cells below "
+        "{threshold} are withheld (—), with complementary suppression so that no withheld cell can "
         "be recomputed from the totals. The estimate uses Chapman's two-list capture-recapture estimator "
-        "with a log-normal 95% interval; it assumes independent lists and equal chances of being listed, "
+        "with a log-normal interval (95%); it assumes independent lists and equal chances of being listed, "
         "and is provisional until a multiple-systems estimate over all linked lists replaces it."
     )
     return StatisticsData(aggregates, estimates, note, threshold=DEFAULT_THRESHOLD)
@@ -123,9 +126,18 @@ def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
     return {
         "aggregates": rows,
         "charts": chart_list,
+        # a provider's own wording that is not in the catalogue is printed as it was given
         "estimates": [
-            [e.quantity, f"{e.estimate:.0f}", f"{e.low:.0f} – {e.high:.0f}", e.method] for e in data.estimates
+            [
+                translate(e.quantity, lang),
+                f"{e.estimate:.0f}",
+                f"{e.low:.0f} – {e.high:.0f}",
+                translate(e.method, lang),
+            ]
+            for e in data.estimates
         ],
-        "method": data.method_note,
+        "method": translate(data.method_note, lang).replace("{threshold}", str(k))
+        if data.method_note
+        else "",
         "threshold": k,
     }
