@@ -112,7 +112,7 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
     The last news of every case's person is read at once, by the registry's one definition
     (``registry.services.fate.last_news_dates``).
     """
-    open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person")[:1000])
+    open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person"))
     last_news = last_news_dates({c.person_id for c in open_cases})
     # an identified person's next step is registering the death (few persons: read one by one)
     identified = {
