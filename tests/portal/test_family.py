@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -46,7 +47,8 @@ def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tm
     assert response.status_code == 302, response.content.decode()[:2000]
     page = client.get(response["Location"]).content.decode()
     number = re.search(r'id="request-number">([^<]+)<', page).group(1)  # type: ignore[union-attr]
-    code = re.search(r'id="access-code">([^<]+)<', page).group(1)  # type: ignore[union-attr]
+    shown = re.search(r'id="access-code">(.+?)</span></span>', page).group(1)  # type: ignore[union-attr]
+    code = re.sub(r"<[^>]+>", "", shown)  # one span per group of four, so a group never wraps
     request = TracingRequest.objects.get(number=number)
     assert request.check_access_code(code)
     assert request.consent_dna is True and list(request.consent_organisations.all()) == [world.a.org]
@@ -86,7 +88,7 @@ def test_request_form_does_not_reveal_known_persons(world: World, settings: Any,
     page_known = known.get("/ru/request/submitted").content.decode()
     page_stranger = stranger.get("/ru/request/submitted").content.decode()
     strip = re.compile(
-        r'(id="request-number">|id="access-code">|/request/follow/|csrfmiddlewaretoken" value=")[^<"]+'
+        r'(id="request-number">|class="group">|/request/follow/|csrfmiddlewaretoken" value=")[^<"]+'
     )
     assert strip.sub("", page_known) == strip.sub("", page_stranger)
 
@@ -110,6 +112,47 @@ def test_too_many_wrong_codes_pause_the_follow_up(world: World, settings: Any) -
     response = client.post("/ru/request/follow", {"number": world.a.request.number, "code": world.a.code})
     assert response.status_code == 429
     cache.clear()
+
+
+def test_access_code_is_grouped_unambiguous_and_forgiving() -> None:
+    from kinlink.registry.models import ACCESS_CODE_ALPHABET
+
+    request = TracingRequest()
+    code = request.issue_access_code()
+    groups = code.split("-")
+    assert len(groups) == 5 and all(len(g) == 4 for g in groups)  # 20 characters = 100 random bits
+    assert set(code.replace("-", "")) <= set(ACCESS_CODE_ALPHABET)
+    assert not set("ILOU") & set(ACCESS_CODE_ALPHABET)
+    assert request.check_access_code(code)
+    assert request.check_access_code(code.lower())
+    assert request.check_access_code(" ".join(groups))
+    assert request.check_access_code(code.replace("-", ""))
+    assert request.check_access_code(code.replace("1", "l").replace("0", "O"))  # look-alikes read alike
+    assert not request.check_access_code(code[:-1])
+    assert not request.check_access_code("")
+
+
+def test_wrong_private_link_says_so_without_revealing_the_number(world: World) -> None:
+    answers = []
+    for number in (world.a.request.number, "TR-NOSUCH"):
+        client = Client()
+        response = client.get(f"/ru/request/follow/{number}/WRONG-CODE-0000-0000-0000", follow=True)
+        page = response.content.decode()
+        assert "Ссылка недействительна или устарела" in page
+        assert 'name="number"' in page
+        answers.append(re.sub(r'value="[^"]*"', "", page))
+    assert answers[0] == answers[1]
+    cache.clear()
+
+
+def test_failed_form_has_a_focused_error_summary_linking_to_each_field(world: World) -> None:
+    page = Client().post("/uk/request/new", {"surname": ""}).content.decode()
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', page, re.S)
+    assert summary is not None
+    assert 'role="alert"' in page and 'tabindex="-1"' in page and "autofocus" in page
+    assert 'href="#id_surname"' in summary.group(1)
+    assert "Виправте, будь ласка" in summary.group(0)
+    assert "error-summary" not in Client().get("/uk/request/new").content.decode()
 
 
 def test_private_link_signs_in_and_drops_the_code_from_the_address(world: World) -> None:

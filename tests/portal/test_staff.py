@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone, translation
 
 from kinlink.registry import actions
-from kinlink.registry.models import AuditEntry, Case, CaseNote, CaseTask, Claim, NameVariant
+from kinlink.registry.models import AuditEntry, Case, CaseNote, CaseTask, Claim, NameVariant, TracingRequest
 from kinlink.registry.services.family_intake import FamilyRequest
 from kinlink.registry.services.search import PersonQuery, name_key, search_persons
 from tests.portal.portal_world import World, verified_client
@@ -230,3 +234,60 @@ def test_search_uses_the_linkage_normalisation(world: World) -> None:
         assert [p.pk for p in search_persons(user, PersonQuery(name=query))] == [person.pk], query
     assert search_persons(user, PersonQuery(name="Шевчук Александр Петрович")) == []
     assert search_persons(user, PersonQuery(name="Коваленко")) == []
+
+
+def _deadline_items(page: str, section: str) -> list[str]:
+    """The case numbers listed in one deadline section of the home page (``q-deadlines`` or ``q-overdue``)."""
+    start = page.index(f'id="{section}"')
+    end = page.index("</ul>", start)
+    return re.findall(r'/staff/cases/\d+/">([^<]+)</a>', page[start:end])
+
+
+def test_home_splits_deadlines_ahead_from_overdue_with_real_counts(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    page = client.get("/en/staff/").content.decode()
+    # The seed case's last news is from 2022: its deadlines are long past, so they are overdue.
+    overdue = _deadline_items(page, "q-overdue")
+    assert world.a.case.number in overdue
+    heading = re.search(r'id="q-overdue">Overdue: (\d+) deadlines? ha(?:s|ve) passed<', page)
+    assert heading is not None and int(heading.group(1)) == len(overdue)
+    assert "Legal deadlines in the next 90 days (0)" in page and "No legal deadlines coming up." in page
+    requests = TracingRequest.objects.filter(
+        status=TracingRequest.Status.NEW, consent_organisations=world.a.org
+    )
+    assert f"New tracing requests ({requests.count()})" in page
+    ru = client.get("/ru/staff/").content.decode()
+    assert "Правовые сроки в ближайшие 90 дней (0)" in ru and "Просрочен" in ru
+
+
+def test_home_pages_deadlines_twenty_at_a_time(world: World, monkeypatch: Any) -> None:
+    from kinlink.portal import staff
+
+    today = timezone.localdate()
+    title = "A court may recognise him as missing"
+    rows = [staff.DeadlineRow(world.a.case, title, today + dt.timedelta(days=d), False) for d in range(45)]
+    rows += [
+        staff.DeadlineRow(world.a.case, title, today - dt.timedelta(days=d), True) for d in range(22, 0, -1)
+    ]
+    monkeypatch.setattr(staff, "_deadline_queue", lambda cases, day: sorted(rows, key=lambda r: r.earliest))
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    page = client.get("/en/staff/").content.decode()
+    assert "Legal deadlines in the next 90 days (45)" in page
+    assert "Overdue: 22 deadlines have passed" in page
+    assert len(_deadline_items(page, "q-deadlines")) == 20 and len(_deadline_items(page, "q-overdue")) == 20
+    assert "Page 1 of 3" in page and 'href="?page=2"' in page and 'href="?overdue_page=2"' in page
+    last = client.get("/en/staff/?page=3").content.decode()
+    assert len(_deadline_items(last, "q-deadlines")) == 5 and "Page 3 of 3" in last
+    assert len(_deadline_items(client.get("/en/staff/?overdue_page=2").content.decode(), "q-overdue")) == 2
+    # a page number out of range or not a number shows a real page, not an error
+    assert client.get("/en/staff/?page=99").status_code == 200
+    assert client.get("/en/staff/?page=x").status_code == 200
+    # ahead soonest first (today), overdue oldest first (22 days ago), each in its own list
+    with translation.override("en"):
+        shown_today, shown_oldest = (
+            date_filter(day, "SHORT_DATE_FORMAT") for day in (today, today - dt.timedelta(days=22))
+        )
+    ahead = page[page.index('id="q-deadlines"') : page.index('id="q-overdue"')]
+    behind = page[page.index('id="q-overdue"') :]
+    assert shown_today in ahead[: ahead.index("</li>")] and shown_oldest not in ahead
+    assert shown_oldest in behind[: behind.index("</li>")]

@@ -49,7 +49,8 @@ def test_catalogue_is_complete_and_compiled(language: str) -> None:
     translated = [m for m, b in entries if "msgid_plural" not in b and compiled.gettext(m) != m]
     if language != "en":
         # Nearly every string differs from English; the few that may not are symbols such as "{claim}.".
-        assert len(translated) >= len(entries) - 5, "the .mo file is older than the .po file: run msgfmt"
+        singular = [m for m, b in entries if "msgid_plural" not in b]  # plural entries are checked above
+        assert len(translated) >= len(singular) - 5, "the .mo file is older than the .po file: run msgfmt"
 
 
 def test_plural_forms_follow_the_language() -> None:

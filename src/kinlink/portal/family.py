@@ -105,6 +105,7 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
         {
             "number": issued["number"],
             "code": issued["code"],
+            "code_groups": issued["code"].split("-"),
             "link": link,
             "advice": dna_advice(tracing_request.relationship),
             "power": sampling_power(),
@@ -158,8 +159,15 @@ def follow(request: HttpRequest) -> HttpResponse:
 
 
 def follow_link(request: HttpRequest, number: str, code: str) -> HttpResponse:
-    """The private follow-up link: checks the code, then moves to the plain address (no code in history)."""
-    _open(request, number, code)
+    """The private follow-up link: checks the code, then moves to the plain address (no code in history).
+
+    A wrong link says so, in the same words whether or not the request number exists.
+    """
+    if _open(request, number, code) is None:
+        messages.error(
+            request,
+            _("This link is not valid or has expired. Enter your request number and access code below."),
+        )
     return HttpResponseRedirect(reverse("portal:follow"))
 
 

@@ -144,7 +144,17 @@ class FamilyRequestForm(forms.Form):
 class FollowForm(forms.Form):
     number = forms.CharField(label=_("Request number"), max_length=32)
     code = forms.CharField(
-        label=_("Access code"), max_length=64, widget=forms.PasswordInput(render_value=False)
+        label=_("Access code"),
+        max_length=64,
+        help_text=_("Capital or small letters, with or without dashes and spaces."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "class": "code-input",
+            }
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -81,6 +82,10 @@ from kinlink.registry.services.uploads import UploadError
 
 QUEUE_DAYS = 30
 DEADLINE_HORIZON_DAYS = 90
+#: Deadlines per page on the staff home page (``?page=`` for those ahead, ``?overdue_page=`` for overdue).
+DEADLINE_PAGE_SIZE = 20
+#: The most rows of one queue shown on the home page; its heading always gives the real count.
+HOME_LIST_LIMIT = 50
 supervisor_required = staff_required((Role.SUPERVISOR, Role.ADMINISTRATOR))
 
 
@@ -107,7 +112,7 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
     The last news of every case's person is read at once, by the registry's one definition
     (``registry.services.fate.last_news_dates``).
     """
-    open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person")[:1000])
+    open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person"))
     last_news = last_news_dates({c.person_id for c in open_cases})
     # an identified person's next step is registering the death (few persons: read one by one)
     identified = {
@@ -132,7 +137,14 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
             DeadlineRow(case, d.title, d.earliest, d.reached) for d in deadlines if d.earliest <= horizon
         )
     rows.sort(key=lambda r: r.earliest)
-    return rows[:100]
+    return rows
+
+
+def _split_deadlines(rows: list[DeadlineRow], today: dt.date) -> tuple[list[DeadlineRow], list[DeadlineRow]]:
+    """Deadlines still ahead (today to the horizon, soonest first) and overdue ones (past, oldest first)."""
+    ahead = [row for row in rows if row.earliest >= today]
+    overdue = [row for row in rows if row.earliest < today]
+    return ahead, overdue
 
 
 def _candidate_queue(user: Any) -> list[CandidateRow]:
@@ -170,29 +182,39 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     user = request.user
     recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
     requests = requests_visible_to(user)
+    today = timezone.localdate()
+    new_requests = requests.filter(status=TracingRequest.Status.NEW)
+    family_messages = FamilyMessage.objects.filter(
+        tracing_request__in=requests, from_family=True, created__gte=recent
+    )
+    new_claims = Claim.objects.filter(person__in=persons_visible_to(user), created__gte=recent).exclude(
+        source__kind=SourceKind.FAMILY_REPORT
+    )
+    open_cases = cases_visible_to(user).filter(status=Case.Status.OPEN)
+    ahead, overdue = _split_deadlines(_deadline_queue(cases_visible_to(user), today), today)
     context = {
-        "new_requests": requests.filter(status=TracingRequest.Status.NEW)
-        .select_related("person")
+        "new_requests": new_requests.select_related("person")
         .prefetch_related("person__names")
-        .order_by("-submitted_at")[:50],
-        "family_messages": FamilyMessage.objects.filter(
-            tracing_request__in=requests, from_family=True, created__gte=recent
-        )
-        .select_related("tracing_request")
-        .order_by("-created")[:30],
-        "new_claims": Claim.objects.filter(person__in=persons_visible_to(user), created__gte=recent)
-        .exclude(source__kind=SourceKind.FAMILY_REPORT)
-        .select_related("source", "person")
+        .order_by("-submitted_at")[:HOME_LIST_LIMIT],
+        "new_requests_count": new_requests.count(),
+        "family_messages": family_messages.select_related("tracing_request").order_by("-created")[:30],
+        "family_messages_count": family_messages.count(),
+        "new_claims": new_claims.select_related("source", "person")
         .prefetch_related("person__names")
-        .order_by("-created")[:50],
+        .order_by("-created")[:HOME_LIST_LIMIT],
+        "new_claims_count": new_claims.count(),
         "candidates": _candidate_queue(user),
         "dna_candidates": pending_for_home(user),
-        "deadlines": _deadline_queue(cases_visible_to(user), timezone.now().date()),
-        "open_cases": cases_visible_to(user)
-        .filter(status=Case.Status.OPEN)
-        .select_related("person", "organisation")
+        "deadlines": Paginator(ahead, DEADLINE_PAGE_SIZE).get_page(request.GET.get("page")),
+        "deadlines_count": len(ahead),
+        "overdue": Paginator(overdue, DEADLINE_PAGE_SIZE).get_page(request.GET.get("overdue_page")),
+        "overdue_count": len(overdue),
+        "horizon_days": DEADLINE_HORIZON_DAYS,
+        "open_cases": open_cases.select_related("person", "organisation")
         .prefetch_related("person__names")
-        .order_by("-opened_at")[:50],
+        .order_by("-opened_at")[:HOME_LIST_LIMIT],
+        "open_cases_count": open_cases.count(),
+        "list_limit": HOME_LIST_LIMIT,
     }
     return render(request, "portal/staff/home.html", context)
 

@@ -242,7 +242,8 @@ class TracingRequest(models.Model):
 
     def issue_access_code(self) -> str:
         """Create a new private follow-up code; only its hash is stored."""
-        code = secrets.token_urlsafe(12)
+        raw = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+        code = "-".join(raw[i : i + ACCESS_CODE_GROUP] for i in range(0, len(raw), ACCESS_CODE_GROUP))
         self.access_code_hash = hash_access_code(code)
         return code
 
@@ -252,8 +253,23 @@ class TracingRequest(models.Model):
         )
 
 
+#: Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand is not misread.
+ACCESS_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: 20 characters of 32 = 100 random bits (the former 16 base64url characters gave 96).
+ACCESS_CODE_LENGTH = 20
+ACCESS_CODE_GROUP = 4
+_ACCESS_CODE_LOOKALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+def normalise_access_code(code: str) -> str:
+    """The code as typed, made canonical: case, spaces and dashes ignored, I/L read as 1 and O as 0."""
+    cleaned = "".join(ch for ch in code.upper() if not ch.isspace() and ch not in "-‐‑‒–—_.")
+    return cleaned.translate(_ACCESS_CODE_LOOKALIKES)
+
+
 def hash_access_code(code: str) -> str:
-    return hashlib.sha256(("kinlink-access:" + settings.SECRET_KEY + ":" + code.strip()).encode()).hexdigest()
+    normalised = normalise_access_code(code)
+    return hashlib.sha256(("kinlink-access:" + settings.SECRET_KEY + ":" + normalised).encode()).hexdigest()
 
 
 class SourceKind(models.TextChoices):

@@ -1,0 +1,217 @@
+"""No page of the portal scrolls sideways on a 360 px phone, staff pages included.
+
+Every page the portal's URL conf declares is either visited here, in Russian at 360 px, or named in
+``NOT_PAGES`` with the reason it is not a page (a POST target, a redirect, a file). A new page that is
+in neither list fails ``test_every_portal_page_is_checked``, so it cannot slip past the 360 px check.
+Screenshots go to tests/artifacts/narrow-*.png (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import URLPattern, reverse
+from django.utils import translation
+
+from kinlink.matching.models import CandidateLink
+from kinlink.portal import urls as portal_urls
+from kinlink.portal.family import NEW_REQUEST_SESSION_KEY
+from kinlink.registry import actions
+from kinlink.registry.services.family_intake import FamilyRequest
+from tests.portal.browser import chromium, screenshot
+from tests.portal.portal_world import PASSWORD, World, build_world, family_client, verified_client
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls below are plain and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PHONE = {"width": 360, "height": 740}
+
+#: URL names of the portal that are not pages a person reads, and why.
+NOT_PAGES = {
+    "figures_csv": "a CSV file",
+    "follow_message": "POST only",
+    "follow_documents": "POST only",
+    "follow_leave": "POST only",
+    "follow_link": "a redirect to the follow page (its message is checked below)",
+    "logout": "POST only",
+    "open_case": "POST only",
+    "attachment": "a file download",
+    "case_add_claim": "POST only",
+    "case_retract_claim": "POST only",
+    "case_add_document": "POST only",
+    "case_link_event": "POST only",
+    "case_release_update": "POST only",
+    "case_send_message": "POST only",
+    "case_add_task": "POST only",
+    "case_task_done": "POST only",
+    "case_add_note": "POST only",
+    "case_legal_status": "POST only",
+    "link_accept": "POST only",
+    "link_reject": "POST only",
+    "merge_undo": "POST only",
+    "dna_confirm": "POST only",
+    "dna_reject": "POST only",
+    "lab_register_sample": "POST only",
+    "lab_upload_profiles": "POST only",
+    "lab_upload_references": "POST only",
+    "lab_upload_pedigrees": "POST only",
+}
+
+
+@dataclass(frozen=True)
+class Visit:
+    name: str
+    who: str  # "anonymous", "family", "new_family", "caseworker", "lab_analyst"
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    query: str = ""
+
+
+def _visits(world: World, link: CandidateLink, candidate_pk: int) -> list[Visit]:
+    a = world.a
+    return [
+        Visit("home", "anonymous"),
+        Visit("figures", "anonymous"),
+        Visit("figures_method", "anonymous"),
+        Visit("request_new", "anonymous"),
+        Visit("request_submitted", "new_family"),
+        Visit("follow", "anonymous"),
+        Visit("follow", "family"),
+        Visit("login", "anonymous"),
+        Visit("staff_home", "caseworker"),
+        Visit("staff_search", "caseworker", query="?surname=Иванов"),
+        Visit("staff_request", "caseworker", (("pk", a.request.pk),)),
+        Visit("person", "caseworker", (("pk", a.person.pk),)),
+        Visit("case", "caseworker", (("pk", a.case.pk),)),
+        Visit("links", "caseworker"),
+        Visit("link", "caseworker", (("pk", link.pk),)),
+        Visit("dna_candidates", "caseworker"),
+        Visit("dna_candidate", "caseworker", (("pk", candidate_pk),)),
+        Visit("lab_home", "lab_analyst"),
+        Visit("lab_sample", "lab_analyst", (("pk", a.sample.pk),)),
+    ]
+
+
+def _portal_names() -> set[str]:
+    return {p.name for p in portal_urls.urlpatterns if isinstance(p, URLPattern) and p.name}
+
+
+def test_every_portal_page_is_checked() -> None:
+    visited = {"home", "figures", "figures_method", "request_new", "request_submitted", "follow", "login"}
+    visited |= {"login_otp", "staff_home", "staff_search", "staff_request", "person", "case", "links", "link"}
+    visited |= {"dna_candidates", "dna_candidate", "lab_home", "lab_sample"}
+    assert not visited & NOT_PAGES.keys()
+    assert _portal_names() == visited | NOT_PAGES.keys()
+
+
+def _cookies(client: Client, base: str) -> list[dict[str, Any]]:
+    return [{"name": name, "value": morsel.value, "url": base} for name, morsel in client.cookies.items()]
+
+
+def _scroll_width(page: Any) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def _too_wide(page: Any) -> list[str]:
+    """The elements that stick out of a 360 px page, for the failure message."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > 360.5 && !e.closest('.tablewrap'))
+                .slice(0, 8)
+                .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                          + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
+        )
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_no_page_scrolls_sideways_at_360_px(live_server: Any, transactional_db: None, settings: Any) -> None:
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on localhost
+    world = build_world()
+    base = live_server.url
+    # a duplicate request: linkage finds the candidate link (direct write only if it did not)
+    duplicate, _code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname="Иванов",
+            given_name="Сергей",
+            birth_date="1998",
+            relationship="sister",
+            consent_organisations=[world.a.org],
+        )
+    )
+    link = CandidateLink.objects.filter(person_b=duplicate.person).first() or CandidateLink.objects.create(
+        person_a=world.a.person,
+        person_b=duplicate.person,
+        match_probability=0.91,
+        match_weight=3.4,
+        fingerprint="0",
+    )
+    from tests.portal.test_dna_candidates import make_candidate
+
+    candidate = make_candidate(world.a)
+    family = family_client(world.a)
+    new_family = family_client(world.a)
+    session = new_family.session
+    session[NEW_REQUEST_SESSION_KEY] = {"number": world.a.request.number, "code": "7KQ4-M2XD-9HTR-0WZB-5NCE"}
+    session.save()
+    clients = {
+        "anonymous": Client(),
+        "family": family,
+        "new_family": new_family,
+        "caseworker": verified_client(world.a.users["caseworker"], world.a.devices["caseworker"]),
+        "lab_analyst": verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"]),
+    }
+    too_wide: dict[str, Any] = {}
+    with chromium() as browser:
+        for visit in _visits(world, link, candidate.pk):
+            context = browser.new_context(viewport=PHONE, locale="ru-RU", device_scale_factor=1)
+            context.add_cookies(_cookies(clients[visit.who], base))
+            page = context.new_page()
+            with translation.override("ru"):
+                path = reverse(f"portal:{visit.name}", kwargs=dict(visit.kwargs)) + visit.query
+            response = page.goto(base + path)
+            assert response is not None and response.status == 200, (path, visit.who)
+            assert unquote(page.url).endswith(path), (path, page.url)  # not sent elsewhere (sign-in)
+            screenshot(page, f"narrow-{visit.name}-{visit.who}")
+            if _scroll_width(page) > PHONE["width"]:
+                too_wide[path] = (_scroll_width(page), _too_wide(page))
+            context.close()
+
+        # The code page after the password, and the request form after a failed submit.
+        context = browser.new_context(viewport=PHONE, locale="ru-RU", device_scale_factor=1)
+        page = context.new_page()
+        cache.clear()
+        page.goto(f"{base}/ru/staff/login")
+        page.fill("#id_username", world.a.users["caseworker"].get_username())
+        page.fill("#id_password", PASSWORD)
+        page.locator("main button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "/ru/staff/login/code" in page.url
+        screenshot(page, "narrow-login_otp")
+        if _scroll_width(page) > PHONE["width"]:
+            too_wide[page.url] = (_scroll_width(page), _too_wide(page))
+
+        page.goto(f"{base}/ru/request/new")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_load_state()
+        # the error summary is at the top, announced, focused, and links to the first field in error
+        assert page.evaluate("document.activeElement.className") == "error-summary"
+        assert page.locator(".error-summary[role=alert] a[href='#id_surname']").count() == 1
+        screenshot(page, "narrow-request_new-errors")
+        if _scroll_width(page) > PHONE["width"]:
+            too_wide["/ru/request/new (errors)"] = (_scroll_width(page), _too_wide(page))
+
+        # A wrong private link says so, in Russian, on the follow page.
+        cache.clear()
+        page.goto(f"{base}/ru/request/follow/{world.a.request.number}/WRONG-0000-0000-0000-0000")
+        assert page.url.endswith("/ru/request/follow")
+        assert "Ссылка недействительна или устарела" in page.locator("main").inner_text()
+        context.close()
+    assert not too_wide, too_wide
