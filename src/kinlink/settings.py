@@ -194,12 +194,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "portal:login"
 AXES_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = 1  # hours
+# hours; `kinlink unlock USERNAME` lifts a lockout sooner
+AXES_COOLOFF_TIME = int(os.environ.get("KINLINK_LOGIN_COOLOFF_HOURS", "1"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "portal/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "kinlink"
+# django-axes is the one lockout of failed codes. django-otp's own per-device throttle (1, 2, 4, ... s after
+# each failure) refused a correct code typed soon after a wrong one, and that refusal counted as a failure.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # Map tiles for the case page (remains and sites). A URL template such as
 # https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty means the plain coordinate view (no requests out).
