@@ -88,3 +88,22 @@ def test_case_page_speaks_of_a_woman_as_her(world: World) -> None:
     page = client.get(f"/ru/staff/cases/{world.a.case.pk}/").content.decode()
     assert "Последние вести о ней:" in page
     assert "её гибели" in page or "отсутствующей" in page or "умершей" in page
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(1, "проверена 1 пара"), (3, "проверено 3 пары"), (5, "проверено 5 пар"), (21, "проверена 21 пара")],
+)
+def test_counts_take_the_plural_form_of_the_language(n: int, expected: str) -> None:
+    from django.template import Context, Template
+
+    template = Template(
+        "{% load i18n %}{% blocktranslate trimmed count pairs=n %}{{ pairs }} pair screened"
+        "{% plural %}{{ pairs }} pairs screened{% endblocktranslate %}"
+    )
+    with translation.override("ru"):
+        assert template.render(Context({"n": n})) == expected
+    uk = {1: "1 новий кандидат", 3: "3 нові кандидати", 5: "5 нових кандидатів", 21: "21 новий кандидат"}
+    with translation.override("uk"):
+        text = translation.ngettext("%(new)s new candidate", "%(new)s new candidates", n)
+        assert text % {"new": n} == uk[n]
