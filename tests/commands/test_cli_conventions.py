@@ -39,7 +39,7 @@ def test_render_takes_the_case_number(
     case_id = str(world.a.case.pk)
     assert main(["documents", "render", "certificate", "--case", case_id, "--out", str(out)]) == 0
     assert main(["documents", "render", "certificate", "--case", "C-999999", "--out", str(out)]) == 1
-    assert "no case 'C-999999'" in capsys.readouterr().err
+    assert "no case with number 'C-999999'" in capsys.readouterr().err
 
 
 def test_a_missing_output_folder_is_an_error(

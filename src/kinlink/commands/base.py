@@ -63,6 +63,8 @@ def find_case(value: str) -> Any:
     case = Case.objects.filter(number__iexact=text).first()
     if case is None and text.isdigit():
         case = Case.objects.filter(pk=int(text)).first()
+    if case is None and text.isdigit():
+        raise CommandError(f"no case with id {text} or number {text!r} (see `kinlink case list`)")
     if case is None:
-        raise CommandError(f"no case {text!r}: give a case number or id (see `kinlink case list`)")
+        raise CommandError(f"no case with number {text!r} (see `kinlink case list`)")
     return case
