@@ -178,7 +178,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-CSRF_FAILURE_VIEW = "django.views.csrf.csrf_failure"
+CSRF_FAILURE_VIEW = "kinlink.portal.errors.csrf_failure"  # the 403 page in the reader's language
 # HTTPS in production: HSTS and redirect are on unless the instance runs plain http (demo, tests).
 SECURE_HSTS_SECONDS = 0 if not SESSION_COOKIE_SECURE else 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE

@@ -46,3 +46,12 @@ def test_the_server_error_page_needs_no_database_and_speaks_the_prefix_language(
     assert "Помилка на нашому боці" in html
     _has_navigation(html, "uk")
     assert 'href="/ru/staff/cases/7/"' in html
+
+
+def test_a_form_refused_by_the_csrf_check_says_so_in_the_readers_language(db: None) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/uk/request/follow", {"number": "R-X", "code": "x"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "Не вдалося надіслати форму" in html
+    _has_navigation(html, "uk")

@@ -33,6 +33,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return _error(request, "403.html", 403)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused by the CSRF check (an expired page, cookies off): the 403 page, saying so."""
+    return render(request, "403.html", {"status": 403, "csrf": True}, status=403)
+
+
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     return _error(request, "404.html", 404)
