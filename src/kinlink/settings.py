@@ -178,7 +178,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-CSRF_FAILURE_VIEW = "django.views.csrf.csrf_failure"
+CSRF_FAILURE_VIEW = "kinlink.portal.errors.csrf_failure"  # the 403 page in the reader's language
 # HTTPS in production: HSTS and redirect are on unless the instance runs plain http (demo, tests).
 SECURE_HSTS_SECONDS = 0 if not SESSION_COOKIE_SECURE else 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
@@ -194,12 +194,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "portal:login"
 AXES_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = 1  # hours
+# hours; `kinlink unlock USERNAME` lifts a lockout sooner
+AXES_COOLOFF_TIME = int(os.environ.get("KINLINK_LOGIN_COOLOFF_HOURS", "1"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "portal/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "kinlink"
+# django-axes is the one lockout of failed codes. django-otp's own per-device throttle (1, 2, 4, ... s after
+# each failure) refused a correct code typed soon after a wrong one, and that refusal counted as a failure.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # Map tiles for the case page (remains and sites). A URL template such as
 # https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty means the plain coordinate view (no requests out).

@@ -19,3 +19,8 @@ urlpatterns += i18n_patterns(
     path("", include("kinlink.portal.urls")),
     prefix_default_language=True,
 )
+
+handler400 = "kinlink.portal.errors.bad_request"
+handler403 = "kinlink.portal.errors.permission_denied"
+handler404 = "kinlink.portal.errors.page_not_found"
+handler500 = "kinlink.portal.errors.server_error"

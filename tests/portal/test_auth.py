@@ -116,3 +116,25 @@ def test_admin_sign_in_goes_through_the_totp_sign_in(world: World) -> None:
         "/en/staff/login/code?next=/en/admin/", {"token": current_token(world.a.devices["administrator"])}
     )
     assert client.get("/en/admin/").status_code == 200
+
+
+def test_a_correct_code_right_after_a_wrong_one_is_accepted(world: World) -> None:
+    from axes.models import AccessAttempt
+
+    client = Client()
+    _password_step(client, "caseworker-a")
+    device = world.a.devices["caseworker"]
+    good = current_token(device)
+    wrong = f"{(int(good) + 3) % 1_000_000:06d}"
+    assert client.post("/en/staff/login/code", {"token": wrong}).status_code == 200
+    assert AccessAttempt.objects.get(username="caseworker-a").failures_since_start == 1
+    response = client.post("/en/staff/login/code", {"token": good})
+    assert response.status_code == 302 and response["Location"] == "/en/staff/"
+    assert not AccessAttempt.objects.filter(username="caseworker-a").exists()  # a success clears the count
+
+
+def test_the_sign_in_page_says_how_long_the_lock_lasts(world: World) -> None:
+    page = Client().get("/en/staff/login").content.decode()
+    assert "After 5 wrong attempts in a row" in page and "The lock lasts 1 hour" in page
+    page = Client().get("/ru/staff/login").content.decode()
+    assert "1 час" in page

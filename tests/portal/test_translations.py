@@ -46,10 +46,12 @@ def test_catalogue_is_complete_and_compiled(language: str) -> None:
     assert (
         compiled.info().get("plural-forms", "").startswith("nplurals=3" if language != "en" else "nplurals=2")
     )
-    translated = [m for m, b in entries if "msgid_plural" not in b and compiled.gettext(m) != m]
+    singular = [(m, b) for m, b in entries if "msgid_plural" not in b and "msgctxt" not in b]
+    translated = [m for m, _b in singular if compiled.gettext(m) != m]
     if language != "en":
         # Nearly every string differs from English; the few that may not are symbols such as "{claim}.".
-        singular = [m for m, b in entries if "msgid_plural" not in b]  # plural entries are checked above
+        # (Plural and context entries are looked up differently: counted apart, so that adding them
+        # does not eat into this allowance.)
         assert len(translated) >= len(singular) - 5, "the .mo file is older than the .po file: run msgfmt"
 
 

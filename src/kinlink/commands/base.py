@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -29,8 +30,6 @@ def setup_django(migrate: bool = True) -> None:
 
         db = settings.DATABASES["default"]
         if db["ENGINE"].endswith("sqlite3"):
-            from pathlib import Path
-
             Path(str(db["NAME"])).parent.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
 
@@ -45,3 +44,27 @@ def progress(
     yield from tqdm(
         iterable, total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, leave=False
     )
+
+
+def output_file(path: str | os.PathLike[str]) -> Path:
+    """The file an ``--out`` option names; its folder must exist (a typo must not create folders)."""
+    out = Path(path)
+    folder = out.parent
+    if not folder.is_dir():
+        raise CommandError(f"{out}: the output folder {folder} does not exist (create it first)")
+    return out
+
+
+def find_case(value: str) -> Any:
+    """The case a ``--case`` option names: its number (C-000001) or its id (see ``kinlink case list``)."""
+    from kinlink.registry.models import Case
+
+    text = value.strip()
+    case = Case.objects.filter(number__iexact=text).first()
+    if case is None and text.isdigit():
+        case = Case.objects.filter(pk=int(text)).first()
+    if case is None and text.isdigit():
+        raise CommandError(f"no case with id {text} or number {text!r} (see `kinlink case list`)")
+    if case is None:
+        raise CommandError(f"no case with number {text!r} (see `kinlink case list`)")
+    return case

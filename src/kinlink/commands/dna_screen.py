@@ -13,10 +13,9 @@ import math
 import os
 import sys
 import tempfile
-from pathlib import Path
 from typing import Any
 
-from kinlink.commands.base import CommandError
+from kinlink.commands.base import CommandError, output_file
 
 MUTATION_HELP = (
     "one mutation model for all markers, MODEL[:rate=R,rate2=R2,range=X] (models: equal, proportional, "
@@ -192,8 +191,7 @@ def _run_screen(args: argparse.Namespace) -> int:
             notes = index.notes
     except (ScreeningError, KinshipError) as exc:
         raise CommandError(str(exc)) from exc
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = output_file(args.out)
     with tempfile.NamedTemporaryFile("w", newline="", dir=out.parent, delete=False, suffix=".tmp") as fh:
         writer = csv.writer(fh)
         writer.writerow(["remains", "family", "missing", "lr", "log10_lr"])
@@ -329,8 +327,7 @@ def _run_advice(args: argparse.Namespace) -> int:
     )
     text = json.dumps(data, indent=1, allow_nan=False) + "\n"
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
+        out = output_file(args.out)
         out.write_text(text, encoding="utf-8")
         print(f"match power of {len(advice)} configurations written to {out}", file=sys.stderr)
     else:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kinlink.commands.base import CommandError, setup_django
+from kinlink.commands.base import CommandError, find_case, output_file, setup_django
 
 if TYPE_CHECKING:
     from kinlink.documents.dna import DnaReportData
@@ -20,7 +20,7 @@ LANGS = ("ru", "en", "uk")
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     case = subparsers.add_parser("case", help="cases in the registry")
     case_sub = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
-    listing = case_sub.add_parser("list", help="list cases with their ids")
+    listing = case_sub.add_parser("list", help="list cases with their ids and numbers")
     listing.add_argument("--format", choices=("json", "text"), default="text")
     listing.set_defaults(handler=run_case_list)
 
@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     render = doc_sub.add_parser("render", help="render a document to a PDF file and register it")
     render.add_argument("kind", choices=KINDS)
     render.add_argument(
-        "--case", type=int, help="case id (see `kinlink case list`); not needed for statistics"
+        "--case",
+        metavar="CASE",
+        help="case number (C-000001) or id (see `kinlink case list`); not needed for statistics",
     )
     render.add_argument("--lang", choices=LANGS, default="ru")
     render.add_argument("--audience", choices=("family", "caseworker", "lab", "public"), default=None)
@@ -72,6 +74,7 @@ def run_case_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
+        print(f"{'ID':>6}  {'NUMBER':<20} {'STATUS':<9} PERSON")
         for row in rows:
             print(f"{row['id']:>6}  {row['number']:<20} {row['status']:<9} {row['person']}")
     return 0
@@ -81,14 +84,9 @@ def run_render(args: argparse.Namespace) -> int:
     setup_django()
     from kinlink.documents.actions import issue_document
     from kinlink.documents.services import DocumentError
-    from kinlink.registry.models import Case
 
-    case = None
-    if args.case is not None:
-        case = Case.objects.filter(pk=args.case).first()
-        if case is None:
-            print(f"error: no case with id {args.case} (see `kinlink case list`)", file=sys.stderr)
-            return 1
+    out = output_file(args.out)
+    case = find_case(args.case) if args.case is not None else None
     try:
         dna_result = _dna_result(args, case) if args.kinship_case is not None else None
         document = issue_document(
@@ -97,9 +95,8 @@ def run_render(args: argparse.Namespace) -> int:
     except (DocumentError, CommandError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(bytes(document.pdf))
-    print(f"{document.number} {args.out} sha256={document.pdf_sha256}")
+    out.write_bytes(bytes(document.pdf))
+    print(f"{document.number} {out} sha256={document.pdf_sha256}")
     return 0
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kinlink.commands.base import setup_django
+from kinlink.commands.base import output_file, setup_django
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,9 +62,9 @@ def run_pfif_export(args: argparse.Namespace) -> int:
         if recipient is None:
             print(f"error: no organisation with slug {args.recipient!r}", file=sys.stderr)
             return 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(export_pfif(recipient))
-    print(f"wrote {args.out}")
+    out = output_file(args.out)
+    out.write_bytes(export_pfif(recipient))
+    print(f"wrote {out}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Registry commands: ``demo``, ``totp``, ``serve``, ``worker``, ``import-list`` and ``export``."""
+"""Registry commands: ``demo``, ``totp``, ``unlock``, ``serve``, ``worker``, ``import-list``, ``export``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kinlink.commands.base import CommandError, progress, setup_django
+from kinlink.commands.base import CommandError, output_file, progress, setup_django
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 IMPORT_DESCRIPTION = " ".join(
@@ -57,6 +57,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     totp_code.add_argument("username", metavar="USERNAME", help="caseworker, supervisor, lab, admin, ...")
     totp_code.set_defaults(handler=run_totp)
+
+    unlock = subparsers.add_parser(
+        "unlock",
+        help="lift a staff account's sign-in lockout",
+        description="Lift the lockout that repeated failed sign-ins (password or code) put on a staff "
+        "account: clears its failed attempts from every address and its authenticator's throttle. The "
+        "lockout otherwise ends by itself after KINLINK_LOGIN_COOLOFF_HOURS (default 1 hour). Audited.",
+    )
+    unlock.add_argument("username", metavar="USERNAME")
+    unlock.set_defaults(handler=run_unlock)
 
     worker = subparsers.add_parser(
         "worker",
@@ -203,6 +213,21 @@ def run_totp(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_unlock(args: argparse.Namespace) -> int:
+    setup_django()
+    from kinlink.portal.actions import UnknownAccount, unlock_account
+
+    try:
+        result = unlock_account(args.username, label="cli")
+    except UnknownAccount as exc:
+        raise CommandError(f"no account with the user name {args.username!r}") from exc
+    print(
+        f"{result.username}: unlocked ({result.attempts_cleared} failed attempt record(s) cleared, "
+        f"{result.devices_reset} authenticator(s) reset)"
+    )
+    return 0
+
+
 def run_import_list(args: argparse.Namespace) -> int:
     setup_django()
     from kinlink.registry.actions import import_list
@@ -253,6 +278,7 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         text = export_csv(args.table, args.include_contacts)
     if args.out:
+        output_file(args.out)
         tmp = args.out.with_name(args.out.name + ".part")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(args.out)

@@ -38,4 +38,6 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "staff_verified": verified,
         "can_use_staff": superuser or bool(roles & set(CASE_ROLES)),
         "can_use_lab": superuser or bool(roles & set(LAB_ROLES)),
+        "login_failure_limit": int(settings.AXES_FAILURE_LIMIT),
+        "login_cooloff_hours": int(settings.AXES_COOLOFF_TIME),
     }

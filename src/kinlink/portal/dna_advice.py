@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.dateparse import parse_date
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from kinlink.genetics.power_file import PowerFileError, check_sampling_power, threshold_label
 
@@ -30,25 +31,30 @@ POWER_FILE = Path(__file__).resolve().parent / "data" / "sampling_power.json"
 
 @dataclass(frozen=True, slots=True)
 class DnaOption:
+    """A sampling option. ``title`` and ``detail`` are catalogue ids, translated where the page knows the
+    missing person's sex: ``{{ option.title|gendered:person_sex }}`` (his parents / her parents)."""
+
     key: str
-    title: Promise
-    detail: Promise
+    title: str
+    detail: str
 
 
 BOTH_PARENTS = DnaOption(
     "both_parents",
-    _("Both of his parents"),
-    _("The mother and the father of the missing person: the strongest reference."),
+    gettext_noop("Both of his parents"),
+    gettext_noop("The mother and the father of the missing person: the strongest reference."),
 )
 MOTHER_AND_SIBLINGS = DnaOption(
     "parent_and_siblings",
-    _("One parent and his full brothers and sisters"),
-    _("If a parent has died or cannot give a sample: the other parent plus two or more full siblings."),
+    gettext_noop("One parent and his full brothers and sisters"),
+    gettext_noop(
+        "If a parent has died or cannot give a sample: the other parent plus two or more full siblings."
+    ),
 )
 CHILDREN_AND_MOTHER = DnaOption(
     "children_and_mother",
-    _("His children and their mother"),
-    _(
+    gettext_noop("His children and their mother"),
+    gettext_noop(
         "If he has children: the children together with their mother, "
         "so the lab can tell which half came from him."
     ),
@@ -68,13 +74,13 @@ def dna_advice(relationship: str) -> tuple[DnaOption, ...]:
     return _ORDER.get(relationship, _DEFAULT)
 
 
-#: The simulated reference configurations, in the family's words.
-CONFIGURATION_LABELS: dict[str, Promise] = {
-    "mother": _("His mother only"),
-    "both_parents": _("His mother and his father"),
-    "mother_sibling": _("His mother and one full brother or sister"),
-    "siblings": _("Two of his full brothers or sisters, without the parents"),
-    "child_mother": _("One of his children and the child's mother"),
+#: The simulated reference configurations, in the family's words (catalogue ids, gendered on the page).
+CONFIGURATION_LABELS: dict[str, str] = {
+    "mother": gettext_noop("His mother only"),
+    "both_parents": gettext_noop("His mother and his father"),
+    "mother_sibling": gettext_noop("His mother and one full brother or sister"),
+    "siblings": gettext_noop("Two of his full brothers or sisters, without the parents"),
+    "child_mother": gettext_noop("One of his children and the child's mother"),
 }
 CONDITION_LABELS: dict[str, Promise] = {
     "complete": _("well-preserved remains"),
@@ -86,7 +92,7 @@ CONDITION_LABELS: dict[str, Promise] = {
 @dataclass(frozen=True, slots=True)
 class PowerRow:
     configuration: str
-    label: Promise
+    label: str  # a catalogue id: {{ row.label|gendered:person_sex }}
     in_100: int  # about this many in 100 missing persons are identified with these samples
 
 

@@ -108,6 +108,7 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
             "code_groups": issued["code"].split("-"),
             "link": link,
             "advice": dna_advice(tracing_request.relationship),
+            "person_sex": tracing_request.person.sex,
             "power": sampling_power(),
             "consent_dna": tracing_request.consent_dna,
         },
@@ -205,6 +206,7 @@ def _follow_page(
                 case__person=tracing_request.person, released_to_family=True
             ).order_by("created"),
             "advice": dna_advice(tracing_request.relationship),
+            "person_sex": tracing_request.person.sex,
             "power": sampling_power(),
             "message_form": message_form or FamilyMessageForm(),
             "document_form": document_form or FamilyDocumentForm(),

@@ -116,7 +116,10 @@ class FamilyRequestForm(forms.Form):
         max_length=5000,
     )
     photos = MultipleFileField(
-        label=_("Photos"), help_text=_("Photos of him, of tattoos or scars (JPEG, PNG; up to 10 MB each).")
+        label=_("Photos"),
+        help_text=_(
+            "Photos of the person you are looking for, of tattoos or scars (JPEG, PNG; up to 10 MB each)."
+        ),
     )
     enquirer_name = forms.CharField(label=_("Your name"), max_length=200)
     relationship = forms.ChoiceField(label=_("You are his or her"), choices=RELATIONSHIPS)

@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kinlink.identification.actions import decide_identification, family_cases, required_posterior
@@ -117,9 +117,11 @@ def prior_basis_text(basis: str) -> str:
     count = screened_count(basis)
     if count is None:
         return basis
-    return _("one in %(n)s: each of the %(n)s missing persons screened is equally likely a priori") % {
-        "n": count
-    }
+    return ngettext(
+        "one in %(n)s: the %(n)s missing person screened is equally likely a priori",
+        "one in %(n)s: each of the %(n)s missing persons screened is equally likely a priori",
+        count,
+    ) % {"n": count}
 
 
 def _short_number(x: float) -> str:

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kinlink.identification.actions import (
@@ -104,7 +105,11 @@ def lab_upload_profiles(request: HttpRequest) -> HttpResponse:
             return _lab_page(request, status=400, profile_form=form, problems=[str(p) for p in exc.errors])
         messages.success(
             request,
-            _("Profiles stored for %(stored)d samples (%(unchanged)d unchanged).")
+            ngettext(
+                "Profiles stored for %(stored)d sample (%(unchanged)d unchanged).",
+                "Profiles stored for %(stored)d samples (%(unchanged)d unchanged).",
+                len(result.stored),
+            )
             % {"stored": len(result.stored), "unchanged": len(result.unchanged)},
         )
         if result.run is not None:
@@ -122,7 +127,15 @@ def lab_upload_references(request: HttpRequest) -> HttpResponse:
             created = register_reference_samples(request.user, _first_lab(request), *read)
         except ImportRefused as exc:
             return _lab_page(request, status=400, reference_form=form, problems=[str(p) for p in exc.errors])
-        messages.success(request, _("%(count)d reference samples were registered.") % {"count": len(created)})
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d reference sample was registered.",
+                "%(count)d reference samples were registered.",
+                len(created),
+            )
+            % {"count": len(created)},
+        )
         return HttpResponseRedirect(reverse("portal:lab_home"))
     return _lab_page(request, status=400, reference_form=form)
 
@@ -168,7 +181,11 @@ def lab_upload_pedigrees(request: HttpRequest) -> HttpResponse:
     if result.profiles_loaded:
         messages.success(
             request,
-            _("Genotypes from the file were stored for %(count)d reference samples.")
+            ngettext(
+                "Genotypes from the file were stored for %(count)d reference sample.",
+                "Genotypes from the file were stored for %(count)d reference samples.",
+                len(result.profiles_loaded),
+            )
             % {"count": len(result.profiles_loaded)},
         )
     return HttpResponseRedirect(reverse("portal:lab_home"))

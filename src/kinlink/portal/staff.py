@@ -328,11 +328,12 @@ def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
     return points
 
 
-def explanation_lines(assessment: FateAssessment) -> list[str]:
-    """The fate explanation in the reader's language, fate words and claim labels included."""
+def explanation_lines(assessment: FateAssessment, sex: str | None = None) -> list[str]:
+    """The fate explanation in the reader's language, fate words and claim labels included, in the
+    grammatical gender of the person's sex."""
     from kinlink.registry.services.fate import explanation_lines as localised
 
-    return localised(assessment)
+    return localised(assessment, sex)
 
 
 def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
@@ -374,7 +375,7 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any
         "claims": claims,
         "conflicting": conflicting,
         "assessment": assessment,
-        "explanation": explanation_lines(assessment),
+        "explanation": explanation_lines(assessment, person.sex),
         "legal": legal,
         "legal_changes": case.legal_changes.all(),
         "map": build_map(_map_points(person, claims), settings.MAP_TILE_URL),
@@ -605,7 +606,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "person": person,
             "names": person.names.select_related("source"),
-            "explanation": explanation_lines(assessment),
+            "explanation": explanation_lines(assessment, person.sex),
             "assessment": assessment,
             "cases": cases_visible_to(request.user).filter(person=person),
             "requests": requests_visible_to(request.user).filter(person=person),

@@ -67,7 +67,7 @@ class PersonAdmin(ReadOnlyAdmin):
         if obj.pk is None:
             return "-"
         assessment = assess_person(obj)
-        lines = [f"{obj.fate} ({obj.fate_confidence})", *explanation_lines(assessment)]
+        lines = [f"{obj.fate} ({obj.fate_confidence})", *explanation_lines(assessment, obj.sex)]
         return format_html_join("", "<p>{}</p>", ((line,) for line in lines))
 
 

@@ -26,3 +26,20 @@ def fate_label(value: str) -> str:
 @register.filter
 def confidence_label(value: str) -> str:
     return str(CONFIDENCE_LABELS.get(value, value))
+
+
+@register.filter
+def sex_context(sex: str | None) -> str:
+    """``Person.sex`` -> the catalogue context of its grammatical forms: male, female or unknown.
+    Use it as ``{% translate "..." context person.sex|sex_context %}``."""
+    from kinlink.registry.services.grammar import sex_context as context_of
+
+    return context_of(sex)
+
+
+@register.filter
+def gendered(message: str, sex: str | None) -> str:
+    """A text held in a variable (a legal rule's title), translated in the gender of ``Person.sex``."""
+    from kinlink.registry.services.grammar import gendered as translate
+
+    return translate(str(message), sex)

@@ -82,6 +82,7 @@ class Action(enum.StrEnum):
     REVOKE_API_TOKEN = "revoke_api_token"
     LOGIN = "login"
     LOGOUT = "logout"
+    UNLOCK_ACCOUNT = "unlock_account"
 
 
 def actor_label(actor: AbstractBaseUser | AnonymousUser | None, label: str = "") -> str:

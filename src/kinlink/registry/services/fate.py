@@ -14,6 +14,7 @@ from kinlink.partialdate import PartialDateError, parse_optional
 from kinlink.registry.fate import ClaimFact, FateAssessment, Message, parse_claim_label, reconcile
 from kinlink.registry.legal import Deadline, default_rules
 from kinlink.registry.models import Case, Claim, Fate, Person, TracingRequest
+from kinlink.registry.services.grammar import gendered
 
 
 def claim_fact(claim: Claim) -> ClaimFact:
@@ -65,39 +66,47 @@ def assess_person(person: Person) -> FateAssessment:
     return reconcile([claim_fact(c) for c in claims])
 
 
-def fate_label(code: str) -> str:
-    """A fate code ("dead") in the active language; an unknown code as it is."""
+def fate_label(code: str, sex: str | None = None) -> str:
+    """A fate code ("dead") in the active language; an unknown code as it is. With the person's sex
+    (``Person.sex``), in its grammatical gender (погиб / погибла)."""
     if code == "unknown":
         return gettext("unknown")
-    return str(Fate(code).label) if code in Fate.values else code
+    if code not in Fate.values:
+        return code
+    if sex is not None:
+        return gendered(str(Fate(code).value), sex)  # the fate's label is its code, in English
+    return str(Fate(code).label)
 
 
-def claim_label(label: str) -> str:
+def claim_label(label: str, sex: str | None = None) -> str:
     """A claim's label ("source: dead 2022-03-30 (stated 2022-04-02)") in the active language."""
     parts = parse_claim_label(label)
     if parts is None:
         return label
     when = f" {parts['when']}" if parts["when"] else ""
-    text = f"{parts['source']}: {fate_label(parts['fate'])}{when}"
+    text = f"{parts['source']}: {fate_label(parts['fate'], sex)}{when}"
     if parts["stated"]:
         text += " " + gettext("(stated {date})").format(date=parts["stated"])
     return text
 
 
-def render(message: Message) -> str:
+def render(message: Message, sex: str | None = None) -> str:
     """Translate an explanation line into the active language, fate words and claim labels included,
-    then fill in its parameters."""
+    then fill in its parameters. ``sex`` (``Person.sex``: M, F, U) picks the grammatical gender of the
+    texts that speak of the person (the "male", "female" and "unknown" contexts of the catalogue)."""
     params = dict(message.params)
     for key in ("fate", "other_fate"):
         if key in params:
-            params[key] = fate_label(params[key])
+            params[key] = fate_label(params[key], sex)
     if "claim" in params:
-        params["claim"] = claim_label(params["claim"])
-    return gettext(message.template).format(**params)
+        params["claim"] = claim_label(params["claim"], sex)
+    template = gendered(message.template, sex) if sex is not None else gettext(message.template)
+    return template.format(**params)
 
 
-def explanation_lines(assessment: FateAssessment) -> list[str]:
-    return [render(m) for m in assessment.explanation]
+def explanation_lines(assessment: FateAssessment, sex: str | None = None) -> list[str]:
+    """The explanation in the active language; with the person's sex, in its grammatical gender."""
+    return [render(m, sex) for m in assessment.explanation]
 
 
 @dataclass(frozen=True, slots=True)
