@@ -11,6 +11,7 @@ from kinlink.lib.formats import (
     format_date,
     format_decimal,
     format_integer,
+    format_partial_date,
     format_ratio,
     format_scientific,
     format_significant,
@@ -69,3 +70,13 @@ def test_ratios_plain_in_the_middle_range() -> None:
     assert format_ratio(0.5, "uk") == "0,5"
     assert format_ratio(0, "ru") == "0"
     assert format_significant(123456789.0, "ru", 4) == "1,235·10⁸"
+
+
+def test_partial_dates_as_the_language_writes_them() -> None:
+    assert format_partial_date("2022-05-14", "ru") == f"14{NBSP}мая 2022{NBSP}г."
+    assert format_partial_date("2022-05", "ru") == f"май 2022{NBSP}г."
+    assert format_partial_date("2022-05", "uk") == f"травень 2022{NBSP}р."
+    assert format_partial_date("2022-05", "en") == "May 2022"
+    assert format_partial_date("2022", "uk") == f"2022{NBSP}р."
+    assert format_partial_date("2022", "en") == "2022"
+    assert format_partial_date("", "ru") == "—" and format_partial_date("spring 2022", "ru") == "spring 2022"

@@ -7,10 +7,12 @@ By default :func:`registry_statistics` builds the figures through the estimation
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from kinlink.documents.labels import term
+from kinlink.lib.formats import format_integer
 
 #: Counts below this are printed as "<K" so that no family can be singled out.
 SUPPRESSION_THRESHOLD = 5
@@ -105,6 +107,11 @@ def registry_statistics() -> StatisticsData:
     return StatisticsData(aggregates, estimates, note, threshold=DEFAULT_THRESHOLD)
 
 
+def _whole(value: float, lang: str) -> str:
+    """An estimate rounded to whole people, as the reader writes numbers (``∞`` for an open bound)."""
+    return format_integer(round(value), lang) if math.isfinite(value) else "∞"
+
+
 def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
     k = data.threshold
     rows = [[term(r.group, lang), term(r.value, lang), suppressed(r.count, k)] for r in data.aggregates]
@@ -124,7 +131,13 @@ def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
         "aggregates": rows,
         "charts": chart_list,
         "estimates": [
-            [e.quantity, f"{e.estimate:.0f}", f"{e.low:.0f} – {e.high:.0f}", e.method] for e in data.estimates
+            [
+                e.quantity,
+                _whole(e.estimate, lang),
+                f"{_whole(e.low, lang)} – {_whole(e.high, lang)}",
+                e.method,
+            ]
+            for e in data.estimates
         ],
         "method": data.method_note,
         "threshold": k,

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from kinlink.partialdate import PartialDateError, parse_partial_date
+
 MONTHS_GENITIVE = {
     "ru": (
         "января",
@@ -60,6 +62,37 @@ MONTHS_GENITIVE = {
         "December",
     ),
 }
+MONTHS_NOMINATIVE = {
+    "ru": (
+        "январь",
+        "февраль",
+        "март",
+        "апрель",
+        "май",
+        "июнь",
+        "июль",
+        "август",
+        "сентябрь",
+        "октябрь",
+        "ноябрь",
+        "декабрь",
+    ),
+    "uk": (
+        "січень",
+        "лютий",
+        "березень",
+        "квітень",
+        "травень",
+        "червень",
+        "липень",
+        "серпень",
+        "вересень",
+        "жовтень",
+        "листопад",
+        "грудень",
+    ),
+    "en": MONTHS_GENITIVE["en"],
+}
 YEAR_SUFFIX = {"ru": "\u00a0г.", "uk": "\u00a0р.", "en": ""}
 #: Narrow no-break space, the thousands separator of ru and uk (CLDR).
 NNBSP = "\u202f"
@@ -80,6 +113,23 @@ def format_date(value: dt.date | None, lang: str, empty: str = "—") -> str:
     if lang == "en":
         return f"{value.day} {month} {value.year}"
     return f"{value.day}\u00a0{month} {value.year}{YEAR_SUFFIX[lang]}"
+
+
+def format_partial_date(text: str | None, lang: str, empty: str = "—") -> str:
+    """A partial date as the registry stores it (``2022``, ``2022-05``, ``2022-05-14``) written for a
+    reader: ru ``2022 г.``, ``май 2022 г.``, ``14 мая 2022 г.``; text that is not a date is kept as it is."""
+    if not text:
+        return empty
+    try:
+        parsed = parse_partial_date(str(text))
+    except PartialDateError:
+        return str(text)
+    lang = _lang(lang)
+    if parsed.day is not None:
+        return format_date(parsed.earliest, lang)
+    if parsed.month is not None:
+        return f"{MONTHS_NOMINATIVE[lang][parsed.month - 1]} {parsed.year}{YEAR_SUFFIX[lang]}"
+    return f"{parsed.year}{YEAR_SUFFIX[lang]}"
 
 
 def _localise_digits(text: str, lang: str) -> str:
