@@ -123,3 +123,11 @@ def test_legal_status_date_keeps_its_value_in_russian(world: World) -> None:
     )
     assert bad.status_code == 400
     assert 'name="effective_on" value="2024-02-10"' in bad.content.decode()
+
+
+def test_case_page_writes_partial_dates_in_the_reader_language(world: World) -> None:
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    russian = client.get(f"/ru/staff/cases/{world.a.case.pk}/").content.decode()
+    assert "30\u00a0марта 2022\u00a0г." in russian and ">2022-03-30<" not in russian
+    english = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
+    assert "30 March 2022" in english
