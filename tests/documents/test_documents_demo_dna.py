@@ -72,8 +72,8 @@ def test_demo_case_dna_report_and_dossier(
     for fact in (
         remains.code,
         mother.code,
-        format_lr(data.total_lr),
-        format_posterior(data.posterior),
+        format_lr(data.total_lr, "ru"),
+        format_posterior(data.posterior, "ru"),
         "аутосомные STR, маркеров: 23",
         term(data.verbal_conclusion, "ru"),
         term("dna_identified", "ru"),
@@ -90,13 +90,13 @@ def test_demo_case_dna_report_and_dossier(
     assert "Частоти алелів" in ukrainian and "Точна правдоподібність родоводу" in ukrainian
 
     lab = render("dna-report", case, "en", tmp_path / "lab.pdf", "--audience", "lab")
-    assert remains.code in lab and mother.code in lab and format_lr(data.total_lr) in lab
+    assert remains.code in lab and mother.code in lab and format_lr(data.total_lr, "en") in lab
     assert "Шевчук" not in lab and "Shevchuk" not in lab and demo.seed_case_number not in lab
     assert main(["documents", "verify", str(tmp_path / "lab.pdf")]) == 0
 
     for lang in ("ru", "uk"):
         dossier = render("dossier", case, lang, tmp_path / f"dossier-{lang}.pdf")
-        assert remains.code in dossier and format_lr(data.total_lr) in dossier
+        assert remains.code in dossier and format_lr(data.total_lr, "ru") in dossier
         for english in english_legal_texts():
             assert english not in dossier, (lang, english)
         assert "(stated" not in dossier and "A court" not in dossier
@@ -113,7 +113,7 @@ def test_demo_case_dna_report_and_dossier(
     unconfirmed = render("dna-report", case, "ru", tmp_path / "unconfirmed.pdf")
     assert term("dna_unconfirmed", "ru") in unconfirmed
     dossier = render("dossier", case, "ru", tmp_path / "dossier-unconfirmed.pdf")
-    assert format_lr(data.total_lr) not in dossier
+    assert format_lr(data.total_lr, "ru") not in dossier
     # A rejected candidate is not reported at all.
     CandidateIdentification.objects.filter(pk=candidate.pk).update(
         status=CandidateIdentification.Status.REJECTED

@@ -31,14 +31,16 @@ def test_certificate_lists_requests_inquiries_answers_and_fate(history_case: Cas
     assert document.number in text
     assert document.content_sha256 in text
     assert "Кузнецов Алексей Петрович" in text
-    assert "TR-2024-0042" in text and "2024-03-01" in text
+    # dates as a Russian reader writes them, never ISO (lib.formats)
+    assert "TR-2024-0042" in text and "1 марта 2024 г." in text and "2024-03-01" not in text
     # what was asked of whom and when, and what was answered, or that nothing was
-    assert "Министерство обороны" in text and "2024-03-05" in text and "2024-04-20" in text
+    assert "Министерство обороны" in text and "5 марта 2024 г." in text and "20 апреля 2024 г." in text
     assert "Числится пропавшим без вести" in text
     assert "МККК" in text and "ответа нет" in text
     assert "№ 77/15" in text  # the unit notice, an official statement, with its reference
     assert "Показания сослуживца Иванова" in text  # cited as a source of the current fate
-    assert "Показания сослуживца Иванова: ранен 2024-02-14 (сообщено 2024-05-20)" in text  # explanation
+    # the explanation, with its dates in Russian
+    assert "Показания сослуживца Иванова: ранен 14 февраля 2024 г. (сообщено 20 мая 2024 г.)" in text
     # contact details and the enquirer's name never appear
     assert "+7 900" not in text and "Секретная" not in text and "Мария" not in text
     assert document.pdf_sha256 and len(document.pdf_sha256) == 64
@@ -54,7 +56,7 @@ def test_dossier_in_english_has_chronology_witness_deadlines_and_disclaimer(
     assert "видел его раненым при отходе" in text  # the witness statement, as written
     assert "Извещение в/ч 12345" in text and "reliability B" in text
     # last news 2024-02-29 (the month of the family's claim); 6 months later under 120-FZ/118-FZ
-    assert "2024-08-29" in text and "recognise him as missing" in text
+    assert "29 August 2024" in text and "recognise him as missing" in text
     assert "no answer" in text and "МККК" in text
     assert "The purpose" in text and "circumstances" in text
     assert "There are no DNA identification results." in text

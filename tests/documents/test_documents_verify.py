@@ -164,7 +164,7 @@ def test_cli_renders_a_dna_report_from_a_genetics_case_json(
     # TH01 POI 9.3/6, mother 9.3/9.3 → (1 · p6) / (2 · p9.3 · p6) = 0.2 / 0.12 = 1.667; prior 1/2 → 0.625.
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert (
-        "1.667" in text and "0.625000" in text and "RS-0101" in text and "мать" in text
-    )  # the role, in Russian
+        "1,667" in text and "0,625000" in text and "RS-0101" in text and "мать" in text
+    )  # the role, in Russian; numbers with the Russian decimal comma
     assert main(["documents", "render", "dna-report", "--case", str(history_case.pk), "--out", str(out)]) == 1
     assert "no DNA comparison result" in capsys.readouterr().err

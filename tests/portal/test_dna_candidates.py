@@ -94,7 +94,7 @@ def test_queue_and_detail_show_the_evidence_to_staff(world: World) -> None:
         "Иванов",
         world.a.request.number,
         world.a.case.number,
-        "1.4e+08",
+        "1.40 × 10⁸",  # the LR as a reader writes it (lib.formats)
         "8.146",
         "one in 100",
         "99.9999%",
@@ -114,6 +114,7 @@ def test_queue_and_detail_show_the_evidence_to_staff(world: World) -> None:
     russian = client.get(f"/ru/staff/dna/{cand.pk}/").content.decode()
     assert "Маркеры" in russian and "Не эта семья" in russian
     assert "99,9999%" in russian and ">предложен<" in russian  # the reader's decimal comma
+    assert "1,40·10⁸" in russian and "1.4e+08" not in russian
     case_page = client.get(f"/en/staff/cases/{world.a.case.pk}/").content.decode()
     assert f"/en/staff/dna/{cand.pk}/" in case_page and f"/en/staff/dna/{weaker.pk}/" in case_page
 

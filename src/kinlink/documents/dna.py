@@ -15,6 +15,7 @@ from typing import Any
 from kinlink.documents.labels import phrase, term
 from kinlink.genetics.posterior import posterior_probability
 from kinlink.identification.prior import EQUAL_PRIOR, screened_count
+from kinlink.lib.formats import format_decimal, format_ratio, format_scientific, format_significant
 
 #: Relative tolerance for the consistency checks (per-marker product vs total LR, Bayes' rule).
 TOLERANCE = 1e-6
@@ -129,21 +130,22 @@ def no_registered_result(case: Any) -> DnaReportData | None:
     return None
 
 
-def format_lr(value: float) -> str:
-    """LRs span many orders of magnitude: plain below 10,000, scientific above, with log10 alongside."""
+def format_lr(value: float, lang: str = "en") -> str:
+    """LRs span many orders of magnitude: plain below 10,000, scientific above (``1,73·10¹⁰`` in ru and
+    uk, ``1.73 × 10¹⁰`` in en), with log10 alongside."""
     if value == 0:
         return "0"
     if 1e-3 <= value < 1e4:
-        return f"{value:.4g}"
-    return f"{value:.3e} (log10 {math.log10(value):.2f})"
+        return format_ratio(value, lang)
+    return f"{format_ratio(value, lang)} (log10 {format_decimal(math.log10(value), lang, 2, grouping=False)})"
 
 
-def format_posterior(value: float) -> str:
+def format_posterior(value: float, lang: str = "en") -> str:
     """A posterior to six decimals, never rounded up to certainty: above 0.999999 the distance from 1
     is printed instead (a court must not read 1.000000 where the evidence leaves a chance of error)."""
     if value > 0.999999 and value < 1.0:
-        return f"> 0.999999 (1 − {1.0 - value:.2g})"
-    return f"{value:.6f}"
+        return f"> {format_decimal(0.999999, lang, 6)} (1 − {format_scientific(1.0 - value, lang, 2)})"
+    return format_decimal(value, lang, 6)
 
 
 def pedigree_layout(members: list[PedigreeMember]) -> dict[str, Any]:
@@ -256,11 +258,13 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
         "marker_names": ", ".join(m.marker for m in data.markers),
         "samples": samples,
         "pedigree": pedigree_layout(members),
-        "markers": [[m.marker, m.remains_genotype, format_lr(m.likelihood_ratio)] for m in data.markers],
-        "total_lr": format_lr(data.total_lr),
-        "prior": f"{data.prior:.6g}"
+        "markers": [
+            [m.marker, m.remains_genotype, format_lr(m.likelihood_ratio, lang)] for m in data.markers
+        ],
+        "total_lr": format_lr(data.total_lr, lang),
+        "prior": format_significant(data.prior, lang, 6)
         + (f" ({prior_basis_words(data.prior_basis, lang)})" if data.prior_basis else ""),
-        "posterior": format_posterior(data.posterior),
+        "posterior": format_posterior(data.posterior, lang),
         "verbal": term(data.verbal_conclusion, lang),
         "method": method_words(data, lang),
         "hypotheses": [term(h, lang) for h in data.hypotheses],
@@ -287,7 +291,7 @@ def method_words(data: DnaReportData, lang: str) -> str:
         return data.method_statement
     parts = [phrase("dna_method_engine", lang, scale=VERBAL_SCALE_SOURCE)]
     if facts.theta:
-        parts.append(phrase("dna_method_theta", lang, theta=f"{facts.theta:g}"))
+        parts.append(phrase("dna_method_theta", lang, theta=format_significant(facts.theta, lang, 6)))
     if facts.frequencies:
         parts.append(
             phrase("dna_method_frequencies", lang, file=facts.frequencies, sha=facts.frequencies_sha256)
@@ -301,7 +305,7 @@ def method_words(data: DnaReportData, lang: str) -> str:
     if data.prior_basis:
         parts.append(phrase("dna_method_prior", lang, basis=prior_basis_words(data.prior_basis, lang)))
     if facts.candidate is not None:
-        lr = f"{facts.screening_lr:.4g}" if facts.screening_lr is not None else "—"
+        lr = format_ratio(facts.screening_lr, lang) if facts.screening_lr is not None else "—"
         parts.append(phrase("dna_method_screening", lang, candidate=facts.candidate, run=facts.run, lr=lr))
     if facts.notes:
         parts.append(phrase("dna_method_notes", lang, notes=" ".join(facts.notes)))

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from kinlink.documents.dna import DnaReportData, format_lr, format_posterior
 from kinlink.documents.labels import fate_message, phrase, source_title, term
 from kinlink.documents.models import Inquiry
+from kinlink.lib.formats import format_date, format_partial_date, format_significant
 from kinlink.registry.fate import FateAssessment, parse_claim_label
 from kinlink.registry.models import Case, Claim, Person, Sample, Source, SourceKind, TracingRequest
 from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view, person_claims
@@ -96,7 +97,7 @@ CHECKLIST: dict[str, dict[str, list[str]]] = {
 def person_rows(person: Person, case: Case | None, lang: str, labels: dict[str, Any]) -> list[list[str]]:
     rows = [[labels["name"], person.primary_name() or "—"]]
     if person.birth_date:
-        rows.append([labels["birth_date"], person.birth_date])
+        rows.append([labels["birth_date"], format_partial_date(person.birth_date, lang)])
     if person.birth_place:
         rows.append([labels["birth_place"], person.birth_place])
     if person.service_number:
@@ -115,13 +116,15 @@ def inquiry_rows(case: Case, lang: str, today: dt.date) -> list[list[str]]:
     rows = []
     for inquiry in Inquiry.objects.filter(case=case).order_by("asked_on", "id"):
         if inquiry.answered_on:
-            answered = inquiry.answered_on.isoformat()
+            answered = format_date(inquiry.answered_on, lang)
             answer = inquiry.answer or (str(inquiry.answer_source) if inquiry.answer_source else "")
         else:
             answered = "—"
-            answer = phrase("waited", lang, days=(today - inquiry.asked_on).days, date=today.isoformat())
+            answer = phrase(
+                "waited", lang, days=(today - inquiry.asked_on).days, date=format_date(today, lang)
+            )
         who = inquiry.addressee + (f" ({inquiry.reference})" if inquiry.reference else "")
-        rows.append([inquiry.asked_on.isoformat(), who, inquiry.question, answered, answer])
+        rows.append([format_date(inquiry.asked_on, lang), who, inquiry.question, answered, answer])
     return rows
 
 
@@ -136,7 +139,7 @@ def request_rows(person: Person, lang: str) -> list[list[str]]:
     return [
         [
             request.number,
-            request.submitted_at.date().isoformat(),
+            format_date(request.submitted_at.date(), lang),
             term(request.channel, lang),
             term(request.relationship, lang),
             term(request.status, lang),
@@ -153,7 +156,7 @@ def _claims(person: Person) -> list[Claim]:
 
 
 def _statement(claim: Claim, lang: str) -> str:
-    when = f" {claim.date}" if claim.date else ""
+    when = f" {format_partial_date(claim.date, lang)}" if claim.date else ""
     return f"{term(claim.fate, lang)}{when}"
 
 
@@ -165,7 +168,7 @@ def answer_rows(person: Person, lang: str) -> list[list[str]]:
             continue
         rows.append(
             [
-                source.date or "—",
+                format_partial_date(source.date, lang),
                 f"{term(source.kind, lang)}: {source_title(source.name, lang)}",
                 _origin(source, lang) or "—",
                 _statement(claim, lang),
@@ -193,10 +196,10 @@ def _localise_claim(label: str, lang: str) -> str:
     parts = parse_claim_label(label)
     if parts is None:
         return label
-    when = f" {parts['when']}" if parts["when"] else ""
+    when = f" {format_partial_date(parts['when'], lang)}" if parts["when"] else ""
     text = f"{source_title(parts['source'], lang)}: {term(parts['fate'], lang)}{when}"
     if parts["stated"]:
-        text += f" ({phrase('stated', lang)} {parts['stated']})"
+        text += f" ({phrase('stated', lang)} {format_partial_date(parts['stated'], lang)})"
     return text
 
 
@@ -253,7 +256,7 @@ def chronology_rows(person: Person, lang: str) -> list[list[str]]:
         reference = f", {source.reference}" if source.reference else ""
         rows.append(
             [
-                source.date or "—",
+                format_partial_date(source.date, lang),
                 f"{source_title(source.name, lang)} ({term(source.kind, lang)}{origin}{reference}; "
                 f"{phrase('reliability', lang)} {source.reliability})",
                 _statement(claim, lang),
@@ -269,7 +272,7 @@ def witness_statements(person: Person, lang: str) -> list[str]:
     for claim in _claims(person):
         if claim.source.kind != SourceKind.TESTIMONY or claim.is_retracted:
             continue
-        when = claim.source.date or "—"
+        when = format_partial_date(claim.source.date, lang)
         text = claim.circumstances or _statement(claim, lang)
         place = f" ({claim.place})" if claim.place else ""
         statements.append(f"{when}, {source_title(claim.source.name, lang)}: {text}{place}")
@@ -291,9 +294,9 @@ def dna_result_lines(data: DnaReportData | None, lang: str) -> list[str]:
             lab=data.lab,
             samples=samples,
             markers=len(data.markers),
-            lr=format_lr(data.total_lr),
-            prior=f"{data.prior:.6g}",
-            posterior=format_posterior(data.posterior),
+            lr=format_lr(data.total_lr, lang),
+            prior=format_significant(data.prior, lang, 6),
+            posterior=format_posterior(data.posterior, lang),
             verbal=term(data.verbal_conclusion, lang),
             status=term("dna_identified", lang),
         )
@@ -305,7 +308,8 @@ def dna_lines(person: Person, lang: str, data: DnaReportData | None = None) -> l
     for claim in _claims(person):
         if claim.source.kind in DNA_SOURCE_KINDS and not claim.is_retracted:
             name = source_title(claim.source.name, lang)
-            lines.append(f"{claim.source.date or '—'}, {name}: {_statement(claim, lang)}")
+            when = format_partial_date(claim.source.date, lang)
+            lines.append(f"{when}, {name}: {_statement(claim, lang)}")
     for remains in person.identified_remains.all().order_by("code"):
         lines.append(f"{remains.code}: {term(remains.status, lang)}")
     samples = Sample.objects.filter(tracing_request__person=person).order_by("code")
@@ -333,7 +337,7 @@ def dossier_facts(
     family = "UA" if case.jurisdiction.startswith("UA") else "RU"
     status = term("legal_none" if legal.status == "none" else legal.status, lang)
     if legal.since:
-        status += f" ({phrase('since', lang)} {legal.since.isoformat()})"
+        status += f" ({phrase('since', lang)} {format_date(legal.since, lang)})"
     return {
         "person": person_rows(person, case, lang, labels),
         "fate": fate_rows(person, assessment, lang, labels),
@@ -346,12 +350,16 @@ def dossier_facts(
         "legal": [
             [phrase("jurisdiction", lang), legal_text(legal.jurisdiction_name, lang)],
             [phrase("legal_status", lang), status],
-            [phrase("last_news", lang), legal.last_news.isoformat() if legal.last_news else "—"],
+            [phrase("last_news", lang), format_date(legal.last_news, lang)],
         ],
         "deadlines": [
-            [d.earliest.isoformat(), legal_text(d.title, lang), term("yes" if d.reached else "no", lang)]
+            [
+                format_date(d.earliest, lang),
+                legal_text(d.title, lang),
+                term("yes" if d.reached else "no", lang),
+            ]
             for d in legal.deadlines
         ],
         "checklist": CHECKLIST[family][lang],
-        "as_of": today.isoformat(),
+        "as_of": format_date(today, lang),
     }

@@ -23,6 +23,8 @@ from typing import Any
 import segno
 import typst
 
+from kinlink.lib.formats import format_date
+
 #: Document kinds as the CLI names them, and the template each one uses.
 TEMPLATES: dict[str, str] = {
     "certificate": "certificate.typ",
@@ -102,7 +104,7 @@ def compile_pdf(
         "number": number,
         "keyword": KEYWORD_PREFIX + number,
         "lang": lang,
-        "created": created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "created": f"{format_date(created.date(), lang)}, {created:%H:%M:%S} UTC",
         "created_parts": [
             created.year,
             created.month,

@@ -7,12 +7,14 @@ By default :func:`registry_statistics` builds the figures through the estimation
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_noop as N_
 
 from kinlink.documents.labels import term, translate
+from kinlink.lib.formats import format_integer
 
 #: Counts below this are printed as "<K" so that no family can be singled out.
 SUPPRESSION_THRESHOLD = 5
@@ -108,6 +110,11 @@ def registry_statistics() -> StatisticsData:
     return StatisticsData(aggregates, estimates, note, threshold=DEFAULT_THRESHOLD)
 
 
+def _whole(value: float, lang: str) -> str:
+    """An estimate rounded to whole people, as the reader writes numbers (``∞`` for an open bound)."""
+    return format_integer(round(value), lang) if math.isfinite(value) else "∞"
+
+
 def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
     k = data.threshold
     rows = [[term(r.group, lang), term(r.value, lang), suppressed(r.count, k)] for r in data.aggregates]
@@ -130,8 +137,8 @@ def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
         "estimates": [
             [
                 translate(e.quantity, lang),
-                f"{e.estimate:.0f}",
-                f"{e.low:.0f} – {e.high:.0f}",
+                _whole(e.estimate, lang),
+                f"{_whole(e.low, lang)} – {_whole(e.high, lang)}",
                 translate(e.method, lang),
             ]
             for e in data.estimates

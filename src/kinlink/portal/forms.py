@@ -61,6 +61,12 @@ def clean_partial_date(text: str) -> str:
     return parsed.isoformat()
 
 
+def date_input() -> forms.DateInput:
+    """An ``<input type=date>``: the browser takes only ISO yyyy-mm-dd, whatever the page's language
+    (Django would otherwise write the locale's dd.mm.yyyy and the field would show empty)."""
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class PartialDateFormField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
@@ -253,9 +259,7 @@ class StaffMessageForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
-    due_on = forms.DateField(
-        label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=date_input())
 
 
 class NoteForm(forms.Form):
@@ -278,7 +282,7 @@ class DocumentForm(forms.Form):
 
 class LegalStatusForm(forms.Form):
     to_status = forms.ChoiceField(label=_("New legal status"), choices=LegalStatus.choices)
-    effective_on = forms.DateField(label=_("Effective on"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_on = forms.DateField(label=_("Effective on"), widget=date_input())
     note = forms.CharField(label=_("Note"), max_length=1000, required=False)
 
 

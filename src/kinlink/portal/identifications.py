@@ -23,9 +23,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from kinlink.identification.actions import decide_identification, family_cases, required_posterior
@@ -38,6 +37,7 @@ from kinlink.identification.services import (
     identified_elsewhere,
     reference_samples,
 )
+from kinlink.lib.formats import format_decimal, format_ratio, format_scientific, format_significant
 from kinlink.portal.forms import RELATIONSHIP_LABELS
 from kinlink.portal.roles import caseworker_required
 from kinlink.registry.models import Person
@@ -108,7 +108,12 @@ def pending_for_home(user: Any, limit: int = 20) -> list[CandidateIdentification
 
 def posterior_text(posterior: float) -> str:
     """A posterior as a percentage that never rounds a short-of-certain value up to 100%."""
-    return number_format(math.floor(posterior * 1_000_000 + 1e-6) / 10_000, decimal_pos=4) + "%"
+    percent = math.floor(posterior * 1_000_000 + 1e-6) / 10_000
+    return format_decimal(percent, _reader_language(), 4, grouping=False) + "%"
+
+
+def _reader_language() -> str:
+    return get_language() or "en"
 
 
 def prior_basis_text(basis: str) -> str:
@@ -125,7 +130,8 @@ def prior_basis_text(basis: str) -> str:
 
 
 def _short_number(x: float) -> str:
-    return f"{x:.3g}" if x < 1e6 else f"{x:.3e}"
+    """A marker's LR as the reader writes it (``1,93·10⁶`` in ru and uk, ``1.93 × 10⁶`` in en)."""
+    return format_ratio(x, _reader_language()) if x >= 1e6 else format_significant(x, _reader_language(), 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +239,9 @@ def _candidate_page(
         "markers": marker_rows(candidate),
         "posterior_text": posterior_text(candidate.posterior),
         "prior_basis": prior_basis_text(candidate.prior_basis),
-        "doubt": 1.0 - candidate.posterior,
+        "doubt": format_scientific(1.0 - candidate.posterior, _reader_language(), 3),
+        "lr_text": format_ratio(candidate.lr, _reader_language()),
+        "prior_text": format_significant(candidate.prior, _reader_language(), 4),
         "needed": posterior_text(required_posterior()),
         "meets_posterior": candidate.posterior >= required_posterior(),
         "references": references,

@@ -1,10 +1,13 @@
-"""Template filters that translate the fate engine's plain words (dead, disputed, ...) for the reader."""
+"""Template filters that translate the fate engine's plain words (dead, disputed, ...) for the reader, and
+write the registry's partial dates (``2022-05``) as the reader's language does (``май 2022 г.``)."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from kinlink.lib.formats import format_partial_date
 from kinlink.registry.models import Fate
 
 register = template.Library()
@@ -43,3 +46,12 @@ def gendered(message: str, sex: str | None) -> str:
     from kinlink.registry.services.grammar import gendered as translate
 
     return translate(str(message), sex)
+
+
+@register.filter
+def partial_date(value: str | None) -> str:
+    """A stored partial date (``1998``, ``1998-04``, ``1998-04-17``) in the page's language; empty stays
+    empty (so ``|default:"—"`` still applies) and text that is not a date is shown as it is."""
+    if not value:
+        return ""
+    return format_partial_date(str(value), get_language() or "en")
