@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from kinlink.documents.labels import phrase, term
@@ -280,7 +281,9 @@ def genotype_table(data: DnaReportData, lang: str) -> dict[str, Any]:
     references = [m for m in data.pedigree if m.typed and not m.is_missing]
     with translation.override(lang):
         headers = [gettext("Marker"), f"{gettext('Remains')} {data.remains_code}"]
-        headers += [f"{term(m.role, lang) or gettext('Reference')} {m.sample_code}" for m in references]
+        headers += [
+            f"{capfirst(term(m.role, lang)) or gettext('Reference')} {m.sample_code}" for m in references
+        ]
         headers.append(gettext("Likelihood ratio"))
     rows = []
     for marker in data.markers:

@@ -368,7 +368,7 @@ def issuer_facts(organisation: Organisation | None, lang: str) -> dict[str, Any]
             ]
             signatory = [organisation.signatory_position, organisation.signatory_name]
         return {
-            "heading": gettext("Issued by"),
+            "heading": gettext("Issuing organisation"),
             "name": name,
             "details": [row for row in details if row[1]],
             "signatory_heading": gettext("Signatory"),
