@@ -155,6 +155,9 @@ ATTACHMENT_ROOT = Path(os.environ.get("KINLINK_ATTACHMENT_ROOT", VAR_DIR / "atta
 #: This instance's public address, printed in every document's verification link and QR code; required
 #: when DEBUG is off (issuing a document refuses while it is unset or points to localhost).
 KINLINK_BASE_URL = os.environ.get("KINLINK_BASE_URL", "")
+#: Set by `kinlink serve` and `kinlink demo` when they serve on this machine only: a localhost base URL is
+#: then this server's own address and documents may print it.
+KINLINK_LOCAL_BASE_URL = os.environ.get("KINLINK_LOCAL_BASE_URL", "0") == "1"
 #: The name the statistics report is issued under (it is made for no case, so no organisation issues it).
 KINLINK_INSTANCE_NAME = os.environ.get("KINLINK_INSTANCE_NAME", "kinlink")
 # Callable(case) -> kinlink.documents.dna.DnaReportData | None: where DNA comparison results come from

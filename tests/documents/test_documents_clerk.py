@@ -74,6 +74,14 @@ def test_production_refuses_to_issue_without_a_public_address(
     assert issue_document("certificate", history_case, "ru", user=None).number
 
 
+def test_the_local_demo_server_prints_its_own_address(history_case: Case, settings: Any) -> None:
+    """`kinlink demo` serving on 127.0.0.1 sets KINLINK_BASE_URL to its address and marks it local."""
+    settings.DEBUG = False
+    settings.KINLINK_BASE_URL = "http://127.0.0.1:8000"
+    settings.KINLINK_LOCAL_BASE_URL = True
+    assert issue_document("certificate", history_case, "ru", user=None).number
+
+
 def test_dna_report_shows_references_and_remains_genotypes_side_by_side(
     history_case: Case, tmp_path: Path
 ) -> None:

@@ -61,12 +61,14 @@ def base_url() -> str:
     base = str(getattr(settings, "KINLINK_BASE_URL", "") or "").strip().rstrip("/")
     if settings.DEBUG:
         return base or "http://localhost:8000"
+    if base and getattr(settings, "KINLINK_LOCAL_BASE_URL", False):
+        return base  # `kinlink serve`/`kinlink demo` on this machine only: the address it serves on
     host = urlsplit(base).hostname or ""
     if not base or f"[{host}]" in _LOCAL_HOSTS or host in _LOCAL_HOSTS:
         raise DocumentError(
             "KINLINK_BASE_URL must be set to this instance's public address (for example "
             "https://kinlink.example.org) before documents are issued: the verification link and QR code "
-            f"on every document use it (now: {base or 'unset'})"
+            f"on every document use it (now: {base or 'unset'}); for a local demo, run with KINLINK_DEBUG=1"
         )
     return base
 
