@@ -14,6 +14,7 @@ import pytest
 from kinlink.documents.actions import issue_document
 from kinlink.documents.dna import DnaReportData, MethodFacts
 from kinlink.documents.statistics import AggregateRow, StatisticsData
+from kinlink.registry import actions
 from kinlink.registry.models import Case
 from tests.documents.test_documents_dna_statistics import comparison
 
@@ -96,6 +97,17 @@ def documents(case: Case, lang: str) -> dict[str, bytes]:
 def test_no_english_word_in_a_russian_or_ukrainian_document(
     history_case: Case, lang: str, tmp_path: Path
 ) -> None:
+    # the source the registry makes from a family's tracing request has a stored English name
+    report = actions.add_source(
+        None,
+        kind="family_report",
+        name="Tracing request TR-2024-0042",
+        reference="TR-2024-0042",
+        date="2024-03-01",
+        reliability="F",
+        organisation=history_case.organisation,
+    )
+    actions.add_claim(None, history_case.person, report, fate="missing", date="2024-02-10")
     found = {}
     for kind, pdf in documents(history_case, lang).items():
         text = pdf_text(pdf, tmp_path)

@@ -31,9 +31,9 @@ STAFF = (
 
 def organisations() -> dict[str, Organisation]:
     specs = [
-        ("poisk", "Poisk tracing group", "RU", False),
-        ("nadezhda", "Nadezhda family support", "UA", False),
-        ("central-lab", "Central forensic DNA laboratory", "", True),
+        ("poisk", "Поисковая группа «Поиск»", "RU", False),
+        ("nadezhda", "Благодійний фонд «Надія»", "UA", False),
+        ("central-lab", "Центральная лаборатория судебно-генетической экспертизы", "", True),
     ]
     return {
         slug: Organisation.objects.get_or_create(

@@ -7,6 +7,7 @@ that the content hash is taken of. Contact details never appear; the enquirer is
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.conf import settings
@@ -94,6 +95,20 @@ CHECKLIST: dict[str, dict[str, list[str]]] = {
 }
 
 
+#: The name the registry gives the source made from a family's tracing request (``registry.actions``).
+_FAMILY_REPORT_NAME = re.compile(r"Tracing request (\S+)")
+
+
+def source_name(name: str, lang: str) -> str:
+    """A source's name as the reader reads it: the family report's stored English name ("Tracing request
+    TR-...") in her language; every other name (a list, a notice, a witness) as the source gave it."""
+    match = _FAMILY_REPORT_NAME.fullmatch(name)
+    if match is None:
+        return name
+    with translation.override(lang):
+        return gettext("Tracing request %(number)s") % {"number": match.group(1)}
+
+
 def person_rows(person: Person, case: Case | None, lang: str, labels: dict[str, Any]) -> list[list[str]]:
     rows = [[labels["name"], person.primary_name() or "—"]]
     if person.birth_date:
@@ -160,7 +175,7 @@ def answer_rows(person: Person, lang: str) -> list[list[str]]:
         rows.append(
             [
                 source.date or "—",
-                f"{term(source.kind, lang)}: {source.name}",
+                f"{term(source.kind, lang)}: {source_name(source.name, lang)}",
                 source.origin or "—",
                 _statement(claim, lang),
                 source.reference or "—",
@@ -174,7 +189,7 @@ def fate_rows(
 ) -> list[list[str]]:
     """The fate as stored on the person (the registry's reconciliation, recomputed whenever a claim
     changes), with the sources the reconciliation cites."""
-    sources = sorted({c.source_name for c in assessment.cited})
+    sources = sorted({source_name(c.source_name, lang) for c in assessment.cited})
     return [
         [phrase("fate_value", lang), term(person.fate, lang)],
         [phrase("confidence", lang), term(person.fate_confidence, lang)],
@@ -188,7 +203,7 @@ def _localise_claim(label: str, lang: str) -> str:
     if parts is None:
         return label
     when = f" {parts['when']}" if parts["when"] else ""
-    text = f"{parts['source']}: {term(parts['fate'], lang)}{when}"
+    text = f"{source_name(parts['source'], lang)}: {term(parts['fate'], lang)}{when}"
     if parts["stated"]:
         text += f" ({STATED[lang]} {parts['stated']})"
     return text
@@ -245,7 +260,7 @@ def chronology_rows(person: Person, lang: str) -> list[list[str]]:
         rows.append(
             [
                 source.date or "—",
-                f"{source.name} ({term(source.kind, lang)}{origin}{reference}; "
+                f"{source_name(source.name, lang)} ({term(source.kind, lang)}{origin}{reference}; "
                 f"{phrase('reliability', lang)} {source.reliability})",
                 _statement(claim, lang),
                 detail,
@@ -263,7 +278,7 @@ def witness_statements(person: Person, lang: str) -> list[str]:
         when = claim.source.date or "—"
         text = claim.circumstances or _statement(claim, lang)
         place = f" ({claim.place})" if claim.place else ""
-        statements.append(f"{when}, {claim.source.name}: {text}{place}")
+        statements.append(f"{when}, {source_name(claim.source.name, lang)}: {text}{place}")
     return statements
 
 
@@ -293,7 +308,8 @@ def dna_lines(person: Person, lang: str, data: DnaReportData | None = None) -> l
     lines = dna_result_lines(data, lang)
     for claim in _claims(person):
         if claim.source.kind in DNA_SOURCE_KINDS and not claim.is_retracted:
-            lines.append(f"{claim.source.date or '—'}, {claim.source.name}: {_statement(claim, lang)}")
+            name = source_name(claim.source.name, lang)
+            lines.append(f"{claim.source.date or '—'}, {name}: {_statement(claim, lang)}")
     for remains in person.identified_remains.all().order_by("code"):
         lines.append(f"{remains.code}: {term(remains.status, lang)}")
     samples = Sample.objects.filter(tracing_request__person=person).order_by("code")
