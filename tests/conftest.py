@@ -13,6 +13,10 @@ from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 from tests.factories import WriteList
 
 os.environ.setdefault("KINLINK_PROGRESS", "0")
+# Documents refuse a localhost verification link when DEBUG is off (as in tests): the tests' instance, and
+# the `kinlink documents render` subprocesses they start, have a public address.
+TEST_BASE_URL = "https://kinlink.example.org"
+os.environ.setdefault("KINLINK_BASE_URL", TEST_BASE_URL)
 
 # Subprocesses the tests start (`python -m kinlink ...`, `python -c ...`) import the tests' own kinlink:
 # pytest puts src/ first (pyproject `pythonpath`), a child process would otherwise get whatever kinlink the
@@ -50,6 +54,13 @@ def write_list(tmp_path: Path) -> WriteList:
 def _run_background_tasks_inline(settings: Any) -> None:
     """Tasks run immediately in tests; production uses the database backend and `kinlink worker`."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _public_base_url(settings: Any) -> None:
+    """Documents issued in tests print a public verification address (see ``TEST_BASE_URL``)."""
+    if not settings.KINLINK_BASE_URL:
+        settings.KINLINK_BASE_URL = TEST_BASE_URL
 
 
 def uses_database(item: pytest.Item) -> bool:

@@ -152,8 +152,14 @@ STORAGES = {
 ATTACHMENT_ROOT = Path(os.environ.get("KINLINK_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
 
 # Documents and data exchange.
-# The public address of this instance: QR codes on documents point to its verification page.
-KINLINK_BASE_URL = os.environ.get("KINLINK_BASE_URL", "http://localhost:8000")
+#: This instance's public address, printed in every document's verification link and QR code; required
+#: when DEBUG is off (issuing a document refuses while it is unset or points to localhost).
+KINLINK_BASE_URL = os.environ.get("KINLINK_BASE_URL", "")
+#: Set by `kinlink serve` and `kinlink demo` when they serve on this machine only: a localhost base URL is
+#: then this server's own address and documents may print it.
+KINLINK_LOCAL_BASE_URL = os.environ.get("KINLINK_LOCAL_BASE_URL", "0") == "1"
+#: The name the statistics report is issued under (it is made for no case, so no organisation issues it).
+KINLINK_INSTANCE_NAME = os.environ.get("KINLINK_INSTANCE_NAME", "kinlink")
 # Callable(case) -> kinlink.documents.dna.DnaReportData | None: where DNA comparison results come from
 # (default: the case's identified or best screening candidate, recomputed with the exact engine).
 KINLINK_DNA_REPORT_PROVIDER = os.environ.get(

@@ -77,7 +77,7 @@ def test_demo_case_dna_report_and_dossier(
         "аутосомные STR, маркеров: 23",
         term(data.verbal_conclusion, "ru"),
         term("dna_identified", "ru"),
-        "Central forensic DNA laboratory",
+        "Центральная лаборатория судебно-генетической экспертизы",
         "SYN01",
     ):
         assert fact in text, fact

@@ -23,9 +23,9 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 
 def comparison(prior: float = 0.01) -> DnaReportData:
     markers = [
-        MarkerResult("D3S1358", "15/16", 4.2),
-        MarkerResult("TH01", "9.3/9.3", 11.5),
-        MarkerResult("FGA", "22/24", 6.0),
+        MarkerResult("D3S1358", "15/16", 4.2, (("RS-0101", "15/17"), ("RS-0102", "16/17"))),
+        MarkerResult("TH01", "9.3/9.3", 11.5, (("RS-0101", "9.3/6"), ("RS-0102", "9.3/7"))),
+        MarkerResult("FGA", "22/24", 6.0, (("RS-0101", "22/20"),)),
     ]
     total = math.prod(m.likelihood_ratio for m in markers)
     odds = prior / (1 - prior) * total
@@ -108,24 +108,38 @@ def test_pedigree_layout_puts_children_below_parents() -> None:
 
 
 @pytest.mark.django_db
-def test_registry_figures_come_from_the_estimation_engine(history_case: Case) -> None:
-    from kinlink.registry import actions
+def test_statistics_report_and_web_figures_give_the_same_total(history_case: Case, tmp_path: Path) -> None:
+    """One computation (``registry.services.figures.public_figures``) for the PDF and the public page."""
+    from django.core.cache import cache
+    from django.test import Client
 
+    from kinlink.registry import actions
+    from kinlink.registry.services.figures import public_figures
+
+    cache.clear()
     first = actions.add_source(None, kind="prisoner_list", name="list A", reference="list")
     second = actions.add_source(None, kind="exchange_list", name="list B", reference="list")
-    persons = [actions.add_person(None, names=[], reason="listed") for _ in range(30)]
+    persons = [actions.add_person(None, names=[], reason="listed") for _ in range(40)]
     for i, person in enumerate(persons[:20]):
         actions.add_list_record(None, first, f"a{i}", person, {}, "x")
-    for i, person in enumerate(persons[10:]):
+    for i, person in enumerate(persons[10:30]):
         actions.add_list_record(None, second, f"b{i}", person, {}, "x")
+    # 30 people on the lists, 11 on none (the history case's person and 10 more): both may be published
+    web = public_figures(10)["estimate"]
+    assert web is not None and web["observed"] == 30
     figures = registry_statistics()
     [estimate] = figures.estimates
-    assert estimate.estimate == pytest.approx(21 * 21 / 11 - 1)  # Chapman: (n1+1)(n2+1)/(m+1) - 1
-    assert 30 <= estimate.low <= estimate.estimate <= estimate.high  # never below the 30 persons seen
-    # one case only: every cell is under the threshold and withheld
-    assert {row.group for row in figures.aggregates} == {"fate", "region"}
-    assert all(row.count is None for row in figures.aggregates)
+    assert estimate.estimate == pytest.approx(web["estimate"])
+    assert (estimate.low, estimate.high) == pytest.approx(tuple(web["interval"]))
+    assert 30 <= estimate.low <= estimate.estimate <= estimate.high
     assert figures.threshold == 10
+    assert {row.group for row in figures.aggregates} == {"fate", "region"}
+
+    total, low, high = (f"{v:.0f}" for v in (web["estimate"], *web["interval"]))
+    page = Client().get("/en/figures/").content.decode()
+    assert f"{total} (95% interval {low} to {high})" in page
+    text = pdf_text(bytes(issue_document("statistics", None, "en", user=None).pdf), tmp_path)
+    assert f"{total} {low} – {high}" in text
 
 
 @pytest.mark.django_db

@@ -119,9 +119,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(handler=run_export)
 
 
-def _local_cookies(host: str) -> None:
+def _local_cookies(host: str, port: int) -> None:
+    """Serving on this machine only (the local demo): plain-http cookies, and documents whose verification
+    link points to this server (issuing refuses a localhost link otherwise, see ``KINLINK_BASE_URL``)."""
     if host in LOOPBACK:
         os.environ.setdefault("KINLINK_INSECURE_COOKIES", "1")
+        if not os.environ.get("KINLINK_BASE_URL"):
+            os.environ["KINLINK_BASE_URL"] = f"http://{'[::1]' if host == '::1' else host}:{port}"
+            os.environ["KINLINK_LOCAL_BASE_URL"] = "1"
 
 
 def _serve(host: str, port: int) -> int:
@@ -149,13 +154,13 @@ def run_worker(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    _local_cookies(args.host)
+    _local_cookies(args.host, args.port)
     setup_django()
     return _serve(args.host, args.port)
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    _local_cookies(args.host)
+    _local_cookies(args.host, args.port)
     setup_django()
     from kinlink.demo import build_demo
 

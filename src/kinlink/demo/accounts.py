@@ -31,16 +31,46 @@ STAFF = (
 
 def organisations() -> dict[str, Organisation]:
     specs = [
-        ("poisk", "Poisk tracing group", "RU", False),
-        ("nadezhda", "Nadezhda family support", "UA", False),
-        ("central-lab", "Central forensic DNA laboratory", "", True),
+        ("poisk", "Поисковая группа «Поиск»", "RU", False),
+        ("nadezhda", "Благодійний фонд «Надія»", "UA", False),
+        ("central-lab", "Центральная лаборатория судебно-генетической экспертизы", "", True),
     ]
     return {
         slug: Organisation.objects.get_or_create(
-            slug=slug, defaults={"name": name, "country": country, "is_lab": is_lab}
+            slug=slug,
+            defaults={"name": name, "country": country, "is_lab": is_lab, **ISSUER_DETAILS[slug]},
         )[0]
         for slug, name, country, is_lab in specs
     }
+
+
+#: The issuer's details every document of the organisation's cases prints (invented, for the demo only).
+ISSUER_DETAILS: dict[str, dict[str, str]] = {
+    "poisk": {
+        "address": "305000, г. Курск, ул. Ленина, д. 12, офис 4",
+        "registration": "ОГРН 1024600000012, ИНН 4632000012",
+        "signatory_name": "Смирнова Елена Викторовна",
+        "signatory_position": "Руководитель группы розыска",
+        "phone": "+7 4712 00-00-12",
+        "email": "info@poisk.example.org",
+    },
+    "nadezhda": {
+        "address": "61000, м. Харків, вул. Сумська, буд. 25, офіс 7",
+        "registration": "Код ЄДРПОУ 40000025",
+        "signatory_name": "Коваленко Олена Миколаївна",
+        "signatory_position": "Голова правління",
+        "phone": "+380 57 000-00-25",
+        "email": "info@nadezhda.example.org",
+    },
+    "central-lab": {
+        "address": "125000, г. Москва, ул. Примерная, д. 3",
+        "registration": "Аттестат аккредитации RA.RU.000001",
+        "signatory_name": "Орлов Дмитрий Сергеевич",
+        "signatory_position": "Заведующий лабораторией",
+        "phone": "+7 495 000-00-03",
+        "email": "lab@central-lab.example.org",
+    },
+}
 
 
 def create_demo_accounts(orgs: dict[str, Organisation]) -> list[DemoLogin]:

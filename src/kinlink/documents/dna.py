@@ -4,6 +4,7 @@ Pure: no Django. The genetics engine (or whoever wires it in, see ``KINLINK_DNA_
 fills a :class:`DnaReportData`; this module checks it for internal consistency (posterior from prior
 and total LR, product of per-marker LRs), lays out the pedigree drawing and produces the facts the
 Typst template prints. Names appear only in the caseworker's copy; the lab's copy has codes only.
+Its own words are gettext messages, taken in the reader's language (no database is read).
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils import translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from kinlink.documents.labels import phrase, term
 from kinlink.genetics.posterior import posterior_probability
@@ -27,11 +32,13 @@ class DnaReportError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MarkerResult:
-    """One locus: the remains' genotype (allele labels are strings, "9.3" is a microvariant) and its LR."""
+    """One locus: the remains' genotype (allele labels are strings, "9.3" is a microvariant), its LR, and
+    the typed references' genotypes at the locus as (sample code, genotype) pairs."""
 
     marker: str
     remains_genotype: str
     likelihood_ratio: float
+    reference_genotypes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,9 +265,7 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
         "marker_names": ", ".join(m.marker for m in data.markers),
         "samples": samples,
         "pedigree": pedigree_layout(members),
-        "markers": [
-            [m.marker, m.remains_genotype, format_lr(m.likelihood_ratio, lang)] for m in data.markers
-        ],
+        **genotype_table(data, lang),
         "total_lr": format_lr(data.total_lr, lang),
         "prior": format_significant(data.prior, lang, 6)
         + (f" ({prior_basis_words(data.prior_basis, lang)})" if data.prior_basis else ""),
@@ -270,6 +275,30 @@ def dna_report_facts(data: DnaReportData, lang: str, *, with_names: bool) -> dic
         "hypotheses": [term(h, lang) for h in data.hypotheses],
         "status": status,
     }
+
+
+def genotype_table(data: DnaReportData, lang: str) -> dict[str, Any]:
+    """Marker | remains | each typed reference (by relationship and barcode) | LR: the genotypes the
+    comparison used, side by side per marker (a reference not typed at a marker shows "—")."""
+    references = [m for m in data.pedigree if m.typed and not m.is_missing]
+    with translation.override(lang):
+        headers = [gettext("Marker"), f"{gettext('Remains')} {data.remains_code}"]
+        headers += [
+            f"{capfirst(term(m.role, lang)) or gettext('Reference')} {m.sample_code}" for m in references
+        ]
+        headers.append(gettext("Likelihood ratio"))
+    rows = []
+    for marker in data.markers:
+        typed = dict(marker.reference_genotypes)
+        rows.append(
+            [
+                marker.marker,
+                marker.remains_genotype or "—",
+                *(typed.get(m.sample_code or "", "") or "—" for m in references),
+                format_lr(marker.likelihood_ratio, lang),
+            ]
+        )
+    return {"marker_headers": headers, "markers": rows}
 
 
 def prior_basis_words(basis: str, lang: str) -> str:
@@ -342,7 +371,15 @@ def from_kinship(
     roles = roles or {}
     names = names or {}
     markers = [
-        MarkerResult(m.marker, "/".join(kinship_case.poi.get(m.marker, [])), m.lr)
+        MarkerResult(
+            m.marker,
+            "/".join(kinship_case.poi.get(m.marker, [])),
+            m.lr,
+            tuple(
+                (sample_codes.get(pid, pid), "/".join(profile.get(m.marker) or []))
+                for pid, profile in kinship_case.references.items()
+            ),
+        )
         for m in result.markers
         if m.poi_typed
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -17,7 +18,16 @@ from kinlink.documents.labels import fate_message, phrase, source_title, term
 from kinlink.documents.models import Inquiry
 from kinlink.lib.formats import format_date, format_partial_date, format_significant
 from kinlink.registry.fate import FateAssessment, parse_claim_label
-from kinlink.registry.models import Case, Claim, Person, Sample, Source, SourceKind, TracingRequest
+from kinlink.registry.models import (
+    Case,
+    Claim,
+    Organisation,
+    Person,
+    Sample,
+    Source,
+    SourceKind,
+    TracingRequest,
+)
 from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view, person_claims
 
 DNA_SOURCE_KINDS = (SourceKind.DNA_REPORT, SourceKind.DNA_IDENTIFICATION)
@@ -363,3 +373,37 @@ def dossier_facts(
         "checklist": CHECKLIST[family][lang],
         "as_of": format_date(today, lang),
     }
+
+
+def issuer_facts(organisation: Organisation | None, lang: str) -> dict[str, Any]:
+    """The issuer's letterhead and signature block, in the reader's language.
+
+    A document made for a case is issued by the case's organisation (its address, registration details
+    and signatory, from the organisation's settings); the statistics report, made for no case, names the
+    instance (``KINLINK_INSTANCE_NAME``). Empty details are left out; the signatory's line stays blank to
+    be filled in by hand when the organisation has not named one.
+    """
+    with translation.override(lang):
+        if organisation is None:
+            name = str(getattr(settings, "KINLINK_INSTANCE_NAME", "") or "kinlink")
+            details: list[list[str]] = []
+            signatory = ["", ""]
+        else:
+            name = organisation.name
+            details = [
+                [gettext("Address"), organisation.address],
+                [gettext("Registration details"), organisation.registration],
+                [gettext("Phone"), organisation.phone],
+                [gettext("Email"), organisation.email],
+            ]
+            signatory = [organisation.signatory_position, organisation.signatory_name]
+        return {
+            "heading": gettext("Issuing organisation"),
+            "name": name,
+            "details": [row for row in details if row[1]],
+            "signatory_heading": gettext("Signatory"),
+            "signatory": signatory,
+            "signature": gettext("Signature"),
+            "date": gettext("Date"),
+            "stamp": gettext("Stamp (seal)"),
+        }

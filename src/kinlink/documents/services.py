@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
@@ -37,6 +38,9 @@ class Verification:
     reason: str
     number: str | None = None
     document: IssuedDocument | None = None
+    #: what was found, for a reader's message in her language: "genuine", "not_pdf", "no_number",
+    #: "unknown_number" or "altered" (``reason`` is the English line the command line prints)
+    code: str = ""
 
 
 def new_number(kind: str, year: int) -> str:
@@ -45,8 +49,32 @@ def new_number(kind: str, year: int) -> str:
     return f"KL-{KIND_LETTER[kind]}-{year:04d}-{tail}"
 
 
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0")
+
+
+def base_url() -> str:
+    """The address the QR code and the footer of every document point to (``KINLINK_BASE_URL``).
+
+    Required in production: with DEBUG off, an unset base URL or one that points to this machine
+    (localhost) would print a verification link no clerk can open, so issuing refuses.
+    """
+    base = str(getattr(settings, "KINLINK_BASE_URL", "") or "").strip().rstrip("/")
+    if settings.DEBUG:
+        return base or "http://localhost:8000"
+    if base and getattr(settings, "KINLINK_LOCAL_BASE_URL", False):
+        return base  # `kinlink serve`/`kinlink demo` on this machine only: the address it serves on
+    host = urlsplit(base).hostname or ""
+    if not base or f"[{host}]" in _LOCAL_HOSTS or host in _LOCAL_HOSTS:
+        raise DocumentError(
+            "KINLINK_BASE_URL must be set to this instance's public address (for example "
+            "https://kinlink.example.org) before documents are issued: the verification link and QR code "
+            f"on every document use it (now: {base or 'unset'}); for a local demo, run with KINLINK_DEBUG=1"
+        )
+    return base
+
+
 def verify_url(number: str, lang: str) -> str:
-    base = str(getattr(settings, "KINLINK_BASE_URL", "http://localhost:8000")).rstrip("/")
+    base = base_url()
     with translation.override(lang):
         path = reverse("documents:verify", kwargs={"number": number})
     return base + path
@@ -83,18 +111,20 @@ def build_facts(
     statistics: StatisticsData | None = None,
 ) -> dict[str, Any]:
     if kind == DocumentKind.STATISTICS:
-        return statistics_facts(statistics or _statistics_provider()(), lang)
+        facts = statistics_facts(statistics or _statistics_provider()(), lang)
+        return {**facts, "issuer": case_facts.issuer_facts(None, lang)}
     if case is None:
         raise DocumentError(f"a {kind} is made from a case: give --case")
+    issuer = case_facts.issuer_facts(case.organisation, lang)
     if kind == DocumentKind.CERTIFICATE:
-        return case_facts.certificate_facts(case, lang, labels, today)
+        return {**case_facts.certificate_facts(case, lang, labels, today), "issuer": issuer}
     if kind == DocumentKind.DOSSIER:
         dna = dna_result if dna_result is not None else _dna_provider()(case)
-        return case_facts.dossier_facts(case, lang, labels, today, dna=dna)
+        return {**case_facts.dossier_facts(case, lang, labels, today, dna=dna), "issuer": issuer}
     result = dna_result if dna_result is not None else _dna_provider()(case)
     if result is None:
         raise DocumentError(f"case {case.number} has no DNA comparison result to report yet")
-    return dna_report_facts(result, lang, with_names=audience != Audience.LAB)
+    return {**dna_report_facts(result, lang, with_names=audience != Audience.LAB), "issuer": issuer}
 
 
 def default_audience(kind: str) -> str:
@@ -119,22 +149,29 @@ def verify_pdf(data: bytes) -> Verification:
             f"genuine: {found.number}, issued {found.created:%Y-%m-%d %H:%M:%S} UTC",
             found.number,
             found,
+            code="genuine",
         )
     number = number_in_pdf(data)
     if number is None:
         if not data.startswith(b"%PDF-"):
-            return Verification(False, "not a PDF file")
-        return Verification(False, "unknown document: it carries no kinlink document number")
+            return Verification(False, "not a PDF file", code="not_pdf")
+        return Verification(
+            False, "unknown document: it carries no kinlink document number", code="no_number"
+        )
     registered = IssuedDocument.objects.filter(number=number).first()
     if registered is None:
         return Verification(
-            False, f"unknown document: number {number} was never issued by this instance", number
+            False,
+            f"unknown document: number {number} was never issued by this instance",
+            number,
+            code="unknown_number",
         )
     return Verification(
         False,
         f"altered: document {number} is registered, but this file differs from the issued one "
         "(its SHA-256 does not match)",
         number,
+        code="altered",
     )
 
 

@@ -1,7 +1,7 @@
 """The aggregate statistics report: public figures with small-cell suppression and estimates.
 
-By default :func:`registry_statistics` builds the figures through the estimation engine
-(``kinlink.estimation``); ``KINLINK_STATISTICS_PROVIDER`` may name another provider of a
+By default :func:`registry_statistics` takes the public figures page's numbers (one computation for both,
+``registry.services.figures.public_figures``); ``KINLINK_STATISTICS_PROVIDER`` may name another provider of a
 :class:`StatisticsData` (for instance a published multiple-systems estimate).
 """
 
@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext_noop as N_
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from kinlink.documents.labels import term, translate
 from kinlink.lib.formats import format_integer
@@ -50,72 +51,64 @@ def suppressed(count: int | None, threshold: int) -> str:
     return str(count)
 
 
+#: The registry's own estimate and method note, gettext messages translated when the report is made.
+TOTAL_QUANTITY = gettext_noop("persons in the population the registry's lists sample")
+TOTAL_METHOD = gettext_noop("multiple-systems estimate over the registry's lists")
+METHOD_NOTE = gettext_noop(
+    "Counts are of every person in this registry, by the factual fate the registry derives from its "
+    "claims: the same computation as the public figures page. Cells below {threshold} are withheld (—), "
+    "with complementary suppression so that no withheld cell can be recomputed from the totals. The "
+    "estimate of the total is a multiple-systems estimate over the registry's imported lists (log-linear "
+    "models chosen step by step), with its 95% interval; it is shown only when the number of people named "
+    "on the lists and the number on no list are both large enough to publish."
+)
+
+
 def registry_statistics() -> StatisticsData:
-    """Figures from the registry through the estimation engine (``kinlink.estimation``).
+    """The public figures page's numbers (``registry.services.figures.public_figures``, one computation
+    for the page and the report, at the page's suppression threshold): counts by fate and region, and
+    the multiple-systems estimate of the total with its interval."""
+    from kinlink.registry.services.figures import cached_public_figures
 
-    Persons with a case are counted by factual fate and home region with the engine's disclosure control
-    (``publish_counts``: cells under the threshold withheld, with complementary suppression); the total
-    is estimated with the engine's Chapman two-list estimator (log-normal 95% interval) from the two
-    largest imported lists.
-    """
-    from kinlink.estimation.aggregates import DEFAULT_THRESHOLD, publish_counts
-    from kinlink.estimation.capture import histories_from_memberships
-    from kinlink.estimation.chapman import chapman
-    from kinlink.registry.fate import ClaimFact, reconcile
-    from kinlink.registry.models import Case, Claim, ListRecord, Person
-    from kinlink.registry.services.fate import claim_fact
-
-    persons = Person.objects.filter(id__in=Case.objects.values("person_id"))
-    facts: dict[int, list[ClaimFact]] = {}
-    for claim in Claim.objects.filter(person__in=persons).select_related("source").order_by("id"):
-        facts.setdefault(claim.person_id, []).append(claim_fact(claim))
-    records = [
-        {"fate": reconcile(facts.get(person_id, [])).fate, "region": region}
-        for person_id, region in persons.order_by("id").values_list("id", "region")
+    figures = cached_public_figures()
+    threshold = int(figures["threshold"])
+    aggregates = [
+        AggregateRow(group, str(value), count)
+        for group in ("fate", "region")
+        for value, count in figures["counts"][group].items()
+        if value != "total"
     ]
-    aggregates = []
-    for group in ("fate", "region"):
-        counts = publish_counts(records, group, threshold=DEFAULT_THRESHOLD)
-        aggregates += [
-            AggregateRow(group, value, count) for value, count in counts.items() if value != "total"
-        ]
-    lists: dict[int, set[int]] = {}
-    for source_id, person_id in ListRecord.objects.filter(source__reference="list").values_list(
-        "source_id", "person_id"
-    ):
-        lists.setdefault(source_id, set()).add(person_id)
     estimates = []
-    largest = sorted(lists, key=lambda k: len(lists[k]), reverse=True)[:2]
-    if len(largest) == 2:
-        memberships = [(str(p), str(k)) for k in largest for p in lists[k]]
-        two = chapman(histories_from_memberships(memberships, lists=[str(k) for k in largest]))
+    total = figures.get("estimate")
+    if total is not None:
+        low, high = total["interval"]
         estimates.append(
             Estimate(
-                N_("persons in the population the two largest lists sample"),
-                two.estimate,
-                two.lo,
-                two.hi,
-                N_("Chapman two-list (provisional)"),
+                TOTAL_QUANTITY,
+                float(total["estimate"]),
+                float("nan") if low is None else float(low),
+                float("nan") if high is None else float(high),
+                TOTAL_METHOD,
             )
         )
-    # "{threshold}" is filled in by statistics_facts, after the note is translated
-    note = N_(
-        "Counts are of persons with a case in this registry, by the factual fate the registry derives from "
-        "its claims, published with the estimation engine's disclosure control: cells below "
-        "{threshold} are withheld (—), with complementary suppression so that no withheld cell can "
-        "be recomputed from the totals. The estimate uses Chapman's two-list capture-recapture estimator "
-        "with a log-normal interval (95%); it assumes independent lists and equal chances of being listed, "
-        "and is provisional until a multiple-systems estimate over all linked lists replaces it."
-    )
-    return StatisticsData(aggregates, estimates, note, threshold=DEFAULT_THRESHOLD)
+    return StatisticsData(aggregates, estimates, METHOD_NOTE, threshold=threshold)
 
 
 def _whole(value: float, lang: str) -> str:
     """An estimate rounded to whole people, as the reader writes numbers (``∞`` for an open bound)."""
+    if math.isnan(value):
+        return "—"
     return format_integer(round(value), lang) if math.isfinite(value) else "∞"
 
 
 def statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
+    """The report's facts in ``lang``; the registry's own texts are translated, a provider's free text
+    (not in the catalogue) is printed as given."""
+    with translation.override(lang):
+        return _statistics_facts(data, lang)
+
+
+def _statistics_facts(data: StatisticsData, lang: str) -> dict[str, Any]:
     k = data.threshold
     rows = [[term(r.group, lang), term(r.value, lang), suppressed(r.count, k)] for r in data.aggregates]
     charts: dict[str, list[dict[str, Any]]] = {}

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -58,6 +59,28 @@ def _check_upload(form: VerifyForm) -> tuple[bytes | None, str]:
     return upload.read(), ""
 
 
+def _reason(checked: services.Verification) -> str:
+    """What the register says about an uploaded file, in the reader's language."""
+    number = checked.number or ""
+    if checked.code == "genuine" and checked.document is not None:
+        created = date_format(checked.document.created, "DATETIME_FORMAT")
+        return str(_("Document %(number)s, issued on %(created)s UTC.")) % {
+            "number": number,
+            "created": created,
+        }
+    messages = {
+        "not_pdf": _("This is not a PDF file."),
+        "no_number": _("Unknown document: it carries no kinlink document number."),
+        "unknown_number": _("Unknown document: the number %(number)s was never issued by this instance."),
+        "altered": _(
+            "The file was altered: document %(number)s is registered, but this file differs from the "
+            "issued one (its SHA-256 checksum does not match)."
+        ),
+    }
+    message = messages.get(checked.code)
+    return str(message) % {"number": number} if message is not None else checked.reason
+
+
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, number: str) -> HttpResponse:
     """What the QR code opens: is this number ours, and (on upload) is this file the issued one?"""
@@ -81,7 +104,7 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
             same = checked.genuine and checked.number == number
             result = {
                 "genuine": same,
-                "reason": checked.reason
+                "reason": _reason(checked)
                 if same or not checked.genuine
                 else str(_("This file is a genuine document, but not the one with this number.")),
             }
@@ -112,7 +135,7 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
             result = {"genuine": False, "reason": error}
         else:
             checked = services.verify_pdf(data)
-            result = {"genuine": checked.genuine, "reason": checked.reason}
+            result = {"genuine": checked.genuine, "reason": _reason(checked)}
     return render(request, "documents/verify.html", {"form": form, "result": result, "number": ""})
 
 

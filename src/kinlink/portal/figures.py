@@ -2,7 +2,8 @@
 total against the named count, a CSV of the published tables and the method note.
 
 The figures are computed by ``registry.services.figures.public_figures`` and kept in Django's cache for
-``FIGURES_CACHE_SECONDS`` (10 minutes), so a visit never runs the estimation itself more than once per
+``FIGURES_CACHE_SECONDS`` (10 minutes, ``registry.services.figures.cached_public_figures``, which the
+statistics report reads too), so a visit never runs the estimation itself more than once per
 refresh. Nothing on the page names a person: every number comes from the suppressed tables.
 """
 
@@ -16,8 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -25,9 +24,8 @@ from django.utils.translation import gettext_lazy
 
 from kinlink.estimation.aggregates import MISSING
 from kinlink.registry.models import Fate, LegalStatus, SourceKind
-from kinlink.registry.services.figures import public_figures
+from kinlink.registry.services.figures import cached_public_figures, figures_threshold
 
-FIGURES_CACHE_SECONDS = 600
 CHART_W = 480
 CHART_H = 200
 PAD = 36
@@ -68,19 +66,10 @@ def value_label(field: str, key: str) -> str:
     return key
 
 
-def _threshold() -> int:
-    return int(getattr(settings, "FIGURES_SUPPRESSION_THRESHOLD", 10))
-
-
 def cached_figures() -> dict[str, Any]:
-    """The public figures, from the cache when fresh (10 minutes), computed otherwise."""
-    threshold = _threshold()
-    key = f"kinlink:public-figures:{threshold}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = public_figures(threshold)
-        cache.set(key, figures, FIGURES_CACHE_SECONDS)
-    return dict(figures)
+    """The public figures, from the cache when fresh (10 minutes), computed otherwise; the statistics
+    report reads the same (``registry.services.figures.cached_public_figures``)."""
+    return cached_public_figures()
 
 
 @dataclass(frozen=True)
@@ -334,4 +323,4 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
 
 
 def figures_method(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/figures/method.html", {"threshold": _threshold()})
+    return render(request, "portal/figures/method.html", {"threshold": figures_threshold()})

@@ -56,6 +56,13 @@ class Organisation(models.Model):
     slug = models.SlugField(unique=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     is_lab = models.BooleanField(_("is a forensic lab"), default=False)
+    # the issuer's details printed on every document issued for one of its cases
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    registration = models.CharField(_("registration details"), max_length=300, blank=True)
+    signatory_name = models.CharField(_("signatory's name"), max_length=200, blank=True)
+    signatory_position = models.CharField(_("signatory's position"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.EmailField(_("email"), blank=True)
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -334,6 +334,32 @@ def _safe_named(published: int | None, on_lists: int, threshold: int) -> bool:
     return rest == 0 or rest >= threshold
 
 
+def figures_threshold() -> int:
+    """The public figures' suppression threshold (``FIGURES_SUPPRESSION_THRESHOLD``, default 10): the web
+    page and the statistics report publish with the same one."""
+    from django.conf import settings
+
+    return int(getattr(settings, "FIGURES_SUPPRESSION_THRESHOLD", 10))
+
+
+#: How long the public figures are kept in Django's cache (the page and the statistics report share them).
+FIGURES_CACHE_SECONDS = 600
+
+
+def cached_public_figures() -> dict[str, Any]:
+    """The public figures at ``figures_threshold()``, from the cache when fresh, computed otherwise: the
+    one computation the public figures page and the statistics report both print."""
+    from django.core.cache import cache
+
+    threshold = figures_threshold()
+    key = f"kinlink:public-figures:{threshold}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = public_figures(threshold)
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return dict(figures)
+
+
 def public_figures(threshold: int = 10, method: str = "stepwise") -> dict[str, Any]:
     """Everything the public figures page shows, as plain data (JSON-serialisable, cacheable).
 
