@@ -59,7 +59,7 @@ METHOD_NOTE = gettext_noop(
     "claims: the same computation as the public figures page. Cells below {threshold} are withheld (—), "
     "with complementary suppression so that no withheld cell can be recomputed from the totals. The "
     "estimate of the total is a multiple-systems estimate over the registry's imported lists (log-linear "
-    "models chosen step by step), with its 95% interval; it is shown only when the number of people named "
+    "models chosen step by step), with its interval (95%); it is shown only when the number of people named "
     "on the lists and the number on no list are both large enough to publish."
 )
 
