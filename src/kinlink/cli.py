@@ -8,6 +8,7 @@ themselves, so pure commands (``kinlink dna lr``) start without Django.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -65,11 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's last flush does not raise again."""
-    try:
+    # stdout that is not a real file (a test's capture) has nothing left to flush
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass  # stdout is not a real file (a test's capture): nothing left to flush
 
 
 if __name__ == "__main__":

@@ -287,8 +287,8 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
     from kinlink.genetics.markers import read_frequency_csv
     from kinlink.genetics.pedigree import Pedigree
     from kinlink.genetics.pedigree import Person as PedigreePerson
+    from kinlink.identification.actions import run_screening
     from kinlink.identification.models import CandidateIdentification, ScreeningRun
-    from kinlink.identification.services import run_screening
     from kinlink.scenario.dna import CONFIGURATIONS, generate_dna
 
     frequencies = Path(kinlink.identification.__file__).parent / "data" / "synthetic_frequencies.csv"

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kinlink.identification.models import CandidateIdentification, ScreeningRun
+from kinlink.identification.models import CandidateIdentification
 from kinlink.registry.models import Sample, TracingRequest
 
 
@@ -154,20 +154,3 @@ def queue() -> list[CandidateIdentification]:
             ]
         ).order_by("-log10_lr")
     )
-
-
-def decide(
-    candidate: CandidateIdentification, staff: Any, decision: str, note: str = ""
-) -> CandidateIdentification:
-    """Deprecated spelling of :func:`kinlink.identification.actions.decide_identification` (kept for the
-    demo until it calls the action itself)."""
-    from kinlink.identification.actions import decide_identification
-
-    return decide_identification(staff, candidate, decision, note)
-
-
-def run_screening(run: ScreeningRun) -> ScreeningRun:
-    """Deprecated spelling of :func:`kinlink.identification.actions.run_screening`."""
-    from kinlink.identification import actions
-
-    return actions.run_screening(run)

@@ -31,18 +31,6 @@ def link_new_persons(person_ids: list[int], reason: str) -> dict[str, Any]:
     return asdict(result) if result is not None else {}
 
 
-@task()
-def link_source(source_id: int) -> dict[str, Any]:
-    """Link one imported list against the registry (kept for tasks queued before the hook existed)."""
-    from kinlink.matching.actions import link_source as link_list
-
-    try:
-        return asdict(link_list(source_id))
-    except Exception:
-        logger.exception("linkage of list source %s failed", source_id)
-        raise
-
-
 def queue_person_linkage(person_ids: list[int], reason: str) -> None:
     """The ``on_person_added`` hook: queue the linkage of new persons in the worker.
 
