@@ -104,7 +104,7 @@ def history_case(db: Any) -> Case:
     document_actions.record_inquiry(
         None,
         case,
-        addressee_kind="icrc",
+        addressee_kind="red_cross",
         addressee="МККК",
         question="Нет ли его в списках пленных",
         asked_on=dt.date(2024, 6, 1),

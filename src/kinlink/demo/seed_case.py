@@ -170,7 +170,7 @@ def _inquiries(case: Case, unit: Source, ministry: Source) -> None:
     caseworker = staff("caseworker")
     asked = [
         (
-            "unit",
+            "military_unit",
             "Commander of в/ч 12345",
             "Where is my son, and where is his body?",
             dt.date(2022, 4, 2),
@@ -197,7 +197,7 @@ def _inquiries(case: Case, unit: Source, ministry: Source) -> None:
             None,
         ),
         (
-            "icrc",
+            "red_cross",
             "ICRC Central Tracing Agency",
             "Is my son held as a prisoner of war?",
             dt.date(2022, 6, 15),

@@ -4,11 +4,14 @@ family. The portal's views and the ``kinlink documents render`` command are thei
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kinlink.documents.dna import DnaReportData
 from kinlink.documents.labels import LANGUAGES, labels_for
@@ -16,7 +19,9 @@ from kinlink.documents.models import Audience, DocumentKind, Inquiry, IssuedDocu
 from kinlink.documents.render import TEMPLATES, compile_pdf, sha256_hex
 from kinlink.documents.services import DocumentError, build_facts, default_audience, new_number, verify_url
 from kinlink.documents.statistics import StatisticsData
-from kinlink.registry.models import Case, Source
+from kinlink.registry import actions as registry_actions
+from kinlink.registry import legal
+from kinlink.registry.models import Case, Source, SourceKind
 from kinlink.registry.services import access, audit
 
 
@@ -111,6 +116,41 @@ def release_document(document: IssuedDocument, user: AbstractBaseUser | Anonymou
     audit.record(user, "release_document", document, number=document.number)
 
 
+# The reply rule an inquiry falls under when the caseworker names none: a written appeal to a state body is
+# answered under 59-FZ; the Red Cross, the other side and a free addressee owe no statutory answer; a
+# hotline call or a visit is no written appeal.
+_STATE_BODIES = frozenset(
+    {
+        Inquiry.Addressee.MILITARY_UNIT,
+        Inquiry.Addressee.COMMISSARIAT,
+        Inquiry.Addressee.MINISTRY,
+        Inquiry.Addressee.PROSECUTOR,
+        Inquiry.Addressee.INVESTIGATIVE_COMMITTEE,
+        Inquiry.Addressee.OMBUDSMAN,
+        Inquiry.Addressee.HOSPITAL,
+        Inquiry.Addressee.FORENSIC_CENTRE,
+    }
+)
+_WRITTEN = frozenset({Inquiry.Channel.POST, Inquiry.Channel.EMAIL, Inquiry.Channel.ONLINE})
+
+
+def default_legal_basis(addressee_kind: str, channel: str) -> str:
+    """The reply rule (a key of the legal rules' ``reply_rules``) for an inquiry that names none."""
+    if channel in _WRITTEN and addressee_kind in _STATE_BODIES:
+        return "59-FZ"
+    return "none"
+
+
+def _set_reply_due(inquiry: Inquiry) -> None:
+    inquiry.reply_due = legal.reply_due(
+        legal.default_rules(),
+        inquiry.legal_basis,
+        inquiry.asked_on,
+        inquiry.received_on,
+        extended=inquiry.extended_on is not None,
+    )
+
+
 def record_inquiry(
     actor: AbstractBaseUser | AnonymousUser | None,
     case: Case,
@@ -119,26 +159,207 @@ def record_inquiry(
     addressee: str,
     question: str,
     asked_on: dt.date,
+    channel: str = Inquiry.Channel.POST,
+    kind: str = Inquiry.Kind.INQUIRY,
+    follows: Inquiry | None = None,
+    tracking_number: str = "",
+    operator_name: str = "",
+    received_on: dt.date | None = None,
+    reference: str = "",
+    legal_basis: str = "",
+    letter: IssuedDocument | None = None,
+    logged_by: str = Inquiry.LoggedBy.STAFF,
     answered_on: dt.date | None = None,
     answer: str = "",
     answer_source: Source | None = None,
     label: str = "",
 ) -> Inquiry:
-    """One question put to an authority about the person of ``case``, and its answer when there is one."""
+    """One question put to an authority about the person of ``case`` (validated: ``ValidationError``).
+
+    The reply deadline follows from ``legal_basis`` (by default the rule for the addressee and channel,
+    :func:`default_legal_basis`). An entry the family logs waits for a caseworker's review before it counts
+    as evidence (:func:`review_family_inquiry`)."""
+    if follows is not None and follows.case_id != case.pk:
+        raise ValidationError(_("A follow-up must belong to the same case as the inquiry it follows."))
     with transaction.atomic():
         inquiry = Inquiry(
             case=case,
+            kind=kind,
+            follows=follows,
             addressee_kind=addressee_kind,
             addressee=addressee,
+            channel=channel,
+            tracking_number=tracking_number,
+            operator_name=operator_name,
             question=question,
             asked_on=asked_on,
+            received_on=received_on,
+            reference=reference,
+            legal_basis=legal_basis or default_legal_basis(addressee_kind, channel),
+            letter=letter,
+            logged_by=logged_by,
+            evidence=(
+                Inquiry.Evidence.PENDING
+                if logged_by == Inquiry.LoggedBy.FAMILY
+                else Inquiry.Evidence.ACCEPTED
+            ),
             answered_on=answered_on,
             answer=answer,
             answer_source=answer_source,
         )
         if actor is not None and actor.is_authenticated:
             inquiry.created_by_id = actor.pk
+        try:
+            _set_reply_due(inquiry)
+        except legal.LegalStatusError as exc:
+            raise ValidationError({"legal_basis": str(exc)}) from exc
         inquiry.full_clean()
+        if received_on is not None and received_on < asked_on:
+            raise ValidationError({"received_on": _("It cannot have been received before it was sent.")})
+        if answered_on is not None and answered_on < asked_on:
+            raise ValidationError({"answered_on": _("It cannot have been answered before it was sent.")})
         inquiry.save()
-        audit.record(actor, audit.Action.RECORD_INQUIRY, inquiry, label=label, case=case.number)
+        audit.record(
+            actor,
+            audit.Action.RECORD_INQUIRY,
+            inquiry,
+            label=label,
+            case=case.number,
+            kind=kind,
+            addressee_kind=addressee_kind,
+            logged_by=logged_by,
+        )
+    return inquiry
+
+
+def update_inquiry_dates(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    inquiry: Inquiry,
+    *,
+    received_on: dt.date | None = None,
+    extended_on: dt.date | None = None,
+    label: str = "",
+) -> Inquiry:
+    """Record when the addressee received the inquiry (a tracking record) or that it extended its reply
+    period (59-FZ art. 12 part 2: once, by up to 30 days, with notice); the reply deadline follows."""
+    with transaction.atomic():
+        inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+        if received_on is not None:
+            if received_on < inquiry.asked_on:
+                raise ValidationError({"received_on": _("It cannot have been received before it was sent.")})
+            inquiry.received_on = received_on
+        if extended_on is not None:
+            if inquiry.extended_on is not None:
+                raise ValidationError({"extended_on": _("The reply period can be extended only once.")})
+            inquiry.extended_on = extended_on
+        _set_reply_due(inquiry)
+        inquiry.save(update_fields=["received_on", "extended_on", "reply_due"])
+        audit.record(
+            actor,
+            audit.Action.UPDATE_INQUIRY,
+            inquiry,
+            label=label,
+            case=inquiry.case.number,
+            received_on=str(inquiry.received_on or ""),
+            extended_on=str(inquiry.extended_on or ""),
+        )
+    return inquiry
+
+
+@dataclass(frozen=True, slots=True)
+class StatedFate:
+    """One statement an answer makes about the person: what a claim of the answer's source will say."""
+
+    fate: str
+    date: str = ""
+    place: str = ""
+    circumstances: str = ""
+
+
+def record_inquiry_answer(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    inquiry: Inquiry,
+    *,
+    answered_on: dt.date,
+    answer: str,
+    answer_reference: str = "",
+    statements: list[StatedFate] | tuple[StatedFate, ...] = (),
+    scan: tuple[str, bytes] | None = None,
+    source_kind: str = SourceKind.MINISTRY_LETTER,
+    reliability: str = "C",
+    label: str = "",
+) -> Inquiry:
+    """The answer to an inquiry: a source (the letter, with its scan) whose statements become claims about
+    the case's person with provenance, so that "the ministry says missing" counts like any other claim."""
+    if answered_on < inquiry.asked_on:
+        raise ValidationError({"answered_on": _("It cannot have been answered before it was sent.")})
+    if not answer.strip() and scan is None:
+        raise ValidationError({"answer": _("Give the text of the answer or attach its scan.")})
+    with transaction.atomic():
+        inquiry = Inquiry.objects.select_for_update().select_related("case__person").get(pk=inquiry.pk)
+        if inquiry.answered_on is not None:
+            raise ValidationError(_("This inquiry already has an answer; record a new inquiry instead."))
+        case = inquiry.case
+        source = registry_actions.add_source(
+            actor,
+            kind=source_kind,
+            name=_("Answer of %(addressee)s") % {"addressee": inquiry.addressee},
+            origin=inquiry.addressee,
+            reference=answer_reference,
+            date=answered_on.isoformat(),
+            reliability=reliability,
+            organisation=case.organisation,
+            label=label,
+        )
+        if scan is not None:
+            registry_actions.attach_document(actor, source, scan[0], scan[1], label=label)
+        for statement in statements:
+            registry_actions.add_claim(
+                actor,
+                case.person,
+                source,
+                fate=statement.fate,
+                date=statement.date,
+                place=statement.place,
+                circumstances=statement.circumstances or answer,
+                label=label,
+            )
+        inquiry.answered_on = answered_on
+        inquiry.answer = answer
+        inquiry.answer_reference = answer_reference
+        inquiry.answer_source = source
+        inquiry.save(update_fields=["answered_on", "answer", "answer_reference", "answer_source"])
+        audit.record(
+            actor,
+            audit.Action.RECORD_INQUIRY_ANSWER,
+            inquiry,
+            label=label,
+            case=case.number,
+            source=str(source.pk),
+            claims=len(statements),
+        )
+    return inquiry
+
+
+def review_family_inquiry(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    inquiry: Inquiry,
+    *,
+    accept: bool,
+    label: str = "",
+) -> Inquiry:
+    """A caseworker's decision on an inquiry or call the family logged: evidence for the case, or not."""
+    if inquiry.logged_by != Inquiry.LoggedBy.FAMILY:
+        raise ValidationError(_("Only an entry the family logged is reviewed."))
+    with transaction.atomic():
+        inquiry.evidence = Inquiry.Evidence.ACCEPTED if accept else Inquiry.Evidence.DECLINED
+        inquiry.save(update_fields=["evidence"])
+        audit.record(
+            actor,
+            audit.Action.REVIEW_INQUIRY,
+            inquiry,
+            label=label,
+            case=inquiry.case.number,
+            evidence=inquiry.evidence,
+        )
     return inquiry

@@ -7,6 +7,9 @@ that a family downloads exactly the file that was registered.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -67,29 +70,86 @@ class Inquiry(models.Model):
     """One question put to an authority or organisation about the person of a case, and its answer.
 
     The dated list of inquiries, answered or not, is what a court needs to accept that "no information
-    was provided".
+    was provided". ``reply_due`` is the statutory deadline computed by ``registry.legal.reply_due`` from
+    ``legal_basis`` and the dates (written by the actions in ``documents.actions``, never by hand). An
+    answer is a source (``answer_source``): what the letter states becomes claims with provenance.
     """
 
     class Addressee(models.TextChoices):
-        UNIT = "unit", _("military unit")
+        MILITARY_UNIT = "military_unit", _("military unit and its commander")
         COMMISSARIAT = "commissariat", _("military commissariat")
-        MINISTRY = "ministry", _("ministry")
-        ICRC = "icrc", _("ICRC")
-        OMBUDSMAN = "ombudsman", _("ombudsman")
+        MINISTRY = "ministry", _("ministry's military-social centre or hotline")
+        PROSECUTOR = "prosecutor", _("military prosecutor")
+        INVESTIGATIVE_COMMITTEE = "investigative_committee", _("investigative committee")
+        OMBUDSMAN = "ombudsman", _("human-rights ombudsman")
+        RED_CROSS = "red_cross", _("Red Cross / ICRC")
+        POW_BODY = "pow_body", _("the other side's body for prisoners of war")
         HOSPITAL = "hospital", _("hospital or morgue")
+        FORENSIC_CENTRE = "forensic_centre", _("forensic identification centre")
         OTHER = "other", _("other")
 
+    class Channel(models.TextChoices):
+        POST = "post", _("post")
+        EMAIL = "email", _("e-mail")
+        ONLINE = "online", _("online reception")
+        HOTLINE = "hotline", _("hotline call")
+        IN_PERSON = "in_person", _("in person")
+
+    class Kind(models.TextChoices):
+        INQUIRY = "inquiry", _("inquiry")
+        REMINDER = "reminder", _("reminder")
+        COMPLAINT = "complaint", _("complaint")
+
+    class LoggedBy(models.TextChoices):
+        STAFF = "staff", _("caseworker")
+        FAMILY = "family", _("family")
+
+    class Evidence(models.TextChoices):
+        PENDING = "pending", _("not yet reviewed")
+        ACCEPTED = "accepted", _("accepted as evidence")
+        DECLINED = "declined", _("not used as evidence")
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="inquiries")
-    addressee_kind = models.CharField(_("kind of addressee"), max_length=20, choices=Addressee.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INQUIRY)
+    follows = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+        verbose_name=_("follows up on"),
+    )
+    addressee_kind = models.CharField(_("kind of addressee"), max_length=30, choices=Addressee.choices)
     addressee = models.CharField(_("asked of"), max_length=300)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.POST)
+    tracking_number = models.CharField(_("postal tracking number"), max_length=100, blank=True)
+    operator_name = models.CharField(_("operator's name"), max_length=200, blank=True)
     question = models.TextField(_("question"))
-    asked_on = models.DateField(_("asked on"))
+    asked_on = models.DateField(_("sent on"))
+    received_on = models.DateField(_("received by the addressee on"), null=True, blank=True)
     reference = models.CharField(_("outgoing reference"), max_length=200, blank=True)
-    answer_due_days = models.PositiveSmallIntegerField(_("answer due within (days)"), default=30)
+    legal_basis = models.CharField(_("legal basis"), max_length=40, blank=True)
+    extended_on = models.DateField(_("reply period extended on"), null=True, blank=True)
+    reply_due = models.DateField(_("reply due"), null=True, blank=True, db_index=True)
     answered_on = models.DateField(_("answered on"), null=True, blank=True)
     answer = models.TextField(_("answer"), blank=True)
+    answer_reference = models.CharField(_("reference of the answer"), max_length=200, blank=True)
     answer_source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="answered_inquiries"
+    )
+    letter = models.ForeignKey(
+        "IssuedDocument",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inquiries",
+        verbose_name=_("letter"),
+    )
+    logged_by = models.CharField(
+        _("logged by"), max_length=10, choices=LoggedBy.choices, default=LoggedBy.STAFF
+    )
+    evidence = models.CharField(
+        _("evidence"), max_length=10, choices=Evidence.choices, default=Evidence.ACCEPTED
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -100,6 +160,13 @@ class Inquiry(models.Model):
         verbose_name = _("inquiry")
         verbose_name_plural = _("inquiries")
         ordering = ("asked_on", "id")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=("answered_on", "reply_due"), name="inquiry_open_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.asked_on} → {self.addressee}"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        """Unanswered past its statutory reply date (an inquiry without one is never overdue)."""
+        return self.answered_on is None and self.reply_due is not None and self.reply_due < today

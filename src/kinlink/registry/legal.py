@@ -33,6 +33,7 @@ class LegalRules:
     statuses: tuple[str, ...]
     transitions: dict[str, tuple[str, ...]]
     jurisdictions: dict[str, dict[str, Any]]
+    reply_rules: dict[str, dict[str, Any]]
 
     def jurisdiction_name(self, code: str) -> str:
         return str(self._jurisdiction(code)["name"])
@@ -97,6 +98,29 @@ class LegalRules:
         return sorted(found, key=lambda d: d.earliest)
 
 
+def reply_due(
+    rules: LegalRules,
+    basis: str,
+    sent: dt.date,
+    received: dt.date | None = None,
+    extended: bool = False,
+) -> dt.date | None:
+    """The last day an authority has to answer an inquiry under the reply rule ``basis`` (a key of the rules'
+    ``reply_rules``), or None when the rule sets no deadline. Counted from the day the addressee received it
+    plus the days it has to register it; without a known receipt, from the day it was sent (the earliest
+    the addressee can have it, so the due date is never later than the law's)."""
+    try:
+        rule = rules.reply_rules[basis]
+    except KeyError:
+        known = ", ".join(sorted(rules.reply_rules))
+        raise LegalStatusError(f"unknown reply rule '{basis}' (known: {known})") from None
+    if not rule["days"]:
+        return None
+    start = received or sent
+    days = rule["registration_days"] + rule["days"] + (rule["extension_days"] if extended else 0)
+    return start + dt.timedelta(days=days)
+
+
 def add_period(start: dt.date, years: int = 0, months: int = 0, days: int = 0) -> dt.date:
     """Calendar arithmetic as courts count it: the same day N months later, clamped to the month's end."""
     month_index = start.month - 1 + months + 12 * years
@@ -112,6 +136,7 @@ def load_rules(text: str) -> LegalRules:
         statuses=tuple(raw["statuses"]),
         transitions={k: tuple(v) for k, v in raw["transitions"].items()},
         jurisdictions=raw["jurisdictions"],
+        reply_rules=raw.get("reply_rules", {}),
     )
 
 

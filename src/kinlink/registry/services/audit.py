@@ -70,6 +70,9 @@ class Action(enum.StrEnum):
     UNMERGE_PERSON = "unmerge_person"
     # documents
     RECORD_INQUIRY = "record_inquiry"
+    UPDATE_INQUIRY = "update_inquiry"
+    RECORD_INQUIRY_ANSWER = "record_inquiry_answer"
+    REVIEW_INQUIRY = "review_inquiry"
     ISSUE_DOCUMENT = "issue_document"
     RELEASE_DOCUMENT = "release_document"
     DOWNLOAD_DOCUMENT = "download_document"
