@@ -202,7 +202,7 @@ def _run_screen(args: argparse.Namespace) -> int:
                     c.remains,
                     c.family,
                     c.missing,
-                    repr(float(c.lr)),  # full precision: the shortest text that reads back exactly
+                    repr(float(c.lr)) if c.lr is not None else "",  # full precision, reads back exactly
                     repr(float(log10)) if math.isfinite(log10) else "-inf",
                 ]
             )
