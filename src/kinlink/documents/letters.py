@@ -22,6 +22,7 @@ from kinlink.documents import wording as W
 from kinlink.documents.labels import source_title, term
 from kinlink.documents.models import Inquiry, IssuedDocument
 from kinlink.documents.render import page_count
+from kinlink.identification.relationships import canonical_relationship
 from kinlink.lib.formats import format_date, format_partial_date
 from kinlink.registry.models import Case, Person, SourceKind, TracingRequest
 from kinlink.registry.services.fate import person_claims
@@ -166,7 +167,9 @@ def person_rows(person: Person, lang: str, labels: dict[str, Any]) -> list[list[
 def applicant_facts(case: Case, lang: str) -> dict[str, str]:
     request = enquirer(case)
     name = (request.enquirer_name or "").strip() if request is not None else ""
-    relationship = request.relationship if request is not None else "other"
+    # the portal stores a code ("mother"); older and imported requests may hold the word ("мать")
+    stated = request.relationship if request is not None else ""
+    relationship = canonical_relationship(stated) or "other"
     person_who = who(case.person, lang)
     if name:
         intro = W.say(W.INTRO, lang, applicant=name, relationship=W.relationship_as(relationship, lang), who=person_who)

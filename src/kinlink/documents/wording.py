@@ -116,7 +116,6 @@ LETTER_LABELS: dict[str, str] = {
     "signature": N_("signature"),
     "date": N_("date"),
     "on_behalf": N_("Prepared with the assistance of"),
-    "verification": N_("Verification"),
     "document_number": N_("Document number"),
     "created": N_("Created"),
     "content_hash": N_("SHA-256 of the content"),
@@ -428,7 +427,7 @@ COURT_ANNEXES = [
 ]
 COURT_ANNEX_EVIDENCE = N_("Copies of the documents listed under “Evidence” ({count})")
 COURT_DISCLAIMER = N_(
-    "kinlink drafts this application from the case record. The family or their lawyer checks the facts, "
-    "the periods and the court before filing; kinlink gives no legal advice and answers for no outcome."
+    "This draft was prepared from the case record. The family or their lawyer checks the facts, the periods "
+    "and the court before filing; it is not legal advice, and its author answers for no outcome."
 )
 
