@@ -99,7 +99,7 @@ def test_a_letter_for_a_recorded_inquiry_is_linked_to_it_and_dated_when_sent(
     inquiry.refresh_from_db()
     assert inquiry.letter == document
     text = flat(pdf_text(bytes(document.pdf), tmp_path))
-    assert "исх. 21" in text and "10 июня 2024 г." in text
+    assert "Исх. № 21 от 10 июня 2024 г." in text
     entry = history_case.issued_documents.get().pk
     from kinlink.registry.models import AuditEntry
 
@@ -121,9 +121,9 @@ def test_a_reminder_cites_the_earlier_letter_and_the_passed_period(
     pdf = bytes(document.pdf)
     text = flat(pdf_text(pdf, tmp_path))
     expected = {
-        "ru": ("ПОВТОРНОЕ ОБРАЩЕНИЕ", "10 июня 2024 г.", "исх. 21", "14 июня 2024 г.", "17 июля 2024 г.", "65", "статьи 12"),
-        "uk": ("ПОВТОРНЕ ЗВЕРНЕННЯ", "10 червня 2024 р.", "исх. 21", "14 червня 2024 р.", "17 липня 2024 р.", "65", "статті 12"),
-        "en": ("REPEATED APPEAL", "10 June 2024", "исх. 21", "14 June 2024", "17 July 2024", "65", "art. 12"),
+        "ru": ("ПОВТОРНОЕ ОБРАЩЕНИЕ", "10 июня 2024 г.", "№ 21", "14 июня 2024 г.", "17 июля 2024 г.", "65", "статьи 12"),
+        "uk": ("ПОВТОРНЕ ЗВЕРНЕННЯ", "10 червня 2024 р.", "№ 21", "14 червня 2024 р.", "17 липня 2024 р.", "65", "статті 12"),
+        "en": ("REPEATED APPEAL", "10 June 2024", "ref. 21", "14 June 2024", "17 July 2024", "65", "art. 12"),
     }[lang]
     for fragment in expected:
         assert fragment in text, fragment
@@ -161,9 +161,9 @@ def test_a_complaint_to_the_prosecutor_lists_and_attaches_the_earlier_letters(
     pdf = bytes(document.pdf)
     text = flat(pdf_text(pdf, tmp_path))
     expected = {
-        "ru": ("ЖАЛОБА", "Военному прокурору", "2202-1", "5.59", "10 июня 2024 г.", "25 июля 2024 г.", "исх. 34"),
-        "uk": ("СКАРГА", "Військовому прокурору", "2202-1", "5.59", "10 червня 2024 р.", "25 липня 2024 р.", "исх. 34"),
-        "en": ("COMPLAINT", "To the military prosecutor", "2202-1", "5.59", "10 June 2024", "25 July 2024", "исх. 34"),
+        "ru": ("ЖАЛОБА", "Военному прокурору", "2202-1", "5.59", "10 июня 2024 г.", "25 июля 2024 г.", "№ 34"),
+        "uk": ("СКАРГА", "Військовому прокурору", "2202-1", "5.59", "10 червня 2024 р.", "25 липня 2024 р.", "№ 34"),
+        "en": ("COMPLAINT", "To the military prosecutor", "2202-1", "5.59", "10 June 2024", "25 July 2024", "ref. 34"),
     }[lang]
     for fragment in expected:
         assert fragment in text, fragment
@@ -269,7 +269,7 @@ def test_the_application_to_recognise_as_missing_builds_its_evidence_from_the_tr
             "To recognise as missing: Кузнецов Алексей Петрович",
             "Числится пропавшим без вести",
             "no answer as of 20 September 2024, 65 days after the deadline",
-            "№ 77/15",
+            "ref. 77/15",
         ),
     }[lang]
     for fragment in expected:

@@ -65,7 +65,12 @@ def check(case: Case, kind: str) -> None:
 
 
 def _reference(text: str, lang: str) -> str:
-    return W.say(W.REFERENCE_SUFFIX, lang, reference=text) if text else ""
+    reference = W.clean_reference(text)
+    return W.say(W.REFERENCE_SUFFIX, lang, reference=reference) if reference else ""
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def inquiry_evidence(case: Case, lang: str, today: dt.date) -> tuple[list[str], list[Inquiry]]:
@@ -118,14 +123,16 @@ def source_evidence(person: Person, case: Case, lang: str) -> list[str]:
             continue
         when = f" {format_partial_date(claim.date, lang)}" if claim.date else ""
         lines.append(
-            W.say(
-                W.EVIDENCE_SOURCE,
+            _capital(
+                W.say(
+                    W.EVIDENCE_SOURCE,
                 lang,
                 kind=term(source.kind, lang),
                 name=source_title(source.name, lang),
                 date=format_partial_date(source.date, lang),
-                reference=_reference(source.reference, lang),
-                statement=f"{term(claim.fate, lang)}{when}",
+                    reference=_reference(source.reference, lang),
+                    statement=f"{term(claim.fate, lang)}{when}",
+                )
             )
         )
     return lines

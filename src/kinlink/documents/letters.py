@@ -212,7 +212,9 @@ def statement_lines(person: Person, lang: str) -> list[str]:
                 source=f"{term(source.kind, lang)} «{source_title(source.name, lang)}»"
                 if lang != "en"
                 else f"{term(source.kind, lang)} “{source_title(source.name, lang)}”",
-                reference=W.say(W.REFERENCE_SUFFIX, lang, reference=source.reference) if source.reference else "",
+                reference=W.say(W.REFERENCE_SUFFIX, lang, reference=W.clean_reference(source.reference))
+                if source.reference
+                else "",
                 statement=f"{term(claim.fate, lang)}{when}",
             )
         )
@@ -289,7 +291,8 @@ def _basis(spec: LetterSpec, lang: str) -> list[str]:
 
 
 def _reference(inquiry: Inquiry, lang: str) -> str:
-    return W.say(W.REFERENCE_SUFFIX, lang, reference=inquiry.reference) if inquiry.reference else ""
+    reference = W.clean_reference(inquiry.reference)
+    return W.say(W.REFERENCE_SUFFIX, lang, reference=reference) if reference else ""
 
 
 def _days_late(inquiry: Inquiry, today: dt.date) -> int:
@@ -431,7 +434,7 @@ def letter_facts(
     annex_items, pdfs = annexes(spec, lang)
     outgoing = ""
     if spec.inquiry is not None and spec.inquiry.reference:
-        outgoing = spec.inquiry.reference
+        outgoing = W.clean_reference(spec.inquiry.reference)
     facts: dict[str, Any] = {
         "to": to,
         "applicant": applicant_facts(case, lang),

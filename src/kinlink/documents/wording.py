@@ -10,6 +10,8 @@ their wording is the official title of the act in each language.
 
 from __future__ import annotations
 
+import re
+
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -19,11 +21,24 @@ from django.utils.translation import pgettext_lazy
 from kinlink.registry.services.grammar import sex_context
 
 
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
+_REFERENCE_PREFIX = re.compile(r"^\s*(?:исх\.?|вих\.?|ref\.?|№|no\.)\s*", re.IGNORECASE)
+
+
 def say(message: str, lang: str, **params: object) -> str:
-    """One catalogue message in ``lang`` with its placeholders filled."""
+    """One catalogue message in ``lang`` with its placeholders filled; a date that ends a sentence
+    («10 февраля 2024 г.») does not get a second full stop."""
     with translation.override(lang):
         text = gettext(message)
-    return text.format(**params) if params else text
+    return _DOUBLE_STOP.sub(".", text.format(**params)) if params else text
+
+
+def clean_reference(text: str) -> str:
+    """An outgoing reference as recorded ("исх. 21", "№ 77/15") without the word the letter prints itself."""
+    previous = None
+    while previous != text:
+        previous, text = text, _REFERENCE_PREFIX.sub("", text)
+    return text.strip()
 
 
 def say_gendered(forms: dict[str, Promise], sex: str | None, lang: str, **params: object) -> str:
