@@ -22,7 +22,7 @@ def render(*args: str) -> int:
 
 
 def test_the_addressee_choices_are_the_models() -> None:
-    assert ADDRESSEES == tuple(Inquiry.Addressee.values)
+    assert tuple(Inquiry.Addressee.values) == ADDRESSEES
 
 
 @pytest.mark.django_db
@@ -32,7 +32,17 @@ def test_render_an_inquiry_by_case_number_and_verify_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "letter.pdf"
-    code = render("inquiry", "--case", history_case.number, "--addressee", "commissariat", "--lang", "ru", "--out", str(out))
+    code = render(
+        "inquiry",
+        "--case",
+        history_case.number,
+        "--addressee",
+        "commissariat",
+        "--lang",
+        "ru",
+        "--out",
+        str(out),
+    )
     assert code == 0, capsys.readouterr().err
     document = IssuedDocument.objects.get(kind=DocumentKind.INQUIRY_LETTER)
     assert document.number in capsys.readouterr().out
@@ -58,21 +68,42 @@ def test_a_letter_to_an_addressee_with_a_recorded_inquiry_is_that_inquirys_lette
         reference="исх. 21",
     )
     out = tmp_path / "unit.pdf"
-    assert render("inquiry", "--case", str(history_case.pk), "--addressee", "military_unit", "--out", str(out)) == 0
+    assert (
+        render("inquiry", "--case", str(history_case.pk), "--addressee", "military_unit", "--out", str(out))
+        == 0
+    )
     inquiry.refresh_from_db()
     assert inquiry.letter is not None and bytes(inquiry.letter.pdf) == out.read_bytes()
     assert "Исх. № 21 от 10 июня 2024 г." in " ".join(pdf_text(out.read_bytes(), tmp_path).split())
 
     # the prosecutor gets a complaint about the overdue inquiry, the earlier letter attached
     complaint = tmp_path / "complaint.pdf"
-    assert render("inquiry", "--case", history_case.number, "--addressee", "prosecutor", "--out", str(complaint)) == 0
+    assert (
+        render("inquiry", "--case", history_case.number, "--addressee", "prosecutor", "--out", str(complaint))
+        == 0
+    )
     text = " ".join(pdf_text(complaint.read_bytes(), tmp_path).split())
     assert "ЖАЛОБА" in text and inquiry.letter.number in text and "10 июня 2024 г." in text
     assert main(["documents", "verify", str(complaint)]) == 0
 
     # a reminder through --inquiry and --letter
     reminder = tmp_path / "reminder.pdf"
-    assert render("inquiry", "--case", history_case.number, "--inquiry", str(inquiry.pk), "--letter", "reminder", "--lang", "en", "--out", str(reminder)) == 0
+    assert (
+        render(
+            "inquiry",
+            "--case",
+            history_case.number,
+            "--inquiry",
+            str(inquiry.pk),
+            "--letter",
+            "reminder",
+            "--lang",
+            "en",
+            "--out",
+            str(reminder),
+        )
+        == 0
+    )
     assert "REPEATED APPEAL" in pdf_text(reminder.read_bytes(), tmp_path)
     capsys.readouterr()
 
@@ -86,7 +117,20 @@ def test_render_a_court_application_and_verify_it(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "application.pdf"
-    assert render("court-application", "--case", history_case.number, "--kind", kind, "--lang", "ru", "--out", str(out)) == 0
+    assert (
+        render(
+            "court-application",
+            "--case",
+            history_case.number,
+            "--kind",
+            kind,
+            "--lang",
+            "ru",
+            "--out",
+            str(out),
+        )
+        == 0
+    )
     text = " ".join(pdf_text(out.read_bytes(), tmp_path).split())
     assert "ПРОЕКТ" in text
     assert ("безвестно отсутствующим" if kind == "recognise-missing" else "умершим") in text
@@ -106,7 +150,17 @@ def test_bad_letter_requests_fail_clearly_and_write_nothing(
     assert render("inquiry", "--case", history_case.number, "--inquiry", "999999", "--out", str(out)) == 1
     assert "no inquiry with id 999999" in capsys.readouterr().err
     assert (
-        render("inquiry", "--case", history_case.number, "--addressee", "commissariat", "--letter", "reminder", "--out", str(out))
+        render(
+            "inquiry",
+            "--case",
+            history_case.number,
+            "--addressee",
+            "commissariat",
+            "--letter",
+            "reminder",
+            "--out",
+            str(out),
+        )
         == 1
     )
     assert "no unanswered inquiry" in capsys.readouterr().err

@@ -55,9 +55,30 @@ def test_an_inquiry_to_the_unit_names_the_person_the_unit_and_the_applicant(
     assert "12345" in text and "АБ-123456" in text and "рядовой" in text
     assert "+7 900" not in text and "Секретная" not in text  # the family's contacts are never printed
     expected = {
-        "ru": ("Командиру войсковой части 12345", "ЗАПРОС", "59-ФЗ", "2 мая 2006 г.", "матерью", "12 апреля 1991 г."),
-        "uk": ("Командиру військової частини 12345", "ЗАПИТ", "59-ФЗ", "2 травня 2006 р.", "матір", "12 квітня 1991 р."),
-        "en": ("To the commander of military unit 12345", "INQUIRY", "59-FZ", "2 May 2006", "mother", "12 April 1991"),
+        "ru": (
+            "Командиру войсковой части 12345",
+            "ЗАПРОС",
+            "59-ФЗ",
+            "2 мая 2006 г.",
+            "матерью",
+            "12 апреля 1991 г.",
+        ),
+        "uk": (
+            "Командиру військової частини 12345",
+            "ЗАПИТ",
+            "59-ФЗ",
+            "2 травня 2006 р.",
+            "матір",
+            "12 квітня 1991 р.",
+        ),
+        "en": (
+            "To the commander of military unit 12345",
+            "INQUIRY",
+            "59-FZ",
+            "2 May 2006",
+            "mother",
+            "12 April 1991",
+        ),
     }[lang]
     for fragment in expected:
         assert fragment in text, fragment
@@ -66,7 +87,9 @@ def test_an_inquiry_to_the_unit_names_the_person_the_unit_and_the_applicant(
 
 @pytest.mark.django_db
 def test_a_certificate_request_cites_decree_1421(history_case: Case, tmp_path: Path) -> None:
-    document = actions.issue_letter(None, history_case, "military_unit", "ru", purpose="certificate", created=ON)
+    document = actions.issue_letter(
+        None, history_case, "military_unit", "ru", purpose="certificate", created=ON
+    )
     text = flat(pdf_text(bytes(document.pdf), tmp_path))
     assert "справки об обстоятельствах исчезновения" in text
     assert "№ 1421" in text and "1 сентября 2023 г." in text
@@ -121,8 +144,24 @@ def test_a_reminder_cites_the_earlier_letter_and_the_passed_period(
     pdf = bytes(document.pdf)
     text = flat(pdf_text(pdf, tmp_path))
     expected = {
-        "ru": ("ПОВТОРНОЕ ОБРАЩЕНИЕ", "10 июня 2024 г.", "№ 21", "14 июня 2024 г.", "17 июля 2024 г.", "65", "статьи 12"),
-        "uk": ("ПОВТОРНЕ ЗВЕРНЕННЯ", "10 червня 2024 р.", "№ 21", "14 червня 2024 р.", "17 липня 2024 р.", "65", "статті 12"),
+        "ru": (
+            "ПОВТОРНОЕ ОБРАЩЕНИЕ",
+            "10 июня 2024 г.",
+            "№ 21",
+            "14 июня 2024 г.",
+            "17 июля 2024 г.",
+            "65",
+            "статьи 12",
+        ),
+        "uk": (
+            "ПОВТОРНЕ ЗВЕРНЕННЯ",
+            "10 червня 2024 р.",
+            "№ 21",
+            "14 червня 2024 р.",
+            "17 липня 2024 р.",
+            "65",
+            "статті 12",
+        ),
         "en": ("REPEATED APPEAL", "10 June 2024", "ref. 21", "14 June 2024", "17 July 2024", "65", "art. 12"),
     }[lang]
     for fragment in expected:
@@ -140,7 +179,9 @@ def test_a_complaint_to_the_prosecutor_lists_and_attaches_the_earlier_letters(
     history_case: Case, lang: str, tmp_path: Path
 ) -> None:
     inquiry = unit_inquiry(history_case)
-    first = actions.issue_letter(None, inquiry, None, lang, created=dt.datetime(2024, 6, 10, 9, tzinfo=dt.UTC))
+    first = actions.issue_letter(
+        None, inquiry, None, lang, created=dt.datetime(2024, 6, 10, 9, tzinfo=dt.UTC)
+    )
     reminder = actions.record_inquiry(
         None,
         history_case,
@@ -152,7 +193,9 @@ def test_a_complaint_to_the_prosecutor_lists_and_attaches_the_earlier_letters(
         asked_on=dt.date(2024, 7, 25),
         reference="исх. 34",
     )
-    second = actions.issue_letter(None, reminder, None, lang, created=dt.datetime(2024, 7, 25, 9, tzinfo=dt.UTC))
+    second = actions.issue_letter(
+        None, reminder, None, lang, created=dt.datetime(2024, 7, 25, 9, tzinfo=dt.UTC)
+    )
     assert reminder.reply_due is not None and reminder.reply_due < TODAY
     step = next_step(Inquiry.objects.get(pk=reminder.pk), TODAY)
     assert step is not None and (step.letter_kind, step.addressee_kind) == ("complaint", "prosecutor")
@@ -161,9 +204,33 @@ def test_a_complaint_to_the_prosecutor_lists_and_attaches_the_earlier_letters(
     pdf = bytes(document.pdf)
     text = flat(pdf_text(pdf, tmp_path))
     expected = {
-        "ru": ("ЖАЛОБА", "Военному прокурору", "2202-1", "5.59", "10 июня 2024 г.", "25 июля 2024 г.", "№ 34"),
-        "uk": ("СКАРГА", "Військовому прокурору", "2202-1", "5.59", "10 червня 2024 р.", "25 липня 2024 р.", "№ 34"),
-        "en": ("COMPLAINT", "To the military prosecutor", "2202-1", "5.59", "10 June 2024", "25 July 2024", "ref. 34"),
+        "ru": (
+            "ЖАЛОБА",
+            "Военному прокурору",
+            "2202-1",
+            "5.59",
+            "10 июня 2024 г.",
+            "25 июля 2024 г.",
+            "№ 34",
+        ),
+        "uk": (
+            "СКАРГА",
+            "Військовому прокурору",
+            "2202-1",
+            "5.59",
+            "10 червня 2024 р.",
+            "25 липня 2024 р.",
+            "№ 34",
+        ),
+        "en": (
+            "COMPLAINT",
+            "To the military prosecutor",
+            "2202-1",
+            "5.59",
+            "10 June 2024",
+            "25 July 2024",
+            "ref. 34",
+        ),
     }[lang]
     for fragment in expected:
         assert fragment in text, fragment
@@ -209,7 +276,9 @@ def test_next_step_goes_from_reminder_to_prosecutor_to_ombudsman_and_stops(histo
 def test_follow_ups_that_make_no_sense_are_refused(history_case: Case) -> None:
     inquiry = unit_inquiry(history_case)
     with pytest.raises(DocumentError, match="not overdue"):
-        actions.issue_letter(None, inquiry, "prosecutor", "ru", created=dt.datetime(2024, 7, 1, tzinfo=dt.UTC))
+        actions.issue_letter(
+            None, inquiry, "prosecutor", "ru", created=dt.datetime(2024, 7, 1, tzinfo=dt.UTC)
+        )
     with pytest.raises(DocumentError, match="prosecutor or the ombudsman"):
         actions.issue_letter(None, inquiry, "commissariat", "ru", letter_kind="complaint", created=ON)
     with pytest.raises(DocumentError, match="no unanswered inquiry"):
@@ -280,14 +349,26 @@ def test_the_application_to_recognise_as_missing_builds_its_evidence_from_the_tr
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("lang", ["ru", "uk", "en"])
-def test_the_application_to_declare_dead_cites_the_recognition(history_case: Case, lang: str, tmp_path: Path) -> None:
+def test_the_application_to_declare_dead_cites_the_recognition(
+    history_case: Case, lang: str, tmp_path: Path
+) -> None:
     registry_actions.change_legal_status(None, history_case, "recognised_missing", dt.date(2024, 8, 1))
     history_case.refresh_from_db()
     document = actions.issue_court_application(None, history_case, None, lang, created=ON)
     text = flat(pdf_text(bytes(document.pdf), tmp_path))
     expected = {
-        "ru": ("об объявлении гражданина умершим", "Объявить умершим", "1 августа 2024 г.", "1 ноября 2024 г."),
-        "uk": ("про оголошення громадянина померлим", "Оголосити померлим", "1 серпня 2024 р.", "1 листопада 2024 р."),
+        "ru": (
+            "об объявлении гражданина умершим",
+            "Объявить умершим",
+            "1 августа 2024 г.",
+            "1 ноября 2024 г.",
+        ),
+        "uk": (
+            "про оголошення громадянина померлим",
+            "Оголосити померлим",
+            "1 серпня 2024 р.",
+            "1 листопада 2024 р.",
+        ),
         "en": ("to declare a citizen dead", "To declare dead", "1 August 2024", "1 November 2024"),
     }[lang]
     for fragment in expected:
@@ -308,4 +389,3 @@ def test_the_unit_number_is_read_from_the_unit_name() -> None:
     assert unit_number("в/ч 12345") == "12345"
     assert unit_number("войсковая часть 01234, г. Курск") == "01234"
     assert unit_number("123-й полк") == ""
-

@@ -95,7 +95,7 @@ def documents(case: Case, lang: str) -> dict[str, bytes]:
 
 
 def letters(case: Case, lang: str) -> dict[str, bytes]:
-    """Every kind of letter and both court applications, the follow-ups with their earlier letters attached."""
+    """Every kind of letter and both court applications; the follow-ups attach their earlier letters."""
     written = dt.datetime(2024, 6, 10, 9, tzinfo=dt.UTC)
     later = dt.datetime(2024, 9, 20, 9, tzinfo=dt.UTC)
     inquiry = record_inquiry(
@@ -110,12 +110,18 @@ def letters(case: Case, lang: str) -> dict[str, bytes]:
     )
     found = {
         "letter-unit": issue_letter(None, inquiry, None, lang, created=written),
-        "letter-certificate": issue_letter(None, case, "military_unit", lang, purpose="certificate", created=later),
+        "letter-certificate": issue_letter(
+            None, case, "military_unit", lang, purpose="certificate", created=later
+        ),
         "letter-commissariat": issue_letter(None, case, "commissariat", lang, created=later),
         "letter-red-cross": issue_letter(None, case, "red_cross", lang, created=later),
-        "letter-reminder": issue_letter(None, inquiry, "military_unit", lang, letter_kind="reminder", created=later),
+        "letter-reminder": issue_letter(
+            None, inquiry, "military_unit", lang, letter_kind="reminder", created=later
+        ),
         "letter-complaint": issue_letter(None, inquiry, "prosecutor", lang, created=later),
-        "letter-ombudsman": issue_letter(None, inquiry, "ombudsman", lang, letter_kind="complaint", created=later),
+        "letter-ombudsman": issue_letter(
+            None, inquiry, "ombudsman", lang, letter_kind="complaint", created=later
+        ),
         "court-recognise": issue_court_application(None, case, "recognise-missing", lang, created=later),
         "court-declare": issue_court_application(None, case, "declare-dead", lang, created=later),
     }

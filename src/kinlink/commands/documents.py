@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 KINDS = ("certificate", "dossier", "dna-report", "statistics", "inquiry", "court-application")
 LANGS = ("ru", "en", "uk")
-#: ``documents.models.Inquiry.Addressee`` values (a test checks they match; the parser is built before Django).
+#: ``documents.models.Inquiry.Addressee`` values (a test checks they match: the parser is built before
+#: Django is set up).
 ADDRESSEES = (
     "military_unit",
     "commissariat",
@@ -67,24 +68,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="inquiry: who the letter goes to; a recorded inquiry of the case to that addressee is the one "
         "the letter is for (the latest, or --inquiry)",
     )
-    render.add_argument("--inquiry", type=int, metavar="ID", help="inquiry: the recorded inquiry the letter is for")
+    render.add_argument(
+        "--inquiry", type=int, metavar="ID", help="inquiry: the recorded inquiry the letter is for"
+    )
     render.add_argument(
         "--letter",
         choices=LETTER_KINDS,
-        help="inquiry: a reminder or complaint following the inquiry (default: the inquiry's own letter, or a "
+        help="inquiry: a reminder or complaint following the inquiry (default: the inquiry's own letter, "
+        "or a "
         "complaint about the case's latest overdue inquiry when writing to the prosecutor or ombudsman)",
     )
     render.add_argument(
         "--purpose",
         choices=("circumstances", "certificate"),
-        help="inquiry to the military unit: the circumstances of disappearance, or the certificate of Decree 1421",
+        help="inquiry to the military unit: the circumstances of disappearance, or the certificate of "
+        "Decree 1421",
     )
     render.add_argument("--to", default="", help="inquiry: the addressee block as written on the letter")
     render.add_argument(
         "--kind",
         dest="application",
         choices=APPLICATIONS,
-        help="court-application: recognise as missing or declare dead (default: the next for the legal status)",
+        help="court-application: recognise as missing or declare dead (default: the next one for the "
+        "legal status)",
     )
     render.set_defaults(handler=run_render)
     verify = doc_sub.add_parser(
@@ -166,11 +172,19 @@ def _render_letter(args: argparse.Namespace, case: Any) -> IssuedDocument:
         if args.addressee is None:
             raise CommandError("give --addressee (or --inquiry ID)")
         recorded = (
-            Inquiry.objects.filter(case=case, addressee_kind=args.addressee).order_by("-asked_on", "-id").first()
+            Inquiry.objects.filter(case=case, addressee_kind=args.addressee)
+            .order_by("-asked_on", "-id")
+            .first()
         )
     if recorded is not None:
         return issue_letter(
-            None, recorded, args.addressee, args.lang, letter_kind=args.letter, purpose=args.purpose, addressee=args.to
+            None,
+            recorded,
+            args.addressee,
+            args.lang,
+            letter_kind=args.letter,
+            purpose=args.purpose,
+            addressee=args.to,
         )
     letter_kind = args.letter
     today = timezone.now().date()
@@ -178,7 +192,13 @@ def _render_letter(args: argparse.Namespace, case: Any) -> IssuedDocument:
         overdue = Inquiry.objects.filter(case=case, answered_on__isnull=True, reply_due__lt=today).exists()
         letter_kind = "complaint" if overdue else None
     return issue_letter(
-        None, case, args.addressee, args.lang, letter_kind=letter_kind, purpose=args.purpose, addressee=args.to
+        None,
+        case,
+        args.addressee,
+        args.lang,
+        letter_kind=letter_kind,
+        purpose=args.purpose,
+        addressee=args.to,
     )
 
 

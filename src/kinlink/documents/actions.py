@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from kinlink.documents.court import APPLICATION_KINDS, default_kind
 from kinlink.documents.dna import DnaReportData
-from kinlink.documents.letters import COMPLAINT_ADDRESSEES, LetterSpec, chain, next_step
 from kinlink.documents.labels import LANGUAGES, labels_for
+from kinlink.documents.letters import COMPLAINT_ADDRESSEES, LetterSpec, chain, next_step
 from kinlink.documents.models import Audience, DocumentKind, Inquiry, IssuedDocument
 from kinlink.documents.render import TEMPLATES, compile_pdf, sha256_hex
 from kinlink.documents.services import DocumentError, build_facts, default_audience, new_number, verify_url
@@ -119,7 +119,9 @@ def issue_document(
     return document
 
 
-def _check_follow_up(letter_kind: str, addressee_kind: str, earlier: tuple[Inquiry, ...], today: dt.date) -> None:
+def _check_follow_up(
+    letter_kind: str, addressee_kind: str, earlier: tuple[Inquiry, ...], today: dt.date
+) -> None:
     """A reminder or complaint needs an earlier appeal still unanswered; a complaint, one past its period,
     to the military prosecutor or the ombudsman."""
     if letter_kind == Inquiry.Kind.INQUIRY:
@@ -216,12 +218,16 @@ def issue_letter(
         if kind != Inquiry.Kind.INQUIRY:
             followed = _latest_overdue(case, addressee_kind if kind == Inquiry.Kind.REMINDER else None, today)
             if followed is None:
-                raise DocumentError(f"case {case.number} has no unanswered inquiry past its reply date to follow up")
+                raise DocumentError(
+                    f"case {case.number} has no unanswered inquiry past its reply date to follow up"
+                )
             earlier = tuple(chain(followed))
     if kind not in Inquiry.Kind.values:
         raise DocumentError(f"unknown letter kind '{kind}' (use {', '.join(Inquiry.Kind.values)})")
     if addressee_kind not in Inquiry.Addressee.values:
-        raise DocumentError(f"unknown addressee '{addressee_kind}' (use {', '.join(Inquiry.Addressee.values)})")
+        raise DocumentError(
+            f"unknown addressee '{addressee_kind}' (use {', '.join(Inquiry.Addressee.values)})"
+        )
     _check_follow_up(kind, addressee_kind, earlier, today)
     spec = LetterSpec(
         letter_kind=kind,

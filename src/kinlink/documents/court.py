@@ -77,7 +77,9 @@ def inquiry_evidence(case: Case, lang: str, today: dt.date) -> tuple[list[str], 
     """One line per inquiry accepted as evidence, and the inquiries left unanswered past their period."""
     lines: list[str] = []
     overdue: list[Inquiry] = []
-    inquiries = Inquiry.objects.filter(case=case, evidence=Inquiry.Evidence.ACCEPTED).order_by("asked_on", "id")
+    inquiries = Inquiry.objects.filter(case=case, evidence=Inquiry.Evidence.ACCEPTED).order_by(
+        "asked_on", "id"
+    )
     for inquiry in inquiries:
         common = {
             "addressee": inquiry.addressee,
@@ -86,7 +88,9 @@ def inquiry_evidence(case: Case, lang: str, today: dt.date) -> tuple[list[str], 
             "today": format_date(today, lang),
         }
         if inquiry.answered_on is not None:
-            answer = inquiry.answer.strip() or (source_title(inquiry.answer_source.name, lang) if inquiry.answer_source else "—")
+            answer = inquiry.answer.strip() or (
+                source_title(inquiry.answer_source.name, lang) if inquiry.answer_source else "—"
+            )
             lines.append(
                 W.say(
                     W.EVIDENCE_ANSWERED,
@@ -113,7 +117,9 @@ def inquiry_evidence(case: Case, lang: str, today: dt.date) -> tuple[list[str], 
 def source_evidence(person: Person, case: Case, lang: str) -> list[str]:
     """Official and published sources not already listed as an inquiry's answer."""
     answered = set(
-        Inquiry.objects.filter(case=case, answer_source__isnull=False).values_list("answer_source_id", flat=True)
+        Inquiry.objects.filter(case=case, answer_source__isnull=False).values_list(
+            "answer_source_id", flat=True
+        )
     )
     lines: list[str] = []
     claims = person_claims(person).filter(retraction__isnull=True, source__kind__in=_EVIDENCE_SOURCES)
@@ -126,10 +132,10 @@ def source_evidence(person: Person, case: Case, lang: str) -> list[str]:
             _capital(
                 W.say(
                     W.EVIDENCE_SOURCE,
-                lang,
-                kind=term(source.kind, lang),
-                name=source_title(source.name, lang),
-                date=format_partial_date(source.date, lang),
+                    lang,
+                    kind=term(source.kind, lang),
+                    name=source_title(source.name, lang),
+                    date=format_partial_date(source.date, lang),
                     reference=_reference(source.reference, lang),
                     statement=f"{term(claim.fate, lang)}{when}",
                 )
@@ -145,15 +151,8 @@ def witness_lines(person: Person, lang: str) -> list[str]:
         statement = claim.circumstances or term(claim.fate, lang)
         if claim.place:
             statement += f" ({claim.place})"
-        lines.append(
-            W.say(
-                W.WITNESS_LINE,
-                lang,
-                name=source_title(claim.source.name, lang),
-                date=format_partial_date(claim.source.date, lang),
-                statement=statement,
-            )
-        )
+        name = source_title(claim.source.name, lang)
+        lines.append(f"{name} ({format_partial_date(claim.source.date, lang)}): {statement}")
     return lines
 
 
@@ -178,11 +177,15 @@ def _period_lines(case: Case, kind: str, lang: str, today: dt.date) -> list[str]
     if steps:
         step = min(steps, key=lambda d: d.earliest)
         template = W.COURT_PERIOD_REACHED if step.earliest <= today else W.COURT_PERIOD_NOT_REACHED
-        lines.append(W.say(template, lang, date=format_date(step.earliest, lang), today=format_date(today, lang)))
+        lines.append(
+            W.say(template, lang, date=format_date(step.earliest, lang), today=format_date(today, lang))
+        )
     return lines
 
 
-def application_facts(case: Case, kind: str, lang: str, labels: dict[str, Any], today: dt.date) -> dict[str, Any]:
+def application_facts(
+    case: Case, kind: str, lang: str, labels: dict[str, Any], today: dt.date
+) -> dict[str, Any]:
     check(case, kind)
     person = case.person
     person_who = who(person, lang)

@@ -111,7 +111,10 @@ def next_step(inquiry: Inquiry, today: dt.date) -> NextStep | None:
     kinds = {f.kind for f in later}
     if inquiry.kind == Inquiry.Kind.COMPLAINT or Inquiry.Kind.COMPLAINT in kinds:
         complained_to = {f.addressee_kind for f in [inquiry, *later] if f.kind == Inquiry.Kind.COMPLAINT}
-        if Inquiry.Addressee.OMBUDSMAN in complained_to or inquiry.addressee_kind == Inquiry.Addressee.OMBUDSMAN:
+        if (
+            Inquiry.Addressee.OMBUDSMAN in complained_to
+            or inquiry.addressee_kind == Inquiry.Addressee.OMBUDSMAN
+        ):
             return None
         return NextStep(Inquiry.Kind.COMPLAINT, Inquiry.Addressee.OMBUDSMAN, inquiry)
     if inquiry.kind == Inquiry.Kind.REMINDER or Inquiry.Kind.REMINDER in kinds:
@@ -124,14 +127,15 @@ def next_step(inquiry: Inquiry, today: dt.date) -> NextStep | None:
     return NextStep(Inquiry.Kind.REMINDER, inquiry.addressee_kind, inquiry)
 
 
-# --- facts ------------------------------------------------------------------------------------------------------
+# --- facts ---------------------------------------------------------------------------------------------
 
 
 def enquirer(case: Case) -> TracingRequest | None:
     """The family member who writes: the earliest tracing request for the person, with a name if any."""
     requests = list(TracingRequest.objects.filter(person=case.person).order_by("submitted_at", "id"))
     named = [r for r in requests if (r.enquirer_name or "").strip()]
-    return (named or requests or [None])[0]
+    found = named or requests
+    return found[0] if found else None
 
 
 def is_serviceman(person: Person) -> bool:
@@ -172,7 +176,9 @@ def applicant_facts(case: Case, lang: str) -> dict[str, str]:
     relationship = canonical_relationship(stated) or "other"
     person_who = who(case.person, lang)
     if name:
-        intro = W.say(W.INTRO, lang, applicant=name, relationship=W.relationship_as(relationship, lang), who=person_who)
+        intro = W.say(
+            W.INTRO, lang, applicant=name, relationship=W.relationship_as(relationship, lang), who=person_who
+        )
     else:
         intro = W.say(W.INTRO_UNNAMED, lang, who=person_who)
     return {
@@ -204,20 +210,12 @@ def statement_lines(person: Person, lang: str) -> list[str]:
     for claim in claims.select_related("source").order_by("source__date", "created", "id"):
         source = claim.source
         when = f" {format_partial_date(claim.date, lang)}" if claim.date else ""
-        lines.append(
-            W.say(
-                W.STATEMENT_LINE,
-                lang,
-                date=format_partial_date(source.date, lang),
-                source=f"{term(source.kind, lang)} «{source_title(source.name, lang)}»"
-                if lang != "en"
-                else f"{term(source.kind, lang)} “{source_title(source.name, lang)}”",
-                reference=W.say(W.REFERENCE_SUFFIX, lang, reference=W.clean_reference(source.reference))
-                if source.reference
-                else "",
-                statement=f"{term(claim.fate, lang)}{when}",
-            )
-        )
+        name = source_title(source.name, lang)
+        quoted = f"«{name}»" if lang != "en" else f"“{name}”"
+        reference = W.clean_reference(source.reference)
+        suffix = W.say(W.REFERENCE_SUFFIX, lang, reference=reference) if reference else ""
+        date = format_partial_date(source.date, lang)
+        lines.append(f"{date}, {term(source.kind, lang)} {quoted}{suffix}: {term(claim.fate, lang)}{when}")
     return lines
 
 
@@ -257,13 +255,14 @@ def _request_key(spec: LetterSpec) -> str:
     kind = spec.addressee_kind
     if kind == Inquiry.Addressee.MILITARY_UNIT:
         return spec.purpose
-    return {
+    keys: dict[str, str] = {
         Inquiry.Addressee.COMMISSARIAT: "information",
         Inquiry.Addressee.RED_CROSS: "trace",
         Inquiry.Addressee.POW_BODY: "trace",
         Inquiry.Addressee.PROSECUTOR: "check_prosecutor",
         Inquiry.Addressee.OMBUDSMAN: "check_ombudsman",
-    }.get(kind, "general")
+    }
+    return keys.get(kind, "general")
 
 
 def _basis(spec: LetterSpec, lang: str) -> list[str]:
@@ -281,7 +280,11 @@ def _basis(spec: LetterSpec, lang: str) -> list[str]:
         lines.append(W.say(W.BASIS["ombudsman"], lang, **acts))
     elif kind in (Inquiry.Addressee.RED_CROSS, Inquiry.Addressee.POW_BODY, Inquiry.Addressee.OTHER):
         lines.append(W.say(W.BASIS["red_cross"], lang))
-    elif spec.letter_kind == "inquiry" and kind == Inquiry.Addressee.MILITARY_UNIT and spec.purpose == "certificate":
+    elif (
+        spec.letter_kind == "inquiry"
+        and kind == Inquiry.Addressee.MILITARY_UNIT
+        and spec.purpose == "certificate"
+    ):
         lines.append(W.say(W.BASIS["decree-1421"], lang, **acts))
     else:
         lines.append(W.say(W.BASIS["59-FZ"], lang, **acts))
@@ -313,12 +316,21 @@ def earlier_paragraphs(earlier: tuple[Inquiry, ...], lang: str, today: dt.date) 
         )
     )
     if first.received_on is not None:
-        tracking = W.say(W.TRACKING_SUFFIX, lang, tracking=first.tracking_number) if first.tracking_number else ""
-        lines.append(W.say(W.EARLIER_RECEIVED, lang, tracking=tracking, date=format_date(first.received_on, lang)))
+        tracking = (
+            W.say(W.TRACKING_SUFFIX, lang, tracking=first.tracking_number) if first.tracking_number else ""
+        )
+        lines.append(
+            W.say(W.EARLIER_RECEIVED, lang, tracking=tracking, date=format_date(first.received_on, lang))
+        )
     lines.append(_period_line(first, lang, today))
     for later in earlier[1:]:
         lines.append(
-            W.say(W.ALSO_REMINDED, lang, date=format_date(later.asked_on, lang), reference=_reference(later, lang))
+            W.say(
+                W.ALSO_REMINDED,
+                lang,
+                date=format_date(later.asked_on, lang),
+                reference=_reference(later, lang),
+            )
         )
     return lines
 
@@ -388,7 +400,10 @@ def annexes(spec: LetterSpec, lang: str) -> tuple[list[dict[str, Any]], list[byt
             items.append({"text": text, "pdf": -1, "pages": 0})
         if inquiry.tracking_number:
             text = W.say(
-                W.ANNEX_POSTAL, lang, date=format_date(inquiry.asked_on, lang), tracking=inquiry.tracking_number
+                W.ANNEX_POSTAL,
+                lang,
+                date=format_date(inquiry.asked_on, lang),
+                tracking=inquiry.tracking_number,
             )
             items.append({"text": text, "pdf": -1, "pages": 0})
     if spec.letter_kind == "inquiry" and spec.addressee_kind in (
@@ -402,7 +417,7 @@ def annexes(spec: LetterSpec, lang: str) -> tuple[list[dict[str, Any]], list[byt
 def answer_address(case: Case, lang: str) -> str:
     org = case.organisation
     if org.address:
-        text = W.say(W.ANSWER_TO_ORG, lang, name=org.name, address=org.address)
+        text = f"{org.name}, {org.address}"
         return f"{text}, {org.email}" if org.email else text
     return W.say(W.ANSWER_TO_BLANK, lang)
 

@@ -14,12 +14,10 @@ import re
 
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_noop as N_
-from django.utils.translation import pgettext_lazy
 
 from kinlink.registry.services.grammar import sex_context
-
 
 _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 _REFERENCE_PREFIX = re.compile(r"^\s*(?:исх\.?|вих\.?|ref\.?|№|no\.)\s*", re.IGNORECASE)
@@ -55,7 +53,9 @@ LAW_59FZ = N_(
     "Russian Federation”"
 )
 DECREE_1421 = N_("Decree of the Government of the Russian Federation No. 1421 of 1 September 2023")
-LAW_2202 = N_("Federal Law No. 2202-1 of 17 January 1992 “On the Prosecutor's Office of the Russian Federation”")
+LAW_2202 = N_(
+    "Federal Law No. 2202-1 of 17 January 1992 “On the Prosecutor's Office of the Russian Federation”"
+)
 LAW_1FKZ = N_(
     "Federal Constitutional Law No. 1-FKZ of 26 February 1997 “On the High Commissioner for Human Rights "
     "in the Russian Federation”"
@@ -66,7 +66,7 @@ LAW_52FZ = N_(
     "Russian Federation” (as amended by Federal Law No. 120-FZ of 14 April 2023, in force since 15 May 2023)"
 )
 
-# --- who the letter is about ---------------------------------------------------------------------------------
+# --- who the letter is about --------------------------------------------------------------------------------
 
 #: "I am the mother of ..." (Russian and Ukrainian: genitive).
 OF_SERVICEMAN: dict[str, Promise] = {
@@ -109,7 +109,7 @@ def relationship_as(code: str, lang: str) -> str:
         return str(RELATIONSHIP_AS.get(code, RELATIONSHIP_AS["other"]))
 
 
-# --- the letter's frame ---------------------------------------------------------------------------------------
+# --- the letter's frame -------------------------------------------------------------------------------------
 
 LETTER_LABELS: dict[str, str] = {
     "title": N_("Letter"),
@@ -174,7 +174,7 @@ ADDRESSEE_LINE = {
     "other": N_("To ________________________"),
 }
 
-# --- the letter's text ----------------------------------------------------------------------------------------
+# --- the letter's text --------------------------------------------------------------------------------------
 
 INTRO = N_("I, {applicant}, am the {relationship} of {who}.")
 INTRO_UNNAMED = N_("I am a relative of {who}.")
@@ -182,7 +182,6 @@ LAST_NEWS = N_("Last news received by the family: {date}.")
 LAST_PLACE = N_("The last known place: {place}.")
 CIRCUMSTANCES = N_("Circumstances known to the family: {text}")
 STATEMENTS = N_("Official statements received so far:")
-STATEMENT_LINE = N_("{date}, {source}{reference}: {statement}")
 REFERENCE_SUFFIX = N_(" (ref. {reference})")
 
 EARLIER_SENT = N_("On {date} I sent an appeal to {addressee}{reference}.")
@@ -269,7 +268,10 @@ REQUESTS: dict[str, list[str]] = {
         N_("to inform me of the reasons why the period set by law was not kept."),
     ],
     "complaint": [
-        N_("to carry out a check of the failure of {addressee} to answer my appeals within the period set by law;"),
+        N_(
+            "to carry out a check of the failure of {addressee} to answer my appeals within the "
+            "period set by law;"
+        ),
         N_(
             "to take measures of prosecutorial response to restore my rights, including proceedings under "
             "art. 5.59 of the Code of Administrative Offences of the Russian Federation;"
@@ -279,7 +281,8 @@ REQUESTS: dict[str, list[str]] = {
     ],
     "complaint_ombudsman": [
         N_(
-            "to consider my complaint about the failure of {addressee} to answer my appeals within the period "
+            "to consider my complaint about the failure of {addressee} to answer my appeals within "
+            "the period "
             "set by law;"
         ),
         N_("to assist in restoring my right to receive an answer on the merits;"),
@@ -288,7 +291,10 @@ REQUESTS: dict[str, list[str]] = {
 }
 
 BASIS = {
-    "59-FZ": N_("This appeal is made under arts. 2 and 12 of {law}: a written appeal is answered within 30 days of its registration."),
+    "59-FZ": N_(
+        "This appeal is made under arts. 2 and 12 of {law}: a written appeal is answered within 30 "
+        "days of its registration."
+    ),
     "decree-1421": N_(
         "Under the Rules approved by {decree}, the certificate is issued at the request of a family member "
         "within 30 days; this appeal is also made under arts. 2 and 12 of {law}."
@@ -302,7 +308,6 @@ BASIS = {
     ),
 }
 
-ANSWER_TO_ORG = N_("{name}, {address}")
 ANSWER_TO_BLANK = N_("the applicant's postal address: ________________________________")
 ANNEX_LETTER = N_("Copy of the appeal to {addressee} of {date}, document {number} ({pages} pp.)")
 ANNEX_COPY = N_("Copy of the appeal to {addressee} of {date}{reference}")
@@ -311,7 +316,7 @@ ANNEX_KINSHIP = N_("Copy of a document proving kinship (birth or marriage certif
 UNANSWERED = N_("no answer")
 NOT_RECEIVED = N_("not known")
 
-# --- court applications ---------------------------------------------------------------------------------------
+# --- court applications -------------------------------------------------------------------------------------
 
 COURT_LABELS: dict[str, str] = {
     "title": N_("Draft application to a court"),
@@ -320,14 +325,19 @@ COURT_LABELS: dict[str, str] = {
         "from the case record; it is not legal advice."
     ),
     "court": N_("To the ________________ district (city) court"),
-    "court_note": N_("the court at the applicant's place of residence (art. 276 of the Civil Procedure Code of the Russian Federation)"),
+    "court_note": N_(
+        "the court at the applicant's place of residence (art. 276 of the Civil Procedure Code of "
+        "the Russian Federation)"
+    ),
     "applicant": N_("Applicant"),
     "address": N_("residing at: ________________________________"),
     "interested": N_("Interested parties"),
     "facts": N_("Facts"),
     "law": N_("Legal grounds"),
     "evidence": N_("Evidence"),
-    "petition": N_("Petition to demand evidence (art. 57 of the Civil Procedure Code of the Russian Federation)"),
+    "petition": N_(
+        "Petition to demand evidence (art. 57 of the Civil Procedure Code of the Russian Federation)"
+    ),
     "witnesses": N_("Witnesses"),
     "i_ask": N_("On the basis of the above, I ask the court:"),
     "annexes": N_("Annexes"),
@@ -363,20 +373,25 @@ COURT_LAW: dict[str, str] = {
         "been no information about his whereabouts at his place of residence for six months."
     ),
     "recognise-missing:RU-general": N_(
-        "Under art. 42 of the Civil Code of the Russian Federation, a citizen may be recognised by a court as "
-        "missing if there has been no information about his whereabouts at his place of residence for a year; "
+        "Under art. 42 of the Civil Code of the Russian Federation, a citizen may be recognised by a "
+        "court as "
+        "missing if there has been no information about his whereabouts at his place of residence "
+        "for a year; "
         "when the day of the last news cannot be established, the period starts on the first day of the "
         "following month."
     ),
     "declare-dead:RU-participant": N_(
-        "Under art. 45 of the Civil Code of the Russian Federation and art. 23 of {law52}, a citizen who took "
+        "Under art. 45 of the Civil Code of the Russian Federation and art. 23 of {law52}, a citizen "
+        "who took "
         "part in the special military operation and has been recognised as missing may be declared dead by a "
         "court not earlier than three months after the decision recognising him as missing took effect."
     ),
     "declare-dead:RU-general": N_(
-        "Under art. 45 of the Civil Code of the Russian Federation, a citizen may be declared dead by a court "
+        "Under art. 45 of the Civil Code of the Russian Federation, a citizen may be declared dead "
+        "by a court "
         "if there has been no information about his whereabouts at his place of residence for five years, or "
-        "six months if he went missing in circumstances threatening death; a serviceman missing in connection "
+        "six months if he went missing in circumstances threatening death; a serviceman missing in "
+        "connection "
         "with military action may be declared dead not earlier than two years after the end of military "
         "action."
     ),
@@ -406,21 +421,31 @@ COURT_NOT_RECOGNISED = N_(
     "The case record holds no court decision recognising him as missing: under the rules above, a "
     "declaration of death for a participant of the hostilities follows that decision."
 )
-EVIDENCE_ANSWERED = N_("Inquiry to {addressee} of {date}{reference}; answer of {answered}{answer_reference}: {answer}")
+EVIDENCE_ANSWERED = N_(
+    "Inquiry to {addressee} of {date}{reference}; answer of {answered}{answer_reference}: {answer}"
+)
 EVIDENCE_OVERDUE = N_(
     "Inquiry to {addressee} of {date}{reference}; reply due by {due}; no answer as of {today}, {days} days "
     "after the deadline."
 )
-EVIDENCE_WAITING = N_("Inquiry to {addressee} of {date}{reference}; reply due by {due}; not yet answered as of {today}.")
+EVIDENCE_WAITING = N_(
+    "Inquiry to {addressee} of {date}{reference}; reply due by {due}; not yet answered as of {today}."
+)
 EVIDENCE_NO_PERIOD = N_("Inquiry to {addressee} of {date}{reference}; no answer as of {today}.")
 EVIDENCE_SOURCE = N_("{kind}: {name} of {date}{reference}: {statement}")
 PETITION_TEXT = N_(
     "I cannot obtain the following evidence myself: my inquiries were left unanswered or answered without "
     "the documents ({inquiries}). I ask the court to demand from {holder}:"
 )
-PETITION_TEXT_NONE = N_("I cannot obtain the following evidence myself. I ask the court to demand from {holder}:")
-PETITION_HOLDER = N_("the command of military unit {unit} and the Ministry of Defence of the Russian Federation")
-PETITION_HOLDER_BLANK = N_("the command of the military unit ________ and the Ministry of Defence of the Russian Federation")
+PETITION_TEXT_NONE = N_(
+    "I cannot obtain the following evidence myself. I ask the court to demand from {holder}:"
+)
+PETITION_HOLDER = N_(
+    "the command of military unit {unit} and the Ministry of Defence of the Russian Federation"
+)
+PETITION_HOLDER_BLANK = N_(
+    "the command of the military unit ________ and the Ministry of Defence of the Russian Federation"
+)
 PETITION_ITEMS = [
     N_("the certificate of the circumstances of disappearance (or possible death) under {decree};"),
     N_("an extract from the order excluding him from the unit's lists, if one was issued;"),
@@ -431,7 +456,6 @@ PETITION_PURPOSE = N_(
     "This evidence confirms the date of the last news and the circumstances of the disappearance; it is "
     "held by the bodies named."
 )
-WITNESS_LINE = N_("{name} ({date}): {statement}")
 WITNESSES_ASK = N_("to hear as witnesses the persons named under “Witnesses”;")
 DEMAND_ASK = N_("to demand the evidence listed in the petition (art. 57 of the Civil Procedure Code).")
 COURT_ANNEXES = [
@@ -445,4 +469,3 @@ COURT_DISCLAIMER = N_(
     "This draft was prepared from the case record. The family or their lawyer checks the facts, the periods "
     "and the court before filing; it is not legal advice, and its author answers for no outcome."
 )
-
