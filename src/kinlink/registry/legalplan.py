@@ -104,6 +104,7 @@ class Step:
     addressee: str | None = None
     sent: dt.date | None = None
     answered: dt.date | None = None
+    reference: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -120,6 +121,8 @@ class Step:
             out["addressee"] = self.addressee
             out["sent"] = self.sent.isoformat() if self.sent else None
             out["answered"] = self.answered.isoformat() if self.answered else None
+            if self.reference:
+                out["reference"] = self.reference
         if self.waits_for:
             out["waits_for"] = self.waits_for
         if self.held_until_in_force:
@@ -340,6 +343,7 @@ def _reply_steps(rules: LegalRules, facts: PlanFacts) -> list[Step]:
                 addressee=inquiry.addressee,
                 sent=inquiry.sent,
                 answered=inquiry.answered,
+                reference=inquiry.reference,
                 extra={"answered_late": True}
                 if due is not None and inquiry.answered is not None and inquiry.answered > due
                 else {},
@@ -472,7 +476,7 @@ def step_summary(steps: Sequence[Step]) -> list[str]:
     """One line per step, for ``--format text``."""
     lines = []
     for s in steps:
-        when = s.date.isoformat() if s.date else f"waits until {s.waits_for}" if s.waits_for else "no date"
+        when = s.date.isoformat() if s.date else s.waits_for or "no date"
         mark = " [overdue]" if s.overdue else (" [possible now]" if s.reached and s.action != "reply_due" else "")
         lines.append(f"{when}  {s.action}{mark}: {s.title}\n            {s.basis}")
     return lines
