@@ -407,7 +407,9 @@ def facts_from_json(raw: Any, today: dt.date | None = None, rules: LegalRules | 
     status = raw.get("status") or "none"
     if not isinstance(status, str) or status not in rules.statuses:
         raise PlanInputError(f"status: unknown status {status!r} (known: {', '.join(rules.statuses)})")
-    inquiries_raw = raw.get("inquiries") or []
+    inquiries_raw = raw.get("inquiries")
+    if inquiries_raw is None:
+        inquiries_raw = []
     if not isinstance(inquiries_raw, list):
         raise PlanInputError("inquiries: expected a list")
     inquiries = []
