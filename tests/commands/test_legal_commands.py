@@ -20,7 +20,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(SRC))
-    return subprocess.run([sys.executable, "-m", "kinlink", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kinlink", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def write(tmp_path: Path, facts: Any) -> str:
@@ -37,7 +39,9 @@ def test_plan_json_as_the_contract_says(tmp_path: Path) -> None:
         "threatening_circumstances": False,
         "hostilities_end": None,
         "as_of": "2023-06-01",
-        "inquiries": [{"addressee": "commissariat", "sent": "2023-04-03", "received": "2023-04-07", "answered": None}],
+        "inquiries": [
+            {"addressee": "commissariat", "sent": "2023-04-03", "received": "2023-04-07", "answered": None}
+        ],
     }
     done = run(["legal", "plan", write(tmp_path, facts), "--format", "json"])
     assert done.returncode == 0, done.stderr

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from kinlink.partialdate import parse_partial_date
 from kinlink.registry.legalplan import (
     PlanInputError,
     Step,
@@ -22,7 +23,6 @@ from kinlink.registry.legalplan import (
     facts_from_json,
     period_start,
 )
-from kinlink.partialdate import parse_partial_date
 
 D = dt.date
 
@@ -92,14 +92,24 @@ def test_year_only_last_news_counts_from_1_january_of_the_next_year() -> None:
 
 
 def test_participant_declared_dead_three_months_after_the_recognition_took_effect() -> None:
-    steps = plan(jurisdiction="RU-participant", last_news="2023-06-01", status="recognised_missing", status_since="2024-02-20")
+    steps = plan(
+        jurisdiction="RU-participant",
+        last_news="2023-06-01",
+        status="recognised_missing",
+        status_since="2024-02-20",
+    )
     dead = first(steps, "declare_dead")
     assert dead.date == D(2024, 5, 21) and dead.rule == "ru-participant-declare"
     assert not [s for s in steps if s.action == "recognise_missing"]
 
 
 def test_declaration_is_held_until_120_fz_took_effect() -> None:
-    steps = plan(jurisdiction="RU-participant", last_news="2022-01-05", status="recognised_missing", status_since="2023-01-10")
+    steps = plan(
+        jurisdiction="RU-participant",
+        last_news="2022-01-05",
+        status="recognised_missing",
+        status_since="2023-01-10",
+    )
     dead = first(steps, "declare_dead")
     assert dead.date == D(2023, 5, 15) and dead.held_until_in_force == D(2023, 4, 11)
 
@@ -123,7 +133,11 @@ def test_participant_missing_in_threatening_circumstances() -> None:
 
 
 def test_a_pending_decision_takes_effect_and_the_next_step_follows_it() -> None:
-    steps = plan(jurisdiction="RU-participant", last_news="2023-06-01", decision={"kind": "recognise_missing", "on": "2024-03-05"})
+    steps = plan(
+        jurisdiction="RU-participant",
+        last_news="2023-06-01",
+        decision={"kind": "recognise_missing", "on": "2024-03-05"},
+    )
     assert first(steps, "decision_in_force").date == D(2024, 4, 6)
     assert first(steps, "declare_dead").date == D(2024, 7, 7)
     assert not [s for s in steps if s.action == "recognise_missing"]
@@ -150,7 +164,10 @@ def test_general_rules_one_year_five_years() -> None:
 
 def test_general_rules_threatening_circumstances_and_end_of_hostilities() -> None:
     steps = plan(
-        jurisdiction="RU-general", last_news="2022-03-28", threatening_circumstances=True, hostilities_end="2024-06-01"
+        jurisdiction="RU-general",
+        last_news="2022-03-28",
+        threatening_circumstances=True,
+        hostilities_end="2024-06-01",
     )
     declarations = [s for s in steps if s.action == "declare_dead"]
     assert [(s.rule, s.date) for s in declarations] == [
@@ -227,7 +244,11 @@ def test_reply_due_under_59_fz_and_overdue_as_of() -> None:
     late = first(plan(jurisdiction="RU-participant", inquiries=[inquiry], as_of="2024-02-18"), "reply_due")
     assert late.overdue is True and late.to_json()["overdue"] is True
     answered = first(
-        plan(jurisdiction="RU-participant", inquiries=[dict(inquiry, answered="2024-03-01")], as_of="2024-04-01"),
+        plan(
+            jurisdiction="RU-participant",
+            inquiries=[dict(inquiry, answered="2024-03-01")],
+            as_of="2024-04-01",
+        ),
         "reply_due",
     )
     assert answered.overdue is False and answered.to_json()["answered_late"] is True

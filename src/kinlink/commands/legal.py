@@ -19,13 +19,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "plan",
         help="the next legal steps of a case, each with its earliest or due date and the law it rests on",
         description=(
-            'FACTS.json: {"jurisdiction": "RU-participant" | "RU-general" | "UA", "last_news": "YYYY-MM-DD" | '
-            '"YYYY-MM" | "YYYY", "status": "none" | "recognised_missing" | ..., "status_since": "YYYY-MM-DD", '
-            '"threatening_circumstances": bool, "hostilities_end": "YYYY-MM-DD" | null, "as_of": "YYYY-MM-DD", '
-            '"inquiries": [{"addressee", "sent", "received", "answered", "basis", "extended"}], '
-            '"identified_on", "command_notice", "decision": {"kind", "on"}}. Missing keys: status none, flags '
-            "false, lists empty, as_of today. Bad input: one line naming the key, exit status 2. "
-            "Not legal advice."
+            'FACTS.json: {"jurisdiction": "RU-participant" | "RU-general" | "UA", "last_news": '
+            '"YYYY-MM-DD" | "YYYY-MM" | "YYYY", "status": "none" | "recognised_missing" | ..., '
+            '"status_since": "YYYY-MM-DD", "threatening_circumstances": bool, "hostilities_end": '
+            '"YYYY-MM-DD" | null, "as_of": "YYYY-MM-DD", "inquiries": [{"addressee", "sent", '
+            '"received", "answered", "basis", "extended"}], "identified_on", "command_notice", '
+            '"decision": {"kind", "on"}}. Missing keys: status none, flags false, lists empty, as_of '
+            "today. Bad input: one line naming the key, exit status 2. Not legal advice."
         ),
     )
     plan.add_argument("facts", metavar="FACTS.json", help="the case's facts ('-' reads standard input)")

@@ -17,7 +17,11 @@ from kinlink.registry.services.fate import LegalView, legal_view
 def inquiry_facts(case: Case) -> list[InquiryFacts]:
     """The case's inquiries (reminders and complaints included; those a caseworker declined as evidence
     left out), each with the reply rule it was recorded under."""
-    rows = Inquiry.objects.filter(case=case).exclude(evidence=Inquiry.Evidence.DECLINED).order_by("asked_on", "pk")
+    rows = (
+        Inquiry.objects.filter(case=case)
+        .exclude(evidence=Inquiry.Evidence.DECLINED)
+        .order_by("asked_on", "pk")
+    )
     return [
         InquiryFacts(
             addressee=row.addressee_kind,

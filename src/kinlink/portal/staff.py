@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinlink.documents.legal import case_legal_view
 from kinlink.matching.services import open_links_visible_to
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
@@ -43,7 +44,6 @@ from kinlink.portal.maps import MapPoint, build_map
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
 from kinlink.registry import actions
 from kinlink.registry.fate import FateAssessment
-from kinlink.documents.legal import case_legal_view
 from kinlink.registry.legal import LegalStatusError, default_rules
 from kinlink.registry.legalplan import PlanInputError, build_plan
 from kinlink.registry.models import (

@@ -2,7 +2,8 @@
 
 Pure: no Django. Rules come from ``data/legal_rules.json`` (or any file with the same shape): the laws
 (citation, date in force, repeal), one entry per jurisdiction with its rules, and the reply rules of
-inquiries, so a new law changes data, not code. The plan that applies them is :mod:`kinlink.registry.legalplan`.
+inquiries, so a new law changes data, not code. The plan that applies them is
+:mod:`kinlink.registry.legalplan`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The legal plan of a case: the next legal steps, each with the day the law allows it and the law it rests on.
+"""The legal plan of a case: the next legal steps, each with the day the law allows it and its law.
 
 Pure: no Django. The rules are data (``data/legal_rules.json``, read by :mod:`kinlink.registry.legal`); this
 module applies them to a case's facts (:class:`PlanFacts`, which the CLI reads from JSON and the case page
@@ -166,7 +166,12 @@ def period_start(last_news: PartialDate) -> dt.date:
 
 
 def after_period(
-    *, event: dt.date | None = None, first_day: dt.date | None = None, years: int = 0, months: int = 0, days: int = 0
+    *,
+    event: dt.date | None = None,
+    first_day: dt.date | None = None,
+    years: int = 0,
+    months: int = 0,
+    days: int = 0,
 ) -> dt.date:
     """The first day after a period has run: from an ``event`` (the period starts the next day and ends on
     the same-numbered day, art. 192), or from the period's own ``first_day`` (art. 42's partial dates)."""
@@ -200,7 +205,11 @@ def build_plan(facts: PlanFacts, rules: LegalRules | None = None) -> Plan:
         decision_on = facts.decision.on
         status, since = DECISION_KINDS[facts.decision.kind], decision_in_force(facts.decision.on)
     start = period_start(facts.last_news) if facts.last_news is not None else None
-    event = facts.last_news.earliest if facts.last_news is not None and facts.last_news.precision == "day" else None
+    event = (
+        facts.last_news.earliest
+        if facts.last_news is not None and facts.last_news.precision == "day"
+        else None
+    )
     bases: dict[str, dt.date | None] = {
         "decision_on": decision_on,
         "hostilities_end": facts.hostilities_end,
@@ -442,7 +451,7 @@ def facts_from_json(raw: Any, today: dt.date | None = None, rules: LegalRules | 
     if decision_raw is not None:
         if not isinstance(decision_raw, Mapping) or decision_raw.get("kind") not in DECISION_KINDS:
             raise PlanInputError(
-                f"decision: expected {{\"kind\": {' | '.join(DECISION_KINDS)}, \"on\": \"YYYY-MM-DD\"}}"
+                f'decision: expected {{"kind": {" | ".join(DECISION_KINDS)}, "on": "YYYY-MM-DD"}}'
             )
         on = _date(decision_raw, "on", "decision.")
         if on is None:
@@ -479,6 +488,10 @@ def step_summary(steps: Sequence[Step]) -> list[str]:
     lines = []
     for s in steps:
         when = s.date.isoformat() if s.date else s.waits_for or "no date"
-        mark = " [overdue]" if s.overdue else (" [possible now]" if s.reached and s.action != "reply_due" else "")
+        mark = (
+            " [overdue]"
+            if s.overdue
+            else (" [possible now]" if s.reached and s.action != "reply_due" else "")
+        )
         lines.append(f"{when}  {s.action}{mark}: {s.title}\n            {s.basis}")
     return lines

@@ -195,7 +195,10 @@ def command_notice_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
     group = merge_groups(person_ids)
     found: dict[int, dt.date] = {}
     rows = Claim.objects.filter(
-        person_id__in=list(group), retraction__isnull=True, fate=Fate.DEAD, source__kind=SourceKind.UNIT_NOTICE
+        person_id__in=list(group),
+        retraction__isnull=True,
+        fate=Fate.DEAD,
+        source__kind=SourceKind.UNIT_NOTICE,
     ).values_list("person_id", "source__date", "date")
     for person_id, stated, dated in rows:
         try:
