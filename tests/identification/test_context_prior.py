@@ -250,3 +250,61 @@ def test_prior_forms_round_trip_and_refuse_nonsense() -> None:
         + 10 * ContextPrior(OUTSIDE, 1, "", "site", "", 40, 2, 0.01, 10).prior,
         1.0,
     )
+
+
+# ------------------------------------------------------------------------------------------------ direct
+
+
+def test_a_personal_item_is_matched_directly_next_to_the_kinship_candidate(
+    lab: Organisation, frequencies: Path, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """The family gave the mother's sample and his toothbrush («личная вещь»). Screening proposes the
+    kinship candidate (the mother, LR 5^10) and the direct one (the toothbrush: 1 / (2 * 0.05 * 0.2) = 50
+    per marker, 50^10 in all), each stating its method, each with its own fingerprint."""
+    request = _family(lab, "REF-A")
+    register_reference_samples(
+        None, lab, "own.csv", f"sample,relationship,request\nOWN-A,личная вещь,{request.number}\n".encode()
+    )
+    assert Sample.objects.get(code="OWN-A").relationship == "self"
+    _family(lab, "REF-B")
+    _remains(lab, "RS-1")
+    cands = _screen(
+        django_capture_on_commit_callbacks,
+        lab,
+        frequencies,
+        {"REF-A": MOTHER, "OWN-A": REMAINS, "REF-B": STRANGER, "RS-1": REMAINS},
+    )
+    by_method = {c.method: c for c in cands}
+    assert set(by_method) == {"kinship", "direct"} and len(cands) == 2
+    kinship, direct = by_method["kinship"], by_method["direct"]
+    assert kinship.lr == pytest.approx(MOTHER_LR, rel=1e-6)  # the toothbrush is not a relative
+    assert direct.tracing_request == request and direct.lr == pytest.approx(50.0**10, rel=1e-9)
+    assert direct.driving_markers[0]["log10_lr"] == pytest.approx(math.log10(50), abs=1e-4)
+    assert direct.fingerprint != kinship.fingerprint
+    assert direct.prior == 0.5 and screened_count(direct.prior_basis) == 2  # two families screened
+    from kinlink.identification.services import current_fingerprint
+
+    assert current_fingerprint(direct) == direct.fingerprint
+
+
+def test_direct_match_with_dropout_and_a_family_with_only_the_personal_item(
+    lab: Organisation, frequencies: Path, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """Only a stored sample of the man (no relative typed); the remains lost allele 2 at M01. Without
+    dropout that would exclude; with dropout 0.1 the marker gives d(1-d) / (p1^2 (1-d^2) + 2 p1 (1-p1)
+    d(1-d)) = 0.09 / (0.0025 * 0.99 + 0.095 * 0.09) = 0.09 / 0.011025, and the other nine 50 each."""
+    request, _ = actions.submit_tracing_request(
+        FamilyRequest(surname="Own", given_name="", relationship="mother")
+    )
+    register_reference_samples(
+        None, lab, "own.csv", f"sample,relationship,request\nOWN-A,self,{request.number}\n".encode()
+    )
+    _remains(lab, "RS-1")
+    degraded = {**REMAINS, "M01": ["1", "-"]}
+    with override_settings(KINLINK_DIRECT_MATCH_DROPOUT=0.1):
+        [cand] = _screen(
+            django_capture_on_commit_callbacks, lab, frequencies, {"OWN-A": REMAINS, "RS-1": degraded}
+        )
+    assert cand.method == "direct" and cand.run is not None and cand.run.direct_dropout == 0.1
+    assert cand.lr == pytest.approx(0.09 / 0.011025 * 50.0**9, rel=1e-9)
+    assert cand.prior == 1.0 and screened_count(cand.prior_basis) == 1
