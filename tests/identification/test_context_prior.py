@@ -308,3 +308,35 @@ def test_direct_match_with_dropout_and_a_family_with_only_the_personal_item(
     assert cand.method == "direct" and cand.run is not None and cand.run.direct_dropout == 0.1
     assert cand.lr == pytest.approx(0.09 / 0.011025 * 50.0**9, rel=1e-9)
     assert cand.prior == 1.0 and screened_count(cand.prior_basis) == 1
+
+
+# ------------------------------------------------------------------------------------------------ words
+
+
+def test_the_candidate_page_states_the_event_prior_the_method_and_the_conflict() -> None:
+    from kinlink.identification.prior import ContextPrior, context_basis
+    from tests.portal.portal_world import build_world, verified_client
+    from tests.portal.test_dna_candidates import make_candidate
+
+    world = build_world()
+    cand = make_candidate(world.a)
+    stated = ContextPrior(EXCLUDED, 3, "Battle for Hill 210", "site", "Field grave 7", 40, 2, 0.01, 960)
+    cand.prior, cand.prior_basis = stated.prior, context_basis(stated)
+    cand.posterior = posterior_probability(cand.lr, cand.prior)
+    cand.non_dna_conflict = {"fields": ["sex"], "caseworker": "another unit's tag"}
+    cand.method = CandidateIdentification.Method.DIRECT
+    cand.save()
+    client = verified_client(world.a.users["caseworker"], world.a.devices["caseworker"])
+    english = client.get(f"/en/staff/dna/{cand.pk}/").content.decode()
+    assert "1/39 of 99%" in english and "«Battle for Hill 210»" in english
+    assert "site «Field grave 7»" in english and "excluded by the physical comparison: 1" in english
+    assert "1% by the missing persons outside the event (960)" in english
+    assert "Conflict with the physical comparison." in english and "another unit&#x27;s tag" in english
+    assert "direct match" in english
+    russian = client.get(f"/ru/staff/dna/{cand.pk}/").content.decode()
+    assert "«Battle for Hill 210»" in russian and "1/39" in russian and "99 %" in russian
+    assert "Конфликт" in russian
+    from kinlink.documents.dna import prior_basis_words
+
+    ukrainian = prior_basis_words(cand.prior_basis, "uk")
+    assert "«Battle for Hill 210»" in ukrainian and ukrainian != prior_basis_words(cand.prior_basis, "en")
