@@ -330,12 +330,12 @@ def test_the_candidate_page_states_the_event_prior_the_method_and_the_conflict()
     english = client.get(f"/en/staff/dna/{cand.pk}/").content.decode()
     assert "1/39 of 99%" in english and "«Battle for Hill 210»" in english
     assert "site «Field grave 7»" in english and "excluded by the physical comparison: 1" in english
-    assert "1% by the missing persons outside the event (960)" in english
+    assert "1% by those outside the event (960)" in english
     assert "Conflict with the physical comparison." in english and "another unit&#x27;s tag" in english
     assert "direct match" in english
     russian = client.get(f"/ru/staff/dna/{cand.pk}/").content.decode()
     assert "«Battle for Hill 210»" in russian and "1/39" in russian and "99 %" in russian
-    assert "Конфликт" in russian
+    assert "Противоречие со сравнением по физическим данным." in russian
     from kinlink.documents.dna import prior_basis_words
 
     ukrainian = prior_basis_words(cand.prior_basis, "uk")
