@@ -16,6 +16,7 @@ from typing import Any
 
 from kinlink.documents import wording as W
 from kinlink.documents.labels import source_title, term
+from kinlink.documents.legal import case_legal_view
 from kinlink.documents.letters import (
     applicant_facts,
     enquirer,
@@ -28,7 +29,6 @@ from kinlink.documents.letters import (
 from kinlink.documents.models import Inquiry
 from kinlink.lib.formats import format_date, format_partial_date
 from kinlink.registry.models import Case, Person, SourceKind
-from kinlink.documents.legal import case_legal_view
 from kinlink.registry.services.fate import person_claims
 
 APPLICATION_KINDS = ("recognise-missing", "declare-dead")
