@@ -15,7 +15,6 @@ from django.test import Client
 from kinlink.field import actions as field_actions
 from kinlink.field.models import BodyMark, ComparisonDecision, CustodyEvent, ExhumationStep, PhysicalProfile
 from kinlink.identification.actions import register_sample
-from kinlink.registry import actions
 from kinlink.registry.models import Claim, Organisation, Remains, RepatriationBatch, Site, Source
 from tests.portal.portal_world import Side, World, verified_client
 
