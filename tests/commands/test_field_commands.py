@@ -43,7 +43,7 @@ def test_import_batch_records_each_body(tmp_path: Path, capsys: pytest.CaptureFi
         "the other side",
         "forensic centre",
     )
-    assert AuditEntry.objects.filter(action="record_batch", label="cli").count() == 1
+    assert AuditEntry.objects.filter(action="record_batch", actor_label="cli").count() == 1
     # the same file again: nothing changes
     assert main(_args(path)) == 0
     assert "0 remains recorded, 2 already known." in capsys.readouterr().out
