@@ -328,7 +328,7 @@ def test_an_exclusion_needs_a_reason_and_is_remembered(world: World) -> None:
     client = _staff(world.a)
     url = f"/en/staff/field/remains/{remains.pk}/candidates/{world.a.person.pk}"
     refused = client.post(url, {"decision": "excluded", f"p{world.a.person.pk}-reason": " "})
-    assert refused.status_code == 400 and "Say why." in _text(refused)
+    assert refused.status_code == 400 and "This field is required." in _text(refused)
     assert not ComparisonDecision.objects.exists()
     possible = client.post(url, {"decision": "possible", f"p{world.a.person.pk}-reason": "same unit"})
     assert possible.status_code == 302

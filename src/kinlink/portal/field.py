@@ -226,6 +226,8 @@ def _site_page(request: HttpRequest, site: Site, status: int = 200, **forms: Any
     context = {
         "site": site,
         "testimony": testimony,
+        "show_description": bool(site.description)
+        and site.description.strip() not in {c.circumstances.strip() for c in testimony},
         "source_visible": site.reported_by is not None
         and sources_visible_to(user).filter(pk=site.reported_by.pk).exists(),
         "map": build_map(points, settings.MAP_TILE_URL) if points else None,

@@ -161,9 +161,7 @@ class TieSampleForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False
-    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
 class BatchImportForm(forms.Form):
