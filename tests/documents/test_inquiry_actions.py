@@ -71,7 +71,7 @@ def _audit(action: str, inquiry: Inquiry) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(action=action, object_type="inquiry", object_id=str(inquiry.pk)))
 
 
-# --- reply deadlines ---------------------------------------------------------------------------------------
+# --- reply deadlines ---
 
 
 def test_a_written_inquiry_to_a_state_body_falls_under_59_fz(case: Case) -> None:
@@ -133,7 +133,7 @@ def test_dates_in_the_future_are_refused(case: Case) -> None:
     assert inquiry.received_on is None
 
 
-# --- receipt and extension ----------------------------------------------------------------------------------
+# --- receipt and extension ---
 
 
 def test_receipt_then_one_extension_move_the_deadline(case: Case, caseworker: Any) -> None:
@@ -184,7 +184,7 @@ def test_an_update_with_nothing_to_record_is_refused(case: Case) -> None:
     assert not _audit("update_inquiry", inquiry)
 
 
-# --- follow-ups -----------------------------------------------------------------------------------------------
+# --- follow-ups ---
 
 
 def test_a_complaint_follows_an_inquiry_of_the_same_case(case: Case) -> None:
@@ -211,7 +211,7 @@ def test_a_complaint_follows_an_inquiry_of_the_same_case(case: Case) -> None:
     assert Inquiry.objects.count() == 2
 
 
-# --- answers ----------------------------------------------------------------------------------------------------
+# --- answers ---
 
 
 def test_an_answer_becomes_a_source_with_claims_and_the_fate_is_recomputed(
@@ -235,10 +235,19 @@ def test_an_answer_becomes_a_source_with_claims_and_the_fate_is_recomputed(
     source = inquiry.answer_source
     assert source is not None
     assert source.kind == SourceKind.MINISTRY_LETTER
-    assert (source.origin, source.reference, source.date) == ("Минобороны России", "№ 173/4/12345", "2022-05-10")
+    assert (source.origin, source.reference, source.date) == (
+        "Минобороны России",
+        "№ 173/4/12345",
+        "2022-05-10",
+    )
     assert source.organisation == case.organisation
     claim = Claim.objects.get(source=source)
-    assert (claim.person, claim.fate, claim.date, claim.place) == (person, "missing", "2022-03-30", "Гостомель")
+    assert (claim.person, claim.fate, claim.date, claim.place) == (
+        person,
+        "missing",
+        "2022-03-30",
+        "Гостомель",
+    )
     assert claim.created_by == caseworker
     assert Attachment.objects.filter(source=source, filename="answer.png").count() == 1
     assert Person.objects.get(pk=person.pk).fate == "missing"
@@ -296,7 +305,7 @@ def test_a_bad_statement_writes_nothing(case: Case) -> None:
     assert Inquiry.objects.get(pk=inquiry.pk).answered_on is None
 
 
-# --- the family's own entries -----------------------------------------------------------------------------------
+# --- the family's own entries ---
 
 
 def test_a_family_entry_waits_for_review_then_counts_as_evidence(case: Case, caseworker: Any) -> None:
