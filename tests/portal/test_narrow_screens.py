@@ -139,7 +139,7 @@ def _too_wide(page: Any) -> list[str]:
 
 
 def _inquiry_trail(world: World) -> None:
-    """Inquiries on A's case in every state, so that the case page, the queue and the follow page show them."""
+    """Inquiries on A's case in every state, for the case page, the queue and the follow page."""
     from kinlink.documents.actions import record_inquiry, record_inquiry_answer
 
     a = world.a
