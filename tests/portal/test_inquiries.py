@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,6 +24,13 @@ PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Addresses and texts in English, whatever language an earlier test of the worker left active."""
+    with translation.override("en"):
+        yield
 
 
 def _staff(side: Side, role: str = "caseworker") -> Client:

@@ -493,7 +493,7 @@ class FamilyInquiryForm(forms.Form):
     addressee = forms.CharField(
         label=_("Name of the office or unit"),
         max_length=300,
-        help_text=_("For example: military unit 12345; the Ministry of Defence hotline."),
+        help_text=_("For example: military unit 12345; the defence hotline you called."),
     )
     channel = forms.ChoiceField(label=_("How did you ask?"), choices=())
     asked_on = forms.DateField(label=_("When?"), widget=date_input())
