@@ -153,7 +153,7 @@ def _set_reply_due(inquiry: Inquiry) -> None:
 
 #: The kind of source an answer is, by its addressee: a unit's answer is a unit notice, a state body's a
 #: ministry letter (the registry's kind for an official letter), anyone else's "other".
-_ANSWER_SOURCE_KINDS = {
+_ANSWER_SOURCE_KINDS: dict[str, str] = {
     Inquiry.Addressee.MILITARY_UNIT: SourceKind.UNIT_NOTICE,
     Inquiry.Addressee.COMMISSARIAT: SourceKind.MINISTRY_LETTER,
     Inquiry.Addressee.MINISTRY: SourceKind.MINISTRY_LETTER,
@@ -165,7 +165,7 @@ _ANSWER_SOURCE_KINDS = {
 
 def answer_source_kind(addressee_kind: str) -> str:
     """The kind of source the answer of an addressee of this kind is recorded as."""
-    return str(_ANSWER_SOURCE_KINDS.get(addressee_kind, SourceKind.OTHER))  # type: ignore[call-overload]
+    return str(_ANSWER_SOURCE_KINDS.get(addressee_kind, SourceKind.OTHER))
 
 
 def _not_in_future(field: str, day: dt.date | None) -> None:
