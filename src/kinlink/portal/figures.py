@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kinlink.documents.models import Inquiry
 from kinlink.estimation.aggregates import MISSING
 from kinlink.registry.models import Fate, LegalStatus, SourceKind
 from kinlink.registry.services.figures import cached_public_figures, figures_threshold
@@ -49,6 +50,15 @@ _CHOICES: dict[str, type[Fate] | type[LegalStatus] | type[SourceKind]] = {
 }
 
 
+#: What became of an inquiry (``documents.figures.OUTCOMES``), as the public table names it.
+OUTCOME_LABELS = {
+    "answered": gettext_lazy("answered in time"),
+    "answered_late": gettext_lazy("answered late"),
+    "overdue": gettext_lazy("no answer, deadline passed"),
+    "waiting": gettext_lazy("no answer yet, not overdue"),
+}
+
+
 def value_label(field: str, key: str) -> str:
     """What a reader sees for a category code: the translated label of a fate, legal status, source kind
     or branch, ``unknown`` and ``Total`` translated; regions and months as they are."""
@@ -63,6 +73,13 @@ def value_label(field: str, key: str) -> str:
             return key
     if field == "branch":
         return str(BRANCH_LABELS.get(key, key))
+    if field == "addressee_kind":
+        try:
+            return str(Inquiry.Addressee(key).label)
+        except ValueError:
+            return key
+    if field == "outcome":
+        return str(OUTCOME_LABELS.get(key, key))
     return key
 
 
@@ -256,6 +273,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
         request,
         "portal/figures/figures.html",
         {
+            "inquiries": _inquiry_table(figures.get("inquiries")),
             "figures": figures,
             "counts": counts,
             "tables": tables,
@@ -273,6 +291,41 @@ def figures_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _inquiry_table(section: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The inquiries' suppressed table (addressee kind × outcome) with its labels, or None when there is
+    none to publish."""
+    if not section or not section.get("table"):
+        return None
+    t = section["table"]
+    return {
+        **t,
+        "total": section["total"],
+        "overdue_shown": _shown(_column_total(t, "overdue")),
+        "total_shown": _shown(section["total"]),
+        "columns_shown": [value_label("outcome", c) for c in t["column_labels"]],
+        "body": list(
+            zip(
+                [value_label("addressee_kind", r) for r in t["row_labels"]],
+                t["cells"],
+                t["row_totals"],
+                strict=True,
+            )
+        ),
+    }
+
+
+def _shown(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _column_total(table: dict[str, Any], column: str) -> int | None:
+    """A column's published total (None when withheld), 0 when no inquiry falls in that column."""
+    if column not in table["column_labels"]:
+        return 0
+    total: int | None = table["column_totals"][table["column_labels"].index(column)]
+    return total
+
+
 def _field_title(field: str) -> str:
     titles = {
         "region": _("Region"),
@@ -281,6 +334,8 @@ def _field_title(field: str) -> str:
         "legal_status": _("Legal status"),
         "source_kind": _("Kind of first source"),
         "branch": _("Branch"),
+        "addressee_kind": _("Kind of addressee"),
+        "outcome": _("Answer"),
     }
     return titles.get(field, field)
 
@@ -317,6 +372,17 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
         for j, ck in enumerate(t["column_labels"]):
             row(name, rv, "total", cv, ck, t["column_totals"][j])
         row(name, rv, "total", cv, "total", t["total"])
+    inquiries = (figures.get("inquiries") or {}).get("table")
+    if inquiries:  # inquiries, not people: the table's name says so
+        rv, cv = inquiries["rows"], inquiries["columns"]
+        name = f"inquiries: {rv} x {cv}"
+        for i, rk in enumerate(inquiries["row_labels"]):
+            for j, ck in enumerate(inquiries["column_labels"]):
+                row(name, rv, rk, cv, ck, inquiries["cells"][i][j])
+            row(name, rv, rk, cv, "total", inquiries["row_totals"][i])
+        for j, ck in enumerate(inquiries["column_labels"]):
+            row(name, rv, "total", cv, ck, inquiries["column_totals"][j])
+        row(name, rv, "total", cv, "total", inquiries["total"])
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kinlink-figures.csv"'
     return response
