@@ -57,6 +57,17 @@ def _run_background_tasks_inline(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _language_of_the_settings() -> Any:
+    """Each test starts in the settings' language: a request through the test client leaves the language
+    its LocaleMiddleware activated on the thread, which would leak into the next test's messages."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _public_base_url(settings: Any) -> None:
     """Documents issued in tests print a public verification address (see ``TEST_BASE_URL``)."""
     if not settings.KINLINK_BASE_URL:

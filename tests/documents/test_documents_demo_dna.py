@@ -102,7 +102,7 @@ def test_demo_case_dna_report_and_dossier(
         assert "(stated" not in dossier and "A court" not in dossier
     russian = pdf_text(tmp_path / "dossier-ru.pdf")
     # identified by DNA: the legal plan moves to registering the death, not to court
-    assert "Опознан по ДНК: смерть можно зарегистрировать" in russian
+    assert "смерть можно зарегистрировать в органе ЗАГС" in russian
     assert "Суд может признать его безвестно отсутствующим" not in russian
 
     # A candidate not yet confirmed: labelled so in the report, and kept out of the dossier.
