@@ -156,6 +156,23 @@ SPECS: dict[str, Spec] = {
             f"inquiry{s.extra['inquiry'].pk}-follow_up-question": "Reminder",
         },
     ),
+    "case_inquiry_letter": Spec(
+        "staff", "POST", kwargs=_inquiry, data=lambda s: {f"inquiry{s.extra['inquiry'].pk}-letter-lang": "ru"}
+    ),
+    "case_inquiry_next_step": Spec(
+        "staff",
+        "POST",
+        kwargs=_inquiry,
+        data=lambda s: {
+            f"inquiry{s.extra['inquiry'].pk}-next-step": "reminder:military_unit",
+            f"inquiry{s.extra['inquiry'].pk}-next-addressee": "Unit",
+            f"inquiry{s.extra['inquiry'].pk}-next-asked_on": "2022-08-01",
+            f"inquiry{s.extra['inquiry'].pk}-next-lang": "ru",
+        },
+    ),
+    "case_court_application": Spec(
+        "staff", "POST", kwargs=_case, data=lambda s: {"court-kind": "recognise-missing", "court-lang": "ru"}
+    ),
     "case_inquiry_review": Spec("staff", "POST", kwargs=_inquiry, data=lambda s: {"decision": "accept"}),
     "case_inquiry_share": Spec("staff", "POST", kwargs=_inquiry, data=lambda s: {"shared": "1"}),
     "links": Spec("staff"),

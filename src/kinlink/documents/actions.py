@@ -10,17 +10,18 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kinlink.documents.court import APPLICATION_KINDS, default_kind
 from kinlink.documents.dna import DnaReportData
 from kinlink.documents.labels import LANGUAGES, labels_for
-from kinlink.documents.letters import COMPLAINT_ADDRESSEES, LetterSpec, chain, next_step
+from kinlink.documents.letters import COMPLAINT_ADDRESSEES, LetterSpec, chain, default_addressee, next_step
 from kinlink.documents.models import Audience, DocumentKind, Inquiry, IssuedDocument
 from kinlink.documents.render import TEMPLATES, compile_pdf, sha256_hex
 from kinlink.documents.services import DocumentError, build_facts, default_audience, new_number, verify_url
 from kinlink.documents.statistics import StatisticsData
+from kinlink.lib.formats import format_date
 from kinlink.registry import actions as registry_actions
 from kinlink.registry import legal
 from kinlink.registry.models import Case, Source, SourceKind, TracingRequest
@@ -255,6 +256,78 @@ def issue_letter(
         if own is not None:
             Inquiry.objects.filter(pk=own.pk).update(letter=document)
     return document
+
+
+def record_next_step(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    inquiry: Inquiry,
+    lang: str,
+    *,
+    asked_on: dt.date | None = None,
+    addressee: str = "",
+    tracking_number: str = "",
+    reference: str = "",
+    created: dt.datetime | None = None,
+    label: str = "",
+) -> tuple[Inquiry, IssuedDocument]:
+    """The follow-up an overdue inquiry calls for (:func:`~kinlink.documents.letters.next_step`: a reminder
+    to the same addressee, then a complaint to the military prosecutor or the ombudsman), recorded as an
+    inquiry that follows it (:func:`record_inquiry`, sent on ``asked_on``, by default today), and its letter
+    in ``lang`` with the earlier letters listed and attached (:func:`issue_letter`).
+
+    All or nothing: a step the inquiry no longer calls for (answered, not yet due, already followed up) is a
+    ``ValidationError``; a letter that cannot be drafted (``DocumentError``) leaves no follow-up recorded.
+    ``addressee`` is the addressee line (by default the followed inquiry's for a reminder, the letter's
+    standard line for a complaint); the question is written in ``lang``, the letter's language."""
+    if lang not in LANGUAGES:
+        raise DocumentError(f"unknown language '{lang}' (use {', '.join(LANGUAGES)})")
+    today = timezone.localdate()
+    with transaction.atomic():
+        inquiry = (
+            Inquiry.objects.select_for_update()
+            .select_related("case__person", "case__organisation")
+            .get(pk=inquiry.pk)
+        )
+        step = next_step(inquiry, today)
+        if step is None or inquiry.logged_by != Inquiry.LoggedBy.STAFF:
+            raise ValidationError(
+                _(
+                    "This inquiry calls for no follow-up now: it is answered, not yet overdue, or already "
+                    "followed up."
+                )
+            )
+        case = inquiry.case
+        with translation.override(lang):
+            if step.letter_kind == Inquiry.Kind.REMINDER:
+                line = inquiry.addressee
+                question = _("Reminder of the appeal of %(date)s: %(question)s") % {
+                    "date": format_date(inquiry.asked_on, lang),
+                    "question": inquiry.question,
+                }
+            else:
+                first = chain(inquiry)[0]
+                line = ", ".join(default_addressee(step.addressee_kind, case.person, lang))
+                question = _(
+                    "Complaint: the appeal of %(date)s to %(addressee)s was not answered within the period "
+                    "the law sets."
+                ) % {"date": format_date(first.asked_on, lang), "addressee": first.addressee}
+        follow_up = record_inquiry(
+            actor,
+            case,
+            kind=step.letter_kind,
+            follows=step.follows,
+            addressee_kind=step.addressee_kind,
+            addressee=addressee.strip() or line,
+            channel=inquiry.channel if step.letter_kind == Inquiry.Kind.REMINDER else Inquiry.Channel.POST,
+            tracking_number=tracking_number,
+            asked_on=asked_on or today,
+            reference=reference,
+            question=question,
+            label=label,
+        )
+        document = issue_letter(actor, follow_up, None, lang, created=created)
+        follow_up.letter = document
+    return follow_up, document
 
 
 def issue_court_application(

@@ -32,6 +32,8 @@ from kinlink.registry.models import Case, Person, SourceKind
 from kinlink.registry.services.fate import person_claims
 
 APPLICATION_KINDS = ("recognise-missing", "declare-dead")
+#: The jurisdictions (codes of the legal rules) whose courts kinlink drafts applications for.
+JURISDICTIONS = ("RU-participant", "RU-general")
 _ACTION = {"recognise-missing": "recognise_missing", "declare-dead": "declare_dead"}
 _EVIDENCE_SOURCES = (
     SourceKind.UNIT_NOTICE,
@@ -58,7 +60,7 @@ def default_kind(case: Case) -> str:
 def check(case: Case, kind: str) -> None:
     if kind not in APPLICATION_KINDS:
         raise ApplicationError(f"unknown application '{kind}' (use {', '.join(APPLICATION_KINDS)})")
-    if case.jurisdiction not in ("RU-participant", "RU-general"):
+    if case.jurisdiction not in JURISDICTIONS:
         raise ApplicationError(
             f"case {case.number}: court applications are drafted for Russian courts only "
             f"(the case's jurisdiction is {case.jurisdiction})"

@@ -10,25 +10,30 @@ opened their tracing request by its access code (``portal.roles.family_request``
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kinlink.documents import actions, services
+from kinlink.documents import actions, court, services
 from kinlink.documents.labels import LANGUAGES
 from kinlink.documents.models import IssuedDocument
 from kinlink.documents.render import NUMBER_PATTERN
+from kinlink.portal.forms import CourtApplicationForm
 from kinlink.portal.roles import caseworker_required, family_request, is_verified
 from kinlink.registry.models import Case
 from kinlink.registry.services import access, audit
 
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 class VerifyForm(forms.Form):
@@ -154,6 +159,52 @@ def issue(request: HttpRequest, case_id: int) -> HttpResponseBase:
     except services.DocumentError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     return redirect("documents:download", number=document.number)
+
+
+@require_POST
+@caseworker_required
+def court_application(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """A caseworker drafts an application to a court (``issue_court_application``) from the case page; it
+    is listed with the case's documents. A refusal is said on the page."""
+    case = get_object_or_404(access.cases_visible_to(request.user).select_related("person"), pk=pk)
+    back = redirect(reverse("portal:case", args=[case.pk]) + "#documents-h")
+    form = CourtApplicationForm(request.POST, prefix="court")
+    if not form.is_valid():
+        messages.error(request, gettext("Choose the application and its language."))
+        return back
+    if case.jurisdiction not in court.JURISDICTIONS:
+        messages.error(
+            request,
+            gettext(
+                "kinlink drafts court applications for Russian courts only, and this case is under "
+                "another jurisdiction (%(jurisdiction)s)."
+            )
+            % {"jurisdiction": case.jurisdiction},
+        )
+        return back
+    try:
+        document = actions.issue_court_application(
+            request.user, case, form.cleaned_data["kind"], form.cleaned_data["lang"]
+        )
+    except services.DocumentError as exc:
+        logger.warning("court application for case %s refused: %s", case.number, exc)
+        messages.error(
+            request,
+            gettext(
+                "The application could not be drafted. The reason is in the server's log; tell the "
+                "administrator."
+            ),
+        )
+        return back
+    messages.success(
+        request,
+        gettext(
+            "The draft application %(number)s is ready (listed below). It is a draft, not legal advice: "
+            "the family or their lawyer completes and checks it before filing."
+        )
+        % {"number": document.number},
+    )
+    return back
 
 
 @caseworker_required

@@ -639,3 +639,62 @@ class FamilyInquiryForm(forms.Form):
         if asked and answered and answered < asked:
             self.add_error("answered_on", _("It cannot have been answered before it was sent."))
         return data
+
+
+def _document_languages() -> list[tuple[str, Any]]:
+    """The languages a document is written in, named in the reader's language."""
+    from django.conf import settings
+
+    from kinlink.documents.labels import LANGUAGES
+
+    names = dict(settings.LANGUAGES)
+    return [(code, names.get(code, code)) for code in LANGUAGES]
+
+
+class LetterForm(forms.Form):
+    """The language of an inquiry's letter (the addressee's language)."""
+
+    lang = forms.ChoiceField(label=_("Language of the letter"), choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lang_field: Any = self.fields["lang"]
+        lang_field.choices = _document_languages()
+
+
+class NextStepForm(LetterForm):
+    """The follow-up an overdue inquiry calls for (its kind and addressee are kinlink's suggestion, in the
+    hidden ``step``): to whom exactly, when it is sent, and the language of its letter."""
+
+    step = forms.CharField(widget=forms.HiddenInput, max_length=60)
+    addressee = forms.CharField(label=_("Addressee"), max_length=300)
+    asked_on = forms.DateField(label=_("Sent on"), widget=date_input())
+    tracking_number = forms.CharField(
+        label=_("Postal tracking number"),
+        max_length=100,
+        required=False,
+        help_text=_("For a letter by post."),
+    )
+
+    field_order = ("addressee", "asked_on", "tracking_number", "lang")
+
+    def clean_asked_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("asked_on"))
+
+
+class CourtApplicationForm(forms.Form):
+    """A draft application to a court: which one, and its language."""
+
+    kind = forms.ChoiceField(
+        label=_("Application"),
+        choices=[
+            ("recognise-missing", _("recognition as missing")),
+            ("declare-dead", _("declaration of death")),
+        ],
+    )
+    lang = forms.ChoiceField(label=_("Language"), choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lang_field: Any = self.fields["lang"]
+        lang_field.choices = _document_languages()

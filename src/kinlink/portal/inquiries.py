@@ -11,6 +11,7 @@ reaches it by this way before a caseworker tells it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,23 +21,34 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kinlink.documents import actions as document_actions
+from kinlink.documents.labels import LANGUAGES
+from kinlink.documents.letters import NextStep, default_addressee, enquirer, next_step
 from kinlink.documents.models import Inquiry
+from kinlink.documents.services import DocumentError
 from kinlink.portal.forms import (
     FamilyInquiryForm,
     FollowUpForm,
     InquiryAnswerForm,
     InquiryDatesForm,
     InquiryForm,
+    LetterForm,
+    NextStepForm,
 )
 from kinlink.portal.roles import caseworker_required, family_required
 from kinlink.registry.actions import FAMILY_ACCESS_CODE
 from kinlink.registry.models import Case, TracingRequest
 from kinlink.registry.services.access import cases_visible_to
 from kinlink.registry.services.uploads import UploadError
+
+logger = logging.getLogger(__name__)
+
+#: The channels an inquiry is a letter on (a call or a visit has none).
+LETTER_CHANNELS = (Inquiry.Channel.POST, Inquiry.Channel.EMAIL, Inquiry.Channel.ONLINE)
 
 #: The form a view was given back with errors: (inquiry id or 0 for a new one, form name) -> bound form.
 BoundForms = dict[tuple[int, str], Any]
@@ -50,10 +62,33 @@ class InquiryRow:
     status: str  # answered, answered_late, overdue, waiting, no_deadline
     forms: dict[str, Any] = field(default_factory=dict)
     open_form: str = ""
+    next_step: NextStep | None = None
 
     @property
     def pending_review(self) -> bool:
         return self.inquiry.evidence == Inquiry.Evidence.PENDING
+
+    @property
+    def next_step_text(self) -> str:
+        """kinlink's suggestion for an overdue inquiry, in the reader's language."""
+        step = self.next_step
+        if step is None:
+            return ""
+        if step.letter_kind == Inquiry.Kind.REMINDER:
+            return _("Send a reminder to the same addressee: the answer is overdue (59-FZ, art. 12).")
+        if step.addressee_kind == Inquiry.Addressee.OMBUDSMAN:
+            return _(
+                "Complain to the human-rights ombudsman: the military prosecutor has not answered the "
+                "complaint either."
+            )
+        return _("Complain to the military prosecutor: the appeal and the reminder went unanswered.")
+
+    @property
+    def next_step_button(self) -> str:
+        step = self.next_step
+        if step is not None and step.letter_kind == Inquiry.Kind.REMINDER:
+            return _("Record the reminder and generate its letter")
+        return _("Record the complaint and generate its letter")
 
     @property
     def overdue_since(self) -> dt.date | None:
@@ -86,20 +121,53 @@ def _follow_up_initial(inquiry: Inquiry, today: dt.date) -> dict[str, Any]:
     }
 
 
+def letter_language(case: Case) -> str:
+    """The language a letter is drafted in unless the caseworker chooses another: the language of the
+    family's request, or Russian."""
+    request = enquirer(case)
+    language = request.language if request is not None else ""
+    return language if language in LANGUAGES else "ru"
+
+
+def step_key(step: NextStep | None) -> str:
+    """The suggested step as the form carries it, so that a stale suggestion is noticed."""
+    return f"{step.letter_kind}:{step.addressee_kind}" if step is not None else ""
+
+
+def _next_step_initial(inquiry: Inquiry, step: NextStep, lang: str, today: dt.date) -> dict[str, Any]:
+    addressee = (
+        inquiry.addressee
+        if step.letter_kind == Inquiry.Kind.REMINDER
+        else ", ".join(default_addressee(step.addressee_kind, inquiry.case.person, lang))
+    )
+    return {"step": step_key(step), "addressee": addressee, "asked_on": today, "lang": lang}
+
+
 def case_inquiries(case: Case, today: dt.date, bound: BoundForms | None = None) -> dict[str, Any]:
     """The case page's inquiries section: every inquiry with its status and forms, and the new one's form."""
     bound = bound or {}
     sex = case.person.sex
+    lang = letter_language(case)
     rows: list[InquiryRow] = []
     inquiries = (
         Inquiry.objects.filter(case=case)
-        .select_related("follows", "answer_source", "letter")
-        .prefetch_related("answer_source__attachments")
+        .select_related("follows", "answer_source", "letter", "case__person")
+        .prefetch_related("answer_source__attachments", "follow_ups")
         .order_by("asked_on", "id")
     )
     for inquiry in inquiries:
         status = inquiry_status(inquiry, today)
         row = InquiryRow(inquiry, status)
+        by_staff = inquiry.logged_by == Inquiry.LoggedBy.STAFF
+        if by_staff and inquiry.letter_id is None and inquiry.channel in LETTER_CHANNELS:
+            row.forms["letter"] = LetterForm(prefix=_prefix(inquiry, "letter"), initial={"lang": lang})
+        if status == "overdue" and by_staff and not inquiry.follow_ups.all():
+            row.next_step = next_step(inquiry, today)
+        if row.next_step is not None:
+            row.forms["next"] = bound.get((inquiry.pk, "next")) or NextStepForm(
+                prefix=_prefix(inquiry, "next"),
+                initial=_next_step_initial(inquiry, row.next_step, lang, today),
+            )
         if inquiry.answered_on is None:
             row.forms["dates"] = bound.get((inquiry.pk, "dates")) or InquiryDatesForm(
                 prefix=_prefix(inquiry, "dates")
@@ -111,7 +179,7 @@ def case_inquiries(case: Case, today: dt.date, bound: BoundForms | None = None) 
             row.forms["follow_up"] = bound.get((inquiry.pk, "follow_up")) or FollowUpForm(
                 prefix=_prefix(inquiry, "follow_up"), initial=_follow_up_initial(inquiry, today)
             )
-        for name in ("dates", "answer", "follow_up"):
+        for name in ("dates", "answer", "follow_up", "next"):
             if (inquiry.pk, name) in bound:
                 row.open_form = name
         rows.append(row)
@@ -286,6 +354,93 @@ def case_inquiry_follow_up(request: HttpRequest, pk: int, inquiry_pk: int) -> Ht
         _apply_errors(form, exc)
         return _again(request, case, (inquiry.pk, "follow_up"), form)
     messages.success(request, _("The follow-up was recorded."))
+    return _back(case, f"inquiry-{follow_up.pk}")
+
+
+def _letter_failed() -> str:
+    return _(
+        "The letter could not be drafted, and nothing was recorded. The reason is in the server's log; "
+        "tell the administrator."
+    )
+
+
+@require_POST
+@caseworker_required
+def case_inquiry_letter(request: HttpRequest, pk: int, inquiry_pk: int) -> HttpResponse:
+    """Draft the letter of a recorded inquiry (``issue_letter``) in the language chosen; the card links it."""
+    case = _case(request, pk)
+    inquiry = _inquiry(case, inquiry_pk)
+    form = LetterForm(request.POST, prefix=_prefix(inquiry, "letter"))
+    if inquiry.logged_by != Inquiry.LoggedBy.STAFF or inquiry.channel not in LETTER_CHANNELS:
+        messages.error(request, _("A letter is drafted only for a written inquiry a caseworker recorded."))
+        return _back(case, f"inquiry-{inquiry.pk}")
+    if inquiry.letter_id is not None:
+        messages.info(request, _("This inquiry already has its letter."))
+        return _back(case, f"inquiry-{inquiry.pk}")
+    if not form.is_valid():
+        messages.error(request, _("Choose the language of the letter."))
+        return _back(case, f"inquiry-{inquiry.pk}")
+    try:
+        document = document_actions.issue_letter(request.user, inquiry, None, form.cleaned_data["lang"])
+    except DocumentError as exc:
+        logger.warning("letter for inquiry %s of case %s refused: %s", inquiry.pk, case.number, exc)
+        messages.error(request, _letter_failed())
+        return _back(case, f"inquiry-{inquiry.pk}")
+    messages.success(
+        request,
+        _("The letter %(number)s is ready: download it from the inquiry, print it, sign it and send it.")
+        % {"number": document.number},
+    )
+    return _back(case, f"inquiry-{inquiry.pk}")
+
+
+@require_POST
+@caseworker_required
+def case_inquiry_next_step(request: HttpRequest, pk: int, inquiry_pk: int) -> HttpResponse:
+    """Record the follow-up kinlink suggests for an overdue inquiry and generate its letter, together
+    (``record_next_step``: if the letter cannot be drafted, nothing is recorded)."""
+    case = _case(request, pk)
+    inquiry = _inquiry(case, inquiry_pk)
+    form = NextStepForm(request.POST, prefix=_prefix(inquiry, "next"))
+    if not form.is_valid():
+        return _again(request, case, (inquiry.pk, "next"), form)
+    data = form.cleaned_data
+    today = timezone.localdate()
+    step = next_step(inquiry, today) if not inquiry.follow_ups.exists() else None
+    if step is None or data["step"] != step_key(step):
+        messages.error(
+            request,
+            _(
+                "The suggested step has changed (another caseworker may have recorded it already): look at "
+                "the inquiry again."
+            ),
+        )
+        return _back(case, f"inquiry-{inquiry.pk}")
+    try:
+        follow_up, document = document_actions.record_next_step(
+            request.user,
+            inquiry,
+            data["lang"],
+            asked_on=data["asked_on"],
+            addressee=data["addressee"],
+            tracking_number=data["tracking_number"],
+        )
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return _again(request, case, (inquiry.pk, "next"), form)
+    except DocumentError as exc:
+        logger.warning("follow-up of inquiry %s of case %s refused: %s", inquiry.pk, case.number, exc)
+        messages.error(request, _letter_failed())
+        return _back(case, f"inquiry-{inquiry.pk}")
+    messages.success(
+        request,
+        (
+            _("The reminder was recorded and its letter %(number)s is ready.")
+            if follow_up.kind == Inquiry.Kind.REMINDER
+            else _("The complaint was recorded and its letter %(number)s is ready.")
+        )
+        % {"number": document.number},
+    )
     return _back(case, f"inquiry-{follow_up.pk}")
 
 

@@ -24,11 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinlink.documents.court import default_kind as default_application
 from kinlink.documents.legal import case_legal_view
 from kinlink.matching.services import open_links_visible_to
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
     ClaimForm,
+    CourtApplicationForm,
     DocumentForm,
     LegalStatusForm,
     LinkEventForm,
@@ -40,7 +42,7 @@ from kinlink.portal.forms import (
     UpdateForm,
 )
 from kinlink.portal.identifications import case_candidates, pending_for_home
-from kinlink.portal.inquiries import BoundForms, case_inquiries, overdue_inquiries
+from kinlink.portal.inquiries import BoundForms, case_inquiries, letter_language, overdue_inquiries
 from kinlink.portal.maps import MapPoint, build_map
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
 from kinlink.registry import actions
@@ -416,6 +418,9 @@ def _case_page(
         "legal_form": forms.get("legal_form")
         or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
         "retract_form": RetractForm(),
+        "court_form": CourtApplicationForm(
+            prefix="court", initial={"kind": default_application(case), "lang": letter_language(case)}
+        ),
         "dna_candidates": case_candidates(user, person),
         "today": timezone.localdate(),
         **case_inquiries(case, timezone.localdate(), inquiry_forms),

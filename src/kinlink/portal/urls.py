@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.portal import auth, family, field, figures, identifications, inquiries, lab, links, staff, views
+from kinlink.portal import (
+    auth,
+    documents,
+    family,
+    field,
+    figures,
+    identifications,
+    inquiries,
+    lab,
+    links,
+    staff,
+    views,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -90,6 +102,21 @@ urlpatterns = [
         "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/follow-up",
         inquiries.case_inquiry_follow_up,
         name="case_inquiry_follow_up",
+    ),
+    path(
+        "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/letter",
+        inquiries.case_inquiry_letter,
+        name="case_inquiry_letter",
+    ),
+    path(
+        "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/next-step",
+        inquiries.case_inquiry_next_step,
+        name="case_inquiry_next_step",
+    ),
+    path(
+        "staff/cases/<int:pk>/court-application",
+        documents.court_application,
+        name="case_court_application",
     ),
     path(
         "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/review",
