@@ -62,9 +62,7 @@ def _no_english(text: str) -> None:
 def _pdf_text(page: Any, href: str) -> str:
     response = page.request.get(href)
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
-    done = subprocess.run(
-        ["pdftotext", "-", "-"], input=response.body(), capture_output=True, check=True
-    )
+    done = subprocess.run(["pdftotext", "-", "-"], input=response.body(), capture_output=True, check=True)
     return re.sub(r"\s+", " ", done.stdout.decode())
 
 
@@ -190,7 +188,9 @@ def test_the_paper_trail_of_the_seed_case_in_russian(
 
         # 6. The court application: its evidence lists the inquiries, the answer and the lack of answers.
         desk.locator("#court-application summary").click()
-        desk.locator("#id_court-kind").select_option("recognise-missing")
+        desk.locator("#court-application").get_by_label(
+            "о признании гражданина безвестно отсутствующим"
+        ).check()
         desk.locator("#id_court-lang").select_option("ru")
         desk.get_by_role("button", name="Подготовить заявление", exact=True).click()
         desk.wait_for_load_state()
@@ -230,7 +230,7 @@ def test_the_paper_trail_of_the_seed_case_in_russian(
                 context.add_cookies(staff_cookies)
                 page = context.new_page()
                 page.goto(f"{base}/{lang}/staff/cases/{case.pk}/")
-                page.locator(f"#inquiry-{complaint.pk} summary").first.click()
+                page.locator(".next-step summary").first.click()  # the commissariat's reminder, suggested
                 page.locator("#court-application summary").click()
                 section = page.locator("#inquiries")
                 _no_english(_text(section))

@@ -687,6 +687,7 @@ class CourtApplicationForm(forms.Form):
 
     kind = forms.ChoiceField(
         label=_("Application"),
+        widget=forms.RadioSelect,
         choices=[
             ("recognise-missing", _("recognition as missing")),
             ("declare-dead", _("declaration of death")),

@@ -159,7 +159,12 @@ def case_inquiries(case: Case, today: dt.date, bound: BoundForms | None = None) 
         status = inquiry_status(inquiry, today)
         row = InquiryRow(inquiry, status)
         by_staff = inquiry.logged_by == Inquiry.LoggedBy.STAFF
-        if by_staff and inquiry.letter_id is None and inquiry.channel in LETTER_CHANNELS:
+        if (
+            by_staff
+            and inquiry.letter_id is None
+            and inquiry.answered_on is None
+            and inquiry.channel in LETTER_CHANNELS
+        ):
             row.forms["letter"] = LetterForm(prefix=_prefix(inquiry, "letter"), initial={"lang": lang})
         if status == "overdue" and by_staff and not inquiry.follow_ups.all():
             row.next_step = next_step(inquiry, today)
