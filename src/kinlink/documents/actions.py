@@ -287,10 +287,13 @@ def record_inquiry_answer(
     scan: tuple[str, bytes] | None = None,
     source_kind: str = SourceKind.MINISTRY_LETTER,
     reliability: str = "C",
+    source_name: str = "",
     label: str = "",
 ) -> Inquiry:
     """The answer to an inquiry: a source (the letter, with its scan) whose statements become claims about
-    the case's person with provenance, so that "the ministry says missing" counts like any other claim."""
+    the case's person with provenance, so that "the ministry says missing" counts like any other claim.
+    The source is named ``source_name`` (as the letter calls itself: «Письмо Министерства обороны»), by
+    default "Answer of <addressee>" in the active language."""
     if answered_on < inquiry.asked_on:
         raise ValidationError({"answered_on": _("It cannot have been answered before it was sent.")})
     if not answer.strip() and scan is None:
@@ -303,7 +306,7 @@ def record_inquiry_answer(
         source = registry_actions.add_source(
             actor,
             kind=source_kind,
-            name=_("Answer of %(addressee)s") % {"addressee": inquiry.addressee},
+            name=source_name.strip() or _("Answer of %(addressee)s") % {"addressee": inquiry.addressee},
             origin=inquiry.addressee,
             reference=answer_reference,
             date=answered_on.isoformat(),

@@ -3,6 +3,8 @@ write the registry's partial dates (``2022-05``) as the reader's language does (
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -55,3 +57,48 @@ def partial_date(value: str | None) -> str:
     if not value:
         return ""
     return format_partial_date(str(value), get_language() or "en")
+
+
+@register.filter
+def source_name(value: str | None) -> str:
+    """A source's name as the reader reads it (the family's report, a DNA identification translated)."""
+    from kinlink.registry.services.sources import source_name as display
+
+    return display(value or "")
+
+
+@register.filter
+def source_origin(source: Any) -> str:
+    """Who issued a source: the family's relationship ("mother") and a DNA screening run translated."""
+    from kinlink.portal.forms import RELATIONSHIP_LABELS
+    from kinlink.registry.models import SourceKind
+    from kinlink.registry.services.sources import source_origin as display
+
+    origin = source.origin or ""
+    if source.kind == SourceKind.FAMILY_REPORT:
+        return str(RELATIONSHIP_LABELS.get(origin, origin))
+    return display(origin)
+
+
+@register.filter
+def source_reference(value: str | None) -> str:
+    """A source's reference; a DNA identification's figures as the reader's language writes numbers."""
+    from kinlink.registry.services.sources import source_reference as display
+
+    return display(value or "")
+
+
+@register.filter
+def circumstances(value: str | None) -> str:
+    """A claim's circumstances; those kinlink wrote itself (a DNA identification) translated."""
+    from kinlink.registry.services.sources import claim_circumstances
+
+    return claim_circumstances(value or "")
+
+
+@register.filter
+def claim_fact_label(fact: Any, sex: str | None = None) -> str:
+    """A claim of the fate engine ("source: dead 2022-03-30 (stated …)") in the reader's language."""
+    from kinlink.registry.services.fate import claim_label
+
+    return claim_label(fact.label(), sex)
