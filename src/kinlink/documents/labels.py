@@ -194,6 +194,7 @@ TERMS: dict[str, str] = {
     "burial_record": N_("burial record"),
     "death_certificate": N_("death certificate"),
     "dna_report": N_("DNA report"),
+    "dna_identification": N_("DNA identification"),
     "other": N_("other"),
     "new": N_("new"),
     "in_progress": N_("in progress"),
