@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "kinlink.commands.exchange",
     "kinlink.commands.api_tokens",
     "kinlink.commands.matching",
+    "kinlink.commands.legal",
 ]
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "csp",
     "kinlink.registry",
     "kinlink.portal",
+    "kinlink.field",
     "kinlink.identification",
     "kinlink.documents",
     "kinlink.api",

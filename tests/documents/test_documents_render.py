@@ -55,8 +55,9 @@ def test_dossier_in_english_has_chronology_witness_deadlines_and_disclaimer(
     assert "This is evidence for a court, not a legal opinion." in text
     assert "видел его раненым при отходе" in text  # the witness statement, as written
     assert "Извещение в/ч 12345" in text and "reliability B" in text
-    # last news 2024-02-29 (the month of the family's claim); 6 months later under 120-FZ/118-FZ
-    assert "29 August 2024" in text and "recognise him as missing" in text
+    # last news February 2024 (a month only): counted from 1 March 2024 (Civil Code art. 42), so 6 months
+    # under 120-FZ end on 31 August and the court may recognise him as missing from 1 September 2024
+    assert "1 September 2024" in text and "Recognition as missing" in text and "120-FZ" in text
     assert "no answer" in text and "МККК" in text
     assert "The purpose" in text and "circumstances" in text
     assert "There are no DNA identification results." in text

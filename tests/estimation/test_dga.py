@@ -37,6 +37,11 @@ def test_madigan_york_three_lists(load: Loader) -> None:
     res = dga(data, delta=1.0, n_missing=np.arange(1.0, 301.0), log_prior=log_prior)
     assert round(res.bayes_estimate) == 731
     assert res.mode == 728
+    # the posterior median: the first total whose CDF reaches 1/2, between the mode and the upper tail
+    cdf = np.cumsum(res.posterior)
+    k = int(np.searchsorted(cdf, 0.5))
+    assert res.median == res.totals[k] and cdf[k - 1] < 0.5 <= cdf[k]
+    assert res.mode <= res.median
     _name, prob, est = res.top_models(1)[0]
     assert round(prob, 2) == 0.37
     assert round(est) == 731

@@ -222,6 +222,11 @@ def test_cli_screen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
             assert sc.truth[row["remains"]] == row["family"]
     assert set(per_remains) == set(sc.remains) and min(per_remains.values()) >= 2
     assert "pairs at or above LR" in capsys.readouterr().err
+    # numbers at full precision: the LR and its log10 agree to the last bits, not to 6 digits
+    finite = [r for r in rows if r["log10_lr"] != "-inf" and 0 < float(r["lr"]) < 1e300]
+    assert finite and all(
+        float(r["lr"]) == pytest.approx(10 ** float(r["log10_lr"]), rel=1e-12) for r in finite
+    )
 
     # a per-marker mutation CSV gives the same result as the one-model option
     mut = tmp_path / "mutation.csv"

@@ -54,11 +54,15 @@ def test_every_legal_text_is_marked_for_translation() -> None:
     import json
     from importlib import resources
 
-    from kinlink.portal.legal_messages import LEGAL_TEXTS
+    from kinlink.portal.legal_messages import GENDERED_TEXTS, LEGAL_TEXTS
 
     rules = json.loads(
         resources.files("kinlink.registry").joinpath("data", "legal_rules.json").read_text("utf-8")
     )
     texts = {j["name"] for j in rules["jurisdictions"].values()}
-    texts |= {r["title"] for j in rules["jurisdictions"].values() for r in j["rules"]}
-    assert texts == set(LEGAL_TEXTS)
+    texts |= {
+        r[key] for j in rules["jurisdictions"].values() for r in j["rules"] for key in ("title", "plain")
+    }
+    texts |= set(rules["waits"].values()) | {r["title"] for r in rules["reply_rules"].values()}
+    assert texts == set(LEGAL_TEXTS) | set(GENDERED_TEXTS)
+    assert all(" him" in text for text in GENDERED_TEXTS)

@@ -30,8 +30,11 @@ def test_seed_case_shows_conflict_all_three_sources_and_burial_lead(world: World
     assert "disputed" in page
     # The field grave is on the map (plain coordinate view without tiles).
     assert "Field grave near Hostomel" in page and 'class="marker site"' in page and "± 300" in page
-    # Legal deadlines: 6 months after the last news (2022-06-01 → 2022-12-01).
-    assert "A court may recognise him as missing" in page
+    # The legal plan: 6 months after the last news (1 June 2022) end on 1 December 2022, but the rule for
+    # participants (120-FZ) took effect on 15 May 2023; the caseworker sees the title and the citation.
+    assert "Recognition as missing: 6 months without news (participants, 120-FZ)" in page
+    assert 'data-rule="ru-participant-recognise"' in page and "in force 15 May 2023" in page
+    assert "The period alone ends earlier" in page
 
 
 def test_case_page_in_russian_translates_the_explanation(world: World) -> None:

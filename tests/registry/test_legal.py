@@ -1,44 +1,40 @@
+"""The rules file: laws with citations and dates in force, transitions, reply rules, calendar arithmetic."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from kinlink.registry.legal import LegalStatusError, add_period, default_rules
+from kinlink.registry.legal import LegalStatusError, add_period, default_rules, reply_due
 
 
-def test_participant_can_be_recognised_missing_six_months_after_last_news() -> None:
+def test_every_rule_cites_known_laws_each_with_a_date_in_force() -> None:
     rules = default_rules()
-    deadlines = rules.deadlines("RU-participant", "none", dt.date(2022, 3, 30), today=dt.date(2022, 9, 1))
-    missing = next(d for d in deadlines if d.action == "recognise_missing")
-    assert missing.earliest == dt.date(2022, 9, 30)
-    assert not missing.reached
+    seen = set()
+    for code, jurisdiction in rules.jurisdictions.items():
+        for rule in jurisdiction["rules"]:
+            assert rule["id"] not in seen, rule["id"]
+            seen.add(rule["id"])
+            assert rule["laws"], rule["id"]
+            assert all(key in rules.laws for key in rule["laws"]), rule["id"]
+            assert rule["title"] and rule["plain"], rule["id"]
+            assert all(doc in rules.documents for doc in rule.get("documents", ())), rule["id"]
+            if rule.get("waits_for"):
+                assert rule["waits_for"] in rules.waits, rule["id"]
+        assert rules.jurisdiction_name(code)
+    for key, law in rules.laws.items():
+        assert law["cite"] and law["cite_orig"], key
+        if law["in_force"]:
+            dt.date.fromisoformat(law["in_force"])
 
 
-def test_participant_can_be_declared_dead_three_months_after_recognition() -> None:
+def test_120_fz_took_effect_on_15_may_2023() -> None:
     rules = default_rules()
-    deadlines = rules.deadlines(
-        "RU-participant",
-        "recognised_missing",
-        dt.date(2022, 3, 30),
-        status_since=dt.date(2022, 11, 15),
-        today=dt.date(2023, 3, 1),
-    )
-    dead = next(d for d in deadlines if d.action == "declare_dead")
-    assert dead.earliest == dt.date(2023, 2, 15)
-    assert dead.reached
-    assert all(d.action != "recognise_missing" for d in deadlines)
-
-
-def test_general_rules_one_year_and_five_years_or_two_after_hostilities() -> None:
-    rules = default_rules()
-    deadlines = rules.deadlines(
-        "RU-general", "none", dt.date(2022, 3, 30), hostilities_end=dt.date(2026, 1, 1)
-    )
-    earliest = {(d.action, d.basis): d.earliest for d in deadlines}
-    assert earliest[("recognise_missing", "last_news")] == dt.date(2023, 3, 30)
-    assert earliest[("declare_dead", "last_news")] == dt.date(2027, 3, 30)
-    assert earliest[("declare_dead", "hostilities_end")] == dt.date(2028, 1, 1)
+    assert rules.in_force(["ru-gk-42", "ru-120fz-23"]) == dt.date(2023, 5, 15)
+    assert rules.in_force(["ru-gk-42"]) == dt.date(1995, 1, 1)
+    assert "120-FZ of 14 April 2023" in rules.citation(["ru-120fz-23"])
+    assert "от 14.04.2023 № 120-ФЗ" in rules.citation(["ru-120fz-23"], original=True)
 
 
 def test_transitions_are_checked() -> None:
@@ -47,30 +43,22 @@ def test_transitions_are_checked() -> None:
     with pytest.raises(LegalStatusError, match="cannot go from 'payments_claimed'"):
         rules.check_transition("payments_claimed", "none")
     with pytest.raises(LegalStatusError, match="unknown jurisdiction"):
-        rules.deadlines("XX", "none", dt.date(2022, 1, 1))
+        rules.jurisdiction("XX")
 
 
 def test_month_arithmetic_clamps_to_month_end() -> None:
     assert add_period(dt.date(2022, 8, 31), months=6) == dt.date(2023, 2, 28)
+    assert add_period(dt.date(2024, 2, 29), years=1) == dt.date(2025, 2, 28)
 
 
-def test_an_identification_moves_the_plan_to_death_registration() -> None:
-    import datetime as dt
-
-    from kinlink.registry.legal import default_rules
-
+def test_reply_due_counts_registration_then_thirty_days() -> None:
     rules = default_rules()
-    today = dt.date(2024, 6, 1)
-    before = rules.deadlines("RU-participant", "none", dt.date(2022, 3, 30), today=today)
-    assert {d.action for d in before} == {"recognise_missing"}
-    after = rules.deadlines(
-        "RU-participant", "none", dt.date(2022, 3, 30), today=today, identified_on=dt.date(2024, 5, 2)
+    assert reply_due(rules, "59-FZ", dt.date(2024, 1, 10), dt.date(2024, 1, 15)) == dt.date(2024, 2, 17)
+    assert reply_due(rules, "59-FZ", dt.date(2024, 1, 10)) == dt.date(2024, 2, 12)
+    assert reply_due(rules, "59-FZ", dt.date(2024, 1, 10), dt.date(2024, 1, 15), extended=True) == dt.date(
+        2024, 3, 18
     )
-    [step] = after
-    assert step.action == "register_death" and step.reached and step.earliest == dt.date(2024, 5, 2)
-    assert "143-FZ" in step.title
-    for jurisdiction in ("RU-general", "UA"):
-        found = rules.deadlines(jurisdiction, "recognised_missing", None, identified_on=dt.date(2024, 5, 2))
-        assert [d.action for d in found] == ["register_death"]
-    registered = rules.deadlines("UA", "death_registered", None, identified_on=dt.date(2024, 5, 2))
-    assert registered == []
+    assert reply_due(rules, "decree-1421", dt.date(2024, 1, 10)) == dt.date(2024, 2, 9)
+    assert reply_due(rules, "none", dt.date(2024, 1, 10)) is None
+    with pytest.raises(LegalStatusError, match="unknown reply rule"):
+        reply_due(rules, "nope", dt.date(2024, 1, 10))

@@ -103,15 +103,25 @@ def test_claims_cannot_be_deleted(seed_case: Case) -> None:
         claim.delete()
 
 
-def test_legal_deadlines_for_the_seed_case(seed_case: Case) -> None:
+def test_legal_plan_for_the_seed_case(seed_case: Case) -> None:
     import datetime as dt
 
     view = legal_view(seed_case, today=dt.date(2022, 8, 1))
     # The last news is the last credible sign of life: the mother's last contact (28 March), not the
     # unit's notice of death (30 March), which is no news of him alive.
     assert view.last_news == dt.date(2022, 3, 28)
-    recognise = next(d for d in view.deadlines if d.action == "recognise_missing")
-    assert recognise.earliest == dt.date(2022, 9, 28) and not recognise.reached
+    assert seed_case.jurisdiction == "RU-participant"
+    recognise = next(d for d in view.steps if d.action == "recognise_missing")
+    # 6 months from 29 March 2022 end on 28 September 2022, but 120-FZ took effect only on 15 May 2023
+    assert recognise.date == dt.date(2023, 5, 15) and recognise.held_until_in_force == dt.date(2022, 9, 29)
+    assert not recognise.reached
+    # the unit's notice of death opens the command's certificate (Government Decree 1421 of 1 September 2023)
+    certificate = next(d for d in view.steps if d.action == "death_certificate_from_command")
+    assert certificate.date == dt.date(2023, 9, 1)
+    register = next(d for d in view.steps if d.action == "register_death")
+    assert register.rule == "ru-participant-register-after-command"
+    # news of a death: the family sees no steps until a caseworker has talked to them
+    assert view.death_news and view.family_steps is None
 
 
 def test_contact_details_are_encrypted_at_rest(seed_case: Case) -> None:

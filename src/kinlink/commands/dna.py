@@ -102,6 +102,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     register_screening(sub)  # screen, dvi
 
+    re_ = sub.add_parser(
+        "reassociate",
+        help="group commingled remains samples by individual and count individuals per site",
+        description=(
+            "Compares every remains sample with every other (one individual against unrelated persons and "
+            "against full siblings or parent-child, with allele dropout and partial profiles), groups the "
+            "samples of one individual and prints the minimum number of individuals per site or batch. "
+            "Samples without a typed marker stay unassigned. See docs/methods/reassociation.md."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    re_.add_argument(
+        "--remains", required=True, help="CSV sample,marker,allele1,allele2[,site]: the remains samples"
+    )
+    re_.add_argument(
+        "--frequencies", required=True, help="frequency table (CSV locus,allele,freq or Familias)"
+    )
+    re_.add_argument("--dropout", type=float, default=0.0, help="allele dropout probability per allele copy")
+    re_.add_argument(
+        "--threshold",
+        type=float,
+        default=1e6,
+        help="LR (one individual : unrelated) needed to link two samples",
+    )
+    re_.add_argument(
+        "--relative-threshold",
+        type=float,
+        default=1e3,
+        help="LR (one individual : full siblings or parent-child) also needed to link two samples",
+    )
+    re_.add_argument("--out", required=True, help="output CSV: one row per sample with its group")
+    re_.add_argument("--summary", help="also write the per-site counts to this CSV")
+    re_.set_defaults(handler=run_reassociate)
+
     imp = sub.add_parser(
         "import-pedigree",
         help="store family pedigrees in the registry from a Familias .fam file or a pedigree CSV",
@@ -294,6 +328,71 @@ def run_lineage(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result.to_json(), indent=2))
+    return 0
+
+
+def run_reassociate(args: argparse.Namespace) -> int:
+    import csv
+    from pathlib import Path
+
+    from kinlink.genetics.formats import FormatError, read_remains_csv
+    from kinlink.genetics.markers import FrequencyError, read_frequency_table
+    from kinlink.genetics.reassociation import ReassociationError, reassociate
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        print(f"error: --out {out}: no such folder {out.parent}", file=sys.stderr)
+        return 2
+    try:
+        profiles, sites = read_remains_csv(args.remains)
+        frequencies = read_frequency_table(args.frequencies)
+        result = reassociate(
+            profiles,
+            frequencies,
+            sites=sites,
+            dropout=args.dropout,
+            threshold=args.threshold,
+            relative_threshold=args.relative_threshold,
+        )
+    except (FormatError, FrequencyError, ReassociationError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    def number(x: float | None) -> str:
+        if x is None:
+            return ""
+        return repr(x) if math.isfinite(x) else "-inf"
+
+    tmp = out.with_name(out.name + ".part")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            ("sample", "group", "site", "markers", "status", "best_match", "log10_lr", "log10_lr_relative")
+        )
+        for a in result.assignments:
+            writer.writerow(
+                (
+                    a.sample,
+                    a.group,
+                    a.site,
+                    a.markers,
+                    a.status,
+                    a.best_match,
+                    number(a.log10_lr),
+                    number(a.log10_lr_relative),
+                )
+            )
+    tmp.replace(out)
+    header = ("site", "samples", "with_dna", "groups", "minimum_individuals")
+    rows = [(s.site, s.samples, s.with_dna, s.groups, s.minimum_individuals) for s in result.sites]
+    if args.summary:
+        with open(args.summary, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([header, *rows])
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print("\t".join(header))
+    for row in rows:
+        print("\t".join(str(x) if x != "" else "(none)" for x in row))
     return 0
 
 

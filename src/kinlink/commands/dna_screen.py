@@ -202,8 +202,8 @@ def _run_screen(args: argparse.Namespace) -> int:
                     c.remains,
                     c.family,
                     c.missing,
-                    f"{c.lr:.6g}",
-                    f"{log10:.6f}" if math.isfinite(log10) else "-inf",
+                    repr(float(c.lr)) if c.lr is not None else "",  # full precision, reads back exactly
+                    repr(float(log10)) if math.isfinite(log10) else "-inf",
                 ]
             )
         tmp = fh.name

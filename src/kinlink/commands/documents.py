@@ -6,15 +6,33 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kinlink.commands.base import CommandError, find_case, output_file, setup_django
 
 if TYPE_CHECKING:
     from kinlink.documents.dna import DnaReportData
+    from kinlink.documents.models import IssuedDocument
 
-KINDS = ("certificate", "dossier", "dna-report", "statistics")
+KINDS = ("certificate", "dossier", "dna-report", "statistics", "inquiry", "court-application")
 LANGS = ("ru", "en", "uk")
+#: ``documents.models.Inquiry.Addressee`` values (a test checks they match: the parser is built before
+#: Django is set up).
+ADDRESSEES = (
+    "military_unit",
+    "commissariat",
+    "ministry",
+    "prosecutor",
+    "investigative_committee",
+    "ombudsman",
+    "red_cross",
+    "pow_body",
+    "hospital",
+    "forensic_centre",
+    "other",
+)
+LETTER_KINDS = ("inquiry", "reminder", "complaint")
+APPLICATIONS = ("recognise-missing", "declare-dead")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,6 +62,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     render.add_argument("--prior", type=float, default=0.5, help="dna-report: prior probability of H1")
     render.add_argument("--lab", default="", help="dna-report: the laboratory's name")
     render.add_argument("--remains-code", default="", help="dna-report: the remains sample's code")
+    render.add_argument(
+        "--addressee",
+        choices=ADDRESSEES,
+        help="inquiry: who the letter goes to; a recorded inquiry of the case to that addressee is the one "
+        "the letter is for (the latest, or --inquiry)",
+    )
+    render.add_argument(
+        "--inquiry", type=int, metavar="ID", help="inquiry: the recorded inquiry the letter is for"
+    )
+    render.add_argument(
+        "--letter",
+        choices=LETTER_KINDS,
+        help="inquiry: a reminder or complaint following the inquiry (default: the inquiry's own letter, "
+        "or a "
+        "complaint about the case's latest overdue inquiry when writing to the prosecutor or ombudsman)",
+    )
+    render.add_argument(
+        "--purpose",
+        choices=("circumstances", "certificate"),
+        help="inquiry to the military unit: the circumstances of disappearance, or the certificate of "
+        "Decree 1421",
+    )
+    render.add_argument("--to", default="", help="inquiry: the addressee block as written on the letter")
+    render.add_argument(
+        "--kind",
+        dest="application",
+        choices=APPLICATIONS,
+        help="court-application: recognise as missing or declare dead (default: the next one for the "
+        "legal status)",
+    )
     render.set_defaults(handler=run_render)
     verify = doc_sub.add_parser(
         "verify", help="check that a PDF is a genuine, unaltered document of this instance"
@@ -88,16 +136,78 @@ def run_render(args: argparse.Namespace) -> int:
     out = output_file(args.out)
     case = find_case(args.case) if args.case is not None else None
     try:
-        dna_result = _dna_result(args, case) if args.kinship_case is not None else None
-        document = issue_document(
-            args.kind, case, args.lang, user=None, audience=args.audience, dna_result=dna_result
-        )
+        if args.kind == "inquiry":
+            document = _render_letter(args, case)
+        elif args.kind == "court-application":
+            document = _render_application(args, case)
+        else:
+            dna_result = _dna_result(args, case) if args.kinship_case is not None else None
+            document = issue_document(
+                args.kind, case, args.lang, user=None, audience=args.audience, dna_result=dna_result
+            )
     except (DocumentError, CommandError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     out.write_bytes(bytes(document.pdf))
     print(f"{document.number} {out} sha256={document.pdf_sha256}")
     return 0
+
+
+def _render_letter(args: argparse.Namespace, case: Any) -> IssuedDocument:
+    """A letter for the case: for its recorded inquiry to the addressee (--inquiry, or the latest one), a
+    follow-up to it (--letter), or a new one; to the prosecutor or ombudsman with nothing recorded to them,
+    a complaint about the case's latest overdue inquiry."""
+    from django.utils import timezone
+
+    from kinlink.documents.actions import issue_letter
+    from kinlink.documents.models import Inquiry
+
+    if case is None:
+        raise CommandError("a letter is written for a case: give --case")
+    if args.inquiry is not None:
+        recorded = Inquiry.objects.filter(case=case, pk=args.inquiry).first()
+        if recorded is None:
+            raise CommandError(f"case {case.number} has no inquiry with id {args.inquiry}")
+    else:
+        if args.addressee is None:
+            raise CommandError("give --addressee (or --inquiry ID)")
+        recorded = (
+            Inquiry.objects.filter(case=case, addressee_kind=args.addressee)
+            .order_by("-asked_on", "-id")
+            .first()
+        )
+    if recorded is not None:
+        return issue_letter(
+            None,
+            recorded,
+            args.addressee,
+            args.lang,
+            letter_kind=args.letter,
+            purpose=args.purpose,
+            addressee=args.to,
+        )
+    letter_kind = args.letter
+    today = timezone.now().date()
+    if letter_kind is None and args.addressee in ("prosecutor", "ombudsman"):
+        overdue = Inquiry.objects.filter(case=case, answered_on__isnull=True, reply_due__lt=today).exists()
+        letter_kind = "complaint" if overdue else None
+    return issue_letter(
+        None,
+        case,
+        args.addressee,
+        args.lang,
+        letter_kind=letter_kind,
+        purpose=args.purpose,
+        addressee=args.to,
+    )
+
+
+def _render_application(args: argparse.Namespace, case: Any) -> IssuedDocument:
+    from kinlink.documents.actions import issue_court_application
+
+    if case is None:
+        raise CommandError("a court application is drafted for a case: give --case")
+    return issue_court_application(None, case, args.application, args.lang)
 
 
 def _dna_result(args: argparse.Namespace, case: object) -> DnaReportData:

@@ -133,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
         writer = csv.writer(handle)
         writer.writerow(["record_id", "cluster_id", "match_probability"])
         for record_id, cluster_id, probability in result.clusters.itertuples(index=False):
-            shown = "" if pd.isna(probability) else f"{probability:.4f}"
+            shown = "" if pd.isna(probability) else repr(float(probability))
             writer.writerow([record_id, cluster_id, shown])
     n_clusters = result.clusters["cluster_id"].nunique()
     print(f"{len(result.clusters)} records in {n_clusters} clusters at threshold {threshold} -> {out_path}")

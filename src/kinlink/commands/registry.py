@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve = subparsers.add_parser(
         "serve",
         help="serve the web application",
-        description="Serve kinlink over HTTP (for production, run gunicorn kinlink.wsgi).",
+        description=(
+            "Serve kinlink over HTTP with a task worker beside it. Without --production: Django's "
+            "development server, for a local demo. With --production: gunicorn in the configuration "
+            "docs/operator.md recommends for this machine (KINLINK_WEB_WORKERS, KINLINK_WEB_THREADS, "
+            "KINLINK_WEB_TIMEOUT override it); KINLINK_SECRET_KEY and KINLINK_ALLOWED_HOSTS must come from "
+            "the environment. Stopping it (Ctrl-C or SIGTERM) stops the worker too."
+        ),
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--production", action="store_true", help="serve with gunicorn (see docs/operator.md), not Django's"
+    )
     serve.set_defaults(handler=run_serve)
 
     totp_code = subparsers.add_parser(
@@ -153,7 +163,92 @@ def run_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def production_command(host: str, port: int, cpus: int | None = None) -> list[str]:
+    """The gunicorn command line ``kinlink serve --production`` runs: threaded workers (one process per
+    core plus one, four threads each: the pages wait on the database more than they compute), a 30 s
+    request timeout, workers recycled after about 2,000 requests, and no access log (a URL may carry a
+    family's private link). The environment overrides each figure (docs/operator.md)."""
+    cpus = cpus or os.cpu_count() or 1
+    workers = int(os.environ.get("KINLINK_WEB_WORKERS", cpus + 1))
+    threads = int(os.environ.get("KINLINK_WEB_THREADS", 4))
+    timeout = int(os.environ.get("KINLINK_WEB_TIMEOUT", 30))
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kinlink.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        str(timeout),
+        "--graceful-timeout",
+        "20",
+        "--keep-alive",
+        "5",
+        "--max-requests",
+        "2000",
+        "--max-requests-jitter",
+        "200",
+        "--error-logfile",
+        "-",
+    ]
+
+
+def production_problems(environ: Mapping[str, str]) -> list[str]:
+    """What keeps production from starting: the settings that must come from the environment."""
+    problems = []
+    if not environ.get("KINLINK_SECRET_KEY"):
+        problems.append("KINLINK_SECRET_KEY is not set (a long random secret, never the development key)")
+    if not environ.get("KINLINK_ALLOWED_HOSTS"):
+        problems.append("KINLINK_ALLOWED_HOSTS is not set (the host names the server answers to)")
+    if environ.get("KINLINK_DEBUG") == "1":
+        problems.append("KINLINK_DEBUG=1 is set: production never runs in debug mode")
+    return problems
+
+
+def _serve_production(host: str, port: int) -> int:
+    """gunicorn and the task worker as two child processes; either ending, or a signal, stops both."""
+    import signal
+    import subprocess
+
+    problems = production_problems(os.environ)
+    if problems:
+        raise CommandError("refusing to start production:\n  " + "\n  ".join(problems))
+    setup_django()  # migrations applied once, before the workers start
+    web = subprocess.Popen(production_command(host, port))
+    worker = subprocess.Popen([sys.executable, "-m", "kinlink", "worker"])
+    print(f"serving on http://{host}:{port}/ with gunicorn (pid {web.pid}) and the worker", file=sys.stderr)
+
+    def stop(signum: int, _frame: Any) -> None:
+        for child in (web, worker):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while web.poll() is None and worker.poll() is None:
+            time.sleep(0.5)
+    finally:
+        stop(signal.SIGTERM, None)
+        for child in (web, worker):
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if web.returncode in (0, -signal.SIGTERM) else 1
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    if args.production:
+        return _serve_production(args.host, args.port)
     _local_cookies(args.host, args.port)
     setup_django()
     return _serve(args.host, args.port)

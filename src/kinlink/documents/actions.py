@@ -13,8 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kinlink.documents.court import APPLICATION_KINDS, default_kind
 from kinlink.documents.dna import DnaReportData
 from kinlink.documents.labels import LANGUAGES, labels_for
+from kinlink.documents.letters import COMPLAINT_ADDRESSEES, LetterSpec, chain, next_step
 from kinlink.documents.models import Audience, DocumentKind, Inquiry, IssuedDocument
 from kinlink.documents.render import TEMPLATES, compile_pdf, sha256_hex
 from kinlink.documents.services import DocumentError, build_facts, default_audience, new_number, verify_url
@@ -35,11 +37,16 @@ def issue_document(
     created: dt.datetime | None = None,
     dna_result: DnaReportData | None = None,
     statistics: StatisticsData | None = None,
+    letter: LetterSpec | None = None,
+    application: str | None = None,
+    detail: dict[str, str] | None = None,
 ) -> IssuedDocument:
     """Typeset, register and audit one document; ``user=None`` is the instance itself (the CLI).
 
     A staff member may only issue documents for cases their organisation can see. The DNA report's
-    ``audience="lab"`` copy carries sample codes only; the caseworker's copy adds names.
+    ``audience="lab"`` copy carries sample codes only; the caseworker's copy adds names. A letter
+    (``letter``) and a court application (``application``) are issued through :func:`issue_letter` and
+    :func:`issue_court_application`, which add their own ``detail`` to the one audit entry.
     """
     if kind not in TEMPLATES:
         raise DocumentError(f"unknown document kind '{kind}' (use {', '.join(TEMPLATES)})")
@@ -58,6 +65,7 @@ def issue_document(
     labels = labels_for(kind, lang)
     if kind == DocumentKind.DNA_REPORT:
         labels["subtitle"] = labels["subtitle_lab" if audience == Audience.LAB else "subtitle_caseworker"]
+    annexes: list[bytes] = []
     facts = build_facts(
         kind,
         case,
@@ -67,6 +75,9 @@ def issue_document(
         audience=audience,
         dna_result=dna_result,
         statistics=statistics,
+        letter=letter,
+        application=application,
+        annexes=annexes,
     )
     number = new_number(kind, created.year)
     pdf = compile_pdf(
@@ -77,6 +88,7 @@ def issue_document(
         facts=facts,
         labels=labels,
         verify_url=verify_url(number, lang),
+        annexes=annexes,
     )
     from kinlink.documents.render import content_sha256
 
@@ -102,8 +114,171 @@ def issue_document(
             kind=kind,
             case=case.number if case else "",
             audience=audience,
+            **(detail or {}),
         )
     return document
+
+
+def _check_follow_up(
+    letter_kind: str, addressee_kind: str, earlier: tuple[Inquiry, ...], today: dt.date
+) -> None:
+    """A reminder or complaint needs an earlier appeal still unanswered; a complaint, one past its period,
+    to the military prosecutor or the ombudsman."""
+    if letter_kind == Inquiry.Kind.INQUIRY:
+        return
+    if not earlier:
+        raise DocumentError(f"a {letter_kind} follows an earlier appeal: none was given")
+    first = earlier[0]
+    if first.answered_on is not None:
+        raise DocumentError(
+            f"the inquiry of {first.asked_on} to {first.addressee} was answered on {first.answered_on}: "
+            f"there is nothing to {'remind' if letter_kind == Inquiry.Kind.REMINDER else 'complain'} about"
+        )
+    if letter_kind == Inquiry.Kind.COMPLAINT:
+        if addressee_kind not in COMPLAINT_ADDRESSEES:
+            raise DocumentError(
+                f"a complaint about an unanswered appeal goes to the military prosecutor or the ombudsman, "
+                f"not to '{addressee_kind}'"
+            )
+        if first.reply_due is None or first.reply_due >= today:
+            due = first.reply_due or "no statutory period"
+            raise DocumentError(
+                f"the inquiry of {first.asked_on} to {first.addressee} is not overdue (reply due: {due})"
+            )
+
+
+def _latest_overdue(case: Case, addressee_kind: str | None, today: dt.date) -> Inquiry | None:
+    found = Inquiry.objects.filter(case=case, answered_on__isnull=True, reply_due__lt=today).exclude(
+        evidence=Inquiry.Evidence.DECLINED
+    )
+    if addressee_kind is not None:
+        found = found.filter(addressee_kind=addressee_kind)
+    return found.order_by("-asked_on", "-id").first()
+
+
+def issue_letter(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    inquiry_or_case: Inquiry | Case,
+    addressee_kind: str | None,
+    lang: str,
+    *,
+    letter_kind: str | None = None,
+    purpose: str | None = None,
+    addressee: str = "",
+    created: dt.datetime | None = None,
+) -> IssuedDocument:
+    """Draft, register and audit a letter in ``lang`` (the addressee's language).
+
+    - For a recorded inquiry, with its own addressee (``addressee_kind`` None or the same) and kind: the
+      letter of that inquiry (an inquiry, reminder or complaint, as recorded), dated the day it was sent;
+      ``Inquiry.letter`` is set to it.
+    - For a recorded inquiry with another addressee or ``letter_kind``: a follow-up draft to it (by default
+      :func:`~kinlink.documents.letters.next_step`'s: a reminder to the same addressee, then a complaint to
+      the military prosecutor or the ombudsman), the earlier letters listed and attached. It is recorded as
+      an inquiry when sent (``record_inquiry(..., follows=..., letter=...)``).
+    - For a case: a new inquiry (``letter_kind`` "inquiry"), or a reminder or complaint about the case's
+      latest overdue inquiry.
+
+    ``purpose`` ("circumstances" or "certificate", Decree 1421) applies to a letter to the military unit;
+    ``addressee`` overrides the addressee block (one line each)."""
+    created = (created or timezone.now()).astimezone(dt.UTC).replace(microsecond=0)
+    today = created.date()
+    own: Inquiry | None = None
+    if isinstance(inquiry_or_case, Inquiry):
+        inquiry = Inquiry.objects.select_related("case__organisation", "case__person", "follows").get(
+            pk=inquiry_or_case.pk
+        )
+        case = inquiry.case
+        addressee_kind = addressee_kind or inquiry.addressee_kind
+        if addressee_kind == inquiry.addressee_kind and letter_kind in (None, inquiry.kind):
+            own = inquiry
+            kind = inquiry.kind
+            earlier = tuple(chain(inquiry)[:-1])
+            if purpose is None:
+                purpose = "certificate" if inquiry.legal_basis == "decree-1421" else "circumstances"
+        else:
+            step = next_step(inquiry, today)
+            if letter_kind is not None:
+                kind = letter_kind
+            elif step is not None and step.addressee_kind == addressee_kind:
+                kind = step.letter_kind
+            elif addressee_kind == inquiry.addressee_kind:
+                kind = Inquiry.Kind.REMINDER
+            else:
+                kind = Inquiry.Kind.COMPLAINT
+            earlier = tuple(chain(inquiry)) if kind != Inquiry.Kind.INQUIRY else ()
+            if kind == Inquiry.Kind.REMINDER and addressee_kind != inquiry.addressee_kind:
+                raise DocumentError("a reminder goes to the addressee of the inquiry it follows")
+    else:
+        case = inquiry_or_case
+        if addressee_kind is None:
+            raise DocumentError("a letter for a case needs its addressee")
+        kind = letter_kind or Inquiry.Kind.INQUIRY
+        earlier = ()
+        if kind != Inquiry.Kind.INQUIRY:
+            followed = _latest_overdue(case, addressee_kind if kind == Inquiry.Kind.REMINDER else None, today)
+            if followed is None:
+                raise DocumentError(
+                    f"case {case.number} has no unanswered inquiry past its reply date to follow up"
+                )
+            earlier = tuple(chain(followed))
+    if kind not in Inquiry.Kind.values:
+        raise DocumentError(f"unknown letter kind '{kind}' (use {', '.join(Inquiry.Kind.values)})")
+    if addressee_kind not in Inquiry.Addressee.values:
+        raise DocumentError(
+            f"unknown addressee '{addressee_kind}' (use {', '.join(Inquiry.Addressee.values)})"
+        )
+    _check_follow_up(kind, addressee_kind, earlier, today)
+    spec = LetterSpec(
+        letter_kind=kind,
+        addressee_kind=addressee_kind,
+        addressee=addressee,
+        purpose=purpose or "circumstances",
+        inquiry=own,
+        earlier=earlier,
+    )
+    with transaction.atomic():
+        document = issue_document(
+            DocumentKind.INQUIRY_LETTER,
+            case,
+            lang,
+            user=actor,
+            created=created,
+            letter=spec,
+            detail={
+                "letter_kind": kind,
+                "addressee_kind": addressee_kind,
+                "inquiry": str(own.pk) if own is not None else "",
+                "follows": str(earlier[-1].pk) if earlier else "",
+            },
+        )
+        if own is not None:
+            Inquiry.objects.filter(pk=own.pk).update(letter=document)
+    return document
+
+
+def issue_court_application(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    case: Case,
+    kind: str | None,
+    lang: str,
+    *,
+    created: dt.datetime | None = None,
+) -> IssuedDocument:
+    """Draft, register and audit an application to a Russian court (Civil Procedure Code arts. 276-279):
+    ``kind`` "recognise-missing" or "declare-dead" (None: the next one for the case's legal status)."""
+    kind = kind or default_kind(case)
+    if kind not in APPLICATION_KINDS:
+        raise DocumentError(f"unknown application '{kind}' (use {', '.join(APPLICATION_KINDS)})")
+    return issue_document(
+        DocumentKind.COURT_APPLICATION,
+        case,
+        lang,
+        user=actor,
+        created=created,
+        application=kind,
+        detail={"application": kind},
+    )
 
 
 def release_document(document: IssuedDocument, user: AbstractBaseUser | AnonymousUser | None) -> None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from kinlink.documents.dna import DnaReportData, format_lr, format_posterior
 from kinlink.documents.labels import fate_message, phrase, source_title, term
+from kinlink.documents.legal import case_legal_view
 from kinlink.documents.models import Inquiry
 from kinlink.lib.formats import format_date, format_partial_date, format_significant
 from kinlink.registry.fate import FateAssessment, parse_claim_label
@@ -29,7 +30,7 @@ from kinlink.registry.models import (
     TracingRequest,
 )
 from kinlink.registry.services import sources
-from kinlink.registry.services.fate import assess_person, explanation_lines, legal_view, person_claims
+from kinlink.registry.services.fate import assess_person, explanation_lines, person_claims
 
 DNA_SOURCE_KINDS = (SourceKind.DNA_REPORT, SourceKind.DNA_IDENTIFICATION)
 OFFICIAL_SOURCE_KINDS = (
@@ -350,7 +351,7 @@ def dossier_facts(
 ) -> dict[str, Any]:
     person = case.person
     assessment, lines = explanation(person, lang)
-    legal = legal_view(case, today=today)
+    legal = case_legal_view(case, today=today)
     family = "UA" if case.jurisdiction.startswith("UA") else "RU"
     status = term("legal_none" if legal.status == "none" else legal.status, lang)
     if legal.since:
@@ -371,11 +372,11 @@ def dossier_facts(
         ],
         "deadlines": [
             [
-                format_date(d.earliest, lang),
-                legal_text(d.title, lang),
+                format_date(d.date, lang) if d.date else legal_text(d.waits_for or "", lang),
+                f"{legal_text(d.title, lang)} ({d.basis if lang == 'en' else d.basis_original or d.basis})",
                 term("yes" if d.reached else "no", lang),
             ]
-            for d in legal.deadlines
+            for d in legal.legal_steps
         ],
         "checklist": CHECKLIST[family][lang],
         "as_of": format_date(today, lang),

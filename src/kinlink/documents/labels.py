@@ -15,6 +15,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 
+from kinlink.documents.wording import COURT_LABELS, LETTER_LABELS
+
 LANGUAGES = ("ru", "uk", "en")
 
 COMMON: dict[str, str] = {
@@ -296,6 +298,8 @@ PHRASES: dict[str, str] = {
     ),
 }
 
+KIND_LABELS["inquiry-letter"] = dict(LETTER_LABELS)
+KIND_LABELS["court-application"] = dict(COURT_LABELS)
 KIND_LABELS["dossier"]["answers_headers"] = KIND_LABELS["certificate"]["answers_headers"]
 KIND_LABELS["dossier"]["no_answers"] = KIND_LABELS["certificate"]["no_answers"]
 

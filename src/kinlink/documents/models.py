@@ -23,6 +23,8 @@ class DocumentKind(models.TextChoices):
     DOSSIER = "dossier", _("evidence dossier for a court")
     DNA_REPORT = "dna-report", _("DNA identification report")
     STATISTICS = "statistics", _("aggregate statistics report")
+    INQUIRY_LETTER = "inquiry-letter", _("letter to an authority or organisation")
+    COURT_APPLICATION = "court-application", _("draft application to a court")
 
 
 class Audience(models.TextChoices):

@@ -31,13 +31,23 @@ TEMPLATES: dict[str, str] = {
     "dossier": "dossier.typ",
     "dna-report": "dna_report.typ",
     "statistics": "statistics.typ",
+    "inquiry-letter": "letter.typ",
+    "court-application": "court_application.typ",
 }
 #: One letter per kind in the document number: KL-C-2026-XXXXXXXXXX.
-KIND_LETTER: dict[str, str] = {"certificate": "C", "dossier": "D", "dna-report": "G", "statistics": "S"}
-NUMBER_PATTERN = re.compile(r"KL-[CDGS]-\d{4}-[0-9A-Z]{10}")
+KIND_LETTER: dict[str, str] = {
+    "certificate": "C",
+    "dossier": "D",
+    "dna-report": "G",
+    "statistics": "S",
+    "inquiry-letter": "L",
+    "court-application": "A",
+}
+NUMBER_PATTERN = re.compile(r"KL-[CDGSLA]-\d{4}-[0-9A-Z]{10}")
 #: The marker written into the PDF's Info dictionary (``/Keywords``), read back by verification.
 KEYWORD_PREFIX = "kinlink-document:"
-_KEYWORD_RE = re.compile(rb"kinlink-document:(KL-[CDGS]-\d{4}-[0-9A-Z]{10})")
+_KEYWORD_RE = re.compile(rb"kinlink-document:(KL-[CDGSLA]-\d{4}-[0-9A-Z]{10})")
+_PAGE_RE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 
 
 class RenderError(RuntimeError):
@@ -87,11 +97,14 @@ def compile_pdf(
     facts: dict[str, Any],
     labels: dict[str, str],
     verify_url: str,
+    annexes: list[bytes] | tuple[bytes, ...] = (),
 ) -> bytes:
     """Typeset one document. ``created`` must be timezone-aware; it is rounded to whole seconds.
 
     The QR code encodes ``verify_url?c=<content SHA-256>``, so the verification page can also say
-    whether the content hash printed on the paper is the registered one.
+    whether the content hash printed on the paper is the registered one. ``annexes`` are earlier PDFs
+    (kinlink's own letters) whose pages a template places after the document (``facts["annexes"]``
+    describes them; their bytes are not part of the content hash, their numbers are).
     """
     if kind not in TEMPLATES:
         raise RenderError(f"unknown document kind '{kind}' (known: {', '.join(TEMPLATES)})")
@@ -118,6 +131,7 @@ def compile_pdf(
         "qr": qr_svg(f"{verify_url}?c={digest}"),
         "labels": labels,
         "facts": facts,
+        "annex_pdfs": [list(pdf) for pdf in annexes],
     }
     try:
         result = _compiler().compile(
@@ -137,6 +151,11 @@ def number_in_pdf(pdf: bytes) -> str | None:
     """The document number kinlink wrote into a PDF's metadata, or ``None`` if there is none."""
     match = _KEYWORD_RE.search(pdf)
     return match.group(1).decode("ascii") if match else None
+
+
+def page_count(pdf: bytes) -> int:
+    """The number of pages of a PDF kinlink made (Typst writes each page object uncompressed)."""
+    return len(_PAGE_RE.findall(pdf))
 
 
 def sha256_hex(data: bytes) -> str:

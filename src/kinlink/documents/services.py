@@ -19,7 +19,9 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 
 from kinlink.documents import facts as case_facts
+from kinlink.documents.court import ApplicationError, application_facts, default_kind
 from kinlink.documents.dna import DnaReportData, DnaReportError, dna_report_facts
+from kinlink.documents.letters import LetterError, LetterSpec, letter_facts
 from kinlink.documents.models import Audience, DocumentKind, IssuedDocument
 from kinlink.documents.render import KIND_LETTER, number_in_pdf, sha256_hex
 from kinlink.documents.statistics import StatisticsData, registry_statistics, statistics_facts
@@ -109,7 +111,11 @@ def build_facts(
     audience: str,
     dna_result: DnaReportData | None = None,
     statistics: StatisticsData | None = None,
+    letter: LetterSpec | None = None,
+    application: str | None = None,
+    annexes: list[bytes] | None = None,
 ) -> dict[str, Any]:
+    """The facts of one document. A letter's earlier PDFs it attaches are appended to ``annexes``."""
     if kind == DocumentKind.STATISTICS:
         facts = statistics_facts(statistics or _statistics_provider()(), lang)
         return {**facts, "issuer": case_facts.issuer_facts(None, lang)}
@@ -118,6 +124,22 @@ def build_facts(
     issuer = case_facts.issuer_facts(case.organisation, lang)
     if kind == DocumentKind.CERTIFICATE:
         return {**case_facts.certificate_facts(case, lang, labels, today), "issuer": issuer}
+    if kind == DocumentKind.INQUIRY_LETTER:
+        if letter is None:
+            raise DocumentError("a letter needs its addressee: use issue_letter")
+        try:
+            facts, pdfs = letter_facts(case, letter, lang, labels, today)
+        except LetterError as exc:
+            raise DocumentError(str(exc)) from exc
+        if annexes is not None:
+            annexes.extend(pdfs)
+        return {**facts, "issuer": issuer}
+    if kind == DocumentKind.COURT_APPLICATION:
+        try:
+            facts = application_facts(case, application or default_kind(case), lang, labels, today)
+        except ApplicationError as exc:
+            raise DocumentError(str(exc)) from exc
+        return {**facts, "issuer": issuer}
     if kind == DocumentKind.DOSSIER:
         dna = dna_result if dna_result is not None else _dna_provider()(case)
         return {**case_facts.dossier_facts(case, lang, labels, today, dna=dna), "issuer": issuer}
@@ -133,6 +155,8 @@ def default_audience(kind: str) -> str:
         DocumentKind.DOSSIER: Audience.FAMILY,
         DocumentKind.DNA_REPORT: Audience.CASEWORKER,
         DocumentKind.STATISTICS: Audience.PUBLIC,
+        DocumentKind.INQUIRY_LETTER: Audience.FAMILY,
+        DocumentKind.COURT_APPLICATION: Audience.FAMILY,
     }[DocumentKind(kind)]
 
 

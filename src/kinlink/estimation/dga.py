@@ -126,6 +126,13 @@ class DgaResult:
         return float(np.sum(p / self.totals) / np.sum(p / self.totals**2))
 
     @property
+    def median(self) -> float:
+        """The posterior median of the total: the smallest total whose posterior CDF reaches 1/2 (the point
+        estimate HRDAG publishes)."""
+        cdf = np.cumsum(self.posterior)
+        return float(self.totals[min(int(np.searchsorted(cdf, 0.5)), len(cdf) - 1)])
+
+    @property
     def mode(self) -> float:
         return float(self.totals[int(np.argmax(self.posterior))])
 

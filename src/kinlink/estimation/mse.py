@@ -45,6 +45,9 @@ class MseResult:
     posterior: tuple[NDArray[np.float64], NDArray[np.float64]] | None = field(
         default=None, repr=False, compare=False
     )
+    #: the Bayesian methods' second point estimate: E[1/N] / E[1/N²], the Bayes estimate under relative
+    #: squared error (Madigan and York 1997; dga's ``dga()`` summary); ``estimate`` is the posterior median
+    bayes_estimate: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The six published keys; an unbounded interval end is ``null``."""
@@ -59,7 +62,7 @@ class MseResult:
             "estimate": num(self.estimate),
             "interval": [num(self.interval[0]), num(self.interval[1])],
             "interval_kind": self.interval_kind,
-        }
+        } | ({"bayes_estimate": num(self.bayes_estimate)} if self.bayes_estimate is not None else {})
 
 
 def _loglinear_estimator(
@@ -181,11 +184,13 @@ def estimate_mse(
             "dga",
             f"average over {len(r.graphs)} decomposable graphs (delta {d:g}; top: {tops[0][0]})",
             data.observed,
-            r.bayes_estimate,
+            r.median,
             r.credible_interval(level),
-            f"posterior {pct} credible interval, model-averaged; estimate E[1/N]/E[1/N^2]",
+            f"posterior {pct} credible interval, model-averaged; estimate is the posterior median "
+            "(bayes_estimate: E[1/N]/E[1/N^2])",
             tops,
             posterior=(r.totals, r.posterior),
+            bayes_estimate=r.bayes_estimate,
         )
 
     from kinlink.estimation.lcmcr import lcmcr
@@ -197,8 +202,10 @@ def estimate_mse(
         data.observed,
         res.median,
         res.credible_interval(level),
-        f"posterior {pct} credible interval; estimate is the posterior median",
+        f"posterior {pct} credible interval; estimate is the posterior median "
+        "(bayes_estimate: E[1/N]/E[1/N^2])",
         posterior=(res.totals, np.full(len(res.totals), 1.0 / len(res.totals))),
+        bayes_estimate=float(np.mean(1.0 / res.totals) / np.mean(1.0 / res.totals**2)),
     )
 
 
@@ -212,6 +219,8 @@ def describe(result: MseResult) -> str:
         f"estimate:  {result.estimate:,.0f}",
         f"interval:  [{lo:,.0f}, {hi:,.0f}]  ({result.interval_kind})",
     ]
+    if result.bayes_estimate is not None:
+        lines.insert(4, f"bayes:     {result.bayes_estimate:,.0f}  (E[1/N]/E[1/N^2], Madigan and York)")
     if result.competing:
         lines.append("other models (the choice of model can change the estimate a lot):")
         width = max(len(name) for name, _ in result.competing)

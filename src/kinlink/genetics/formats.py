@@ -255,6 +255,44 @@ def read_genotype_csv(source: str | Path | io.TextIOBase) -> dict[str, dict[str,
     return out
 
 
+def read_remains_csv(
+    source: str | Path | io.TextIOBase,
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, str]]:
+    """Read remains samples as a genotype table ``sample,marker,allele1,allele2`` with an optional ``site``
+    (or ``batch``) column: the site or repatriation batch each sample came from.
+
+    Returns (sample -> marker -> alleles, sample -> site). A sample whose rows are all untyped ("-" or
+    empty) has an empty profile: a bone sampled without a usable profile. A sample given two sites is an
+    error naming the row."""
+    name, rows = _read_csv(source, ("sample", "marker", "allele1", "allele2"))
+    profiles = read_genotype_csv(io.StringIO(_rows_to_csv(rows)))
+    sites: dict[str, str] = {}
+    column = "site" if rows and "site" in rows[0] else "batch" if rows and "batch" in rows[0] else ""
+    for row_no, row in enumerate(rows, start=2):
+        if not row["sample"]:
+            raise FormatError(f"{name}, row {row_no}, column sample: empty", row_no, "sample")
+        site = row.get(column, "") if column else ""
+        known = sites.setdefault(row["sample"], site)
+        if known != site:
+            raise FormatError(
+                f"{name}, row {row_no}, column {column}: sample {row['sample']} is also at {known!r}",
+                row_no,
+                column,
+            )
+    for sample in profiles:
+        sites.setdefault(sample, "")
+    return profiles, sites
+
+
+def _rows_to_csv(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(("sample", "marker", "allele1", "allele2"))
+    for row in rows:
+        writer.writerow((row["sample"], row["marker"], row["allele1"], row["allele2"]))
+    return out.getvalue()
+
+
 #: Columns of a pedigree CSV: one pedigree (``id,father,mother,sex``) or several, one per ``family``, with
 #: the sample each typed member gave and the person sought (``missing``, 1 or 0).
 PEDIGREE_COLUMNS = ("id", "father", "mother", "sex")

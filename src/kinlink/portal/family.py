@@ -6,6 +6,8 @@ Nothing on these pages reveals whether anyone else is in the registry: a new req
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
@@ -17,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kinlink.documents.legal import case_legal_view
 from kinlink.documents.models import IssuedDocument
 from kinlink.portal.dna_advice import dna_advice, sampling_power
 from kinlink.portal.forms import (
@@ -29,7 +32,8 @@ from kinlink.portal.forms import (
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
 from kinlink.registry import actions
 from kinlink.registry.actions import FAMILY_ACCESS_CODE, FamilyRequest, UploadedFile, UploadError
-from kinlink.registry.models import Attachment, FamilyMessage, FamilyUpdate, Sample, TracingRequest
+from kinlink.registry.legal import LegalStatusError
+from kinlink.registry.models import Attachment, Case, FamilyMessage, FamilyUpdate, Sample, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.family_intake import find_family_report
 
@@ -108,6 +112,7 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
             "code_groups": issued["code"].split("-"),
             "link": link,
             "advice": dna_advice(tracing_request.relationship),
+            "legal": _family_legal(tracing_request),
             "person_sex": tracing_request.person.sex,
             "power": sampling_power(),
             "consent_dna": tracing_request.consent_dna,
@@ -172,6 +177,20 @@ def follow_link(request: HttpRequest, number: str, code: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("portal:follow"))
 
 
+def _family_legal(tracing_request: TracingRequest) -> dict[str, Any] | None:
+    """The legal plan of the request's case in plain words, or None without a case. While the plan rests on
+    news of a death (an identification, the unit's notice) the family sees no steps: a caseworker tells
+    them first, in person."""
+    case = Case.objects.filter(person=tracing_request.person).order_by("pk").first()
+    if case is None:
+        return None
+    try:
+        view = case_legal_view(case)
+    except LegalStatusError:
+        return None
+    return {"steps": view.family_steps, "waiting_for_caseworker": view.family_steps is None}
+
+
 def _follow_page(
     request: HttpRequest,
     tracing_request: TracingRequest,
@@ -206,6 +225,7 @@ def _follow_page(
                 case__person=tracing_request.person, released_to_family=True
             ).order_by("created"),
             "advice": dna_advice(tracing_request.relationship),
+            "legal": _family_legal(tracing_request),
             "person_sex": tracing_request.person.sex,
             "power": sampling_power(),
             "message_form": message_form or FamilyMessageForm(),

@@ -25,6 +25,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinlink.documents.legal import case_legal_view
 from kinlink.lib.formats import format_decimal
 from kinlink.matching.services import open_links_visible_to
 from kinlink.portal.forms import (
@@ -46,6 +47,7 @@ from kinlink.portal.roles import caseworker_required, roles_of, staff_required
 from kinlink.registry import actions
 from kinlink.registry.fate import FateAssessment
 from kinlink.registry.legal import LegalStatusError, default_rules
+from kinlink.registry.legalplan import PlanInputError, build_plan
 from kinlink.registry.models import (
     Attachment,
     Case,
@@ -74,10 +76,11 @@ from kinlink.registry.services.access import (
 from kinlink.registry.services.attachments import attachment_path
 from kinlink.registry.services.fate import (
     assess_person,
+    command_notice_dates,
     identified_on,
-    last_news_dates,
-    legal_view,
+    last_news_values,
     person_claims,
+    plan_facts,
 )
 from kinlink.registry.services.search import PersonQuery, search_persons
 from kinlink.registry.services.uploads import UploadError
@@ -109,13 +112,16 @@ class CandidateRow:
 
 
 def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
-    """Open cases whose next legal step falls within the horizon, soonest first.
+    """Open cases whose next legal steps fall within the horizon, soonest first: the dated steps of each
+    case's legal plan (``registry.legalplan``; the inquiries' reply dates have their own queue).
 
     The last news of every case's person is read at once, by the registry's one definition
-    (``registry.services.fate.last_news_dates``).
+    (``registry.services.fate.last_news_values``), and so are the units' notices of death.
     """
     open_cases = list(cases.filter(status=Case.Status.OPEN).select_related("person"))
-    last_news = last_news_dates({c.person_id for c in open_cases})
+    person_ids = {c.person_id for c in open_cases}
+    last_news = last_news_values(person_ids)
+    notices = command_notice_dates(person_ids)
     # an identified person's next step is registering the death (few persons: read one by one)
     identified = {
         c.person_id: identified_on(c.person) for c in open_cases if c.person.fate == Fate.IDENTIFIED
@@ -124,19 +130,21 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
     horizon = today + dt.timedelta(days=DEADLINE_HORIZON_DAYS)
     rows: list[DeadlineRow] = []
     for case in open_cases:
+        facts = plan_facts(
+            case,
+            today,
+            last_news=last_news.get(case.person_id),
+            identified=identified.get(case.person_id),
+            command_notice=notices.get(case.person_id),
+        )
         try:
-            deadlines = rules.deadlines(
-                case.jurisdiction,
-                case.legal_status,
-                last_news.get(case.person_id),
-                case.legal_status_since,
-                today=today,
-                identified_on=identified.get(case.person_id),
-            )
-        except LegalStatusError:
+            steps = build_plan(facts, rules).steps
+        except (LegalStatusError, PlanInputError):
             continue
         rows.extend(
-            DeadlineRow(case, d.title, d.earliest, d.reached) for d in deadlines if d.earliest <= horizon
+            DeadlineRow(case, s.title, s.date, s.reached)
+            for s in steps
+            if s.date is not None and s.date <= horizon and s.action != "reply_due"
         )
     rows.sort(key=lambda r: r.earliest)
     return rows
@@ -366,7 +374,7 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any
         for tr in requests
     ]
     try:
-        legal = legal_view(case)
+        legal = case_legal_view(case)
     except LegalStatusError:
         legal = None
     sources = _sources_for(user, person)

@@ -1,7 +1,9 @@
-"""Legal status: a state machine separate from the factual fate, with deadlines kept as data.
+"""Legal status: a state machine separate from the factual fate, with the law's rules kept as data.
 
-Pure: no Django. Rules come from ``data/legal_rules.json`` (or any file with the same shape), one
-entry per jurisdiction, so a new law changes data, not code.
+Pure: no Django. Rules come from ``data/legal_rules.json`` (or any file with the same shape): the laws
+(citation, date in force, repeal), one entry per jurisdiction with its rules, and the reply rules of
+inquiries, so a new law changes data, not code. The plan that applies them is
+:mod:`kinlink.registry.legalplan`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,25 +23,19 @@ class LegalStatusError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Deadline:
-    action: str
-    earliest: dt.date
-    title: str
-    basis: str
-    reached: bool
-
-
-@dataclass(frozen=True, slots=True)
 class LegalRules:
     statuses: tuple[str, ...]
     transitions: dict[str, tuple[str, ...]]
     jurisdictions: dict[str, dict[str, Any]]
     reply_rules: dict[str, dict[str, Any]]
+    laws: dict[str, dict[str, Any]] = field(default_factory=dict)
+    waits: dict[str, str] = field(default_factory=dict)
+    documents: dict[str, str] = field(default_factory=dict)
 
     def jurisdiction_name(self, code: str) -> str:
-        return str(self._jurisdiction(code)["name"])
+        return str(self.jurisdiction(code)["name"])
 
-    def _jurisdiction(self, code: str) -> dict[str, Any]:
+    def jurisdiction(self, code: str) -> dict[str, Any]:
         try:
             return self.jurisdictions[code]
         except KeyError:
@@ -50,52 +47,18 @@ class LegalRules:
             allowed = ", ".join(self.transitions.get(current, ())) or "none"
             raise LegalStatusError(f"legal status cannot go from '{current}' to '{new}' (allowed: {allowed})")
 
-    def deadlines(
-        self,
-        jurisdiction: str,
-        status: str,
-        last_news: dt.date | None,
-        status_since: dt.date | None = None,
-        hostilities_end: dt.date | None = None,
-        today: dt.date | None = None,
-        identified_on: dt.date | None = None,
-    ) -> list[Deadline]:
-        """The next legal steps and the earliest date each becomes possible, soonest first.
+    def in_force(self, law_keys: Iterable[str]) -> dt.date | None:
+        """The day the last of these laws took effect (a rule resting on them yields no earlier date)."""
+        days = [dt.date.fromisoformat(d) for k in law_keys if (d := self.laws[k].get("in_force"))]
+        return max(days) if days else None
 
-        ``identified_on`` is the date of a confirmed DNA identification of the person: death is then
-        established, the court steps for a missing person (recognition as missing, declaration of death)
-        fall away, and the plan moves to registering the death (rules with basis ``identified_on``)."""
-        today = today or dt.date.today()
-        bases = {
-            "last_news": last_news,
-            "status_since": status_since,
-            "hostilities_end": hostilities_end,
-            "identified_on": identified_on,
-        }
-        found: list[Deadline] = []
-        for rule in self._jurisdiction(jurisdiction)["rules"]:
-            if rule["after_status"] not in ("any", status):
-                continue
-            if identified_on is not None and rule["action"] in ("recognise_missing", "declare_dead"):
-                continue
-            if rule["action"] == "register_death" and status in ("death_registered", "payments_claimed"):
-                continue
-            if rule["action"] == "recognise_missing" and status not in ("none", "certificate_requested"):
-                continue
-            if rule["action"] == "declare_dead" and status in (
-                "declared_dead",
-                "death_registered",
-                "payments_claimed",
-            ):
-                continue
-            basis = bases.get(rule["basis"])
-            if basis is None:
-                continue
-            earliest = add_period(
-                basis, years=rule.get("years", 0), months=rule.get("months", 0), days=rule.get("days", 0)
-            )
-            found.append(Deadline(rule["action"], earliest, rule["title"], rule["basis"], earliest <= today))
-        return sorted(found, key=lambda d: d.earliest)
+    def citation(self, law_keys: Iterable[str], original: bool = False) -> str:
+        """The laws' citations joined with "; " (in English, or in the law's own language)."""
+        key = "cite_orig" if original else "cite"
+        return "; ".join(str(self.laws[k][key]) for k in law_keys)
+
+    def wait_text(self, key: str) -> str:
+        return self.waits.get(key, key)
 
 
 def reply_due(
@@ -137,6 +100,9 @@ def load_rules(text: str) -> LegalRules:
         transitions={k: tuple(v) for k, v in raw["transitions"].items()},
         jurisdictions=raw["jurisdictions"],
         reply_rules=raw.get("reply_rules", {}),
+        laws=raw.get("laws", {}),
+        waits=raw.get("waits", {}),
+        documents=raw.get("documents", {}),
     )
 
 

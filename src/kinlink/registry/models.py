@@ -396,6 +396,9 @@ class Site(models.Model):
     class Exhumation(models.TextChoices):
         REPORTED = "reported", _("reported")
         LOCATED = "located", _("located")
+        REQUESTED = "requested", _("exhumation requested")
+        PERMITTED = "permitted", _("exhumation permitted")
+        REFUSED = "refused", _("exhumation refused")
         EXHUMED = "exhumed", _("exhumed")
         CLOSED = "closed", _("closed")
 
@@ -413,6 +416,10 @@ class Site(models.Model):
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="sites")
     description = models.TextField(_("description"), blank=True)
     external_ref = models.CharField(max_length=50, blank=True, db_index=True)
+    # what the testimony says of the burial: how many, when and by whom (locals, comrades, the other side)
+    buried_count = models.PositiveSmallIntegerField(_("number buried (as reported)"), null=True, blank=True)
+    buried_on = PartialDateField(_("buried on"))
+    buried_by = models.CharField(_("buried by"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("site")
@@ -497,6 +504,27 @@ class ClaimRetraction(models.Model):
         raise AppendOnlyError("retractions are never deleted")
 
 
+class RepatriationBatch(models.Model):
+    """Bodies handed over together (a repatriation, a transfer from the other side or a morgue): each is a
+    remains record with what came with it."""
+
+    code = models.CharField(_("batch"), max_length=50, unique=True)
+    received_on = models.DateField(_("received on"))
+    handed_over_by = models.CharField(_("handed over by"), max_length=200, blank=True)
+    received_by = models.CharField(_("received by"), max_length=200, blank=True)
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="batches")
+    note = models.TextField(_("note"), blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("repatriation batch")
+        verbose_name_plural = _("repatriation batches")
+        ordering = ("-received_on", "code")
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class Remains(models.Model):
     class Status(models.TextChoices):
         RECOVERED = "recovered", _("recovered")
@@ -515,6 +543,9 @@ class Remains(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECOVERED)
     identified_person = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="identified_remains"
+    )
+    batch = models.ForeignKey(
+        RepatriationBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="remains"
     )
 
     class Meta:

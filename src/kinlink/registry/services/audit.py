@@ -68,6 +68,12 @@ class Action(enum.StrEnum):
     REPROPOSE_LINK = "repropose_link"
     MERGE_PERSON = "merge_person"
     UNMERGE_PERSON = "unmerge_person"
+    # the field
+    RECORD_EXHUMATION = "record_exhumation"
+    RECORD_CUSTODY = "record_custody"
+    RECORD_BATCH = "record_batch"
+    SAVE_PHYSICAL_PROFILE = "save_physical_profile"
+    DECIDE_COMPARISON = "decide_comparison"
     # documents
     RECORD_INQUIRY = "record_inquiry"
     UPDATE_INQUIRY = "update_inquiry"

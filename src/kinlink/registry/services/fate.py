@@ -11,10 +11,11 @@ from django.db.models import QuerySet
 from django.utils.translation import get_language, gettext
 
 from kinlink.lib.formats import format_partial_date
-from kinlink.partialdate import PartialDateError, parse_optional
+from kinlink.partialdate import PartialDate, PartialDateError, parse_optional
 from kinlink.registry.fate import ClaimFact, FateAssessment, Message, parse_claim_label, reconcile
-from kinlink.registry.legal import Deadline, default_rules
-from kinlink.registry.models import Case, Claim, Fate, Person, TracingRequest
+from kinlink.registry.legal import default_rules
+from kinlink.registry.legalplan import InquiryFacts, Plan, PlanFacts, Step, build_plan
+from kinlink.registry.models import Case, Claim, Fate, Person, SourceKind, TracingRequest
 from kinlink.registry.services.grammar import gendered
 from kinlink.registry.services.sources import source_name
 
@@ -119,12 +120,31 @@ def explanation_lines(assessment: FateAssessment, sex: str | None = None) -> lis
 
 @dataclass(frozen=True, slots=True)
 class LegalView:
+    """A case's legal status and its plan (``registry.legalplan``), for the case page, the follow page and
+    the dossier. Caseworkers read ``steps`` (with citations); a family reads ``family_steps`` in plain words,
+    which is None while the plan rests on news of a death (an identification, the unit's notice) that a
+    caseworker must give the family in person first."""
+
     jurisdiction: str
     jurisdiction_name: str
     status: str
     since: dt.date | None
     last_news: dt.date | None
-    deadlines: list[Deadline]
+    plan: Plan
+    death_news: bool
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self.plan.steps
+
+    @property
+    def legal_steps(self) -> list[Step]:
+        """The steps of the law itself (the inquiries' reply dates left out)."""
+        return [s for s in self.plan.steps if s.action != "reply_due"]
+
+    @property
+    def family_steps(self) -> list[Step] | None:
+        return None if self.death_news else self.legal_steps
 
 
 #: The fates that are a sign of life: news that the person was alive, wounded, detained or missing in action
@@ -132,14 +152,15 @@ class LegalView:
 SIGN_OF_LIFE_FATES: frozenset[str] = frozenset({Fate.ALIVE, Fate.WOUNDED, Fate.DETAINED, Fate.MISSING})
 
 
-def last_news_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
-    """The last news of each person (persons without any have no entry): the latest date of a credible sign
-    of life, that is a live (not retracted) claim of its merge group that puts it alive, wounded, detained
-    or missing, or the last contact a family reported in a tracing request. The one definition of
-    "last news", for the legal deadlines, the case page, the staff queue and the documents."""
+def last_news_values(person_ids: Iterable[int]) -> dict[int, PartialDate]:
+    """The last news of each person (persons without any have no entry), as the sources gave it (a day, a
+    month or a year): the latest credible sign of life, that is a live (not retracted) claim of its merge
+    group that puts it alive, wounded, detained or missing, or the last contact a family reported in a
+    tracing request; never a claim of death, burial or identification. The one definition of "last news",
+    for the legal plan, the case page, the staff queue and the documents."""
     group = merge_groups(person_ids)
     members = list(group)
-    latest: dict[int, dt.date] = {}
+    latest: dict[int, PartialDate] = {}
 
     def note(person_id: int, text: str) -> None:
         try:
@@ -149,8 +170,8 @@ def last_news_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
         if parsed is None:
             return
         owner = group[person_id]
-        if owner not in latest or parsed.latest > latest[owner]:
-            latest[owner] = parsed.latest
+        if owner not in latest or parsed.latest > latest[owner].latest:
+            latest[owner] = parsed
 
     for start in range(0, len(members), 500):
         chunk = members[start : start + 500]
@@ -169,6 +190,35 @@ def last_news_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
         for person_id, text in contacts:
             note(person_id, text)
     return latest
+
+
+def last_news_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The last day of each person's last news (see :func:`last_news_values`)."""
+    return {pid: value.latest for pid, value in last_news_values(person_ids).items()}
+
+
+def command_notice_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
+    """The day the unit first reported each person's death: a live ``dead`` claim from a unit notice, dated
+    by the notice (else by the claim). It opens the path of the command's certificate of death."""
+    group = merge_groups(person_ids)
+    found: dict[int, dt.date] = {}
+    rows = Claim.objects.filter(
+        person_id__in=list(group),
+        retraction__isnull=True,
+        fate=Fate.DEAD,
+        source__kind=SourceKind.UNIT_NOTICE,
+    ).values_list("person_id", "source__date", "date")
+    for person_id, stated, dated in rows:
+        try:
+            parsed = parse_optional(stated) or parse_optional(dated)
+        except PartialDateError:
+            continue
+        if parsed is None:
+            continue
+        owner = group[person_id]
+        if owner not in found or parsed.latest < found[owner]:
+            found[owner] = parsed.latest
+    return found
 
 
 def last_news_date(person: Person) -> dt.date | None:
@@ -191,23 +241,49 @@ def identified_on(person: Person) -> dt.date | None:
     return min(dates) if dates else None
 
 
-def legal_view(case: Case, today: dt.date | None = None) -> LegalView:
+def plan_facts(
+    case: Case,
+    today: dt.date,
+    *,
+    last_news: PartialDate | None,
+    identified: dt.date | None,
+    command_notice: dt.date | None,
+    inquiries: Iterable[InquiryFacts] = (),
+) -> PlanFacts:
+    """The facts of a case's legal plan: its jurisdiction and legal status, the person's last news, the
+    DNA identification, the unit's notice of death, and the inquiries (gathered by the caller: they live in
+    ``documents``, above the registry)."""
+    return PlanFacts(
+        jurisdiction=case.jurisdiction,
+        as_of=today,
+        last_news=last_news,
+        status=case.legal_status,
+        status_since=case.legal_status_since,
+        inquiries=tuple(inquiries),
+        identified_on=identified,
+        command_notice=command_notice,
+    )
+
+
+def legal_view(case: Case, today: dt.date | None = None, inquiries: Iterable[InquiryFacts] = ()) -> LegalView:
+    """The case's legal status and plan as of ``today`` (``LegalStatusError`` for an unknown jurisdiction)."""
     rules = default_rules()
-    last_news = last_news_date(case.person)
+    today = today or dt.date.today()
+    person = case.person
+    news = last_news_values([person.pk]).get(person.pk)
+    identified = identified_on(person)
+    notice = command_notice_dates([person.pk]).get(person.pk)
+    facts = plan_facts(
+        case, today, last_news=news, identified=identified, command_notice=notice, inquiries=inquiries
+    )
     return LegalView(
         jurisdiction=case.jurisdiction,
         jurisdiction_name=rules.jurisdiction_name(case.jurisdiction),
         status=case.legal_status,
         since=case.legal_status_since,
-        last_news=last_news,
-        deadlines=rules.deadlines(
-            case.jurisdiction,
-            case.legal_status,
-            last_news,
-            case.legal_status_since,
-            today=today,
-            identified_on=identified_on(case.person),
-        ),
+        last_news=news.latest if news else None,
+        plan=build_plan(facts, rules),
+        death_news=identified is not None or notice is not None,
     )
 
 
