@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "kinlink.commands.api_tokens",
     "kinlink.commands.matching",
     "kinlink.commands.legal",
+    "kinlink.commands.field",
 ]
 
 

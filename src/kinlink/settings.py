@@ -267,6 +267,12 @@ KINLINK_SCREENING_THRESHOLD = float(os.environ.get("KINLINK_SCREENING_THRESHOLD"
 KINLINK_IDENTIFICATION_POSTERIOR = float(
     os.environ.get("KINLINK_IDENTIFICATION_POSTERIOR", str(_IDENTIFICATION_POSTERIOR))
 )
+# The part of the prior spread over the missing persons outside the remains' event when the remains are
+# tied to an event (docs/methods/screening.md, "The prior and its basis"); strictly between 0 and 1.
+KINLINK_PRIOR_OUTSIDE_SHARE = float(os.environ.get("KINLINK_PRIOR_OUTSIDE_SHARE", "0.01"))
+# Allele dropout probability per allele copy in the direct match of remains with a reference of the missing
+# person himself (a personal item, a stored sample); the same for both samples. 0: no dropout.
+KINLINK_DIRECT_MATCH_DROPOUT = float(os.environ.get("KINLINK_DIRECT_MATCH_DROPOUT", "0"))
 # 1: a lab upload runs its screening when its transaction commits, in the web request, instead of
 # enqueueing it for the worker (small installations without a worker only; never in production).
 KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0") == "1"

@@ -129,6 +129,53 @@ SPECS: dict[str, Spec] = {
         kwargs=lambda s: {"pk": s.extra["dna"].pk},
         data=lambda s: {"reject-reason": "other family"},
     ),
+    "case_antemortem": Spec("staff", kwargs=_case),
+    "field_sites": Spec("staff"),
+    "field_site_new": Spec("staff"),
+    "field_site": Spec("staff", kwargs=lambda s: {"pk": s.extra["site"].pk}),
+    "field_site_exhumation": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["site"].pk},
+        data=lambda s: {"status": "located", "on": "2023-05-01"},
+    ),
+    "field_site_remains": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["site"].pk},
+        data=lambda s: {"code": f"R-new-{s.org.slug}", "recovered_on": "2023-07-01", "sex_estimate": "U"},
+    ),
+    "field_remains": Spec("staff", kwargs=lambda s: {"pk": s.extra["remains"].pk}),
+    "field_remains_profile": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["remains"].pk},
+        data=lambda s: {"tag_number": "AA-1", "marks-TOTAL_FORMS": "0", "marks-INITIAL_FORMS": "0"},
+    ),
+    "field_remains_custody": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["remains"].pk},
+        data=lambda s: {
+            "subject": f"remains:{s.extra['remains'].pk}",
+            "step": "transfer",
+            "on": "2023-08-01",
+        },
+    ),
+    "field_remains_sample": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["remains"].pk},
+        data=lambda s: {"barcode": f"RB-{s.org.slug}", "on": "2023-07-03"},
+    ),
+    "field_remains_decide": Spec(
+        "staff",
+        "POST",
+        kwargs=lambda s: {"pk": s.extra["remains"].pk, "person_pk": s.person.pk},
+        data=lambda s: {"decision": "possible", f"p{s.person.pk}-reason": "same unit"},
+    ),
+    "field_batches": Spec("staff"),
+    "field_batch_import": Spec("staff"),
     "lab_home": Spec("lab"),
     "lab_register_sample": Spec("lab", "POST", data=lambda s: {"code": "NEW-BARCODE-1", "kind": "reference"}),
     "lab_upload_profiles": Spec("lab", "POST", data=lambda s: {}),
@@ -232,6 +279,27 @@ def _accepted_merge(side: Side) -> Any:
     return accept_link(None, link, "same man")
 
 
+def _field(side: Side) -> tuple[Any, Any]:
+    """A grave reported by the side's own testimony, and remains recovered from it."""
+    import datetime as dt
+
+    from kinlink.field import actions as field_actions
+    from kinlink.identification.actions import register_sample
+    from kinlink.registry import actions
+
+    source = actions.add_source(
+        None, kind="testimony", name=f"Comrade {side.org.slug}", organisation=side.org
+    )
+    site = field_actions.record_site(
+        None, name=f"Grave {side.org.slug}", kind="field_grave", reported_by=source
+    )
+    remains = field_actions.recover_remains(
+        None, code=f"R-{side.org.slug}", site=site, recovered_on=dt.date(2023, 7, 1)
+    )
+    register_sample(None, side.lab, f"RB-{side.org.slug}", "remains")
+    return site, remains
+
+
 def _prepare(world: World) -> None:
     from kinlink.registry.models import Event
     from kinlink.registry.services.uploads import store_upload
@@ -244,6 +312,7 @@ def _prepare(world: World) -> None:
         side.extra["link"] = _candidate_link(side)
         side.extra["merge"] = _accepted_merge(side)
         side.extra["dna"] = make_candidate(side)
+        side.extra["site"], side.extra["remains"] = _field(side)
 
 
 def test_every_portal_url_is_in_the_matrix() -> None:

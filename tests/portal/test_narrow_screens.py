@@ -64,6 +64,12 @@ NOT_PAGES = {
     "lab_upload_profiles": "POST only",
     "lab_upload_references": "POST only",
     "lab_upload_pedigrees": "POST only",
+    "field_site_exhumation": "POST only",
+    "field_site_remains": "POST only",
+    "field_remains_profile": "POST only",
+    "field_remains_custody": "POST only",
+    "field_remains_sample": "POST only",
+    "field_remains_decide": "POST only",
 }
 
 
@@ -75,8 +81,50 @@ class Visit:
     query: str = ""
 
 
-def _visits(world: World, link: CandidateLink, candidate_pk: int) -> list[Visit]:
+def _field_world(world: World) -> tuple[int, int]:
+    """A grave from the comrade's testimony with one exhumation step, remains with post-mortem data and a
+    tied sample (their custody chain), the seed person's ante-mortem data, and a repatriation batch."""
+    import datetime as dt
+
+    from kinlink.field import actions as field_actions
+    from kinlink.identification.actions import register_sample
+    from kinlink.registry.models import Source
+
+    comrade = Source.objects.get(name="Comrade testimony")
+    site = field_actions.record_site(
+        None,
+        name="Полевое захоронение у ручья возле посёлка",
+        kind="field_grave",
+        reported_by=comrade,
+        latitude=50.58,
+        longitude=30.21,
+        precision_m=300,
+        buried_count=4,
+        buried_on="2022-04",
+        buried_by="местные жители",
+    )
+    field_actions.record_exhumation_step(None, site, status="requested", on=dt.date(2023, 5, 1), by="семья")
+    remains = field_actions.recover_remains(
+        None, code="R-2023-0001-ПОЛЕ", site=site, recovered_on=dt.date(2023, 7, 1)
+    )
+    field_actions.save_profile(None, person=world.a.person, values={"tag_number": "АБ-123456"})
+    field_actions.save_profile(
+        None,
+        remains=remains,
+        values={"tag_number": "АБ-123456", "height_min_cm": 172, "height_max_cm": 182},
+        marks=[field_actions.MarkInput("tattoo", "left_arm", "орёл с надписью «ВДВ»", "эксперт")],
+    )
+    sample = register_sample(None, world.a.lab, "BC-R-000001", "remains")
+    field_actions.tie_sample(None, sample, remains, on=dt.date(2023, 7, 3), by="судебно-медицинский эксперт")
+    field_actions.import_batch(
+        None, code="REP-2023-07", received_on=dt.date(2023, 7, 20), csv_text="code,sex\nB-1,M\n"
+    )
+    return site.pk, remains.pk
+
+
+def _visits(world: World, link: CandidateLink, candidate_pk: int, field: tuple[int, int]) -> list[Visit]:
     a = world.a
+    site_pk, remains_pk = field
     return [
         Visit("home", "anonymous"),
         Visit("figures", "anonymous"),
@@ -95,6 +143,13 @@ def _visits(world: World, link: CandidateLink, candidate_pk: int) -> list[Visit]
         Visit("link", "caseworker", (("pk", link.pk),)),
         Visit("dna_candidates", "caseworker"),
         Visit("dna_candidate", "caseworker", (("pk", candidate_pk),)),
+        Visit("case_antemortem", "caseworker", (("pk", a.case.pk),)),
+        Visit("field_sites", "caseworker"),
+        Visit("field_site_new", "caseworker"),
+        Visit("field_site", "caseworker", (("pk", site_pk),)),
+        Visit("field_remains", "caseworker", (("pk", remains_pk),)),
+        Visit("field_batches", "caseworker"),
+        Visit("field_batch_import", "caseworker"),
         Visit("lab_home", "lab_analyst"),
         Visit("lab_sample", "lab_analyst", (("pk", a.sample.pk),)),
     ]
@@ -107,7 +162,9 @@ def _portal_names() -> set[str]:
 def test_every_portal_page_is_checked() -> None:
     visited = {"home", "figures", "figures_method", "request_new", "request_submitted", "follow", "login"}
     visited |= {"login_otp", "staff_home", "staff_search", "staff_request", "person", "case", "links", "link"}
-    visited |= {"dna_candidates", "dna_candidate", "lab_home", "lab_sample"}
+    visited |= {"dna_candidates", "dna_candidate", "lab_home", "lab_sample", "case_antemortem"}
+    visited |= {"field_sites", "field_site_new", "field_site", "field_remains", "field_batches"}
+    visited |= {"field_batch_import"}
     assert not visited & NOT_PAGES.keys()
     assert _portal_names() == visited | NOT_PAGES.keys()
 
@@ -161,6 +218,7 @@ def test_no_page_scrolls_sideways_at_360_px(
     from tests.portal.test_dna_candidates import make_candidate
 
     candidate = make_candidate(world.a)
+    field = _field_world(world)
     family = family_client(world.a)
     new_family = family_client(world.a)
     session = new_family.session
@@ -175,7 +233,7 @@ def test_no_page_scrolls_sideways_at_360_px(
     }
     too_wide: dict[str, Any] = {}
     with chromium() as browser:
-        for visit in _visits(world, link, candidate.pk):
+        for visit in _visits(world, link, candidate.pk, field):
             context = browser.new_context(viewport=PHONE, locale="ru-RU", device_scale_factor=1)
             context.add_cookies(_cookies(clients[visit.who], base))
             page = context.new_page()

@@ -136,6 +136,29 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     re_.add_argument("--summary", help="also write the per-site counts to this CSV")
     re_.set_defaults(handler=run_reassociate)
 
+    rr = sub.add_parser(
+        "reassociate-registry",
+        help="group the registry's remains samples of a site or batch by individual (reads only)",
+        description=(
+            "Re-association (as `kinlink dna reassociate`) over the profiled remains samples the registry "
+            "holds for one site (--site ID) or one repatriation batch (--batch CODE), or for all of them. "
+            "Prints each group of samples (barcodes and remains codes, no names), the samples without DNA "
+            "(unassigned) and the minimum number of individuals per site or batch. Nothing is written."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    scope = rr.add_mutually_exclusive_group()
+    scope.add_argument("--site", type=int, help="site id")
+    scope.add_argument("--batch", help="repatriation batch code")
+    rr.add_argument("--frequencies", help="frequency table (default: KINLINK_DNA_FREQUENCIES)")
+    rr.add_argument("--dropout", type=float, default=0.0, help="allele dropout probability per allele copy")
+    rr.add_argument("--threshold", type=float, default=1e6, help="LR (one individual : unrelated) to link")
+    rr.add_argument(
+        "--relative-threshold", type=float, default=1e3, help="LR (one individual : a relative) also needed"
+    )
+    rr.add_argument("--out", help="also write sample,remains,individual,site,status to this CSV")
+    rr.set_defaults(handler=run_reassociate_registry)
+
     imp = sub.add_parser(
         "import-pedigree",
         help="store family pedigrees in the registry from a Familias .fam file or a pedigree CSV",
@@ -393,6 +416,61 @@ def run_reassociate(args: argparse.Namespace) -> int:
     print("\t".join(header))
     for row in rows:
         print("\t".join(str(x) if x != "" else "(none)" for x in row))
+    return 0
+
+
+def run_reassociate_registry(args: argparse.Namespace) -> int:
+    import csv
+
+    from kinlink.commands.base import output_file, setup_django
+
+    out = output_file(args.out) if args.out else None
+    setup_django()
+    from kinlink.genetics.markers import FrequencyError
+    from kinlink.genetics.reassociation import ReassociationError
+    from kinlink.identification.reassociation import ReassociationScopeError, registry_reassociation
+
+    try:
+        found = registry_reassociation(
+            site=args.site,
+            batch=args.batch,
+            frequencies=args.frequencies or "",
+            dropout=args.dropout,
+            threshold=args.threshold,
+            relative_threshold=args.relative_threshold,
+        )
+    except (ReassociationScopeError, ReassociationError, FrequencyError, OSError) as exc:
+        raise CommandError(str(exc)) from exc
+    result = found.result
+    groups: dict[str, list[str]] = {}
+    unassigned: list[str] = []
+    for a in result.assignments:
+        if a.group:
+            groups.setdefault(a.group, []).append(a.sample)
+        else:
+            unassigned.append(a.sample)
+
+    def label(code: str) -> str:
+        remains = found.remains_of.get(code, "")
+        return f"{code} ({remains})" if remains else code
+
+    print(f"re-association of {found.scope}: {len(result.assignments)} remains samples")
+    for group, members in groups.items():
+        print(f"individual {group}: {', '.join(label(c) for c in members)}")
+    if unassigned:
+        print(f"unassigned (no DNA): {', '.join(label(c) for c in unassigned)}")
+    print("\t".join(("site", "samples", "with_dna", "groups", "minimum_individuals")))
+    for site in result.sites:
+        row = (site.site or "(none)", site.samples, site.with_dna, site.groups, site.minimum_individuals)
+        print("\t".join(str(x) for x in row))
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if out is not None:
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(("sample", "remains", "individual", "site", "status"))
+            for a in result.assignments:
+                writer.writerow((a.sample, found.remains_of.get(a.sample, ""), a.group, a.site, a.status))
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from kinlink.documents import wording as W
 from kinlink.documents.labels import source_title, term
+from kinlink.documents.legal import case_legal_view
 from kinlink.documents.letters import (
     applicant_facts,
     enquirer,
@@ -28,7 +29,7 @@ from kinlink.documents.letters import (
 from kinlink.documents.models import Inquiry
 from kinlink.lib.formats import format_date, format_partial_date
 from kinlink.registry.models import Case, Person, SourceKind
-from kinlink.registry.services.fate import legal_view, person_claims
+from kinlink.registry.services.fate import person_claims
 
 APPLICATION_KINDS = ("recognise-missing", "declare-dead")
 _ACTION = {"recognise-missing": "recognise_missing", "declare-dead": "declare_dead"}
@@ -166,20 +167,18 @@ def _person_line(person: Person, lang: str) -> str:
 
 
 def _period_lines(case: Case, kind: str, lang: str, today: dt.date) -> list[str]:
-    view = legal_view(case, today=today)
+    view = case_legal_view(case, today=today)
     lines: list[str] = []
     if kind == "declare-dead" and case.jurisdiction == "RU-participant":
         if case.legal_status == "recognised_missing" and case.legal_status_since is not None:
             lines.append(W.say(W.COURT_RECOGNISED_ON, lang, date=format_date(case.legal_status_since, lang)))
         elif case.legal_status in ("none", "certificate_requested"):
             lines.append(W.say(W.COURT_NOT_RECOGNISED, lang))
-    steps = [d for d in view.deadlines if d.action == _ACTION[kind]]
-    if steps:
-        step = min(steps, key=lambda d: d.earliest)
-        template = W.COURT_PERIOD_REACHED if step.earliest <= today else W.COURT_PERIOD_NOT_REACHED
-        lines.append(
-            W.say(template, lang, date=format_date(step.earliest, lang), today=format_date(today, lang))
-        )
+    dates = [s.date for s in view.legal_steps if s.action == _ACTION[kind] and s.date is not None]
+    if dates:
+        earliest = min(dates)
+        template = W.COURT_PERIOD_REACHED if earliest <= today else W.COURT_PERIOD_NOT_REACHED
+        lines.append(W.say(template, lang, date=format_date(earliest, lang), today=format_date(today, lang)))
     return lines
 
 

@@ -19,7 +19,14 @@ from django.utils.translation import gettext
 
 from kinlink.documents.labels import phrase, term
 from kinlink.genetics.posterior import posterior_probability
-from kinlink.identification.prior import EQUAL_PRIOR, screened_count
+from kinlink.identification.prior import (
+    EQUAL_PRIOR,
+    EXCLUDED,
+    OUTSIDE,
+    ContextPrior,
+    parse_context,
+    screened_count,
+)
 from kinlink.lib.formats import format_decimal, format_ratio, format_scientific, format_significant
 
 #: Relative tolerance for the consistency checks (per-marker product vs total LR, Bayes' rule).
@@ -308,7 +315,35 @@ def prior_basis_words(basis: str, lang: str) -> str:
         return phrase("dna_prior_screened", lang, n=count)
     if basis == EQUAL_PRIOR:
         return phrase("dna_prior_equal", lang)
+    stated = parse_context(basis)
+    if stated is not None:
+        return context_prior_words(stated, lang)
     return basis
+
+
+def _percent(share: float, lang: str) -> str:
+    return format_significant(share * 100.0, lang, 3) + ("%" if lang == "en" else " %")
+
+
+def context_prior_words(stated: ContextPrior, lang: str) -> str:
+    """An event prior (:class:`kinlink.identification.prior.ContextPrior`) in the reader's language: which
+    event, how the remains are tied to it, how many share the prior, who was excluded, what is left over."""
+    via = phrase(f"dna_prior_via_{stated.via}", lang, name=stated.via_name)
+    params = {
+        "event": stated.event_name,
+        "via": via,
+        "members": stated.members,
+        "pool": stated.pool,
+        "others": stated.others,
+        "inside": _percent(1.0 - stated.share, lang),
+        "outside": _percent(stated.share, lang),
+    }
+    if stated.place == OUTSIDE:
+        return phrase("dna_prior_event_outside", lang, **params)
+    others_excluded = stated.excluded - (1 if stated.place == EXCLUDED else 0)
+    less = phrase("dna_prior_less", lang, excluded=others_excluded) if others_excluded else ""
+    key = "dna_prior_event_excluded" if stated.place == EXCLUDED else "dna_prior_event_in"
+    return phrase(key, lang, less=less, **params)
 
 
 def method_words(data: DnaReportData, lang: str) -> str:

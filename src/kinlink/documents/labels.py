@@ -280,6 +280,26 @@ PHRASES: dict[str, str] = {
         "one in {n}: each of the {n} missing persons screened is equally likely a priori"
     ),
     "dna_prior_equal": N_("equal prior: only one family was screened"),
+    "dna_prior_event_in": N_(
+        "1/{pool} of {inside}: he is among the missing persons of the event «{event}» ({via}), {members} "
+        "in all{less}; {inside} of the prior is shared equally by them, {outside} by the missing persons "
+        "outside the event ({others})"
+    ),
+    "dna_prior_event_excluded": N_(
+        "1/{pool} of {inside}: he is among the missing persons of the event «{event}» ({via}), {members} "
+        "in all{less}; the physical comparison excluded him, and his prior is the one he would have "
+        "without that exclusion; {inside} of the prior is shared by the event's missing persons, "
+        "{outside} by those outside the event ({others})"
+    ),
+    "dna_prior_event_outside": N_(
+        "1/{others} of {outside}: he is not among the missing persons of the event «{event}» ({via}), "
+        "{members} in all; {outside} of the prior is spread equally over the missing persons outside the "
+        "event ({others})"
+    ),
+    "dna_prior_less": N_(", less those excluded by the physical comparison: {excluded}"),
+    "dna_prior_via_site": N_("site «{name}»"),
+    "dna_prior_via_batch": N_("repatriation batch «{name}»"),
+    "dna_prior_via_remains": N_("recorded with the remains «{name}»"),
     "waited": N_("no answer ({days} days as of {date})"),
     "fate_value": N_("Fate"),
     "confidence": N_("Confidence"),

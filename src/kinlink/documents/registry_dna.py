@@ -1,11 +1,12 @@
 """The default DNA report provider: a case's DNA identification, recomputed from the registry.
 
-For a case, the comparison reported is the identified candidate of the person's tracing requests (two
+For a case, the comparison reported is the identified kinship candidate of the person's tracing requests (two
 staff confirmations), or else the strongest candidate not rejected, labelled as NOT confirmed. The pedigree
 is the family's stored pedigree or the one screening builds from the donors' relationships
 (``identification.services.family_from_samples``); the LR per marker and in total is recomputed with the
 exact engine (``kinlink.genetics.kinship.missing_person_lr``) from the same frequency table and mutation
-model as the screening run; the prior is the run's (1 / number of families screened), the posterior and
+model as the screening run; the prior is the candidate's (1 / number of families screened, or the event
+prior of remains tied to an event, worded from its stated basis), the posterior and
 the verbal conclusion those of the genetics engine (``genetics.report``).
 
 Names appear only in the caseworker's copy (see :func:`kinlink.documents.dna.dna_report_facts`).
@@ -34,7 +35,9 @@ REMAINS_ID = "__remains__"
 def case_candidate(case: Case) -> CandidateIdentification | None:
     """The identified candidate of the case's person, else the strongest one not rejected."""
     candidates = (
-        CandidateIdentification.objects.filter(tracing_request__person=case.person)
+        CandidateIdentification.objects.filter(
+            tracing_request__person=case.person, method=CandidateIdentification.Method.KINSHIP
+        )
         .exclude(status=CandidateIdentification.Status.REJECTED)
         .select_related("run", "remains_sample__lab", "tracing_request")
         .order_by("-log10_lr", "pk")
@@ -77,6 +80,11 @@ def candidate_report(candidate: CandidateIdentification, case: Case) -> DnaRepor
     from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_lr
     from kinlink.identification.services import family_from_samples
 
+    if candidate.method != CandidateIdentification.Method.KINSHIP:
+        raise DnaReportError(
+            f"candidate {candidate.pk} is a direct match with the missing person's own reference; this "
+            "report states kinship comparisons (the direct match's LR per marker is on its candidate page)"
+        )
     request: TracingRequest = candidate.tracing_request
     samples = list(
         Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request=request).exclude(profile="")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -99,13 +99,19 @@ def context_event(remains: Remains) -> Event | None:
     return None
 
 
+def open_missing_persons() -> QuerySet[Person]:
+    """Every person remains may be: fate not known alive, no remains identified as him yet, merged records
+    left out (the one rule, also used by the DNA prior)."""
+    open_fates = [Fate.MISSING, Fate.DEAD, Fate.DETAINED, Fate.BURIED, "unknown"]
+    return Person.objects.filter(merged_into__isnull=True, fate__in=open_fates).exclude(
+        identified_remains__isnull=False
+    )
+
+
 def missing_persons(remains: Remains, *, context_only: bool = True) -> list[Person]:
     """The missing persons these remains may be: those of the remains' event when it has any (and
     ``context_only``), else every person whose fate is not known alive; merged records left out."""
-    open_fates = [Fate.MISSING, Fate.DEAD, Fate.DETAINED, Fate.BURIED, "unknown"]
-    base = Person.objects.filter(merged_into__isnull=True, fate__in=open_fates).exclude(
-        identified_remains__isnull=False
-    )
+    base = open_missing_persons()
     event = context_event(remains)
     if context_only and event is not None:
         scoped = base.filter(events=event)

@@ -427,3 +427,77 @@ def _minimum_individuals(groups: list[list[int]], encoded: _Encoded, exclusion: 
         if not kept or bool(np.all(encoded.llr_against(rep, np.array(kept)) < exclusion)):
             kept.append(rep)
     return len(kept)
+
+
+# ------------------------------------------------------------------------------------ direct matching
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMatch:
+    """Remains compared with a reference of the missing person himself (a personal item, a stored sample):
+    log10 LR(one individual : unrelated), per marker typed in both, and how many such markers."""
+
+    remains: str
+    reference: str
+    log10_lr: float
+    markers: int
+    per_marker: dict[str, float]
+
+
+def direct_match(
+    remains: Mapping[str, Mapping[str, Sequence[str]]],
+    references: Mapping[str, Mapping[str, Sequence[str]]],
+    frequencies: FrequencyDatabase,
+    *,
+    dropout: float = 0.0,
+    threshold: float = 1.0e4,
+) -> tuple[list[DirectMatch], list[str]]:
+    """Every (remains, direct reference) pair whose LR(same individual : unrelated) reaches ``threshold``,
+    best first, and the notes (markers left out, alleles added at the floor frequency).
+
+    The LR per marker is the re-association's identity ratio ``P(o_r, o_s | one individual) /
+    (P(o_r) P(o_s))`` under the same dropout model, applied to both samples; without dropout it is
+    ``1 / P(genotype)`` (``1 / 2pq`` for a heterozygote, ``1 / p^2`` for a homozygote) when the two
+    genotypes are equal and 0 otherwise, as dvir's direct matching computes it. Markers missing from the
+    frequency table are left out with a note (the screening panel does the same)."""
+    if not 0.0 <= dropout < 1.0:
+        raise ReassociationError(f"dropout must be in [0, 1), not {dropout}")
+    clash = sorted(set(remains) & set(references))
+    if clash:
+        raise ReassociationError(f"sample(s) {', '.join(clash)} are both remains and references")
+    known = set(frequencies.names())
+    left_out = sorted({m for p in (*remains.values(), *references.values()) for m in p} - known)
+    notes = (
+        [f"markers {left_out} are typed but not compared (not in the frequency database)"] if left_out else []
+    )
+    profiles = {
+        name: {m: g for m, g in profile.items() if m in known}
+        for name, profile in (*remains.items(), *references.items())
+    }
+    if not remains or not references:
+        return [], notes
+    encoded = _encode(profiles, frequencies, dropout)
+    notes.extend(encoded.notes)
+    index = {s: i for i, s in enumerate(encoded.samples)}
+    markers = sorted({m for profile in profiles.values() for m in profile})
+    refs = np.array([index[r] for r in references], dtype=np.int32)
+    ref_names = list(references)
+    log_t = math.log10(threshold)
+    out: list[DirectMatch] = []
+    for name in remains:
+        i = index[name]
+        if not (encoded.codes[i] >= 0).any():
+            continue
+        totals = encoded.llr_against(i, refs)
+        for k in np.flatnonzero(totals >= log_t - 1e-9):
+            j = int(refs[k])
+            per_marker: dict[str, float] = {}
+            for m, tables in enumerate(encoded.markers):
+                a, b = int(encoded.codes[i, m]), int(encoded.codes[j, m])
+                if a >= 0 and b >= 0:
+                    per_marker[markers[m]] = float(tables.same[a, b] - tables.unrelated[a, b])
+            total = math.fsum(per_marker.values())
+            if total >= log_t:
+                out.append(DirectMatch(name, ref_names[int(k)], total, len(per_marker), per_marker))
+    out.sort(key=lambda d: (-d.log10_lr, d.remains, d.reference))
+    return out, notes

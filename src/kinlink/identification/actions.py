@@ -39,10 +39,11 @@ from kinlink.exchange.errors import ImportRefused, RowError
 from kinlink.exchange.genotypes import decode_utf8, read_genotype_file
 from kinlink.genetics.posterior import posterior_probability
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
-from kinlink.identification.prior import screened_basis
 from kinlink.identification.relationships import RELATIONSHIP_LABELS, canonical_relationship
 from kinlink.identification.services import (
     IdentificationError,
+    direct_fingerprint,
+    direct_reference,
     family_from_samples,
     fingerprint_of,
     identified_elsewhere,
@@ -160,8 +161,8 @@ def register_reference_samples(actor: Actor, lab: Organisation, filename: str, d
                     index,
                     "relationship",
                     f"'{value[:40]}' is not in the list: use one of {_relationship_hint()} "
-                    "(or мать, отец, сын, дочь, брат, сестра, жена, муж; мати, батько, син, донька, "
-                    "дружина, чоловік)",
+                    "(or мать, отец, сын, дочь, брат, сестра, жена, муж, личная вещь; мати, батько, син, "
+                    "донька, дружина, чоловік, особиста річ)",
                 )
             )
         if number and number not in requests:
@@ -366,7 +367,9 @@ def run_screening(run: ScreeningRun) -> ScreeningRun:
 def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     from kinlink.genetics.markers import read_frequency_table
     from kinlink.genetics.mutation import parse_mutation_spec
+    from kinlink.genetics.reassociation import direct_match
     from kinlink.genetics.screening import ScreeningIndex, ScreeningPanel, Target
+    from kinlink.identification.context import PriorBook, root_person_id
     from kinlink.identification.pedigrees import stored_pedigrees
 
     path = run.frequencies or settings.KINLINK_DNA_FREQUENCIES
@@ -376,62 +379,120 @@ def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     spec = run.mutation or settings.KINLINK_DNA_MUTATION or ""
     mutation = parse_mutation_spec(spec) if spec else None
     run.frequencies, run.mutation = str(path), spec
+    run.direct_dropout = float(getattr(settings, "KINLINK_DIRECT_MATCH_DROPOUT", 0.0))
     by_request: dict[int, list[Sample]] = {}
     for s in Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False).exclude(
         profile=""
     ):
         by_request.setdefault(int(s.tracing_request_id), []).append(s)  # type: ignore[arg-type]
-    requests = TracingRequest.objects.in_bulk(list(by_request))
+    requests = TracingRequest.objects.select_related("person").in_bulk(list(by_request))
     pedigrees = stored_pedigrees(by_request)
     families = []
+    direct: dict[str, dict[str, list[str]]] = {}  # family id -> the missing person's own profile
     for rid, samples in sorted(by_request.items()):
         family, fam_notes = family_from_samples(requests[rid], samples, pedigrees)
         notes.extend(fam_notes)
         if family.references:
             families.append(family)
-    remains_samples = {s.code: s for s in Sample.objects.filter(kind=Sample.Kind.REMAINS).exclude(profile="")}
+        own, own_notes = direct_reference(samples)
+        notes.extend(own_notes)
+        if own is not None:
+            direct[str(rid)] = json.loads(own.profile)
+    remains_samples = {
+        s.code: s
+        for s in Sample.objects.filter(kind=Sample.Kind.REMAINS)
+        .exclude(profile="")
+        .select_related("remains__site", "remains__batch", "remains__event")
+    }
     remains = {code: json.loads(s.profile) for code, s in remains_samples.items()}
-    if not families or not remains:
+    screened = {f.id for f in families} | set(direct)
+    if not screened or not remains:
         return 0, 0
-    profiles = [*remains.values(), *(p for f in families for p in f.references.values())]
-    panel = ScreeningPanel.build(db, profiles, mutation=mutation)
-    index = ScreeningIndex(panel, threshold=run.threshold, top=5)
-    index.add_families(families)
-    index.add_remains(remains)
-    pairs = index.screen()
-    notes.extend(index.notes)
-    prior = 1.0 / len(families)
-    basis = screened_basis(len(families))
-    fam_by_id = {f.id: f for f in families}
-    created = 0
-    for cand in index.candidates():
-        if cand.log10_lr is None or cand.log10_lr < math.log10(run.threshold):
-            continue
-        family = fam_by_id[cand.family]
-        fingerprint = fingerprint_of(remains[cand.remains], family)
-        sample = remains_samples[cand.remains]
-        request = requests[int(cand.family)]
-        if CandidateIdentification.objects.filter(
-            remains_sample=sample, tracing_request=request, fingerprint=fingerprint
-        ).exists():
-            continue  # already proposed on the same data: its decisions stand
-        per_marker = index.marker_log10_lrs(cand.remains, Target(cand.family, cand.missing))
-        driving = sorted(per_marker.items(), key=lambda kv: -kv[1])[:5]
-        lr = float(cand.lr or 0.0)
-        CandidateIdentification.objects.create(
-            run=run,
-            remains_sample=sample,
-            tracing_request=request,
-            lr=lr if math.isfinite(lr) else 1e308,
-            log10_lr=float(cand.log10_lr),
-            prior=prior,
-            prior_basis=basis,
-            posterior=posterior_probability(lr, prior),
-            driving_markers=[{"marker": m, "log10_lr": round(v, 4)} for m, v in driving],
-            fingerprint=fingerprint,
+    book = PriorBook({fid: root_person_id(requests[int(fid)].person) for fid in sorted(screened)})
+    created = pairs = 0
+    if families:
+        profiles = [*remains.values(), *(p for f in families for p in f.references.values())]
+        panel = ScreeningPanel.build(db, profiles, mutation=mutation)
+        index = ScreeningIndex(panel, threshold=run.threshold, top=5)
+        index.add_families(families)
+        index.add_remains(remains)
+        pairs += index.screen()
+        notes.extend(index.notes)
+        fam_by_id = {f.id: f for f in families}
+        for cand in index.candidates():
+            if cand.log10_lr is None or cand.log10_lr < math.log10(run.threshold):
+                continue
+            per_marker = index.marker_log10_lrs(cand.remains, Target(cand.family, cand.missing))
+            created += _propose(
+                run,
+                book,
+                remains_samples[cand.remains],
+                requests[int(cand.family)],
+                cand.family,
+                CandidateIdentification.Method.KINSHIP,
+                float(cand.lr or 0.0),
+                float(cand.log10_lr),
+                per_marker,
+                fingerprint_of(remains[cand.remains], fam_by_id[cand.family]),
+            )
+    if direct:
+        matches, direct_notes = direct_match(
+            remains, direct, db, dropout=run.direct_dropout, threshold=run.threshold
         )
-        created += 1
+        notes.extend(direct_notes)
+        pairs += len(remains) * len(direct)
+        for match in matches:
+            created += _propose(
+                run,
+                book,
+                remains_samples[match.remains],
+                requests[int(match.reference)],
+                match.reference,
+                CandidateIdentification.Method.DIRECT,
+                10.0**match.log10_lr,
+                match.log10_lr,
+                match.per_marker,
+                direct_fingerprint(remains[match.remains], direct[match.reference]),
+            )
     return created, pairs
+
+
+def _propose(
+    run: ScreeningRun,
+    book: Any,
+    sample: Sample,
+    request: TracingRequest,
+    family: str,
+    method: str,
+    lr: float,
+    log10_lr: float,
+    per_marker: dict[str, float],
+    fingerprint: str,
+) -> int:
+    """One candidate for the caseworkers' queue (0 when the pair was already proposed on the same data:
+    its decisions stand), with the prior of the remains' context, its basis and any non-DNA conflict."""
+    if CandidateIdentification.objects.filter(
+        remains_sample=sample, tracing_request=request, fingerprint=fingerprint
+    ).exists():
+        return 0
+    stated = book.prior(sample.remains, family)
+    driving = sorted(per_marker.items(), key=lambda kv: -kv[1])[:5]
+    lr = lr if math.isfinite(lr) else 1e308
+    CandidateIdentification.objects.create(
+        run=run,
+        remains_sample=sample,
+        tracing_request=request,
+        method=method,
+        lr=lr,
+        log10_lr=log10_lr,
+        prior=stated.prior,
+        prior_basis=stated.basis,
+        non_dna_conflict=stated.conflict,
+        posterior=posterior_probability(lr, stated.prior),
+        driving_markers=[{"marker": m, "log10_lr": round(v, 4)} for m, v in driving],
+        fingerprint=fingerprint,
+    )
+    return 1
 
 
 # ------------------------------------------------------------------------------------------------ decisions

@@ -35,6 +35,8 @@ class ScreeningRun(models.Model):
     #: The frequency table and mutation spec the run used (a report recomputes with the same ones).
     frequencies = models.CharField(max_length=500, blank=True)
     mutation = models.CharField(max_length=500, blank=True)
+    #: Allele dropout of the direct matches (references of the missing person himself) the run made.
+    direct_dropout = models.FloatField(default=0.0)
 
     def __str__(self) -> str:
         return f"screening run {self.pk} ({self.status})"
@@ -54,8 +56,18 @@ class CandidateIdentification(models.Model):
     tracing_request = models.ForeignKey(TracingRequest, on_delete=models.PROTECT, related_name="+")
     lr = models.FloatField()
     log10_lr = models.FloatField()
+
+    class Method(models.TextChoices):
+        KINSHIP = "kinship", "kinship: the relatives' references through the pedigree"
+        DIRECT = "direct", "direct: a reference of the missing person himself"
+
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.KINSHIP)
     prior = models.FloatField()
-    prior_basis = models.CharField(max_length=200)
+    #: The stated basis of the prior (``identification.prior``: its forms and their parsers).
+    prior_basis = models.CharField(max_length=600)
+    #: The non-DNA comparison excludes the candidate person (``{"fields": [...], "caseworker": reason}``);
+    #: empty when it does not. The prior ignores that exclusion; the page shows the conflict.
+    non_dna_conflict = models.JSONField(default=dict, blank=True)
     posterior = models.FloatField()
     driving_markers = models.JSONField(default=list)  # [{"marker": name, "log10_lr": x}, ...] strongest first
     fingerprint = models.CharField(max_length=64)

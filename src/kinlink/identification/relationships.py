@@ -5,6 +5,10 @@ registry stores the canonical code (``mother``). Screening builds the family's p
 (:func:`kinlink.identification.services.family_from_samples`), so a value outside the list is refused with
 its row and column instead of being stored as free text that screening would ignore. Relatives outside
 this list (a grandmother, an uncle, a half-brother) are described by a pedigree file instead.
+
+``self`` is not a relative: it is a reference of the missing person himself (his toothbrush, razor or
+comb, a stored blood card, a biopsy). Screening compares it with remains directly, as one individual
+against an unrelated one (:data:`DIRECT`; ``docs/methods/reassociation.md``), not through a pedigree.
 """
 
 from __future__ import annotations
@@ -22,11 +26,18 @@ RELATIONSHIP_LABELS: dict[str, Promise] = {
     "daughter": _("daughter"),
     "wife": _("wife"),
     "husband": _("husband"),
+    "self": _("the missing person himself (personal item or stored sample)"),
 }
+
+#: The code of a direct reference: the missing person's own DNA (a personal item, a stored sample).
+DIRECT = "self"
 
 #: Every accepted spelling (lower case, ё written е) -> canonical code, in English, Russian and Ukrainian.
 ALIASES: dict[str, str] = {
     **{code: code for code in RELATIONSHIP_LABELS},
+    "personal item": "self",
+    "personal effect": "self",
+    "direct": "self",
     # Russian
     "мать": "mother",
     "мама": "mother",
@@ -41,6 +52,10 @@ ALIASES: dict[str, str] = {
     "супруга": "wife",
     "муж": "husband",
     "супруг": "husband",
+    "сам": "self",
+    "сам пропавший": "self",
+    "личная вещь": "self",
+    "личная вещь пропавшего": "self",
     # Ukrainian
     "мати": "mother",
     "матір": "mother",
@@ -50,6 +65,9 @@ ALIASES: dict[str, str] = {
     "донька": "daughter",
     "дружина": "wife",
     "чоловік": "husband",
+    "сам зниклий": "self",
+    "особиста річ": "self",
+    "особиста річ зниклого": "self",
 }
 
 

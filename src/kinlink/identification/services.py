@@ -2,8 +2,10 @@
 candidate's data, the caseworkers' queue. Every write is in :mod:`kinlink.identification.actions`
 (uploads, screening runs, decisions); the settings it reads are listed in docs/operator.md.
 
-Prior: each screened remains is a priori equally likely to be any of the N missing persons screened,
-prior = 1 / N (stated on every candidate); the posterior is
+Prior: from the remains' context (the missing persons of their event, site or batch, and the non-DNA
+comparison), else 1 / N over the N missing persons screened; computed by
+:mod:`kinlink.identification.context`, stated on every candidate in a form of
+:mod:`kinlink.identification.prior`; the posterior is
 :func:`kinlink.genetics.posterior.posterior_probability`.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kinlink.identification.models import CandidateIdentification
+from kinlink.identification.relationships import DIRECT
 from kinlink.registry.models import Sample, TracingRequest
 
 
@@ -78,6 +81,8 @@ def family_from_samples(
         elif rel in ("wife", "spouse"):
             pid = "WI"
             add("WI", "female")
+        elif rel == DIRECT:
+            continue  # the missing person's own DNA: matched directly (direct_reference), not a relative
         else:
             notes.append(f"sample {sample.code}: relationship {rel!r} is not used in screening")
             continue
@@ -95,6 +100,25 @@ def family_from_samples(
     ordered += [p for k, p in persons.items() if k not in ("FA", "MO", "WI")]
     family = Family(str(request.pk), Pedigree(ordered), ["MP"], refs, codes)
     return family, notes
+
+
+def direct_reference(samples: list[Sample]) -> tuple[Sample | None, list[str]]:
+    """The first profiled reference of the missing person himself (a personal item, a stored sample)
+    among a family's samples, and a note for each further one (not used)."""
+    direct = [s for s in samples if s.relationship == DIRECT and s.profile]
+    notes = [
+        f"sample {s.code}: a second reference of the missing person himself; the first is used"
+        for s in direct[1:]
+    ]
+    return (direct[0] if direct else None), notes
+
+
+def direct_fingerprint(remains_profile: Mapping[str, Any], reference_profile: Mapping[str, Any]) -> str:
+    """The hash of the DNA data a direct match rests on: the remains and the missing person's own profile."""
+    data = json.dumps(
+        ["direct", json.dumps(remains_profile, sort_keys=True), json.dumps(reference_profile, sort_keys=True)]
+    )
+    return hashlib.sha256(data.encode()).hexdigest()
 
 
 def fingerprint_of(remains_profile: Mapping[str, Any], family: Any) -> str:
@@ -121,6 +145,11 @@ def current_fingerprint(candidate: CandidateIdentification) -> str | None:
     samples = reference_samples(candidate.tracing_request)
     if not remains.profile or not samples:
         return None
+    if candidate.method == CandidateIdentification.Method.DIRECT:
+        direct, _notes = direct_reference(samples)
+        if direct is None:
+            return None
+        return direct_fingerprint(json.loads(remains.profile), json.loads(direct.profile))
     family, _ = family_from_samples(candidate.tracing_request, samples)
     if not family.references:
         return None

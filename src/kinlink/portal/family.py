@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kinlink.documents.legal import case_legal_view
 from kinlink.documents.models import IssuedDocument
+from kinlink.field import actions as field_actions
 from kinlink.portal.dna_advice import dna_advice, sampling_power
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
@@ -61,30 +62,45 @@ def new_request(request: HttpRequest) -> HttpResponse:
     form = FamilyRequestForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        am_values, am_marks = form.antemortem()
         try:
-            tracing_request, code = actions.submit_tracing_request(
-                FamilyRequest(
-                    surname=data["surname"],
-                    given_name=data["given_name"],
-                    patronymic=data["patronymic"],
-                    other_names=data["other_names"],
-                    sex=data["sex"],
-                    birth_date=data["birth_date"],
-                    birth_place=data["birth_place"],
-                    unit=data["unit"],
-                    service_number=data["service_number"],
-                    last_contact=data["last_contact"],
-                    last_known_place=data["last_known_place"],
-                    circumstances=data["circumstances"],
-                    enquirer_name=data["enquirer_name"],
-                    relationship=data["relationship"],
-                    contact=data["contact"],
-                    consent_organisations=list(data["consent_organisations"]),
-                    consent_dna=data["consent_dna"],
-                    language=get_language() or "ru",
-                    photos=_uploads(request, "photos"),
+            with transaction.atomic():
+                tracing_request, code = actions.submit_tracing_request(
+                    FamilyRequest(
+                        surname=data["surname"],
+                        given_name=data["given_name"],
+                        patronymic=data["patronymic"],
+                        other_names=data["other_names"],
+                        sex=data["sex"],
+                        birth_date=data["birth_date"],
+                        birth_place=data["birth_place"],
+                        unit=data["unit"],
+                        service_number=data["service_number"],
+                        last_contact=data["last_contact"],
+                        last_known_place=data["last_known_place"],
+                        circumstances=data["circumstances"],
+                        enquirer_name=data["enquirer_name"],
+                        relationship=data["relationship"],
+                        contact=data["contact"],
+                        consent_organisations=list(data["consent_organisations"]),
+                        consent_dna=data["consent_dna"],
+                        language=get_language() or "ru",
+                        photos=_uploads(request, "photos"),
+                    )
                 )
-            )
+                if am_values or am_marks:
+                    # what would help recognise him, as the family said it: his ante-mortem data
+                    field_actions.save_profile(
+                        None,
+                        person=tracing_request.person,
+                        values=am_values,
+                        sources=dict.fromkeys(am_values, "family"),
+                        marks=[
+                            field_actions.MarkInput(kind, region, description, "family")
+                            for kind, region, description in am_marks
+                        ],
+                        label="family form",
+                    )
         except UploadError:
             form.add_error("photos", _("Only JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."))
         else:

@@ -10,6 +10,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from kinlink.field.models import BodyMark, PhysicalProfile
 from kinlink.identification.relationships import RELATIONSHIP_LABELS as DONOR_RELATIONSHIPS
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.models import (
@@ -36,6 +37,12 @@ RELATIONSHIPS = [
     ("other", _("other relative or friend")),
 ]
 RELATIONSHIP_LABELS = dict(RELATIONSHIPS)
+
+#: Rows of marks (tattoos, scars) the family form offers; staff can add more on the ante-mortem page.
+FAMILY_MARK_ROWS = 3
+ANTEMORTEM_BUILD = [("", "—"), *[(k, v) for k, v in PhysicalProfile.Build.choices if k]]
+ANTEMORTEM_MARK_KINDS = [("", "—"), *BodyMark.Kind.choices]
+ANTEMORTEM_MARK_REGIONS = [("", "—"), *BodyMark.Region.choices]
 
 _DOTTED = re.compile(r"^(?:(\d{1,2})\.)?(?:(\d{1,2})\.)?(\d{4})$")
 
@@ -145,9 +152,101 @@ class FamilyRequestForm(forms.Form):
         label=_("Our family agrees to give DNA reference samples for the search."), required=False
     )
 
+    # "What would help recognise him": optional, collapsed on the page (Interpol DVI ante-mortem, plain words)
+    am_height = forms.IntegerField(
+        label=_("Height (cm)"),
+        required=False,
+        min_value=100,
+        max_value=230,
+        help_text=_("About, for example 178."),
+    )
+    am_build = forms.ChoiceField(label=_("Build"), choices=ANTEMORTEM_BUILD, required=False)
+    am_hair = forms.CharField(label=_("Hair"), max_length=100, required=False)
+    am_eyes = forms.CharField(label=_("Eyes"), max_length=100, required=False)
+    am_dental = forms.CharField(
+        label=_("Teeth"),
+        help_text=_("Missing teeth, crowns, fillings, braces; the name of his dentist if you know it."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+    am_medical = forms.CharField(
+        label=_("Old fractures, operations, implants"),
+        help_text=_("For example: broken left arm in 2015, metal pin in the leg."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+    am_clothing = forms.CharField(
+        label=_("Clothing and belongings when last seen"),
+        help_text=_("Uniform, shoes, a ring, a watch, a cross, a chain."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+    am_tag = forms.CharField(label=_("Identity tag or token number"), max_length=100, required=False)
+    am_call_sign = forms.CharField(label=_("Call sign"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for i in range(1, FAMILY_MARK_ROWS + 1):
+            self.fields[f"am_mark{i}_kind"] = forms.ChoiceField(
+                label=_("Mark %(n)s: what") % {"n": i}, choices=ANTEMORTEM_MARK_KINDS, required=False
+            )
+            self.fields[f"am_mark{i}_region"] = forms.ChoiceField(
+                label=_("Mark %(n)s: where on the body") % {"n": i},
+                choices=ANTEMORTEM_MARK_REGIONS,
+                required=False,
+            )
+            self.fields[f"am_mark{i}_description"] = forms.CharField(
+                label=_("Mark %(n)s: what it looks like") % {"n": i}, max_length=500, required=False
+            )
+
+    def mark_rows(self) -> list[tuple[Any, Any, Any]]:
+        return [
+            (self[f"am_mark{i}_kind"], self[f"am_mark{i}_region"], self[f"am_mark{i}_description"])
+            for i in range(1, FAMILY_MARK_ROWS + 1)
+        ]
+
     def clean_other_names(self) -> list[str]:
         text = self.cleaned_data.get("other_names") or ""
         return [line.strip() for line in text.splitlines() if line.strip()][:10]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for i in range(1, FAMILY_MARK_ROWS + 1):
+            kind, region = data.get(f"am_mark{i}_kind"), data.get(f"am_mark{i}_region")
+            if (kind or data.get(f"am_mark{i}_description")) and not region:
+                self.add_error(f"am_mark{i}_region", _("Say where on the body it is."))
+            elif region and not kind:
+                self.add_error(f"am_mark{i}_kind", _("Say whether it is a tattoo, a scar or another mark."))
+        return data
+
+    def antemortem(self) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
+        """What the family said that would help recognise him: profile values and marks (kind, region,
+        description); both empty when nothing was filled in."""
+        data = self.cleaned_data
+        values: dict[str, Any] = {}
+        if data.get("am_height"):
+            values["height_min_cm"] = values["height_max_cm"] = data["am_height"]
+        for field, key in (
+            ("am_build", "build"),
+            ("am_hair", "hair"),
+            ("am_eyes", "eyes"),
+            ("am_dental", "dental"),
+            ("am_medical", "medical"),
+            ("am_clothing", "clothing_effects"),
+            ("am_tag", "tag_number"),
+            ("am_call_sign", "call_sign"),
+        ):
+            if (data.get(field) or "").strip():
+                values[key] = data[field].strip()
+        marks = [
+            (data[f"am_mark{i}_kind"], data[f"am_mark{i}_region"], data.get(f"am_mark{i}_description", ""))
+            for i in range(1, FAMILY_MARK_ROWS + 1)
+            if data.get(f"am_mark{i}_kind") and data.get(f"am_mark{i}_region")
+        ]
+        return values, marks
 
 
 class FollowForm(forms.Form):

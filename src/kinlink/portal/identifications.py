@@ -27,9 +27,11 @@ from django.utils.translation import get_language, gettext_lazy, ngettext, pgett
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kinlink.documents.dna import prior_basis_words
 from kinlink.identification.actions import decide_identification, family_cases, required_posterior
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
 from kinlink.identification.prior import screened_count
+from kinlink.identification.relationships import RELATIONSHIP_LABELS as DONOR_RELATIONSHIPS
 from kinlink.identification.services import (
     PENDING,
     IdentificationError,
@@ -120,13 +122,49 @@ def prior_basis_text(basis: str) -> str:
     """The stated basis of the prior in the reader's language (the stored text when it is not the
     screening's own "1 / N missing persons screened")."""
     count = screened_count(basis)
-    if count is None:
-        return basis
+    if count is None:  # an event prior (or a free text): worded as the DNA report words it
+        return prior_basis_words(basis, _reader_language())
     return ngettext(
         "one in %(n)s: the %(n)s missing person screened is equally likely a priori",
         "one in %(n)s: each of the %(n)s missing persons screened is equally likely a priori",
         count,
     ) % {"n": count}
+
+
+def method_text(method: str) -> str:
+    """How the candidate's LR was computed, in the reader's language."""
+    if method == CandidateIdentification.Method.DIRECT:
+        return _(
+            "direct match: the remains against a reference of the missing person himself (a personal item "
+            "or a stored sample), one individual against an unrelated man"
+        )
+    return _("kinship: the remains against the relatives' references, through the family's pedigree")
+
+
+def conflict_text(conflict: dict[str, Any]) -> str:
+    """The non-DNA comparison's exclusion of the candidate person, in the reader's language; "" when none."""
+    if not conflict:
+        return ""
+    from kinlink.field.services import field_label
+
+    parts = []
+    if conflict.get("fields"):
+        parts.append(
+            _("The physical comparison excludes him: %(fields)s.")
+            % {"fields": ", ".join(field_label(f) for f in conflict["fields"])}
+        )
+    if conflict.get("caseworker"):
+        parts.append(
+            _("A caseworker excluded him for these remains: %(reason)s") % {"reason": conflict["caseworker"]}
+        )
+    parts.append(
+        _(
+            "The prior ignores the exclusion, so that it cannot hide a DNA match. Resolve the conflict "
+            "before confirming: re-examine the remains or the family's description, or check that the sample "
+            "comes from these remains."
+        )
+    )
+    return " ".join(parts)
 
 
 def _short_number(x: float) -> str:
@@ -222,7 +260,7 @@ def _candidate_page(
     references = [
         {
             "code": s.code,
-            "relationship": RELATIONSHIP_LABELS.get(s.relationship, s.relationship),
+            "relationship": DONOR_RELATIONSHIPS.get(s.relationship, s.relationship),
             "status": s.get_status_display(),
         }
         for s in reference_samples(tracing_request)
@@ -239,6 +277,8 @@ def _candidate_page(
         "markers": marker_rows(candidate),
         "posterior_text": posterior_text(candidate.posterior),
         "prior_basis": prior_basis_text(candidate.prior_basis),
+        "method_text": method_text(candidate.method),
+        "conflict": conflict_text(candidate.non_dna_conflict),
         "doubt": format_scientific(1.0 - candidate.posterior, _reader_language(), 3),
         "lr_text": format_ratio(candidate.lr, _reader_language()),
         "prior_text": format_significant(candidate.prior, _reader_language(), 4),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.portal import auth, family, figures, identifications, lab, links, staff, views
+from kinlink.portal import auth, family, field, figures, identifications, lab, links, staff, views
 
 app_name = "portal"
 urlpatterns = [
@@ -55,6 +55,24 @@ urlpatterns = [
     path("staff/cases/<int:pk>/tasks/<int:task_pk>/done", staff.case_task_done, name="case_task_done"),
     path("staff/cases/<int:pk>/notes/add", staff.case_add_note, name="case_add_note"),
     path("staff/cases/<int:pk>/legal", staff.case_legal_status, name="case_legal_status"),
+    path("staff/cases/<int:pk>/antemortem", field.case_antemortem, name="case_antemortem"),
+    # The field: burial sites, exhumation, remains, custody, repatriation batches.
+    path("staff/field/sites/", field.site_list, name="field_sites"),
+    path("staff/field/sites/new", field.site_new, name="field_site_new"),
+    path("staff/field/sites/<int:pk>/", field.site_detail, name="field_site"),
+    path("staff/field/sites/<int:pk>/exhumation", field.site_exhumation, name="field_site_exhumation"),
+    path("staff/field/sites/<int:pk>/remains", field.site_remains, name="field_site_remains"),
+    path("staff/field/remains/<int:pk>/", field.remains_detail, name="field_remains"),
+    path("staff/field/remains/<int:pk>/profile", field.remains_profile, name="field_remains_profile"),
+    path("staff/field/remains/<int:pk>/custody", field.remains_custody, name="field_remains_custody"),
+    path("staff/field/remains/<int:pk>/sample", field.remains_sample, name="field_remains_sample"),
+    path(
+        "staff/field/remains/<int:pk>/candidates/<int:person_pk>",
+        field.remains_decide,
+        name="field_remains_decide",
+    ),
+    path("staff/field/batches/", field.batch_list, name="field_batches"),
+    path("staff/field/batches/import", field.batch_import, name="field_batch_import"),
     # Record linkage review.
     path("staff/links/", links.links_queue, name="links"),
     path("staff/links/<int:pk>/", links.link_detail, name="link"),
