@@ -7,6 +7,7 @@ Foreign objects must answer exactly like missing ones (404), and no page may sho
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
+from kinlink.documents.actions import record_inquiry
 from kinlink.registry.models import CaseTask
 from tests.portal.portal_world import Side, World, current_token, family_client, verified_client
 from tests.portal.test_dna_candidates import make_candidate
@@ -32,6 +34,10 @@ class Spec:
 
 def _case(side: Side) -> dict[str, Any]:
     return {"pk": side.case.pk}
+
+
+def _inquiry(side: Side) -> dict[str, Any]:
+    return {"pk": side.case.pk, "inquiry_pk": side.extra["inquiry"].pk}
 
 
 def _task(side: Side) -> dict[str, Any]:
@@ -53,6 +59,17 @@ SPECS: dict[str, Spec] = {
     "follow_message": Spec("family", "POST", data=lambda s: {"body": "Any news?"}),
     "follow_documents": Spec("family", "POST", data=lambda s: {}),
     "follow_leave": Spec("public_redirect", "POST"),
+    "follow_inquiry": Spec(
+        "family",
+        "POST",
+        data=lambda s: {
+            "family-inquiry-addressee_kind": "ministry",
+            "family-inquiry-addressee": "Hotline",
+            "family-inquiry-channel": "hotline",
+            "family-inquiry-asked_on": "2022-04-05",
+            "family-inquiry-question": "Any news?",
+        },
+    ),
     "login": Spec("public"),
     "login_otp": Spec("public_redirect"),
     "logout": Spec("public_redirect", "POST"),
@@ -98,6 +115,49 @@ SPECS: dict[str, Spec] = {
         kwargs=_case,
         data=lambda s: {"to_status": "certificate_requested", "effective_on": "2024-01-10"},
     ),
+    "case_add_inquiry": Spec(
+        "staff",
+        "POST",
+        kwargs=_case,
+        data=lambda s: {
+            "inquiry-addressee_kind": "commissariat",
+            "inquiry-addressee": "Commissariat",
+            "inquiry-channel": "post",
+            "inquiry-asked_on": "2022-06-01",
+            "inquiry-question": "Certificate",
+        },
+    ),
+    "case_inquiry_dates": Spec(
+        "staff",
+        "POST",
+        kwargs=_inquiry,
+        data=lambda s: {f"inquiry{s.extra['inquiry'].pk}-dates-received_on": "2022-06-05"},
+    ),
+    "case_inquiry_answer": Spec(
+        "staff",
+        "POST",
+        kwargs=_inquiry,
+        data=lambda s: {
+            f"inquiry{s.extra['inquiry'].pk}-answer-answered_on": "2022-06-20",
+            f"inquiry{s.extra['inquiry'].pk}-answer-answer": "No information",
+            f"inquiry{s.extra['inquiry'].pk}-answer-reliability": "C",
+        },
+    ),
+    "case_inquiry_follow_up": Spec(
+        "staff",
+        "POST",
+        kwargs=_inquiry,
+        data=lambda s: {
+            f"inquiry{s.extra['inquiry'].pk}-follow_up-kind": "reminder",
+            f"inquiry{s.extra['inquiry'].pk}-follow_up-addressee_kind": "military_unit",
+            f"inquiry{s.extra['inquiry'].pk}-follow_up-addressee": "Unit",
+            f"inquiry{s.extra['inquiry'].pk}-follow_up-channel": "post",
+            f"inquiry{s.extra['inquiry'].pk}-follow_up-asked_on": "2022-08-01",
+            f"inquiry{s.extra['inquiry'].pk}-follow_up-question": "Reminder",
+        },
+    ),
+    "case_inquiry_review": Spec("staff", "POST", kwargs=_inquiry, data=lambda s: {"decision": "accept"}),
+    "case_inquiry_share": Spec("staff", "POST", kwargs=_inquiry, data=lambda s: {"shared": "1"}),
     "links": Spec("staff"),
     "link": Spec("staff", kwargs=lambda s: {"pk": s.extra["link"].pk}),
     "link_accept": Spec(
@@ -313,6 +373,16 @@ def _prepare(world: World) -> None:
         side.extra["merge"] = _accepted_merge(side)
         side.extra["dna"] = make_candidate(side)
         side.extra["site"], side.extra["remains"] = _field(side)
+        side.extra["inquiry"] = record_inquiry(
+            None,
+            side.case,
+            addressee_kind="military_unit",
+            addressee=f"Unit of {side.org.slug}",
+            question="Where is he?",
+            asked_on=dt.date(2022, 4, 2),
+            logged_by="family",
+            tracing_request=side.request,
+        )
 
 
 def test_every_portal_url_is_in_the_matrix() -> None:

@@ -9,6 +9,7 @@ Screenshots go to tests/artifacts/narrow-*.png (git-ignored).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,13 @@ NOT_PAGES = {
     "case_task_done": "POST only",
     "case_add_note": "POST only",
     "case_legal_status": "POST only",
+    "case_add_inquiry": "POST only (the form is on the case page)",
+    "case_inquiry_dates": "POST only (the form is on the case page)",
+    "case_inquiry_answer": "POST only (the form is on the case page)",
+    "case_inquiry_follow_up": "POST only (the form is on the case page)",
+    "case_inquiry_review": "POST only",
+    "case_inquiry_share": "POST only",
+    "follow_inquiry": "POST only (the form is on the follow page)",
     "link_accept": "POST only",
     "link_reject": "POST only",
     "merge_undo": "POST only",
@@ -190,6 +198,59 @@ def _too_wide(page: Any) -> list[str]:
     )
 
 
+def _inquiry_trail(world: World) -> None:
+    """Inquiries on A's case in every state, for the case page, the queue and the follow page."""
+    from kinlink.documents.actions import record_inquiry, record_inquiry_answer
+
+    a = world.a
+    unit = record_inquiry(
+        None,
+        a.case,
+        addressee_kind="military_unit",
+        addressee="Командиру войсковой части 12345 (полевая почта 98765, г. Северо-Задонск-Краснознаменный)",
+        tracking_number="18000012345678901234",
+        question="Прошу сообщить обстоятельства исчезновения моего сына и выдать справку.",
+        asked_on=dt.date(2022, 4, 2),
+    )
+    record_inquiry(
+        None,
+        a.case,
+        kind="complaint",
+        follows=unit,
+        addressee_kind="prosecutor",
+        addressee="Военная прокуратура Западного военного округа",
+        channel="online",
+        question="Жалоба на отсутствие ответа войсковой части.",
+        asked_on=dt.date(2022, 6, 1),
+    )
+    ministry = record_inquiry(
+        None,
+        a.case,
+        addressee_kind="ministry",
+        addressee="Министерство обороны",
+        channel="email",
+        question="Каков статус моего сына?",
+        asked_on=dt.date(2022, 4, 12),
+    )
+    record_inquiry_answer(
+        None, ministry, answered_on=dt.date(2022, 5, 10), answer="Числится пропавшим без вести."
+    )
+    record_inquiry(
+        None,
+        a.case,
+        addressee_kind="ministry",
+        addressee="Горячая линия Минобороны",
+        channel="hotline",
+        operator_name="Елена",
+        question="Есть ли он в списках?",
+        asked_on=dt.date(2022, 4, 20),
+        answered_on=dt.date(2022, 4, 20),
+        answer="Сказали: сведений нет, ждите.",
+        logged_by="family",
+        tracing_request=a.request,
+    )
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_no_page_scrolls_sideways_at_360_px(
@@ -215,6 +276,7 @@ def test_no_page_scrolls_sideways_at_360_px(
         match_weight=3.4,
         fingerprint="0",
     )
+    _inquiry_trail(world)
     from tests.portal.test_dna_candidates import make_candidate
 
     candidate = make_candidate(world.a)

@@ -23,7 +23,7 @@ from kinlink.documents.services import DocumentError, build_facts, default_audie
 from kinlink.documents.statistics import StatisticsData
 from kinlink.registry import actions as registry_actions
 from kinlink.registry import legal
-from kinlink.registry.models import Case, Source, SourceKind
+from kinlink.registry.models import Case, Source, SourceKind, TracingRequest
 from kinlink.registry.services import access, audit
 
 
@@ -326,6 +326,28 @@ def _set_reply_due(inquiry: Inquiry) -> None:
     )
 
 
+#: The kind of source an answer is, by its addressee: a unit's answer is a unit notice, a state body's a
+#: ministry letter (the registry's kind for an official letter), anyone else's "other".
+_ANSWER_SOURCE_KINDS: dict[str, str] = {
+    Inquiry.Addressee.MILITARY_UNIT: SourceKind.UNIT_NOTICE,
+    Inquiry.Addressee.COMMISSARIAT: SourceKind.MINISTRY_LETTER,
+    Inquiry.Addressee.MINISTRY: SourceKind.MINISTRY_LETTER,
+    Inquiry.Addressee.PROSECUTOR: SourceKind.MINISTRY_LETTER,
+    Inquiry.Addressee.INVESTIGATIVE_COMMITTEE: SourceKind.MINISTRY_LETTER,
+    Inquiry.Addressee.OMBUDSMAN: SourceKind.MINISTRY_LETTER,
+}
+
+
+def answer_source_kind(addressee_kind: str) -> str:
+    """The kind of source the answer of an addressee of this kind is recorded as."""
+    return str(_ANSWER_SOURCE_KINDS.get(addressee_kind, SourceKind.OTHER))
+
+
+def _not_in_future(field: str, day: dt.date | None) -> None:
+    if day is not None and day > timezone.localdate():
+        raise ValidationError({field: _("This date is in the future.")})
+
+
 def record_inquiry(
     actor: AbstractBaseUser | AnonymousUser | None,
     case: Case,
@@ -344,18 +366,32 @@ def record_inquiry(
     legal_basis: str = "",
     letter: IssuedDocument | None = None,
     logged_by: str = Inquiry.LoggedBy.STAFF,
+    tracing_request: TracingRequest | None = None,
     answered_on: dt.date | None = None,
     answer: str = "",
     answer_source: Source | None = None,
     label: str = "",
 ) -> Inquiry:
-    """One question put to an authority about the person of ``case`` (validated: ``ValidationError``).
+    """One question put to an authority about the person of ``case`` (validated: ``ValidationError``,
+    nothing written).
 
     The reply deadline follows from ``legal_basis`` (by default the rule for the addressee and channel,
-    :func:`default_legal_basis`). An entry the family logs waits for a caseworker's review before it counts
-    as evidence (:func:`review_family_inquiry`)."""
+    :func:`default_legal_basis`). A reminder or a complaint ``follows`` an earlier inquiry of the same case.
+    An entry the family logs (``logged_by="family"``, from its ``tracing_request`` for the case's person)
+    waits for a caseworker's review before it counts as evidence (:func:`review_family_inquiry`); a call's
+    answer is its ``answered_on`` and ``answer`` (no source: the family's words, not a document)."""
     if follows is not None and follows.case_id != case.pk:
         raise ValidationError(_("A follow-up must belong to the same case as the inquiry it follows."))
+    if kind != Inquiry.Kind.INQUIRY and follows is None:
+        raise ValidationError({"follows": _("A reminder or a complaint follows an earlier inquiry.")})
+    if tracing_request is not None and tracing_request.person_id != case.person_id:
+        raise ValidationError(_("The request and the case are about different people."))
+    for field, day in (("asked_on", asked_on), ("received_on", received_on), ("answered_on", answered_on)):
+        _not_in_future(field, day)
+    if received_on is not None and received_on < asked_on:
+        raise ValidationError({"received_on": _("It cannot have been received before it was sent.")})
+    if answered_on is not None and answered_on < asked_on:
+        raise ValidationError({"answered_on": _("It cannot have been answered before it was sent.")})
     with transaction.atomic():
         inquiry = Inquiry(
             case=case,
@@ -373,6 +409,7 @@ def record_inquiry(
             legal_basis=legal_basis or default_legal_basis(addressee_kind, channel),
             letter=letter,
             logged_by=logged_by,
+            tracing_request=tracing_request,
             evidence=(
                 Inquiry.Evidence.PENDING
                 if logged_by == Inquiry.LoggedBy.FAMILY
@@ -389,10 +426,6 @@ def record_inquiry(
         except legal.LegalStatusError as exc:
             raise ValidationError({"legal_basis": str(exc)}) from exc
         inquiry.full_clean()
-        if received_on is not None and received_on < asked_on:
-            raise ValidationError({"received_on": _("It cannot have been received before it was sent.")})
-        if answered_on is not None and answered_on < asked_on:
-            raise ValidationError({"answered_on": _("It cannot have been answered before it was sent.")})
         inquiry.save()
         audit.record(
             actor,
@@ -417,6 +450,10 @@ def update_inquiry_dates(
 ) -> Inquiry:
     """Record when the addressee received the inquiry (a tracking record) or that it extended its reply
     period (59-FZ art. 12 part 2: once, by up to 30 days, with notice); the reply deadline follows."""
+    if received_on is None and extended_on is None:
+        raise ValidationError(_("Give the date of receipt or of the extension."))
+    _not_in_future("received_on", received_on)
+    _not_in_future("extended_on", extended_on)
     with transaction.atomic():
         inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         if received_on is not None:
@@ -426,6 +463,11 @@ def update_inquiry_dates(
         if extended_on is not None:
             if inquiry.extended_on is not None:
                 raise ValidationError({"extended_on": _("The reply period can be extended only once.")})
+            if extended_on < inquiry.asked_on:
+                raise ValidationError({"extended_on": _("It cannot have been extended before it was sent.")})
+            rule = legal.default_rules().reply_rules.get(inquiry.legal_basis, {})
+            if not rule.get("extension_days"):
+                raise ValidationError({"extended_on": _("The law allows no extension of this reply period.")})
             inquiry.extended_on = extended_on
         _set_reply_due(inquiry)
         inquiry.save(update_fields=["received_on", "extended_on", "reply_due"])
@@ -434,7 +476,7 @@ def update_inquiry_dates(
             audit.Action.UPDATE_INQUIRY,
             inquiry,
             label=label,
-            case=inquiry.case.number,
+            case=Case.objects.get(pk=inquiry.case_id).number,
             received_on=str(inquiry.received_on or ""),
             extended_on=str(inquiry.extended_on or ""),
         )
@@ -460,27 +502,30 @@ def record_inquiry_answer(
     answer_reference: str = "",
     statements: list[StatedFate] | tuple[StatedFate, ...] = (),
     scan: tuple[str, bytes] | None = None,
-    source_kind: str = SourceKind.MINISTRY_LETTER,
+    source_kind: str = "",
     reliability: str = "C",
     source_name: str = "",
     label: str = "",
 ) -> Inquiry:
-    """The answer to an inquiry: a source (the letter, with its scan) whose statements become claims about
-    the case's person with provenance, so that "the ministry says missing" counts like any other claim.
-    The source is named ``source_name`` (as the letter calls itself: «Письмо Министерства обороны»), by
-    default "Answer of <addressee>" in the active language."""
+    """The answer to an inquiry: a source (the letter, with its scan; of ``source_kind``, by default the
+    kind for the addressee, :func:`answer_source_kind`) whose statements become claims about the case's
+    person with provenance, so that "the ministry says missing" counts like any other claim; the person's
+    fate is recomputed by the claims. All or nothing (``ValidationError``, or ``UploadError`` for a scan
+    that is not a PDF or an image). The source is named ``source_name`` (as the letter calls itself:
+    «Письмо Министерства обороны»), by default "Answer of <addressee>" in the active language."""
+    _not_in_future("answered_on", answered_on)
     if answered_on < inquiry.asked_on:
         raise ValidationError({"answered_on": _("It cannot have been answered before it was sent.")})
     if not answer.strip() and scan is None:
         raise ValidationError({"answer": _("Give the text of the answer or attach its scan.")})
     with transaction.atomic():
-        inquiry = Inquiry.objects.select_for_update().select_related("case__person").get(pk=inquiry.pk)
+        inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         if inquiry.answered_on is not None:
             raise ValidationError(_("This inquiry already has an answer; record a new inquiry instead."))
-        case = inquiry.case
+        case = Case.objects.select_related("person", "organisation").get(pk=inquiry.case_id)
         source = registry_actions.add_source(
             actor,
-            kind=source_kind,
+            kind=source_kind or answer_source_kind(inquiry.addressee_kind),
             name=source_name.strip() or _("Answer of %(addressee)s") % {"addressee": inquiry.addressee},
             origin=inquiry.addressee,
             reference=answer_reference,
@@ -526,10 +571,12 @@ def review_family_inquiry(
     accept: bool,
     label: str = "",
 ) -> Inquiry:
-    """A caseworker's decision on an inquiry or call the family logged: evidence for the case, or not."""
+    """A caseworker's decision on an inquiry or call the family logged: evidence for the case, or not (the
+    decision may be changed; each one is audited)."""
     if inquiry.logged_by != Inquiry.LoggedBy.FAMILY:
         raise ValidationError(_("Only an entry the family logged is reviewed."))
     with transaction.atomic():
+        inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
         inquiry.evidence = Inquiry.Evidence.ACCEPTED if accept else Inquiry.Evidence.DECLINED
         inquiry.save(update_fields=["evidence"])
         audit.record(
@@ -537,7 +584,35 @@ def review_family_inquiry(
             audit.Action.REVIEW_INQUIRY,
             inquiry,
             label=label,
-            case=inquiry.case.number,
+            case=Case.objects.get(pk=inquiry.case_id).number,
             evidence=inquiry.evidence,
+        )
+    return inquiry
+
+
+def share_inquiry_answer(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    inquiry: Inquiry,
+    *,
+    shared: bool,
+    label: str = "",
+) -> Inquiry:
+    """A caseworker's decision that the family may read an answer on its follow page (or no longer may).
+
+    Never share an answer that tells of a death before the family has been told in person: the family
+    reads what is shared exactly as it was written."""
+    with transaction.atomic():
+        inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+        if shared and inquiry.answered_on is None:
+            raise ValidationError(_("There is no answer to share yet."))
+        inquiry.shared_with_family = shared
+        inquiry.save(update_fields=["shared_with_family"])
+        audit.record(
+            actor,
+            audit.Action.SHARE_INQUIRY,
+            inquiry,
+            label=label,
+            case=Case.objects.get(pk=inquiry.case_id).number,
+            shared=shared,
         )
     return inquiry

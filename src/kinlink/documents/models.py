@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kinlink.registry.models import Case, Source
+from kinlink.registry.models import Case, Source, TracingRequest
 
 
 class DocumentKind(models.TextChoices):
@@ -153,6 +153,18 @@ class Inquiry(models.Model):
     evidence = models.CharField(
         _("evidence"), max_length=10, choices=Evidence.choices, default=Evidence.ACCEPTED
     )
+    #: The family's request an entry was logged from (the follow page): that family sees its own words.
+    tracing_request = models.ForeignKey(
+        TracingRequest,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inquiries",
+        verbose_name=_("logged from the request"),
+    )
+    #: A caseworker's decision that the family may read the answer (never set for news of a death that the
+    #: family has not been told in person).
+    shared_with_family = models.BooleanField(_("answer shared with the family"), default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -172,3 +184,13 @@ class Inquiry(models.Model):
     def is_overdue(self, today: dt.date) -> bool:
         """Unanswered past its statutory reply date (an inquiry without one is never overdue)."""
         return self.answered_on is None and self.reply_due is not None and self.reply_due < today
+
+    def answered_late(self) -> bool:
+        """Answered, but after its statutory reply date."""
+        return (
+            self.answered_on is not None and self.reply_due is not None and self.answered_on > self.reply_due
+        )
+
+    def family_may_read_answer(self) -> bool:
+        """The family reads the answer's text only of what it logged itself or a caseworker shared."""
+        return self.logged_by == self.LoggedBy.FAMILY or self.shared_with_family

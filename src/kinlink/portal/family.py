@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,10 +27,12 @@ from kinlink.portal.dna_advice import dna_advice, sampling_power
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
     FamilyDocumentForm,
+    FamilyInquiryForm,
     FamilyMessageForm,
     FamilyRequestForm,
     FollowForm,
 )
+from kinlink.portal.inquiries import family_cases, family_inquiries
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
 from kinlink.registry import actions
 from kinlink.registry.actions import FAMILY_ACCESS_CODE, FamilyRequest, UploadedFile, UploadError
@@ -212,8 +215,11 @@ def _follow_page(
     tracing_request: TracingRequest,
     message_form: FamilyMessageForm | None = None,
     document_form: FamilyDocumentForm | None = None,
+    inquiry_form: FamilyInquiryForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     audit.record(None, audit.Action.FAMILY_VIEW, tracing_request, label=FAMILY_ACCESS_CODE)
+    today = timezone.localdate()
     source = find_family_report(tracing_request)
     samples = [
         (
@@ -246,8 +252,17 @@ def _follow_page(
             "power": sampling_power(),
             "message_form": message_form or FamilyMessageForm(),
             "document_form": document_form or FamilyDocumentForm(),
+            "inquiries": family_inquiries(tracing_request, today),
+            "can_log_inquiry": family_cases(tracing_request).exists(),
+            "inquiry_form": inquiry_form
+            or FamilyInquiryForm(prefix="family-inquiry", initial={"asked_on": today}),
         },
+        status=status,
     )
+
+
+#: The follow page with forms given back (the inquiry view renders it with the form that failed).
+follow_page = _follow_page
 
 
 @require_POST

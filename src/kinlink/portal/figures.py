@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from kinlink.documents.models import Inquiry
 from kinlink.estimation.aggregates import MISSING
 from kinlink.lib.formats import format_partial_date
 from kinlink.registry.models import Fate, LegalStatus, SourceKind
@@ -50,6 +51,15 @@ _CHOICES: dict[str, type[Fate] | type[LegalStatus] | type[SourceKind]] = {
 }
 
 
+#: What became of an inquiry (``documents.figures.OUTCOMES``), as the public table names it.
+OUTCOME_LABELS = {
+    "answered": gettext_lazy("answered in time"),
+    "answered_late": gettext_lazy("answered late"),
+    "overdue": gettext_lazy("no answer, deadline passed"),
+    "waiting": gettext_lazy("no answer yet, not overdue"),
+}
+
+
 def value_label(field: str, key: str) -> str:
     """What a reader sees for a category code: the translated label of a fate, legal status, source kind
     or branch, a month as the language writes it (``май 2023 г.``), ``unknown`` and ``Total`` translated;
@@ -67,6 +77,13 @@ def value_label(field: str, key: str) -> str:
         return str(BRANCH_LABELS.get(key, key))
     if field == "month":
         return format_partial_date(key, get_language() or "en")
+    if field == "addressee_kind":
+        try:
+            return str(Inquiry.Addressee(key).label)
+        except ValueError:
+            return key
+    if field == "outcome":
+        return str(OUTCOME_LABELS.get(key, key))
     return key
 
 
@@ -260,6 +277,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
         request,
         "portal/figures/figures.html",
         {
+            "inquiries": _inquiry_table(figures.get("inquiries")),
             "figures": figures,
             "counts": counts,
             "tables": tables,
@@ -277,6 +295,41 @@ def figures_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _inquiry_table(section: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The inquiries' suppressed table (addressee kind × outcome) with its labels, or None when there is
+    none to publish."""
+    if not section or not section.get("table"):
+        return None
+    t = section["table"]
+    return {
+        **t,
+        "total": section["total"],
+        "overdue_shown": _shown(_column_total(t, "overdue")),
+        "total_shown": _shown(section["total"]),
+        "columns_shown": [value_label("outcome", c) for c in t["column_labels"]],
+        "body": list(
+            zip(
+                [value_label("addressee_kind", r) for r in t["row_labels"]],
+                t["cells"],
+                t["row_totals"],
+                strict=True,
+            )
+        ),
+    }
+
+
+def _shown(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _column_total(table: dict[str, Any], column: str) -> int | None:
+    """A column's published total (None when withheld), 0 when no inquiry falls in that column."""
+    if column not in table["column_labels"]:
+        return 0
+    total: int | None = table["column_totals"][table["column_labels"].index(column)]
+    return total
+
+
 def _field_title(field: str) -> str:
     titles = {
         "region": _("Region"),
@@ -285,6 +338,8 @@ def _field_title(field: str) -> str:
         "legal_status": _("Legal status"),
         "source_kind": _("Kind of first source"),
         "branch": _("Branch"),
+        "addressee_kind": _("Kind of addressee"),
+        "outcome": _("Answer"),
     }
     return titles.get(field, field)
 
@@ -321,6 +376,17 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
         for j, ck in enumerate(t["column_labels"]):
             row(name, rv, "total", cv, ck, t["column_totals"][j])
         row(name, rv, "total", cv, "total", t["total"])
+    inquiries = (figures.get("inquiries") or {}).get("table")
+    if inquiries:  # inquiries, not people: the table's name says so
+        rv, cv = inquiries["rows"], inquiries["columns"]
+        name = f"inquiries: {rv} x {cv}"
+        for i, rk in enumerate(inquiries["row_labels"]):
+            for j, ck in enumerate(inquiries["column_labels"]):
+                row(name, rv, rk, cv, ck, inquiries["cells"][i][j])
+            row(name, rv, rk, cv, "total", inquiries["row_totals"][i])
+        for j, ck in enumerate(inquiries["column_labels"]):
+            row(name, rv, "total", cv, ck, inquiries["column_totals"][j])
+        row(name, rv, "total", cv, "total", inquiries["total"])
     response = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kinlink-figures.csv"'
     return response

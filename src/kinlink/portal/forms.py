@@ -410,3 +410,232 @@ class PedigreeUploadForm(forms.Form):
     hypothesis = forms.CharField(
         label=_("Pedigree to import (.fam with several hypotheses)"), max_length=100, required=False
     )
+
+
+# --- inquiries: what was asked of whom, and what was (not) answered ---
+
+#: The reply rules of ``registry/data/legal_rules.json`` (``reply_rules``) as a caseworker chooses them.
+REPLY_RULE_LABELS = {
+    "59-FZ": _("Federal Law 59-FZ, art. 12: answer within 30 days of registration, extendable once by 30"),
+    "decree-1421": _("Government Decree 1421: the certificate within 30 days"),
+    "none": _("No statutory reply deadline"),
+}
+
+
+def _reply_rule_choices() -> list[tuple[str, Any]]:
+    from kinlink.registry.legal import default_rules
+
+    rules = default_rules().reply_rules
+    return [
+        ("", _("As the law sets for this addressee and channel")),
+        *((key, REPLY_RULE_LABELS.get(key, key)) for key in rules),
+    ]
+
+
+def _not_future(day: dt.date | None) -> dt.date | None:
+    from django.utils import timezone
+
+    if day is not None and day > timezone.localdate():
+        raise forms.ValidationError(_("This date is in the future."))
+    return day
+
+
+class InquiryForm(forms.Form):
+    """An inquiry a caseworker records (a letter sent, an e-mail, a call to a hotline, a visit)."""
+
+    addressee_kind = forms.ChoiceField(label=_("Kind of addressee"), choices=())
+    addressee = forms.CharField(
+        label=_("Addressee"),
+        max_length=300,
+        help_text=_("For example: Commander of military unit 12345; Military commissariat of Pskov."),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=())
+    tracking_number = forms.CharField(
+        label=_("Postal tracking number"),
+        max_length=100,
+        required=False,
+        help_text=_("For a letter by post."),
+    )
+    operator_name = forms.CharField(
+        label=_("Operator's name"), max_length=200, required=False, help_text=_("For a hotline call.")
+    )
+    asked_on = forms.DateField(label=_("Sent on"), widget=date_input())
+    reference = forms.CharField(label=_("Outgoing reference"), max_length=200, required=False)
+    legal_basis = forms.ChoiceField(label=_("Legal basis of the reply deadline"), choices=(), required=False)
+    question = forms.CharField(label=_("Question"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from kinlink.documents.models import Inquiry
+
+        super().__init__(*args, **kwargs)
+        kind_field: Any = self.fields["addressee_kind"]
+        kind_field.choices = Inquiry.Addressee.choices
+        channel_field: Any = self.fields["channel"]
+        channel_field.choices = Inquiry.Channel.choices
+        basis_field: Any = self.fields["legal_basis"]
+        basis_field.choices = _reply_rule_choices()
+
+    def clean_asked_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("asked_on"))
+
+
+class FollowUpForm(InquiryForm):
+    """A reminder to the same addressee, or a complaint (to the military prosecutor, the ombudsman) about
+    an inquiry left unanswered."""
+
+    kind = forms.ChoiceField(label=_("Follow-up"), choices=())
+
+    field_order = ("kind",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from kinlink.documents.models import Inquiry
+
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["kind"]
+        field.choices = [(Inquiry.Kind.REMINDER, _("a reminder")), (Inquiry.Kind.COMPLAINT, _("a complaint"))]
+
+
+class InquiryDatesForm(forms.Form):
+    received_on = forms.DateField(
+        label=_("Received by the addressee on"),
+        widget=date_input(),
+        required=False,
+        help_text=_("From the postal tracking record or the registration notice."),
+    )
+    extended_on = forms.DateField(
+        label=_("Reply period extended on"),
+        widget=date_input(),
+        required=False,
+        help_text=_("The day of the addressee's notice that it extends the reply period (once)."),
+    )
+
+    def clean_received_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("received_on"))
+
+    def clean_extended_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("extended_on"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors and not data.get("received_on") and not data.get("extended_on"):
+            raise forms.ValidationError(_("Give the date of receipt or of the extension."))
+        return data
+
+
+#: How many statements about the person's fate one answer form takes.
+ANSWER_STATEMENTS = 2
+
+
+class InquiryAnswerForm(forms.Form):
+    """The answer to an inquiry, and what it states about the person's fate (each statement a claim)."""
+
+    answered_on = forms.DateField(label=_("Answered on"), widget=date_input())
+    answer_reference = forms.CharField(label=_("Reference of the answer"), max_length=200, required=False)
+    answer = forms.CharField(
+        label=_("Text of the answer"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10000,
+        required=False,
+    )
+    scan = forms.FileField(
+        label=_("Scan of the answer"),
+        required=False,
+        help_text=_("PDF, JPEG or PNG, up to 10 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+    reliability = forms.ChoiceField(label=_("Reliability"), choices=Reliability.choices, initial="C")
+
+    def __init__(self, *args: Any, sex: str | None = None, **kwargs: Any) -> None:
+        from kinlink.registry.services.grammar import gendered
+
+        super().__init__(*args, **kwargs)
+        fates = [("", _("— no statement —")), *Fate.choices]
+        for n in range(1, ANSWER_STATEMENTS + 1):
+            self.fields[f"fate_{n}"] = forms.ChoiceField(
+                label=gendered("What the answer states about his fate (%(n)s)", sex) % {"n": n},
+                choices=fates,
+                required=False,
+            )
+            self.fields[f"date_{n}"] = PartialDateFormField(label=_("Date stated (%(n)s)") % {"n": n})
+            self.fields[f"place_{n}"] = forms.CharField(
+                label=_("Place stated (%(n)s)") % {"n": n}, max_length=300, required=False
+            )
+
+    def clean_answered_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("answered_on"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("answer") or "").strip() and not data.get("scan") and "scan" not in self.errors:
+            self.add_error("answer", _("Give the text of the answer or attach its scan."))
+        for n in range(1, ANSWER_STATEMENTS + 1):
+            if not data.get(f"fate_{n}") and (data.get(f"date_{n}") or data.get(f"place_{n}")):
+                self.add_error(
+                    f"fate_{n}", _("Choose the fate the answer states, or clear its date and place.")
+                )
+        return data
+
+    def statements(self) -> list[tuple[str, str, str]]:
+        """(fate, date, place) of every statement filled in."""
+        data = self.cleaned_data
+        return [
+            (data[f"fate_{n}"], data.get(f"date_{n}") or "", data.get(f"place_{n}") or "")
+            for n in range(1, ANSWER_STATEMENTS + 1)
+            if data.get(f"fate_{n}")
+        ]
+
+
+class FamilyInquiryForm(forms.Form):
+    """An inquiry or a call the family made on its own, logged from the follow page."""
+
+    addressee_kind = forms.ChoiceField(label=_("Whom did you ask?"), choices=())
+    addressee = forms.CharField(
+        label=_("Name of the office or unit"),
+        max_length=300,
+        help_text=_("For example: military unit 12345; the defence hotline you called."),
+    )
+    channel = forms.ChoiceField(label=_("How did you ask?"), choices=())
+    asked_on = forms.DateField(label=_("When?"), widget=date_input())
+    operator_name = forms.CharField(
+        label=_("Name of the person you spoke to"), max_length=200, required=False
+    )
+    question = forms.CharField(
+        label=_("What did you ask?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+    )
+    answer = forms.CharField(
+        label=_("What were you told?"),
+        help_text=_("Leave it empty if there is no answer yet."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        required=False,
+    )
+    answered_on = forms.DateField(
+        label=_("When did they answer?"),
+        help_text=_("For a call, leave it empty: the day of the call."),
+        widget=date_input(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from kinlink.documents.models import Inquiry
+
+        super().__init__(*args, **kwargs)
+        kind_field: Any = self.fields["addressee_kind"]
+        kind_field.choices = Inquiry.Addressee.choices
+        channel_field: Any = self.fields["channel"]
+        channel_field.choices = Inquiry.Channel.choices
+
+    def clean_asked_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("asked_on"))
+
+    def clean_answered_on(self) -> dt.date | None:
+        return _not_future(self.cleaned_data.get("answered_on"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        asked, answered = data.get("asked_on"), data.get("answered_on")
+        if answered and not (data.get("answer") or "").strip():
+            self.add_error("answer", _("Write what you were told, or clear the date of the answer."))
+        if asked and answered and answered < asked:
+            self.add_error("answered_on", _("It cannot have been answered before it was sent."))
+        return data

@@ -42,6 +42,7 @@ from kinlink.portal.forms import (
     UpdateForm,
 )
 from kinlink.portal.identifications import case_candidates, pending_for_home
+from kinlink.portal.inquiries import BoundForms, case_inquiries, overdue_inquiries
 from kinlink.portal.maps import MapPoint, build_map
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
 from kinlink.registry import actions
@@ -203,6 +204,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     )
     open_cases = cases_visible_to(user).filter(status=Case.Status.OPEN)
     ahead, overdue = _split_deadlines(_deadline_queue(cases_visible_to(user), today), today)
+    overdue_asked = overdue_inquiries(user, today)
     context = {
         "new_requests": new_requests.select_related("person")
         .prefetch_related("person__names")
@@ -221,6 +223,10 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "overdue": Paginator(overdue, DEADLINE_PAGE_SIZE).get_page(request.GET.get("overdue_page")),
         "overdue_count": len(overdue),
         "horizon_days": DEADLINE_HORIZON_DAYS,
+        "overdue_inquiries": Paginator(overdue_asked, DEADLINE_PAGE_SIZE).get_page(
+            request.GET.get("inquiry_page")
+        ),
+        "overdue_inquiries_count": overdue_asked.count(),
         "open_cases": open_cases.select_related("person", "organisation")
         .prefetch_related("person__names")
         .order_by("-opened_at")[:HOME_LIST_LIMIT],
@@ -347,7 +353,13 @@ def explanation_lines(assessment: FateAssessment, sex: str | None = None) -> lis
     return localised(assessment, sex)
 
 
-def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any) -> HttpResponse:
+def _case_page(
+    request: HttpRequest,
+    case: Case,
+    status: int = 200,
+    inquiry_forms: BoundForms | None = None,
+    **forms: Any,
+) -> HttpResponse:
     user = request.user
     person = case.person
     audit.record(user, audit.Action.VIEW_CASE, case)
@@ -408,8 +420,14 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms: Any
         or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
         "retract_form": RetractForm(),
         "dna_candidates": case_candidates(user, person),
+        "today": timezone.localdate(),
+        **case_inquiries(case, timezone.localdate(), inquiry_forms),
     }
     return render(request, "portal/staff/case.html", context, status=status)
+
+
+#: The case page with forms given back (the inquiries' views render it with the form that failed).
+case_page = _case_page
 
 
 def _actor(request: HttpRequest) -> Any:
@@ -630,9 +648,14 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     attachment = get_object_or_404(Attachment.objects.select_related("source"), pk=pk)
     source = attachment.source
     persons = persons_visible_to(request.user)
-    allowed = Claim.objects.filter(source=source, person__in=persons).exists() or (
-        source.kind == SourceKind.FAMILY_REPORT
-        and requests_visible_to(request.user).filter(number=source.reference).exists()
+    allowed = (
+        Claim.objects.filter(source=source, person__in=persons).exists()
+        or (
+            source.kind == SourceKind.FAMILY_REPORT
+            and requests_visible_to(request.user).filter(number=source.reference).exists()
+        )
+        # the scan of an answer to an inquiry, whether or not the answer stated anything about the fate
+        or source.answered_inquiries.filter(case__in=cases_visible_to(request.user)).exists()
     )
     if not allowed:
         raise Http404

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from kinlink.portal import auth, family, field, figures, identifications, lab, links, staff, views
+from kinlink.portal import auth, family, field, figures, identifications, inquiries, lab, links, staff, views
 
 app_name = "portal"
 urlpatterns = [
@@ -20,6 +20,7 @@ urlpatterns = [
     path("request/follow/message", family.follow_message, name="follow_message"),
     path("request/follow/documents", family.follow_documents, name="follow_documents"),
     path("request/follow/leave", family.follow_leave, name="follow_leave"),
+    path("request/follow/inquiries", inquiries.follow_inquiry, name="follow_inquiry"),
     path("request/follow/<str:number>/<str:code>", family.follow_link, name="follow_link"),
     # Staff sign-in (password, then TOTP).
     path("staff/login", auth.staff_login, name="login"),
@@ -73,6 +74,33 @@ urlpatterns = [
     ),
     path("staff/field/batches/", field.batch_list, name="field_batches"),
     path("staff/field/batches/import", field.batch_import, name="field_batch_import"),
+    # Inquiries: what was asked of whom, and what was (not) answered.
+    path("staff/cases/<int:pk>/inquiries/add", inquiries.case_add_inquiry, name="case_add_inquiry"),
+    path(
+        "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/dates",
+        inquiries.case_inquiry_dates,
+        name="case_inquiry_dates",
+    ),
+    path(
+        "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/answer",
+        inquiries.case_inquiry_answer,
+        name="case_inquiry_answer",
+    ),
+    path(
+        "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/follow-up",
+        inquiries.case_inquiry_follow_up,
+        name="case_inquiry_follow_up",
+    ),
+    path(
+        "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/review",
+        inquiries.case_inquiry_review,
+        name="case_inquiry_review",
+    ),
+    path(
+        "staff/cases/<int:pk>/inquiries/<int:inquiry_pk>/share",
+        inquiries.case_inquiry_share,
+        name="case_inquiry_share",
+    ),
     # Record linkage review.
     path("staff/links/", links.links_queue, name="links"),
     path("staff/links/<int:pk>/", links.link_detail, name="link"),

@@ -9,7 +9,7 @@ from django import template
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from kinlink.lib.formats import format_partial_date
+from kinlink.lib.formats import format_date, format_partial_date
 from kinlink.registry.models import Fate
 
 register = template.Library()
@@ -57,6 +57,20 @@ def partial_date(value: str | None) -> str:
     if not value:
         return ""
     return format_partial_date(str(value), get_language() or "en")
+
+
+@register.filter
+def reply_rule(key: str) -> str:
+    """An inquiry's reply rule (a key of the legal rules' ``reply_rules``) in the reader's language."""
+    from kinlink.portal.forms import REPLY_RULE_LABELS
+
+    return str(REPLY_RULE_LABELS.get(key, key)) if key else "—"
+
+
+@register.filter
+def long_date(value: Any) -> str:
+    """A date as the reader's language writes it in running text (ru «15 мая 2023 г.»)."""
+    return format_date(value, get_language() or "en", empty="")
 
 
 @register.filter

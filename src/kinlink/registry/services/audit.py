@@ -79,6 +79,7 @@ class Action(enum.StrEnum):
     UPDATE_INQUIRY = "update_inquiry"
     RECORD_INQUIRY_ANSWER = "record_inquiry_answer"
     REVIEW_INQUIRY = "review_inquiry"
+    SHARE_INQUIRY = "share_inquiry"
     ISSUE_DOCUMENT = "issue_document"
     RELEASE_DOCUMENT = "release_document"
     DOWNLOAD_DOCUMENT = "download_document"

@@ -20,7 +20,7 @@ Conventions (see docs/methods/estimation.md, "Registry figures"):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -342,6 +342,17 @@ def figures_threshold() -> int:
     return int(getattr(settings, "FIGURES_SUPPRESSION_THRESHOLD", 10))
 
 
+#: Sections the apps above the registry add to the public figures (the registry may not import them): name
+#: -> ``compute(threshold)``, registered in the app's ``AppConfig.ready`` (``documents`` adds "inquiries").
+#: They are computed with the rest and cached with it, so the page and the report never disagree.
+_FIGURE_SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {}
+
+
+def add_figures_section(name: str, compute: Callable[[int], dict[str, Any]]) -> None:
+    """Register one more section of the public figures, computed at the figures' suppression threshold."""
+    _FIGURE_SECTIONS[name] = compute
+
+
 #: How long the public figures are kept in Django's cache (the page and the statistics report share them).
 FIGURES_CACHE_SECONDS = 600
 
@@ -402,7 +413,9 @@ def public_figures(threshold: int = 10, method: str = "stepwise") -> dict[str, A
             regions = []
     except ModelError as exc:
         refusal = str(exc)
+    sections = {name: compute(threshold) for name, compute in _FIGURE_SECTIONS.items()}
     return {
+        **sections,
         "threshold": threshold,
         "people": counts["region"]["total"],
         "counts": counts,
