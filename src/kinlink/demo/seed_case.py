@@ -161,7 +161,7 @@ def _build_seed_case(orgs: dict[str, Organisation]) -> SeedCase:
     case = open_case(
         caseworker, person, orgs["poisk"], request=request, reason="заявление матери о розыске сына"
     )
-    _paper_trail(case, unit)
+    _paper_trail(case, unit, request)
     return SeedCase(case, request, code)
 
 
@@ -194,7 +194,7 @@ def second_request(orgs: dict[str, Organisation]) -> TracingRequest:
 FAMILY_LABEL = "семья (мать, Шевчук Н. И.)"
 
 
-def _paper_trail(case: Case, unit: Source) -> None:
+def _paper_trail(case: Case, unit: Source, request: TracingRequest) -> None:
     """What the mother asked, of whom, how and when, and what (if anything) came back."""
     caseworker = staff("caseworker")
     # 1. Her letter to the unit's commander; the unit's notice of death is the answer.
@@ -267,6 +267,7 @@ def _paper_trail(case: Case, unit: Source) -> None:
         channel=Inquiry.Channel.HOTLINE,
         operator_name="Ирина (фамилию не назвала)",
         logged_by=Inquiry.LoggedBy.FAMILY,
+        tracing_request=request,
         answered_on=dt.date(2023, 3, 15),
         answer="Сведений нет, числится пропавшим без вести. Посоветовали обратиться в военкомат за справкой.",
         label=FAMILY_LABEL,
@@ -317,6 +318,7 @@ def _paper_trail(case: Case, unit: Source) -> None:
         channel=Inquiry.Channel.HOTLINE,
         operator_name="Сергей Николаевич",
         logged_by=Inquiry.LoggedBy.FAMILY,
+        tracing_request=request,
         answered_on=dt.date(2024, 2, 12),
         answer="Обещали передать обращение в военкомат; посоветовали написать жалобу в военную прокуратуру.",
         label=FAMILY_LABEL,
