@@ -230,7 +230,7 @@ def _paper_trail(case: Case, unit: Source, request: TracingRequest) -> None:
         ),
         asked_on=dt.date(2022, 4, 12),
         channel=Inquiry.Channel.ONLINE,
-        reference="обращение через интернет-приёмную",
+        reference="рег. № ОГ-4/12-0412 (интернет-приёмная)",
     )
     record_inquiry_answer(
         caseworker,
