@@ -99,7 +99,7 @@ def test_the_verification_page_is_in_the_readers_language_with_the_sites_header(
     client = Client()
     page = client.get(f"/ru/documents/verify/{document.number}?c={document.content_sha256}").content.decode()
     assert 'class="langs"' in page and 'class="top"' in page  # the portal's header and language switch
-    assert "Проверка документа" in page and "справка о запросе на розыск" in page
+    assert "Проверка документа" in page and "справка о регистрации запроса о розыске" in page
     assert "Хеш содержимого в ссылке совпадает" in page
     for english in ("Document verification", "was issued", "Verify", "certificate", "Upload"):
         assert english not in page, english

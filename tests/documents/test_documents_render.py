@@ -27,7 +27,7 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 def test_certificate_lists_requests_inquiries_answers_and_fate(history_case: Case, tmp_path: Path) -> None:
     document = issue_document("certificate", history_case, "ru", user=None)
     text = pdf_text(bytes(document.pdf), tmp_path)
-    assert "Справка о запросе на розыск" in text
+    assert "Справка о регистрации запроса о розыске" in text
     assert document.number in text
     assert document.content_sha256 in text
     assert "Кузнецов Алексей Петрович" in text
@@ -65,7 +65,7 @@ def test_dossier_in_english_has_chronology_witness_deadlines_and_disclaimer(
 
 def test_ukrainian_certificate_renders_ukrainian_letters(history_case: Case, tmp_path: Path) -> None:
     text = pdf_text(bytes(issue_document("certificate", history_case, "uk", user=None).pdf), tmp_path)
-    assert "Довідка про запит на розшук" in text
+    assert "Довідка про реєстрацію запиту про розшук" in text
     assert "Запити до органів і організацій" in text
 
 

@@ -73,7 +73,7 @@ def test_family_page_speaks_of_a_woman_as_her(world: World) -> None:
     assert "Как часто ДНК находит её" in page
     assert "Кого ищем:" in page and "О человеке:" not in page
     page = family_client(world.a).get("/uk/request/follow").content.decode()
-    assert "Обоє її батьків" in page
+    assert "Обидва її батьки" in page
 
 
 def test_family_page_is_neutral_when_the_sex_is_unknown(world: World) -> None:

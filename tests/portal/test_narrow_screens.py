@@ -3,6 +3,7 @@
 Every page the portal's URL conf declares is either visited here, in Russian at 360 px, or named in
 ``NOT_PAGES`` with the reason it is not a page (a POST target, a redirect, a file). A new page that is
 in neither list fails ``test_every_portal_page_is_checked``, so it cannot slip past the 360 px check.
+The verification page a document's QR code opens (and its upload form, and their results) is checked too.
 Screenshots go to tests/artifacts/narrow-*.png (git-ignored).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 from django.utils import translation
 
+from kinlink.documents.actions import issue_document
 from kinlink.matching.models import CandidateLink
 from kinlink.portal import urls as portal_urls
 from kinlink.portal.family import NEW_REQUEST_SESSION_KEY
@@ -253,7 +256,9 @@ def _inquiry_trail(world: World) -> None:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_no_page_scrolls_sideways_at_360_px(live_server: Any, transactional_db: None, settings: Any) -> None:
+def test_no_page_scrolls_sideways_at_360_px(
+    live_server: Any, transactional_db: None, settings: Any, tmp_path: Path
+) -> None:
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on localhost
     world = build_world()
     base = live_server.url
@@ -330,6 +335,26 @@ def test_no_page_scrolls_sideways_at_360_px(live_server: Any, transactional_db: 
         screenshot(page, "narrow-request_new-errors")
         if _scroll_width(page) > PHONE["width"]:
             too_wide["/ru/request/new (errors)"] = (_scroll_width(page), _too_wide(page))
+
+        # The verification page a document's QR code opens, its upload form and its result.
+        document = issue_document("certificate", world.a.case, "ru", user=None)
+        pdf = tmp_path / f"{document.number}.pdf"
+        pdf.write_bytes(bytes(document.pdf))
+        verify = f"{base}/ru/documents/verify/{document.number}?c={document.content_sha256}"
+        for name, url in (("verify", verify), ("verify_upload", f"{base}/ru/documents/verify/")):
+            response = page.goto(url)
+            assert response is not None and response.status == 200, url
+            page.set_input_files("main input[type=file]", str(pdf))
+            screenshot(page, f"narrow-{name}")
+            if _scroll_width(page) > PHONE["width"]:
+                too_wide[url] = (_scroll_width(page), _too_wide(page))
+            page.locator("main form button[type=submit]").click()
+            page.wait_for_load_state()
+            result = page.locator("#result")
+            assert "подлинный" in result.inner_text() and "Genuine" not in result.inner_text(), url
+            screenshot(page, f"narrow-{name}-result")
+            if _scroll_width(page) > PHONE["width"]:
+                too_wide[url + " (result)"] = (_scroll_width(page), _too_wide(page))
 
         # A wrong private link says so, in Russian, on the follow page.
         cache.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -31,11 +33,53 @@ def test_seed_case_fate_is_a_conflict_with_three_sources_and_a_burial_lead(seed_
     assert cited == {"family_report", "unit_notice", "ministry_letter", "testimony"}
     with translation.override("en"):
         lines = explanation_lines(assessment)
-    assert any("Notice of unit в/ч 12345: dead 2022-03-30" in line for line in lines)
-    assert any("Letter of the Ministry of Defence: missing (stated 2022-05-10)" in line for line in lines)
     assert any(
-        line.startswith("Burial-site lead from Testimony of a comrade") and "locals buried" in line
+        "Извещение войсковой части 12345: dead 30 March 2022 (stated 9 April 2022)" in line for line in lines
+    )
+    assert any(
+        "Письмо Министерства обороны Российской Федерации: missing (stated 10 May 2022)" in line
         for line in lines
+    )
+    assert any(
+        line.startswith("Burial-site lead from Показания сослуживца") and "похоронили местные жители" in line
+        for line in lines
+    )
+    # in Russian, the dates as Russian writes them
+    with translation.override("ru"):
+        lines = explanation_lines(assessment, "M")
+    assert any("Извещение войсковой части 12345: погиб 30\u00a0марта 2022\u00a0г." in line for line in lines)
+    assert not any(re.search(r"\d{4}-\d{2}-\d{2}", line) for line in lines), lines
+
+
+def test_seed_case_paper_trail(seed_case: Case) -> None:
+    """Issue 13: the unit's notice answers the mother's letter, the ministry's "missing" answer is a claim
+    of its letter, the Decree 1421 request to the commissariat and its reminder go unanswered past their
+    deadlines, and the family's own hotline calls wait for (or passed) a caseworker's review."""
+    import datetime as dt
+
+    from kinlink.documents.models import Inquiry
+
+    trail = Inquiry.objects.filter(case=seed_case)
+    unit = trail.get(addressee_kind="military_unit")
+    assert unit.answer_source is not None and unit.answer_source.kind == "unit_notice"
+    assert unit.answered_on == dt.date(2022, 4, 9) and unit.reply_due is not None
+    ministry = trail.get(addressee_kind="ministry", logged_by="staff")
+    assert ministry.answer_source is not None and ministry.answer_source.kind == "ministry_letter"
+    claim = Claim.objects.get(source=ministry.answer_source)
+    assert claim.fate == "missing" and claim.person_id == seed_case.person_id
+    commissariat = trail.get(addressee_kind="commissariat", kind="inquiry")
+    assert commissariat.legal_basis == "decree-1421" and commissariat.answered_on is None
+    assert commissariat.reply_due == dt.date(2023, 11, 8)  # received 9 October 2023, 30 days
+    assert commissariat.is_overdue(dt.date(2024, 1, 1))
+    reminder = trail.get(kind="reminder")
+    assert reminder.follows == commissariat and reminder.answered_on is None
+    assert reminder.is_overdue(dt.date(2024, 6, 1))
+    calls = trail.filter(logged_by="family")
+    assert calls.count() == 2 and set(calls.values_list("channel", flat=True)) == {"hotline"}
+    assert all(c.operator_name for c in calls)
+    assert sorted(calls.values_list("evidence", flat=True)) == ["accepted", "pending"]
+    assert AuditEntry.objects.filter(
+        action="review_inquiry", object_id=str(calls.get(evidence="accepted").pk)
     )
 
 
@@ -101,7 +145,7 @@ def test_admin_person_page_shows_the_explanation(seed_case: Case, client: Client
     text = response.content.decode()
     assert "Fate (computed from claims)" in text
     assert "dead (disputed)" in text
-    assert "locals buried the bodies" in text
+    assert "тела похоронили местные жители" in text
 
 
 def test_admin_view_of_a_tracing_request_is_audited(seed_case: Case, client: Client) -> None:

@@ -127,7 +127,10 @@ def register_and_upload(orgs: dict[str, Organisation], seed_request: TracingRequ
         lab,
         "demo-profiles.csv",
         _csv(["sample", "marker", "allele1", "allele2"], rows),
-        label=f"demo: {len(references)} reference and {len(remains_profiles)} remains profiles",
+        label=(
+            f"демо: профили {len(references)} образцов родственников "
+            f"и {len(remains_profiles)} образцов останков"
+        ),
     )
 
 
@@ -139,8 +142,15 @@ def confirm_seed_identification(seed_request: TracingRequest) -> CandidateIdenti
     # the staff of the Russian tracing group work in Russian: the task the identification adds is worded so
     with translation.override("ru"):
         for username, note in (
-            ("caseworker", "Mother's reference; remains from the field grave the comrade described."),
-            ("supervisor", "Second confirmation: LR and posterior checked against the report."),
+            (
+                "caseworker",
+                "Образец матери; останки из полевого захоронения, о котором рассказал сослуживец.",
+            ),
+            (
+                "supervisor",
+                "Второе подтверждение: отношение правдоподобия и апостериорная вероятность сверены "
+                "с заключением лаборатории.",
+            ),
         ):
             candidate = decide_identification(staff(username), candidate, "confirm", note)
     return candidate

@@ -55,12 +55,14 @@ LIST_KINDS = {
     "media_list": SourceKind.MEDIA,
 }
 LIST_NAMES = {
-    "prisoner_list": "Prisoner list (exchange coordination headquarters)",
-    "obituaries": "Obituaries in regional newspapers",
-    "burial_records": "Cemetery burial records",
-    "media_list": "Foreign media reports",
+    "prisoner_list": "Список военнопленных (штаб по обмену военнопленными)",
+    "obituaries": "Некрологи в региональных газетах",
+    "burial_records": "Книги регистрации захоронений на кладбищах",
+    "media_list": "Публикации зарубежных СМИ",
 }
-ROSTER_NAME = "Servicemen reported missing by their units"
+ROSTER_NAME = "Списки военнослужащих, пропавших без вести, от воинских частей"
+#: The reason each side's caseworker gives for opening a case on a family's request, in their language.
+CASE_REASON = {"ru": "заявление родственников о розыске", "ua": "заява родичів про розшук"}
 #: How many world cases the caseworkers have asked a certificate of disappearance for.
 CERTIFICATES_REQUESTED = 10
 
@@ -249,7 +251,7 @@ def _requests(
             request.person,
             org,
             request=request,
-            reason="tracing request",
+            reason=CASE_REASON[side],
             jurisdiction="RU-participant" if side == "ru" else "UA",
         )
         if can_request and side == "ru" and n < CERTIFICATES_REQUESTED * 2 and n % 2 == 0:
@@ -258,7 +260,7 @@ def _requests(
                 case,
                 certificate,
                 family.request_date or soldier.fate_date,
-                note="certificate of the circumstances of disappearance requested",
+                note="запрошена справка об обстоятельствах исчезновения (постановление Правительства № 1421)",
             )
         requests.append(request)
     return requests

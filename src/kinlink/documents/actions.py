@@ -577,13 +577,15 @@ def record_inquiry_answer(
     scan: tuple[str, bytes] | None = None,
     source_kind: str = "",
     reliability: str = "C",
+    source_name: str = "",
     label: str = "",
 ) -> Inquiry:
     """The answer to an inquiry: a source (the letter, with its scan; of ``source_kind``, by default the
     kind for the addressee, :func:`answer_source_kind`) whose statements become claims about the case's
     person with provenance, so that "the ministry says missing" counts like any other claim; the person's
     fate is recomputed by the claims. All or nothing (``ValidationError``, or ``UploadError`` for a scan
-    that is not a PDF or an image)."""
+    that is not a PDF or an image). The source is named ``source_name`` (as the letter calls itself:
+    «Письмо Министерства обороны»), by default "Answer of <addressee>" in the active language."""
     _not_in_future("answered_on", answered_on)
     if answered_on < inquiry.asked_on:
         raise ValidationError({"answered_on": _("It cannot have been answered before it was sent.")})
@@ -597,7 +599,7 @@ def record_inquiry_answer(
         source = registry_actions.add_source(
             actor,
             kind=source_kind or answer_source_kind(inquiry.addressee_kind),
-            name=_("Answer of %(addressee)s") % {"addressee": inquiry.addressee},
+            name=source_name.strip() or _("Answer of %(addressee)s") % {"addressee": inquiry.addressee},
             origin=inquiry.addressee,
             reference=answer_reference,
             date=answered_on.isoformat(),

@@ -29,6 +29,7 @@ from kinlink.registry.models import (
     SourceKind,
     TracingRequest,
 )
+from kinlink.registry.services import sources
 from kinlink.registry.services.fate import assess_person, explanation_lines, person_claims
 
 DNA_SOURCE_KINDS = (SourceKind.DNA_REPORT, SourceKind.DNA_IDENTIFICATION)
@@ -125,7 +126,9 @@ def person_rows(person: Person, case: Case | None, lang: str, labels: dict[str, 
 
 def inquiry_rows(case: Case, lang: str, today: dt.date) -> list[list[str]]:
     rows = []
-    for inquiry in Inquiry.objects.filter(case=case).order_by("asked_on", "id"):
+    # what the family logged counts once a caseworker accepted it as evidence (issue 13)
+    accepted = Inquiry.objects.filter(case=case, evidence=Inquiry.Evidence.ACCEPTED)
+    for inquiry in accepted.order_by("asked_on", "id"):
         if inquiry.answered_on:
             answered = format_date(inquiry.answered_on, lang)
             answer = inquiry.answer or (str(inquiry.answer_source) if inquiry.answer_source else "")
@@ -143,7 +146,8 @@ def _origin(source: Source, lang: str) -> str:
     """Who issued a source; a family's report names the enquirer by a relationship code ("mother")."""
     if source.kind == SourceKind.FAMILY_REPORT:
         return term(source.origin, lang)
-    return source.origin
+    with translation.override(lang):
+        return sources.source_origin(source.origin)
 
 
 def request_rows(person: Person, lang: str) -> list[list[str]]:
@@ -257,14 +261,17 @@ def chronology_rows(person: Person, lang: str) -> list[list[str]]:
     rows = []
     for claim in _claims(person):
         source = claim.source
-        detail = "; ".join(p for p in (claim.place, claim.circumstances) if p) or "—"
+        with translation.override(lang):
+            said = sources.claim_circumstances(claim.circumstances)
+            cited = sources.source_reference(source.reference)
+        detail = "; ".join(p for p in (claim.place, said) if p) or "—"
         status = (
             phrase("retraction", lang, reason=claim.retraction.reason or "—")
             if claim.is_retracted
             else term("current", lang)
         )
         origin = f", {_origin(source, lang)}" if source.origin else ""
-        reference = f", {source.reference}" if source.reference else ""
+        reference = f", {cited}" if source.reference else ""
         rows.append(
             [
                 format_partial_date(source.date, lang),

@@ -196,6 +196,7 @@ TERMS: dict[str, str] = {
     "burial_record": N_("burial record"),
     "death_certificate": N_("death certificate"),
     "dna_report": N_("DNA report"),
+    "dna_identification": N_("DNA identification"),
     "other": N_("other"),
     "new": N_("new"),
     "in_progress": N_("in progress"),
@@ -354,7 +355,10 @@ def fate_message(template: str, lang: str) -> str:
 
 #: Source names the registry's actions write in English ("Tracing request R-…"): the stored prefix and its
 #: catalogue message, so a document names the source in its reader's language.
-STORED_NAME_PREFIXES: dict[str, str] = {"Tracing request ": N_("Tracing request")}
+STORED_NAME_PREFIXES: dict[str, str] = {
+    "Tracing request ": N_("Tracing request"),
+    "DNA identification ": N_("DNA identification"),
+}
 
 
 def source_title(name: str, lang: str) -> str:

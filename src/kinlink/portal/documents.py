@@ -10,6 +10,7 @@ opened their tracing request by its access code (``portal.roles.family_request``
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django import forms
@@ -27,6 +28,7 @@ from kinlink.documents import actions, court, services
 from kinlink.documents.labels import LANGUAGES
 from kinlink.documents.models import IssuedDocument
 from kinlink.documents.render import NUMBER_PATTERN
+from kinlink.lib.formats import format_date
 from kinlink.portal.forms import CourtApplicationForm
 from kinlink.portal.roles import caseworker_required, family_request, is_verified
 from kinlink.registry.models import Case
@@ -86,6 +88,11 @@ def _reason(checked: services.Verification) -> str:
     return str(message) % {"number": number} if message is not None else checked.reason
 
 
+def _issued_at(created: dt.datetime) -> str:
+    moment = created.astimezone(dt.UTC)
+    return f"{format_date(moment.date(), get_language() or 'en')}, {moment:%H:%M}"
+
+
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, number: str) -> HttpResponse:
     """What the QR code opens: is this number ours, and (on upload) is this file the issued one?"""
@@ -118,6 +125,8 @@ def verify(request: HttpRequest, number: str) -> HttpResponse:
         "document": document,
         "content_match": bool(document and content_hash and content_hash == document.content_sha256),
         "content_given": bool(content_hash),
+        # in UTC, the date as the reader's language writes it ("2 декабря 2026 г., 09:14")
+        "issued_at": _issued_at(document.created) if document else "",
         "form": form,
         "result": result,
     }

@@ -19,11 +19,12 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kinlink.documents.models import Inquiry
 from kinlink.estimation.aggregates import MISSING
+from kinlink.lib.formats import format_partial_date
 from kinlink.registry.models import Fate, LegalStatus, SourceKind
 from kinlink.registry.services.figures import cached_public_figures, figures_threshold
 
@@ -61,7 +62,8 @@ OUTCOME_LABELS = {
 
 def value_label(field: str, key: str) -> str:
     """What a reader sees for a category code: the translated label of a fate, legal status, source kind
-    or branch, ``unknown`` and ``Total`` translated; regions and months as they are."""
+    or branch, a month as the language writes it (``май 2023 г.``), ``unknown`` and ``Total`` translated;
+    regions as they are."""
     if key == MISSING:
         return _("unknown")
     if key == "total":
@@ -73,6 +75,8 @@ def value_label(field: str, key: str) -> str:
             return key
     if field == "branch":
         return str(BRANCH_LABELS.get(key, key))
+    if field == "month":
+        return format_partial_date(key, get_language() or "en")
     if field == "addressee_kind":
         try:
             return str(Inquiry.Addressee(key).label)

@@ -44,7 +44,10 @@ def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResp
     context = {
         "labs": labs,
         "samples": shown,
-        "counts": samples.values("status").annotate(n=Count("id")).order_by("status"),
+        "counts": [
+            {"status": Sample.Status(row["status"]).label, "n": row["n"]}
+            for row in samples.values("status").annotate(n=Count("id")).order_by("status")
+        ],
         "statuses": dict(Sample.Status.choices),
         "sample_form": extra.get("sample_form") or SampleForm(),
         "profile_form": extra.get("profile_form") or CSVUploadForm(prefix="profiles"),

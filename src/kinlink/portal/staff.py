@@ -21,11 +21,13 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kinlink.documents.court import default_kind as default_application
 from kinlink.documents.legal import case_legal_view
+from kinlink.lib.formats import format_decimal
 from kinlink.matching.services import open_links_visible_to
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
@@ -181,7 +183,8 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
                 "linkage",
                 link.person_a,
                 link.person_b,
-                _("match probability %(p)s") % {"p": f"{link.match_probability:.2f}"},
+                _("match probability %(p)s")
+                % {"p": format_decimal(link.match_probability, get_language() or "en")},
                 link.pk,
             )
         )

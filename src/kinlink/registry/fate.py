@@ -310,7 +310,9 @@ def reconcile(claims: list[ClaimFact]) -> FateAssessment:
     for lead in leads:
         explanation.append(
             Message(
-                N_("Burial-site lead from {source}: {circumstances} {place}"),
+                N_("Burial-site lead from {source}: {circumstances} (place: {place})")
+                if lead.place
+                else N_("Burial-site lead from {source}: {circumstances}"),
                 {"source": lead.claim.source_name, "circumstances": lead.circumstances, "place": lead.place},
             )
         )

@@ -37,6 +37,41 @@ LIST_NAMES = ("family_requests", "prisoner_list", "obituaries", "burial_records"
 FEMALE_NAMES_RU = ("Ольга", "Татьяна", "Елена", "Наталья", "Ирина", "Светлана", "Галина", "Людмила")
 FEMALE_NAMES_UK = ("Ольга", "Тетяна", "Олена", "Наталія", "Ірина", "Світлана", "Галина", "Людмила")
 
+#: What the records call an event and a site, in Russian (the registry's working language for both sides'
+#: incidents), and the sources as each side's documents name them.
+EVENT_NAMES_RU = {"assault": "Штурм", "shelling": "Обстрел", "withdrawal": "Отход", "ambush": "Засада"}
+SITE_NAMES_RU = {
+    "field_grave": "Окрестности н. п. {place}",
+    "cemetery": "Общественное кладбище, н. п. {place}",
+    "morgue": "Судебно-медицинский морг, {place}",
+}
+SOURCE_NAMES = {
+    "ru": {
+        "unit_notice": "Извещение войсковой части {unit}",
+        "ministry_letter": "Письмо Министерства обороны Российской Федерации",
+        "comrade": "Показания сослуживца",
+        "released": "Показания военнослужащего, освобождённого из плена",
+    },
+    "ua": {
+        "unit_notice": "Сповіщення військової частини {unit}",
+        "ministry_letter": "Лист Міністерства оборони України",
+        "comrade": "Свідчення побратима",
+        "released": "Свідчення військовослужбовця, звільненого з полону",
+    },
+}
+CIRCUMSTANCES = {
+    "ru": {
+        "buried": "Отходили, был бой, тела похоронили местные жители.",
+        "fell": "Видел, как он упал во время штурма.",
+        "camp": "Видели его в месте содержания военнопленных.",
+    },
+    "ua": {
+        "buried": "Відходили, був бій, тіла поховали місцеві мешканці.",
+        "fell": "Бачив, як він упав під час штурму.",
+        "camp": "Бачили його в місці утримання військовополонених.",
+    },
+}
+
 WAR_START = dt.date(2022, 2, 24)
 WAR_DAYS = 1000
 
@@ -92,7 +127,7 @@ def _make_events(world: World, rng: random.Random) -> None:
         world.events.append(
             Event(
                 event_id=f"E{i + 1:06d}",
-                name=f"{kind} {place.name_ru} {day.isoformat()}",
+                name=f"{EVENT_NAMES_RU[kind]}, {place.name_ru}, {day:%d.%m.%Y}",
                 date=day,
                 place=place,
                 kind=kind,
@@ -106,7 +141,7 @@ def _make_events(world: World, rng: random.Random) -> None:
         world.sites.append(
             Site(
                 site_id=f"S{i + 1:06d}",
-                name=f"{kind.replace('_', ' ')} near {event.place.name_ru}",
+                name=SITE_NAMES_RU[kind].format(place=event.place.name_ru),
                 kind=kind,
                 lat=round(event.place.lat + rng.uniform(-0.05, 0.05), 5),
                 lon=round(event.place.lon + rng.uniform(-0.05, 0.05), 5),
@@ -295,21 +330,19 @@ def _make_sources_and_claims(world: World, rng: random.Random) -> None:
         unit_says = (
             "dead" if (soldier.fate == "dead" and rng.random() < 0.6) or rng.random() < 0.1 else "missing"
         )
-        sid = source("unit_notice", f"Notice of unit {soldier.unit}", notice_date, "B")
+        names = SOURCE_NAMES[soldier.side]
+        said = CIRCUMSTANCES[soldier.side]
+        sid = source("unit_notice", names["unit_notice"].format(unit=soldier.unit), notice_date, "B")
         world.claims.append(ClaimRecord(sid, soldier.person_id, unit_says, soldier.fate_date, place, ""))
         if rng.random() < 0.5:
             letter_date = notice_date + dt.timedelta(days=rng.randrange(20, 120))
-            sid = source("ministry_letter", "Letter of the ministry of defence", letter_date, "B")
+            sid = source("ministry_letter", names["ministry_letter"], letter_date, "B")
             world.claims.append(ClaimRecord(sid, soldier.person_id, "missing", None, "", ""))
         if soldier.fate == "dead" and rng.random() < 0.4:
             sid = source(
-                "testimony", "Testimony of a comrade", notice_date + dt.timedelta(days=rng.randrange(90)), "C"
+                "testimony", names["comrade"], notice_date + dt.timedelta(days=rng.randrange(90)), "C"
             )
-            circumstances = (
-                "They were withdrawing, there was a battle, locals buried the bodies."
-                if soldier.site_id
-                else "Saw him fall during the assault."
-            )
+            circumstances = said["buried"] if soldier.site_id else said["fell"]
             world.claims.append(
                 ClaimRecord(
                     sid,
@@ -321,12 +354,8 @@ def _make_sources_and_claims(world: World, rng: random.Random) -> None:
                 )
             )
         if soldier.fate == "detained" and rng.random() < 0.3:
-            sid = source(
-                "testimony", "Testimony of a released prisoner", notice_date + dt.timedelta(days=200), "C"
-            )
-            world.claims.append(
-                ClaimRecord(sid, soldier.person_id, "detained", None, "", "Seen in a detention camp.")
-            )
+            sid = source("testimony", names["released"], notice_date + dt.timedelta(days=200), "C")
+            world.claims.append(ClaimRecord(sid, soldier.person_id, "detained", None, "", said["camp"]))
 
 
 def _list_row(

@@ -71,3 +71,48 @@ def reply_rule(key: str) -> str:
 def long_date(value: Any) -> str:
     """A date as the reader's language writes it in running text (ru «15 мая 2023 г.»)."""
     return format_date(value, get_language() or "en", empty="")
+
+
+@register.filter
+def source_name(value: str | None) -> str:
+    """A source's name as the reader reads it (the family's report, a DNA identification translated)."""
+    from kinlink.registry.services.sources import source_name as display
+
+    return display(value or "")
+
+
+@register.filter
+def source_origin(source: Any) -> str:
+    """Who issued a source: the family's relationship ("mother") and a DNA screening run translated."""
+    from kinlink.portal.forms import RELATIONSHIP_LABELS
+    from kinlink.registry.models import SourceKind
+    from kinlink.registry.services.sources import source_origin as display
+
+    origin = source.origin or ""
+    if source.kind == SourceKind.FAMILY_REPORT:
+        return str(RELATIONSHIP_LABELS.get(origin, origin))
+    return display(origin)
+
+
+@register.filter
+def source_reference(value: str | None) -> str:
+    """A source's reference; a DNA identification's figures as the reader's language writes numbers."""
+    from kinlink.registry.services.sources import source_reference as display
+
+    return display(value or "")
+
+
+@register.filter
+def circumstances(value: str | None) -> str:
+    """A claim's circumstances; those kinlink wrote itself (a DNA identification) translated."""
+    from kinlink.registry.services.sources import claim_circumstances
+
+    return claim_circumstances(value or "")
+
+
+@register.filter
+def claim_fact_label(fact: Any, sex: str | None = None) -> str:
+    """A claim of the fate engine ("source: dead 2022-03-30 (stated …)") in the reader's language."""
+    from kinlink.registry.services.fate import claim_label
+
+    return claim_label(fact.label(), sex)

@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
+from kinlink.lib.formats import format_partial_date
 from kinlink.partialdate import PartialDate, PartialDateError, parse_optional
 from kinlink.registry.fate import ClaimFact, FateAssessment, Message, parse_claim_label, reconcile
 from kinlink.registry.legal import default_rules
 from kinlink.registry.legalplan import InquiryFacts, Plan, PlanFacts, Step, build_plan
 from kinlink.registry.models import Case, Claim, Fate, Person, SourceKind, TracingRequest
 from kinlink.registry.services.grammar import gendered
+from kinlink.registry.services.sources import source_name
 
 
 def claim_fact(claim: Claim) -> ClaimFact:
@@ -80,14 +82,17 @@ def fate_label(code: str, sex: str | None = None) -> str:
 
 
 def claim_label(label: str, sex: str | None = None) -> str:
-    """A claim's label ("source: dead 2022-03-30 (stated 2022-04-02)") in the active language."""
+    """A claim's label ("source: dead 2022-03-30 (stated 2022-04-02)") in the active language, its dates
+    as the language writes them ("погиб 30 марта 2022 г. (сообщено 2 апреля 2022 г.)")."""
     parts = parse_claim_label(label)
     if parts is None:
         return label
-    when = f" {parts['when']}" if parts["when"] else ""
-    text = f"{parts['source']}: {fate_label(parts['fate'], sex)}{when}"
+    lang = get_language() or "en"
+    when = f" {format_partial_date(parts['when'], lang)}" if parts["when"] else ""
+    text = f"{source_name(parts['source'])}: {fate_label(parts['fate'], sex)}{when}"
     if parts["stated"]:
-        text += " " + gettext("(stated {date})").format(date=parts["stated"])
+        stated = format_partial_date(parts["stated"], lang)
+        text += " " + gettext("(stated {date})").format(date=stated)
     return text
 
 
@@ -101,6 +106,9 @@ def render(message: Message, sex: str | None = None) -> str:
             params[key] = fate_label(params[key], sex)
     if "claim" in params:
         params["claim"] = claim_label(params["claim"], sex)
+    for key in ("source", "dead_source", "missing_source", "other_source"):
+        if key in params:
+            params[key] = source_name(params[key])
     template = gendered(message.template, sex) if sex is not None else gettext(message.template)
     return template.format(**params)
 
