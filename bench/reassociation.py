@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--markers", type=int, default=21)
     parser.add_argument("--dropout", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--threshold", type=float, default=1e6)
+    parser.add_argument("--keep", type=float, default=0.75, help="share of markers a degraded bone keeps")
+    parser.add_argument("--relative-threshold", type=float, default=None)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     db = read_frequency_table(FREQS)
@@ -96,13 +99,14 @@ def main() -> None:
         elif quality < 0.45:
             profile = _bone(people[owner], 1.0, 0.0, rng)
         else:
-            profile = _bone(people[owner], 0.75, args.dropout, rng)
+            profile = _bone(people[owner], args.keep, args.dropout, rng)
         profiles[sample] = profile
         sites[sample] = f"batch-{batch_of[owner]:02d}"
         truth[sample] = owner
 
     started = time.perf_counter()
-    result = reassociate(profiles, db, sites=sites, dropout=args.dropout)
+    options = {} if args.relative_threshold is None else {"relative_threshold": args.relative_threshold}
+    result = reassociate(profiles, db, sites=sites, dropout=args.dropout, threshold=args.threshold, **options)
     seconds = time.perf_counter() - started
 
     group_of = {a.sample: a.group for a in result.assignments if a.group}
@@ -126,6 +130,9 @@ def main() -> None:
         "individuals": len(people),
         "markers": args.markers,
         "dropout": args.dropout,
+        "degraded_bones_keep": args.keep,
+        "threshold": args.threshold,
+        "relative_threshold": args.relative_threshold,
         "samples_without_dna": sum(1 for p in profiles.values() if not p),
         "seconds": round(seconds, 2),
         "pair_precision": round(correct_pairs / predicted_pairs, 5) if predicted_pairs else None,

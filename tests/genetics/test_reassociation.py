@@ -191,14 +191,17 @@ def test_cli_writes_groups_and_site_counts(tmp_path: Path, capsys: pytest.Captur
     )
     assert code == 0
     table = list(csv.DictReader(out.open()))
-    group = {r["sample"]: r["group"] for r in table}
+    assert list(table[0])[:2] == ["sample", "individual"]
+    group = {r["sample"]: r["individual"] for r in table}
     assert group["s1"] == group["s2"] != group["s3"] == group["s4"] != ""
     assert group["s5"] == "" and [r["status"] for r in table if r["sample"] == "s5"] == ["no_dna"]
     assert float(next(r for r in table if r["sample"] == "s1")["log10_lr"]) > 15
     sites = {r["site"]: r for r in csv.DictReader((tmp_path / "sites.csv").open())}
     assert (sites["grave-1"]["samples"], sites["grave-1"]["minimum_individuals"]) == ("4", "2")
     assert sites["batch-7"]["minimum_individuals"] == "1"
-    assert "minimum_individuals" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "individuals: 2 (samples: 5; without DNA, unassigned: 1)" in printed
+    assert "minimum_individuals" in printed
 
 
 def test_cli_refuses_a_sample_in_two_sites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

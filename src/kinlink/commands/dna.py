@@ -129,10 +129,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     re_.add_argument(
         "--relative-threshold",
         type=float,
-        default=1e3,
+        default=1e2,
         help="LR (one individual : full siblings or parent-child) also needed to link two samples",
     )
-    re_.add_argument("--out", required=True, help="output CSV: one row per sample with its group")
+    re_.add_argument(
+        "--out",
+        required=True,
+        help="output CSV: sample,individual,... (one row per sample; the samples of one individual share it)",
+    )
     re_.add_argument("--summary", help="also write the per-site counts to this CSV")
     re_.set_defaults(handler=run_reassociate)
 
@@ -154,7 +158,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     rr.add_argument("--dropout", type=float, default=0.0, help="allele dropout probability per allele copy")
     rr.add_argument("--threshold", type=float, default=1e6, help="LR (one individual : unrelated) to link")
     rr.add_argument(
-        "--relative-threshold", type=float, default=1e3, help="LR (one individual : a relative) also needed"
+        "--relative-threshold", type=float, default=1e2, help="LR (one individual : a relative) also needed"
     )
     rr.add_argument("--out", help="also write sample,remains,individual,site,status to this CSV")
     rr.set_defaults(handler=run_reassociate_registry)
@@ -390,7 +394,16 @@ def run_reassociate(args: argparse.Namespace) -> int:
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(
-            ("sample", "group", "site", "markers", "status", "best_match", "log10_lr", "log10_lr_relative")
+            (
+                "sample",
+                "individual",
+                "site",
+                "markers",
+                "status",
+                "best_match",
+                "log10_lr",
+                "log10_lr_relative",
+            )
         )
         for a in result.assignments:
             writer.writerow(
@@ -413,6 +426,11 @@ def run_reassociate(args: argparse.Namespace) -> int:
             csv.writer(fh).writerows([header, *rows])
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
+    individuals = len({a.group for a in result.assignments if a.group})
+    unassigned = sum(1 for a in result.assignments if not a.group)
+    print(
+        f"individuals: {individuals} (samples: {len(result.assignments)}; without DNA, unassigned: {unassigned})"
+    )
     print("\t".join(header))
     for row in rows:
         print("\t".join(str(x) if x != "" else "(none)" for x in row))

@@ -17,9 +17,11 @@ heterozygotes, or a heterozygote and an allele it lacks, can never be one indivi
 drop-in.
 
 Two samples are linked when ``LR(same : unrelated)`` reaches the threshold (default 10^6) and
-``LR(same : relative)`` reaches the relative threshold (default 10^3: a 20-marker profile seen twice
+``LR(same : relative)`` reaches the relative threshold (default 10^2: a 20-marker profile seen twice
 gives about 10^5 to 10^9 against a brother, far less than against an unrelated man, since a brother
-shares a genotype at a marker with probability 0.3 to 0.6). Links are taken strongest first, and two
+shares a genotype at a marker with probability 0.3 to 0.6; two degraded bones sharing a dozen markers
+give 10^2 to 10^3). After the pairwise links, groups are compared again as the alleles their samples
+show together (up to three rounds), so that a degraded bone meets the nearly whole profile of its man. Links are taken strongest first, and two
 groups are joined only when no pair across them excludes being one individual (``LR(same : unrelated)``
 below ``1/threshold``), so that one weak chain cannot join two people. A sample with no typed marker
 is never assigned: it stays unassigned, not guessed. The minimum number of individuals (MNI) of a site
@@ -342,7 +344,8 @@ def reassociate(
     sites: Mapping[str, str] | None = None,
     dropout: float = 0.0,
     threshold: float = 1.0e6,
-    relative_threshold: float = 1.0e3,
+    relative_threshold: float = 1.0e2,
+    rounds: int = 3,
 ) -> Reassociation:
     """Group the samples of one individual and count the individuals per site (see the module docs).
 
@@ -364,6 +367,9 @@ def reassociate(
             for s in (link.a, link.b):
                 if s not in best or best[s].log10_lr < link.log10_lr:
                     best[s] = link
+    for _round in range(rounds):
+        if not _join_by_consensus(profiles, frequencies, encoded, groups, dropout, threshold, log_rel):
+            break
     typed = (encoded.codes >= 0).sum(axis=1)
     # groups numbered in the order of their first sample, so the numbering is reproducible
     numbers: dict[int, str] = {}
@@ -389,6 +395,55 @@ def reassociate(
             )
         )
     return Reassociation(assignments, _site_counts(assignments, encoded, -log_t), links, encoded.notes)
+
+
+def _consensus(
+    profiles: Mapping[str, Mapping[str, Sequence[str]]], samples: Sequence[str]
+) -> dict[str, list[str]]:
+    """The alleles a group's samples show together, per marker (a marker where they show more than two is
+    left out: no genotype has them all)."""
+    seen: dict[str, set[str]] = {}
+    for sample in samples:
+        for marker, alleles in profiles[sample].items():
+            seen.setdefault(marker, set()).update(a for a in alleles if not is_untyped(a))
+    out: dict[str, list[str]] = {}
+    for marker, shown in seen.items():
+        ordered = sorted(shown)
+        if len(ordered) == 2:
+            out[marker] = ordered
+        elif len(ordered) == 1:
+            out[marker] = [ordered[0], ordered[0]]
+    return out
+
+
+def _join_by_consensus(
+    profiles: Mapping[str, Mapping[str, Sequence[str]]],
+    frequencies: FrequencyDatabase,
+    encoded: _Encoded,
+    groups: _Groups,
+    dropout: float,
+    threshold: float,
+    log_rel: float,
+) -> bool:
+    """One round of comparison between groups, each group standing as the alleles its samples show
+    together: a degraded bone that shares too few markers with any other single bone is compared with the
+    nearly whole profile of its man. Joins keep the exclusion guard of :class:`_Groups` (every pair of
+    samples across two groups is checked). Returns whether any two groups were joined."""
+    roots = sorted({groups.find(i) for i in range(len(encoded.samples))})
+    members = {r: [encoded.samples[i] for i in groups.members[r]] for r in roots}
+    pseudo = {f"#{r}": _consensus(profiles, members[r]) for r in roots}
+    pseudo = {k: v for k, v in pseudo.items() if v}
+    if len(pseudo) < 2:
+        return False
+    _, links = compare_all(pseudo, frequencies, dropout=dropout, threshold=threshold)
+    joined = False
+    for link in sorted(links, key=lambda k: (-k.log10_lr, k.a, k.b)):
+        if link.log10_lr_relative < log_rel:
+            continue
+        a, b = int(link.a[1:]), int(link.b[1:])
+        if groups.find(a) != groups.find(b) and groups.join(a, b):
+            joined = True
+    return joined
 
 
 def _site_counts(assignments: list[Assignment], encoded: _Encoded, exclusion: float) -> list[SiteCount]:

@@ -34,7 +34,7 @@ def registry_reassociation(
     frequencies: str = "",
     dropout: float = 0.0,
     threshold: float = 1.0e6,
-    relative_threshold: float = 1.0e3,
+    relative_threshold: float = 1.0e2,
 ) -> RegistryReassociation:
     """Group the remains samples of one site (by id) or one repatriation batch (by code), or of every
     site and batch when neither is given (each sample counted under its site, else its batch)."""
