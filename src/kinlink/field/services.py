@@ -129,8 +129,12 @@ class Candidate:
 
 def candidates(remains: Remains) -> tuple[list[Candidate], list[Candidate]]:
     """The missing persons for ``remains`` by the non-DNA comparison: (ranked, excluded). A person a
-    caseworker excluded is listed with the excluded, with the decision."""
+    caseworker excluded is listed with the excluded, with the decision. The person these remains were
+    identified as stays among them (he is no longer missing, but the comparison still speaks of him)."""
     persons = {p.pk: p for p in missing_persons(remains)}
+    identified = remains.identified_person if remains.identified_person_id else None
+    if identified is not None and identified.merged_into_id is None:
+        persons.setdefault(identified.pk, identified)
     decisions: dict[int, ComparisonDecision] = {}
     for d in ComparisonDecision.objects.filter(remains=remains, person_id__in=persons).order_by(
         "created", "pk"
