@@ -10,7 +10,12 @@ from django.db.models import Q
 
 from kinlink.cli import main
 from kinlink.demo import DemoSummary, build_demo, seed_case
+from kinlink.demo.field import DEMO_BATCH, DEMO_BATCH_ROWS, SEED_EVENT_COMRADES, SEED_REMAINS
+from kinlink.demo.seed_case import SEED_SITE
+from kinlink.field.models import CustodyEvent, ExhumationStep, PhysicalProfile
+from kinlink.field.services import candidates
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
+from kinlink.identification.prior import IN_EVENT, parse_context
 from kinlink.matching.models import CandidateLink, PendingLinkage
 from kinlink.registry.models import (
     AuditEntry,
@@ -22,6 +27,7 @@ from kinlink.registry.models import (
     ListRecord,
     Person,
     Remains,
+    RepatriationBatch,
     Sample,
     Site,
     Source,
@@ -59,6 +65,61 @@ def test_the_seed_case_is_identified_by_dna_and_the_family_is_to_be_told(demo: D
     # the family is not told: the mother's sample is only "profiled"
     mother = Sample.objects.get(tracing_request__number=demo.seed_request_number)
     assert mother.status == Sample.Status.PROFILED
+
+
+def test_the_seed_case_has_its_field_record(demo: DemoSummary) -> None:
+    """Issue 14: the grave from the comrade's testimony, its exhumation step by step, the remains recovered
+    from it with their custody chain down to the lab, the examiner's and the mother's data, ranked."""
+    person = Case.objects.get(number=demo.seed_case_number).person
+    site = Site.objects.get(name=SEED_SITE)
+    assert site.reported_by is not None and site.reported_by.kind == SourceKind.TESTIMONY
+    assert (site.buried_count, site.buried_by, site.precision_m) == (6, "местные жители", 2000)
+    steps = list(site.exhumation_steps.values_list("status", flat=True))
+    assert steps == ["located", "requested", "permitted", "exhumed"] and site.exhumation_status == "exhumed"
+    assert all(site.exhumation_steps.values_list("by", flat=True))
+    remains = Remains.objects.get(code=SEED_REMAINS)
+    assert remains.site == site and remains.identified_person == person
+    assert site.remains.count() == 3
+    sample = remains.samples.get()
+    chain = [
+        (e.step, "sample" if e.sample_id else "remains")
+        for e in CustodyEvent.objects.filter(Q(remains=remains) | Q(sample=sample)).order_by("on", "pk")
+    ]
+    assert chain == [
+        ("recovery", "remains"),
+        ("transfer", "remains"),
+        ("sampling", "remains"),
+        ("sampling", "sample"),
+        ("lab", "sample"),
+    ]
+    # the non-DNA comparison: he comes first, on the tattoo and the call sign; the older man is excluded
+    ranked, excluded = candidates(remains)
+    assert ranked[0].person == person and ranked[0].comparison.strong == 2
+    assert {c.person.pk for c in ranked[1:]} | {c.person.pk for c in excluded} == set(
+        Event.objects.get(sites=site).persons.exclude(pk=person.pk).values_list("pk", flat=True)
+    )
+    assert len(ranked) + len(excluded) == len(SEED_EVENT_COMRADES) + 1
+    [older] = excluded
+    assert older.person.primary_name().startswith("Лебедев")
+    assert [f.code for f in older.comparison.fields if f.outcome == "exclusion"] == ["age_outside"]
+
+
+def test_the_seed_candidate_states_the_event_prior(demo: DemoSummary) -> None:
+    """The screening ran after the field record: the prior is the battle's, not 1 / N screened."""
+    candidate = CandidateIdentification.objects.get(remains_sample__remains__code=SEED_REMAINS)
+    stated = parse_context(candidate.prior_basis)
+    assert stated is not None, candidate.prior_basis
+    assert (stated.place, stated.via, stated.via_name) == (IN_EVENT, "site", SEED_SITE)
+    assert (stated.members, stated.excluded) == (len(SEED_EVENT_COMRADES) + 1, 1)
+    assert candidate.prior == pytest.approx(0.99 / 5)
+
+
+def test_the_repatriation_batch_came_in_through_its_list(demo: DemoSummary) -> None:
+    batch = RepatriationBatch.objects.get(code=DEMO_BATCH)
+    assert batch.remains.count() == len(DEMO_BATCH_ROWS) and batch.event is not None
+    tagged = Remains.objects.get(code="R-2024-RP06-001")
+    assert tagged.postmortem.tag_number == "АК-771204"
+    assert CustodyEvent.objects.filter(batch=batch, step="transfer").count() == len(DEMO_BATCH_ROWS)
 
 
 def test_the_lab_upload_was_screened_by_the_worker(demo: DemoSummary) -> None:
@@ -117,6 +178,10 @@ def test_the_demo_wrote_nothing_outside_the_actions(demo: DemoSummary) -> None:
         (Site, "add_site"),
         (Remains, "register_remains"),
         (CaseTask, "add_task"),
+        (ExhumationStep, "record_exhumation"),
+        (CustodyEvent, "record_custody"),
+        (RepatriationBatch, "record_batch"),
+        (PhysicalProfile, "save_physical_profile"),
     ):
         made = {str(pk) for pk in model.objects.values_list("pk", flat=True)}
         assert made and made == audited(action, model._meta.model_name or ""), model

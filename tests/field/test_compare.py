@@ -41,6 +41,11 @@ def test_tag_call_sign_marks_and_documents_are_strong() -> None:
     codes = {f.code for f in result.fields}
     assert {"tag_number_same", "call_sign_same", "mark_found", "mark_not_found", "documents_name"} <= codes
     assert result.strong == 4 and not result.excluded
+    # found inside the effects: the explanation names the call sign, not the whole list of effects
+    [call_sign] = [f for f in result.fields if f.field == "call_sign"]
+    assert call_sign.params == {"value": "Гром"}
+    [tag] = [f for f in result.fields if f.field == "tag_number"]
+    assert tag.params == {"value": "АА-123456"}
     # a different tag does not exclude: tags are exchanged
     other = compare(Physical("2", tag_number="ББ-1"), pm)
     assert [f.outcome for f in other.fields if f.field == "tag_number"] == [UNKNOWN]

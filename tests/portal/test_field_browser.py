@@ -1,20 +1,30 @@
 """In headless chromium, in Russian: a caseworker signs in with TOTP, records the field grave the comrade's
 testimony describes, records its exhumation and the remains recovered from it, ties the lab's sample to
 them, sees the custody chain, enters the post-mortem data and sees the ranked non-DNA candidates with an
-explanation per field. Screenshots of the site and remains pages at 360 and 1280 px in Russian and
-Ukrainian go to tests/artifacts/field-*.png (git-ignored)."""
+explanation per field. Then the lab analyst uploads the profiles in the lab console, the worker screens
+them, and the caseworker sees the DNA candidate with the event prior stated: the remains come from the
+grave of the battle whose four missing men share 99 % of the prior (issue 14, done when). Screenshots of
+the site, remains and candidate pages at 360 and 1280 px in Russian and Ukrainian go to
+tests/artifacts/field-*.png (git-ignored)."""
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 
+from kinlink.cli import main
+from kinlink.exchange.genotypes import genotype_csv
 from kinlink.field import actions as field_actions
+from kinlink.genetics.markers import read_frequency_csv
 from kinlink.identification.actions import register_sample
+from kinlink.identification.models import CandidateIdentification, ScreeningRun
+from kinlink.registry import actions
+from kinlink.scenario.dna import generate_dna
 from tests.portal.browser import axe_violations, chromium, screenshot
 from tests.portal.portal_world import PASSWORD, build_world, current_token
 
@@ -24,6 +34,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1280, "height": 900}
+FREQUENCIES = (
+    Path(__file__).resolve().parents[2] / "src/kinlink/identification/data/synthetic_frequencies.csv"
+)
+MUTATION = "stepwise:rate=0.002,rate2=1e-6,range=0.1"
 
 
 def _submit(page: Any, form: str) -> None:
@@ -31,12 +45,42 @@ def _submit(page: Any, form: str) -> None:
     page.wait_for_load_state()
 
 
+def _sign_in(page: Any, base: str, user: Any, device: Any) -> None:
+    """The password, then the code from the authenticator."""
+    page.goto(f"{base}/ru/staff/login")
+    page.fill("#id_username", user.get_username())
+    page.fill("#id_password", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/ru/staff/login/code.*"))
+    page.fill("#id_token", current_token(device))
+    page.locator("main button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def _text(page: Any, selector: str = "main") -> str:
+    """The visible text, its no-break and narrow no-break spaces as plain spaces."""
+    return " ".join(page.locator(selector).inner_text().replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
 def test_caseworker_works_the_grave_from_the_testimony(
-    live_server: Any, transactional_db: None, settings: Any
+    live_server: Any, transactional_db: None, settings: Any, tmp_path: Path
 ) -> None:
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False  # plain http on localhost
+    # as in production: the lab's upload only queues the screening, the worker runs it
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.KINLINK_DNA_FREQUENCIES = str(FREQUENCIES)
+    settings.KINLINK_DNA_MUTATION = MUTATION
+    settings.KINLINK_SCREENING_IMMEDIATE = False
     world = build_world()
     person = world.a.person
+    # the battle he went missing in, with three other men of his unit missing from it (the unit's list)
+    battle = actions.add_event(None, name="Бой у Гостомеля", kind="battle", date="2022-03-30")
+    actions.link_event(None, person, battle)
+    for surname in ("Кузнецов", "Морозов", "Волков"):
+        other = actions.add_person(None, names=[{"surname": surname}], reason="unit list", fate="missing")
+        actions.link_event(None, other, battle)
+    # the mother's reference sample, registered by the lab and attached to her request
+    actions.attach_sample(None, world.a.sample, tracing_request=world.a.request)
     # what the mother said at intake, and the sample the lab registered by its barcode only
     field_actions.save_profile(
         None,
@@ -53,13 +97,7 @@ def test_caseworker_works_the_grave_from_the_testimony(
         context = browser.new_context(viewport=DESK, locale="ru-RU", device_scale_factor=1)
         page = context.new_page()
         # 1. Sign in with the password, then the code from the authenticator.
-        page.goto(f"{base}/ru/staff/login")
-        page.fill("#id_username", world.a.users["caseworker"].get_username())
-        page.fill("#id_password", PASSWORD)
-        page.locator("main button[type=submit]").click()
-        page.wait_for_url(re.compile(r".*/ru/staff/login/code.*"))
-        page.fill("#id_token", current_token(world.a.devices["caseworker"]))
-        page.locator("main button[type=submit]").click()
+        _sign_in(page, base, world.a.users["caseworker"], world.a.devices["caseworker"])
         page.wait_for_url(re.compile(r".*/ru/staff/$"))
 
         # 2. From the case page, the comrade's testimony: record the grave it describes.
@@ -75,6 +113,7 @@ def test_caseworker_works_the_grave_from_the_testimony(
         page.fill("#id_buried_count", "4")
         page.fill("#id_buried_on", "04.2022")
         page.fill("#id_buried_by", "местные жители")
+        assert page.input_value("#id_event") == str(battle.pk)  # the battle he is tied to, offered
         page.get_by_role("button", name="Внести место").click()
         page.wait_for_url(re.compile(r".*/ru/staff/field/sites/\d+/$"))
         site_url = page.url
@@ -142,9 +181,57 @@ def test_caseworker_works_the_grave_from_the_testimony(
         assert not [v for v in violations if v["impact"] in ("serious", "critical")], violations
         probe.close()
 
-        # 7. Screenshots of both pages, at 360 and 1280 px, in Russian and Ukrainian.
+        # 7. The lab analyst loads the profiles in the lab console (the mother's and the remains'); the
+        # upload queues the screening, and the worker runs it with the remains' context.
+        scenario = generate_dna(
+            1,
+            1,
+            seed=14,
+            database=read_frequency_csv(FREQUENCIES),
+            share_related=1.0,
+            shares={"mother": 1.0},
+            conditions={"complete": 1.0},
+        )
+        [family] = scenario.families
+        [remains_profile] = scenario.remains.values()
+        profiles = tmp_path / "lab-run-14.csv"
+        profiles.write_bytes(
+            genotype_csv({world.a.sample.code: family.references["MO"], "BC-R-0001": remains_profile})
+        )
+        lab_context = browser.new_context(viewport=DESK, locale="ru-RU")
+        lab = lab_context.new_page()
+        _sign_in(lab, base, world.a.users["lab_analyst"], world.a.devices["lab_analyst"])
+        lab.goto(f"{base}/ru/lab/")
+        lab.set_input_files("#id_profiles-csv_file", str(profiles))
+        lab.locator("form:has(#id_profiles-csv_file) button[type=submit]").click()
+        lab.wait_for_load_state()
+        lab_context.close()
+        run = ScreeningRun.objects.get(reason__contains="lab-run-14.csv")
+        assert run.status == ScreeningRun.Status.QUEUED  # the web request did not screen
+        assert main(["worker", "--once"]) == 0
+        run.refresh_from_db()
+        assert run.status == ScreeningRun.Status.DONE, run.notes
+        candidate = CandidateIdentification.objects.get(remains_sample__code="BC-R-0001")
+        assert candidate.tracing_request == world.a.request
+
+        # 8. The caseworker finds the candidate in the DNA queue and reads the prior and why it is that.
+        page.set_viewport_size(DESK)
+        page.goto(f"{base}/ru/staff/dna/")
+        page.locator(f"main a[href$='/staff/dna/{candidate.pk}/']").first.click()
+        page.wait_for_url(re.compile(rf".*/ru/staff/dna/{candidate.pk}/$"))
+        candidate_url = page.url
+        text = _text(page)
+        assert "0,2475" in text  # 0.99 / 4
+        assert (
+            "1/4 от 99 %: он среди пропавших без вести в событии «Бой у Гостомеля» "
+            "(место захоронения «Полевое захоронение у ручья»), всего 4; 99 % априорной вероятности "
+            "поровну приходится на них, 1 % — на пропавших без вести вне этого события ("
+        ) in text, text
+        assert "1 / " not in text.split("Апостериорная")[0]  # not the prior over everyone screened
+
+        # 9. Screenshots of the pages, at 360 and 1280 px, in Russian and Ukrainian.
         for lang in ("ru", "uk"):
-            for name, url in (("site", site_url), ("remains", remains_url)):
+            for name, url in (("site", site_url), ("remains", remains_url), ("candidate", candidate_url)):
                 for width, viewport in (("360", PHONE), ("1280", DESK)):
                     page.set_viewport_size(viewport)
                     page.goto(url.replace("/ru/", f"/{lang}/"))

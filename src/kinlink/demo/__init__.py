@@ -2,7 +2,9 @@
 product's own paths (actions, list imports, the lab's upload, the worker, two staff confirmations).
 
 The seed case is the one that started kinlink (:mod:`kinlink.demo.seed_case`): the unit notifies
-"killed", the ministry answers "missing", a comrade says locals buried the bodies. Its DNA
+"killed", the ministry answers "missing", a comrade says locals buried the bodies. The grave is found and
+exhumed, and his remains recovered from it (:mod:`kinlink.demo.field`), with five other men of his unit
+missing from the same withdrawal. Its DNA
 (:mod:`kinlink.demo.dna`) identifies him; the family is not told, and the caseworker has a task to tell
 them in person. The world (:mod:`kinlink.demo.world`) leaves real candidate links in the caseworkers'
 "possible matches" queue.
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count
 
 from kinlink.demo.accounts import DemoLogin, create_demo_accounts, organisations
 from kinlink.demo.dna import (
@@ -27,7 +30,8 @@ from kinlink.demo.dna import (
     demo_lab_settings,
     register_and_upload,
 )
-from kinlink.demo.seed_case import SEED_UNIT_NOTICE, build_seed_case, second_request
+from kinlink.demo.field import repatriation_batch, seed_event_persons, seed_field_work
+from kinlink.demo.seed_case import SEED_SITE, SEED_UNIT_NOTICE, SeedCase, build_seed_case, second_request
 from kinlink.demo.world import load_world
 from kinlink.registry.models import (
     Case,
@@ -83,6 +87,20 @@ def seed_case() -> Case | None:
     return Case.objects.filter(person_id=claim.person_id, organisation__slug="poisk").order_by("pk").first()
 
 
+def _field_record(seed: SeedCase, orgs: dict[str, Organisation]) -> None:
+    """The seed case's field record (:mod:`kinlink.demo.field`): the event's other missing men, the grave's
+    exhumation and remains, what the examiner and the mother said of him; and a repatriation batch, tied to
+    the world's event with the most missing persons."""
+    site = Site.objects.select_related("event").get(name=SEED_SITE)
+    event = site.event
+    if event is None:
+        raise DemoError("the seed case's grave lost its event")
+    seed_event_persons(event, orgs["poisk"])
+    seed_field_work(site, seed.case.person)
+    largest = Event.objects.exclude(pk=event.pk).annotate(n=Count("persons")).order_by("-n", "pk").first()
+    repatriation_batch(largest)
+
+
 def build_demo(size: str = "small", step: Callable[[str], None] | None = None) -> DemoSummary:
     """Fill the database once; a second call only returns the logins (and the seed case's number)."""
     if size not in SIZES:
@@ -109,7 +127,9 @@ def build_demo(size: str = "small", step: Callable[[str], None] | None = None) -
             load_world(world, orgs, report)  # its tracing requests and lists wait for linkage
             seed = build_seed_case(orgs)
             second_request(orgs)
-        report("the seed case")
+            report("the seed case")
+            _field_record(seed, orgs)  # before the lab's upload: the screening reads this context
+            report("the field: the grave, its exhumation, the remains, a repatriation batch")
         with demo_lab_settings():
             with transaction.atomic():  # the upload's screening run is queued when this commits
                 register_and_upload(orgs, seed.request)

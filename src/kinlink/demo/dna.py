@@ -1,12 +1,14 @@
 """The seed case's DNA, through the lab's and the caseworkers' own paths.
 
-Remains exhumed from the field grave the comrade described are recovered in 2023; the central lab
-registers the mothers' reference samples (the seed case's and 20 other families') and the remains
-samples by barcode, the samples are attached to the families' requests and to the remains, and the lab
-uploads the genotype CSV. The upload queues a screening run, which the worker runs; the caseworker and
-the supervisor confirm the match (two staff members), which writes the identification claim and the task
-to tell the family in person. The family is not told: the mother's sample stays "profiled" until a
-caseworker breaks the news.
+Remains exhumed from the field grave the comrade described were recovered in 2023
+(:mod:`kinlink.demo.field`); the central lab registers the mothers' reference samples (the seed case's and
+20 other families') and the remains samples by barcode, the samples are attached to the families' requests
+and to the remains (the seed case's sample tied to its remains by the caseworker, with its custody), and the
+lab uploads the genotype CSV. The screening reads the remains' context: the seed case's remains come from
+the grave of the withdrawal from Popasna, whose missing persons share the prior. The upload queues a
+screening run, which the worker runs; the caseworker and the supervisor confirm the match (two staff
+members), which writes the identification claim and the task to tell the family in person. The family is
+not told: the mother's sample stays "profiled" until a caseworker breaks the news.
 
 Profiles are synthetic, drawn from the synthetic frequency table that ships with kinlink
 (``identification/data/synthetic_frequencies.csv``), never from real population data.
@@ -15,6 +17,7 @@ Profiles are synthetic, drawn from the synthetic frequency table that ships with
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +27,9 @@ from django.test.utils import override_settings
 from django.utils import translation
 
 from kinlink.demo.accounts import staff
+from kinlink.demo.field import EXAMINER, SEED_REMAINS, lab_receipt
 from kinlink.demo.seed_case import SEED_SITE
+from kinlink.field.actions import tie_sample
 from kinlink.identification.actions import (
     decide_identification,
     register_reference_samples,
@@ -32,8 +37,8 @@ from kinlink.identification.actions import (
     store_lab_profiles,
 )
 from kinlink.identification.models import CandidateIdentification
-from kinlink.registry.actions import attach_sample, register_remains
-from kinlink.registry.models import Organisation, Remains, Sample, Site, TracingRequest
+from kinlink.registry.actions import attach_sample
+from kinlink.registry.models import Organisation, Remains, Sample, TracingRequest
 
 #: The synthetic frequency table of the demo's DNA (23 made-up STR loci, SYN01..SYN23).
 DEMO_FREQUENCIES = (
@@ -43,7 +48,6 @@ DEMO_MUTATION = "stepwise:rate=0.002,rate2=1e-6,range=0.1"
 #: Other families that gave a mother's reference sample, screened alongside the seed case's.
 DEMO_DNA_FAMILIES = 20
 DEMO_SEED = 2022
-SEED_REMAINS = "R-2023-POP-001"
 
 
 @contextmanager
@@ -98,23 +102,22 @@ def register_and_upload(orgs: dict[str, Organisation], seed_request: TracingRequ
     for code, (request, _profile) in references.items():
         attach_sample(caseworker, Sample.objects.get(code=code), tracing_request=request)
 
-    site = Site.objects.get(name=SEED_SITE)
-    seed_remains = register_remains(
-        caseworker,
-        code=SEED_REMAINS,
-        site=site,
-        event=site.event,
-        recovered_on="2023-08",
-        sex_estimate="M",
-        age_estimate="20-30",
-        condition="skeletal",
+    # the seed case's remains were recovered from the field grave (kinlink.demo.field); the world's remains
+    # from its sites stand for the other families' (the repatriation batch's bodies are not sampled yet)
+    seed_remains = Remains.objects.get(code=SEED_REMAINS)
+    world_remains = iter(
+        Remains.objects.exclude(site__name=SEED_SITE)
+        .filter(batch__isnull=True, site__isnull=False)
+        .order_by("pk")
     )
-    world_remains = iter(Remains.objects.exclude(pk=seed_remains.pk).order_by("pk"))
     remains_profiles: dict[str, dict[str, list[str]]] = {}
     for n, (code, profile) in enumerate(scenario.remains.items(), start=1):
-        remains = seed_remains if code == related else next(world_remains)
         sample = register_sample(analyst, lab, f"KL-REM-{n:05d}", Sample.Kind.REMAINS)
-        attach_sample(analyst, sample, remains=remains)
+        if code == related:  # the caseworker ties the lab's barcode to the remains the sample was taken from
+            tie_sample(caseworker, sample, seed_remains, on=dt.date(2023, 9, 5), by=EXAMINER)
+            lab_receipt(sample, lab.name)
+        else:
+            attach_sample(analyst, sample, remains=next(world_remains))
         remains_profiles[sample.code] = profile
 
     rows = [

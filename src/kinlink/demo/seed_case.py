@@ -29,18 +29,18 @@ from kinlink.documents.actions import (
     update_inquiry_dates,
 )
 from kinlink.documents.models import Inquiry
+from kinlink.field.actions import record_site
 from kinlink.registry.actions import (
     FamilyRequest,
     add_claim,
     add_event,
-    add_site,
     add_source,
     open_case,
     submit_tracing_request,
 )
 from kinlink.registry.models import Case, Organisation, Site, Source, SourceKind, TracingRequest
 
-#: The field grave's name; the DNA step recovers the seed case's remains from it.
+#: The field grave's name; the field work (:mod:`kinlink.demo.field`) recovers his remains from it.
 SEED_SITE = "Окрестности Попасной, со слов местных жителей"
 #: The unit's notice, the source by which the demo finds its seed case again.
 SEED_UNIT_NOTICE = "Извещение войсковой части 12345"
@@ -124,7 +124,7 @@ def _build_seed_case(orgs: dict[str, Organisation]) -> SeedCase:
         latitude=48.632,
         longitude=38.379,
     )
-    site = add_site(
+    site = record_site(  # the field grave as the comrade describes it
         caseworker,
         name=SEED_SITE,
         kind=Site.Kind.FIELD_GRAVE,
@@ -132,8 +132,14 @@ def _build_seed_case(orgs: dict[str, Organisation]) -> SeedCase:
         longitude=38.36,
         precision_m=2000,
         reported_by=comrade,
+        buried_count=6,
+        buried_on="2022-04",
+        buried_by="местные жители",
         event=event,
-        description="После боя тела погибших похоронили местные жители; точное место неизвестно.",
+        description=(
+            "Отходили, был бой; забрать тела не смогли, их было много. После боя тела погибших похоронили "
+            "местные жители; точное место неизвестно."
+        ),
     )
     add_claim(
         caseworker,

@@ -121,8 +121,10 @@ def _norm(text: str) -> str:
 def _identifier(name: str, am: str, pm: str) -> FieldResult:
     if not am.strip() or not pm.strip():
         return FieldResult(name, UNKNOWN, f"{name}_unknown")
-    if _norm(am) == _norm(pm) or (_norm(am) and _norm(am) in _norm(pm)):
+    if _norm(am) == _norm(pm):
         return FieldResult(name, CONSISTENT, f"{name}_same", {"value": pm.strip()}, STRONG)
+    if _norm(am) and _norm(am) in _norm(pm):  # found inside a longer text (a patch among the effects)
+        return FieldResult(name, CONSISTENT, f"{name}_same", {"value": am.strip()}, STRONG)
     return FieldResult(name, UNKNOWN, f"{name}_differs", {"am": am.strip(), "pm": pm.strip()})
 
 

@@ -8,8 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from kinlink.field.compare import CONSISTENT, EXCLUSION, Comparison, FieldResult, Mark, Physical, rank
 from kinlink.field.models import BodyMark, ComparisonDecision, CustodyEvent, PhysicalProfile
@@ -129,8 +129,12 @@ class Candidate:
 
 def candidates(remains: Remains) -> tuple[list[Candidate], list[Candidate]]:
     """The missing persons for ``remains`` by the non-DNA comparison: (ranked, excluded). A person a
-    caseworker excluded is listed with the excluded, with the decision."""
+    caseworker excluded is listed with the excluded, with the decision. The person these remains were
+    identified as stays among them (he is no longer missing, but the comparison still speaks of him)."""
     persons = {p.pk: p for p in missing_persons(remains)}
+    identified = remains.identified_person if remains.identified_person_id else None
+    if identified is not None and identified.merged_into_id is None:
+        persons.setdefault(identified.pk, identified)
     decisions: dict[int, ComparisonDecision] = {}
     for d in ComparisonDecision.objects.filter(remains=remains, person_id__in=persons).order_by(
         "created", "pk"
@@ -206,10 +210,17 @@ def outcome_label(outcome: str) -> str:
     }.get(outcome, pgettext("comparison outcome", "unknown"))
 
 
+def _decimals(params: dict[str, str]) -> dict[str, str]:
+    """Ages and heights (``23.7``, ``23.2–24.1``) with the reader's decimal separator."""
+    if (get_language() or "en").split("-")[0] == "en":
+        return params
+    return {k: (v.replace(".", ",") if k in ("am", "pm", "tolerance") else v) for k, v in params.items()}
+
+
 def explain(result: FieldResult) -> str:
     """One field's outcome in the reader's language, with the rule that gave it."""
-    p = result.params
     code = result.code
+    p = _decimals(result.params) if code.startswith(("age_", "stature_")) else result.params
     if code == "sex_differs":
         return _("Remains: %(pm)s; the missing person: %(am)s.") % {"pm": _sex(p["pm"]), "am": _sex(p["am"])}
     if code == "sex_same":

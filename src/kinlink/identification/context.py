@@ -102,12 +102,14 @@ class PriorBook:
         return len(self.screened)
 
     def _via(self, remains: Remains, event: Event) -> tuple[str, str]:
-        if remains.event_id == event.pk:
-            return "remains", remains.code
+        """What ties the remains to the event, the most telling first: the site they were recovered from
+        (recovery copies the site's event onto the remains), the batch they came in, their own record."""
         if remains.site_id and remains.site is not None and remains.site.event_id == event.pk:
             return "site", remains.site.name
         batch = remains.batch
-        return "batch", batch.code if batch is not None else ""
+        if batch is not None and batch.event_id == event.pk:
+            return "batch", batch.code
+        return "remains", remains.code
 
     def _context(self, remains: Remains) -> _RemainsPriors:
         known = self._remains.get(remains.pk)

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kinlink.partialdate import PartialDate, parse_optional
 from kinlink.registry.fields import EncryptedTextField, PartialDateField
@@ -530,7 +531,7 @@ class Remains(models.Model):
         RECOVERED = "recovered", _("recovered")
         SAMPLED = "sampled", _("sampled")
         PROFILED = "profiled", _("profiled")
-        IDENTIFIED = "identified", _("identified")
+        IDENTIFIED = "identified", pgettext_lazy("remains", "identified")
         RETURNED = "returned", _("returned to the family")
 
     code = models.CharField(_("code"), max_length=50, unique=True)
