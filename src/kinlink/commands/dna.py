@@ -429,7 +429,8 @@ def run_reassociate(args: argparse.Namespace) -> int:
     individuals = len({a.group for a in result.assignments if a.group})
     unassigned = sum(1 for a in result.assignments if not a.group)
     print(
-        f"individuals: {individuals} (samples: {len(result.assignments)}; without DNA, unassigned: {unassigned})"
+        f"individuals: {individuals} "
+        f"(samples: {len(result.assignments)}; without DNA, unassigned: {unassigned})"
     )
     print("\t".join(header))
     for row in rows:

@@ -20,13 +20,13 @@ Two samples are linked when ``LR(same : unrelated)`` reaches the threshold (defa
 ``LR(same : relative)`` reaches the relative threshold (default 10^2: a 20-marker profile seen twice
 gives about 10^5 to 10^9 against a brother, far less than against an unrelated man, since a brother
 shares a genotype at a marker with probability 0.3 to 0.6; two degraded bones sharing a dozen markers
-give 10^2 to 10^3). After the pairwise links, groups are compared again as the alleles their samples
-show together (up to three rounds), so that a degraded bone meets the nearly whole profile of its man. Links are taken strongest first, and two
-groups are joined only when no pair across them excludes being one individual (``LR(same : unrelated)``
-below ``1/threshold``), so that one weak chain cannot join two people. A sample with no typed marker
-is never assigned: it stays unassigned, not guessed. The minimum number of individuals (MNI) of a site
-or batch is the number of its groups that pairwise exclude one another (a greedy lower bound), next to
-the number of groups.
+give 10^2 to 10^3). Links are taken strongest first, and two groups are joined only when no pair
+across them excludes being one individual (``LR(same : unrelated)`` below ``1/threshold``), so that one
+weak chain cannot join two people. After the pairwise links, groups are compared again as the alleles
+their samples show together (up to three rounds), so that a degraded bone meets the nearly whole profile
+of its man. A sample with no typed marker is never assigned: it stays unassigned, not guessed. The
+minimum number of individuals (MNI) of a site or batch is the number of its groups that pairwise
+exclude one another (a greedy lower bound), next to the number of groups.
 
 Pure: numpy and numba, no Django. ``docs/methods/reassociation.md`` states the method and its limits.
 """
