@@ -16,7 +16,7 @@ from kinlink.field.models import CustodyEvent, ExhumationStep, PhysicalProfile
 from kinlink.field.services import candidates
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
 from kinlink.identification.prior import IN_EVENT, parse_context
-from kinlink.matching.models import CandidateLink, PendingLinkage
+from kinlink.matching.models import CandidateLink, PendingLinkage, PersonMerge
 from kinlink.registry.models import (
     AuditEntry,
     Case,
@@ -170,7 +170,13 @@ def test_the_demo_wrote_nothing_outside_the_actions(demo: DemoSummary) -> None:
         assert str(claim.pk) in added_claims or claim.source_id in listed | reports, claim
     from_lists = set(ListRecord.objects.values_list("person_id", flat=True))
     from_requests = set(TracingRequest.objects.values_list("person_id", flat=True))
-    assert set(Person.objects.values_list("pk", flat=True)) == from_lists | from_requests
+    # a person merged by the supervisor's review has given its list records to the person it joined
+    merged = set(PersonMerge.objects.values_list("merged_id", flat=True))
+    assert merged and set(Person.objects.values_list("pk", flat=True)) == from_lists | from_requests | merged
+    merge_entries = AuditEntry.objects.filter(action="merge_person").values_list("detail", flat=True)
+    assert {str(pk) for pk in PersonMerge.objects.values_list("pk", flat=True)} == {
+        d["merge"] for d in merge_entries
+    }
     for model, action in (
         (Case, "open_case"),
         (Sample, "register_sample"),

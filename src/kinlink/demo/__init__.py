@@ -139,6 +139,15 @@ def build_demo(size: str = "small", step: Callable[[str], None] | None = None) -
             report("the worker: list linkage and DNA screening")
             confirm_seed_identification(seed.request)
         report("DNA: two confirmations of the seed case's identification")
+        from kinlink.demo.world import review_world_links
+
+        keep = set(
+            TracingRequest.objects.filter(person__in=[seed.case.person]).values_list("person_id", flat=True)
+        ) | {seed.case.person_id}
+        keep |= set(TracingRequest.objects.filter(relationship="sister").values_list("person_id", flat=True))
+        with transaction.atomic():
+            accepted = review_world_links(keep)
+        report(f"the supervisor's review: {accepted} likely links accepted, the rest wait in the queue")
         existing, code = seed.case, seed.access_code
     request = (
         TracingRequest.objects.filter(person=existing.person, relationship="mother").order_by("pk").first()

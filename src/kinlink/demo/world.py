@@ -264,3 +264,34 @@ def _requests(
             )
         requests.append(request)
     return requests
+
+
+#: Candidate links at least this likely are reviewed and accepted by the demo's supervisor, so that the
+#: lists overlap as they would after months of work and the public figures carry an estimate; the rest
+#: (and every link touching the seed case) wait in the caseworkers' queue.
+REVIEWED_LINK_PROBABILITY = 0.999
+
+
+def review_world_links(keep: set[int]) -> int:
+    """The supervisor's review of the world's likeliest candidate links, through ``accept_link``; links of
+    the persons in ``keep`` (the seed case's) stay in the queue. Returns the number accepted."""
+    from kinlink.matching.actions import accept_link
+    from kinlink.matching.models import CandidateLink
+
+    supervisor = staff("supervisor")
+    accepted = 0
+    links = CandidateLink.objects.filter(
+        status=CandidateLink.Status.PROPOSED, match_probability__gte=REVIEWED_LINK_PROBABILITY
+    ).order_by("-match_probability", "pk")
+    for link in links.select_related("person_a", "person_b"):
+        if {link.person_a_id, link.person_b_id} & keep:
+            continue
+        link.refresh_from_db()
+        if link.status != CandidateLink.Status.PROPOSED:
+            continue
+        a, b = link.person_a, link.person_b
+        if a.merged_into_id is not None or b.merged_into_id is not None:
+            continue  # one side was merged by an earlier link: the link waits for a person
+        accept_link(supervisor, link, reason="reviewed: same person on both lists")
+        accepted += 1
+    return accepted
