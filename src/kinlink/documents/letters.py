@@ -154,18 +154,10 @@ def unit_number(unit: str) -> str:
 
 
 def person_rows(person: Person, lang: str, labels: dict[str, Any]) -> list[list[str]]:
-    rows = [[labels["name"], person.primary_name() or "—"]]
-    if person.birth_date:
-        rows.append([labels["birth_date"], format_partial_date(person.birth_date, lang)])
-    if person.birth_place:
-        rows.append([labels["birth_place"], person.birth_place])
-    if person.rank:
-        rows.append([labels["rank"], person.rank])
-    if person.service_number:
-        rows.append([labels["service_number"], person.service_number])
-    if person.unit:
-        rows.append([labels["unit"], person.unit])
-    return rows
+    """The person's rows of a letter: the dossier's rows without a case number (one definition)."""
+    from kinlink.documents.facts import person_rows as dossier_rows
+
+    return dossier_rows(person, None, lang, labels)
 
 
 def applicant_facts(case: Case, lang: str) -> dict[str, str]:

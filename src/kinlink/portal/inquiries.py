@@ -242,6 +242,22 @@ def _apply_errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _record(request: HttpRequest, case: Case, data: dict[str, Any], **extra: Any) -> Inquiry:
+    """``record_inquiry`` with what the inquiry forms ask (the new inquiry's and the follow-up's)."""
+    fields = (
+        "addressee_kind",
+        "addressee",
+        "channel",
+        "tracking_number",
+        "operator_name",
+        "asked_on",
+        "reference",
+        "legal_basis",
+        "question",
+    )
+    return document_actions.record_inquiry(request.user, case, **{f: data[f] for f in fields}, **extra)
+
+
 @require_POST
 @caseworker_required
 def case_add_inquiry(request: HttpRequest, pk: int) -> HttpResponse:
@@ -251,19 +267,7 @@ def case_add_inquiry(request: HttpRequest, pk: int) -> HttpResponse:
         return _again(request, case, (0, "new"), form)
     data = form.cleaned_data
     try:
-        inquiry = document_actions.record_inquiry(
-            request.user,
-            case,
-            addressee_kind=data["addressee_kind"],
-            addressee=data["addressee"],
-            channel=data["channel"],
-            tracking_number=data["tracking_number"],
-            operator_name=data["operator_name"],
-            asked_on=data["asked_on"],
-            reference=data["reference"],
-            legal_basis=data["legal_basis"],
-            question=data["question"],
-        )
+        inquiry = _record(request, case, data)
     except ValidationError as exc:
         _apply_errors(form, exc)
         return _again(request, case, (0, "new"), form)
@@ -340,21 +344,7 @@ def case_inquiry_follow_up(request: HttpRequest, pk: int, inquiry_pk: int) -> Ht
         return _again(request, case, (inquiry.pk, "follow_up"), form)
     data = form.cleaned_data
     try:
-        follow_up = document_actions.record_inquiry(
-            request.user,
-            case,
-            kind=data["kind"],
-            follows=inquiry,
-            addressee_kind=data["addressee_kind"],
-            addressee=data["addressee"],
-            channel=data["channel"],
-            tracking_number=data["tracking_number"],
-            operator_name=data["operator_name"],
-            asked_on=data["asked_on"],
-            reference=data["reference"],
-            legal_basis=data["legal_basis"],
-            question=data["question"],
-        )
+        follow_up = _record(request, case, data, kind=data["kind"], follows=inquiry)
     except ValidationError as exc:
         _apply_errors(form, exc)
         return _again(request, case, (inquiry.pk, "follow_up"), form)
