@@ -45,6 +45,23 @@ class VariationRates:
     birth_day_month_swap: float = 0.01
     birth_year_wrong: float = 0.015
     unit_typo: float = 0.02
+    patronymic_typo: float = 0.0
+    #: a second, independent typo in the surname (drawn only when the first one happened)
+    surname_second_typo: float = 0.0
+
+    @classmethod
+    def hard(cls) -> VariationRates:
+        """Noisier lists (benchmarks): about three times the default typo rates, patronymics too."""
+        return cls(
+            surname_typo=0.12,
+            given_typo=0.06,
+            birth_date_typo=0.08,
+            birth_day_month_swap=0.03,
+            birth_year_wrong=0.03,
+            unit_typo=0.05,
+            patronymic_typo=0.08,
+            surname_second_typo=0.2,
+        )
 
 
 @cache
@@ -157,8 +174,13 @@ class _Renderer:
         surname, given, father = self.parts(soldier, language)
         if rng.random() < rates.surname_typo:
             surname = _typo(surname, rng)
+            if rates.surname_second_typo and rng.random() < rates.surname_second_typo:
+                surname = _typo(surname, rng)
         if rng.random() < rates.given_typo:
             given = _typo(given, rng)
+        # drawn only when asked for, so that the default rates give the same rows as before
+        if rates.patronymic_typo and rng.random() < rates.patronymic_typo:
+            father = _typo(father, rng)
         split = False
         unit_in_name = False
         if kind == "family_requests":
