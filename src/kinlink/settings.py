@@ -60,13 +60,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    # Before CSRF, which reads the body: a family form larger than the upload cap is refused unread.
-    "kinlink.portal.middleware.FamilyUploadCapMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A family form larger than the upload cap is refused before its body is read (the CSRF check reads it
+    # only in process_view, after every middleware's __call__ has run).
+    "kinlink.portal.middleware.FamilyUploadCapMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kinlink.portal.middleware.SecurityHeadersMiddleware",
     # Last, so that a locked-out login gets the lockout page (django-axes).

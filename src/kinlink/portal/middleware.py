@@ -31,8 +31,8 @@ FORM_OVERHEAD_BYTES = 1024 * 1024
 
 class FamilyUploadCapMiddleware:
     """Refuses a family form (``/<lang>/request/...``) whose body is larger than the total upload cap
-    before a byte of it is read: neither memory nor the temporary folder takes a 45 MB submission. Runs
-    before the CSRF check, which would read the whole body."""
+    before a byte of it is read: neither memory nor the temporary folder takes a 45 MB submission. Django
+    reads the body first when the CSRF check (``process_view``) asks for the form, after this has run."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
