@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "restore",
         help="restore a backup into an empty database",
         description="Restore a backup written by `kinlink backup` into the empty database DATABASE_URL names "
-        "(of the same kind: SQLite or PostgreSQL) and the stored-file folders. Refused, with nothing written, "
+        "(of the same kind: SQLite or PostgreSQL) and the stored-file folders. Refused, with nothing "
+        "written, "
         "when the database is not empty, the key does not open the backup or the backup does not verify "
         "against its manifest; every table's row count and every file's SHA-256 are checked, and a failure "
         "leaves the database empty. " + KEY_HELP,
@@ -64,8 +65,8 @@ def run_restore(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     print(
         f"{args.file}: restored the {summary.vendor} database of {summary.created} (kinlink "
-        f"{summary.kinlink_version}: {summary.tables} tables, {summary.rows} rows) and {summary.files} stored "
-        "file(s); row counts and checksums verified"
+        f"{summary.kinlink_version}: {summary.tables} tables, {summary.rows} rows) and "
+        f"{summary.files} stored file(s); row counts and checksums verified"
     )
     for note in summary.notes:
         print(f"note: {note}")

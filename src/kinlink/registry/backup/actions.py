@@ -163,7 +163,12 @@ def back_up(out: Path, *, label: str = "cli") -> BackupSummary:
                 for relative, path in _stored_files(root):
                     with path.open("rb") as stored:
                         written = archive.add(
-                            {"name": f"files/{setting}/{relative}", "kind": "file", "root": setting, "path": relative},
+                            {
+                                "name": f"files/{setting}/{relative}",
+                                "kind": "file",
+                                "root": setting,
+                                "path": relative,
+                            },
                             file_blocks(stored),
                         )
                     files.append({"root": setting, "path": relative, **written})
@@ -178,7 +183,9 @@ def back_up(out: Path, *, label: str = "cli") -> BackupSummary:
                 "files": files,
                 "entries": archive.written,
             }
-            archive.add({"name": "manifest", "kind": "manifest"}, [json.dumps(manifest, sort_keys=True).encode()])
+            archive.add(
+                {"name": "manifest", "kind": "manifest"}, [json.dumps(manifest, sort_keys=True).encode()]
+            )
             archive.close()
             handle.flush()
             os.fsync(handle.fileno())
@@ -215,7 +222,9 @@ def back_up(out: Path, *, label: str = "cli") -> BackupSummary:
 
 
 def verify_backup(path: Path, secrets: list[bytes] | None = None) -> dict[str, Any]:
-    """Read the whole archive (authenticating every chunk) and check it against its manifest; writes nothing."""
+    """Read the whole archive (authenticating every chunk) and check it against its manifest.
+
+    Writes nothing."""
     secrets = secrets if secrets is not None else _secrets()
     seen: dict[str, dict[str, Any]] = {}
     manifest: dict[str, Any] | None = None
@@ -237,10 +246,15 @@ def verify_backup(path: Path, secrets: list[bytes] | None = None) -> dict[str, A
     if manifest is None:
         raise BackupRefused(f"{path}: the backup has no manifest")
     if manifest.get("format") != FORMAT_VERSION:
-        raise BackupRefused(f"{path}: backup format {manifest.get('format')} (this kinlink reads {FORMAT_VERSION})")
+        raise BackupRefused(
+            f"{path}: backup format {manifest.get('format')} (this kinlink reads {FORMAT_VERSION})"
+        )
     if manifest.get("entries") != seen:
         raise BackupRefused(f"{path}: the backup's contents do not match its manifest")
-    declared = {f"files/{f['root']}/{f['path']}": {"sha256": f["sha256"], "size": f["size"]} for f in manifest["files"]}
+    declared = {
+        f"files/{f['root']}/{f['path']}": {"sha256": f["sha256"], "size": f["size"]}
+        for f in manifest["files"]
+    }
     if {name: value for name, value in seen.items() if name != "database"} != declared:
         raise BackupRefused(f"{path}: the backup's files do not match its manifest")
     return manifest
@@ -249,7 +263,9 @@ def verify_backup(path: Path, secrets: list[bytes] | None = None) -> dict[str, A
 def _refuse_unknown_migrations(manifest: dict[str, Any]) -> None:
     from django.db.migrations.loader import MigrationLoader
 
-    known = {f"{app}.{name}" for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations}
+    known = {
+        f"{app}.{name}" for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    }
     unknown = sorted(f"{app}.{name}" for app, name in manifest["migrations"] if f"{app}.{name}" not in known)
     if unknown:
         raise BackupRefused(
@@ -284,10 +300,14 @@ def restore_backup(path: Path, *, label: str = "cli") -> RestoreSummary:
     targets: dict[str, Path] = {}
     for item in manifest["files"]:
         if item["root"] not in roots:
-            raise BackupRefused(f"the backup holds files of {item['root']}, which this instance's settings do not name")
+            raise BackupRefused(
+                f"the backup holds files of {item['root']}, which this instance's settings do not name"
+            )
         target = roots[item["root"]] / _safe_relative(item["path"])
         if target.exists() and _sha256(target) != item["sha256"]:
-            raise BackupRefused(f"{target} exists and differs from the backup's file: restore into empty folders")
+            raise BackupRefused(
+                f"{target} exists and differs from the backup's file: restore into empty folders"
+            )
         targets[f"files/{item['root']}/{item['path']}"] = target
     staging: dict[str, Path] = {}
     try:
@@ -296,12 +316,13 @@ def restore_backup(path: Path, *, label: str = "cli") -> RestoreSummary:
             staging[setting] = Path(tempfile.mkdtemp(prefix=f".{root.name}.restoring-", dir=root.parent))
         staged = _stage_files(path, secrets, manifest, staging)
         workdir_near = _workdir_near(path)
-        with database.private_workdir(workdir_near) as work:
-            with path.open("rb") as handle:
-                for entry in read_entries(handle, secrets):
-                    if entry.meta.get("kind") == "database":
-                        database.restore(manifest["database"]["vendor"], entry.blocks, manifest["tables"], Path(work))
-                        break
+        with database.private_workdir(workdir_near) as work, path.open("rb") as handle:
+            for entry in read_entries(handle, secrets):
+                if entry.meta.get("kind") == "database":
+                    database.restore(
+                        manifest["database"]["vendor"], entry.blocks, manifest["tables"], Path(work)
+                    )
+                    break
         for name, source in staged.items():
             target = targets[name]
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -313,7 +334,9 @@ def restore_backup(path: Path, *, label: str = "cli") -> RestoreSummary:
     finally:
         for folder in staging.values():
             shutil.rmtree(folder, ignore_errors=True)
-    damaged = [str(targets[name]) for name, item in _declared(manifest).items() if _sha256(targets[name]) != item]
+    damaged = [
+        str(targets[name]) for name, item in _declared(manifest).items() if _sha256(targets[name]) != item
+    ]
     if damaged:
         raise BackupRefused(f"restored files do not match their checksums: {', '.join(damaged[:5])}")
     summary = RestoreSummary(
@@ -338,7 +361,8 @@ def restore_backup(path: Path, *, label: str = "cli") -> RestoreSummary:
         )
     except DatabaseError:
         summary.notes.append(
-            "the restore could not be written to the audit trail until `kinlink migrate` brings the schema up to date"
+            "the restore could not be written to the audit trail until `kinlink migrate` brings the "
+            "schema up to date"
         )
     return summary
 

@@ -117,8 +117,8 @@ def decrypted_chunks(source: IO[bytes], secrets: Iterable[bytes]) -> Iterator[by
                 break
             else:
                 raise ArchiveError(
-                    "the key does not open this backup: KINLINK_FIELD_KEY (or KINLINK_BACKUP_KEY_FILE) is not "
-                    "the one it was made with, or the file was altered"
+                    "the key does not open this backup: KINLINK_FIELD_KEY (or KINLINK_BACKUP_KEY_FILE) is "
+                    "not the one it was made with, or the file was altered"
                 )
         else:
             try:

@@ -11,6 +11,7 @@ and its restore into an empty database with the counts checked before anything i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -80,7 +81,7 @@ def _tool(name: str) -> str:
 def _counts(cursor: Any, tables: Iterable[str]) -> dict[str, int]:
     counts = {}
     for table in sorted(tables):
-        cursor.execute(f"SELECT count(*) FROM {quote(table)}")  # noqa: S608 (names from the catalogue)
+        cursor.execute(f"SELECT count(*) FROM {quote(table)}")
         counts[table] = int(cursor.fetchone()[0])
     return counts
 
@@ -108,7 +109,8 @@ def refuse_unless_empty() -> None:
     if state.migrations or filled:
         raise DatabaseRefused(
             "refusing to restore: the database named by DATABASE_URL is not empty "
-            f"({len(state.migrations)} applied migration(s); tables with rows: {', '.join(filled[:8]) or 'none'}"
+            f"({len(state.migrations)} applied migration(s); "
+            f"tables with rows: {', '.join(filled[:8]) or 'none'}"
             f"{', ...' if len(filled) > 8 else ''}). Restore into a new, empty database."
         )
     if state.tables:
@@ -209,7 +211,9 @@ def _postgres_dump() -> Iterator[tuple[Snapshot, Iterator[bytes]]]:
 # ---- restore ----
 
 
-def restore(vendor_of_backup: str, blocks: Iterator[bytes], expected: Mapping[str, int], workdir: Path) -> None:
+def restore(
+    vendor_of_backup: str, blocks: Iterator[bytes], expected: Mapping[str, int], workdir: Path
+) -> None:
     """Restore the dump into the (empty) database and check every table's row count, all or nothing."""
     kind = vendor()
     if vendor_of_backup != kind:
@@ -231,7 +235,9 @@ def _count_problems(actual: Mapping[str, int], expected: Mapping[str, int]) -> l
     problems = []
     for table in sorted(set(actual) | set(expected)):
         if actual.get(table) != expected.get(table):
-            problems.append(f"{table}: {actual.get(table, 'missing')} row(s), manifest {expected.get(table, 'none')}")
+            problems.append(
+                f"{table}: {actual.get(table, 'missing')} row(s), manifest {expected.get(table, 'none')}"
+            )
     return problems
 
 
@@ -247,7 +253,9 @@ def _sqlite_restore(blocks: Iterator[bytes], expected: Mapping[str, int], workdi
             cursor = copy.cursor()
             try:
                 (verdict,) = cursor.execute("PRAGMA integrity_check").fetchone()
-                cursor.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+                cursor.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                )
                 tables = [str(row[0]) for row in cursor.fetchall()]
                 problems = _count_problems(_counts(cursor, tables), expected)
             except sqlite3.DatabaseError as exc:
@@ -255,7 +263,9 @@ def _sqlite_restore(blocks: Iterator[bytes], expected: Mapping[str, int], workdi
             if verdict != "ok":
                 raise DatabaseRefused(f"the backup's database fails SQLite's integrity check: {verdict}")
             if problems:
-                raise DatabaseRefused("the backup's database does not match its manifest: " + "; ".join(problems))
+                raise DatabaseRefused(
+                    "the backup's database does not match its manifest: " + "; ".join(problems)
+                )
             target_path = Path(str(connection.settings_dict["NAME"]))
             target_path.parent.mkdir(parents=True, exist_ok=True)
             target = sqlite3.connect(target_path, timeout=30)
@@ -295,13 +305,11 @@ def _postgres_restore(blocks: Iterator[bytes], expected: Mapping[str, int], work
             try:
                 for block in blocks:
                     script.stdin.write(block)  # type: ignore[union-attr]
-            except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
+            except BaseException as exc:
                 feed_error.append(exc)
             finally:
-                try:
+                with contextlib.suppress(OSError):
                     script.stdin.close()  # type: ignore[union-attr]
-                except OSError:
-                    pass
 
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
@@ -342,7 +350,8 @@ def _count_check(expected: Mapping[str, int]) -> str:
         literal = table.replace("'", "''")
         lines.append(
             f"  SELECT count(*) INTO n FROM public.{quote(table)}; IF n <> {int(count)} THEN "
-            f"RAISE EXCEPTION 'table % holds % row(s), the manifest says {int(count)}', '{literal}', n; END IF;"
+            f"RAISE EXCEPTION 'table % holds % row(s), the manifest says {int(count)}', '{literal}', n; "
+            "END IF;"
         )
     lines.append("END $kinlink_check$;")
     return "\n".join(lines)
