@@ -1,8 +1,9 @@
 """Django settings for kinlink.
 
 Everything that differs between a laptop demo and a production instance comes from the
-environment: ``DATABASE_URL``, ``KINLINK_SECRET_KEY``, ``KINLINK_FIELD_KEY`` (encryption of
-contact details and DNA data at rest), ``KINLINK_DEBUG`` and ``KINLINK_ALLOWED_HOSTS``.
+environment: ``DATABASE_URL``, ``KINLINK_SECRET_KEY`` (and ``KINLINK_SECRET_KEY_FALLBACKS``),
+``KINLINK_FIELD_KEY`` (encryption of contact details and DNA data at rest), ``KINLINK_DEBUG`` and
+``KINLINK_ALLOWED_HOSTS``. ``kinlink check --deploy`` says whether they are fit for production.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("KINLINK_VAR_DIR", Path.cwd() / "var"))
 
 DEBUG = os.environ.get("KINLINK_DEBUG", "0") == "1"
+# The development default is public (it is in the source): `kinlink check --deploy` refuses it.
 SECRET_KEY = os.environ.get("KINLINK_SECRET_KEY", "kinlink-insecure-development-key-change-me-in-production")
+# Former secret keys, comma-separated, still accepted while the secret key rotates: sessions, signed values
+# and family access codes issued under them keep working (docs/operator.md, "Rotating the secret key").
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in os.environ.get("KINLINK_SECRET_KEY_FALLBACKS", "").split(",") if key.strip()
+]
 ALLOWED_HOSTS = os.environ.get("KINLINK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 # Key for field-level encryption (Fernet, urlsafe base64 of 32 bytes). A development key is

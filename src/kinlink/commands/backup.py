@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    setup_django(migrate=False)
+    setup_django(check_migrations=False)
     from kinlink.registry.backup.actions import BackupRefused, back_up
 
     try:
@@ -56,7 +56,7 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    setup_django(migrate=False)
+    setup_django(check_migrations=False)
     from kinlink.registry.backup.actions import BackupRefused, restore_backup
 
     try:

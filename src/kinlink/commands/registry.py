@@ -7,11 +7,10 @@ import json
 import os
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kinlink.commands.base import CommandError, output_file, progress, setup_django
+from kinlink.commands.base import CommandError, migrate_database, output_file, progress, setup_django
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 IMPORT_DESCRIPTION = " ".join(
@@ -48,8 +47,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Serve kinlink over HTTP with a task worker beside it. Without --production: Django's "
             "development server, for a local demo. With --production: gunicorn in the configuration "
             "docs/operator.md recommends for this machine (KINLINK_WEB_WORKERS, KINLINK_WEB_THREADS, "
-            "KINLINK_WEB_TIMEOUT override it); KINLINK_SECRET_KEY and KINLINK_ALLOWED_HOSTS must come from "
-            "the environment. Stopping it (Ctrl-C or SIGTERM) stops the worker too."
+            "KINLINK_WEB_TIMEOUT override it); it refuses to start while `kinlink check --deploy` fails or "
+            "the database lacks migrations (`kinlink migrate`). Stopping it (Ctrl-C or SIGTERM) stops the "
+            "worker too."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1")
@@ -200,16 +200,12 @@ def production_command(host: str, port: int, cpus: int | None = None) -> list[st
     ]
 
 
-def production_problems(environ: Mapping[str, str]) -> list[str]:
-    """What keeps production from starting: the settings that must come from the environment."""
-    problems = []
-    if not environ.get("KINLINK_SECRET_KEY"):
-        problems.append("KINLINK_SECRET_KEY is not set (a long random secret, never the development key)")
-    if not environ.get("KINLINK_ALLOWED_HOSTS"):
-        problems.append("KINLINK_ALLOWED_HOSTS is not set (the host names the server answers to)")
-    if environ.get("KINLINK_DEBUG") == "1":
-        problems.append("KINLINK_DEBUG=1 is set: production never runs in debug mode")
-    return problems
+def production_problems() -> list[str]:
+    """What keeps production from starting: every failed deployment check, the same verdict as
+    ``kinlink check --deploy`` (``kinlink.portal.checks``). Django must be set up."""
+    from kinlink.portal.checks import deploy_failures
+
+    return deploy_failures()
 
 
 def _serve_production(host: str, port: int) -> int:
@@ -217,10 +213,12 @@ def _serve_production(host: str, port: int) -> int:
     import signal
     import subprocess
 
-    problems = production_problems(os.environ)
+    setup_django()  # refuses a database that lacks migrations: `kinlink migrate` comes first
+    problems = production_problems()
     if problems:
-        raise CommandError("refusing to start production:\n  " + "\n  ".join(problems))
-    setup_django()  # migrations applied once, before the workers start
+        raise CommandError(
+            "refusing to start production (see `kinlink check --deploy`):\n  " + "\n  ".join(problems)
+        )
     web = subprocess.Popen(production_command(host, port))
     worker = subprocess.Popen([sys.executable, "-m", "kinlink", "worker"])
     print(f"serving on http://{host}:{port}/ with gunicorn (pid {web.pid}) and the worker", file=sys.stderr)
@@ -256,7 +254,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     _local_cookies(args.host, args.port)
-    setup_django()
+    setup_django(check_migrations=False)
+    applied = migrate_database()  # the demo sets up its own database
+    if applied:
+        print(f"  {len(applied)} migration(s) applied", file=sys.stderr)
     from kinlink.demo import build_demo
 
     started = time.monotonic()
