@@ -369,10 +369,10 @@ def exercise(site: str, port: int, ca: Path, accounts: dict[str, Any]) -> None:
     step("lab: signed in, registered sample SMOKE-R-001 and uploaded its genotypes in the lab console")
 
     issued = caseworker.post_form(
-        f"/en/staff/cases/{case_pk}/", f"/documents/case/{case_pk}/issue", {"kind": "dossier", "lang": "en"}
+        f"/en/staff/cases/{case_pk}/", f"/en/documents/case/{case_pk}/issue", {"kind": "dossier", "lang": "en"}
     )
-    expect(issued.status == 302 and "/documents/download/" in issued.location, f"issue: {issued.status} {issued.text[:300]}")
-    pdf, where = caseworker.follow(issued, f"/documents/case/{case_pk}/issue")
+    expect(issued.status == 302 and "/documents/download/" in issued.location, f"issue: {issued.status} {issued.location} {issued.text[:300]}")
+    pdf, where = caseworker.follow(issued, f"/en/documents/case/{case_pk}/issue")
     expect(pdf.status == 200 and pdf.body.startswith(b"%PDF"), f"download {where}: {pdf.status}")
     step(f"caseworker: issued a dossier and downloaded it ({where.rsplit('/', 1)[-1]}, {len(pdf.body)} bytes PDF)")
 
