@@ -108,8 +108,14 @@ def compare(original: dict[str, Any], restored: dict[str, Any]) -> list[str]:
     problems = []
     a, b = dict(original["tables"]), dict(restored["tables"])
     if b.pop("registry_auditentry", None) != a.pop("registry_auditentry", -2) + 1:
-        problems.append("registry_auditentry: the restored trail is not the original plus the restore's entry")
-    problems += [f"table {t}: {a.get(t)} rows, restored {b.get(t)}" for t in sorted(set(a) | set(b)) if a.get(t) != b.get(t)]
+        problems.append(
+            "registry_auditentry: the restored trail is not the original plus the restore's entry"
+        )
+    problems += [
+        f"table {t}: {a.get(t)} rows, restored {b.get(t)}"
+        for t in sorted(set(a) | set(b))
+        if a.get(t) != b.get(t)
+    ]
     if original["files"] != restored["files"]:
         problems.append("stored files differ")
     if original["contacts"] != restored["contacts"]:
@@ -137,7 +143,12 @@ def tiny_png() -> bytes:
 
     raw = b"".join(b"\x00" + bytes([200, 30, 30]) * 2 for _row in range(2))
     header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 class Response:
@@ -277,10 +288,17 @@ def step(what: str) -> None:
 
 def sign_in(browser: Browser, account: dict[str, str]) -> None:
     response = browser.post_form(
-        "/en/staff/login", "/en/staff/login", {"username": account["username"], "password": account["password"]}
+        "/en/staff/login",
+        "/en/staff/login",
+        {"username": account["username"], "password": account["password"]},
     )
-    expect(response.status == 302 and "/staff/login/code" in response.location, f"password step: {response.status}")
-    response = browser.post_form("/en/staff/login/code", "/en/staff/login/code", {"token": totp(account["totp_key"])})
+    expect(
+        response.status == 302 and "/staff/login/code" in response.location,
+        f"password step: {response.status}",
+    )
+    response = browser.post_form(
+        "/en/staff/login/code", "/en/staff/login/code", {"token": totp(account["totp_key"])}
+    )
     expect(response.status == 302 and "/login" not in response.location, f"code step: {response.status}")
 
 
@@ -297,7 +315,9 @@ def exercise(site: str, port: int, ca: Path, accounts: dict[str, Any]) -> None:
         if time.monotonic() > deadline:
             raise ExerciseFailed("https /healthz did not answer 200 within 60 s")
         time.sleep(0.5)
-    expect("max-age=" in str(health.headers.get("Strict-Transport-Security", "")), "no HSTS header through TLS")
+    expect(
+        "max-age=" in str(health.headers.get("Strict-Transport-Security", "")), "no HSTS header through TLS"
+    )
     step("TLS: /healthz answers 200 through Caddy, certificate checked against Caddy's internal CA")
 
     photo = tiny_png()
@@ -345,7 +365,9 @@ def exercise(site: str, port: int, ca: Path, accounts: dict[str, Any]) -> None:
             request_pk = pk
             break
     expect(request_pk is not None, f"request {number} is not in the caseworker's queue")
-    opened = caseworker.post_form(f"/en/staff/requests/{request_pk}/", f"/en/staff/requests/{request_pk}/open-case", {})
+    opened = caseworker.post_form(
+        f"/en/staff/requests/{request_pk}/", f"/en/staff/requests/{request_pk}/open-case", {}
+    )
     case_match = re.search(r"/staff/cases/(\d+)/", opened.location)
     expect(opened.status == 302 and case_match is not None, f"open case: {opened.status}")
     assert case_match is not None
@@ -354,7 +376,9 @@ def exercise(site: str, port: int, ca: Path, accounts: dict[str, Any]) -> None:
 
     lab = Browser(site, port, ca)
     sign_in(lab, accounts["lab_analyst"])
-    registered = lab.post_form("/en/lab/", "/en/lab/samples/register", {"code": "SMOKE-R-001", "kind": "remains"})
+    registered = lab.post_form(
+        "/en/lab/", "/en/lab/samples/register", {"code": "SMOKE-R-001", "kind": "remains"}
+    )
     expect(registered.status == 302, f"register sample: {registered.status} {registered.text[:300]}")
     genotypes = "sample,marker,allele1,allele2\nSMOKE-R-001,D3S1358,15,16\nSMOKE-R-001,TH01,9.3,9.3\n"
     uploaded = lab.post_form(
@@ -369,16 +393,24 @@ def exercise(site: str, port: int, ca: Path, accounts: dict[str, Any]) -> None:
     step("lab: signed in, registered sample SMOKE-R-001 and uploaded its genotypes in the lab console")
 
     issued = caseworker.post_form(
-        f"/en/staff/cases/{case_pk}/", f"/en/documents/case/{case_pk}/issue", {"kind": "dossier", "lang": "en"}
+        f"/en/staff/cases/{case_pk}/",
+        f"/en/documents/case/{case_pk}/issue",
+        {"kind": "dossier", "lang": "en"},
     )
-    expect(issued.status == 302 and "/documents/download/" in issued.location, f"issue: {issued.status} {issued.location} {issued.text[:300]}")
+    expect(
+        issued.status == 302 and "/documents/download/" in issued.location,
+        f"issue: {issued.status} {issued.location} {issued.text[:300]}",
+    )
     pdf, where = caseworker.follow(issued, f"/en/documents/case/{case_pk}/issue")
     expect(pdf.status == 200 and pdf.body.startswith(b"%PDF"), f"download {where}: {pdf.status}")
-    step(f"caseworker: issued a dossier and downloaded it ({where.rsplit('/', 1)[-1]}, {len(pdf.body)} bytes PDF)")
+    document_number = where.rsplit("/", 1)[-1]
+    step(f"caseworker: issued a dossier and downloaded it ({document_number}, {len(pdf.body)} bytes PDF)")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     sub.add_parser("accounts")
     sub.add_parser("fingerprint")
