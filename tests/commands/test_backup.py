@@ -264,6 +264,18 @@ def test_a_key_file_replaces_the_field_key(
     assert names[0] == "database" and names[-1] == "manifest"
 
 
+def test_no_backup_without_a_key_of_its_own(
+    instance: Path, capsys: pytest.CaptureFixture[str], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without KINLINK_FIELD_KEY or a key file there is no backup (a key derived from the source's default
+    secret would protect nothing), and no file is left behind."""
+    monkeypatch.delenv("KINLINK_FIELD_KEY")
+    settings.FIELD_ENCRYPTION_KEY = ""
+    assert main(["backup", "--out", str(instance / "kinlink.backup")]) == 1
+    assert "KINLINK_BACKUP_KEY_FILE" in capsys.readouterr().err
+    assert not [p.name for p in instance.iterdir() if "backup" in p.name]
+
+
 def test_every_storage_root_the_settings_name_is_backed_up() -> None:
     roots = {name for name in dir(django_settings) if name.endswith("_ROOT")} - set(NOT_STORAGE_ROOTS)
     assert roots <= set(STORAGE_ROOT_SETTINGS), (
