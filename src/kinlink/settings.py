@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: it times the whole request and logs its final status (no personal data)
+    "kinlink.portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -102,9 +104,30 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}"), conn_max_age=0
     )
 }
+#: Seconds to wait for a connection to PostgreSQL: a database that stops answering fails a request (and
+#: /readyz) quickly instead of hanging it.
+KINLINK_DB_CONNECT_TIMEOUT = int(os.environ.get("KINLINK_DB_CONNECT_TIMEOUT", "5"))
+#: Longest statement a web request may run on PostgreSQL (milliseconds; 0: no limit). The CLI and the worker
+#: lift it (long imports and linkage; ``kinlink.commands.base.setup_django``).
+KINLINK_DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("KINLINK_DB_STATEMENT_TIMEOUT_MS", "30000"))
+#: Seconds SQLite waits for another writer's lock before it gives up.
+KINLINK_DB_BUSY_TIMEOUT = int(os.environ.get("KINLINK_DB_BUSY_TIMEOUT", "30"))
+if DATABASES["default"]["ENGINE"] in (
+    "django.db.backends.postgresql",
+    "django.db.backends.postgresql_psycopg2",
+):
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = KINLINK_DB_CONNECT_TIMEOUT
+    if KINLINK_DB_STATEMENT_TIMEOUT_MS > 0:
+        _options = DATABASES["default"]["OPTIONS"].get("options", "")
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"{_options} -c statement_timeout={KINLINK_DB_STATEMENT_TIMEOUT_MS}".strip()
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+    DATABASES["default"]["OPTIONS"].update(
+        {"timeout": KINLINK_DB_BUSY_TIMEOUT, "transaction_mode": "IMMEDIATE"}
+    )
     Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
     # A file-backed test database, so that tests can run the CLI in a subprocess against it.
     DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test"}
@@ -248,11 +271,40 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Wrong access codes allowed per address and request number before the family follow-up is paused.
 FAMILY_CODE_FAILURE_LIMIT = 10
 
+# Logs on standard error, as JSON lines with KINLINK_LOG_FORMAT=json (the default of `kinlink serve
+# --production`), else plain text. No log line carries personal data: each request is logged once by
+# `portal.middleware.RequestLogMiddleware` (method, route name, status, duration, request id: never the
+# path, which may hold a family's code, nor the query string or a form field), and Django's own request
+# logs have their path replaced by the route name (`RedactRequestPath`).
+KINLINK_LOG_FORMAT = os.environ.get("KINLINK_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "kinlink.lib.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "filters": {"redact_request_path": {"()": "kinlink.portal.middleware.RedactRequestPath"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if KINLINK_LOG_FORMAT == "json" else "text",
+            "filters": ["redact_request_path"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KINLINK_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # one line per request (KINLINK_REQUEST_LOG_LEVEL=WARNING silences it)
+        "kinlink.request": {
+            "handlers": ["console"],
+            "level": os.environ.get("KINLINK_REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+        # Django's "Not Found: /path" lines would repeat the request log; server errors stay
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # the development server's access lines print the raw path: the request log replaces them
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # Candidate "same person" links at or above this match probability go to the caseworkers' review queue.
@@ -283,5 +335,7 @@ KINLINK_DIRECT_MATCH_DROPOUT = float(os.environ.get("KINLINK_DIRECT_MATCH_DROPOU
 # 1: a lab upload runs its screening when its transaction commits, in the web request, instead of
 # enqueueing it for the worker (small installations without a worker only; never in production).
 KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0") == "1"
+# /readyz fails (503) when a task or a screening run has waited for the worker longer than this (seconds).
+KINLINK_READY_QUEUE_MAX_AGE = float(os.environ.get("KINLINK_READY_QUEUE_MAX_AGE", "600"))
 # Seconds the worker waits between looks at an empty queue.
 KINLINK_WORKER_INTERVAL = float(os.environ.get("KINLINK_WORKER_INTERVAL", "1.0"))

@@ -15,17 +15,23 @@ class CommandError(Exception):
     """A user-facing failure: printed without a traceback, exit status 1."""
 
 
-def setup_django(check_migrations: bool = True) -> None:
+def setup_django(check_migrations: bool = True, web_statement_timeout: bool = False) -> None:
     """Configure Django for a CLI command and make sure the database schema is up to date.
 
     The database is ``DATABASE_URL`` when set, otherwise ``var/kinlink.sqlite3``. Commands never migrate
     it themselves: a database with unapplied migrations (or none at all) stops the command with a
-    :class:`CommandError` that says to run ``kinlink migrate``.
+    :class:`CommandError` that says to run ``kinlink migrate``. A command (an import, the worker) may run
+    statements longer than a web request's limit (``KINLINK_DB_STATEMENT_TIMEOUT_MS``): its connections
+    lift it, unless ``web_statement_timeout`` (the development server serves web requests in-process).
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kinlink.settings")
     import django
 
     django.setup()
+    if not web_statement_timeout:
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(_lift_statement_timeout, dispatch_uid="kinlink-cli-statement-timeout")
     if check_migrations:
         pending = unapplied_migrations()
         if pending:
@@ -34,6 +40,14 @@ def setup_django(check_migrations: bool = True) -> None:
                 f"the database ({database_label()}) has {len(pending)} unapplied migration(s) ({shown}): "
                 "run `kinlink migrate` first"
             )
+
+
+def _lift_statement_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """On PostgreSQL, no statement timeout for this command's connections (the connection still has the
+    connect timeout)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
 
 
 def database_label() -> str:
