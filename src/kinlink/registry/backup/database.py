@@ -170,6 +170,10 @@ def _postgres_dump() -> Iterator[tuple[Snapshot, Iterator[bytes]]]:
     pg_dump = _tool("pg_dump")
     raw = connection.get_new_connection(connection.get_connection_params())
     try:
+        raw.autocommit = True
+        with raw.cursor() as cursor:  # a web request's statement timeout is not a backup's
+            cursor.execute("SET statement_timeout = 0")
+            cursor.execute("SET idle_in_transaction_session_timeout = 0")
         raw.autocommit = False
         with raw.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
