@@ -264,16 +264,23 @@ def test_a_key_file_replaces_the_field_key(
     assert names[0] == "database" and names[-1] == "manifest"
 
 
-def test_no_backup_without_a_key_of_its_own(
+def test_no_backup_without_a_key_or_inside_a_storage_root(
     instance: Path, capsys: pytest.CaptureFixture[str], settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without KINLINK_FIELD_KEY or a key file there is no backup (a key derived from the source's default
-    secret would protect nothing), and no file is left behind."""
+    secret would protect nothing), and no file is left behind; nor is one written into the folder it backs
+    up (it would hold itself)."""
     monkeypatch.delenv("KINLINK_FIELD_KEY")
     settings.FIELD_ENCRYPTION_KEY = ""
     assert main(["backup", "--out", str(instance / "kinlink.backup")]) == 1
     assert "KINLINK_BACKUP_KEY_FILE" in capsys.readouterr().err
     assert not [p.name for p in instance.iterdir() if "backup" in p.name]
+    monkeypatch.setenv("KINLINK_FIELD_KEY", FIELD_KEY)
+    settings.FIELD_ENCRYPTION_KEY = FIELD_KEY
+    inside = Path(settings.ATTACHMENT_ROOT) / "kinlink.backup"
+    inside.parent.mkdir(parents=True, exist_ok=True)
+    assert main(["backup", "--out", str(inside)]) == 1
+    assert "inside a folder it backs up" in capsys.readouterr().err and not inside.exists()
 
 
 def test_every_storage_root_the_settings_name_is_backed_up() -> None:

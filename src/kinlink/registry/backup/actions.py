@@ -150,6 +150,9 @@ def back_up(out: Path, *, label: str = "cli") -> BackupSummary:
     if not out.parent.is_dir():
         raise BackupRefused(f"{out}: the folder {out.parent} does not exist (create it first)")
     roots = storage_roots()
+    for setting, root in roots.items():
+        if out.resolve().is_relative_to(root.resolve()):
+            raise BackupRefused(f"{out}: a backup cannot be written inside a folder it backs up ({setting})")
     fd, part_name = tempfile.mkstemp(prefix=f".{out.name}.part-", dir=out.parent)
     part = Path(part_name)
     os.chmod(part, 0o600)
