@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # poppler-utils gives pdftotext and pdffonts, with which the document tests read the rendered PDFs.
 SYSTEM_PACKAGES := chromium poppler-utils
 
-.PHONY: demo test test-fast lint typecheck test-sqlite test-postgres install clean
+.PHONY: demo test test-fast lint typecheck test-sqlite test-postgres install clean smoke
 
 $(STAMP): pyproject.toml scripts/install-system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: lint typecheck test-sqlite test-postgres
 # the quick loop while working: SQLite only, without the tests marked slow (> ~5 s each) or spark
 test-fast: $(STAMP)
 	bash scripts/run-tests sqlite -m "not slow and not spark"
+
+# the production stack from nothing on this machine (deploy/, docs/operator.md "Deploy"); prints PASS or FAIL
+smoke: $(STAMP)
+	KINLINK_SMOKE_PYTHON=$(PY) bash scripts/smoke
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

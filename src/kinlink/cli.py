@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "kinlink.commands.matching",
     "kinlink.commands.legal",
     "kinlink.commands.field",
+    "kinlink.commands.ops",
+    "kinlink.commands.backup",
 ]
 
 

@@ -1,8 +1,9 @@
 """Django settings for kinlink.
 
 Everything that differs between a laptop demo and a production instance comes from the
-environment: ``DATABASE_URL``, ``KINLINK_SECRET_KEY``, ``KINLINK_FIELD_KEY`` (encryption of
-contact details and DNA data at rest), ``KINLINK_DEBUG`` and ``KINLINK_ALLOWED_HOSTS``.
+environment: ``DATABASE_URL``, ``KINLINK_SECRET_KEY`` (and ``KINLINK_SECRET_KEY_FALLBACKS``),
+``KINLINK_FIELD_KEY`` (encryption of contact details and DNA data at rest), ``KINLINK_DEBUG`` and
+``KINLINK_ALLOWED_HOSTS``. ``kinlink check --deploy`` says whether they are fit for production.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("KINLINK_VAR_DIR", Path.cwd() / "var"))
 
 DEBUG = os.environ.get("KINLINK_DEBUG", "0") == "1"
+# The development default is public (it is in the source): `kinlink check --deploy` refuses it.
 SECRET_KEY = os.environ.get("KINLINK_SECRET_KEY", "kinlink-insecure-development-key-change-me-in-production")
+# Former secret keys, comma-separated, still accepted while the secret key rotates: sessions, signed values
+# and family access codes issued under them keep working (docs/operator.md, "Rotating the secret key").
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in os.environ.get("KINLINK_SECRET_KEY_FALLBACKS", "").split(",") if key.strip()
+]
 ALLOWED_HOSTS = os.environ.get("KINLINK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 # Key for field-level encryption (Fernet, urlsafe base64 of 32 bytes). A development key is
@@ -53,7 +60,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the scheme (X-Forwarded-Proto) is believed only from a trusted proxy (TRUSTED_PROXIES).
+    # first: it times the whole request and logs its final status (no personal data)
+    "kinlink.portal.middleware.RequestLogMiddleware",
+    # then the scheme (X-Forwarded-Proto) is believed only from a trusted proxy (TRUSTED_PROXIES).
     "kinlink.portal.clientip.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -101,9 +110,30 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}"), conn_max_age=0
     )
 }
+#: Seconds to wait for a connection to PostgreSQL: a database that stops answering fails a request (and
+#: /readyz) quickly instead of hanging it.
+KINLINK_DB_CONNECT_TIMEOUT = int(os.environ.get("KINLINK_DB_CONNECT_TIMEOUT", "5"))
+#: Longest statement a web request may run on PostgreSQL (milliseconds; 0: no limit). The CLI and the worker
+#: lift it (long imports and linkage; ``kinlink.commands.base.setup_django``).
+KINLINK_DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("KINLINK_DB_STATEMENT_TIMEOUT_MS", "30000"))
+#: Seconds SQLite waits for another writer's lock before it gives up.
+KINLINK_DB_BUSY_TIMEOUT = int(os.environ.get("KINLINK_DB_BUSY_TIMEOUT", "30"))
+if DATABASES["default"]["ENGINE"] in (
+    "django.db.backends.postgresql",
+    "django.db.backends.postgresql_psycopg2",
+):
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = KINLINK_DB_CONNECT_TIMEOUT
+    if KINLINK_DB_STATEMENT_TIMEOUT_MS > 0:
+        _options = DATABASES["default"]["OPTIONS"].get("options", "")
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"{_options} -c statement_timeout={KINLINK_DB_STATEMENT_TIMEOUT_MS}".strip()
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+    DATABASES["default"]["OPTIONS"].update(
+        {"timeout": KINLINK_DB_BUSY_TIMEOUT, "transaction_mode": "IMMEDIATE"}
+    )
     Path(str(DATABASES["default"]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
     # A file-backed test database, so that tests can run the CLI in a subprocess against it.
     DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}.test"}
@@ -279,11 +309,40 @@ FAMILY_CODE_PAUSE_SECONDS = int(os.environ.get("KINLINK_FAMILY_CODE_PAUSE_MINUTE
 KINLINK_FOLLOW_LINK_DAYS = int(os.environ.get("KINLINK_FOLLOW_LINK_DAYS", "30"))
 KINLINK_FORM_TOKEN_MAX_AGE = 24 * 60 * 60
 
+# Logs on standard error, as JSON lines with KINLINK_LOG_FORMAT=json (the default of `kinlink serve
+# --production`), else plain text. No log line carries personal data: each request is logged once by
+# `portal.middleware.RequestLogMiddleware` (method, route name, status, duration, request id: never the
+# path, which may hold a family's code, nor the query string or a form field), and Django's own request
+# logs have their path replaced by the route name (`RedactRequestPath`).
+KINLINK_LOG_FORMAT = os.environ.get("KINLINK_LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "kinlink.lib.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "filters": {"redact_request_path": {"()": "kinlink.portal.middleware.RedactRequestPath"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if KINLINK_LOG_FORMAT == "json" else "text",
+            "filters": ["redact_request_path"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KINLINK_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # one line per request (KINLINK_REQUEST_LOG_LEVEL=WARNING silences it)
+        "kinlink.request": {
+            "handlers": ["console"],
+            "level": os.environ.get("KINLINK_REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+        # Django's "Not Found: /path" lines would repeat the request log; server errors stay
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # the development server's access lines print the raw path: the request log replaces them
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }
 
 # Candidate "same person" links at or above this match probability go to the caseworkers' review queue.
@@ -314,5 +373,7 @@ KINLINK_DIRECT_MATCH_DROPOUT = float(os.environ.get("KINLINK_DIRECT_MATCH_DROPOU
 # 1: a lab upload runs its screening when its transaction commits, in the web request, instead of
 # enqueueing it for the worker (small installations without a worker only; never in production).
 KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0") == "1"
+# /readyz fails (503) when a task or a screening run has waited for the worker longer than this (seconds).
+KINLINK_READY_QUEUE_MAX_AGE = float(os.environ.get("KINLINK_READY_QUEUE_MAX_AGE", "600"))
 # Seconds the worker waits between looks at an empty queue.
 KINLINK_WORKER_INTERVAL = float(os.environ.get("KINLINK_WORKER_INTERVAL", "1.0"))

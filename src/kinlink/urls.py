@@ -1,4 +1,4 @@
-"""Top-level URL configuration: language-prefixed pages, the admin and the health check."""
+"""Top-level URL configuration: language-prefixed pages, the admin and the health probes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from kinlink.portal import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/", include("kinlink.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -8,6 +8,7 @@ its failure; the worker goes on.
 
 from __future__ import annotations
 
+import os
 import time
 
 
@@ -24,12 +25,19 @@ def work_once() -> int:
     return len(run_queued_screenings())
 
 
+def parent_gone() -> bool:
+    """Whether the server that started this worker (``KINLINK_WORKER_PARENT``, set by ``kinlink serve`` and
+    ``kinlink demo``) has ended: the worker then stops too instead of running on under init."""
+    parent = os.environ.get("KINLINK_WORKER_PARENT", "")
+    return parent.isdigit() and os.getppid() != int(parent)
+
+
 def run_worker(*, batch: bool) -> None:
     """Pass after pass until stopped (``batch``: one pass, then return)."""
     from django.conf import settings
 
     while True:
         work_once()
-        if batch:
+        if batch or parent_gone():
             return
         time.sleep(float(settings.KINLINK_WORKER_INTERVAL))

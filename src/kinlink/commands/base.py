@@ -15,23 +15,77 @@ class CommandError(Exception):
     """A user-facing failure: printed without a traceback, exit status 1."""
 
 
-def setup_django(migrate: bool = True) -> None:
-    """Configure Django for a CLI command and bring the database schema up to date.
+def setup_django(check_migrations: bool = True, web_statement_timeout: bool = False) -> None:
+    """Configure Django for a CLI command and make sure the database schema is up to date.
 
-    The database is ``DATABASE_URL`` when set, otherwise ``var/kinlink.sqlite3``.
+    The database is ``DATABASE_URL`` when set, otherwise ``var/kinlink.sqlite3``. Commands never migrate
+    it themselves: a database with unapplied migrations (or none at all) stops the command with a
+    :class:`CommandError` that says to run ``kinlink migrate``. A command (an import, the worker) may run
+    statements longer than a web request's limit (``KINLINK_DB_STATEMENT_TIMEOUT_MS``): its connections
+    lift it, unless ``web_statement_timeout`` (the development server serves web requests in-process).
     """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kinlink.settings")
     import django
-    from django.conf import settings
 
     django.setup()
-    if migrate:
-        from django.core.management import call_command
+    if not web_statement_timeout:
+        from django.db.backends.signals import connection_created
 
-        db = settings.DATABASES["default"]
-        if db["ENGINE"].endswith("sqlite3"):
-            Path(str(db["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+        connection_created.connect(_lift_statement_timeout, dispatch_uid="kinlink-cli-statement-timeout")
+    if check_migrations:
+        pending = unapplied_migrations()
+        if pending:
+            shown = ", ".join(pending[:3]) + (f" and {len(pending) - 3} more" if len(pending) > 3 else "")
+            raise CommandError(
+                f"the database ({database_label()}) has {len(pending)} unapplied migration(s) ({shown}): "
+                "run `kinlink migrate` first"
+            )
+
+
+def _lift_statement_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """On PostgreSQL, no statement timeout for this command's connections (the connection still has the
+    connect timeout)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+
+
+def database_label() -> str:
+    """The database a command works on, for messages: the engine and its name (never a password)."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    engine = str(db["ENGINE"]).rsplit(".", 1)[-1]
+    host = f"{db.get('HOST')}/" if db.get("HOST") else ""
+    return f"{engine} {host}{db['NAME']}"
+
+
+def unapplied_migrations() -> list[str]:
+    """The migrations the database still lacks, as ``app.name``, in the order they would apply."""
+    from django.db import DatabaseError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        raise CommandError(f"cannot read the database ({database_label()}): {exc}".strip()) from exc
+    return [f"{migration.app_label}.{migration.name}" for migration, backwards in plan if not backwards]
+
+
+def migrate_database() -> list[str]:
+    """Apply every unapplied migration (all or, on failure, up to the one that failed); returns what it
+    applied as ``app.name``. The SQLite database's folder is created when missing."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    db = settings.DATABASES["default"]
+    if str(db["ENGINE"]).endswith("sqlite3"):
+        Path(str(db["NAME"])).parent.mkdir(parents=True, exist_ok=True)
+    pending = unapplied_migrations()
+    if pending:
         call_command("migrate", interactive=False, verbosity=0)
+    return pending
 
 
 def progress(

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kinlink.commands.base import CommandError, output_file, progress, setup_django
+from kinlink.commands.base import CommandError, migrate_database, output_file, progress, setup_django
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: prctl(2) option: the signal a process receives when its parent dies (linux/prctl.h)
+PR_SET_PDEATHSIG = 1
 IMPORT_DESCRIPTION = " ".join(
     [
         "Import a person list in the format record_id,source,full_name,surname,given_name,patronymic,",
@@ -48,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Serve kinlink over HTTP with a task worker beside it. Without --production: Django's "
             "development server, for a local demo. With --production: gunicorn in the configuration "
             "docs/operator.md recommends for this machine (KINLINK_WEB_WORKERS, KINLINK_WEB_THREADS, "
-            "KINLINK_WEB_TIMEOUT override it); KINLINK_SECRET_KEY and KINLINK_ALLOWED_HOSTS must come from "
-            "the environment. Stopping it (Ctrl-C or SIGTERM) stops the worker too."
+            "KINLINK_WEB_TIMEOUT override it); it refuses to start while `kinlink check --deploy` fails or "
+            "the database lacks migrations (`kinlink migrate`). Stopping it (Ctrl-C or SIGTERM) stops the "
+            "worker too."
         ),
     )
     serve.add_argument("--host", default="127.0.0.1")
@@ -139,19 +145,77 @@ def _local_cookies(host: str, port: int) -> None:
             os.environ["KINLINK_LOCAL_BASE_URL"] = "1"
 
 
-def _serve(host: str, port: int) -> int:
-    """Serve HTTP, with a background worker process beside it for the tasks the pages start."""
-    import subprocess
+def _die_with_parent() -> None:
+    """In a child process, before it runs: on Linux the kernel sends it SIGTERM when its parent dies, however
+    the parent ends (SIGKILL, ``os._exit``), so no worker is left running under init."""
+    import ctypes
+    import signal
 
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """The task worker as a child process that ends with this one (``_die_with_parent``), told its parent's
+    pid (it stops when the parent is gone, where the kernel cannot do it)."""
+    env = {**os.environ, "KINLINK_WORKER_PARENT": str(os.getpid())}
+    return subprocess.Popen([sys.executable, "-m", "kinlink", "worker"], env=env, preexec_fn=_die_with_parent)
+
+
+def stop_child(child: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """SIGTERM, then SIGKILL after ``timeout`` seconds; waits, so no zombie is left."""
+    if child.poll() is None:
+        child.terminate()
+    try:
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse, before anything starts, a port another server holds (the development server would exit
+    without stopping what was started beside it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CommandError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def terminated_by_signals() -> Iterator[None]:
+    """SIGTERM (and SIGHUP) end the command as Ctrl-C does: by an exception, so that ``finally`` blocks run
+    and the children stop."""
+    import signal
+
+    def end(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, end) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _serve(host: str, port: int) -> int:
+    """Serve HTTP, with a background worker process beside it for the tasks the pages start. The worker
+    stops when the server stops: Ctrl-C, SIGTERM, a busy port, or the server dying."""
     from django.core.management import call_command
 
-    worker = subprocess.Popen([sys.executable, "-m", "kinlink", "worker"])
-    print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
-    try:
-        call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    ensure_port_free(host, port)
+    with terminated_by_signals():
+        worker = start_worker()
+        try:
+            print(f"serving on http://{host}:{port}/ (Ctrl-C stops)", file=sys.stderr)
+            call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+        finally:
+            stop_child(worker)
     return 0
 
 
@@ -200,29 +264,27 @@ def production_command(host: str, port: int, cpus: int | None = None) -> list[st
     ]
 
 
-def production_problems(environ: Mapping[str, str]) -> list[str]:
-    """What keeps production from starting: the settings that must come from the environment."""
-    problems = []
-    if not environ.get("KINLINK_SECRET_KEY"):
-        problems.append("KINLINK_SECRET_KEY is not set (a long random secret, never the development key)")
-    if not environ.get("KINLINK_ALLOWED_HOSTS"):
-        problems.append("KINLINK_ALLOWED_HOSTS is not set (the host names the server answers to)")
-    if environ.get("KINLINK_DEBUG") == "1":
-        problems.append("KINLINK_DEBUG=1 is set: production never runs in debug mode")
-    return problems
+def production_problems() -> list[str]:
+    """What keeps production from starting: every failed deployment check, the same verdict as
+    ``kinlink check --deploy`` (``kinlink.portal.checks``). Django must be set up."""
+    from kinlink.portal.checks import deploy_failures
+
+    return deploy_failures()
 
 
 def _serve_production(host: str, port: int) -> int:
     """gunicorn and the task worker as two child processes; either ending, or a signal, stops both."""
     import signal
-    import subprocess
 
-    problems = production_problems(os.environ)
+    setup_django()  # refuses a database that lacks migrations: `kinlink migrate` comes first
+    problems = production_problems()
     if problems:
-        raise CommandError("refusing to start production:\n  " + "\n  ".join(problems))
-    setup_django()  # migrations applied once, before the workers start
-    web = subprocess.Popen(production_command(host, port))
-    worker = subprocess.Popen([sys.executable, "-m", "kinlink", "worker"])
+        raise CommandError(
+            "refusing to start production (see `kinlink check --deploy`):\n  " + "\n  ".join(problems)
+        )
+    os.environ.setdefault("KINLINK_LOG_FORMAT", "json")  # for the log collector; the children inherit it
+    web = subprocess.Popen(production_command(host, port), preexec_fn=_die_with_parent)
+    worker = start_worker()
     print(f"serving on http://{host}:{port}/ with gunicorn (pid {web.pid}) and the worker", file=sys.stderr)
 
     def stop(signum: int, _frame: Any) -> None:
@@ -250,13 +312,16 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.production:
         return _serve_production(args.host, args.port)
     _local_cookies(args.host, args.port)
-    setup_django()
+    setup_django(web_statement_timeout=True)
     return _serve(args.host, args.port)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     _local_cookies(args.host, args.port)
-    setup_django()
+    setup_django(check_migrations=False)
+    applied = migrate_database()  # the demo sets up its own database
+    if applied:
+        print(f"  {len(applied)} migration(s) applied", file=sys.stderr)
     from kinlink.demo import build_demo
 
     started = time.monotonic()

@@ -8,6 +8,10 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self) -> None:
+        from kinlink.portal import checks
+
+        checks.register()  # the deployment checks (`kinlink check --deploy`)
+
         # The Django admin has no password-only sign-in of its own: its login page sends staff to the
         # portal's sign-in (password, then TOTP), which is the only way to open a staff session.
         from typing import Any

@@ -1,8 +1,17 @@
+<<<<<<< HEAD
 """Security headers beyond Django's own (permissions policy, no caching of private pages), and the cap on the
 size of a family form."""
+=======
+"""Security headers beyond Django's own (permissions policy, no caching of private pages), and the request
+log with no personal data."""
+>>>>>>> deploy
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -25,6 +34,7 @@ class SecurityHeadersMiddleware:
         return response
 
 
+<<<<<<< HEAD
 #: What a family form may carry beside its files (the text fields, the multipart framing).
 FORM_OVERHEAD_BYTES = 1024 * 1024
 
@@ -33,11 +43,32 @@ class FamilyUploadCapMiddleware:
     """Refuses a family form (``/<lang>/request/...``) whose body is larger than the total upload cap
     before a byte of it is read: neither memory nor the temporary folder takes a 45 MB submission. Django
     reads the body first when the CSRF check (``process_view``) asks for the form, after this has run."""
+=======
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+request_log = logging.getLogger("kinlink.request")
+
+
+def route_name(request: HttpRequest) -> str:
+    """The route a request matched, by name (``portal:follow_link``), never the path: a path may carry a
+    request number, an access code or an id. Unmatched requests are ``-``."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "-"
+    return match.view_name or match.route or "-"
+
+
+class RequestLogMiddleware:
+    """One log line per request on ``kinlink.request`` (level INFO): method, route name, status, duration in
+    milliseconds and a request id (the proxy's ``X-Request-ID`` when well-formed, else a new one, returned
+    in the response's ``X-Request-ID``). Never the path, the query string, a form field or a header."""
+>>>>>>> deploy
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+<<<<<<< HEAD
         if request.method == "POST" and "/request/" in request.path:
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -51,3 +82,38 @@ class FamilyUploadCapMiddleware:
                 response["Connection"] = "close"  # the unread body is not taken as the next request
                 return response
         return self.get_response(request)
+=======
+        started = time.monotonic()
+        given = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        fields = {
+            "method": request.method if request.method in KNOWN_METHODS else "OTHER",
+            "route": route_name(request),
+            "status": response.status_code,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "request_id": request_id,
+        }
+        request_log.info("%(method)s %(route)s %(status)s", fields, extra=fields)
+        return response
+
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class RedactRequestPath(logging.Filter):
+    """Django's own request logs (``django.request``: "Not Found: /en/request/follow/R-.../CODE",
+    ``django.server``) print the raw path; this filter puts the route name in its place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, HttpRequest):
+            record.msg = "%s (route %s)"
+            record.args = (str(getattr(record, "status_code", "")) or record.levelname, route_name(request))
+        elif record.name == "django.server":
+            record.msg = "%s"
+            record.args = (f"status {getattr(record, 'status_code', '?')}",)
+        return True
+>>>>>>> deploy

@@ -256,9 +256,14 @@ class TracingRequest(models.Model):
         return code
 
     def check_access_code(self, code: str) -> bool:
-        return bool(self.access_code_hash) and secrets.compare_digest(
-            self.access_code_hash, hash_access_code(code)
-        )
+        """Whether ``code`` is this request's access code, under the secret key or a former one still
+        listed in ``SECRET_KEY_FALLBACKS`` (a rotation of the secret key locks no family out)."""
+        if not self.access_code_hash:
+            return False
+        keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+        # every key is tried, so the time taken does not tell which one matched
+        matches = [secrets.compare_digest(self.access_code_hash, hash_access_code(code, key)) for key in keys]
+        return any(matches)
 
 
 #: Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand is not misread.
@@ -275,9 +280,11 @@ def normalise_access_code(code: str) -> str:
     return cleaned.translate(_ACCESS_CODE_LOOKALIKES)
 
 
-def hash_access_code(code: str) -> str:
+def hash_access_code(code: str, secret_key: str | None = None) -> str:
+    """The stored form of an access code, keyed on the secret key (``secret_key``: a former one)."""
     normalised = normalise_access_code(code)
-    return hashlib.sha256(("kinlink-access:" + settings.SECRET_KEY + ":" + normalised).encode()).hexdigest()
+    key = settings.SECRET_KEY if secret_key is None else secret_key
+    return hashlib.sha256(("kinlink-access:" + key + ":" + normalised).encode()).hexdigest()
 
 
 class SourceKind(models.TextChoices):

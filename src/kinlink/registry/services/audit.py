@@ -95,6 +95,9 @@ class Action(enum.StrEnum):
     LOGIN = "login"
     LOGOUT = "logout"
     UNLOCK_ACCOUNT = "unlock_account"
+    # operations (kinlink.registry.backup.actions)
+    BACKUP_INSTANCE = "backup_instance"
+    RESTORE_INSTANCE = "restore_instance"
 
 
 def actor_label(actor: AbstractBaseUser | AnonymousUser | None, label: str = "") -> str:

@@ -1,0 +1,1 @@
+"""Backups of an instance (database and stored files, encrypted) and their restore."""
