@@ -1,10 +1,5 @@
-<<<<<<< HEAD
-"""Security headers beyond Django's own (permissions policy, no caching of private pages), and the cap on the
-size of a family form."""
-=======
-"""Security headers beyond Django's own (permissions policy, no caching of private pages), and the request
-log with no personal data."""
->>>>>>> deploy
+"""Security headers beyond Django's own (permissions policy, no caching of private pages), the cap on the
+size of a family form, and the request log with no personal data."""
 
 from __future__ import annotations
 
@@ -34,7 +29,6 @@ class SecurityHeadersMiddleware:
         return response
 
 
-<<<<<<< HEAD
 #: What a family form may carry beside its files (the text fields, the multipart framing).
 FORM_OVERHEAD_BYTES = 1024 * 1024
 
@@ -43,7 +37,26 @@ class FamilyUploadCapMiddleware:
     """Refuses a family form (``/<lang>/request/...``) whose body is larger than the total upload cap
     before a byte of it is read: neither memory nor the temporary folder takes a 45 MB submission. Django
     reads the body first when the CSRF check (``process_view``) asks for the form, after this has run."""
-=======
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and "/request/" in request.path:
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > settings.FAMILY_UPLOAD_TOTAL_MAX_BYTES + FORM_OVERHEAD_BYTES:
+                megabytes = settings.FAMILY_UPLOAD_TOTAL_MAX_BYTES // (1024 * 1024)
+                response = render(
+                    request, "portal/family/too_large.html", {"megabytes": megabytes}, status=413
+                )
+                response["Connection"] = "close"  # the unread body is not taken as the next request
+                return response
+        return self.get_response(request)
+
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 request_log = logging.getLogger("kinlink.request")
@@ -62,27 +75,11 @@ class RequestLogMiddleware:
     """One log line per request on ``kinlink.request`` (level INFO): method, route name, status, duration in
     milliseconds and a request id (the proxy's ``X-Request-ID`` when well-formed, else a new one, returned
     in the response's ``X-Request-ID``). Never the path, the query string, a form field or a header."""
->>>>>>> deploy
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-<<<<<<< HEAD
-        if request.method == "POST" and "/request/" in request.path:
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > settings.FAMILY_UPLOAD_TOTAL_MAX_BYTES + FORM_OVERHEAD_BYTES:
-                megabytes = settings.FAMILY_UPLOAD_TOTAL_MAX_BYTES // (1024 * 1024)
-                response = render(
-                    request, "portal/family/too_large.html", {"megabytes": megabytes}, status=413
-                )
-                response["Connection"] = "close"  # the unread body is not taken as the next request
-                return response
-        return self.get_response(request)
-=======
         started = time.monotonic()
         given = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
@@ -116,4 +113,3 @@ class RedactRequestPath(logging.Filter):
             record.msg = "%s"
             record.args = (f"status {getattr(record, 'status_code', '?')}",)
         return True
->>>>>>> deploy
