@@ -8,6 +8,7 @@ environment: ``DATABASE_URL``, ``KINLINK_SECRET_KEY`` (and ``KINLINK_SECRET_KEY_
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -59,8 +60,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # first: it times the whole request and logs its final status (no personal data)
+    # First: it times the whole request and logs its final status (no personal data).
     "kinlink.portal.middleware.RequestLogMiddleware",
+    # Then: the scheme (X-Forwarded-Proto) is believed only from a trusted proxy (TRUSTED_PROXIES).
+    "kinlink.portal.clientip.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -71,6 +74,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A family form larger than the upload cap is refused before its body is read (the CSRF check reads it
+    # only in process_view, after every middleware's __call__ has run).
+    "kinlink.portal.middleware.FamilyUploadCapMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kinlink.portal.middleware.SecurityHeadersMiddleware",
     # Last, so that a locked-out login gets the lockout page (django-axes).
@@ -220,7 +226,17 @@ CSRF_FAILURE_VIEW = "kinlink.portal.errors.csrf_failure"  # the 403 page in the 
 SECURE_HSTS_SECONDS = 0 if not SESSION_COOKIE_SECURE else 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = os.environ.get("KINLINK_SSL_REDIRECT", "0") == "1"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Not SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. The scheme is taken
+# from that header only when a trusted proxy sent it (kinlink.portal.clientip.TrustedProxyMiddleware).
+SECURE_PROXY_SSL_HEADER = None
+#: Reverse proxies (addresses or CIDR networks, comma-separated in KINLINK_TRUSTED_PROXIES) whose
+#: X-Forwarded-For and X-Forwarded-Proto are believed; empty (the default): no forwarding header is believed
+#: and the client is REMOTE_ADDR. Behind the documented TLS proxy on the same machine: 127.0.0.1,::1.
+TRUSTED_PROXIES: list[str] = [
+    entry.strip() for entry in os.environ.get("KINLINK_TRUSTED_PROXIES", "").split(",") if entry.strip()
+]
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a malformed entry stops the start, naming itself
 
 # Staff log in with a password (argon2) and a TOTP second factor; django-axes locks out after repeated
 # failures (password or TOTP) for the same user name from the same address.
@@ -264,12 +280,34 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Family uploads (photos, letters from the unit and the ministry).
+# Family uploads (photos, letters from the unit and the ministry): each file, and all files of one form
+# together. A larger form is refused before its body is read (portal.middleware.FamilyUploadCapMiddleware).
 FAMILY_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+FAMILY_UPLOAD_TOTAL_MAX_BYTES = int(os.environ.get("KINLINK_FAMILY_UPLOAD_TOTAL_MB", "20")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Files larger than this are spooled to a temporary file while the form is read, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# Wrong access codes allowed per address and request number before the family follow-up is paused.
-FAMILY_CODE_FAILURE_LIMIT = 10
+
+# Rate limits of the public forms, per client address (kinlink.portal.clientip: behind a proxy, set
+# KINLINK_TRUSTED_PROXIES) and counted in the database (kinlink.portal.ratelimit): "N/window", the window in
+# s, m, h or d (e.g. "10/h", "30/10m"). docs/operator.md, "Rate limits and lockouts".
+KINLINK_RATE_LIMITS: dict[str, str] = {
+    # tracing requests sent from one address
+    "request_form": os.environ.get("KINLINK_RATE_REQUEST_FORM", "10/h"),
+    # request number and code checks (and private links) from one address, right or wrong
+    "follow_check": os.environ.get("KINLINK_RATE_FOLLOW_CHECK", "30/h"),
+    # a family's messages to the caseworker, per request and per address
+    "family_message": os.environ.get("KINLINK_RATE_FAMILY_MESSAGE", "20/h"),
+}
+# Wrong access codes for one request number, from any address, within FAMILY_CODE_FAILURE_WINDOW seconds,
+# that pause the code check of that number for FAMILY_CODE_PAUSE_SECONDS (a number that does not exist is
+# paused alike, so that the pause says nothing about which numbers exist).
+FAMILY_CODE_FAILURE_LIMIT = int(os.environ.get("KINLINK_FAMILY_CODE_FAILURE_LIMIT", "10"))
+FAMILY_CODE_FAILURE_WINDOW = 24 * 60 * 60
+FAMILY_CODE_PAUSE_SECONDS = int(os.environ.get("KINLINK_FAMILY_CODE_PAUSE_MINUTES", "60")) * 60
+# How long a family's one-time private link stays usable (days), and a request form's one-time token (s).
+KINLINK_FOLLOW_LINK_DAYS = int(os.environ.get("KINLINK_FOLLOW_LINK_DAYS", "30"))
+KINLINK_FORM_TOKEN_MAX_AGE = 24 * 60 * 60
 
 # Logs on standard error, as JSON lines with KINLINK_LOG_FORMAT=json (the default of `kinlink serve
 # --production`), else plain text. No log line carries personal data: each request is logged once by

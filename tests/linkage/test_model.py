@@ -248,3 +248,38 @@ def test_prepared_dates_carry_day_and_month_numbers() -> None:
 def test_impossible_dates_are_refused() -> None:
     with pytest.raises(LinkageInputError, match="row 2, column event_date: no such day or month"):
         prepare_records(pd.DataFrame([_row("x", full_name="Иванов Иван", event_date="2023-02-30")]))
+
+
+def test_blocking_reaches_sparse_records_and_surname_typos() -> None:
+    """Pairs no earlier rule proposed (bench/linkage_errors.py): a name-only obituary, a surname typo."""
+    import duckdb
+
+    from kinlink.linkage.model import blocking_rules
+
+    prepared = prepare_records(
+        pd.DataFrame(
+            [
+                _row(
+                    "a",
+                    full_name="Комаров Александр Михайлович",
+                    birth_date="1981-02-17",
+                    event_date="2023-12-05",
+                ),
+                _row("b", full_name="Александр Комаров"),
+                _row("c", full_name="Кравууук Юрий Павлович", event_date="2022-05"),
+                _row("d", full_name="Кравчук Юрий Павлович", event_date="2022-05-03"),
+                _row("e", full_name="Петров Иван Сергеевич", birth_date="1990-01-01", event_date="2022-05"),
+            ]
+        )
+    )
+    con = duckdb.connect()
+    con.register("records", prepared.drop(columns=["given_alts", "given_initials", "patronymic_initials"]))
+    proposed: set[frozenset[str]] = set()
+    for rule in blocking_rules():
+        sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+        join = f"records l join records r on ({sql})"
+        query = f"select l.unique_id, r.unique_id from {join} where l.unique_id < r.unique_id"
+        proposed |= {frozenset(row) for row in con.execute(query).fetchall()}
+    assert frozenset(("a", "b")) in proposed  # the obituary with a name only
+    assert frozenset(("c", "d")) in proposed  # two letters of the surname wrong
+    assert not any("e" in pair for pair in proposed)  # no rule joins unrelated people

@@ -225,3 +225,31 @@ def test_short_or_distant_given_names_are_not_repaired() -> None:
 def test_two_word_names_find_the_surname(written: str, surname: str, given: str) -> None:
     keys = names.name_keys(written)
     assert (keys.surname, keys.given) == (surname, given)
+
+
+# --- issue 16: errors found by bench/linkage_errors.py on the generator's own romanisation -------------
+
+
+def test_a_patronymic_with_a_typo_is_still_read_as_the_patronymic() -> None:
+    from kinlink.linkage.names import parse_full_name
+
+    parsed = parse_full_name("Александр Алексееич Бондаренко")
+    assert (parsed.surname, parsed.given_name, parsed.patronymic) == ("Бондаренко", "Александр", "Алексееич")
+    # a surname in -ович stays the surname when a real patronymic is there
+    parsed = parse_full_name("Абрамович Роман Аркадьевич")
+    assert (parsed.surname, parsed.patronymic) == ("Абрамович", "Аркадьевич")
+
+
+def test_a_latin_given_name_is_read_in_every_press_style() -> None:
+    from kinlink.linkage.names import name_keys
+
+    german = name_keys("Michailo Andrjejew")  # German CH is Х, but the token has no German mark
+    russian = name_keys("Михаил Андреев")
+    assert (german.surname, german.given) == (russian.surname, russian.given)
+
+
+def test_gost_primes_do_not_split_a_name() -> None:
+    from kinlink.linkage.names import name_keys
+
+    assert name_keys("Ilʹâ Moroz").given == name_keys("Ілля Мороз").given
+    assert name_keys("Ilʹâ Moroz").surname == name_keys("Ілля Мороз").surname

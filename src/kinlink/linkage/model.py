@@ -212,6 +212,7 @@ def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.Dat
             "surname_key": _none_if_empty(keys.map(lambda k: k.surname)),
             "surname_phon": _none_if_empty(keys.map(lambda k: k.surname_phonetic)),
             "surname_prefix": _none_if_empty(keys.map(lambda k: k.surname[:4])),
+            "surname_tail": _none_if_empty(keys.map(lambda k: k.surname[-4:] if len(k.surname) >= 6 else "")),
             "given_key": _none_if_empty(keys.map(lambda k: k.given)),
             "given_alts": keys.map(lambda k: list(k.given_alternatives) or None),
             "given_initial": _none_if_empty(keys.map(lambda k: k.given_initial)),
@@ -243,6 +244,7 @@ _KEY_COLUMNS = (
     "surname_key",
     "surname_phon",
     "surname_prefix",
+    "surname_tail",
     "given_key",
     "given_alts",
     "given_initial",
@@ -421,6 +423,7 @@ def blocking_rules() -> list[Any]:
     made (docs/methods/linkage.md); at 10^6 records it proposes about 1.2·10^8 pairs.
     """
     from splink import block_on
+    from splink.blocking_rule_library import CustomRule
 
     return [
         block_on("surname_phon", "given_key", "birth_year"),
@@ -448,6 +451,18 @@ def blocking_rules() -> list[Any]:
         block_on("surname_prefix", "birth_place_key", "event_place_key"),
         block_on("given_initial", "birth_month_day", "event_month"),
         block_on("surname_phon", "given_initial", "birth_place_key"),
+        # A typo in the surname leaves its head or its tail (surname_prefix, surname_tail) intact.
+        block_on("surname_tail", "given_key", "birth_year"),
+        block_on("surname_prefix", "given_key", "event_month"),
+        block_on("surname_tail", "given_initial", "event_month"),
+        block_on("surname_prefix", "given_initial", "birth_year"),
+        # Sparse records ("Шура Комаров", an obituary with a name only) share no date with anyone: the
+        # name alone brings them together, only where one side has neither a birth year nor an event month.
+        CustomRule(
+            "l.surname_key = r.surname_key and l.given_key = r.given_key and ("
+            "(l.birth_year is null and l.event_month is null)"
+            " or (r.birth_year is null and r.event_month is null))"
+        ),
     ]
 
 

@@ -197,17 +197,18 @@ def _cyrillic_for_keys(token: str) -> str:
 
 
 @cache
-def name_skeleton(token: str) -> str:
+def name_skeleton(token: str, style: str | None = None) -> str:
     """The ASCII skeleton of one name token; equal for its renderings in every common system.
 
     Letters stand for sound classes: ``w`` Щ, ``x`` Ш and Ж, ``c`` Ч, ``q`` Ц, ``h`` Г/Х, ``s`` С/З.
-    Non-letters are dropped; an empty string means the token had no letters.
+    Non-letters are dropped; an empty string means the token had no letters. ``style`` reads a Latin
+    token as ``"de"``, ``"fr"`` or ``"en"`` press style instead of guessing it (:func:`_latin_style`).
     """
     if is_cyrillic(token):
         text = to_ascii(transliterate(_cyrillic_for_keys(token), "icao"))
         style = "en"
     else:
-        style = _latin_style(token.lower())
+        style = style or _latin_style(token.lower())
         text = to_ascii(token)
     text = re.sub(r"[^a-z]", "", text)
     if style == "de":
@@ -387,8 +388,21 @@ def given_name_keys(token: str) -> tuple[str, ...]:
     """Canonical keys a given-name token may stand for, most likely first; empty when unknown.
 
     «Олександр», "Oleksandr", «Саша» → ``("aleksandr", ...)``; «Слава» → all the -slav names.
+    A Latin token whose guessed press style reads no known name is read in the other styles too:
+    "Michailo" has no German mark, but its CH is the German Х (Михайло).
     """
-    return _lookups().given.get(name_skeleton(token), ())
+    given = _lookups().given
+    found = given.get(name_skeleton(token), ())
+    if found or is_cyrillic(token):
+        return found
+    for style in _LATIN_STYLES:
+        found = given.get(name_skeleton(token, style), ())
+        if found:
+            return found
+    return ()
+
+
+_LATIN_STYLES = ("en", "de", "fr")
 
 
 @cache
@@ -424,10 +438,13 @@ def given_name_keys_tolerant(token: str) -> tuple[str, ...]:
 def _given_name_evidence(token: str) -> int:
     """How surely a token is a given name: 2 a Russian or Ukrainian form or diminutive (in any script),
     1 only a foreign Latin form ("Andrew", which is also how «Андреев» may be romanised), 0 unknown."""
-    skeleton = name_skeleton(token)
-    if skeleton in _lookups().native:
+    lookups = _lookups()
+    readings = [name_skeleton(token)]
+    if not is_cyrillic(token):
+        readings += [name_skeleton(token, style) for style in _LATIN_STYLES]
+    if any(r in lookups.native for r in readings):
         return 2
-    return 1 if skeleton in _lookups().given else 0
+    return 1 if any(r in lookups.given for r in readings) else 0
 
 
 @cache
@@ -455,6 +472,19 @@ def looks_like_patronymic(token: str) -> bool:
     """True for a token with a patronymic ending that the table resolves to a father's name."""
     skeleton = name_skeleton(token)
     return len(skeleton) >= 4 and skeleton in _lookups().patronymic
+
+
+#: Endings of patronymics in ASCII (any romanisation folded by :func:`to_ascii`): -ович, -евич, -йович,
+#: -ич, -овна, -евна, -івна, -ична and their German and French spellings.
+_PATRONYMIC_ENDINGS = ("vich", "vych", "vitch", "witsch", "ich", "ych", "vna", "ichna", "ychna")
+
+
+def has_patronymic_ending(token: str) -> bool:
+    """True for a long token ending like a patronymic, even one the table cannot resolve (a typo:
+    «Алексееич», «Анаольевич»). Surnames end so too (Абрамович), so the parser asks this only when no
+    token is a patronymic by :func:`looks_like_patronymic` and three name words are written."""
+    folded = to_ascii(token)
+    return len(folded) >= 7 and folded.endswith(_PATRONYMIC_ENDINGS)
 
 
 # --- full names ------------------------------------------------------------------------------------
@@ -507,6 +537,8 @@ def parse_full_name(full_name: str) -> ParsedName:
     when the name is Cyrillic, the given name when Latin).
     """
     name, _unit = split_unit(full_name)
+    # GOST 7.79 writes Ь and Ъ as primes inside a word («Ilʹâ»): they join letters, never split words
+    name = name.replace("ʹ", "").replace("ʺ", "")
     surname_hint = ""
     if "," in name:
         head, _, tail = name.partition(",")
@@ -531,6 +563,9 @@ def parse_full_name(full_name: str) -> ParsedName:
             surname = word
     rest = [w for w in words if w != surname]
     patronymic_candidates = [w for w in rest if looks_like_patronymic(w)]
+    if not patronymic_candidates and len(rest) >= 3:
+        # A patronymic with a typo: the table does not resolve it, but its ending still tells.
+        patronymic_candidates = [w for w in rest if has_patronymic_ending(w)]
     if patronymic_candidates and len(rest) >= 2:
         patronymic = patronymic_candidates[-1]
         rest = [w for w in rest if w != patronymic]

@@ -4,7 +4,8 @@
 row again the way its kind of list would: a mother's request in Cyrillic with the unit after a comma,
 a Ukrainian prisoner list with Russian names in their Ukrainian forms and the surname in capitals,
 obituaries with diminutives, burial records with initials, foreign media in Latin under one of several
-transliteration systems. On top come typos, partial and wrong dates and missing fields. Brothers,
+transliteration systems (the generator's own, :mod:`kinlink.scenario.romanise`, sharing no code with
+the linker). On top come typos, partial and wrong dates and missing fields. Brothers,
 namesakes and common surnames (the hard negatives) come from the world itself.
 
 Deterministic: the same world and ``seed`` give the same rows.
@@ -19,6 +20,7 @@ from functools import cache
 
 from kinlink.scenario.model import ListRecord, Soldier, World
 from kinlink.scenario.names import GivenName, given_names, patronymic, surnames
+from kinlink.scenario.romanise import informal_given, romanise
 
 #: Latin systems used by foreign media, with their weights (English-language styles dominate).
 MEDIA_SYSTEMS: tuple[tuple[str, float], ...] = (
@@ -29,6 +31,7 @@ MEDIA_SYSTEMS: tuple[tuple[str, float], ...] = (
     ("gost_7_79", 0.5),
     ("german", 1.5),
     ("french", 1.0),
+    ("informal", 2.0),
 )
 
 
@@ -42,6 +45,23 @@ class VariationRates:
     birth_day_month_swap: float = 0.01
     birth_year_wrong: float = 0.015
     unit_typo: float = 0.02
+    patronymic_typo: float = 0.0
+    #: a second, independent typo in the surname (drawn only when the first one happened)
+    surname_second_typo: float = 0.0
+
+    @classmethod
+    def hard(cls) -> VariationRates:
+        """Noisier lists (benchmarks): about three times the default typo rates, patronymics too."""
+        return cls(
+            surname_typo=0.12,
+            given_typo=0.06,
+            birth_date_typo=0.08,
+            birth_day_month_swap=0.03,
+            birth_year_wrong=0.03,
+            unit_typo=0.05,
+            patronymic_typo=0.08,
+            surname_second_typo=0.2,
+        )
 
 
 @cache
@@ -112,9 +132,8 @@ def _noisy_birth_date(day: dt.date, precision: str, rates: VariationRates, rng: 
 
 
 def _transliterate(text: str, system: str) -> str:
-    from kinlink.linkage.names import transliterate
-
-    return transliterate(text, system)
+    # the generator's own romanisation (scenario.romanise), never the linker's: the benchmark must test it
+    return romanise(text, system)
 
 
 class _Renderer:
@@ -155,8 +174,13 @@ class _Renderer:
         surname, given, father = self.parts(soldier, language)
         if rng.random() < rates.surname_typo:
             surname = _typo(surname, rng)
+            if rates.surname_second_typo and rng.random() < rates.surname_second_typo:
+                surname = _typo(surname, rng)
         if rng.random() < rates.given_typo:
             given = _typo(given, rng)
+        # drawn only when asked for, so that the default rates give the same rows as before
+        if rates.patronymic_typo and rng.random() < rates.patronymic_typo:
+            father = _typo(father, rng)
         split = False
         unit_in_name = False
         if kind == "family_requests":
@@ -197,6 +221,8 @@ class _Renderer:
                 latin_given = shown
             else:
                 latin_given = _transliterate(shown, system)
+                if system == "informal":
+                    latin_given = informal_given(latin_given, rng)
             latin_surname = _transliterate(surname, system)
             if style == "sg":
                 full = f"{latin_surname} {latin_given}"

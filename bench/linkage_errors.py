@@ -1,0 +1,122 @@
+"""Where linkage loses true pairs and where it invents false ones, by source pair (issue 16).
+
+Run by hand:  PYTHONPATH=src python bench/linkage_errors.py --size 10000 [--rates hard] [--show 20]
+Each true pair (two records of one person) that the clusters miss is put in one class:
+- ``never_compared``: no blocking rule brought the two records together (no scored pair, not even
+  below the prediction floor);
+- ``below_threshold``: scored, with a match probability under the threshold, and not joined through others;
+- ``cut_by_rule``: scored at or above the threshold but a cannot-link rule (``exclusions``) forbids it or
+  the cluster was split on a conflict.
+False pairs are counted the same way by source pair. Writes bench/results/linkage_errors.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results" / "linkage_errors.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import pandas as pd
+
+    from kinlink.linkage.model import LinkageOptions, cluster_pairs, link_records, pairwise_scores
+    from kinlink.scenario import generate
+    from kinlink.scenario.lists import VariationRates, varied_lists
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=10_000, help="list records (about)")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--rates", choices=("default", "hard"), default="default")
+    parser.add_argument("--show", type=int, default=15, help="examples of missed pairs to print")
+    args = parser.parse_args(argv)
+
+    rates = VariationRates.hard() if args.rates == "hard" else VariationRates()
+    world = generate(seed=args.seed, size=max(100, round(args.size / 1.295)))
+    records = varied_lists(world, rates=rates)
+    frame = pd.DataFrame([r.row for r in records])
+    truth = {r.record_id: r.person_id for r in records}
+    source = {r.record_id: r.list_name for r in records}
+    start = time.perf_counter()
+    options = LinkageOptions()
+    result = link_records(frame, options)
+    seconds = time.perf_counter() - start
+    ids = result.clusters["record_id"].tolist()
+    predicted = cluster_pairs(ids, result.clusters["cluster_id"].tolist())
+    true_pairs = cluster_pairs(ids, [truth[i] for i in ids])
+    scores = pairwise_scores(true_pairs, predicted)
+
+    pairs = result.pairs
+    scored: dict[tuple[str, str], tuple[float, str]] = {}
+    for a, b, p, ex in zip(
+        pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], pairs["excluded"], strict=True
+    ):
+        key = (a, b) if a < b else (b, a)
+        scored[key] = (float(p), str(ex or ""))
+
+    def kind(pair: tuple[str, str]) -> str:
+        a, b = sorted((source[pair[0]], source[pair[1]]))
+        return f"{a}~{b}"
+
+    missed: collections.Counter[str] = collections.Counter()
+    false: collections.Counter[str] = collections.Counter()
+    by_pair: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    examples: list[dict[str, Any]] = []
+    rows = frame.set_index("record_id")
+    for pair in sorted(true_pairs - predicted):
+        hit = scored.get(pair)
+        if hit is None:
+            why = "never_compared"
+        elif hit[1]:
+            why = f"cut_by_rule:{hit[1]}"
+        elif hit[0] < options.threshold:
+            why = "below_threshold"
+        else:
+            why = "cut_by_cluster_split"
+        missed[why] += 1
+        by_pair[kind(pair)][why] += 1
+        if len(examples) < args.show:
+            examples.append(
+                {
+                    "why": why,
+                    "p": None if hit is None else round(hit[0], 4),
+                    "a": {k: v for k, v in rows.loc[pair[0]].items() if v},
+                    "b": {k: v for k, v in rows.loc[pair[1]].items() if v},
+                }
+            )
+    for pair in predicted - true_pairs:
+        false[kind(pair)] += 1
+    per_source: dict[str, dict[str, int]] = {}
+    true_by_kind = collections.Counter(kind(p) for p in true_pairs)
+    for name in sorted(set(by_pair) | set(false)):
+        per_source[name] = {"true_pairs": true_by_kind[name], **by_pair[name], "false_pairs": false[name]}
+    out = {
+        "description": "True pairs the linker missed, by reason and source pair; false pairs by source pair.",
+        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "size": len(frame),
+        "rates": args.rates,
+        "seed": args.seed,
+        "link_s": round(seconds, 2),
+        **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
+        "missed": dict(missed),
+        "by_source_pair": per_source,
+    }
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    for e in examples:
+        print(json.dumps(e, ensure_ascii=False))
+    RESULTS.parent.mkdir(exist_ok=True)
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
+    existing["runs"] = [r for r in existing["runs"] if (r["size"], r["rates"]) != (out["size"], out["rates"])]
+    existing["runs"].append(out)
+    RESULTS.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
