@@ -317,6 +317,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    if not args.no_serve:
+        ensure_port_free(args.host, args.port)  # before minutes of filling the database, not after
     _local_cookies(args.host, args.port)
     setup_django(check_migrations=False)
     applied = migrate_database()  # the demo sets up its own database
