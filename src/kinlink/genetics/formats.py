@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,31 @@ def _profile(value: Any, where: str) -> dict[str, list[str]]:
     return out
 
 
+# Loci read from case files, by name, frequencies, mutation spec and database size. Cases of one lab
+# share their markers, so a batch of cases builds each locus (and its mutation matrices) once. A Locus is
+# immutable, so sharing it between cases is safe; the cache is emptied when it reaches its size.
+_LOCUS_CACHE: dict[Hashable, Locus] = {}
+_LOCUS_CACHE_SIZE = 4096
+
+
+def _frozen(value: Any) -> Hashable:
+    """A hashable copy of a JSON value (objects as sorted item tuples, arrays as tuples)."""
+    if isinstance(value, Mapping):
+        return ("{}", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list | tuple):
+        return ("[]", tuple(_frozen(v) for v in value))
+    hash(value)
+    return (type(value).__name__, value)
+
+
+def _locus_key(name: str, freqs: Mapping[str, float], mutation: Any, database_size: Any) -> Hashable | None:
+    """The cache key of a case file's marker, or ``None`` when its spec holds something unhashable."""
+    try:
+        return (name, tuple(freqs.items()), _frozen(mutation), _frozen(database_size))
+    except TypeError:
+        return None
+
+
 def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCase:
     """Build a :class:`KinshipCase` from the case JSON of ``tests/data/genetics/cases/README.md``.
 
@@ -107,12 +132,19 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
             raise FormatError(f"{where}: expected {{'alleles': {{label: freq}}, 'mutation': ...}}")
         try:
             freqs = {str(a): float(f) for a, f in spec["alleles"].items()}
-            mutation = MarkerMutation.from_json(spec.get("mutation"))
-            locus = make_locus(str(name), freqs, mutation, spec.get("database_size"))
-            locus.mutation_matrices()
+            key = _locus_key(str(name), freqs, spec.get("mutation"), spec.get("database_size"))
+            cached = _LOCUS_CACHE.get(key) if key is not None else None
+            if cached is None:
+                mutation = MarkerMutation.from_json(spec.get("mutation"))
+                cached = make_locus(str(name), freqs, mutation, spec.get("database_size"))
+                cached.mutation_matrices()
+                if key is not None:
+                    if len(_LOCUS_CACHE) >= _LOCUS_CACHE_SIZE:
+                        _LOCUS_CACHE.clear()
+                    _LOCUS_CACHE[key] = cached
         except (ValueError, TypeError, FrequencyError, MutationModelError) as exc:
             raise FormatError(f"{where}: {exc}") from exc
-        loci.append(locus)
+        loci.append(cached)
     try:
         pedigree = Pedigree.from_records(obj["pedigree"])
     except PedigreeError as exc:
