@@ -94,22 +94,13 @@ _LOCUS_CACHE: dict[Hashable, Locus] = {}
 _LOCUS_CACHE_SIZE = 4096
 
 
-def _frozen(value: Any) -> Hashable:
-    """A hashable copy of a JSON value (objects as sorted item tuples, arrays as tuples)."""
-    if isinstance(value, Mapping):
-        return ("{}", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
-    if isinstance(value, list | tuple):
-        return ("[]", tuple(_frozen(v) for v in value))
-    hash(value)
-    return (type(value).__name__, value)
-
-
 def _locus_key(name: str, freqs: Mapping[str, float], mutation: Any, database_size: Any) -> Hashable | None:
-    """The cache key of a case file's marker, or ``None`` when its spec holds something unhashable."""
+    """The cache key of a case file's marker, or ``None`` when its spec is not plain JSON."""
     try:
-        return (name, tuple(freqs.items()), _frozen(mutation), _frozen(database_size))
-    except TypeError:
+        spec = json.dumps([mutation, database_size], sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
         return None
+    return (name, tuple(freqs.items()), spec)
 
 
 def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCase:
