@@ -123,16 +123,16 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
             raise FormatError(f"{where}: expected {{'alleles': {{label: freq}}, 'mutation': ...}}")
         try:
             freqs = {str(a): float(f) for a, f in spec["alleles"].items()}
-            key = _locus_key(str(name), freqs, spec.get("mutation"), spec.get("database_size"))
-            cached = _LOCUS_CACHE.get(key) if key is not None else None
+            locus_key = _locus_key(str(name), freqs, spec.get("mutation"), spec.get("database_size"))
+            cached = _LOCUS_CACHE.get(locus_key) if locus_key is not None else None
             if cached is None:
                 mutation = MarkerMutation.from_json(spec.get("mutation"))
                 cached = make_locus(str(name), freqs, mutation, spec.get("database_size"))
                 cached.mutation_matrices()
-                if key is not None:
+                if locus_key is not None:
                     if len(_LOCUS_CACHE) >= _LOCUS_CACHE_SIZE:
                         _LOCUS_CACHE.clear()
-                    _LOCUS_CACHE[key] = cached
+                    _LOCUS_CACHE[locus_key] = cached
         except (ValueError, TypeError, FrequencyError, MutationModelError) as exc:
             raise FormatError(f"{where}: {exc}") from exc
         loci.append(cached)
