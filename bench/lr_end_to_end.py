@@ -4,6 +4,8 @@ Run by hand (not by the test suite):
 
     PYTHONPATH=src python bench/lr_end_to_end.py [--cases 300] [--repeats 5] [--single 30]
 
+``--src DIR --name NAME`` runs another source tree (e.g. main's, from ``git archive``) for comparison.
+
 (a) ``--cases`` cases (the 60 forrel fixtures of tests/data/genetics/cases, cycled, each copy with its
 own id) in ONE process: wall time from starting the interpreter to its exit (start-up, imports, reading
 and validating the case files, planning, the LR computation and the JSON output). The best and the
@@ -62,10 +64,10 @@ def write_cases(folder: Path, count: int) -> tuple[list[Path], dict[str, float]]
     return paths, expected
 
 
-def run_lr(paths: list[Path], expected: dict[str, float]) -> tuple[float, float]:
+def run_lr(paths: list[Path], expected: dict[str, float], src: Path = ROOT / "src") -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one `python -m kinlink dna lr PATHS` process; checks every
     LR against forrel. CPU time is what the process itself needed, whatever the machine's load."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(src)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
@@ -105,19 +107,23 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=30, help="cases run one per process")
     parser.add_argument("--single-repeats", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print the figures only")
+    parser.add_argument("--name", default="lr_end_to_end", help="results file name (bench/results/NAME.json)")
+    parser.add_argument(
+        "--src", type=Path, default=ROOT / "src", help="the kinlink source tree to run (to compare versions)"
+    )
     args = parser.parse_args()
 
-    compileall.compile_dir(str(ROOT / "src" / "kinlink"), quiet=1)
+    compileall.compile_dir(str(args.src / "kinlink"), quiet=1)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="kinlink-lr-bench-") as tmp:
         paths, expected = write_cases(Path(tmp), args.cases)
-        batch_runs = [run_lr(paths, expected) for _ in range(args.repeats)]
+        batch_runs = [run_lr(paths, expected, args.src) for _ in range(args.repeats)]
         single_paths = paths[: args.single]
         per_case: list[list[tuple[float, float]]] = [[] for _ in single_paths]
         for _ in range(args.single_repeats):
             for k, path in enumerate(single_paths):
-                per_case[k].append(run_lr([path], expected))
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+                per_case[k].append(run_lr([path], expected, args.src))
+        env = {**os.environ, "PYTHONPATH": str(args.src)}
         bare: list[float] = []
         for _ in range(args.single_repeats):
             start = time.perf_counter()
@@ -136,6 +142,7 @@ def main() -> None:
     figures: dict[str, Any] = {
         "command": "python -m kinlink dna lr CASE.json ... (output checked against forrel, rel 1e-6)",
         "bytecode": "compiled before the runs (as an installed package has it)",
+        "source": str(args.src),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "batch_one_process": {
@@ -179,7 +186,7 @@ def main() -> None:
     }
     print(json.dumps(figures, indent=2))
     if not args.no_write:
-        print(f"wrote {write_results('lr_end_to_end', figures)}", file=sys.stderr)
+        print(f"wrote {write_results(args.name, figures)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
