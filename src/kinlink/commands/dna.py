@@ -253,7 +253,6 @@ def run_lr(args: argparse.Namespace) -> int:
 
 def _run_lr(args: argparse.Namespace) -> int:
     from kinlink.genetics.kinship import KinshipError, missing_person_lr
-    from kinlink.genetics.report import case_report, format_text
 
     if args.fam:
         return _run_fam(args)
@@ -274,6 +273,8 @@ def _run_lr(args: argparse.Namespace) -> int:
         except KinshipError as exc:
             raise CommandError(str(exc)) from exc
         if args.format == "text":
+            from kinlink.genetics.report import format_text
+
             texts.append(format_text(result, args.prior))
             continue
         record: dict[str, Any] = {
@@ -285,6 +286,8 @@ def _run_lr(args: argparse.Namespace) -> int:
         if result.notes:
             record["notes"] = result.notes
         if args.verbal or args.prior is not None:
+            from kinlink.genetics.report import case_report
+
             full = case_report(result, args.prior)
             for key in ("verbal", "verbal_scale", "prior", "posterior"):
                 if key in full:

@@ -7,12 +7,10 @@ Both commands are pure: they never start Django.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
 import sys
-import tempfile
 from typing import Any
 
 from kinlink.commands.base import CommandError, output_file
@@ -155,6 +153,9 @@ def run_screen(args: argparse.Namespace) -> int:
 
 
 def _run_screen(args: argparse.Namespace) -> int:
+    import csv
+    import tempfile
+
     from tqdm import tqdm
 
     from kinlink.genetics.kinship import KinshipError
