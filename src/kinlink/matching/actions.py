@@ -20,6 +20,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from kinlink.lib.faults import pause_at
 from kinlink.matching.models import CandidateLink, LinkageModel, PendingLinkage, PersonMerge
 from kinlink.matching.services import (
     LinkDecisionError,
@@ -93,6 +94,7 @@ def link_waiting_persons() -> LinkRunResult | None:
         reasons = sorted({w.reason for w in waiting if w.reason})
         reason = reasons[0] if len(reasons) == 1 else f"{len(waiting)} new persons ({len(reasons)} sources)"
         result = link_persons_against_registry([w.person_id for w in waiting], reason, among_themselves=True)
+        pause_at("linkage")  # tests kill the worker here: links computed, nothing committed
         PendingLinkage.objects.filter(pk__in=[w.pk for w in waiting]).delete()
     return result
 

@@ -93,6 +93,9 @@ class Action(enum.StrEnum):
     LOGIN = "login"
     LOGOUT = "logout"
     UNLOCK_ACCOUNT = "unlock_account"
+    # the worker (kinlink.worker): tasks and screening runs whose worker died
+    RECOVER_ORPHANED_TASKS = "recover_orphaned_tasks"
+    REQUEUE_ORPHANED_SCREENINGS = "requeue_orphaned_screenings"
 
 
 def actor_label(actor: AbstractBaseUser | AnonymousUser | None, label: str = "") -> str:
