@@ -190,7 +190,7 @@ def test_every_url_pattern_has_a_rule() -> None:
     assert not stale, f"rules for patterns that no longer exist: {sorted(stale)}"
 
 
-# --- the world ---------------------------------------------------------------------------------------------
+# --- the world ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -408,7 +408,7 @@ def _address(key: str, route: str, pattern: URLPattern, kwargs: dict[str, Any]) 
     return "/" + address.rstrip("$")
 
 
-# --- the API: tokens, not sessions ---------------------------------------------------------------------------
+# --- the API: tokens, not sessions ----------------------------------------------------------------------
 
 
 def _api_call(client: Client, method: str, url: str, token: str, body: dict[str, Any]) -> HttpResponseBase:
