@@ -147,7 +147,7 @@ def follows_the_rule(run: Callable[[], object]) -> str:
         return "imported"
 
 
-# --- the world the imports refer to ------------------------------------------------------------------------
+# --- the world the imports refer to -------------------------------------------------------------------
 
 
 def _lab_world() -> dict[str, Any]:
@@ -183,7 +183,7 @@ def _write(data: bytes, suffix: str) -> Path:
     return Path(handle.name)
 
 
-# --- the importers ----------------------------------------------------------------------------------------
+# --- the importers ------------------------------------------------------------------------------------
 
 LIST_VALID = {
     "record_id": ["1", "2", "r-1"],
@@ -368,7 +368,7 @@ def test_repatriation_batch_import(db: None, data: bytes, code: str) -> None:
     follows_the_rule(lambda: import_batch(None, code=code, received_on=dt.date(2023, 8, 1), csv_text=text))
 
 
-# --- the lab console: the same files through HTTP ------------------------------------------------------------
+# --- the lab console: the same files through HTTP ----------------------------------------------------
 
 
 @pytest.fixture
