@@ -26,7 +26,7 @@ from kinlink.matching.tasks import link_new_persons
 from kinlink.registry import actions
 from kinlink.registry.models import AuditEntry, WorkerHeartbeat
 from kinlink.registry.services import workers
-from kinlink.worker import recover_orphans, work_once
+from kinlink.worker import recover_orphans, run_worker, work_once
 from tests.commands.test_registry_commands import database_url
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -99,7 +99,7 @@ def _twins() -> list[int]:
     return ids
 
 
-@pytest.mark.slow  # two worker processes: about 10 s
+@pytest.mark.slow  # a worker process killed, a worker restarted: about 5 s
 @pytest.mark.django_db(transaction=True)
 def test_linkage_killed_by_kill_9_is_resumed_by_the_next_worker(settings: Any) -> None:
     settings.TASKS = DATABASE_TASKS  # production: the database queue, run by `kinlink worker`
@@ -107,16 +107,14 @@ def test_linkage_killed_by_kill_9_is_resumed_by_the_next_worker(settings: Any) -
         persons = _twins()  # on commit: waiting for linkage, and a task in the queue
     assert DBTaskResult.objects.filter(task_path=link_new_persons.module_path).count() == 2  # one a person
     first = _worker(pause="linkage:120")
-    _wait_for_pause(first, "linkage")  # the links are computed, nothing is committed yet
+    _wait_for_pause(first, "linkage")  # in the job's transaction: queue locked, nothing committed
     _kill_9(first)
 
     task = DBTaskResult.objects.get(status=TaskResultStatus.RUNNING)  # what kill -9 leaves behind
     assert sorted(PendingLinkage.objects.values_list("person_id", flat=True)) == sorted(persons)
     assert not CandidateLink.objects.exists()  # the killed run wrote nothing
 
-    second = _worker("--batch")
-    _, err = second.communicate(timeout=120)
-    assert second.returncode == 0, err
+    run_worker(batch=True)  # the restarted worker: what `kinlink worker --batch` runs
     task.refresh_from_db()
     assert task.status == TaskResultStatus.SUCCESSFUL, task.traceback
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {TaskResultStatus.SUCCESSFUL}
@@ -129,7 +127,7 @@ def test_linkage_killed_by_kill_9_is_resumed_by_the_next_worker(settings: Any) -
     assert not WorkerHeartbeat.objects.exists()  # both workers are gone: no row left
 
 
-@pytest.mark.slow  # two worker processes: about 10 s
+@pytest.mark.slow  # a worker process killed, a worker restarted: about 5 s
 @pytest.mark.django_db(transaction=True)
 def test_screening_killed_by_kill_9_is_run_again_by_the_next_worker(settings: Any) -> None:
     run = ScreeningRun.objects.create(reason="lab upload")  # queued; its task was lost
@@ -140,9 +138,9 @@ def test_screening_killed_by_kill_9_is_run_again_by_the_next_worker(settings: An
     run.refresh_from_db()
     assert run.status == ScreeningRun.Status.RUNNING and run.worker_id == dead.worker_id
 
-    second = _worker("--batch")
-    _, err = second.communicate(timeout=120)
-    assert second.returncode == 0, err
+    settings.TASKS = DATABASE_TASKS
+    settings.KINLINK_DNA_FREQUENCIES = str(FREQUENCIES)
+    run_worker(batch=True)  # the restarted worker: what `kinlink worker --batch` runs
     run.refresh_from_db()
     assert run.status == ScreeningRun.Status.DONE, run.notes
     assert run.worker_id != dead.worker_id and run.finished is not None

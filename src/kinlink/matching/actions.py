@@ -93,8 +93,8 @@ def link_waiting_persons() -> LinkRunResult | None:
             return None
         reasons = sorted({w.reason for w in waiting if w.reason})
         reason = reasons[0] if len(reasons) == 1 else f"{len(waiting)} new persons ({len(reasons)} sources)"
+        pause_at("linkage")  # tests kill the worker here: the queue read and locked, nothing committed
         result = link_persons_against_registry([w.person_id for w in waiting], reason, among_themselves=True)
-        pause_at("linkage")  # tests kill the worker here: links computed, nothing committed
         PendingLinkage.objects.filter(pk__in=[w.pk for w in waiting]).delete()
     return result
 
