@@ -1,9 +1,9 @@
 """Fault injection for the tests that kill a worker in the middle of a job.
 
 ``KINLINK_FAULT_PAUSE=POINT:SECONDS`` (environment) makes :func:`pause_at` sleep that long when the code
-reaches ``POINT`` (``linkage``: the queue of waiting persons read and locked, nothing linked yet; ``screening``: run claimed, nothing
-screened yet), so that a test can ``kill -9`` the process at a known moment. Unset (always, outside such
-tests), it does nothing.
+reaches ``POINT`` (``linkage``: the queue of waiting persons read and locked, nothing linked yet;
+``screening``: the run claimed, nothing screened yet), so that a test can ``kill -9`` the process at a
+known moment. Unset (always, outside such tests), it does nothing.
 """
 
 from __future__ import annotations
