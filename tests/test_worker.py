@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from kinlink.registry.services import workers
 from kinlink.worker import recover_orphans, run_worker, work_once
 from tests.commands.test_registry_commands import database_url
 
+HEARTBEAT = 0.2  # seconds: a killed worker is silent for two beats well within a test
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 FREQUENCIES = Path(__file__).parent / "data" / "genetics" / "frequencies" / "norSTR" / "europeDB.csv"
 
@@ -40,6 +42,7 @@ def _worker(*args: str, pause: str = "") -> subprocess.Popen[str]:
         "DATABASE_URL": database_url(),
         "KINLINK_PROGRESS": "0",
         "KINLINK_WORKER_INTERVAL": "0.1",
+        "KINLINK_WORKER_HEARTBEAT": str(HEARTBEAT),
         "KINLINK_DNA_FREQUENCIES": str(FREQUENCIES),
         "KINLINK_FAULT_PAUSE": pause,
     }
@@ -74,6 +77,7 @@ def _kill_9(process: subprocess.Popen[str]) -> None:
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+    time.sleep(3 * HEARTBEAT)  # silent for two beats: dead, now that its process is gone
     connection.close()  # the next query opens a fresh connection (SQLite: sees the rolled-back journal)
 
 
@@ -103,6 +107,7 @@ def _twins() -> list[int]:
 @pytest.mark.django_db(transaction=True)
 def test_linkage_killed_by_kill_9_is_resumed_by_the_next_worker(settings: Any) -> None:
     settings.TASKS = DATABASE_TASKS  # production: the database queue, run by `kinlink worker`
+    settings.KINLINK_WORKER_HEARTBEAT = HEARTBEAT
     with transaction.atomic():
         persons = _twins()  # on commit: waiting for linkage, and a task in the queue
     assert DBTaskResult.objects.filter(task_path=link_new_persons.module_path).count() == 2  # one a person
@@ -130,7 +135,9 @@ def test_linkage_killed_by_kill_9_is_resumed_by_the_next_worker(settings: Any) -
 @pytest.mark.slow  # a worker process killed, a worker restarted: about 5 s
 @pytest.mark.django_db(transaction=True)
 def test_screening_killed_by_kill_9_is_run_again_by_the_next_worker(settings: Any) -> None:
-    run = ScreeningRun.objects.create(reason="lab upload")  # queued; its task was lost
+    settings.KINLINK_WORKER_HEARTBEAT = HEARTBEAT
+    # direct write: a queued run whose task was lost (the worker's second step runs it)
+    run = ScreeningRun.objects.create(reason="lab upload")
     first = _worker(pause="screening:120")
     _wait_for_pause(first, "screening")
     dead = WorkerHeartbeat.objects.get()
@@ -167,6 +174,14 @@ def test_a_live_worker_keeps_its_task_and_an_unknown_one_keeps_it_for_the_lease(
     workers.register("alive-here")  # this process, beating
     try:
         now = timezone.now()
+        # direct write: a worker of this host whose beats a long transaction held back (its process runs)
+        WorkerHeartbeat.objects.create(
+            worker_id="busy-here",
+            hostname=socket.gethostname(),
+            pid=os.getppid(),
+            last_seen=now - dt.timedelta(hours=1),
+        )
+        busy = _running(link_new_persons.module_path, "busy-here", now - dt.timedelta(hours=2))
         mine = _running(link_new_persons.module_path, "alive-here", now - dt.timedelta(hours=5))
         young = _running(link_new_persons.module_path, "a-bare-db-worker", now - dt.timedelta(seconds=60))
         assert recover_orphans() == ({"requeued": [], "failed": []}, [])
@@ -175,7 +190,8 @@ def test_a_live_worker_keeps_its_task_and_an_unknown_one_keeps_it_for_the_lease(
         assert tasks == {"requeued": [str(young.pk)], "failed": []}
         mine.refresh_from_db()
         young.refresh_from_db()
-        assert mine.status == TaskResultStatus.RUNNING
+        busy.refresh_from_db()
+        assert mine.status == busy.status == TaskResultStatus.RUNNING
         assert young.status == TaskResultStatus.READY and young.started_at is None
     finally:
         workers.forget("alive-here")
@@ -186,7 +202,7 @@ def test_a_dead_workers_other_task_fails_with_the_reason_and_a_repeat_killer_is_
     settings: Any,
 ) -> None:
     now = timezone.now()
-    # a worker on another machine that stopped beating an hour ago
+    # direct write: a worker on another machine that stopped beating an hour ago
     WorkerHeartbeat.objects.create(
         worker_id="gone", hostname="another-host", pid=4242, last_seen=now - dt.timedelta(hours=1)
     )
@@ -204,6 +220,7 @@ def test_a_dead_workers_other_task_fails_with_the_reason_and_a_repeat_killer_is_
 
 @pytest.mark.django_db
 def test_a_worker_pass_leaves_finished_and_queued_work_alone() -> None:
+    # direct writes: a queued run and a finished one, with no upload behind them
     queued = ScreeningRun.objects.create(reason="waiting")
     done = ScreeningRun.objects.create(reason="done", status=ScreeningRun.Status.DONE)
     assert recover_orphans() == ({"requeued": [], "failed": []}, [])

@@ -1,8 +1,9 @@
 """Which worker processes are alive: each beats a :class:`~kinlink.registry.models.WorkerHeartbeat` row.
 
-A worker on this host is alive while its process exists (a worker killed with ``kill -9`` is dead at
-once, even while a long SQLite transaction held back its last beats); one on another machine while its
-row was seen within the lease (``KINLINK_WORKER_LEASE``). The tasks and screening runs a dead worker
+A worker is alive while it beats (``KINLINK_WORKER_HEARTBEAT``); once silent for two beats, a worker on
+this host is alive while its process exists (a worker killed with ``kill -9`` is dead at once; one whose
+beats a long SQLite transaction holds back is not), one on another machine while its row was seen
+within the lease (``KINLINK_WORKER_LEASE``). The tasks and screening runs a dead worker
 claimed are orphaned (:func:`kinlink.registry.actions.recover_orphaned_tasks`,
 :func:`kinlink.identification.actions.requeue_orphaned_screenings`).
 """
@@ -65,13 +66,17 @@ def _process_exists(pid: int) -> bool:
 
 
 def is_alive(row: WorkerHeartbeat, *, now: dt.datetime | None = None) -> bool:
-    """Whether the worker of ``row`` still runs: on this host, whether its process exists (its heartbeat
-    may lag behind a long SQLite transaction); elsewhere, whether it beat within the lease."""
+    """Whether the worker of ``row`` still runs: it beat within two heartbeats (wherever it runs); or,
+    silent since (a long SQLite transaction holds back its beats), on this host its process exists, and
+    elsewhere it beat within the lease."""
+    now = now or timezone.now()
+    if row.last_seen >= now - 2 * dt.timedelta(seconds=float(settings.KINLINK_WORKER_HEARTBEAT)):
+        return True
     if row.hostname == socket.gethostname():
         if row.pid == os.getpid():  # this process: alive only if it is the worker running here
             return row.worker_id == current_worker_id()
         return _process_exists(row.pid)
-    return row.last_seen >= (now or timezone.now()) - lease()
+    return row.last_seen >= now - lease()
 
 
 def live_worker_ids() -> set[str]:
