@@ -362,6 +362,7 @@ def test_pedigree_fam_import(lab_world: dict[str, Any], data: bytes) -> None:
 )
 @example(data=b"code,sex\n" + "Я".encode() * 400 + b",M\n", code="BATCH-1")
 @example(data=b'code,note\nB-1,"unclosed\rquote\n', code="BATCH-1")
+@example(data=b"code,note\nB-1,a\x00b\n", code="BATCH-1")  # PostgreSQL refuses NUL in text
 def test_repatriation_batch_import(db: None, data: bytes, code: str) -> None:
     """The file is fuzzed; the batch's own code is a form field (a bad one is the adapters' form error)."""
     text = data.decode("utf-8", errors="replace")

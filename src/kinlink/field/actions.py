@@ -298,6 +298,10 @@ def import_batch(
     seen: set[str] = set()
     for number, raw in enumerate(records, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        nul = [k for k, v in row.items() if "\x00" in v]  # PostgreSQL refuses NUL in text: say where
+        errors += [RowError(filename, number, k, _("the cell contains a NUL character")) for k in nul]
+        if nul:
+            continue
         if not row.get("code"):
             errors.append(RowError(filename, number, "code", _("empty")))
             continue
