@@ -292,6 +292,7 @@ GENOTYPE_VALID = {
 
 @FUZZ
 @given(data=csv_file(("sample", "marker", "allele1", "allele2"), GENOTYPE_VALID))
+@example(data=b"sample,marker,allele1,allele2\nREF\x00-1,TH01,9.3,9.3\n")  # no NUL reaches PostgreSQL
 def test_genotype_import(lab_world: dict[str, Any], data: bytes) -> None:
     follows_the_rule(lambda: store_lab_profiles(None, lab_world["lab"], "fuzz.csv", data))
 
@@ -307,6 +308,8 @@ def test_genotype_import(lab_world: dict[str, Any], data: bytes) -> None:
         },
     )
 )
+@example(data=b"sample,relationship\nNEW\x00-1,mother\n")  # PostgreSQL refuses NUL in text
+@example(data=b"sample,relationship,request\nNEW-2,mother,TR\x00\n")
 def test_reference_samples_import(lab_world: dict[str, Any], data: bytes) -> None:
     follows_the_rule(lambda: register_reference_samples(None, lab_world["lab"], "fuzz.csv", data))
 
