@@ -377,3 +377,16 @@ KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0")
 KINLINK_READY_QUEUE_MAX_AGE = float(os.environ.get("KINLINK_READY_QUEUE_MAX_AGE", "600"))
 # Seconds the worker waits between looks at an empty queue.
 KINLINK_WORKER_INTERVAL = float(os.environ.get("KINLINK_WORKER_INTERVAL", "1.0"))
+# A worker's lease, in seconds: a task or screening run still RUNNING after its worker stopped beating (or,
+# for a task claimed by an unknown worker, this long after it started) is orphaned; the next worker pass
+# re-queues it when its job is idempotent (KINLINK_WORKER_IDEMPOTENT_TASKS) and fails it with the reason
+# otherwise, or after KINLINK_WORKER_MAX_ATTEMPTS claims. Each worker beats every KINLINK_WORKER_HEARTBEAT s.
+KINLINK_WORKER_LEASE = float(os.environ.get("KINLINK_WORKER_LEASE", "600"))
+KINLINK_WORKER_HEARTBEAT = float(os.environ.get("KINLINK_WORKER_HEARTBEAT", "30"))
+KINLINK_WORKER_MAX_ATTEMPTS = int(os.environ.get("KINLINK_WORKER_MAX_ATTEMPTS", "3"))
+# Jobs that may run again after a worker died mid-way: each commits all or nothing (linkage empties its
+# queue in the transaction that stores the links; screening skips a pair already proposed on the same data).
+KINLINK_WORKER_IDEMPOTENT_TASKS = (
+    "kinlink.matching.tasks.link_new_persons",
+    "kinlink.identification.tasks.screen_after_upload",
+)

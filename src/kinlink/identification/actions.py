@@ -48,6 +48,7 @@ from kinlink.identification.services import (
     fingerprint_of,
     identified_elsewhere,
 )
+from kinlink.lib.faults import pause_at
 from kinlink.registry import actions as registry_actions
 from kinlink.registry.models import Case, Organisation, Remains, Sample, TracingRequest
 from kinlink.registry.services import audit
@@ -331,13 +332,49 @@ def run_queued_screenings() -> list[ScreeningRun]:
 
 def _claim(run: ScreeningRun) -> bool:
     """Move the run from queued to running; False when another worker already took it."""
-    started = timezone.now()
+    from kinlink.registry.services.workers import current_worker_id
+
+    started, worker_id = timezone.now(), current_worker_id()
     taken = ScreeningRun.objects.filter(pk=run.pk, status=ScreeningRun.Status.QUEUED).update(
-        status=ScreeningRun.Status.RUNNING, started=started
+        status=ScreeningRun.Status.RUNNING, started=started, worker_id=worker_id
     )
     if taken:
-        run.status, run.started = ScreeningRun.Status.RUNNING, started
+        run.status, run.started, run.worker_id = ScreeningRun.Status.RUNNING, started, worker_id
     return bool(taken)
+
+
+def requeue_orphaned_screenings() -> list[int]:
+    """Put back in the queue every screening run still RUNNING whose worker died; returns their ids.
+
+    Screening may run again: a pair already proposed on the same data is not proposed twice
+    (:func:`_propose`). A run whose worker is dead (``registry.services.workers``) goes back at once; a run
+    claimed outside a worker, or by an unknown one, after ``KINLINK_WORKER_LEASE`` from its start. One audit
+    entry names them."""
+    from kinlink.registry.services import workers
+
+    now = timezone.now()
+    requeued: list[int] = []
+    with transaction.atomic():
+        live, known = workers.live_worker_ids(), workers.known_worker_ids()
+        for run in ScreeningRun.objects.filter(status=ScreeningRun.Status.RUNNING).order_by("pk"):
+            if run.worker_id in live:
+                continue
+            if run.worker_id not in known and run.started and run.started > now - workers.lease():
+                continue
+            if ScreeningRun.objects.filter(pk=run.pk, status=ScreeningRun.Status.RUNNING).update(
+                status=ScreeningRun.Status.QUEUED, started=None, worker_id=""
+            ):
+                requeued.append(run.pk)
+        if requeued:
+            audit.record(
+                None,
+                audit.Action.REQUEUE_ORPHANED_SCREENINGS,
+                object_type="screeningrun",
+                object_id=",".join(map(str, requeued))[:100],
+                label="worker",
+                runs=requeued,
+            )
+    return requeued
 
 
 def run_screening(run: ScreeningRun) -> ScreeningRun:
@@ -349,6 +386,7 @@ def run_screening(run: ScreeningRun) -> ScreeningRun:
     if not _claim(run):
         run.refresh_from_db()
         return run
+    pause_at("screening")
     notes: list[str] = []
     try:
         created, pairs = _screen(run, notes)

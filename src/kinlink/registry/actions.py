@@ -690,3 +690,71 @@ def send_message(
             from_family=from_family,
         )
     return message
+
+
+# --- the worker's orphans ------------------------------------------------------------------------------
+
+
+class OrphanedTask(RuntimeError):
+    """The reason a task is FAILED when its worker died and the task may not run again."""
+
+
+def recover_orphaned_tasks() -> dict[str, list[str]]:
+    """Re-queue or fail every background task still RUNNING whose worker died (``kill -9``, a lost machine).
+
+    A task is orphaned when the worker that claimed it last is not alive (``services.workers``): at once when
+    that worker had a heartbeat, after ``KINLINK_WORKER_LEASE`` from its start when the worker is unknown.
+    An idempotent job (``KINLINK_WORKER_IDEMPOTENT_TASKS``) goes back to the queue, unless it was claimed
+    ``KINLINK_WORKER_MAX_ATTEMPTS`` times already (a job that kills its worker each time); any other is
+    FAILED with the reason. One audit entry names them all; returns ``{"requeued": [...], "failed": [...]}``
+    (task ids)."""
+    from django.conf import settings
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from kinlink.registry.services import workers
+
+    now = timezone.now()
+    idempotent = set(settings.KINLINK_WORKER_IDEMPOTENT_TASKS)
+    attempts_allowed = int(settings.KINLINK_WORKER_MAX_ATTEMPTS)
+    outcome: dict[str, list[str]] = {"requeued": [], "failed": []}
+    with transaction.atomic():
+        live, known = workers.live_worker_ids(), workers.known_worker_ids()
+        running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).order_by("started_at")
+        for task in running:
+            owner = task.worker_ids[-1] if task.worker_ids else ""
+            if owner in live:
+                continue
+            if owner not in known and task.started_at and task.started_at > now - workers.lease():
+                continue  # an unknown worker (a bare `db_worker`): its lease has not run out
+            still_running = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING)
+            attempts = len(task.worker_ids)
+            if task.task_path in idempotent and attempts < attempts_allowed:
+                if still_running.update(status=TaskResultStatus.READY, started_at=None):
+                    outcome["requeued"].append(str(task.pk))
+                continue
+            reason = (
+                f"its worker {owner or '(unknown)'} stopped while it ran (attempt {attempts} of "
+                f"{attempts_allowed})"
+                if task.task_path in idempotent
+                else f"its worker {owner or '(unknown)'} stopped while it ran, and it may not run twice"
+            )
+            if still_running.update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                return_value=None,
+                exception_class_path=f"{OrphanedTask.__module__}.{OrphanedTask.__qualname__}",
+                traceback=f"{OrphanedTask.__qualname__}: {reason}\n",
+            ):
+                outcome["failed"].append(str(task.pk))
+        if outcome["requeued"] or outcome["failed"]:
+            audit.record(
+                None,
+                Action.RECOVER_ORPHANED_TASKS,
+                object_type="task",
+                object_id=",".join(outcome["requeued"] + outcome["failed"])[:100],
+                label="worker",
+                requeued=outcome["requeued"],
+                failed=outcome["failed"],
+            )
+    return outcome

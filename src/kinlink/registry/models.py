@@ -817,3 +817,19 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("audit entries are append-only")
+
+
+class WorkerHeartbeat(models.Model):
+    """One running worker process (``kinlink worker``, or the one ``kinlink serve`` starts), beating while it
+    lives: the tasks and screening runs it claimed are orphaned once it stops beating (see
+    :mod:`kinlink.registry.services.workers`). Operational state, not a record: the row goes when the
+    worker stops."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} (pid {self.pid} on {self.hostname})"

@@ -98,6 +98,9 @@ class Action(enum.StrEnum):
     # operations (kinlink.registry.backup.actions)
     BACKUP_INSTANCE = "backup_instance"
     RESTORE_INSTANCE = "restore_instance"
+    # the worker (kinlink.worker): tasks and screening runs whose worker died
+    RECOVER_ORPHANED_TASKS = "recover_orphaned_tasks"
+    REQUEUE_ORPHANED_SCREENINGS = "requeue_orphaned_screenings"
 
 
 def actor_label(actor: AbstractBaseUser | AnonymousUser | None, label: str = "") -> str:
