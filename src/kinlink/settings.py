@@ -7,6 +7,7 @@ contact details and DNA data at rest), ``KINLINK_DEBUG`` and ``KINLINK_ALLOWED_H
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the scheme (X-Forwarded-Proto) is believed only from a trusted proxy (TRUSTED_PROXIES).
+    "kinlink.portal.clientip.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -194,7 +197,17 @@ CSRF_FAILURE_VIEW = "kinlink.portal.errors.csrf_failure"  # the 403 page in the 
 SECURE_HSTS_SECONDS = 0 if not SESSION_COOKIE_SECURE else 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = os.environ.get("KINLINK_SSL_REDIRECT", "0") == "1"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Not SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client. The scheme is taken
+# from that header only when a trusted proxy sent it (kinlink.portal.clientip.TrustedProxyMiddleware).
+SECURE_PROXY_SSL_HEADER = None
+#: Reverse proxies (addresses or CIDR networks, comma-separated in KINLINK_TRUSTED_PROXIES) whose
+#: X-Forwarded-For and X-Forwarded-Proto are believed; empty (the default): no forwarding header is believed
+#: and the client is REMOTE_ADDR. Behind the documented TLS proxy on the same machine: 127.0.0.1,::1.
+TRUSTED_PROXIES: list[str] = [
+    entry.strip() for entry in os.environ.get("KINLINK_TRUSTED_PROXIES", "").split(",") if entry.strip()
+]
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a malformed entry stops the start, naming itself
 
 # Staff log in with a password (argon2) and a TOTP second factor; django-axes locks out after repeated
 # failures (password or TOTP) for the same user name from the same address.
