@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
+from kinlink.portal.clientip import client_ip
 from kinlink.registry.services import audit
 
 _BROWSERS = (
@@ -30,14 +30,10 @@ _SYSTEMS = (
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address: ``kinlink.portal.clientip.client_ip`` (which believes ``X-Forwarded-For`` only
-    from ``settings.TRUSTED_PROXIES``) where it exists, else the socket's peer. django-axes uses this too
+    """The client's address through the proxy configuration (``kinlink.portal.clientip.client_ip``: it
+    believes ``X-Forwarded-For`` only from ``settings.TRUSTED_PROXIES``). django-axes uses it too
     (``AXES_CLIENT_IP_CALLABLE``), so lockouts key on the same address the audit trail records."""
-    try:
-        resolve = importlib.import_module("kinlink.portal.clientip").client_ip
-    except (ImportError, AttributeError):
-        return str(request.META.get("REMOTE_ADDR", ""))
-    return str(resolve(request))
+    return client_ip(request)
 
 
 def agent_class(user_agent: str) -> str:
