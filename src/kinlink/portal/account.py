@@ -102,7 +102,8 @@ def _visible_lockouts(user: Any) -> list[Any]:
     return [
         lock
         for lock in current_lockouts()
-        if (lock.username and (names is None or lock.username in names)) or (not lock.username and names is None)
+        if (lock.username and (names is None or lock.username in names))
+        or (not lock.username and names is None)
     ]
 
 
@@ -129,7 +130,9 @@ def lockout_lift(request: HttpRequest) -> HttpResponse:
     if username and any(lock.username == username for lock in visible):
         actions.unlock_account(username, actor=request.user, ip_address=address)  # type: ignore[arg-type]
         messages.success(request, _("The lock of %(name)s was lifted.") % {"name": username})
-    elif not username and address and any(not lock.username and lock.ip_address == address for lock in visible):
+    elif (
+        not username and address and any(not lock.username and lock.ip_address == address for lock in visible)
+    ):
         actions.unlock_address(address, actor=request.user)  # type: ignore[arg-type]
         messages.success(request, _("The lock of the address %(address)s was lifted.") % {"address": address})
     else:

@@ -98,7 +98,9 @@ def regenerate_recovery_codes(user: AbstractBaseUser, **context: Any) -> list[st
     )
     device.codes.all().delete()
     codes = [_new_code() for _ in range(RECOVERY_CODE_COUNT)]
-    RecoveryCode.objects.bulk_create([RecoveryCode(device=device, digest=hash_recovery_code(c)) for c in codes])
+    RecoveryCode.objects.bulk_create(
+        [RecoveryCode(device=device, digest=hash_recovery_code(c)) for c in codes]
+    )
     audit.record(
         user, audit.Action.REGENERATE_RECOVERY_CODES, user, object_type="user", count=len(codes), **context
     )
@@ -125,7 +127,13 @@ def use_recovery_code(user: AbstractBaseUser, code: str, **context: Any) -> Reco
 
 @transaction.atomic
 def register_passkey(
-    user: AbstractBaseUser, *, name: str, credential_id: bytes, public_key: bytes, sign_count: int, **context: Any
+    user: AbstractBaseUser,
+    *,
+    name: str,
+    credential_id: bytes,
+    public_key: bytes,
+    sign_count: int,
+    **context: Any,
 ) -> PasskeyDevice:
     """Store a verified WebAuthn credential as a second factor of ``user``. Appends one audit entry."""
     device = PasskeyDevice.objects.create(

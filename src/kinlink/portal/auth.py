@@ -143,7 +143,8 @@ def staff_login_otp(request: HttpRequest) -> HttpResponse:
         token = form.cleaned_data["token"].strip().replace(" ", "")
         if token.isdigit():
             device: Device | None = next(
-                (d for d in TOTPDevice.objects.filter(user=user, confirmed=True) if d.verify_token(token)), None
+                (d for d in TOTPDevice.objects.filter(user=user, confirmed=True) if d.verify_token(token)),
+                None,
             )
             method = "totp"
         else:

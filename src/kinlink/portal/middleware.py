@@ -58,9 +58,15 @@ class SessionExpiryMiddleware:
         if not staff and not family:
             return
         if staff:
-            idle, absolute = settings.KINLINK_STAFF_IDLE_MINUTES * 60, settings.KINLINK_STAFF_SESSION_HOURS * 3600
+            idle, absolute = (
+                settings.KINLINK_STAFF_IDLE_MINUTES * 60,
+                settings.KINLINK_STAFF_SESSION_HOURS * 3600,
+            )
         else:
-            idle, absolute = settings.KINLINK_FAMILY_IDLE_MINUTES * 60, settings.KINLINK_FAMILY_SESSION_HOURS * 3600
+            idle, absolute = (
+                settings.KINLINK_FAMILY_IDLE_MINUTES * 60,
+                settings.KINLINK_FAMILY_SESSION_HOURS * 3600,
+            )
         started = float(session.get(SIGNED_IN_AT, now))
         seen = float(session.get(LAST_SEEN_AT, now))
         if now - seen > idle or now - started > absolute:

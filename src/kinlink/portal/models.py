@@ -67,5 +67,3 @@ class PasskeyDevice(Device):
 
     def verify_token(self, token: str) -> bool:
         return False  # a passkey answers a signed challenge, never a typed code
-
-

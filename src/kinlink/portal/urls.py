@@ -47,7 +47,11 @@ urlpatterns = [
     path("staff/account/recovery-codes", account.account_recovery_codes, name="account_recovery_codes"),
     path("staff/account/passkeys/options", passkeys.registration_options, name="account_passkey_options"),
     path("staff/account/passkeys/register", passkeys.register, name="account_passkey_register"),
-    path("staff/account/passkeys/<int:pk>/remove", account.account_passkey_remove, name="account_passkey_remove"),
+    path(
+        "staff/account/passkeys/<int:pk>/remove",
+        account.account_passkey_remove,
+        name="account_passkey_remove",
+    ),
     path("staff/lockouts/", account.lockouts, name="lockouts"),
     path("staff/lockouts/lift", account.lockout_lift, name="lockout_lift"),
     # Caseworker console.
