@@ -16,13 +16,18 @@ from django.utils import timezone
 from kinlink.api.models import ApiToken
 from kinlink.cli import main
 from kinlink.registry.models import AuditEntry
-from tests.api.test_api_endpoints import call, world  # noqa: F401  (the API world fixture)
+from tests.api import test_api_endpoints
+from tests.api.test_api_endpoints import call
+
+world = test_api_endpoints.world  # the API tests' world (organisations, a request, tokens)
 
 pytestmark = pytest.mark.django_db
 
 
 def _create(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
-    code = main(["api-token", "create", "--org", "poisk", "--name", "partner", "--scope", "read:cases", *extra])
+    code = main(
+        ["api-token", "create", "--org", "poisk", "--name", "partner", "--scope", "read:cases", *extra]
+    )
     out = capsys.readouterr()
     return code, out.out.strip(), out.err
 
@@ -35,8 +40,10 @@ def test_a_token_expires_after_the_default_lifetime(
     row = ApiToken.objects.get(prefix=token.split("_")[1])
     assert row.expires_at is not None
     lifetime = row.expires_at - timezone.now()
-    assert dt.timedelta(days=settings.KINLINK_API_TOKEN_DAYS - 1) < lifetime <= dt.timedelta(
-        days=settings.KINLINK_API_TOKEN_DAYS
+    assert (
+        dt.timedelta(days=settings.KINLINK_API_TOKEN_DAYS - 1)
+        < lifetime
+        <= dt.timedelta(days=settings.KINLINK_API_TOKEN_DAYS)
     )
     assert call("get", "/api/v1/persons", token).status_code == 200
     # A day past its end (the clock moved on: the row's end is set back, as time would have done).

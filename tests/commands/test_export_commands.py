@@ -50,9 +50,10 @@ def test_exported_csv_cells_never_start_a_formula(hostile_request: None, tmp_pat
         assert main([*args, "--include-contacts"] if table == "tracing_requests" else args) == 0
         for row in _rows(out):
             for column, value in row.items():
-                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or value.lstrip("+-").replace(
-                    ".", ""
-                ).isdigit(), (table, column, value)
+                assert (
+                    not value.startswith(("=", "+", "-", "@", "\t", "\r"))
+                    or value.lstrip("+-").replace(".", "").isdigit()
+                ), (table, column, value)
     names = _rows(tmp_path / "names.csv")
     assert {r["surname"] for r in names} == {"'" + FORMULA}
     requests = _rows(tmp_path / "tracing_requests.csv")
@@ -66,7 +67,9 @@ def test_every_export_is_audited_with_the_operator(hostile_request: None, tmp_pa
     entries = AuditEntry.objects.order_by("pk")[before:]
     assert [e.action for e in entries] == ["export_registry"] * 3
     assert {e.actor_label for e in entries} == {f"cli:{getpass.getuser()}"}
-    assert entries[0].detail["include_contacts"] is False and "tracing_requests" in entries[0].detail["tables"]
+    assert (
+        entries[0].detail["include_contacts"] is False and "tracing_requests" in entries[0].detail["tables"]
+    )
 
 
 def test_a_contacts_export_is_private_to_its_owner_and_names_the_operator(
@@ -75,7 +78,12 @@ def test_a_contacts_export_is_private_to_its_owner_and_names_the_operator(
     out = tmp_path / "contacts.json"
     old = os.umask(0o022)  # a umask that would make the file world-readable
     try:
-        assert main(["export", "--format", "json", "--include-contacts", "--out", str(out), "--operator", "Olena"]) == 0
+        assert (
+            main(
+                ["export", "--format", "json", "--include-contacts", "--out", str(out), "--operator", "Olena"]
+            )
+            == 0
+        )
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
@@ -87,7 +95,10 @@ def test_a_contacts_export_is_private_to_its_owner_and_names_the_operator(
 
 def test_a_pfif_export_is_audited(hostile_request: None, tmp_path: Path) -> None:
     out = tmp_path / "people.xml"
-    assert main(["exchange", "pfif-export", "--out", str(out), "--recipient", "search", "--operator", "Olena"]) == 0
+    assert (
+        main(["exchange", "pfif-export", "--out", str(out), "--recipient", "search", "--operator", "Olena"])
+        == 0
+    )
     entry = AuditEntry.objects.filter(action="export_pfif").get()
     assert entry.actor_label == "cli:Olena" and entry.object_type == "organisation"
     assert entry.detail["bytes"] == out.stat().st_size

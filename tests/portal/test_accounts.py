@@ -34,9 +34,9 @@ def _new_codes(client: Client) -> list[str]:
 
 def _actions(user: Any) -> list[str]:
     return list(
-        AuditEntry.objects.filter(object_type="user", object_id=str(user.pk)).order_by("at", "pk").values_list(
-            "action", flat=True
-        )
+        AuditEntry.objects.filter(object_type="user", object_id=str(user.pk))
+        .order_by("at", "pk")
+        .values_list("action", flat=True)
     )
 
 
@@ -60,7 +60,9 @@ def test_recovery_codes_are_shown_once_stored_hashed_and_sign_in_once_each(world
     assert fresh.get("/en/staff/").status_code == 200
     used = AuditEntry.objects.filter(action="use_recovery_code", actor=user).get()
     assert used.detail["remaining"] == 9 and used.detail["agent"] == "Firefox on Linux"
-    assert AuditEntry.objects.filter(action="login", actor=user).latest("at").detail["method"] == "recovery_code"
+    assert (
+        AuditEntry.objects.filter(action="login", actor=user).latest("at").detail["method"] == "recovery_code"
+    )
 
     again = Client()
     _password(again, "caseworker-a")
@@ -144,7 +146,9 @@ def test_a_passkey_answer_with_a_bad_signature_or_a_stale_counter_or_another_ori
     settings.KINLINK_BASE_URL = "https://kinlink.example.org"
     user = world.a.users["supervisor"]
     authenticator = SoftwareAuthenticator(rp_id="kinlink.example.org", origin="https://kinlink.example.org")
-    assert _register_passkey(signed_in_client(user, world.a.devices["supervisor"]), authenticator).json()["ok"]
+    assert _register_passkey(signed_in_client(user, world.a.devices["supervisor"]), authenticator).json()[
+        "ok"
+    ]
     attempts = [
         {"tamper": True},  # signature does not cover the data sent
         {"origin": "https://evil.example"},  # a phishing page's origin
@@ -251,7 +255,9 @@ def test_a_forged_forwarded_for_does_not_move_the_lock_but_a_trusted_proxys_does
     settings.TRUSTED_PROXIES = []
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _password(
-            Client(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="198.51.100.5"), "caseworker-a", "wrong pw"
+            Client(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="198.51.100.5"),
+            "caseworker-a",
+            "wrong pw",
         )
     # The lock is on the stranger's real address, not on the one he wrote in the header.
     assert _password(Client(REMOTE_ADDR="198.51.100.5"), "caseworker-a").status_code == 302
@@ -266,7 +272,8 @@ def test_a_forged_forwarded_for_does_not_move_the_lock_but_a_trusted_proxys_does
 def test_an_address_that_tries_many_names_is_locked_for_all(world: World, settings: Any) -> None:
     settings.KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT = 8
     statuses = [
-        _password(Client(REMOTE_ADDR="203.0.113.50"), f"guess-{i}", "wrong password").status_code for i in range(8)
+        _password(Client(REMOTE_ADDR="203.0.113.50"), f"guess-{i}", "wrong password").status_code
+        for i in range(8)
     ]
     assert statuses == [200] * 7 + [429]  # each name failed once: only the address's count reached a limit
     assert _password(Client(REMOTE_ADDR="203.0.113.50"), "supervisor-a").status_code == 429
@@ -281,12 +288,18 @@ def test_an_administrator_lists_and_lifts_a_lockout_of_his_organisation(world: W
     page = admin_a.get("/en/staff/lockouts/").content.decode()
     assert "caseworker-a" in page and "203.0.113.66" in page
     assert "caseworker-b" not in page  # another organisation's account
-    lift_b = admin_a.post("/en/staff/lockouts/lift", {"username": "caseworker-b", "ip_address": "203.0.113.66"})
+    lift_b = admin_a.post(
+        "/en/staff/lockouts/lift", {"username": "caseworker-b", "ip_address": "203.0.113.66"}
+    )
     assert lift_b.status_code == 404
-    response = admin_a.post("/en/staff/lockouts/lift", {"username": "caseworker-a", "ip_address": "203.0.113.66"})
+    response = admin_a.post(
+        "/en/staff/lockouts/lift", {"username": "caseworker-a", "ip_address": "203.0.113.66"}
+    )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="unlock_account")
-    assert entry.actor == world.a.users["administrator"] and entry.object_id == str(world.a.users["caseworker"].pk)
+    assert entry.actor == world.a.users["administrator"] and entry.object_id == str(
+        world.a.users["caseworker"].pk
+    )
     assert _password(Client(REMOTE_ADDR="203.0.113.66"), "caseworker-a").status_code == 302
     assert _password(Client(REMOTE_ADDR="203.0.113.66"), "caseworker-b").status_code == 429
     assert "No lock is in force" in admin_a.get("/en/staff/lockouts/").content.decode()
@@ -310,7 +323,9 @@ def _age_session(client: Client, *, idle: float = 0, since_sign_in: float = 0) -
     session.save()
 
 
-@pytest.mark.parametrize(("idle", "since", "reason"), [(31 * 60, 31 * 60, "idle"), (60, 9 * 3600, "absolute")])
+@pytest.mark.parametrize(
+    ("idle", "since", "reason"), [(31 * 60, 31 * 60, "idle"), (60, 9 * 3600, "absolute")]
+)
 def test_a_staff_session_ends_when_idle_or_too_old(
     world: World, settings: Any, idle: float, since: float, reason: str
 ) -> None:

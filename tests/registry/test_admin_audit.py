@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from tests.portal.conftest import world  # noqa: F401  (the portal world fixture)
+from kinlink.registry.models import AuditEntry
+from tests.portal import conftest
 from tests.portal.portal_world import World, signed_in_client
 
-from kinlink.registry.models import AuditEntry
+world = conftest.world  # the portal tests' two organisations
 
 
-def test_admin_lists_and_records_of_sensitive_models_are_audited(world: World) -> None:  # noqa: F811
+def test_admin_lists_and_records_of_sensitive_models_are_audited(world: World) -> None:
     user = world.a.users["administrator"]
     user.is_staff = True
     user.is_superuser = True

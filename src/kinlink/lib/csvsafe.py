@@ -48,7 +48,7 @@ def writer(stream: Any, **kwargs: Any) -> _SafeWriter:
     return _SafeWriter(stream, **kwargs)
 
 
-class DictWriter(csv.DictWriter):  # type: ignore[type-arg]
+class DictWriter(csv.DictWriter):
     """Like ``csv.DictWriter``, escaping cells that would be formulas (the header is ours, not escaped)."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:

@@ -171,6 +171,6 @@ def staff_login_otp(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_logout(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        record_sign_in(request, audit.Action.LOGOUT, request.user)  # type: ignore[arg-type]
+        record_sign_in(request, audit.Action.LOGOUT, request.user)
     logout(request)
     return HttpResponseRedirect(reverse("portal:login"))

@@ -22,7 +22,7 @@ def _failures(attempts: Any) -> int:
     return int(attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0)
 
 
-class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]
+class LockoutHandler(AxesDatabaseHandler):
     """``AXES_LOCKOUT_PARAMETERS`` is ``[["username", "ip_address"], "ip_address"]``: the pair's failures
     count against the user limit, the address's against the address limit. Axes compares one number with
     one limit, so the address's failures are scaled to the user limit."""

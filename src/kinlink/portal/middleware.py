@@ -72,7 +72,7 @@ class SessionExpiryMiddleware:
         if now - seen > idle or now - started > absolute:
             reason = "idle" if now - seen > idle else "absolute"
             if staff:
-                record_sign_in(request, audit.Action.SESSION_EXPIRED, user, reason=reason)  # type: ignore[arg-type]
+                record_sign_in(request, audit.Action.SESSION_EXPIRED, user, reason=reason)
                 logout(request)
             else:
                 for key in (FAMILY_SESSION_KEY, SIGNED_IN_AT, LAST_SEEN_AT):

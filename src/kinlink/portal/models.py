@@ -5,6 +5,7 @@ live in the registry (:mod:`kinlink.registry.models`), where the actions that wr
 from __future__ import annotations
 
 import hashlib
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils import timezone
@@ -39,6 +40,8 @@ class RecoveryCodeDevice(Device):
 
 
 class RecoveryCode(models.Model):
+    objects: ClassVar[models.Manager[RecoveryCode]]
+
     device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
     digest = models.CharField(max_length=64, db_index=True)
     created = models.DateTimeField(default=timezone.now)
@@ -55,11 +58,12 @@ class RecoveryCode(models.Model):
 class PasskeyDevice(Device):
     """A WebAuthn credential (a passkey or a security key) registered by a staff member."""
 
-    credential_id = models.BinaryField(unique=True)
-    public_key = models.BinaryField()
-    sign_count = models.PositiveBigIntegerField(default=0)
-    created = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    # django-otp's Device is untyped, so the fields of its subclasses carry their types here.
+    credential_id: models.BinaryField[bytes, bytes] = models.BinaryField(unique=True)
+    public_key: models.BinaryField[bytes, bytes] = models.BinaryField()
+    sign_count: models.PositiveBigIntegerField[int, int] = models.PositiveBigIntegerField(default=0)
+    created: models.DateTimeField[Any, Any] = models.DateTimeField(default=timezone.now)
+    last_used_at: models.DateTimeField[Any, Any] = models.DateTimeField(null=True, blank=True)
 
     class Meta(Device.Meta):
         verbose_name = _("passkey")

@@ -38,13 +38,11 @@ class AuditedAdminMixin:
     """Every look at a list or a record of a sensitive model through the admin is on the audit trail
     (``admin_view``: the model, the record or the list's page and filters)."""
 
-    model: type[models.Model]
-
     def _audit_view(self, request: HttpRequest, object_id: str, **detail: Any) -> None:
         audit.record(
             request.user,
             audit.Action.ADMIN_VIEW,
-            object_type=self.model._meta.model_name or "",
+            object_type=getattr(self, "model")._meta.model_name or "",  # noqa: B009 (a mixin of ModelAdmin)
             object_id=object_id,
             **detail,
         )
@@ -56,7 +54,11 @@ class AuditedAdminMixin:
         return response
 
     def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
     ) -> Any:
         response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
         if response.status_code == 200:
