@@ -280,6 +280,23 @@ def test_an_address_that_tries_many_names_is_locked_for_all(world: World, settin
     assert _password(Client(REMOTE_ADDR="203.0.113.51"), "supervisor-a").status_code == 302
 
 
+def test_signing_in_to_ones_own_account_does_not_wipe_an_addresss_guessing(
+    world: World, settings: Any
+) -> None:
+    settings.KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for i in range(5):
+        _password(Client(REMOTE_ADDR="203.0.113.50"), f"guess-{i}", "wrong password")
+    client = Client(REMOTE_ADDR="203.0.113.50")
+    _password(client, "caseworker-a")
+    assert (
+        client.post(
+            "/en/staff/login/code", {"token": current_token(world.a.devices["caseworker"])}
+        ).status_code
+        == 302
+    )
+    assert _password(Client(REMOTE_ADDR="203.0.113.50"), "guess-9", "wrong password").status_code == 429
+
+
 def test_an_administrator_lists_and_lifts_a_lockout_of_his_organisation(world: World, settings: Any) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _password(Client(REMOTE_ADDR="203.0.113.66"), "caseworker-a", "wrong password")
@@ -348,3 +365,22 @@ def test_a_family_session_is_shorter_than_staffs(world: World, settings: Any) ->
     _age_session(client, idle=16 * 60, since_sign_in=16 * 60)
     response = client.post("/en/request/follow/message", {"body": "Any news?"})
     assert response.status_code == 302 and response["Location"].endswith("/request/follow")
+
+
+def test_the_instances_superuser_lifts_an_address_lock(world: World, settings: Any) -> None:
+    settings.KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT = 4
+    for i in range(4):
+        _password(Client(REMOTE_ADDR="203.0.113.40"), f"guess-{i}", "wrong password")
+    assert _password(Client(REMOTE_ADDR="203.0.113.40"), "caseworker-a").status_code == 429
+    plain_admin = signed_in_client(world.b.users["administrator"], world.b.devices["administrator"])
+    assert "203.0.113.40" not in plain_admin.get("/en/staff/lockouts/").content.decode()
+    assert plain_admin.post("/en/staff/lockouts/lift", {"ip_address": "203.0.113.40"}).status_code == 404
+    superuser = world.a.users["administrator"]
+    superuser.is_superuser = True
+    superuser.save()
+    client = signed_in_client(superuser, world.a.devices["administrator"])
+    assert "every account" in client.get("/en/staff/lockouts/").content.decode()
+    assert client.post("/en/staff/lockouts/lift", {"ip_address": "203.0.113.40"}).status_code == 302
+    entry = AuditEntry.objects.get(action="unlock_address")
+    assert entry.actor == superuser and entry.object_id == "203.0.113.40"
+    assert _password(Client(REMOTE_ADDR="203.0.113.40"), "caseworker-a").status_code == 302

@@ -34,6 +34,15 @@ class LockoutHandler(AxesDatabaseHandler):
         address = _failures(attempts[1]) if len(attempts) > 1 else 0
         return max(pair, address * limit // max(settings.KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT, 1))
 
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
+        """A successful sign-in forgives the user's own failures from this address, not the address's
+        failures on other user names (else one good account would wipe an address's guessing)."""
+        attempts = self.filter_user_attempts(request, credentials)
+        if not attempts:
+            return 0
+        count, _ = attempts[0].delete()
+        return int(count)
+
 
 @dataclass(frozen=True)
 class Lockout:
