@@ -69,6 +69,9 @@ MIDDLEWARE = [
     # Idle and absolute timeouts of staff and family sessions (after OTPMiddleware: it reads request.user).
     "kinlink.portal.middleware.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A family form larger than the upload cap is refused before its body is read (the CSRF check reads it
+    # only in process_view, after every middleware's __call__ has run).
+    "kinlink.portal.middleware.FamilyUploadCapMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kinlink.portal.middleware.SecurityHeadersMiddleware",
     # Last, so that a locked-out login gets the lockout page (django-axes).
@@ -268,12 +271,34 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Family uploads (photos, letters from the unit and the ministry).
+# Family uploads (photos, letters from the unit and the ministry): each file, and all files of one form
+# together. A larger form is refused before its body is read (portal.middleware.FamilyUploadCapMiddleware).
 FAMILY_UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+FAMILY_UPLOAD_TOTAL_MAX_BYTES = int(os.environ.get("KINLINK_FAMILY_UPLOAD_TOTAL_MB", "20")) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Files larger than this are spooled to a temporary file while the form is read, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# Wrong access codes allowed per address and request number before the family follow-up is paused.
-FAMILY_CODE_FAILURE_LIMIT = 10
+
+# Rate limits of the public forms, per client address (kinlink.portal.clientip: behind a proxy, set
+# KINLINK_TRUSTED_PROXIES) and counted in the database (kinlink.portal.ratelimit): "N/window", the window in
+# s, m, h or d (e.g. "10/h", "30/10m"). docs/operator.md, "Rate limits and lockouts".
+KINLINK_RATE_LIMITS: dict[str, str] = {
+    # tracing requests sent from one address
+    "request_form": os.environ.get("KINLINK_RATE_REQUEST_FORM", "10/h"),
+    # request number and code checks (and private links) from one address, right or wrong
+    "follow_check": os.environ.get("KINLINK_RATE_FOLLOW_CHECK", "30/h"),
+    # a family's messages to the caseworker, per request and per address
+    "family_message": os.environ.get("KINLINK_RATE_FAMILY_MESSAGE", "20/h"),
+}
+# Wrong access codes for one request number, from any address, within FAMILY_CODE_FAILURE_WINDOW seconds,
+# that pause the code check of that number for FAMILY_CODE_PAUSE_SECONDS (a number that does not exist is
+# paused alike, so that the pause says nothing about which numbers exist).
+FAMILY_CODE_FAILURE_LIMIT = int(os.environ.get("KINLINK_FAMILY_CODE_FAILURE_LIMIT", "10"))
+FAMILY_CODE_FAILURE_WINDOW = 24 * 60 * 60
+FAMILY_CODE_PAUSE_SECONDS = int(os.environ.get("KINLINK_FAMILY_CODE_PAUSE_MINUTES", "60")) * 60
+# How long a family's one-time private link stays usable (days), and a request form's one-time token (s).
+KINLINK_FOLLOW_LINK_DAYS = int(os.environ.get("KINLINK_FOLLOW_LINK_DAYS", "30"))
+KINLINK_FORM_TOKEN_MAX_AGE = 24 * 60 * 60
 
 LOGGING = {
     "version": 1,

@@ -58,3 +58,12 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 def write_artifact(name: str, content: Any) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / name).write_text(json.dumps(content, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def family_sign_in(page: Any, base: str, language: str, number: str, code: str) -> None:
+    """Sign a family in with its request number and access code (the private link no longer carries it)."""
+    page.goto(f"{base}/{language}/request/follow")
+    page.fill("#id_number", number)
+    page.fill("#id_code", code)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()

@@ -4,6 +4,7 @@ comrade: locals buried the bodies)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kinlink.identification import actions as lab_actions
+from kinlink.portal.models import RateCounter
 from kinlink.registry import actions
 from kinlink.registry.models import (
     Case,
@@ -84,7 +86,10 @@ def signed_in_client(user: Any, device: TOTPDevice, password: str = PASSWORD, la
 
 
 def family_client(side: Side) -> Client:
-    cache.clear()  # the wrong-code counter of earlier requests from the test client's address
+    cache.clear()
+    # The per-address count of code checks (kinlink.portal.ratelimit): every test client has one address, and
+    # tests sign many families in; the limits themselves are tested in tests/portal/test_abuse.py.
+    RateCounter.objects.all().delete()
     client = Client()
     response = client.post("/en/request/follow", {"number": side.request.number, "code": side.code})
     assert response.status_code == 302, response.content[:500]
@@ -163,3 +168,11 @@ def build_world() -> World:
     seed_conflict(a)
     actions.release_update(None, b.request, "Private news for family B only")
     return World(a, b)
+
+
+def request_form_token(client: Client, language: str = "ru") -> str:
+    """The one-time token of a fresh public request form, as a browser gets it with the page."""
+    page = client.get(f"/{language}/request/new").content.decode()
+    match = re.search(r'name="form_token" value="([^"]+)"', page)
+    assert match is not None, "the request form carries no one-time token"
+    return match.group(1)

@@ -57,6 +57,7 @@ SPECS: dict[str, Spec] = {
     "follow_link": Spec(
         "public_redirect", kwargs=lambda s: {"number": s.request.number, "code": "wrong-code"}
     ),
+    "follow_link_open": Spec("public", kwargs=lambda s: {"token": "not-a-private-link-token"}),
     "follow_message": Spec("family", "POST", data=lambda s: {"body": "Any news?"}),
     "follow_documents": Spec("family", "POST", data=lambda s: {}),
     "follow_leave": Spec("public_redirect", "POST"),

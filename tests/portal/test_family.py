@@ -11,8 +11,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from kinlink.portal.dna_advice import dna_advice
-from kinlink.registry.models import AuditEntry, Claim, FamilyMessage, NameVariant, Sample, TracingRequest
-from tests.portal.portal_world import World, family_client, verified_client
+from kinlink.registry.models import (
+    AuditEntry,
+    Claim,
+    FamilyMessage,
+    NameVariant,
+    Sample,
+    TracingRequest,
+    normalise_access_code,
+)
+from tests.portal.portal_world import World, family_client, request_form_token, verified_client
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -37,6 +45,7 @@ def _submit(client: Client, world: World, **overrides: Any) -> Any:
         "photos": [SimpleUploadedFile("photo.png", PNG, content_type="image/png")],
     }
     data.update(overrides)
+    data.setdefault("form_token", request_form_token(client))
     return client.post("/ru/request/new", data)
 
 
@@ -44,8 +53,8 @@ def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tm
     settings.ATTACHMENT_ROOT = tmp_path
     client = Client()
     response = _submit(client, world)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    page = client.get(response["Location"]).content.decode()
+    assert response.status_code == 200, response.content.decode()[:2000]
+    page = response.content.decode()  # the answer to the POST: the code is shown once, here
     number = re.search(r'id="request-number">([^<]+)<', page).group(1)  # type: ignore[union-attr]
     shown = re.search(r'id="access-code">(.+?)</span></span>', page).group(1)  # type: ignore[union-attr]
     code = re.sub(r"<[^>]+>", "", shown)  # one span per group of four, so a group never wraps
@@ -60,7 +69,16 @@ def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tm
     }
     assert Claim.objects.get(person=request.person).fate == "missing"
     assert "Оба его родителя" in page and "Его дети и их мать" in page
-    assert f"/request/follow/{number}/{code}" in page
+    assert code not in page.split('id="follow-link"')[1]  # the private link carries a token, not the code
+    link = re.search(r'id="follow-link" href="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert "/ru/request/link/" in link and number not in link
+    # The code is kept nowhere: not in the session (which the database holds for hours), nor shown again.
+    from django.contrib.sessions.models import Session
+
+    for session in Session.objects.all():
+        assert normalise_access_code(code) not in normalise_access_code(str(session.get_decoded()))
+    again = client.get("/ru/request/submitted", follow=True).content.decode()
+    assert code not in again and number in again  # the family is signed in to its request
     # Contact details are encrypted at rest: the database never holds the phone number.
     from django.db import connection
 
@@ -82,13 +100,13 @@ def test_request_form_does_not_reveal_known_persons(world: World, settings: Any,
     """Asking about a person already in the registry looks exactly like asking about a stranger."""
     settings.ATTACHMENT_ROOT = tmp_path
     known = Client()
-    _submit(known, world, surname="Petrenko", given_name="Oleh", photos=[])
     stranger = Client()
-    _submit(stranger, world, surname="Nobodyknown", given_name="Xyz", photos=[])
-    page_known = known.get("/ru/request/submitted").content.decode()
-    page_stranger = stranger.get("/ru/request/submitted").content.decode()
+    page_known = _submit(known, world, surname="Petrenko", given_name="Oleh", photos=[]).content.decode()
+    page_stranger = _submit(
+        stranger, world, surname="Nobodyknown", given_name="Xyz", photos=[]
+    ).content.decode()
     strip = re.compile(
-        r'(id="request-number">|class="group">|/request/follow/|csrfmiddlewaretoken" value=")[^<"]+'
+        r'(id="request-number">|class="group">|/request/link/|csrfmiddlewaretoken" value=")[^<"]+'
     )
     assert strip.sub("", page_known) == strip.sub("", page_stranger)
 
@@ -103,7 +121,6 @@ def test_wrong_number_and_wrong_code_look_the_same(world: World) -> None:
 
 
 def test_too_many_wrong_codes_pause_the_follow_up(world: World, settings: Any) -> None:
-    from django.core.cache import cache
 
     cache.clear()
     client = Client()
@@ -132,17 +149,21 @@ def test_access_code_is_grouped_unambiguous_and_forgiving() -> None:
     assert not request.check_access_code("")
 
 
-def test_wrong_private_link_says_so_without_revealing_the_number(world: World) -> None:
+def test_the_retired_link_with_the_code_signs_no_one_in(world: World) -> None:
+    """The old private link put the whole credential in every access log: it checks nothing any more,
+    records nothing, and answers alike for any number, right code or not."""
     answers = []
-    for number in (world.a.request.number, "TR-NOSUCH"):
+    audit_before = AuditEntry.objects.count()
+    for number, code in ((world.a.request.number, world.a.code), ("TR-NOSUCH", "WRONG-CODE-0000-0000-0000")):
         client = Client()
-        response = client.get(f"/ru/request/follow/{number}/WRONG-CODE-0000-0000-0000", follow=True)
+        response = client.get(f"/ru/request/follow/{number}/{code}", follow=True)
         page = response.content.decode()
-        assert "Ссылка недействительна или устарела" in page
-        assert 'name="number"' in page
+        assert response.redirect_chain == [("/ru/request/follow", 302)]
+        assert "больше не работают" in page and 'name="number"' in page
+        assert world.a.person.primary_name() not in page  # not signed in
         answers.append(re.sub(r'value="[^"]*"', "", page))
     assert answers[0] == answers[1]
-    cache.clear()
+    assert AuditEntry.objects.count() == audit_before
 
 
 def test_failed_form_has_a_focused_error_summary_linking_to_each_field(world: World) -> None:
@@ -155,11 +176,26 @@ def test_failed_form_has_a_focused_error_summary_linking_to_each_field(world: Wo
     assert "error-summary" not in Client().get("/uk/request/new").content.decode()
 
 
-def test_private_link_signs_in_and_drops_the_code_from_the_address(world: World) -> None:
-    client = Client()
-    response = client.get(f"/uk/request/follow/{world.a.request.number}/{world.a.code}")
-    assert response["Location"] == "/uk/request/follow"
-    assert world.a.request.number in client.get("/uk/request/follow").content.decode()
+def test_the_private_link_opens_once_by_post(world: World, settings: Any, tmp_path: Any) -> None:
+    settings.ATTACHMENT_ROOT = tmp_path
+    sender = Client()
+    page = _submit(sender, world, photos=[]).content.decode()
+    link = re.search(r'id="follow-link" href="https?://[^/]+([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    number = re.search(r'id="request-number">([^<]+)<', page).group(1)  # type: ignore[union-attr]
+    family = Client()
+    # A GET (a messenger's link preview) shows a button and spends nothing.
+    assert family.get(link).status_code == 200 and family.get(link).status_code == 200
+    assert number not in family.get("/uk/request/follow").content.decode()
+    response = family.post(link)
+    assert response["Location"] == "/ru/request/follow"
+    assert number in family.get("/ru/request/follow").content.decode()
+    assert (
+        AuditEntry.objects.filter(action="family_sign_in", actor_label="family (private link)").count() == 1
+    )
+    # Spent: a second use (someone who read the link in a log) opens nothing.
+    thief = Client()
+    page = thief.post(link, follow=True).content.decode()
+    assert "уже использована" in page and number not in page
 
 
 def test_family_sees_only_released_updates_and_never_claims(world: World) -> None:

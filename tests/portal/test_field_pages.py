@@ -16,7 +16,7 @@ from kinlink.field import actions as field_actions
 from kinlink.field.models import BodyMark, ComparisonDecision, CustodyEvent, ExhumationStep, PhysicalProfile
 from kinlink.identification.actions import register_sample
 from kinlink.registry.models import Claim, Organisation, Remains, RepatriationBatch, Site, Source
-from tests.portal.portal_world import Side, World, verified_client
+from tests.portal.portal_world import Side, World, request_form_token, verified_client
 
 D = dt.date
 
@@ -510,7 +510,8 @@ def test_the_family_says_what_would_help_recognise_him(world: World) -> None:
     assert '<details class="recognise">' in page  # collapsed until opened
     bad = client.post(
         "/en/request/new",
-        _family_post(world.a.org, am_mark1_kind="tattoo", am_mark1_description="eagle", am_tag="АБ-777"),
+        _family_post(world.a.org, am_mark1_kind="tattoo", am_mark1_description="eagle", am_tag="АБ-777")
+        | {"form_token": request_form_token(client, "en")},
     )
     assert bad.status_code == 200 and "Say where on the body it is." in _text(bad)
     assert '<details class="recognise" open>' in _text(bad) and 'value="АБ-777"' in _text(bad)
@@ -527,9 +528,10 @@ def test_the_family_says_what_would_help_recognise_him(world: World) -> None:
             am_mark1_kind="tattoo",
             am_mark1_region="left_arm",
             am_mark1_description="eagle",
-        ),
+        )
+        | {"form_token": request_form_token(client, "en")},
     )
-    assert response.status_code == 302
+    assert response.status_code == 200 and 'id="request-number"' in _text(response)
     claim = Claim.objects.filter(person__names__surname="Коваленко").first()
     person = claim.person if claim else PhysicalProfile.objects.get(tag_number="АБ-777").person
     profile = PhysicalProfile.objects.get(person=person)
@@ -547,5 +549,9 @@ def test_the_family_says_what_would_help_recognise_him(world: World) -> None:
 
 def test_a_family_form_without_those_details_stores_no_profile(world: World) -> None:
     before = PhysicalProfile.objects.count()
-    assert Client().post("/en/request/new", _family_post(world.a.org)).status_code == 302
+    client = Client()
+    response = client.post(
+        "/en/request/new", _family_post(world.a.org) | {"form_token": request_form_token(client, "en")}
+    )
+    assert response.status_code == 200 and 'id="request-number"' in _text(response)
     assert PhysicalProfile.objects.count() == before

@@ -21,7 +21,7 @@ from kinlink.demo.accounts import create_demo_accounts, organisations
 from kinlink.demo.seed_case import build_seed_case
 from kinlink.documents.models import Inquiry, IssuedDocument
 from kinlink.registry.models import Claim
-from tests.portal.browser import chromium, screenshot
+from tests.portal.browser import chromium, family_sign_in, screenshot
 from tests.portal.portal_world import current_token
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are plain and safe.
@@ -212,7 +212,7 @@ def test_the_paper_trail_of_the_seed_case_in_russian(
         # 7. The mother opens her page with her number and code: the plan and the inquiries, in Russian.
         mother = browser.new_context(viewport=SIZES["360"], locale="ru-RU", device_scale_factor=1)
         page = mother.new_page()
-        page.goto(f"{base}/ru/request/follow/{seed.request.number}/{seed.access_code}")
+        family_sign_in(page, base, "ru", seed.request.number, seed.access_code)
         main = _text(page.locator("main"))
         assert "Юридические шаги" in main
         # the unit's notice of death is news a caseworker gives in person: the plan waits for her
@@ -245,7 +245,7 @@ def test_the_paper_trail_of_the_seed_case_in_russian(
 
                 context = browser.new_context(viewport=viewport, locale=f"{lang}-UA", device_scale_factor=1)
                 page = context.new_page()
-                page.goto(f"{base}/{lang}/request/follow/{seed.request.number}/{seed.access_code}")
+                family_sign_in(page, base, lang, seed.request.number, seed.access_code)
                 _no_english(_text(page.locator("main")))
                 screenshot(page, f"letters-follow-{lang}-{size}")
                 assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]

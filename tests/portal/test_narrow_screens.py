@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,6 @@ from django.utils import translation
 from kinlink.documents.actions import issue_document
 from kinlink.matching.models import CandidateLink
 from kinlink.portal import urls as portal_urls
-from kinlink.portal.family import NEW_REQUEST_SESSION_KEY
 from kinlink.registry import actions
 from kinlink.registry.services.family_intake import FamilyRequest
 from tests.portal.browser import chromium, screenshot
@@ -43,6 +43,7 @@ NOT_PAGES = {
     "follow_documents": "POST only",
     "follow_leave": "POST only",
     "follow_link": "a redirect to the follow page (its message is checked below)",
+    "request_submitted": "a redirect (the answer to the sent form is checked at 360 px in test_browser.py)",
     "logout": "POST only",
     "login_passkey_options": "JSON for the passkey script (POST)",
     "login_passkey": "JSON for the passkey script (POST)",
@@ -148,7 +149,7 @@ def _visits(world: World, link: CandidateLink, candidate_pk: int, field: tuple[i
         Visit("figures", "anonymous"),
         Visit("figures_method", "anonymous"),
         Visit("request_new", "anonymous"),
-        Visit("request_submitted", "new_family"),
+        Visit("follow_link_open", "anonymous", (("token", "a-private-link-token"),)),
         Visit("follow", "anonymous"),
         Visit("follow", "family"),
         Visit("login", "anonymous"),
@@ -180,7 +181,7 @@ def _portal_names() -> set[str]:
 
 
 def test_every_portal_page_is_checked() -> None:
-    visited = {"home", "figures", "figures_method", "request_new", "request_submitted", "follow", "login"}
+    visited = {"home", "figures", "figures_method", "request_new", "follow_link_open", "follow", "login"}
     visited |= {"login_otp", "staff_home", "staff_search", "staff_request", "person", "case", "links", "link"}
     visited |= {"dna_candidates", "dna_candidate", "lab_home", "lab_sample", "case_antemortem"}
     visited |= {"field_sites", "field_site_new", "field_site", "field_remains", "field_batches"}
@@ -294,14 +295,9 @@ def test_no_page_scrolls_sideways_at_360_px(
     candidate = make_candidate(world.a)
     field = _field_world(world)
     family = family_client(world.a)
-    new_family = family_client(world.a)
-    session = new_family.session
-    session[NEW_REQUEST_SESSION_KEY] = {"number": world.a.request.number, "code": "7KQ4-M2XD-9HTR-0WZB-5NCE"}
-    session.save()
     clients = {
         "anonymous": Client(),
         "family": family,
-        "new_family": new_family,
         "caseworker": verified_client(world.a.users["caseworker"], world.a.devices["caseworker"]),
         "lab_analyst": verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"]),
         "administrator": verified_client(world.a.users["administrator"], world.a.devices["administrator"]),
@@ -374,8 +370,9 @@ def test_no_page_scrolls_sideways_at_360_px(
 
         # A wrong private link says so, in Russian, on the follow page.
         cache.clear()
-        page.goto(f"{base}/ru/request/follow/{world.a.request.number}/WRONG-0000-0000-0000-0000")
-        assert page.url.endswith("/ru/request/follow")
-        assert "Ссылка недействительна или устарела" in page.locator("main").inner_text()
+        page.goto(f"{base}/ru/request/link/WRONG-0000-0000-0000-0000")
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*/ru/request/follow$"))
+        assert "Ссылка недействительна" in page.locator("main").inner_text()
         context.close()
     assert not too_wide, too_wide

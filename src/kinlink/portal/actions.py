@@ -1,20 +1,33 @@
-"""Account actions of the staff sign-in. Accounts are not domain transitions, but lifting a lockout,
-renewing recovery codes, spending one, and registering or removing a passkey are audited like them."""
+"""The portal's actions. Accounts are not domain transitions, but lifting a sign-in lockout (an
+administrator's decision), renewing recovery codes, spending one, and registering or removing a passkey are
+audited like them; and the family's private follow-up link and the pause of a request's code check after
+too many wrong codes."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kinlink.portal.models import PasskeyDevice, RecoveryCode, RecoveryCodeDevice, hash_recovery_code
+from kinlink.portal.models import (
+    FollowLink,
+    PasskeyDevice,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    hash_recovery_code,
+)
+from kinlink.registry.actions import FAMILY_WEB_FORM
+from kinlink.registry.models import TracingRequest
 from kinlink.registry.services import audit
 
 #: How many recovery codes a set holds.
@@ -161,3 +174,67 @@ def note_passkey_use(device: PasskeyDevice, sign_count: int) -> None:
     """Keep the authenticator's signature counter (a clone shows up as a counter that goes back). Part of a
     sign-in, which the ``login`` audit entry records."""
     PasskeyDevice.objects.filter(pk=device.pk).update(sign_count=sign_count, last_used_at=timezone.now())
+
+
+# --- the family's private follow-up link ---------------------------------------------------------------
+
+#: How the audit trail names a family that signed in with its one-time private link.
+FAMILY_PRIVATE_LINK = "family (private link)"
+
+
+def _link_hash(token: str) -> str:
+    return hashlib.sha256(("kinlink-follow-link:" + token.strip()).encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_follow_link(tracing_request: TracingRequest, *, label: str = FAMILY_WEB_FORM) -> str:
+    """A one-time private link token for the request (only its hash is stored); shown once to the family.
+    It signs them in once, within ``KINLINK_FOLLOW_LINK_DAYS``; then the request number and code do.
+    Appends one audit entry."""
+    token = secrets.token_urlsafe(24)
+    now = timezone.now()
+    FollowLink.objects.create(
+        token_hash=_link_hash(token),
+        tracing_request=tracing_request,
+        created=now,
+        expires=now + timedelta(days=settings.KINLINK_FOLLOW_LINK_DAYS),
+    )
+    audit.record(None, audit.Action.ISSUE_FOLLOW_LINK, tracing_request, label=label)
+    return token
+
+
+@transaction.atomic
+def open_follow_link(token: str) -> TracingRequest | None:
+    """Spend a private link: its request when the token is known, unused and unexpired, else None (one
+    answer for every kind of wrong link). Appends one audit entry (a family sign-in) when it opens."""
+    link = (
+        FollowLink.objects.select_for_update()
+        .filter(token_hash=_link_hash(token), used_at__isnull=True, expires__gt=timezone.now())
+        .select_related("tracing_request")
+        .first()
+    )
+    if link is None:
+        return None
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    audit.record(None, audit.Action.FAMILY_SIGN_IN, link.tracing_request, label=FAMILY_PRIVATE_LINK)
+    return link.tracing_request
+
+
+# --- the family-code lockout ---------------------------------------------------------------------------
+
+
+def pause_family_code_check(number: str, until: datetime) -> None:
+    """Record that wrong access codes paused the code check of request ``number`` until ``until``. The
+    pause itself is the count in :mod:`kinlink.portal.ratelimit` (it applies to numbers that exist and to
+    numbers that do not alike); this appends the audit entry, on the request when it exists."""
+    tracing_request = TracingRequest.objects.filter(number=number).first()
+    audit.record(
+        None,
+        audit.Action.PAUSE_FAMILY_CODE_CHECK,
+        tracing_request,
+        object_type="" if tracing_request is not None else "tracingrequest",
+        object_id="" if tracing_request is not None else "?",
+        label="rate limit",
+        until=until.isoformat(),
+    )

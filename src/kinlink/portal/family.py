@@ -6,11 +6,12 @@ Nothing on these pages reveals whether anyone else is in the registry: a new req
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import enum
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -23,6 +24,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kinlink.documents.legal import case_legal_view
 from kinlink.documents.models import IssuedDocument
 from kinlink.field import actions as field_actions
+from kinlink.portal import actions as portal_actions
+from kinlink.portal import formtokens, ratelimit
+from kinlink.portal.clientip import client_ip
 from kinlink.portal.dna_advice import dna_advice, sampling_power
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
@@ -40,8 +44,8 @@ from kinlink.registry.legal import LegalStatusError
 from kinlink.registry.models import Attachment, Case, FamilyMessage, FamilyUpdate, Sample, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.family_intake import find_family_report
+from kinlink.registry.services.uploads import UploadTotalTooLarge, check_uploads
 
-NEW_REQUEST_SESSION_KEY = "kinlink_new_request"
 #: What a family is told about a DNA sample: never "matched" before a caseworker releases the news.
 FAMILY_SAMPLE_STATUS = {
     Sample.Status.REGISTERED: Sample.Status.REGISTERED,
@@ -52,84 +56,135 @@ FAMILY_SAMPLE_STATUS = {
 }
 
 
-def _client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
 def _uploads(request: HttpRequest, field: str) -> list[UploadedFile]:
-    return [UploadedFile(f.name or "file", f.read()) for f in request.FILES.getlist(field)]
+    """The uploaded files as open files (Django spooled the large ones to disk): never read whole."""
+    return [UploadedFile(f.name or "file", cast(IO[bytes], f)) for f in request.FILES.getlist(field)]
+
+
+def _upload_error(error: UploadError) -> str:
+    if isinstance(error, UploadTotalTooLarge):
+        return _("All files together may be at most %(megabytes)d MB.") % {
+            "megabytes": settings.FAMILY_UPLOAD_TOTAL_MAX_BYTES // (1024 * 1024)
+        }
+    return _("Only JPEG, PNG, WebP or GIF photos up to 10 MB are accepted.")
+
+
+def _code_lockout() -> ratelimit.Limit:
+    """Wrong codes for one request number, from anywhere, before its code check pauses."""
+    return ratelimit.Limit(
+        count=settings.FAMILY_CODE_FAILURE_LIMIT,
+        window=settings.FAMILY_CODE_FAILURE_WINDOW,
+        lock_seconds=settings.FAMILY_CODE_PAUSE_SECONDS,
+    )
+
+
+def _new_request_page(request: HttpRequest, form: FamilyRequestForm, status: int = 200) -> HttpResponse:
+    return render(
+        request, "portal/family/new.html", {"form": form, "form_token": formtokens.issue()}, status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def new_request(request: HttpRequest) -> HttpResponse:
-    form = FamilyRequestForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        am_values, am_marks = form.antemortem()
-        try:
-            with transaction.atomic():
-                tracing_request, code = actions.submit_tracing_request(
-                    FamilyRequest(
-                        surname=data["surname"],
-                        given_name=data["given_name"],
-                        patronymic=data["patronymic"],
-                        other_names=data["other_names"],
-                        sex=data["sex"],
-                        birth_date=data["birth_date"],
-                        birth_place=data["birth_place"],
-                        unit=data["unit"],
-                        service_number=data["service_number"],
-                        last_contact=data["last_contact"],
-                        last_known_place=data["last_known_place"],
-                        circumstances=data["circumstances"],
-                        enquirer_name=data["enquirer_name"],
-                        relationship=data["relationship"],
-                        contact=data["contact"],
-                        consent_organisations=list(data["consent_organisations"]),
-                        consent_dna=data["consent_dna"],
-                        language=get_language() or "ru",
-                        photos=_uploads(request, "photos"),
-                    )
+    if request.method != "POST":
+        return _new_request_page(request, FamilyRequestForm())
+    form = FamilyRequestForm(request.POST, request.FILES)
+    if not ratelimit.hit(
+        "request-form", client_ip(request), ratelimit.limit_from_settings("request_form")
+    ).allowed:
+        form.is_valid()
+        form.add_error(None, _("Too many requests were sent from this connection. Please try again later."))
+        return _new_request_page(request, form, status=429)
+    token = request.POST.get("form_token", "")
+    token_state = formtokens.state(token)
+    if token_state is formtokens.TokenState.SPENT:
+        return _already_sent(request, form, token)
+    if token_state is formtokens.TokenState.INVALID:
+        form.is_valid()
+        form.add_error(
+            None, _("This form is too old to be sent. Please check what you wrote and send it again.")
+        )
+        return _new_request_page(request, form)
+    if not form.is_valid():
+        return _new_request_page(request, form)
+    data = form.cleaned_data
+    am_values, am_marks = form.antemortem()
+    try:
+        with transaction.atomic():
+            tracing_request, code = actions.submit_tracing_request(
+                FamilyRequest(
+                    surname=data["surname"],
+                    given_name=data["given_name"],
+                    patronymic=data["patronymic"],
+                    other_names=data["other_names"],
+                    sex=data["sex"],
+                    birth_date=data["birth_date"],
+                    birth_place=data["birth_place"],
+                    unit=data["unit"],
+                    service_number=data["service_number"],
+                    last_contact=data["last_contact"],
+                    last_known_place=data["last_known_place"],
+                    circumstances=data["circumstances"],
+                    enquirer_name=data["enquirer_name"],
+                    relationship=data["relationship"],
+                    contact=data["contact"],
+                    consent_organisations=list(data["consent_organisations"]),
+                    consent_dna=data["consent_dna"],
+                    language=get_language() or "ru",
+                    photos=_uploads(request, "photos"),
                 )
-                if am_values or am_marks:
-                    # what would help recognise him, as the family said it: his ante-mortem data
-                    field_actions.save_profile(
-                        None,
-                        person=tracing_request.person,
-                        values=am_values,
-                        sources=dict.fromkeys(am_values, "family"),
-                        marks=[
-                            field_actions.MarkInput(kind, region, description, "family")
-                            for kind, region, description in am_marks
-                        ],
-                        label="family form",
-                    )
-        except UploadError:
-            form.add_error("photos", _("Only JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."))
-        else:
-            request.session.cycle_key()
-            request.session[FAMILY_SESSION_KEY] = tracing_request.pk
-            request.session[NEW_REQUEST_SESSION_KEY] = {"number": tracing_request.number, "code": code}
-            return HttpResponseRedirect(reverse("portal:request_submitted"))
-    return render(request, "portal/family/new.html", {"form": form})
+            )
+            formtokens.spend(token, tracing_request)
+            if am_values or am_marks:
+                # what would help recognise him, as the family said it: his ante-mortem data
+                field_actions.save_profile(
+                    None,
+                    person=tracing_request.person,
+                    values=am_values,
+                    sources=dict.fromkeys(am_values, "family"),
+                    marks=[
+                        field_actions.MarkInput(kind, region, description, "family")
+                        for kind, region, description in am_marks
+                    ],
+                    label="family form",
+                )
+            link_token = portal_actions.issue_follow_link(tracing_request)
+    except UploadError as error:
+        form.add_error("photos", _upload_error(error))
+        return _new_request_page(request, form)
+    except formtokens.TokenSpent:
+        return _already_sent(request, form, token)
+    request.session.cycle_key()
+    request.session[FAMILY_SESSION_KEY] = tracing_request.pk
+    # The code and the link are shown in this answer, once, and kept nowhere (not in the session either).
+    return _submitted_page(request, tracing_request, code, link_token)
 
 
-def request_submitted(request: HttpRequest) -> HttpResponse:
-    issued = request.session.get(NEW_REQUEST_SESSION_KEY)
-    tracing_request = TracingRequest.objects.filter(pk=request.session.get(FAMILY_SESSION_KEY, 0)).first()
-    if not issued or tracing_request is None or tracing_request.number != issued.get("number"):
+def _already_sent(request: HttpRequest, form: FamilyRequestForm, token: str) -> HttpResponse:
+    """The same form sent a second time (a double click, a reload of the answer): nothing is stored again.
+    The family who sent it (same session) goes to its request; anyone else is told the form was used."""
+    earlier = formtokens.spent_for(token)
+    if earlier is not None and request.session.get(FAMILY_SESSION_KEY) == earlier.pk:
+        messages.info(request, _("Your request was already sent; it is not sent twice. Here it is."))
         return HttpResponseRedirect(reverse("portal:follow"))
-    link = request.build_absolute_uri(
-        reverse("portal:follow_link", kwargs={"number": issued["number"], "code": issued["code"]})
-    )
+    form.is_valid()
+    form.add_error(None, _("This form was already sent. To send another request, fill in a new form."))
+    return _new_request_page(request, form, status=409)
+
+
+def _submitted_page(
+    request: HttpRequest, tracing_request: TracingRequest, code: str, link_token: str
+) -> HttpResponse:
+    link = request.build_absolute_uri(reverse("portal:follow_link_open", kwargs={"token": link_token}))
     return render(
         request,
         "portal/family/submitted.html",
         {
-            "number": issued["number"],
-            "code": issued["code"],
-            "code_groups": issued["code"].split("-"),
+            "number": tracing_request.number,
+            "code": code,
+            "code_groups": code.split("-"),
             "link": link,
+            "link_days": settings.KINLINK_FOLLOW_LINK_DAYS,
             "advice": dna_advice(tracing_request.relationship),
             "legal": _family_legal(tracing_request),
             "person_sex": tracing_request.person.sex,
@@ -139,30 +194,55 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _too_many_failures(request: HttpRequest) -> bool:
-    return (
-        int(cache.get(f"family-code-failures:{_client_address(request)}", 0))
-        >= settings.FAMILY_CODE_FAILURE_LIMIT
-    )
+def request_submitted(request: HttpRequest) -> HttpResponse:
+    """The former address of the answer to a sent request. The code is shown once, in that answer, and
+    never again: this address goes to the request (signed in) or to the sign-in form."""
+    return HttpResponseRedirect(reverse("portal:follow"))
 
 
-def _note_failure(request: HttpRequest) -> None:
-    key = f"family-code-failures:{_client_address(request)}"
-    cache.set(key, int(cache.get(key, 0)) + 1, timeout=60 * 60)
+#: A dummy stored hash: a wrong number costs the same hashing as a wrong code for a number that exists.
+_NO_SUCH_REQUEST_HASH = "0" * 64
 
 
-def _open(request: HttpRequest, number: str, code: str) -> TracingRequest | None:
-    """The request when number and code match; the same silence for any wrong number or code."""
-    if _too_many_failures(request):
-        return None
-    tracing_request = TracingRequest.objects.filter(number=number.strip().upper()).first()
-    if tracing_request is None or not tracing_request.check_access_code(code):
-        _note_failure(request)
-        return None
+class CodeCheck(enum.Enum):
+    OPENED = "opened"
+    WRONG = "wrong"
+    PAUSED = "paused"
+
+
+def _sign_in(request: HttpRequest, tracing_request: TracingRequest) -> None:
     request.session.cycle_key()
     request.session[FAMILY_SESSION_KEY] = tracing_request.pk
+
+
+def _open(request: HttpRequest, number: str, code: str) -> CodeCheck:
+    """Check a request number and code. A wrong number and a wrong code take the same path (the same
+    hashing, the same count, the same answer); ten wrong codes for one number, from any address, pause
+    the check of that number (``FAMILY_CODE_*`` settings)."""
+    number = number.strip().upper()
+    lockout = _code_lockout()
+    if not ratelimit.check("follow-code", number, lockout).allowed:
+        return CodeCheck.PAUSED
+    tracing_request = TracingRequest.objects.filter(number=number).first()
+    candidate = tracing_request or TracingRequest(access_code_hash=_NO_SUCH_REQUEST_HASH)
+    if not candidate.check_access_code(code) or tracing_request is None:
+        verdict = ratelimit.hit("follow-code", number, lockout)
+        if verdict.count >= lockout.count:
+            portal_actions.pause_family_code_check(
+                number, timezone.now() + dt.timedelta(seconds=lockout.lock_seconds)
+            )
+        return CodeCheck.WRONG
+    ratelimit.clear("follow-code", number)
+    _sign_in(request, tracing_request)
     audit.record(None, audit.Action.FAMILY_SIGN_IN, tracing_request, label=FAMILY_ACCESS_CODE)
-    return tracing_request
+    return CodeCheck.OPENED
+
+
+def _follow_check_allowed(request: HttpRequest) -> bool:
+    """The per-address limit on code checks and private links (any answer counts)."""
+    return ratelimit.hit(
+        "follow-check", client_ip(request), ratelimit.limit_from_settings("follow_check")
+    ).allowed
 
 
 @require_http_methods(["GET", "POST"])
@@ -173,26 +253,60 @@ def follow(request: HttpRequest) -> HttpResponse:
     form = FollowForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        if _open(request, form.cleaned_data["number"], form.cleaned_data["code"]) is not None:
-            return HttpResponseRedirect(reverse("portal:follow"))
-        if _too_many_failures(request):
-            form.add_error(None, _("Too many wrong codes from this connection. Please try again in an hour."))
+        if not _follow_check_allowed(request):
+            form.add_error(
+                None, _("Too many attempts from this connection. Please try again in a little while.")
+            )
             status = 429
         else:
-            form.add_error(None, _("The request number or the access code is not right."))
+            outcome = _open(request, form.cleaned_data["number"], form.cleaned_data["code"])
+            if outcome is CodeCheck.OPENED:
+                return HttpResponseRedirect(reverse("portal:follow"))
+            if outcome is CodeCheck.PAUSED:
+                form.add_error(
+                    None,
+                    _(
+                        "Too many wrong codes were entered for this request number. Checking codes for it "
+                        "is paused for a while; please try again later."
+                    ),
+                )
+                status = 429
+            else:
+                form.add_error(None, _("The request number or the access code is not right."))
     return render(request, "portal/family/follow_login.html", {"form": form}, status=status)
 
 
 def follow_link(request: HttpRequest, number: str, code: str) -> HttpResponse:
-    """The private follow-up link: checks the code, then moves to the plain address (no code in history).
+    """The retired private link that carried the access code in its address. It no longer signs anyone in:
+    the code is neither checked nor recorded; the family is sent to the sign-in form."""
+    messages.info(
+        request,
+        _(
+            "Links with the access code in them no longer work. Enter your request number and access "
+            "code below."
+        ),
+    )
+    return HttpResponseRedirect(reverse("portal:follow"))
 
-    A wrong link says so, in the same words whether or not the request number exists.
-    """
-    if _open(request, number, code) is None:
-        messages.error(
-            request,
-            _("This link is not valid or has expired. Enter your request number and access code below."),
-        )
+
+@require_http_methods(["GET", "POST"])
+def follow_link_open(request: HttpRequest, token: str) -> HttpResponse:
+    """A one-time private link. GET shows a button and spends nothing (a messenger's link preview cannot use
+    it up); the button's POST spends the link and signs the family in."""
+    if request.method == "GET":
+        return render(request, "portal/family/follow_link.html", {})
+    if _follow_check_allowed(request):
+        tracing_request = portal_actions.open_follow_link(token)
+        if tracing_request is not None:
+            _sign_in(request, tracing_request)
+            return HttpResponseRedirect(reverse("portal:follow"))
+    messages.error(
+        request,
+        _(
+            "This link is not valid, was already used or has expired. Enter your request number and "
+            "access code below."
+        ),
+    )
     return HttpResponseRedirect(reverse("portal:follow"))
 
 
@@ -271,6 +385,15 @@ def follow_message(request: HttpRequest, tracing_request: TracingRequest) -> Htt
     form = FamilyMessageForm(request.POST)
     if not form.is_valid():
         return _follow_page(request, tracing_request, message_form=form)
+    limit = ratelimit.limit_from_settings("family_message")
+    if not (
+        ratelimit.hit("family-message", f"request:{tracing_request.pk}", limit).allowed
+        and ratelimit.hit("family-message", client_ip(request), limit).allowed
+    ):
+        form.add_error(
+            None, _("You have sent many messages in a short time. Please wait a little before writing again.")
+        )
+        return _follow_page(request, tracing_request, message_form=form, status=429)
     actions.send_message(None, tracing_request, form.cleaned_data["body"], from_family=True)
     messages.success(request, _("Your message was sent to the caseworker."))
     return HttpResponseRedirect(reverse("portal:follow") + "#thread")
@@ -284,16 +407,20 @@ def follow_documents(request: HttpRequest, tracing_request: TracingRequest) -> H
         return _follow_page(request, tracing_request, document_form=form)
     uploads = _uploads(request, "documents")
     try:
+        # all files, and their total, are checked before the first is stored: a refusal stores nothing
+        check_uploads([(upload.filename, upload.content) for upload in uploads])
         with transaction.atomic():
             source = actions.family_report_source(tracing_request)
             for upload in uploads:
                 actions.attach_document(
                     None, source, upload.filename, upload.content, label=FAMILY_ACCESS_CODE
                 )
-    except UploadError:
+    except UploadError as error:
         form.add_error(
             "documents",
-            _("Only PDF documents and JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."),
+            _upload_error(error)
+            if isinstance(error, UploadTotalTooLarge)
+            else _("Only PDF documents and JPEG, PNG, WebP or GIF photos up to 10 MB are accepted."),
         )
         return _follow_page(request, tracing_request, document_form=form)
     messages.success(request, _("Thank you. The caseworker will see your documents."))

@@ -35,6 +35,8 @@ urlpatterns = [
     path("request/follow/documents", family.follow_documents, name="follow_documents"),
     path("request/follow/leave", family.follow_leave, name="follow_leave"),
     path("request/follow/inquiries", inquiries.follow_inquiry, name="follow_inquiry"),
+    # The one-time private link (its token is spent by a POST); the retired link that carried the code.
+    path("request/link/<str:token>", family.follow_link_open, name="follow_link_open"),
     path("request/follow/<str:number>/<str:code>", family.follow_link, name="follow_link"),
     # Staff sign-in (password, then TOTP).
     path("staff/login", auth.staff_login, name="login"),

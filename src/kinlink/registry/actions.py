@@ -19,7 +19,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -60,7 +60,7 @@ from kinlink.registry.services.family_intake import (
 from kinlink.registry.services.fate import assess_person, store_fates
 from kinlink.registry.services.imports import ImportResult, Progress
 from kinlink.registry.services.imports import import_list as _import_list
-from kinlink.registry.services.uploads import UploadError, store_upload
+from kinlink.registry.services.uploads import UploadError, check_uploads, store_upload
 
 __all__ = [
     "ClaimError",
@@ -145,6 +145,9 @@ def submit_tracing_request(
     raise :class:`UploadError` and nothing is written. On commit, the new person is handed to the
     ``on_person_added`` hooks (linkage against the registry)."""
     label = label or ("" if _user(actor) is not None else FAMILY_WEB_FORM)
+    # Every photo, and all of them together, are checked before anything is written: a refused
+    # submission leaves no row and no file in the attachment store.
+    check_uploads([(photo.filename, photo.content) for photo in form.photos])
     with transaction.atomic():
         person = Person.objects.create(
             sex=form.sex,
@@ -372,7 +375,7 @@ def attach_document(
     actor: Actor,
     source: Source,
     filename: str,
-    content: bytes,
+    content: bytes | IO[bytes],
     *,
     label: str = "",
     max_bytes: int | None = None,

@@ -57,6 +57,8 @@ class Action(enum.StrEnum):
     # the family's portal
     FAMILY_SIGN_IN = "family_sign_in"
     FAMILY_VIEW = "family_view"
+    ISSUE_FOLLOW_LINK = "issue_follow_link"
+    PAUSE_FAMILY_CODE_CHECK = "pause_family_code_check"
     # DNA and identification
     REGISTER_SAMPLE = "register_sample"
     LOAD_PROFILE = "load_profile"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import IO
 
 from kinlink.registry.models import Organisation, Source, SourceKind, TracingRequest
 
@@ -18,7 +19,8 @@ _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud
 @dataclass(frozen=True, slots=True)
 class UploadedFile:
     filename: str
-    content: bytes
+    #: the bytes, or an open binary file (an upload spooled to disk), copied into the store in chunks
+    content: bytes | IO[bytes]
 
 
 @dataclass

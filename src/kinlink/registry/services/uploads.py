@@ -7,7 +7,9 @@ content-addressed attachment store (:mod:`kinlink.registry.services.attachments`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 
@@ -36,17 +38,66 @@ def sniff_content_type(content: bytes) -> str | None:
     return None
 
 
-def store_upload(source: Source, filename: str, content: bytes, max_bytes: int | None = None) -> Attachment:
-    """Check one uploaded file and attach it to ``source``; raises :class:`UploadError` and stores nothing."""
+#: An uploaded file: its bytes, or an open binary file (an upload Django spooled to disk), read in chunks.
+Content = bytes | IO[bytes]
+
+
+def content_size(content: Content) -> int:
+    if isinstance(content, bytes):
+        return len(content)
+    position = content.tell()
+    size = content.seek(0, os.SEEK_END)
+    content.seek(position)
+    return size
+
+
+def _head(content: Content, length: int = 16) -> bytes:
+    if isinstance(content, bytes):
+        return content[:length]
+    content.seek(0)
+    head = content.read(length)
+    content.seek(0)
+    return head
+
+
+def check_upload(filename: str, content: Content, max_bytes: int | None = None) -> tuple[str, str]:
+    """The stored name and the content type of one file, or :class:`UploadError`; reads only its first
+    bytes (the size of a file on disk is asked of the file system)."""
     limit = max_bytes if max_bytes is not None else int(getattr(settings, "FAMILY_UPLOAD_MAX_BYTES", 10**7))
     name = Path(filename or "file").name[:255]
-    if not content:
+    size = content_size(content)
+    if not size:
         raise UploadError(f"{name}: the file is empty")
-    if len(content) > limit:
-        raise UploadError(f"{name}: {len(content)} bytes is more than the limit of {limit} bytes")
-    content_type = sniff_content_type(content)
+    if size > limit:
+        raise UploadError(f"{name}: {size} bytes is more than the limit of {limit} bytes")
+    content_type = sniff_content_type(_head(content))
     if content_type is None:
         raise UploadError(f"{name}: only JPEG, PNG, WebP or GIF photos and PDF documents are accepted")
+    return name, content_type
+
+
+class UploadTotalTooLarge(UploadError):
+    """The files of one submission together are larger than ``FAMILY_UPLOAD_TOTAL_MAX_BYTES``."""
+
+
+def check_total(sizes: list[int]) -> None:
+    """The cap on all files of one submission together (the one rule; forms and actions call it)."""
+    limit = int(getattr(settings, "FAMILY_UPLOAD_TOTAL_MAX_BYTES", 20 * 1024 * 1024))
+    if sum(sizes) > limit:
+        raise UploadTotalTooLarge(f"{len(sizes)} files of {sum(sizes)} bytes together; the limit is {limit}")
+
+
+def check_uploads(files: list[tuple[str, Content]], max_bytes: int | None = None) -> None:
+    """Check every file of a submission, and their total, before any is stored: a refused submission
+    writes nothing to the attachment store."""
+    check_total([content_size(content) for _name, content in files])
+    for filename, content in files:
+        check_upload(filename, content, max_bytes)
+
+
+def store_upload(source: Source, filename: str, content: Content, max_bytes: int | None = None) -> Attachment:
+    """Check one uploaded file and attach it to ``source``; raises :class:`UploadError` and stores nothing."""
+    name, content_type = check_upload(filename, content, max_bytes)
     try:
         return attach(source, name, content, content_type)
     except AttachmentRefused as exc:

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('portal', '0002_case_records_moved_to_registry'),
+        ('portal', '0003_public_form_guards'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
