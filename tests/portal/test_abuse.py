@@ -212,9 +212,7 @@ def test_a_check_costs_the_same_for_a_missing_number(world: World) -> None:
 
     cost("TR-WARMUP")
     existing, missing = cost(world.a.request.number), cost("TR-NOSUCH2")
-    print(
-        f"code check over HTTP: existing number {existing * 1000:.1f} ms, missing number {missing * 1000:.1f} ms"
-    )
+    print(f"code check over HTTP: existing number {existing * 1e3:.1f} ms, missing {missing * 1e3:.1f} ms")
     assert 0.5 < existing / missing < 2.0, (existing, missing)
 
 
@@ -253,9 +251,8 @@ def test_a_form_without_a_valid_token_stores_nothing(world: World, token: str) -
 
 def test_the_files_of_one_form_are_capped_in_total(world: World, settings: Any, tmp_path: Path) -> None:
     settings.ATTACHMENT_ROOT = tmp_path / "attachments"
-    settings.FAMILY_UPLOAD_TOTAL_MAX_BYTES = (
-        1024 * 1024
-    )  # each photo below the per-file limit, together above
+    # each photo below the per-file limit, together above the total
+    settings.FAMILY_UPLOAD_TOTAL_MAX_BYTES = 1024 * 1024
     client = Client()
     photos = [
         SimpleUploadedFile(f"p{i}.png", PNG + b"\x00" * 400_000, content_type="image/png") for i in range(3)

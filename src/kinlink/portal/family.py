@@ -218,15 +218,18 @@ def _sign_in(request: HttpRequest, tracing_request: TracingRequest) -> None:
 def _open(request: HttpRequest, number: str, code: str) -> CodeCheck:
     """Check a request number and code. A wrong number and a wrong code take the same path (the same
     hashing, the same count, the same answer); ten wrong codes for one number, from any address, pause
-    the check of that number (``FAMILY_CODE_*`` settings)."""
+    the check of that number (``FAMILY_CODE_*`` settings).
+
+    Every attempt is counted before the code is checked, and a right code clears the count: attempts sent
+    in parallel are counted one by one (the row is locked), so none slips past the limit."""
     number = number.strip().upper()
     lockout = _code_lockout()
-    if not ratelimit.check("follow-code", number, lockout).allowed:
+    verdict = ratelimit.hit("follow-code", number, lockout)
+    if not verdict.allowed:
         return CodeCheck.PAUSED
     tracing_request = TracingRequest.objects.filter(number=number).first()
     candidate = tracing_request or TracingRequest(access_code_hash=_NO_SUCH_REQUEST_HASH)
     if not candidate.check_access_code(code) or tracing_request is None:
-        verdict = ratelimit.hit("follow-code", number, lockout)
         if verdict.count >= lockout.count:
             portal_actions.pause_family_code_check(
                 number, timezone.now() + dt.timedelta(seconds=lockout.lock_seconds)
@@ -295,11 +298,15 @@ def follow_link_open(request: HttpRequest, token: str) -> HttpResponse:
     it up); the button's POST spends the link and signs the family in."""
     if request.method == "GET":
         return render(request, "portal/family/follow_link.html", {})
-    if _follow_check_allowed(request):
-        tracing_request = portal_actions.open_follow_link(token)
-        if tracing_request is not None:
-            _sign_in(request, tracing_request)
-            return HttpResponseRedirect(reverse("portal:follow"))
+    if not _follow_check_allowed(request):
+        messages.error(
+            request, _("Too many attempts from this connection. Please try again in a little while.")
+        )
+        return HttpResponseRedirect(reverse("portal:follow"))
+    tracing_request = portal_actions.open_follow_link(token)
+    if tracing_request is not None:
+        _sign_in(request, tracing_request)
+        return HttpResponseRedirect(reverse("portal:follow"))
     messages.error(
         request,
         _(
