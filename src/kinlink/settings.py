@@ -228,7 +228,7 @@ AXES_COOLOFF_TIME = int(os.environ.get("KINLINK_LOGIN_COOLOFF_HOURS", "1"))
 # lock a named caseworker out of his own address. The address is the proxy-aware client address.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_HANDLER = "kinlink.portal.lockouts.LockoutHandler"
-AXES_CLIENT_IP_CALLABLE = "kinlink.portal.clientip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "kinlink.portal.signin.lockout_address"
 KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_LOCKOUT_TEMPLATE = "portal/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
-from kinlink.portal.clientip import client_ip
+from kinlink.portal.clientip import UNKNOWN, client_ip
 from kinlink.registry.services import audit
 
 _BROWSERS = (
@@ -34,6 +34,14 @@ def client_address(request: HttpRequest) -> str:
     believes ``X-Forwarded-For`` only from ``settings.TRUSTED_PROXIES``). django-axes uses it too
     (``AXES_CLIENT_IP_CALLABLE``), so lockouts key on the same address the audit trail records."""
     return client_ip(request)
+
+
+def lockout_address(request: HttpRequest) -> str | None:
+    """The address django-axes keys lockouts on (``AXES_CLIENT_IP_CALLABLE``): the client's, or None when
+    there is none (a request made in code, such as a test's forced login), since axes stores it in an IP
+    address column that PostgreSQL checks."""
+    address = client_ip(request)
+    return None if address == UNKNOWN else address
 
 
 def agent_class(user_agent: str) -> str:
