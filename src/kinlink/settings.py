@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    # django-ninja as an app: its API docs page uses its local Swagger UI files, not a CDN the CSP blocks.
+    "ninja",
     "kinlink.registry",
     "kinlink.portal",
     "kinlink.field",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute timeouts of staff and family sessions (after OTPMiddleware: it reads request.user).
+    "kinlink.portal.middleware.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A family form larger than the upload cap is refused before its body is read (the CSRF check reads it
     # only in process_view, after every middleware's __call__ has run).
@@ -249,11 +253,28 @@ LOGIN_URL = "portal:login"
 AXES_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_FAILURE_LIMIT", "5"))
 # hours; `kinlink unlock USERNAME` lifts a lockout sooner
 AXES_COOLOFF_TIME = int(os.environ.get("KINLINK_LOGIN_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures count per (user name, address) pair against AXES_FAILURE_LIMIT, and per address over every user
+# name against KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT (kinlink.portal.lockouts): a stranger elsewhere cannot
+# lock a named caseworker out of his own address. The address is the proxy-aware client address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "kinlink.portal.lockouts.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "kinlink.portal.signin.lockout_address"
+KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_LOCKOUT_TEMPLATE = "portal/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "kinlink"
+# Sessions end after this long without a request (idle) and this long after signing in (absolute), whatever
+# the activity; the family's follow-up session is shorter than the staff's.
+KINLINK_STAFF_IDLE_MINUTES = int(os.environ.get("KINLINK_STAFF_IDLE_MINUTES", "30"))
+KINLINK_STAFF_SESSION_HOURS = int(os.environ.get("KINLINK_STAFF_SESSION_HOURS", "8"))
+KINLINK_FAMILY_IDLE_MINUTES = int(os.environ.get("KINLINK_FAMILY_IDLE_MINUTES", "15"))
+KINLINK_FAMILY_SESSION_HOURS = int(os.environ.get("KINLINK_FAMILY_SESSION_HOURS", "2"))
+# Passkeys (WebAuthn): the relying party is this instance's host name, from KINLINK_BASE_URL, else the host
+# the request came to (one of ALLOWED_HOSTS). KINLINK_WEBAUTHN_RP_ID overrides it.
+KINLINK_WEBAUTHN_RP_ID = os.environ.get("KINLINK_WEBAUTHN_RP_ID", "")
+# Days an API token lives unless `kinlink api-token create --days N` says otherwise.
+KINLINK_API_TOKEN_DAYS = int(os.environ.get("KINLINK_API_TOKEN_DAYS", "90"))
 # django-axes is the one lockout of failed codes. django-otp's own per-device throttle (1, 2, 4, ... s after
 # each failure) refused a correct code typed soon after a wrong one, and that refusal counted as a failure.
 OTP_TOTP_THROTTLE_FACTOR = 0

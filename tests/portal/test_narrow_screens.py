@@ -45,6 +45,13 @@ NOT_PAGES = {
     "follow_link": "a redirect to the follow page (its message is checked below)",
     "request_submitted": "a redirect (the answer to the sent form is checked at 360 px in test_browser.py)",
     "logout": "POST only",
+    "login_passkey_options": "JSON for the passkey script (POST)",
+    "login_passkey": "JSON for the passkey script (POST)",
+    "account_recovery_codes": "POST only (it answers with the account page, checked with new codes below)",
+    "account_passkey_options": "JSON for the passkey script (POST)",
+    "account_passkey_register": "JSON for the passkey script (POST)",
+    "account_passkey_remove": "POST only",
+    "lockout_lift": "POST only",
     "open_case": "POST only",
     "attachment": "a file download",
     "case_add_claim": "POST only",
@@ -164,6 +171,8 @@ def _visits(world: World, link: CandidateLink, candidate_pk: int, field: tuple[i
         Visit("field_batch_import", "caseworker"),
         Visit("lab_home", "lab_analyst"),
         Visit("lab_sample", "lab_analyst", (("pk", a.sample.pk),)),
+        Visit("account", "caseworker"),
+        Visit("lockouts", "administrator"),
     ]
 
 
@@ -176,7 +185,7 @@ def test_every_portal_page_is_checked() -> None:
     visited |= {"login_otp", "staff_home", "staff_search", "staff_request", "person", "case", "links", "link"}
     visited |= {"dna_candidates", "dna_candidate", "lab_home", "lab_sample", "case_antemortem"}
     visited |= {"field_sites", "field_site_new", "field_site", "field_remains", "field_batches"}
-    visited |= {"field_batch_import"}
+    visited |= {"field_batch_import", "account", "lockouts"}
     assert not visited & NOT_PAGES.keys()
     assert _portal_names() == visited | NOT_PAGES.keys()
 
@@ -291,7 +300,14 @@ def test_no_page_scrolls_sideways_at_360_px(
         "family": family,
         "caseworker": verified_client(world.a.users["caseworker"], world.a.devices["caseworker"]),
         "lab_analyst": verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"]),
+        "administrator": verified_client(world.a.users["administrator"], world.a.devices["administrator"]),
     }
+    # A lockout for the lockouts page, and sign-ins for the account page (long addresses: IPv6).
+    for _ in range(5):
+        Client(REMOTE_ADDR="2001:db8:85a3::8a2e:370:7334").post(
+            "/ru/staff/login", {"username": "caseworker-a", "password": "wrong password"}
+        )
+    clients["caseworker"].post("/ru/staff/account/recovery-codes")
     too_wide: dict[str, Any] = {}
     with chromium() as browser:
         for visit in _visits(world, link, candidate.pk, field):

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from kinlink.commands.base import CommandError
+from kinlink.lib import csvsafe
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -362,7 +363,6 @@ def run_lineage(args: argparse.Namespace) -> int:
 
 
 def run_reassociate(args: argparse.Namespace) -> int:
-    import csv
     from pathlib import Path
 
     from kinlink.genetics.formats import FormatError, read_remains_csv
@@ -395,7 +395,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
 
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+        writer = csvsafe.writer(fh)
         writer.writerow(
             (
                 "sample",
@@ -426,7 +426,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
     rows = [(s.site, s.samples, s.with_dna, s.groups, s.minimum_individuals) for s in result.sites]
     if args.summary:
         with open(args.summary, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows([header, *rows])
+            csvsafe.writer(fh).writerows([header, *rows])
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     individuals = len({a.group for a in result.assignments if a.group})
@@ -442,7 +442,6 @@ def run_reassociate(args: argparse.Namespace) -> int:
 
 
 def run_reassociate_registry(args: argparse.Namespace) -> int:
-    import csv
 
     from kinlink.commands.base import output_file, setup_django
 
@@ -489,7 +488,7 @@ def run_reassociate_registry(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     if out is not None:
         with out.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = csvsafe.writer(fh)
             writer.writerow(("sample", "remains", "individual", "site", "status"))
             for a in result.assignments:
                 writer.writerow((a.sample, found.remains_of.get(a.sample, ""), a.group, a.site, a.status))

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from kinlink.commands.base import CommandError, output_file
+from kinlink.lib import csvsafe
 
 MUTATION_HELP = (
     "one mutation model for all markers, MODEL[:rate=R,rate2=R2,range=X] (models: equal, proportional, "
@@ -194,7 +195,7 @@ def _run_screen(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     out = output_file(args.out)
     with tempfile.NamedTemporaryFile("w", newline="", dir=out.parent, delete=False, suffix=".tmp") as fh:
-        writer = csv.writer(fh)
+        writer = csvsafe.writer(fh)
         writer.writerow(["remains", "family", "missing", "lr", "log10_lr"])
         for c in candidates:
             log10 = c.log10_lr if c.log10_lr is not None else -math.inf

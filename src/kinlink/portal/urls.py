@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from kinlink.portal import (
+    account,
     auth,
     documents,
     family,
@@ -14,6 +15,7 @@ from kinlink.portal import (
     inquiries,
     lab,
     links,
+    passkeys,
     staff,
     views,
 )
@@ -39,7 +41,21 @@ urlpatterns = [
     # Staff sign-in (password, then TOTP).
     path("staff/login", auth.staff_login, name="login"),
     path("staff/login/code", auth.staff_login_otp, name="login_otp"),
+    path("staff/login/passkey/options", passkeys.authentication_options, name="login_passkey_options"),
+    path("staff/login/passkey", passkeys.authenticate, name="login_passkey"),
     path("staff/logout", auth.staff_logout, name="logout"),
+    # My account / security: sign-in history, recovery codes, passkeys; administrators: lockouts.
+    path("staff/account/", account.account, name="account"),
+    path("staff/account/recovery-codes", account.account_recovery_codes, name="account_recovery_codes"),
+    path("staff/account/passkeys/options", passkeys.registration_options, name="account_passkey_options"),
+    path("staff/account/passkeys/register", passkeys.register, name="account_passkey_register"),
+    path(
+        "staff/account/passkeys/<int:pk>/remove",
+        account.account_passkey_remove,
+        name="account_passkey_remove",
+    ),
+    path("staff/lockouts/", account.lockouts, name="lockouts"),
+    path("staff/lockouts/lift", account.lockout_lift, name="lockout_lift"),
     # Caseworker console.
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/search", staff.staff_search, name="staff_search"),
