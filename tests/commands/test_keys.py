@@ -59,7 +59,8 @@ def test_rotate_then_drop_the_old_key_and_everything_still_reads(
     requests = [submit(f"+380 50 000-00-0{n}") for n in range(3)]
     # a request from before envelope encryption: contact under the operator key itself, circumstances plain
     legacy = requests[0]
-    set_raw("contact", legacy.pk, crypto.PREFIX + Fernet(old.encode()).encrypt(b"legacy@example.org").decode())
+    former = crypto.PREFIX + Fernet(old.encode()).encrypt(b"legacy@example.org").decode()
+    set_raw("contact", legacy.pk, former)
     set_raw("circumstances", legacy.pk, "Старый текст без шифрования")
     keys = DataKey.objects.count()
     assert keys >= 3
@@ -94,7 +95,9 @@ def test_rotate_then_drop_the_old_key_and_everything_still_reads(
     assert "to rotate  0" in status and f"current    {keys}" in status
 
 
-def test_rotation_without_the_old_key_listed_fails_clearly(settings: Any, tmp_path: Path, capsys: Any) -> None:
+def test_rotation_without_the_old_key_listed_fails_clearly(
+    settings: Any, tmp_path: Path, capsys: Any
+) -> None:
     settings.KINLINK_KEY_DIR = tmp_path / "keys"
     settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
     crypto.forget_key()
