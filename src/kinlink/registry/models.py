@@ -2,7 +2,8 @@
 remains, sites, samples, cases, organisations and the audit trail.
 
 Claims are never edited away: they are retracted, and the retraction stays on record. The audit
-trail is append-only. Contact details and DNA profiles are encrypted at rest.
+trail is append-only. Personal data a request brings (contacts, circumstances, messages, notes, profiles,
+files) is encrypted at rest under the data key of its owner (`registry.crypto`, docs/operator.md).
 """
 
 from __future__ import annotations
