@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "check": "kinlink.commands.ops",
     "backup": "kinlink.commands.backup",
     "restore": "kinlink.commands.backup",
+    "keys": "kinlink.commands.keys",
 }
 
 # The command modules in the order `kinlink --help` lists their commands.

@@ -319,10 +319,17 @@ def _serve_production(host: str, port: int) -> int:
     return 0 if web.returncode in (0, -signal.SIGTERM) else 1
 
 
+def _development_keys() -> None:
+    """The development server and the demo are development: without ``KINLINK_FIELD_KEY`` they may use the
+    key derived from the secret key (production refuses it, ``registry.crypto.FieldKeyMissing``)."""
+    os.environ.setdefault("KINLINK_DEVELOPMENT_KEYS", "1")
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if args.production:
         return _serve_production(args.host, args.port)
     _local_cookies(args.host, args.port)
+    _development_keys()
     setup_django(web_statement_timeout=True)
     return _serve(args.host, args.port)
 
@@ -331,6 +338,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if not args.no_serve:
         ensure_port_free(args.host, args.port)  # before minutes of filling the database, not after
     _local_cookies(args.host, args.port)
+    _development_keys()
     setup_django(check_migrations=False)
     applied = migrate_database()  # the demo sets up its own database
     if applied:

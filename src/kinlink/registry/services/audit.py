@@ -40,6 +40,9 @@ class Action(enum.StrEnum):
     ADD_NOTE = "add_note"
     RELEASE_UPDATE = "release_update"
     SEND_MESSAGE = "send_message"
+    # keys of encryption at rest (kinlink.registry.actions, `kinlink keys`)
+    SHRED_KEY = "shred_key"
+    ROTATE_KEYS = "rotate_keys"
     # reads of sensitive data
     VIEW_CASE = "view_case"
     VIEW_PERSON = "view_person"
