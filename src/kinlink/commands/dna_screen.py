@@ -154,7 +154,6 @@ def run_screen(args: argparse.Namespace) -> int:
 
 
 def _run_screen(args: argparse.Namespace) -> int:
-    import csv
     import tempfile
 
     from tqdm import tqdm
