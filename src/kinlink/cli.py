@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "kinlink.commands.matching",
     "kinlink.commands.legal",
     "kinlink.commands.field",
+    "kinlink.commands.retention",
 ]
 
 

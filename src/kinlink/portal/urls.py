@@ -16,6 +16,7 @@ from kinlink.portal import (
     links,
     staff,
     views,
+    withdrawal,
 )
 
 app_name = "portal"
@@ -32,6 +33,12 @@ urlpatterns = [
     path("request/follow/message", family.follow_message, name="follow_message"),
     path("request/follow/documents", family.follow_documents, name="follow_documents"),
     path("request/follow/leave", family.follow_leave, name="follow_leave"),
+    path("request/follow/withdraw", withdrawal.follow_withdraw, name="follow_withdraw"),
+    path("request/follow/withdraw/dna", withdrawal.follow_withdraw_dna, name="follow_withdraw_dna"),
+    path(
+        "request/follow/withdraw/request", withdrawal.follow_withdraw_request, name="follow_withdraw_request"
+    ),
+    path("request/withdrawn", withdrawal.request_withdrawn, name="request_withdrawn"),
     path("request/follow/inquiries", inquiries.follow_inquiry, name="follow_inquiry"),
     path("request/follow/<str:number>/<str:code>", family.follow_link, name="follow_link"),
     # Staff sign-in (password, then TOTP).

@@ -40,6 +40,11 @@ class Action(enum.StrEnum):
     ADD_NOTE = "add_note"
     RELEASE_UPDATE = "release_update"
     SEND_MESSAGE = "send_message"
+    # consent and retention (kinlink.registry.actions, kinlink retention run)
+    WITHDRAW_DNA_CONSENT = "withdraw_dna_consent"
+    WITHDRAW_REQUEST = "withdraw_request"
+    ERASE_WITHDRAWN = "erase_withdrawn"
+    EXPIRE_DATA = "expire_data"
     # reads of sensitive data
     VIEW_CASE = "view_case"
     VIEW_PERSON = "view_person"
