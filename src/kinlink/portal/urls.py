@@ -50,6 +50,7 @@ urlpatterns = [
     path("staff/search", staff.staff_search, name="staff_search"),
     path("staff/requests/<int:pk>/", staff.request_detail, name="staff_request"),
     path("staff/requests/<int:pk>/open-case", staff.open_case, name="open_case"),
+    path("staff/requests/<int:pk>/close", staff.close_request, name="close_request"),
     path("staff/persons/<int:pk>/", staff.person_detail, name="person"),
     path("staff/attachments/<int:pk>", staff.attachment_download, name="attachment"),
     path("staff/cases/<int:pk>/", staff.case_detail, name="case"),

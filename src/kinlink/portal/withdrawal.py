@@ -55,7 +55,7 @@ def follow_withdraw(request: HttpRequest, tracing_request: TracingRequest) -> Ht
 def follow_withdraw_dna(request: HttpRequest, tracing_request: TracingRequest) -> HttpResponse:
     form = WithdrawDnaConsentForm(request.POST, prefix="dna")
     if not form.is_valid():
-        return _page(request, tracing_request, dna_form=form, status=400)
+        return _page(request, tracing_request, dna_form=form)
     if tracing_request.dna_consent_withdrawn_at is None:
         actions.withdraw_dna_consent(tracing_request)
     messages.success(
@@ -70,7 +70,7 @@ def follow_withdraw_dna(request: HttpRequest, tracing_request: TracingRequest) -
 def follow_withdraw_request(request: HttpRequest, tracing_request: TracingRequest) -> HttpResponse:
     form = WithdrawRequestForm(request.POST, prefix="request")
     if not form.is_valid():
-        return _page(request, tracing_request, request_form=form, status=400)
+        return _page(request, tracing_request, request_form=form)
     number = tracing_request.number
     actions.withdraw_request(tracing_request)
     request.session.flush()

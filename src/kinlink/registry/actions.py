@@ -81,6 +81,7 @@ __all__ = [
     "attach_document",
     "attach_sample",
     "change_legal_status",
+    "close_tracing_request",
     "family_report_source",
     "finish_case_task",
     "import_list",
@@ -716,7 +717,22 @@ def _request_erased(tracing_request: TracingRequest, scope: str) -> None:
 
 
 class WithdrawalError(ValueError):
-    """A withdrawal the registry refuses (the request was withdrawn already)."""
+    """A withdrawal or closure the registry refuses (the request was withdrawn or closed already)."""
+
+
+def close_tracing_request(actor: Actor, tracing_request: TracingRequest) -> TracingRequest:
+    """A caseworker closes a request (answered, or the family no longer needs it): the retention of its
+    contact details (rule ``closed_request_contacts``) counts from now."""
+    with transaction.atomic():
+        locked = TracingRequest.objects.select_for_update().get(pk=tracing_request.pk)
+        if locked.status == TracingRequest.Status.CLOSED:
+            raise WithdrawalError(f"request {locked.number} is closed already")
+        locked.status = TracingRequest.Status.CLOSED
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["status", "closed_at"])
+        audit.record(actor, Action.CLOSE_REQUEST, locked)
+    tracing_request.refresh_from_db()
+    return tracing_request
 
 
 def withdraw_dna_consent(

@@ -41,6 +41,7 @@ class Action(enum.StrEnum):
     RELEASE_UPDATE = "release_update"
     SEND_MESSAGE = "send_message"
     # consent and retention (kinlink.registry.actions, kinlink retention run)
+    CLOSE_REQUEST = "close_request"
     WITHDRAW_DNA_CONSENT = "withdraw_dna_consent"
     WITHDRAW_REQUEST = "withdraw_request"
     ERASE_WITHDRAWN = "erase_withdrawn"

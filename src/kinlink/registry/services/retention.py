@@ -270,21 +270,20 @@ def request_leftovers(tracing_request: TracingRequest) -> list[str]:
     if FamilyUpdate.objects.filter(tracing_request=tracing_request).exists():
         left.append("updates")
     source = find_family_report(tracing_request)
-    if source is not None:
-        if Attachment.objects.filter(source=source).exists():
-            left.append("attachments")
-        if NameVariant.objects.filter(source=source).exists():
-            left.append("names")
+    if source is not None and Attachment.objects.filter(source=source).exists():
+        left.append("attachments")
     return left
 
 
 def erase_request(tracing_request: TracingRequest, reason: str, rule: str) -> list[str]:
     """Erase the personal data of a tracing request as far as the purpose allows.
 
-    Kept: the request's number, dates and status (a stub behind its tombstone), its reference samples'
-    barcodes and relationship (the lab's own records name them), and the person record when other
-    sources speak of him. Erased: the enquirer's name and contacts, testimony, the access code, the
-    consents, messages and updates, the family's files and the names the family gave; the family's
+    Kept: the request's number, dates and status (a stub behind its tombstone), the organisations the family
+    chose (their staff see the withdrawal), its reference samples' barcodes and relationships (the lab's own
+    records name them), and the person record when other sources speak of him. Erased: the enquirer's name
+    and contacts, testimony, the access code, the DNA consent and profiles, messages and updates, the
+    family's files, the names the family gave (unless they are the only names other sources' records of the
+    person have) and, when no one else speaks of the person, what the family said of him; the family's
     report claim is retracted. Returns the SHA-256 of the files whose records went (deleted from disk on
     commit when nothing else names them)."""
     now = timezone.now()
@@ -297,7 +296,6 @@ def erase_request(tracing_request: TracingRequest, reason: str, rule: str) -> li
         attachments = Attachment.objects.filter(source=source)
         digests = list(attachments.values_list("sha256", flat=True))
         attachments.delete()
-        NameVariant.objects.filter(source=source).delete()
         for claim in Claim.objects.filter(source=source, retraction__isnull=True):
             ClaimRetraction.objects.create(
                 claim=claim, reason=f"{reason}: tracing request {tracing_request.number}"
@@ -309,6 +307,11 @@ def erase_request(tracing_request: TracingRequest, reason: str, rule: str) -> li
         or person.merged_from.exists()
         or person.merged_into_id is not None
     )
+    if source is not None:
+        family_names = NameVariant.objects.filter(source=source)
+        if not others or NameVariant.objects.filter(person=person).exclude(source=source).exists():
+            # the names the family gave go, unless they are the only names the other sources' records have
+            family_names.delete()
     if not others:
         # only this family spoke of him: what it said of him goes with its request
         NameVariant.objects.filter(person=person).delete()
@@ -337,7 +340,7 @@ def erase_request(tracing_request: TracingRequest, reason: str, rule: str) -> li
         withdrawn_at=tracing_request.withdrawn_at or now,
         dna_consent_withdrawn_at=tracing_request.dna_consent_withdrawn_at or now,
     )
-    tracing_request.consent_organisations.clear()
+    # the organisations the family chose keep seeing the stub, so their staff learn of the withdrawal
     leave_tombstone("request", tracing_request.number, reason, rule, tracing_request.submitted_at)
     tracing_request.refresh_from_db()
     transaction.on_commit(lambda: delete_unnamed_files(digests))
