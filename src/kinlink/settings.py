@@ -28,6 +28,12 @@ ALLOWED_HOSTS = os.environ.get("KINLINK_ALLOWED_HOSTS", "127.0.0.1,localhost,tes
 # Key for field-level encryption (Fernet, urlsafe base64 of 32 bytes). A development key is
 # derived from SECRET_KEY when unset; production must set it (see docs/operator.md).
 FIELD_ENCRYPTION_KEY = os.environ.get("KINLINK_FIELD_KEY", "")
+# Without KINLINK_FIELD_KEY, a key is derived from SECRET_KEY only in development: DEBUG on, or this flag.
+# Production refuses to encrypt or decrypt rather than derive (registry.crypto.FieldKeyMissing).
+KINLINK_DEVELOPMENT_KEYS = os.environ.get("KINLINK_DEVELOPMENT_KEYS", "0") == "1"
+# The key store of envelope encryption: one wrapped data key per file, outside the database (a dump or
+# backup of the database holds no key). Keep it on the server's own disk, backed up apart (docs/operator.md).
+KINLINK_KEY_DIR = Path(os.environ.get("KINLINK_KEY_DIR", VAR_DIR / "keys"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

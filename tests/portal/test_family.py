@@ -69,7 +69,7 @@ def test_submit_gives_number_code_and_dna_advice(world: World, settings: Any, tm
             "SELECT contact, enquirer_name FROM registry_tracingrequest WHERE id = %s", [request.pk]
         )
         stored = cursor.fetchone()
-    assert "900 123" not in stored[0] and stored[0].startswith("fernet:") and "Мария" not in stored[1]
+    assert "900 123" not in stored[0] and stored[0].startswith("kl1:") and "Мария" not in stored[1]
 
 
 def test_request_is_required_to_name_someone(world: World) -> None:

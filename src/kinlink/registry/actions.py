@@ -32,6 +32,7 @@ from kinlink.registry.models import (
     Channel,
     Claim,
     ClaimRetraction,
+    DataKey,
     Event,
     FamilyMessage,
     FamilyUpdate,
@@ -97,6 +98,7 @@ __all__ = [
     "release_update",
     "retract_claim",
     "send_message",
+    "shred_request_key",
     "submit_tracing_request",
     "withdraw_dna_consent",
     "withdraw_request",
@@ -829,4 +831,34 @@ def apply_retention(due: Any, *, actor: Actor = None, label: str = "retention") 
             rule=due.rule,
             kind=due.kind,
         )
+# --- keys of encryption at rest ---------------------------------------------------------------------------
+
+
+def shred_request_key(
+    actor: Actor, tracing_request: TracingRequest, *, reason: str = "", label: str = ""
+) -> bool:
+    """Crypto-shredding: destroy the request's data key (its file in the key store, overwritten, then
+    removed) and mark the key shredded. Everything encrypted with it (the request's texts, messages,
+    updates, notes, attachments, issued documents), here and in every dump or backup, is unreadable for
+    ever. Irreversible: the file is destroyed at once, not on commit. Returns whether there was a key."""
+    from kinlink.registry import crypto
+
+    with transaction.atomic():
+        if tracing_request.data_key_id is None:
+            return False
+        key = DataKey.objects.select_for_update().filter(pk=tracing_request.data_key_id).first()
+        if key is None or key.shredded_at is not None:
+            return False
+        key.shredded_at = timezone.now()
+        key.save(update_fields=["shredded_at"])
+        audit.record(
+            actor,
+            Action.SHRED_KEY,
+            tracing_request,
+            label=label,
+            request=tracing_request.number,
+            key=key.key_id.hex,
+            reason=reason,
+        )
+        crypto.destroy_key_file(key.key_id)
     return True

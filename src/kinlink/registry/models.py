@@ -75,6 +75,51 @@ class Organisation(models.Model):
         return self.name
 
 
+class DataKey(models.Model):
+    """A data key of envelope encryption (``registry.crypto``): its id and scope. The key itself, wrapped by
+    the operator's key, is a file in ``KINLINK_KEY_DIR``, never in the database; shredding destroys that
+    file and marks the row, so every copy of the ciphertext the key opened is unreadable for ever."""
+
+    class Scope(models.TextChoices):
+        REQUEST = "request", _("tracing request")
+        ORGANISATION = "organisation", _("organisation")
+        INSTANCE = "instance", _("instance")
+
+    key_id = models.UUIDField(unique=True, editable=False)
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="data_keys"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    shredded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data key")
+        verbose_name_plural = _("data keys")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=("organisation",),
+                condition=models.Q(scope="organisation"),
+                name="one_data_key_per_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=("scope",), condition=models.Q(scope="instance"), name="one_instance_data_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} key {self.key_id.hex[:8]}"
+
+    @classmethod
+    def create(cls, scope: str, *, organisation: Organisation | None = None) -> DataKey:
+        """A new key: its material written to the key store, then its row (in the caller's transaction)."""
+        from kinlink.registry.crypto import new_key_material
+
+        key_id, _raw = new_key_material()
+        return cls.objects.create(key_id=key_id, scope=scope, organisation=organisation)
+
+
 class Role(models.TextChoices):
     CASEWORKER = "caseworker", _("Caseworker")
     SUPERVISOR = "supervisor", _("Supervisor")
@@ -248,6 +293,15 @@ class TracingRequest(models.Model):
     #: When the family withdrew the whole request (``registry.actions.withdraw_request``): its personal data
     #: are erased and the request is kept as a stub (number, dates) behind a tombstone.
     withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
+    #: the key of everything this request brings (``registry.crypto``); made with the request
+    data_key = models.OneToOneField(
+        DataKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tracing_request",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("tracing request")
@@ -255,6 +309,18 @@ class TracingRequest(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.data_key_id is None:
+            self.data_key = DataKey.create(DataKey.Scope.REQUEST)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "data_key"}
+        super().save(*args, **kwargs)
+
+    def encryption_key(self) -> DataKey:
+        from kinlink.registry.crypto import request_key
+
+        return request_key(self)
 
     def issue_access_code(self) -> str:
         """Create a new private follow-up code; only its hash is stored."""

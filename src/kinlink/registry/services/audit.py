@@ -46,6 +46,9 @@ class Action(enum.StrEnum):
     WITHDRAW_REQUEST = "withdraw_request"
     ERASE_WITHDRAWN = "erase_withdrawn"
     EXPIRE_DATA = "expire_data"
+    # keys of encryption at rest (kinlink.registry.actions, `kinlink keys`)
+    SHRED_KEY = "shred_key"
+    ROTATE_KEYS = "rotate_keys"
     # reads of sensitive data
     VIEW_CASE = "view_case"
     VIEW_PERSON = "view_person"
