@@ -781,6 +781,8 @@ def withdraw_request(
         retention.erase_request(locked, retention.WITHDRAWN, "withdrawn_request")
         recompute_fate(locked.person)
         audit.record(actor, Action.WITHDRAW_REQUEST, locked, label=label)
+        # last: the key file is destroyed at once, and with it every copy of the request's ciphertext
+        shred_request_key(actor, locked, reason="withdrawn by the family", label=label)
     tracing_request.refresh_from_db()
     return tracing_request
 
@@ -803,6 +805,7 @@ def apply_retention(due: Any, *, actor: Actor = None, label: str = "retention") 
                 _request_erased(locked, "request")
                 retention.erase_request(locked, due.reason, due.rule)
                 recompute_fate(locked.person)
+                shred_request_key(actor, locked, reason=due.rule, label=label)
             else:
                 if not (locked.enquirer_name or locked.contact):
                     return False
@@ -831,6 +834,9 @@ def apply_retention(due: Any, *, actor: Actor = None, label: str = "retention") 
             rule=due.rule,
             kind=due.kind,
         )
+    return True
+
+
 # --- keys of encryption at rest ---------------------------------------------------------------------------
 
 

@@ -45,3 +45,50 @@ class Migration(migrations.Migration):
             },
         ),
     ]
+
+
+# Retention may redact personal data from append-only rows (a withdrawn family's claim text, an old audit
+# entry's details) without changing anything else: on PostgreSQL the append-only trigger lets an UPDATE
+# through only inside a transaction that set ``kinlink.redact`` (``registry.services.retention.redacting``)
+# and only when the row's other columns stay as they were. DELETE stays refused.
+REDACTING_FUNCTION = """
+CREATE OR REPLACE FUNCTION kinlink_refuse_change() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND current_setting('kinlink.redact', true) = 'on' THEN
+        IF TG_TABLE_NAME = 'registry_claim'
+            AND to_jsonb(NEW) - ARRAY['circumstances', 'place', 'latitude', 'longitude', 'place_precision_m']
+                = to_jsonb(OLD) - ARRAY['circumstances', 'place', 'latitude', 'longitude', 'place_precision_m'] THEN
+            RETURN NEW;
+        END IF;
+        IF TG_TABLE_NAME = 'registry_auditentry'
+            AND to_jsonb(NEW) - ARRAY['detail'] = to_jsonb(OLD) - ARRAY['detail'] THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'kinlink: % on % refused: the table is append-only', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'restrict_violation';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+REFUSING_FUNCTION = """
+CREATE OR REPLACE FUNCTION kinlink_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'kinlink: % on % refused: the table is append-only', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'restrict_violation';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def allow_redaction(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(REDACTING_FUNCTION, params=None)
+
+
+def refuse_redaction(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(REFUSING_FUNCTION, params=None)
+
+
+Migration.operations.append(migrations.RunPython(allow_redaction, refuse_redaction))

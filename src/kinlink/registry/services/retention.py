@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from kinlink.registry.models import (
@@ -237,6 +238,34 @@ def leave_tombstone(
     return tombstone
 
 
+@contextmanager
+def redacting() -> Iterator[None]:
+    """Inside a transaction: let the PostgreSQL append-only trigger pass an UPDATE that only blanks the
+    personal columns of a claim or an audit entry (migration ``0009``); the rest of the row stays refused."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL kinlink.redact = 'on'")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL kinlink.redact = 'off'")
+
+
+def redact_claims(claim_ids: list[int]) -> None:
+    """Blank what a claim said in its own words (circumstances, place, coordinates): the claim stays, with
+    its person, source, fate, date and retraction. The one sanctioned change to an append-only row."""
+    if not claim_ids:
+        return
+    with redacting():
+        # the plain queryset: Claim.objects refuses every update, on purpose
+        models.QuerySet(model=Claim).filter(pk__in=claim_ids).update(
+            circumstances="", place="", latitude=None, longitude=None, place_precision_m=None
+        )
+
+
 def erase_reference_profiles(samples: Iterable[Sample], reason: str, rule: str) -> list[str]:
     """Empty the profiles of ``samples`` (a tombstone each); returns the barcodes erased."""
     erased = []
@@ -300,6 +329,7 @@ def erase_request(tracing_request: TracingRequest, reason: str, rule: str) -> li
             ClaimRetraction.objects.create(
                 claim=claim, reason=f"{reason}: tracing request {tracing_request.number}"
             )
+        redact_claims(list(Claim.objects.filter(source=source).values_list("pk", flat=True)))
     person = tracing_request.person
     others = (
         Claim.objects.filter(person=person).exclude(source=source).exists()
