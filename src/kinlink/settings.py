@@ -298,5 +298,6 @@ KINLINK_RETENTION_DAYS = {
         "identified_reference_profiles": 365,
         "closed_request_contacts": 730,
         "refused_uploads": 2,
+        "audit_details": 1825,
     }.items()
 }

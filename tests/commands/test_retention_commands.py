@@ -157,5 +157,28 @@ def test_rules_are_listed_with_their_periods_and_purposes(capsys: pytest.Capture
         "identified_reference_profiles",
         "closed_request_contacts",
         "refused_uploads",
+        "audit_details",
     }
     assert all(row[2].endswith(" days") and len(row[4]) > 40 for row in rows)
+
+
+def test_old_audit_entries_keep_who_what_and_when_but_lose_their_details(
+    world: World, settings: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    entry = AuditEntry.objects.filter(action="submit_request").order_by("pk").first()
+    assert entry is not None and entry.detail  # {"channel": "web"}
+    kept = (entry.at, entry.actor_label, entry.action, entry.object_type, entry.object_id)
+    assert main(["retention", "run", "--dry-run"]) == 0
+    assert "audit_details" not in capsys.readouterr().out  # five years have not passed
+    settings.KINLINK_RETENTION_DAYS = {**settings.KINLINK_RETENTION_DAYS, "audit_details": 0}
+    with_details = AuditEntry.objects.exclude(detail={}).count()
+    assert with_details > 1
+    assert main(["retention", "run"]) == 0
+    rows = _lines(capsys.readouterr().out)
+    assert [row[:2] for row in rows] == [["audit_details", "audit_detail"]]
+    entry.refresh_from_db()
+    assert entry.detail == {}
+    assert (entry.at, entry.actor_label, entry.action, entry.object_type, entry.object_id) == kept
+    record = AuditEntry.objects.get(action="expire_data", object_type="auditentry")
+    assert record.detail["entries"] == with_details
+    assert list(AuditEntry.objects.exclude(detail={})) == [record]

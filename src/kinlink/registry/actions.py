@@ -821,6 +821,21 @@ def apply_retention(due: Any, *, actor: Actor = None, label: str = "retention") 
             if not retention.erase_orphan_file(due.record_id, due.reason, due.rule):
                 return False
             obj = None
+        elif due.kind == "audit_detail":
+            stripped = retention.strip_audit_details(due.record_id)
+            if not stripped:
+                return False
+            audit.record(
+                actor,
+                Action.EXPIRE_DATA,
+                object_type="auditentry",
+                object_id=due.record_id,
+                label=label,
+                rule=due.rule,
+                kind=due.kind,
+                entries=stripped,
+            )
+            return True
         else:
             raise ValueError(f"unknown kind of data {due.kind!r}")
         action = Action.ERASE_WITHDRAWN if due.reason == retention.WITHDRAWN else Action.EXPIRE_DATA

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from kinlink.registry.models import (
     Attachment,
+    AuditEntry,
     Claim,
     ClaimRetraction,
     FamilyMessage,
@@ -90,6 +91,13 @@ RULES: tuple[Rule, ...] = (
         EXPIRED,
         "A file in the attachment store that no record names (a refused or interrupted upload, a file "
         "whose record was erased): it serves no purpose.",
+    ),
+    Rule(
+        "audit_details",
+        "audit_detail",
+        EXPIRED,
+        "The audit trail is kept for good (who did or saw what, and when), but after this period its "
+        "entries lose their details (request numbers, file names, reasons), which may point to a person.",
     ),
 )
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
@@ -209,6 +217,26 @@ def _orphan_uploads(now: dt.datetime) -> Iterator[DueRecord]:
             yield DueRecord(rule.name, rule.kind, path.name, rule.reason, since)
 
 
+def _old_audit_details(now: dt.datetime) -> Iterator[DueRecord]:
+    """One record for the whole batch: the entries older than the period that still carry details."""
+    rule = RULES_BY_NAME["audit_details"]
+    cutoff = _cutoff(rule, now)
+    entries = AuditEntry.objects.filter(at__lte=cutoff).exclude(detail={})
+    oldest = entries.order_by("at").values_list("at", flat=True).first()
+    if oldest is not None:
+        yield DueRecord(rule.name, rule.kind, f"before-{cutoff.isoformat()}", rule.reason, oldest)
+
+
+def strip_audit_details(record_id: str) -> int:
+    """Empty the details of the audit entries a ``before-<ISO time>`` record names; returns how many."""
+    cutoff = dt.datetime.fromisoformat(record_id.removeprefix("before-"))
+    ids = list(AuditEntry.objects.filter(at__lte=cutoff).exclude(detail={}).values_list("pk", flat=True))
+    with redacting():
+        # the plain queryset: AuditEntry.objects refuses every update, on purpose
+        models.QuerySet(model=AuditEntry).filter(pk__in=ids).update(detail={})
+    return len(ids)
+
+
 def due_records(now: dt.datetime | None = None) -> list[DueRecord]:
     """Every record a rule erases now, rule by rule (the same list ``--dry-run`` prints)."""
     now = now or timezone.now()
@@ -219,6 +247,7 @@ def due_records(now: dt.datetime | None = None) -> list[DueRecord]:
         _identified_profiles,
         _closed_contacts,
         _orphan_uploads,
+        _old_audit_details,
     ):
         found.extend(finder(now))
     return found
@@ -247,11 +276,9 @@ def redacting() -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL kinlink.redact = 'on'")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL kinlink.redact = 'off'")
+    yield  # on an error the transaction (or its savepoint) rolls back, and the setting with it
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL kinlink.redact = 'off'")
 
 
 def redact_claims(claim_ids: list[int]) -> None:
