@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import tempfile
 import threading
@@ -290,18 +291,12 @@ def decrypt_bytes(blob: bytes) -> bytes:
         raise DecryptionError(f"data key {key_id.hex} does not open this file") from exc
 
 
-def keyed_digest(key: DataKey, content: bytes) -> str:
-    """An HMAC-SHA256 of ``content`` under the data key: the same file twice in one request is stored once,
-    and nothing outside the key can confirm which file it is (a plain SHA-256 would)."""
-    import hmac
-
-    secret = hashlib.sha256(b"kinlink-file-address:" + key.key_id.bytes + _raw_key(key)).digest()
+def keyed_digest(key_id: uuid.UUID, content: bytes) -> str:
+    """An HMAC-SHA256 of ``content`` under a data key: the same file twice under one key has one address,
+    and nothing without the key can confirm which file it is (a plain SHA-256 would)."""
+    fernet = data_fernet(key_id)
+    secret = hashlib.sha256(b"kinlink-file-address:" + fernet._signing_key + fernet._encryption_key).digest()
     return hmac.new(secret, content, hashlib.sha256).hexdigest()
-
-
-def _raw_key(key: DataKey) -> bytes:
-    fernet = data_fernet(key.key_id)
-    return fernet._signing_key + fernet._encryption_key
 
 
 # --- which key: the scopes ----------------------------------------------------------------------------------

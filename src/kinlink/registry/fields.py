@@ -8,7 +8,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from kinlink.partialdate import PartialDateError, parse_partial_date
-from kinlink.registry.crypto import decrypt_text, encrypt_text, encrypt_with, is_ciphertext
+from kinlink.registry.crypto import (
+    decrypt_bytes,
+    decrypt_text,
+    encrypt_bytes,
+    encrypt_text,
+    encrypt_with,
+    instance_key,
+    is_ciphertext,
+)
 
 
 class Ciphertext(str):
@@ -57,6 +65,30 @@ class EncryptedTextField(models.TextField):
             return value
         # no row to take the key from (a queryset update, a lookup): the instance's key
         return encrypt_text(str(value))
+
+
+class CipherBytes(bytes):
+    """Bytes :meth:`EncryptedBinaryField.pre_save` has already encrypted."""
+
+
+class EncryptedBinaryField(models.BinaryField):
+    """A file kept in the database (an issued PDF), encrypted with the row's ``encryption_key()``; bytes
+    stored before encryption (no ``KLF1`` header) are read as they are."""
+
+    description = "Bytes encrypted at rest"
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> bytes | None:
+        if value is None:
+            return None
+        return decrypt_bytes(bytes(value))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = super().pre_save(model_instance, add)
+        if value is None or isinstance(value, CipherBytes):
+            return value
+        owner_key = getattr(model_instance, "encryption_key", None)
+        key = owner_key() if owner_key is not None else instance_key()
+        return CipherBytes(encrypt_bytes(key, bytes(value)))
 
 
 def validate_partial_date(value: str) -> None:

@@ -282,7 +282,7 @@ class TracingRequest(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     last_contact = PartialDateField(_("last contact"))
     last_known_place = models.CharField(_("last known place"), max_length=300, blank=True)
-    circumstances = models.TextField(_("circumstances"), blank=True)
+    circumstances = EncryptedTextField(_("circumstances"), blank=True, legacy_plaintext=True)
     access_code_hash = models.CharField(max_length=64, blank=True, editable=False)
     submitted_at = models.DateTimeField(default=timezone.now)
     #: When the request was closed (the retention of its contact details counts from here).
@@ -408,6 +408,20 @@ class Source(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name}"
 
+    def encryption_key(self) -> DataKey:
+        """What a family sent (its report, photos, letters) is the request's; any other source is its
+        organisation's (the instance's without one)."""
+        from kinlink.registry.crypto import organisation_key, request_key
+
+        cached: DataKey | None = getattr(self, "_data_key", None)
+        if cached is None:
+            request = None
+            if self.kind == SourceKind.FAMILY_REPORT and self.reference:
+                request = TracingRequest.objects.filter(number=self.reference).first()
+            cached = request_key(request) if request is not None else organisation_key(self.organisation)
+            self._data_key = cached
+        return cached
+
 
 class Attachment(models.Model):
     """A file attached to a source, stored once by the SHA-256 of its content."""
@@ -515,7 +529,7 @@ class Claim(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     place_precision_m = models.PositiveIntegerField(null=True, blank=True)
-    circumstances = models.TextField(_("circumstances"), blank=True)
+    circumstances = EncryptedTextField(_("circumstances"), blank=True, legacy_plaintext=True)
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
     #: PROTECT: a user who wrote claims is deactivated, never deleted (the claim row cannot change).
@@ -538,6 +552,10 @@ class Claim(models.Model):
         if not self._state.adding:
             raise AppendOnlyError("claims are never edited; retract the claim and add a new one")
         super().save(*args, **kwargs)
+
+    def encryption_key(self) -> DataKey:
+        """Circumstances and testimony are encrypted with the key of the claim's source."""
+        return self.source.encryption_key()
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("claims are never deleted; retract them instead")
@@ -671,6 +689,14 @@ class Sample(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def encryption_key(self) -> DataKey:
+        """A relative's reference profile is the request's; a remains profile is the lab's."""
+        from kinlink.registry.crypto import organisation_key, request_key
+
+        if self.tracing_request is not None:
+            return request_key(self.tracing_request)
+        return organisation_key(self.lab)
+
 
 class LegalStatus(models.TextChoices):
     NONE = "none", _("none")
@@ -715,6 +741,19 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def encryption_key(self) -> DataKey:
+        """The case's notes and issued documents concern the family's request: the key of the first
+        request on the case's person (its own organisation's first); the organisation's without one."""
+        from kinlink.registry.crypto import organisation_key, request_key
+
+        cached: DataKey | None = getattr(self, "_data_key", None)
+        if cached is None:
+            requests = TracingRequest.objects.filter(person_id=self.person_id).order_by("submitted_at", "id")
+            request = requests.filter(organisation_id=self.organisation_id).first() or requests.first()
+            cached = request_key(request) if request is not None else organisation_key(self.organisation)
+            self._data_key = cached
+        return cached
+
 
 # --- the case's working records: the thread with the family, released updates, tasks and notes ---
 #
@@ -727,7 +766,7 @@ class FamilyMessage(models.Model):
 
     tracing_request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="messages")
     from_family = models.BooleanField(default=True)
-    body = models.TextField(_("message"))
+    body = EncryptedTextField(_("message"), legacy_plaintext=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -743,12 +782,15 @@ class FamilyMessage(models.Model):
             f"{self.tracing_request} {'family' if self.from_family else 'caseworker'} {self.created:%Y-%m-%d}"
         )
 
+    def encryption_key(self) -> DataKey:
+        return self.tracing_request.encryption_key()
+
 
 class FamilyUpdate(models.Model):
     """What the family may see about the search, written and released by a caseworker."""
 
     tracing_request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="updates")
-    body = models.TextField(_("update for the family"))
+    body = EncryptedTextField(_("update for the family"), legacy_plaintext=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -761,6 +803,9 @@ class FamilyUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracing_request} {self.released_at:%Y-%m-%d}"
+
+    def encryption_key(self) -> DataKey:
+        return self.tracing_request.encryption_key()
 
 
 class CaseTask(models.Model):
@@ -784,7 +829,7 @@ class CaseTask(models.Model):
 
 class CaseNote(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    body = models.TextField(_("note"))
+    body = EncryptedTextField(_("note"), legacy_plaintext=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -797,6 +842,9 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+    def encryption_key(self) -> DataKey:
+        return self.case.encryption_key()
 
 
 class LegalStatusChange(models.Model):
