@@ -26,7 +26,6 @@ from kinlink.registry.services.attachments import attachment_path
 from kinlink.registry.services.family_intake import find_family_report
 from tests.portal.portal_world import Side, World, family_client, verified_client
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
 PROFILE = {"D3S1358": ["15", "16"], "vWA": ["17", "18"], "FGA": ["21", "24"]}
 
 
@@ -104,10 +103,13 @@ def test_family_withdraws_the_whole_request(
     settings.ATTACHMENT_ROOT = tmp_path
     (sample,) = give_dna(world.a, "REF-A-01")
     family = family_client(world.a)
-    letter = SimpleUploadedFile("letter.png", PNG, content_type="image/png")
+    letter = SimpleUploadedFile(
+        "letter.pdf", b"%PDF-1.4 letter from the unit", content_type="application/pdf"
+    )
     assert family.post("/en/request/follow/documents", {"documents": [letter]}).status_code == 302
     assert family.post("/en/request/follow/message", {"body": "Мой телефон сменился"}).status_code == 302
     actions.release_update(None, world.a.request, "We wrote to the unit.")
+    actions.add_case_note(None, world.a.case, "Мать просила звонить после 18:00")
     source = find_family_report(world.a.request)
     (attachment,) = Attachment.objects.filter(source=source)
     stored = attachment_path(attachment.sha256)
@@ -156,6 +158,12 @@ def test_family_withdraws_the_whole_request(
     assert 'id="withdrawn"' in staff_page
     assert "+7 900 000 00 0a" not in staff_page and "Mother a" not in staff_page
     assert world.b.request.contact == TracingRequest.objects.get(pk=world.b.request.pk).contact
+    # the case goes on: what was under the family's key reads as gone, new notes go under a live key
+    case_url = f"/en/staff/cases/{world.a.case.pk}/"
+    case_page = caseworker.get(case_url)
+    assert case_page.status_code == 200 and "звонить после 18:00" not in case_page.content.decode()
+    assert caseworker.post(case_url + "notes/add", {"body": "Unit answered"}).status_code == 302
+    assert "Unit answered" in caseworker.get(case_url).content.decode()
 
 
 def test_withdrawing_a_request_nobody_else_speaks_of_erases_the_person_it_described(

@@ -693,7 +693,7 @@ class Sample(models.Model):
         """A relative's reference profile is the request's; a remains profile is the lab's."""
         from kinlink.registry.crypto import organisation_key, request_key
 
-        if self.tracing_request is not None:
+        if self.tracing_request is not None and self.tracing_request.withdrawn_at is None:
             return request_key(self.tracing_request)
         return organisation_key(self.lab)
 
@@ -748,7 +748,10 @@ class Case(models.Model):
 
         cached: DataKey | None = getattr(self, "_data_key", None)
         if cached is None:
-            requests = TracingRequest.objects.filter(person_id=self.person_id).order_by("submitted_at", "id")
+            # a withdrawn request's key is shredded: what the case writes from then on is not the family's
+            requests = TracingRequest.objects.filter(
+                person_id=self.person_id, withdrawn_at__isnull=True
+            ).order_by("submitted_at", "id")
             request = requests.filter(organisation_id=self.organisation_id).first() or requests.first()
             cached = request_key(request) if request is not None else organisation_key(self.organisation)
             self._data_key = cached
