@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "kinlink.commands.legal",
     "kinlink.commands.field",
     "kinlink.commands.retention",
+    "kinlink.commands.keys",
 ]
 
 

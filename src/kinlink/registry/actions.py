@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,11 @@ __all__ = [
     "recompute_fate",
     "recompute_fates",
     "record_dna_identification",
+    "reencrypt_legacy_values",
     "register_remains",
     "release_update",
     "retract_claim",
+    "rotate_data_keys",
     "send_message",
     "shred_request_key",
     "submit_tracing_request",
@@ -883,3 +886,129 @@ def shred_request_key(
         )
         crypto.destroy_key_file(key.key_id)
     return True
+
+
+@dataclass(frozen=True)
+class RotationBatch:
+    """One batch of ``rotate_data_keys``: what it did (each batch is committed and audited on its own)."""
+
+    rewrapped: int
+    already_current: int
+    shredded_files_removed: int
+    last_key: int
+
+
+def rotate_data_keys(
+    actor: Actor, *, batch_size: int = 500, label: str = "", after: int = 0
+) -> Iterator[RotationBatch]:
+    """Rewrap every data key with the operator's first key (``KINLINK_FIELD_KEY``, the new key listed first,
+    the old one after it), ``batch_size`` keys at a time, in key order; each batch is one audited
+    ``rotate_keys`` entry. Resumable: a key the first key already opens is left as it is, so a run that
+    stopped is simply run again (``after``: start after that key's id). A key file replaced by rotation is
+    written atomically (the old wrapping or the new, never half of one), so the instance keeps serving while
+    it runs. A shredded key whose file is still there (a crash between the shredding and the removal) has
+    its file destroyed."""
+    from kinlink.registry import crypto
+
+    last = after
+    while True:
+        with transaction.atomic():
+            keys = list(DataKey.objects.filter(pk__gt=last).order_by("pk")[:batch_size])
+            if not keys:
+                return
+            rewrapped = current = removed = 0
+            for key in keys:
+                if key.shredded_at is not None:
+                    removed += int(crypto.destroy_key_file(key.key_id))
+                    continue
+                wrapped = crypto.read_wrapped_key(key.key_id)
+                if crypto.wrapped_with_primary(wrapped):
+                    current += 1
+                    continue
+                crypto.write_wrapped_key(key.key_id, crypto.operator_keys().rotate(wrapped.encode()).decode())
+                key.rotated_at = timezone.now()
+                key.save(update_fields=["rotated_at"])
+                rewrapped += 1
+            last = keys[-1].pk
+            audit.record(
+                actor,
+                Action.ROTATE_KEYS,
+                object_type="datakey",
+                object_id=f"{keys[0].pk}-{last}",
+                label=label,
+                rewrapped=rewrapped,
+                already_current=current,
+                shredded_files_removed=removed,
+            )
+        yield RotationBatch(rewrapped, current, removed, last)
+
+
+def reencrypt_legacy_values(actor: Actor, *, batch_size: int = 500, label: str = "") -> int:
+    """Values written before envelope encryption, encrypted again under their owner's data key: the former
+    single-key ciphertext (``fernet:``, opened by the operator's key itself, so it must be re-encrypted
+    before an old operator key is dropped) and the plain text of columns encrypted since. Claims are
+    append-only and keep what they were written with. One audited ``rotate_keys`` entry per model.
+    Returns how many values were encrypted again."""
+    from django.apps import apps
+
+    from kinlink.registry import crypto
+    from kinlink.registry.fields import CipherBytes, Ciphertext, EncryptedBinaryField, EncryptedTextField
+
+    total = 0
+    for model in apps.get_models():
+        if model is Claim:
+            continue
+        fields = [
+            f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField | EncryptedBinaryField)
+        ]
+        if not fields:
+            continue
+        changed = 0
+        pks = list(model._default_manager.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(pks), batch_size):
+            with transaction.atomic():
+                for obj in model._default_manager.filter(pk__in=pks[start : start + batch_size]):
+                    raw = _raw_values(model, obj.pk, [f.column for f in fields])
+                    updates: dict[str, Any] = {}
+                    for f, stored in zip(fields, raw, strict=True):
+                        value = getattr(obj, f.attname)
+                        if stored in (None, "", b""):
+                            continue
+                        if isinstance(f, EncryptedBinaryField):
+                            if crypto.file_key_id(bytes(stored)) is None:
+                                updates[f.attname] = CipherBytes(crypto.encrypt_bytes(_owner_key(obj), value))
+                        elif not str(stored).startswith(crypto.ENVELOPE_PREFIX):
+                            updates[f.attname] = Ciphertext(crypto.encrypt_with(_owner_key(obj), value))
+                    if updates:
+                        model._default_manager.filter(pk=obj.pk).update(**updates)
+                        changed += len(updates)
+        if changed:
+            audit.record(
+                actor,
+                Action.ROTATE_KEYS,
+                object_type=model._meta.model_name or "",
+                object_id="legacy",
+                label=label,
+                reencrypted=changed,
+            )
+        total += changed
+    return total
+
+
+def _owner_key(obj: Any) -> DataKey:
+    from kinlink.registry import crypto
+
+    key_of = getattr(obj, "encryption_key", None)
+    return key_of() if key_of is not None else crypto.instance_key()
+
+
+def _raw_values(model: Any, pk: Any, columns: list[str]) -> tuple[Any, ...]:
+    from django.db import connection
+
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        pk_column = connection.ops.quote_name(model._meta.pk.column)
+        cursor.execute(f"SELECT {quoted} FROM {table} WHERE {pk_column} = %s", [pk])
+        row = cursor.fetchone()
+    return tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
