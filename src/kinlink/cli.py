@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "backup": "kinlink.commands.backup",
     "restore": "kinlink.commands.backup",
     "keys": "kinlink.commands.keys",
+    "retention": "kinlink.commands.retention",
 }
 
 # The command modules in the order `kinlink --help` lists their commands.

@@ -417,3 +417,20 @@ KINLINK_WORKER_IDEMPOTENT_TASKS = (
     "kinlink.matching.tasks.link_new_persons",
     "kinlink.identification.tasks.screen_after_upload",
 )
+# Hours between the worker's retention runs (``kinlink retention run``); 0 turns them off in the worker.
+KINLINK_RETENTION_INTERVAL_HOURS = float(os.environ.get("KINLINK_RETENTION_INTERVAL_HOURS", "24"))
+# Retention periods in days, per kind of data and tied to its purpose (docs/operator.md, "Retention"):
+# the rule's name -> days. Override one with KINLINK_RETENTION_<RULE>_DAYS (e.g.
+# KINLINK_RETENTION_CLOSED_REQUEST_CONTACTS_DAYS=365). ``registry.services.retention.RULES`` says what
+# each rule erases and why.
+KINLINK_RETENTION_DAYS = {
+    rule: int(os.environ.get(f"KINLINK_RETENTION_{rule.upper()}_DAYS", str(days)))
+    for rule, days in {
+        "withdrawn_request": 0,
+        "withdrawn_dna": 0,
+        "identified_reference_profiles": 365,
+        "closed_request_contacts": 730,
+        "refused_uploads": 2,
+        "audit_details": 1825,
+    }.items()
+}

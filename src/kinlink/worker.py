@@ -9,6 +9,9 @@ queued. A failing job logs its traceback and records its failure; the worker goe
 
 A running worker beats a heartbeat row (``registry.WorkerHeartbeat``) from a thread of its own, every
 ``KINLINK_WORKER_HEARTBEAT`` seconds, also while a long job runs; the row goes when the worker stops.
+
+Once every ``KINLINK_RETENTION_INTERVAL_HOURS`` (first on its first pass) a pass also runs retention
+(``kinlink retention run``: withdrawals and expiries).
 """
 
 from __future__ import annotations
@@ -21,6 +24,24 @@ import threading
 import time
 
 logger = logging.getLogger(__name__)
+#: When this worker last ran retention (``time.monotonic()``), or None before its first pass.
+_retention_ran_at: float | None = None
+
+
+def run_retention_when_due() -> bool:
+    """Run retention when the interval has passed since this worker's last run; True when it ran."""
+    global _retention_ran_at
+    from django.conf import settings
+
+    from kinlink.registry.services.retention import run_retention
+
+    hours = float(settings.KINLINK_RETENTION_INTERVAL_HOURS)
+    now = time.monotonic()
+    if hours <= 0 or (_retention_ran_at is not None and now - _retention_ran_at < hours * 3600):
+        return False
+    _retention_ran_at = now
+    run_retention()
+    return True
 
 
 def recover_orphans() -> tuple[dict[str, list[str]], list[int]]:
@@ -61,7 +82,9 @@ def work_once(worker_id: str = "") -> int:
             verbosity=0,
             worker_id=worker_id or secrets.token_hex(16),
         )
-    return len(run_queued_screenings())
+    screened = len(run_queued_screenings())
+    run_retention_when_due()
+    return screened
 
 
 def parent_gone() -> bool:

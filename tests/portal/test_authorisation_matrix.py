@@ -61,6 +61,11 @@ SPECS: dict[str, Spec] = {
     "follow_message": Spec("family", "POST", data=lambda s: {"body": "Any news?"}),
     "follow_documents": Spec("family", "POST", data=lambda s: {}),
     "follow_leave": Spec("public_redirect", "POST"),
+    "follow_withdraw": Spec("family"),
+    # without the box ticked: the confirmation page again, nothing withdrawn
+    "follow_withdraw_dna": Spec("family", "POST", data=lambda s: {}),
+    "follow_withdraw_request": Spec("family", "POST", data=lambda s: {}),
+    "request_withdrawn": Spec("public_redirect"),
     "follow_inquiry": Spec(
         "family",
         "POST",
@@ -90,6 +95,7 @@ SPECS: dict[str, Spec] = {
     "staff_search": Spec("staff"),
     "staff_request": Spec("staff", kwargs=lambda s: {"pk": s.request.pk}),
     "open_case": Spec("staff", "POST", kwargs=lambda s: {"pk": s.request.pk}),
+    "close_request": Spec("staff", "POST", kwargs=lambda s: {"pk": s.request.pk}),
     "person": Spec("staff", kwargs=lambda s: {"pk": s.person.pk}),
     "attachment": Spec("staff", kwargs=lambda s: {"pk": s.extra["attachment"].pk}),
     "case": Spec("staff", kwargs=_case),

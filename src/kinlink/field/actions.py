@@ -513,3 +513,24 @@ def decide_comparison(
             decision=decision,
         )
     return row
+
+
+def erase_family_antemortem(tracing_request: Any, scope: str) -> None:
+    """The ``on_request_erased`` part of the field: when a family withdraws its whole request, the
+    ante-mortem values and marks it gave of the missing person go (those from other sources stay). Runs
+    inside ``registry.actions.withdraw_request``, which writes the audit entry."""
+    if scope != "request":
+        return
+    profile = PhysicalProfile.objects.filter(person=tracing_request.person).first()
+    if profile is None:
+        return
+    profile.marks.filter(source="family").delete()
+    defaults = {f.name: f.get_default() for f in PhysicalProfile._meta.fields}
+    for key, source in list(profile.sources.items()):
+        if source == "family" and key in PROFILE_FIELDS:
+            setattr(profile, key, defaults[key])
+            del profile.sources[key]
+    if not profile.sources and not profile.marks.exists():
+        profile.delete()
+    else:
+        profile.save()

@@ -419,8 +419,10 @@ def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     run.frequencies, run.mutation = str(path), spec
     run.direct_dropout = float(getattr(settings, "KINLINK_DIRECT_MATCH_DROPOUT", 0.0))
     by_request: dict[int, list[Sample]] = {}
-    for s in Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False).exclude(
-        profile=""
+    for s in (
+        Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False)
+        .exclude(profile="")
+        .filter(tracing_request__dna_consent_withdrawn_at__isnull=True)  # withdrawn consent: never screened
     ):
         by_request.setdefault(int(s.tracing_request_id), []).append(s)  # type: ignore[arg-type]
     requests = TracingRequest.objects.select_related("person").in_bulk(list(by_request))
@@ -685,3 +687,14 @@ def inform_family_tasks(actor: Actor, candidate: CandidateIdentification) -> lis
     for case in cases:
         registry_actions.add_case_task(actor, case, title, candidate=str(candidate.pk), kind="tell_family")
     return cases
+
+
+def drop_withdrawn_candidates(tracing_request: TracingRequest, scope: str) -> None:
+    """The ``on_request_erased`` part of identification: a family that withdraws its DNA consent (or its
+    request) leaves no undecided candidate resting on its DNA; decided ones stay as the record of the
+    decision. Runs inside the registry's withdrawal action, which writes the audit entry."""
+    CandidateIdentification.objects.filter(
+        tracing_request=tracing_request,
+        status=CandidateIdentification.Status.PROPOSED,
+        decisions__isnull=True,
+    ).delete()

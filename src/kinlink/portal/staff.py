@@ -281,6 +281,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_open_case": own_orgs.exists() and not cases.filter(organisation__in=own_orgs).exists(),
             "consented": tracing_request.consent_organisations.all(),
             "thread": FamilyMessage.objects.filter(tracing_request=tracing_request).select_related("author"),
+            "contact_days": settings.KINLINK_RETENTION_DAYS["closed_request_contacts"],
         },
     )
 
@@ -300,6 +301,18 @@ def open_case(request: HttpRequest, pk: int) -> HttpResponse:
         assigned_to=request.user,
     )
     return HttpResponseRedirect(reverse("portal:case", kwargs={"pk": case.pk}))
+
+
+@require_POST
+@caseworker_required
+def close_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a request the caller's organisation works on; its contact details expire after the retention
+    period (``closed_request_contacts``)."""
+    tracing_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    if tracing_request.status != TracingRequest.Status.CLOSED:
+        actions.close_tracing_request(request.user, tracing_request)
+        messages.success(request, _("The request is closed."))
+    return HttpResponseRedirect(reverse("portal:staff_request", kwargs={"pk": tracing_request.pk}))
 
 
 def _sources_for(user: Any, person: Person) -> QuerySet[Source]:

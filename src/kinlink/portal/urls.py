@@ -18,6 +18,7 @@ from kinlink.portal import (
     passkeys,
     staff,
     views,
+    withdrawal,
 )
 
 app_name = "portal"
@@ -34,6 +35,12 @@ urlpatterns = [
     path("request/follow/message", family.follow_message, name="follow_message"),
     path("request/follow/documents", family.follow_documents, name="follow_documents"),
     path("request/follow/leave", family.follow_leave, name="follow_leave"),
+    path("request/follow/withdraw", withdrawal.follow_withdraw, name="follow_withdraw"),
+    path("request/follow/withdraw/dna", withdrawal.follow_withdraw_dna, name="follow_withdraw_dna"),
+    path(
+        "request/follow/withdraw/request", withdrawal.follow_withdraw_request, name="follow_withdraw_request"
+    ),
+    path("request/withdrawn", withdrawal.request_withdrawn, name="request_withdrawn"),
     path("request/follow/inquiries", inquiries.follow_inquiry, name="follow_inquiry"),
     # The one-time private link (its token is spent by a POST); the retired link that carried the code.
     path("request/link/<str:token>", family.follow_link_open, name="follow_link_open"),
@@ -61,6 +68,7 @@ urlpatterns = [
     path("staff/search", staff.staff_search, name="staff_search"),
     path("staff/requests/<int:pk>/", staff.request_detail, name="staff_request"),
     path("staff/requests/<int:pk>/open-case", staff.open_case, name="open_case"),
+    path("staff/requests/<int:pk>/close", staff.close_request, name="close_request"),
     path("staff/persons/<int:pk>/", staff.person_detail, name="person"),
     path("staff/attachments/<int:pk>", staff.attachment_download, name="attachment"),
     path("staff/cases/<int:pk>/", staff.case_detail, name="case"),

@@ -48,6 +48,7 @@ from kinlink.registry.models import (
     Site,
     Source,
     SourceKind,
+    Tombstone,
     TracingRequest,
     script_of,
 )
@@ -69,6 +70,7 @@ __all__ = [
     "FamilyRequest",
     "UploadError",
     "UploadedFile",
+    "WithdrawalError",
     "add_case_note",
     "add_case_task",
     "add_claim",
@@ -77,15 +79,18 @@ __all__ = [
     "add_person",
     "add_site",
     "add_source",
+    "apply_retention",
     "attach_document",
     "attach_sample",
     "change_legal_status",
+    "close_tracing_request",
     "family_report_source",
     "finish_case_task",
     "import_list",
     "link_event",
     "new_case_number",
     "on_person_added",
+    "on_request_erased",
     "open_case",
     "recompute_fate",
     "recompute_fates",
@@ -98,6 +103,8 @@ __all__ = [
     "send_message",
     "shred_request_key",
     "submit_tracing_request",
+    "withdraw_dna_consent",
+    "withdraw_request",
 ]
 
 Actor = Any  # AbstractBaseUser | AnonymousUser | None
@@ -763,6 +770,160 @@ def recover_orphaned_tasks() -> dict[str, list[str]]:
                 failed=outcome["failed"],
             )
     return outcome
+
+
+# --- consent withdrawal and retention ------------------------------------------------------------------
+#
+# An app above the registry that holds data of a request (identification: candidates; field: the family's
+# ante-mortem data) erases its part through an ``on_request_erased`` callback, called inside the action's
+# transaction with the request and the scope ("dna" or "request").
+
+_REQUEST_ERASED: list[Callable[[TracingRequest, str], None]] = []
+
+
+def on_request_erased(callback: Callable[[TracingRequest, str], None]) -> None:
+    """Register ``callback(tracing_request, scope)``, called inside a withdrawal or an expiry."""
+    if callback not in _REQUEST_ERASED:
+        _REQUEST_ERASED.append(callback)
+
+
+def _request_erased(tracing_request: TracingRequest, scope: str) -> None:
+    for callback in _REQUEST_ERASED:
+        callback(tracing_request, scope)
+
+
+class WithdrawalError(ValueError):
+    """A withdrawal or closure the registry refuses (the request was withdrawn or closed already)."""
+
+
+def close_tracing_request(actor: Actor, tracing_request: TracingRequest) -> TracingRequest:
+    """A caseworker closes a request (answered, or the family no longer needs it): the retention of its
+    contact details (rule ``closed_request_contacts``) counts from now."""
+    with transaction.atomic():
+        locked = TracingRequest.objects.select_for_update().get(pk=tracing_request.pk)
+        if locked.status == TracingRequest.Status.CLOSED:
+            raise WithdrawalError(f"request {locked.number} is closed already")
+        locked.status = TracingRequest.Status.CLOSED
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["status", "closed_at"])
+        audit.record(actor, Action.CLOSE_REQUEST, locked)
+    tracing_request.refresh_from_db()
+    return tracing_request
+
+
+def withdraw_dna_consent(
+    tracing_request: TracingRequest, *, actor: Actor = None, label: str = FAMILY_ACCESS_CODE
+) -> list[str]:
+    """The family withdraws its consent to the use of its DNA: the consent is recorded as withdrawn, the
+    reference profiles of its samples are erased (a tombstone each), screening leaves them out and nothing
+    new is queued. Staff see that consent was withdrawn, never the withdrawn data. Returns the barcodes
+    whose profiles were erased."""
+    from kinlink.registry.services import retention
+
+    with transaction.atomic():
+        locked = TracingRequest.objects.select_for_update().get(pk=tracing_request.pk)
+        if locked.withdrawn_at is not None or locked.dna_consent_withdrawn_at is not None:
+            raise WithdrawalError(f"request {locked.number}: DNA consent was withdrawn already")
+        now = timezone.now()
+        TracingRequest.objects.filter(pk=locked.pk).update(consent_dna=False, dna_consent_withdrawn_at=now)
+        erased = retention.erase_reference_profiles(
+            locked.samples.filter(kind=Sample.Kind.REFERENCE),
+            retention.WITHDRAWN,
+            "withdrawn_dna",
+        )
+        _request_erased(locked, "dna")
+        audit.record(actor, Action.WITHDRAW_DNA_CONSENT, locked, label=label, profiles_erased=len(erased))
+    tracing_request.refresh_from_db()
+    return erased
+
+
+def withdraw_request(
+    tracing_request: TracingRequest, *, actor: Actor = None, label: str = FAMILY_ACCESS_CODE
+) -> TracingRequest:
+    """The family withdraws the whole request: its personal data and those it gave of the missing person
+    are erased as far as the purpose allows (``registry.services.retention.erase_request``), the access
+    code stops working, a tombstone is left. Staff see a withdrawn request, nothing of what it held."""
+    from kinlink.registry.services import retention
+
+    with transaction.atomic():
+        locked = TracingRequest.objects.select_for_update().get(pk=tracing_request.pk)
+        if locked.withdrawn_at is not None:
+            raise WithdrawalError(f"request {locked.number} was withdrawn already")
+        now = timezone.now()
+        locked.withdrawn_at = now
+        _request_erased(locked, "request")
+        retention.erase_request(locked, retention.WITHDRAWN, "withdrawn_request")
+        recompute_fate(locked.person)
+        audit.record(actor, Action.WITHDRAW_REQUEST, locked, label=label)
+        # last: the key file is destroyed at once, and with it every copy of the request's ciphertext
+        shred_request_key(actor, locked, reason="withdrawn by the family", label=label)
+    tracing_request.refresh_from_db()
+    return tracing_request
+
+
+def apply_retention(due: Any, *, actor: Actor = None, label: str = "retention") -> bool:
+    """Erase one record a retention rule names (a ``retention.DueRecord``), atomically, with a tombstone
+    and one audit entry (``erase_withdrawn`` or ``expire_data``). Returns False when the record is no
+    longer due (another run took it), so a run can be repeated."""
+    from kinlink.registry.services import retention
+
+    with transaction.atomic():
+        if due.kind in ("request", "request_contacts"):
+            locked = TracingRequest.objects.select_for_update().filter(number=due.record_id).first()
+            if locked is None:
+                return False
+            if due.kind == "request":
+                erased_before = Tombstone.objects.filter(kind="request", record_id=locked.number).exists()
+                if locked.withdrawn_at is None or (erased_before and not retention.request_leftovers(locked)):
+                    return False
+                _request_erased(locked, "request")
+                retention.erase_request(locked, due.reason, due.rule)
+                recompute_fate(locked.person)
+                shred_request_key(actor, locked, reason=due.rule, label=label)
+            else:
+                if not (locked.enquirer_name or locked.contact):
+                    return False
+                retention.erase_contacts(locked, due.reason, due.rule)
+            obj: Any = locked
+        elif due.kind == "reference_profile":
+            sample = Sample.objects.select_for_update().filter(code=due.record_id).first()
+            if sample is None or not sample.profile:
+                return False
+            retention.erase_reference_profiles([sample], due.reason, due.rule)
+            obj = sample
+        elif due.kind == "upload":
+            if not retention.erase_orphan_file(due.record_id, due.reason, due.rule):
+                return False
+            obj = None
+        elif due.kind == "audit_detail":
+            stripped = retention.strip_audit_details(due.record_id)
+            if not stripped:
+                return False
+            audit.record(
+                actor,
+                Action.EXPIRE_DATA,
+                object_type="auditentry",
+                object_id=due.record_id,
+                label=label,
+                rule=due.rule,
+                kind=due.kind,
+                entries=stripped,
+            )
+            return True
+        else:
+            raise ValueError(f"unknown kind of data {due.kind!r}")
+        action = Action.ERASE_WITHDRAWN if due.reason == retention.WITHDRAWN else Action.EXPIRE_DATA
+        audit.record(
+            actor,
+            action,
+            obj,
+            object_type="" if obj is not None else "upload",
+            object_id="" if obj is not None else due.record_id,
+            label=label,
+            rule=due.rule,
+            kind=due.kind,
+        )
+    return True
 
 
 # --- keys of encryption at rest ---------------------------------------------------------------------------

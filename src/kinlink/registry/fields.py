@@ -9,6 +9,7 @@ from django.db import models
 
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.crypto import (
+    KeyShredded,
     decrypt_bytes,
     decrypt_text,
     encrypt_bytes,
@@ -48,7 +49,10 @@ class EncryptedTextField(models.TextField):
             return value
         if self.legacy_plaintext and not is_ciphertext(value):
             return value
-        return decrypt_text(value)
+        try:
+            return decrypt_text(value)
+        except KeyShredded:
+            return ""  # crypto-shredded (a withdrawn request): the value is gone, and reads as gone
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = super().pre_save(model_instance, add)
@@ -80,7 +84,10 @@ class EncryptedBinaryField(models.BinaryField):
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> bytes | None:
         if value is None:
             return None
-        return decrypt_bytes(bytes(value))
+        try:
+            return decrypt_bytes(bytes(value))
+        except KeyShredded:
+            return b""  # crypto-shredded (a withdrawn request): the file is gone
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = super().pre_save(model_instance, add)

@@ -286,6 +286,14 @@ class TracingRequest(models.Model):
     circumstances = EncryptedTextField(_("circumstances"), blank=True, legacy_plaintext=True)
     access_code_hash = models.CharField(max_length=64, blank=True, editable=False)
     submitted_at = models.DateTimeField(default=timezone.now)
+    #: When the request was closed (the retention of its contact details counts from here).
+    closed_at = models.DateTimeField(_("closed on"), null=True, blank=True)
+    #: When the family withdrew its consent to the use of its DNA (``registry.actions.withdraw_dna_consent``):
+    #: its reference profiles are erased and no longer screened.
+    dna_consent_withdrawn_at = models.DateTimeField(_("DNA consent withdrawn on"), null=True, blank=True)
+    #: When the family withdrew the whole request (``registry.actions.withdraw_request``): its personal data
+    #: are erased and the request is kept as a stub (number, dates) behind a tombstone.
+    withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
     #: the key of everything this request brings (``registry.crypto``); made with the request
     data_key = models.OneToOneField(
         DataKey,
@@ -693,7 +701,7 @@ class Sample(models.Model):
         """A relative's reference profile is the request's; a remains profile is the lab's."""
         from kinlink.registry.crypto import organisation_key, request_key
 
-        if self.tracing_request is not None:
+        if self.tracing_request is not None and self.tracing_request.withdrawn_at is None:
             return request_key(self.tracing_request)
         return organisation_key(self.lab)
 
@@ -748,7 +756,10 @@ class Case(models.Model):
 
         cached: DataKey | None = getattr(self, "_data_key", None)
         if cached is None:
-            requests = TracingRequest.objects.filter(person_id=self.person_id).order_by("submitted_at", "id")
+            # a withdrawn request's key is shredded: what the case writes from then on is not the family's
+            requests = TracingRequest.objects.filter(
+                person_id=self.person_id, withdrawn_at__isnull=True
+            ).order_by("submitted_at", "id")
             request = requests.filter(organisation_id=self.organisation_id).first() or requests.first()
             cached = request_key(request) if request is not None else organisation_key(self.organisation)
             self._data_key = cached
@@ -899,6 +910,35 @@ class ListRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source.name}:{self.record_id}"
+
+
+class Tombstone(models.Model):
+    """What is left of a record whose personal data expired or were withdrawn, as PFIF leaves one: the
+    record's kind and id, its dates and the reason, and no personal data. One per erased record, so the
+    retention run is idempotent."""
+
+    class Reason(models.TextChoices):
+        EXPIRED = "expired", _("expired")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    kind = models.CharField(_("kind of data"), max_length=40)
+    record_id = models.CharField(_("record"), max_length=100)
+    record_created = models.DateTimeField(_("created"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased on"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    #: The retention rule that applied (``registry.services.retention.RULES``).
+    rule = models.CharField(_("retention rule"), max_length=40)
+
+    class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
+        ordering = ("-erased_at", "-id")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=("kind", "record_id"), name="one_tombstone_per_record")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.record_id} {self.reason} {self.erased_at:%Y-%m-%d}"
 
 
 class AuditEntry(models.Model):

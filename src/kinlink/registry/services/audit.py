@@ -40,6 +40,12 @@ class Action(enum.StrEnum):
     ADD_NOTE = "add_note"
     RELEASE_UPDATE = "release_update"
     SEND_MESSAGE = "send_message"
+    # consent and retention (kinlink.registry.actions, kinlink retention run)
+    CLOSE_REQUEST = "close_request"
+    WITHDRAW_DNA_CONSENT = "withdraw_dna_consent"
+    WITHDRAW_REQUEST = "withdraw_request"
+    ERASE_WITHDRAWN = "erase_withdrawn"
+    EXPIRE_DATA = "expire_data"
     # keys of encryption at rest (kinlink.registry.actions, `kinlink keys`)
     SHRED_KEY = "shred_key"
     ROTATE_KEYS = "rotate_keys"

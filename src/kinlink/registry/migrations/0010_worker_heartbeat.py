@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0007_field_sites_batches'),
+        ('registry', '0009_consent_withdrawal_and_tombstones'),
     ]
 
     operations = [
