@@ -6,7 +6,7 @@ labels are strings: a repeat number with an optional microvariant ("15", "9.3"),
 anything else (for instance ``<script>``) is refused. A homozygote repeats the allele. An empty or "-"
 allele is untyped and stored as "-" (a dropout); a marker with no called allele is left out, exactly as
 ``kinlink.genetics.formats.read_genotype_csv`` reads the file. Every problem of the file is reported as
-file, row, column, reason.
+file, row, column, reason. One sample may hold at most :data:`MAX_MARKERS_PER_PROFILE` markers.
 
 This module only reads: storing the profiles is :func:`kinlink.identification.actions.store_lab_profiles`,
 which every upload (lab console, API, ``kinlink exchange genotypes-import``) goes through.
@@ -25,6 +25,9 @@ ALLELE_RE = re.compile(r"^(?:\d{1,3}(?:\.\d)?|X|Y)$")
 MARKER_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,30}$")
 COLUMNS = ("sample", "marker", "allele1", "allele2")
 UNTYPED = ("", "-")
+#: The most markers one profile may hold: forensic kits type 15 to 30 autosomal STRs, Y and X panels
+#: add a few dozen more. A file giving a sample more is refused at the row that passes the bound.
+MAX_MARKERS_PER_PROFILE = 100
 
 
 def allele_problem(label: str) -> str:
@@ -109,9 +112,22 @@ def read_genotype_file(data: bytes, filename: str) -> GenotypeFile:
         for column, label in zip(("allele1", "allele2"), alleles, strict=True):
             if label != "-" and (reason := allele_problem(label)):
                 problems.append(RowError(filename, row_number, column, reason))
-        if sample and marker in seen.get(sample, set()):
+        markers = seen.setdefault(sample, set())
+        if sample and marker in markers:
             problems.append(RowError(filename, row_number, "marker", f"{marker} given twice for {sample}"))
-        seen.setdefault(sample, set()).add(marker)
+        elif len(markers) >= MAX_MARKERS_PER_PROFILE:
+            if len(markers) == MAX_MARKERS_PER_PROFILE:  # said once per sample; its further rows are skipped
+                problems.append(
+                    RowError(
+                        filename,
+                        row_number,
+                        "marker",
+                        f"{sample[:60]}: more than {MAX_MARKERS_PER_PROFILE} markers for one sample",
+                    )
+                )
+                markers.add(marker)
+            continue
+        markers.add(marker)
         first_row.setdefault(sample, row_number)
         profile = profiles.setdefault(sample, {})
         if not untyped:

@@ -39,6 +39,7 @@ from kinlink.exchange.errors import ImportRefused, RowError
 from kinlink.exchange.genotypes import decode_utf8, read_genotype_file
 from kinlink.genetics.posterior import posterior_probability
 from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
+from kinlink.identification.pedigrees import no_dna_consent, unknown_request
 from kinlink.identification.relationships import RELATIONSHIP_LABELS, canonical_relationship
 from kinlink.identification.services import (
     IdentificationError,
@@ -51,6 +52,7 @@ from kinlink.identification.services import (
 from kinlink.registry import actions as registry_actions
 from kinlink.registry.models import Case, Organisation, Remains, Sample, TracingRequest
 from kinlink.registry.services import audit
+from kinlink.registry.services.access import requests_of_labs
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +147,8 @@ def register_reference_samples(actor: Actor, lab: Organisation, filename: str, d
     codes = [cell(r, "sample") for _, r in rows]
     numbers = {cell(r, "request") for _, r in rows} - {""}
     existing = set(Sample.objects.filter(code__in=codes).values_list("code", flat=True))
-    requests = {r.number: r for r in TracingRequest.objects.filter(number__in=numbers)}
+    # only the requests the lab works for: another organisation's number is as unknown as a made-up one
+    requests = {r.number: r for r in requests_of_labs([lab]).filter(number__in=numbers)}
     for index, row in rows:
         code, value, number = cell(row, "sample"), cell(row, "relationship"), cell(row, "request")
         if not BARCODE.match(code):
@@ -166,7 +169,9 @@ def register_reference_samples(actor: Actor, lab: Organisation, filename: str, d
                 )
             )
         if number and number not in requests:
-            problems.append(RowError(filename, index, "request", f"no tracing request {number[:40]!r}"))
+            problems.append(RowError(filename, index, "request", unknown_request(number, [lab])))
+        elif number and not requests[number].consent_dna:
+            problems.append(RowError(filename, index, "request", no_dna_consent(number)))
         parsed.append((code, relationship or "", number))
     if problems:
         raise ImportRefused(problems)
@@ -206,6 +211,28 @@ class ProfileUpload:
         return len(self.stored) + len(self.unchanged)
 
 
+class ProfileConflict(ImportRefused):
+    """An upload refused because it would replace a profile that screening results or an identification
+    rest on (the API answers 409); ``errors`` holds every problem of the upload."""
+
+
+def _has_results(sample: Sample) -> bool:
+    """Screening results or an identification rest on this sample's stored profile."""
+    if sample.status in (Sample.Status.SEARCHED, Sample.Status.MATCHED):
+        return True
+    if sample.kind == Sample.Kind.REMAINS:
+        if sample.remains is not None and sample.remains.status in (
+            Remains.Status.IDENTIFIED,
+            Remains.Status.RETURNED,
+        ):
+            return True
+        return CandidateIdentification.objects.filter(remains_sample=sample).exists()
+    return (
+        sample.tracing_request_id is not None
+        and CandidateIdentification.objects.filter(tracing_request_id=sample.tracing_request_id).exists()
+    )
+
+
 def store_lab_profiles(
     actor: Actor,
     lab: Organisation | Iterable[Organisation],
@@ -217,19 +244,25 @@ def store_lab_profiles(
     """Store the genotype profiles of a genotype CSV on the uploading lab's own samples and queue a
     screening run on commit.
 
-    Refused whole, with every problem (file, row, column): a bad allele or marker, a sample the lab
-    does not hold (another lab's sample is reported exactly as an unknown one), a sample with no typed
-    marker, and a different profile for a sample that is part of a confirmed identification (it keeps
-    the profile the identification rests on). A MATCHED sample keeps its status."""
+    Refused whole, with every problem (file, row, column): a bad allele or marker, more markers than
+    ``KINLINK_MAX_MARKERS_PER_PROFILE`` for one sample, a sample the lab does not hold (another lab's
+    sample is reported exactly as an unknown one), a sample with no typed marker, a reference sample given
+    for a family that has not agreed to give DNA (``TracingRequest.consent_dna``), and a different profile
+    for a sample whose stored profile screening results or an identification rest on
+    (:class:`ProfileConflict`: the old profile is kept; a correction is a new sample). A profile is stored
+    on a registered or collected sample as "profiled"; a later status (searched, matched) is never reset."""
     labs = _labs(lab)
     parsed = read_genotype_file(data, filename)
     result = ProfileUpload()
     with transaction.atomic():
         samples = {
             s.code: s
-            for s in Sample.objects.select_for_update().filter(code__in=list(parsed.profiles), lab__in=labs)
+            for s in Sample.objects.select_for_update(of=("self",))
+            .select_related("tracing_request", "remains")
+            .filter(code__in=list(parsed.profiles), lab__in=labs)
         }
         problems: list[RowError] = list(parsed.problems)
+        conflict = False
         for code, profile in parsed.profiles.items():
             if not code:
                 continue  # an empty sample cell: reported by the reader
@@ -243,22 +276,32 @@ def store_lab_profiles(
             if not profile:
                 problems.append(RowError(filename, row, "sample", f"'{code}': no typed marker"))
                 continue
-            if (
-                sample.status == Sample.Status.MATCHED
-                and sample.profile
-                and json.loads(sample.profile) != profile
-            ):
+            if sample.tracing_request is not None and not sample.tracing_request.consent_dna:
                 problems.append(
                     RowError(
                         filename,
                         row,
                         "sample",
-                        f"'{code}' is part of a confirmed DNA identification; its profile cannot be "
-                        "replaced by an upload (ask the caseworkers to review the identification first)",
+                        f"'{code}': the family this reference sample was given for has not agreed to give "
+                        "DNA; its profile is not stored",
+                    )
+                )
+                continue
+            if sample.profile and json.loads(sample.profile) != profile and _has_results(sample):
+                conflict = True
+                problems.append(
+                    RowError(
+                        filename,
+                        row,
+                        "sample",
+                        f"'{code}' already has a profile that screening results or a DNA identification "
+                        "rest on; it cannot be replaced by an upload (register the re-analysis as a new "
+                        "sample, or ask the caseworkers to review the identification first)",
                     )
                 )
         if problems:
-            raise ImportRefused(sorted(problems, key=lambda p: (p.row, p.column)))
+            ordered = sorted(problems, key=lambda p: (p.row, p.column))
+            raise ProfileConflict(ordered) if conflict else ImportRefused(ordered)
         for code, profile in parsed.profiles.items():
             sample = samples[code]
             text = json.dumps(profile, sort_keys=True)
@@ -266,7 +309,7 @@ def store_lab_profiles(
                 result.unchanged.append(code)
                 continue
             sample.profile = text
-            if sample.status != Sample.Status.MATCHED:
+            if sample.status in (Sample.Status.REGISTERED, Sample.Status.COLLECTED):
                 sample.status = Sample.Status.PROFILED
             sample.save(update_fields=["profile", "status"])
             audit.record(actor, "load_profile", sample, label=label, markers=len(profile), file=filename)
@@ -341,7 +384,8 @@ def _claim(run: ScreeningRun) -> bool:
 
 
 def run_screening(run: ScreeningRun) -> ScreeningRun:
-    """Screen every profiled remains sample against every family with profiled references.
+    """Screen every profiled remains sample against every family with profiled references whose request
+    has the family's DNA consent (references of other requests are skipped, and counted in the notes).
 
     The frequency table and mutation spec are the run's own when it names them (the demo does), else the
     settings'; the run records the ones it used, so that a report recomputes with the same. A failure is
@@ -381,9 +425,14 @@ def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     run.frequencies, run.mutation = str(path), spec
     run.direct_dropout = float(getattr(settings, "KINLINK_DIRECT_MATCH_DROPOUT", 0.0))
     by_request: dict[int, list[Sample]] = {}
-    for s in Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False).exclude(
+    # only the references of families that agreed to give DNA (``TracingRequest.consent_dna``)
+    references = Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False).exclude(
         profile=""
-    ):
+    )
+    skipped = references.filter(tracing_request__consent_dna=False).count()
+    if skipped:
+        notes.append(f"{skipped} reference sample(s) of requests without DNA consent: not screened")
+    for s in references.filter(tracing_request__consent_dna=True):
         by_request.setdefault(int(s.tracing_request_id), []).append(s)  # type: ignore[arg-type]
     requests = TracingRequest.objects.select_related("person").in_bulk(list(by_request))
     pedigrees = stored_pedigrees(by_request)
