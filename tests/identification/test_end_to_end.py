@@ -96,6 +96,7 @@ def _requests(world: World, sc: DnaScenario) -> dict[str, TracingRequest]:
                     given_name="",
                     relationship="mother",
                     consent_organisations=[world.a.org],
+                    consent_dna=True,
                 )
             )
     return requests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from django.test import override_settings
 
 from kinlink.exchange.errors import ImportRefused
 from kinlink.identification.actions import decide_identification, register_sample, run_queued_screenings
-from kinlink.identification.models import CandidateIdentification, ScreeningRun
+from kinlink.identification.models import CandidateIdentification, ProfileRevision, ScreeningRun
 from kinlink.identification.services import IdentificationError, queue
 from kinlink.registry import actions
 from kinlink.registry.models import Organisation, Sample
@@ -27,7 +28,7 @@ def _registry(sc: DnaScenario) -> Organisation:
     lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
     for n, fam in enumerate(sc.families):
         request, _code = actions.submit_tracing_request(
-            FamilyRequest(surname=f"Family{n}", given_name="", relationship="mother")
+            FamilyRequest(surname=f"Family{n}", given_name="", relationship="mother", consent_dna=True)
         )
         for pid, code in fam.samples.items():
             sample = register_sample(None, lab, code, Sample.Kind.REFERENCE, relationship=RELATIONSHIP[pid])
@@ -107,12 +108,18 @@ def test_two_person_confirmation_and_remembered_rejection(
         before = CandidateIdentification.objects.count()
         rescreen(capture)  # a new run on the same data proposes nothing again
         assert CandidateIdentification.objects.count() == before
-        # new data for the rejected pair: it is proposed again
+        # new data for the rejected pair (a re-analysis: screening results rest on the old profile): it is
+        # proposed again, and the earlier profile is kept
         code = second.remains_sample.code
         profile = dict(sc.remains[code])
         marker = next(iter(profile))
         profile.pop(marker)
-        upload(capture, lab, {code: profile})
+        with pytest.raises(ImportRefused, match="re-analysis"):
+            upload(capture, lab, {code: profile})
+        upload(capture, lab, {code: profile}, reanalysis=True)
+        assert ProfileRevision.objects.get(sample=second.remains_sample).profile == json.dumps(
+            dict(sc.remains[code]), sort_keys=True
+        )
         again = CandidateIdentification.objects.filter(
             remains_sample=second.remains_sample, tracing_request=second.tracing_request
         )

@@ -112,10 +112,18 @@ def test_lab_loads_a_pedigree_by_barcodes_only(world: World) -> None:
     for name in ("Иванов", "Сергей", "Mother a", world.a.case.number):
         assert name not in page
     # another lab's sample is unknown here, and nothing is written
-    foreign = text.replace("BC-a-001", "BC-b-001").replace(number, world.b.request.number)
+    foreign = text.replace("BC-a-001", "BC-b-001")
     refused = client.post("/en/lab/pedigrees/upload", {"pedigrees-pedigree_file": _csv("ped.csv", foreign)})
     body = refused.content.decode()
     assert refused.status_code == 400 and "ped.csv: row 3, column &#x27;sample&#x27;" in body
+    # another organisation's request is as unknown as one that does not exist
+    other_request = text.replace(number, world.b.request.number)
+    refused = client.post(
+        "/en/lab/pedigrees/upload", {"pedigrees-pedigree_file": _csv("ped.csv", other_request)}
+    )
+    assert (
+        refused.status_code == 400 and "ped.csv: row 2, column &#x27;family&#x27;" in refused.content.decode()
+    )
     assert not StoredPedigree.objects.filter(tracing_request=world.b.request).exists()
     # a .fam needs the tracing request and the person sought
     fam = client.post(

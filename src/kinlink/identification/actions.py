@@ -38,7 +38,12 @@ from django.utils.translation import gettext
 from kinlink.exchange.errors import ImportRefused, RowError
 from kinlink.exchange.genotypes import decode_utf8, read_genotype_file
 from kinlink.genetics.posterior import posterior_probability
-from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
+from kinlink.identification.models import (
+    CandidateIdentification,
+    IdentificationDecision,
+    ProfileRevision,
+    ScreeningRun,
+)
 from kinlink.identification.pedigrees import no_dna_consent, unknown_request
 from kinlink.identification.relationships import RELATIONSHIP_LABELS, canonical_relationship
 from kinlink.identification.services import (
@@ -216,21 +221,31 @@ class ProfileConflict(ImportRefused):
     rest on (the API answers 409); ``errors`` holds every problem of the upload."""
 
 
+def _candidates_on(sample: Sample) -> Any:
+    """The candidate identifications this sample's profile took part in (a remains sample's own, or its
+    family's for a reference sample)."""
+    if sample.kind == Sample.Kind.REMAINS:
+        return CandidateIdentification.objects.filter(remains_sample=sample)
+    if sample.tracing_request_id is None:
+        return CandidateIdentification.objects.none()
+    return CandidateIdentification.objects.filter(tracing_request_id=sample.tracing_request_id)
+
+
+def _identified(sample: Sample) -> bool:
+    """An identification rests on this sample's stored profile: its profile is never replaced."""
+    if sample.status == Sample.Status.MATCHED:
+        return True
+    if sample.remains is not None and sample.remains.status in (
+        Remains.Status.IDENTIFIED,
+        Remains.Status.RETURNED,
+    ):
+        return True
+    return _candidates_on(sample).filter(status=CandidateIdentification.Status.IDENTIFIED).exists()
+
+
 def _has_results(sample: Sample) -> bool:
     """Screening results or an identification rest on this sample's stored profile."""
-    if sample.status in (Sample.Status.SEARCHED, Sample.Status.MATCHED):
-        return True
-    if sample.kind == Sample.Kind.REMAINS:
-        if sample.remains is not None and sample.remains.status in (
-            Remains.Status.IDENTIFIED,
-            Remains.Status.RETURNED,
-        ):
-            return True
-        return CandidateIdentification.objects.filter(remains_sample=sample).exists()
-    return (
-        sample.tracing_request_id is not None
-        and CandidateIdentification.objects.filter(tracing_request_id=sample.tracing_request_id).exists()
-    )
+    return sample.status == Sample.Status.SEARCHED or _identified(sample) or _candidates_on(sample).exists()
 
 
 def store_lab_profiles(
@@ -240,6 +255,7 @@ def store_lab_profiles(
     data: bytes,
     *,
     label: str = "",
+    reanalysis: bool = False,
 ) -> ProfileUpload:
     """Store the genotype profiles of a genotype CSV on the uploading lab's own samples and queue a
     screening run on commit.
@@ -248,9 +264,12 @@ def store_lab_profiles(
     ``KINLINK_MAX_MARKERS_PER_PROFILE`` for one sample, a sample the lab does not hold (another lab's
     sample is reported exactly as an unknown one), a sample with no typed marker, a reference sample given
     for a family that has not agreed to give DNA (``TracingRequest.consent_dna``), and a different profile
-    for a sample whose stored profile screening results or an identification rest on
-    (:class:`ProfileConflict`: the old profile is kept; a correction is a new sample). A profile is stored
-    on a registered or collected sample as "profiled"; a later status (searched, matched) is never reset."""
+    for a sample whose stored profile screening results rest on, unless the upload is a ``reanalysis``
+    (:class:`ProfileConflict`). A re-analysis keeps the replaced profile as a :class:`ProfileRevision`
+    (audited ``reanalyse_profile``); the earlier candidates keep their decisions, and the new data are
+    screened again. No upload, re-analysis or not, replaces the profile an identification rests on. A
+    profile is stored on a registered or collected sample as "profiled"; a later status (searched,
+    matched) is never reset."""
     labs = _labs(lab)
     parsed = read_genotype_file(data, filename)
     result = ProfileUpload()
@@ -287,16 +306,28 @@ def store_lab_profiles(
                     )
                 )
                 continue
-            if sample.profile and json.loads(sample.profile) != profile and _has_results(sample):
+            if not sample.profile or json.loads(sample.profile) == profile:
+                continue
+            if _identified(sample):
                 conflict = True
                 problems.append(
                     RowError(
                         filename,
                         row,
                         "sample",
-                        f"'{code}' already has a profile that screening results or a DNA identification "
-                        "rest on; it cannot be replaced by an upload (register the re-analysis as a new "
-                        "sample, or ask the caseworkers to review the identification first)",
+                        f"'{code}' is part of a DNA identification; its profile cannot be replaced, not "
+                        "even by a re-analysis (ask the caseworkers to review the identification first)",
+                    )
+                )
+            elif not reanalysis and _has_results(sample):
+                conflict = True
+                problems.append(
+                    RowError(
+                        filename,
+                        row,
+                        "sample",
+                        f"'{code}' already has a profile that screening results rest on; upload the new "
+                        "one as a re-analysis (the earlier profile is kept) or leave it as it is",
                     )
                 )
         if problems:
@@ -308,11 +339,21 @@ def store_lab_profiles(
             if sample.profile and json.loads(sample.profile) == profile:
                 result.unchanged.append(code)
                 continue
+            if sample.profile:  # a re-analysis (or a profile no result rests on yet): the old one is kept
+                ProfileRevision.objects.create(
+                    sample=sample,
+                    profile=sample.profile,
+                    status=sample.status,
+                    replaced_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    label=label[:200],
+                    file=filename[:200],
+                )
+            action = audit.Action.REANALYSE_PROFILE if sample.profile else audit.Action.LOAD_PROFILE
             sample.profile = text
             if sample.status in (Sample.Status.REGISTERED, Sample.Status.COLLECTED):
                 sample.status = Sample.Status.PROFILED
             sample.save(update_fields=["profile", "status"])
-            audit.record(actor, "load_profile", sample, label=label, markers=len(profile), file=filename)
+            audit.record(actor, action, sample, label=label, markers=len(profile), file=filename)
             result.stored.append(code)
             result.markers += len(profile)
         if result.stored:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kinlink.registry.fields import EncryptedTextField
 from kinlink.registry.models import Sample, TracingRequest
 
 
@@ -150,3 +151,25 @@ class StoredPedigreeMember(models.Model):
 
     def __str__(self) -> str:
         return self.member_id
+
+
+class ProfileRevision(models.Model):
+    """A sample's earlier profile, kept when a re-analysis replaced it (``store_lab_profiles`` with
+    ``reanalysis``): the screening results and decisions made on it can still be traced to the data they
+    rest on. Append-only by use: nothing updates or deletes a revision."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="profile_revisions")
+    profile = EncryptedTextField("earlier genotype profile (JSON)")
+    status = models.CharField(max_length=20)
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    label = models.CharField(max_length=200, blank=True)
+    file = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["sample", "replaced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.sample} profile replaced {self.replaced_at:%Y-%m-%d}"

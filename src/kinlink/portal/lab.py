@@ -24,7 +24,7 @@ from kinlink.identification.actions import (
     store_lab_profiles,
 )
 from kinlink.identification.relationships import RELATIONSHIP_LABELS, accepted_relationships
-from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, SampleForm
+from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, ProfileUploadForm, SampleForm
 from kinlink.portal.roles import lab_required, labs_of
 from kinlink.registry.models import Sample
 from kinlink.registry.services import audit
@@ -50,7 +50,7 @@ def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResp
         ],
         "statuses": dict(Sample.Status.choices),
         "sample_form": extra.get("sample_form") or SampleForm(),
-        "profile_form": extra.get("profile_form") or CSVUploadForm(prefix="profiles"),
+        "profile_form": extra.get("profile_form") or ProfileUploadForm(prefix="profiles"),
         "reference_form": extra.get("reference_form") or CSVUploadForm(prefix="references"),
         "pedigree_form": extra.get("pedigree_form") or PedigreeUploadForm(prefix="pedigrees"),
         "problems": extra.get("problems", []),
@@ -100,10 +100,12 @@ def _csv_bytes(form: CSVUploadForm) -> tuple[str, bytes] | None:
 @require_POST
 @lab_required
 def lab_upload_profiles(request: HttpRequest) -> HttpResponse:
-    form = CSVUploadForm(request.POST, request.FILES, prefix="profiles")
+    form = ProfileUploadForm(request.POST, request.FILES, prefix="profiles")
     if form.is_valid() and (read := _csv_bytes(form)) is not None:
         try:
-            result = store_lab_profiles(request.user, labs_of(request.user), *read)
+            result = store_lab_profiles(
+                request.user, labs_of(request.user), *read, reanalysis=form.cleaned_data["reanalysis"]
+            )
         except ImportRefused as exc:
             return _lab_page(request, status=400, profile_form=form, problems=[str(p) for p in exc.errors])
         messages.success(

@@ -57,6 +57,7 @@ class Action(enum.StrEnum):
     # DNA and identification
     REGISTER_SAMPLE = "register_sample"
     LOAD_PROFILE = "load_profile"
+    REANALYSE_PROFILE = "reanalyse_profile"
     IMPORT_GENOTYPE = "import_genotype"
     IMPORT_PEDIGREE = "import_pedigree"
     CONFIRM_IDENTIFICATION = "confirm_identification"
