@@ -166,16 +166,16 @@ def format_posterior(value: float, lang: str = "en") -> str:
 def pedigree_layout(members: list[PedigreeMember]) -> dict[str, Any]:
     """Generations from the founders down; members of one generation side by side (units: cm)."""
     by_id = {m.member_id: m for m in members}
-    parents = {
+    parents_of = {
         m.member_id: [p for p in (m.father, m.mother) if p is not None and p in by_id] for m in members
     }
     # ancestors first, without recursion: a pedigree thousands of generations deep is laid out too
-    order, cycle = ancestral_order(parents)
+    order, cycle = ancestral_order(parents_of)
     if cycle is not None:
         raise DnaReportError(f"pedigree has a cycle through {cycle[0]}")
     generation: dict[str, int] = {}
     for member_id in order:
-        generation[member_id] = 1 + max((generation[p] for p in parents[member_id]), default=-1)
+        generation[member_id] = 1 + max((generation[p] for p in parents_of[member_id]), default=-1)
     # A founder who married into the family stands beside the partner, one generation above the children.
     for member in members:
         if member.father is None and member.mother is None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -274,12 +274,15 @@ def store_lab_profiles(
     parsed = read_genotype_file(data, filename)
     result = ProfileUpload()
     with transaction.atomic():
-        samples = {
-            s.code: s
-            for s in Sample.objects.select_for_update(of=("self",))
-            .select_related("tracing_request", "remains")
-            .filter(code__in=list(parsed.profiles), lab__in=labs)
-        }
+        codes = [code for code in parsed.profiles if code]
+        samples: dict[str, Sample] = {}
+        for start in range(0, len(codes), 5000):  # in chunks: a database takes so many parameters at once
+            samples.update(
+                (s.code, s)
+                for s in Sample.objects.select_for_update(of=("self",))
+                .select_related("tracing_request", "remains")
+                .filter(code__in=codes[start : start + 5000], lab__in=labs)
+            )
         problems: list[RowError] = list(parsed.problems)
         conflict = False
         for code, profile in parsed.profiles.items():
@@ -333,32 +336,59 @@ def store_lab_profiles(
         if problems:
             ordered = sorted(problems, key=lambda p: (p.row, p.column))
             raise ProfileConflict(ordered) if conflict else ImportRefused(ordered)
+        replaced_by = actor if getattr(actor, "is_authenticated", False) else None
+        revisions: list[ProfileRevision] = []
+        changed: list[Sample] = []
+        entries: list[tuple[str, Sample, dict[str, Any]]] = []
         for code, profile in parsed.profiles.items():
             sample = samples[code]
-            text = json.dumps(profile, sort_keys=True)
             if sample.profile and json.loads(sample.profile) == profile:
                 result.unchanged.append(code)
                 continue
             if sample.profile:  # a re-analysis (or a profile no result rests on yet): the old one is kept
-                ProfileRevision.objects.create(
-                    sample=sample,
-                    profile=sample.profile,
-                    status=sample.status,
-                    replaced_by=actor if getattr(actor, "is_authenticated", False) else None,
-                    label=label[:200],
-                    file=filename[:200],
+                revisions.append(
+                    ProfileRevision(
+                        sample=sample,
+                        profile=sample.profile,
+                        status=sample.status,
+                        replaced_by=replaced_by,
+                        label=label[:200],
+                        file=filename[:200],
+                    )
                 )
             action = audit.Action.REANALYSE_PROFILE if sample.profile else audit.Action.LOAD_PROFILE
-            sample.profile = text
+            sample.profile = json.dumps(profile, sort_keys=True)
             if sample.status in (Sample.Status.REGISTERED, Sample.Status.COLLECTED):
                 sample.status = Sample.Status.PROFILED
-            sample.save(update_fields=["profile", "status"])
-            audit.record(actor, action, sample, label=label, markers=len(profile), file=filename)
+            changed.append(sample)
+            entries.append((action, sample, {"markers": len(profile), "file": filename}))
             result.stored.append(code)
             result.markers += len(profile)
+        # in batches: a 20 MB file changes tens of thousands of samples within one request
+        ProfileRevision.objects.bulk_create(revisions, batch_size=500)
+        _save_profiles(changed)
+        audit.record_many(actor, entries, label=label)
         if result.stored:
             result.run = queue_screening(f"lab upload {filename}: {len(result.stored)} profiles")
     return result
+
+
+def _save_profiles(samples: list[Sample]) -> None:
+    """Write the samples' profiles (encrypted by the field, as ``save`` would) and statuses in one
+    prepared statement run once per sample: ``bulk_update``'s CASE expressions take a minute for the
+    tens of thousands of samples of a 20 MB file."""
+    if not samples:
+        return
+    meta = Sample._meta
+    profile, status = meta.get_field("profile"), meta.get_field("status")
+    table, qn = meta.db_table, connection.ops.quote_name
+    sql = (
+        f"UPDATE {qn(table)} SET {qn(profile.column)} = %s, {qn(status.column)} = %s "
+        f"WHERE {qn(meta.pk.column)} = %s"
+    )
+    rows = [(profile.get_db_prep_save(s.profile, connection), s.status, s.pk) for s in samples]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 # ------------------------------------------------------------------------------------------------ screening

@@ -331,10 +331,10 @@ def import_families(
     labs = None if labs is None else list(labs)
     result = PedigreeImport()
     with transaction.atomic():
-        found = TracingRequest.objects.filter(number__in=list(families))
+        named = TracingRequest.objects.filter(number__in=list(families))
         if labs is not None:  # a lab stores pedigrees only for the requests it works for
-            found = found.filter(pk__in=requests_of_labs(labs).values("pk"))
-        requests = {r.number: r for r in TracingRequest.objects.select_for_update().filter(pk__in=found)}
+            named = named.filter(pk__in=requests_of_labs(labs).values("pk"))
+        requests = {r.number: r for r in TracingRequest.objects.select_for_update().filter(pk__in=named)}
         codes = [m.sample for rows in families.values() for m in rows if m.sample]
         samples = {s.code: s for s in Sample.objects.filter(code__in=codes).select_related("tracing_request")}
         errors: list[RowError] = []
