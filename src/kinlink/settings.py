@@ -278,3 +278,6 @@ KINLINK_DIRECT_MATCH_DROPOUT = float(os.environ.get("KINLINK_DIRECT_MATCH_DROPOU
 KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0") == "1"
 # Seconds the worker waits between looks at an empty queue.
 KINLINK_WORKER_INTERVAL = float(os.environ.get("KINLINK_WORKER_INTERVAL", "1.0"))
+#: A genotype file larger than this (bytes) from the lab console is stored by the worker, not in the web
+#: request (a 20 MB file takes about a minute; see bench/results/lab_upload.json).
+KINLINK_LAB_BACKGROUND_BYTES = int(os.environ.get("KINLINK_LAB_BACKGROUND_BYTES", str(1024 * 1024)))

@@ -1,7 +1,8 @@
 """The background worker: what ``kinlink worker`` (and the worker ``kinlink serve`` starts) runs.
 
-Each pass runs every ready django-tasks task (database backend: list and request linkage, screening after
-a lab upload), then every screening run still queued (one whose task was lost). With the immediate task
+Each pass runs every ready django-tasks task (database backend: list and request linkage, a large lab
+upload, screening after a lab upload), then every large lab upload and every screening run still queued
+(one whose task was lost). With the immediate task
 backend (tests), tasks already ran when they were queued. A failing job logs its traceback and records
 its failure; the worker goes on.
 """
@@ -17,10 +18,11 @@ def work_once() -> int:
     from django_tasks import task_backends
     from django_tasks_db import DatabaseBackend
 
-    from kinlink.identification.actions import run_queued_screenings
+    from kinlink.identification.actions import run_queued_lab_uploads, run_queued_screenings
 
     if isinstance(task_backends["default"], DatabaseBackend):
         call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0)
+    run_queued_lab_uploads()  # a large lab file whose task was lost
     return len(run_queued_screenings())
 
 

@@ -41,6 +41,7 @@ from kinlink.genetics.posterior import posterior_probability
 from kinlink.identification.models import (
     CandidateIdentification,
     IdentificationDecision,
+    LabUpload,
     ProfileRevision,
     ScreeningRun,
 )
@@ -389,6 +390,95 @@ def _save_profiles(samples: list[Sample]) -> None:
     rows = [(profile.get_db_prep_save(s.profile, connection), s.status, s.pk) for s in samples]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+# ------------------------------------------------------------------------------------------ large uploads
+
+
+def queue_lab_upload(
+    actor: Actor,
+    lab: Organisation | Iterable[Organisation],
+    filename: str,
+    data: bytes,
+    *,
+    reanalysis: bool = False,
+) -> LabUpload:
+    """Keep a large genotype file (encrypted) for the worker, which stores it with
+    :func:`store_lab_profiles` (:func:`run_lab_upload`): a 20 MB file takes longer than a web request
+    may. Enqueued on commit; a file whose task is lost is run by the worker's next pass. A file that is
+    not UTF-8 is refused at once, with its row and column."""
+    text = decode_utf8(data, filename)
+    with transaction.atomic():
+        upload = LabUpload.objects.create(
+            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            filename=filename[:200],
+            content=text,
+            size=len(data),
+            reanalysis=reanalysis,
+        )
+        upload.labs.set(_labs(lab))
+        audit.record(actor, audit.Action.QUEUE_LAB_UPLOAD, upload, file=filename, bytes=len(data))
+        upload_id = upload.pk
+        transaction.on_commit(lambda: _start_upload(upload_id))
+    return upload
+
+
+def _start_upload(upload_id: int) -> None:
+    from kinlink.identification.tasks import store_queued_upload
+
+    try:
+        store_queued_upload.enqueue(upload_id)
+    except Exception:  # the upload stays queued: the worker's next pass runs it
+        logger.exception("lab upload %s could not be enqueued; the worker will pick it up", upload_id)
+
+
+def run_lab_upload(upload: LabUpload) -> LabUpload:
+    """Store a queued upload's profiles (all or nothing) and keep the outcome: done with its counts,
+    refused with its problems (at most 1,000 listed), or failed with the reason logged. The file's
+    content is emptied either way."""
+    taken = LabUpload.objects.filter(pk=upload.pk, status=LabUpload.Status.QUEUED).update(
+        status=LabUpload.Status.RUNNING
+    )
+    upload.refresh_from_db()
+    if not taken:
+        return upload
+    try:
+        result = store_lab_profiles(
+            upload.uploaded_by,
+            list(upload.labs.all()),
+            upload.filename,
+            upload.content.encode("utf-8"),
+            label=f"lab upload {upload.pk}",
+            reanalysis=upload.reanalysis,
+        )
+    except ImportRefused as exc:
+        upload.status = LabUpload.Status.REFUSED
+        upload.problems = [str(problem) for problem in exc.errors[:1000]]
+    except Exception:  # recorded for the lab and logged with its traceback for the operator
+        logger.exception("lab upload %s failed", upload.pk)
+        upload.status = LabUpload.Status.FAILED
+    else:
+        upload.status = LabUpload.Status.DONE
+        upload.stored, upload.unchanged, upload.markers = (
+            len(result.stored),
+            len(result.unchanged),
+            result.markers,
+        )
+        upload.run = result.run
+    upload.content = ""
+    upload.finished = timezone.now()
+    upload.save()
+    return upload
+
+
+def run_queued_lab_uploads() -> list[LabUpload]:
+    """Run every lab upload still queued, oldest first (each pass of ``kinlink worker``)."""
+    return [
+        run_lab_upload(LabUpload.objects.get(pk=pk))
+        for pk in LabUpload.objects.filter(status=LabUpload.Status.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ screening

@@ -59,6 +59,7 @@ class Action(enum.StrEnum):
     REGISTER_SAMPLE = "register_sample"
     LOAD_PROFILE = "load_profile"
     REANALYSE_PROFILE = "reanalyse_profile"
+    QUEUE_LAB_UPLOAD = "queue_lab_upload"
     IMPORT_GENOTYPE = "import_genotype"
     IMPORT_PEDIGREE = "import_pedigree"
     CONFIRM_IDENTIFICATION = "confirm_identification"
