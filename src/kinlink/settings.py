@@ -434,3 +434,6 @@ KINLINK_RETENTION_DAYS = {
         "audit_details": 1825,
     }.items()
 }
+#: A genotype file larger than this (bytes) from the lab console is stored by the worker, not in the web
+#: request (a 20 MB file takes about a minute; see bench/results/lab_upload.json).
+KINLINK_LAB_BACKGROUND_BYTES = int(os.environ.get("KINLINK_LAB_BACKGROUND_BYTES", str(1024 * 1024)))

@@ -3,9 +3,10 @@
 Each pass first recovers the work of dead workers (a task or screening run still RUNNING whose worker was
 killed: re-queued when the job may run twice, FAILED with the reason otherwise; see
 :func:`kinlink.registry.actions.recover_orphaned_tasks`), then runs every ready django-tasks task
-(database backend: list and request linkage, screening after a lab upload), then every screening run still
-queued (one whose task was lost). With the immediate task backend (tests), tasks already ran when they were
-queued. A failing job logs its traceback and records its failure; the worker goes on.
+(database backend: list and request linkage, a large lab upload, screening after a lab upload), then every
+large lab upload and every screening run still queued (one whose task was lost). With the immediate task
+backend (tests), tasks already ran when they were queued. A failing job logs its traceback and records its
+failure; the worker goes on.
 
 A running worker beats a heartbeat row (``registry.WorkerHeartbeat``) from a thread of its own, every
 ``KINLINK_WORKER_HEARTBEAT`` seconds, also while a long job runs; the row goes when the worker stops.
@@ -69,7 +70,7 @@ def work_once(worker_id: str = "") -> int:
     from django_tasks import task_backends
     from django_tasks_db import DatabaseBackend
 
-    from kinlink.identification.actions import run_queued_screenings
+    from kinlink.identification.actions import run_queued_lab_uploads, run_queued_screenings
 
     recover_orphans()
     if isinstance(task_backends["default"], DatabaseBackend):
@@ -82,6 +83,7 @@ def work_once(worker_id: str = "") -> int:
             verbosity=0,
             worker_id=worker_id or secrets.token_hex(16),
         )
+    run_queued_lab_uploads()  # a large lab file whose task was lost
     screened = len(run_queued_screenings())
     run_retention_when_due()
     return screened

@@ -107,6 +107,21 @@ def test_pedigree_layout_puts_children_below_parents() -> None:
     assert len(layout["lines"]) == 4  # a partner line and a descent line per child
 
 
+def test_pedigree_layout_of_a_pedigree_thousands_of_generations_deep() -> None:
+    """Issue 17: a deep pedigree crashed with RecursionError; the layout walks the generations iteratively
+    (``genetics.pedigree.ancestral_order``) and still refuses a cycle."""
+    members = [PedigreeMember("G0", "M"), PedigreeMember("W0", "F")]
+    for g in range(1, 3000):
+        members += [PedigreeMember(f"W{g}", "F"), PedigreeMember(f"G{g}", "M", f"G{g - 1}", f"W{g - 1}")]
+    layout = pedigree_layout(members)
+    assert len(layout["nodes"]) == len(members)
+    assert layout["nodes"][-1]["y"] > layout["nodes"][-3]["y"] > layout["nodes"][0]["y"]  # G2999, G2998, G0
+    with pytest.raises(DnaReportError, match="cycle"):
+        pedigree_layout(
+            [PedigreeMember("A", "M", "B", "C"), PedigreeMember("B", "M", "A", "C"), PedigreeMember("C", "F")]
+        )
+
+
 @pytest.mark.django_db
 def test_statistics_report_and_web_figures_give_the_same_total(history_case: Case, tmp_path: Path) -> None:
     """One computation (``registry.services.figures.public_figures``) for the PDF and the public page."""

@@ -51,13 +51,28 @@ def frequencies(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def lab() -> Organisation:
-    return Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
+    lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
+    Organisation.objects.create(name="Poisk", slug="poisk").labs.add(lab)  # the lab works for Poisk
+    return lab
+
+
+def _consenting(surname: str, sex: str = "M") -> TracingRequest:
+    """A family's request to Poisk (whose lab types it), with the family's consent to give DNA."""
+    request, _code = actions.submit_tracing_request(
+        FamilyRequest(
+            surname=surname,
+            given_name="",
+            relationship="mother",
+            sex=sex,
+            consent_organisations=[Organisation.objects.get(slug="poisk")],
+            consent_dna=True,
+        )
+    )
+    return request
 
 
 def _family(lab: Organisation, code: str, relationship: str = "мать", sex: str = "M") -> TracingRequest:
-    request, _code = actions.submit_tracing_request(
-        FamilyRequest(surname=f"Family{code}", given_name="", relationship="mother", sex=sex)
-    )
+    request = _consenting(f"Family{code}", sex)
     register_reference_samples(
         None,
         lab,
@@ -293,9 +308,7 @@ def test_direct_match_with_dropout_and_a_family_with_only_the_personal_item(
     """Only a stored sample of the man (no relative typed); the remains lost allele 2 at M01. Without
     dropout that would exclude; with dropout 0.1 the marker gives d(1-d) / (p1^2 (1-d^2) + 2 p1 (1-p1)
     d(1-d)) = 0.09 / (0.0025 * 0.99 + 0.095 * 0.09) = 0.09 / 0.011025, and the other nine 50 each."""
-    request, _ = actions.submit_tracing_request(
-        FamilyRequest(surname="Own", given_name="", relationship="mother")
-    )
+    request = _consenting("Own")
     register_reference_samples(
         None, lab, "own.csv", f"sample,relationship,request\nOWN-A,self,{request.number}\n".encode()
     )

@@ -96,6 +96,7 @@ def _requests(world: World, sc: DnaScenario) -> dict[str, TracingRequest]:
                     given_name="",
                     relationship="mother",
                     consent_organisations=[world.a.org],
+                    consent_dna=True,
                 )
             )
     return requests
@@ -273,6 +274,28 @@ def test_api_upload_to_identification(
     assert refused.status_code == 404
     candidate = _screen_in_the_worker("lab upload api:")
     _confirm_twice_and_check(world, sc, candidate, tmp_path)
+
+    # issue 17: the API does not overwrite the profiles an identification rests on, not even as a
+    # re-analysis: 409, the profile and the status as they were
+    family = next(f for f in sc.families if requests[f.id] == world.a.request)
+    reference = next(iter(family.samples.values()))
+    identified = candidate.remains_sample.code
+    for code in (identified, reference):
+        before = Sample.objects.get(code=code)
+        changed = dict(json.loads(before.profile))
+        changed.pop(next(iter(changed)))
+        for query in ("", "?reanalysis=true"):
+            refused = api.put(
+                f"/api/v1/samples/{code}/profile{query}",
+                data=json.dumps({"markers": changed}),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+            assert refused.status_code == 409, refused.content
+            assert "DNA identification" in refused.json()["detail"]
+        after = Sample.objects.get(code=code)
+        assert after.profile == before.profile and after.status == before.status
+    assert Sample.objects.get(code=identified).status == Sample.Status.MATCHED
 
 
 def test_cli_genotypes_import_queues_a_run_for_the_worker(

@@ -97,8 +97,12 @@ def test_a_matched_sample_keeps_its_status_and_profile(lab: Organisation) -> Non
     )
     same = store_lab_profiles(None, lab, "g.csv", b"sample,marker,allele1,allele2\nS-1,TH01,6,7\n")
     assert same.unchanged == ["S-1"] and same.run is None
-    with pytest.raises(ImportRefused, match="part of a confirmed DNA identification"):
+    with pytest.raises(ImportRefused, match="part of a DNA identification"):
         store_lab_profiles(None, lab, "g.csv", b"sample,marker,allele1,allele2\nS-1,TH01,6,8\n")
+    with pytest.raises(ImportRefused, match="not even by a re-analysis"):
+        store_lab_profiles(
+            None, lab, "g.csv", b"sample,marker,allele1,allele2\nS-1,TH01,6,8\n", reanalysis=True
+        )
     sample = Sample.objects.get(code="S-1")
     assert sample.status == Sample.Status.MATCHED and json.loads(sample.profile) == profile
 

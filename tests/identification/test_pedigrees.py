@@ -27,12 +27,13 @@ PATERNITY = DATA / "genetics" / "familias" / "paternity.fam"
 def family(db: Any) -> dict[str, Any]:
     org = Organisation.objects.create(name="Poisk", slug="poisk")
     lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
+    org.labs.add(lab)  # the lab works for Poisk's requests
     requests = {}
     for number in ("TR-1", "TR-2"):
         person = actions.add_person(None, names=[], reason="pedigree test", sex="M")
         # direct write: the pedigree files name the requests TR-1 and TR-2 (the action draws a number)
         requests[number] = TracingRequest.objects.create(
-            number=number, person=person, organisation=org, enquirer_name="Имя Тайное"
+            number=number, person=person, organisation=org, enquirer_name="Имя Тайное", consent_dna=True
         )
     samples = {}
     for code in ("KL-MO-1", "KL-MO-2"):
@@ -120,6 +121,7 @@ def test_bad_pedigree_csv_is_refused_with_row_and_column(
 
 def test_a_lab_may_only_name_its_own_samples(family: dict[str, Any], tmp_path: Path) -> None:
     other = Organisation.objects.create(name="Other lab", slug="other", is_lab=True)
+    Organisation.objects.get(slug="poisk").labs.add(other)  # works for Poisk too, but holds no sample
     with pytest.raises(ImportRefused) as refused:
         import_pedigree_file(write(tmp_path, "p.csv", GOOD_CSV), labs=[other])
     assert {(e.row, e.column) for e in refused.value.errors} == {(3, "sample"), (6, "sample"), (7, "sample")}
@@ -319,7 +321,13 @@ def test_screening_finds_a_family_only_its_stored_pedigree_describes(db: Any, tm
     org = Organisation.objects.create(name="Poisk", slug="poisk")
     lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
     request, _code = actions.submit_tracing_request(
-        FamilyRequest(surname="Half", given_name="", relationship="mother", consent_organisations=[org])
+        FamilyRequest(
+            surname="Half",
+            given_name="",
+            relationship="mother",
+            consent_organisations=[org],
+            consent_dna=True,
+        )
     )
     for code in family.samples.values():
         # direct write: "half-brother" is outside the lab's list of relationships; only a pedigree says it

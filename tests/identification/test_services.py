@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from django.test import override_settings
 
 from kinlink.exchange.errors import ImportRefused
 from kinlink.identification.actions import decide_identification, register_sample, run_queued_screenings
-from kinlink.identification.models import CandidateIdentification, ScreeningRun
+from kinlink.identification.models import CandidateIdentification, ProfileRevision, ScreeningRun
 from kinlink.identification.services import IdentificationError, queue
 from kinlink.registry import actions
 from kinlink.registry.models import Organisation, Sample
@@ -27,7 +28,7 @@ def _registry(sc: DnaScenario) -> Organisation:
     lab = Organisation.objects.create(name="Lab", slug="lab", is_lab=True)
     for n, fam in enumerate(sc.families):
         request, _code = actions.submit_tracing_request(
-            FamilyRequest(surname=f"Family{n}", given_name="", relationship="mother")
+            FamilyRequest(surname=f"Family{n}", given_name="", relationship="mother", consent_dna=True)
         )
         for pid, code in fam.samples.items():
             sample = register_sample(None, lab, code, Sample.Kind.REFERENCE, relationship=RELATIONSHIP[pid])
@@ -80,6 +81,39 @@ def test_upload_screens_and_queues_candidates(
     assert len({c.remains_sample.code for c in cands}) >= len(related) - 1
 
 
+def test_screening_skips_the_references_of_families_without_dna_consent(
+    scenario: Scenario, django_capture_on_commit_callbacks: Capture
+) -> None:
+    """Issue 17: ``consent_dna`` was read by nothing. The worker's pass screens only the families that
+    agreed to give DNA; when consent is given back the next run screens that family again."""
+    from kinlink.exchange.genotypes import genotype_csv
+    from kinlink.identification.actions import queue_screening, store_lab_profiles
+    from kinlink.registry.models import TracingRequest
+
+    sc, freq, lab = scenario
+    mutation = "stepwise:rate=0.002,rate2=1e-6,range=0.1"
+    with override_settings(KINLINK_DNA_FREQUENCIES=str(freq), KINLINK_DNA_MUTATION=mutation):
+        with django_capture_on_commit_callbacks(execute=False):  # queued; the worker's next pass runs it
+            stored = store_lab_profiles(None, lab, "all.csv", genotype_csv({**sc.references, **sc.remains}))
+        assert stored.run is not None
+        # direct write: before the worker runs, every family withdraws its DNA consent (withdrawal is
+        # another helper's action)
+        TracingRequest.objects.update(consent_dna=False)
+        [run] = run_queued_screenings()  # what each pass of `kinlink worker` runs
+        assert run.status == ScreeningRun.Status.DONE, run.notes
+        assert run.pairs_screened == 0 and not CandidateIdentification.objects.exists()
+        assert f"{len(sc.references)} reference sample(s) of requests without DNA consent" in run.notes
+        # one family consents again: only its references are screened
+        consenting = Sample.objects.get(code=next(iter(sc.references))).tracing_request
+        assert consenting is not None
+        TracingRequest.objects.filter(pk=consenting.pk).update(consent_dna=True)
+        with django_capture_on_commit_callbacks(execute=False):
+            queue_screening("consent given back")
+        [again] = run_queued_screenings()
+    assert again.status == ScreeningRun.Status.DONE and again.pairs_screened == len(sc.remains)
+    assert set(CandidateIdentification.objects.values_list("tracing_request", flat=True)) <= {consenting.pk}
+
+
 def test_two_person_confirmation_and_remembered_rejection(
     scenario: Scenario, django_capture_on_commit_callbacks: Capture
 ) -> None:
@@ -107,12 +141,18 @@ def test_two_person_confirmation_and_remembered_rejection(
         before = CandidateIdentification.objects.count()
         rescreen(capture)  # a new run on the same data proposes nothing again
         assert CandidateIdentification.objects.count() == before
-        # new data for the rejected pair: it is proposed again
+        # new data for the rejected pair (a re-analysis: screening results rest on the old profile): it is
+        # proposed again, and the earlier profile is kept
         code = second.remains_sample.code
         profile = dict(sc.remains[code])
         marker = next(iter(profile))
         profile.pop(marker)
-        upload(capture, lab, {code: profile})
+        with pytest.raises(ImportRefused, match="re-analysis"):
+            upload(capture, lab, {code: profile})
+        upload(capture, lab, {code: profile}, reanalysis=True)
+        assert ProfileRevision.objects.get(sample=second.remains_sample).profile == json.dumps(
+            dict(sc.remains[code]), sort_keys=True
+        )
         again = CandidateIdentification.objects.filter(
             remains_sample=second.remains_sample, tracing_request=second.tracing_request
         )

@@ -14,12 +14,16 @@ Capture = Callable[..., Any]  # pytest-django's django_capture_on_commit_callbac
 
 
 def upload(
-    capture: Capture, lab: Organisation, profiles: Mapping[str, Mapping[str, list[str]]]
+    capture: Capture,
+    lab: Organisation,
+    profiles: Mapping[str, Mapping[str, list[str]]],
+    *,
+    reanalysis: bool = False,
 ) -> ScreeningRun | None:
     """Store ``profiles`` as the lab's genotype CSV and run what the commit starts; the run, reloaded."""
     data = genotype_csv({code: dict(p) for code, p in profiles.items()})
     with capture(execute=True):
-        result = store_lab_profiles(None, lab, "upload.csv", data)
+        result = store_lab_profiles(None, lab, "upload.csv", data, reanalysis=reanalysis)
     if result.run is not None:
         result.run.refresh_from_db()
     return result.run

@@ -104,6 +104,7 @@ def _side(tag: str, surname: str, given: str) -> Side:
         _PASSWORD_HASH.append(make_password(PASSWORD))
     org = Organisation.objects.create(name=f"Search group {tag.upper()}", slug=f"org-{tag}")
     lab = Organisation.objects.create(name=f"Lab {tag.upper()}", slug=f"lab-{tag}", is_lab=True)
+    org.labs.add(lab)  # each organisation works with its own lab
     users: dict[str, Any] = {}
     devices: dict[str, TOTPDevice] = {}
     for role in ROLES:
@@ -122,6 +123,7 @@ def _side(tag: str, surname: str, given: str) -> Side:
             contact=f"+7 900 000 00 0{tag}",
             enquirer_name=f"Mother {tag}",
             consent_organisations=[org],
+            consent_dna=True,
         )
     )
     person = request.person

@@ -196,7 +196,11 @@ def test_two_different_staff_confirm_and_the_family_is_not_told(world: World) ->
 def test_identification_without_a_case_opens_one_for_the_task(world: World) -> None:
     request, _code = registry_actions.submit_tracing_request(
         FamilyRequest(
-            surname="Bez", given_name="Dela", relationship="wife", consent_organisations=[world.a.org]
+            surname="Bez",
+            given_name="Dela",
+            relationship="wife",
+            consent_organisations=[world.a.org],
+            consent_dna=True,
         )
     )
     person = request.person
@@ -242,6 +246,7 @@ def test_not_this_family_needs_a_reason_and_is_remembered_across_screening(
                 given_name="",
                 relationship="mother",
                 consent_organisations=[world.a.org],
+                consent_dna=True,
             )
         )
         for pid, code in fam.samples.items():

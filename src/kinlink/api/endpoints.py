@@ -378,14 +378,17 @@ def get_sample(request: HttpRequest, code: str) -> Any:
     return _sample_out(sample)
 
 
-@api.put("/samples/{code}/profile", response={200: SampleOut, **WRITE_ERRORS}, tags=["samples"])
-def upload_profile(request: HttpRequest, code: str, payload: GenotypeIn) -> Any:
+@api.put("/samples/{code}/profile", response={200: SampleOut, 409: Error, **WRITE_ERRORS}, tags=["samples"])
+def upload_profile(request: HttpRequest, code: str, payload: GenotypeIn, reanalysis: bool = False) -> Any:
     """A lab uploads the DNA profile of a sample it holds; allele labels are validated strictly (the one
     rule of the genotype CSV). The profile is stored through the lab-upload action, which audits it and
-    queues a screening run against the registry's families."""
+    queues a screening run against the registry's families. A different profile for a sample whose stored
+    profile screening results rest on answers 409 and changes nothing, unless ``?reanalysis=true`` (the
+    earlier profile is kept as a revision); one an identification rests on answers 409 always. A reference
+    sample of a family that has not agreed to give DNA answers 400."""
     from kinlink.exchange.errors import ImportRefused
     from kinlink.exchange.genotypes import genotype_csv
-    from kinlink.identification.actions import store_lab_profiles
+    from kinlink.identification.actions import ProfileConflict, store_lab_profiles
 
     token = _token(request, Scope.LAB_UPLOAD)
     sample = access.samples_of(token.organisation).filter(code=code).first()
@@ -398,7 +401,10 @@ def upload_profile(request: HttpRequest, code: str, payload: GenotypeIn) -> Any:
             f"api:{code}",
             genotype_csv({code: payload.markers}),
             label=_label(token),
+            reanalysis=reanalysis,
         )
+    except ProfileConflict as exc:
+        raise HttpError(409, "; ".join(e.reason for e in exc.errors)) from exc
     except ImportRefused as exc:
         raise HttpError(400, "; ".join(e.reason for e in exc.errors)) from exc
     sample.refresh_from_db()

@@ -7,7 +7,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from kinlink.exchange.genotypes import allele_problem, marker_problem
+from kinlink.exchange.genotypes import MAX_MARKERS_PER_PROFILE, allele_problem, marker_problem
 from kinlink.partialdate import PartialDateError, parse_partial_date
 from kinlink.registry.models import Fate, Reliability, SourceKind
 
@@ -163,8 +163,8 @@ class GenotypeIn(Schema):
     def _alleles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         if not value:
             raise ValueError("a profile needs at least one marker")
-        if len(value) > 100:
-            raise ValueError("a profile has at most 100 markers")
+        if len(value) > MAX_MARKERS_PER_PROFILE:
+            raise ValueError(f"a profile has at most {MAX_MARKERS_PER_PROFILE} markers")
         for marker, alleles in value.items():
             if reason := marker_problem(marker):
                 raise ValueError(reason)

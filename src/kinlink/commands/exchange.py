@@ -29,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     genotypes.add_argument("file", type=Path)
     genotypes.add_argument("--lab", required=True, help="slug of the lab organisation holding the samples")
+    genotypes.add_argument(
+        "--reanalysis",
+        action="store_true",
+        help="replace profiles that screening results rest on (the earlier profiles are kept as revisions)",
+    )
     genotypes.set_defaults(handler=run_genotypes_import)
 
 
@@ -98,7 +103,14 @@ def run_genotypes_import(args: argparse.Namespace) -> int:
         return 1
     try:
         data = read_limited(args.file, int(settings.KINLINK_MAX_UPLOAD_BYTES))
-        result = store_lab_profiles(None, lab, args.file.name, data, label=f"cli genotypes-import {lab.slug}")
+        result = store_lab_profiles(
+            None,
+            lab,
+            args.file.name,
+            data,
+            label=f"cli genotypes-import {lab.slug}",
+            reanalysis=args.reanalysis,
+        )
     except ImportRefused as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -27,6 +27,8 @@ STAFF = (
     (Role.LAB_ANALYST, "lab", "central-lab"),
     (Role.ADMINISTRATOR, "admin", "poisk"),
 )
+#: The labs each demo organisation works with (``Organisation.labs``).
+ORGANISATION_LABS = {"poisk": ("central-lab",), "nadezhda": ("central-lab",)}
 
 
 def organisations() -> dict[str, Organisation]:
@@ -35,13 +37,16 @@ def organisations() -> dict[str, Organisation]:
         ("nadezhda", "Благодійний фонд «Надія»", "UA", False),
         ("central-lab", "Центральная лаборатория судебно-генетической экспертизы", "", True),
     ]
-    return {
+    orgs = {
         slug: Organisation.objects.get_or_create(
             slug=slug,
             defaults={"name": name, "country": country, "is_lab": is_lab, **ISSUER_DETAILS[slug]},
         )[0]
         for slug, name, country, is_lab in specs
     }
+    for slug, labs in ORGANISATION_LABS.items():
+        orgs[slug].labs.add(*(orgs[lab] for lab in labs))
+    return orgs
 
 
 #: The issuer's details every document of the organisation's cases prints (invented, for the demo only).
@@ -91,10 +96,13 @@ def create_demo_accounts(orgs: dict[str, Organisation]) -> list[DemoLogin]:
         user, created = user_model.objects.get_or_create(username=username)
         if created:
             user.set_password(password)
-            if role == Role.ADMINISTRATOR:
-                user.is_staff = True
-                user.is_superuser = True
-            user.save()
+        # The administrator is an organisation's administrator, not a superuser: the admin site with
+        # view rights only, and the contacts of the requests the family consented to that organisation.
+        user.is_staff = role == Role.ADMINISTRATOR
+        user.is_superuser = False
+        user.save()
+        if role == Role.ADMINISTRATOR:
+            user.user_permissions.set(admin_view_permissions())
         Membership.objects.get_or_create(user=user, organisation=orgs[org_slug], defaults={"role": role})
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is None:
@@ -103,6 +111,25 @@ def create_demo_accounts(orgs: dict[str, Organisation]) -> list[DemoLogin]:
         note = f"TOTP secret {secret}  {device.config_url}"
         logins.append(DemoLogin(str(role), username, password, orgs[org_slug].name, note))
     return logins
+
+
+def admin_view_permissions() -> list[Any]:
+    """The "view" permissions on kinlink's models (the admin is read-only for registry data anyway)."""
+    from django.contrib.auth.models import Permission
+
+    return list(
+        Permission.objects.filter(
+            codename__startswith="view_",
+            content_type__app_label__in=(
+                "registry",
+                "identification",
+                "documents",
+                "matching",
+                "field",
+                "api",
+            ),
+        )
+    )
 
 
 def staff(username: str) -> Any:

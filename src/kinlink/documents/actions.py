@@ -17,7 +17,7 @@ from kinlink.documents.court import APPLICATION_KINDS, default_kind
 from kinlink.documents.dna import DnaReportData
 from kinlink.documents.labels import LANGUAGES, labels_for
 from kinlink.documents.letters import COMPLAINT_ADDRESSEES, LetterSpec, chain, default_addressee, next_step
-from kinlink.documents.models import Audience, DocumentKind, Inquiry, IssuedDocument
+from kinlink.documents.models import Audience, DocumentKind, DocumentRelease, Inquiry, IssuedDocument
 from kinlink.documents.render import TEMPLATES, compile_pdf, sha256_hex
 from kinlink.documents.services import DocumentError, build_facts, default_audience, new_number, verify_url
 from kinlink.documents.statistics import StatisticsData
@@ -354,14 +354,50 @@ def issue_court_application(
     )
 
 
-def release_document(document: IssuedDocument, user: AbstractBaseUser | AnonymousUser | None) -> None:
-    """Make a document downloadable from the family's portal (caseworker's decision, audited)."""
+def release_document(
+    document: IssuedDocument,
+    user: AbstractBaseUser | AnonymousUser | None,
+    tracing_request: TracingRequest | None = None,
+) -> list[DocumentRelease]:
+    """Make a document downloadable by the family of one tracing request (caseworker's decision, audited):
+    the one given, else each request the case answers (``access.requests_of_case``: those on the case's
+    person that the case's organisation holds or was consented to). Another family whose request names the
+    same person (after a merge, through another organisation) sees nothing. A release already made is
+    kept."""
     if document.audience in (Audience.LAB,):
         raise DocumentError("a laboratory copy is never released to a family")
-    document.released_to_family = True
-    document.released_at = timezone.now()
-    document.save(update_fields=["released_to_family", "released_at"])
-    audit.record(user, "release_document", document, number=document.number)
+    case = document.case
+    if case is None:
+        raise DocumentError("a document without a case is not released to a family")
+    answered = access.requests_of_case(case)
+    if tracing_request is not None:
+        targets = list(answered.filter(pk=tracing_request.pk))
+        if not targets:
+            raise DocumentError(f"request {tracing_request.number} is not one this case answers")
+    else:
+        targets = list(answered.order_by("pk"))
+    if not targets:
+        raise DocumentError("the case answers no tracing request: there is no family to release it to")
+    with transaction.atomic():
+        releases = []
+        for target in targets:
+            release, _created = DocumentRelease.objects.get_or_create(
+                document=document,
+                tracing_request=target,
+                defaults={"released_by": user if getattr(user, "is_authenticated", False) else None},
+            )
+            releases.append(release)
+        document.released_to_family = True
+        document.released_at = timezone.now()
+        document.save(update_fields=["released_to_family", "released_at"])
+        audit.record(
+            user,
+            "release_document",
+            document,
+            number=document.number,
+            requests=[target.number for target in targets],
+        )
+    return releases
 
 
 # The reply rule an inquiry falls under when the caseworker names none: a written appeal to a state body is

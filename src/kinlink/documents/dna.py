@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from kinlink.documents.labels import phrase, term
+from kinlink.genetics.pedigree import ancestral_order
 from kinlink.genetics.posterior import posterior_probability
 from kinlink.identification.prior import (
     EQUAL_PRIOR,
@@ -165,21 +166,16 @@ def format_posterior(value: float, lang: str = "en") -> str:
 def pedigree_layout(members: list[PedigreeMember]) -> dict[str, Any]:
     """Generations from the founders down; members of one generation side by side (units: cm)."""
     by_id = {m.member_id: m for m in members}
+    parents_of = {
+        m.member_id: [p for p in (m.father, m.mother) if p is not None and p in by_id] for m in members
+    }
+    # ancestors first, without recursion: a pedigree thousands of generations deep is laid out too
+    order, cycle = ancestral_order(parents_of)
+    if cycle is not None:
+        raise DnaReportError(f"pedigree has a cycle through {cycle[0]}")
     generation: dict[str, int] = {}
-
-    def depth(member_id: str, seen: tuple[str, ...] = ()) -> int:
-        if member_id in generation:
-            return generation[member_id]
-        if member_id in seen:
-            raise DnaReportError(f"pedigree has a cycle through {member_id}")
-        member = by_id[member_id]
-        parents = [p for p in (member.father, member.mother) if p is not None]
-        value = 0 if not parents else 1 + max(depth(p, (*seen, member_id)) for p in parents)
-        generation[member_id] = value
-        return value
-
-    for member in members:
-        depth(member.member_id)
+    for member_id in order:
+        generation[member_id] = 1 + max((generation[p] for p in parents_of[member_id]), default=-1)
     # A founder who married into the family stands beside the partner, one generation above the children.
     for member in members:
         if member.father is None and member.mother is None:

@@ -76,6 +76,30 @@ class IssuedDocument(models.Model):
         return self.case.encryption_key() if self.case is not None else instance_key()
 
 
+class DocumentRelease(models.Model):
+    """A document released to the family of one tracing request: that family (and no other, even one
+    whose request came to name the same person after a merge) lists and downloads it."""
+
+    document = models.ForeignKey(IssuedDocument, on_delete=models.CASCADE, related_name="releases")
+    tracing_request = models.ForeignKey(
+        TracingRequest, on_delete=models.CASCADE, related_name="document_releases"
+    )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document release")
+        verbose_name_plural = _("document releases")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=("document", "tracing_request"), name="one_release_per_request")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document.number} -> {self.tracing_request.number}"
+
+
 class Inquiry(models.Model):
     """One question put to an authority or organisation about the person of a case, and its answer.
 

@@ -200,9 +200,6 @@ def verify_pdf(data: bytes) -> Verification:
 
 
 def documents_for_family(request: TracingRequest) -> list[IssuedDocument]:
-    """Documents released to the family that made this tracing request."""
-    return list(
-        IssuedDocument.objects.filter(case__person=request.person, released_to_family=True).order_by(
-            "-created"
-        )
-    )
+    """Documents released to the family that made this tracing request (released to this request, not
+    to the person it names)."""
+    return list(IssuedDocument.objects.filter(releases__tracing_request=request).order_by("-created"))

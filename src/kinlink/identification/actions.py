@@ -31,14 +31,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from kinlink.exchange.errors import ImportRefused, RowError
 from kinlink.exchange.genotypes import decode_utf8, read_genotype_file
 from kinlink.genetics.posterior import posterior_probability
-from kinlink.identification.models import CandidateIdentification, IdentificationDecision, ScreeningRun
+from kinlink.identification.models import (
+    CandidateIdentification,
+    IdentificationDecision,
+    LabUpload,
+    ProfileRevision,
+    ScreeningRun,
+)
+from kinlink.identification.pedigrees import no_dna_consent, unknown_request
 from kinlink.identification.relationships import RELATIONSHIP_LABELS, canonical_relationship
 from kinlink.identification.services import (
     IdentificationError,
@@ -52,6 +59,7 @@ from kinlink.lib.faults import pause_at
 from kinlink.registry import actions as registry_actions
 from kinlink.registry.models import Case, Organisation, Remains, Sample, TracingRequest
 from kinlink.registry.services import audit
+from kinlink.registry.services.access import requests_of_labs
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +154,8 @@ def register_reference_samples(actor: Actor, lab: Organisation, filename: str, d
     codes = [cell(r, "sample") for _, r in rows]
     numbers = {cell(r, "request") for _, r in rows} - {""}
     existing = set(Sample.objects.filter(code__in=codes).values_list("code", flat=True))
-    requests = {r.number: r for r in TracingRequest.objects.filter(number__in=numbers)}
+    # only the requests the lab works for: another organisation's number is as unknown as a made-up one
+    requests = {r.number: r for r in requests_of_labs([lab]).filter(number__in=numbers)}
     for index, row in rows:
         code, value, number = cell(row, "sample"), cell(row, "relationship"), cell(row, "request")
         if not BARCODE.match(code):
@@ -167,7 +176,9 @@ def register_reference_samples(actor: Actor, lab: Organisation, filename: str, d
                 )
             )
         if number and number not in requests:
-            problems.append(RowError(filename, index, "request", f"no tracing request {number[:40]!r}"))
+            problems.append(RowError(filename, index, "request", unknown_request(number, [lab])))
+        elif number and not requests[number].consent_dna:
+            problems.append(RowError(filename, index, "request", no_dna_consent(number)))
         parsed.append((code, relationship or "", number))
     if problems:
         raise ImportRefused(problems)
@@ -207,6 +218,38 @@ class ProfileUpload:
         return len(self.stored) + len(self.unchanged)
 
 
+class ProfileConflict(ImportRefused):
+    """An upload refused because it would replace a profile that screening results or an identification
+    rest on (the API answers 409); ``errors`` holds every problem of the upload."""
+
+
+def _candidates_on(sample: Sample) -> Any:
+    """The candidate identifications this sample's profile took part in (a remains sample's own, or its
+    family's for a reference sample)."""
+    if sample.kind == Sample.Kind.REMAINS:
+        return CandidateIdentification.objects.filter(remains_sample=sample)
+    if sample.tracing_request_id is None:
+        return CandidateIdentification.objects.none()
+    return CandidateIdentification.objects.filter(tracing_request_id=sample.tracing_request_id)
+
+
+def _identified(sample: Sample) -> bool:
+    """An identification rests on this sample's stored profile: its profile is never replaced."""
+    if sample.status == Sample.Status.MATCHED:
+        return True
+    if sample.remains is not None and sample.remains.status in (
+        Remains.Status.IDENTIFIED,
+        Remains.Status.RETURNED,
+    ):
+        return True
+    return _candidates_on(sample).filter(status=CandidateIdentification.Status.IDENTIFIED).exists()
+
+
+def _has_results(sample: Sample) -> bool:
+    """Screening results or an identification rest on this sample's stored profile."""
+    return sample.status == Sample.Status.SEARCHED or _identified(sample) or _candidates_on(sample).exists()
+
+
 def store_lab_profiles(
     actor: Actor,
     lab: Organisation | Iterable[Organisation],
@@ -214,23 +257,36 @@ def store_lab_profiles(
     data: bytes,
     *,
     label: str = "",
+    reanalysis: bool = False,
 ) -> ProfileUpload:
     """Store the genotype profiles of a genotype CSV on the uploading lab's own samples and queue a
     screening run on commit.
 
-    Refused whole, with every problem (file, row, column): a bad allele or marker, a sample the lab
-    does not hold (another lab's sample is reported exactly as an unknown one), a sample with no typed
-    marker, and a different profile for a sample that is part of a confirmed identification (it keeps
-    the profile the identification rests on). A MATCHED sample keeps its status."""
+    Refused whole, with every problem (file, row, column): a bad allele or marker, more markers than
+    ``KINLINK_MAX_MARKERS_PER_PROFILE`` for one sample, a sample the lab does not hold (another lab's
+    sample is reported exactly as an unknown one), a sample with no typed marker, a reference sample given
+    for a family that has not agreed to give DNA (``TracingRequest.consent_dna``), and a different profile
+    for a sample whose stored profile screening results rest on, unless the upload is a ``reanalysis``
+    (:class:`ProfileConflict`). A re-analysis keeps the replaced profile as a :class:`ProfileRevision`
+    (audited ``reanalyse_profile``); the earlier candidates keep their decisions, and the new data are
+    screened again. No upload, re-analysis or not, replaces the profile an identification rests on. A
+    profile is stored on a registered or collected sample as "profiled"; a later status (searched,
+    matched) is never reset."""
     labs = _labs(lab)
     parsed = read_genotype_file(data, filename)
     result = ProfileUpload()
     with transaction.atomic():
-        samples = {
-            s.code: s
-            for s in Sample.objects.select_for_update().filter(code__in=list(parsed.profiles), lab__in=labs)
-        }
+        codes = [code for code in parsed.profiles if code]
+        samples: dict[str, Sample] = {}
+        for start in range(0, len(codes), 5000):  # in chunks: a database takes so many parameters at once
+            samples.update(
+                (s.code, s)
+                for s in Sample.objects.select_for_update(of=("self",))
+                .select_related("tracing_request", "remains")
+                .filter(code__in=codes[start : start + 5000], lab__in=labs)
+            )
         problems: list[RowError] = list(parsed.problems)
+        conflict = False
         for code, profile in parsed.profiles.items():
             if not code:
                 continue  # an empty sample cell: reported by the reader
@@ -244,38 +300,186 @@ def store_lab_profiles(
             if not profile:
                 problems.append(RowError(filename, row, "sample", f"'{code}': no typed marker"))
                 continue
-            if (
-                sample.status == Sample.Status.MATCHED
-                and sample.profile
-                and json.loads(sample.profile) != profile
-            ):
+            if sample.tracing_request is not None and not sample.tracing_request.consent_dna:
                 problems.append(
                     RowError(
                         filename,
                         row,
                         "sample",
-                        f"'{code}' is part of a confirmed DNA identification; its profile cannot be "
-                        "replaced by an upload (ask the caseworkers to review the identification first)",
+                        f"'{code}': the family this reference sample was given for has not agreed to give "
+                        "DNA; its profile is not stored",
+                    )
+                )
+                continue
+            if not sample.profile or json.loads(sample.profile) == profile:
+                continue
+            if _identified(sample):
+                conflict = True
+                problems.append(
+                    RowError(
+                        filename,
+                        row,
+                        "sample",
+                        f"'{code}' is part of a DNA identification; its profile cannot be replaced, not "
+                        "even by a re-analysis (ask the caseworkers to review the identification first)",
+                    )
+                )
+            elif not reanalysis and _has_results(sample):
+                conflict = True
+                problems.append(
+                    RowError(
+                        filename,
+                        row,
+                        "sample",
+                        f"'{code}' already has a profile that screening results rest on; upload the new "
+                        "one as a re-analysis (the earlier profile is kept) or leave it as it is",
                     )
                 )
         if problems:
-            raise ImportRefused(sorted(problems, key=lambda p: (p.row, p.column)))
+            ordered = sorted(problems, key=lambda p: (p.row, p.column))
+            raise ProfileConflict(ordered) if conflict else ImportRefused(ordered)
+        replaced_by = actor if getattr(actor, "is_authenticated", False) else None
+        revisions: list[ProfileRevision] = []
+        changed: list[Sample] = []
+        entries: list[tuple[str, Sample, dict[str, Any]]] = []
         for code, profile in parsed.profiles.items():
             sample = samples[code]
-            text = json.dumps(profile, sort_keys=True)
             if sample.profile and json.loads(sample.profile) == profile:
                 result.unchanged.append(code)
                 continue
-            sample.profile = text
-            if sample.status != Sample.Status.MATCHED:
+            if sample.profile:  # a re-analysis (or a profile no result rests on yet): the old one is kept
+                revisions.append(
+                    ProfileRevision(
+                        sample=sample,
+                        profile=sample.profile,
+                        status=sample.status,
+                        replaced_by=replaced_by,
+                        label=label[:200],
+                        file=filename[:200],
+                    )
+                )
+            action = audit.Action.REANALYSE_PROFILE if sample.profile else audit.Action.LOAD_PROFILE
+            sample.profile = json.dumps(profile, sort_keys=True)
+            if sample.status in (Sample.Status.REGISTERED, Sample.Status.COLLECTED):
                 sample.status = Sample.Status.PROFILED
-            sample.save(update_fields=["profile", "status"])
-            audit.record(actor, "load_profile", sample, label=label, markers=len(profile), file=filename)
+            changed.append(sample)
+            entries.append((action, sample, {"markers": len(profile), "file": filename}))
             result.stored.append(code)
             result.markers += len(profile)
+        # in batches: a 20 MB file changes tens of thousands of samples within one request
+        ProfileRevision.objects.bulk_create(revisions, batch_size=500)
+        _save_profiles(changed)
+        audit.record_many(actor, entries, label=label)
         if result.stored:
             result.run = queue_screening(f"lab upload {filename}: {len(result.stored)} profiles")
     return result
+
+
+def _save_profiles(samples: list[Sample]) -> None:
+    """Write the samples' profiles (encrypted by the field, as ``save`` would) and statuses in one
+    prepared statement run once per sample: ``bulk_update``'s CASE expressions take a minute for the
+    tens of thousands of samples of a 20 MB file."""
+    if not samples:
+        return
+    meta = Sample._meta
+    profile, status = meta.get_field("profile"), meta.get_field("status")
+    table, qn = meta.db_table, connection.ops.quote_name
+    sql = (
+        f"UPDATE {qn(table)} SET {qn(profile.column)} = %s, {qn(status.column)} = %s "
+        f"WHERE {qn(meta.pk.column)} = %s"
+    )
+    rows = [(profile.get_db_prep_save(s.profile, connection), s.status, s.pk) for s in samples]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+# ------------------------------------------------------------------------------------------ large uploads
+
+
+def queue_lab_upload(
+    actor: Actor,
+    lab: Organisation | Iterable[Organisation],
+    filename: str,
+    data: bytes,
+    *,
+    reanalysis: bool = False,
+) -> LabUpload:
+    """Keep a large genotype file (encrypted) for the worker, which stores it with
+    :func:`store_lab_profiles` (:func:`run_lab_upload`): a 20 MB file takes longer than a web request
+    may. Enqueued on commit; a file whose task is lost is run by the worker's next pass. A file that is
+    not UTF-8 is refused at once, with its row and column."""
+    text = decode_utf8(data, filename)
+    with transaction.atomic():
+        upload = LabUpload.objects.create(
+            uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            filename=filename[:200],
+            content=text,
+            size=len(data),
+            reanalysis=reanalysis,
+        )
+        upload.labs.set(_labs(lab))
+        audit.record(actor, audit.Action.QUEUE_LAB_UPLOAD, upload, file=filename, bytes=len(data))
+        upload_id = upload.pk
+        transaction.on_commit(lambda: _start_upload(upload_id))
+    return upload
+
+
+def _start_upload(upload_id: int) -> None:
+    from kinlink.identification.tasks import store_queued_upload
+
+    try:
+        store_queued_upload.enqueue(upload_id)
+    except Exception:  # the upload stays queued: the worker's next pass runs it
+        logger.exception("lab upload %s could not be enqueued; the worker will pick it up", upload_id)
+
+
+def run_lab_upload(upload: LabUpload) -> LabUpload:
+    """Store a queued upload's profiles (all or nothing) and keep the outcome: done with its counts,
+    refused with its problems (at most 1,000 listed), or failed with the reason logged. The file's
+    content is emptied either way."""
+    taken = LabUpload.objects.filter(pk=upload.pk, status=LabUpload.Status.QUEUED).update(
+        status=LabUpload.Status.RUNNING
+    )
+    upload.refresh_from_db()
+    if not taken:
+        return upload
+    try:
+        result = store_lab_profiles(
+            upload.uploaded_by,
+            list(upload.labs.all()),
+            upload.filename,
+            upload.content.encode("utf-8"),
+            label=f"lab upload {upload.pk}",
+            reanalysis=upload.reanalysis,
+        )
+    except ImportRefused as exc:
+        upload.status = LabUpload.Status.REFUSED
+        upload.problems = [str(problem) for problem in exc.errors[:1000]]
+    except Exception:  # recorded for the lab and logged with its traceback for the operator
+        logger.exception("lab upload %s failed", upload.pk)
+        upload.status = LabUpload.Status.FAILED
+    else:
+        upload.status = LabUpload.Status.DONE
+        upload.stored, upload.unchanged, upload.markers = (
+            len(result.stored),
+            len(result.unchanged),
+            result.markers,
+        )
+        upload.run = result.run
+    upload.content = ""
+    upload.finished = timezone.now()
+    upload.save()
+    return upload
+
+
+def run_queued_lab_uploads() -> list[LabUpload]:
+    """Run every lab upload still queued, oldest first (each pass of ``kinlink worker``)."""
+    return [
+        run_lab_upload(LabUpload.objects.get(pk=pk))
+        for pk in LabUpload.objects.filter(status=LabUpload.Status.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
 
 
 # ------------------------------------------------------------------------------------------------ screening
@@ -378,7 +582,8 @@ def requeue_orphaned_screenings() -> list[int]:
 
 
 def run_screening(run: ScreeningRun) -> ScreeningRun:
-    """Screen every profiled remains sample against every family with profiled references.
+    """Screen every profiled remains sample against every family with profiled references whose request
+    has the family's DNA consent (references of other requests are skipped, and counted in the notes).
 
     The frequency table and mutation spec are the run's own when it names them (the demo does), else the
     settings'; the run records the ones it used, so that a report recomputes with the same. A failure is
@@ -419,11 +624,18 @@ def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     run.frequencies, run.mutation = str(path), spec
     run.direct_dropout = float(getattr(settings, "KINLINK_DIRECT_MATCH_DROPOUT", 0.0))
     by_request: dict[int, list[Sample]] = {}
-    for s in (
-        Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False)
-        .exclude(profile="")
-        .filter(tracing_request__dna_consent_withdrawn_at__isnull=True)  # withdrawn consent: never screened
-    ):
+    # only the references of families that agreed to give DNA (``TracingRequest.consent_dna``) and did not
+    # withdraw that consent since
+    references = Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False).exclude(
+        profile=""
+    )
+    consented = references.filter(
+        tracing_request__consent_dna=True, tracing_request__dna_consent_withdrawn_at__isnull=True
+    )
+    skipped = references.count() - consented.count()
+    if skipped:
+        notes.append(f"{skipped} reference sample(s) of requests without DNA consent: not screened")
+    for s in consented:
         by_request.setdefault(int(s.tracing_request_id), []).append(s)  # type: ignore[arg-type]
     requests = TracingRequest.objects.select_related("person").in_bulk(list(by_request))
     pedigrees = stored_pedigrees(by_request)

@@ -1,4 +1,5 @@
-"""Screening runs, candidate identifications and the staff decisions on them.
+"""Screening runs, candidate identifications and the staff decisions on them; large lab uploads waiting for
+the worker, and the earlier profiles a re-analysis replaced.
 
 A candidate pairs a remains sample with a tracing request (the family whose references were screened).
 ``fingerprint`` hashes the DNA data the candidate rests on; a decision on a candidate holds until the data
@@ -11,7 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from kinlink.registry.models import Sample, TracingRequest
+from kinlink.registry.fields import EncryptedTextField
+from kinlink.registry.models import Organisation, Sample, TracingRequest
 
 
 class ScreeningRun(models.Model):
@@ -152,3 +154,61 @@ class StoredPedigreeMember(models.Model):
 
     def __str__(self) -> str:
         return self.member_id
+
+
+class ProfileRevision(models.Model):
+    """A sample's earlier profile, kept when a re-analysis replaced it (``store_lab_profiles`` with
+    ``reanalysis``): the screening results and decisions made on it can still be traced to the data they
+    rest on. Append-only by use: nothing updates or deletes a revision."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.PROTECT, related_name="profile_revisions")
+    profile = EncryptedTextField("earlier genotype profile (JSON)")
+    status = models.CharField(max_length=20)
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    label = models.CharField(max_length=200, blank=True)
+    file = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["sample", "replaced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.sample} profile replaced {self.replaced_at:%Y-%m-%d}"
+
+
+class LabUpload(models.Model):
+    """A large genotype file from the lab console, stored for the worker (a web request would run past
+    the server's timeout): ``store_lab_profiles`` runs on it in the background, all or nothing, and the
+    outcome is kept for the lab to read. The file itself (encrypted at rest) is emptied once read."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        REFUSED = "refused", "refused"
+        FAILED = "failed", "failed"
+
+    labs = models.ManyToManyField(Organisation, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(max_length=200)
+    content = EncryptedTextField(blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    reanalysis = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stored = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    markers = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True)
+    run = models.ForeignKey(ScreeningRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"lab upload {self.pk} {self.filename} ({self.status})"

@@ -42,6 +42,7 @@ from kinlink.genetics.pedigree import PedigreeMember, member_problems
 from kinlink.identification.models import StoredPedigree, StoredPedigreeMember
 from kinlink.registry.models import Organisation, Sample, TracingRequest
 from kinlink.registry.services import audit
+from kinlink.registry.services.access import requests_of_labs
 from kinlink.registry.services.bulk import ImportRefused, RowError
 
 CSV_COLUMNS = FAMILY_PEDIGREE_COLUMNS
@@ -300,6 +301,21 @@ def _digest(rows: list[MemberRow]) -> str:
 # ------------------------------------------------------------------------------------------------ storing
 
 
+def unknown_request(number: str, labs: Iterable[Organisation] | None) -> str:
+    """What a lab (or the operator, ``labs`` None) is told of a request number it may not use: one
+    sentence for a number that does not exist and for another organisation's request."""
+    if labs is None:
+        return f"no tracing request {number[:40]!r}"
+    return f"no tracing request {number[:40]!r} among the requests your lab works for"
+
+
+def no_dna_consent(number: str) -> str:
+    return (
+        f"{number[:40]}: the family has not agreed to give DNA for this request; no reference, pedigree "
+        "or profile of its family is used"
+    )
+
+
 def import_families(
     filename: str,
     families: dict[str, list[MemberRow]],
@@ -315,16 +331,21 @@ def import_families(
     labs = None if labs is None else list(labs)
     result = PedigreeImport()
     with transaction.atomic():
-        requests = {
-            r.number: r for r in TracingRequest.objects.select_for_update().filter(number__in=list(families))
-        }
+        named = TracingRequest.objects.filter(number__in=list(families))
+        if labs is not None:  # a lab stores pedigrees only for the requests it works for
+            named = named.filter(pk__in=requests_of_labs(labs).values("pk"))
+        requests = {r.number: r for r in TracingRequest.objects.select_for_update().filter(pk__in=named)}
         codes = [m.sample for rows in families.values() for m in rows if m.sample]
         samples = {s.code: s for s in Sample.objects.filter(code__in=codes).select_related("tracing_request")}
         errors: list[RowError] = []
         for number, rows in families.items():
             first = min(m.row for m in rows) if rows else 0
             if number not in requests:
-                errors.append(RowError(filename, first, "family", f"no tracing request {number!r}"))
+                # the same words whether the request does not exist or is another organisation's
+                errors.append(RowError(filename, first, "family", unknown_request(number, labs)))
+                continue
+            if not requests[number].consent_dna:
+                errors.append(RowError(filename, first, "family", no_dna_consent(number)))
                 continue
             errors.extend(check_family(filename, number, rows, first, samples, labs))
             if labs is not None and not any(m.sample for m in rows):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from kinlink.identification.models import ScreeningRun
+from kinlink.identification.models import LabUpload, ScreeningRun
 
 
 @task()
@@ -16,3 +16,14 @@ def screen_after_upload(run_id: int) -> int:
     if run.status != ScreeningRun.Status.QUEUED:
         return 0
     return run_screening(run).candidates_created
+
+
+@task()
+def store_queued_upload(upload_id: int) -> str:
+    """Store the profiles of a queued lab upload (skipped when a worker already took it); its status."""
+    from kinlink.identification.actions import run_lab_upload
+
+    upload = LabUpload.objects.get(pk=upload_id)
+    if upload.status != LabUpload.Status.QUEUED:
+        return str(upload.status)
+    return str(run_lab_upload(upload).status)

@@ -31,7 +31,7 @@ from kinlink.documents.render import NUMBER_PATTERN
 from kinlink.lib.formats import format_date
 from kinlink.portal.forms import CourtApplicationForm
 from kinlink.portal.roles import caseworker_required, family_request, is_verified
-from kinlink.registry.models import Case
+from kinlink.registry.models import Case, TracingRequest
 from kinlink.registry.services import access, audit
 
 VERIFY_MAX_BYTES = 50 * 1024 * 1024
@@ -232,21 +232,38 @@ def release(request: HttpRequest, number: str) -> HttpResponseBase:
     return redirect(reverse("portal:case", args=[document.case.pk]) + "#documents-h")
 
 
-def _may_download(request: HttpRequest, document: IssuedDocument) -> bool:
+def _reader(request: HttpRequest, document: IssuedDocument) -> tuple[bool, TracingRequest | None]:
+    """Whether this browser may download the document, and the family's request when it is a family: a
+    family downloads only what was released to its own tracing request (not to another family whose
+    request names the same person)."""
     if document.case is None:
-        return document.audience == "public"
+        return document.audience == "public", None
     case: Case = document.case
     if is_verified(request) and access.cases_visible_to(request.user).filter(pk=case.pk).exists():
-        return True
+        return True, None
     family = family_request(request)
-    return document.released_to_family and family is not None and family.person_id == case.person_id
+    if family is not None and document.releases.filter(tracing_request=family).exists():
+        return True, family
+    return False, None
 
 
 def download(request: HttpRequest, number: str) -> FileResponse:
     document = IssuedDocument.objects.filter(number=number).select_related("case__person").first()
-    if document is None or not _may_download(request, document):
+    allowed, family = (False, None) if document is None else _reader(request, document)
+    if document is None or not allowed:
         raise Http404("no such document")
-    audit.record(request.user, "download_document", document, number=number, lang=get_language() or "")
+    if family is not None:  # the family that opened its request with its access code
+        audit.record(
+            None,
+            "download_document",
+            document,
+            label=f"family of request {family.number}",
+            number=number,
+            request=family.number,
+            lang=get_language() or "",
+        )
+    else:
+        audit.record(request.user, "download_document", document, number=number, lang=get_language() or "")
     response = FileResponse(
         iter([services.pdf_bytes(document)]),
         content_type="application/pdf",

@@ -41,7 +41,7 @@ from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
 from kinlink.registry import actions
 from kinlink.registry.actions import FAMILY_ACCESS_CODE, FamilyRequest, UploadedFile, UploadError
 from kinlink.registry.legal import LegalStatusError
-from kinlink.registry.models import Attachment, Case, FamilyMessage, FamilyUpdate, Sample, TracingRequest
+from kinlink.registry.models import Attachment, FamilyMessage, FamilyUpdate, Sample, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.family_intake import find_family_report
 from kinlink.registry.services.uploads import UploadTotalTooLarge, check_uploads
@@ -321,7 +321,7 @@ def _family_legal(tracing_request: TracingRequest) -> dict[str, Any] | None:
     """The legal plan of the request's case in plain words, or None without a case. While the plan rests on
     news of a death (an identification, the unit's notice) the family sees no steps: a caseworker tells
     them first, in person."""
-    case = Case.objects.filter(person=tracing_request.person).order_by("pk").first()
+    case = family_cases(tracing_request).first()  # a case of the organisations the family chose
     if case is None:
         return None
     try:
@@ -365,7 +365,7 @@ def _follow_page(
             else Attachment.objects.none(),
             "samples": samples,
             "issued_documents": IssuedDocument.objects.filter(
-                case__person=tracing_request.person, released_to_family=True
+                releases__tracing_request=tracing_request
             ).order_by("created"),
             "advice": dna_advice(tracing_request.relationship),
             "legal": _family_legal(tracing_request),

@@ -399,6 +399,16 @@ class CSVUploadForm(forms.Form):
     csv_file = forms.FileField(label=_("CSV file"))
 
 
+class ProfileUploadForm(CSVUploadForm):
+    reanalysis = forms.BooleanField(
+        label=_(
+            "Re-analysis: replace profiles that screening results rest on (the earlier profiles are "
+            "kept; a profile an identification rests on is never replaced)"
+        ),
+        required=False,
+    )
+
+
 class PedigreeUploadForm(forms.Form):
     pedigree_file = forms.FileField(label=_("Pedigree CSV or Familias .fam file"))
     request_number = forms.CharField(

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -19,12 +20,14 @@ from django.views.decorators.http import require_POST
 
 from kinlink.identification.actions import (
     SampleError,
+    queue_lab_upload,
     register_reference_samples,
     register_sample,
     store_lab_profiles,
 )
+from kinlink.identification.models import LabUpload
 from kinlink.identification.relationships import RELATIONSHIP_LABELS, accepted_relationships
-from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, SampleForm
+from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, ProfileUploadForm, SampleForm
 from kinlink.portal.roles import lab_required, labs_of
 from kinlink.registry.models import Sample
 from kinlink.registry.services import audit
@@ -50,11 +53,12 @@ def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResp
         ],
         "statuses": dict(Sample.Status.choices),
         "sample_form": extra.get("sample_form") or SampleForm(),
-        "profile_form": extra.get("profile_form") or CSVUploadForm(prefix="profiles"),
+        "profile_form": extra.get("profile_form") or ProfileUploadForm(prefix="profiles"),
         "reference_form": extra.get("reference_form") or CSVUploadForm(prefix="references"),
         "pedigree_form": extra.get("pedigree_form") or PedigreeUploadForm(prefix="pedigrees"),
         "problems": extra.get("problems", []),
         "relationships": accepted_relationships(),
+        "large_uploads": LabUpload.objects.filter(labs__in=labs).distinct().order_by("-created")[:10],
     }
     return render(request, "portal/lab/home.html", context, status=status)
 
@@ -100,10 +104,29 @@ def _csv_bytes(form: CSVUploadForm) -> tuple[str, bytes] | None:
 @require_POST
 @lab_required
 def lab_upload_profiles(request: HttpRequest) -> HttpResponse:
-    form = CSVUploadForm(request.POST, request.FILES, prefix="profiles")
+    form = ProfileUploadForm(request.POST, request.FILES, prefix="profiles")
     if form.is_valid() and (read := _csv_bytes(form)) is not None:
+        if len(read[1]) > settings.KINLINK_LAB_BACKGROUND_BYTES:  # longer than a web request may take
+            try:
+                queue_lab_upload(
+                    request.user, labs_of(request.user), *read, reanalysis=form.cleaned_data["reanalysis"]
+                )
+            except ImportRefused as exc:
+                return _lab_page(
+                    request, status=400, profile_form=form, problems=[str(p) for p in exc.errors]
+                )
+            messages.success(
+                request,
+                _(
+                    "The file is large: it was queued and is stored in the background, all or nothing. "
+                    "Its outcome is listed under “Large uploads”."
+                ),
+            )
+            return HttpResponseRedirect(reverse("portal:lab_home"))
         try:
-            result = store_lab_profiles(request.user, labs_of(request.user), *read)
+            result = store_lab_profiles(
+                request.user, labs_of(request.user), *read, reanalysis=form.cleaned_data["reanalysis"]
+            )
         except ImportRefused as exc:
             return _lab_page(request, status=400, profile_form=form, problems=[str(p) for p in exc.errors])
         messages.success(

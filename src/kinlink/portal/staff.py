@@ -73,10 +73,12 @@ from kinlink.registry.models import (
 from kinlink.registry.services import audit
 from kinlink.registry.services.access import (
     cases_visible_to,
+    claims_retractable_by,
     is_superuser,
     organisations_of,
     persons_visible_to,
     requests_visible_to,
+    sources_writable_by,
 )
 from kinlink.registry.services.attachments import read_attachment
 from kinlink.registry.services.fate import (
@@ -325,6 +327,22 @@ def _sources_for(user: Any, person: Person) -> QuerySet[Source]:
     )
 
 
+def _writable_sources(user: Any, person: Person) -> QuerySet[Source]:
+    """The sources of the case page a staff member may attach a file to (``access.sources_writable_by``)."""
+    return _sources_for(user, person).filter(pk__in=sources_writable_by(user).values("pk"))
+
+
+def _refuse_foreign_source(request: HttpRequest, person: Person) -> None:
+    """404 when the posted source is one the member may read but not write to (another organisation's):
+    answered as an unknown source is."""
+    chosen = request.POST.get("source", "")
+    if not chosen:
+        return
+    source_id = int(chosen) if chosen.isdigit() and len(chosen) <= 12 else 0
+    if not _writable_sources(request.user, person).filter(pk=source_id).exists():
+        raise Http404("no such source")
+
+
 def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
     points: list[MapPoint] = []
     seen_sites: set[int] = set()
@@ -431,7 +449,7 @@ def _case_page(
         "threads": threads,
         "is_supervisor": is_superuser(user) or bool(roles_of(user) & {Role.SUPERVISOR, Role.ADMINISTRATOR}),
         "claim_form": forms.get("claim_form") or ClaimForm(sources=sources),
-        "document_form": forms.get("document_form") or DocumentForm(sources=sources),
+        "document_form": forms.get("document_form") or DocumentForm(sources=_writable_sources(user, person)),
         "event_form": forms.get("event_form") or LinkEventForm(),
         "update_form": forms.get("update_form") or UpdateForm(),
         "message_form": forms.get("message_form") or StaffMessageForm(),
@@ -476,6 +494,8 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
+    if request.FILES.get("document") is not None:  # a file is attached to the chosen source: it must be ours
+        _refuse_foreign_source(request, case.person)
     form = ClaimForm(request.POST, request.FILES, sources=_sources_for(request.user, case.person))
     if not form.is_valid():
         return _case_page(request, case, status=400, claim_form=form)
@@ -519,7 +539,12 @@ def case_add_claim(request: HttpRequest, pk: int) -> HttpResponse:
 @caseworker_required
 def case_retract_claim(request: HttpRequest, pk: int, claim_pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
-    claim = get_object_or_404(person_claims(case.person), pk=claim_pk)
+    # a claim read on the case page may be another organisation's (a merged person): only the claims of
+    # sources this member may write to are retracted; any other answers 404, as an unknown claim does
+    claim = get_object_or_404(
+        person_claims(case.person).filter(pk__in=claims_retractable_by(request.user).values("pk")),
+        pk=claim_pk,
+    )
     form = RetractForm(request.POST)
     if form.is_valid():
         try:
@@ -536,7 +561,8 @@ def case_retract_claim(request: HttpRequest, pk: int, claim_pk: int) -> HttpResp
 @caseworker_required
 def case_add_document(request: HttpRequest, pk: int) -> HttpResponse:
     case = _visible_case(request, pk)
-    form = DocumentForm(request.POST, request.FILES, sources=_sources_for(request.user, case.person))
+    _refuse_foreign_source(request, case.person)
+    form = DocumentForm(request.POST, request.FILES, sources=_writable_sources(request.user, case.person))
     if not form.is_valid():
         return _case_page(request, case, status=400, document_form=form)
     upload = form.cleaned_data["document"]

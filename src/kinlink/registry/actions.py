@@ -478,6 +478,10 @@ def attach_sample(
     from: the registry holds the key between a sample code and a person."""
     if tracing_request is None and remains is None:
         raise ValueError("attach the sample to a tracing request or to remains")
+    if tracing_request is not None and not tracing_request.consent_dna:
+        raise ValueError(
+            f"{tracing_request.number}: the family has not agreed to give DNA; no sample is attached to it"
+        )
     with transaction.atomic():
         if tracing_request is not None:
             sample.tracing_request = tracing_request

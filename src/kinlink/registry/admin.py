@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kinlink.registry import models as m
 from kinlink.registry.services import audit
+from kinlink.registry.services.access import organisations_of
 from kinlink.registry.services.fate import assess_person, explanation_lines
 
 
@@ -133,11 +134,31 @@ class TracingRequestAdmin(ReadOnlyAdmin):
     list_filter = ("status", "channel", "language")
     search_fields = ("number",)
     exclude = ("access_code_hash",)
+    #: What the family gave only to the organisations it chose: shown to their members alone.
+    CONSENTED_FIELDS = ("contact", "enquirer_name")
+
+    @staticmethod
+    def consented_to_viewer(request: HttpRequest, obj: m.TracingRequest | None) -> bool:
+        """The family wrote to or consented to one of the viewer's own organisations (a superuser's flag
+        does not stand for a family's consent)."""
+        if obj is None or not request.user.is_authenticated:
+            return False
+        orgs = organisations_of(request.user)
+        return (obj.organisation_id is not None and orgs.filter(pk=obj.organisation_id).exists()) or (
+            obj.consent_organisations.filter(pk__in=orgs).exists()
+        )
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        hidden = () if self.consented_to_viewer(request, obj) else self.CONSENTED_FIELDS
+        return (*self.exclude, *hidden)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
-            audit.record(request.user, audit.Action.VIEW_CONTACT, obj, via="admin")
+            if self.consented_to_viewer(request, obj):
+                audit.record(request.user, audit.Action.VIEW_CONTACT, obj, via="admin")
+            else:
+                audit.record(request.user, audit.Action.VIEW_CONTACT, obj, via="admin", contact="withheld")
         return obj
 
 

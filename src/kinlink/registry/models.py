@@ -65,6 +65,16 @@ class Organisation(models.Model):
     signatory_position = models.CharField(_("signatory's position"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    #: The forensic labs this organisation works with: they may register reference samples for, store
+    #: the pedigrees of and screen the families of the requests it holds (``access.requests_of_labs``).
+    labs = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="client_organisations",
+        limit_choices_to={"is_lab": True},
+        verbose_name=_("labs it works with"),
+    )
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

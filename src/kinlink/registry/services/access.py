@@ -7,11 +7,23 @@ Superusers (administrators of the instance) see everything.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
-from kinlink.registry.models import Case, Membership, Organisation, Person, Role, TracingRequest
+from kinlink.registry.models import (
+    Case,
+    Claim,
+    Membership,
+    Organisation,
+    Person,
+    Role,
+    Source,
+    SourceKind,
+    TracingRequest,
+)
 
 CASE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 
@@ -45,6 +57,31 @@ def requests_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Trac
     ).distinct()
 
 
+def requests_of_labs(labs: Iterable[Organisation]) -> QuerySet[TracingRequest]:
+    """The tracing requests a lab works for: those held by an organisation (the one the family wrote to
+    or one it consented to) that works with the lab (``Organisation.labs``), or held by the lab itself.
+    Any other request is, to the lab, exactly as if it did not exist: the pedigree import and the
+    reference registration answer both with the same words."""
+    ids = [lab.pk for lab in labs]
+    return TracingRequest.objects.filter(
+        Q(organisation_id__in=ids)
+        | Q(consent_organisations__in=ids)
+        | Q(organisation__labs__in=ids)
+        | Q(consent_organisations__labs__in=ids)
+    ).distinct()
+
+
+def requests_of_case(case: Case) -> QuerySet[TracingRequest]:
+    """The tracing requests a case answers: those on the case's person that the case's organisation holds
+    or was consented to. A family whose request names the same person through another organisation (after
+    a merge) is not among them."""
+    return (
+        TracingRequest.objects.filter(person_id=case.person_id)
+        .filter(Q(organisation_id=case.organisation_id) | Q(consent_organisations=case.organisation_id))
+        .distinct()
+    )
+
+
 def persons_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Person]:
     if is_superuser(user):
         return Person.objects.all()
@@ -55,3 +92,25 @@ def persons_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Perso
 
 def can_see_person(user: AbstractBaseUser | AnonymousUser, person: Person) -> bool:
     return persons_visible_to(user).filter(pk=person.pk).exists()
+
+
+def sources_writable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Source]:
+    """The sources a staff member may add to or retract from (attach files, retract their claims): those of
+    the member's organisations, a family's report only when its request is visible to the member, and the
+    registry's shared sources that belong to no organisation (lists, unit notices). Another organisation's
+    source is not among them, even when its claims are read on a merged person's case page."""
+    if is_superuser(user):
+        return Source.objects.all()
+    orgs = organisations_of(user)
+    family_reports = Q(kind=SourceKind.FAMILY_REPORT)
+    visible_numbers = requests_visible_to(user).values("number")
+    return Source.objects.filter(
+        Q(organisation__in=orgs)
+        | (family_reports & Q(reference__in=visible_numbers))
+        | (Q(organisation__isnull=True) & ~family_reports)
+    )
+
+
+def claims_retractable_by(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Claim]:
+    """The claims a staff member may retract: those of the sources the member may write to."""
+    return Claim.objects.filter(source__in=sources_writable_by(user))

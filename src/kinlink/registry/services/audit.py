@@ -7,6 +7,7 @@ so a reader of the trail (or a report over it) knows the whole set. Pass its mem
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -71,6 +72,8 @@ class Action(enum.StrEnum):
     # DNA and identification
     REGISTER_SAMPLE = "register_sample"
     LOAD_PROFILE = "load_profile"
+    REANALYSE_PROFILE = "reanalyse_profile"
+    QUEUE_LAB_UPLOAD = "queue_lab_upload"
     IMPORT_GENOTYPE = "import_genotype"
     IMPORT_PEDIGREE = "import_pedigree"
     CONFIRM_IDENTIFICATION = "confirm_identification"
@@ -162,3 +165,28 @@ def record(
         object_id=object_id,
         detail=detail,
     )
+
+
+def record_many(
+    actor: AbstractBaseUser | AnonymousUser | None,
+    entries: Iterable[tuple[Action | str, models.Model, dict[str, Any]]],
+    *,
+    label: str = "",
+) -> int:
+    """Append one audit entry per (action, object, detail), inserted in batches: what :func:`record`
+    writes one by one, for an action that changes thousands of objects at once (a lab's upload)."""
+    user: Any = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    name = actor_label(user, label)
+    rows = [
+        AuditEntry(
+            actor=user,
+            actor_label=name,
+            action=str(action),
+            object_type=obj._meta.model_name or type(obj).__name__,
+            object_id=str(obj.pk),
+            detail=detail,
+        )
+        for action, obj, detail in entries
+    ]
+    AuditEntry.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
