@@ -70,6 +70,7 @@ def _document(side: Side) -> dict[str, Any]:
 #: Every pattern outside the portal's namespace (the portal's come from ``SPECS``), by name.
 RULES: dict[str, Rule] = {
     "healthz": Rule("public"),
+    "readyz": Rule("public"),
     "set_language": Rule("public"),
     "documents:verify_upload": Rule("public"),
     # the verification page says whether a number was issued here (its purpose; numbers are not guessable)

@@ -26,7 +26,6 @@ from django.utils import translation
 from kinlink.documents.actions import issue_document
 from kinlink.matching.models import CandidateLink
 from kinlink.portal import urls as portal_urls
-from kinlink.portal.family import NEW_REQUEST_SESSION_KEY
 from kinlink.portal.withdrawal import WITHDRAWN_SESSION_KEY
 from kinlink.registry import actions
 from kinlink.registry.services.family_intake import FamilyRequest
@@ -100,7 +99,7 @@ NOT_PAGES = {
 @dataclass(frozen=True)
 class Visit:
     name: str
-    who: str  # "anonymous", "family", "new_family", "withdrawn_family", "caseworker", "lab_analyst"
+    who: str  # "anonymous", "family", "withdrawn_family", "caseworker", "lab_analyst"
     kwargs: tuple[tuple[str, Any], ...] = ()
     query: str = ""
 
@@ -303,10 +302,6 @@ def test_no_page_scrolls_sideways_at_360_px(
     candidate = make_candidate(world.a)
     field = _field_world(world)
     family = family_client(world.a)
-    new_family = family_client(world.a)
-    session = new_family.session
-    session[NEW_REQUEST_SESSION_KEY] = {"number": world.a.request.number, "code": "7KQ4-M2XD-9HTR-0WZB-5NCE"}
-    session.save()
     withdrawn_family = Client()
     session = withdrawn_family.session
     session[WITHDRAWN_SESSION_KEY] = "R-7KQ4M2XD"
