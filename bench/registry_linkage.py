@@ -52,7 +52,9 @@ print(json.dumps({
     "candidate_links": CandidateLink.objects.count(),
     "still_waiting": PendingLinkage.objects.count(),
     "task_status": str(task.status) if task else "",
-    "task_result": task.return_value if task else None,
+    "task_result": task.return_value if task and task.status == "SUCCESSFUL" else None,
+    "task_error": (task.exception_class_path + ": " + task.traceback[-1500:])
+    if task and task.status == "FAILED" else "",
 }))
 """
 
@@ -140,13 +142,11 @@ def main() -> None:
             logs / "import.log",
         )
         linking = measured([*kinlink, "worker", "--batch"], env, logs / "worker.log")
-        counts = json.loads(
-            subprocess.run(
-                [sys.executable, "-c", _COUNTS], env=env, capture_output=True, text=True, check=True
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        print(f"import {importing}, linkage {linking}", file=sys.stderr, flush=True)
+        done = subprocess.run([sys.executable, "-c", _COUNTS], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"counting failed:\n{done.stderr[-3000:]}")
+        counts = json.loads(done.stdout.strip().splitlines()[-1])
         worker_log = (logs / "worker.log").read_text()[-2000:]
     result = counts.get("task_result") or {}
     figures = {
@@ -174,6 +174,7 @@ def main() -> None:
     }
     if counts["task_status"] != "SUCCESSFUL":
         figures["worker_log_tail"] = worker_log
+        figures["task_error"] = counts.get("task_error", "")
     name = "registry_linkage" if args.database == "sqlite" else "registry_linkage_postgres"
     out = RESULTS / f"{name}.json"
     kept: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
