@@ -25,7 +25,12 @@ def _persons(count: int, first: int = 0) -> list[Person]:
             None,
             names=[
                 {"surname": f"Old{n}", "given_name": "Ivan", "is_primary": False},
-                {"surname": f"Petrenko{n}", "given_name": "Oleh", "patronymic": "Ivanovych", "is_primary": True},
+                {
+                    "surname": f"Petrenko{n}",
+                    "given_name": "Oleh",
+                    "patronymic": "Ivanovych",
+                    "is_primary": True,
+                },
             ],
             reason="streaming test",
             birth_date=f"19{60 + n % 30}-01-0{1 + n % 9}",
@@ -84,7 +89,9 @@ def test_the_waiting_persons_are_linked_among_themselves_once_and_not_with_thems
     twins = [
         actions.add_person(
             None,
-            names=[{"surname": "Коваленко", "given_name": "Андрій", "patronymic": "Петрович", "is_primary": True}],
+            names=[
+                {"surname": "Коваленко", "given_name": "Андрій", "patronymic": "Петрович", "is_primary": True}
+            ],
             reason=f"request {n}",
             birth_date="1991-06-12",
             birth_place="Суми",
