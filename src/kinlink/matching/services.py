@@ -274,6 +274,7 @@ def link_persons_against_registry(
     else:
         chosen = Person.objects.filter(pk__in=sorted({int(i) for i in person_ids}))
     new = chosen.filter(merged_into__isnull=True)
+    _fresh_statistics()
     new_rows = person_frame(new, "new")
     existing_rows = person_frame(
         Person.objects.filter(merged_into__isnull=True).exclude(pk__in=chosen.values("pk")), "registry"
@@ -286,6 +287,24 @@ def link_persons_against_registry(
     if not pairs.empty:
         _propose_all(pairs, result)
     return result
+
+
+def _fresh_statistics() -> None:
+    """On PostgreSQL, refresh the planner's statistics of the tables linkage reads. Right after a bulk
+    import autovacuum has not analysed them yet: the planner then takes 200,000 persons for a hundred
+    and streams the claims through a nested loop, one FETCH of 5,000 rows taking minutes (measured
+    with bench/registry_linkage.py). ANALYZE samples a fixed number of rows: about a second."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    from kinlink.matching.models import PendingLinkage
+    from kinlink.registry.models import ClaimRetraction
+
+    models = (Person, NameVariant, Claim, ClaimRetraction, ListRecord, CandidateLink, PendingLinkage)
+    tables = [model._meta.db_table for model in models]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
 def link_source_against_registry(source_id: int, threshold: float | None = None) -> LinkRunResult:
