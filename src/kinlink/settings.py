@@ -378,6 +378,13 @@ KINLINK_LINK_REVIEW_THRESHOLD = float(os.environ.get("KINLINK_LINK_REVIEW_THRESH
 KINLINK_LINK_TRAIN_MIN_RECORDS = int(os.environ.get("KINLINK_LINK_TRAIN_MIN_RECORDS", "500"))
 # Fewer new persons than this (one request, a short list) are scored with the stored trained model.
 KINLINK_LINK_RETRAIN_MIN_NEW = int(os.environ.get("KINLINK_LINK_RETRAIN_MIN_NEW", "1000"))
+# DuckDB's memory cap for every linkage run (the worker's linkage, `kinlink link-registry`): past it DuckDB
+# spills to KINLINK_LINKAGE_SPILL_DIR (default: a fresh folder under the system's temporary directory, removed
+# after the run). The worker's whole process stays within about this cap plus 1.5 GB (docs/operator.md).
+KINLINK_LINKAGE_MEMORY_LIMIT = os.environ.get("KINLINK_LINKAGE_MEMORY_LIMIT", "2GB")
+# DuckDB threads of a linkage run (default 2; 0 or empty: one per core).
+KINLINK_LINKAGE_THREADS = int(os.environ.get("KINLINK_LINKAGE_THREADS", "2") or 0)
+KINLINK_LINKAGE_SPILL_DIR = os.environ.get("KINLINK_LINKAGE_SPILL_DIR", "")
 
 # DNA identification: what the screening job reads (docs/operator.md lists every setting).
 # The allele frequency table of the lab's kit: a CSV locus,allele,freq or a Familias frequency file.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -283,3 +284,22 @@ def test_blocking_reaches_sparse_records_and_surname_typos() -> None:
     assert frozenset(("a", "b")) in proposed  # the obituary with a name only
     assert frozenset(("c", "d")) in proposed  # two letters of the surname wrong
     assert not any("e" in pair for pair in proposed)  # no rule joins unrelated people
+
+
+def test_every_duckdb_run_is_memory_capped_and_spills_to_its_own_folder(tmp_path: Path) -> None:
+    """Issue 17: DuckDB's own default is 80 % of the machine; kinlink caps every run, small ones too."""
+    from kinlink.linkage.model import DEFAULT_MEMORY_LIMIT, _close_engine, _db_api, engine_settings
+
+    small = _db_api(LinkageOptions(), 10)
+    capped = engine_settings(small)
+    assert DEFAULT_MEMORY_LIMIT == "2GB" and capped["memory_limit"] == "1.8 GiB"  # 2·10^9 bytes
+    assert "kinlink-duckdb-" in capped["temp_directory"]
+    _close_engine(small)
+    assert not Path(capped["temp_directory"]).exists()  # removed when the run ends
+    chosen = _db_api(LinkageOptions(memory_limit="256MiB", threads=1, spill_dir=str(tmp_path)), 10)
+    settings = engine_settings(chosen)
+    assert (settings["memory_limit"], settings["threads"]) == ("256.0 MiB", "1")
+    assert settings["temp_directory"].startswith(str(tmp_path))
+    _close_engine(chosen)
+    with pytest.raises(ValueError, match="not a size"):
+        _db_api(LinkageOptions(memory_limit="2GB'; drop table x; --"), 10)

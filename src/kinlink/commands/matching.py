@@ -55,6 +55,7 @@ def run_link_registry(args: argparse.Namespace) -> int:
             f"{result.new_records} person(s) against {result.existing_persons} person(s); "
             f"{result.proposed} proposed, {result.reproposed} proposed again, "
             f"{result.already_proposed} already proposed, {result.still_rejected} still rejected.{model}"
+            f"{_engine(result.engine)}"
         )
         return 0
     lists = Source.objects.filter(reference="list").order_by("pk")
@@ -69,10 +70,18 @@ def run_link_registry(args: argparse.Namespace) -> int:
             f"'{source.name}': {result.new_records} record(s) against {result.existing_persons} person(s); "
             f"{result.proposed} proposed, {result.reproposed} proposed again, "
             f"{result.already_proposed} already proposed, {result.still_rejected} still rejected.{model}"
+            f"{_engine(result.engine)}"
         )
         for note in result.notes:
             print(f"    note: {note}")
     return 0
+
+
+def _engine(engine: dict[str, str]) -> str:
+    """What DuckDB ran under, as the run read it back (empty when nothing was scored)."""
+    if not engine.get("memory_limit"):
+        return ""
+    return f" DuckDB: memory limit {engine['memory_limit']}, {engine.get('threads', '?')} thread(s)."
 
 
 def _unmerge(args: argparse.Namespace) -> int:

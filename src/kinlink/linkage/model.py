@@ -52,9 +52,11 @@ class LinkageOptions:
     ``threshold``: match probability at or above which two records join one cluster (caseworker's
     choice; see docs/methods/linkage.md). ``prediction_floor``: pairs below it are not kept at all.
     ``em_max_pairs`` caps each EM training session; ``u_max_pairs`` the random pairs for u.
-    ``memory_limit`` is DuckDB's (for example "10GB"); by default 6 GB for runs of 5·10^5 records or
-    more, which then also spill to a temporary directory and score in chunks (``predict_chunks`` per
-    side, by default one per 5·10^5 records), so that peak memory stays bounded.
+    ``memory_limit`` is DuckDB's (for example "10GB"); every DuckDB run is capped, by default at
+    :data:`DEFAULT_MEMORY_LIMIT`, and spills past it to a fresh folder under ``spill_dir`` (default: the
+    system's temporary directory). Runs of 5·10^5 records or more also score in chunks
+    (``predict_chunks`` per side, by default one per 5·10^5 records), so that peak memory stays bounded.
+    ``threads``: DuckDB's threads (default: one per core).
     """
 
     threshold: float = DEFAULT_THRESHOLD
@@ -65,6 +67,7 @@ class LinkageOptions:
     engine: str = "duckdb"
     memory_limit: str | None = None
     threads: int | None = None
+    spill_dir: str | None = None
     spark_session: Any = None
     progress: Callable[[str], None] | None = None
     blocking_rule_count: int | None = None  # use only the first N of blocking_rules() (quick checks)
@@ -501,24 +504,58 @@ def _db_api(options: LinkageOptions, n_records: int) -> Any:
         )
     if options.engine != "duckdb":
         raise ValueError(f"unknown engine {options.engine!r}; use 'duckdb' or 'spark'")
+    import atexit
+    import shutil
+    import tempfile
+
     import duckdb
     from splink import DuckDBAPI
 
-    connection = duckdb.connect()
-    memory = options.memory_limit or ("6GB" if n_records >= _LARGE_RUN else None)
-    if memory:
-        import atexit
-        import shutil
-        import tempfile
-
-        connection.execute(f"SET memory_limit = '{memory}'")
-        connection.execute("SET preserve_insertion_order = false")
-        spill = tempfile.mkdtemp(prefix="kinlink-duckdb-")
-        atexit.register(shutil.rmtree, spill, True)
-        connection.execute(f"SET temp_directory = '{spill}'")
+    memory = options.memory_limit or DEFAULT_MEMORY_LIMIT
+    if not _MEMORY.match(memory):
+        raise ValueError(f"DuckDB memory limit {memory!r} is not a size such as '2GB' or '512MB'")
+    spill = tempfile.mkdtemp(prefix="kinlink-duckdb-", dir=options.spill_dir or None)
+    atexit.register(shutil.rmtree, spill, True)
+    # The cap is set when the connection opens, before any table exists.
+    config: dict[str, Any] = {
+        "memory_limit": memory,
+        "temp_directory": spill,
+        "preserve_insertion_order": False,
+    }
     if options.threads:
-        connection.execute(f"SET threads = {int(options.threads)}")
+        config["threads"] = int(options.threads)
+    connection = duckdb.connect(config=config)
     return DuckDBAPI(connection=connection)
+
+
+#: DuckDB's memory cap when a run names none: below DuckDB's own default (80 % of the machine).
+DEFAULT_MEMORY_LIMIT = "2GB"
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def engine_settings(db_api: Any) -> dict[str, str]:
+    """What the DuckDB connection of a run actually runs under: memory limit, threads, spill folder
+    (read back from DuckDB, so a test or a log shows the cap that holds, not the one asked for)."""
+    connection = getattr(db_api, "_con", None)
+    if connection is None:
+        return {"engine": "spark"}
+    out = {"engine": "duckdb"}
+    for name in ("memory_limit", "threads", "temp_directory"):
+        out[name] = str(connection.execute(f"select current_setting('{name}')").fetchall()[0][0])
+    return out
+
+
+def _close_engine(db_api: Any) -> None:
+    """Close a DuckDB run's connection and remove its spill folder now (a worker lives long)."""
+    import shutil
+
+    connection = getattr(db_api, "_con", None)
+    if connection is None:
+        return
+    spill = str(connection.execute("select current_setting('temp_directory')").fetchall()[0][0])
+    connection.close()
+    if "kinlink-duckdb-" in spill:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 _LARGE_RUN = 500_000
@@ -1138,6 +1175,7 @@ class NewRecordLinks:
     model: dict[str, Any]  # the parameters used, as JSON without NaN (reusable as ``model=``)
     trained: bool = False  # trained on these inputs with a usable prior: fit to be kept for reuse
     notes: list[str] = field(default_factory=list)  # fallbacks taken, parameters replaced
+    engine: dict[str, str] = field(default_factory=dict)  # what DuckDB ran under (:func:`engine_settings`)
 
 
 def _training_failure(replaced: list[str]) -> str:
@@ -1155,22 +1193,70 @@ def _training_failure(replaced: list[str]) -> str:
 _CANDIDATE_COLUMNS = ["new_record_id", "person_record_id", "match_probability", "match_weight", "explanation"]
 
 
+def _explanations(pairs: pd.DataFrame, labels: dict[str, dict[int, str]]) -> list[list[FieldComparison]]:
+    """:func:`explain_pair` for every row of the predictions, column by column (no row objects)."""
+    import numpy as np
+
+    columns = []
+    for column, label in COMPARISON_FIELDS.items():
+        gammas = pairs[f"gamma_{column}"].to_numpy(dtype=np.int64)
+        weights = pairs[f"mw_{column}"].to_numpy(dtype=np.float64)
+        tf_column = f"mw_tf_adj_{column}"
+        if tf_column in pairs:
+            tf = pairs[tf_column].to_numpy(dtype=np.float64, na_value=np.nan)
+            weights = weights + np.where(np.isnan(tf), 0.0, tf)
+        levels = labels.get(column, {})
+        # One object per (level, weight) actually seen: the same level repeats across many pairs.
+        seen: dict[tuple[int, float], FieldComparison] = {}
+        keys = list(zip(gammas.tolist(), weights.tolist(), strict=True))
+        for key in set(keys):
+            gamma, weight = key
+            status = "missing" if gamma == -1 else ("disagree" if gamma == 0 else "agree")
+            seen[key] = FieldComparison(label, status, levels.get(gamma, str(gamma)), weight)
+        columns.append([seen[key] for key in keys])
+    return [list(fields) for fields in zip(*columns, strict=True)]
+
+
+def _candidate_frame(pairs: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.DataFrame:
+    """The predictions as candidate pairs: the new record's id first, explanations attached."""
+    import numpy as np
+
+    new_left = (pairs["source_dataset_l"] == "new").to_numpy()
+    left, right = pairs["unique_id_l"].to_numpy(), pairs["unique_id_r"].to_numpy()
+    return pd.DataFrame(
+        {
+            "new_record_id": np.where(new_left, left, right),
+            "person_record_id": np.where(new_left, right, left),
+            "match_probability": pairs["match_probability"].astype(float).to_numpy(),
+            "match_weight": pairs["match_weight"].astype(float).to_numpy(),
+            "explanation": _explanations(pairs, labels),
+        },
+        columns=_CANDIDATE_COLUMNS,
+    )
+
+
 def link_new_records(
     new_records: pd.DataFrame | Any,
     existing_persons: pd.DataFrame | Any,
     min_probability: float = 0.5,
     options: LinkageOptions | None = None,
     model: dict[str, Any] | None = None,
+    *,
+    among_new: bool = False,
 ) -> NewRecordLinks:
     """Candidate "same person" pairs between new records and existing persons, for caseworker review.
 
     Only pairs of a new record and an existing person are compared (Splink ``link_only``), so the cost
-    grows with the new records, not with the square of the registry. With ``model`` (an earlier run's
-    ``NewRecordLinks.model`` or :func:`default_model`) nothing is trained; without it the model is
-    trained on both tables together, and if training fails (Splink's ``EMTrainingException`` on a
-    handful of records, for example) the default model scores the pairs instead. Any parameter left
-    unusable is replaced by the default model's (:func:`sanitise_parameters`). Never raises for
-    valid person-list input; bad input raises :class:`LinkageInputError`.
+    grows with the new records, not with the square of the registry. ``among_new``: the new records
+    are also compared with each other (Splink ``dedupe_only`` on the new records alone, with the same
+    parameters), each pair once; ``existing_persons`` must then not repeat them. With ``model`` (an
+    earlier run's ``NewRecordLinks.model`` or :func:`default_model`) nothing is trained; without it the
+    model is trained on both tables together, and if training fails (Splink's
+    ``EMTrainingException`` on a handful of records, for example) the default model scores the pairs
+    instead. Any parameter left unusable is replaced by the default model's
+    (:func:`sanitise_parameters`). DuckDB runs under ``options.memory_limit`` (always capped) and its
+    connection is closed at the end; ``NewRecordLinks.engine`` says what it ran under. Never raises
+    for valid person-list input; bad input raises :class:`LinkageInputError`.
     """
     from splink import Linker
 
@@ -1179,72 +1265,87 @@ def link_new_records(
     log = logging.getLogger(__name__)
     new = prepare_records(new_records, "new records")
     existing = prepare_records(existing_persons, "existing persons")
-    if new.empty or existing.empty:
+    among_new = among_new and len(new) > 1
+    if new.empty or (existing.empty and not among_new):
         return NewRecordLinks(pd.DataFrame(columns=_CANDIDATE_COLUMNS), model or default_model())
     db_api = _db_api(options, len(new) + len(existing))
-    frames = [_register(db_api, new, "new", options), _register(db_api, existing, "existing", options)]
-    linker = Linker(frames, linkage_settings("link_only"), log_level=None)
-    notes: list[str] = []
-    trained = False
-    replaced: list[str] = []
-    if model is None:
-        try:
-            train(linker, options, pd.concat([new, existing], ignore_index=True))
-            replaced = sanitise_parameters(linker)
-            failure = _training_failure(replaced)
-        except Exception as error:  # any training failure falls back to the default model
-            log.warning("linkage training failed; the default model scores the pairs", exc_info=True)
-            failure = f"training failed ({type(error).__name__})"
-        trained = not failure
-        if failure:
-            # A model resting on (almost) no matches is not kept, not even in part.
-            notes.append(f"{failure}; default model used")
-            linker = Linker(frames, linkage_settings("link_only"), log_level=None)
-            apply_trained_parameters(linker, default_model())
-            replaced = []
-    else:
-        try:
-            apply_trained_parameters(linker, model)
-        except (ValueError, KeyError, TypeError) as error:
-            log.warning("stored linkage model does not fit the settings (%s); default model used", error)
-            notes.append("stored model does not fit the settings; default model used")
-            linker = Linker(frames, linkage_settings("link_only"), log_level=None)
-            apply_trained_parameters(linker, default_model())
-    replaced += sanitise_parameters(linker)
-    if replaced:
-        log.warning("default model values used for: %s", ", ".join(replaced))
-        notes.append("default values for " + ", ".join(replaced))
-    if not options.term_frequencies:
-        _without_term_frequencies(linker)
-    predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
-    pairs = predictions.as_pandas_dataframe()
-    used = clean_model(linker.misc.save_model_to_json())
-    fit_to_keep = trained
-    if pairs.empty:
-        return NewRecordLinks(pd.DataFrame(columns=_CANDIDATE_COLUMNS), used, fit_to_keep, notes)
-    labels = _level_labels(linker)
-    rows = []
-    for _, row in pairs.iterrows():
-        new_id, person_id = (
-            (row["unique_id_l"], row["unique_id_r"])
-            if row["source_dataset_l"] == "new"
-            else (row["unique_id_r"], row["unique_id_l"])
-        )
-        rows.append(
-            (
-                new_id,
-                person_id,
-                float(row["match_probability"]),
-                float(row["match_weight"]),
-                explain_pair(row, labels),
-            )
-        )
+    try:
+        engine = engine_settings(db_api)
+        log.info("linkage engine: %s", engine)
+        new_frame = _register(db_api, new, "new", options)
+        if existing.empty:
+            frames: Any = new_frame
+            link_type = "dedupe_only"
+        else:
+            frames = [new_frame, _register(db_api, existing, "existing", options)]
+            link_type = "link_only"
+        linker = Linker(frames, linkage_settings(link_type), log_level=None)
+        notes: list[str] = []
+        trained = False
+        replaced: list[str] = []
+        if model is None:
+            try:
+                train(linker, options, pd.concat([new, existing], ignore_index=True))
+                replaced = sanitise_parameters(linker)
+                failure = _training_failure(replaced)
+            except Exception as error:  # any training failure falls back to the default model
+                log.warning("linkage training failed; the default model scores the pairs", exc_info=True)
+                failure = f"training failed ({type(error).__name__})"
+            trained = not failure
+            if failure:
+                # A model resting on (almost) no matches is not kept, not even in part.
+                notes.append(f"{failure}; default model used")
+                linker = Linker(frames, linkage_settings(link_type), log_level=None)
+                apply_trained_parameters(linker, default_model())
+                replaced = []
+        else:
+            try:
+                apply_trained_parameters(linker, model)
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning("stored linkage model does not fit the settings (%s); default model used", error)
+                notes.append("stored model does not fit the settings; default model used")
+                linker = Linker(frames, linkage_settings(link_type), log_level=None)
+                apply_trained_parameters(linker, default_model())
+        replaced += sanitise_parameters(linker)
+        if replaced:
+            log.warning("default model values used for: %s", ", ".join(replaced))
+            notes.append("default values for " + ", ".join(replaced))
+        if not options.term_frequencies:
+            _without_term_frequencies(linker)
+        used = clean_model(linker.misc.save_model_to_json())
+        labels = _level_labels(linker)
+        found = [_predicted(linker, min_probability, labels)]
+        if among_new and link_type == "link_only":
+            # The new records among themselves, each pair once, with the parameters just used.
+            among = Linker(new_frame, linkage_settings("dedupe_only"), log_level=None)
+            apply_trained_parameters(among, used)
+            sanitise_parameters(among)
+            if not options.term_frequencies:
+                _without_term_frequencies(among)
+            found.append(_predicted(among, min_probability, labels))
+    finally:
+        _close_engine(db_api)
+    found = [f for f in found if not f.empty]
+    if not found:
+        return NewRecordLinks(pd.DataFrame(columns=_CANDIDATE_COLUMNS), used, trained, notes, engine)
     frame = (
-        pd.DataFrame(rows, columns=_CANDIDATE_COLUMNS)
-        .sort_values("match_weight", ascending=False)
+        pd.concat(found, ignore_index=True)
+        .sort_values("match_weight", ascending=False, kind="stable")
         .reset_index(drop=True)
     )
-    return NewRecordLinks(frame, used, fit_to_keep, notes)
+    return NewRecordLinks(frame, used, trained, notes, engine)
+
+
+def _predicted(linker: Any, min_probability: float, labels: dict[str, dict[int, str]]) -> pd.DataFrame:
+    """Score a linker's blocked pairs and keep those at or above ``min_probability`` as candidates."""
+    predictions = linker.inference.predict(threshold_match_probability=min_probability, warning_mode="never")
+    pairs = predictions.as_pandas_dataframe()
+    predictions.drop_table_from_database_and_remove_from_cache()
+    if pairs.empty:
+        return pd.DataFrame(columns=_CANDIDATE_COLUMNS)
+    if "source_dataset_l" not in pairs:  # dedupe of the new records: both sides are new
+        pairs["source_dataset_l"] = "new"
+    return _candidate_frame(pairs, labels)
 
 
 def candidate_links(

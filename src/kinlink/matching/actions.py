@@ -88,14 +88,22 @@ def link_waiting_persons() -> LinkRunResult | None:
     The queue is emptied in the same transaction as the links are stored: a run that fails leaves its
     persons waiting for the next one."""
     with transaction.atomic():
-        waiting = list(PendingLinkage.objects.select_for_update().order_by("queued_at", "pk"))
+        waiting = list(PendingLinkage.objects.select_for_update().values_list("pk", "reason"))
         if not waiting:
             return None
-        reasons = sorted({w.reason for w in waiting if w.reason})
+        reasons = sorted({r for _, r in waiting if r})
         reason = reasons[0] if len(reasons) == 1 else f"{len(waiting)} new persons ({len(reasons)} sources)"
         pause_at("linkage")  # tests kill the worker here: the queue read and locked, nothing committed
-        result = link_persons_against_registry([w.person_id for w in waiting], reason, among_themselves=True)
-        PendingLinkage.objects.filter(pk__in=[w.pk for w in waiting]).delete()
+        last = max(pk for pk, _ in waiting)
+        # The persons as a subquery, not as 10^5 parameters; a person queued since is linked too
+        # (and stays queued: linking it again finds its links already proposed).
+        persons = Person.objects.filter(
+            pk__in=PendingLinkage.objects.filter(pk__lte=last).values("person_id")
+        )
+        result = link_persons_against_registry(persons, reason, among_themselves=True)
+        done = sorted(pk for pk, _ in waiting)
+        for start in range(0, len(done), 5000):
+            PendingLinkage.objects.filter(pk__in=done[start : start + 5000]).delete()
     return result
 
 
