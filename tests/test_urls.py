@@ -247,8 +247,16 @@ def _expect(kind: str, role: str, has_object: bool) -> str:
         return "ok" if role == "family" else "follow"
     if kind == "document":
         return "ok" if role in A_STAFF | {"family"} else "notfound"
+    if kind == "pending_sign_in":
+        return "denied"  # only a session that just gave a password may ask for a second factor
     if role in ("anonymous", "family"):
         return "login"
+    if kind == "account":  # one's own account and second factors: every signed-in role
+        return "ok"
+    if kind == "account_object":  # a passkey: its owner's only (the probes own none of A's)
+        return "notfound"
+    if kind == "administrator":
+        return "ok" if role == "administrator" else "denied"
     other = role in ("caseworker_other", "lab_other")
     if kind == "staff":
         if role in ("lab", "lab_other"):
