@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kinlink.commands.base import CommandError, migrate_database, output_file, progress, setup_django
+from kinlink.commands.base import (
+    CommandError,
+    migrate_database,
+    output_file,
+    progress_rows,
+    setup_django,
+)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 #: prctl(2) option: the signal a process receives when its parent dies (linux/prctl.h)
@@ -398,8 +404,8 @@ def run_import_list(args: argparse.Namespace) -> int:
     from kinlink.registry.actions import import_list
     from kinlink.registry.services.bulk import ImportRefused
 
-    def bar(items: Any, total: int) -> Any:
-        return progress(items, total=total, desc="importing", unit="batch")
+    def bar(chunks: Any, total: int) -> Any:
+        return progress_rows(chunks, total, desc="importing")
 
     try:
         result = import_list(

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from kinlink.cli import main
 from kinlink.registry.models import (
@@ -22,12 +21,8 @@ from kinlink.registry.models import (
     ListImport,
     ListRecord,
     NameVariant,
-    Person,
     Source,
 )
-from kinlink.registry.services import fastinsert
-from kinlink.registry.services.bulk import ImportRefused
-from kinlink.registry.services.imports import import_list
 from tests.factories import WriteList, person_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,6 +38,16 @@ def small_list() -> list[dict[str, str]]:
         person_row(4, full_name="Сидоренко Ганна", surname="", given_name="", patronymic="", unit=""),
         person_row(5, event_place="", birth_place="", rank=""),
     ]
+
+
+def name_fields(n: NameVariant) -> list[Any]:
+    source = n.source.name if n.source else ""
+    return [n.full_name, n.surname, n.given_name, n.patronymic, n.script, n.language, n.is_primary, source]
+
+
+def claim_fields(c: Claim) -> list[Any]:
+    retraction = ClaimRetraction.objects.filter(claim=c).values_list("reason", flat=True).first()
+    return [c.fate, c.date, c.place, c.circumstances, c.source.name, retraction or ""]
 
 
 def snapshot() -> dict[str, Any]:
@@ -73,20 +78,33 @@ def snapshot() -> dict[str, Any]:
                     person.merged_into_id,
                 ],
                 "names": sorted(
-                    [n.full_name, n.surname, n.given_name, n.patronymic, n.script, n.language, n.is_primary]
-                    + [n.source.name if n.source else ""]
+                    [
+                        n.full_name,
+                        n.surname,
+                        n.given_name,
+                        n.patronymic,
+                        n.script,
+                        n.language,
+                        n.is_primary,
+                        n.source.name if n.source else "",
+                    ]
                     for n in NameVariant.objects.filter(person=person).select_related("source")
                 ),
                 "claims": sorted(
-                    [c.fate, c.date, c.place, c.circumstances, c.source.name]
-                    + [ClaimRetraction.objects.filter(claim=c).values_list("reason", flat=True).first() or ""]
+                    [
+                        c.fate,
+                        c.date,
+                        c.place,
+                        c.circumstances,
+                        c.source.name,
+                        ClaimRetraction.objects.filter(claim=c).values_list("reason", flat=True).first()
+                        or "",
+                    ]
                     for c in Claim.objects.filter(person=person).select_related("source")
                 ),
             }
         )
-    sources = sorted(
-        (s.kind, s.name, s.reference, s.origin, s.reliability) for s in Source.objects.all()
-    )
+    sources = sorted((s.kind, s.name, s.reference, s.origin, s.reliability) for s in Source.objects.all())
     imports = sorted((i.source.name, i.file_sha256, i.filename, i.rows) for i in ListImport.objects.all())
     audit = [
         (a.action, a.object_type, a.actor_label, {k: v for k, v in a.detail.items() if k != "source"})
@@ -111,7 +129,9 @@ def run_scenario(write_list: WriteList) -> None:
     rows[2] = person_row(3, surname="Петров", given_name="Иван", birth_date="1988", event_date="2022-04")
     rows.append(person_row(6, surname="Коваль"))
     second = write_list(rows, name="second.csv")
-    assert main(["import-list", str(second), "--source-kind", "prisoner_list", "--source-name", "POW 2022"]) == 0
+    assert (
+        main(["import-list", str(second), "--source-kind", "prisoner_list", "--source-name", "POW 2022"]) == 0
+    )
     obituaries = write_list([person_row(7), person_row(8, surname="Мельник")], name="obits.csv")
     assert main(["import-list", str(obituaries), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
 

@@ -6,13 +6,15 @@ Runs inside the caller's transaction, so atomicity is unchanged. Works on SQLite
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
 
 SQLITE_MAX_PARAMS = 30_000
 POSTGRES_MAX_PARAMS = 60_000
+#: Rows per ``executemany`` on SQLite.
+EXECUTEMANY_BATCH = 50_000
 
 
 def _column(model: type[models.Model], field_name: str) -> str:
@@ -58,3 +60,54 @@ def insert_rows(
             if returning_pk:
                 ids.extend(int(r[0]) for r in cursor.fetchall())
     return ids
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys of ``model``, reserved in one statement, for rows written by
+    :func:`load_rows` with their ids. PostgreSQL: from the column's sequence (safe under concurrency).
+    SQLite: above the largest id ever given (the table's AUTOINCREMENT counter included); the caller's
+    transaction holds the write lock (``transaction_mode`` IMMEDIATE), so nobody else takes them."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    pk = _column(model, "id")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), pk, count],
+            )
+            return [int(r[0]) for r in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {quote(table)}")
+        highest = int(cursor.fetchone()[0])
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        if cursor.fetchone() is not None:
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            if row is not None:
+                highest = max(highest, int(row[0]))
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def load_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write many rows (tuples in ``columns`` order, values in database form) in the caller's transaction:
+    ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3), one ``executemany`` per large batch on SQLite."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_sql = ", ".join(quote(_column(model, c)) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= EXECUTEMANY_BATCH:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
