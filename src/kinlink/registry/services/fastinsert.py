@@ -15,6 +15,8 @@ SQLITE_MAX_PARAMS = 30_000
 POSTGRES_MAX_PARAMS = 60_000
 #: Rows per ``executemany`` on SQLite.
 EXECUTEMANY_BATCH = 50_000
+#: SQLite page cache while loading (negative: KiB), 128 MiB.
+SQLITE_LOAD_CACHE_KIB = -131_072
 
 
 def _column(model: type[models.Model], field_name: str) -> str:
@@ -103,11 +105,19 @@ def load_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
                     copy.write_row(row)
             return
         sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
-        batch: list[Sequence[Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= EXECUTEMANY_BATCH:
+        # The indexes of a large table are updated in a page cache big enough to hold them, then the
+        # connection's own setting is restored.
+        cursor.execute("PRAGMA cache_size")
+        cache_size = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {SQLITE_LOAD_CACHE_KIB}")
+        try:
+            batch: list[Sequence[Any]] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= EXECUTEMANY_BATCH:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            if batch:
                 cursor.executemany(sql, batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {cache_size}")
