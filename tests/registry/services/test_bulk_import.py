@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from kinlink.cli import main
 from kinlink.registry.models import (
@@ -21,8 +22,12 @@ from kinlink.registry.models import (
     ListImport,
     ListRecord,
     NameVariant,
+    Person,
     Source,
 )
+from kinlink.registry.services import fastinsert
+from kinlink.registry.services.bulk import ImportRefused
+from kinlink.registry.services.imports import import_list
 from tests.factories import WriteList, person_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,3 +147,93 @@ def test_bulk_import_writes_what_the_per_row_path_wrote(write_list: WriteList) -
     if not GOLDEN.exists():  # recorded once, from the per-row path
         GOLDEN.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     assert got == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def counts() -> tuple[int, ...]:
+    return (
+        Person.objects.count(),
+        NameVariant.objects.count(),
+        Claim.objects.count(),
+        ClaimRetraction.objects.count(),
+        ListRecord.objects.count(),
+        ListImport.objects.count(),
+        AuditEntry.objects.filter(action="import_list").count(),
+    )
+
+
+def test_reimport_of_the_same_rows_in_another_file_changes_nothing(write_list: WriteList) -> None:
+    rows = [person_row(n, surname=f"Прізвище{n}") for n in range(1, 40)]
+    args = ["--source-kind", "obituary", "--source-name", "Obits"]
+    assert main(["import-list", str(write_list(rows, name="a.csv")), *args]) == 0
+    before = snapshot()
+    # The same rows in another order: a different file (its hash differs), every row unchanged.
+    result = import_list(write_list(rows[::-1], name="b.csv"), "obituary", "Obits")
+    assert (result.created, result.changed, result.unchanged) == (0, 0, 39)
+    after = snapshot()
+    assert after["records"] == before["records"]
+    assert len(after["imports"]) == 2
+
+
+def test_a_bad_row_at_the_end_refuses_the_whole_file(write_list: WriteList) -> None:
+    rows = [person_row(n) for n in range(1, 30)] + [person_row(30, birth_date="1990-13")]
+    with pytest.raises(ImportRefused) as refused:
+        import_list(write_list(rows), "obituary", "Obits")
+    assert [(e.row, e.column) for e in refused.value.errors] == [(31, "birth_date")]
+    assert counts() == (0, 0, 0, 0, 0, 0, 0)
+    assert not Source.objects.exists()
+
+
+def test_a_failure_in_the_middle_of_the_copy_leaves_nothing(
+    write_list: WriteList, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kinlink.registry.services import imports
+
+    monkeypatch.setattr(imports, "LOAD_CHUNK", 10)
+    real_load_rows = fastinsert.load_rows
+    calls: list[str] = []
+
+    def failing_load_rows(model: Any, columns: Any, rows: Any) -> None:
+        calls.append(model.__name__)
+
+        def rows_then_failure() -> Any:
+            for n, row in enumerate(rows):
+                if model is ListRecord and len(calls) > 4 and n == 5:
+                    raise OSError("the disk is full")
+                yield row
+
+        real_load_rows(model, columns, rows_then_failure())
+
+    monkeypatch.setattr(imports, "load_rows", failing_load_rows)
+    path = write_list([person_row(n, surname=f"Прізвище{n}") for n in range(1, 26)])
+    with pytest.raises(OSError, match="disk is full"):
+        main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"])
+    assert calls == ["Person", "NameVariant", "Claim", "ListRecord"] * 2  # the second chunk failed midway
+    assert counts() == (0, 0, 0, 0, 0, 0, 0)
+    monkeypatch.setattr(imports, "load_rows", real_load_rows)
+    assert main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
+    assert counts() == (25, 25, 25, 0, 25, 1, 1)
+
+
+def test_new_ids_follow_the_rows_and_the_sequence_goes_on(write_list: WriteList) -> None:
+    import_list(write_list([person_row(n) for n in range(1, 6)], name="a.csv"), "obituary", "Obits")
+    ids = list(ListRecord.objects.order_by("record_id").values_list("person_id", flat=True))
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 5
+    later = Person.objects.create()  # the database's own numbering continues above the allocated ids
+    assert later.pk > max(ids)
+    if connection.vendor == "sqlite":
+        assert fastinsert.allocate_ids(Person, 2) == [later.pk + 1, later.pk + 2]
+
+
+def test_the_progress_bar_counts_rows_per_second(
+    write_list: WriteList, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KINLINK_PROGRESS", "1")
+    path = write_list([person_row(n) for n in range(1, 4)])
+    assert main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
+    err = capsys.readouterr().err
+    assert "importing" in err and "row/s" in err
+    monkeypatch.setenv("KINLINK_PROGRESS", "0")
+    path = write_list([person_row(n) for n in range(4, 6)], name="b.csv")
+    assert main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
+    assert "row/s" not in capsys.readouterr().err
