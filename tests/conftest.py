@@ -17,6 +17,9 @@ os.environ.setdefault("KINLINK_PROGRESS", "0")
 # the `kinlink documents render` subprocesses they start, have a public address.
 TEST_BASE_URL = "https://kinlink.example.org"
 os.environ.setdefault("KINLINK_BASE_URL", TEST_BASE_URL)
+# No KINLINK_FIELD_KEY in tests: the development key derived from the secret key, allowed explicitly
+# (production refuses it, registry.crypto.FieldKeyMissing); subprocesses the tests start inherit the flag.
+os.environ.setdefault("KINLINK_DEVELOPMENT_KEYS", "1")
 
 # Subprocesses the tests start (`python -m kinlink ...`, `python -c ...`) import the tests' own kinlink:
 # pytest puts src/ first (pyproject `pythonpath`), a child process would otherwise get whatever kinlink the
@@ -48,6 +51,14 @@ def write_list(tmp_path: Path) -> WriteList:
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _development_field_key() -> None:
+    """The settings were loaded before this file: allow the derived development key there too."""
+    from django.conf import settings
+
+    settings.KINLINK_DEVELOPMENT_KEYS = True
 
 
 @pytest.fixture(autouse=True)

@@ -17,37 +17,67 @@ from collections.abc import Sequence
 from kinlink import __version__
 from kinlink.commands.base import CommandError
 
-COMMAND_MODULES = [
-    "kinlink.commands.registry",
-    "kinlink.commands.dna",
-    "kinlink.commands.estimate",
-    "kinlink.commands.link",
-    "kinlink.commands.documents",
-    "kinlink.commands.exchange",
-    "kinlink.commands.api_tokens",
-    "kinlink.commands.matching",
-    "kinlink.commands.legal",
-    "kinlink.commands.field",
-    "kinlink.commands.ops",
-    "kinlink.commands.backup",
-]
+# Every top-level command and the module that registers it (its ``register(subparsers)``). The CLI
+# imports only the module of the command named on the command line, so that `kinlink dna lr` starts
+# without the registry's imports; `kinlink`, `kinlink --help` and an unknown command register them all.
+# A new command adds one line here: tests/commands/test_cli_lazy.py checks that this map equals what
+# registering every module yields.
+COMMANDS: dict[str, str] = {
+    "demo": "kinlink.commands.registry",
+    "serve": "kinlink.commands.registry",
+    "totp": "kinlink.commands.registry",
+    "unlock": "kinlink.commands.registry",
+    "worker": "kinlink.commands.registry",
+    "import-list": "kinlink.commands.registry",
+    "export": "kinlink.commands.registry",
+    "dna": "kinlink.commands.dna",
+    "estimate": "kinlink.commands.estimate",
+    "link": "kinlink.commands.link",
+    "case": "kinlink.commands.documents",
+    "documents": "kinlink.commands.documents",
+    "exchange": "kinlink.commands.exchange",
+    "api-token": "kinlink.commands.api_tokens",
+    "link-registry": "kinlink.commands.matching",
+    "legal": "kinlink.commands.legal",
+    "field": "kinlink.commands.field",
+    "migrate": "kinlink.commands.ops",
+    "check": "kinlink.commands.ops",
+    "backup": "kinlink.commands.backup",
+    "restore": "kinlink.commands.backup",
+    "keys": "kinlink.commands.keys",
+    "retention": "kinlink.commands.retention",
+}
+
+# The command modules in the order `kinlink --help` lists their commands.
+COMMAND_MODULES: list[str] = list(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or, for a ``command`` of :data:`COMMANDS`, with only the commands
+    of its module (the rest of the CLI is never imported)."""
     parser = argparse.ArgumentParser(
         prog="kinlink",
         description="kinlink: tracing people missing in armed conflict.",
     )
     parser.add_argument("--version", action="version", version=f"kinlink {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES
+    for module_name in modules:
         importlib.import_module(module_name).register(subparsers)
     return parser
 
 
+def command_named(argv: Sequence[str]) -> str | None:
+    """The top-level command of a command line: its first word, unless that is an option."""
+    if argv and not argv[0].startswith("-"):
+        return argv[0]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_named(words))
+    args = parser.parse_args(words)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -36,6 +36,12 @@ ALLOWED_HOSTS = os.environ.get("KINLINK_ALLOWED_HOSTS", "127.0.0.1,localhost,tes
 # Key for field-level encryption (Fernet, urlsafe base64 of 32 bytes). A development key is
 # derived from SECRET_KEY when unset; production must set it (see docs/operator.md).
 FIELD_ENCRYPTION_KEY = os.environ.get("KINLINK_FIELD_KEY", "")
+# Without KINLINK_FIELD_KEY, a key is derived from SECRET_KEY only in development: DEBUG on, or this flag.
+# Production refuses to encrypt or decrypt rather than derive (registry.crypto.FieldKeyMissing).
+KINLINK_DEVELOPMENT_KEYS = os.environ.get("KINLINK_DEVELOPMENT_KEYS", "0") == "1"
+# The key store of envelope encryption: one wrapped data key per file, outside the database (a dump or
+# backup of the database holds no key). Keep it on the server's own disk, backed up apart (docs/operator.md).
+KINLINK_KEY_DIR = Path(os.environ.get("KINLINK_KEY_DIR", VAR_DIR / "keys"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +56,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    # django-ninja as an app: its API docs page uses its local Swagger UI files, not a CDN the CSP blocks.
+    "ninja",
     "kinlink.registry",
     "kinlink.portal",
     "kinlink.field",
@@ -73,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute timeouts of staff and family sessions (after OTPMiddleware: it reads request.user).
+    "kinlink.portal.middleware.SessionExpiryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A family form larger than the upload cap is refused before its body is read (the CSRF check reads it
     # only in process_view, after every middleware's __call__ has run).
@@ -249,11 +259,28 @@ LOGIN_URL = "portal:login"
 AXES_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_FAILURE_LIMIT", "5"))
 # hours; `kinlink unlock USERNAME` lifts a lockout sooner
 AXES_COOLOFF_TIME = int(os.environ.get("KINLINK_LOGIN_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures count per (user name, address) pair against AXES_FAILURE_LIMIT, and per address over every user
+# name against KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT (kinlink.portal.lockouts): a stranger elsewhere cannot
+# lock a named caseworker out of his own address. The address is the proxy-aware client address.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "kinlink.portal.lockouts.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "kinlink.portal.signin.lockout_address"
+KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("KINLINK_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_LOCKOUT_TEMPLATE = "portal/staff/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "kinlink"
+# Sessions end after this long without a request (idle) and this long after signing in (absolute), whatever
+# the activity; the family's follow-up session is shorter than the staff's.
+KINLINK_STAFF_IDLE_MINUTES = int(os.environ.get("KINLINK_STAFF_IDLE_MINUTES", "30"))
+KINLINK_STAFF_SESSION_HOURS = int(os.environ.get("KINLINK_STAFF_SESSION_HOURS", "8"))
+KINLINK_FAMILY_IDLE_MINUTES = int(os.environ.get("KINLINK_FAMILY_IDLE_MINUTES", "15"))
+KINLINK_FAMILY_SESSION_HOURS = int(os.environ.get("KINLINK_FAMILY_SESSION_HOURS", "2"))
+# Passkeys (WebAuthn): the relying party is this instance's host name, from KINLINK_BASE_URL, else the host
+# the request came to (one of ALLOWED_HOSTS). KINLINK_WEBAUTHN_RP_ID overrides it.
+KINLINK_WEBAUTHN_RP_ID = os.environ.get("KINLINK_WEBAUTHN_RP_ID", "")
+# Days an API token lives unless `kinlink api-token create --days N` says otherwise.
+KINLINK_API_TOKEN_DAYS = int(os.environ.get("KINLINK_API_TOKEN_DAYS", "90"))
 # django-axes is the one lockout of failed codes. django-otp's own per-device throttle (1, 2, 4, ... s after
 # each failure) refused a correct code typed soon after a wrong one, and that refusal counted as a failure.
 OTP_TOTP_THROTTLE_FACTOR = 0
@@ -377,3 +404,33 @@ KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0")
 KINLINK_READY_QUEUE_MAX_AGE = float(os.environ.get("KINLINK_READY_QUEUE_MAX_AGE", "600"))
 # Seconds the worker waits between looks at an empty queue.
 KINLINK_WORKER_INTERVAL = float(os.environ.get("KINLINK_WORKER_INTERVAL", "1.0"))
+# A worker's lease, in seconds: a task or screening run still RUNNING after its worker stopped beating (or,
+# for a task claimed by an unknown worker, this long after it started) is orphaned; the next worker pass
+# re-queues it when its job is idempotent (KINLINK_WORKER_IDEMPOTENT_TASKS) and fails it with the reason
+# otherwise, or after KINLINK_WORKER_MAX_ATTEMPTS claims. Each worker beats every KINLINK_WORKER_HEARTBEAT s.
+KINLINK_WORKER_LEASE = float(os.environ.get("KINLINK_WORKER_LEASE", "600"))
+KINLINK_WORKER_HEARTBEAT = float(os.environ.get("KINLINK_WORKER_HEARTBEAT", "30"))
+KINLINK_WORKER_MAX_ATTEMPTS = int(os.environ.get("KINLINK_WORKER_MAX_ATTEMPTS", "3"))
+# Jobs that may run again after a worker died mid-way: each commits all or nothing (linkage empties its
+# queue in the transaction that stores the links; screening skips a pair already proposed on the same data).
+KINLINK_WORKER_IDEMPOTENT_TASKS = (
+    "kinlink.matching.tasks.link_new_persons",
+    "kinlink.identification.tasks.screen_after_upload",
+)
+# Hours between the worker's retention runs (``kinlink retention run``); 0 turns them off in the worker.
+KINLINK_RETENTION_INTERVAL_HOURS = float(os.environ.get("KINLINK_RETENTION_INTERVAL_HOURS", "24"))
+# Retention periods in days, per kind of data and tied to its purpose (docs/operator.md, "Retention"):
+# the rule's name -> days. Override one with KINLINK_RETENTION_<RULE>_DAYS (e.g.
+# KINLINK_RETENTION_CLOSED_REQUEST_CONTACTS_DAYS=365). ``registry.services.retention.RULES`` says what
+# each rule erases and why.
+KINLINK_RETENTION_DAYS = {
+    rule: int(os.environ.get(f"KINLINK_RETENTION_{rule.upper()}_DAYS", str(days)))
+    for rule, days in {
+        "withdrawn_request": 0,
+        "withdrawn_dna": 0,
+        "identified_reference_profiles": 365,
+        "closed_request_contacts": 730,
+        "refused_uploads": 2,
+        "audit_details": 1825,
+    }.items()
+}

@@ -119,6 +119,25 @@ def test_a_busy_port_stops_serve_without_leaving_a_worker(instance: dict[str, st
         assert _wait_gone(tmp_path, seconds=5) == []
 
 
+def test_demo_refuses_a_busy_port_before_it_fills_the_database_or_starts_a_worker(tmp_path: Path) -> None:
+    env = _environ(dict(os.environ), tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "kinlink", "demo", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "serve.sqlite3").exists() or (tmp_path / "serve.sqlite3").stat().st_size == 0
+    assert workers_of(tmp_path) == []
+
+
 @pytest.mark.slow
 def test_the_worker_ends_with_a_server_killed_outright(instance: dict[str, str], tmp_path: Path) -> None:
     port = _free_port()

@@ -120,3 +120,47 @@ def test_case_from_lab_tables_equals_direct_case() -> None:
     assert result.lr > 0
     with pytest.raises(FormatError, match="POI sample 'NOPE'"):
         case_from_tables("lab", ped, "MP", {}, "NOPE", db)
+
+
+# ------------------------------------------------------------------------------- loci shared by cases
+
+
+def test_cases_with_the_same_markers_share_their_loci(tmp_path: Path) -> None:
+    from kinlink.genetics.formats import read_case_json
+
+    source = DATA / "genetics" / "cases" / "kin-101-0007.json"
+    obj = json.loads(source.read_text())
+    one, two = read_case_json(source), read_case_json(source)
+    assert [id(locus) for locus in one.loci] == [id(locus) for locus in two.loci]
+    # A changed mutation rate at one marker is a different locus, with its own matrices and LR.
+    name = next(n for n, spec in obj["markers"].items() if spec.get("mutation"))
+    changed = json.loads(json.dumps(obj))
+    changed["markers"][name]["mutation"]["rate"] = {"female": 0.2, "male": 0.2}
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(changed))
+    three = read_case_json(path)
+    by_name = {locus.name: locus for locus in three.loci}
+    assert by_name[name] is not {locus.name: locus for locus in one.loci}[name]
+    assert [locus.name for locus in three.loci if locus is not by_name[name]] == [
+        locus.name for locus in one.loci if locus.name != name
+    ]
+    matrices = by_name[name].mutation_matrices()
+    assert matrices[0] is not None and matrices[0].diagonal().min() == pytest.approx(0.8)
+
+
+def test_forrel_fixtures_stay_exact_when_read_again_and_again() -> None:
+    # Cycling the 60 fixtures (the 300-case benchmark) reuses cached loci and extended loci: every pass
+    # must give forrel's values, and the same numbers as the first pass.
+    from kinlink.genetics.formats import read_case_json
+
+    paths = sorted((DATA / "genetics" / "cases").glob("kin-*.json"))
+    first: dict[str, float] = {}
+    for round_no in range(3):
+        for path in paths:
+            result = missing_person_lr(read_case_json(path))
+            expected = json.loads(path.read_text())["expected"]
+            assert result.lr == pytest.approx(expected["lr"], rel=1e-6, abs=1e-300), path.name
+            if round_no == 0:
+                first[path.name] = result.lr
+            else:
+                assert result.lr == first[path.name]

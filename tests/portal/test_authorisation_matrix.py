@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, get_resolver, reverse
 
 from kinlink.documents.actions import record_inquiry
+from kinlink.portal.models import PasskeyDevice
 from kinlink.registry.models import CaseTask
 from tests.portal.portal_world import Side, World, current_token, family_client, verified_client
 from tests.portal.test_dna_candidates import make_candidate
@@ -60,6 +61,11 @@ SPECS: dict[str, Spec] = {
     "follow_message": Spec("family", "POST", data=lambda s: {"body": "Any news?"}),
     "follow_documents": Spec("family", "POST", data=lambda s: {}),
     "follow_leave": Spec("public_redirect", "POST"),
+    "follow_withdraw": Spec("family"),
+    # without the box ticked: the confirmation page again, nothing withdrawn
+    "follow_withdraw_dna": Spec("family", "POST", data=lambda s: {}),
+    "follow_withdraw_request": Spec("family", "POST", data=lambda s: {}),
+    "request_withdrawn": Spec("public_redirect"),
     "follow_inquiry": Spec(
         "family",
         "POST",
@@ -74,10 +80,22 @@ SPECS: dict[str, Spec] = {
     "login": Spec("public"),
     "login_otp": Spec("public_redirect"),
     "logout": Spec("public_redirect", "POST"),
+    # The passkey step of the sign-in answers 403 (JSON) until a password was given in this session.
+    "login_passkey_options": Spec("pending_sign_in", "POST"),
+    "login_passkey": Spec("pending_sign_in", "POST"),
+    # Every staff member's own account page; what it shows is always his own.
+    "account": Spec("account"),
+    "account_recovery_codes": Spec("account", "POST"),
+    "account_passkey_options": Spec("account", "POST"),
+    "account_passkey_register": Spec("account", "POST"),
+    "account_passkey_remove": Spec("account_object", "POST", kwargs=lambda s: {"pk": s.extra["passkey"].pk}),
+    "lockouts": Spec("administrator"),
+    "lockout_lift": Spec("administrator", "POST", data=lambda s: {"username": "caseworker-b"}),
     "staff_home": Spec("staff"),
     "staff_search": Spec("staff"),
     "staff_request": Spec("staff", kwargs=lambda s: {"pk": s.request.pk}),
     "open_case": Spec("staff", "POST", kwargs=lambda s: {"pk": s.request.pk}),
+    "close_request": Spec("staff", "POST", kwargs=lambda s: {"pk": s.request.pk}),
     "person": Spec("staff", kwargs=lambda s: {"pk": s.person.pk}),
     "attachment": Spec("staff", kwargs=lambda s: {"pk": s.extra["attachment"].pk}),
     "case": Spec("staff", kwargs=_case),
@@ -290,8 +308,18 @@ def _expected(kind: str, role: str, own: bool) -> set[int] | str:
         return {302}
     if kind == "family":
         return {302, 200} if role == "family" else "follow"
+    if kind == "pending_sign_in":
+        return {403}  # no password given in this session (verified staff included: a new sign-in only)
     if role in ("anonymous", "family"):
         return "login"
+    if kind == "account":
+        return {200, 302, 400}
+    if kind == "account_object":  # a passkey: its owner's only (none of the matrix's roles owns B's)
+        return {404} if not own else {302, 404}
+    if kind == "administrator":
+        if role != "administrator":
+            return {403}
+        return {302, 200, 404}  # a lock of another organisation's account answers 404
     if kind == "staff":
         if role not in CASE_ROLES:
             return {403}
@@ -390,6 +418,10 @@ def _prepare(world: World) -> None:
         side.extra["link"] = _candidate_link(side)
         side.extra["merge"] = _accepted_merge(side)
         side.extra["dna"] = make_candidate(side)
+        side.extra["passkey"] = PasskeyDevice.objects.create(
+            user=side.users["caseworker"], name="key", confirmed=True, credential_id=side.org.slug.encode(),
+            public_key=b"not a key",
+        )  # fmt: skip
         side.extra["site"], side.extra["remains"] = _field(side)
         side.extra["inquiry"] = record_inquiry(
             None,

@@ -26,6 +26,8 @@ from django.utils import translation
 from kinlink.documents.actions import issue_document
 from kinlink.matching.models import CandidateLink
 from kinlink.portal import urls as portal_urls
+from kinlink.portal.family import NEW_REQUEST_SESSION_KEY
+from kinlink.portal.withdrawal import WITHDRAWN_SESSION_KEY
 from kinlink.registry import actions
 from kinlink.registry.services.family_intake import FamilyRequest
 from tests.portal.browser import chromium, screenshot
@@ -42,10 +44,20 @@ NOT_PAGES = {
     "follow_message": "POST only",
     "follow_documents": "POST only",
     "follow_leave": "POST only",
+    "follow_withdraw_dna": "POST only (the form is on the withdrawal page)",
+    "follow_withdraw_request": "POST only (the form is on the withdrawal page)",
     "follow_link": "a redirect to the follow page (its message is checked below)",
     "request_submitted": "a redirect (the answer to the sent form is checked at 360 px in test_browser.py)",
     "logout": "POST only",
+    "login_passkey_options": "JSON for the passkey script (POST)",
+    "login_passkey": "JSON for the passkey script (POST)",
+    "account_recovery_codes": "POST only (it answers with the account page, checked with new codes below)",
+    "account_passkey_options": "JSON for the passkey script (POST)",
+    "account_passkey_register": "JSON for the passkey script (POST)",
+    "account_passkey_remove": "POST only",
+    "lockout_lift": "POST only",
     "open_case": "POST only",
+    "close_request": "POST only (the button is on the request page)",
     "attachment": "a file download",
     "case_add_claim": "POST only",
     "case_retract_claim": "POST only",
@@ -88,7 +100,7 @@ NOT_PAGES = {
 @dataclass(frozen=True)
 class Visit:
     name: str
-    who: str  # "anonymous", "family", "new_family", "caseworker", "lab_analyst"
+    who: str  # "anonymous", "family", "new_family", "withdrawn_family", "caseworker", "lab_analyst"
     kwargs: tuple[tuple[str, Any], ...] = ()
     query: str = ""
 
@@ -145,6 +157,8 @@ def _visits(world: World, link: CandidateLink, candidate_pk: int, field: tuple[i
         Visit("follow_link_open", "anonymous", (("token", "a-private-link-token"),)),
         Visit("follow", "anonymous"),
         Visit("follow", "family"),
+        Visit("follow_withdraw", "family"),
+        Visit("request_withdrawn", "withdrawn_family"),
         Visit("login", "anonymous"),
         Visit("staff_home", "caseworker"),
         Visit("staff_search", "caseworker", query="?surname=Иванов"),
@@ -164,6 +178,8 @@ def _visits(world: World, link: CandidateLink, candidate_pk: int, field: tuple[i
         Visit("field_batch_import", "caseworker"),
         Visit("lab_home", "lab_analyst"),
         Visit("lab_sample", "lab_analyst", (("pk", a.sample.pk),)),
+        Visit("account", "caseworker"),
+        Visit("lockouts", "administrator"),
     ]
 
 
@@ -176,7 +192,8 @@ def test_every_portal_page_is_checked() -> None:
     visited |= {"login_otp", "staff_home", "staff_search", "staff_request", "person", "case", "links", "link"}
     visited |= {"dna_candidates", "dna_candidate", "lab_home", "lab_sample", "case_antemortem"}
     visited |= {"field_sites", "field_site_new", "field_site", "field_remains", "field_batches"}
-    visited |= {"field_batch_import"}
+    visited |= {"field_batch_import", "account", "lockouts"}
+    visited |= {"field_batch_import", "follow_withdraw", "request_withdrawn"}
     assert not visited & NOT_PAGES.keys()
     assert _portal_names() == visited | NOT_PAGES.keys()
 
@@ -286,12 +303,28 @@ def test_no_page_scrolls_sideways_at_360_px(
     candidate = make_candidate(world.a)
     field = _field_world(world)
     family = family_client(world.a)
+    new_family = family_client(world.a)
+    session = new_family.session
+    session[NEW_REQUEST_SESSION_KEY] = {"number": world.a.request.number, "code": "7KQ4-M2XD-9HTR-0WZB-5NCE"}
+    session.save()
+    withdrawn_family = Client()
+    session = withdrawn_family.session
+    session[WITHDRAWN_SESSION_KEY] = "R-7KQ4M2XD"
+    session.save()
     clients = {
+        "withdrawn_family": withdrawn_family,
         "anonymous": Client(),
         "family": family,
         "caseworker": verified_client(world.a.users["caseworker"], world.a.devices["caseworker"]),
         "lab_analyst": verified_client(world.a.users["lab_analyst"], world.a.devices["lab_analyst"]),
+        "administrator": verified_client(world.a.users["administrator"], world.a.devices["administrator"]),
     }
+    # A lockout for the lockouts page, and sign-ins for the account page (long addresses: IPv6).
+    for _ in range(5):
+        Client(REMOTE_ADDR="2001:db8:85a3::8a2e:370:7334").post(
+            "/ru/staff/login", {"username": "caseworker-a", "password": "wrong password"}
+        )
+    clients["caseworker"].post("/ru/staff/account/recovery-codes")
     too_wide: dict[str, Any] = {}
     with chromium() as browser:
         for visit in _visits(world, link, candidate.pk, field):

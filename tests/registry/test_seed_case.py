@@ -130,7 +130,7 @@ def test_contact_details_are_encrypted_at_rest(seed_case: Case) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT contact, enquirer_name FROM registry_tracingrequest")
         contact, name = cursor.fetchone()
-    assert contact.startswith("fernet:") and "+7 900" not in contact
+    assert contact.startswith("kl1:") and "+7 900" not in contact
     assert "Шевчук" not in name
     assert TracingRequest.objects.get().contact == "+7 900 000-00-00"
 

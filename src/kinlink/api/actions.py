@@ -3,8 +3,10 @@ adapter (tokens are made by an operator on the command line, never over the API 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,13 +16,32 @@ from kinlink.registry.services import audit
 
 
 def issue_token(
-    actor: Any, organisation: Organisation, name: str, scopes: list[str], *, label: str = "", **extra: Any
+    actor: Any,
+    organisation: Organisation,
+    name: str,
+    scopes: list[str],
+    *,
+    label: str = "",
+    days: int | None = None,
+    **extra: Any,
 ) -> tuple[ApiToken, str]:
     """A new token for ``organisation``; returns the row and the plain token, which is never shown again.
-    An unknown scope is refused with ``ValueError``."""
+    It expires after ``days`` (default ``settings.KINLINK_API_TOKEN_DAYS``); an expired token is refused
+    with 401. An unknown scope or a lifetime under one day is refused with ``ValueError``."""
+    lifetime = settings.KINLINK_API_TOKEN_DAYS if days is None else days
+    if lifetime < 1:
+        raise ValueError(f"a token must live at least one day (got {lifetime})")
+    extra.setdefault("expires_at", timezone.now() + dt.timedelta(days=lifetime))
     with transaction.atomic():
         row, token = ApiToken.issue(organisation, name, scopes, **extra)
-        audit.record(actor, "create_api_token", row, label=label, scopes=row.scopes)
+        audit.record(
+            actor,
+            audit.Action.CREATE_API_TOKEN,
+            row,
+            label=label,
+            scopes=row.scopes,
+            expires_at=row.expires_at.isoformat() if row.expires_at else None,
+        )
     return row, token
 
 
@@ -30,5 +51,5 @@ def revoke_token(actor: Any, row: ApiToken, *, label: str = "") -> ApiToken:
         if row.revoked_at is None:
             row.revoked_at = timezone.now()
             row.save(update_fields=["revoked_at"])
-            audit.record(actor, "revoke_api_token", row, label=label)
+            audit.record(actor, audit.Action.REVOKE_API_TOKEN, row, label=label)
     return row

@@ -91,6 +91,20 @@ def _label(token: ApiToken) -> str:
     return f"api token {token.pk}"
 
 
+def _audit_list(token: ApiToken, action: audit.Action, object_type: str, ids: list[str], page: Page) -> None:
+    """One audit entry for a page of a listing: which records the token read (their public ids)."""
+    audit.record(
+        None,
+        action,
+        object_type=object_type,
+        object_id="*",
+        label=_label(token),
+        ids=ids,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
 def _refusal(exc: ValidationError) -> str:
     """A validation error of an action as one line: "field: problem; field: problem"."""
     if hasattr(exc, "message_dict"):
@@ -177,13 +191,17 @@ def _is_uuid(text: str) -> bool:
 def list_persons(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.READ_CASES)
     persons = access.persons_of(token.organisation).order_by("id").prefetch_related("names")
-    return [_person_out(p) for p in persons[page.offset : page.offset + page.limit]]
+    found = [_person_out(p) for p in persons[page.offset : page.offset + page.limit]]
+    _audit_list(token, audit.Action.API_READ_PERSONS, "person", [p["uid"] for p in found], page)
+    return found
 
 
 @api.get("/persons/{uid}", response={200: PersonOut, **READ_ERRORS}, tags=["persons"])
 def get_person(request: HttpRequest, uid: str) -> Any:
     token = _token(request, Scope.READ_CASES)
-    return _person_out(_visible_person(token, uid))
+    person = _visible_person(token, uid)
+    audit.record(None, audit.Action.API_READ_PERSONS, person, label=_label(token))
+    return _person_out(person)
 
 
 @api.get("/persons/{uid}/claims", response={200: list[ClaimOut], **READ_ERRORS}, tags=["claims"])
@@ -191,7 +209,9 @@ def person_claims(request: HttpRequest, uid: str) -> Any:
     token = _token(request, Scope.READ_CASES)
     person = _visible_person(token, uid)
     claims = claims_of(person).select_related("person", "retraction").order_by("id")
-    return [_claim_out(c) for c in claims]
+    found = [_claim_out(c) for c in claims]
+    audit.record(None, audit.Action.API_READ_PERSONS, person, label=_label(token), claims=len(found))
+    return found
 
 
 @api.get("/persons/{uid}/candidates", response={200: list[CandidateOut], **READ_ERRORS}, tags=["candidates"])
@@ -212,7 +232,9 @@ def person_candidates(request: HttpRequest, uid: str) -> Any:
 def list_requests(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.READ_CASES)
     rows = access.requests_of(token.organisation).select_related("person").order_by("id")
-    return [_request_out(r) for r in rows[page.offset : page.offset + page.limit]]
+    found = [_request_out(r) for r in rows[page.offset : page.offset + page.limit]]
+    _audit_list(token, audit.Action.API_READ_REQUESTS, "tracingrequest", [r["number"] for r in found], page)
+    return found
 
 
 @api.get("/requests/{number}", response={200: RequestOut, **READ_ERRORS}, tags=["requests"])
@@ -221,6 +243,7 @@ def get_request(request: HttpRequest, number: str) -> Any:
     row = access.requests_of(token.organisation).select_related("person").filter(number=number).first()
     if row is None:
         raise HttpError(404, "no such tracing request")
+    audit.record(None, audit.Action.API_READ_REQUESTS, row, label=_label(token))
     return _request_out(row)
 
 
@@ -260,6 +283,7 @@ def get_source(request: HttpRequest, source_id: int) -> Any:
     )
     if source is None:
         raise HttpError(404, "no such source")
+    audit.record(None, audit.Action.API_READ_SOURCE, source, label=_label(token))
     return SourceOut.from_orm(source).dict()
 
 
@@ -311,7 +335,9 @@ def create_claim(request: HttpRequest, payload: ClaimIn) -> Any:
 def list_remains(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.READ_CASES)
     rows = access.remains_of(token.organisation).select_related("site", "event").order_by("id")
-    return [_remains_out(r) for r in rows[page.offset : page.offset + page.limit]]
+    found = [_remains_out(r) for r in rows[page.offset : page.offset + page.limit]]
+    _audit_list(token, audit.Action.API_READ_REMAINS, "remains", [r["code"] for r in found], page)
+    return found
 
 
 @api.get("/remains/{code}", response={200: RemainsOut, **READ_ERRORS}, tags=["remains"])
@@ -320,6 +346,7 @@ def get_remains(request: HttpRequest, code: str) -> Any:
     row = access.remains_of(token.organisation).select_related("site", "event").filter(code=code).first()
     if row is None:
         raise HttpError(404, "no such remains")
+    audit.record(None, audit.Action.API_READ_REMAINS, row, label=_label(token))
     return _remains_out(row)
 
 
@@ -336,7 +363,9 @@ def _sample_out(sample: Sample) -> dict[str, Any]:
 def list_samples(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.LAB_UPLOAD)
     rows = access.samples_of(token.organisation).order_by("id")
-    return [_sample_out(s) for s in rows[page.offset : page.offset + page.limit]]
+    found = [_sample_out(s) for s in rows[page.offset : page.offset + page.limit]]
+    _audit_list(token, audit.Action.API_READ_SAMPLE, "sample", [s["code"] for s in found], page)
+    return found
 
 
 @api.get("/samples/{code}", response={200: SampleOut, **READ_ERRORS}, tags=["samples"])

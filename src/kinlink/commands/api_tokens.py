@@ -17,6 +17,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--org", required=True, help="organisation slug")
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", choices=SCOPES, required=True, help="repeat for several")
+    create.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the token expires after N days (default KINLINK_API_TOKEN_DAYS, 90); an expired token gets 401",
+    )
     create.set_defaults(handler=run_create)
     listing = sub.add_parser("list", help="list tokens (prefixes only)")
     listing.set_defaults(handler=run_list)
@@ -35,11 +42,15 @@ def run_create(args: argparse.Namespace) -> int:
         print(f"error: no organisation with slug {args.org!r}", file=sys.stderr)
         return 1
     try:
-        _row, token = issue_token(None, organisation, args.name, list(args.scope), label="kinlink cli")
+        row, token = issue_token(
+            None, organisation, args.name, list(args.scope), label="kinlink cli", days=args.days
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(token)
+    if row.expires_at is not None:
+        print(f"expires {row.expires_at:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     return 0
 
 
@@ -49,7 +60,11 @@ def run_list(args: argparse.Namespace) -> int:
 
     for row in ApiToken.objects.select_related("organisation").order_by("id"):
         state = "revoked" if row.revoked_at else "active" if row.is_active else "expired"
-        print(f"{row.prefix}  {row.organisation.slug:<20} {row.name:<20} {','.join(row.scopes):<40} {state}")
+        expires = f"{row.expires_at:%Y-%m-%d}" if row.expires_at else "never"
+        print(
+            f"{row.prefix}  {row.organisation.slug:<20} {row.name:<20} {','.join(row.scopes):<40} {state:<8} "
+            f"expires {expires}"
+        )
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import getpass
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
@@ -123,6 +125,44 @@ def output_file(path: str | os.PathLike[str]) -> Path:
     if not folder.is_dir():
         raise CommandError(f"{out}: the output folder {folder} does not exist (create it first)")
     return out
+
+
+def add_operator_argument(parser: argparse.ArgumentParser) -> None:
+    """``--operator NAME``: who runs an audited command (default: the operating system's user name)."""
+    parser.add_argument(
+        "--operator",
+        default=None,
+        metavar="NAME",
+        help="your name for the audit trail (default: the operating system user running the command)",
+    )
+
+
+def operator_label(args: argparse.Namespace) -> str:
+    """How the audit trail names the person at the command line: ``cli:NAME`` (``--operator``, else the
+    operating system user), never the bare ``cli``."""
+    name = (getattr(args, "operator", None) or "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no user name in the environment or the password database
+            name = f"uid {os.getuid()}"
+    return f"cli:{name}"[:200]
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by its owner only (mode 0600, whatever the umask), atomically:
+    a ``.part`` file created with that mode, then renamed over ``path``."""
+    tmp = path.with_name(path.name + ".part")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o600)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def find_case(value: str) -> Any:

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from kinlink.commands.base import CommandError
+from kinlink.lib import csvsafe
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -253,7 +254,6 @@ def run_lr(args: argparse.Namespace) -> int:
 
 def _run_lr(args: argparse.Namespace) -> int:
     from kinlink.genetics.kinship import KinshipError, missing_person_lr
-    from kinlink.genetics.report import case_report, format_text
 
     if args.fam:
         return _run_fam(args)
@@ -274,6 +274,8 @@ def _run_lr(args: argparse.Namespace) -> int:
         except KinshipError as exc:
             raise CommandError(str(exc)) from exc
         if args.format == "text":
+            from kinlink.genetics.report import format_text
+
             texts.append(format_text(result, args.prior))
             continue
         record: dict[str, Any] = {
@@ -285,6 +287,8 @@ def _run_lr(args: argparse.Namespace) -> int:
         if result.notes:
             record["notes"] = result.notes
         if args.verbal or args.prior is not None:
+            from kinlink.genetics.report import case_report
+
             full = case_report(result, args.prior)
             for key in ("verbal", "verbal_scale", "prior", "posterior"):
                 if key in full:
@@ -359,7 +363,6 @@ def run_lineage(args: argparse.Namespace) -> int:
 
 
 def run_reassociate(args: argparse.Namespace) -> int:
-    import csv
     from pathlib import Path
 
     from kinlink.genetics.formats import FormatError, read_remains_csv
@@ -392,7 +395,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
 
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+        writer = csvsafe.writer(fh)
         writer.writerow(
             (
                 "sample",
@@ -423,7 +426,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
     rows = [(s.site, s.samples, s.with_dna, s.groups, s.minimum_individuals) for s in result.sites]
     if args.summary:
         with open(args.summary, "w", newline="", encoding="utf-8") as fh:
-            csv.writer(fh).writerows([header, *rows])
+            csvsafe.writer(fh).writerows([header, *rows])
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     individuals = len({a.group for a in result.assignments if a.group})
@@ -439,7 +442,6 @@ def run_reassociate(args: argparse.Namespace) -> int:
 
 
 def run_reassociate_registry(args: argparse.Namespace) -> int:
-    import csv
 
     from kinlink.commands.base import output_file, setup_django
 
@@ -486,7 +488,7 @@ def run_reassociate_registry(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     if out is not None:
         with out.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = csvsafe.writer(fh)
             writer.writerow(("sample", "remains", "individual", "site", "status"))
             for a in result.assignments:
                 writer.writerow((a.sample, found.remains_of.get(a.sample, ""), a.group, a.site, a.status))

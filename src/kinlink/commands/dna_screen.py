@@ -7,15 +7,14 @@ Both commands are pure: they never start Django.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
 import sys
-import tempfile
 from typing import Any
 
 from kinlink.commands.base import CommandError, output_file
+from kinlink.lib import csvsafe
 
 MUTATION_HELP = (
     "one mutation model for all markers, MODEL[:rate=R,rate2=R2,range=X] (models: equal, proportional, "
@@ -155,6 +154,8 @@ def run_screen(args: argparse.Namespace) -> int:
 
 
 def _run_screen(args: argparse.Namespace) -> int:
+    import tempfile
+
     from tqdm import tqdm
 
     from kinlink.genetics.kinship import KinshipError
@@ -193,7 +194,7 @@ def _run_screen(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     out = output_file(args.out)
     with tempfile.NamedTemporaryFile("w", newline="", dir=out.parent, delete=False, suffix=".tmp") as fh:
-        writer = csv.writer(fh)
+        writer = csvsafe.writer(fh)
         writer.writerow(["remains", "family", "missing", "lr", "log10_lr"])
         for c in candidates:
             log10 = c.log10_lr if c.log10_lr is not None else -math.inf

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from kinlink.commands.base import output_file, setup_django
+from kinlink.commands.base import add_operator_argument, operator_label, output_file, setup_django
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pfif_export.add_argument(
         "--recipient", default=None, help="slug of the receiving organisation; families' consent decides"
     )
+    add_operator_argument(pfif_export)
     pfif_export.set_defaults(handler=run_pfif_export)
     genotypes = sub.add_parser(
         "genotypes-import", help="import a lab's genotype CSV (sample,marker,allele1,allele2)"
@@ -55,6 +56,7 @@ def run_pfif_export(args: argparse.Namespace) -> int:
     setup_django()
     from kinlink.exchange.pfif import export_pfif
     from kinlink.registry.models import Organisation
+    from kinlink.registry.services import audit
 
     recipient = None
     if args.recipient:
@@ -63,7 +65,18 @@ def run_pfif_export(args: argparse.Namespace) -> int:
             print(f"error: no organisation with slug {args.recipient!r}", file=sys.stderr)
             return 1
     out = output_file(args.out)
-    out.write_bytes(export_pfif(recipient))
+    data = export_pfif(recipient)
+    audit.record(
+        None,
+        audit.Action.EXPORT_PFIF,
+        recipient,
+        object_type="organisation" if recipient is not None else "registry",
+        object_id="" if recipient is not None else "*",
+        label=operator_label(args),
+        to=str(out),
+        bytes=len(data),
+    )
+    out.write_bytes(data)
     print(f"wrote {out}")
     return 0
 

@@ -8,13 +8,13 @@ inside its cluster (empty for a record that stands alone).
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kinlink.commands.base import CommandError
+from kinlink.lib import csvsafe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     with out_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csvsafe.writer(handle)
         writer.writerow(["record_id", "cluster_id", "match_probability"])
         for record_id, cluster_id, probability in result.clusters.itertuples(index=False):
             shown = "" if pd.isna(probability) else repr(float(probability))

@@ -16,10 +16,13 @@ from typing import Any
 
 from kinlink.commands.base import (
     CommandError,
+    add_operator_argument,
     migrate_database,
+    operator_label,
     output_file,
     progress_rows,
     setup_django,
+    write_private,
 )
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -136,8 +139,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument(
         "--include-contacts",
         action="store_true",
-        help="include the enquirers' names and contact details (logged in the audit trail)",
+        help="include the enquirers' names and contact details (logged in the audit trail; the file is "
+        "written readable by its owner only)",
     )
+    add_operator_argument(export)
     export.set_defaults(handler=run_export)
 
 
@@ -314,16 +319,26 @@ def _serve_production(host: str, port: int) -> int:
     return 0 if web.returncode in (0, -signal.SIGTERM) else 1
 
 
+def _development_keys() -> None:
+    """The development server and the demo are development: without ``KINLINK_FIELD_KEY`` they may use the
+    key derived from the secret key (production refuses it, ``registry.crypto.FieldKeyMissing``)."""
+    os.environ.setdefault("KINLINK_DEVELOPMENT_KEYS", "1")
+
+
 def run_serve(args: argparse.Namespace) -> int:
     if args.production:
         return _serve_production(args.host, args.port)
     _local_cookies(args.host, args.port)
+    _development_keys()
     setup_django(web_statement_timeout=True)
     return _serve(args.host, args.port)
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    if not args.no_serve:
+        ensure_port_free(args.host, args.port)  # before minutes of filling the database, not after
     _local_cookies(args.host, args.port)
+    _development_keys()
     setup_django(check_migrations=False)
     applied = migrate_database()  # the demo sets up its own database
     if applied:
@@ -442,17 +457,30 @@ def run_export(args: argparse.Namespace) -> int:
 
     if args.format == "csv" and args.table not in TABLES:
         raise CommandError(f"unknown table '{args.table}' (use one of: {', '.join(TABLES)})")
-    if args.include_contacts:
-        audit.record(None, audit.Action.EXPORT_CONTACTS, object_type="registry", object_id="*", label="cli")
+    out = output_file(args.out) if args.out else None
     if args.format == "json":
         text = json.dumps(export_json(args.include_contacts), ensure_ascii=False, indent=1)
     else:
         text = export_csv(args.table, args.include_contacts)
-    if args.out:
-        output_file(args.out)
-        tmp = args.out.with_name(args.out.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(args.out)
+    # Every export is on the trail, with the operator's name; one with contact details under its own action.
+    audit.record(
+        None,
+        audit.Action.EXPORT_CONTACTS if args.include_contacts else audit.Action.EXPORT_REGISTRY,
+        object_type="registry",
+        object_id="*",
+        label=operator_label(args),
+        format=args.format,
+        tables=list(TABLES) if args.format == "json" else [args.table],
+        include_contacts=bool(args.include_contacts),
+        to=str(out) if out is not None else "stdout",
+    )
+    if out is not None:
+        if args.include_contacts:
+            write_private(out, text.encode("utf-8"))
+        else:
+            tmp = out.with_name(out.name + ".part")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(out)
     else:
         sys.stdout.write(text)
     return 0

@@ -16,7 +16,6 @@ Profiles are synthetic, drawn from the synthetic frequency table that ships with
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from kinlink.identification.actions import (
     store_lab_profiles,
 )
 from kinlink.identification.models import CandidateIdentification
+from kinlink.lib import csvsafe
 from kinlink.registry.actions import attach_sample
 from kinlink.registry.models import Organisation, Remains, Sample, TracingRequest
 
@@ -59,7 +59,7 @@ def demo_lab_settings() -> Iterator[None]:
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")

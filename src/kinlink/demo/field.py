@@ -22,7 +22,6 @@ it (:mod:`kinlink.demo.dna`), before the lab uploads the profiles: the screening
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import tempfile
@@ -40,6 +39,7 @@ from kinlink.field.actions import (
     save_profile,
 )
 from kinlink.field.models import CustodyEvent
+from kinlink.lib import csvsafe
 from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 from kinlink.registry.actions import link_event, open_case
 from kinlink.registry.models import (
@@ -108,7 +108,7 @@ def seed_event_persons(event: Event, organisation: Organisation) -> list[Person]
     with tempfile.TemporaryDirectory(prefix="kinlink-demo-") as folder:
         path = Path(folder) / "unit-12345-popasna.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(PERSON_LIST_COLUMNS))
+            writer = csvsafe.DictWriter(handle, fieldnames=list(PERSON_LIST_COLUMNS))
             writer.writeheader()
             writer.writerows(rows)
         source_id = import_list(path, SourceKind.UNIT_NOTICE, SEED_EVENT_LIST).source_id
@@ -273,7 +273,7 @@ def lab_receipt(sample: Sample, lab_name: str) -> None:
 def repatriation_batch(event: Event | None) -> None:
     """Bodies handed over by the other side, with the list that came with them."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(["code", "sex", "age", "tag_number", "documents", "effects", "condition", "note"])
     writer.writerows(DEMO_BATCH_ROWS)
     with translation.override("ru"):

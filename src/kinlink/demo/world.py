@@ -15,13 +15,13 @@ Nothing here writes a model: every write is an action.
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kinlink.demo.accounts import staff
+from kinlink.lib import csvsafe
 from kinlink.registry.actions import (
     FamilyRequest,
     add_claim,
@@ -135,7 +135,7 @@ def _places(world: World, actor: Any) -> tuple[dict[str, Event], dict[str, Site]
 
 def _write(path: Path, rows: list[dict[str, str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(PERSON_LIST_COLUMNS), extrasaction="ignore")
+        writer = csvsafe.DictWriter(handle, fieldnames=list(PERSON_LIST_COLUMNS), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     return path

@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from kinlink.documents.models import Inquiry, IssuedDocument
+from kinlink.registry.admin import AuditedAdminMixin
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(admin.ModelAdmin[IssuedDocument]):
+class IssuedDocumentAdmin(AuditedAdminMixin, admin.ModelAdmin[IssuedDocument]):
     """The register is append-only: documents are listed, never edited or deleted here."""
 
     list_display = ("number", "kind", "case", "language", "audience", "created", "released_to_family")
@@ -27,7 +28,7 @@ class IssuedDocumentAdmin(admin.ModelAdmin[IssuedDocument]):
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(admin.ModelAdmin[Inquiry]):
+class InquiryAdmin(AuditedAdminMixin, admin.ModelAdmin[Inquiry]):
     list_display = ("case", "asked_on", "addressee", "answered_on")
     list_filter = ("addressee_kind",)
     search_fields = ("case__number", "addressee", "reference")

@@ -15,7 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kinlink.registry.models import Case, Source, TracingRequest
+from kinlink.registry.fields import EncryptedBinaryField
+from kinlink.registry.models import Case, DataKey, Source, TracingRequest
 
 
 class DocumentKind(models.TextChoices):
@@ -48,7 +49,7 @@ class IssuedDocument(models.Model):
     content_sha256 = models.CharField(_("SHA-256 of the content"), max_length=64)
     pdf_sha256 = models.CharField(_("SHA-256 of the PDF file"), max_length=64, db_index=True)
     size = models.PositiveIntegerField(_("size (bytes)"))
-    pdf = models.BinaryField(_("PDF"))
+    pdf = EncryptedBinaryField(_("PDF"))
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -66,6 +67,13 @@ class IssuedDocument(models.Model):
     @property
     def filename(self) -> str:
         return f"{self.number}.pdf"
+
+    def encryption_key(self) -> DataKey:
+        """A case's document is encrypted with the case's key (its family's request); the statistics
+        report, on no case, with the instance's."""
+        from kinlink.registry.crypto import instance_key
+
+        return self.case.encryption_key() if self.case is not None else instance_key()
 
 
 class Inquiry(models.Model):

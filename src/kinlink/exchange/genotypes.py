@@ -39,7 +39,15 @@ def marker_problem(name: str) -> str:
 
 
 def decode_utf8(data: bytes, filename: str) -> str:
-    """UTF-8 text (a BOM is allowed); otherwise the row and column of the first bad byte are reported."""
+    """UTF-8 text (a BOM is allowed) with no NUL character (no database stores one); otherwise the row and
+    column of the first bad byte are reported."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        row = data[:nul].count(b"\n") + 1
+        column = nul - (data.rfind(b"\n", 0, nul) + 1) + 1
+        raise ImportRefused(
+            [RowError(filename, row, f"byte {column}", "the file contains a NUL character (byte 0x00)")]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -280,7 +280,13 @@ def import_batch(
     the batch's custody chain. All or nothing; every problem is reported with its row and column. Importing
     the same file again changes nothing; a code already in another batch is refused."""
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    try:
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        records = list(reader)
+    except csv.Error as exc:  # a stray quote or carriage return, a NUL: the file is refused, not a 500
+        raise ImportRefused(
+            [RowError(filename, max(reader.line_num, 1), "", _("the file is not readable CSV (%s)") % exc)]
+        ) from None
     errors: list[RowError] = []
     if "code" not in header:
         raise ImportRefused([RowError(filename, 1, "code", _("the column “code” is missing"))])
@@ -290,8 +296,12 @@ def import_batch(
     ]
     rows: list[tuple[int, dict[str, str]]] = []
     seen: set[str] = set()
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in enumerate(records, start=2):
         row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+        nul = [k for k, v in row.items() if "\x00" in v]  # PostgreSQL refuses NUL in text: say where
+        errors += [RowError(filename, number, k, _("the cell contains a NUL character")) for k in nul]
+        if nul:
+            continue
         if not row.get("code"):
             errors.append(RowError(filename, number, "code", _("empty")))
             continue
@@ -324,35 +334,69 @@ def import_batch(
             batch.save()
             audit.record(actor, audit.Action.RECORD_BATCH, batch, label=label, code=code)
         created = 0
-        for _number, row in rows:
+        refused: list[RowError] = []
+        for number, row in rows:
             if row["code"] in existing:
                 continue
-            remains = recover_remains(
+            try:
+                _import_batch_row(actor, batch, code, row, received_on, label)
+            except ValidationError as exc:  # a value too long for its field, an age out of range
+                refused += _row_errors(filename, number, exc)
+                continue
+            created += 1
+        if refused:
+            raise ImportRefused(refused)  # the whole batch is rolled back
+    return BatchImport(batch, created, len(rows) - created)
+
+
+#: The batch file's column of each field its rows fill (for an error naming row and column).
+_BATCH_COLUMN_OF = {
+    "sex_estimate": "sex",
+    "sex": "sex",
+    "age_estimate": "age",
+    "documents_found": "documents",
+    "clothing_effects": "effects",
+}
+
+
+def _row_errors(filename: str, number: int, exc: ValidationError) -> list[RowError]:
+    if not hasattr(exc, "error_dict"):
+        return [RowError(filename, number, "", " ".join(exc.messages))]
+    return [
+        RowError(filename, number, _BATCH_COLUMN_OF.get(field, field), " ".join(problems))
+        for field, problems in exc.message_dict.items()
+    ]
+
+
+def _import_batch_row(
+    actor: Actor, batch: RepatriationBatch, code: str, row: dict[str, str], received_on: dt.date, label: str
+) -> None:
+    """One body of a batch file: its remains record, and its tag, documents and effects (a savepoint)."""
+    with transaction.atomic():
+        remains = recover_remains(
+            actor,
+            code=row["code"],
+            site=None,
+            recovered_on=received_on,
+            batch=batch,
+            sex_estimate=_SEX[row.get("sex", "").casefold()],
+            age_estimate=row.get("age", ""),
+            condition=row.get("condition", ""),
+            label=label,
+        )
+        if any(row.get(k) for k in ("tag_number", "documents", "effects")):
+            save_profile(
                 actor,
-                code=row["code"],
-                site=None,
-                recovered_on=received_on,
-                batch=batch,
-                sex_estimate=_SEX[row.get("sex", "").casefold()],
-                age_estimate=row.get("age", ""),
-                condition=row.get("condition", ""),
+                remains=remains,
+                values={
+                    "tag_number": row.get("tag_number", ""),
+                    "documents_found": row.get("documents", ""),
+                    "clothing_effects": row.get("effects", ""),
+                    "sex": _SEX[row.get("sex", "").casefold()],
+                },
+                sources={"tag_number": code, "documents_found": code, "clothing_effects": code},
                 label=label,
             )
-            if any(row.get(k) for k in ("tag_number", "documents", "effects")):
-                save_profile(
-                    actor,
-                    remains=remains,
-                    values={
-                        "tag_number": row.get("tag_number", ""),
-                        "documents_found": row.get("documents", ""),
-                        "clothing_effects": row.get("effects", ""),
-                        "sex": _SEX[row.get("sex", "").casefold()],
-                    },
-                    sources={"tag_number": code, "documents_found": code, "clothing_effects": code},
-                    label=label,
-                )
-            created += 1
-    return BatchImport(batch, created, len(rows) - created)
 
 
 # --- ante-mortem and post-mortem ------------------------------------------------------------------------
@@ -469,3 +513,24 @@ def decide_comparison(
             decision=decision,
         )
     return row
+
+
+def erase_family_antemortem(tracing_request: Any, scope: str) -> None:
+    """The ``on_request_erased`` part of the field: when a family withdraws its whole request, the
+    ante-mortem values and marks it gave of the missing person go (those from other sources stay). Runs
+    inside ``registry.actions.withdraw_request``, which writes the audit entry."""
+    if scope != "request":
+        return
+    profile = PhysicalProfile.objects.filter(person=tracing_request.person).first()
+    if profile is None:
+        return
+    profile.marks.filter(source="family").delete()
+    defaults = {f.name: f.get_default() for f in PhysicalProfile._meta.fields}
+    for key, source in list(profile.sources.items()):
+        if source == "family" and key in PROFILE_FIELDS:
+            setattr(profile, key, defaults[key])
+            del profile.sources[key]
+    if not profile.sources and not profile.marks.exists():
+        profile.delete()
+    else:
+        profile.save()

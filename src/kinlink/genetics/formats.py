@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,22 @@ def _profile(value: Any, where: str) -> dict[str, list[str]]:
     return out
 
 
+# Loci read from case files, by name, frequencies, mutation spec and database size. Cases of one lab
+# share their markers, so a batch of cases builds each locus (and its mutation matrices) once. A Locus is
+# immutable, so sharing it between cases is safe; the cache is emptied when it reaches its size.
+_LOCUS_CACHE: dict[Hashable, Locus] = {}
+_LOCUS_CACHE_SIZE = 4096
+
+
+def _locus_key(name: str, freqs: Mapping[str, float], mutation: Any, database_size: Any) -> Hashable | None:
+    """The cache key of a case file's marker, or ``None`` when its spec is not plain JSON."""
+    try:
+        spec = json.dumps([mutation, database_size], sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return (name, tuple(freqs.items()), spec)
+
+
 def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCase:
     """Build a :class:`KinshipCase` from the case JSON of ``tests/data/genetics/cases/README.md``.
 
@@ -107,12 +123,19 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
             raise FormatError(f"{where}: expected {{'alleles': {{label: freq}}, 'mutation': ...}}")
         try:
             freqs = {str(a): float(f) for a, f in spec["alleles"].items()}
-            mutation = MarkerMutation.from_json(spec.get("mutation"))
-            locus = make_locus(str(name), freqs, mutation, spec.get("database_size"))
-            locus.mutation_matrices()
+            locus_key = _locus_key(str(name), freqs, spec.get("mutation"), spec.get("database_size"))
+            cached = _LOCUS_CACHE.get(locus_key) if locus_key is not None else None
+            if cached is None:
+                mutation = MarkerMutation.from_json(spec.get("mutation"))
+                cached = make_locus(str(name), freqs, mutation, spec.get("database_size"))
+                cached.mutation_matrices()
+                if locus_key is not None:
+                    if len(_LOCUS_CACHE) >= _LOCUS_CACHE_SIZE:
+                        _LOCUS_CACHE.clear()
+                    _LOCUS_CACHE[locus_key] = cached
         except (ValueError, TypeError, FrequencyError, MutationModelError) as exc:
             raise FormatError(f"{where}: {exc}") from exc
-        loci.append(locus)
+        loci.append(cached)
     try:
         pedigree = Pedigree.from_records(obj["pedigree"])
     except PedigreeError as exc:

@@ -122,14 +122,24 @@ class Locus:
         if not missing:
             return self, []
         f = floor if floor is not None else floor_frequency(self.database_size)
-        freqs = np.concatenate([self.freqs, np.full(len(missing), f)])
-        freqs = freqs / freqs.sum()
         notes = [
             f"{self.name}: allele {a} is not in the frequency table; given frequency {f:g} and the table "
             "renormalised"
             for a in missing
         ]
-        return replace(self, alleles=self.alleles + tuple(missing), freqs=freqs), notes
+        # One extended locus per (added alleles, floor): cases that share this locus and its rare alleles
+        # share the extended one too, with its mutation matrices.
+        extended: dict[tuple[tuple[str, ...], float], Locus] = self.__dict__.setdefault("_extended_cache", {})
+        key = (tuple(missing), f)
+        new = extended.get(key)
+        if new is None:
+            freqs = np.concatenate([self.freqs, np.full(len(missing), f)])
+            freqs = freqs / freqs.sum()
+            new = replace(self, alleles=self.alleles + tuple(missing), freqs=freqs)
+            if len(extended) >= 256:
+                extended.clear()
+            extended[key] = new
+        return new, notes
 
     def with_mutation(self, mutation: MarkerMutation) -> Locus:
         return replace(self, mutation=mutation)

@@ -48,6 +48,7 @@ from kinlink.identification.services import (
     fingerprint_of,
     identified_elsewhere,
 )
+from kinlink.lib.faults import pause_at
 from kinlink.registry import actions as registry_actions
 from kinlink.registry.models import Case, Organisation, Remains, Sample, TracingRequest
 from kinlink.registry.services import audit
@@ -331,13 +332,49 @@ def run_queued_screenings() -> list[ScreeningRun]:
 
 def _claim(run: ScreeningRun) -> bool:
     """Move the run from queued to running; False when another worker already took it."""
-    started = timezone.now()
+    from kinlink.registry.services.workers import current_worker_id
+
+    started, worker_id = timezone.now(), current_worker_id()
     taken = ScreeningRun.objects.filter(pk=run.pk, status=ScreeningRun.Status.QUEUED).update(
-        status=ScreeningRun.Status.RUNNING, started=started
+        status=ScreeningRun.Status.RUNNING, started=started, worker_id=worker_id
     )
     if taken:
-        run.status, run.started = ScreeningRun.Status.RUNNING, started
+        run.status, run.started, run.worker_id = ScreeningRun.Status.RUNNING, started, worker_id
     return bool(taken)
+
+
+def requeue_orphaned_screenings() -> list[int]:
+    """Put back in the queue every screening run still RUNNING whose worker died; returns their ids.
+
+    Screening may run again: a pair already proposed on the same data is not proposed twice
+    (:func:`_propose`). A run whose worker is dead (``registry.services.workers``) goes back at once; a run
+    claimed outside a worker, or by an unknown one, after ``KINLINK_WORKER_LEASE`` from its start. One audit
+    entry names them."""
+    from kinlink.registry.services import workers
+
+    now = timezone.now()
+    requeued: list[int] = []
+    with transaction.atomic():
+        live, known = workers.live_worker_ids(), workers.known_worker_ids()
+        for run in ScreeningRun.objects.filter(status=ScreeningRun.Status.RUNNING).order_by("pk"):
+            if run.worker_id in live:
+                continue
+            if run.worker_id not in known and run.started and run.started > now - workers.lease():
+                continue
+            if ScreeningRun.objects.filter(pk=run.pk, status=ScreeningRun.Status.RUNNING).update(
+                status=ScreeningRun.Status.QUEUED, started=None, worker_id=""
+            ):
+                requeued.append(run.pk)
+        if requeued:
+            audit.record(
+                None,
+                audit.Action.REQUEUE_ORPHANED_SCREENINGS,
+                object_type="screeningrun",
+                object_id=",".join(map(str, requeued))[:100],
+                label="worker",
+                runs=requeued,
+            )
+    return requeued
 
 
 def run_screening(run: ScreeningRun) -> ScreeningRun:
@@ -349,6 +386,7 @@ def run_screening(run: ScreeningRun) -> ScreeningRun:
     if not _claim(run):
         run.refresh_from_db()
         return run
+    pause_at("screening")
     notes: list[str] = []
     try:
         created, pairs = _screen(run, notes)
@@ -381,8 +419,10 @@ def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     run.frequencies, run.mutation = str(path), spec
     run.direct_dropout = float(getattr(settings, "KINLINK_DIRECT_MATCH_DROPOUT", 0.0))
     by_request: dict[int, list[Sample]] = {}
-    for s in Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False).exclude(
-        profile=""
+    for s in (
+        Sample.objects.filter(kind=Sample.Kind.REFERENCE, tracing_request__isnull=False)
+        .exclude(profile="")
+        .filter(tracing_request__dna_consent_withdrawn_at__isnull=True)  # withdrawn consent: never screened
     ):
         by_request.setdefault(int(s.tracing_request_id), []).append(s)  # type: ignore[arg-type]
     requests = TracingRequest.objects.select_related("person").in_bulk(list(by_request))
@@ -647,3 +687,14 @@ def inform_family_tasks(actor: Actor, candidate: CandidateIdentification) -> lis
     for case in cases:
         registry_actions.add_case_task(actor, case, title, candidate=str(candidate.pk), kind="tell_family")
     return cases
+
+
+def drop_withdrawn_candidates(tracing_request: TracingRequest, scope: str) -> None:
+    """The ``on_request_erased`` part of identification: a family that withdraws its DNA consent (or its
+    request) leaves no undecided candidate resting on its DNA; decided ones stay as the record of the
+    decision. Runs inside the registry's withdrawal action, which writes the audit entry."""
+    CandidateIdentification.objects.filter(
+        tracing_request=tracing_request,
+        status=CandidateIdentification.Status.PROPOSED,
+        decisions__isnull=True,
+    ).delete()

@@ -9,3 +9,10 @@ class IdentificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "kinlink.identification"
     verbose_name = "DNA identification"
+
+    def ready(self) -> None:
+        """A family that withdraws its DNA consent (or its request) leaves no candidate waiting on its DNA."""
+        from kinlink.identification.actions import drop_withdrawn_candidates
+        from kinlink.registry.actions import on_request_erased
+
+        on_request_erased(drop_withdrawn_candidates)

@@ -37,6 +37,8 @@ class ScreeningRun(models.Model):
     mutation = models.CharField(max_length=500, blank=True)
     #: Allele dropout of the direct matches (references of the missing person himself) the run made.
     direct_dropout = models.FloatField(default=0.0)
+    #: The worker process that claimed the run (``WorkerHeartbeat.worker_id``; blank when run in-process).
+    worker_id = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"screening run {self.pk} ({self.status})"

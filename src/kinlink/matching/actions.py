@@ -20,6 +20,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from kinlink.lib.faults import pause_at
 from kinlink.matching.models import CandidateLink, LinkageModel, PendingLinkage, PersonMerge
 from kinlink.matching.services import (
     LinkDecisionError,
@@ -92,6 +93,7 @@ def link_waiting_persons() -> LinkRunResult | None:
             return None
         reasons = sorted({w.reason for w in waiting if w.reason})
         reason = reasons[0] if len(reasons) == 1 else f"{len(waiting)} new persons ({len(reasons)} sources)"
+        pause_at("linkage")  # tests kill the worker here: the queue read and locked, nothing committed
         result = link_persons_against_registry([w.person_id for w in waiting], reason, among_themselves=True)
         PendingLinkage.objects.filter(pk__in=[w.pk for w in waiting]).delete()
     return result

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import get_language
 
 from kinlink.portal.roles import LAB_ROLES, is_verified, roles_of
+from kinlink.registry.models import Role
 from kinlink.registry.services.access import CASE_ROLES, is_superuser
 
 
@@ -38,6 +39,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "staff_verified": verified,
         "can_use_staff": superuser or bool(roles & set(CASE_ROLES)),
         "can_use_lab": superuser or bool(roles & set(LAB_ROLES)),
+        "can_administer": superuser or Role.ADMINISTRATOR in roles,
         "login_failure_limit": int(settings.AXES_FAILURE_LIMIT),
         "login_cooloff_hours": int(settings.AXES_COOLOFF_TIME),
     }

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kinlink.documents.models import Inquiry
 from kinlink.estimation.aggregates import MISSING
+from kinlink.lib import csvsafe
 from kinlink.lib.formats import format_partial_date
 from kinlink.registry.models import Fate, LegalStatus, SourceKind
 from kinlink.registry.services.figures import cached_public_figures, figures_threshold
@@ -357,7 +358,7 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
     """
     figures = cached_figures()
     buf = io.StringIO()
-    w = csv.writer(buf)
+    w = csvsafe.writer(buf)
     w.writerow(CSV_HEADER)
 
     def row(table: str, rv: str, rk: str, cv: str, ck: str, v: int | None) -> None:

@@ -287,9 +287,9 @@ class LoginForm(forms.Form):
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label=_("Code from your authenticator app"),
-        max_length=8,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        label=_("Code from your authenticator app, or one of your recovery codes"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none"}),
     )
 
 
@@ -699,3 +699,30 @@ class CourtApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         lang_field: Any = self.fields["lang"]
         lang_field.choices = _document_languages()
+
+
+class WithdrawDnaConsentForm(forms.Form):
+    """The family's confirmation that it withdraws its consent to DNA use."""
+
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand: the DNA profiles of my family will be erased and no longer compared with remains. "
+            "If remains of my relative are found later, we will have to give samples again."
+        ),
+        required=True,
+        error_messages={"required": _("Tick the box to confirm.")},
+    )
+
+
+class WithdrawRequestForm(forms.Form):
+    """The family's confirmation that it withdraws its whole request."""
+
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand: the search stops, my name, my contacts, what I wrote, my messages, my documents "
+            "and my family's DNA profiles will be erased, and this access code will stop working. "
+            "This cannot be undone."
+        ),
+        required=True,
+        error_messages={"required": _("Tick the box to confirm.")},
+    )

@@ -113,3 +113,64 @@ class RedactRequestPath(logging.Filter):
             record.msg = "%s"
             record.args = (f"status {getattr(record, 'status_code', '?')}",)
         return True
+
+
+class SessionExpiryMiddleware:
+    """Ends a session that was idle too long or signed in too long ago.
+
+    Staff: ``KINLINK_STAFF_IDLE_MINUTES`` without a request, or ``KINLINK_STAFF_SESSION_HOURS`` after the
+    sign-in; the session is logged out and the end audited (``session_expired``). A family's follow-up
+    session (its access code proven): ``KINLINK_FAMILY_IDLE_MINUTES`` and ``KINLINK_FAMILY_SESSION_HOURS``;
+    the proof is forgotten and the family enters its code again."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        self._expire(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _expire(request: HttpRequest) -> None:
+        from django.conf import settings
+        from django.contrib.auth import logout
+        from django.utils import timezone
+
+        from kinlink.portal.auth import LAST_SEEN_AT, SIGNED_IN_AT
+        from kinlink.portal.roles import FAMILY_SESSION_KEY
+        from kinlink.portal.signin import record_sign_in
+        from kinlink.registry.services import audit
+
+        session = getattr(request, "session", None)
+        if session is None:
+            return
+        now = timezone.now().timestamp()
+        user = getattr(request, "user", None)
+        staff = bool(user is not None and user.is_authenticated)
+        family = FAMILY_SESSION_KEY in session
+        if not staff and not family:
+            return
+        if staff:
+            idle, absolute = (
+                settings.KINLINK_STAFF_IDLE_MINUTES * 60,
+                settings.KINLINK_STAFF_SESSION_HOURS * 3600,
+            )
+        else:
+            idle, absolute = (
+                settings.KINLINK_FAMILY_IDLE_MINUTES * 60,
+                settings.KINLINK_FAMILY_SESSION_HOURS * 3600,
+            )
+        started = float(session.get(SIGNED_IN_AT, now))
+        seen = float(session.get(LAST_SEEN_AT, now))
+        if now - seen > idle or now - started > absolute:
+            reason = "idle" if now - seen > idle else "absolute"
+            if staff:
+                record_sign_in(request, audit.Action.SESSION_EXPIRED, user, reason=reason)
+                logout(request)
+            else:
+                for key in (FAMILY_SESSION_KEY, SIGNED_IN_AT, LAST_SEEN_AT):
+                    session.pop(key, None)
+            return
+        session.setdefault(SIGNED_IN_AT, now)
+        if now - seen >= 60 or LAST_SEEN_AT not in session:  # write the session at most once a minute
+            session[LAST_SEEN_AT] = now

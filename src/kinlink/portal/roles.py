@@ -74,7 +74,8 @@ def family_request(request: HttpRequest) -> TracingRequest | None:
     pk = request.session.get(FAMILY_SESSION_KEY)
     if pk is None:
         return None
-    return TracingRequest.objects.filter(pk=pk).select_related("person").first()
+    # a withdrawn request has nothing left to follow
+    return TracingRequest.objects.filter(pk=pk, withdrawn_at__isnull=True).select_related("person").first()
 
 
 def family_required(view: View) -> View:

@@ -16,11 +16,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -48,6 +49,7 @@ from kinlink.portal.inquiries import BoundForms, case_inquiries, letter_language
 from kinlink.portal.maps import MapPoint, build_map
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
 from kinlink.registry import actions
+from kinlink.registry.crypto import DecryptionError
 from kinlink.registry.fate import FateAssessment
 from kinlink.registry.legal import LegalStatusError, default_rules
 from kinlink.registry.legalplan import PlanInputError, build_plan
@@ -76,7 +78,7 @@ from kinlink.registry.services.access import (
     persons_visible_to,
     requests_visible_to,
 )
-from kinlink.registry.services.attachments import attachment_path
+from kinlink.registry.services.attachments import read_attachment
 from kinlink.registry.services.fate import (
     assess_person,
     command_notice_dates,
@@ -279,6 +281,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_open_case": own_orgs.exists() and not cases.filter(organisation__in=own_orgs).exists(),
             "consented": tracing_request.consent_organisations.all(),
             "thread": FamilyMessage.objects.filter(tracing_request=tracing_request).select_related("author"),
+            "contact_days": settings.KINLINK_RETENTION_DAYS["closed_request_contacts"],
         },
     )
 
@@ -298,6 +301,18 @@ def open_case(request: HttpRequest, pk: int) -> HttpResponse:
         assigned_to=request.user,
     )
     return HttpResponseRedirect(reverse("portal:case", kwargs={"pk": case.pk}))
+
+
+@require_POST
+@caseworker_required
+def close_request(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a request the caller's organisation works on; its contact details expire after the retention
+    period (``closed_request_contacts``)."""
+    tracing_request = get_object_or_404(requests_visible_to(request.user), pk=pk)
+    if tracing_request.status != TracingRequest.Status.CLOSED:
+        actions.close_tracing_request(request.user, tracing_request)
+        messages.success(request, _("The request is closed."))
+    return HttpResponseRedirect(reverse("portal:staff_request", kwargs={"pk": tracing_request.pk}))
 
 
 def _sources_for(user: Any, person: Person) -> QuerySet[Source]:
@@ -668,14 +683,11 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     )
     if not allowed:
         raise Http404
-    path = attachment_path(attachment.sha256)
-    if not path.exists():
-        raise Http404
+    try:
+        content = read_attachment(attachment)  # decrypted here; never stored in plaintext
+    except (FileNotFoundError, DecryptionError) as exc:
+        raise Http404 from exc
     audit.record(request.user, audit.Action.VIEW_DOCUMENT, attachment, source=str(source.pk))
-    response = FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
+    response = HttpResponse(content, content_type=attachment.content_type or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename) or "attachment"
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from kinlink.portal import (
+    account,
     auth,
     documents,
     family,
@@ -14,8 +15,10 @@ from kinlink.portal import (
     inquiries,
     lab,
     links,
+    passkeys,
     staff,
     views,
+    withdrawal,
 )
 
 app_name = "portal"
@@ -32,6 +35,12 @@ urlpatterns = [
     path("request/follow/message", family.follow_message, name="follow_message"),
     path("request/follow/documents", family.follow_documents, name="follow_documents"),
     path("request/follow/leave", family.follow_leave, name="follow_leave"),
+    path("request/follow/withdraw", withdrawal.follow_withdraw, name="follow_withdraw"),
+    path("request/follow/withdraw/dna", withdrawal.follow_withdraw_dna, name="follow_withdraw_dna"),
+    path(
+        "request/follow/withdraw/request", withdrawal.follow_withdraw_request, name="follow_withdraw_request"
+    ),
+    path("request/withdrawn", withdrawal.request_withdrawn, name="request_withdrawn"),
     path("request/follow/inquiries", inquiries.follow_inquiry, name="follow_inquiry"),
     # The one-time private link (its token is spent by a POST); the retired link that carried the code.
     path("request/link/<str:token>", family.follow_link_open, name="follow_link_open"),
@@ -39,12 +48,27 @@ urlpatterns = [
     # Staff sign-in (password, then TOTP).
     path("staff/login", auth.staff_login, name="login"),
     path("staff/login/code", auth.staff_login_otp, name="login_otp"),
+    path("staff/login/passkey/options", passkeys.authentication_options, name="login_passkey_options"),
+    path("staff/login/passkey", passkeys.authenticate, name="login_passkey"),
     path("staff/logout", auth.staff_logout, name="logout"),
+    # My account / security: sign-in history, recovery codes, passkeys; administrators: lockouts.
+    path("staff/account/", account.account, name="account"),
+    path("staff/account/recovery-codes", account.account_recovery_codes, name="account_recovery_codes"),
+    path("staff/account/passkeys/options", passkeys.registration_options, name="account_passkey_options"),
+    path("staff/account/passkeys/register", passkeys.register, name="account_passkey_register"),
+    path(
+        "staff/account/passkeys/<int:pk>/remove",
+        account.account_passkey_remove,
+        name="account_passkey_remove",
+    ),
+    path("staff/lockouts/", account.lockouts, name="lockouts"),
+    path("staff/lockouts/lift", account.lockout_lift, name="lockout_lift"),
     # Caseworker console.
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/search", staff.staff_search, name="staff_search"),
     path("staff/requests/<int:pk>/", staff.request_detail, name="staff_request"),
     path("staff/requests/<int:pk>/open-case", staff.open_case, name="open_case"),
+    path("staff/requests/<int:pk>/close", staff.close_request, name="close_request"),
     path("staff/persons/<int:pk>/", staff.person_detail, name="person"),
     path("staff/attachments/<int:pk>", staff.attachment_download, name="attachment"),
     path("staff/cases/<int:pk>/", staff.case_detail, name="case"),

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,6 +33,7 @@ from kinlink.registry.models import (
     Channel,
     Claim,
     ClaimRetraction,
+    DataKey,
     Event,
     FamilyMessage,
     FamilyUpdate,
@@ -46,6 +48,7 @@ from kinlink.registry.models import (
     Site,
     Source,
     SourceKind,
+    Tombstone,
     TracingRequest,
     script_of,
 )
@@ -67,6 +70,7 @@ __all__ = [
     "FamilyRequest",
     "UploadError",
     "UploadedFile",
+    "WithdrawalError",
     "add_case_note",
     "add_case_task",
     "add_claim",
@@ -75,24 +79,32 @@ __all__ = [
     "add_person",
     "add_site",
     "add_source",
+    "apply_retention",
     "attach_document",
     "attach_sample",
     "change_legal_status",
+    "close_tracing_request",
     "family_report_source",
     "finish_case_task",
     "import_list",
     "link_event",
     "new_case_number",
     "on_person_added",
+    "on_request_erased",
     "open_case",
     "recompute_fate",
     "recompute_fates",
     "record_dna_identification",
+    "reencrypt_legacy_values",
     "register_remains",
     "release_update",
     "retract_claim",
+    "rotate_data_keys",
     "send_message",
+    "shred_request_key",
     "submit_tracing_request",
+    "withdraw_dna_consent",
+    "withdraw_request",
 ]
 
 Actor = Any  # AbstractBaseUser | AnonymousUser | None
@@ -690,3 +702,384 @@ def send_message(
             from_family=from_family,
         )
     return message
+
+
+# --- the worker's orphans ------------------------------------------------------------------------------
+
+
+class OrphanedTask(RuntimeError):
+    """The reason a task is FAILED when its worker died and the task may not run again."""
+
+
+def recover_orphaned_tasks() -> dict[str, list[str]]:
+    """Re-queue or fail every background task still RUNNING whose worker died (``kill -9``, a lost machine).
+
+    A task is orphaned when the worker that claimed it last is not alive (``services.workers``): at once when
+    that worker had a heartbeat, after ``KINLINK_WORKER_LEASE`` from its start when the worker is unknown.
+    An idempotent job (``KINLINK_WORKER_IDEMPOTENT_TASKS``) goes back to the queue, unless it was claimed
+    ``KINLINK_WORKER_MAX_ATTEMPTS`` times already (a job that kills its worker each time); any other is
+    FAILED with the reason. One audit entry names them all; returns ``{"requeued": [...], "failed": [...]}``
+    (task ids)."""
+    from django.conf import settings
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from kinlink.registry.services import workers
+
+    now = timezone.now()
+    idempotent = set(settings.KINLINK_WORKER_IDEMPOTENT_TASKS)
+    attempts_allowed = int(settings.KINLINK_WORKER_MAX_ATTEMPTS)
+    outcome: dict[str, list[str]] = {"requeued": [], "failed": []}
+    with transaction.atomic():
+        live, known = workers.live_worker_ids(), workers.known_worker_ids()
+        running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).order_by("started_at")
+        for task in running:
+            owner = task.worker_ids[-1] if task.worker_ids else ""
+            if owner in live:
+                continue
+            if owner not in known and task.started_at and task.started_at > now - workers.lease():
+                continue  # an unknown worker (a bare `db_worker`): its lease has not run out
+            still_running = DBTaskResult.objects.filter(pk=task.pk, status=TaskResultStatus.RUNNING)
+            attempts = len(task.worker_ids)
+            if task.task_path in idempotent and attempts < attempts_allowed:
+                if still_running.update(status=TaskResultStatus.READY, started_at=None):
+                    outcome["requeued"].append(str(task.pk))
+                continue
+            reason = (
+                f"its worker {owner or '(unknown)'} stopped while it ran (attempt {attempts} of "
+                f"{attempts_allowed})"
+                if task.task_path in idempotent
+                else f"its worker {owner or '(unknown)'} stopped while it ran, and it may not run twice"
+            )
+            if still_running.update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                return_value=None,
+                exception_class_path=f"{OrphanedTask.__module__}.{OrphanedTask.__qualname__}",
+                traceback=f"{OrphanedTask.__qualname__}: {reason}\n",
+            ):
+                outcome["failed"].append(str(task.pk))
+        if outcome["requeued"] or outcome["failed"]:
+            audit.record(
+                None,
+                Action.RECOVER_ORPHANED_TASKS,
+                object_type="task",
+                object_id=",".join(outcome["requeued"] + outcome["failed"])[:100],
+                label="worker",
+                requeued=outcome["requeued"],
+                failed=outcome["failed"],
+            )
+    return outcome
+
+
+# --- consent withdrawal and retention ------------------------------------------------------------------
+#
+# An app above the registry that holds data of a request (identification: candidates; field: the family's
+# ante-mortem data) erases its part through an ``on_request_erased`` callback, called inside the action's
+# transaction with the request and the scope ("dna" or "request").
+
+_REQUEST_ERASED: list[Callable[[TracingRequest, str], None]] = []
+
+
+def on_request_erased(callback: Callable[[TracingRequest, str], None]) -> None:
+    """Register ``callback(tracing_request, scope)``, called inside a withdrawal or an expiry."""
+    if callback not in _REQUEST_ERASED:
+        _REQUEST_ERASED.append(callback)
+
+
+def _request_erased(tracing_request: TracingRequest, scope: str) -> None:
+    for callback in _REQUEST_ERASED:
+        callback(tracing_request, scope)
+
+
+class WithdrawalError(ValueError):
+    """A withdrawal or closure the registry refuses (the request was withdrawn or closed already)."""
+
+
+def close_tracing_request(actor: Actor, tracing_request: TracingRequest) -> TracingRequest:
+    """A caseworker closes a request (answered, or the family no longer needs it): the retention of its
+    contact details (rule ``closed_request_contacts``) counts from now."""
+    with transaction.atomic():
+        locked = TracingRequest.objects.select_for_update().get(pk=tracing_request.pk)
+        if locked.status == TracingRequest.Status.CLOSED:
+            raise WithdrawalError(f"request {locked.number} is closed already")
+        locked.status = TracingRequest.Status.CLOSED
+        locked.closed_at = timezone.now()
+        locked.save(update_fields=["status", "closed_at"])
+        audit.record(actor, Action.CLOSE_REQUEST, locked)
+    tracing_request.refresh_from_db()
+    return tracing_request
+
+
+def withdraw_dna_consent(
+    tracing_request: TracingRequest, *, actor: Actor = None, label: str = FAMILY_ACCESS_CODE
+) -> list[str]:
+    """The family withdraws its consent to the use of its DNA: the consent is recorded as withdrawn, the
+    reference profiles of its samples are erased (a tombstone each), screening leaves them out and nothing
+    new is queued. Staff see that consent was withdrawn, never the withdrawn data. Returns the barcodes
+    whose profiles were erased."""
+    from kinlink.registry.services import retention
+
+    with transaction.atomic():
+        locked = TracingRequest.objects.select_for_update().get(pk=tracing_request.pk)
+        if locked.withdrawn_at is not None or locked.dna_consent_withdrawn_at is not None:
+            raise WithdrawalError(f"request {locked.number}: DNA consent was withdrawn already")
+        now = timezone.now()
+        TracingRequest.objects.filter(pk=locked.pk).update(consent_dna=False, dna_consent_withdrawn_at=now)
+        erased = retention.erase_reference_profiles(
+            locked.samples.filter(kind=Sample.Kind.REFERENCE),
+            retention.WITHDRAWN,
+            "withdrawn_dna",
+        )
+        _request_erased(locked, "dna")
+        audit.record(actor, Action.WITHDRAW_DNA_CONSENT, locked, label=label, profiles_erased=len(erased))
+    tracing_request.refresh_from_db()
+    return erased
+
+
+def withdraw_request(
+    tracing_request: TracingRequest, *, actor: Actor = None, label: str = FAMILY_ACCESS_CODE
+) -> TracingRequest:
+    """The family withdraws the whole request: its personal data and those it gave of the missing person
+    are erased as far as the purpose allows (``registry.services.retention.erase_request``), the access
+    code stops working, a tombstone is left. Staff see a withdrawn request, nothing of what it held."""
+    from kinlink.registry.services import retention
+
+    with transaction.atomic():
+        locked = TracingRequest.objects.select_for_update().get(pk=tracing_request.pk)
+        if locked.withdrawn_at is not None:
+            raise WithdrawalError(f"request {locked.number} was withdrawn already")
+        now = timezone.now()
+        locked.withdrawn_at = now
+        _request_erased(locked, "request")
+        retention.erase_request(locked, retention.WITHDRAWN, "withdrawn_request")
+        recompute_fate(locked.person)
+        audit.record(actor, Action.WITHDRAW_REQUEST, locked, label=label)
+        # last: the key file is destroyed at once, and with it every copy of the request's ciphertext
+        shred_request_key(actor, locked, reason="withdrawn by the family", label=label)
+    tracing_request.refresh_from_db()
+    return tracing_request
+
+
+def apply_retention(due: Any, *, actor: Actor = None, label: str = "retention") -> bool:
+    """Erase one record a retention rule names (a ``retention.DueRecord``), atomically, with a tombstone
+    and one audit entry (``erase_withdrawn`` or ``expire_data``). Returns False when the record is no
+    longer due (another run took it), so a run can be repeated."""
+    from kinlink.registry.services import retention
+
+    with transaction.atomic():
+        if due.kind in ("request", "request_contacts"):
+            locked = TracingRequest.objects.select_for_update().filter(number=due.record_id).first()
+            if locked is None:
+                return False
+            if due.kind == "request":
+                erased_before = Tombstone.objects.filter(kind="request", record_id=locked.number).exists()
+                if locked.withdrawn_at is None or (erased_before and not retention.request_leftovers(locked)):
+                    return False
+                _request_erased(locked, "request")
+                retention.erase_request(locked, due.reason, due.rule)
+                recompute_fate(locked.person)
+                shred_request_key(actor, locked, reason=due.rule, label=label)
+            else:
+                if not (locked.enquirer_name or locked.contact):
+                    return False
+                retention.erase_contacts(locked, due.reason, due.rule)
+            obj: Any = locked
+        elif due.kind == "reference_profile":
+            sample = Sample.objects.select_for_update().filter(code=due.record_id).first()
+            if sample is None or not sample.profile:
+                return False
+            retention.erase_reference_profiles([sample], due.reason, due.rule)
+            obj = sample
+        elif due.kind == "upload":
+            if not retention.erase_orphan_file(due.record_id, due.reason, due.rule):
+                return False
+            obj = None
+        elif due.kind == "audit_detail":
+            stripped = retention.strip_audit_details(due.record_id)
+            if not stripped:
+                return False
+            audit.record(
+                actor,
+                Action.EXPIRE_DATA,
+                object_type="auditentry",
+                object_id=due.record_id,
+                label=label,
+                rule=due.rule,
+                kind=due.kind,
+                entries=stripped,
+            )
+            return True
+        else:
+            raise ValueError(f"unknown kind of data {due.kind!r}")
+        action = Action.ERASE_WITHDRAWN if due.reason == retention.WITHDRAWN else Action.EXPIRE_DATA
+        audit.record(
+            actor,
+            action,
+            obj,
+            object_type="" if obj is not None else "upload",
+            object_id="" if obj is not None else due.record_id,
+            label=label,
+            rule=due.rule,
+            kind=due.kind,
+        )
+    return True
+
+
+# --- keys of encryption at rest ---------------------------------------------------------------------------
+
+
+def shred_request_key(
+    actor: Actor, tracing_request: TracingRequest, *, reason: str = "", label: str = ""
+) -> bool:
+    """Crypto-shredding: destroy the request's data key (its file in the key store, overwritten, then
+    removed) and mark the key shredded. Everything encrypted with it (the request's texts, messages,
+    updates, notes, attachments, issued documents), here and in every dump or backup, is unreadable for
+    ever. Irreversible: the file is destroyed at once, not on commit. Returns whether there was a key."""
+    from kinlink.registry import crypto
+
+    with transaction.atomic():
+        if tracing_request.data_key_id is None:
+            return False
+        key = DataKey.objects.select_for_update().filter(pk=tracing_request.data_key_id).first()
+        if key is None or key.shredded_at is not None:
+            return False
+        key.shredded_at = timezone.now()
+        key.save(update_fields=["shredded_at"])
+        audit.record(
+            actor,
+            Action.SHRED_KEY,
+            tracing_request,
+            label=label,
+            request=tracing_request.number,
+            key=key.key_id.hex,
+            reason=reason,
+        )
+        crypto.destroy_key_file(key.key_id)
+    return True
+
+
+@dataclass(frozen=True)
+class RotationBatch:
+    """One batch of ``rotate_data_keys``: what it did (each batch is committed and audited on its own)."""
+
+    rewrapped: int
+    already_current: int
+    shredded_files_removed: int
+    last_key: int
+
+
+def rotate_data_keys(
+    actor: Actor, *, batch_size: int = 500, label: str = "", after: int = 0
+) -> Iterator[RotationBatch]:
+    """Rewrap every data key with the operator's first key (``KINLINK_FIELD_KEY``, the new key listed first,
+    the old one after it), ``batch_size`` keys at a time, in key order; each batch is one audited
+    ``rotate_keys`` entry. Resumable: a key the first key already opens is left as it is, so a run that
+    stopped is simply run again (``after``: start after that key's id). A key file replaced by rotation is
+    written atomically (the old wrapping or the new, never half of one), so the instance keeps serving while
+    it runs. A shredded key whose file is still there (a crash between the shredding and the removal) has
+    its file destroyed."""
+    from kinlink.registry import crypto
+
+    last = after
+    while True:
+        with transaction.atomic():
+            keys = list(DataKey.objects.filter(pk__gt=last).order_by("pk")[:batch_size])
+            if not keys:
+                return
+            rewrapped = current = removed = 0
+            for key in keys:
+                if key.shredded_at is not None:
+                    removed += int(crypto.destroy_key_file(key.key_id))
+                    continue
+                wrapped = crypto.read_wrapped_key(key.key_id)
+                if crypto.wrapped_with_primary(wrapped):
+                    current += 1
+                    continue
+                crypto.write_wrapped_key(key.key_id, crypto.operator_keys().rotate(wrapped.encode()).decode())
+                key.rotated_at = timezone.now()
+                key.save(update_fields=["rotated_at"])
+                rewrapped += 1
+            last = keys[-1].pk
+            audit.record(
+                actor,
+                Action.ROTATE_KEYS,
+                object_type="datakey",
+                object_id=f"{keys[0].pk}-{last}",
+                label=label,
+                rewrapped=rewrapped,
+                already_current=current,
+                shredded_files_removed=removed,
+            )
+        yield RotationBatch(rewrapped, current, removed, last)
+
+
+def reencrypt_legacy_values(actor: Actor, *, batch_size: int = 500, label: str = "") -> int:
+    """Values written before envelope encryption, encrypted again under their owner's data key: the former
+    single-key ciphertext (``fernet:``, opened by the operator's key itself, so it must be re-encrypted
+    before an old operator key is dropped) and the plain text of columns encrypted since. Claims are
+    append-only and keep what they were written with. One audited ``rotate_keys`` entry per model.
+    Returns how many values were encrypted again."""
+    from django.apps import apps
+
+    from kinlink.registry import crypto
+    from kinlink.registry.fields import CipherBytes, Ciphertext, EncryptedBinaryField, EncryptedTextField
+
+    total = 0
+    for model in apps.get_models():
+        if model is Claim:
+            continue
+        fields = [
+            f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField | EncryptedBinaryField)
+        ]
+        if not fields:
+            continue
+        changed = 0
+        pks = list(model._default_manager.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(pks), batch_size):
+            with transaction.atomic():
+                for obj in model._default_manager.filter(pk__in=pks[start : start + batch_size]):
+                    raw = _raw_values(model, obj.pk, [f.column for f in fields])
+                    updates: dict[str, Any] = {}
+                    for f, stored in zip(fields, raw, strict=True):
+                        value = getattr(obj, f.attname)
+                        if stored in (None, "", b""):
+                            continue
+                        if isinstance(f, EncryptedBinaryField):
+                            if crypto.file_key_id(bytes(stored)) is None:
+                                updates[f.attname] = CipherBytes(crypto.encrypt_bytes(_owner_key(obj), value))
+                        elif not str(stored).startswith(crypto.ENVELOPE_PREFIX):
+                            updates[f.attname] = Ciphertext(crypto.encrypt_with(_owner_key(obj), value))
+                    if updates:
+                        model._default_manager.filter(pk=obj.pk).update(**updates)
+                        changed += len(updates)
+        if changed:
+            audit.record(
+                actor,
+                Action.ROTATE_KEYS,
+                object_type=model._meta.model_name or "",
+                object_id="legacy",
+                label=label,
+                reencrypted=changed,
+            )
+        total += changed
+    return total
+
+
+def _owner_key(obj: Any) -> DataKey:
+    from kinlink.registry import crypto
+
+    key_of = getattr(obj, "encryption_key", None)
+    return key_of() if key_of is not None else crypto.instance_key()
+
+
+def _raw_values(model: Any, pk: Any, columns: list[str]) -> tuple[Any, ...]:
+    from django.db import connection
+
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        pk_column = connection.ops.quote_name(model._meta.pk.column)
+        cursor.execute(f"SELECT {quoted} FROM {table} WHERE {pk_column} = %s", [pk])
+        row = cursor.fetchone()
+    return tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)

@@ -34,8 +34,41 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Any]):
-    """A registry model in the admin: to look at only; every change goes through the actions' pages."""
+class AuditedAdminMixin:
+    """Every look at a list or a record of a sensitive model through the admin is on the audit trail
+    (``admin_view``: the model, the record or the list's page and filters)."""
+
+    def _audit_view(self, request: HttpRequest, object_id: str, **detail: Any) -> None:
+        audit.record(
+            request.user,
+            audit.Action.ADMIN_VIEW,
+            object_type=getattr(self, "model")._meta.model_name or "",  # noqa: B009 (a mixin of ModelAdmin)
+            object_id=object_id,
+            **detail,
+        )
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        response = super().changelist_view(request, extra_context)  # type: ignore[misc]
+        if response.status_code == 200:
+            self._audit_view(request, "*", query=request.GET.urlencode()[:500])
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        if response.status_code == 200:
+            self._audit_view(request, str(object_id)[:100])
+        return response
+
+
+class ReadOnlyAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin[Any]):
+    """A registry model in the admin: to look at only; every change goes through the actions' pages. Every
+    view is audited."""
 
 
 class NameVariantInline(ReadOnlyAdminMixin, admin.TabularInline[m.NameVariant, m.Person]):

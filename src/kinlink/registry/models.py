@@ -2,7 +2,8 @@
 remains, sites, samples, cases, organisations and the audit trail.
 
 Claims are never edited away: they are retracted, and the retraction stays on record. The audit
-trail is append-only. Contact details and DNA profiles are encrypted at rest.
+trail is append-only. Personal data a request brings (contacts, circumstances, messages, notes, profiles,
+files) is encrypted at rest under the data key of its owner (`registry.crypto`, docs/operator.md).
 """
 
 from __future__ import annotations
@@ -73,6 +74,51 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DataKey(models.Model):
+    """A data key of envelope encryption (``registry.crypto``): its id and scope. The key itself, wrapped by
+    the operator's key, is a file in ``KINLINK_KEY_DIR``, never in the database; shredding destroys that
+    file and marks the row, so every copy of the ciphertext the key opened is unreadable for ever."""
+
+    class Scope(models.TextChoices):
+        REQUEST = "request", _("tracing request")
+        ORGANISATION = "organisation", _("organisation")
+        INSTANCE = "instance", _("instance")
+
+    key_id = models.UUIDField(unique=True, editable=False)
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="data_keys"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    shredded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("data key")
+        verbose_name_plural = _("data keys")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=("organisation",),
+                condition=models.Q(scope="organisation"),
+                name="one_data_key_per_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=("scope",), condition=models.Q(scope="instance"), name="one_instance_data_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} key {self.key_id.hex[:8]}"
+
+    @classmethod
+    def create(cls, scope: str, *, organisation: Organisation | None = None) -> DataKey:
+        """A new key: its material written to the key store, then its row (in the caller's transaction)."""
+        from kinlink.registry.crypto import new_key_material
+
+        key_id, _raw = new_key_material()
+        return cls.objects.create(key_id=key_id, scope=scope, organisation=organisation)
 
 
 class Role(models.TextChoices):
@@ -237,9 +283,26 @@ class TracingRequest(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     last_contact = PartialDateField(_("last contact"))
     last_known_place = models.CharField(_("last known place"), max_length=300, blank=True)
-    circumstances = models.TextField(_("circumstances"), blank=True)
+    circumstances = EncryptedTextField(_("circumstances"), blank=True, legacy_plaintext=True)
     access_code_hash = models.CharField(max_length=64, blank=True, editable=False)
     submitted_at = models.DateTimeField(default=timezone.now)
+    #: When the request was closed (the retention of its contact details counts from here).
+    closed_at = models.DateTimeField(_("closed on"), null=True, blank=True)
+    #: When the family withdrew its consent to the use of its DNA (``registry.actions.withdraw_dna_consent``):
+    #: its reference profiles are erased and no longer screened.
+    dna_consent_withdrawn_at = models.DateTimeField(_("DNA consent withdrawn on"), null=True, blank=True)
+    #: When the family withdrew the whole request (``registry.actions.withdraw_request``): its personal data
+    #: are erased and the request is kept as a stub (number, dates) behind a tombstone.
+    withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
+    #: the key of everything this request brings (``registry.crypto``); made with the request
+    data_key = models.OneToOneField(
+        DataKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tracing_request",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("tracing request")
@@ -247,6 +310,18 @@ class TracingRequest(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.data_key_id is None:
+            self.data_key = DataKey.create(DataKey.Scope.REQUEST)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "data_key"}
+        super().save(*args, **kwargs)
+
+    def encryption_key(self) -> DataKey:
+        from kinlink.registry.crypto import request_key
+
+        return request_key(self)
 
     def issue_access_code(self) -> str:
         """Create a new private follow-up code; only its hash is stored."""
@@ -340,6 +415,20 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.name}"
+
+    def encryption_key(self) -> DataKey:
+        """What a family sent (its report, photos, letters) is the request's; any other source is its
+        organisation's (the instance's without one)."""
+        from kinlink.registry.crypto import organisation_key, request_key
+
+        cached: DataKey | None = getattr(self, "_data_key", None)
+        if cached is None:
+            request = None
+            if self.kind == SourceKind.FAMILY_REPORT and self.reference:
+                request = TracingRequest.objects.filter(number=self.reference).first()
+            cached = request_key(request) if request is not None else organisation_key(self.organisation)
+            self._data_key = cached
+        return cached
 
 
 class Attachment(models.Model):
@@ -448,7 +537,7 @@ class Claim(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     place_precision_m = models.PositiveIntegerField(null=True, blank=True)
-    circumstances = models.TextField(_("circumstances"), blank=True)
+    circumstances = EncryptedTextField(_("circumstances"), blank=True, legacy_plaintext=True)
     event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
     #: PROTECT: a user who wrote claims is deactivated, never deleted (the claim row cannot change).
@@ -471,6 +560,10 @@ class Claim(models.Model):
         if not self._state.adding:
             raise AppendOnlyError("claims are never edited; retract the claim and add a new one")
         super().save(*args, **kwargs)
+
+    def encryption_key(self) -> DataKey:
+        """Circumstances and testimony are encrypted with the key of the claim's source."""
+        return self.source.encryption_key()
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("claims are never deleted; retract them instead")
@@ -604,6 +697,14 @@ class Sample(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    def encryption_key(self) -> DataKey:
+        """A relative's reference profile is the request's; a remains profile is the lab's."""
+        from kinlink.registry.crypto import organisation_key, request_key
+
+        if self.tracing_request is not None and self.tracing_request.withdrawn_at is None:
+            return request_key(self.tracing_request)
+        return organisation_key(self.lab)
+
 
 class LegalStatus(models.TextChoices):
     NONE = "none", _("none")
@@ -648,6 +749,22 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    def encryption_key(self) -> DataKey:
+        """The case's notes and issued documents concern the family's request: the key of the first
+        request on the case's person (its own organisation's first); the organisation's without one."""
+        from kinlink.registry.crypto import organisation_key, request_key
+
+        cached: DataKey | None = getattr(self, "_data_key", None)
+        if cached is None:
+            # a withdrawn request's key is shredded: what the case writes from then on is not the family's
+            requests = TracingRequest.objects.filter(
+                person_id=self.person_id, withdrawn_at__isnull=True
+            ).order_by("submitted_at", "id")
+            request = requests.filter(organisation_id=self.organisation_id).first() or requests.first()
+            cached = request_key(request) if request is not None else organisation_key(self.organisation)
+            self._data_key = cached
+        return cached
+
 
 # --- the case's working records: the thread with the family, released updates, tasks and notes ---
 #
@@ -660,7 +777,7 @@ class FamilyMessage(models.Model):
 
     tracing_request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="messages")
     from_family = models.BooleanField(default=True)
-    body = models.TextField(_("message"))
+    body = EncryptedTextField(_("message"), legacy_plaintext=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -676,12 +793,15 @@ class FamilyMessage(models.Model):
             f"{self.tracing_request} {'family' if self.from_family else 'caseworker'} {self.created:%Y-%m-%d}"
         )
 
+    def encryption_key(self) -> DataKey:
+        return self.tracing_request.encryption_key()
+
 
 class FamilyUpdate(models.Model):
     """What the family may see about the search, written and released by a caseworker."""
 
     tracing_request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="updates")
-    body = models.TextField(_("update for the family"))
+    body = EncryptedTextField(_("update for the family"), legacy_plaintext=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -694,6 +814,9 @@ class FamilyUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracing_request} {self.released_at:%Y-%m-%d}"
+
+    def encryption_key(self) -> DataKey:
+        return self.tracing_request.encryption_key()
 
 
 class CaseTask(models.Model):
@@ -717,7 +840,7 @@ class CaseTask(models.Model):
 
 class CaseNote(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    body = models.TextField(_("note"))
+    body = EncryptedTextField(_("note"), legacy_plaintext=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -730,6 +853,9 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+    def encryption_key(self) -> DataKey:
+        return self.case.encryption_key()
 
 
 class LegalStatusChange(models.Model):
@@ -786,6 +912,35 @@ class ListRecord(models.Model):
         return f"{self.source.name}:{self.record_id}"
 
 
+class Tombstone(models.Model):
+    """What is left of a record whose personal data expired or were withdrawn, as PFIF leaves one: the
+    record's kind and id, its dates and the reason, and no personal data. One per erased record, so the
+    retention run is idempotent."""
+
+    class Reason(models.TextChoices):
+        EXPIRED = "expired", _("expired")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    kind = models.CharField(_("kind of data"), max_length=40)
+    record_id = models.CharField(_("record"), max_length=100)
+    record_created = models.DateTimeField(_("created"), null=True, blank=True)
+    erased_at = models.DateTimeField(_("erased on"), default=timezone.now)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    #: The retention rule that applied (``registry.services.retention.RULES``).
+    rule = models.CharField(_("retention rule"), max_length=40)
+
+    class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
+        ordering = ("-erased_at", "-id")
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=("kind", "record_id"), name="one_tombstone_per_record")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.record_id} {self.reason} {self.erased_at:%Y-%m-%d}"
+
+
 class AuditEntry(models.Model):
     """Append-only: who did or saw what, and when."""
 
@@ -817,3 +972,19 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("audit entries are append-only")
+
+
+class WorkerHeartbeat(models.Model):
+    """One running worker process (``kinlink worker``, or the one ``kinlink serve`` starts), beating while it
+    lives: the tasks and screening runs it claimed are orphaned once it stops beating (see
+    :mod:`kinlink.registry.services.workers`). Operational state, not a record: the row goes when the
+    worker stops."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} (pid {self.pid} on {self.hostname})"

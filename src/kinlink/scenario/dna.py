@@ -12,7 +12,6 @@ Simulation is vectorised over the families of one configuration, so 100,000 fami
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from kinlink.genetics.mutation import MarkerMutation
 from kinlink.genetics.pedigree import Pedigree, Person
 from kinlink.genetics.power_file import threshold_label
 from kinlink.genetics.screening import Family
+from kinlink.lib import csvsafe
 
 IntArray = NDArray[np.int64]
 
@@ -102,7 +102,7 @@ class DnaScenario:
         out.mkdir(parents=True, exist_ok=True)
         paths = {k: out / f"{k}.csv" for k in ("pedigrees", "references", "remains", "frequencies")}
         with paths["pedigrees"].open("w", newline="") as fh:
-            w = csv.writer(fh)
+            w = csvsafe.writer(fh)
             w.writerow(["family", "id", "father", "mother", "sex", "sample", "missing"])
             for fam in self.families:
                 for p in fam.pedigree:
@@ -119,13 +119,13 @@ class DnaScenario:
                     )
         for key, profiles in (("references", self.references), ("remains", self.remains)):
             with paths[key].open("w", newline="") as fh:
-                w = csv.writer(fh)
+                w = csvsafe.writer(fh)
                 w.writerow(["sample", "marker", "allele1", "allele2"])
                 for code, prof in profiles.items():
                     for marker, (a, b) in prof.items():
                         w.writerow([code, marker, a, b])
         with paths["frequencies"].open("w", newline="") as fh:
-            w = csv.writer(fh)
+            w = csvsafe.writer(fh)
             w.writerow(["locus", "allele", "freq"])
             for locus in self.loci:
                 for a, p in zip(locus.alleles, locus.freqs, strict=True):

@@ -18,16 +18,17 @@ def _attachment_root(settings: Any, tmp_path: Path) -> None:
     settings.ATTACHMENT_ROOT = tmp_path / "attachments"
 
 
-def test_same_content_is_stored_once_under_its_sha256() -> None:
+def test_same_content_is_stored_once_encrypted_under_a_keyed_address() -> None:
     source = actions.add_source(None, kind="unit_notice", name="Notice")
     content = "Извещение: погиб 30.03.2022".encode()
     first = attach(source, "notice.pdf", content, "application/pdf")
     second = attach(source, "copy-of-notice.pdf", content, "application/pdf")
-    digest = hashlib.sha256(content).hexdigest()
-    assert first.sha256 == second.sha256 == digest
-    path = attachment_path(digest)
-    assert path.read_bytes() == content
-    assert [p.name for p in path.parent.iterdir()] == [digest], "no temporary files left behind"
+    assert first.sha256 == second.sha256
+    assert first.sha256 != hashlib.sha256(content).hexdigest(), "a plain SHA-256 would confirm a known file"
+    path = attachment_path(first.sha256)
+    on_disk = path.read_bytes()
+    assert on_disk.startswith(b"KLF1") and content not in on_disk and "погиб".encode() not in on_disk
+    assert [p.name for p in path.parent.iterdir()] == [first.sha256], "no temporary files left behind"
     assert read_attachment(second) == content
     assert Attachment.objects.count() == 2
 
@@ -36,7 +37,7 @@ def test_tampered_store_is_detected() -> None:
     source = actions.add_source(None, kind="unit_notice", name="Notice")
     attachment = attach(source, "notice.txt", b"original")
     attachment_path(attachment.sha256).write_bytes(b"altered")
-    with pytest.raises(OSError, match="does not match its SHA-256"):
+    with pytest.raises(OSError, match="does not match its digest"):
         read_attachment(attachment)
 
 

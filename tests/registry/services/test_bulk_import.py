@@ -237,3 +237,18 @@ def test_the_progress_bar_counts_rows_per_second(
     path = write_list([person_row(n) for n in range(4, 6)], name="b.csv")
     assert main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
     assert "row/s" not in capsys.readouterr().err
+
+
+def test_the_bulk_path_writes_claim_circumstances_encrypted(write_list: WriteList) -> None:
+    from kinlink.registry.crypto import is_ciphertext
+
+    import_list(write_list([person_row(1), person_row(2)]), "obituary", "Obits")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT circumstances FROM {Claim._meta.db_table}")
+        stored = [row[0] for row in cursor.fetchall()]
+    assert len(stored) == 2
+    assert all(is_ciphertext(value) and "record R" not in value for value in stored)
+    assert sorted(Claim.objects.values_list("circumstances", flat=True)) == [
+        "Obits, record R1",
+        "Obits, record R2",
+    ]

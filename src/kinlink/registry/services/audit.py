@@ -40,6 +40,15 @@ class Action(enum.StrEnum):
     ADD_NOTE = "add_note"
     RELEASE_UPDATE = "release_update"
     SEND_MESSAGE = "send_message"
+    # consent and retention (kinlink.registry.actions, kinlink retention run)
+    CLOSE_REQUEST = "close_request"
+    WITHDRAW_DNA_CONSENT = "withdraw_dna_consent"
+    WITHDRAW_REQUEST = "withdraw_request"
+    ERASE_WITHDRAWN = "erase_withdrawn"
+    EXPIRE_DATA = "expire_data"
+    # keys of encryption at rest (kinlink.registry.actions, `kinlink keys`)
+    SHRED_KEY = "shred_key"
+    ROTATE_KEYS = "rotate_keys"
     # reads of sensitive data
     VIEW_CASE = "view_case"
     VIEW_PERSON = "view_person"
@@ -51,6 +60,9 @@ class Action(enum.StrEnum):
     VIEW_LINK = "view_link"
     SEARCH_PERSONS = "search_persons"
     EXPORT_CONTACTS = "export_contacts"
+    EXPORT_REGISTRY = "export_registry"
+    EXPORT_PFIF = "export_pfif"
+    ADMIN_VIEW = "admin_view"
     # the family's portal
     FAMILY_SIGN_IN = "family_sign_in"
     FAMILY_VIEW = "family_view"
@@ -89,6 +101,10 @@ class Action(enum.StrEnum):
     API_READ_CASE = "api_read_case"
     API_READ_CANDIDATES = "api_read_candidates"
     API_READ_SAMPLE = "api_read_sample"
+    API_READ_PERSONS = "api_read_persons"
+    API_READ_REQUESTS = "api_read_requests"
+    API_READ_SOURCE = "api_read_source"
+    API_READ_REMAINS = "api_read_remains"
     API_UPLOAD_PROFILE = "api_upload_profile"
     CREATE_API_TOKEN = "create_api_token"
     REVOKE_API_TOKEN = "revoke_api_token"
@@ -98,6 +114,20 @@ class Action(enum.StrEnum):
     # operations (kinlink.registry.backup.actions)
     BACKUP_INSTANCE = "backup_instance"
     RESTORE_INSTANCE = "restore_instance"
+    # the worker (kinlink.worker): tasks and screening runs whose worker died
+    RECOVER_ORPHANED_TASKS = "recover_orphaned_tasks"
+    REQUEUE_ORPHANED_SCREENINGS = "requeue_orphaned_screenings"
+    UNLOCK_ADDRESS = "unlock_address"
+    # sign-in steps and second factors (kinlink.portal.auth, kinlink.portal.actions)
+    SIGN_IN_PASSWORD = "sign_in_password"
+    SIGN_IN_PASSWORD_FAILED = "sign_in_password_failed"
+    SIGN_IN_SECOND_FACTOR_FAILED = "sign_in_second_factor_failed"
+    SIGN_IN_LOCKED_OUT = "sign_in_locked_out"
+    SESSION_EXPIRED = "session_expired"
+    USE_RECOVERY_CODE = "use_recovery_code"
+    REGENERATE_RECOVERY_CODES = "regenerate_recovery_codes"
+    REGISTER_PASSKEY = "register_passkey"
+    REMOVE_PASSKEY = "remove_passkey"
 
 
 def actor_label(actor: AbstractBaseUser | AnonymousUser | None, label: str = "") -> str:

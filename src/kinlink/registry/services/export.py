@@ -10,11 +10,11 @@ DNA profiles never leave through this export.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
 
+from kinlink.lib import csvsafe
 from kinlink.registry.fate import FATE_GROUP
 from kinlink.registry.models import (
     Case,
@@ -213,7 +213,7 @@ def export_csv(name: str, include_contacts: bool = False) -> str:
     rows = list(table(name, include_contacts))
     buffer = io.StringIO()
     if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csvsafe.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     return buffer.getvalue()

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from kinlink.registry.fields import EncryptedTextField
+
 SQLITE_MAX_PARAMS = 30_000
 POSTGRES_MAX_PARAMS = 60_000
 #: Rows per ``executemany`` on SQLite.
@@ -98,6 +100,7 @@ def load_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     column_sql = ", ".join(quote(_column(model, c)) for c in columns)
+    rows = _encrypting(model, columns, rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
@@ -121,3 +124,21 @@ def load_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
                 cursor.executemany(sql, batch)
         finally:
             cursor.execute(f"PRAGMA cache_size = {cache_size}")
+
+
+def _encrypting(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Iterable[Sequence[Any]]:
+    """The rows with every value of an encrypted column (``EncryptedTextField``) encrypted as the field
+    encrypts it when a row is saved without an owner key (the instance's key): the bulk path never
+    writes plain text where the ORM would write ciphertext."""
+    fields = {i: model._meta.get_field(c) for i, c in enumerate(columns)}
+    encrypted = {i: f for i, f in fields.items() if isinstance(f, EncryptedTextField)}
+    if not encrypted:
+        return rows
+    return (
+        tuple(
+            encrypted[i].get_db_prep_save(v, connection) if i in encrypted else v for i, v in enumerate(row)
+        )
+        for row in rows
+    )

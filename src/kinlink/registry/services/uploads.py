@@ -7,6 +7,7 @@ content-addressed attachment store (:mod:`kinlink.registry.services.attachments`
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import IO
@@ -14,7 +15,7 @@ from typing import IO
 from django.conf import settings
 
 from kinlink.registry.models import Attachment, Source
-from kinlink.registry.services.attachments import AttachmentRefused, attach
+from kinlink.registry.services.attachments import AttachmentRefused, attach, read_content
 
 #: Accepted content types and the first bytes that prove them.
 SIGNATURES: tuple[tuple[str, bytes], ...] = (
@@ -27,6 +28,35 @@ SIGNATURES: tuple[tuple[str, bytes], ...] = (
 
 class UploadError(ValueError):
     """A file that cannot be stored: too large, empty, or of a type we do not accept."""
+
+
+#: Photos whose EXIF (GPS position, camera and phone, time) is removed on upload, by re-encoding.
+METADATA_BEARING_IMAGES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+def strip_image_metadata(content: bytes, content_type: str, name: str = "photo") -> bytes:
+    """The photo re-encoded without EXIF, XMP, ICC or text chunks: the orientation the EXIF asked for is
+    applied to the pixels first, so the photo still stands the right way up. A photo Pillow cannot read
+    raises :class:`UploadError` (it is not stored with its metadata)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(content)) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise UploadError(f"{name}: the photo cannot be read ({exc})") from exc
+    fmt = METADATA_BEARING_IMAGES[content_type]
+    if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+        image = image.convert("RGB")
+    clean = Image.new(image.mode, image.size)
+    clean.paste(image)
+    if image.mode == "P" and image.getpalette():
+        clean.putpalette(image.getpalette() or [])
+    out = io.BytesIO()
+    options: dict[str, object] = {"quality": 92} if fmt in ("JPEG", "WEBP") else {}
+    clean.save(out, format=fmt, **options)
+    return out.getvalue()
 
 
 def sniff_content_type(content: bytes) -> str | None:
@@ -98,6 +128,8 @@ def check_uploads(files: list[tuple[str, Content]], max_bytes: int | None = None
 def store_upload(source: Source, filename: str, content: Content, max_bytes: int | None = None) -> Attachment:
     """Check one uploaded file and attach it to ``source``; raises :class:`UploadError` and stores nothing."""
     name, content_type = check_upload(filename, content, max_bytes)
+    if content_type in METADATA_BEARING_IMAGES:
+        content = strip_image_metadata(read_content(content), content_type, name)
     try:
         return attach(source, name, content, content_type)
     except AttachmentRefused as exc:

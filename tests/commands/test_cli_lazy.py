@@ -1,0 +1,97 @@
+"""The lazy command line: `kinlink CMD` imports only CMD's module, and the static map cannot drift."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kinlink import cli
+from tests.data import DATA
+
+SRC = Path(cli.__file__).resolve().parents[1]
+CASE = DATA / "genetics" / "cases" / "kin-101-0001.json"
+
+
+def _registered_by_module() -> dict[str, str]:
+    """Register every module of the CLI, as `kinlink --help` does, and note which one added which command."""
+    parser = argparse.ArgumentParser(prog="kinlink")
+    subparsers = parser.add_subparsers(dest="command")
+    owner: dict[str, str] = {}
+    for module_name in cli.COMMAND_MODULES:
+        before = set(subparsers.choices)
+        importlib.import_module(module_name).register(subparsers)
+        for name in subparsers.choices:
+            if name not in before:
+                owner[name] = module_name
+    return owner
+
+
+def test_command_map_equals_full_registration() -> None:
+    # A command added to a module but not to cli.COMMANDS (or mapped to the wrong module) fails here.
+    assert _registered_by_module() == cli.COMMANDS
+
+
+def test_every_command_module_is_in_the_map() -> None:
+    modules = {
+        f"kinlink.commands.{path.stem}"
+        for path in (SRC / "kinlink" / "commands").glob("*.py")
+        if "def register(" in path.read_text(encoding="utf-8")
+    }
+    assert modules == set(cli.COMMAND_MODULES)
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for name in cli.COMMANDS:
+        assert name in out
+
+
+def test_a_command_parser_holds_only_its_module() -> None:
+    parser = cli.build_parser("dna")
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == {"dna"}
+    full = cli.build_parser()
+    sub_full = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub_full.choices) == set(cli.COMMANDS)
+
+
+def test_unknown_command_is_refused_with_the_full_list(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["no-such-command"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and "'dna'" in err and "'demo'" in err
+
+
+def test_dna_lr_imports_no_django_pandas_or_scipy() -> None:
+    probe = (
+        "import io, json, sys, contextlib\n"
+        "from kinlink.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    status = main(['dna', 'lr', {str(CASE)!r}])\n"
+        "print(json.dumps({'status': status, 'record': json.loads(out.getvalue()),\n"
+        "    'modules': sorted(sys.modules)}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["status"] == 0
+    assert result["record"]["lr"] == pytest.approx(json.loads(CASE.read_text())["expected"]["lr"], rel=1e-6)
+    roots = {name.split(".")[0] for name in result["modules"]}
+    for heavy in ("django", "pandas", "scipy", "numba", "ninja", "tqdm", "polars", "pyarrow"):
+        assert heavy not in roots, heavy
+    loaded_commands = {name for name in result["modules"] if name.startswith("kinlink.commands.")}
+    assert loaded_commands <= {"kinlink.commands.base", "kinlink.commands.dna", "kinlink.commands.dna_screen"}
+    assert "kinlink.genetics.report" not in result["modules"]
