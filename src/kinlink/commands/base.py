@@ -6,7 +6,7 @@ import argparse
 import getpass
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,6 +100,22 @@ def progress(
     yield from tqdm(
         iterable, total=total, desc=desc, unit=unit, file=sys.stderr, disable=disable, leave=False
     )
+
+
+def progress_rows(
+    chunks: Iterable[Sequence[T]], total: int, desc: str = "", unit: str = "row"
+) -> Iterator[Sequence[T]]:
+    """A progress bar on stderr over chunks of rows that counts rows (so its rate is rows per second);
+    KINLINK_PROGRESS=0 silences it."""
+    from tqdm import tqdm
+
+    disable = os.environ.get("KINLINK_PROGRESS") == "0"
+    with tqdm(
+        total=total, desc=desc, unit=unit, unit_scale=True, file=sys.stderr, disable=disable, leave=False
+    ) as bar:
+        for chunk in chunks:
+            yield chunk
+            bar.update(len(chunk))
 
 
 def output_file(path: str | os.PathLike[str]) -> Path:

@@ -20,7 +20,7 @@ from kinlink.commands.base import (
     migrate_database,
     operator_label,
     output_file,
-    progress,
+    progress_rows,
     setup_django,
     write_private,
 )
@@ -419,8 +419,8 @@ def run_import_list(args: argparse.Namespace) -> int:
     from kinlink.registry.actions import import_list
     from kinlink.registry.services.bulk import ImportRefused
 
-    def bar(items: Any, total: int) -> Any:
-        return progress(items, total=total, desc="importing", unit="batch")
+    def bar(chunks: Any, total: int) -> Any:
+        return progress_rows(chunks, total, desc="importing")
 
     try:
         result = import_list(

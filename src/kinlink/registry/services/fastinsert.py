@@ -6,13 +6,19 @@ Runs inside the caller's transaction, so atomicity is unchanged. Works on SQLite
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models
 
+from kinlink.registry.fields import EncryptedTextField
+
 SQLITE_MAX_PARAMS = 30_000
 POSTGRES_MAX_PARAMS = 60_000
+#: Rows per ``executemany`` on SQLite.
+EXECUTEMANY_BATCH = 50_000
+#: SQLite page cache while loading (negative: KiB), 128 MiB.
+SQLITE_LOAD_CACHE_KIB = -131_072
 
 
 def _column(model: type[models.Model], field_name: str) -> str:
@@ -58,3 +64,81 @@ def insert_rows(
             if returning_pk:
                 ids.extend(int(r[0]) for r in cursor.fetchall())
     return ids
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` new primary keys of ``model``, reserved in one statement, for rows written by
+    :func:`load_rows` with their ids. PostgreSQL: from the column's sequence (safe under concurrency).
+    SQLite: above the largest id ever given (the table's AUTOINCREMENT counter included); the caller's
+    transaction holds the write lock (``transaction_mode`` IMMEDIATE), so nobody else takes them."""
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    pk = _column(model, "id")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), pk, count],
+            )
+            return [int(r[0]) for r in cursor.fetchall()]
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) FROM {quote(table)}")
+        highest = int(cursor.fetchone()[0])
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        if cursor.fetchone() is not None:
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            if row is not None:
+                highest = max(highest, int(row[0]))
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def load_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write many rows (tuples in ``columns`` order, values in database form) in the caller's transaction:
+    ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3), one ``executemany`` per large batch on SQLite."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column_sql = ", ".join(quote(_column(model, c)) for c in columns)
+    rows = _encrypting(model, columns, rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
+        # The indexes of a large table are updated in a page cache big enough to hold them, then the
+        # connection's own setting is restored.
+        cursor.execute("PRAGMA cache_size")
+        cache_size = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {SQLITE_LOAD_CACHE_KIB}")
+        try:
+            batch: list[Sequence[Any]] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= EXECUTEMANY_BATCH:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {cache_size}")
+
+
+def _encrypting(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Iterable[Sequence[Any]]:
+    """The rows with every value of an encrypted column (``EncryptedTextField``) encrypted as the field
+    encrypts it when a row is saved without an owner key (the instance's key): the bulk path never
+    writes plain text where the ORM would write ciphertext."""
+    fields = {i: model._meta.get_field(c) for i, c in enumerate(columns)}
+    encrypted = {i: f for i, f in fields.items() if isinstance(f, EncryptedTextField)}
+    if not encrypted:
+        return rows
+    return (
+        tuple(
+            encrypted[i].get_db_prep_save(v, connection) if i in encrypted else v for i, v in enumerate(row)
+        )
+        for row in rows
+    )

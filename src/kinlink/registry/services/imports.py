@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kinlink.registry.models import (
@@ -33,8 +33,8 @@ from kinlink.registry.models import (
     script_of,
 )
 from kinlink.registry.services.bulk import ImportRefused, RowError
-from kinlink.registry.services.fastinsert import db_value, insert_rows
-from kinlink.registry.services.fate import store_fates
+from kinlink.registry.services.fastinsert import allocate_ids, db_value, load_rows
+from kinlink.registry.services.fate import single_claim_outcome, store_fates
 from kinlink.registry.services.personlist import ListRow, read_person_list
 
 #: The fate a row of a list states, by the kind of list.
@@ -59,7 +59,8 @@ RELIABILITY_BY_LIST_KIND: dict[str, str] = {
     SourceKind.OBITUARY: "C",
     SourceKind.MEDIA: "D",
 }
-BATCH = 2000
+#: New rows per chunk: each chunk is four COPY statements (or executemany batches) and a progress step.
+LOAD_CHUNK = 10_000
 T = TypeVar("T")
 Progress = Callable[[Iterable[T], int], Iterable[T]]
 
@@ -76,10 +77,6 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
     #: The persons the import created or whose claims it changed (their stored fates were recomputed).
     person_ids: list[int] = field(default_factory=list)
-
-
-def _row_hash(values: dict[str, str]) -> str:
-    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 _UKRAINIAN_LETTERS = re.compile("[іїєґІЇЄҐ]")
@@ -144,9 +141,12 @@ def import_list(
     *,
     skip_bad_rows: bool = False,
     fate: str | None = None,
-    progress: Progress[list[ListRow]] = _no_progress,
+    progress: Progress[Any] = _no_progress,
 ) -> ImportResult:
-    """Import one file into the list named ``source_name``; see the module docstring for the guarantees."""
+    """Import one file into the list named ``source_name``; see the module docstring for the guarantees.
+
+    ``progress(chunks, rows)`` wraps the chunks of new rows as they are written (``rows`` is the number
+    of rows in the file; a chunk is a list of rows), so a progress bar can count rows per second."""
     if source_kind not in SourceKind.values:
         raise ImportRefused(
             [
@@ -183,13 +183,41 @@ def import_list(
             result.unchanged = len(parsed.rows)
             return result
         print(f"importing {len(parsed.rows)} rows into '{source_name}'", file=sys.stderr, flush=True)
-        batches = [parsed.rows[i : i + BATCH] for i in range(0, len(parsed.rows), BATCH)]
-        for batch in progress(batches, len(batches)):
-            _import_batch(batch, source, stated_fate, result)
+        existing = {
+            record_id: (pk, digest)
+            for record_id, pk, digest in ListRecord.objects.filter(source=source).values_list(
+                "record_id", "pk", "row_sha256"
+            )
+        }
+        new_rows: list[_NewRow] = []
+        changed: list[tuple[int, ListRow]] = []
+        for row in parsed.rows:
+            row_json = _row_json(row.values)
+            digest = hashlib.sha256(row_json.encode()).hexdigest()
+            found = existing.get(row.values["record_id"])
+            if found is None:
+                new_rows.append(_NewRow(row, row_json, digest))
+            elif found[1] == digest:
+                result.unchanged += 1
+            else:
+                changed.append((found[0], row))
+        for record_pk, row in changed:
+            record = ListRecord.objects.select_related("person").get(pk=record_pk)
+            _apply_changed_row(record, row, source, stated_fate)
+            result.changed += 1
+            result.person_ids.append(record.person_id)
+        changed_persons = list(result.person_ids)
+        outcome = single_claim_outcome(source, stated_fate)
+        chunks = [new_rows[i : i + LOAD_CHUNK] for i in range(0, len(new_rows), LOAD_CHUNK)]
+        for chunk in progress(chunks, len(new_rows)):
+            result.person_ids.extend(_load_new_rows(chunk, source, stated_fate, outcome))
+            result.created += len(chunk)
         ListImport.objects.create(
             source=source, file_sha256=file_hash, filename=path.name, rows=len(parsed.rows)
         )
-        store_fates(result.person_ids)
+        # A new person has one claim, this list's: its fate is ``outcome``, written with the person.
+        # A changed row's person has several: reconciled over all of them.
+        store_fates(changed_persons)
         if result.created or result.changed:
             source_id = source.pk
             transaction.on_commit(lambda: _enqueue_linkage(source_id))
@@ -208,128 +236,120 @@ def _enqueue_linkage(source_id: int) -> None:
     persons_added(person_ids, f"list {source.name} (source {source_id})")
 
 
-def _import_batch(batch: list[ListRow], source: Source, fate: str, result: ImportResult) -> None:
-    existing = {
-        r.record_id: r
-        for r in ListRecord.objects.filter(
-            source=source, record_id__in=[row.values["record_id"] for row in batch]
-        )
-    }
-    new_rows: list[ListRow] = []
-    for row in batch:
-        record = existing.get(row.values["record_id"])
-        if record is None:
-            new_rows.append(row)
-        elif record.row_sha256 == _row_hash(row.values):
-            result.unchanged += 1
-        else:
-            _apply_changed_row(record, row, source, fate)
-            result.changed += 1
-            result.person_ids.append(record.person_id)
-    result.person_ids.extend(_insert_new_rows(new_rows, source, fate))
-    result.created += len(new_rows)
+@dataclass(frozen=True, slots=True)
+class _NewRow:
+    row: ListRow
+    row_json: str
+    digest: str
 
 
-def _insert_new_rows(rows: list[ListRow], source: Source, fate: str) -> list[int]:
-    """Persons, their names, their claims and the list records, by multi-row INSERTs; returns the persons."""
+def _row_json(values: dict[str, str]) -> str:
+    """The row as stored in ``ListRecord.row``; its SHA-256 is the row's ``row_sha256``."""
+    return json.dumps(values, sort_keys=True, ensure_ascii=False)
+
+
+def _load_new_rows(
+    rows: list[_NewRow], source: Source, fate: str, outcome: tuple[str, str, int]
+) -> list[int]:
+    """Persons (ids allocated in one statement, the fate written with them), their names, their claims
+    and the list records: COPY on PostgreSQL, ``executemany`` on SQLite. Returns the persons."""
     if not rows:
         return []
     now = db_value(Person, "created", timezone.now())
-    person_ids = insert_rows(
+    native_uuid = connection.features.has_native_uuid_field
+    person_ids = allocate_ids(Person, len(rows))
+    person_fate, confidence, conflicts = outcome
+    load_rows(
         Person,
+        PERSON_COLUMNS,
         (
-            "uid",
-            "sex",
-            "birth_date",
-            "birth_place",
-            "service_number",
-            "unit",
-            "rank",
-            "military_branch",
-            "region",
-            "physical_description",
-            "distinguishing_marks",
-            "created",
-        ),
-        [
             (
-                db_value(Person, "uid", uuid.uuid4()),
+                pid,
+                uuid.uuid4() if native_uuid else uuid.uuid4().hex,
                 "U",
-                r.values["birth_date"],
-                r.values["birth_place"],
+                r.row.values["birth_date"],
+                r.row.values["birth_place"],
                 "",
-                r.values["unit"],
-                r.values["rank"],
+                r.row.values["unit"],
+                r.row.values["rank"],
                 "",
                 "",
                 "",
                 "",
                 now,
+                person_fate,
+                confidence,
+                conflicts,
             )
-            for r in rows
-        ],
-        returning_pk=True,
-    )
-    names = [_name_variant(Person(pk=pid), r.values, source) for pid, r in zip(person_ids, rows, strict=True)]
-    insert_rows(
-        NameVariant,
-        (
-            "person",
-            "full_name",
-            "surname",
-            "given_name",
-            "patronymic",
-            "script",
-            "language",
-            "source",
-            "is_primary",
+            for pid, r in zip(person_ids, rows, strict=True)
         ),
-        [
-            (
-                n.person_id,
-                n.full_name,
-                n.surname,
-                n.given_name,
-                n.patronymic,
-                str(n.script),
-                n.language,
-                source.pk,
-                True,
-            )
-            for n in names
-        ],
     )
-    insert_rows(
+    load_rows(
+        NameVariant,
+        NAME_COLUMNS,
+        (
+            (pid, *_name_fields(r.row.values), source.pk, True)
+            for pid, r in zip(person_ids, rows, strict=True)
+        ),
+    )
+    load_rows(
         Claim,
-        ("person", "source", "fate", "date", "place", "circumstances", "created"),
-        [
+        CLAIM_COLUMNS,
+        (
             (
                 pid,
                 source.pk,
                 fate,
-                r.values["event_date"],
-                r.values["event_place"],
-                _circumstances(source, r.values["record_id"]),
+                r.row.values["event_date"],
+                r.row.values["event_place"],
+                _circumstances(source, r.row.values["record_id"]),
                 now,
             )
             for pid, r in zip(person_ids, rows, strict=True)
-        ],
+        ),
     )
-    insert_rows(
+    load_rows(
         ListRecord,
-        ("source", "record_id", "person", "row", "row_sha256"),
-        [
-            (
-                source.pk,
-                r.values["record_id"],
-                pid,
-                json.dumps(r.values, ensure_ascii=False),
-                _row_hash(r.values),
-            )
+        RECORD_COLUMNS,
+        (
+            (source.pk, r.row.values["record_id"], pid, r.row_json, r.digest)
             for pid, r in zip(person_ids, rows, strict=True)
-        ],
+        ),
     )
     return person_ids
+
+
+PERSON_COLUMNS = (
+    "id",
+    "uid",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "service_number",
+    "unit",
+    "rank",
+    "military_branch",
+    "region",
+    "physical_description",
+    "distinguishing_marks",
+    "created",
+    "fate",
+    "fate_confidence",
+    "fate_conflicts",
+)
+NAME_COLUMNS = (
+    "person",
+    "full_name",
+    "surname",
+    "given_name",
+    "patronymic",
+    "script",
+    "language",
+    "source",
+    "is_primary",
+)
+CLAIM_COLUMNS = ("person", "source", "fate", "date", "place", "circumstances", "created")
+RECORD_COLUMNS = ("source", "record_id", "person", "row", "row_sha256")
 
 
 def _apply_changed_row(record: ListRecord, row: ListRow, source: Source, fate: str) -> None:
@@ -351,5 +371,5 @@ def _apply_changed_row(record: ListRecord, row: ListRow, source: Source, fate: s
         variant.is_primary = False
         variant.save()
     record.row = row.values
-    record.row_sha256 = _row_hash(row.values)
+    record.row_sha256 = hashlib.sha256(_row_json(row.values).encode()).hexdigest()
     record.save(update_fields=["row", "row_sha256"])

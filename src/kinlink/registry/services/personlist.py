@@ -143,7 +143,10 @@ def read_person_list(path: Path) -> ParsedList:
     if errors:
         return ParsedList(path, [], errors, [])
     ignored = [h for h in header if h not in PERSON_LIST_COLUMNS]
+    kept = [(i, column) for i, column in enumerate(header) if column in PERSON_LIST_COLUMNS]
+    absent = [column for column in PERSON_LIST_COLUMNS if column not in header]
     seen: dict[str, int] = {}
+    dates: dict[str, tuple[str, str]] = {}
     rows: list[ListRow] = []
     for number, values in records:
         if not any(v.strip() for v in values):
@@ -153,12 +156,10 @@ def read_person_list(path: Path) -> ParsedList:
                 RowError(name, number, "", f"has {len(values)} fields, the header has {len(header)}")
             )
             continue
-        record = {
-            column: values[i].strip() for i, column in enumerate(header) if column in PERSON_LIST_COLUMNS
-        }
-        for column in PERSON_LIST_COLUMNS:
-            record.setdefault(column, "")
-        row_errors = _check_row(name, number, record, seen)
+        record = {column: values[i].strip() for i, column in kept}
+        for column in absent:
+            record[column] = ""
+        row_errors = _check_row(name, number, record, seen, dates)
         if row_errors:
             errors.extend(row_errors)
             continue
@@ -167,7 +168,26 @@ def read_person_list(path: Path) -> ParsedList:
     return ParsedList(path, rows, errors, ignored)
 
 
-def _check_row(name: str, number: int, record: dict[str, str], seen: dict[str, int]) -> list[RowError]:
+def _normal_date(text: str, today: dt.date) -> tuple[str, str]:
+    """(ISO form, "") of a valid partial date, ("", reason) of an invalid one."""
+    try:
+        parsed = parse_partial_date(text)
+    except PartialDateError as exc:
+        return "", str(exc)
+    if parsed.earliest > today:
+        return "", f"'{text}' lies in the future"
+    return parsed.isoformat(), ""
+
+
+def _check_row(
+    name: str,
+    number: int,
+    record: dict[str, str],
+    seen: dict[str, int],
+    dates: dict[str, tuple[str, str]] | None = None,
+) -> list[RowError]:
+    """The row's errors; normalises its dates in place. ``dates`` memoises each distinct date text of the
+    file (a list of 100,000 rows has a few thousand distinct dates: each is parsed once)."""
     errors: list[RowError] = []
     record_id = record["record_id"]
     if not record_id:
@@ -178,17 +198,21 @@ def _check_row(name: str, number: int, record: dict[str, str], seen: dict[str, i
         errors.append(
             RowError(name, number, "full_name", "neither full_name nor surname and given_name is filled")
         )
+    memo = dates if dates is not None else {}
     for column in DATE_COLUMNS:
-        if record[column]:
-            try:
-                parsed = parse_partial_date(record[column])
-            except PartialDateError as exc:
-                errors.append(RowError(name, number, column, str(exc)))
-                continue
-            if parsed.earliest > dt.date.today():
-                errors.append(RowError(name, number, column, f"'{record[column]}' lies in the future"))
+        text = record[column]
+        if text:
+            normal = memo.get(text)
+            if normal is None:
+                normal = memo[text] = _normal_date(text, dt.date.today())
+            iso, reason = normal
+            if reason:
+                errors.append(RowError(name, number, column, reason))
             else:
-                record[column] = parsed.isoformat()
+                record[column] = iso
+    values = record.values()
+    if max(map(len, values)) <= MAX_FIELD and not _CONTROL.search("".join(values)):
+        return errors  # the common case, checked in two passes over the row instead of two per field
     for column, value in record.items():
         if len(value) > MAX_FIELD:
             errors.append(RowError(name, number, column, f"is longer than {MAX_FIELD} characters"))

@@ -1,0 +1,254 @@
+"""The bulk path of import-list (COPY on PostgreSQL, executemany on SQLite) on both databases.
+
+The snapshot of a small list's import (persons, names, claims, retractions, fates, list records and the
+audit entry), taken through the action and the CLI, must equal the one the per-row path wrote before the
+bulk path existed (``data/import_snapshot.json``, recorded from main at 11c695e).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from kinlink.cli import main
+from kinlink.registry.models import (
+    AuditEntry,
+    Claim,
+    ClaimRetraction,
+    ListImport,
+    ListRecord,
+    NameVariant,
+    Person,
+    Source,
+)
+from kinlink.registry.services import fastinsert
+from kinlink.registry.services.bulk import ImportRefused
+from kinlink.registry.services.imports import import_list
+from tests.factories import WriteList, person_row
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GOLDEN = Path(__file__).parent / "data" / "import_snapshot.json"
+
+
+def small_list() -> list[dict[str, str]]:
+    return [
+        person_row(1, given_name="Сергій"),
+        person_row(2, surname="", given_name="", patronymic="", full_name="Ivanov Ivan"),
+        person_row(3, surname="Петров", given_name="Иван", birth_date="1988", event_date="2022-03"),
+        person_row(4, full_name="Сидоренко Ганна", surname="", given_name="", patronymic="", unit=""),
+        person_row(5, event_place="", birth_place="", rank=""),
+    ]
+
+
+def name_fields(n: NameVariant) -> list[Any]:
+    source = n.source.name if n.source else ""
+    return [n.full_name, n.surname, n.given_name, n.patronymic, n.script, n.language, n.is_primary, source]
+
+
+def claim_fields(c: Claim) -> list[Any]:
+    retraction = ClaimRetraction.objects.filter(claim=c).values_list("reason", flat=True).first()
+    return [c.fate, c.date, c.place, c.circumstances, c.source.name, retraction or ""]
+
+
+def snapshot() -> dict[str, Any]:
+    """Everything the imports wrote, with ids replaced by the record ids that reach them."""
+    records: list[dict[str, Any]] = []
+    for record in ListRecord.objects.select_related("source", "person").order_by("source__name", "record_id"):
+        person = record.person
+        records.append(
+            {
+                "source": record.source.name,
+                "record_id": record.record_id,
+                "row": record.row,
+                "row_sha256": record.row_sha256,
+                "person": [
+                    person.sex,
+                    person.birth_date,
+                    person.birth_place,
+                    person.service_number,
+                    person.unit,
+                    person.rank,
+                    person.military_branch,
+                    person.region,
+                    person.physical_description,
+                    person.distinguishing_marks,
+                    person.fate,
+                    person.fate_confidence,
+                    person.fate_conflicts,
+                    person.merged_into_id,
+                ],
+                "names": sorted(
+                    [
+                        n.full_name,
+                        n.surname,
+                        n.given_name,
+                        n.patronymic,
+                        n.script,
+                        n.language,
+                        n.is_primary,
+                        n.source.name if n.source else "",
+                    ]
+                    for n in NameVariant.objects.filter(person=person).select_related("source")
+                ),
+                "claims": sorted(
+                    [
+                        c.fate,
+                        c.date,
+                        c.place,
+                        c.circumstances,
+                        c.source.name,
+                        ClaimRetraction.objects.filter(claim=c).values_list("reason", flat=True).first()
+                        or "",
+                    ]
+                    for c in Claim.objects.filter(person=person).select_related("source")
+                ),
+            }
+        )
+    sources = sorted((s.kind, s.name, s.reference, s.origin, s.reliability) for s in Source.objects.all())
+    imports = sorted((i.source.name, i.file_sha256, i.filename, i.rows) for i in ListImport.objects.all())
+    audit = [
+        (a.action, a.object_type, a.actor_label, {k: v for k, v in a.detail.items() if k != "source"})
+        for a in AuditEntry.objects.filter(action="import_list").order_by("pk")
+    ]
+    return json.loads(
+        json.dumps(
+            {"records": records, "sources": sources, "imports": imports, "audit": audit},
+            ensure_ascii=False,
+            default=str,
+        )
+    )
+
+
+def run_scenario(write_list: WriteList) -> None:
+    """A first import, its re-import, a file with a changed row and a new row, and a second list."""
+    first = write_list(small_list(), name="first.csv")
+    args = ["import-list", str(first), "--source-kind", "prisoner_list", "--source-name", "POW 2022"]
+    assert main(args) == 0
+    assert main(args) == 0
+    rows = small_list()
+    rows[2] = person_row(3, surname="Петров", given_name="Иван", birth_date="1988", event_date="2022-04")
+    rows.append(person_row(6, surname="Коваль"))
+    second = write_list(rows, name="second.csv")
+    assert (
+        main(["import-list", str(second), "--source-kind", "prisoner_list", "--source-name", "POW 2022"]) == 0
+    )
+    obituaries = write_list([person_row(7), person_row(8, surname="Мельник")], name="obits.csv")
+    assert main(["import-list", str(obituaries), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
+
+
+def test_bulk_import_writes_what_the_per_row_path_wrote(write_list: WriteList) -> None:
+    run_scenario(write_list)
+    got = snapshot()
+    if not GOLDEN.exists():  # recorded once, from the per-row path
+        GOLDEN.write_text(json.dumps(got, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert got == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def counts() -> tuple[int, ...]:
+    return (
+        Person.objects.count(),
+        NameVariant.objects.count(),
+        Claim.objects.count(),
+        ClaimRetraction.objects.count(),
+        ListRecord.objects.count(),
+        ListImport.objects.count(),
+        AuditEntry.objects.filter(action="import_list").count(),
+    )
+
+
+def test_reimport_of_the_same_rows_in_another_file_changes_nothing(write_list: WriteList) -> None:
+    rows = [person_row(n, surname=f"Прізвище{n}") for n in range(1, 40)]
+    args = ["--source-kind", "obituary", "--source-name", "Obits"]
+    assert main(["import-list", str(write_list(rows, name="a.csv")), *args]) == 0
+    before = snapshot()
+    # The same rows in another order: a different file (its hash differs), every row unchanged.
+    result = import_list(write_list(rows[::-1], name="b.csv"), "obituary", "Obits")
+    assert (result.created, result.changed, result.unchanged) == (0, 0, 39)
+    after = snapshot()
+    assert after["records"] == before["records"]
+    assert len(after["imports"]) == 2
+
+
+def test_a_bad_row_at_the_end_refuses_the_whole_file(write_list: WriteList) -> None:
+    rows = [person_row(n) for n in range(1, 30)] + [person_row(30, birth_date="1990-13")]
+    with pytest.raises(ImportRefused) as refused:
+        import_list(write_list(rows), "obituary", "Obits")
+    assert [(e.row, e.column) for e in refused.value.errors] == [(31, "birth_date")]
+    assert counts() == (0, 0, 0, 0, 0, 0, 0)
+    assert not Source.objects.exists()
+
+
+def test_a_failure_in_the_middle_of_the_copy_leaves_nothing(
+    write_list: WriteList, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kinlink.registry.services import imports
+
+    monkeypatch.setattr(imports, "LOAD_CHUNK", 10)
+    real_load_rows = fastinsert.load_rows
+    calls: list[str] = []
+
+    def failing_load_rows(model: Any, columns: Any, rows: Any) -> None:
+        calls.append(model.__name__)
+
+        def rows_then_failure() -> Any:
+            for n, row in enumerate(rows):
+                if model is ListRecord and len(calls) > 4 and n == 5:
+                    raise OSError("the disk is full")
+                yield row
+
+        real_load_rows(model, columns, rows_then_failure())
+
+    monkeypatch.setattr(imports, "load_rows", failing_load_rows)
+    path = write_list([person_row(n, surname=f"Прізвище{n}") for n in range(1, 26)])
+    with pytest.raises(OSError, match="disk is full"):
+        main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"])
+    assert calls == ["Person", "NameVariant", "Claim", "ListRecord"] * 2  # the second chunk failed midway
+    assert counts() == (0, 0, 0, 0, 0, 0, 0)
+    monkeypatch.setattr(imports, "load_rows", real_load_rows)
+    assert main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
+    assert counts() == (25, 25, 25, 0, 25, 1, 1)
+
+
+def test_new_ids_follow_the_rows_and_the_sequence_goes_on(write_list: WriteList) -> None:
+    import_list(write_list([person_row(n) for n in range(1, 6)], name="a.csv"), "obituary", "Obits")
+    ids = list(ListRecord.objects.order_by("record_id").values_list("person_id", flat=True))
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 5
+    later = Person.objects.create()  # the database's own numbering continues above the allocated ids
+    assert later.pk > max(ids)
+    if connection.vendor == "sqlite":
+        assert fastinsert.allocate_ids(Person, 2) == [later.pk + 1, later.pk + 2]
+
+
+def test_the_progress_bar_counts_rows_per_second(
+    write_list: WriteList, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("KINLINK_PROGRESS", "1")
+    path = write_list([person_row(n) for n in range(1, 4)])
+    assert main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
+    err = capsys.readouterr().err
+    assert "importing" in err and "row/s" in err
+    monkeypatch.setenv("KINLINK_PROGRESS", "0")
+    path = write_list([person_row(n) for n in range(4, 6)], name="b.csv")
+    assert main(["import-list", str(path), "--source-kind", "obituary", "--source-name", "Obits"]) == 0
+    assert "row/s" not in capsys.readouterr().err
+
+
+def test_the_bulk_path_writes_claim_circumstances_encrypted(write_list: WriteList) -> None:
+    from kinlink.registry.crypto import is_ciphertext
+
+    import_list(write_list([person_row(1), person_row(2)]), "obituary", "Obits")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT circumstances FROM {Claim._meta.db_table}")
+        stored = [row[0] for row in cursor.fetchall()]
+    assert len(stored) == 2
+    assert all(is_ciphertext(value) and "record R" not in value for value in stored)
+    assert sorted(Claim.objects.values_list("circumstances", flat=True)) == [
+        "Obits, record R1",
+        "Obits, record R2",
+    ]
