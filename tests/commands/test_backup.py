@@ -58,7 +58,15 @@ def instance(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def _photo(n: int) -> UploadedFile:
-    return UploadedFile(f"photo-{n}.jpg", b"\xff\xd8\xff\xe0" + hashlib.sha256(str(n).encode()).digest() * 40)
+    # a real JPEG (uploads are decoded and re-encoded without their metadata), different for each n
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    seed = hashlib.sha256(str(n).encode()).digest()
+    Image.frombytes("RGB", (16, 16), (seed * 25)[: 16 * 16 * 3]).save(out, format="JPEG")
+    return UploadedFile(f"photo-{n}.jpg", out.getvalue())
 
 
 def build_instance() -> None:

@@ -40,6 +40,16 @@ def _orphan(root: Path, content: bytes, age_days: float) -> Path:
     return path
 
 
+def _withdrawn_without_erasing(tracing_request: TracingRequest) -> None:
+    """A DNA withdrawal whose erasing did not happen (an older backup restored after it): what retention's
+    ``withdrawn_dna`` rule exists to catch."""
+    from django.utils import timezone
+
+    TracingRequest.objects.filter(pk=tracing_request.pk).update(
+        consent_dna=False, dna_consent_withdrawn_at=timezone.now()
+    )
+
+
 def _lines(out: str) -> list[list[str]]:
     return [line.split("\t") for line in out.splitlines() if line.strip()]
 
@@ -53,10 +63,11 @@ def test_dry_run_lists_what_is_due_and_changes_nothing_then_the_run_erases_it_on
 ) -> None:
     settings.ATTACHMENT_ROOT = tmp_path
     settings.KINLINK_RETENTION_DAYS = {**settings.KINLINK_RETENTION_DAYS, "closed_request_contacts": 0}
-    # B's family withdrew its DNA consent; the lab then uploaded a profile it had typed before: a straggler
+    # B's family withdrew its DNA consent, but a profile was left behind (a withdrawal whose erasing was
+    # lost: an older backup restored after it); a lab's upload after a withdrawal is refused outright
     (sample,) = give_dna(world.b, "REF-B-01")
-    actions.withdraw_dna_consent(world.b.request)
     store_lab_profiles(None, world.b.lab, "late.csv", LATE_PROFILE)
+    _withdrawn_without_erasing(world.b.request)
     sample.refresh_from_db()
     assert sample.profile
     # A's request is closed (its contacts are due at once with a period of 0 days)
@@ -133,11 +144,11 @@ def test_the_worker_runs_retention_once_per_interval(
     world: World, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (sample,) = give_dna(world.b, "REF-B-01")
-    actions.withdraw_dna_consent(world.b.request)
     monkeypatch.setattr(worker, "_retention_ran_at", None)
     settings.KINLINK_RETENTION_INTERVAL_HOURS = 24
     assert main(["worker", "--once"]) == 0  # the first pass runs retention (nothing due yet)
     store_lab_profiles(None, world.b.lab, "late.csv", LATE_PROFILE)
+    _withdrawn_without_erasing(world.b.request)
     assert main(["worker", "--once"]) == 0  # within the day: not again
     sample.refresh_from_db()
     assert sample.profile

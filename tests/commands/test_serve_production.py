@@ -44,7 +44,8 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.slow
 def test_serves_with_gunicorn_and_stops_its_worker(tmp_path: Path) -> None:
     env = {
-        **os.environ,
+        # without the Playwright tests' DJANGO_ALLOW_ASYNC_UNSAFE, which `check --deploy` rightly refuses
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "KINLINK_VAR_DIR": str(tmp_path),
         "KINLINK_SECRET_KEY": "a-production-secret-" + "x" * 40,

@@ -40,10 +40,12 @@ def test_screening_leaves_out_a_family_that_withdrew_its_dna_consent(
     register_reference_samples(None, world.a.lab, "refs.csv", csv)
     for code in sc.remains:
         register_sample(None, world.a.lab, code, "remains")
-    if withdrawn:
-        actions.withdraw_dna_consent(world.a.request)
-    # the lab uploads the profiles it typed (after the withdrawal, when there was one)
+    # the lab uploads the profiles it typed
     upload(django_capture_on_commit_callbacks, world.a.lab, {**sc.references, **sc.remains})
+    if withdrawn:
+        # the withdrawal erases the family's profiles and screening leaves the family out (a lab's upload
+        # after it is refused: tests/identification/test_dna_access.py)
+        actions.withdraw_dna_consent(world.a.request)
     run = rescreen(django_capture_on_commit_callbacks)
     assert run.status == "done", run.notes
     found = CandidateIdentification.objects.filter(tracing_request=world.a.request).exists()

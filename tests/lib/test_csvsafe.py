@@ -35,7 +35,7 @@ def test_a_formula_is_written_as_text(cell: str) -> None:
     assert next(csv.reader(io.StringIO(out.getvalue())))[1] == "'" + cell
 
 
-@pytest.mark.parametrize("cell", ["-3", "+1.5", "-0.25e-3", "-inf", "Иванов", "", "a=b", "1-2"])
+@pytest.mark.parametrize("cell", ["-3", "+1.5", "-0.25e-3", "-inf", "Иванов", "", "a=b", "1-2", "-"])
 def test_numbers_and_plain_text_are_unchanged(cell: str) -> None:
     assert safe_cell(cell) == cell
 

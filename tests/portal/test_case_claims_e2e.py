@@ -54,6 +54,7 @@ def test_add_a_source_and_claim_then_retract_it_changes_the_stored_fate(world: W
     actions = list(
         AuditEntry.objects.filter(actor=caseworker)
         .exclude(action="view_case")
+        .exclude(action__startswith="sign_in_")  # each step of the sign-in is audited too
         .values_list("action", flat=True)
     )
     assert sorted(actions) == ["add_claim", "add_source", "login", "retract_claim"]

