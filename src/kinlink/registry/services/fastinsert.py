@@ -136,9 +136,11 @@ def _encrypting(
     encrypted = {i: f for i, f in fields.items() if isinstance(f, EncryptedTextField)}
     if not encrypted:
         return rows
-    return (
+    # Encrypted now, before the COPY starts: encrypting may read (or create) the key's row, and a query on
+    # the connection while it is sending COPY data would wait for ever (the server waits for the data).
+    return [
         tuple(
             encrypted[i].get_db_prep_save(v, connection) if i in encrypted else v for i, v in enumerate(row)
         )
         for row in rows
-    )
+    ]
