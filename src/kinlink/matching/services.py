@@ -32,6 +32,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 from kinlink.matching.models import CandidateLink, LinkageModel
 from kinlink.registry.models import Claim, ListRecord, NameVariant, Person
 from kinlink.registry.services import audit
@@ -114,20 +115,6 @@ def _date(value: object) -> str:
 
 #: Rows fetched per round trip when person rows are streamed from the database.
 STREAM_CHUNK = 5000
-_ROW_COLUMNS = (
-    "record_id",
-    "source",
-    "full_name",
-    "surname",
-    "given_name",
-    "patronymic",
-    "birth_date",
-    "birth_place",
-    "unit",
-    "rank",
-    "event_date",
-    "event_place",
-)
 
 
 def person_frame(persons: QuerySet[Person], source: str) -> Any:
@@ -141,8 +128,6 @@ def person_frame(persons: QuerySet[Person], source: str) -> Any:
     by person id, and the frame is built column by column, so that memory holds plain strings only.
     """
     import pandas as pd
-
-    from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 
     ids = persons.values("pk")
     details = (
@@ -163,7 +148,7 @@ def person_frame(persons: QuerySet[Person], source: str) -> Any:
         .values_list("person_id", "date", "place")
         .iterator(chunk_size=STREAM_CHUNK)
     )
-    columns: dict[str, list[str]] = {name: [] for name in _ROW_COLUMNS}
+    columns: dict[str, list[str]] = {name: [] for name in PERSON_LIST_COLUMNS}
     name = next(names, None)
     claim = next(claims, None)
     for pk, birth_date, birth_place, unit, rank in details:
@@ -196,7 +181,7 @@ def person_frame(persons: QuerySet[Person], source: str) -> Any:
             _date(first[1]) if first is not None else "",
             _text(first[2]) if first is not None else "",
         )
-        for column, value in zip(_ROW_COLUMNS, values, strict=True):
+        for column, value in zip(PERSON_LIST_COLUMNS, values, strict=True):
             columns[column].append(value)
     return pd.DataFrame(columns).reindex(columns=list(PERSON_LIST_COLUMNS)).fillna("")
 
@@ -204,7 +189,7 @@ def person_frame(persons: QuerySet[Person], source: str) -> Any:
 def person_rows(persons: QuerySet[Person], source: str) -> list[dict[str, str]]:
     """The rows of :func:`person_frame` as dictionaries (a page shows a few)."""
     frame = person_frame(persons, source)
-    return [{k: v for k, v in row.items() if k in _ROW_COLUMNS} for row in frame.to_dict("records")]
+    return [{k: v for k, v in row.items() if k in PERSON_LIST_COLUMNS} for row in frame.to_dict("records")]
 
 
 def person_fingerprint(person: Person) -> str:
@@ -382,8 +367,6 @@ def _scored_pairs(
 def new_rows_frame(rows: list[dict[str, str]]) -> Any:
     """Rows as a pandas DataFrame in the person-list column order."""
     import pandas as pd
-
-    from kinlink.lib.personlist import PERSON_LIST_COLUMNS
 
     return pd.DataFrame(rows, columns=list(PERSON_LIST_COLUMNS)).fillna("")
 
