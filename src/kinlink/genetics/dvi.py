@@ -36,10 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from kinlink.genetics.kinship import KinshipCase, KinshipError, marker_lrs
-from kinlink.genetics.likelihood import LikelihoodError, PedigreeLikelihood, observation
-from kinlink.genetics.markers import Locus, UnknownAlleleError
-from kinlink.genetics.mutation import MarkerMutation, MutationModel, MutationModelError
+from kinlink.genetics.kinship import poi_marker_lr
+from kinlink.genetics.likelihood import LikelihoodError, Observation, PedigreeLikelihood, observation
+from kinlink.genetics.lumping import lump
+from kinlink.genetics.markers import Locus, UnknownAlleleError, is_untyped
+from kinlink.genetics.mutation import FloatArray, MarkerMutation, MutationModel, MutationModelError
 from kinlink.genetics.pedigree import Pedigree, PedigreeError, Person
 
 LN10 = math.log(10.0)
@@ -191,12 +192,28 @@ class DviResult:
 
 
 class _Solver:
+    """Likelihoods of one dataset, each computed once.
+
+    Per family, the loci are lumped (:mod:`kinlink.genetics.lumping`) to the alleles seen in the family's
+    references and in the victims that may be placed in it, which is exact and makes the pedigree
+    computations several times cheaper. Pairwise LRs come from the missing person's predictive genotype
+    distribution, computed once per missing person and scored against every victim; the family likelihoods
+    of all sub-assignments are computed together, stacked along the marker axis
+    (:meth:`PedigreeLikelihood.log10_likelihoods_batch`), and cached.
+    """
+
+    BATCH = 512  # sub-assignments per stacked computation (bounds the size of the stacked arrays)
+
     def __init__(self, data: DviDataset) -> None:
         self.data = data
         self.family_of = data.family_of()
         self.loci = self._loci()
         self._models = {fam.id: PedigreeLikelihood(fam.pedigree) for fam in data.families}
         self._fam_cache: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        self._fam_loci = {fam.id: self._lumped(fam, plain=False) for fam in data.families}
+        self._plain_loci: dict[str, list[Locus]] = {}
+        self._parsed_cache: dict[tuple[str, str], dict[str, Observation]] = {}
+        self._dist_cache: dict[tuple[str, bool], list[tuple[FloatArray, float]] | None] = {}
         self.hw = {v: self._hw_loglik(v) for v in data.victims}
 
     def _loci(self) -> list[Locus]:
@@ -212,6 +229,18 @@ class _Solver:
                 raise DviError(f"marker {locus.name}: observed alleles are not in the dataset's allele list")
             loci.append(locus)
         return loci
+
+    def _lumped(self, fam: DviFamily, plain: bool) -> list[Locus]:
+        members = set(fam.missing)
+        profiles = [
+            *fam.references.values(),
+            *(self.data.victims[v] for v, cands in self.data.pairings.items() if members & set(cands)),
+        ]
+        out = []
+        for locus in self.loci:
+            base = locus.with_mutation(MarkerMutation()) if plain else locus
+            out.append(lump(base, [a for p in profiles for a in p.get(locus.name, ())]))
+        return out
 
     def _hw_loglik(self, victim: str) -> float:
         total = 0.0
@@ -233,46 +262,115 @@ class _Solver:
             total += math.log(p * q if a == b else 2.0 * p * q)
         return total
 
-    def family_loglik(self, fam: DviFamily, placed: tuple[tuple[str, str], ...]) -> float:
-        """ln Pr(references and the victims placed at missing members) for one family."""
-        key = (fam.id, placed)
-        if key not in self._fam_cache:
-            profiles: dict[str, Mapping[str, Sequence[str]]] = dict(fam.references)
-            for missing, victim in placed:
-                profiles[missing] = self.data.victims[victim]
+    def family_logliks(
+        self, fam: DviFamily, keys: Sequence[tuple[tuple[str, str], ...]]
+    ) -> list[float]:
+        """ln Pr(references and the victims placed at missing members) for one family, per placement.
+
+        All placements not yet cached are computed together: the missing members placed in any of them
+        range over all alleles in each (untyped where nobody is placed), so every placement has the same
+        typing pattern and the family is eliminated once per allele-count class, for all placements."""
+        todo = list(dict.fromkeys(k for k in keys if (fam.id, k) not in self._fam_cache))
+        if todo:
+            self._compute_family(fam, todo, self.BATCH)
+        return [self._fam_cache[(fam.id, k)] for k in keys]
+
+    def _compute_family(self, fam: DviFamily, todo: list[tuple[tuple[str, str], ...]], chunk: int) -> None:
+        loci = self._fam_loci[fam.id]
+        variable = sorted({m for placed in todo for m, _ in placed})
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            refs = {p: self._parsed(fam, p, prof) for p, prof in fam.references.items()}
+            sets: list[dict[str, Mapping[str, Observation]]] = []
+            for placed in part:
+                profiles = dict(refs)
+                for missing, victim in placed:
+                    profiles[missing] = self._parsed(fam, victim, self.data.victims[victim])
+                sets.append(profiles)
             try:
-                values = self._models[fam.id].log10_likelihoods(self.loci, profiles)
+                values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)  # type: ignore[arg-type]
+            except UnknownAlleleError as exc:
+                raise DviError(f"family {fam.id}: {exc}") from exc
+            except LikelihoodError as exc:
+                if chunk > 1 and "entries" in str(exc):  # stacked arrays too large: smaller batches
+                    self._compute_family(fam, part, max(1, chunk // 4))
+                    continue
+                raise DviError(f"family {fam.id}: {exc}") from exc
+            for placed, row in zip(part, values, strict=True):
+                self._fam_cache[(fam.id, placed)] = float(np.sum(row)) * LN10
+
+    def _parsed(self, fam: DviFamily, who: str, profile: Mapping[str, Sequence[str]]) -> dict[str, Observation]:
+        """A profile as allele indices of the family's lumped loci (parsed once per family and person)."""
+        key = (fam.id, who)
+        if key not in self._parsed_cache:
+            out: dict[str, Observation] = {}
+            for locus in self._fam_loci[fam.id]:
+                labels = profile.get(locus.name)
+                if labels:
+                    try:
+                        out[locus.name] = observation(locus, labels)
+                    except (LikelihoodError, UnknownAlleleError) as exc:
+                        raise DviError(f"family {fam.id}, {who}: {exc}") from exc
+            self._parsed_cache[key] = out
+        return self._parsed_cache[key]
+
+    def family_loglik(self, fam: DviFamily, placed: tuple[tuple[str, str], ...]) -> float:
+        return self.family_logliks(fam, [placed])[0]
+
+    def _distributions(self, missing: str, plain: bool) -> list[tuple[FloatArray, float]] | None:
+        """The missing person's ordered genotype distribution per marker given the references (``None``
+        when the references are impossible at some marker)."""
+        key = (missing, plain)
+        if key not in self._dist_cache:
+            fam = self.family_of[missing]
+            if plain:
+                if fam.id not in self._plain_loci:
+                    self._plain_loci[fam.id] = self._lumped(fam, plain=True)
+                loci = self._plain_loci[fam.id]
+            else:
+                loci = self._fam_loci[fam.id]
+            refs = {
+                p: {m: g for m, g in prof.items() if g and not all(is_untyped(a) for a in g)}
+                for p, prof in fam.references.items()
+            }
+            try:
+                dists = self._models[fam.id].ordered_distributions(loci, refs, missing)
             except (LikelihoodError, UnknownAlleleError) as exc:
                 raise DviError(f"family {fam.id}: {exc}") from exc
-            self._fam_cache[key] = float(np.sum(values)) * LN10
-        return self._fam_cache[key]
+            self._dist_cache[key] = None if any(s == -math.inf for _, s in dists) else dists
+        return self._dist_cache[key]
 
-    def _marker_lrs(self, victim: str, missing: str, loci: Sequence[Locus]) -> list[float]:
+    def _marker_lrs(self, victim: str, missing: str, plain: bool) -> list[float]:
+        dists = self._distributions(missing, plain)
+        if dists is None:
+            raise DviError(
+                f"pair {victim}-{missing}: the reference profiles of family {self.family_of[missing].id} are "
+                "impossible in its pedigree (Mendelian inconsistency without a mutation model)"
+            )
         fam = self.family_of[missing]
-        case = KinshipCase(
-            f"{victim}-{missing}",
-            fam.pedigree,
-            missing,
-            list(loci),
-            {p: dict(g) for p, g in fam.references.items()},
-            dict(self.data.victims[victim]),
-        )
-        try:
-            return [r.lr for r in marker_lrs(case, loci)]
-        except (KinshipError, LikelihoodError) as exc:
-            raise DviError(f"pair {victim}-{missing}: {exc}") from exc
+        loci = self._plain_loci[fam.id] if plain else self._fam_loci[fam.id]
+        profile = self.data.victims[victim]
+        out = []
+        for locus, (ordered, _) in zip(loci, dists, strict=True):
+            labels = profile.get(locus.name)
+            if not labels or all(is_untyped(a) for a in labels):
+                out.append(1.0)
+                continue
+            try:
+                out.append(poi_marker_lr(ordered, locus, labels, 0.0))
+            except UnknownAlleleError as exc:
+                raise DviError(f"victim {victim}: {exc}") from exc
+        return out
 
     def pairwise(self, victim: str, missing: str) -> float:
         """Exact pairwise LR (the other missing members untyped)."""
-        return math.prod(self._marker_lrs(victim, missing, self.loci))
+        return math.prod(self._marker_lrs(victim, missing, plain=False))
 
     def incompatible(self, victim: str, missing: str) -> list[str]:
         """Markers where the pair breaks Mendel's laws (the LR without a mutation model is 0)."""
-        plain = [locus.with_mutation(MarkerMutation()) for locus in self.loci]
-        try:
-            lrs = self._marker_lrs(victim, missing, plain)
-        except DviError:  # references themselves need a mutation: count nothing
+        if self._distributions(missing, plain=True) is None:  # references themselves need a mutation
             return []
+        lrs = self._marker_lrs(victim, missing, plain=True)
         return [locus.name for locus, lr in zip(self.loci, lrs, strict=True) if lr == 0.0]
 
 
@@ -306,18 +404,13 @@ def _family_options(
 
     A placement with an ``impossible`` (victim, missing) pair has gain -inf without being computed: its
     pairwise LR is 0, so the family likelihood with more members placed is 0 too."""
-    options: list[_Option] = []
+    found: list[tuple[frozenset[str], tuple[tuple[str, str], ...]]] = []
     possible = {m: [v for v in victims if m in candidates[v]] for m in fam.missing}
     forced = {m: v for v, m in fixed.items() if m in fam.missing}
 
     def extend(i: int, placed: list[tuple[str, str]], used: set[str]) -> None:
         if i == len(fam.missing):
-            key = tuple(sorted(placed))
-            if any((v, m) in impossible for m, v in key):
-                options.append((frozenset(used), key, -math.inf))
-                return
-            ll = solver.family_loglik(fam, key) - sum(solver.hw[v] for _, v in key)
-            options.append((frozenset(used), key, ll))
+            found.append((frozenset(used), tuple(sorted(placed))))
             return
         m = fam.missing[i]
         if m not in forced:
@@ -327,7 +420,12 @@ def _family_options(
                 extend(i + 1, [*placed, (m, v)], used | {v})
 
     extend(0, [], set())
-    return options
+    feasible = [key for _, key in found if not any((v, m) in impossible for m, v in key)]
+    logliks = dict(zip(feasible, solver.family_logliks(fam, feasible), strict=True))
+    return [
+        (used, key, logliks[key] - sum(solver.hw[v] for _, v in key) if key in logliks else -math.inf)
+        for used, key in found
+    ]
 
 
 def solve(
