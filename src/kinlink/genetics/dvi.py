@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from kinlink.genetics.kinship import poi_marker_lr
 from kinlink.genetics.likelihood import LikelihoodError, Observation, PedigreeLikelihood, observation
 from kinlink.genetics.lumping import lump
-from kinlink.genetics.markers import Locus, UnknownAlleleError, is_untyped
+from kinlink.genetics.markers import Locus, UnknownAlleleError
 from kinlink.genetics.mutation import FloatArray, MarkerMutation, MutationModel, MutationModelError
 from kinlink.genetics.pedigree import Pedigree, PedigreeError, Person
 
@@ -187,8 +187,12 @@ class DviResult:
     excluded: list[tuple[str, str, str]]  # victim, missing person, reason
     undisputed: list[tuple[str, str, float]]
     joint: list[Assignment]
-    conclusions: list[dict[str, Any]] = field(default_factory=list)
+    conclusions: list[dict[str, Any]] = field(default_factory=list)  # one per victim (dvir's PM table)
     prior: str = ""
+    conclusions_am: list[dict[str, Any]] = field(default_factory=list)  # one per missing person (AM table)
+
+
+_Key = tuple[tuple[str, str], ...]  # placements (missing person, victim), sorted
 
 
 class _Solver:
@@ -196,24 +200,28 @@ class _Solver:
 
     Per family, the loci are lumped (:mod:`kinlink.genetics.lumping`) to the alleles seen in the family's
     references and in the victims that may be placed in it, which is exact and makes the pedigree
-    computations several times cheaper. Pairwise LRs come from the missing person's predictive genotype
-    distribution, computed once per missing person and scored against every victim; the family likelihoods
-    of all sub-assignments are computed together, stacked along the marker axis
+    computations several times cheaper. Every quantity is a family likelihood with some victims placed at
+    missing members (a pairwise LR is one placement against none); the per-marker values of all the
+    placements a stage needs are computed together, stacked along the marker axis
     (:meth:`PedigreeLikelihood.log10_likelihoods_batch`), and cached.
     """
 
-    BATCH = 512  # sub-assignments per stacked computation (bounds the size of the stacked arrays)
+    BATCH = 512  # placements per stacked computation (bounds the size of the stacked arrays)
 
     def __init__(self, data: DviDataset) -> None:
         self.data = data
         self.family_of = data.family_of()
         self.loci = self._loci()
+        self.mutations = any(not x.mutation.is_trivial for x in self.loci)
         self._models = {fam.id: PedigreeLikelihood(fam.pedigree) for fam in data.families}
-        self._fam_cache: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        self._cache: dict[tuple[str, bool, _Key], FloatArray] = {}
         self._fam_loci = {fam.id: self._lumped(fam, plain=False) for fam in data.families}
-        self._plain_loci: dict[str, list[Locus]] = {}
-        self._parsed_cache: dict[tuple[str, str], dict[str, Observation]] = {}
-        self._dist_cache: dict[tuple[str, bool], list[tuple[FloatArray, float]] | None] = {}
+        self._plain_loci = (
+            {fam.id: self._lumped(fam, plain=True) for fam in data.families}
+            if self.mutations
+            else self._fam_loci
+        )
+        self._parsed_cache: dict[tuple[str, bool, str], dict[str, Observation]] = {}
         self.hw = {v: self._hw_loglik(v) for v in data.victims}
 
     def _loci(self) -> list[Locus]:
@@ -262,49 +270,14 @@ class _Solver:
             total += math.log(p * q if a == b else 2.0 * p * q)
         return total
 
-    def family_logliks(
-        self, fam: DviFamily, keys: Sequence[tuple[tuple[str, str], ...]]
-    ) -> list[float]:
-        """ln Pr(references and the victims placed at missing members) for one family, per placement.
-
-        All placements not yet cached are computed together: the missing members placed in any of them
-        range over all alleles in each (untyped where nobody is placed), so every placement has the same
-        typing pattern and the family is eliminated once per allele-count class, for all placements."""
-        todo = list(dict.fromkeys(k for k in keys if (fam.id, k) not in self._fam_cache))
-        if todo:
-            self._compute_family(fam, todo, self.BATCH)
-        return [self._fam_cache[(fam.id, k)] for k in keys]
-
-    def _compute_family(self, fam: DviFamily, todo: list[tuple[tuple[str, str], ...]], chunk: int) -> None:
-        loci = self._fam_loci[fam.id]
-        variable = sorted({m for placed in todo for m, _ in placed})
-        for start in range(0, len(todo), chunk):
-            part = todo[start : start + chunk]
-            refs = {p: self._parsed(fam, p, prof) for p, prof in fam.references.items()}
-            sets: list[dict[str, Mapping[str, Observation]]] = []
-            for placed in part:
-                profiles = dict(refs)
-                for missing, victim in placed:
-                    profiles[missing] = self._parsed(fam, victim, self.data.victims[victim])
-                sets.append(profiles)
-            try:
-                values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)  # type: ignore[arg-type]
-            except UnknownAlleleError as exc:
-                raise DviError(f"family {fam.id}: {exc}") from exc
-            except LikelihoodError as exc:
-                if chunk > 1 and "entries" in str(exc):  # stacked arrays too large: smaller batches
-                    self._compute_family(fam, part, max(1, chunk // 4))
-                    continue
-                raise DviError(f"family {fam.id}: {exc}") from exc
-            for placed, row in zip(part, values, strict=True):
-                self._fam_cache[(fam.id, placed)] = float(np.sum(row)) * LN10
-
-    def _parsed(self, fam: DviFamily, who: str, profile: Mapping[str, Sequence[str]]) -> dict[str, Observation]:
+    def _parsed(
+        self, fam: DviFamily, plain: bool, who: str, profile: Mapping[str, Sequence[str]]
+    ) -> dict[str, Observation]:
         """A profile as allele indices of the family's lumped loci (parsed once per family and person)."""
-        key = (fam.id, who)
+        key = (fam.id, plain, who)
         if key not in self._parsed_cache:
             out: dict[str, Observation] = {}
-            for locus in self._fam_loci[fam.id]:
+            for locus in (self._plain_loci if plain else self._fam_loci)[fam.id]:
                 labels = profile.get(locus.name)
                 if labels:
                     try:
@@ -314,82 +287,112 @@ class _Solver:
             self._parsed_cache[key] = out
         return self._parsed_cache[key]
 
-    def family_loglik(self, fam: DviFamily, placed: tuple[tuple[str, str], ...]) -> float:
-        return self.family_logliks(fam, [placed])[0]
+    def marker_logliks(self, fam: DviFamily, keys: Sequence[_Key], plain: bool = False) -> list[FloatArray]:
+        """log10 Pr(references and the victims placed at missing members) per marker, per placement;
+        ``plain``: without the mutation model (to count the markers that break Mendel's laws).
 
-    def _distributions(self, missing: str, plain: bool) -> list[tuple[FloatArray, float]] | None:
-        """The missing person's ordered genotype distribution per marker given the references (``None``
-        when the references are impossible at some marker)."""
-        key = (missing, plain)
-        if key not in self._dist_cache:
-            fam = self.family_of[missing]
-            if plain:
-                if fam.id not in self._plain_loci:
-                    self._plain_loci[fam.id] = self._lumped(fam, plain=True)
-                loci = self._plain_loci[fam.id]
-            else:
-                loci = self._fam_loci[fam.id]
-            refs = {
-                p: {m: g for m, g in prof.items() if g and not all(is_untyped(a) for a in g)}
-                for p, prof in fam.references.items()
-            }
+        All placements not yet cached are computed together. Childless missing members placed in some of
+        them and not in others enter as stand-ins, so placements differ in typing pattern only by the
+        missing members with children they place."""
+        plain = plain and self.mutations
+        todo = list(dict.fromkeys(k for k in keys if (fam.id, plain, k) not in self._cache))
+        if todo:
+            self._compute(fam, plain, todo, self.BATCH)
+        return [self._cache[(fam.id, plain, k)] for k in keys]
+
+    def family_logliks(self, fam: DviFamily, keys: Sequence[_Key]) -> list[float]:
+        """Natural-log likelihood of the family with the placements (``-inf`` when impossible)."""
+        return [float(np.sum(v)) * LN10 for v in self.marker_logliks(fam, keys)]
+
+    def _compute(self, fam: DviFamily, plain: bool, todo: list[_Key], chunk: int) -> None:
+        loci = (self._plain_loci if plain else self._fam_loci)[fam.id]
+        variable = sorted({m for placed in todo for m, _ in placed})
+        refs = {p: self._parsed(fam, plain, p, prof) for p, prof in fam.references.items()}
+        for start in range(0, len(todo), chunk):
+            part = todo[start : start + chunk]
+            sets: list[dict[str, Mapping[str, Observation]]] = []
+            for placed in part:
+                profiles = dict(refs)
+                for missing, victim in placed:
+                    profiles[missing] = self._parsed(fam, plain, victim, self.data.victims[victim])
+                sets.append(profiles)
             try:
-                dists = self._models[fam.id].ordered_distributions(loci, refs, missing)
-            except (LikelihoodError, UnknownAlleleError) as exc:
+                values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)  # type: ignore[arg-type]
+            except LikelihoodError as exc:
+                if chunk > 1 and "entries" in str(exc):  # stacked arrays too large: smaller batches
+                    self._compute(fam, plain, part, max(1, chunk // 4))
+                    continue
                 raise DviError(f"family {fam.id}: {exc}") from exc
-            self._dist_cache[key] = None if any(s == -math.inf for _, s in dists) else dists
-        return self._dist_cache[key]
+            for placed, row in zip(part, values, strict=True):
+                self._cache[(fam.id, plain, placed)] = row
 
-    def _marker_lrs(self, victim: str, missing: str, plain: bool) -> list[float]:
-        dists = self._distributions(missing, plain)
-        if dists is None:
-            raise DviError(
-                f"pair {victim}-{missing}: the reference profiles of family {self.family_of[missing].id} are "
-                "impossible in its pedigree (Mendelian inconsistency without a mutation model)"
-            )
-        fam = self.family_of[missing]
-        loci = self._plain_loci[fam.id] if plain else self._fam_loci[fam.id]
-        profile = self.data.victims[victim]
-        out = []
-        for locus, (ordered, _) in zip(loci, dists, strict=True):
-            labels = profile.get(locus.name)
-            if not labels or all(is_untyped(a) for a in labels):
-                out.append(1.0)
+    def lr_matrix(
+        self, pairs: Sequence[tuple[str, str]], fixed: Mapping[str, str]
+    ) -> dict[tuple[str, str], float]:
+        """Pairwise LR of each (victim, missing person) given the victims already placed (``fixed``:
+        missing person -> victim, taken as references, as dvir moves identified victims into the AM data):
+        Pr(family with the victim placed) / (Pr(family) Pr_HW(victim))."""
+        out: dict[tuple[str, str], float] = {}
+        by_family: dict[str, list[tuple[str, str]]] = {}
+        for v, m in pairs:
+            by_family.setdefault(self.family_of[m].id, []).append((v, m))
+        for fam in self.data.families:
+            wanted = by_family.get(fam.id)
+            if not wanted:
                 continue
-            try:
-                out.append(poi_marker_lr(ordered, locus, labels, 0.0))
-            except UnknownAlleleError as exc:
-                raise DviError(f"victim {victim}: {exc}") from exc
+            base = tuple(sorted((m, v) for m, v in fixed.items() if m in fam.missing))
+            keys = [tuple(sorted([*base, (m, v)])) for v, m in wanted]
+            lls = self.family_logliks(fam, [base, *keys])
+            if lls[0] == -math.inf:
+                raise DviError(
+                    f"family {fam.id}: the reference profiles are impossible in its pedigree (Mendelian "
+                    "inconsistency without a mutation model)"
+                )
+            for (v, m), ll in zip(wanted, lls[1:], strict=True):
+                out[(v, m)] = 0.0 if ll == -math.inf else math.exp(ll - lls[0] - self.hw[v])
         return out
 
-    def pairwise(self, victim: str, missing: str) -> float:
-        """Exact pairwise LR (the other missing members untyped)."""
-        return math.prod(self._marker_lrs(victim, missing, plain=False))
-
-    def incompatible(self, victim: str, missing: str) -> list[str]:
-        """Markers where the pair breaks Mendel's laws (the LR without a mutation model is 0)."""
-        if self._distributions(missing, plain=True) is None:  # references themselves need a mutation
-            return []
-        lrs = self._marker_lrs(victim, missing, plain=True)
-        return [locus.name for locus, lr in zip(self.loci, lrs, strict=True) if lr == 0.0]
-
-
-def _undisputed(
-    pairwise: Mapping[str, Mapping[str, float]], threshold: float
-) -> list[tuple[str, str, float]]:
-    out = []
-    for v, row in pairwise.items():
-        for m, lr in row.items():
-            if lr < threshold:
+    def incompatible(
+        self, pairs: Sequence[tuple[str, str]], fixed: Mapping[str, str]
+    ) -> dict[tuple[str, str], list[str]]:
+        """Markers where each pair breaks Mendel's laws (the likelihood without a mutation model is 0),
+        given ``fixed``; markers where the references alone already do are not counted."""
+        out: dict[tuple[str, str], list[str]] = {}
+        for fam in self.data.families:
+            wanted = [(v, m) for v, m in pairs if m in fam.missing]
+            if not wanted:
                 continue
-            others = [x for mm, x in row.items() if mm != m]
-            others += [r[m] for vv, r in pairwise.items() if vv != v and m in r]
-            if all(lr >= threshold * x for x in others):
-                out.append((v, m, lr))
+            base = tuple(sorted((m, v) for m, v in fixed.items() if m in fam.missing))
+            keys = [tuple(sorted([*base, (m, v)])) for v, m in wanted]
+            values = self.marker_logliks(fam, [base, *keys], plain=True)
+            ok = values[0] > -math.inf
+            for pair, row in zip(wanted, values[1:], strict=True):
+                out[pair] = [
+                    locus.name for locus, bad in zip(self.loci, ok & (row == -math.inf), strict=True) if bad
+                ]
+        return out
+
+
+def _undisputed_entries(
+    lrs: Mapping[tuple[str, str], float], threshold: float
+) -> list[tuple[str, str, float]]:
+    """dvir's rule: LR >= threshold, and every other LR of the same victim and of the same missing person
+    is at most LR / threshold."""
+    out = []
+    for (v, m), lr in lrs.items():
+        if lr < threshold - _EPS:
+            continue
+        others = [x for (vv, mm), x in lrs.items() if (vv == v) != (mm == m)]
+        if all(x <= lr / threshold for x in others):
+            out.append((v, m, lr))
     return out
 
 
-_Option = tuple[frozenset[str], tuple[tuple[str, str], ...], float]
+_Option = tuple[frozenset[str], _Key, float]
+_EPS = math.sqrt(sys.float_info.epsilon)
+#: An LR this close to 1 is 1 (dvir compares the rounded value: 0.999999999999996 is "No match" there).
+_ONE = 1.0 - 1e-9
+_TIE = 1e-10  # log-likelihoods closer than this (relative) are ties, ordered by the assignment's labels
 
 
 def _family_options(
@@ -402,9 +405,10 @@ def _family_options(
 ) -> list[_Option]:
     """(victims used, placements, log-likelihood gain over "all unassigned") for every placement.
 
-    A placement with an ``impossible`` (victim, missing) pair has gain -inf without being computed: its
-    pairwise LR is 0, so the family likelihood with more members placed is 0 too."""
-    found: list[tuple[frozenset[str], tuple[tuple[str, str], ...]]] = []
+    ``fixed`` (victim -> missing person) are placed in every option. A placement with an ``impossible``
+    (victim, missing) pair has gain -inf without being computed: its pairwise LR is 0, so the family
+    likelihood with more members placed is 0 too."""
+    found: list[tuple[frozenset[str], _Key]] = []
     possible = {m: [v for v in victims if m in candidates[v]] for m in fam.missing}
     forced = {m: v for v, m in fixed.items() if m in fam.missing}
 
@@ -428,48 +432,531 @@ def _family_options(
     ]
 
 
+def _dvir_order(rows: list[tuple[dict[str, str], float]], victims: Sequence[str]) -> list[int]:
+    """Indices of ``rows`` (assignment, log-likelihood) best first, ties in dvir's order.
+
+    dvir sorts by decreasing log-likelihood, then by each victim's missing person in turn (victims in
+    dataset order, labels in increasing order, ``*`` last). Log-likelihoods equal to ``_TIE`` (relative)
+    count as equal here, so that rounding in the last digits (which differs between implementations) does
+    not decide the order of symmetric assignments."""
+
+    def label_key(i: int) -> tuple[tuple[int, str], ...]:
+        pairs = rows[i][0]
+        return tuple((1, "") if pairs[v] == UNASSIGNED else (0, pairs[v]) for v in victims)
+
+    order = sorted(range(len(rows)), key=lambda i: (-rows[i][1], label_key(i)))
+    out: list[int] = []
+    k = 0
+    while k < len(order):
+        head = rows[order[k]][1]
+        j = k + 1
+        while (
+            j < len(order)
+            and head > -math.inf
+            and abs(rows[order[j]][1] - head) <= _TIE * max(1.0, abs(head))
+        ):
+            j += 1
+        out.extend(sorted(order[k:j], key=label_key))
+        k = j
+    return out
+
+
+def _ancestors(ped: Pedigree, pid: str) -> set[str]:
+    out = {pid}
+    todo = [pid]
+    while todo:
+        p = ped[todo.pop()]
+        for parent in (p.father, p.mother):
+            if parent is not None and parent not in out:
+                out.add(parent)
+                todo.append(parent)
+    return out
+
+
+def _nonidentifiable(data: DviDataset) -> dict[str, str]:
+    """Missing persons related by blood to no typed reference, directly or through other missing persons
+    (dvir's ``findNonidentifiable``): missing person -> why."""
+    out: dict[str, str] = {}
+    for fam in data.families:
+        typed = [p for p, prof in fam.references.items() if prof]
+        anc = {p: _ancestors(fam.pedigree, p) for p in [*typed, *fam.missing]}
+        cand = list(fam.missing)
+        linked = list(typed)
+        while cand and linked:
+            linked = [c for c in cand if any(anc[c] & anc[x] for x in linked)]
+            cand = [c for c in cand if c not in linked]
+        for m in cand:
+            out[m] = "No references in family" if not typed else "Unrelated to all references"
+    return out
+
+
+def _relationship(fam: DviFamily, a: str, b: str) -> str:
+    pa, pb = fam.pedigree[a], fam.pedigree[b]
+    if pa.father is not None and pa.father == pb.father and pa.mother == pb.mother:
+        return "full siblings"
+    if pa.father is not None and (pa.father == pb.father or pa.mother == pb.mother):
+        return "half siblings"
+    return "relatives"
+
+
+def _row(
+    missing: str | None,
+    victim: str | None,
+    family: str | None,
+    conclusion: str,
+    reason: str,
+    lr: float | None = None,
+    glr: float | None = None,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "victim": victim,
+        "missing": missing,
+        "family": family,
+        "lr": lr,
+        "glr": glr,
+        "conclusion": conclusion,
+        "comment": comment,
+        "reason": reason,
+    }
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2g}"
+
+
+class _Stages:
+    """dvir's ``dviSolve`` stages on kinlink's likelihoods: nonidentifiable missing persons; exclusions and
+    undisputed matches until nothing changes (an undisputed victim is moved into its family as a
+    reference, and the LRs are computed again given it); families with one missing person by their pairwise
+    LRs; families with several by the GLR of their own joint table and symmetric matches; the victims left
+    by their pairwise LRs. Conclusions use dvir's words (see docs/methods/screening.md)."""
+
+    def __init__(self, solver: _Solver, threshold: float, threshold2: float, max_incompatible: int) -> None:
+        self.s = solver
+        self.data = solver.data
+        self.threshold = threshold
+        self.threshold2 = threshold2
+        self.max_incompatible = max_incompatible
+        self.am: dict[str, dict[str, Any]] = {}
+        self.pm: dict[str, dict[str, Any]] = {}
+        self.fixed: dict[str, str] = {}  # missing person -> victim moved into the AM data
+        self.undisputed: list[tuple[str, str, float]] = []
+        self.lrmat: dict[tuple[str, str], float] = {}
+        self.glr: dict[tuple[str, str], float] = {}
+
+    def fam(self, m: str) -> str:
+        return self.s.family_of[m].id
+
+    def run(self) -> None:
+        data = self.data
+        vics = list(data.victims)
+        miss = [m for fam in data.families for m in fam.missing]
+        for m, why in _nonidentifiable(data).items():
+            self.am[m] = _row(
+                m, None, self.fam(m), "Nonidentifiable", f"{m} is related to no typed reference", comment=why
+            )
+        miss = [m for m in miss if m not in self.am]
+        pairings = {v: [m for m in data.pairings[v] if m in miss] for v in vics}
+        iteration = 0
+        while True:
+            iteration += 1
+            changed, vics, miss, pairings = self._exclusions(vics, miss, pairings)
+            if not changed and iteration > 1:
+                break
+            changed, vics, miss, pairings = self._undisputed(vics, miss, pairings)
+            if not changed:
+                break
+        vics = self._families(vics, miss, pairings)
+        self._pm_driven(vics)
+
+    def _exclusions(
+        self, vics: list[str], miss: list[str], pairings: dict[str, list[str]]
+    ) -> tuple[bool, list[str], list[str], dict[str, list[str]]]:
+        pairs = [(v, m) for v in vics for m in pairings[v]]
+        bad = self.s.incompatible(pairs, self.fixed)
+        count = {p: len(b) for p, b in bad.items()}
+        vmin = {v: min((count[(v, m)] for m in pairings[v]), default=math.inf) for v in vics}
+        mmin = {m: min((count[(v, mm)] for v, mm in pairs if mm == m), default=math.inf) for m in miss}
+        ex_v = [v for v in vics if vmin[v] > self.max_incompatible]
+        ex_m = [m for m in miss if mmin[m] > self.max_incompatible]
+
+        def why(k: float) -> str:
+            return "No compatible pairings" if k == math.inf else f"{k:g}+ inconsistencies"
+
+        for v in ex_v:
+            self.pm[v] = _row(
+                None,
+                v,
+                None,
+                "Excluded",
+                f"every pairing of {v} breaks Mendel's laws at more than {self.max_incompatible} markers",
+                comment=why(vmin[v]),
+            )
+        for m in ex_m:
+            self.am[m] = _row(
+                m,
+                None,
+                self.fam(m),
+                "Excluded",
+                f"every victim breaks Mendel's laws with {m} at more than {self.max_incompatible} markers",
+                comment=why(mmin[m]),
+            )
+        new_vics = [v for v in vics if v not in ex_v]
+        new_miss = [m for m in miss if m not in ex_m]
+        new_pairings = {
+            v: [m for m in pairings[v] if m in new_miss and count[(v, m)] <= self.max_incompatible]
+            for v in new_vics
+        }
+        changed = bool(ex_v or ex_m) or any(new_pairings[v] != pairings[v] for v in new_vics)
+        return changed, new_vics, new_miss, new_pairings
+
+    def _undisputed(
+        self, vics: list[str], miss: list[str], pairings: dict[str, list[str]]
+    ) -> tuple[bool, list[str], list[str], dict[str, list[str]]]:
+        changed = False
+        step = 0
+        reduced = pairings
+        while vics and miss:
+            step += 1
+            pairs = [(v, m) for v in vics for m in pairings[v]]
+            lrs = self.s.lr_matrix(pairs, self.fixed)
+            self.lrmat = lrs
+            reduced = {v: [m for m in pairings[v] if lrs[(v, m)] > 0] for v in vics}
+            found = _undisputed_entries(lrs, self.threshold)
+            if not found:
+                break
+            changed = True
+            for v, m, lr in found:
+                reason = (
+                    f"pairwise LR {lr:.4g} >= {self.threshold:g} and at least {self.threshold:g} times every "
+                    f"other LR of {v} and of {m}"
+                )
+                if step > 1:
+                    reason += ", given the undisputed matches of the earlier steps"
+                for table, key in ((self.pm, v), (self.am, m)):
+                    table[key] = _row(m, v, self.fam(m), "Undisputed", reason, lr=lr, comment=f"Step {step}")
+                self.fixed[m] = v
+                self.undisputed.append((v, m, lr))
+            done_v = {v for v, _, _ in found}
+            done_m = {m for _, m, _ in found}
+            vics = [v for v in vics if v not in done_v]
+            miss = [m for m in miss if m not in done_m]
+            pairings = {v: [m for m in pairings[v] if m not in done_m] for v in vics}
+            for v in [v for v in vics if not pairings[v]]:
+                self.pm[v] = _row(
+                    None, v, None, "Excluded", f"no pairing of {v} is left", comment="No compatible pairings"
+                )
+            vics = [v for v in vics if pairings[v]]
+            reduced = pairings
+        if any(reduced[v] != pairings[v] for v in vics):
+            changed = True
+        return changed, vics, miss, {v: reduced[v] for v in vics}
+
+    def _families(self, vics: list[str], miss: list[str], pairings: dict[str, list[str]]) -> list[str]:
+        for fam in self.data.families:
+            fm = [m for m in miss if m in fam.missing]
+            if len(fm) == 1:
+                self._simple(fam, fm[0], vics)
+        for fam in self.data.families:
+            fm = [m for m in miss if m in fam.missing]
+            if len(fm) > 1:
+                vics = self._complex(fam, fm, vics, pairings)
+        return vics
+
+    def _simple(self, fam: DviFamily, m: str, vics: list[str]) -> None:
+        lrs = {v: self.lrmat[(v, m)] for v in vics if (v, m) in self.lrmat}
+        if not lrs:
+            self.am[m] = _row(
+                m, None, fam.id, "No match", f"no victim may be {m}", comment="No remaining pairings"
+            )
+            return
+        best = max(lrs, key=lambda v: lrs[v])  # the first of equal maxima, as which.max
+        top = lrs[best]
+        high = [v for v, x in lrs.items() if x > self.threshold2]
+        rups = {v: x for v, x in lrs.items() if v != best}
+        if len(high) > 1:
+            concl = "Disputed"
+            comment = "Also: " + ", ".join(f"{v} (LR={_fmt(lrs[v])})" for v in high if v != best)
+            reason = f"{len(high)} victims have a pairwise LR above {self.threshold2:g} for {m}"
+        elif high:
+            concl = "Probable"
+            runner = max(rups, key=lambda v: rups[v]) if rups else None
+            comment = "Runner-up: " + (f"{runner} (LR={_fmt(rups[runner])})" if runner else "-")
+            reason = f"only {best} has a pairwise LR above {self.threshold2:g} for {m} ({top:.4g})"
+        elif top >= _ONE:
+            concl, comment = "Inconclusive", f"Best: {best}"
+            reason = f"the best pairwise LR for {m} is {top:.4g} ({best}), below {self.threshold2:g}"
+        else:
+            concl, comment = "No match", None
+            reason = f"every pairwise LR for {m} is below 1"
+        self.am[m] = _row(m, best, fam.id, concl, reason, lr=top, comment=comment)
+
+    def _complex(
+        self, fam: DviFamily, fm: list[str], vics: list[str], pairings: dict[str, list[str]]
+    ) -> list[str]:
+        fv = [v for v in vics if set(pairings[v]) & set(fm)]
+        if not fv:
+            return vics
+        cands = {v: [m for m in pairings[v] if m in fm] for v in fv}
+        base = [(m, v) for m, v in self.fixed.items() if m in fam.missing]
+        found: list[dict[str, str]] = []
+
+        def extend(i: int, a: dict[str, str], used: set[str]) -> None:
+            if i == len(fv):
+                found.append(dict(a))
+                return
+            v = fv[i]
+            a[v] = UNASSIGNED
+            extend(i + 1, a, used)
+            for m in cands[v]:
+                if m not in used:
+                    a[v] = m
+                    extend(i + 1, a, used | {m})
+
+        extend(0, {}, set())
+        keys = [tuple(sorted([*base, *((m, v) for v, m in a.items() if m != UNASSIGNED)])) for a in found]
+        lls = self.s.family_logliks(fam, keys)
+        rows = [
+            (a, ll - sum(self.s.hw[v] for v, m in a.items() if m != UNASSIGNED))
+            for a, ll in zip(found, lls, strict=True)
+        ]
+        table = [rows[i] for i in _dvir_order(rows, fv)]
+        ll = [x for _, x in table]
+
+        def ratio(i: int, j: int) -> float:
+            if ll[i] == -math.inf:
+                return 0.0 if ll[j] > -math.inf else math.nan
+            return math.exp(ll[i] - ll[j])
+
+        glr: dict[tuple[str, str], float] = {}
+        for v in fv:
+            col = [a[v] for a, _ in table]
+            if len(set(col)) < 2:
+                continue
+            for m in fm:
+                if m not in col:
+                    continue
+                num = col.index(m)
+                den = next(i for i, x in enumerate(col) if x != col[0]) if num == 0 else 0
+                glr[(v, m)] = ratio(num, den)
+        self.glr.update(glr)
+        joint = "{" + ",".join(fm) + "}"
+        matched = [(v, m, g) for (v, m), g in glr.items() if g >= self.threshold - _EPS]
+        for v, m, g in matched:
+            reason = (
+                f"GLR {g:.4g} >= {self.threshold:g}: the best assignment of family {fam.id} with {v} = {m} "
+                f"against the best without"
+            )
+            for tab, key in ((self.pm, v), (self.am, m)):
+                tab[key] = _row(
+                    m, v, fam.id, "Match (GLR)", reason, self.lrmat.get((v, m)), g, f"Joint: {joint}"
+                )
+        done_v = {v for v, _, _ in matched}
+        rem_v = [v for v in fv if v not in done_v]
+        rem_m = [m for m in fm if m not in {m for _, m, _ in matched}]
+        done_v |= self._symmetric(fam, table, rem_v, rem_m)
+        for m in fm:
+            if m in self.am:
+                continue
+            gs = [g for (v, mm), g in glr.items() if mm == m and not math.isnan(g)]
+            lrs = [x for (v, mm), x in self.lrmat.items() if mm == m]
+            self.am[m] = _row(
+                m,
+                None,
+                fam.id,
+                "Inconclusive",
+                f"no victim reaches GLR {self.threshold:g} for {m} in the joint table of family {fam.id}",
+                lr=max(lrs) if lrs else None,
+                glr=max(gs) if gs else None,
+            )
+        return [v for v in vics if v not in done_v]
+
+    def _symmetric(
+        self, fam: DviFamily, table: list[tuple[dict[str, str], float]], vics: list[str], miss: list[str]
+    ) -> set[str]:
+        """dvir's symmetric matches: the two best assignments differ only by one victim placed as either
+        of two missing persons, or by two victims swapped between two missing persons (full siblings, for
+        example). The GLR of the group compares the best assignment with the best one that does not place
+        the victim(s) within the pair of missing persons."""
+        if len(vics) * len(miss) <= 1 or len(table) < 3:
+            return set()
+        (r1, l1), (r2, _) = table[0], table[1]
+        diffs = [v for v in vics if r1[v] != r2[v]]
+        if not diffs or len(diffs) > 2 or any(UNASSIGNED in (r1[v], r2[v]) for v in diffs):
+            return set()
+        if len(diffs) == 1:
+            group = [diffs[0]]
+            pair = [m for m in miss if m in (r1[diffs[0]], r2[diffs[0]])]
+        elif {r1[v] for v in diffs} == {r2[v] for v in diffs}:
+            group = diffs
+            pair = [m for m in miss if m in {r1[v] for v in diffs}]
+        else:
+            return set()
+        if len(pair) != 2:
+            return set()
+        end = next((a for a in table if not all(a[0][v] in pair for v in group)), None)
+        if end is None or (end[1] == -math.inf and l1 == -math.inf):
+            return set()
+        g = math.inf if end[1] == -math.inf else math.exp(l1 - end[1])
+        if g < self.threshold - _EPS:
+            return set()
+        rel = _relationship(fam, pair[0], pair[1])
+        reason = (
+            f"{' and '.join(group)} fit {' and '.join(pair)} ({rel}) equally well, so the data cannot tell "
+            f"which is which; GLR {g:.4g} for the group {{{', '.join(group)}}} = {{{', '.join(pair)}}} "
+            "against the best assignment that places them otherwise"
+        )
+
+        def same(xs: list[float | None]) -> float | None:
+            vals = [x for x in xs if x is not None]
+            return vals[0] if len(vals) == len(xs) and max(vals) - min(vals) < 1e-3 else None
+
+        glr = None if math.isinf(g) else g
+        if len(group) == 1:
+            v = group[0]
+            for m, other in ((pair[0], pair[1]), (pair[1], pair[0])):
+                self.am[m] = _row(
+                    m,
+                    v,
+                    fam.id,
+                    "Symmetric match",
+                    reason,
+                    self.lrmat.get((v, m)),
+                    glr,
+                    f"{v} also matches {other} ({rel})",
+                )
+            self.pm[v] = _row(
+                "/".join(pair),
+                v,
+                fam.id,
+                "Symmetric match",
+                reason,
+                same([self.lrmat.get((v, m)) for m in pair]),
+                glr,
+                f"{pair[0]} and {pair[1]} are {rel}",
+            )
+        else:
+            cap = rel[:1].upper() + rel[1:]
+            for m in pair:
+                self.am[m] = _row(
+                    m,
+                    "/".join(group),
+                    fam.id,
+                    "Symmetric match",
+                    reason,
+                    same([self.lrmat.get((v, m)) for v in group]),
+                    glr,
+                    f"{cap}: {{{', '.join(pair)}}} = {{{', '.join(group)}}}",
+                )
+            for v in group:
+                self.pm[v] = _row(
+                    "/".join(pair),
+                    v,
+                    fam.id,
+                    "Symmetric match",
+                    reason,
+                    same([self.lrmat.get((v, m)) for m in pair]),
+                    glr,
+                    f"{cap}: {{{', '.join(group)}}} = {{{', '.join(pair)}}}",
+                )
+        return set(group)
+
+    def _pm_driven(self, vics: list[str]) -> None:
+        columns = list(dict.fromkeys(m for _, m in self.lrmat))
+        for v in vics:
+            if v in self.pm:
+                continue
+            lrs = {m: self.lrmat[(v, m)] for m in columns if (v, m) in self.lrmat}
+            if not lrs:
+                self.pm[v] = _row(
+                    None, v, None, "No match", f"no pairing of {v} is left", comment="No remaining pairings"
+                )
+                continue
+            best = max(lrs, key=lambda m: lrs[m])
+            top = lrs[best]
+            high = [m for m, x in lrs.items() if x >= self.threshold2 - _EPS]
+            rups = {m: x for m, x in lrs.items() if m != best}
+            if len(high) > 1:
+                comment = "Also: " + ", ".join(f"{m} (LR={_fmt(lrs[m])})" for m in high if m != best)
+                self.pm[v] = _row(
+                    best,
+                    v,
+                    self.fam(best),
+                    "Disputed",
+                    f"{len(high)} missing persons have a pairwise LR of at least {self.threshold2:g} for {v}",
+                    lr=top,
+                    comment=comment,
+                )
+            elif high:
+                runner = max(rups, key=lambda m: rups[m]) if rups else None
+                self.pm[v] = _row(
+                    best,
+                    v,
+                    self.fam(best),
+                    "Probable",
+                    f"only {best} has a pairwise LR of at least {self.threshold2:g} for {v} ({top:.4g})",
+                    lr=top,
+                    comment="Runner-up: " + (f"{runner} (LR={_fmt(rups[runner])})" if runner else "-"),
+                )
+            elif top >= _ONE:
+                self.pm[v] = _row(
+                    None,
+                    v,
+                    None,
+                    "Inconclusive",
+                    f"the best pairwise LR of {v} is {top:.4g} ({best}), below {self.threshold2:g}",
+                    lr=top,
+                    comment=f"Best: {best}",
+                )
+            else:
+                self.pm[v] = _row(None, v, None, "No match", f"every pairwise LR of {v} is below 1", lr=top)
+
+
 def solve(
     data: DviDataset,
     threshold: float = 1e4,
     max_incompatible: int = 2,
     max_assignments: int = MAX_ASSIGNMENTS,
+    threshold2: float | None = None,
 ) -> DviResult:
-    """Exclusions, undisputed pairs, joint search; see the module docstring.
+    """Exclusions, undisputed pairs, joint search and dvir's staged conclusions; see the module docstring.
 
     A pair is excluded when its exact LR is 0, or when more than ``max_incompatible`` markers break
     Mendel's laws (each would need a mutation; dvir's rule, a judgement stated in the conclusion).
+    ``threshold2`` (default ``max(1, threshold / 10)``, as dvir) is the pairwise LR that makes a match
+    "Probable" where no joint GLR decides.
     """
     solver = _Solver(data)
     victims = list(data.victims)
-    pairwise: dict[str, dict[str, float]] = {
-        v: {m: solver.pairwise(v, m) for m in data.pairings[v]} for v in victims
-    }
+    all_pairs = [(v, m) for v in victims for m in data.pairings[v]]
+    lr0 = solver.lr_matrix(all_pairs, {})
+    pairwise: dict[str, dict[str, float]] = {v: {m: lr0[(v, m)] for m in data.pairings[v]} for v in victims}
+    bad = solver.incompatible(all_pairs, {})
     excluded: list[tuple[str, str, str]] = []
-    for v in victims:
-        for m, lr in pairwise[v].items():
-            if lr == 0.0:
-                excluded.append((v, m, "pairwise LR is 0: the profiles are incompatible"))
-                continue
-            bad = solver.incompatible(v, m) if any(not x.mutation.is_trivial for x in solver.loci) else []
-            if len(bad) > max_incompatible:
-                excluded.append(
-                    (
-                        v,
-                        m,
-                        f"{len(bad)} markers break Mendel's laws ({', '.join(bad)}), more than the "
-                        f"{max_incompatible} mutations allowed; pairwise LR {lr:.3g}",
-                    )
+    impossible: set[tuple[str, str]] = set()
+    for v, m in all_pairs:
+        lr, markers = lr0[(v, m)], bad[(v, m)]
+        if len(markers) > max_incompatible:
+            excluded.append(
+                (
+                    v,
+                    m,
+                    f"{len(markers)} markers break Mendel's laws ({', '.join(markers)}), more than the "
+                    f"{max_incompatible} mutations allowed; pairwise LR {lr:.3g}",
                 )
-    # Impossible pairs (LR 0, at most ``max_incompatible`` markers at fault) stay in the enumeration with
-    # log-likelihood -inf, as dvir lists them; pairs with more incompatible markers leave the search.
-    impossible = {
-        (v, m)
-        for v, m, _ in excluded
-        if pairwise[v][m] == 0.0 and len(solver.incompatible(v, m)) <= max_incompatible
-    }
+            )
+        elif lr == 0.0:
+            excluded.append((v, m, "pairwise LR is 0: the profiles are incompatible"))
+            # impossible pairs (LR 0, at most ``max_incompatible`` markers at fault) stay in the enumeration
+            # with log-likelihood -inf, as dvir lists them; pairs with more incompatible markers leave it.
+            impossible.add((v, m))
     excluded_pairs = {(v, m) for v, m, _ in excluded} - impossible
-    undisputed = _undisputed(pairwise, threshold)
-    fixed = {v: m for v, m, _ in undisputed}
+    stages = _Stages(
+        solver, threshold, max(1.0, threshold / 10) if threshold2 is None else threshold2, max_incompatible
+    )
+    stages.run()
+    fixed = {v: m for v, m, _ in stages.undisputed}
     fixed_missing = set(fixed.values())
     candidates = {
         v: (
@@ -505,8 +992,9 @@ def solve(
             combine(i + 1, used | vs, [*placed, *key], ll + fll)
 
     combine(0, frozenset(), [], 0.0)
-    # best first; impossible assignments (loglik -inf, posterior 0) last, in a fixed order
-    joint.sort(key=lambda a: (-a.loglik, sorted(a.pairs.items())))
+    # best first, ties in dvir's order; impossible assignments (loglik -inf, posterior 0) last
+    order = _dvir_order([(a.pairs, a.loglik) for a in joint], victims)
+    joint = [joint[i] for i in order]
     finite = [a.loglik for a in joint if a.loglik > -math.inf]
     if finite:
         top = max(finite)
@@ -518,102 +1006,31 @@ def solve(
         data,
         pairwise,
         excluded,
-        undisputed,
+        stages.undisputed,
         joint,
         prior=f"uniform over the {len(joint)} joint assignments (of {total_options} combinations); "
         f"{sum(1 for a in joint if a.loglik == -math.inf)} of them are impossible (log-likelihood -inf, "
         "posterior 0)",
     )
-    result.conclusions = _conclusions(result, threshold)
-    return result
-
-
-def _conclusions(result: DviResult, threshold: float) -> list[dict[str, Any]]:
-    """One conclusion per victim and per missing person, each with the reason."""
-    data = result.dataset
-    out: list[dict[str, Any]] = []
+    post: dict[tuple[str, str], float] = {}
+    for a in joint:
+        for v, m in a.pairs.items():
+            post[(v, m)] = post.get((v, m), 0.0) + a.posterior
     family_of = data.family_of()
-    for v, m, why in result.excluded:
-        out.append(
-            {"victim": v, "missing": m, "family": family_of[m].id, "conclusion": "excluded", "reason": why}
+    for v in victims:
+        row = stages.pm.get(v) or _row(
+            None, v, None, "Inconclusive", f"no stage reached a conclusion for {v}"
         )
-    undisputed = {(v, m): lr for v, m, lr in result.undisputed}
-    for (v, m), lr in undisputed.items():
-        out.append(
-            {
-                "victim": v,
-                "missing": m,
-                "family": family_of[m].id,
-                "conclusion": "identified (undisputed)",
-                "lr": lr,
-                "reason": f"pairwise LR {lr:.4g} >= {threshold:g} and at least {threshold:g} times every "
-                "other LR of this victim and of this missing person",
-            }
-        )
-    if not result.joint or result.joint[0].loglik == -math.inf:
-        return out
-    best = result.joint[0]
-
-    def glr(v: str, m: str) -> tuple[float, float]:
-        with_ = max((a.loglik for a in result.joint if a.pairs[v] == m), default=-math.inf)
-        without = max((a.loglik for a in result.joint if a.pairs[v] != m), default=-math.inf)
-        post = sum(a.posterior for a in result.joint if a.pairs[v] == m)
-        if with_ == -math.inf:
-            return 0.0, post
-        if without == -math.inf:
-            return math.inf, post
-        return math.exp(with_ - without), post
-
-    for v in data.victims:
-        m = best.pairs[v]
-        if (v, m) in undisputed:
-            continue
-        g, post = glr(v, m)
-        ties = [
-            a.pairs[v]
-            for a in result.joint
-            if abs(a.loglik - best.loglik) <= 1e-9 * max(1.0, abs(best.loglik)) and a.pairs[v] != m
-        ]
-        record: dict[str, Any] = {
-            "victim": v,
-            "missing": m,
-            "family": family_of[m].id if m in family_of else None,
-            "glr": g if math.isfinite(g) else None,
-            "posterior": post,
-        }
-        if ties:
-            alt_set = sorted({m, *ties})
-            alts = "/".join(alt_set)
-            group = sorted(w for w in data.victims if best.pairs[w] in alt_set)
-            placed = sorted(best.pairs[w] for w in group)
-            outside = [a.loglik for a in result.joint if sorted(a.pairs[w] for w in group) != placed]
-            group_glr = math.exp(best.loglik - max(outside, default=-math.inf))
-            record.update(
-                conclusion="symmetric (undecidable)" if group_glr < threshold else "symmetric match",
-                group_glr=group_glr if math.isfinite(group_glr) else None,
-                reason=f"assignments placing {v} as {alts} have the same likelihood (for example full "
-                f"siblings), so the data cannot tell them apart; the group {{{', '.join(group)}}} = "
-                f"{{{', '.join(placed)}}} has GLR {group_glr:.4g}",
+        m = row["missing"]
+        row["posterior"] = post.get((v, m)) if m in family_of else None
+        result.conclusions.append(row)
+    for fam in data.families:
+        for m in fam.missing:
+            result.conclusions_am.append(
+                stages.am.get(m)
+                or _row(m, None, fam.id, "Inconclusive", f"no stage reached a conclusion for {m}")
             )
-        elif m == UNASSIGNED:
-            record.update(
-                conclusion="not among the missing" if g >= threshold else "inconclusive",
-                reason=f"the best joint assignment leaves {v} unassigned; GLR {g:.4g} against the best "
-                f"assignment that places it",
-            )
-        elif g >= threshold:
-            record.update(
-                conclusion="identified (joint)",
-                reason=f"GLR {g:.4g} >= {threshold:g}: the best assignment with {v} = {m} against the best "
-                f"without; posterior {post:.6g} under a flat prior over assignments",
-            )
-        else:
-            record.update(
-                conclusion="inconclusive",
-                reason=f"best joint assignment places {v} as {m} but GLR {g:.4g} < {threshold:g}",
-            )
-        out.append(record)
-    return out
+    return result
 
 
 # ------------------------------------------------------------------------------------------------ output
