@@ -285,3 +285,56 @@ def test_loop_pedigree_first_cousin_mating() -> None:
     locus = make_locus("L", {"a": p, "b": 1 - p})
     value = PedigreeLikelihood(pedigree).likelihood(locus, {"X": ["a", "a"]})
     assert value == pytest.approx(p * p + p * (1 - p) / 16, rel=1e-12)
+
+
+def test_profile_sets_in_one_batch_equal_one_by_one() -> None:
+    """log10_likelihoods_batch: sets that type different persons (childless ones as stand-ins where
+    untyped, a parent by pattern) give the same values as separate computations."""
+    pedigree = Pedigree(
+        [
+            Person("F", "male"),
+            Person("M", "female"),
+            Person("A", "male", "F", "M"),
+            Person("W", "female"),
+            Person("C1", "male", "A", "W"),
+            Person("C2", "female", "A", "W"),
+            Person("B", "female", "F", "M"),
+        ]
+    )
+    rng = np.random.default_rng(11)
+    markers = []
+    for k in range(6):
+        n = int(rng.integers(3, 12))
+        freqs = rng.dirichlet(np.ones(n))
+        mut = MutationModel("proportional", 0.004) if k % 2 else MutationModel()
+        markers.append(
+            make_locus(f"L{k}", {str(8 + i): float(f) for i, f in enumerate(freqs)}, MarkerMutation(mut, mut))
+        )
+
+    def profile() -> dict[str, list[str]]:
+        return {
+            locus.name: [str(8 + int(x)) for x in rng.integers(0, locus.n_alleles, 2)]
+            for locus in markers
+            if rng.random() < 0.8
+        }
+
+    refs = {"M": profile(), "C2": profile()}
+    variable = ["A", "B", "C1"]  # B and C1 childless (stand-ins), A a parent
+    sets: list[dict[str, dict[str, list[str]]]] = []
+    for _ in range(14):
+        s = dict(refs)
+        for pid in variable:
+            if rng.random() < 0.5:
+                s[pid] = profile()
+        sets.append(s)
+    model = PedigreeLikelihood(pedigree)
+    batched = model.log10_likelihoods_batch(markers, sets, variable)  # type: ignore[arg-type]
+    assert batched.shape == (len(sets), len(markers))
+    for s, row in zip(sets, batched, strict=True):
+        alone = model.log10_likelihoods(markers, s)  # type: ignore[arg-type]
+        assert row == pytest.approx(alone, rel=1e-12, abs=1e-12)
+    # an impossible set is -inf at its marker, not an error
+    bad = dict(refs, C1={markers[0].name: ["8", "8"]}, A={markers[0].name: ["9", "9"]})
+    assert model.log10_likelihoods_batch(markers[:1], [bad], ["A", "C1"])[0, 0] == -math.inf
+    with pytest.raises(LikelihoodError, match="not in the pedigree"):
+        model.log10_likelihoods_batch(markers, sets, ["nobody"])  # type: ignore[arg-type]

@@ -355,8 +355,9 @@ class _Solver:
     def incompatible(
         self, pairs: Sequence[tuple[str, str]], fixed: Mapping[str, str]
     ) -> dict[tuple[str, str], list[str]]:
-        """Markers where each pair breaks Mendel's laws (the likelihood without a mutation model is 0),
-        given ``fixed``; markers where the references alone already do are not counted."""
+        """Markers where each pair breaks Mendel's laws: the family likelihood with the victim placed (and
+        ``fixed``) is 0 without a mutation model. As forrel's ``findExclusions`` (which dvir uses), a marker
+        where the references alone need a mutation counts for every pair."""
         out: dict[tuple[str, str], list[str]] = {}
         for fam in self.data.families:
             wanted = [(v, m) for v, m in pairs if m in fam.missing]
@@ -364,12 +365,8 @@ class _Solver:
                 continue
             base = tuple(sorted((m, v) for m, v in fixed.items() if m in fam.missing))
             keys = [tuple(sorted([*base, (m, v)])) for v, m in wanted]
-            values = self.marker_logliks(fam, [base, *keys], plain=True)
-            ok = values[0] > -math.inf
-            for pair, row in zip(wanted, values[1:], strict=True):
-                out[pair] = [
-                    locus.name for locus, bad in zip(self.loci, ok & (row == -math.inf), strict=True) if bad
-                ]
+            for pair, row in zip(wanted, self.marker_logliks(fam, keys, plain=True), strict=True):
+                out[pair] = [locus.name for locus, x in zip(self.loci, row, strict=True) if x == -math.inf]
         return out
 
 
@@ -1040,8 +1037,14 @@ def _num(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()}
+
+
 def report_json(result: DviResult, top: int = 20) -> dict[str, Any]:
-    """``{"pairwise_lr", "joint", "conclusions", "prior"}``; ``joint`` best first (``top`` = 0: all)."""
+    """``{"pairwise_lr", "joint", "conclusions", "conclusions_am", "excluded", "undisputed", "prior"}``;
+    ``joint`` best first, ties in dvir's order (``top`` = 0: all); ``conclusions`` one per victim and
+    ``conclusions_am`` one per missing person, as dvir's ``dviSolve`` tables (PM and AM)."""
     joint = result.joint if top <= 0 else result.joint[:top]
     return {
         "dataset": result.dataset.name,
@@ -1049,10 +1052,15 @@ def report_json(result: DviResult, top: int = 20) -> dict[str, Any]:
         "joint": [{"assignment": a.pairs, "loglik": _num(a.loglik), "posterior": a.posterior} for a in joint],
         "joint_count": len(result.joint),
         "prior": result.prior,
-        "conclusions": [
-            {k: (_num(v) if isinstance(v, float) else v) for k, v in c.items()} for c in result.conclusions
-        ],
+        "conclusions": [_clean(c) for c in result.conclusions],
+        "conclusions_am": [_clean(c) for c in result.conclusions_am],
+        "excluded": [{"victim": v, "missing": m, "reason": why} for v, m, why in result.excluded],
+        "undisputed": [{"victim": v, "missing": m, "lr": _num(lr)} for v, m, lr in result.undisputed],
     }
+
+
+def _g(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"
 
 
 def report_text(result: DviResult, top: int = 20) -> str:
@@ -1065,7 +1073,16 @@ def report_text(result: DviResult, top: int = 20) -> str:
         lines.append(f"  loglik {a.loglik:.6f}  posterior {a.posterior:.4g}  {pairs}")
     lines += ["", "Conclusions:"]
     for c in result.conclusions:
-        lines.append(f"  {c['victim']} / {c['missing']}: {c['conclusion']} ({c['reason']})")
+        lines.append(
+            f"  {c['victim']} / {c['missing'] or '-'}: {c['conclusion']} ({c['reason']}) "
+            f"[LR {_g(c['lr'])}, GLR {_g(c['glr'])}{'; ' + c['comment'] if c['comment'] else ''}]"
+        )
+    lines += ["", "Conclusions per missing person:"]
+    for c in result.conclusions_am:
+        lines.append(
+            f"  {c['missing']} ({c['family']}) / {c['victim'] or '-'}: {c['conclusion']} "
+            f"[LR {_g(c['lr'])}, GLR {_g(c['glr'])}{'; ' + c['comment'] if c['comment'] else ''}]"
+        )
     return "\n".join(lines)
 
 

@@ -339,8 +339,12 @@ class GenotypeDistribution:
 
 
 def _width_bucket(n: int) -> int:
-    """Pad allele axes to one of a few widths (4, 6, 8, 12, 16, 24, ...) so markers can share a batch."""
-    width = 4
+    """Pad allele axes to one of a few widths (12, 16, 24, ...) so markers can share a batch; up to 8
+    alleles (markers lumped to the alleles a family shows, :mod:`kinlink.genetics.lumping`) the width is
+    the allele count itself, where padding would cost more than a separate batch."""
+    if n <= 8:
+        return max(n, 2)
+    width = 8
     while width < n:
         width = width * 3 // 2 if width & (width - 1) == 0 else width * 4 // 3
     return width
@@ -462,6 +466,18 @@ class PedigreeLikelihood:
                 obs[self._index[pid]] = o
         return obs
 
+    @staticmethod
+    def _one(locus: Locus, g: Sequence[str] | Observation | None) -> Observation:
+        if g is None:
+            return (None, None)
+        if (
+            isinstance(g, tuple)
+            and len(g) == 2
+            and all(x is None or isinstance(x, (int, np.integer)) for x in g)
+        ):
+            return (None if g[0] is None else int(g[0]), None if g[1] is None else int(g[1]))
+        return observation(locus, g)  # type: ignore[arg-type]
+
     def _dropout(self, dropout: Mapping[str, float] | None) -> list[float]:
         values = [0.0] * len(self._ids)
         for pid, d in (dropout or {}).items():
@@ -491,16 +507,17 @@ class PedigreeLikelihood:
         an untyped leaf out does. Markers where such a leaf is typed and where it is not then share one
         typing pattern and are computed in one batch."""
         groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
+        blank = [_UNTYPED] * len(self._ids)
+        for i in leaves:
+            blank[i] = _EXACT
         for b, locus in enumerate(loci):
             obs = observations[b]
-            modes = tuple(
-                _UNTYPED
-                if i == keep
-                else _EXACT
-                if i in leaves and i not in obs
-                else _mode(obs.get(i), dropout[i])
-                for i in range(len(self._ids))
-            )
+            pattern = list(blank)
+            for i, o in obs.items():
+                pattern[i] = _mode(o, dropout[i])
+            if keep is not None:
+                pattern[keep] = _UNTYPED
+            modes = tuple(pattern)
             needs_width = keep is not None or any(m != _EXACT for m in modes)
             width = _width_bucket(locus.n_alleles) if needs_width else 0
             groups.setdefault((modes, width), []).append(b)
@@ -728,9 +745,23 @@ class PedigreeLikelihood:
             return np.zeros((0, len(loci)))
         flat_loci: list[Locus] = []
         observations: list[dict[int, Observation]] = []
+        parsed: dict[int, tuple[Mapping[str, Sequence[str] | Observation], list[Observation]]] = {}
         for profiles in profile_sets:
             flat_loci.extend(loci)
-            observations.extend(self._profiles(loci, profiles))
+            per_marker: list[dict[int, Observation]] = [{} for _ in loci]
+            for pid, profile in profiles.items():
+                if pid not in self._index:
+                    raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
+                # a profile shared by many sets (the references) is parsed once
+                cached = parsed.get(id(profile))
+                if cached is None or cached[0] is not profile:
+                    cached = (profile, [self._one(locus, profile.get(locus.name)) for locus in loci])
+                    parsed[id(profile)] = cached
+                i = self._index[pid]
+                for b, o in enumerate(cached[1]):
+                    if o[0] is not None or o[1] is not None:
+                        per_marker[b][i] = o
+            observations.extend(per_marker)
         results = self._compute(flat_loci, observations, self._dropout(None), 0.0, None, leaves)
         values = np.array([float(v) for v, _ in results])
         scales = np.array([s for _, s in results])

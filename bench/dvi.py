@@ -1,0 +1,142 @@
+"""Benchmark of joint identification (DVI) on dvir's 12 datasets, against dvir's ``dviSolve``.
+
+Run by hand (not by the test suite):
+
+    PYTHONPATH=src python bench/dvi.py [--data ../shared/genetics/dvi] [--repeat 5]
+
+Per dataset: ``solve()`` (exclusions, undisputed matches, the joint search and dvir's staged conclusions)
+timed cold (the first solve in a fresh process: no cached elimination plans) and best of ``--repeat`` warm
+runs, each as wall-clock and as CPU seconds of the process; dvir's ``dviSolve`` seconds for reference and
+the ratio dvir / kinlink. The dvir seconds for icmp, planecrash and grave are those of the issue (dvir
+3.4.2, measured on an idle machine); the others come from ``<name>.expected.json`` in the data folder
+(``solve_seconds``, dvir 3.4.2 run on the machine of this benchmark, possibly under load: see its README).
+
+The machine is shared: the 1-minute load average before and after is recorded. Under load the wall-clock
+seconds are inflated by the other processes, and the CPU seconds of this process are the fairer figure.
+Writes bench/results/dvi.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._machine import write_results
+from kinlink.genetics.dvi import read_dvi_json, solve
+
+DATASETS = (
+    "example1",
+    "example2",
+    "fire",
+    "planecrash",
+    "grave",
+    "icmp",
+    "exclusionExample",
+    "symmetricSibs",
+    "KETPchap481",
+    "KETPchap484",
+    "KETPexer497",
+    "KETPexer498",
+)
+#: dviSolve seconds given in issue 16 (dvir 3.4.2).
+ISSUE_SECONDS = {"icmp": 15.0, "planecrash": 0.63, "grave": 4.0}
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "genetics" / "dvi"
+
+
+def _time_once(path: Path) -> dict[str, float]:
+    data = read_dvi_json(path)
+    wall, cpu = time.perf_counter(), time.process_time()
+    solve(data)
+    return {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+
+
+def _cold(path: Path) -> dict[str, float]:
+    """The first solve in a fresh interpreter (imports done before the clock starts)."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    return json.loads(out.stdout)
+
+
+def _dvir_seconds(name: str, folders: list[Path]) -> tuple[float | None, str]:
+    if name in ISSUE_SECONDS:
+        return ISSUE_SECONDS[name], "issue 16 (dvir 3.4.2 dviSolve)"
+    for folder in folders:
+        path = folder / f"{name}.expected.json"
+        if path.exists():
+            expected = json.loads(path.read_text())
+            seconds = expected.get("solve_seconds") or (
+                [expected["seconds"]] if expected.get("seconds") is not None else None
+            )
+            if seconds:
+                return min(seconds), f"{path.name}: {expected.get('computed_by', 'dvir')} dviSolve"
+    return None, "not available"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(_time_once(args.one)))
+        return 0
+    expected_folders = [
+        args.data,
+        Path(__file__).resolve().parent.parent / "tests" / "data" / "genetics" / "dvi",
+    ]
+    load_before = os.getloadavg()[0]
+    rows: dict[str, Any] = {}
+    for name in args.only or DATASETS:
+        path = args.data / f"{name}.json"
+        if not path.exists():
+            continue
+        cold = _cold(path)
+        warm = [_time_once(path) for _ in range(args.repeat)]
+        best_wall = min(w["wall"] for w in warm)
+        best_cpu = min(w["cpu"] for w in warm)
+        dvir, source = _dvir_seconds(name, expected_folders)
+        rows[name] = {
+            "kinlink_cold_wall_s": round(cold["wall"], 4),
+            "kinlink_cold_cpu_s": round(cold["cpu"], 4),
+            "kinlink_best_wall_s": round(best_wall, 4),
+            "kinlink_best_cpu_s": round(best_cpu, 4),
+            "dvir_dviSolve_s": dvir,
+            "dvir_source": source,
+            "ratio_dvir_over_kinlink_cpu": round(dvir / best_cpu, 1) if dvir else None,
+            "ratio_dvir_over_kinlink_wall": round(dvir / best_wall, 1) if dvir else None,
+            "goal_10x_cpu": bool(dvir and dvir / best_cpu >= 10),
+        }
+        print(name, rows[name], flush=True)
+    path = write_results(
+        "dvi",
+        {
+            "repeat": args.repeat,
+            "load_average_1min_before": round(load_before, 2),
+            "load_average_1min_after": round(os.getloadavg()[0], 2),
+            "note": "best = the fastest of the warm runs; cold = the first solve in a fresh process. On a "
+            "shared machine the wall-clock figures include waiting for the CPU (see the load averages); the "
+            "CPU seconds of the process do not.",
+            "datasets": rows,
+        },
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
