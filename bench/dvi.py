@@ -9,7 +9,8 @@ timed cold (the first solve in a fresh process: no cached elimination plans) and
 runs, each as wall-clock and as CPU seconds of the process; dvir's ``dviSolve`` seconds for reference and
 the ratio dvir / kinlink. The dvir seconds for icmp, planecrash and grave are those of the issue (dvir
 3.4.2, measured on an idle machine); the others come from ``<name>.expected.json`` in the data folder
-(``solve_seconds``, dvir 3.4.2 run on the machine of this benchmark, possibly under load: see its README).
+(``solve_seconds`` or ``seconds``: wall-clock, dvir 3.4.2, possibly under load: see its README). Also the
+CPU seconds of dviSolve measured on this machine (``DVIR_HERE``) and the CPU ratio on the same machine.
 
 The machine is shared: the 1-minute load average before and after is recorded. Under load the wall-clock
 seconds are inflated by the other processes, and the CPU seconds of this process are the fairer figure.
@@ -48,7 +49,23 @@ DATASETS = (
 )
 #: dviSolve seconds given in issue 16 (dvir 3.4.2).
 ISSUE_SECONDS = {"icmp": 15.0, "planecrash": 0.63, "grave": 4.0}
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "genetics" / "dvi"
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "genetics" / "dvi"
+#: dviSolve (dvir 3.4.2, R 4.2.2) on the machine of this benchmark, 2026-12-02, one run each under a 1-minute
+#: load average of about 13 on 2 cores (other sessions): wall-clock and CPU seconds of the R process.
+DVIR_HERE = {
+    "example1": (10.337, 0.996),
+    "example2": (4.133, 0.418),
+    "fire": (8.108, 0.814),
+    "planecrash": (4.33, 0.469),
+    "grave": (25.026, 2.609),
+    "icmp": (78.178, 6.126),
+    "exclusionExample": (13.336, 1.035),
+    "symmetricSibs": (2.526, 0.19),
+    "KETPchap481": (0.921, 0.08),
+    "KETPchap484": (3.287, 0.28),
+    "KETPexer497": (2.391, 0.188),
+    "KETPexer498": (2.472, 0.191),
+}
 
 
 def _time_once(path: Path) -> dict[str, float]:
@@ -120,6 +137,9 @@ def main() -> int:
             "ratio_dvir_over_kinlink_cpu": round(dvir / best_cpu, 1) if dvir else None,
             "ratio_dvir_over_kinlink_wall": round(dvir / best_wall, 1) if dvir else None,
             "goal_10x_cpu": bool(dvir and dvir / best_cpu >= 10),
+            "dvir_here_wall_s": DVIR_HERE.get(name, (None, None))[0],
+            "dvir_here_cpu_s": DVIR_HERE.get(name, (None, None))[1],
+            "ratio_cpu_same_machine": round(DVIR_HERE[name][1] / best_cpu, 1) if name in DVIR_HERE else None,
         }
         print(name, rows[name], flush=True)
     path = write_results(

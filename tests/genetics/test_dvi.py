@@ -4,6 +4,7 @@ LRs, joint log-likelihoods and their best-first order (ties in dvir's order), an
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -11,10 +12,16 @@ import math
 import pytest
 
 from kinlink.cli import main
-from kinlink.genetics.dvi import DviError, dataset_from_json, read_dvi_json, report_json, solve
+from kinlink.genetics.dvi import DviError, DviResult, dataset_from_json, read_dvi_json, report_json, solve
 from tests.data import DATA
 
 DVI = DATA / "genetics" / "dvi"
+
+
+@functools.cache
+def _solved(name: str) -> DviResult:
+    """One solve per dataset for the whole module (the tests only read the result)."""
+    return solve(read_dvi_json(DVI / f"{name}.json"))
 
 
 def _check_against_expected(name: str, report: dict[str, object]) -> None:
@@ -56,7 +63,7 @@ def _check_against_expected(name: str, report: dict[str, object]) -> None:
 
 @pytest.mark.parametrize("name", ["example1", "example2", "fire"])
 def test_reproduces_dvir(name: str) -> None:
-    _check_against_expected(name, report_json(solve(read_dvi_json(DVI / f"{name}.json")), top=0))
+    _check_against_expected(name, report_json(_solved(name), top=0))
 
 
 ALL = [
@@ -92,7 +99,7 @@ def test_conclusions_reproduce_dvir_dvisolve(name: str) -> None:
     """dviSolve's AM table (per missing person) and PM table (per victim): the conclusion, the other side,
     LR, GLR (to 1e-6) and dvir's comment."""
     expected = json.loads((DVI / f"{name}.expected.json").read_text())
-    result = solve(read_dvi_json(DVI / f"{name}.json"))
+    result = _solved(name)
     if "pairwise_lr" in expected:
         rows = expected["pairwise_lr"]
         for victim, values in zip(rows["rows"], rows["values"], strict=True):
@@ -135,7 +142,7 @@ def test_joint_logliks_and_tie_order_as_dvir(fixture: str) -> None:
     else:
         name = fixture
         expected = json.loads((DVI / f"{name}.expected.json").read_text())
-    report = report_json(solve(read_dvi_json(DVI / f"{name}.json")), top=0)
+    report = report_json(_solved(name), top=0)
     victims = list(report["pairwise_lr"])
     theirs = [tuple((v, j[v]) for v in victims) for j in expected["joint_top"]]
     dvir_ll = dict(zip(theirs, (j["loglik"] for j in expected["joint_top"]), strict=True))
@@ -166,21 +173,21 @@ def test_symmetric_matches_report_the_group_glr() -> None:
     """The figures of issue 16: one victim fitting two missing full siblings equally (symmetricSibs V3,
     icmp V2) is a "Symmetric match" with dvir's group GLR, not GLR 1; two victims swapped between two
     siblings (fire, symmetricSibs V1/V2) likewise."""
-    sibs = solve(read_dvi_json(DVI / "symmetricSibs.json"))
+    sibs = _solved("symmetricSibs")
     v3 = next(c for c in sibs.conclusions if c["victim"] == "V3")
     assert v3["conclusion"] == "Symmetric match" and v3["missing"] == "M3/M4"
     assert v3["glr"] == pytest.approx(146993.855312205, rel=1e-6)
     assert v3["comment"] == "M3 and M4 are full siblings"
     pair = [c for c in sibs.conclusions if c["victim"] in ("V1", "V2")]
     assert [c["glr"] for c in pair] == pytest.approx([1111856953.48283] * 2, rel=1e-6)
-    icmp = solve(read_dvi_json(DVI / "icmp.json"))
+    icmp = _solved("icmp")
     v2 = next(c for c in icmp.conclusions if c["victim"] == "V2")
     assert v2["conclusion"] == "Symmetric match" and v2["missing"] == "M10/M11"
     assert v2["glr"] == pytest.approx(2032423.69963096, rel=1e-6)
     am = {c["missing"]: c for c in icmp.conclusions_am}
     assert am["M10"]["victim"] == am["M11"]["victim"] == "V2"
     assert am["M10"]["comment"] == "V2 also matches M11 (full siblings)"
-    fire = solve(read_dvi_json(DVI / "fire.json"))
+    fire = _solved("fire")
     by_victim = {c["victim"]: c for c in fire.conclusions}
     assert by_victim["V1"]["conclusion"] == "Match (GLR)"
     assert by_victim["V1"]["glr"] == pytest.approx(70582.3872198418, rel=1e-6)
@@ -191,7 +198,7 @@ def test_symmetric_matches_report_the_group_glr() -> None:
 
 
 def test_stages_exclusions_and_undisputed() -> None:
-    result = solve(read_dvi_json(DVI / "planecrash.json"))
+    result = _solved("planecrash")
     undisputed = {(v, m) for v, m, _ in result.undisputed}
     assert undisputed == {("V2", "M3"), ("V4", "M5"), ("V6", "M2")}
     assert all(a.pairs[v] == m for a in result.joint for v, m in undisputed)
@@ -203,7 +210,7 @@ def test_stages_exclusions_and_undisputed() -> None:
     words = {"Nonidentifiable", "Excluded", "Undisputed", "Match (GLR)", "Symmetric match", "Probable"}
     words |= {"Disputed", "Inconclusive", "No match"}
     for name in ALL:
-        solved = solve(read_dvi_json(DVI / f"{name}.json"))
+        solved = _solved(name)
         assert {c["conclusion"] for c in [*solved.conclusions, *solved.conclusions_am]} <= words
 
 
