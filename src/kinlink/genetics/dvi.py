@@ -310,14 +310,14 @@ class _Solver:
         refs = {p: self._parsed(fam, plain, p, prof) for p, prof in fam.references.items()}
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
-            sets: list[dict[str, Mapping[str, Observation]]] = []
+            sets: list[Mapping[str, Mapping[str, Observation]]] = []
             for placed in part:
-                profiles = dict(refs)
+                profiles: dict[str, Mapping[str, Observation]] = dict(refs)
                 for missing, victim in placed:
                     profiles[missing] = self._parsed(fam, plain, victim, self.data.victims[victim])
                 sets.append(profiles)
             try:
-                values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)  # type: ignore[arg-type]
+                values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)
             except LikelihoodError as exc:
                 if chunk > 1 and "entries" in str(exc):  # stacked arrays too large: smaller batches
                     self._compute(fam, plain, part, max(1, chunk // 4))

@@ -339,11 +339,11 @@ class GenotypeDistribution:
 
 
 def _width_bucket(n: int) -> int:
-    """Pad allele axes to one of a few widths (12, 16, 24, ...) so markers can share a batch; up to 8
-    alleles (markers lumped to the alleles a family shows, :mod:`kinlink.genetics.lumping`) the width is
-    the allele count itself, where padding would cost more than a separate batch."""
-    if n <= 8:
-        return max(n, 2)
+    """Pad allele axes to one of a few widths (3, 5, 7, 9, 12, 16, 24, 32, 48, ...) so markers can share a
+    batch. Small widths are odd numbers, close to the allele count: markers lumped to the alleles a family
+    shows (:mod:`kinlink.genetics.lumping`) have 3 to 9, where padding would cost more than a batch."""
+    if n <= 9:
+        return max(n | 1, 3)
     width = 8
     while width < n:
         width = width * 3 // 2 if width & (width - 1) == 0 else width * 4 // 3
