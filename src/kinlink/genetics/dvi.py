@@ -9,20 +9,21 @@ Likelihood of an assignment (theta = 0, markers independent), in natural log as 
     loglik(a) = sum over families F of ln Pr(references of F, victims placed in F's missing members)
               + sum over victims not assigned of ln Pr_HW(victim).
 
-Stages, each with its reason recorded:
+Two results, each conclusion with its reason:
 
-1. exclusions: a pair whose exact pairwise LR is 0 (Mendelian incompatibility without a mutation model)
-   is removed from the pairings;
-2. undisputed pairs: pairwise LR >= ``threshold`` and at least ``threshold`` times every other LR of the
-   same victim and of the same missing person; they are fixed before the joint search;
-3. joint search over all remaining assignments, family by family (the likelihood factorises over families,
-   so each family's sub-assignments are computed once and combined by a depth-first search over disjoint
-   victims). Posteriors use a flat prior over the admissible assignments; for a pair (V, M) we report its
-   posterior (sum over assignments containing it) and the generalised LR
-   GLR = max_{a: V=M} L(a) / max_{a: V!=M} L(a).
+* the joint list: exclusions (a pair whose exact pairwise LR is 0, or with more than ``max_incompatible``
+  markers breaking Mendel's laws), the undisputed pairs fixed, then every remaining assignment, family by
+  family (the likelihood factorises over families, so each family's placements are computed once and
+  combined by a depth-first search over disjoint victims); best first, ties in dvir's order; posteriors
+  under a flat prior over the admissible assignments;
+* dvir's staged conclusions (``dviSolve``): nonidentifiable missing persons, exclusions and undisputed
+  matches until nothing changes (an undisputed victim becomes a reference of its family), families with one
+  missing person by their pairwise LRs, families with several by the GLR of their own joint table
+  (GLR = max_{a: V=M} L(a) / max_{a: V!=M} L(a)) and symmetric matches with the GLR of the group, and the
+  victims left by their pairwise LRs; in dvir's words (docs/methods/screening.md says where kinlink differs).
 
-The pairwise LR of (V, M) is the missing-person LR of V in M's family with the other missing members
-untyped (:func:`kinlink.genetics.kinship.marker_lrs`).
+The pairwise LR of (V, M) is Pr(family with V placed at M) / (Pr(family) Pr_HW(V)), the other missing
+members untyped, given the victims already moved into the family.
 """
 
 from __future__ import annotations
