@@ -8,9 +8,9 @@ Per dataset: ``solve()`` (exclusions, undisputed matches, the joint search and d
 timed cold (the first solve in a fresh process: no cached elimination plans) and best of ``--repeat`` warm
 runs, each as wall-clock and as CPU seconds of the process; dvir's ``dviSolve`` seconds for reference and
 the ratio dvir / kinlink. The dvir seconds for icmp, planecrash and grave are those of the issue (dvir
-3.4.2, measured on an idle machine); the others come from ``<name>.expected.json`` in the data folder
-(``solve_seconds`` or ``seconds``: wall-clock, dvir 3.4.2, possibly under load: see its README). Also the
-CPU seconds of dviSolve measured on this machine (``DVIR_HERE``) and the CPU ratio on the same machine.
+3.4.2); for example1, example2 and fire the ``seconds`` of the shared reference data; for the others the
+CPU seconds of dviSolve measured on this machine (``DVIR_HERE``). Every row also has the same-machine CPU
+ratio (dviSolve's CPU seconds here / kinlink's).
 
 The machine is shared: the 1-minute load average before and after is recorded. Under load the wall-clock
 seconds are inflated by the other processes, and the CPU seconds of this process are the fairer figure.
@@ -88,17 +88,20 @@ def _cold(path: Path) -> dict[str, float]:
 
 
 def _dvir_seconds(name: str, folders: list[Path]) -> tuple[float | None, str]:
+    """dviSolve's seconds to compare with: the issue's (idle machine), else the shared reference data's
+    ``seconds`` (example1, example2, fire), else the CPU seconds measured here (``DVIR_HERE``)."""
     if name in ISSUE_SECONDS:
-        return ISSUE_SECONDS[name], "issue 16 (dvir 3.4.2 dviSolve)"
+        return ISSUE_SECONDS[name], "issue 16 (dvir 3.4.2 dviSolve, wall-clock)"
     for folder in folders:
         path = folder / f"{name}.expected.json"
         if path.exists():
             expected = json.loads(path.read_text())
-            seconds = expected.get("solve_seconds") or (
-                [expected["seconds"]] if expected.get("seconds") is not None else None
-            )
-            if seconds:
-                return min(seconds), f"{path.name}: {expected.get('computed_by', 'dvir')} dviSolve"
+            if isinstance(expected.get("seconds"), (int, float)):
+                return float(
+                    expected["seconds"]
+                ), f"{path.name}: {expected.get('computed_by')} dviSolve, wall-clock"
+    if name in DVIR_HERE:
+        return DVIR_HERE[name][1], "dvir 3.4.2 dviSolve on this machine, CPU seconds (DVIR_HERE)"
     return None, "not available"
 
 

@@ -248,7 +248,7 @@ class _Solver:
         out = []
         for locus in self.loci:
             base = locus.with_mutation(MarkerMutation()) if plain else locus
-            out.append(lump(base, [a for p in profiles for a in p.get(locus.name, ())]))
+            out.append(lump(base, {a for p in profiles for a in p.get(locus.name, ())}))
         return out
 
     def _hw_loglik(self, victim: str) -> float:

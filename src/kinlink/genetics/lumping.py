@@ -56,7 +56,7 @@ def lump(locus: Locus, observed: Iterable[str]) -> Locus:
     would be merged or the mutation model is not lumpable for this split.
 
     Every observed label must be an allele of ``locus`` (:meth:`Locus.index` raises otherwise)."""
-    keep_set = {locus.index(a) for a in observed if not is_untyped(a)}
+    keep_set = {locus.index(a) for a in set(observed) if not is_untyped(a)}
     if len(keep_set) >= locus.n_alleles - 1:
         return locus
     keep = sorted(keep_set)
