@@ -63,23 +63,31 @@ def lump(locus: Locus, observed: Iterable[str]) -> Locus:
     merged = [i for i in range(locus.n_alleles) if i not in keep_set]
     female, male = locus.mutation_matrices()
     models: dict[str, MutationModel] = {}
+    matrices: dict[str, FloatArray | None] = {}
     for sex, m in (("female", female), ("male", male)):
         if m is None:
-            models[sex] = MutationModel()
+            models[sex], matrices[sex] = MutationModel(), None
+            continue
+        if sex == "male" and female is not None and np.array_equal(m, female):
+            models[sex], matrices[sex] = models["female"], matrices["female"]
             continue
         lumped = _lump_matrix(np.asarray(m, dtype=np.float64), keep, merged)
         if lumped is None:
             return locus
         models[sex] = MutationModel("custom", matrix=tuple(tuple(float(x) for x in row) for row in lumped))
+        matrices[sex] = lumped
     alleles = tuple(locus.alleles[i] for i in keep)
     freqs = np.concatenate([locus.freqs[keep], [float(locus.freqs[merged].sum())]])
-    return Locus(
+    new = Locus(
         locus.name,
         (*alleles, _label(locus.alleles)),
         freqs,
         MarkerMutation(female=models["female"], male=models["male"]),
         locus.database_size,
     )
+    # the matrices are at hand: fill the locus's matrix cache rather than rebuild them from the tuples
+    object.__setattr__(new, "_matrix_cache", (matrices["female"], matrices["male"]))
+    return new
 
 
 __all__ = ["LUMP_TOLERANCE", "lump"]
