@@ -62,6 +62,10 @@ from kinlink.genetics.markers import FrequencyDatabase, Locus, UnknownAlleleErro
 from kinlink.genetics.mutation import MarkerMutation
 from kinlink.genetics.nuclear import MAX_CHILDREN, NuclearShape, marker_columns, nuclear_shape
 from kinlink.genetics.pedigree import Pedigree
+from kinlink.genetics.peeling import Schedule, TreePlan, tree_plan
+from kinlink.genetics.peeling import ordered_distributions as tree_distributions
+from kinlink.genetics.peeling import patterns as peeling_patterns
+from kinlink.genetics.peeling import table_columns as tree_columns
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -70,6 +74,7 @@ Profile = Mapping[str, Sequence[str]]
 DEFAULT_MARGIN = 0.01  # log10 units subtracted from the threshold when shortlisting
 _FAMILY_CHUNK_ENTRIES = 8192  # markers x families per variable elimination
 _BLOCK_ROWS = 2048  # targets per table block
+_TREE_CHUNK = 1024  # families per batched peeling call
 
 
 class ScreeningError(ValueError):
@@ -234,8 +239,11 @@ def family_tables(
         start += len(members)
         pedigree = members[0][0].pedigree
         shape = nuclear_shape(pedigree, members[0][1]) if fast else None
+        plan = tree_plan(pedigree, members[0][1]) if fast and shape is None else None
         if shape is not None and len(shape.children) <= MAX_CHILDREN:
             ok = _nuclear_rows(panel, shape, members, block)
+        elif plan is not None and (ok_tree := _tree_rows(panel, plan, members, block)) is not None:
+            ok = ok_tree
         else:
             ok = _exact_rows(panel, pedigree, pedigree.ids.index(members[0][1]), members, block, workers)
         for k, (fam, mp) in enumerate(members):
@@ -304,6 +312,40 @@ def _nuclear_rows(
     for m, locus in enumerate(panel.loci):
         off = int(panel.offsets[m])
         marker_columns(shape, locus, observations[m], block[:, off : off + panel.columns(m)], ok)
+    return ok
+
+
+def _tree_rows(
+    panel: ScreeningPanel, plan: TreePlan, members: Sequence[tuple[Family, str]], block: NDArray[Any]
+) -> NDArray[np.bool_] | None:
+    """Fill ``block`` for families of one tree shape by batched peeling (:mod:`kinlink.genetics.peeling`).
+
+    Families are grouped per marker by typing pattern. Returns which families' references are possible at
+    every marker, or ``None`` (``block`` untouched) when a pattern cannot take this path (see
+    :meth:`~kinlink.genetics.peeling.TreePlan.schedule`).
+    """
+    observations = _reference_observations(panel, members)
+    grouped: list[list[tuple[Schedule, IntArray]]] = []
+    for m in range(len(panel.loci)):
+        pats = peeling_patterns(observations[m])
+        uniq, inverse = np.unique(pats, axis=0, return_inverse=True)
+        groups = []
+        for u, pattern in enumerate(uniq):
+            schedule = plan.schedule(tuple(int(x) for x in pattern))
+            if schedule is None:
+                return None
+            groups.append((schedule, np.flatnonzero(inverse.reshape(-1) == u)))
+        grouped.append(groups)
+    ok = np.ones(len(members), dtype=np.bool_)
+    for m, locus in enumerate(panel.loci):
+        off = int(panel.offsets[m])
+        for schedule, rows in grouped[m]:
+            for lo in range(0, rows.size, _TREE_CHUNK):
+                part = rows[lo : lo + _TREE_CHUNK]
+                ordered = tree_distributions(plan, schedule, locus, observations[m][part])
+                cols, good = tree_columns(locus, ordered)
+                block[part, off : off + cols.shape[1]] = cols
+                ok[part] &= good
     return ok
 
 
