@@ -342,7 +342,7 @@ def ordered_distributions(
             vb = [beta[i][:, t, :] for i, t in enumerate(combo)]
             if step.pivot in c.children:
                 assert phi_f is not None and phi_m is not None
-                for side, phi, vs, mut, out in ((0, phi_f, va, mut_m, out_f), (1, phi_m, vb, mut_f, out_g)):
+                for phi, vs, mut, out in ((phi_f, va, mut_m, out_f), (phi_m, vb, mut_f, out_g)):
                     ff, gg = _expand(*phi, vs)
                     r = (ff * gg.sum(axis=2, keepdims=True) + gg * ff.sum(axis=2, keepdims=True)).sum(axis=1)
                     out.append(0.5 * (r @ mut))
