@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,8 @@ from kinlink.genetics.kinship import KinshipCase, prepare_loci
 from kinlink.genetics.nuclear import nuclear_shape
 from kinlink.genetics.peeling import tree_plan
 from kinlink.genetics.screening import Family, ScreeningError, ScreeningIndex, ScreeningPanel, Target
+from kinlink.cli import main
+from kinlink.scenario.dna import generate_dna
 from tests.data import DATA
 from tests.genetics.test_nuclear import SHAPES, STEPWISE, _families, _loci
 from tests.genetics.test_peeling import TREE_SHAPES
@@ -138,3 +142,47 @@ def test_theta_too_large_for_the_engine_is_a_note_not_a_crash() -> None:
     if notes:  # the engine could not hold the factor: the rows are -inf, and the note says why
         assert all("theta" in n for n in notes)
         assert np.isneginf(table).all()
+
+
+def test_cli_screen_with_theta_and_dropout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``kinlink dna screen --theta --remains-dropout``: same columns, full precision, the engine's LRs."""
+    sc = generate_dna(12, 6, seed=5, shares={"mother": 1.0, "both_parents": 1.0})
+    paths = sc.write_csv(tmp_path)
+    out = tmp_path / "theta.csv"
+    args = [
+        "dna",
+        "screen",
+        "--pedigrees",
+        str(paths["pedigrees"]),
+        "--references",
+        str(paths["references"]),
+        "--remains",
+        str(paths["remains"]),
+        "--frequencies",
+        str(paths["frequencies"]),
+        "--threshold",
+        "1e4",
+        "--top",
+        "1",
+        "--recheck",
+        "all",
+        "--out",
+        str(out),
+    ]
+    assert main([*args, "--theta", "0.02", "--remains-dropout", "0.1"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["remains", "family", "missing", "lr", "log10_lr"]
+    plain = tmp_path / "plain.csv"
+    assert main([*args[:-1], str(plain)]) == 0
+    plain_rows = {(r["remains"], r["family"]): r for r in csv.DictReader(plain.open())}
+    changed = 0
+    for row in rows:
+        if row["log10_lr"] == "-inf":
+            continue
+        assert float(row["lr"]) == pytest.approx(10 ** float(row["log10_lr"]), rel=1e-12)
+        other = plain_rows.get((row["remains"], row["family"]))
+        if other is not None and other["log10_lr"] != row["log10_lr"]:
+            changed += 1
+    assert changed, "theta and dropout change the LRs"
+    assert main([*args, "--theta", "1.5"]) == 1
+    assert "theta" in capsys.readouterr().err

@@ -54,6 +54,7 @@ from kinlink.identification.services import (
     family_from_samples,
     fingerprint_of,
     identified_elsewhere,
+    remains_dropout,
 )
 from kinlink.lib.faults import pause_at
 from kinlink.registry import actions as registry_actions
@@ -503,7 +504,11 @@ def queue_screening(reason: str) -> ScreeningRun:
     if waiting is not None:
         return waiting
     run = ScreeningRun.objects.create(
-        reason=reason[:200], threshold=float(settings.KINLINK_SCREENING_THRESHOLD)
+        reason=reason[:200],
+        threshold=float(settings.KINLINK_SCREENING_THRESHOLD),
+        theta=float(getattr(settings, "KINLINK_SCREENING_THETA", 0.0)),
+        remains_dropout=float(getattr(settings, "KINLINK_SCREENING_REMAINS_DROPOUT", 0.0)),
+        field_grave_dropout=float(getattr(settings, "KINLINK_SCREENING_FIELD_GRAVE_DROPOUT", 0.0)),
     )
     run_id = run.pk
     transaction.on_commit(lambda: _start(run_id))
@@ -664,10 +669,12 @@ def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     created = pairs = 0
     if families:
         profiles = [*remains.values(), *(p for f in families for p in f.references.values())]
-        panel = ScreeningPanel.build(db, profiles, mutation=mutation)
+        panel = ScreeningPanel.build(db, profiles, mutation=mutation, theta=run.theta)
         index = ScreeningIndex(panel, threshold=run.threshold, top=5)
         index.add_families(families)
-        index.add_remains(remains)
+        index.add_remains(remains, {code: remains_dropout(run, s) for code, s in remains_samples.items()})
+        if run.theta > 0:
+            notes.append(f"theta = {run.theta:g} (Balding–Nichols) for founders and remains")
         pairs += index.screen()
         notes.extend(index.notes)
         fam_by_id = {f.id: f for f in families}
