@@ -114,9 +114,7 @@ def test_theta_screening_keeps_the_kernel_shortlist() -> None:
     index.add_remains(remains, {f"R{r}": 0.2 for r in range(5)})
     index.screen()
     for rem in remains:
-        best = sorted(
-            ((index.screening_log10_lr(rem, t), t) for t in index.targets), key=lambda x: -x[0]
-        )[:2]
+        best = sorted(((index.screening_log10_lr(rem, t), t) for t in index.targets), key=lambda x: -x[0])[:2]
         got = index.top_for_remains(rem)
         assert [t for _, t in best] == [t for t, _ in got]
         for (s, _), (_, v) in zip(best, got, strict=True):

@@ -50,7 +50,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numpy.typing import NDArray
 
 from kinlink.genetics.likelihood import genotype_pairs, hardy_weinberg
@@ -370,14 +370,15 @@ def patterns(observations: NDArray[np.integer]) -> IntArray:
     return ((obs[..., 0] >= 0).astype(np.int64) + (obs[..., 1] >= 0)).astype(np.int64)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _columns_kernel(kmat, gi, gj, log_hw, log_carrier_hw, out, good):  # type: ignore[no-untyped-def]  # pragma: no cover
     n_fam = kmat.shape[0]
     n = kmat.shape[1]
     n_g = gi.shape[0]
-    for k in prange(n_fam):
-        post = np.empty(n_g)
-        carrier = np.zeros(n)
+    post = np.empty(n_g)
+    carrier = np.empty(n)
+    for k in range(n_fam):
+        carrier[:] = 0.0
         total = 0.0
         for g in range(n_g):
             i = gi[g]

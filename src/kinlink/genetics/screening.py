@@ -338,8 +338,26 @@ def _nuclear_rows(
     ok = np.ones(len(members), dtype=np.bool_)
     for m, locus in enumerate(panel.loci):
         off = int(panel.offsets[m])
-        marker_columns(shape, locus, observations[m], block[:, off : off + panel.columns(m)], ok)
+        distinct, inverse = _distinct_observations(observations[m])
+        cols = np.empty((distinct.shape[0], panel.columns(m)))
+        good = np.ones(distinct.shape[0], dtype=np.bool_)
+        marker_columns(shape, locus, distinct, cols, good)
+        block[:, off : off + cols.shape[1]] = cols[inverse]
+        ok &= good[inverse]
     return ok
+
+
+def _distinct_observations(obs: NDArray[np.int32]) -> tuple[NDArray[np.int32], IntArray]:
+    """The distinct reference observations (U, persons, 2) of one marker's families, and each family's.
+
+    The two calls of a person are put in order first (``b, a`` is ``a, b``; ``-, a`` is ``a, -``): the
+    tables depend on the unordered calls only, so families that differ only in call order share a row.
+    """
+    canon = np.ascontiguousarray(np.sort(obs, axis=2))
+    flat = canon.reshape(canon.shape[0], -1)
+    key = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).reshape(-1)
+    _keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return canon[first], inverse.reshape(-1).astype(np.int64)
 
 
 def _tree_rows(
@@ -353,8 +371,10 @@ def _tree_rows(
     """
     observations = _reference_observations(panel, members)
     grouped: list[list[tuple[Schedule, IntArray]]] = []
+    distinct: list[tuple[NDArray[np.int32], IntArray]] = []
     for m in range(len(panel.loci)):
-        pats = peeling_patterns(observations[m])
+        distinct.append(_distinct_observations(observations[m]))
+        pats = peeling_patterns(distinct[m][0])
         uniq, inverse = np.unique(pats, axis=0, return_inverse=True)
         groups = []
         for u, pattern in enumerate(uniq):
@@ -366,13 +386,16 @@ def _tree_rows(
     ok = np.ones(len(members), dtype=np.bool_)
     for m, locus in enumerate(panel.loci):
         off = int(panel.offsets[m])
+        obs, inverse = distinct[m]
+        cols = np.empty((obs.shape[0], panel.columns(m)))
+        good = np.ones(obs.shape[0], dtype=np.bool_)
         for schedule, rows in grouped[m]:
             for lo in range(0, rows.size, _TREE_CHUNK):
                 part = rows[lo : lo + _TREE_CHUNK]
-                ordered = tree_distributions(plan, schedule, locus, observations[m][part])
-                cols, good = tree_columns(locus, ordered)
-                block[part, off : off + cols.shape[1]] = cols
-                ok[part] &= good
+                ordered = tree_distributions(plan, schedule, locus, obs[part])
+                cols[part], good[part] = tree_columns(locus, ordered)
+        block[:, off : off + cols.shape[1]] = cols[inverse]
+        ok &= good[inverse]
     return ok
 
 

@@ -43,6 +43,7 @@ def remains_dropout(run: ScreeningRun | None, sample: Sample) -> float:
         return float(run.field_grave_dropout)
     return float(run.remains_dropout)
 
+
 _PARENTS = {"mother": ("MO", "female"), "father": ("FA", "male")}
 _SIBLINGS = {"sister": "female", "brother": "male"}
 _CHILDREN = {"son": "male", "daughter": "female"}
