@@ -1,6 +1,6 @@
 """All-against-all DNA screening of remains against families, re-checked by the exact engine.
 
-Method (theta = 0, markers independent). For a family with references ``R`` and a missing person ``MP``,
+Method (theta = 0 here; theta > 0 below; markers independent). For a family with references ``R`` and a missing person ``MP``,
 the exact likelihood ratio of a set of remains with observation ``o_m`` at marker ``m`` is
 
     LR = prod_m  sum_g Pr(MP = g | R) Pr(o_m | g)  /  sum_g HW(g) Pr(o_m | g).
@@ -24,10 +24,19 @@ uses the threshold lowered by ``margin`` (0.01 in log10) so rounding cannot lose
 shortlisted pair at or above the threshold is re-checked with
 :func:`kinlink.genetics.kinship.missing_person_lr`, whose LR is the one reported.
 
-Families with the same pedigree shape are precomputed together. Nuclear families (parents and children,
-MP among them: every usual reference configuration) use the batched exact closed form of
-:mod:`kinlink.genetics.nuclear`, parallel over families; other shapes fall back to the exact engine, with
-the markers of many families stacked on the batch axis of one variable elimination. The screening kernel
+Families with the same pedigree shape are precomputed together, each distinct set of reference calls of a
+marker once. Nuclear families (parents and children, MP among them: every usual reference configuration)
+use the batched exact closed form of :mod:`kinlink.genetics.nuclear`; every other pedigree without loops
+(grandparents, half siblings, uncles, cousins, and combinations) the batched exact peeling of
+:mod:`kinlink.genetics.peeling`; pedigrees with loops fall back to the exact engine, with the markers of
+many families stacked on the batch axis of one variable elimination.
+
+Theta > 0 (:attr:`ScreeningPanel.theta`, Balding–Nichols): the remains under H2 are an unrelated member
+``U`` of the family's subpopulation, so the denominator is ``sum_g Pr(U = g | R) Pr(o_m | g)``; the exact
+engine gives both distributions (an extra person ``U`` in the pedigree) and the columns are ratios against
+``U`` instead of HW. The dropout weight ``w`` of a homozygous call then depends on the target: one more
+column per allele holds ``log10(Pr(U carries a | R) / Pr(U = aa | R))`` and the kernel computes ``w`` from
+it (``col3`` of the remains' code). Every shape takes the exact engine when theta > 0. The screening kernel
 (numba, parallel over targets) scores a block of targets against a block of remains:
 ``score[t, r] = sum_m table[t, col(r, m)]``.
 
