@@ -1,7 +1,8 @@
 """All-against-all DNA screening of remains against families, re-checked by the exact engine.
 
-Method (theta = 0 here; theta > 0 below; markers independent). For a family with references ``R`` and a missing person ``MP``,
-the exact likelihood ratio of a set of remains with observation ``o_m`` at marker ``m`` is
+Method (theta = 0 here; theta > 0 below; markers independent). For a family with references ``R`` and a
+missing person ``MP``, the exact likelihood ratio of a set of remains with observation ``o_m`` at marker
+``m`` is
 
     LR = prod_m  sum_g Pr(MP = g | R) Pr(o_m | g)  /  sum_g HW(g) Pr(o_m | g).
 
