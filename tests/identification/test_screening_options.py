@@ -88,3 +88,26 @@ def test_theta_and_field_grave_dropout_reach_the_candidates(
             theta=0.02,
         )
         assert cand.log10_lr == pytest.approx(missing_person_lr(case).log10_lr, abs=1e-6)
+
+
+def test_queue_screening_takes_the_options_and_checks_them(
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    from kinlink.identification.actions import queue_screening
+    from kinlink.identification.services import IdentificationError
+
+    with override_settings(KINLINK_SCREENING_THETA=0.01, KINLINK_SCREENING_IMMEDIATE=False):
+        with django_capture_on_commit_callbacks(execute=False):
+            plain = queue_screening("settings")
+            again = queue_screening("settings again")
+            own = queue_screening("field work", theta=0.0, field_grave_dropout=0.25)
+        assert plain.pk == again.pk and plain.theta == 0.01
+        assert own.pk != plain.pk and (own.theta, own.field_grave_dropout, own.remains_dropout) == (
+            0.0,
+            0.25,
+            0.0,
+        )
+        with pytest.raises(IdentificationError, match="theta"):
+            queue_screening("bad", theta=1.0)
+        with pytest.raises(IdentificationError, match="remains_dropout"):
+            queue_screening("bad", remains_dropout=-0.1)
