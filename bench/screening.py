@@ -4,11 +4,18 @@ Run by hand (not by the test suite):
 
     PYTHONPATH=src python bench/screening.py --families 100000 --remains 10000
 
+    PYTHONPATH=src python bench/screening.py --shapes [--shape-families 4000 --exact-families 400]
+
 Writes bench/results/screening.json (or --out): pairs per second of the screening phase, families per
 second of the precomputation, peak memory (max RSS), and sensitivity and false positives per million pairs
 at LR thresholds 10^3, 10^4 and 10^6 by reference configuration, on the scenario generator's families
 (23 synthetic STR markers, stepwise mutation, degraded remains). A sample of pairs is re-checked with the
 exact engine to confirm that every pair at or above 10^4 is in the shortlist.
+
+``--shapes`` measures the precomputation alone per pedigree shape (nuclear shapes on the closed form of
+``genetics.nuclear``, the others on the batched peeling of ``genetics.peeling``) against the exact engine
+(the old fallback of every non-nuclear shape), with the largest difference of the table entries in log10,
+and writes bench/results/screening_shapes.json.
 """
 
 from __future__ import annotations
@@ -22,11 +29,15 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from kinlink.genetics.screening import ScreeningIndex, ScreeningPanel, Target
-from kinlink.scenario.dna import generate_dna
+from bench._machine import write_results
+from kinlink.genetics.pedigree import Pedigree, Person
+from kinlink.genetics.screening import Family, ScreeningIndex, ScreeningPanel, Target, family_tables
+from kinlink.scenario import dna as scenario_dna
+from kinlink.scenario.dna import CONFIGURATIONS, generate_dna
 
 THRESHOLDS = (3, 4, 6)  # log10 LR
 
@@ -42,10 +53,111 @@ def _peak_rss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+_GRAND = (("GF", "male", None, None), ("GM", "female", None, None), ("FA", "male", "GF", "GM"))
+_PARENTS = (("MO", "female", None, None), ("MP", "male", "FA", "MO"))
+_UNCLE = (("UN", "male", "GF", "GM"),)
+_COUSIN = (("UW", "female", None, None), ("CO", "female", "UN", "UW"))
+_HALF = (("M2", "female", None, None), ("HS", "male", "FA", "M2"))
+
+#: Shapes that are not nuclear: members (id, sex, father, mother) and typed references.
+NON_NUCLEAR: dict[str, tuple[tuple[tuple[str, str, str | None, str | None], ...], tuple[str, ...]]] = {
+    "grandmother": ((*_GRAND, *_PARENTS), ("GM",)),
+    "grandparents": ((*_GRAND, *_PARENTS), ("GF", "GM")),
+    "grandmother_mother": ((*_GRAND, *_PARENTS), ("GM", "MO")),
+    "paternal_half_sibling": ((("FA", "male", None, None), *_PARENTS, *_HALF), ("HS",)),
+    "half_sibling_mother": ((("FA", "male", None, None), *_PARENTS, *_HALF), ("HS", "M2", "MO")),
+    "uncle": ((*_GRAND, *_PARENTS, *_UNCLE), ("UN",)),
+    "uncle_grandmother_mother": ((*_GRAND, *_PARENTS, *_UNCLE), ("UN", "GM", "MO")),
+    "first_cousin": ((*_GRAND, *_PARENTS, *_UNCLE, *_COUSIN), ("CO",)),
+    "cousin_uncle_aunt": ((*_GRAND, *_PARENTS, *_UNCLE, *_COUSIN), ("CO", "UN", "UW")),
+    "two_wives_children": (
+        (
+            ("MP", "male", None, None),
+            ("W1", "female", None, None),
+            ("W2", "female", None, None),
+            ("C1", "male", "MP", "W1"),
+            ("C2", "female", "MP", "W2"),
+            ("C3", "male", "MP", "W2"),
+        ),
+        ("C1", "W2", "C2", "C3"),
+    ),
+}
+
+
+def _shape_families(
+    config: tuple[Any, ...], loci: list[Any], k: int, rng: np.random.Generator
+) -> list[Family]:
+    members, typed = config
+    alleles, _mutations = scenario_dna._simulate(members, loci, k, rng)
+    pedigree = Pedigree([Person(*m) for m in members])
+    return [
+        Family(f"F{i:06d}", pedigree, ["MP"], {p: scenario_dna._profile(loci, alleles[p][i]) for p in typed})
+        for i in range(k)
+    ]
+
+
+def _timed(panel: ScreeningPanel, families: list[Family], fast: bool) -> tuple[float, float, np.ndarray]:
+    t0, c0 = time.perf_counter(), _cpu_seconds()
+    _targets, table, _notes = family_tables(panel, families, np.float64, fast=fast)
+    return time.perf_counter() - t0, _cpu_seconds() - c0, table
+
+
+def shapes_main(args: argparse.Namespace) -> int:
+    load_start = os.getloadavg()
+    sc = generate_dna(20, 10, seed=args.seed)
+    loci = list(sc.loci)
+    panel = ScreeningPanel(tuple(loci))
+    rng = np.random.default_rng(args.seed)
+    family_tables(panel, sc.families)  # compile (or load) the numba kernels before timing
+    shapes: dict[str, Any] = {}
+    all_shapes = {**{f"nuclear:{k}": v for k, v in CONFIGURATIONS.items()}, **NON_NUCLEAR}
+    for name, config in all_shapes.items():
+        families = _shape_families(config, loci, args.shape_families, rng)
+        _timed(panel, families[:50], True)  # warm this shape's code paths
+        wall, cpu, fast_table = _timed(panel, families, True)
+        sample = families[: args.exact_families]
+        wall_x, cpu_x, exact_table = _timed(panel, sample, False)
+        fast_part = fast_table[: len(sample)]
+        finite = np.isfinite(exact_table)
+        same_inf = bool(np.array_equal(finite, np.isfinite(fast_part)))
+        diff = float(np.abs(fast_part[finite] - exact_table[finite]).max()) if finite.any() else 0.0
+        shapes[name] = {
+            "typed": list(config[1]),
+            "path": "nuclear closed form" if name.startswith("nuclear:") else "batched peeling",
+            "families_per_second_fast": round(len(families) / wall, 1),
+            "cpu_families_per_second_fast": round(len(families) / max(cpu, 1e-9), 1),
+            "families_per_second_exact_fallback": round(len(sample) / wall_x, 1),
+            "cpu_families_per_second_exact_fallback": round(len(sample) / max(cpu_x, 1e-9), 1),
+            "speed_up_wall": round((len(families) / wall) / (len(sample) / wall_x), 1),
+            "max_abs_log10_difference_vs_exact": diff,
+            "same_impossible_entries": same_inf,
+            "families_fast": len(families),
+            "families_exact": len(sample),
+        }
+        print(name, shapes[name], flush=True)
+    path = write_results(
+        "screening_shapes",
+        {
+            "load_average_start": load_start,
+            "load_average_end": os.getloadavg(),
+            "note": "the 2-core machine is shared with other jobs: wall times depend on the load average; "
+            "CPU families/s count the CPU time of all threads (numba kernels use every core)",
+            "markers": len(loci),
+            "mutation": "stepwise rate 0.002, rate2 1e-6, range 0.1 (scenario generator)",
+            "shapes": shapes,
+        },
+    )
+    print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--shapes", action="store_true", help="precomputation speed per pedigree shape")
+    parser.add_argument("--shape-families", type=int, default=4000)
+    parser.add_argument("--exact-families", type=int, default=400)
     parser.add_argument("--families", type=int, default=100_000)
     parser.add_argument("--remains", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
@@ -54,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exact-sample", type=int, default=300, help="true pairs re-checked exactly")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "screening.json"))
     args = parser.parse_args(argv)
+    if args.shapes:
+        return shapes_main(args)
 
     warm = generate_dna(20, 10, seed=99)  # compile (or load) the numba kernels before timing
     warm_index = ScreeningIndex(ScreeningPanel(tuple(warm.loci)))

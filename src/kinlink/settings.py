@@ -404,6 +404,12 @@ KINLINK_PRIOR_OUTSIDE_SHARE = float(os.environ.get("KINLINK_PRIOR_OUTSIDE_SHARE"
 # Allele dropout probability per allele copy in the direct match of remains with a reference of the missing
 # person himself (a personal item, a stored sample); the same for both samples. 0: no dropout.
 KINLINK_DIRECT_MATCH_DROPOUT = float(os.environ.get("KINLINK_DIRECT_MATCH_DROPOUT", "0"))
+# Registry screening (docs/methods/screening.md): the Balding-Nichols theta (subpopulation correction) of
+# founders and remains, in [0, 1); the allele dropout probability of remains samples; and that of remains
+# from a field grave (degraded bone), in [0, 1). 0: no correction, no dropout.
+KINLINK_SCREENING_THETA = float(os.environ.get("KINLINK_SCREENING_THETA", "0"))
+KINLINK_SCREENING_REMAINS_DROPOUT = float(os.environ.get("KINLINK_SCREENING_REMAINS_DROPOUT", "0"))
+KINLINK_SCREENING_FIELD_GRAVE_DROPOUT = float(os.environ.get("KINLINK_SCREENING_FIELD_GRAVE_DROPOUT", "0"))
 # 1: a lab upload runs its screening when its transaction commits, in the web request, instead of
 # enqueueing it for the worker (small installations without a worker only; never in production).
 KINLINK_SCREENING_IMMEDIATE = os.environ.get("KINLINK_SCREENING_IMMEDIATE", "0") == "1"

@@ -54,6 +54,13 @@ def register_screening(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--remains-dropout", type=float, default=0.0, help="allele dropout probability of remains"
     )
     sc.add_argument(
+        "--theta",
+        type=float,
+        default=0.0,
+        help="Balding-Nichols coancestry coefficient (subpopulation correction) of founders and remains; "
+        "above 0 the tables come from the exact engine (slower)",
+    )
+    sc.add_argument(
         "--recheck",
         choices=("threshold", "all"),
         default="threshold",
@@ -139,7 +146,7 @@ def _read_inputs(args: argparse.Namespace) -> tuple[Any, list[Any], dict[str, di
         families = families_from_tables(rows, references, name)
         mutation = parse_mutation(args.mutation) if args.mutation else None
         profiles = [*references.values(), *remains.values()]
-        panel = ScreeningPanel.build(db, profiles, mutation=mutation)
+        panel = ScreeningPanel.build(db, profiles, mutation=mutation, theta=args.theta)
     except (FormatError, FrequencyError, ScreeningError, ValueError, KeyError) as exc:
         raise CommandError(str(exc)) from exc
     return panel, families, remains

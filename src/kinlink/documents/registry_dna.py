@@ -78,7 +78,7 @@ def _loci(path: str, spec: str, markers: set[str]) -> tuple[list[Any], list[str]
 def candidate_report(candidate: CandidateIdentification, case: Case) -> DnaReportData:
     """Recompute one candidate's comparison with the exact engine and label it from the registry."""
     from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_lr
-    from kinlink.identification.services import family_from_samples
+    from kinlink.identification.services import family_from_samples, remains_dropout
 
     if candidate.method != CandidateIdentification.Method.KINSHIP:
         raise DnaReportError(
@@ -114,6 +114,8 @@ def candidate_report(candidate: CandidateIdentification, case: Case) -> DnaRepor
         loci=loci,
         references={pid: {m: g for m, g in p.items() if m in keep} for pid, p in family.references.items()},
         poi={m: g for m, g in poi.items() if m in keep},
+        poi_dropout=remains_dropout(run, remains),
+        theta=run.theta if run else 0.0,
         notes=[*notes, *table_notes],
     )
     try:

@@ -593,8 +593,8 @@ class PedigreeLikelihood:
             parents = self._parents[i]
             if parents is None:
                 if theta > 0:
-                    if ev is not None or any(relevant[c] for c in self._children[i]):
-                        founder_vars.extend((vp, vm))
+                    if ev is not None or i == keep or any(relevant[c] for c in self._children[i]):
+                        founder_vars.extend((vp, vm))  # a kept founder's alleles are drawn with the others
                     if ev is not None:
                         scopes.append((vp, vm))
                         arrays.append(ev)

@@ -31,8 +31,9 @@ product over typed children gives ``T`` terms (at most ``2^children``), each a p
 ``K`` is proportional to ``Pr(MP = (x, y), references)``; the unordered distribution is
 ``K[x, y] + K[y, x]`` normalised. All of it is the exact computation, reordered; only floating-point
 rounding differs (tested against the exact engine to 1e-12). Pedigrees that are not nuclear (grandparents,
-half siblings, more than one couple, loops) and couples with more than :data:`MAX_CHILDREN` other children
-use the exact engine (see :func:`kinlink.genetics.screening.family_tables`).
+half siblings, more than one couple) use the batched peeling of :mod:`kinlink.genetics.peeling`; loops and
+couples with more than :data:`MAX_CHILDREN` other children the exact engine (see
+:func:`kinlink.genetics.screening.family_tables`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """All-against-all DNA screening of remains against families, re-checked by the exact engine.
 
-Method (theta = 0, markers independent). For a family with references ``R`` and a missing person ``MP``,
-the exact likelihood ratio of a set of remains with observation ``o_m`` at marker ``m`` is
+Method (theta = 0 here; theta > 0 below; markers independent). For a family with references ``R`` and a
+missing person ``MP``, the exact likelihood ratio of a set of remains with observation ``o_m`` at marker
+``m`` is
 
     LR = prod_m  sum_g Pr(MP = g | R) Pr(o_m | g)  /  sum_g HW(g) Pr(o_m | g).
 
@@ -24,10 +25,19 @@ uses the threshold lowered by ``margin`` (0.01 in log10) so rounding cannot lose
 shortlisted pair at or above the threshold is re-checked with
 :func:`kinlink.genetics.kinship.missing_person_lr`, whose LR is the one reported.
 
-Families with the same pedigree shape are precomputed together. Nuclear families (parents and children,
-MP among them: every usual reference configuration) use the batched exact closed form of
-:mod:`kinlink.genetics.nuclear`, parallel over families; other shapes fall back to the exact engine, with
-the markers of many families stacked on the batch axis of one variable elimination. The screening kernel
+Families with the same pedigree shape are precomputed together, each distinct set of reference calls of a
+marker once. Nuclear families (parents and children, MP among them: every usual reference configuration)
+use the batched exact closed form of :mod:`kinlink.genetics.nuclear`; every other pedigree without loops
+(grandparents, half siblings, uncles, cousins, and combinations) the batched exact peeling of
+:mod:`kinlink.genetics.peeling`; pedigrees with loops fall back to the exact engine, with the markers of
+many families stacked on the batch axis of one variable elimination.
+
+Theta > 0 (:attr:`ScreeningPanel.theta`, Balding–Nichols): the remains under H2 are an unrelated member
+``U`` of the family's subpopulation, so the denominator is ``sum_g Pr(U = g | R) Pr(o_m | g)``; the exact
+engine gives both distributions (an extra person ``U`` in the pedigree) and the columns are ratios against
+``U`` instead of HW. The dropout weight ``w`` of a homozygous call then depends on the target: one more
+column per allele holds ``log10(Pr(U carries a | R) / Pr(U = aa | R))`` and the kernel computes ``w`` from
+it (``col3`` of the remains' code). Every shape takes the exact engine when theta > 0. The screening kernel
 (numba, parallel over targets) scores a block of targets against a block of remains:
 ``score[t, r] = sum_m table[t, col(r, m)]``.
 
@@ -49,8 +59,9 @@ from numba import njit, prange
 from numpy.typing import NDArray
 
 from kinlink.genetics import likelihood as _likelihood
-from kinlink.genetics.kinship import KinshipCase, missing_person_lr
+from kinlink.genetics.kinship import POI_ID, KinshipCase, missing_person_lr
 from kinlink.genetics.likelihood import (
+    LikelihoodError,
     Observation,
     PedigreeLikelihood,
     genotype_index,
@@ -61,15 +72,22 @@ from kinlink.genetics.likelihood import (
 from kinlink.genetics.markers import FrequencyDatabase, Locus, UnknownAlleleError, is_untyped
 from kinlink.genetics.mutation import MarkerMutation
 from kinlink.genetics.nuclear import MAX_CHILDREN, NuclearShape, marker_columns, nuclear_shape
-from kinlink.genetics.pedigree import Pedigree
+from kinlink.genetics.pedigree import Pedigree, Person
+from kinlink.genetics.peeling import Schedule, TreePlan, tree_plan
+from kinlink.genetics.peeling import ordered_distributions as tree_distributions
+from kinlink.genetics.peeling import patterns as peeling_patterns
+from kinlink.genetics.peeling import table_columns as tree_columns
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 Profile = Mapping[str, Sequence[str]]
+#: Encoded remains as the kernels take them: col1, col2, lw1, lw2, col3 (see :class:`RemainsCode`).
+Codes = tuple[IntArray, IntArray, FloatArray, FloatArray, IntArray]
 
 DEFAULT_MARGIN = 0.01  # log10 units subtracted from the threshold when shortlisting
 _FAMILY_CHUNK_ENTRIES = 8192  # markers x families per variable elimination
 _BLOCK_ROWS = 2048  # targets per table block
+_TREE_CHUNK = 1024  # families per batched peeling call
 
 
 class ScreeningError(ValueError):
@@ -84,14 +102,24 @@ class ScreeningPanel:
     """The markers screened, with a fixed allele order each, and the layout of a target's table row.
 
     Row layout per marker ``m`` (``n`` alleles, ``G = n (n + 1) / 2`` genotypes), starting at
-    ``offsets[m]``: ``G`` genotype columns, ``n`` one-allele columns, one zero column.
+    ``offsets[m]``: ``G`` genotype columns, ``n`` one-allele columns, one zero column, and with ``theta`` > 0
+    ``n`` dropout columns (see the module docstring).
+
+    ``theta``: the Balding–Nichols coancestry coefficient of every founder and of the remains under H2.
     """
 
     loci: tuple[Locus, ...]
     notes: tuple[str, ...] = ()
+    theta: float = 0.0
 
     def __post_init__(self) -> None:
-        sizes = [locus.n_alleles * (locus.n_alleles + 1) // 2 + locus.n_alleles + 1 for locus in self.loci]
+        if not 0.0 <= self.theta < 1.0:
+            raise ScreeningError(f"theta must be in [0, 1), got {self.theta}")
+        extra = 1 if self.theta > 0 else 0
+        sizes = [
+            locus.n_alleles * (locus.n_alleles + 1) // 2 + (1 + extra) * locus.n_alleles + 1
+            for locus in self.loci
+        ]
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64) if sizes else np.zeros(0)
         object.__setattr__(self, "_offsets", offsets.astype(np.int64))
         object.__setattr__(self, "_width", int(sum(sizes)))
@@ -112,7 +140,7 @@ class ScreeningPanel:
 
     def columns(self, m: int) -> int:
         n = self.loci[m].n_alleles
-        return n * (n + 1) // 2 + n + 1
+        return n * (n + 1) // 2 + (2 if self.theta > 0 else 1) * n + 1
 
     @classmethod
     def build(
@@ -121,6 +149,7 @@ class ScreeningPanel:
         profiles: Iterable[Profile],
         markers: Sequence[str] | None = None,
         mutation: MarkerMutation | Mapping[str, MarkerMutation] | None = None,
+        theta: float = 0.0,
     ) -> ScreeningPanel:
         """Panel of ``markers`` (default: all database markers typed in ``profiles``).
 
@@ -150,7 +179,7 @@ class ScreeningPanel:
                 raise ScreeningError(f"marker {name}: allele frequencies must be positive for screening")
             loci.append(locus)
             notes.extend(added)
-        return cls(tuple(loci), tuple([*database.notes, *notes]))
+        return cls(tuple(loci), tuple([*database.notes, *notes]), float(theta))
 
 
 # ------------------------------------------------------------------------------------------------ families
@@ -230,16 +259,32 @@ def family_tables(
     table: NDArray[Any] = np.empty((sum(len(m) for m in jobs.values()), panel.width), dtype=dtype)
     start = 0
     for members in jobs.values():
+        ok: NDArray[np.bool_] | None
         block = table[start : start + len(members)]
         start += len(members)
         pedigree = members[0][0].pedigree
-        shape = nuclear_shape(pedigree, members[0][1]) if fast else None
+        fast_here = fast and panel.theta == 0.0  # theta couples every founder: the exact engine only
+        shape = nuclear_shape(pedigree, members[0][1]) if fast_here else None
+        plan = tree_plan(pedigree, members[0][1]) if fast_here and shape is None else None
         if shape is not None and len(shape.children) <= MAX_CHILDREN:
             ok = _nuclear_rows(panel, shape, members, block)
+        elif plan is not None and (ok_tree := _tree_rows(panel, plan, members, block)) is not None:
+            ok = ok_tree
         else:
-            ok = _exact_rows(panel, pedigree, pedigree.ids.index(members[0][1]), members, block, workers)
+            try:
+                ok = _exact_rows(panel, pedigree, pedigree.ids.index(members[0][1]), members, block, workers)
+            except (LikelihoodError, MemoryError):
+                if panel.theta == 0.0:
+                    raise
+                ok = None  # the theta factor over this pedigree's founders is too large for memory
         for k, (fam, mp) in enumerate(members):
-            if not ok[k]:
+            if ok is None:
+                block[k] = -np.inf
+                notes.append(
+                    f"family {fam.id}, missing {mp}: the theta correction couples too many untyped founders "
+                    "of this pedigree for an exact computation; not screened (screen it with theta = 0)"
+                )
+            elif not ok[k]:
                 block[k] = -np.inf
                 notes.append(
                     f"family {fam.id}, missing {mp}: references are impossible at some marker (Mendelian "
@@ -303,7 +348,64 @@ def _nuclear_rows(
     ok = np.ones(len(members), dtype=np.bool_)
     for m, locus in enumerate(panel.loci):
         off = int(panel.offsets[m])
-        marker_columns(shape, locus, observations[m], block[:, off : off + panel.columns(m)], ok)
+        distinct, inverse = _distinct_observations(observations[m])
+        cols = np.empty((distinct.shape[0], panel.columns(m)))
+        good = np.ones(distinct.shape[0], dtype=np.bool_)
+        marker_columns(shape, locus, distinct, cols, good)
+        block[:, off : off + cols.shape[1]] = cols[inverse]
+        ok &= good[inverse]
+    return ok
+
+
+def _distinct_observations(obs: NDArray[np.int32]) -> tuple[NDArray[np.int32], IntArray]:
+    """The distinct reference observations (U, persons, 2) of one marker's families, and each family's.
+
+    The two calls of a person are put in order first (``b, a`` is ``a, b``; ``-, a`` is ``a, -``): the
+    tables depend on the unordered calls only, so families that differ only in call order share a row.
+    """
+    canon = np.ascontiguousarray(np.sort(obs, axis=2))
+    flat = canon.reshape(canon.shape[0], -1)
+    key = flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).reshape(-1)
+    _keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return canon[first], inverse.reshape(-1).astype(np.int64)
+
+
+def _tree_rows(
+    panel: ScreeningPanel, plan: TreePlan, members: Sequence[tuple[Family, str]], block: NDArray[Any]
+) -> NDArray[np.bool_] | None:
+    """Fill ``block`` for families of one tree shape by batched peeling (:mod:`kinlink.genetics.peeling`).
+
+    Families are grouped per marker by typing pattern. Returns which families' references are possible at
+    every marker, or ``None`` (``block`` untouched) when a pattern cannot take this path (see
+    :meth:`~kinlink.genetics.peeling.TreePlan.schedule`).
+    """
+    observations = _reference_observations(panel, members)
+    grouped: list[list[tuple[Schedule, IntArray]]] = []
+    distinct: list[tuple[NDArray[np.int32], IntArray]] = []
+    for m in range(len(panel.loci)):
+        distinct.append(_distinct_observations(observations[m]))
+        pats = peeling_patterns(distinct[m][0])
+        uniq, inverse = np.unique(pats, axis=0, return_inverse=True)
+        groups = []
+        for u, pattern in enumerate(uniq):
+            schedule = plan.schedule(tuple(int(x) for x in pattern))
+            if schedule is None:
+                return None
+            groups.append((schedule, np.flatnonzero(inverse.reshape(-1) == u)))
+        grouped.append(groups)
+    ok = np.ones(len(members), dtype=np.bool_)
+    for m, locus in enumerate(panel.loci):
+        off = int(panel.offsets[m])
+        obs, inverse = distinct[m]
+        cols = np.empty((obs.shape[0], panel.columns(m)))
+        good = np.ones(obs.shape[0], dtype=np.bool_)
+        for schedule, rows in grouped[m]:
+            for lo in range(0, rows.size, _TREE_CHUNK):
+                part = rows[lo : lo + _TREE_CHUNK]
+                ordered = tree_distributions(plan, schedule, locus, obs[part])
+                cols[part], good[part] = tree_columns(locus, ordered)
+        block[:, off : off + cols.shape[1]] = cols[inverse]
+        ok &= good[inverse]
     return ok
 
 
@@ -346,7 +448,7 @@ def _exact_rows(
                 u = distinct[m][signature] = len(distinct_obs[m])
                 distinct_obs[m].append(obs)
             entry[k, m] = u
-    tasks = [(pedigree, keep, locus, distinct_obs[m]) for m, locus in enumerate(panel.loci)]
+    tasks = [(pedigree, keep, locus, distinct_obs[m], panel.theta) for m, locus in enumerate(panel.loci)]
     if workers > 1 and len(members) * len(panel.loci) > _FAMILY_CHUNK_ENTRIES:
         import multiprocessing
 
@@ -363,18 +465,35 @@ def _exact_rows(
 
 
 def _distinct_rows(
-    pedigree: Pedigree, keep: int, locus: Locus, observations: Sequence[dict[int, Observation]]
+    pedigree: Pedigree,
+    keep: int,
+    locus: Locus,
+    observations: Sequence[dict[int, Observation]],
+    theta: float = 0.0,
 ) -> tuple[FloatArray, NDArray[np.bool_]]:
-    """Table columns of one marker for each distinct set of reference observations (exact elimination)."""
+    """Table columns of one marker for each distinct set of reference observations (exact elimination).
+
+    With ``theta`` > 0 the pedigree gets an unrelated person ``U`` (the remains under H2), and the columns
+    are ratios against U's genotype distribution given the references (see :func:`_theta_rows`).
+    """
+    if theta > 0:
+        pedigree = pedigree.with_persons([Person(POI_ID, "unknown")])
     model = PedigreeLikelihood(pedigree)
     n_persons = len(pedigree.ids)
     parts_cols, parts_good = [], []
     for start in range(0, len(observations), _FAMILY_CHUNK_ENTRIES):
         chunk = observations[start : start + _FAMILY_CHUNK_ENTRIES]
-        results = model._compute([locus] * len(chunk), chunk, [0.0] * n_persons, 0.0, keep)
+        results = model._compute([locus] * len(chunk), chunk, [0.0] * n_persons, theta, keep)
+        if theta > 0:
+            unrelated = model._compute([locus] * len(chunk), chunk, [0.0] * n_persons, theta, n_persons - 1)
         if _likelihood._stacked.cache_info().currsize > 16:
             _likelihood._stacked.cache_clear()  # stacked arrays of past chunks: free them
-        cols, good = _marker_rows(locus, np.stack([r[0] for r in results]))
+        if theta > 0:
+            cols, good = _theta_rows(
+                locus, np.stack([r[0] for r in results]), np.stack([r[0] for r in unrelated])
+            )
+        else:
+            cols, good = _marker_rows(locus, np.stack([r[0] for r in results]))
         parts_cols.append(cols)
         parts_good.append(good)
     return np.concatenate(parts_cols), np.concatenate(parts_good)
@@ -401,17 +520,56 @@ def _marker_rows(locus: Locus, ordered: FloatArray) -> tuple[FloatArray, NDArray
     return cols, good
 
 
+def _theta_rows(
+    locus: Locus, ordered: FloatArray, unrelated: FloatArray
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Theta > 0: one marker's columns (K, G + 2n + 1) from MP's and U's kept factors (K, n, n).
+
+    ``U`` is an unrelated member of the references' subpopulation (the remains under H2). Columns:
+    log10(Pr(MP = g | refs) / Pr(U = g | refs)) per genotype; the same for "carries a" per allele; 0; and
+    per allele the dropout column log10(Pr(U carries a | refs) / Pr(U = aa | refs)).
+    """
+    n = locus.n_alleles
+    i, j = genotype_pairs(n)
+    contains = ((i[None, :] == np.arange(n)[:, None]) | (j[None, :] == np.arange(n)[:, None])).astype(float)
+    hom = genotype_index_array(n)
+    posts = []
+    good = np.ones(ordered.shape[0], dtype=bool)
+    for x in (ordered, unrelated):
+        post = x[:, i, j] + np.where(i != j, x[:, j, i], 0.0)
+        total = post.sum(axis=1)
+        ok = np.isfinite(total) & (total > 0)
+        good &= ok
+        posts.append(post / np.where(ok, total, 1.0)[:, None])
+    mp, un = posts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geno = np.log10(mp) - np.log10(un)
+        carrier_u = un @ contains.T
+        single = np.log10(mp @ contains.T) - np.log10(carrier_u)
+        ratio = np.log10(carrier_u) - np.log10(un[:, hom])
+    cols = np.concatenate([geno, single, np.zeros((mp.shape[0], 1)), ratio], axis=1)
+    cols[~good] = 0.0
+    return cols, good
+
+
+def genotype_index_array(n: int) -> IntArray:
+    """Positions of the homozygous genotypes ``aa`` (a = 0 .. n-1) in :func:`genotype_pairs` order."""
+    return np.array([genotype_index(n, a, a) for a in range(n)], dtype=np.int64)
+
+
 # ------------------------------------------------------------------------------------------------ remains
 
 
 @dataclass(frozen=True)
 class RemainsCode:
-    """Table columns of one set of remains: ``col1`` (and ``col2`` with log10 weights for dropout)."""
+    """Table columns of one set of remains: ``col1`` (and ``col2`` with log10 weights for dropout; with
+    theta, ``col3`` is the target's dropout column and ``lw2`` holds log10 of the dropout probability)."""
 
     col1: IntArray
     col2: IntArray
     lw1: FloatArray
     lw2: FloatArray
+    col3: IntArray
 
 
 def encode_remains(
@@ -423,6 +581,7 @@ def encode_remains(
     n_m = len(panel.loci)
     col1 = np.zeros(n_m, dtype=np.int64)
     col2 = np.full(n_m, -1, dtype=np.int64)
+    col3 = np.full(n_m, -1, dtype=np.int64)
     lw1 = np.zeros(n_m)
     lw2 = np.zeros(n_m)
     offsets = panel.offsets
@@ -439,6 +598,11 @@ def encode_remains(
             col1[m] = off + g_count + x
         elif a != b or dropout == 0.0:
             col1[m] = off + genotype_index(n, a, b)
+        elif panel.theta > 0:
+            col1[m] = off + genotype_index(n, a, a)
+            col2[m] = off + g_count + a
+            col3[m] = off + g_count + n + 1 + a
+            lw2[m] = math.log10(dropout)
         else:
             p = float(locus.freqs[a])
             hom = p * p
@@ -448,14 +612,14 @@ def encode_remains(
             col2[m] = off + g_count + a
             lw1[m] = math.log10(w)
             lw2[m] = math.log10(1.0 - w)
-    return RemainsCode(col1, col2, lw1, lw2)
+    return RemainsCode(col1, col2, lw1, lw2, col3)
 
 
 # ------------------------------------------------------------------------------------------------ kernels
 
 
 @njit(cache=True, inline="always")
-def _pair_score(row, col1, col2, lw1, lw2, r, slow):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _pair_score(row, col1, col2, lw1, lw2, col3, r, slow):  # type: ignore[no-untyped-def]  # pragma: no cover
     """log10 LR of remains ``r`` against one table row (the dropout log-sum only where ``slow``)."""
     s = 0.0
     for m in range(col1.shape[1]):
@@ -465,6 +629,13 @@ def _pair_score(row, col1, col2, lw1, lw2, r, slow):  # type: ignore[no-untyped-
         else:
             x = row[col1[r, m]] + lw1[r, m]
             y = row[c2] + lw2[r, m]
+            c3 = col3[r, m]
+            if c3 >= 0:  # theta: the weight depends on the target, log10 w = -log10(1 + d rho)
+                t = lw2[r, m] + row[c3]
+                big = max(t, 0.0)
+                lp = big + math.log10(10.0 ** (0.0 - big) + 10.0 ** (t - big))
+                x = row[col1[r, m]] - lp
+                y = row[c2] + t - lp
             hi = max(x, y)
             if hi == -np.inf:
                 s += hi
@@ -496,6 +667,7 @@ def _screen_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
     col2,
     lw1,
     lw2,
+    col3,
     slow,
     cut,
     tgt_vals,
@@ -534,10 +706,10 @@ def _screen_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
             gate = -np.inf  # below it a score changes nothing (min of the rows' k-th best and the cut)
             for r in range(n_r):
                 if slow[r]:
-                    s0 = _pair_score(row0, col1, col2, lw1, lw2, r, True)
-                    s1 = _pair_score(row1, col1, col2, lw1, lw2, r, True)
-                    s2 = _pair_score(row2, col1, col2, lw1, lw2, r, True)
-                    s3 = _pair_score(row3, col1, col2, lw1, lw2, r, True)
+                    s0 = _pair_score(row0, col1, col2, lw1, lw2, col3, r, True)
+                    s1 = _pair_score(row1, col1, col2, lw1, lw2, col3, r, True)
+                    s2 = _pair_score(row2, col1, col2, lw1, lw2, col3, r, True)
+                    s3 = _pair_score(row3, col1, col2, lw1, lw2, col3, r, True)
                 else:
                     s0 = 0.0
                     s1 = 0.0
@@ -573,26 +745,38 @@ def _screen_kernel(  # type: ignore[no-untyped-def]  # pragma: no cover
                     gate = np.nextafter(cut, -np.inf)
 
 
-def score_block(
-    table: NDArray[Any], rows: IntArray, codes: tuple[IntArray, IntArray, FloatArray, FloatArray]
-) -> NDArray[Any]:
+def marker_scores(
+    row: FloatArray, col1: IntArray, col2: IntArray, lw1: FloatArray, lw2: FloatArray, col3: IntArray
+) -> FloatArray:
+    """Per-marker log10 LR of one encoded remains against one table row (numpy; as the kernel computes)."""
+    ln10 = math.log(10.0)
+    x = row[col1]
+    two = col2 >= 0
+    if not two.any():
+        return x
+    y = row[np.where(two, col2, 0)]
+    w1, w2 = lw1.copy(), lw2.copy()
+    three = col3 >= 0
+    if three.any():
+        t = lw2 + row[np.where(three, col3, 0)]
+        lp = np.logaddexp(0.0, t * ln10) / ln10
+        w1 = np.where(three, -lp, w1)
+        w2 = np.where(three, t - lp, w2)
+    both = np.logaddexp((x + w1) * ln10, (y + w2) * ln10) / ln10
+    return np.where(two, both, x)
+
+
+def score_block(table: NDArray[Any], rows: IntArray, codes: Codes) -> NDArray[Any]:
     """log10 LR of every (target row, remains) pair: an array (len(rows), n_remains) of ``table``'s dtype.
 
     For small checks and reports; the screening itself uses the fused kernel of :func:`screen_block`.
     """
-    col1, col2, lw1, lw2 = codes
+    col1, col2, lw1, lw2, col3 = codes
     out = np.empty((rows.shape[0], col1.shape[0]), dtype=table.dtype)
     for t in range(rows.shape[0]):
         row = table[rows[t]].astype(np.float64)
         for r in range(col1.shape[0]):
-            x = row[col1[r]]
-            two = col2[r] >= 0
-            if two.any():
-                ln10 = math.log(10.0)
-                y = row[np.where(two, col2[r], 0)]
-                both = np.logaddexp((x + lw1[r]) * ln10, (y + lw2[r]) * ln10) / ln10
-                x = np.where(two, both, x)
-            out[t, r] = x.sum()
+            out[t, r] = marker_scores(row, col1[r], col2[r], lw1[r], lw2[r], col3[r]).sum()
     return out
 
 
@@ -611,19 +795,20 @@ class BlockResult:
 def screen_block(
     table: NDArray[Any],
     rows: IntArray,
-    codes: tuple[IntArray, IntArray, FloatArray, FloatArray],
+    codes: Codes,
     k: int,
     cut: float,
     n_chunks: int = 0,
 ) -> BlockResult:
     """Run the fused screening kernel on ``rows`` of ``table`` against the encoded remains."""
-    col1, col2, lw1, lw2 = codes
+    col1, col2, lw1, lw2, col3 = codes
     n_rows, n_r = rows.shape[0], col1.shape[0]
     if n_chunks <= 0:
         n_chunks = max(1, min(numba.get_num_threads() * 4, n_rows))
     slow = (col2 >= 0).any(axis=1) if n_r else np.zeros(0, dtype=np.bool_)
     c1 = col1.astype(np.int32)
     c2 = col2.astype(np.int32)
+    c3 = col3.astype(np.int32)
     w1 = lw1.astype(table.dtype)
     w2 = lw2.astype(table.dtype)
     cap = 4096
@@ -644,6 +829,7 @@ def screen_block(
                 c2,
                 w1,
                 w2,
+                c3,
                 slow,
                 cut,
                 tgt_vals,
@@ -813,17 +999,18 @@ class ScreeningIndex:
         block, local = divmod(target, _BLOCK_ROWS)
         return self._blocks[block][local]
 
-    def _code_arrays(self, remains: IntArray) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    def _code_arrays(self, remains: IntArray) -> Codes:
         codes = [self._codes[int(r)] for r in remains]
         n_m = len(self.panel.loci)
         if not codes:
             z = np.zeros((0, n_m))
-            return z.astype(np.int64), z.astype(np.int64), z, z
+            return z.astype(np.int64), z.astype(np.int64), z, z, z.astype(np.int64)
         return (
             np.stack([c.col1 for c in codes]),
             np.stack([c.col2 for c in codes]),
             np.stack([c.lw1 for c in codes]),
             np.stack([c.lw2 for c in codes]),
+            np.stack([c.col3 for c in codes]),
         )
 
     def pending_pairs(self) -> int:
@@ -903,7 +1090,7 @@ class ScreeningIndex:
         self._dirty_targets.clear()
         self.pairs_screened += pairs
 
-    def code_arrays(self, remains: IntArray) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    def code_arrays(self, remains: IntArray) -> Codes:
         """Encoded columns of the given remains (positions), as the kernel takes them."""
         return self._code_arrays(remains)
 
@@ -958,14 +1145,8 @@ class ScreeningIndex:
         """Per-marker log10 LR of a pair from the tables (the markers that drive a candidate)."""
         r, t = self._remains_pos[remains], self._target_pos[target]
         code, row = self._codes[r], self.table_row(t).astype(np.float64)
-        out = {}
-        for m, locus in enumerate(self.panel.loci):
-            x = row[code.col1[m]]
-            if code.col2[m] >= 0:
-                ln10 = math.log(10.0)
-                x = np.logaddexp((x + code.lw1[m]) * ln10, (row[code.col2[m]] + code.lw2[m]) * ln10) / ln10
-            out[locus.name] = float(x)
-        return out
+        values = marker_scores(row, code.col1, code.col2, code.lw1, code.lw2, code.col3)
+        return {locus.name: float(values[m]) for m, locus in enumerate(self.panel.loci)}
 
     def exact_case(self, remains: str, target: Target) -> KinshipCase:
         """The pair as a :class:`KinshipCase` on the panel's loci, for the exact engine."""
@@ -980,6 +1161,7 @@ class ScreeningIndex:
                 m: list(g) for m, g in self.remains_profiles[remains].items() if m in set(self.panel.markers)
             },
             poi_dropout=self.remains_dropout[remains],
+            theta=self.panel.theta,
         )
 
     def exact_log10_lr(self, remains: str, target: Target) -> float:

@@ -35,9 +35,9 @@ def _partition_task(
     ranges: Iterable[tuple[int, int]], blocks: Any, codes: Any, k: int, cut: float
 ) -> Iterator[tuple[int, int, list[tuple[int, BlockResult]]]]:
     """One Spark task: its remains ranges against every table block (runs on an executor)."""
-    col1, col2, lw1, lw2 = codes.value
+    col1, col2, lw1, lw2, col3 = codes.value
     for start, end in ranges:
-        part = (col1[start:end], col2[start:end], lw1[start:end], lw2[start:end])
+        part = (col1[start:end], col2[start:end], lw1[start:end], lw2[start:end], col3[start:end])
         results = []
         for b, block in enumerate(blocks.value):
             rows = np.arange(block.shape[0], dtype=np.int64)

@@ -54,6 +54,7 @@ from kinlink.identification.services import (
     family_from_samples,
     fingerprint_of,
     identified_elsewhere,
+    remains_dropout,
 )
 from kinlink.lib.faults import pause_at
 from kinlink.registry import actions as registry_actions
@@ -485,25 +486,46 @@ def run_queued_lab_uploads() -> list[LabUpload]:
 # ------------------------------------------------------------------------------------------------ screening
 
 
-def queue_screening(reason: str) -> ScreeningRun:
+def queue_screening(
+    reason: str,
+    *,
+    theta: float | None = None,
+    remains_dropout: float | None = None,
+    field_grave_dropout: float | None = None,
+) -> ScreeningRun:
     """A screening run in the queue; on commit it is enqueued for the worker (django-tasks), or run
     there and then with ``KINLINK_SCREENING_IMMEDIATE``. A run whose task is lost stays queued and
     ``kinlink worker`` runs it on its next pass.
 
-    A run still waiting in the queue already covers the new data (a run reads the profiles when it
-    starts), so it is returned instead of a second one: a lab posting profiles one by one through the API
-    queues one screening, not one per sample. It is locked until this transaction commits, so a worker
-    cannot start it before the new data are visible."""
+    ``theta``, ``remains_dropout`` and ``field_grave_dropout`` default to the ``KINLINK_SCREENING_*``
+    settings (docs/methods/screening.md, section 1.4); each must be in [0, 1).
+
+    A run still waiting in the queue with the same options already covers the new data (a run reads the
+    profiles when it starts), so it is returned instead of a second one: a lab posting profiles one by one
+    through the API queues one screening, not one per sample. It is locked until this transaction commits,
+    so a worker cannot start it before the new data are visible."""
+    options = {
+        "theta": float(getattr(settings, "KINLINK_SCREENING_THETA", 0.0)) if theta is None else theta,
+        "remains_dropout": float(getattr(settings, "KINLINK_SCREENING_REMAINS_DROPOUT", 0.0))
+        if remains_dropout is None
+        else remains_dropout,
+        "field_grave_dropout": float(getattr(settings, "KINLINK_SCREENING_FIELD_GRAVE_DROPOUT", 0.0))
+        if field_grave_dropout is None
+        else field_grave_dropout,
+    }
+    for name, value in options.items():
+        if not 0.0 <= value < 1.0:
+            raise IdentificationError(f"{name} must be in [0, 1), got {value}", code="screening_option")
     waiting = (
         ScreeningRun.objects.select_for_update()
-        .filter(status=ScreeningRun.Status.QUEUED)
+        .filter(status=ScreeningRun.Status.QUEUED, **options)
         .order_by("pk")
         .first()
     )
     if waiting is not None:
         return waiting
     run = ScreeningRun.objects.create(
-        reason=reason[:200], threshold=float(settings.KINLINK_SCREENING_THRESHOLD)
+        reason=reason[:200], threshold=float(settings.KINLINK_SCREENING_THRESHOLD), **options
     )
     run_id = run.pk
     transaction.on_commit(lambda: _start(run_id))
@@ -664,10 +686,12 @@ def _screen(run: ScreeningRun, notes: list[str]) -> tuple[int, int]:
     created = pairs = 0
     if families:
         profiles = [*remains.values(), *(p for f in families for p in f.references.values())]
-        panel = ScreeningPanel.build(db, profiles, mutation=mutation)
+        panel = ScreeningPanel.build(db, profiles, mutation=mutation, theta=run.theta)
         index = ScreeningIndex(panel, threshold=run.threshold, top=5)
         index.add_families(families)
-        index.add_remains(remains)
+        index.add_remains(remains, {code: remains_dropout(run, s) for code, s in remains_samples.items()})
+        if run.theta > 0:
+            notes.append(f"theta = {run.theta:g} (Balding–Nichols) for founders and remains")
         pairs += index.screen()
         notes.extend(index.notes)
         fam_by_id = {f.id: f for f in families}

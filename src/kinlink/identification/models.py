@@ -39,6 +39,11 @@ class ScreeningRun(models.Model):
     mutation = models.CharField(max_length=500, blank=True)
     #: Allele dropout of the direct matches (references of the missing person himself) the run made.
     direct_dropout = models.FloatField(default=0.0)
+    #: Theta (Balding–Nichols) of the kinship screening, and the allele dropout of remains samples: of
+    #: every remains sample, and of those from a field grave (``KINLINK_SCREENING_*`` when queued).
+    theta = models.FloatField(default=0.0)
+    remains_dropout = models.FloatField(default=0.0)
+    field_grave_dropout = models.FloatField(default=0.0)
     #: The worker process that claimed the run (``WorkerHeartbeat.worker_id``; blank when run in-process).
     worker_id = models.CharField(max_length=64, blank=True)
 

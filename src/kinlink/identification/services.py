@@ -16,9 +16,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kinlink.identification.models import CandidateIdentification
+from kinlink.identification.models import CandidateIdentification, ScreeningRun
 from kinlink.identification.relationships import DIRECT
-from kinlink.registry.models import Sample, TracingRequest
+from kinlink.registry.models import Sample, Site, TracingRequest
 
 
 class IdentificationError(ValueError):
@@ -30,6 +30,19 @@ class IdentificationError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------------ screening
+
+
+def remains_dropout(run: ScreeningRun | None, sample: Sample) -> float:
+    """The allele dropout probability a run gives a remains sample: the run's field-grave dropout for
+    remains recovered from a field grave (degraded bone), else its remains dropout (0 without a run)."""
+    if run is None:
+        return 0.0
+    remains = sample.remains
+    site = remains.site if remains is not None else None
+    if site is not None and site.kind == Site.Kind.FIELD_GRAVE:
+        return float(run.field_grave_dropout)
+    return float(run.remains_dropout)
+
 
 _PARENTS = {"mother": ("MO", "female"), "father": ("FA", "male")}
 _SIBLINGS = {"sister": "female", "brother": "male"}
