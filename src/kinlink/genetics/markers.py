@@ -100,14 +100,12 @@ class Locus:
         """(female, male) mutation matrices, ``None`` where no mutation is modelled."""
         cache = self.__dict__.get("_matrix_cache")
         if cache is None:
-            female = (
-                None
-                if self.mutation.female.is_trivial
-                else self.mutation.female.build(self.alleles, self.freqs)
-            )
-            male = (
-                None if self.mutation.male.is_trivial else self.mutation.male.build(self.alleles, self.freqs)
-            )
+            mutation = self.mutation
+            female = None if mutation.female.is_trivial else mutation.female.build(self.alleles, self.freqs)
+            if mutation.male == mutation.female:  # one model for both sexes: one matrix (never written to)
+                male = female
+            else:
+                male = None if mutation.male.is_trivial else mutation.male.build(self.alleles, self.freqs)
             cache = (female, male)
             object.__setattr__(self, "_matrix_cache", cache)
         return cache
