@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 
 from kinlink.genetics.likelihood import (
     LikelihoodError,
+    OrderedRequest,
     PedigreeLikelihood,
     balding_nichols_factor,
     evidence_table,
     genotype_index,
     genotype_pairs,
     observation,
+    ordered_distributions_batch,
 )
 from kinlink.genetics.markers import Locus, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
@@ -225,6 +227,55 @@ def test_batched_markers_equal_single_markers() -> None:
         }
         alone = model.genotype_distribution(locus, single, "A")
         assert dist.probs == pytest.approx(alone.probs, rel=1e-10, abs=1e-15)
+
+
+def test_requests_of_one_shape_computed_together_equal_each_alone() -> None:
+    # Three families: two of one shape (with other ids and person order kept), one of another shape, and
+    # one with dropout; a request's numbers must not depend on the requests it is batched with.
+    rng = np.random.default_rng(11)
+    same_a = Pedigree([Person("F", "male"), Person("M", "female"), Person("X", "male", "F", "M")])
+    same_b = Pedigree([Person("P", "male"), Person("Q", "female"), Person("Y", "female", "P", "Q")])
+    other = Pedigree(
+        [
+            Person("F", "male"),
+            Person("M", "female"),
+            Person("X", "male", "F", "M"),
+            Person("S", "female", "F", "M"),
+        ]
+    )
+    assert PedigreeLikelihood(same_a).shape == PedigreeLikelihood(same_b).shape
+    assert PedigreeLikelihood(same_a).shape != PedigreeLikelihood(other).shape
+    requests = []
+    for k, (pedigree, person, typed) in enumerate(
+        [(same_a, "X", ["M"]), (same_b, "Y", ["Q"]), (other, "X", ["M", "S"]), (same_a, "X", ["F"])]
+    ):
+        loci = []
+        profiles: dict[str, dict[str, list[str]]] = {pid: {} for pid in typed}
+        for j in range(5):
+            n = int(rng.integers(3, 40))
+            freqs = rng.dirichlet(np.ones(n))
+            mut = MutationModel("stepwise", 0.01, 1e-4, 0.3)
+            locus = make_locus(
+                f"L{j}", {str(8 + i): float(f) for i, f in enumerate(freqs)}, MarkerMutation(mut, mut)
+            )
+            loci.append(locus)
+            for pid in typed:
+                profiles[pid][locus.name] = [str(8 + int(x)) for x in rng.integers(0, n, 2)]
+        dropout = {typed[0]: 0.05} if k == 3 else None
+        requests.append(OrderedRequest(PedigreeLikelihood(pedigree), loci, profiles, person, dropout))
+    together = ordered_distributions_batch(requests)
+    for request, got in zip(requests, together, strict=True):
+        alone = request.model.ordered_distributions(
+            request.loci, request.profiles, request.person, request.dropout
+        )
+        assert len(got) == len(alone) == len(request.loci)
+        for (w, log10_w), (a, log10_a), locus in zip(got, alone, request.loci, strict=True):
+            assert w.shape == (locus.n_alleles, locus.n_alleles)
+            assert np.array_equal(w, a)
+            assert log10_w == log10_a
+            assert w.sum() == pytest.approx(1.0, rel=1e-12)
+    with pytest.raises(LikelihoodError, match="not in the pedigree"):
+        ordered_distributions_batch([OrderedRequest(PedigreeLikelihood(same_a), [], {}, "nobody")])
 
 
 def test_long_pedigree_does_not_underflow() -> None:

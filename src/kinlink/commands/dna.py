@@ -253,7 +253,7 @@ def run_lr(args: argparse.Namespace) -> int:
 
 
 def _run_lr(args: argparse.Namespace) -> int:
-    from kinlink.genetics.kinship import KinshipError, missing_person_lr
+    from kinlink.genetics.kinship import KinshipError, missing_person_lrs
 
     if args.fam:
         return _run_fam(args)
@@ -269,10 +269,12 @@ def _run_lr(args: argparse.Namespace) -> int:
             case.poi_dropout = args.poi_dropout
         if args.floor is not None:
             case.floor = args.floor
-        try:
-            result = missing_person_lr(case)
-        except KinshipError as exc:
-            raise CommandError(str(exc)) from exc
+    try:
+        # All cases at once: cases of the same family shape share their elimination steps.
+        results = missing_person_lrs(cases)
+    except KinshipError as exc:
+        raise CommandError(str(exc)) from exc
+    for result in results:
         if args.format == "text":
             from kinlink.genetics.report import format_text
 

@@ -96,6 +96,15 @@ class Locus:
             object.__setattr__(self, "_index_cache", cache)
         return cache
 
+    def call_index(self) -> dict[str, int]:
+        """Index of every allele label that a genotype call names as it is (no surrounding spaces, not an
+        untyped marker): the fast lookup of :func:`kinlink.genetics.likelihood.observation`."""
+        cache = self.__dict__.get("_call_cache")
+        if cache is None:
+            cache = {a: i for i, a in enumerate(self.alleles) if a == a.strip() and not is_untyped(a)}
+            object.__setattr__(self, "_call_cache", cache)
+        return cache
+
     def mutation_matrices(self) -> tuple[FloatArray | None, FloatArray | None]:
         """(female, male) mutation matrices, ``None`` where no mutation is modelled."""
         cache = self.__dict__.get("_matrix_cache")
@@ -116,7 +125,8 @@ class Locus:
         Returns the (possibly new) locus and one note per added allele. ``floor`` defaults to
         :func:`floor_frequency` of the database size.
         """
-        missing = sorted({a for a in labels if not is_untyped(a) and a not in self._index_map()})
+        index = self._index_map()
+        missing = sorted({a for a in labels if a not in index and not is_untyped(a)})
         if not missing:
             return self, []
         f = floor if floor is not None else floor_frequency(self.database_size)
