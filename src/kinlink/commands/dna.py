@@ -17,7 +17,6 @@ import sys
 from typing import Any
 
 from kinlink.commands.base import CommandError
-from kinlink.lib import csvsafe
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -370,6 +369,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
     from kinlink.genetics.formats import FormatError, read_remains_csv
     from kinlink.genetics.markers import FrequencyError, read_frequency_table
     from kinlink.genetics.reassociation import ReassociationError, reassociate
+    from kinlink.lib import csvsafe
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -446,6 +446,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
 def run_reassociate_registry(args: argparse.Namespace) -> int:
 
     from kinlink.commands.base import output_file, setup_django
+    from kinlink.lib import csvsafe
 
     out = output_file(args.out) if args.out else None
     setup_django()

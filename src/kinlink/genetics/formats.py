@@ -9,11 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kinlink.genetics.kinship import KinshipCase
 from kinlink.genetics.markers import FrequencyDatabase, FrequencyError, Locus, is_untyped, make_locus
@@ -30,6 +30,21 @@ from kinlink.genetics.pedigree import (
     ancestral_order,
     member_problems,
 )
+
+if TYPE_CHECKING:  # not imported at run time: `kinlink dna lr` starts without pathlib
+    from pathlib import Path
+
+
+def _stem(path: str) -> str:
+    """``pathlib.Path(path).stem``: the file name without its last suffix."""
+    name = os.path.basename(path.rstrip("/"))
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
+def _read_text(path: str | os.PathLike[str], encoding: str, errors: str = "strict") -> str:
+    with open(path, encoding=encoding, errors=errors) as fh:
+        return fh.read()
 
 
 class FormatError(ValueError):
@@ -112,7 +127,7 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
     for key in ("markers", "pedigree", "missing"):
         if key not in obj:
             raise FormatError(f"{source}: missing key {key!r}")
-    case_id = str(obj.get("id") or Path(source).stem)
+    case_id = str(obj.get("id") or _stem(source))
     loci: list[Locus] = []
     markers = obj["markers"]
     if not isinstance(markers, Mapping) or not markers:
@@ -170,7 +185,8 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
 def read_case_json(path: str | Path) -> KinshipCase:
     """Read one case JSON file."""
     try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            obj = json.loads(fh.read())
     except json.JSONDecodeError as exc:
         raise FormatError(f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from exc
     except OSError as exc:
@@ -225,8 +241,8 @@ def _read_csv(
     source: str | Path | io.TextIOBase, required: tuple[str, ...], name: str | None = None
 ) -> tuple[str, list[dict[str, str]]]:
     if name is None:
-        name = str(source) if isinstance(source, (str, Path)) else "<csv>"
-    if isinstance(source, (str, Path)):
+        name = str(source) if isinstance(source, (str, os.PathLike)) else "<csv>"
+    if isinstance(source, (str, os.PathLike)):
         try:
             with open(source, newline="", encoding="utf-8-sig") as fh:
                 text = fh.read()
@@ -545,9 +561,7 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
     """
     name = str(path)
     try:
-        lines = [
-            _unquote(x) for x in Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
-        ]
+        lines = [_unquote(x) for x in _read_text(path, encoding="utf-8-sig", errors="replace").splitlines()]
     except OSError as exc:
         raise FormatError(f"{name}: cannot read: {exc.strerror}") from exc
     if "[DVI]" in lines:

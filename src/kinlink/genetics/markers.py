@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from kinlink.genetics.mutation import FloatArray, MarkerMutation
+
+if TYPE_CHECKING:  # not imported at run time: `kinlink dna lr` starts without pathlib
+    from pathlib import Path
 
 UNTYPED = "-"
 DEFAULT_FLOOR_UNKNOWN_N = 0.001
@@ -215,8 +219,8 @@ def read_frequency_csv(
     several. Rows keep their order; frequencies of a locus are renormalised (with a note) when they do
     not sum to 1.
     """
-    name = str(source) if isinstance(source, (str, Path)) else "<frequencies>"
-    if isinstance(source, (str, Path)):
+    name = str(source) if isinstance(source, (str, os.PathLike)) else "<frequencies>"
+    if isinstance(source, (str, os.PathLike)):
         with open(source, newline="", encoding="utf-8-sig") as fh:
             text = fh.read()
     else:
@@ -306,7 +310,9 @@ def parse_familias_frequencies(
 
 def read_familias_frequencies(path: str | Path, database_size: int | None = None) -> FrequencyDatabase:
     """Read a Familias frequency text file (see :func:`parse_familias_frequencies`)."""
-    return parse_familias_frequencies(Path(path).read_text(encoding="utf-8-sig"), str(path), database_size)
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    return parse_familias_frequencies(text, str(path), database_size)
 
 
 def synthetic_locus(name: str, first: int, n_alleles: int, seed: int = 0) -> Locus:
