@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -95,10 +96,10 @@ def _profile(value: Any, where: str) -> dict[str, list[str]]:
             continue
         if not isinstance(alleles, list) or not 1 <= len(alleles) <= 2:
             raise FormatError(f"{where}, marker {marker}: expected a list of one or two allele labels")
-        labels = [str(a) for a in alleles]
+        labels = [a if type(a) is str else str(a) for a in alleles]
         if all(is_untyped(a) for a in labels):
             continue
-        out[str(marker)] = labels
+        out[marker if type(marker) is str else str(marker)] = labels
     return out
 
 
@@ -111,11 +112,32 @@ _LOCUS_CACHE_SIZE = 4096
 
 def _locus_key(name: str, freqs: Mapping[str, float], mutation: Any, database_size: Any) -> Hashable | None:
     """The cache key of a case file's marker, or ``None`` when its spec is not plain JSON."""
-    try:
-        spec = json.dumps([mutation, database_size], sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError):
+    spec = _frozen([mutation, database_size])
+    if spec is None:
         return None
     return (name, tuple(freqs.items()), spec)
+
+
+def _frozen(value: Any) -> Hashable | None:
+    """A hashable image of plain JSON (objects, arrays, strings, finite numbers, booleans, null) that
+    tells apart what JSON tells apart (``1`` from ``1.0`` and ``true``); ``None`` for anything else."""
+    kind = type(value)
+    if kind is dict:
+        items = []
+        for key, item in value.items():
+            frozen = _frozen(item)
+            if type(key) is not str or frozen is None:
+                return None
+            items.append((key, frozen))
+        return (dict, tuple(sorted(items)))
+    if kind is list:
+        frozen_items = [_frozen(item) for item in value]
+        return None if any(f is None for f in frozen_items) else (list, tuple(frozen_items))
+    if kind is float and not math.isfinite(value):
+        return None
+    if kind in (str, int, float, bool) or value is None:
+        return (kind, value)
+    return None
 
 
 def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCase:
