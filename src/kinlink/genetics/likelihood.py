@@ -493,11 +493,13 @@ class PedigreeLikelihood:
         """Per marker: the kept factor (``keep``'s ordered allele pairs, n x n; or a 0-d value) and its
         log10 scale."""
         groups: dict[tuple[tuple[int, ...], int], list[int]] = {}
+        untyped = [_UNTYPED] * len(self._ids)
         for b, locus in enumerate(loci):
-            obs = observations[b]
-            modes = tuple(
-                _UNTYPED if i == keep else _mode(obs.get(i), dropout[i]) for i in range(len(self._ids))
-            )
+            per_person = untyped.copy()
+            for i, obs in observations[b].items():
+                if i != keep:
+                    per_person[i] = _mode(obs, dropout[i])
+            modes = tuple(per_person)
             needs_width = keep is not None or any(m != _EXACT for m in modes)
             width = _width_bucket(locus.n_alleles) if needs_width else 0
             groups.setdefault((modes, width), []).append(b)

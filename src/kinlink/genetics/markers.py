@@ -43,9 +43,12 @@ class UnknownAlleleError(KeyError):
         return str(self.args[0])
 
 
+_UNTYPED_LABELS = frozenset(("", UNTYPED, "NA"))
+
+
 def is_untyped(label: str | None) -> bool:
     """True for the untyped allele markers "-", "", "NA" and ``None``."""
-    return label is None or label.strip() in ("", UNTYPED, "NA")
+    return label is None or label.strip() in _UNTYPED_LABELS
 
 
 def floor_frequency(database_size: int | None) -> float:
