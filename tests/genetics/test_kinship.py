@@ -49,8 +49,9 @@ def test_all_reference_cases_agree_with_forrel(reference_cases: list[KinshipCase
 
 
 def test_cases_computed_together_equal_each_alone(reference_cases: list[KinshipCase]) -> None:
-    # The 60 cases share 11 family shapes; a theta case and a case with POI dropout ride along. Batching
-    # stacks markers of cases of one shape, and every number must stay what the case alone gives.
+    # The 60 cases fall into 7 groups of one family shape; a theta case and a case with POI dropout ride
+    # along. Batching stacks markers of cases of one shape, and every number must stay what the case alone
+    # gives.
     with_theta = _case(trio(), {"M": ["a", "b"]}, ["a", "c"], FREQS, theta=0.02)
     with_dropout = dataclasses.replace(reference_cases[1], id="dropout", poi_dropout=0.1)
     cases = [*reference_cases, with_theta, with_dropout, *reference_cases[:5]]

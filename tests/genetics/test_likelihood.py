@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kinlink.genetics import likelihood
 from kinlink.genetics.likelihood import (
     LikelihoodError,
     OrderedRequest,
@@ -274,8 +275,66 @@ def test_requests_of_one_shape_computed_together_equal_each_alone() -> None:
             assert np.array_equal(w, a)
             assert log10_w == log10_a
             assert w.sum() == pytest.approx(1.0, rel=1e-12)
+    # However the requests are split into chunks, and when a chunk's factors are too large together
+    # but not alone, every number stays the same.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(likelihood, "BATCH_ENTRIES", 1)
+        assert _same(ordered_distributions_batch(requests), together)
+        patch.setattr(likelihood, "BATCH_ENTRIES", 10**9)
+        patch.setattr(likelihood, "MAX_FACTOR_ENTRIES", 1)
+        with pytest.raises(LikelihoodError, match="intermediate factor would hold"):
+            ordered_distributions_batch(requests)
     with pytest.raises(LikelihoodError, match="not in the pedigree"):
         ordered_distributions_batch([OrderedRequest(PedigreeLikelihood(same_a), [], {}, "nobody")])
+
+
+def test_requests_too_large_together_are_computed_one_by_one() -> None:
+    # Two families of one shape, markers of one allele count: together their factors are twice as large
+    # as alone. With the limit at what one family needs, the batch fails and each family alone succeeds.
+    rng = np.random.default_rng(5)
+    mut = MarkerMutation(
+        MutationModel("stepwise", 0.01, 1e-4, 0.3), MutationModel("stepwise", 0.01, 1e-4, 0.3)
+    )
+    requests = []
+    for ids in (("F", "M", "X"), ("P", "Q", "Y")):
+        pedigree = Pedigree(
+            [Person(ids[0], "male"), Person(ids[1], "female"), Person(ids[2], "male", *ids[:2])]
+        )
+        loci = [
+            make_locus(f"L{j}", {str(8 + i): float(f) for i, f in enumerate(rng.dirichlet(np.ones(9)))}, mut)
+            for j in range(4)
+        ]
+        profiles = {ids[1]: {locus.name: [str(8 + int(a)) for a in rng.integers(0, 9, 2)] for locus in loci}}
+        requests.append(OrderedRequest(PedigreeLikelihood(pedigree), loci, profiles, ids[2]))
+    expected = ordered_distributions_batch(requests)
+    low, high = 1, 10**8  # the smallest limit at which one family alone can be computed
+    with pytest.MonkeyPatch.context() as patch:
+        while low < high:
+            middle = (low + high) // 2
+            patch.setattr(likelihood, "MAX_FACTOR_ENTRIES", middle)
+            try:
+                ordered_distributions_batch(requests[:1])
+                high = middle
+            except LikelihoodError:
+                low = middle + 1
+        patch.setattr(likelihood, "MAX_FACTOR_ENTRIES", low)
+        calls: list[int] = []
+        compute = PedigreeLikelihood._compute
+
+        def counted(self: PedigreeLikelihood, loci: list[Locus], *args: object) -> object:
+            calls.append(len(loci))
+            return compute(self, loci, *args)  # type: ignore[arg-type]
+
+        patch.setattr(PedigreeLikelihood, "_compute", counted)
+        assert _same(ordered_distributions_batch(requests), expected)
+    assert calls == [8, 4, 4]  # the batch (refused), then each family
+
+
+def _same(a: list[list[tuple[np.ndarray, float]]], b: list[list[tuple[np.ndarray, float]]]) -> bool:
+    return len(a) == len(b) and all(
+        len(x) == len(y) and all(np.array_equal(w, v) and s == t for (w, s), (v, t) in zip(x, y, strict=True))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def test_long_pedigree_does_not_underflow() -> None:

@@ -768,18 +768,51 @@ def ordered_distributions_batch(
         groups.setdefault(key, []).append((k, observations))
     out: list[list[tuple[FloatArray, float]]] = [[] for _ in requests]
     for (_, x, dropout), members in groups.items():
-        first = requests[members[0][0]].model
-        loci = [locus for k, _ in members for locus in requests[k].loci]
-        observations = [obs for _, per_marker in members for obs in per_marker]
-        kept = iter(first._compute(loci, observations, dropout, theta, x))
-        for k, per_marker in members:
-            for ordered, scale in itertools.islice(kept, len(per_marker)):
-                total = float(ordered.sum())
-                if total <= 0:
-                    out[k].append((ordered, -math.inf))
-                else:
-                    out[k].append((ordered / total, math.log10(total) + scale))
+        for chunk in _chunks(members, requests):
+            first = requests[chunk[0][0]].model
+            loci = [locus for k, _ in chunk for locus in requests[k].loci]
+            observations = [obs for _, per_marker in chunk for obs in per_marker]
+            try:
+                kept = iter(first._compute(loci, observations, dropout, theta, x))
+            except LikelihoodError:
+                if len(chunk) == 1:
+                    raise
+                # A factor too large for the chunk may fit for each request alone (as before batching).
+                kept = iter(
+                    [
+                        value
+                        for k, per_marker in chunk
+                        for value in first._compute(requests[k].loci, per_marker, dropout, theta, x)
+                    ]
+                )
+            for k, per_marker in chunk:
+                for ordered, scale in itertools.islice(kept, len(per_marker)):
+                    total = float(ordered.sum())
+                    if total <= 0:
+                        out[k].append((ordered, -math.inf))
+                    else:
+                        out[k].append((ordered / total, math.log10(total) + scale))
     return out
+
+
+# Requests computed together hold at most this many padded allele pairs (the sum of width² over their
+# markers), so that the arrays of a batch stay small however many cases share a shape.
+BATCH_ENTRIES = 2_000_000
+
+
+def _chunks(
+    members: list[tuple[int, list[dict[int, Observation]]]], requests: Sequence[OrderedRequest]
+) -> list[list[tuple[int, list[dict[int, Observation]]]]]:
+    chunks: list[list[tuple[int, list[dict[int, Observation]]]]] = []
+    size = 0
+    for member in members:
+        entries = sum(_width_bucket(locus.n_alleles) ** 2 for locus in requests[member[0]].loci)
+        if not chunks or size + entries > BATCH_ENTRIES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(member)
+        size += entries
+    return chunks
 
 
 def hardy_weinberg(locus: Locus) -> FloatArray:
