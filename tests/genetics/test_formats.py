@@ -148,6 +148,31 @@ def test_cases_with_the_same_markers_share_their_loci(tmp_path: Path) -> None:
     assert matrices[0] is not None and matrices[0].diagonal().min() == pytest.approx(0.8)
 
 
+def test_locus_cache_key_tells_apart_what_json_tells_apart() -> None:
+    from kinlink.genetics.formats import _locus_key
+
+    freqs = {"9": 0.4, "10": 0.6}
+    spec = {"model": "stepwise", "rate": {"female": 0.001, "male": 0.002}, "range": 0.1}
+    reordered = {"range": 0.1, "rate": {"male": 0.002, "female": 0.001}, "model": "stepwise"}
+    assert _locus_key("L", freqs, spec, 500) == _locus_key("L", freqs, reordered, 500)
+    keys = {
+        _locus_key("L", freqs, spec, 500),
+        _locus_key("L", freqs, spec, 500.0),
+        _locus_key("L", freqs, spec, True),
+        _locus_key("L", freqs, spec, None),
+        _locus_key("L", freqs, {**spec, "rate": 1}, 500),
+        _locus_key("L", freqs, {**spec, "rate": 1.0}, 500),
+        _locus_key("L", freqs, {**spec, "rate": [0.001]}, 500),
+        _locus_key("L", {"9": 0.6, "10": 0.4}, spec, 500),
+        _locus_key("M", freqs, spec, 500),
+    }
+    assert len(keys) == 9
+    # Not plain JSON (no cache, the marker is built afresh): NaN, non-string keys, other types.
+    assert _locus_key("L", freqs, {**spec, "rate": float("nan")}, 500) is None
+    assert _locus_key("L", freqs, {1: "x"}, 500) is None
+    assert _locus_key("L", freqs, spec, object()) is None
+
+
 def test_forrel_fixtures_stay_exact_when_read_again_and_again() -> None:
     # Cycling the 60 fixtures (the 300-case benchmark) reuses cached loci and extended loci: every pass
     # must give forrel's values, and the same numbers as the first pass.

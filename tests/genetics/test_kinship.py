@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from kinlink.genetics.formats import read_case_json
-from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_lr
+from kinlink.genetics.kinship import KinshipCase, KinshipError, missing_person_lr, missing_person_lrs
 from kinlink.genetics.markers import Locus, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
 from kinlink.genetics.pedigree import Pedigree, Person
@@ -45,6 +46,37 @@ def test_all_reference_cases_agree_with_forrel(reference_cases: list[KinshipCase
             if not _close(value, expected):
                 failures.append((case.id, marker, value, expected))
     assert failures == []
+
+
+def test_cases_computed_together_equal_each_alone(reference_cases: list[KinshipCase]) -> None:
+    # The 60 cases fall into 7 groups of one family shape; a theta case and a case with POI dropout ride
+    # along. Batching stacks markers of cases of one shape, and every number must stay what the case alone
+    # gives.
+    with_theta = _case(trio(), {"M": ["a", "b"]}, ["a", "c"], FREQS, theta=0.02)
+    with_dropout = dataclasses.replace(reference_cases[1], id="dropout", poi_dropout=0.1)
+    cases = [*reference_cases, with_theta, with_dropout, *reference_cases[:5]]
+    together = missing_person_lrs(cases)
+    assert [r.case_id for r in together] == [c.id for c in cases]
+    for case, got in zip(cases, together, strict=True):
+        alone = missing_person_lr(case)
+        assert got.lr_per_marker == alone.lr_per_marker  # bitwise: each marker is summed on its own
+        assert [m.references_typed for m in got.markers] == [m.references_typed for m in alone.markers]
+        assert got.notes == alone.notes
+        assert got.lr == alone.lr
+    assert missing_person_lrs([]) == []
+
+
+def test_cases_computed_together_raise_the_first_failing_cases_error(
+    reference_cases: list[KinshipCase],
+) -> None:
+    family = Pedigree([*trio(), Person("S", "female", "F", "M")])
+    impossible = _case(family, {"M": ["a", "a"], "F": ["a", "a"], "S": ["b", "b"]}, ["a", "a"], FREQS)
+    impossible.id = "impossible"
+    bad_missing = dataclasses.replace(reference_cases[2], id="bad", missing="nobody")
+    with pytest.raises(KinshipError, match="case impossible, marker L: the reference profiles are imposs"):
+        missing_person_lrs([reference_cases[0], impossible, bad_missing])
+    with pytest.raises(KinshipError, match="case bad: missing person 'nobody'"):
+        missing_person_lrs([reference_cases[0], bad_missing, impossible])
 
 
 def test_person_order_does_not_change_reference_lrs(reference_cases: list[KinshipCase]) -> None:

@@ -10,14 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kinlink.genetics import likelihood
 from kinlink.genetics.likelihood import (
     LikelihoodError,
+    OrderedRequest,
     PedigreeLikelihood,
     balding_nichols_factor,
     evidence_table,
     genotype_index,
     genotype_pairs,
     observation,
+    ordered_distributions_batch,
 )
 from kinlink.genetics.markers import Locus, make_locus
 from kinlink.genetics.mutation import MarkerMutation, MutationModel
@@ -225,6 +228,113 @@ def test_batched_markers_equal_single_markers() -> None:
         }
         alone = model.genotype_distribution(locus, single, "A")
         assert dist.probs == pytest.approx(alone.probs, rel=1e-10, abs=1e-15)
+
+
+def test_requests_of_one_shape_computed_together_equal_each_alone() -> None:
+    # Three families: two of one shape (with other ids and person order kept), one of another shape, and
+    # one with dropout; a request's numbers must not depend on the requests it is batched with.
+    rng = np.random.default_rng(11)
+    same_a = Pedigree([Person("F", "male"), Person("M", "female"), Person("X", "male", "F", "M")])
+    same_b = Pedigree([Person("P", "male"), Person("Q", "female"), Person("Y", "female", "P", "Q")])
+    other = Pedigree(
+        [
+            Person("F", "male"),
+            Person("M", "female"),
+            Person("X", "male", "F", "M"),
+            Person("S", "female", "F", "M"),
+        ]
+    )
+    assert PedigreeLikelihood(same_a).shape == PedigreeLikelihood(same_b).shape
+    assert PedigreeLikelihood(same_a).shape != PedigreeLikelihood(other).shape
+    requests = []
+    for k, (pedigree, person, typed) in enumerate(
+        [(same_a, "X", ["M"]), (same_b, "Y", ["Q"]), (other, "X", ["M", "S"]), (same_a, "X", ["F"])]
+    ):
+        loci = []
+        profiles: dict[str, dict[str, list[str]]] = {pid: {} for pid in typed}
+        for j in range(5):
+            n = int(rng.integers(3, 40))
+            freqs = rng.dirichlet(np.ones(n))
+            mut = MutationModel("stepwise", 0.01, 1e-4, 0.3)
+            locus = make_locus(
+                f"L{j}", {str(8 + i): float(f) for i, f in enumerate(freqs)}, MarkerMutation(mut, mut)
+            )
+            loci.append(locus)
+            for pid in typed:
+                profiles[pid][locus.name] = [str(8 + int(x)) for x in rng.integers(0, n, 2)]
+        dropout = {typed[0]: 0.05} if k == 3 else None
+        requests.append(OrderedRequest(PedigreeLikelihood(pedigree), loci, profiles, person, dropout))
+    together = ordered_distributions_batch(requests)
+    for request, got in zip(requests, together, strict=True):
+        alone = request.model.ordered_distributions(
+            request.loci, request.profiles, request.person, request.dropout
+        )
+        assert len(got) == len(alone) == len(request.loci)
+        for (w, log10_w), (a, log10_a), locus in zip(got, alone, request.loci, strict=True):
+            assert w.shape == (locus.n_alleles, locus.n_alleles)
+            assert np.array_equal(w, a)
+            assert log10_w == log10_a
+            assert w.sum() == pytest.approx(1.0, rel=1e-12)
+    # However the requests are split into chunks, and when a chunk's factors are too large together
+    # but not alone, every number stays the same.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(likelihood, "BATCH_ENTRIES", 1)
+        assert _same(ordered_distributions_batch(requests), together)
+        patch.setattr(likelihood, "BATCH_ENTRIES", 10**9)
+        patch.setattr(likelihood, "MAX_FACTOR_ENTRIES", 1)
+        with pytest.raises(LikelihoodError, match="intermediate factor would hold"):
+            ordered_distributions_batch(requests)
+    with pytest.raises(LikelihoodError, match="not in the pedigree"):
+        ordered_distributions_batch([OrderedRequest(PedigreeLikelihood(same_a), [], {}, "nobody")])
+
+
+def test_requests_too_large_together_are_computed_one_by_one() -> None:
+    # Two families of one shape, markers of one allele count: together their factors are twice as large
+    # as alone. With the limit at what one family needs, the batch fails and each family alone succeeds.
+    rng = np.random.default_rng(5)
+    mut = MarkerMutation(
+        MutationModel("stepwise", 0.01, 1e-4, 0.3), MutationModel("stepwise", 0.01, 1e-4, 0.3)
+    )
+    requests = []
+    for ids in (("F", "M", "X"), ("P", "Q", "Y")):
+        pedigree = Pedigree(
+            [Person(ids[0], "male"), Person(ids[1], "female"), Person(ids[2], "male", *ids[:2])]
+        )
+        loci = [
+            make_locus(f"L{j}", {str(8 + i): float(f) for i, f in enumerate(rng.dirichlet(np.ones(9)))}, mut)
+            for j in range(4)
+        ]
+        profiles = {ids[1]: {locus.name: [str(8 + int(a)) for a in rng.integers(0, 9, 2)] for locus in loci}}
+        requests.append(OrderedRequest(PedigreeLikelihood(pedigree), loci, profiles, ids[2]))
+    expected = ordered_distributions_batch(requests)
+    low, high = 1, 10**8  # the smallest limit at which one family alone can be computed
+    with pytest.MonkeyPatch.context() as patch:
+        while low < high:
+            middle = (low + high) // 2
+            patch.setattr(likelihood, "MAX_FACTOR_ENTRIES", middle)
+            try:
+                ordered_distributions_batch(requests[:1])
+                high = middle
+            except LikelihoodError:
+                low = middle + 1
+        patch.setattr(likelihood, "MAX_FACTOR_ENTRIES", low)
+        calls: list[int] = []
+        compute = PedigreeLikelihood._compute
+
+        def counted(self: PedigreeLikelihood, loci: list[Locus], *args: object) -> object:
+            calls.append(len(loci))
+            return compute(self, loci, *args)  # type: ignore[arg-type]
+
+        patch.setattr(PedigreeLikelihood, "_compute", counted)
+        assert _same(ordered_distributions_batch(requests), expected)
+    assert calls == [8, 4, 4]  # the batch (refused), then each family
+
+
+def _same(a: list[list[tuple[np.ndarray, float]]], b: list[list[tuple[np.ndarray, float]]]) -> bool:
+    return len(a) == len(b) and all(
+        len(x) == len(y) and all(np.array_equal(w, v) and s == t for (w, s), (v, t) in zip(x, y, strict=True))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def test_long_pedigree_does_not_underflow() -> None:

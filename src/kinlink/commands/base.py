@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # pathlib and getpass are imported where used: `kinlink dna lr` starts without them
+    from pathlib import Path
 
 T = TypeVar("T")
 
@@ -78,6 +79,8 @@ def unapplied_migrations() -> list[str]:
 def migrate_database() -> list[str]:
     """Apply every unapplied migration (all or, on failure, up to the one that failed); returns what it
     applied as ``app.name``. The SQLite database's folder is created when missing."""
+    from pathlib import Path
+
     from django.conf import settings
     from django.core.management import call_command
 
@@ -120,6 +123,8 @@ def progress_rows(
 
 def output_file(path: str | os.PathLike[str]) -> Path:
     """The file an ``--out`` option names; its folder must exist (a typo must not create folders)."""
+    from pathlib import Path
+
     out = Path(path)
     folder = out.parent
     if not folder.is_dir():
@@ -142,6 +147,8 @@ def operator_label(args: argparse.Namespace) -> str:
     operating system user), never the bare ``cli``."""
     name = (getattr(args, "operator", None) or "").strip()
     if not name:
+        import getpass
+
         try:
             name = getpass.getuser()
         except (KeyError, OSError):  # no user name in the environment or the password database

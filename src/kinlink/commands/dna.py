@@ -17,7 +17,6 @@ import sys
 from typing import Any
 
 from kinlink.commands.base import CommandError
-from kinlink.lib import csvsafe
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -253,7 +252,7 @@ def run_lr(args: argparse.Namespace) -> int:
 
 
 def _run_lr(args: argparse.Namespace) -> int:
-    from kinlink.genetics.kinship import KinshipError, missing_person_lr
+    from kinlink.genetics.kinship import KinshipError, missing_person_lrs
 
     if args.fam:
         return _run_fam(args)
@@ -269,10 +268,12 @@ def _run_lr(args: argparse.Namespace) -> int:
             case.poi_dropout = args.poi_dropout
         if args.floor is not None:
             case.floor = args.floor
-        try:
-            result = missing_person_lr(case)
-        except KinshipError as exc:
-            raise CommandError(str(exc)) from exc
+    try:
+        # All cases at once: cases of the same family shape share their elimination steps.
+        results = missing_person_lrs(cases)
+    except KinshipError as exc:
+        raise CommandError(str(exc)) from exc
+    for result in results:
         if args.format == "text":
             from kinlink.genetics.report import format_text
 
@@ -368,6 +369,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
     from kinlink.genetics.formats import FormatError, read_remains_csv
     from kinlink.genetics.markers import FrequencyError, read_frequency_table
     from kinlink.genetics.reassociation import ReassociationError, reassociate
+    from kinlink.lib import csvsafe
 
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -444,6 +446,7 @@ def run_reassociate(args: argparse.Namespace) -> int:
 def run_reassociate_registry(args: argparse.Namespace) -> int:
 
     from kinlink.commands.base import output_file, setup_django
+    from kinlink.lib import csvsafe
 
     out = output_file(args.out) if args.out else None
     setup_django()

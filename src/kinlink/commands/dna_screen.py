@@ -14,7 +14,6 @@ import sys
 from typing import Any
 
 from kinlink.commands.base import CommandError, output_file
-from kinlink.lib import csvsafe
 
 MUTATION_HELP = (
     "one mutation model for all markers, MODEL[:rate=R,rate2=R2,range=X] (models: equal, proportional, "
@@ -167,6 +166,7 @@ def _run_screen(args: argparse.Namespace) -> int:
 
     from kinlink.genetics.kinship import KinshipError
     from kinlink.genetics.screening import ScreeningError, ScreeningIndex
+    from kinlink.lib import csvsafe
 
     if args.threshold <= 0:
         raise CommandError("--threshold must be a positive LR")

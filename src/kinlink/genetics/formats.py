@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import os
 import re
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kinlink.genetics.kinship import KinshipCase
 from kinlink.genetics.markers import FrequencyDatabase, FrequencyError, Locus, is_untyped, make_locus
@@ -30,6 +31,21 @@ from kinlink.genetics.pedigree import (
     ancestral_order,
     member_problems,
 )
+
+if TYPE_CHECKING:  # not imported at run time: `kinlink dna lr` starts without pathlib
+    from pathlib import Path
+
+
+def _stem(path: str) -> str:
+    """``pathlib.Path(path).stem``: the file name without its last suffix."""
+    name = os.path.basename(path.rstrip("/"))
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
+
+
+def _read_text(path: str | os.PathLike[str], encoding: str, errors: str = "strict") -> str:
+    with open(path, encoding=encoding, errors=errors) as fh:
+        return fh.read()
 
 
 class FormatError(ValueError):
@@ -80,10 +96,10 @@ def _profile(value: Any, where: str) -> dict[str, list[str]]:
             continue
         if not isinstance(alleles, list) or not 1 <= len(alleles) <= 2:
             raise FormatError(f"{where}, marker {marker}: expected a list of one or two allele labels")
-        labels = [str(a) for a in alleles]
+        labels = [a if type(a) is str else str(a) for a in alleles]
         if all(is_untyped(a) for a in labels):
             continue
-        out[str(marker)] = labels
+        out[marker if type(marker) is str else str(marker)] = labels
     return out
 
 
@@ -96,11 +112,32 @@ _LOCUS_CACHE_SIZE = 4096
 
 def _locus_key(name: str, freqs: Mapping[str, float], mutation: Any, database_size: Any) -> Hashable | None:
     """The cache key of a case file's marker, or ``None`` when its spec is not plain JSON."""
-    try:
-        spec = json.dumps([mutation, database_size], sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError):
+    spec = _frozen([mutation, database_size])
+    if spec is None:
         return None
     return (name, tuple(freqs.items()), spec)
+
+
+def _frozen(value: Any) -> Hashable | None:
+    """A hashable image of plain JSON (objects, arrays, strings, finite numbers, booleans, null) that
+    tells apart what JSON tells apart (``1`` from ``1.0`` and ``true``); ``None`` for anything else."""
+    kind = type(value)
+    if kind is dict:
+        items = []
+        for key, item in value.items():
+            frozen = _frozen(item)
+            if type(key) is not str or frozen is None:
+                return None
+            items.append((key, frozen))
+        return (dict, tuple(sorted(items)))
+    if kind is list:
+        frozen_items = [_frozen(item) for item in value]
+        return None if any(f is None for f in frozen_items) else (list, tuple(frozen_items))
+    if kind is float and not math.isfinite(value):
+        return None
+    if kind in (str, int, float, bool) or value is None:
+        return (kind, value)
+    return None
 
 
 def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCase:
@@ -112,7 +149,7 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
     for key in ("markers", "pedigree", "missing"):
         if key not in obj:
             raise FormatError(f"{source}: missing key {key!r}")
-    case_id = str(obj.get("id") or Path(source).stem)
+    case_id = str(obj.get("id") or _stem(source))
     loci: list[Locus] = []
     markers = obj["markers"]
     if not isinstance(markers, Mapping) or not markers:
@@ -170,7 +207,8 @@ def case_from_json(obj: Mapping[str, Any], source: str = "<case>") -> KinshipCas
 def read_case_json(path: str | Path) -> KinshipCase:
     """Read one case JSON file."""
     try:
-        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            obj = json.loads(fh.read())
     except json.JSONDecodeError as exc:
         raise FormatError(f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from exc
     except OSError as exc:
@@ -225,8 +263,8 @@ def _read_csv(
     source: str | Path | io.TextIOBase, required: tuple[str, ...], name: str | None = None
 ) -> tuple[str, list[dict[str, str]]]:
     if name is None:
-        name = str(source) if isinstance(source, (str, Path)) else "<csv>"
-    if isinstance(source, (str, Path)):
+        name = str(source) if isinstance(source, (str, os.PathLike)) else "<csv>"
+    if isinstance(source, (str, os.PathLike)):
         try:
             with open(source, newline="", encoding="utf-8-sig") as fh:
                 text = fh.read()
@@ -545,9 +583,7 @@ def read_familias_fam(path: str | Path) -> FamiliasFile:
     """
     name = str(path)
     try:
-        lines = [
-            _unquote(x) for x in Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
-        ]
+        lines = [_unquote(x) for x in _read_text(path, encoding="utf-8-sig", errors="replace").splitlines()]
     except OSError as exc:
         raise FormatError(f"{name}: cannot read: {exc.strerror}") from exc
     if "[DVI]" in lines:

@@ -14,7 +14,8 @@ hypotheses as full pedigree likelihoods. Markers are independent: the total LR i
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +23,11 @@ import numpy as np
 
 from kinlink.genetics.likelihood import (
     LikelihoodError,
+    OrderedRequest,
     PedigreeLikelihood,
     evidence_table,
     observation,
+    ordered_distributions_batch,
 )
 from kinlink.genetics.markers import Locus, is_untyped
 from kinlink.genetics.pedigree import Pedigree, PedigreeError, Person
@@ -185,21 +188,14 @@ def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[M
     """Per-marker LRs of a case (loci default to :func:`prepare_loci`); see the module docstring."""
     if loci is None:
         loci = prepare_loci(case)[0]
-    model = PedigreeLikelihood(case.pedigree)
-    refs = {pid: {m: g for m, g in prof.items() if _typed(g)} for pid, prof in case.references.items()}
-    n_refs = {locus.name: sum(locus.name in prof for prof in refs.values()) for locus in loci}
-    typed = [locus for locus in loci if _typed(case.poi.get(locus.name))]
-    values: dict[str, float] = {}
     if case.theta == 0.0:
-        dists = model.ordered_distributions(typed, refs, case.missing, case.dropout)
-        for locus, (ordered, log10_refs) in zip(typed, dists, strict=True):
-            if log10_refs == -math.inf:
-                raise KinshipError(
-                    f"case {case.id}, marker {locus.name}: the reference profiles are impossible in this "
-                    "pedigree (Mendelian inconsistency without a mutation model)"
-                )
-            values[locus.name] = poi_marker_lr(ordered, locus, case.poi[locus.name], case.poi_dropout)
-    elif typed:
+        plan = _Theta0(case, loci)
+        return plan.results(ordered_distributions_batch([plan.request])[0])
+    model = PedigreeLikelihood(case.pedigree)
+    refs = _typed_references(case)
+    typed = _poi_typed(case, loci)
+    values: dict[str, float] = {}
+    if typed:
         h2_model = PedigreeLikelihood(case.pedigree.with_persons([Person(POI_ID, "unknown")]))
         dropout = dict(case.dropout)
         h1 = model.log10_likelihoods(
@@ -214,19 +210,52 @@ def marker_lrs(case: KinshipCase, loci: Sequence[Locus] | None = None) -> list[M
                     f"case {case.id}, marker {locus.name}: the reference profiles are impossible under H2"
                 )
             values[locus.name] = 0.0 if l1 == -math.inf else 10.0 ** (l1 - l2)
+    return _marker_results(loci, refs, values)
+
+
+def _typed_references(case: KinshipCase) -> dict[str, dict[str, list[str]]]:
+    return {pid: {m: g for m, g in prof.items() if _typed(g)} for pid, prof in case.references.items()}
+
+
+def _poi_typed(case: KinshipCase, loci: Sequence[Locus]) -> list[Locus]:
+    return [locus for locus in loci if _typed(case.poi.get(locus.name))]
+
+
+def _marker_results(
+    loci: Sequence[Locus], refs: Mapping[str, Mapping[str, list[str]]], values: Mapping[str, float]
+) -> list[MarkerResult]:
+    """One :class:`MarkerResult` per locus; a marker without a value (POI untyped) has LR 1."""
+    n_refs = Counter(marker for prof in refs.values() for marker in prof)
     results = []
     for locus in loci:
         lr = values.get(locus.name, 1.0)
-        results.append(
-            MarkerResult(
-                locus.name,
-                lr,
-                math.log10(lr) if lr > 0 else -math.inf,
-                locus.name in values,
-                n_refs[locus.name],
-            )
-        )
+        log10_lr = math.log10(lr) if lr > 0 else -math.inf
+        results.append(MarkerResult(locus.name, lr, log10_lr, locus.name in values, n_refs[locus.name]))
     return results
+
+
+class _Theta0:
+    """A theta = 0 case as one request for the missing person's genotype distribution, and its LRs."""
+
+    def __init__(self, case: KinshipCase, loci: Sequence[Locus]) -> None:
+        self.case = case
+        self.loci = loci
+        self.refs = _typed_references(case)
+        self.typed = _poi_typed(case, loci)
+        model = PedigreeLikelihood(case.pedigree)
+        self.request = OrderedRequest(model, self.typed, self.refs, case.missing, case.dropout)
+
+    def results(self, dists: Sequence[tuple[np.ndarray, float]]) -> list[MarkerResult]:
+        case = self.case
+        values: dict[str, float] = {}
+        for locus, (ordered, log10_refs) in zip(self.typed, dists, strict=True):
+            if log10_refs == -math.inf:
+                raise KinshipError(
+                    f"case {case.id}, marker {locus.name}: the reference profiles are impossible in this "
+                    "pedigree (Mendelian inconsistency without a mutation model)"
+                )
+            values[locus.name] = poi_marker_lr(ordered, locus, case.poi[locus.name], case.poi_dropout)
+        return _marker_results(self.loci, self.refs, values)
 
 
 def missing_person_lr(case: KinshipCase) -> KinshipResult:
@@ -237,7 +266,42 @@ def missing_person_lr(case: KinshipCase) -> KinshipResult:
         results = marker_lrs(case, loci)
     except (LikelihoodError, KeyError, PedigreeError) as exc:
         raise KinshipError(f"case {case.id}: {exc}") from exc
+    return _result(case, results, notes)
+
+
+def _result(case: KinshipCase, results: list[MarkerResult], notes: list[str]) -> KinshipResult:
     notes = [*case.notes, *notes]
     if case.theta > 0:
         notes.append(f"theta = {case.theta:g} (Balding–Nichols) applied to all founders and the POI under H2")
     return KinshipResult(case.id, results, notes, case.theta)
+
+
+def missing_person_lrs(cases: Sequence[KinshipCase]) -> list[KinshipResult]:
+    """:func:`missing_person_lr` of every case, in order, with the same numbers, computed together.
+
+    Cases with theta = 0 whose pedigrees have the same shape (and the same missing person's position and
+    dropout) are one elimination per typing pattern, their markers stacked (see
+    :func:`~kinlink.genetics.likelihood.ordered_distributions_batch`): a laboratory's cases share a few
+    family shapes, so a batch costs far less than its cases one by one. A case that cannot be computed
+    raises its :class:`KinshipError`, the first such case's as one by one would.
+    """
+    try:
+        return _missing_person_lrs(cases)
+    except (KinshipError, LikelihoodError, KeyError, PedigreeError):
+        # Some case fails: compute them one by one, so that the error is the first failing case's.
+        return [missing_person_lr(case) for case in cases]
+
+
+def _missing_person_lrs(cases: Sequence[KinshipCase]) -> list[KinshipResult]:
+    prepared: list[tuple[list[Locus], list[str]]] = []
+    for case in cases:
+        case.validate()
+        prepared.append(prepare_loci(case))
+    plans = {k: _Theta0(case, prepared[k][0]) for k, case in enumerate(cases) if case.theta == 0.0}
+    dists = dict(zip(plans, ordered_distributions_batch([p.request for p in plans.values()]), strict=True))
+    out = []
+    for k, case in enumerate(cases):
+        loci, notes = prepared[k]
+        results = plans[k].results(dists[k]) if k in plans else marker_lrs(case, loci)
+        out.append(_result(case, results, notes))
+    return out

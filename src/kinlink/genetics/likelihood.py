@@ -31,6 +31,7 @@ Unordered genotypes of a marker with ``n`` alleles are indexed as ``numpy.triu_i
 
 from __future__ import annotations
 
+import itertools
 import math
 import string
 from collections.abc import Mapping, Sequence
@@ -90,6 +91,14 @@ def observation(locus: Locus, labels: Sequence[str] | None) -> Observation:
     """
     if labels is None:
         return (None, None)
+    if len(labels) == 2:  # fast path: two labels of the table, as they are
+        calls = locus.call_index()
+        try:
+            a, b = calls.get(labels[0]), calls.get(labels[1])
+        except TypeError:  # an unhashable label: the rules below say what it is
+            a = b = None
+        if a is not None and b is not None:
+            return (a, b)
     items = [str(a).strip() for a in labels]
     if len(items) == 1:
         items = [items[0], items[0]]
@@ -798,20 +807,99 @@ class PedigreeLikelihood:
         """Per marker: ``W[a, b] = Pr(person's paternal allele a, maternal allele b | others' data)`` (an
         n x n array summing to 1, all zero when the others' data are impossible) and the log10 likelihood
         of the others' data. The unordered genotype ``{a, b}`` has probability ``W[a, b] + W[b, a]``."""
-        if person not in self._index:
-            raise LikelihoodError(f"person {person!r} is not in the pedigree")
-        x = self._index[person]
-        observations = self._profiles(loci, profiles)
+        return ordered_distributions_batch([OrderedRequest(self, loci, profiles, person, dropout)], theta)[0]
+
+    @property
+    def shape(self) -> tuple[tuple[int, int] | None, ...]:
+        """The parents (father, mother) of every member by position, ``None`` for a founder: two pedigrees
+        of the same shape are the same computation once their members are numbered."""
+        return tuple(self._parents)
+
+
+# Requests computed together: pedigree shape, position of the person asked about, dropout per position.
+_BatchKey = tuple[tuple[tuple[int, int] | None, ...], int, tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class OrderedRequest:
+    """A question for :meth:`PedigreeLikelihood.ordered_distributions`, one of a batch."""
+
+    model: PedigreeLikelihood
+    loci: Sequence[Locus]
+    profiles: Mapping[str, Mapping[str, Sequence[str] | Observation]]
+    person: str
+    dropout: Mapping[str, float] | None = None
+
+
+def ordered_distributions_batch(
+    requests: Sequence[OrderedRequest], theta: float = 0.0
+) -> list[list[tuple[FloatArray, float]]]:
+    """:meth:`PedigreeLikelihood.ordered_distributions` of many requests (families, cases) at once.
+
+    Requests whose pedigrees have the same :attr:`~PedigreeLikelihood.shape`, the same position of
+    ``person`` and the same dropout per position are one computation: their markers are stacked along the
+    marker axis exactly as the markers of one family are, so a batch of cases pays the per-step cost of
+    the elimination once per shape and typing pattern instead of once per case. Each marker's numbers are
+    those of its own request alone (every sum runs within one marker).
+    """
+    groups: dict[_BatchKey, list[tuple[int, list[dict[int, Observation]]]]] = {}
+    for k, request in enumerate(requests):
+        model = request.model
+        if request.person not in model._index:
+            raise LikelihoodError(f"person {request.person!r} is not in the pedigree")
+        x = model._index[request.person]
+        observations = model._profiles(request.loci, request.profiles)
         for obs in observations:
             obs.pop(x, None)
-        out = []
-        for ordered, scale in self._compute(loci, observations, self._dropout(dropout), theta, x):
-            total = float(ordered.sum())
-            if total <= 0:
-                out.append((ordered, -math.inf))
-            else:
-                out.append((ordered / total, math.log10(total) + scale))
-        return out
+        key = (model.shape, x, tuple(model._dropout(request.dropout)))
+        groups.setdefault(key, []).append((k, observations))
+    out: list[list[tuple[FloatArray, float]]] = [[] for _ in requests]
+    for (_, x, dropout), members in groups.items():
+        for chunk in _chunks(members, requests):
+            first = requests[chunk[0][0]].model
+            loci = [locus for k, _ in chunk for locus in requests[k].loci]
+            observations = [obs for _, per_marker in chunk for obs in per_marker]
+            try:
+                kept = iter(first._compute(loci, observations, dropout, theta, x))
+            except LikelihoodError:
+                if len(chunk) == 1:
+                    raise
+                # A factor too large for the chunk may fit for each request alone (as before batching).
+                kept = iter(
+                    [
+                        value
+                        for k, per_marker in chunk
+                        for value in first._compute(requests[k].loci, per_marker, dropout, theta, x)
+                    ]
+                )
+            for k, per_marker in chunk:
+                for ordered, scale in itertools.islice(kept, len(per_marker)):
+                    total = float(ordered.sum())
+                    if total <= 0:
+                        out[k].append((ordered, -math.inf))
+                    else:
+                        out[k].append((ordered / total, math.log10(total) + scale))
+    return out
+
+
+# Requests computed together hold at most this many padded allele pairs (the sum of width² over their
+# markers), so that the arrays of a batch stay small however many cases share a shape.
+BATCH_ENTRIES = 2_000_000
+
+
+def _chunks(
+    members: list[tuple[int, list[dict[int, Observation]]]], requests: Sequence[OrderedRequest]
+) -> list[list[tuple[int, list[dict[int, Observation]]]]]:
+    chunks: list[list[tuple[int, list[dict[int, Observation]]]]] = []
+    size = 0
+    for member in members:
+        entries = sum(_width_bucket(locus.n_alleles) ** 2 for locus in requests[member[0]].loci)
+        if not chunks or size + entries > BATCH_ENTRIES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(member)
+        size += entries
+    return chunks
 
 
 def hardy_weinberg(locus: Locus) -> FloatArray:

@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from kinlink.genetics.mutation import FloatArray, MarkerMutation
+
+if TYPE_CHECKING:  # not imported at run time: `kinlink dna lr` starts without pathlib
+    from pathlib import Path
 
 UNTYPED = "-"
 DEFAULT_FLOOR_UNKNOWN_N = 0.001
@@ -39,9 +43,12 @@ class UnknownAlleleError(KeyError):
         return str(self.args[0])
 
 
+_UNTYPED_LABELS = frozenset(("", UNTYPED, "NA"))
+
+
 def is_untyped(label: str | None) -> bool:
     """True for the untyped allele markers "-", "", "NA" and ``None``."""
-    return label is None or label.strip() in ("", UNTYPED, "NA")
+    return label is None or label.strip() in _UNTYPED_LABELS
 
 
 def floor_frequency(database_size: int | None) -> float:
@@ -96,18 +103,25 @@ class Locus:
             object.__setattr__(self, "_index_cache", cache)
         return cache
 
+    def call_index(self) -> dict[str, int]:
+        """Index of every allele label that a genotype call names as it is (no surrounding spaces, not an
+        untyped marker): the fast lookup of :func:`kinlink.genetics.likelihood.observation`."""
+        cache = self.__dict__.get("_call_cache")
+        if cache is None:
+            cache = {a: i for i, a in enumerate(self.alleles) if a == a.strip() and not is_untyped(a)}
+            object.__setattr__(self, "_call_cache", cache)
+        return cache
+
     def mutation_matrices(self) -> tuple[FloatArray | None, FloatArray | None]:
         """(female, male) mutation matrices, ``None`` where no mutation is modelled."""
         cache = self.__dict__.get("_matrix_cache")
         if cache is None:
-            female = (
-                None
-                if self.mutation.female.is_trivial
-                else self.mutation.female.build(self.alleles, self.freqs)
-            )
-            male = (
-                None if self.mutation.male.is_trivial else self.mutation.male.build(self.alleles, self.freqs)
-            )
+            mutation = self.mutation
+            female = None if mutation.female.is_trivial else mutation.female.build(self.alleles, self.freqs)
+            if mutation.male == mutation.female:  # one model for both sexes: one matrix (never written to)
+                male = female
+            else:
+                male = None if mutation.male.is_trivial else mutation.male.build(self.alleles, self.freqs)
             cache = (female, male)
             object.__setattr__(self, "_matrix_cache", cache)
         return cache
@@ -118,7 +132,8 @@ class Locus:
         Returns the (possibly new) locus and one note per added allele. ``floor`` defaults to
         :func:`floor_frequency` of the database size.
         """
-        missing = sorted({a for a in labels if not is_untyped(a) and a not in self._index_map()})
+        index = self._index_map()
+        missing = sorted({a for a in labels if a not in index and not is_untyped(a)})
         if not missing:
             return self, []
         f = floor if floor is not None else floor_frequency(self.database_size)
@@ -207,8 +222,8 @@ def read_frequency_csv(
     several. Rows keep their order; frequencies of a locus are renormalised (with a note) when they do
     not sum to 1.
     """
-    name = str(source) if isinstance(source, (str, Path)) else "<frequencies>"
-    if isinstance(source, (str, Path)):
+    name = str(source) if isinstance(source, (str, os.PathLike)) else "<frequencies>"
+    if isinstance(source, (str, os.PathLike)):
         with open(source, newline="", encoding="utf-8-sig") as fh:
             text = fh.read()
     else:
@@ -298,7 +313,9 @@ def parse_familias_frequencies(
 
 def read_familias_frequencies(path: str | Path, database_size: int | None = None) -> FrequencyDatabase:
     """Read a Familias frequency text file (see :func:`parse_familias_frequencies`)."""
-    return parse_familias_frequencies(Path(path).read_text(encoding="utf-8-sig"), str(path), database_size)
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    return parse_familias_frequencies(text, str(path), database_size)
 
 
 def synthetic_locus(name: str, first: int, n_alleles: int, seed: int = 0) -> Locus:

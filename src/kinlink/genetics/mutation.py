@@ -22,12 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.intp]
 
 MODELS = ("none", "equal", "proportional", "stepwise", "onestep", "custom")
 SEXES = ("female", "male")
@@ -203,6 +206,33 @@ def stepwise_matrix(alleles: Sequence[str], rate: float, rate2: float, range_: f
         return np.eye(n)
     if rate + rate2 > 1:
         raise MutationModelError(f"stepwise rate + rate2 must be at most 1, got {rate + rate2}")
+    s = _stepwise_structure(tuple(alleles))
+    # Within a group: weight range^steps, scaled so that the row's within-group mutations sum to rate.
+    w = np.where(s.off, range_**s.steps, 0.0)
+    totals = w.sum(axis=1)
+    m = w / np.where(totals > 0, totals, 1.0)[:, None] * rate
+    # Across groups: rate2 spread evenly over the alleles of other groups.
+    m += np.where(s.same, 0.0, (rate2 / s.n_other)[:, None])
+    m.flat[:: n + 1] = np.where(s.whole, 1.0 - rate, np.where(s.alone, 1.0 - rate2, 1.0 - rate - rate2))
+    return m
+
+
+@dataclass(frozen=True)
+class _Stepwise:
+    """What the stepwise matrix of some allele labels needs besides its rates (arrays never written to)."""
+
+    same: BoolArray  # same[a, b]: a and b are in the same microvariant group
+    off: BoolArray  # same group and a != b
+    steps: FloatArray  # |a - b| in repeat units (0 outside ``off``)
+    n_other: IntArray  # alleles outside a's group (at least 1)
+    whole: BoolArray  # a's group is every allele
+    alone: BoolArray  # a is alone in its group
+
+
+@lru_cache(maxsize=1024)
+def _stepwise_structure(alleles: tuple[str, ...]) -> _Stepwise:
+    """:class:`_Stepwise` of these labels, computed once for both sexes and every locus that has them."""
+    n = len(alleles)
     x = allele_numbers(alleles, "stepwise")
     if np.any(np.round(x, 1) != x):
         raise MutationModelError("stepwise microvariants must have one decimal, like '9.3'")
@@ -211,16 +241,17 @@ def stepwise_matrix(alleles: Sequence[str], rate: float, rate2: float, range_: f
     same = group[:, None] == group[None, :]
     n_same = same.sum(axis=1)
     off = same & ~np.eye(n, dtype=bool)
-    # Within a group: weight range^steps, scaled so that the row's within-group mutations sum to rate.
-    steps = np.abs(x[:, None] - x[None, :])
-    w = np.where(off, range_ ** np.where(off, steps, 0.0), 0.0)
-    totals = w.sum(axis=1)
-    m = w / np.where(totals > 0, totals, 1.0)[:, None] * rate
-    # Across groups: rate2 spread evenly over the alleles of other groups.
-    m += np.where(same, 0.0, (rate2 / np.maximum(n - n_same, 1))[:, None])
-    diag = np.where(n_same == n, 1.0 - rate, np.where(n_same == 1, 1.0 - rate2, 1.0 - rate - rate2))
-    m[np.diag_indices(n)] = diag
-    return m
+    out = _Stepwise(
+        same=same,
+        off=off,
+        steps=np.where(off, np.abs(x[:, None] - x[None, :]), 0.0),
+        n_other=np.maximum(n - n_same, 1),
+        whole=n_same == n,
+        alone=n_same == 1,
+    )
+    for array in (out.same, out.off, out.steps, out.n_other, out.whole, out.alone):
+        array.setflags(write=False)
+    return out
 
 
 def onestep_matrix(alleles: Sequence[str], rate: float) -> FloatArray:
