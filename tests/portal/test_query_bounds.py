@@ -139,11 +139,15 @@ def test_every_page_asks_as_many_queries_for_3n_rows_as_for_n(
     for i in range(N):
         lab_actions.register_sample(None, world.a.lab, f"BC-bounds-{i}", "reference", relationship="mother")
     pages = _pages(world)
-    small = {name: _count(clients[who], method, url, data) for name, (who, method, url, data) in pages.items()}
+    small = {
+        name: _count(clients[who], method, url, data) for name, (who, method, url, data) in pages.items()
+    }
     _grow(world, N, 2 * N)
     for i in range(N, 3 * N):
         lab_actions.register_sample(None, world.a.lab, f"BC-bounds-{i}", "reference", relationship="mother")
-    large = {name: _count(clients[who], method, url, data) for name, (who, method, url, data) in pages.items()}
+    large = {
+        name: _count(clients[who], method, url, data) for name, (who, method, url, data) in pages.items()
+    }
     grew = {name: (small[name], large[name]) for name in pages if large[name] > small[name]}
     assert not grew, f"queries grew with the rows (N -> 3N): {grew}"
     for name, (who, method, url, data) in pages.items():
