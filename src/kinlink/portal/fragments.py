@@ -64,7 +64,7 @@ def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
     if found is None:
         found = compute()
         cache.set(key, found, timeout=fragment_seconds())
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _changed(sender: Any, **_: Any) -> None:

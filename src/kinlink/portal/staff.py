@@ -178,7 +178,7 @@ def _deadline_pages(
     one query (only the rows shown: 2 x ``DEADLINE_PAGE_SIZE`` at most)."""
     ahead = [e for e in entries if e[2] >= today]
     overdue = [e for e in entries if e[2] < today]
-    pages = (
+    pages: tuple[Page[Any], Page[Any]] = (
         Paginator(ahead, DEADLINE_PAGE_SIZE).get_page(ahead_page),
         Paginator(overdue, DEADLINE_PAGE_SIZE).get_page(overdue_page),
     )

@@ -25,7 +25,7 @@ class FastSelect(forms.Select):
             return super().render(name, value, attrs, renderer)
         final = self.build_attrs(self.attrs, attrs)
         selected = {str(v) for v in self.format_value(value)}
-        parts = [format_html('<select name="{}"{}>', name, flatatt(final))]
+        parts: list[str] = [format_html('<select name="{}"{}>', name, flatatt(final))]
         for option_value, label in choices:
             text = "" if option_value is None else str(option_value)
             mark = " selected" if text in selected else ""
