@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from kinlink.api.models import ApiToken
 from kinlink.matching.models import CandidateLink
 from kinlink.registry import actions
-from kinlink.registry.models import Site
+from kinlink.registry.models import Sample, Site
 from kinlink.registry.services.family_intake import FamilyRequest
 from tests.portal.portal_world import World, verified_client
 from tests.portal.test_dna_candidates import make_candidate
@@ -80,6 +80,10 @@ def _grow(world: World, start: int, count: int) -> None:
             person_a=a.person, person_b=person, match_probability=0.9, match_weight=3.0, fingerprint=str(i)
         )
         make_candidate(a, tag=f"q{i}", posterior=0.5)
+        # direct write: a family's reference sample the screening matched (the home page's candidate queue)
+        Sample.objects.create(
+            code=f"M-{i}", kind="reference", tracing_request=request, lab=a.lab, status="matched"
+        )
         actions.register_remains(None, code=f"GR-bulk-{i}", condition="skeletal", site=site)
 
 

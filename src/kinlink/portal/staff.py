@@ -383,13 +383,9 @@ def close_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sources_for(user: Any, person: Person) -> QuerySet[Source]:
-    return (
-        Source.objects.filter(
-            Q(pk__in=person_claims(person).values("source_id")) | Q(organisation__in=organisations_of(user))
-        )
-        .distinct()
-        .order_by("-created")
-    )
+    return Source.objects.filter(
+        Q(pk__in=person_claims(person).values("source_id")) | Q(organisation__in=organisations_of(user))
+    ).order_by("-created")
 
 
 def _writable_sources(user: Any, person: Person) -> QuerySet[Source]:
