@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import logging
 import os
 import pstats
 import statistics
@@ -43,7 +44,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import translation  # noqa: E402
 
@@ -96,7 +97,6 @@ def staff_client(username: str) -> Client:
 def pages() -> list[Page]:
     """One page of every class the caseworker, the lab and a partner use, on the demo's objects."""
     from kinlink.demo import seed_case
-    from kinlink.field.models import RepatriationBatch  # noqa: F401  (the field app is loaded)
     from kinlink.identification.models import CandidateIdentification
     from kinlink.matching.models import CandidateLink
     from kinlink.registry.models import Case, Person, Remains, Sample, Site, TracingRequest
@@ -106,14 +106,17 @@ def pages() -> list[Page]:
         raise SystemExit("no demo in this database: run `kinlink demo --size medium --no-serve` first")
     # a typical case of poisk: the newest one (the home page lists these first)
     typical = Case.objects.filter(organisation__slug="poisk").order_by("-opened_at", "-pk").first()
-    tracing = TracingRequest.objects.filter(organisation__slug="poisk").order_by("-submitted_at").first()
+    tracing = (
+        TracingRequest.objects.filter(consent_organisations__slug="poisk").order_by("-submitted_at").first()
+    )
     link = CandidateLink.objects.filter(status="open").order_by("-match_weight", "pk").first()
     candidate = CandidateIdentification.objects.order_by("pk").first()
     site = Site.objects.order_by("pk").first()
     sample = Sample.objects.filter(lab__slug="central-lab").order_by("pk").first()
     person = Person.objects.get(pk=seed.person_id)
     remains = Remains.objects.order_by("pk").first()
-    assert typical and tracing and site and sample
+    if not (typical and tracing and site and sample):
+        raise SystemExit(f"the demo lacks a case, request, site or sample: {typical, tracing, site, sample}")
     found: list[Page] = [
         Page("staff_home", "caseworker", reverse("portal:staff_home")),
         Page("staff_home_page3", "caseworker", reverse("portal:staff_home") + "?page=3&overdue_page=3"),
@@ -183,7 +186,7 @@ def main() -> None:
     parser.add_argument("--label", default="", help="a note stored with the figures (e.g. before/after)")
     args = parser.parse_args()
 
-    setup_test_environment()
+    logging.getLogger("kinlink.request").setLevel(logging.WARNING)  # one line a request: not here
     translation.activate("en")
     from kinlink.api.actions import issue_token, revoke_token
     from kinlink.api.models import Scope

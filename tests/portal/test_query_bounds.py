@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from kinlink.api.models import ApiToken
 from kinlink.matching.models import CandidateLink
 from kinlink.registry import actions
-from kinlink.registry.models import Sample, Site
+from kinlink.registry.models import Remains, Sample, Site
 from kinlink.registry.services.family_intake import FamilyRequest
 from tests.portal.portal_world import World, verified_client
 from tests.portal.test_dna_candidates import make_candidate
@@ -37,6 +37,7 @@ BOUNDS = {
     "dna_queue": 20,
     "dna_candidate": 30,
     "field_sites": 15,
+    "field_remains": 40,
     "lab_home": 20,
     "lab_sample": 20,
     "api_persons": 10,
@@ -99,6 +100,7 @@ def _pages(world: World) -> dict[str, tuple[str, str, str, dict[str, str] | None
     a = world.a
     link = CandidateLink.objects.filter(person_a=a.person).order_by("pk").first()
     candidate = make_candidate(a, tag="page")
+    remains = Remains.objects.get(code="GR-bulk-0")  # its candidates: every missing person
     assert link is not None
     return {
         "staff_home": ("caseworker", "get", "/en/staff/", None),
@@ -111,6 +113,7 @@ def _pages(world: World) -> dict[str, tuple[str, str, str, dict[str, str] | None
         "dna_queue": ("caseworker", "get", "/en/staff/dna/", None),
         "dna_candidate": ("caseworker", "get", f"/en/staff/dna/{candidate.pk}/", None),
         "field_sites": ("caseworker", "get", "/en/staff/field/sites/", None),
+        "field_remains": ("caseworker", "get", f"/en/staff/field/remains/{remains.pk}/", None),
         "lab_home": ("lab_analyst", "get", "/en/lab/", None),
         "lab_sample": ("lab_analyst", "get", f"/en/lab/samples/{a.sample.pk}/", None),
         "api_persons": ("api", "get", "/api/v1/persons?limit=500", None),
