@@ -20,13 +20,13 @@ class FastSelect(forms.Select):
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> SafeString:
-        choices = list(self.choices)
-        if any(isinstance(label, (list, tuple)) for _value, label in choices):
-            return super().render(name, value, attrs, renderer)
         final = self.build_attrs(self.attrs, attrs)
         selected = {str(v) for v in self.format_value(value)}
         parts: list[str] = [format_html('<select name="{}"{}>', name, flatatt(final))]
-        for option_value, label in choices:
+        # iterated once, never len(): a model field's choices would count their rows in one more query
+        for option_value, label in self.choices:
+            if isinstance(label, (list, tuple)):  # grouped choices: Django's own rendering
+                return super().render(name, value, attrs, renderer)
             text = "" if option_value is None else str(option_value)
             mark = " selected" if text in selected else ""
             parts.append(f'<option value="{_escape(text)}"{mark}>{_escape(label)}</option>')
