@@ -12,6 +12,7 @@ With a shared cache (``CACHES``), the version is shared too and every process se
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -52,9 +53,18 @@ def scope_of(user: Any) -> str:
     """What a fragment of ``user`` depends on: the organisations the member works for, or all of them."""
     from kinlink.registry.services.access import is_superuser, organisations_of
 
+    known = getattr(user, "_kinlink_fragment_scope", None)  # read once a request (the user lives that long)
+    if isinstance(known, str):
+        return known
     if is_superuser(user):
-        return "all"
-    return ",".join(str(pk) for pk in sorted(organisations_of(user).values_list("pk", flat=True))) or "none"
+        scope = "all"
+    else:
+        scope = (
+            ",".join(str(pk) for pk in sorted(organisations_of(user).values_list("pk", flat=True))) or "none"
+        )
+    with contextlib.suppress(AttributeError):  # an object that takes no attributes: read again next time
+        user._kinlink_fragment_scope = scope
+    return scope
 
 
 def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:

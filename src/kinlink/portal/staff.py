@@ -29,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kinlink.documents.court import default_kind as default_application
 from kinlink.documents.legal import case_legal_view
 from kinlink.lib.formats import format_decimal
+from kinlink.matching.models import CandidateLink
 from kinlink.matching.services import open_links_visible_to
 from kinlink.portal import fragments
 from kinlink.portal.forms import (
@@ -212,10 +213,11 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
                 CandidateRow("dna", person, None, _("DNA sample %(code)s matched") % {"code": sample.code})
             )
     links = (
-        open_links_visible_to(user)
+        CandidateLink.objects.filter(pk__in=_home_lists(user)["links"], status=CandidateLink.Status.PROPOSED)
         .select_related("person_a", "person_b")
         .prefetch_related("person_a__names", "person_b__names")
-        .order_by("-match_weight", "pk")[:50]
+        .defer("explanation")
+        .order_by("-match_weight", "pk")
     )
     for link in links:
         rows.append(
@@ -229,6 +231,32 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
             )
         )
     return rows
+
+
+def _home_lists(user: Any) -> dict[str, list[int]]:
+    """Which rows the home page's longest lists show (the newest claims and open cases, the strongest
+    links): a cached fragment of ids, since finding them reads every visible row. The rows themselves are
+    read by id on each view, and dropped there when they left the list since (a decided link, a closed
+    case)."""
+
+    def compute() -> dict[str, list[int]]:
+        recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
+        return {
+            "new_claims": list(
+                _new_claims(user, recent).order_by("-created").values_list("pk", flat=True)[:HOME_LIST_LIMIT]
+            ),
+            "open_cases": list(
+                cases_visible_to(user)
+                .filter(status=Case.Status.OPEN)
+                .order_by("-opened_at")
+                .values_list("pk", flat=True)[:HOME_LIST_LIMIT]
+            ),
+            "links": list(
+                open_links_visible_to(user).order_by("-match_weight", "pk").values_list("pk", flat=True)[:50]
+            ),
+        }
+
+    return fragments.cached("home-lists", (fragments.scope_of(user),), compute)
 
 
 def _home_counts(user: Any, today: dt.date) -> dict[str, int]:
@@ -282,7 +310,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         .select_related("tracing_request")
         .defer(*(f"tracing_request__{f}" for f in REQUEST_SECRETS))
         .order_by("-created")[:30],
-        "new_claims": _new_claims(user, recent)
+        "new_claims": Claim.objects.filter(pk__in=_home_lists(user)["new_claims"], created__gte=recent)
         .select_related("source", "person")
         .prefetch_related("person__names")
         .defer("circumstances")
@@ -296,8 +324,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "horizon_days": DEADLINE_HORIZON_DAYS,
         "overdue_inquiries": overdue_asked,
         "overdue_inquiries_count": overdue_asked.paginator.count,
-        "open_cases": cases_visible_to(user)
-        .filter(status=Case.Status.OPEN)
+        "open_cases": Case.objects.filter(pk__in=_home_lists(user)["open_cases"], status=Case.Status.OPEN)
         .select_related("person", "organisation")
         .prefetch_related("person__names")
         .order_by("-opened_at")[:HOME_LIST_LIMIT],
