@@ -450,3 +450,7 @@ KINLINK_RETENTION_DAYS = {
 #: A genotype file larger than this (bytes) from the lab console is stored by the worker, not in the web
 #: request (a 20 MB file takes about a minute; see bench/results/lab_upload.json).
 KINLINK_LAB_BACKGROUND_BYTES = int(os.environ.get("KINLINK_LAB_BACKGROUND_BYTES", str(1024 * 1024)))
+#: Seconds a cached fragment of the consoles (legal deadlines of every open case, the queues' counts) lives
+#: at most; any write to the domain in the same process (or in any, with a shared CACHES) renews it sooner
+#: (kinlink.portal.fragments; docs/operator.md, "Performance").
+KINLINK_FRAGMENT_SECONDS = int(os.environ.get("KINLINK_FRAGMENT_SECONDS", "60"))

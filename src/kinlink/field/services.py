@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
@@ -42,9 +42,40 @@ def last_seen(person: Person) -> dt.date | None:
 
 
 def antemortem_record(person: Person) -> Physical:
-    profile = PhysicalProfile.objects.filter(person=person).prefetch_related("marks").first()
-    age_min, age_max = _age_at(person, last_seen(person))
-    names = tuple(sorted({n for name in person.names.all() for n in (name.surname,) if n}))
+    return antemortem_records([person])[0]
+
+
+def antemortem_records(persons: list[Person]) -> list[Physical]:
+    """The ante-mortem records of many persons (the candidates of remains) in a fixed number of queries:
+    their profiles with their marks, their last news and their surnames read for all at once."""
+    from kinlink.registry.models import NameVariant
+    from kinlink.registry.services.fate import last_news_dates
+
+    ids = [p.pk for p in persons]
+    profiles: dict[int, PhysicalProfile] = {}
+    surnames: dict[int, set[str]] = {pk: set() for pk in ids}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for profile in PhysicalProfile.objects.filter(person_id__in=chunk).prefetch_related("marks"):
+            if profile.person_id is not None:
+                profiles[profile.person_id] = profile
+        for person_id, surname in NameVariant.objects.filter(person_id__in=chunk).values_list(
+            "person_id", "surname"
+        ):
+            if surname:
+                surnames[person_id].add(surname)
+    news = last_news_dates(ids)
+    today = dt.date.today()
+    return [
+        _antemortem(person, profiles.get(person.pk), news.get(person.pk) or today, surnames[person.pk])
+        for person in persons
+    ]
+
+
+def _antemortem(
+    person: Person, profile: PhysicalProfile | None, seen: dt.date, surnames: set[str]
+) -> Physical:
+    age_min, age_max = _age_at(person, seen)
     height = person.height_cm
     return Physical(
         key=str(person.pk),
@@ -61,7 +92,7 @@ def antemortem_record(person: Person) -> Physical:
         clothing_effects=profile.clothing_effects if profile else "",
         tag_number=profile.tag_number if profile else "",
         call_sign=profile.call_sign if profile else "",
-        names=names,
+        names=tuple(sorted(surnames)),
         marks=_marks(profile),
     )
 
@@ -135,13 +166,14 @@ def candidates(remains: Remains) -> tuple[list[Candidate], list[Candidate]]:
     identified = remains.identified_person if remains.identified_person_id else None
     if identified is not None and identified.merged_into_id is None:
         persons.setdefault(identified.pk, identified)
+    prefetch_related_objects(list(persons.values()), "names")  # each row shows the person's name
     decisions: dict[int, ComparisonDecision] = {}
     for d in ComparisonDecision.objects.filter(remains=remains, person_id__in=persons).order_by(
         "created", "pk"
     ):
         decisions[d.person_id] = d  # the latest decision counts
     pm = postmortem_record(remains)
-    ranked, excluded = rank(pm, [antemortem_record(p) for p in persons.values()])
+    ranked, excluded = rank(pm, antemortem_records(list(persons.values())))
     out_ranked: list[Candidate] = []
     out_excluded = [
         Candidate(persons[int(c.antemortem)], c, decisions.get(int(c.antemortem))) for c in excluded

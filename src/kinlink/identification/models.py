@@ -90,6 +90,8 @@ class CandidateIdentification(models.Model):
                 name="one_candidate_per_pair_and_data",
             )
         ]
+        # the DNA queues (staff home, /staff/dna/): waiting candidates, strongest first
+        indexes = [models.Index(fields=["status", "-posterior"], name="candidate_status_posterior")]
         ordering = ["-log10_lr"]
 
     def __str__(self) -> str:

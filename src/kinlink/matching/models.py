@@ -49,6 +49,10 @@ class CandidateLink(models.Model):
         verbose_name = _("candidate link")
         verbose_name_plural = _("candidate links")
         ordering = ("-match_weight",)
+        # the links queue: proposed links, strongest first
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["status", "-match_weight"], name="link_status_weight")
+        ]
         constraints: ClassVar[list[Any]] = [
             models.UniqueConstraint(fields=("person_a", "person_b"), name="one_link_per_pair"),
             models.CheckConstraint(

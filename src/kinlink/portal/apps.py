@@ -12,6 +12,10 @@ class PortalConfig(AppConfig):
 
         checks.register()  # the deployment checks (`kinlink check --deploy`)
 
+        from kinlink.portal import fragments
+
+        fragments.connect()  # the consoles' cached aggregates go stale on every write to the domain
+
         # The Django admin has no password-only sign-in of its own: its login page sends staff to the
         # portal's sign-in (password, then TOTP), which is the only way to open a staff session.
         from typing import Any

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -53,6 +54,7 @@ from kinlink.registry import actions as registry_actions
 from kinlink.registry.models import (
     Case,
     Claim,
+    Event,
     Person,
     Remains,
     RepatriationBatch,
@@ -71,16 +73,22 @@ from kinlink.registry.services.bulk import ImportRefused, RowError
 # --- who sees what --------------------------------------------------------------------------------------
 
 
+#: Burial sites per page of their list.
+SITE_PAGE_SIZE = 50
+
+
 def sites_visible_to(user: Any) -> QuerySet[Site]:
     if is_superuser(user):
         return Site.objects.all()
+    # subqueries, not joins through the claims and the events' persons: no row twice, so no DISTINCT
     persons = persons_visible_to(user)
+    claims = Claim.objects.filter(person__in=persons)
     return Site.objects.filter(
         Q(reported_by__organisation__in=organisations_of(user))
-        | Q(reported_by__claims__person__in=persons)
-        | Q(claims__person__in=persons)
-        | Q(event__persons__in=persons)
-    ).distinct()
+        | Q(reported_by__in=claims.values("source_id"))
+        | Q(pk__in=claims.filter(site__isnull=False).values("site_id"))
+        | Q(event__in=Event.persons.through.objects.filter(person__in=persons).values("event_id"))
+    )
 
 
 def remains_visible_to(user: Any) -> QuerySet[Remains]:
@@ -90,15 +98,14 @@ def remains_visible_to(user: Any) -> QuerySet[Remains]:
         Q(site__in=sites_visible_to(user))
         | Q(batch__isnull=False)
         | Q(identified_person__in=persons_visible_to(user))
-    ).distinct()
+    )
 
 
 def sources_visible_to(user: Any) -> QuerySet[Source]:
     if is_superuser(user):
         return Source.objects.all()
-    return Source.objects.filter(
-        Q(organisation__in=organisations_of(user)) | Q(claims__person__in=persons_visible_to(user))
-    ).distinct()
+    claimed = Claim.objects.filter(person__in=persons_visible_to(user)).values("source_id")
+    return Source.objects.filter(Q(organisation__in=organisations_of(user)) | Q(pk__in=claimed))
 
 
 def _own_organisation(user: Any) -> Any:
@@ -116,7 +123,8 @@ def site_list(request: HttpRequest) -> HttpResponse:
         .select_related("event")
         .order_by("name", "pk")
     )
-    return render(request, "portal/field/sites.html", {"sites": sites})
+    page = Paginator(sites, SITE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "portal/field/sites.html", {"sites": page})
 
 
 def _site_initial(source: Source | None, user: Any) -> dict[str, Any]:

@@ -76,6 +76,16 @@ class DnaDecisionForm(forms.Form):
     )
 
 
+#: Encrypted columns the candidates' lists never show (the samples' profiles, the families' contacts):
+#: deferred, so that no row of a list decrypts them.
+LIST_SECRETS = (
+    "remains_sample__profile",
+    "tracing_request__enquirer_name",
+    "tracing_request__contact",
+    "tracing_request__circumstances",
+)
+
+
 def candidates_visible_to(user: Any) -> QuerySet[CandidateIdentification]:
     """Candidates on tracing requests the staff member may see (another organisation's: none)."""
     return CandidateIdentification.objects.filter(tracing_request__in=requests_visible_to(user))
@@ -90,6 +100,7 @@ def case_candidates(user: Any, person: Person) -> list[CandidateIdentification]:
         candidates_visible_to(user)
         .filter(tracing_request__person=person)
         .select_related("remains_sample", "tracing_request")
+        .defer(*LIST_SECRETS)
         .order_by("-posterior", "-log10_lr", "pk")
     )
     found.sort(key=lambda c: order.get(c.status, len(order)))
@@ -104,6 +115,7 @@ def pending_for_home(user: Any, limit: int = 20) -> list[CandidateIdentification
         .filter(status__in=PENDING)
         .select_related("remains_sample", "tracing_request__person")
         .prefetch_related("tracing_request__person__names")
+        .defer(*LIST_SECRETS)
         .order_by("-posterior", "-log10_lr", "pk")[:limit]
     )
 
@@ -202,6 +214,7 @@ def dna_queue(request: HttpRequest) -> HttpResponse:
         .filter(status__in=statuses)
         .select_related("remains_sample", "tracing_request__person")
         .prefetch_related("tracing_request__person__names", "decisions__staff")
+        .defer(*LIST_SECRETS)
         .order_by("-posterior", "-log10_lr", "pk")[:200]
     )
     for c in candidates:

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -27,6 +28,7 @@ from kinlink.identification.actions import (
 )
 from kinlink.identification.models import LabUpload
 from kinlink.identification.relationships import RELATIONSHIP_LABELS, accepted_relationships
+from kinlink.portal import fragments
 from kinlink.portal.forms import CSVUploadForm, PedigreeUploadForm, ProfileUploadForm, SampleForm
 from kinlink.portal.roles import lab_required, labs_of
 from kinlink.registry.models import Sample
@@ -34,23 +36,30 @@ from kinlink.registry.services import audit
 from kinlink.registry.services.bulk import ImportRefused
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
+#: Samples per page of the lab's list.
+SAMPLE_PAGE_SIZE = 50
 
 
 def _lab_page(request: HttpRequest, status: int = 200, **extra: Any) -> HttpResponse:
     labs = labs_of(request.user)
-    samples = Sample.objects.filter(lab__in=labs).order_by("-created")
-    shown = list(samples[:200])
+    samples = Sample.objects.filter(lab__in=labs)
+    # a page of the newest samples; the profile (encrypted, and never shown in the list) is not read
+    shown = Paginator(samples.defer("profile").order_by("-created", "-pk"), SAMPLE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     for sample in shown:
         sample.relationship_label = str(  # type: ignore[attr-defined]
             RELATIONSHIP_LABELS.get(sample.relationship, sample.relationship)
         )
+    counts = fragments.cached(
+        "lab-counts",
+        (",".join(str(lab.pk) for lab in labs),),
+        lambda: list(samples.order_by("status").values_list("status").annotate(n=Count("id"))),
+    )
     context = {
         "labs": labs,
         "samples": shown,
-        "counts": [
-            {"status": Sample.Status(row["status"]).label, "n": row["n"]}
-            for row in samples.values("status").annotate(n=Count("id")).order_by("status")
-        ],
+        "counts": [{"status": Sample.Status(status).label, "n": n} for status, n in counts],
         "statuses": dict(Sample.Status.choices),
         "sample_form": extra.get("sample_form") or SampleForm(),
         "profile_form": extra.get("profile_form") or ProfileUploadForm(prefix="profiles"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,6 +36,8 @@ from kinlink.registry.models import Person
 from kinlink.registry.services import audit
 from kinlink.registry.services.access import persons_visible_to
 
+#: Links per page of the queue.
+LINK_PAGE_SIZE = 50
 #: The linkage library's field names (``COMPARISON_FIELDS``) with their labels, in display order.
 FIELD_LABELS: dict[str, Any] = {
     "surname": gettext_lazy("Surname"),
@@ -129,9 +132,11 @@ def links_queue(request: HttpRequest) -> HttpResponse:
         open_links_visible_to(request.user)
         .select_related("person_a", "person_b")
         .prefetch_related("person_a__names", "person_b__names")
-        .order_by("-match_weight", "pk")[:200]
+        .defer("explanation")
+        .order_by("-match_weight", "pk")
     )
-    return render(request, "portal/staff/links.html", {"links": links})
+    page = Paginator(links, LINK_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "portal/staff/links.html", {"links": page})
 
 
 def _visible_link(request: HttpRequest, pk: int) -> CandidateLink:

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -29,7 +29,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kinlink.documents.court import default_kind as default_application
 from kinlink.documents.legal import case_legal_view
 from kinlink.lib.formats import format_decimal
+from kinlink.matching.models import CandidateLink
 from kinlink.matching.services import open_links_visible_to
+from kinlink.portal import fragments
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
     ClaimForm,
@@ -157,29 +159,65 @@ def _deadline_queue(cases: QuerySet[Case], today: dt.date) -> list[DeadlineRow]:
     return rows
 
 
-def _split_deadlines(rows: list[DeadlineRow], today: dt.date) -> tuple[list[DeadlineRow], list[DeadlineRow]]:
-    """Deadlines still ahead (today to the horizon, soonest first) and overdue ones (past, oldest first)."""
-    ahead = [row for row in rows if row.earliest >= today]
-    overdue = [row for row in rows if row.earliest < today]
-    return ahead, overdue
+def _deadline_entries(user: Any, today: dt.date) -> list[tuple[int, str, dt.date, bool]]:
+    """Every deadline of the cases ``user`` sees as (case id, title, date, reached), soonest first: a cached
+    fragment (:mod:`kinlink.portal.fragments`), since the legal plan of every open case is computed for it."""
+
+    def compute() -> list[tuple[int, str, dt.date, bool]]:
+        return [
+            (r.case.pk, r.title, r.earliest, r.reached)
+            for r in _deadline_queue(cases_visible_to(user), today)
+        ]
+
+    return fragments.cached("deadlines", (fragments.scope_of(user), today.isoformat()), compute)
+
+
+def _deadline_pages(
+    entries: list[tuple[int, str, dt.date, bool]], today: dt.date, ahead_page: Any, overdue_page: Any
+) -> tuple[Page[Any], Page[Any], int, int]:
+    """The shown page of the deadlines ahead and of the overdue ones, their rows with their cases read in
+    one query (only the rows shown: 2 x ``DEADLINE_PAGE_SIZE`` at most)."""
+    ahead = [e for e in entries if e[2] >= today]
+    overdue = [e for e in entries if e[2] < today]
+    pages: tuple[Page[Any], Page[Any]] = (
+        Paginator(ahead, DEADLINE_PAGE_SIZE).get_page(ahead_page),
+        Paginator(overdue, DEADLINE_PAGE_SIZE).get_page(overdue_page),
+    )
+    ids = {e[0] for page in pages for e in page.object_list}
+    cases = Case.objects.filter(pk__in=ids).select_related("person").prefetch_related("person__names")
+    by_id = {case.pk: case for case in cases}
+    for page in pages:
+        page.object_list = [
+            DeadlineRow(by_id[e[0]], e[1], e[2], e[3]) for e in page.object_list if e[0] in by_id
+        ]
+    return pages[0], pages[1], len(ahead), len(overdue)
+
+
+#: Encrypted columns a list never shows: deferred, so that no row decrypts them (about 100 µs a field).
+REQUEST_SECRETS = ("enquirer_name", "contact", "circumstances")
 
 
 def _candidate_queue(user: Any) -> list[CandidateRow]:
     """Candidate matches: DNA matches awaiting review, and record-linkage links awaiting a decision."""
     rows: list[CandidateRow] = []
-    for sample in Sample.objects.filter(
-        status=Sample.Status.MATCHED, tracing_request__in=requests_visible_to(user)
-    ).select_related("tracing_request__person")[:50]:
+    for sample in (
+        Sample.objects.filter(status=Sample.Status.MATCHED, tracing_request__in=requests_visible_to(user))
+        .select_related("tracing_request__person")
+        .prefetch_related("tracing_request__person__names")
+        .defer("profile", *(f"tracing_request__{f}" for f in REQUEST_SECRETS))
+        .order_by("-created", "pk")[:50]
+    ):
         person = sample.tracing_request.person if sample.tracing_request else None
         if person is not None:
             rows.append(
                 CandidateRow("dna", person, None, _("DNA sample %(code)s matched") % {"code": sample.code})
             )
     links = (
-        open_links_visible_to(user)
+        CandidateLink.objects.filter(pk__in=_home_lists(user)["links"], status=CandidateLink.Status.PROPOSED)
         .select_related("person_a", "person_b")
         .prefetch_related("person_a__names", "person_b__names")
-        .order_by("-match_weight", "pk")[:50]
+        .defer("explanation")
+        .order_by("-match_weight", "pk")
     )
     for link in links:
         rows.append(
@@ -195,49 +233,103 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
     return rows
 
 
+def _home_lists(user: Any) -> dict[str, list[int]]:
+    """Which rows the home page's longest lists show (the newest claims and open cases, the strongest
+    links): a cached fragment of ids, since finding them reads every visible row. The rows themselves are
+    read by id on each view, and dropped there when they left the list since (a decided link, a closed
+    case)."""
+
+    def compute() -> dict[str, list[int]]:
+        recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
+        return {
+            "new_claims": list(
+                _new_claims(user, recent).order_by("-created").values_list("pk", flat=True)[:HOME_LIST_LIMIT]
+            ),
+            "open_cases": list(
+                cases_visible_to(user)
+                .filter(status=Case.Status.OPEN)
+                .order_by("-opened_at")
+                .values_list("pk", flat=True)[:HOME_LIST_LIMIT]
+            ),
+            "links": list(
+                open_links_visible_to(user).order_by("-match_weight", "pk").values_list("pk", flat=True)[:50]
+            ),
+        }
+
+    return fragments.cached("home-lists", (fragments.scope_of(user),), compute)
+
+
+def _home_counts(user: Any, today: dt.date) -> dict[str, int]:
+    """The queues' real sizes (the lists show the newest ``HOME_LIST_LIMIT``): a cached fragment."""
+
+    def compute() -> dict[str, int]:
+        recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
+        requests = requests_visible_to(user)
+        return {
+            "new_requests_count": requests.filter(status=TracingRequest.Status.NEW).count(),
+            "family_messages_count": FamilyMessage.objects.filter(
+                tracing_request__in=requests, from_family=True, created__gte=recent
+            ).count(),
+            "new_claims_count": _new_claims(user, recent).count(),
+            "open_cases_count": cases_visible_to(user).filter(status=Case.Status.OPEN).count(),
+        }
+
+    return fragments.cached("home-counts", (fragments.scope_of(user), today.isoformat()), compute)
+
+
+def _new_claims(user: Any, since: dt.datetime) -> QuerySet[Claim]:
+    return Claim.objects.filter(person__in=persons_visible_to(user), created__gte=since).exclude(
+        source__kind=SourceKind.FAMILY_REPORT
+    )
+
+
 @caseworker_required
 def staff_home(request: HttpRequest) -> HttpResponse:
+    """The queues. Every list is bounded (``HOME_LIST_LIMIT`` rows, or pages of ``DEADLINE_PAGE_SIZE``); the
+    aggregates over the whole registry (the counts, every open case's legal deadlines) are cached fragments
+    (:mod:`kinlink.portal.fragments`), so the page's cost does not grow with the registry."""
     user = request.user
     recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
     requests = requests_visible_to(user)
     today = timezone.localdate()
-    new_requests = requests.filter(status=TracingRequest.Status.NEW)
-    family_messages = FamilyMessage.objects.filter(
-        tracing_request__in=requests, from_family=True, created__gte=recent
+    deadlines, overdue, deadlines_count, overdue_count = _deadline_pages(
+        _deadline_entries(user, today), today, request.GET.get("page"), request.GET.get("overdue_page")
     )
-    new_claims = Claim.objects.filter(person__in=persons_visible_to(user), created__gte=recent).exclude(
-        source__kind=SourceKind.FAMILY_REPORT
+    overdue_asked = Paginator(overdue_inquiries(user, today), DEADLINE_PAGE_SIZE).get_page(
+        request.GET.get("inquiry_page")
     )
-    open_cases = cases_visible_to(user).filter(status=Case.Status.OPEN)
-    ahead, overdue = _split_deadlines(_deadline_queue(cases_visible_to(user), today), today)
-    overdue_asked = overdue_inquiries(user, today)
     context = {
-        "new_requests": new_requests.select_related("person")
+        "new_requests": requests.filter(status=TracingRequest.Status.NEW)
+        .select_related("person")
         .prefetch_related("person__names")
+        .defer(*REQUEST_SECRETS)
         .order_by("-submitted_at")[:HOME_LIST_LIMIT],
-        "new_requests_count": new_requests.count(),
-        "family_messages": family_messages.select_related("tracing_request").order_by("-created")[:30],
-        "family_messages_count": family_messages.count(),
-        "new_claims": new_claims.select_related("source", "person")
+        "family_messages": FamilyMessage.objects.filter(
+            tracing_request__in=requests, from_family=True, created__gte=recent
+        )
+        .select_related("tracing_request")
+        .defer(*(f"tracing_request__{f}" for f in REQUEST_SECRETS))
+        .order_by("-created")[:30],
+        "new_claims": Claim.objects.filter(pk__in=_home_lists(user)["new_claims"], created__gte=recent)
+        .select_related("source", "person")
         .prefetch_related("person__names")
+        .defer("circumstances")
         .order_by("-created")[:HOME_LIST_LIMIT],
-        "new_claims_count": new_claims.count(),
         "candidates": _candidate_queue(user),
         "dna_candidates": pending_for_home(user),
-        "deadlines": Paginator(ahead, DEADLINE_PAGE_SIZE).get_page(request.GET.get("page")),
-        "deadlines_count": len(ahead),
-        "overdue": Paginator(overdue, DEADLINE_PAGE_SIZE).get_page(request.GET.get("overdue_page")),
-        "overdue_count": len(overdue),
+        "deadlines": deadlines,
+        "deadlines_count": deadlines_count,
+        "overdue": overdue,
+        "overdue_count": overdue_count,
         "horizon_days": DEADLINE_HORIZON_DAYS,
-        "overdue_inquiries": Paginator(overdue_asked, DEADLINE_PAGE_SIZE).get_page(
-            request.GET.get("inquiry_page")
-        ),
-        "overdue_inquiries_count": overdue_asked.count(),
-        "open_cases": open_cases.select_related("person", "organisation")
+        "overdue_inquiries": overdue_asked,
+        "overdue_inquiries_count": overdue_asked.paginator.count,
+        "open_cases": Case.objects.filter(pk__in=_home_lists(user)["open_cases"], status=Case.Status.OPEN)
+        .select_related("person", "organisation")
         .prefetch_related("person__names")
         .order_by("-opened_at")[:HOME_LIST_LIMIT],
-        "open_cases_count": open_cases.count(),
         "list_limit": HOME_LIST_LIMIT,
+        **_home_counts(user, today),
     }
     return render(request, "portal/staff/home.html", context)
 
@@ -318,13 +410,9 @@ def close_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _sources_for(user: Any, person: Person) -> QuerySet[Source]:
-    return (
-        Source.objects.filter(
-            Q(pk__in=person_claims(person).values("source_id")) | Q(organisation__in=organisations_of(user))
-        )
-        .distinct()
-        .order_by("-created")
-    )
+    return Source.objects.filter(
+        Q(pk__in=person_claims(person).values("source_id")) | Q(organisation__in=organisations_of(user))
+    ).order_by("-created")
 
 
 def _writable_sources(user: Any, person: Person) -> QuerySet[Source]:
@@ -384,6 +472,35 @@ def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
     return points
 
 
+def _threads(requests: list[TracingRequest]) -> list[dict[str, Any]]:
+    """Each request's messages, released updates and documents: three queries for all the requests."""
+    ids = [tr.pk for tr in requests]
+    messages_of: dict[int, list[FamilyMessage]] = {pk: [] for pk in ids}
+    for message in FamilyMessage.objects.filter(tracing_request_id__in=ids).select_related("author"):
+        messages_of[message.tracing_request_id].append(message)
+    updates_of: dict[int, list[FamilyUpdate]] = {pk: [] for pk in ids}
+    for update in FamilyUpdate.objects.filter(tracing_request_id__in=ids).select_related("released_by"):
+        updates_of[update.tracing_request_id].append(update)
+    documents_of: dict[str, list[Attachment]] = {tr.number: [] for tr in requests}
+    for attachment in (
+        Attachment.objects.filter(
+            source__kind=SourceKind.FAMILY_REPORT, source__reference__in=list(documents_of)
+        )
+        .select_related("source")
+        .order_by("pk")
+    ):
+        documents_of[attachment.source.reference].append(attachment)
+    return [
+        {
+            "tracing_request": tr,
+            "messages": messages_of[tr.pk],
+            "updates": updates_of[tr.pk],
+            "documents": documents_of[tr.number],
+        }
+        for tr in requests
+    ]
+
+
 def explanation_lines(assessment: FateAssessment, sex: str | None = None) -> list[str]:
     """The fate explanation in the reader's language, fate words and claim labels included, in the
     grammatical gender of the person's sex."""
@@ -413,17 +530,7 @@ def _case_page(
         c.second.claim_id for c in assessment.conflicts
     }
     requests = list(requests_visible_to(user).filter(person=person).order_by("submitted_at"))
-    threads = [
-        {
-            "tracing_request": tr,
-            "messages": FamilyMessage.objects.filter(tracing_request=tr).select_related("author"),
-            "updates": FamilyUpdate.objects.filter(tracing_request=tr).select_related("released_by"),
-            "documents": Attachment.objects.filter(
-                source__kind=SourceKind.FAMILY_REPORT, source__reference=tr.number
-            ),
-        }
-        for tr in requests
-    ]
+    threads = _threads(requests)
     try:
         legal = case_legal_view(case)
     except LegalStatusError:

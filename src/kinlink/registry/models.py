@@ -317,6 +317,10 @@ class TracingRequest(models.Model):
     class Meta:
         verbose_name = _("tracing request")
         verbose_name_plural = _("tracing requests")
+        # the staff queue: new requests, newest first (docs/operator.md, "Performance")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["status", "-submitted_at"], name="request_status_submitted"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -562,6 +566,8 @@ class Claim(models.Model):
         verbose_name = _("claim")
         verbose_name_plural = _("claims")
         ordering = ("date", "created")
+        # the staff queue: new claims of the last 30 days, newest first
+        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["-created"], name="claim_created")]
 
     def __str__(self) -> str:
         return f"{self.source}: {self.fate} {self.date}"
@@ -703,6 +709,11 @@ class Sample(models.Model):
     class Meta:
         verbose_name = _("sample")
         verbose_name_plural = _("samples")
+        # the lab console: a lab's samples newest first, and counted by status
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["lab", "-created"], name="sample_lab_created"),
+            models.Index(fields=["lab", "status"], name="sample_lab_status"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -755,6 +766,10 @@ class Case(models.Model):
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        # the staff queue: open cases, newest first
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["status", "-opened_at"], name="case_status_opened"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -797,6 +812,10 @@ class FamilyMessage(models.Model):
         ordering = ("created", "id")
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        # the staff queue: the families' messages of the last 30 days, newest first
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["from_family", "-created"], name="message_family_created"),
+        ]
 
     def __str__(self) -> str:
         return (

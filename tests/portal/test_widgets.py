@@ -1,0 +1,46 @@
+"""The fast ``<select>`` writes what Django's own would: the same options, the same escaping, the chosen
+option selected, the field's attributes."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.safestring import mark_safe
+
+from kinlink.portal.widgets import FastSelect
+
+CHOICES = [("", "---------"), (1, 'Event <1> & "one"'), (2, "Event 'two'"), (3, mark_safe("<b>3</b>"))]
+
+
+class Plain(forms.Form):
+    event = forms.ChoiceField(choices=CHOICES)
+    grouped = forms.ChoiceField(choices=[("A", [(1, "one"), (2, "two")])], required=False)
+
+
+class Fast(forms.Form):
+    event = forms.ChoiceField(choices=CHOICES, widget=FastSelect)
+    grouped = forms.ChoiceField(choices=[("A", [(1, "one"), (2, "two")])], required=False, widget=FastSelect)
+
+
+def _normal(html: str) -> list[str]:
+    """The tags and texts, each tag's attributes sorted (attribute order does not matter to a browser)."""
+    out = []
+    for tag, text in re.findall(r"(<[^>]+>)|([^<]+)", re.sub(r">\s+<", "><", html)):
+        if tag:
+            name, *attrs = tag.strip("<>").split(" ")
+            out.append("<" + " ".join([name, *sorted(attrs)]) + ">")
+        elif text.strip():
+            out.append(text.strip())
+    return out
+
+
+def test_fast_select_writes_what_djangos_select_writes() -> None:
+    for data in (None, {"event": "2"}, {"event": ""}):
+        plain, fast = Plain(data), Fast(data)
+        assert _normal(str(fast["event"])) == _normal(str(plain["event"])), data
+        assert _normal(str(fast["grouped"])) == _normal(str(plain["grouped"])), data
+    written = str(Fast({"event": "2"})["event"])
+    assert '<option value="2" selected>Event &#x27;two&#x27;</option>' in written
+    assert "Event &lt;1&gt; &amp; &quot;one&quot;" in written and "<b>3</b>" in written
+    assert written.count(" selected") == 1
