@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('identification', '0005_profile_revision_and_lab_upload'),
+        ('identification', '0006_screening_theta_dropout'),
         ('registry', '0012_console_indexes'),
     ]
 
