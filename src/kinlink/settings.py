@@ -332,6 +332,16 @@ KINLINK_RATE_LIMITS: dict[str, str] = {
 FAMILY_CODE_FAILURE_LIMIT = int(os.environ.get("KINLINK_FAMILY_CODE_FAILURE_LIMIT", "10"))
 FAMILY_CODE_FAILURE_WINDOW = 24 * 60 * 60
 FAMILY_CODE_PAUSE_SECONDS = int(os.environ.get("KINLINK_FAMILY_CODE_PAUSE_MINUTES", "60")) * 60
+# The access code's memory-hard hash (argon2id, registry.accesscode): memory in KiB and passes per check.
+# Stored with each hash, so a change keeps every code valid. docs/security.md, "The family's access code".
+FAMILY_CODE_HASH_MEMORY_KIB = int(os.environ.get("KINLINK_FAMILY_CODE_HASH_MEMORY_KIB", "8192"))
+FAMILY_CODE_HASH_TIME = int(os.environ.get("KINLINK_FAMILY_CODE_HASH_TIME", "2"))
+# At most this many code checks hash at once in one web process; a check that finds every slot taken for
+# FAMILY_CODE_SLOT_WAIT_MS gets "busy, try again" (503, Retry-After) at once instead of queueing behind
+# the others and holding a server thread that other pages need. docs/operator.md, "The family's code check".
+FAMILY_CODE_HASH_SLOTS = int(os.environ.get("KINLINK_FAMILY_CODE_HASH_SLOTS", "1"))
+FAMILY_CODE_SLOT_WAIT_MS = int(os.environ.get("KINLINK_FAMILY_CODE_SLOT_WAIT_MS", "100"))
+FAMILY_CODE_BUSY_RETRY_SECONDS = 5
 # How long a family's one-time private link stays usable (days), and a request form's one-time token (s).
 KINLINK_FOLLOW_LINK_DAYS = int(os.environ.get("KINLINK_FOLLOW_LINK_DAYS", "30"))
 KINLINK_FORM_TOKEN_MAX_AGE = 24 * 60 * 60

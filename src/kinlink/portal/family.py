@@ -6,8 +6,11 @@ Nothing on these pages reveals whether anyone else is in the registry: a new req
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import threading
+from collections.abc import Iterator
 from typing import IO, Any, cast
 
 from django.conf import settings
@@ -38,7 +41,7 @@ from kinlink.portal.forms import (
 )
 from kinlink.portal.inquiries import family_cases, family_inquiries
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
-from kinlink.registry import actions
+from kinlink.registry import accesscode, actions
 from kinlink.registry.actions import FAMILY_ACCESS_CODE, FamilyRequest, UploadedFile, UploadError
 from kinlink.registry.legal import LegalStatusError
 from kinlink.registry.models import Attachment, FamilyMessage, FamilyUpdate, Sample, TracingRequest
@@ -200,14 +203,51 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("portal:follow"))
 
 
-#: A dummy stored hash: a wrong number costs the same hashing as a wrong code for a number that exists.
-_NO_SUCH_REQUEST_HASH = "0" * 64
+class _HashSlots:
+    """At most ``FAMILY_CODE_HASH_SLOTS`` code checks hash at once in this process.
+
+    Each check costs a memory-hard hash (``registry.accesscode``: milliseconds of a core and megabytes of
+    memory, docs/security.md). Unbounded, a burst of checks (a crowd after a news item, or someone guessing
+    from many addresses) runs one hash per server thread at once: every core and thread is taken and every
+    page waits behind them. Bounded, the checks beyond the slots wait at most ``FAMILY_CODE_SLOT_WAIT_MS``
+    and are then told "busy, try again" at once, holding no thread and counting no attempt."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._size = 0
+        self._semaphore = threading.BoundedSemaphore(1)
+
+    def semaphore(self) -> threading.BoundedSemaphore:
+        size = max(1, settings.FAMILY_CODE_HASH_SLOTS)
+        with self._guard:
+            if size != self._size:  # the settings changed (a test); checks running keep the former one
+                self._semaphore, self._size = threading.BoundedSemaphore(size), size
+            return self._semaphore
+
+
+_slots = _HashSlots()
+
+
+@contextlib.contextmanager
+def hash_slot() -> Iterator[bool]:
+    """A slot to hash one code in: yields whether one was had within the wait."""
+    semaphore = _slots.semaphore()
+    acquired = semaphore.acquire(timeout=settings.FAMILY_CODE_SLOT_WAIT_MS / 1000)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            semaphore.release()
 
 
 class CodeCheck(enum.Enum):
     OPENED = "opened"
     WRONG = "wrong"
     PAUSED = "paused"
+    #: the per-address limit was reached: nothing was checked
+    TOO_MANY = "too_many"
+    #: every hashing slot of this process was taken: nothing was checked or counted
+    BUSY = "busy"
 
 
 def _sign_in(request: HttpRequest, tracing_request: TracingRequest) -> None:
@@ -228,7 +268,8 @@ def _open(request: HttpRequest, number: str, code: str) -> CodeCheck:
     if not verdict.allowed:
         return CodeCheck.PAUSED
     tracing_request = TracingRequest.objects.filter(number=number).first()
-    candidate = tracing_request or TracingRequest(access_code_hash=_NO_SUCH_REQUEST_HASH)
+    # a number that does not exist costs the same hashing as a wrong code for one that does
+    candidate = tracing_request or TracingRequest(access_code_hash=accesscode.dummy())
     if not candidate.check_access_code(code) or tracing_request is None:
         if verdict.count >= lockout.count:
             portal_actions.pause_family_code_check(
@@ -236,6 +277,8 @@ def _open(request: HttpRequest, number: str, code: str) -> CodeCheck:
             )
         return CodeCheck.WRONG
     ratelimit.clear("follow-code", number)
+    if accesscode.needs_rehash(tracing_request.access_code_hash):
+        actions.store_access_code_again(tracing_request, code)
     _sign_in(request, tracing_request)
     audit.record(None, audit.Action.FAMILY_SIGN_IN, tracing_request, label=FAMILY_ACCESS_CODE)
     return CodeCheck.OPENED
@@ -248,6 +291,13 @@ def _follow_check_allowed(request: HttpRequest) -> bool:
     ).allowed
 
 
+def _check(request: HttpRequest, form: FollowForm) -> CodeCheck:
+    """The per-address limit, then the code check (in a hashing slot)."""
+    if not _follow_check_allowed(request):
+        return CodeCheck.TOO_MANY
+    return _open(request, form.cleaned_data["number"], form.cleaned_data["code"])
+
+
 @require_http_methods(["GET", "POST"])
 def follow(request: HttpRequest) -> HttpResponse:
     tracing_request = TracingRequest.objects.filter(pk=request.session.get(FAMILY_SESSION_KEY, 0)).first()
@@ -256,26 +306,39 @@ def follow(request: HttpRequest) -> HttpResponse:
     form = FollowForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        if not _follow_check_allowed(request):
+        # the slot first: a check turned away as busy hashes nothing and counts nothing (the family in a
+        # crowd loses no attempt), and costs the server no more than rendering the form
+        with hash_slot() as slot:
+            outcome = _check(request, form) if slot else CodeCheck.BUSY
+        if outcome is CodeCheck.BUSY:
+            form.add_error(
+                None,
+                _(
+                    "Many people are checking their requests right now. Please try again in a few "
+                    "seconds; nothing was counted against you."
+                ),
+            )
+            response = render(request, "portal/family/follow_login.html", {"form": form}, status=503)
+            response["Retry-After"] = str(settings.FAMILY_CODE_BUSY_RETRY_SECONDS)
+            return response
+        if outcome is CodeCheck.OPENED:
+            return HttpResponseRedirect(reverse("portal:follow"))
+        if outcome is CodeCheck.TOO_MANY:
             form.add_error(
                 None, _("Too many attempts from this connection. Please try again in a little while.")
             )
             status = 429
+        elif outcome is CodeCheck.PAUSED:
+            form.add_error(
+                None,
+                _(
+                    "Too many wrong codes were entered for this request number. Checking codes for it "
+                    "is paused for a while; please try again later."
+                ),
+            )
+            status = 429
         else:
-            outcome = _open(request, form.cleaned_data["number"], form.cleaned_data["code"])
-            if outcome is CodeCheck.OPENED:
-                return HttpResponseRedirect(reverse("portal:follow"))
-            if outcome is CodeCheck.PAUSED:
-                form.add_error(
-                    None,
-                    _(
-                        "Too many wrong codes were entered for this request number. Checking codes for it "
-                        "is paused for a while; please try again later."
-                    ),
-                )
-                status = 429
-            else:
-                form.add_error(None, _("The request number or the access code is not right."))
+            form.add_error(None, _("The request number or the access code is not right."))
     return render(request, "portal/family/follow_login.html", {"form": form}, status=status)
 
 
