@@ -22,6 +22,35 @@ def _post(client: Client, number: str, code: str, lang: str = "ru") -> Any:
     return client.post(f"/{lang}/request/follow", {"number": number, "code": code})
 
 
+def test_the_slots_are_shared_by_every_process_of_the_machine(world: World, settings: Any) -> None:
+    """A slot held by another process (here a child holding the lock file) turns this one's check away."""
+    import subprocess
+    import sys
+
+    settings.FAMILY_CODE_HASH_SLOTS = 1
+    settings.FAMILY_CODE_SLOT_WAIT_MS = 20
+    RateCounter.objects.all().delete()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); sys.stdin.read()",
+            str(settings.FAMILY_CODE_SLOT_DIR / "slot-0"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        busy = _post(Client(REMOTE_ADDR="203.0.113.30"), world.a.request.number, world.a.code)
+    finally:
+        holder.communicate("")
+    assert busy.status_code == 503
+    assert _post(Client(REMOTE_ADDR="203.0.113.31"), world.a.request.number, world.a.code).status_code == 302
+
+
 def test_a_check_that_finds_every_slot_taken_is_told_busy_and_counts_nothing(
     world: World, settings: Any
 ) -> None:
@@ -85,6 +114,7 @@ def test_the_code_is_stored_memory_hard_at_the_configured_cost(world: World, set
         settings.FAMILY_CODE_HASH_TIME,
     )
     assert len(stored) <= TracingRequest._meta.get_field("access_code_hash").max_length  # type: ignore[operator]
+    assert (len(accesscode._unb64(salt)), len(accesscode._unb64(tag))) == (16, 16)
     assert world.a.code.replace("-", "") not in stored
     # two requests with the same code store different hashes (a salt each)
     assert accesscode.make(world.a.code) != accesscode.make(world.a.code)

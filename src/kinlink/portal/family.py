@@ -9,8 +9,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
-import threading
+import fcntl
+import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any, cast
 
 from django.conf import settings
@@ -203,41 +206,41 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("portal:follow"))
 
 
-class _HashSlots:
-    """At most ``FAMILY_CODE_HASH_SLOTS`` code checks hash at once in this process.
+@contextlib.contextmanager
+def hash_slot() -> Iterator[bool]:
+    """One of the machine's ``FAMILY_CODE_HASH_SLOTS`` slots to hash a family's code in; yields whether one
+    was had within ``FAMILY_CODE_SLOT_WAIT_MS``.
 
     Each check costs a memory-hard hash (``registry.accesscode``: milliseconds of a core and megabytes of
     memory, docs/security.md). Unbounded, a burst of checks (a crowd after a news item, or someone guessing
-    from many addresses) runs one hash per server thread at once: every core and thread is taken and every
-    page waits behind them. Bounded, the checks beyond the slots wait at most ``FAMILY_CODE_SLOT_WAIT_MS``
-    and are then told "busy, try again" at once, holding no thread and counting no attempt."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._size = 0
-        self._semaphore = threading.BoundedSemaphore(1)
-
-    def semaphore(self) -> threading.BoundedSemaphore:
-        size = max(1, settings.FAMILY_CODE_HASH_SLOTS)
-        with self._guard:
-            if size != self._size:  # the settings changed (a test); checks running keep the former one
-                self._semaphore, self._size = threading.BoundedSemaphore(size), size
-            return self._semaphore
-
-
-_slots = _HashSlots()
-
-
-@contextlib.contextmanager
-def hash_slot() -> Iterator[bool]:
-    """A slot to hash one code in: yields whether one was had within the wait."""
-    semaphore = _slots.semaphore()
-    acquired = semaphore.acquire(timeout=settings.FAMILY_CODE_SLOT_WAIT_MS / 1000)
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            semaphore.release()
+    from many addresses) runs one hash per server thread at once: every core is taken and every page waits
+    behind them. Bounded, the checks beyond the slots wait at most ``FAMILY_CODE_SLOT_WAIT_MS`` and are then
+    told "busy, try again" at once. The slots are lock files (``flock``) in ``FAMILY_CODE_SLOT_DIR``
+    (``VAR_DIR/run/code-check-slots``), shared by every process and thread of the machine, as its cores are;
+    a process that dies releases its slot."""
+    folder = Path(settings.FAMILY_CODE_SLOT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    count = max(1, settings.FAMILY_CODE_HASH_SLOTS)
+    deadline = time.monotonic() + settings.FAMILY_CODE_SLOT_WAIT_MS / 1000
+    while True:
+        for index in range(count):
+            descriptor = os.open(folder / f"slot-{index}", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(descriptor)
+                continue
+            try:
+                yield True
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+                os.close(descriptor)
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            yield False
+            return
+        time.sleep(min(0.005, left))
 
 
 class CodeCheck(enum.Enum):
