@@ -130,7 +130,7 @@ def _database_name(database_url: str) -> str:
     return urllib.parse.urlparse(database_url).path.lstrip("/")
 
 
-def build_database(state_dir: Path, database_url: str) -> None:
+def build_database(state_dir: Path, database_url: str, size: str) -> None:
     parsed = urllib.parse.urlparse(database_url)
     if parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("the bench builds its database on this machine only (loopback)")
@@ -153,7 +153,7 @@ def build_database(state_dir: Path, database_url: str) -> None:
     env = server_env(state_dir, database_url, {})
     started = time.monotonic()
     subprocess.run(
-        [sys.executable, "-m", "kinlink", "demo", "--size", "medium", "--no-serve"], env=env, check=True
+        [sys.executable, "-m", "kinlink", "demo", "--size", size, "--no-serve"], env=env, check=True
     )
     print(f"demo built in {time.monotonic() - started:.0f} s", file=sys.stderr)
     subprocess.run([sys.executable, "-c", _FIXTURES, "create", str(state_dir)], env=env, check=True)
@@ -415,7 +415,9 @@ class Pool:
                 self.opened += 1
             try:
                 response = await conn.request(request, max(0.001, timeout - (time.monotonic() - started)))
-            except ConnectionLost:
+            except (ConnectionLost, ConnectionResetError, BrokenPipeError):
+                # a kept-alive connection the server closed meanwhile (keep-alive timeout, a recycled
+                # worker): sent again once on a new connection, as browsers do
                 conn.close()
                 if reused and attempt == 0:
                     continue
@@ -656,8 +658,8 @@ async def drive(
             outcome.statuses["timeout"] += 1
             outcome.errors += 1
             return
-        except (OSError, ConnectionLost, asyncio.IncompleteReadError, ValueError):
-            outcome.statuses["connection_error"] += 1
+        except (OSError, ConnectionLost, asyncio.IncompleteReadError, ValueError) as exc:
+            outcome.statuses[f"connection_error:{type(exc).__name__}"] += 1
             outcome.errors += 1
             return
         outcome.statuses[str(response.status)] += 1
@@ -772,6 +774,25 @@ async def bench(server: Server, fixtures: dict[str, Any], opts: argparse.Namespa
     }
 
 
+def hash_cost(env: dict[str, str], repeats: int = 20) -> dict[str, Any]:
+    """One access-code check's hash at the server's cost (``registry.accesscode``): CPU and wall ms."""
+    from argon2.low_level import Type, hash_secret_raw
+
+    memory = int(env.get("KINLINK_FAMILY_CODE_HASH_MEMORY_KIB", "8192"))
+    passes = int(env.get("KINLINK_FAMILY_CODE_HASH_TIME", "2"))
+    hash_secret_raw(b"0" * 64, b"s" * 16, passes, memory, 1, 16, Type.ID)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(repeats):
+        hash_secret_raw(b"0" * 64, b"s" * 16, passes, memory, 1, 16, Type.ID)
+    return {
+        "memory_kib": memory,
+        "passes": passes,
+        "cpu_ms": round((time.process_time() - cpu) / repeats * 1000, 1),
+        "wall_ms": round((time.perf_counter() - wall) / repeats * 1000, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+
+
 def server_configuration(env: dict[str, str]) -> dict[str, Any]:
     from kinlink.commands.registry import production_command
 
@@ -800,6 +821,7 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="use the database (and state folder) built before"
     )
+    parser.add_argument("--size", default="medium", choices=("small", "medium"), help="the demo to build")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--rates", default=",".join(map(str, RATES)), help="requests per second, comma-separated"
@@ -839,7 +861,7 @@ def main() -> None:
         raise SystemExit("createdb (PostgreSQL's client) is needed to build the database")
 
     if not opts.reuse:
-        build_database(opts.state_dir, opts.database_url)
+        build_database(opts.state_dir, opts.database_url, opts.size)
     fixtures = read_fixtures(opts.state_dir, opts.database_url)
     env = server_env(opts.state_dir, opts.database_url, extra)
     server = start_server(env, opts.port, opts.state_dir / "server.log")
@@ -855,6 +877,7 @@ def main() -> None:
             "the medium demo (20,000 persons); latency from when each request was due",
             "database": "PostgreSQL, " + _database_name(opts.database_url),
             "server": server_configuration(env),
+            "hash_cost": hash_cost(env),
             "load_average_1m_start": round(load_start, 2),
             "note": "the load generator, the server, PostgreSQL and other work share this machine's cores; "
             "each row has the load average and the CPU each used",

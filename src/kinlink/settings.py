@@ -348,7 +348,7 @@ FAMILY_CODE_HASH_TIME = int(os.environ.get("KINLINK_FAMILY_CODE_HASH_TIME", "2")
 FAMILY_CODE_HASH_SLOTS = int(
     os.environ.get("KINLINK_FAMILY_CODE_HASH_SLOTS", str(max(1, (os.cpu_count() or 2) // 2)))
 )
-FAMILY_CODE_SLOT_WAIT_MS = int(os.environ.get("KINLINK_FAMILY_CODE_SLOT_WAIT_MS", "100"))
+FAMILY_CODE_SLOT_WAIT_MS = int(os.environ.get("KINLINK_FAMILY_CODE_SLOT_WAIT_MS", "250"))
 FAMILY_CODE_SLOT_DIR = VAR_DIR / "run" / "code-check-slots"
 FAMILY_CODE_BUSY_RETRY_SECONDS = 5
 # How long a family's one-time private link stays usable (days), and a request form's one-time token (s).
