@@ -712,11 +712,15 @@ def summarise(
     }
 
 
-async def settle(port: int, limit: float = 90.0) -> float:
+#: the longest wait for the server's queue to drain before a step (``--settle-limit``)
+SETTLE = {"limit_s": 90.0}
+
+
+async def settle(port: int, limit: float | None = None) -> float:
     """Wait until the server has worked off what earlier steps left queued (requests whose client gave up
     are still served): until /healthz, which waits in the same queue, answers within 0.5 s. Seconds."""
     started = time.monotonic()
-    while time.monotonic() - started < limit:
+    while time.monotonic() - started < (SETTLE["limit_s"] if limit is None else limit):
         probe = time.monotonic()
         try:
             if await _probe(port) == 200 and time.monotonic() - probe < 0.5:
@@ -748,6 +752,10 @@ async def run_step(
         "load_average_1m_after": round(os.getloadavg()[0], 2),
     }
     rows = []
+    sent_all = sum(int(rate * duration) for rate in rates)
+    # the server's CPU per request sent (all classes of the step together): what a page costs whatever
+    # else the machine runs, so capacity ≈ cores / this
+    cpu["server_cpu_ms_per_request"] = round(cpu["server_cpu_s"] * 1000 / sent_all, 1) if sent_all else None
     for page, rate, outcome in zip(pages, rates, outcomes, strict=True):
         row = summarise(page, rate, duration, outcome, min(elapsed, duration + timeout))
         rows.append({**row, **cpu})
@@ -765,23 +773,24 @@ async def bench(server: Server, fixtures: dict[str, Any], opts: argparse.Namespa
     pool = Pool(server.port)
     classes = await page_classes(pool, fixtures)
     results: list[dict[str, Any]] = []
+    mixed: list[dict[str, Any]] = []
+    partial = opts.state_dir / f"{opts.out}.partial.json"  # what is done so far, should the run be cut
     try:
-        for name in opts.classes:
-            page = classes[name]
-            await run_step(
-                server, pool, [page], [opts.rates[0]], min(3.0, opts.duration), opts.timeout
-            )  # warm-up
-            for rate in opts.rates:
-                await asyncio.sleep(opts.pause)
-                results += await run_step(server, pool, [page], [rate], opts.duration, opts.timeout)
-        mixed: list[dict[str, Any]] = []
-        if opts.mixed:
+        if opts.mixed:  # first: the code check (wrong codes) together with the public pages
             follow, home = classes["follow_wrong"], classes["public"]
             for rate in opts.mixed:
                 await asyncio.sleep(opts.pause)
                 mixed += await run_step(
                     server, pool, [follow, home], [rate, opts.mixed_public], opts.duration, opts.timeout
                 )
+        for name in opts.classes:
+            page = classes[name]
+            warm_up = min(3.0, opts.duration)
+            await run_step(server, pool, [page], [opts.rates[0]], warm_up, opts.timeout)
+            for rate in opts.rates:
+                await asyncio.sleep(opts.pause)
+                results += await run_step(server, pool, [page], [rate], opts.duration, opts.timeout)
+                partial.write_text(json.dumps({"results": results, "mixed": mixed}, indent=1))
     finally:
         pool.close()
     return {
@@ -856,6 +865,9 @@ def main() -> None:
         help="rates of the family code check (wrong codes) run together with the public pages, e.g. 50,200",
     )
     parser.add_argument("--mixed-public", type=float, default=50.0, help="the public pages' rate in --mixed")
+    parser.add_argument(
+        "--settle-limit", type=float, default=SETTLE["limit_s"], help="longest wait for the queue to drain"
+    )
     parser.add_argument("--quick", action="store_true", help="5 s per step at 20 and 50 req/s")
     parser.add_argument(
         "--set",
@@ -874,6 +886,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown classes: {', '.join(sorted(unknown))}")
     opts.mixed = [float(r) for r in opts.mixed.split(",") if r]
+    SETTLE["limit_s"] = opts.settle_limit
     extra = dict(item.split("=", 1) for item in opts.set)
     if not shutil.which("createdb") and not opts.reuse:
         raise SystemExit("createdb (PostgreSQL's client) is needed to build the database")
@@ -892,7 +905,8 @@ def main() -> None:
         opts.out,
         {
             "what": "open-loop load per page class against kinlink serve --production on PostgreSQL, "
-            "the medium demo (20,000 persons); latency from when each request was due",
+            f"the {opts.size} demo; latency from when each request was due",
+            "demo": {"size": opts.size, "persons": {"small": 1_000, "medium": 20_000}[opts.size]},
             "database": "PostgreSQL, " + _database_name(opts.database_url),
             "server": server_configuration(env),
             "hash_cost": hash_cost(env),
