@@ -349,6 +349,8 @@ FAMILY_CODE_HASH_SLOTS = int(
     os.environ.get("KINLINK_FAMILY_CODE_HASH_SLOTS", str(max(1, (os.cpu_count() or 2) // 2)))
 )
 FAMILY_CODE_SLOT_WAIT_MS = int(os.environ.get("KINLINK_FAMILY_CODE_SLOT_WAIT_MS", "250"))
+# Checks of one web process that may wait for a slot at once (each holds a server thread while it waits).
+FAMILY_CODE_SLOT_WAITERS = int(os.environ.get("KINLINK_FAMILY_CODE_SLOT_WAITERS", "1"))
 FAMILY_CODE_SLOT_DIR = VAR_DIR / "run" / "code-check-slots"
 FAMILY_CODE_BUSY_RETRY_SECONDS = 5
 # How long a family's one-time private link stays usable (days), and a request form's one-time token (s).

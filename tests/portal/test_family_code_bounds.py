@@ -94,6 +94,28 @@ def test_a_check_waits_for_a_slot_freed_within_the_wait(world: World, settings: 
     assert answer.status_code == 302
 
 
+def test_past_the_waiters_a_check_is_turned_away_without_waiting(world: World, settings: Any) -> None:
+    """A waiting check holds a server thread: beyond FAMILY_CODE_SLOT_WAITERS waiting in this process, a
+    check that finds every slot taken is answered at once, not after the wait."""
+    import time
+
+    settings.FAMILY_CODE_HASH_SLOTS = 1
+    settings.FAMILY_CODE_SLOT_WAIT_MS = 5_000
+    settings.FAMILY_CODE_SLOT_WAITERS = 1
+    RateCounter.objects.all().delete()
+    with family.hash_slot() as held:
+        assert held
+        assert family._waiters.join(1)  # another check of this process already waits
+        try:
+            started = time.monotonic()
+            busy = _post(Client(REMOTE_ADDR="203.0.113.55"), world.a.request.number, world.a.code)
+            elapsed = time.monotonic() - started
+        finally:
+            family._waiters.leave()
+    assert busy.status_code == 503
+    assert elapsed < 2.5, elapsed  # not the 5 s wait
+
+
 def test_the_per_address_limit_holds_behind_the_slots(world: World, settings: Any) -> None:
     settings.KINLINK_RATE_LIMITS = {**settings.KINLINK_RATE_LIMITS, "follow_check": "3/h"}
     RateCounter.objects.all().delete()

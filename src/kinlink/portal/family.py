@@ -11,6 +11,7 @@ import datetime as dt
 import enum
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,7 +215,8 @@ def hash_slot() -> Iterator[bool]:
     Each check costs a memory-hard hash (``registry.accesscode``: milliseconds of a core and megabytes of
     memory, docs/security.md). Unbounded, a burst of checks (a crowd after a news item, or someone guessing
     from many addresses) runs one hash per server thread at once: every core is taken and every page waits
-    behind them. Bounded, the checks beyond the slots wait at most ``FAMILY_CODE_SLOT_WAIT_MS`` and are then
+    behind them. Bounded, the checks beyond the slots wait at most ``FAMILY_CODE_SLOT_WAIT_MS`` (at most
+    ``FAMILY_CODE_SLOT_WAITERS`` of them per process: a waiting check holds a server thread) and are then
     told "busy, try again" at once. The slots are lock files (``flock``) in ``FAMILY_CODE_SLOT_DIR``
     (``VAR_DIR/run/code-check-slots``), shared by every process and thread of the machine, as its cores are;
     a process that dies releases its slot."""
@@ -222,25 +224,59 @@ def hash_slot() -> Iterator[bool]:
     folder.mkdir(parents=True, exist_ok=True)
     count = max(1, settings.FAMILY_CODE_HASH_SLOTS)
     deadline = time.monotonic() + settings.FAMILY_CODE_SLOT_WAIT_MS / 1000
-    while True:
-        for index in range(count):
-            descriptor = os.open(folder / f"slot-{index}", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(descriptor)
-                continue
-            try:
-                yield True
-            finally:
-                fcntl.flock(descriptor, fcntl.LOCK_UN)
-                os.close(descriptor)
-            return
-        left = deadline - time.monotonic()
-        if left <= 0:
-            yield False
-            return
-        time.sleep(min(0.005, left))
+    descriptor = _take_slot(folder, count)
+    # a waiting check holds a server thread: at most FAMILY_CODE_SLOT_WAITERS per process wait, the others
+    # are answered at once and leave the threads to the other pages
+    if descriptor is None and _waiters.join(settings.FAMILY_CODE_SLOT_WAITERS):
+        try:
+            while descriptor is None and time.monotonic() < deadline:
+                time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
+                descriptor = _take_slot(folder, count)
+        finally:
+            _waiters.leave()
+    if descriptor is None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)
+
+
+def _take_slot(folder: Path, count: int) -> int | None:
+    """A free slot's locked file descriptor, or None when every slot is taken."""
+    for index in range(count):
+        descriptor = os.open(folder / f"slot-{index}", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        return descriptor
+    return None
+
+
+class _Waiters:
+    """How many checks of this process wait for a slot."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def join(self, limit: int) -> bool:
+        with self._lock:
+            if self.count >= limit:
+                return False
+            self.count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+_waiters = _Waiters()
 
 
 class CodeCheck(enum.Enum):
