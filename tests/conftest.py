@@ -61,6 +61,16 @@ def _development_field_key() -> None:
     settings.KINLINK_DEVELOPMENT_KEYS = True
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_code_check_slots(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The family code check's hashing slots are lock files shared by the machine's processes: each test
+    process (each xdist worker, each concurrent run) gets its own, so that another one's checks never make
+    its checks wait or turn them away as busy."""
+    from django.conf import settings
+
+    settings.FAMILY_CODE_SLOT_DIR = tmp_path_factory.mktemp("code-check-slots")
+
+
 @pytest.fixture(autouse=True)
 def _run_background_tasks_inline(settings: Any) -> None:
     """Tasks run immediately in tests; production uses the database backend and `kinlink worker`."""

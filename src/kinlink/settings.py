@@ -115,9 +115,14 @@ TEMPLATES = [
 WSGI_APPLICATION = "kinlink.wsgi.application"
 
 DEFAULT_SQLITE = VAR_DIR / "kinlink.sqlite3"
+#: Seconds a web thread keeps its database connection for the next request (0: a new connection per
+#: request). `kinlink serve --production` keeps them (60 s; docs/operator.md, "The production server").
+KINLINK_DB_CONN_MAX_AGE = int(os.environ.get("KINLINK_DB_CONN_MAX_AGE", "0"))
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}"), conn_max_age=0
+        os.environ.get("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}"),
+        conn_max_age=KINLINK_DB_CONN_MAX_AGE,
+        conn_health_checks=KINLINK_DB_CONN_MAX_AGE > 0,
     )
 }
 #: Seconds to wait for a connection to PostgreSQL: a database that stops answering fails a request (and
@@ -332,6 +337,22 @@ KINLINK_RATE_LIMITS: dict[str, str] = {
 FAMILY_CODE_FAILURE_LIMIT = int(os.environ.get("KINLINK_FAMILY_CODE_FAILURE_LIMIT", "10"))
 FAMILY_CODE_FAILURE_WINDOW = 24 * 60 * 60
 FAMILY_CODE_PAUSE_SECONDS = int(os.environ.get("KINLINK_FAMILY_CODE_PAUSE_MINUTES", "60")) * 60
+# The access code's memory-hard hash (argon2id, registry.accesscode): memory in KiB and passes per check.
+# Stored with each hash, so a change keeps every code valid. docs/security.md, "The family's access code".
+FAMILY_CODE_HASH_MEMORY_KIB = int(os.environ.get("KINLINK_FAMILY_CODE_HASH_MEMORY_KIB", "8192"))
+FAMILY_CODE_HASH_TIME = int(os.environ.get("KINLINK_FAMILY_CODE_HASH_TIME", "2"))
+# At most this many code checks hash at once on this machine (all web processes together; default half
+# its cores); a check that finds every slot taken for FAMILY_CODE_SLOT_WAIT_MS gets "busy, try again" (503,
+# Retry-After) at once instead of taking the cores other pages need. docs/operator.md, "The family's code
+# check under load".
+FAMILY_CODE_HASH_SLOTS = int(
+    os.environ.get("KINLINK_FAMILY_CODE_HASH_SLOTS", str(max(1, (os.cpu_count() or 2) // 2)))
+)
+FAMILY_CODE_SLOT_WAIT_MS = int(os.environ.get("KINLINK_FAMILY_CODE_SLOT_WAIT_MS", "250"))
+# Checks of one web process that may wait for a slot at once (each holds a server thread while it waits).
+FAMILY_CODE_SLOT_WAITERS = int(os.environ.get("KINLINK_FAMILY_CODE_SLOT_WAITERS", "1"))
+FAMILY_CODE_SLOT_DIR = VAR_DIR / "run" / "code-check-slots"
+FAMILY_CODE_BUSY_RETRY_SECONDS = 5
 # How long a family's one-time private link stays usable (days), and a request form's one-time token (s).
 KINLINK_FOLLOW_LINK_DAYS = int(os.environ.get("KINLINK_FOLLOW_LINK_DAYS", "30"))
 KINLINK_FORM_TOKEN_MAX_AGE = 24 * 60 * 60

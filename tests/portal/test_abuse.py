@@ -216,9 +216,8 @@ def test_a_paused_number_that_does_not_exist_looks_like_one_that_does(world: Wor
 
 
 def test_a_check_costs_the_same_for_a_missing_number(world: World) -> None:
-    """A wrong number runs the same hashing as a wrong code (the same timing class), measured over many
-    checks; both stay cheap (the code carries 100 random bits: guessing is stopped by the lockout and the
-    code's length, not by a slow hash)."""
+    """A wrong number runs the same hashing as a wrong code (the same timing class: one memory-hard hash,
+    against a dummy for a missing number), measured over many checks."""
 
     def cost(number: str) -> float:
         start = time.perf_counter()

@@ -238,6 +238,10 @@ def run_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Seconds a production web thread keeps its database connection (``KINLINK_DB_CONN_MAX_AGE``).
+PRODUCTION_CONN_MAX_AGE = 60
+
+
 def production_command(host: str, port: int, cpus: int | None = None) -> list[str]:
     """The gunicorn command line ``kinlink serve --production`` runs: threaded workers (one process per
     core plus one, four threads each: the pages wait on the database more than they compute), a 30 s
@@ -294,6 +298,8 @@ def _serve_production(host: str, port: int) -> int:
             "refusing to start production (see `kinlink check --deploy`):\n  " + "\n  ".join(problems)
         )
     os.environ.setdefault("KINLINK_LOG_FORMAT", "json")  # for the log collector; the children inherit it
+    # each gunicorn thread keeps its database connection between requests (measured: docs/operator.md)
+    os.environ.setdefault("KINLINK_DB_CONN_MAX_AGE", str(PRODUCTION_CONN_MAX_AGE))
     web = subprocess.Popen(production_command(host, port), preexec_fn=_die_with_parent)
     worker = start_worker()
     print(f"serving on http://{host}:{port}/ with gunicorn (pid {web.pid}) and the worker", file=sys.stderr)

@@ -6,8 +6,15 @@ Nothing on these pages reveals whether anyone else is in the registry: a new req
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any, cast
 
 from django.conf import settings
@@ -38,7 +45,7 @@ from kinlink.portal.forms import (
 )
 from kinlink.portal.inquiries import family_cases, family_inquiries
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
-from kinlink.registry import actions
+from kinlink.registry import accesscode, actions
 from kinlink.registry.actions import FAMILY_ACCESS_CODE, FamilyRequest, UploadedFile, UploadError
 from kinlink.registry.legal import LegalStatusError
 from kinlink.registry.models import Attachment, FamilyMessage, FamilyUpdate, Sample, TracingRequest
@@ -200,14 +207,86 @@ def request_submitted(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("portal:follow"))
 
 
-#: A dummy stored hash: a wrong number costs the same hashing as a wrong code for a number that exists.
-_NO_SUCH_REQUEST_HASH = "0" * 64
+@contextlib.contextmanager
+def hash_slot() -> Iterator[bool]:
+    """One of the machine's ``FAMILY_CODE_HASH_SLOTS`` slots to hash a family's code in; yields whether one
+    was had within ``FAMILY_CODE_SLOT_WAIT_MS``.
+
+    Each check costs a memory-hard hash (``registry.accesscode``: milliseconds of a core and megabytes of
+    memory, docs/security.md). Unbounded, a burst of checks (a crowd after a news item, or someone guessing
+    from many addresses) runs one hash per server thread at once: every core is taken and every page waits
+    behind them. Bounded, the checks beyond the slots wait at most ``FAMILY_CODE_SLOT_WAIT_MS`` (at most
+    ``FAMILY_CODE_SLOT_WAITERS`` of them per process: a waiting check holds a server thread) and are then
+    told "busy, try again" at once. The slots are lock files (``flock``) in ``FAMILY_CODE_SLOT_DIR``
+    (``VAR_DIR/run/code-check-slots``), shared by every process and thread of the machine, as its cores are;
+    a process that dies releases its slot."""
+    folder = Path(settings.FAMILY_CODE_SLOT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    count = max(1, settings.FAMILY_CODE_HASH_SLOTS)
+    deadline = time.monotonic() + settings.FAMILY_CODE_SLOT_WAIT_MS / 1000
+    descriptor = _take_slot(folder, count)
+    # a waiting check holds a server thread: at most FAMILY_CODE_SLOT_WAITERS per process wait, the others
+    # are answered at once and leave the threads to the other pages
+    if descriptor is None and _waiters.join(settings.FAMILY_CODE_SLOT_WAITERS):
+        try:
+            while descriptor is None and time.monotonic() < deadline:
+                time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
+                descriptor = _take_slot(folder, count)
+        finally:
+            _waiters.leave()
+    if descriptor is None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)
+
+
+def _take_slot(folder: Path, count: int) -> int | None:
+    """A free slot's locked file descriptor, or None when every slot is taken."""
+    for index in range(count):
+        descriptor = os.open(folder / f"slot-{index}", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            continue
+        return descriptor
+    return None
+
+
+class _Waiters:
+    """How many checks of this process wait for a slot."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def join(self, limit: int) -> bool:
+        with self._lock:
+            if self.count >= limit:
+                return False
+            self.count += 1
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+_waiters = _Waiters()
 
 
 class CodeCheck(enum.Enum):
     OPENED = "opened"
     WRONG = "wrong"
     PAUSED = "paused"
+    #: the per-address limit was reached: nothing was checked
+    TOO_MANY = "too_many"
+    #: every hashing slot of this process was taken: nothing was checked or counted
+    BUSY = "busy"
 
 
 def _sign_in(request: HttpRequest, tracing_request: TracingRequest) -> None:
@@ -220,22 +299,34 @@ def _open(request: HttpRequest, number: str, code: str) -> CodeCheck:
     hashing, the same count, the same answer); ten wrong codes for one number, from any address, pause
     the check of that number (``FAMILY_CODE_*`` settings).
 
-    Every attempt is counted before the code is checked, and a right code clears the count: attempts sent
-    in parallel are counted one by one (the row is locked), so none slips past the limit."""
+    A hashing slot is taken first (:func:`hash_slot`): without one the answer is BUSY, with nothing
+    checked and nothing counted. With one, the per-address limit and then the per-number count are
+    counted before the code is hashed, and the slot is given back as soon as the hash is done (signing in
+    is done outside it). Attempts sent in parallel are counted one by one (the row is locked), so none
+    slips past the limit; a right code clears the count."""
     number = number.strip().upper()
     lockout = _code_lockout()
-    verdict = ratelimit.hit("follow-code", number, lockout)
-    if not verdict.allowed:
-        return CodeCheck.PAUSED
-    tracing_request = TracingRequest.objects.filter(number=number).first()
-    candidate = tracing_request or TracingRequest(access_code_hash=_NO_SUCH_REQUEST_HASH)
-    if not candidate.check_access_code(code) or tracing_request is None:
+    with hash_slot() as slot:
+        if not slot:
+            return CodeCheck.BUSY
+        if not _follow_check_allowed(request):
+            return CodeCheck.TOO_MANY
+        verdict = ratelimit.hit("follow-code", number, lockout)
+        if not verdict.allowed:
+            return CodeCheck.PAUSED
+        tracing_request = TracingRequest.objects.filter(number=number).first()
+        # a number that does not exist costs the same hashing as a wrong code for one that does
+        candidate = tracing_request or TracingRequest(access_code_hash=accesscode.dummy())
+        opened = candidate.check_access_code(code) and tracing_request is not None
+    if not opened or tracing_request is None:
         if verdict.count >= lockout.count:
             portal_actions.pause_family_code_check(
                 number, timezone.now() + dt.timedelta(seconds=lockout.lock_seconds)
             )
         return CodeCheck.WRONG
     ratelimit.clear("follow-code", number)
+    if accesscode.needs_rehash(tracing_request.access_code_hash):
+        actions.store_access_code_again(tracing_request, code)
     _sign_in(request, tracing_request)
     audit.record(None, audit.Action.FAMILY_SIGN_IN, tracing_request, label=FAMILY_ACCESS_CODE)
     return CodeCheck.OPENED
@@ -256,26 +347,41 @@ def follow(request: HttpRequest) -> HttpResponse:
     form = FollowForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        if not _follow_check_allowed(request):
+        # the slot first: a check turned away as busy hashes nothing and counts nothing (the family in a
+        # crowd loses no attempt), and costs the server no more than rendering the form
+        outcome = _open(request, form.cleaned_data["number"], form.cleaned_data["code"])
+        if outcome is CodeCheck.BUSY:
+            form.add_error(
+                None,
+                _(
+                    "Many people are checking their requests right now. Please try again in a few "
+                    "seconds; nothing was counted against you."
+                ),
+            )
+            response = render(request, "portal/family/follow_login.html", {"form": form}, status=503)
+            response["Retry-After"] = str(settings.FAMILY_CODE_BUSY_RETRY_SECONDS)
+            # an expected answer under load, not a server error: the request log (kinlink.request) has it,
+            # Django's error log does not
+            response._has_been_logged = True  # type: ignore[attr-defined]
+            return response
+        if outcome is CodeCheck.OPENED:
+            return HttpResponseRedirect(reverse("portal:follow"))
+        if outcome is CodeCheck.TOO_MANY:
             form.add_error(
                 None, _("Too many attempts from this connection. Please try again in a little while.")
             )
             status = 429
+        elif outcome is CodeCheck.PAUSED:
+            form.add_error(
+                None,
+                _(
+                    "Too many wrong codes were entered for this request number. Checking codes for it "
+                    "is paused for a while; please try again later."
+                ),
+            )
+            status = 429
         else:
-            outcome = _open(request, form.cleaned_data["number"], form.cleaned_data["code"])
-            if outcome is CodeCheck.OPENED:
-                return HttpResponseRedirect(reverse("portal:follow"))
-            if outcome is CodeCheck.PAUSED:
-                form.add_error(
-                    None,
-                    _(
-                        "Too many wrong codes were entered for this request number. Checking codes for it "
-                        "is paused for a while; please try again later."
-                    ),
-                )
-                status = 429
-            else:
-                form.add_error(None, _("The request number or the access code is not right."))
+            form.add_error(None, _("The request number or the access code is not right."))
     return render(request, "portal/family/follow_login.html", {"form": form}, status=status)
 
 

@@ -50,6 +50,7 @@ from kinlink.registry.models import (
     SourceKind,
     Tombstone,
     TracingRequest,
+    hash_access_code,
     script_of,
 )
 from kinlink.registry.services import audit
@@ -226,6 +227,15 @@ def submit_tracing_request(
         recompute_fate(person)
         persons_added([person.pk], f"tracing request {request.number}")
     return request, code
+
+
+def store_access_code_again(tracing_request: TracingRequest, code: str) -> None:
+    """Store a family's access code again, just checked right, at the current hashing cost: a code kept in
+    the former SHA-256 form, or at another cost, moves to the memory-hard form the settings name
+    (``registry.accesscode``). Only the hash changes; the code stays the same. The caller has just checked
+    the code (``TracingRequest.check_access_code``): checking it again here would double the hashing."""
+    tracing_request.access_code_hash = hash_access_code(code)
+    tracing_request.save(update_fields=["access_code_hash"])
 
 
 def family_report_source(tracing_request: TracingRequest, *, actor: Actor = None, label: str = "") -> Source:

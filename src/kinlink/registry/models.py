@@ -8,7 +8,6 @@ files) is encrypted at rest under the data key of its owner (`registry.crypto`, 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import uuid
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kinlink.partialdate import PartialDate, parse_optional
+from kinlink.registry import accesscode
 from kinlink.registry.fields import EncryptedTextField, PartialDateField
 
 
@@ -338,7 +338,7 @@ class TracingRequest(models.Model):
         return request_key(self)
 
     def issue_access_code(self) -> str:
-        """Create a new private follow-up code; only its hash is stored."""
+        """Create a new private follow-up code; only its hash is stored (``registry.accesscode``)."""
         raw = "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
         code = "-".join(raw[i : i + ACCESS_CODE_GROUP] for i in range(0, len(raw), ACCESS_CODE_GROUP))
         self.access_code_hash = hash_access_code(code)
@@ -346,13 +346,9 @@ class TracingRequest(models.Model):
 
     def check_access_code(self, code: str) -> bool:
         """Whether ``code`` is this request's access code, under the secret key or a former one still
-        listed in ``SECRET_KEY_FALLBACKS`` (a rotation of the secret key locks no family out)."""
-        if not self.access_code_hash:
-            return False
-        keys = [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
-        # every key is tried, so the time taken does not tell which one matched
-        matches = [secrets.compare_digest(self.access_code_hash, hash_access_code(code, key)) for key in keys]
-        return any(matches)
+        listed in ``SECRET_KEY_FALLBACKS`` (a rotation of the secret key locks no family out). Costs one
+        memory-hard hash per key, whatever the answer (``registry.accesscode.check``)."""
+        return accesscode.check(self.access_code_hash, code)
 
 
 #: Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand is not misread.
@@ -360,20 +356,17 @@ ACCESS_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 #: 20 characters of 32 = 100 random bits (the former 16 base64url characters gave 96).
 ACCESS_CODE_LENGTH = 20
 ACCESS_CODE_GROUP = 4
-_ACCESS_CODE_LOOKALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
 def normalise_access_code(code: str) -> str:
     """The code as typed, made canonical: case, spaces and dashes ignored, I/L read as 1 and O as 0."""
-    cleaned = "".join(ch for ch in code.upper() if not ch.isspace() and ch not in "-‐‑‒–—_.")
-    return cleaned.translate(_ACCESS_CODE_LOOKALIKES)
+    return accesscode.normalise(code)
 
 
 def hash_access_code(code: str, secret_key: str | None = None) -> str:
-    """The stored form of an access code, keyed on the secret key (``secret_key``: a former one)."""
-    normalised = normalise_access_code(code)
-    key = settings.SECRET_KEY if secret_key is None else secret_key
-    return hashlib.sha256(("kinlink-access:" + key + ":" + normalised).encode()).hexdigest()
+    """The stored form of an access code, keyed on the secret key (``secret_key``: a former one), under
+    a memory-hard hash (``registry.accesscode``)."""
+    return accesscode.make(code, secret_key)
 
 
 class SourceKind(models.TextChoices):
