@@ -70,6 +70,8 @@ _GERMAN = re.compile(r"schtsch|tsch|sch|ch|z|w|j")
 _GERMAN_MAP = {"schtsch": "shch", "tsch": "ch", "sch": "sh", "ch": "kh", "z": "ts", "w": "v", "j": "y"}
 _FRENCH = re.compile(r"chtch|tch|ch|ou|j|gu(?=[eiy])")
 _FRENCH_MAP = {"chtch": "shch", "tch": "ch", "ch": "sh", "ou": "u", "j": "zh", "gu": "g"}
+_POLISH = re.compile(r"szcz|sz|cz|ch|w|j|c(?!h)")
+_POLISH_MAP = {"szcz": "shch", "sz": "sh", "cz": "ch", "ch": "kh", "w": "v", "j": "y", "c": "ts"}
 _UNIVERSAL = re.compile(r"shch|sh|zh|ch|kh|ts|tz|ph|x|w|q|c|g|h|z|j|y")
 _UNIVERSAL_MAP = {
     "shch": "W",
@@ -96,6 +98,25 @@ _DOUBLES = re.compile(r"(.)\1+")
 _PHONETIC_CLASS = str.maketrans(
     {"w": "s", "x": "s", "j": "s", "c": "s", "q": "s", "b": "p", "d": "t", "v": "f"}
 )
+
+
+# Letters that look alike in Cyrillic and Latin print: a scanned or hand-keyed list mixes them in one word.
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcxyikmthbAEOPCXKMTHBI", "аеорсхуікмтнвАЕОРСХКМТНВІ")
+_CYRILLIC_TO_LATIN = str.maketrans("аеорсхуікмтнвАЕОРСХКМТНВІ", "aeopcxyikmthbAEOPCXKMTHBI")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def fold_homoglyphs(token: str) -> str:
+    """One script for a word written in two: Latin look-alikes in a Cyrillic word become Cyrillic
+    («Петренкo» with a Latin o, «Мельниk»), Cyrillic look-alikes in a Latin word become Latin. The
+    script with more letters in the word wins; a word in one script is returned unchanged."""
+    cyrillic = len(_CYRILLIC.findall(token))
+    if not cyrillic:
+        return token
+    latin = len(_LATIN_LETTER.findall(token))
+    if not latin:
+        return token
+    return token.translate(_LATIN_TO_CYRILLIC if cyrillic >= latin else _CYRILLIC_TO_LATIN)
 
 
 def is_cyrillic(text: str) -> bool:
@@ -183,7 +204,12 @@ def to_ascii(text: str) -> str:
 
 
 def _latin_style(token: str) -> str:
-    """Guess the press style of a Latin rendering: ``"de"``, ``"fr"`` or ``"en"`` (the default)."""
+    """Guess the press style of a Latin rendering: ``"pl"`` (sz, cz, ż, ł), ``"cs"`` (š, č, ž: Czech and
+    the scholarly systems, where CH can only be Х), ``"fr"``, ``"de"`` or ``"en"`` (the default)."""
+    if re.search(r"sz|cz|[żłśćń]", token) and "sch" not in token:
+        return "pl"
+    if re.search(r"[šžčŝ]", token):
+        return "cs"
     if re.search(r"ou|tch|ï|gu[eiy]", token):
         return "fr"
     if re.search(r"sch|w|tz|j", token) and not re.search(r"[šžčŝ]", token):
@@ -202,14 +228,23 @@ def name_skeleton(token: str, style: str | None = None) -> str:
 
     Letters stand for sound classes: ``w`` Щ, ``x`` Ш and Ж, ``c`` Ч, ``q`` Ц, ``h`` Г/Х, ``s`` С/З.
     Non-letters are dropped; an empty string means the token had no letters. ``style`` reads a Latin
-    token as ``"de"``, ``"fr"`` or ``"en"`` press style instead of guessing it (:func:`_latin_style`).
+    token as ``"de"``, ``"fr"``, ``"pl"``, ``"cs"`` or ``"en"`` press style instead of guessing it
+    (:func:`_latin_style`). A word mixing look-alike letters of both scripts is read in its main script.
     """
+    token = fold_homoglyphs(token)
     if is_cyrillic(token):
         text = to_ascii(transliterate(_cyrillic_for_keys(token), "icao"))
         style = "en"
     else:
         style = style or _latin_style(token.lower())
-        text = to_ascii(token)
+        lowered = token.lower()
+        if style == "cs":
+            # Czech CH is Х, and must not meet the CH that Č folds to
+            lowered = lowered.replace("ch", "kh")
+        elif style == "pl":
+            # one pass, before ż and ć fold to zh and ch: CZ is Ч, CH is Х
+            lowered = _POLISH.sub(lambda m: _POLISH_MAP[m.group()], lowered)
+        text = to_ascii(lowered)
     text = re.sub(r"[^a-z]", "", text)
     if style == "de":
         text = _GERMAN.sub(lambda m: _GERMAN_MAP[m.group()], text)
@@ -402,7 +437,7 @@ def given_name_keys(token: str) -> tuple[str, ...]:
     return ()
 
 
-_LATIN_STYLES = ("en", "de", "fr")
+_LATIN_STYLES = ("en", "de", "fr", "pl", "cs")
 
 
 @cache
@@ -587,14 +622,19 @@ def parse_full_name(full_name: str) -> ParsedName:
         known = near if len(near) == 1 else []
     if not surname:
         if patronymic and len(rest) == 2:
-            # The given name stands right before the patronymic in both usual orders.
+            # A known given name is the given name wherever it stands («Руслан Марченко Андреевич»,
+            # «Смирнов Евгеньевич Артём»); otherwise the given name stands right before the patronymic,
+            # as in both usual orders.
             position = words.index(patronymic)
             before = words[position - 1] if position > 0 else ""
-            given = before if before in rest else (known[0] if known else rest[0])
-            surname = next(w for w in rest if w != given)
+            if len(known) == 1:
+                given = known[0]
+            else:
+                given = before if before in rest else (known[0] if known else rest[0])
+            surname = _other(rest, given)
         elif len(rest) >= 2 and len(known) == 1:
             given = known[0]
-            surname = next(w for w in rest if w != given)
+            surname = _other(rest, given)
         elif len(rest) >= 2:
             first_is_surname = is_cyrillic(rest[0]) or not known or known[0] != rest[0]
             if len(known) == len(rest) and not is_cyrillic(rest[0]):
@@ -640,6 +680,8 @@ def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patr
     if full_name and not (surname or given_name or patronymic):
         parsed = parse_full_name(full_name)
     else:
+        if _columns_swapped(surname, given_name):
+            surname, given_name = given_name, surname
         given_parts = given_name.split()
         initial = given_parts[0].rstrip(".") if given_parts else ""
         parsed = ParsedName(
@@ -669,6 +711,27 @@ def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patr
     )
     _check_ascii(keys)
     return keys
+
+
+def _other(words: list[str], given: str) -> str:
+    """The word of two that is not the given name; the second when both are written alike
+    («Роман Роман», a surname that is also a given name)."""
+    others = [w for w in words if w != given]
+    return others[0] if others else words[-1]
+
+
+def _columns_swapped(surname: str, given_name: str) -> bool:
+    """True when the surname column holds a given name and the given-name column a surname
+    (Александр | Петров): the surname column's word is a Russian or Ukrainian given name in the table,
+    the given-name column's is not, and has a surname ending."""
+    surname_word, given_word = surname.strip(), given_name.strip().rstrip(".")
+    if " " in surname_word or len(given_word) < 2 or len(surname_word) < 2:
+        return False
+    return (
+        _given_name_evidence(surname_word) == 2
+        and not given_name_keys(given_word)
+        and name_skeleton(given_word).endswith(_SURNAME_ENDINGS)
+    )
 
 
 @cache
