@@ -386,6 +386,20 @@ class _Lookups:
     given: dict[str, tuple[str, ...]]  # skeleton -> canonical keys, table order
     patronymic: dict[str, str]  # skeleton of a patronymic -> canonical key of the father's name
     native: frozenset[str]  # skeletons of the Cyrillic forms (full names, diminutives) and their renderings
+    familiar: frozenset[str] = frozenset()  # skeletons of the -ка forms made by rule (never typo-repaired to)
+
+
+def _familiar_forms(diminutives: Iterable[str]) -> set[str]:
+    """The familiar -ка forms of short diminutives, by rule: Коля → Колька, Паша → Пашка, Дима → Димка,
+    Серёжа → Серёжка (a diminutive of up to six letters ending in -я or -а)."""
+    out: set[str] = set()
+    for form in diminutives:
+        if len(form) <= 6 and _CYRILLIC.search(form):
+            if form.endswith("я"):
+                out.add(form[:-1] + "ька")
+            elif form.endswith("а"):
+                out.add(form[:-1] + "ка")
+    return out
 
 
 @cache
@@ -393,10 +407,13 @@ def _lookups() -> _Lookups:
     given: dict[str, list[str]] = {}
     patronymic: dict[str, str] = {}
     native: set[str] = set()
+    familiar: set[str] = set()
     for entry in given_name_table():
         key = entry.key
         forms: set[str] = set(entry.latin_forms)
-        for cyrillic in (entry.ru, entry.uk, *entry.diminutives):
+        familiar_forms = _familiar_forms(entry.diminutives) - set(entry.diminutives)
+        familiar.update(name_skeleton(f) for form in familiar_forms for f in _renderings(form))
+        for cyrillic in (entry.ru, entry.uk, *entry.diminutives, *familiar_forms):
             renderings = _renderings(cyrillic)
             native.update(name_skeleton(form) for form in renderings)
             forms |= renderings
@@ -416,7 +433,8 @@ def _lookups() -> _Lookups:
             keys.remove(entry.key)
             keys.insert(0, entry.key)
     native.discard("")
-    return _Lookups({k: tuple(v) for k, v in given.items()}, patronymic, frozenset(native))
+    familiar -= {name_skeleton(form) for entry in given_name_table() for form in entry.diminutives}
+    return _Lookups({k: tuple(v) for k, v in given.items()}, patronymic, frozenset(native), frozenset(familiar))
 
 
 def given_name_keys(token: str) -> tuple[str, ...]:
@@ -448,11 +466,28 @@ def _near_given_keys(skeleton: str) -> tuple[str, ...]:
     if len(skeleton) < _MIN_FUZZY_LENGTH:
         return ()
     keys: list[str] = []
-    for known, known_keys in _lookups().given.items():
+    diminutive_keys: list[str] = []
+    lookups = _lookups()
+    full = _full_form_skeletons()
+    for known, known_keys in lookups.given.items():
+        if known in lookups.familiar:
+            continue
         near = len(known) >= _MIN_FUZZY_LENGTH and abs(len(known) - len(skeleton)) <= 1
         if near and OSA.distance(skeleton, known, score_cutoff=1) <= 1:
-            keys.extend(k for k in known_keys if k not in keys)
-    return tuple(keys)
+            found = keys if known in full else diminutive_keys
+            found.extend(k for k in known_keys if k not in found)
+    # a full name one typo away outranks a diminutive one typo away («Миккта»: Микита, not Митька)
+    return tuple(dict.fromkeys(keys + diminutive_keys))
+
+
+@cache
+def _full_form_skeletons() -> frozenset[str]:
+    """Skeletons of the full Russian and Ukrainian forms and of the Latin forms of the table's names."""
+    out: set[str] = set()
+    for entry in given_name_table():
+        out.update(name_skeleton(form) for form in (*_renderings(entry.ru), *_renderings(entry.uk)))
+        out.update(name_skeleton(form) for form in entry.latin_forms)
+    return frozenset(out)
 
 
 _MIN_FUZZY_LENGTH = 5
@@ -571,7 +606,7 @@ def parse_full_name(full_name: str) -> ParsedName:
     surname. Remaining ambiguity falls back on position (first token of two unknowns is the surname
     when the name is Cyrillic, the given name when Latin).
     """
-    name, _unit = split_unit(full_name)
+    name, _unit = split_unit(fold_homoglyphs(full_name))
     # GOST 7.79 writes Ь and Ъ as primes inside a word («Ilʹâ»): they join letters, never split words
     name = name.replace("ʹ", "").replace("ʺ", "")
     surname_hint = ""
