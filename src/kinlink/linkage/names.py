@@ -434,7 +434,9 @@ def _lookups() -> _Lookups:
             keys.insert(0, entry.key)
     native.discard("")
     familiar -= {name_skeleton(form) for entry in given_name_table() for form in entry.diminutives}
-    return _Lookups({k: tuple(v) for k, v in given.items()}, patronymic, frozenset(native), frozenset(familiar))
+    return _Lookups(
+        {k: tuple(v) for k, v in given.items()}, patronymic, frozenset(native), frozenset(familiar)
+    )
 
 
 def given_name_keys(token: str) -> tuple[str, ...]:
