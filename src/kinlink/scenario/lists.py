@@ -447,8 +447,8 @@ class _Renderer:
         event_text = _date(event_day, rng.choices(("day", "month", "none"), (6, 3, 1))[0])
         event_place = event_place if rng.random() < 0.6 else ""
         if rates.date_format and rng.random() < rates.date_format:
-            style = rng.randrange(len(_DATE_STYLES))
-            birth_text, event_text = _local_date(birth_text, style), _local_date(event_text, style)
+            writing = rng.randrange(len(_DATE_STYLES))
+            birth_text, event_text = _local_date(birth_text, writing), _local_date(event_text, writing)
         return {
             "record_id": record.record_id,
             "source": kind,
