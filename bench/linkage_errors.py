@@ -2,8 +2,9 @@
 
 Run by hand:  PYTHONPATH=src python bench/linkage_errors.py --size 10000 [--rates hard|harsh] [--show 20]
 Each true pair (two records of one person) that the clusters miss is put in one class:
-- ``never_compared``: no blocking rule brought the two records together (no scored pair, not even
-  below the prediction floor);
+- ``never_compared``: no blocking rule brought the two records together;
+- ``below_floor``: a blocking rule proposed them, but their match probability was under the prediction
+  floor (0.2), so the pair was not kept;
 - ``below_threshold``: scored, with a match probability under the threshold, and not joined through others;
 - ``cut_by_rule``: scored at or above the threshold but a cannot-link rule (``exclusions``) forbids it or
   the cluster was split on a conflict.
@@ -28,6 +29,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._machine import machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "linkage_errors.json"
+
+
+def _blocked(pairs: list[tuple[str, str]], frame: Any) -> set[tuple[str, str]]:
+    """The pairs some blocking rule proposes (scored, but under the prediction floor and so not kept)."""
+    import duckdb
+    import pandas as pd
+
+    from kinlink.linkage.model import blocking_rules, prepare_records
+
+    if not pairs:
+        return set()
+    prepared = prepare_records(frame).drop(columns=["given_alts", "given_initials", "patronymic_initials"])
+    con = duckdb.connect()
+    con.register("records", prepared)
+    con.register("pairs", pd.DataFrame(pairs, columns=["a", "b"]))
+    rules = " OR ".join(
+        f"({rule.get_blocking_rule('duckdb').blocking_rule_sql})" for rule in blocking_rules()
+    )
+    query = (
+        "select p.a, p.b from pairs p join records l on l.unique_id = p.a "
+        f"join records r on r.unique_id = p.b where {rules}"
+    )
+    return {(str(a), str(b)) for a, b in con.execute(query).fetchall()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,10 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     by_pair: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     examples: list[dict[str, Any]] = []
     rows = frame.set_index("record_id")
+    unscored = [pair for pair in true_pairs - predicted if pair not in scored]
+    blocked = _blocked(unscored, frame)
     for pair in sorted(true_pairs - predicted):
         hit = scored.get(pair)
         if hit is None:
-            why = "never_compared"
+            why = "below_floor" if pair in blocked else "never_compared"
         elif hit[1]:
             why = f"cut_by_rule:{hit[1]}"
         elif hit[0] < options.threshold:
