@@ -347,3 +347,19 @@ def test_surname_and_given_name_columns_exchanged_are_put_back() -> None:
     kept = name_keys(surname="Роман", given_name="Иван")
     assert kept.surname == name_keys(surname="Роман").surname
     assert kept.given == name_keys(given_name="Иван").given
+
+
+@pytest.mark.parametrize(
+    ("written", "father"),
+    [("Алексееич", "Алексей"), ("Васльович", "Василь"), ("Павдович", "Павел"), ("Стеыанович", "Степан")],
+)
+def test_a_patronymic_with_one_typo_resolves_to_the_father(written: str, father: str) -> None:
+    from kinlink.linkage.names import given_name_key, patronymic_key
+
+    assert patronymic_key(written) == given_name_key(father)
+
+
+def test_an_unknown_patronymic_keeps_its_own_skeleton() -> None:
+    from kinlink.linkage.names import name_skeleton, patronymic_key
+
+    assert patronymic_key("Абрамович") == name_skeleton("Абрамович")  # a surname, not a typo

@@ -534,10 +534,45 @@ def given_name_key(token: str) -> str:
 def patronymic_key(token: str) -> str:
     """The canonical key of the father's given name in a patronymic (Петрович, Petrivna → ``petr``).
 
-    Unknown patronymics keep their own skeleton, so two equal spellings still agree.
+    A patronymic the table does not know, of at least seven letters, one edit (optimal string alignment
+    distance 1) from patronymics of a single father's name, is read as that one («Алексееич»,
+    «Васльович» → ``aleksei``, ``vasili``). Other unknown patronymics keep their own skeleton, so two
+    equal spellings still agree.
     """
     skeleton = name_skeleton(token)
-    return _lookups().patronymic.get(skeleton, skeleton)
+    known = _lookups().patronymic.get(skeleton)
+    if known is not None:
+        return known
+    return _near_patronymic_key(skeleton) or skeleton
+
+
+_MIN_FUZZY_PATRONYMIC = 7
+
+
+@cache
+def _patronymics_by_length() -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for skeleton in _lookups().patronymic:
+        out.setdefault(len(skeleton), []).append(skeleton)
+    return out
+
+
+@cache
+def _near_patronymic_key(skeleton: str) -> str:
+    """The father's key of the table patronymics one edit from ``skeleton``, when they agree on one."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    if len(skeleton) < _MIN_FUZZY_PATRONYMIC:
+        return ""
+    table = _lookups().patronymic
+    by_length = _patronymics_by_length()
+    choices = [c for n in (len(skeleton) - 1, len(skeleton), len(skeleton) + 1) for c in by_length.get(n, ())]
+    found = {
+        table[match]
+        for match, _, _ in process.extract(skeleton, choices, scorer=OSA.distance, score_cutoff=1, limit=None)
+    }
+    return found.pop() if len(found) == 1 else ""
 
 
 def looks_like_patronymic(token: str) -> bool:
