@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_1min_after": round(os.getloadavg()[0], 2),
         },
         "label": args.label,
-        "commit": commit,
+        "bench_commit": commit,
         "size": len(frame),
         "rates": args.rates + ("_iso_dates" if args.iso_dates else ""),
         "seed": args.seed,
