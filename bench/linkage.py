@@ -1,8 +1,11 @@
 """Benchmark of kinlink.linkage against plain Splink on raw strings, on scenario lists with truth.
 
 Run by hand:  PYTHONPATH=src python bench/linkage.py --sizes 10000 100000 [--skip-baseline-above N]
+                 [--rates default|hard|harsh]
 Writes bench/results/linkage.json: pairwise precision, recall and F1, runtime and peak memory per size.
-Each size runs in a fresh subprocess so that the peak memory (ru_maxrss) belongs to that run alone.
+The lists of each size are generated in one subprocess and written to a Parquet file; each method then
+links them in a fresh subprocess, so that its peak memory (ru_maxrss) is the linkage's alone (as a
+``kinlink link`` run reading its lists), not the generator's.
 """
 
 from __future__ import annotations
@@ -10,30 +13,45 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "linkage.json"
 BASELINE_THRESHOLD = 0.5
 RECORDS_PER_SOLDIER = 1.295  # list records per soldier in kinlink.scenario (measured at 10^5 soldiers)
 
 
-def _lists(n_records: int, seed: int) -> tuple[Any, dict[str, str]]:
+def _lists(n_records: int, seed: int, rates_name: str = "default") -> tuple[Any, dict[str, str]]:
     import pandas as pd
 
     from kinlink.scenario import generate
-    from kinlink.scenario.lists import varied_lists
+    from kinlink.scenario.lists import VariationRates, varied_lists
 
+    rates = {"hard": VariationRates.hard, "harsh": VariationRates.harsh}.get(rates_name, VariationRates)()
     size = max(100, round(n_records / RECORDS_PER_SOLDIER))
     world = generate(seed=seed, size=size)
-    records = varied_lists(world)
+    records = varied_lists(world, rates=rates)
     frame = pd.DataFrame([r.row for r in records])
     return frame, {r.record_id: r.person_id for r in records}
+
+
+def generate_to(path: Path, n_records: int, seed: int, rates_name: str) -> dict[str, Any]:
+    """Generate the lists of one size and write them (with the truth as a column) to ``path``."""
+    start = time.perf_counter()
+    frame, truth = _lists(n_records, seed, rates_name)
+    frame["_person_id"] = frame["record_id"].map(truth)
+    frame.to_parquet(path, index=False)
+    return {"generate_s": round(time.perf_counter() - start, 2), "records": len(frame)}
 
 
 def _baseline(frame: Any, threshold: float) -> tuple[Any, Any]:
@@ -75,7 +93,9 @@ def _baseline(frame: Any, threshold: float) -> tuple[Any, Any]:
     return out["unique_id"].tolist(), out["cluster_id"].tolist()
 
 
-def run_one(n_records: int, method: str, threshold: float | None, seed: int) -> dict[str, Any]:
+def run_one(
+    n_records: int, method: str, threshold: float | None, seed: int, lists: Path | None = None
+) -> dict[str, Any]:
     from kinlink.linkage.model import (
         DEFAULT_THRESHOLD,
         LinkageOptions,
@@ -88,7 +108,14 @@ def run_one(n_records: int, method: str, threshold: float | None, seed: int) -> 
         threshold = DEFAULT_THRESHOLD if method == "kinlink" else BASELINE_THRESHOLD
 
     start = time.perf_counter()
-    frame, truth = _lists(n_records, seed)
+    if lists is not None:
+        import pandas as pd
+
+        frame = pd.read_parquet(lists)
+        truth = dict(zip(frame["record_id"], frame.pop("_person_id"), strict=True))
+    else:
+        frame, truth = _lists(n_records, seed)
+    load_before = os.getloadavg()[0]
     generated = time.perf_counter()
     timings: dict[str, float] = {}
     if method == "kinlink":
@@ -108,8 +135,9 @@ def run_one(n_records: int, method: str, threshold: float | None, seed: int) -> 
         "persons": len(set(truth.values())),
         "threshold": threshold,
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
-        "generate_s": round(generated - start, 2),
+        "generate_s" if lists is None else "read_s": round(generated - start, 2),
         "link_s": round(linked - generated, 2),
+        "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "stages_s": timings,
         "peak_memory_gb": round(peak_kib / 1024**2, 2),
         "seed": seed,
@@ -128,10 +156,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--skip-baseline-above", type=int, default=200_000)
     parser.add_argument("--methods", nargs="+", default=["kinlink", "baseline_splink_raw"])
+    parser.add_argument("--rates", choices=("default", "hard", "harsh"), default="default")
     parser.add_argument("--one", nargs=2, metavar=("SIZE", "METHOD"), help=argparse.SUPPRESS)
+    parser.add_argument("--lists", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=2, metavar=("SIZE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.generate:
+        print(json.dumps(generate_to(Path(args.generate[1]), int(args.generate[0]), args.seed, args.rates)))
+        return 0
     if args.one:
-        row = run_one(int(args.one[0]), args.one[1], args.threshold, args.seed)
+        row = run_one(int(args.one[0]), args.one[1], args.threshold, args.seed, args.lists)
         print(json.dumps(row))
         return 0
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
@@ -140,39 +174,60 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes
     }
     runs = [
-        r for r in existing.get("runs", []) if r["method"] not in methods_for.get(r["records_requested"], [])
+        r
+        for r in existing.get("runs", [])
+        if r["method"] not in methods_for.get(r["records_requested"], [])
+        or r.get("rates", "default") != args.rates
     ]
-    for size in args.sizes:
-        methods = methods_for[size]
-        for method in methods:
-            command = [sys.executable, __file__, "--one", str(size), method, "--seed", str(args.seed)]
-            if args.threshold is not None:
-                command += ["--threshold", str(args.threshold)]
-            done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
+    scratch = Path(tempfile.mkdtemp(prefix="kinlink-bench-linkage-"))
+    try:
+        for size in args.sizes:
+            lists = scratch / f"lists-{size}.parquet"
+            command = [
+                sys.executable,
+                __file__,
+                "--generate",
+                str(size),
+                str(lists),
+                "--seed",
+                str(args.seed),
+            ]
+            done = subprocess.run(
+                [*command, "--rates", args.rates], capture_output=True, text=True, env=os.environ, check=False
+            )
             if done.returncode != 0:
                 print(done.stderr[-3000:], file=sys.stderr)
                 return done.returncode
-            row = json.loads(done.stdout.strip().splitlines()[-1])
-            row["records_requested"] = size
-            print(json.dumps(row))
-            runs.append(row)
-    runs.sort(key=lambda r: (r["records_requested"], r["method"]))
-    machine = {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "processor": platform.processor(),
-    }
+            generated = json.loads(done.stdout.strip().splitlines()[-1])
+            for method in methods_for[size]:
+                command = [sys.executable, __file__, "--one", str(size), method, "--seed", str(args.seed)]
+                command += ["--lists", str(lists)]
+                if args.threshold is not None:
+                    command += ["--threshold", str(args.threshold)]
+                done = subprocess.run(command, capture_output=True, text=True, env=os.environ, check=False)
+                if done.returncode != 0:
+                    print(done.stderr[-3000:], file=sys.stderr)
+                    return done.returncode
+                row = json.loads(done.stdout.strip().splitlines()[-1])
+                row.update(records_requested=size, rates=args.rates, generate_s=generated["generate_s"])
+                print(json.dumps(row))
+                runs.append(row)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    runs.sort(key=lambda r: (r.get("rates", "default"), r["records_requested"], r["method"]))
+    machine = _machine.machine()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
             {
                 "description": "Pairwise precision/recall/F1 of kinlink.linkage vs plain Splink on raw "
                 "strings (default comparisons) on kinlink.scenario lists with kinlink.scenario.lists "
-                "variation. link_s is the linkage alone (the lists are generated first, generate_s); "
-                "peak_memory_gb is the maximum resident set size (ru_maxrss) of the process that "
-                "generated and linked one size, so it counts Python, pandas and DuckDB (in process) "
-                "together.",
+                "variation (rates: default, hard or harsh). The lists are generated in one process "
+                "(generate_s) and written to Parquet; each method reads them (read_s) and links them "
+                "in a fresh process: link_s is the linkage alone, peak_memory_gb the maximum resident "
+                "set size (ru_maxrss) of that process, Python, pandas and DuckDB (in process) together. "
+                "load_1min is the machine's 1-minute load average before and after linking (the "
+                "machine is shared: timings under load are not comparable).",
                 "machine": machine,
                 "runs": runs,
             },

@@ -57,7 +57,7 @@ def test_bad_date_is_reported_with_file_row_and_column(
     row = dict.fromkeys(PERSON_LIST_COLUMNS, "")
     bad = _write(
         tmp_path / "bad.csv",
-        [{**row, "record_id": "A1", "full_name": "Иванов Иван", "birth_date": "1990/01/02"}],
+        [{**row, "record_id": "A1", "full_name": "Иванов Иван", "birth_date": "2 January 1990"}],
     )
     out = tmp_path / "clusters.csv"
     assert main(["link", str(bad), "--out", str(out)]) == 1

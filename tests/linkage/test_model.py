@@ -303,3 +303,49 @@ def test_every_duckdb_run_is_memory_capped_and_spills_to_its_own_folder(tmp_path
     _close_engine(chosen)
     with pytest.raises(ValueError, match="not a size"):
         _db_api(LinkageOptions(memory_limit="2GB'; drop table x; --"), 10)
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [
+        ("22.02.1970", "1970-02-22"),
+        ("22/02/1970", "1970-02-22"),
+        ("22-02-1970", "1970-02-22"),
+        ("2.3.1970", "1970-03-02"),
+        ("1970.02.22", "1970-02-22"),
+        ("1970/02/22", "1970-02-22"),
+        ("02.1970", "1970-02"),
+        ("2/1970", "1970-02"),
+        ("1970", "1970"),
+        ("1970-02-22", "1970-02-22"),
+    ],
+)
+def test_local_date_writings_are_read_day_before_month(written: str, iso: str) -> None:
+    from kinlink.linkage.model import normalise_date
+
+    assert normalise_date(written) == iso
+    prepared = prepare_records(pd.DataFrame([_row("x", full_name="Иванов Иван", birth_date=written)]))
+    assert prepared.loc[0, "birth_date"] == iso
+
+
+def test_impossible_local_dates_are_refused() -> None:
+    with pytest.raises(LinkageInputError, match="row 2, column birth_date: no such day or month"):
+        prepare_records(pd.DataFrame([_row("x", full_name="Иванов Иван", birth_date="31/02/1990")]))
+    with pytest.raises(LinkageInputError, match="row 2, column birth_date: no such day or month"):
+        prepare_records(pd.DataFrame([_row("x", full_name="Иванов Иван", birth_date="13.1990")]))
+
+
+def test_surname_tail_is_five_letters_of_a_long_surname() -> None:
+    """Four letters ("enko") are shared by too many Ukrainian surnames to block on."""
+    prepared = prepare_records(
+        pd.DataFrame(
+            [
+                _row("a", full_name="Шевченко Иван"),
+                _row("b", full_name="Кравченко Иван"),
+                _row("c", full_name="Петров Иван"),
+            ]
+        )
+    ).set_index("unique_id")
+    assert prepared.loc["a", "surname_tail"] == "cenko"
+    assert prepared.loc["a", "surname_prefix"] != prepared.loc["b", "surname_prefix"]
+    assert pd.isna(prepared.loc["c", "surname_tail"])  # six letters: the prefix and phonetic key serve

@@ -253,3 +253,113 @@ def test_gost_primes_do_not_split_a_name() -> None:
 
     assert name_keys("Ilʹâ Moroz").given == name_keys("Ілля Мороз").given
     assert name_keys("Ilʹâ Moroz").surname == name_keys("Ілля Мороз").surname
+
+
+# --- issue 16, harsher lists (VariationRates.harsh): what other people's lists do ---------------------
+
+
+def test_a_word_mixing_look_alike_letters_of_both_scripts_is_read_in_its_main_script() -> None:
+    from kinlink.linkage.names import fold_homoglyphs, name_keys, name_skeleton
+
+    assert fold_homoglyphs("Петренкo") == "Петренко"  # a Latin o in a Cyrillic word
+    assert fold_homoglyphs("Pеtrov") == "Petrov"  # a Cyrillic е in a Latin word
+    assert fold_homoglyphs("Петренко") == "Петренко"
+    assert name_skeleton("Мельниk") == name_skeleton("Мельник")
+    # the initials of a scanned list too: a Latin C. in a Cyrillic name is С.
+    keys = name_keys("Гpигoрєв C.Б.")
+    assert keys.surname == name_keys("Григорєв").surname
+    assert keys.given_initial == name_keys("Сергій Григорєв").given_initial
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("Szewczenko", "Шевченко"),  # Polish: SZ is Ш, CZ is Ч, W is В
+        ("Kowalczuk", "Ковальчук"),
+        ("Żukow", "Жуков"),
+        ("Szczerbakow", "Щербаков"),
+        ("Ševčenko", "Шевченко"),  # Czech: háčeks
+        ("Chmelnyckyj", "Хмельницкий"),  # Czech CH is Х, not Ч
+        ("Ščerbakov", "Щербаков"),
+    ],
+)
+def test_polish_and_czech_spellings_give_the_cyrillic_skeleton(latin: str, cyrillic: str) -> None:
+    from kinlink.linkage.names import name_skeleton
+
+    assert name_skeleton(latin) == name_skeleton(cyrillic)
+
+
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [
+        ("Jerzy", "Юрий"),
+        ("Michał", "Михаил"),
+        ("Mikołaj", "Николай"),
+        ("Andrzej", "Андрей"),
+        ("Piotr", "Пётр"),
+        ("Dimitri", "Дмитрий"),
+        ("Nicolas", "Николай"),
+        ("Колька", "Николай"),  # familiar -ка forms, by rule from Коля
+        ("Пашка", "Павел"),
+        ("Серёжка", "Сергей"),
+        ("Шурик", "Александр"),
+        ("Вован", "Владимир"),
+    ],
+)
+def test_foreign_and_colloquial_given_names_resolve(written: str, name: str) -> None:
+    from kinlink.linkage.names import given_name_key, given_name_keys
+
+    assert given_name_key(name) in given_name_keys(written)
+
+
+def test_typo_repair_prefers_a_full_name_to_a_diminutive() -> None:
+    from kinlink.linkage.names import given_name_key, given_name_keys_tolerant
+
+    # «Миккта» is one letter from Микита and one swap from Митька: the full name wins
+    assert given_name_keys_tolerant("Миккта")[0] == given_name_key("Микита")
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["Руслан Марченко Андреевич", "Марченко Андреевич Руслан", "Руслан Андреевич Марченко"],
+)
+def test_a_known_given_name_beside_a_patronymic_is_the_given_name_in_any_order(written: str) -> None:
+    from kinlink.linkage.names import parse_full_name
+
+    parsed = parse_full_name(written)
+    assert (parsed.surname, parsed.given_name, parsed.patronymic) == ("Марченко", "Руслан", "Андреевич")
+
+
+def test_a_surname_that_is_written_like_the_given_name_parses() -> None:
+    from kinlink.linkage.names import parse_full_name
+
+    parsed = parse_full_name("Роман Роман Романович")
+    assert (parsed.surname, parsed.given_name, parsed.patronymic) == ("Роман", "Роман", "Романович")
+
+
+def test_surname_and_given_name_columns_exchanged_are_put_back() -> None:
+    from kinlink.linkage.names import name_keys
+
+    right = name_keys(surname="Петров", given_name="Александр", patronymic="Алексеевич")
+    swapped = name_keys(surname="Александр", given_name="Петров", patronymic="Алексеевич")
+    assert (swapped.surname, swapped.given) == (right.surname, right.given)
+    # a surname that is also a given name (Роман) stays where it is written when the other is a name too
+    kept = name_keys(surname="Роман", given_name="Иван")
+    assert kept.surname == name_keys(surname="Роман").surname
+    assert kept.given == name_keys(given_name="Иван").given
+
+
+@pytest.mark.parametrize(
+    ("written", "father"),
+    [("Алексееич", "Алексей"), ("Васльович", "Василь"), ("Павдович", "Павел"), ("Стеыанович", "Степан")],
+)
+def test_a_patronymic_with_one_typo_resolves_to_the_father(written: str, father: str) -> None:
+    from kinlink.linkage.names import given_name_key, patronymic_key
+
+    assert patronymic_key(written) == given_name_key(father)
+
+
+def test_an_unknown_patronymic_keeps_its_own_skeleton() -> None:
+    from kinlink.linkage.names import name_skeleton, patronymic_key
+
+    assert patronymic_key("Абрамович") == name_skeleton("Абрамович")  # a surname, not a typo

@@ -30,6 +30,14 @@ CASES = [
     ("Сергей", "french", "Sergueï"),  # GU before E
     ("Александр", "informal", "Alexandr"),  # KS -> X
     ("Василий", "informal", "Vasily"),
+    ("Шевченко", "polish", "Szewczenko"),  # Polish: SZ, CZ, W; no I after a hard sibilant
+    ("Хмельницкий", "polish", "Chmielnicki"),  # CH is Х, Е after a consonant is IE
+    ("Жуков", "polish", "Żukow"),
+    ("Щербаков", "polish", "Szczerbakow"),
+    ("Ярослав", "polish", "Jaroslaw"),
+    ("Шевченко", "czech", "Ševčenko"),
+    ("Хмельницкий", "czech", "Chmelnickij"),  # Czech: CH is Х, -ий is -ij
+    ("Андреев", "czech", "Andrejev"),  # Е after a vowel is JE
 ]
 
 

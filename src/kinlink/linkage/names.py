@@ -70,6 +70,8 @@ _GERMAN = re.compile(r"schtsch|tsch|sch|ch|z|w|j")
 _GERMAN_MAP = {"schtsch": "shch", "tsch": "ch", "sch": "sh", "ch": "kh", "z": "ts", "w": "v", "j": "y"}
 _FRENCH = re.compile(r"chtch|tch|ch|ou|j|gu(?=[eiy])")
 _FRENCH_MAP = {"chtch": "shch", "tch": "ch", "ch": "sh", "ou": "u", "j": "zh", "gu": "g"}
+_POLISH = re.compile(r"szcz|sz|cz|ch|w|j|c(?!h)")
+_POLISH_MAP = {"szcz": "shch", "sz": "sh", "cz": "ch", "ch": "kh", "w": "v", "j": "y", "c": "ts"}
 _UNIVERSAL = re.compile(r"shch|sh|zh|ch|kh|ts|tz|ph|x|w|q|c|g|h|z|j|y")
 _UNIVERSAL_MAP = {
     "shch": "W",
@@ -96,6 +98,25 @@ _DOUBLES = re.compile(r"(.)\1+")
 _PHONETIC_CLASS = str.maketrans(
     {"w": "s", "x": "s", "j": "s", "c": "s", "q": "s", "b": "p", "d": "t", "v": "f"}
 )
+
+
+# Letters that look alike in Cyrillic and Latin print: a scanned or hand-keyed list mixes them in one word.
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcxyikmthbAEOPCXKMTHBI", "аеорсхуікмтнвАЕОРСХКМТНВІ")
+_CYRILLIC_TO_LATIN = str.maketrans("аеорсхуікмтнвАЕОРСХКМТНВІ", "aeopcxyikmthbAEOPCXKMTHBI")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def fold_homoglyphs(token: str) -> str:
+    """One script for a word written in two: Latin look-alikes in a Cyrillic word become Cyrillic
+    («Петренкo» with a Latin o, «Мельниk»), Cyrillic look-alikes in a Latin word become Latin. The
+    script with more letters in the word wins; a word in one script is returned unchanged."""
+    cyrillic = len(_CYRILLIC.findall(token))
+    if not cyrillic:
+        return token
+    latin = len(_LATIN_LETTER.findall(token))
+    if not latin:
+        return token
+    return token.translate(_LATIN_TO_CYRILLIC if cyrillic >= latin else _CYRILLIC_TO_LATIN)
 
 
 def is_cyrillic(text: str) -> bool:
@@ -183,7 +204,12 @@ def to_ascii(text: str) -> str:
 
 
 def _latin_style(token: str) -> str:
-    """Guess the press style of a Latin rendering: ``"de"``, ``"fr"`` or ``"en"`` (the default)."""
+    """Guess the press style of a Latin rendering: ``"pl"`` (sz, cz, ż, ł), ``"cs"`` (š, č, ž: Czech and
+    the scholarly systems, where CH can only be Х), ``"fr"``, ``"de"`` or ``"en"`` (the default)."""
+    if re.search(r"sz|cz|[żłśćń]", token) and "sch" not in token:
+        return "pl"
+    if re.search(r"[šžčŝ]", token):
+        return "cs"
     if re.search(r"ou|tch|ï|gu[eiy]", token):
         return "fr"
     if re.search(r"sch|w|tz|j", token) and not re.search(r"[šžčŝ]", token):
@@ -202,14 +228,23 @@ def name_skeleton(token: str, style: str | None = None) -> str:
 
     Letters stand for sound classes: ``w`` Щ, ``x`` Ш and Ж, ``c`` Ч, ``q`` Ц, ``h`` Г/Х, ``s`` С/З.
     Non-letters are dropped; an empty string means the token had no letters. ``style`` reads a Latin
-    token as ``"de"``, ``"fr"`` or ``"en"`` press style instead of guessing it (:func:`_latin_style`).
+    token as ``"de"``, ``"fr"``, ``"pl"``, ``"cs"`` or ``"en"`` press style instead of guessing it
+    (:func:`_latin_style`). A word mixing look-alike letters of both scripts is read in its main script.
     """
+    token = fold_homoglyphs(token)
     if is_cyrillic(token):
         text = to_ascii(transliterate(_cyrillic_for_keys(token), "icao"))
         style = "en"
     else:
         style = style or _latin_style(token.lower())
-        text = to_ascii(token)
+        lowered = token.lower()
+        if style == "cs":
+            # Czech CH is Х, and must not meet the CH that Č folds to
+            lowered = lowered.replace("ch", "kh")
+        elif style == "pl":
+            # one pass, before ż and ć fold to zh and ch: CZ is Ч, CH is Х
+            lowered = _POLISH.sub(lambda m: _POLISH_MAP[m.group()], lowered)
+        text = to_ascii(lowered)
     text = re.sub(r"[^a-z]", "", text)
     if style == "de":
         text = _GERMAN.sub(lambda m: _GERMAN_MAP[m.group()], text)
@@ -351,6 +386,20 @@ class _Lookups:
     given: dict[str, tuple[str, ...]]  # skeleton -> canonical keys, table order
     patronymic: dict[str, str]  # skeleton of a patronymic -> canonical key of the father's name
     native: frozenset[str]  # skeletons of the Cyrillic forms (full names, diminutives) and their renderings
+    familiar: frozenset[str] = frozenset()  # skeletons of the -ка forms made by rule (never typo-repaired to)
+
+
+def _familiar_forms(diminutives: Iterable[str]) -> set[str]:
+    """The familiar -ка forms of short diminutives, by rule: Коля → Колька, Паша → Пашка, Дима → Димка,
+    Серёжа → Серёжка (a diminutive of up to six letters ending in -я or -а)."""
+    out: set[str] = set()
+    for form in diminutives:
+        if len(form) <= 6 and _CYRILLIC.search(form):
+            if form.endswith("я"):
+                out.add(form[:-1] + "ька")
+            elif form.endswith("а"):
+                out.add(form[:-1] + "ка")
+    return out
 
 
 @cache
@@ -358,10 +407,13 @@ def _lookups() -> _Lookups:
     given: dict[str, list[str]] = {}
     patronymic: dict[str, str] = {}
     native: set[str] = set()
+    familiar: set[str] = set()
     for entry in given_name_table():
         key = entry.key
         forms: set[str] = set(entry.latin_forms)
-        for cyrillic in (entry.ru, entry.uk, *entry.diminutives):
+        familiar_forms = _familiar_forms(entry.diminutives) - set(entry.diminutives)
+        familiar.update(name_skeleton(f) for form in familiar_forms for f in _renderings(form))
+        for cyrillic in (entry.ru, entry.uk, *entry.diminutives, *familiar_forms):
             renderings = _renderings(cyrillic)
             native.update(name_skeleton(form) for form in renderings)
             forms |= renderings
@@ -381,7 +433,10 @@ def _lookups() -> _Lookups:
             keys.remove(entry.key)
             keys.insert(0, entry.key)
     native.discard("")
-    return _Lookups({k: tuple(v) for k, v in given.items()}, patronymic, frozenset(native))
+    familiar -= {name_skeleton(form) for entry in given_name_table() for form in entry.diminutives}
+    return _Lookups(
+        {k: tuple(v) for k, v in given.items()}, patronymic, frozenset(native), frozenset(familiar)
+    )
 
 
 def given_name_keys(token: str) -> tuple[str, ...]:
@@ -402,7 +457,7 @@ def given_name_keys(token: str) -> tuple[str, ...]:
     return ()
 
 
-_LATIN_STYLES = ("en", "de", "fr")
+_LATIN_STYLES = ("en", "de", "fr", "pl", "cs")
 
 
 @cache
@@ -413,11 +468,28 @@ def _near_given_keys(skeleton: str) -> tuple[str, ...]:
     if len(skeleton) < _MIN_FUZZY_LENGTH:
         return ()
     keys: list[str] = []
-    for known, known_keys in _lookups().given.items():
+    diminutive_keys: list[str] = []
+    lookups = _lookups()
+    full = _full_form_skeletons()
+    for known, known_keys in lookups.given.items():
+        if known in lookups.familiar:
+            continue
         near = len(known) >= _MIN_FUZZY_LENGTH and abs(len(known) - len(skeleton)) <= 1
         if near and OSA.distance(skeleton, known, score_cutoff=1) <= 1:
-            keys.extend(k for k in known_keys if k not in keys)
-    return tuple(keys)
+            found = keys if known in full else diminutive_keys
+            found.extend(k for k in known_keys if k not in found)
+    # a full name one typo away outranks a diminutive one typo away («Миккта»: Микита, not Митька)
+    return tuple(dict.fromkeys(keys + diminutive_keys))
+
+
+@cache
+def _full_form_skeletons() -> frozenset[str]:
+    """Skeletons of the full Russian and Ukrainian forms and of the Latin forms of the table's names."""
+    out: set[str] = set()
+    for entry in given_name_table():
+        out.update(name_skeleton(form) for form in (*_renderings(entry.ru), *_renderings(entry.uk)))
+        out.update(name_skeleton(form) for form in entry.latin_forms)
+    return frozenset(out)
 
 
 _MIN_FUZZY_LENGTH = 5
@@ -462,10 +534,45 @@ def given_name_key(token: str) -> str:
 def patronymic_key(token: str) -> str:
     """The canonical key of the father's given name in a patronymic (Петрович, Petrivna → ``petr``).
 
-    Unknown patronymics keep their own skeleton, so two equal spellings still agree.
+    A patronymic the table does not know, of at least seven letters, one edit (optimal string alignment
+    distance 1) from patronymics of a single father's name, is read as that one («Алексееич»,
+    «Васльович» → ``aleksei``, ``vasili``). Other unknown patronymics keep their own skeleton, so two
+    equal spellings still agree.
     """
     skeleton = name_skeleton(token)
-    return _lookups().patronymic.get(skeleton, skeleton)
+    known = _lookups().patronymic.get(skeleton)
+    if known is not None:
+        return known
+    return _near_patronymic_key(skeleton) or skeleton
+
+
+_MIN_FUZZY_PATRONYMIC = 7
+
+
+@cache
+def _patronymics_by_length() -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for skeleton in _lookups().patronymic:
+        out.setdefault(len(skeleton), []).append(skeleton)
+    return out
+
+
+@cache
+def _near_patronymic_key(skeleton: str) -> str:
+    """The father's key of the table patronymics one edit from ``skeleton``, when they agree on one."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    if len(skeleton) < _MIN_FUZZY_PATRONYMIC:
+        return ""
+    table = _lookups().patronymic
+    by_length = _patronymics_by_length()
+    choices = [c for n in (len(skeleton) - 1, len(skeleton), len(skeleton) + 1) for c in by_length.get(n, ())]
+    found = {
+        table[match]
+        for match, _, _ in process.extract(skeleton, choices, scorer=OSA.distance, score_cutoff=1, limit=None)
+    }
+    return found.pop() if len(found) == 1 else ""
 
 
 def looks_like_patronymic(token: str) -> bool:
@@ -536,7 +643,7 @@ def parse_full_name(full_name: str) -> ParsedName:
     surname. Remaining ambiguity falls back on position (first token of two unknowns is the surname
     when the name is Cyrillic, the given name when Latin).
     """
-    name, _unit = split_unit(full_name)
+    name, _unit = split_unit(fold_homoglyphs(full_name))
     # GOST 7.79 writes Ь and Ъ as primes inside a word («Ilʹâ»): they join letters, never split words
     name = name.replace("ʹ", "").replace("ʺ", "")
     surname_hint = ""
@@ -587,14 +694,19 @@ def parse_full_name(full_name: str) -> ParsedName:
         known = near if len(near) == 1 else []
     if not surname:
         if patronymic and len(rest) == 2:
-            # The given name stands right before the patronymic in both usual orders.
+            # A known given name is the given name wherever it stands («Руслан Марченко Андреевич»,
+            # «Смирнов Евгеньевич Артём»); otherwise the given name stands right before the patronymic,
+            # as in both usual orders.
             position = words.index(patronymic)
             before = words[position - 1] if position > 0 else ""
-            given = before if before in rest else (known[0] if known else rest[0])
-            surname = next(w for w in rest if w != given)
+            if len(known) == 1:
+                given = known[0]
+            else:
+                given = before if before in rest else (known[0] if known else rest[0])
+            surname = _other(rest, given)
         elif len(rest) >= 2 and len(known) == 1:
             given = known[0]
-            surname = next(w for w in rest if w != given)
+            surname = _other(rest, given)
         elif len(rest) >= 2:
             first_is_surname = is_cyrillic(rest[0]) or not known or known[0] != rest[0]
             if len(known) == len(rest) and not is_cyrillic(rest[0]):
@@ -640,6 +752,8 @@ def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patr
     if full_name and not (surname or given_name or patronymic):
         parsed = parse_full_name(full_name)
     else:
+        if _columns_swapped(surname, given_name):
+            surname, given_name = given_name, surname
         given_parts = given_name.split()
         initial = given_parts[0].rstrip(".") if given_parts else ""
         parsed = ParsedName(
@@ -669,6 +783,27 @@ def name_keys(full_name: str = "", surname: str = "", given_name: str = "", patr
     )
     _check_ascii(keys)
     return keys
+
+
+def _other(words: list[str], given: str) -> str:
+    """The word of two that is not the given name; the second when both are written alike
+    («Роман Роман», a surname that is also a given name)."""
+    others = [w for w in words if w != given]
+    return others[0] if others else words[-1]
+
+
+def _columns_swapped(surname: str, given_name: str) -> bool:
+    """True when the surname column holds a given name and the given-name column a surname
+    (Александр | Петров): the surname column's word is a Russian or Ukrainian given name in the table,
+    the given-name column's is not, and has a surname ending."""
+    surname_word, given_word = surname.strip(), given_name.strip().rstrip(".")
+    if " " in surname_word or len(given_word) < 2 or len(surname_word) < 2:
+        return False
+    return (
+        _given_name_evidence(surname_word) == 2
+        and not given_name_keys(given_word)
+        and name_skeleton(given_word).endswith(_SURNAME_ENDINGS)
+    )
 
 
 @cache

@@ -20,7 +20,15 @@ these lists tests the linker's handling of transliteration instead of repeating 
 - ``french``: French usage (Ж→J, Х→KH, Ч→TCH, Ш→CH, Щ→CHTCH, У→OU, Ю→IOU, Я→IA, Й→I, G→GU before E/I/Y,
   S between vowels doubled);
 - ``informal``: what English-language media often print: ICAO-like letters with X for КС, Y for Й,
-  YU/YA, "-y" for the ending "-ий"/"-ый", "-iy" now and then, and YE at a word's start.
+  YU/YA, "-y" for the ending "-ий"/"-ый", "-iy" now and then, and YE at a word's start;
+- ``polish``: Polish press usage (Ш→SZ, Ж→Ż, Ч→CZ, Щ→SZCZ, Х→CH, Ц→C, В→W, Й→J, Я/Ю/Є→IA/IU/IE after a
+  consonant and JA/JU/JE elsewhere, Ы and Ukrainian И→Y, Л→Ł before hard vowels is not used, as the press
+  does not), e.g. Szewczenko, Kowalczuk, Chmielnicki;
+- ``czech``: Czech press usage (Ш→Š, Ж→Ž, Ч→Č, Щ→ŠČ, Х→CH, Ц→C, Й→J, Я/Ю→JA/JU, Ы and Ukrainian И→Y),
+  e.g. Ševčenko, Chmelnyckyj.
+
+``polish`` and ``czech`` read X-like CH as Х, where English-style systems read CH as Ч; a linker must
+tell them apart from the other letters of the word.
 
 Pure data and functions: no Django, no I/O.
 """
@@ -29,7 +37,18 @@ from __future__ import annotations
 
 import random
 
-SYSTEMS: tuple[str, ...] = ("icao", "bgn_pcgn", "ua_2010", "loc", "gost_7_79", "german", "french", "informal")
+SYSTEMS: tuple[str, ...] = (
+    "icao",
+    "bgn_pcgn",
+    "ua_2010",
+    "loc",
+    "gost_7_79",
+    "german",
+    "french",
+    "informal",
+    "polish",
+    "czech",
+)
 
 _UK_ONLY = set("іїєґ")
 _VOWELS = set("аеёиоуыэюяієї")
@@ -53,6 +72,10 @@ _RU: dict[str, dict[str, str]] = {
                "щ": "schtsch", "ю": "ju", "я": "ja", "ё": "jo"},
     "french": {"ж": "j", "й": "ï", "у": "ou", "ч": "tch", "ш": "ch", "щ": "chtch", "ю": "iou", "ё": "io"},
     "informal": {"й": "y", "ю": "yu", "я": "ya", "ё": "yo"},
+    "polish": {"в": "w", "ж": "ż", "й": "j", "х": "ch", "ц": "c", "ч": "cz", "ш": "sz", "щ": "szcz", "ы": "y",
+               "ю": "iu", "я": "ia", "ё": "io", "е": "ie"},
+    "czech": {"ж": "ž", "й": "j", "х": "ch", "ц": "c", "ч": "č", "ш": "š", "щ": "šč", "ы": "y", "ю": "ju",
+              "я": "ja", "ё": "jo", "э": "e"},
 }  # fmt: skip
 
 _UK: dict[str, dict[str, str]] = {
@@ -66,6 +89,10 @@ _UK: dict[str, dict[str, str]] = {
     "french": {"г": "h", "ж": "j", "и": "y", "і": "i", "ї": "ï", "й": "ï", "є": "ie", "у": "ou", "ч": "tch",
                "ш": "ch", "щ": "chtch", "ю": "iou", "я": "ia"},
     "informal": {"г": "h", "и": "y", "і": "i", "ї": "yi", "й": "y", "є": "ye", "ю": "yu", "я": "ya"},
+    "polish": {"г": "h", "ґ": "g", "в": "w", "ж": "ż", "и": "y", "і": "i", "ї": "ji", "й": "j", "є": "ie",
+               "х": "ch", "ц": "c", "ч": "cz", "ш": "sz", "щ": "szcz", "ю": "iu", "я": "ia"},
+    "czech": {"г": "h", "ґ": "g", "ж": "ž", "и": "y", "і": "i", "ї": "ji", "й": "j", "є": "je", "х": "ch",
+              "ц": "c", "ч": "č", "ш": "š", "щ": "šč", "ю": "ju", "я": "ja"},
 }  # fmt: skip
 _UK["icao"] = _UK["ua_2010"]
 _UK["bgn_pcgn"] = _UK["ua_2010"]
@@ -76,6 +103,8 @@ _INITIAL: dict[str, dict[str, dict[str, str]]] = {
         "bgn_pcgn": {"е": "ye", "ё": "ye"},
         "german": {"е": "je", "ё": "jo"},
         "informal": {"е": "ye"},
+        "polish": {"е": "je", "ё": "jo", "ю": "ju", "я": "ja"},
+        "czech": {"е": "je", "ё": "jo"},
     },
     "uk": {
         "ua_2010": {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"},
@@ -83,6 +112,7 @@ _INITIAL: dict[str, dict[str, dict[str, str]]] = {
         "bgn_pcgn": {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"},
         "informal": {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"},
         "german": {"є": "je", "ї": "ji"},
+        "polish": {"є": "je", "ю": "ju", "я": "ja"},
     },
 }
 _ENDINGS = {
@@ -94,9 +124,19 @@ _ENDINGS = {
     ("ru", "informal", "ы"): "y",
     ("uk", "german", "и"): "yj",
     ("uk", "informal", "и"): "yi",
+    ("ru", "polish", "и"): "i",
+    ("ru", "polish", "ы"): "y",
+    ("ru", "czech", "и"): "ij",
+    ("ru", "czech", "ы"): "yj",
 }
 _ZGH = {("ua_2010", "ru"), ("ua_2010", "uk"), ("icao", "uk"), ("bgn_pcgn", "uk")}
-_AFTER_VOWEL_TOO = {("ru", "bgn_pcgn"), ("ru", "german")}
+_AFTER_VOWEL_TOO = {
+    ("ru", "bgn_pcgn"),
+    ("ru", "german"),
+    ("ru", "polish"),
+    ("uk", "polish"),
+    ("ru", "czech"),
+}
 
 
 def language_of(text: str) -> str:
@@ -140,6 +180,8 @@ def romanise(text: str, system: str, language: str | None = None) -> str:
             and (system == "ua_2010" or (lang == "uk" and system in ("icao", "bgn_pcgn")))
         ):
             piece = "gh"  # ЗГ is ZGH, so that it does not read as ZH
+        elif system == "polish" and low == "е" and prev in "жшчщц":
+            piece = "e"  # Polish writes no I after the hard sibilants: Szewczenko
         else:
             piece = table[low]
         if low in "иы" and lower[i + 1 : i + 2] == "й" and (i + 2 >= len(text) or not lower[i + 2].isalpha()):
