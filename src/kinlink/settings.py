@@ -424,6 +424,12 @@ KINLINK_WORKER_IDEMPOTENT_TASKS = (
     "kinlink.matching.tasks.link_new_persons",
     "kinlink.identification.tasks.screen_after_upload",
 )
+# The public figures (/<lang>/figures/) are served from the last stored snapshot; the worker recomputes them
+# once the registry's changes have settled (no new change for KINLINK_FIGURES_SETTLE_SECONDS), or when the
+# first change not yet reflected has waited KINLINK_FIGURES_MAX_DELAY_SECONDS (changes that never pause),
+# and once a day. See docs/operator.md, "Public figures".
+KINLINK_FIGURES_SETTLE_SECONDS = float(os.environ.get("KINLINK_FIGURES_SETTLE_SECONDS", "10"))
+KINLINK_FIGURES_MAX_DELAY_SECONDS = float(os.environ.get("KINLINK_FIGURES_MAX_DELAY_SECONDS", "300"))
 # Hours between the worker's retention runs (``kinlink retention run``); 0 turns them off in the worker.
 KINLINK_RETENTION_INTERVAL_HOURS = float(os.environ.get("KINLINK_RETENTION_INTERVAL_HOURS", "24"))
 # Retention periods in days, per kind of data and tied to its purpose (docs/operator.md, "Retention"):

@@ -12,7 +12,9 @@ A running worker beats a heartbeat row (``registry.WorkerHeartbeat``) from a thr
 ``KINLINK_WORKER_HEARTBEAT`` seconds, also while a long job runs; the row goes when the worker stops.
 
 Once every ``KINLINK_RETENTION_INTERVAL_HOURS`` (first on its first pass) a pass also runs retention
-(``kinlink retention run``: withdrawals and expiries).
+(``kinlink retention run``: withdrawals and expiries). Last, a pass recomputes the public figures when the
+registry changed (``registry.services.figures.refresh_figures_when_due``: once the changes have settled for
+``KINLINK_FIGURES_SETTLE_SECONDS``, or waited ``KINLINK_FIGURES_MAX_DELAY_SECONDS``; and once a day).
 """
 
 from __future__ import annotations
@@ -86,7 +88,20 @@ def work_once(worker_id: str = "") -> int:
     run_queued_lab_uploads()  # a large lab file whose task was lost
     screened = len(run_queued_screenings())
     run_retention_when_due()
+    refresh_figures()
     return screened
+
+
+def refresh_figures() -> bool:
+    """Recompute the public figures when the registry changed (or none are stored yet, or a day began);
+    True when it did. A failure is logged and the pass goes on: the page keeps the last snapshot."""
+    from kinlink.registry.services.figures import refresh_figures_when_due
+
+    try:
+        return refresh_figures_when_due() is not None
+    except Exception:
+        logger.exception("the public figures could not be recomputed; the last snapshot stays")
+        return False
 
 
 def parent_gone() -> bool:
