@@ -196,6 +196,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if "KINLINK_STATIC_ROOT" in os.environ:
+    # Production (the image and the systemd install run `collectstatic` into KINLINK_STATIC_ROOT): names
+    # carry their content's hash and a gzip copy beside each file (brotli too when installed), so WhiteNoise
+    # serves them compressed, cached for a year and immutable; the pages name the hashed files.
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    WHITENOISE_USE_FINDERS = False
 ATTACHMENT_ROOT = Path(os.environ.get("KINLINK_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
 
 # Documents and data exchange.
