@@ -15,7 +15,9 @@ from kinlink.commands.base import setup_django
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    figures = subparsers.add_parser("figures", help="public figures: recompute them now, or say how old they are")
+    figures = subparsers.add_parser(
+        "figures", help="public figures: recompute them now, or say how old they are"
+    )
     sub = figures.add_subparsers(dest="figures_command", metavar="ACTION", required=True)
     refresh = sub.add_parser(
         "refresh",

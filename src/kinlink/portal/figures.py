@@ -31,7 +31,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from kinlink import __version__
-
 from kinlink.documents.models import Inquiry
 from kinlink.estimation.aggregates import MISSING
 from kinlink.lib import csvsafe
@@ -123,9 +122,7 @@ def render_version() -> str:
     return h.hexdigest()[:12]
 
 
-def _conditional(
-    request: HttpRequest, ref: SnapshotRef, respond: Callable[[], HttpResponse]
-) -> HttpResponse:
+def _conditional(request: HttpRequest, ref: SnapshotRef, respond: Callable[[], HttpResponse]) -> HttpResponse:
     """``respond()``, or a 304 when the browser's copy is current; with the snapshot's validators.
 
     A page carrying a flash message (signed out a moment ago) is this visitor's own: neither shared nor
@@ -136,9 +133,8 @@ def _conditional(
         return response
     etag = f'"{ref.digest[:24]}-{render_version()}-{get_language() or settings.LANGUAGE_CODE}"'
     last_modified = int(ref.computed_at.timestamp())
-    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
-    if response is None:
-        response = respond()
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    response = respond() if not_modified is None else not_modified
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     response["Cache-Control"] = f"public, max-age={FIGURES_MAX_AGE}"

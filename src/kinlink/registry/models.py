@@ -1021,7 +1021,9 @@ class FiguresSnapshot(models.Model):
         indexes = [models.Index(fields=["threshold", "-id"], name="figures_snapshot_latest")]
 
     def __str__(self) -> str:
-        return f"figures at {self.threshold} computed {self.computed_at:%Y-%m-%d %H:%M:%S} ({self.digest[:12]})"
+        return (
+            f"figures at {self.threshold} computed {self.computed_at:%Y-%m-%d %H:%M:%S} ({self.digest[:12]})"
+        )
 
 
 class FiguresChange(models.Model):
