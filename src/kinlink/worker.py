@@ -92,16 +92,28 @@ def work_once(worker_id: str = "") -> int:
     return screened
 
 
+#: When this worker's last recomputation of the public figures failed (``time.monotonic()``), or None.
+_figures_failed_at: float | None = None
+
+
 def refresh_figures() -> bool:
     """Recompute the public figures when the registry changed (or none are stored yet, or a day began);
-    True when it did. A failure is logged and the pass goes on: the page keeps the last snapshot."""
-    from kinlink.registry.services.figures import refresh_figures_when_due
+    True when it did. A failure is logged and the pass goes on: the page keeps the last snapshot, and this
+    worker tries again after ``KINLINK_FIGURES_MAX_DELAY_SECONDS`` (not on every pass)."""
+    global _figures_failed_at
+    from kinlink.registry.services.figures import figures_max_delay_seconds, refresh_figures_when_due
 
+    now = time.monotonic()
+    if _figures_failed_at is not None and now - _figures_failed_at < figures_max_delay_seconds():
+        return False
     try:
-        return refresh_figures_when_due() is not None
+        done = refresh_figures_when_due() is not None
     except Exception:
+        _figures_failed_at = now
         logger.exception("the public figures could not be recomputed; the last snapshot stays")
         return False
+    _figures_failed_at = None
+    return done
 
 
 def parent_gone() -> bool:

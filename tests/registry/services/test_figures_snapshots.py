@@ -143,3 +143,29 @@ def test_old_snapshots_are_pruned(world: None) -> None:
     for _ in range(7):
         refresh_public_figures()
     assert FiguresSnapshot.objects.count() == 5
+
+
+def test_a_failed_recomputation_keeps_the_last_snapshot_and_waits_before_trying_again(
+    world: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from kinlink import worker
+    from kinlink.registry.services import figures
+
+    monkeypatch.setattr(worker, "_figures_failed_at", None)
+    first = refresh_public_figures()
+    add_person(list_sources(), ["Obituaries"], "Курская область", number=830)
+    calls: list[int] = []
+
+    def broken(threshold: int = 10, method: str = "stepwise") -> dict[str, Any]:
+        calls.append(threshold)
+        raise RuntimeError("the estimation broke")
+
+    monkeypatch.setattr(figures, "public_figures", broken)
+    assert worker.refresh_figures() is False
+    assert "could not be recomputed" in caplog.text and calls == [10]
+    assert worker.refresh_figures() is False and calls == [10]  # not again on the next pass
+    assert latest_snapshot() == first and FiguresChange.objects.count() == 1  # the change still waits
+    monkeypatch.undo()
+    monkeypatch.setattr(worker, "_figures_failed_at", None)
+    assert worker.refresh_figures() is True
+    assert cached_public_figures()["people"] == 89

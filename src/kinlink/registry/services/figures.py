@@ -503,6 +503,7 @@ def latest_snapshot(threshold: int | None = None) -> SnapshotRef | None:
 #: Decoded payloads by (snapshot id, digest): a process reads a snapshot's JSON once.
 _PAYLOADS: dict[tuple[int, str], dict[str, Any]] = {}
 _PAYLOADS_KEPT = 4
+_PAYLOADS_LOCK = threading.Lock()
 _REFRESH_LOCK = threading.Lock()
 
 
@@ -517,9 +518,10 @@ def snapshot_figures(ref: SnapshotRef) -> dict[str, Any]:
         if text is None:  # deleted meanwhile (restored database): read the latest instead
             return dict(current_figures()[1])
         figures = json.loads(text)
-        while len(_PAYLOADS) >= _PAYLOADS_KEPT:
-            _PAYLOADS.pop(next(iter(_PAYLOADS)))
-        _PAYLOADS[key] = figures
+        with _PAYLOADS_LOCK:  # threads of one web process share it
+            while len(_PAYLOADS) >= _PAYLOADS_KEPT:
+                _PAYLOADS.pop(next(iter(_PAYLOADS)))
+            _PAYLOADS[key] = figures
     return dict(figures)
 
 
