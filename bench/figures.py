@@ -108,25 +108,26 @@ def last_json(out: str) -> dict[str, object]:
     return parsed
 
 
-def measure(env: dict[str, str], size: str, build: bool) -> dict[str, object]:
+def measure(env: dict[str, str], size: str, build: bool, estimate_cli: bool = True) -> dict[str, object]:
     kinlink = [sys.executable, "-m", "kinlink"]
     out: dict[str, object] = {"demo_size": size}
     if build:
         demo_s, _ = run([*kinlink, "demo", "--size", size, "--no-serve"], env)
         out["demo_build_s"] = round(demo_s, 1)
-    estimate = ["estimate", "registry", "--by", "region,quarter", "--sensitivity", "10", "--seed", "1"]
-    est_s, est_out = run([*kinlink, *estimate, "--format", "json"], env)
-    result = json.loads(est_out)
-    strata = result["strata"]
-    out["estimate_registry"] = {
-        "wall_s": round(est_s, 1),
-        "lists": result["lists"],
-        "derived": result["derived"],
-        "strata": len(strata),
-        "refused": sum("refused" in s for s in strata),
-        "total": result["total"],
-        "linkage_sensitivity": result["linkage_sensitivity"],
-    }
+    if estimate_cli:
+        estimate = ["estimate", "registry", "--by", "region,quarter", "--sensitivity", "10", "--seed", "1"]
+        est_s, est_out = run([*kinlink, *estimate, "--format", "json"], env)
+        result = json.loads(est_out)
+        strata = result["strata"]
+        out["estimate_registry"] = {
+            "wall_s": round(est_s, 1),
+            "lists": result["lists"],
+            "derived": result["derived"],
+            "strata": len(strata),
+            "refused": sum("refused" in s for s in strata),
+            "total": result["total"],
+            "linkage_sensitivity": result["linkage_sensitivity"],
+        }
     load_before = os.getloadavg()[0]
     refresh = last_json(run([sys.executable, "-c", REFRESH], env)[1])
     cold = [last_json(run([sys.executable, "-c", COLD], env)[1]) for _ in range(3)]
@@ -164,6 +165,9 @@ def main() -> None:
         default="",
         help="use this database (its demo already built) instead of a new SQLite one",
     )
+    parser.add_argument(
+        "--no-estimate", action="store_true", help="skip the `kinlink estimate registry` timing"
+    )
     opts = parser.parse_args()
     base = {
         **os.environ,
@@ -176,7 +180,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = opts.database_url or f"sqlite:///{tmp}/bench.sqlite3"
         env = {**base, "DATABASE_URL": url, "KINLINK_VAR_DIR": os.environ.get("KINLINK_VAR_DIR", tmp)}
-        figures = measure(env, opts.size, build=not opts.database_url)
+        figures = measure(env, opts.size, build=not opts.database_url, estimate_cli=not opts.no_estimate)
     figures["database"] = "postgresql" if url.startswith("postgres") else "sqlite"
     path = write_results("figures", figures)
     print(path.read_text())
