@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -292,10 +293,31 @@ def _cell(v: int | None) -> str:
     return "" if v is None else str(v)
 
 
+#: Rendered pages by (snapshot, its digest and time, address, language): a process renders each once.
+_PAGES: dict[tuple[int, str, str, str, str], bytes] = {}
+_PAGES_KEPT = 12
+_PAGES_LOCK = threading.Lock()
+
+
 def figures_page(request: HttpRequest) -> HttpResponse:
-    """The page from the latest snapshot, with its "as of" time; 304 when the browser has it."""
+    """The page from the latest snapshot, with its "as of" time; 304 when the browser has it. The page
+    rendered from a snapshot is kept in the process (a page with a flash message is rendered each time)."""
     ref, figures = current_figures()
-    return _conditional(request, ref, lambda: _render_page(request, ref, figures))
+    key = (ref.id, ref.digest, ref.computed_at.isoformat(), request.get_full_path(), get_language() or "")
+
+    def respond() -> HttpResponse:
+        if len(get_messages(request)):
+            return _render_page(request, ref, figures)
+        body = _PAGES.get(key)
+        if body is None:
+            body = _render_page(request, ref, figures).content
+            with _PAGES_LOCK:
+                while len(_PAGES) >= _PAGES_KEPT:
+                    _PAGES.pop(next(iter(_PAGES)))
+                _PAGES[key] = body
+        return HttpResponse(body, content_type="text/html; charset=utf-8")
+
+    return _conditional(request, ref, respond)
 
 
 def _render_page(request: HttpRequest, ref: SnapshotRef, figures: dict[str, Any]) -> HttpResponse:
