@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "restore": "kinlink.commands.backup",
     "keys": "kinlink.commands.keys",
     "retention": "kinlink.commands.retention",
+    "figures": "kinlink.commands.figures",
 }
 
 # The command modules in the order `kinlink --help` lists their commands.

@@ -201,6 +201,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if "KINLINK_STATIC_ROOT" in os.environ:
+    # Production (the image and the systemd install run `collectstatic` into KINLINK_STATIC_ROOT): names
+    # carry their content's hash and a gzip copy beside each file (brotli too when installed), so WhiteNoise
+    # serves them compressed, cached for a year and immutable; the pages name the hashed files.
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    WHITENOISE_USE_FINDERS = False
 ATTACHMENT_ROOT = Path(os.environ.get("KINLINK_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
 
 # Documents and data exchange.
@@ -451,6 +457,12 @@ KINLINK_WORKER_IDEMPOTENT_TASKS = (
     "kinlink.matching.tasks.link_new_persons",
     "kinlink.identification.tasks.screen_after_upload",
 )
+# The public figures (/<lang>/figures/) are served from the last stored snapshot; the worker recomputes them
+# once the registry's changes have settled (no new change for KINLINK_FIGURES_SETTLE_SECONDS), or when the
+# first change not yet reflected has waited KINLINK_FIGURES_MAX_DELAY_SECONDS (changes that never pause),
+# and once a day. See docs/operator.md, "Public figures".
+KINLINK_FIGURES_SETTLE_SECONDS = float(os.environ.get("KINLINK_FIGURES_SETTLE_SECONDS", "10"))
+KINLINK_FIGURES_MAX_DELAY_SECONDS = float(os.environ.get("KINLINK_FIGURES_MAX_DELAY_SECONDS", "300"))
 # Hours between the worker's retention runs (``kinlink retention run``); 0 turns them off in the worker.
 KINLINK_RETENTION_INTERVAL_HOURS = float(os.environ.get("KINLINK_RETENTION_INTERVAL_HOURS", "24"))
 # Retention periods in days, per kind of data and tied to its purpose (docs/operator.md, "Retention"):

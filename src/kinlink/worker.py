@@ -12,7 +12,9 @@ A running worker beats a heartbeat row (``registry.WorkerHeartbeat``) from a thr
 ``KINLINK_WORKER_HEARTBEAT`` seconds, also while a long job runs; the row goes when the worker stops.
 
 Once every ``KINLINK_RETENTION_INTERVAL_HOURS`` (first on its first pass) a pass also runs retention
-(``kinlink retention run``: withdrawals and expiries).
+(``kinlink retention run``: withdrawals and expiries). Last, a pass recomputes the public figures when the
+registry changed (``registry.services.figures.refresh_figures_when_due``: once the changes have settled for
+``KINLINK_FIGURES_SETTLE_SECONDS``, or waited ``KINLINK_FIGURES_MAX_DELAY_SECONDS``; and once a day).
 """
 
 from __future__ import annotations
@@ -86,7 +88,32 @@ def work_once(worker_id: str = "") -> int:
     run_queued_lab_uploads()  # a large lab file whose task was lost
     screened = len(run_queued_screenings())
     run_retention_when_due()
+    refresh_figures()
     return screened
+
+
+#: When this worker's last recomputation of the public figures failed (``time.monotonic()``), or None.
+_figures_failed_at: float | None = None
+
+
+def refresh_figures() -> bool:
+    """Recompute the public figures when the registry changed (or none are stored yet, or a day began);
+    True when it did. A failure is logged and the pass goes on: the page keeps the last snapshot, and this
+    worker tries again after ``KINLINK_FIGURES_MAX_DELAY_SECONDS`` (not on every pass)."""
+    global _figures_failed_at
+    from kinlink.registry.services.figures import figures_max_delay_seconds, refresh_figures_when_due
+
+    now = time.monotonic()
+    if _figures_failed_at is not None and now - _figures_failed_at < figures_max_delay_seconds():
+        return False
+    try:
+        done = refresh_figures_when_due() is not None
+    except Exception:
+        _figures_failed_at = now
+        logger.exception("the public figures could not be recomputed; the last snapshot stays")
+        return False
+    _figures_failed_at = None
+    return done
 
 
 def parent_gone() -> bool:

@@ -248,3 +248,15 @@ def _neighbours(totp: Any) -> set[int]:
         totp.drift = drift
         codes.add(totp.token())
     return codes
+
+
+def test_the_demo_stores_its_public_figures(demo: DemoSummary) -> None:
+    """The demo ends by computing the figures, so its figures page is served from storage at once."""
+    from kinlink.registry.models import FiguresChange
+    from kinlink.registry.services.figures import current_figures, figures_due, latest_snapshot
+
+    ref = latest_snapshot()
+    assert ref is not None
+    assert current_figures()[1]["people"] == Person.objects.filter(merged_into__isnull=True).count()
+    # taken after the demo's last change (the supervisor's review): no change waits for the worker
+    assert not FiguresChange.objects.exists() and figures_due() == ""

@@ -135,3 +135,81 @@ def test_page_shows_labels_not_codes(
         assert f">{label}<" in page, label
     for code in ["family_report", "motor_rifle", "death_registered", *codes]:
         assert f">{code}<" not in page, code
+
+
+@pytest.mark.parametrize(
+    ("language", "as_of"),
+    [("en", "Figures as of "), ("ru", "Данные на "), ("uk", "Дані станом на ")],
+)
+def test_page_reads_the_stored_snapshot_and_says_when_it_was_computed(
+    registry: None, language: str, as_of: str
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kinlink.registry.services.figures import refresh_public_figures
+
+    ref = refresh_public_figures()
+    Client().get(f"/{language}/figures/")  # the snapshot's JSON decoded once in this process
+    with CaptureQueriesContext(connection) as ctx:
+        r = Client().get(f"/{language}/figures/")
+    assert r.status_code == 200
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
+    assert "registry_figuressnapshot" in ctx.captured_queries[0]["sql"]
+    page = r.content.decode()
+    assert as_of in page and f"{ref.computed_at:%Y}" in page and "(UTC)" in page
+    assert r["Cache-Control"] == "public, max-age=60"
+    assert ref.digest[:24] in r["ETag"]
+    assert r["Last-Modified"]
+
+
+def test_a_browser_holding_the_current_page_gets_a_304(registry: None) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kinlink.registry.services.figures import refresh_public_figures
+
+    refresh_public_figures()
+    for path in ("/en/figures/", "/en/figures/figures.csv"):
+        r = Client().get(path)
+        with CaptureQueriesContext(connection) as ctx:
+            again = Client().get(path, HTTP_IF_NONE_MATCH=r["ETag"])
+        assert again.status_code == 304 and again.content == b""
+        assert again["ETag"] == r["ETag"] and len(ctx.captured_queries) == 1
+        assert Client().get(path, HTTP_IF_MODIFIED_SINCE=r["Last-Modified"]).status_code == 304
+        assert Client().get(path, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
+    # another language is another page
+    ru = Client().get("/ru/figures/", HTTP_IF_NONE_MATCH=Client().get("/en/figures/")["ETag"])
+    assert ru.status_code == 200
+
+
+def test_new_figures_change_the_etag(registry: None) -> None:
+    from kinlink.registry.services.figures import refresh_public_figures
+
+    refresh_public_figures()
+    old = Client().get("/en/figures/")
+    s = list_sources()
+    for i in range(12):
+        add_person(s, ["Family requests"], "Харьковская область", number=600 + i)
+    refresh_public_figures()
+    r = Client().get("/en/figures/", HTTP_IF_NONE_MATCH=old["ETag"])
+    assert r.status_code == 200 and r["ETag"] != old["ETag"]
+    assert "Харьковская область" in r.content.decode()
+
+
+def test_a_page_with_a_flash_message_is_not_shared(registry: None) -> None:
+    """A message for this visitor (signed out a moment ago) makes the page private and unvalidated."""
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpRequest, HttpResponse
+
+    request = HttpRequest()
+    storage = CookieStorage(request)
+    storage.add(constants.INFO, "You have signed out.")
+    response = HttpResponse()
+    storage.update(response)
+    client = Client()
+    client.cookies[CookieStorage.cookie_name] = response.cookies[CookieStorage.cookie_name].value
+    r = client.get("/en/figures/")
+    assert "You have signed out." in r.content.decode()
+    assert r["Cache-Control"] == "private, no-cache" and not r.has_header("ETag")

@@ -148,6 +148,10 @@ def build_demo(size: str = "small", step: Callable[[str], None] | None = None) -
         with transaction.atomic():
             accepted = review_world_links(keep)
         report(f"the supervisor's review: {accepted} likely links accepted, the rest wait in the queue")
+        from kinlink.registry.services.figures import refresh_public_figures
+
+        refresh_public_figures()  # what the worker does after changes: the figures page is instant
+        report("the public figures")
         existing, code = seed.case, seed.access_code
     request = (
         TracingRequest.objects.filter(person=existing.person, relationship="mother").order_by("pk").first()

@@ -1,33 +1,43 @@
 """Public figures (no sign-in): suppressed counts, charts drawn on the server as SVG, the estimate of the
 total against the named count, a CSV of the published tables and the method note.
 
-The figures are computed by ``registry.services.figures.public_figures`` and kept in Django's cache for
-``FIGURES_CACHE_SECONDS`` (10 minutes, ``registry.services.figures.cached_public_figures``, which the
-statistics report reads too), so a visit never runs the estimation itself more than once per
-refresh. Nothing on the page names a person: every number comes from the suppressed tables.
+The figures are computed by ``registry.services.figures.public_figures`` when the registry changes (the
+worker's pass, ``kinlink figures refresh``) and stored as a ``FiguresSnapshot``; the page, its CSV and the
+statistics report read the latest snapshot (one indexed query; its JSON decoded once per process), and say
+when it was computed. A visit never runs the estimation, except the very first on an instance that has no
+snapshot yet. Responses carry an ETag (the snapshot's digest) and Last-Modified, so a browser revalidates
+with one query and a 304. Nothing on the page names a person: every number comes from the suppressed tables.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from kinlink import __version__
 from kinlink.documents.models import Inquiry
 from kinlink.estimation.aggregates import MISSING
 from kinlink.lib import csvsafe
 from kinlink.lib.formats import format_partial_date
 from kinlink.registry.models import Fate, LegalStatus, SourceKind
-from kinlink.registry.services.figures import cached_public_figures, figures_threshold
+from kinlink.registry.services.figures import SnapshotRef, current_figures, figures_threshold
 
 CHART_W = 480
 CHART_H = 200
@@ -89,9 +99,47 @@ def value_label(field: str, key: str) -> str:
 
 
 def cached_figures() -> dict[str, Any]:
-    """The public figures, from the cache when fresh (10 minutes), computed otherwise; the statistics
-    report reads the same (``registry.services.figures.cached_public_figures``)."""
-    return cached_public_figures()
+    """The public figures of the latest snapshot (``registry.services.figures.current_figures``); the
+    statistics report reads the same."""
+    return current_figures()[1]
+
+
+#: How long a browser or a proxy may reuse the page without asking again (seconds); then it revalidates.
+FIGURES_MAX_AGE = 60
+
+PORTAL_DIR = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=1)
+def render_version() -> str:
+    """What else the page's bytes depend on beside the figures: the code's version, the templates and the
+    translations (a new release changes the ETag even when the figures did not)."""
+    h = hashlib.sha256(__version__.encode())
+    templates = PORTAL_DIR / "templates" / "portal"
+    for path in [templates / "base.html", *sorted((templates / "figures").glob("*.html"))]:
+        h.update(path.read_bytes())
+    for path in sorted((PORTAL_DIR.parent / "locale").glob("*/LC_MESSAGES/django.mo")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _conditional(request: HttpRequest, ref: SnapshotRef, respond: Callable[[], HttpResponse]) -> HttpResponse:
+    """``respond()``, or a 304 when the browser's copy is current; with the snapshot's validators.
+
+    A page carrying a flash message (signed out a moment ago) is this visitor's own: neither shared nor
+    validated."""
+    if len(get_messages(request)):
+        response = respond()
+        response["Cache-Control"] = "private, no-cache"
+        return response
+    etag = f'"{ref.digest[:24]}-{render_version()}-{get_language() or settings.LANGUAGE_CODE}"'
+    last_modified = int(ref.computed_at.timestamp())
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    response = respond() if not_modified is None else not_modified
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = f"public, max-age={FIGURES_MAX_AGE}"
+    return response
 
 
 @dataclass(frozen=True)
@@ -245,8 +293,34 @@ def _cell(v: int | None) -> str:
     return "" if v is None else str(v)
 
 
+#: Rendered pages by (snapshot, its digest and time, address, language): a process renders each once.
+_PAGES: dict[tuple[int, str, str, str, str], bytes] = {}
+_PAGES_KEPT = 12
+_PAGES_LOCK = threading.Lock()
+
+
 def figures_page(request: HttpRequest) -> HttpResponse:
-    figures = cached_figures()
+    """The page from the latest snapshot, with its "as of" time; 304 when the browser has it. The page
+    rendered from a snapshot is kept in the process (a page with a flash message is rendered each time)."""
+    ref, figures = current_figures()
+    key = (ref.id, ref.digest, ref.computed_at.isoformat(), request.get_full_path(), get_language() or "")
+
+    def respond() -> HttpResponse:
+        if len(get_messages(request)):
+            return _render_page(request, ref, figures)
+        body = _PAGES.get(key)
+        if body is None:
+            body = _render_page(request, ref, figures).content
+            with _PAGES_LOCK:
+                while len(_PAGES) >= _PAGES_KEPT:
+                    _PAGES.pop(next(iter(_PAGES)))
+                _PAGES[key] = body
+        return HttpResponse(body, content_type="text/html; charset=utf-8")
+
+    return _conditional(request, ref, respond)
+
+
+def _render_page(request: HttpRequest, ref: SnapshotRef, figures: dict[str, Any]) -> HttpResponse:
     bars, top = timeline(figures["counts"]["month"])
     bubbles, unplaced = bubble_map(figures["counts"]["region"])
     intervals, _top = interval_chart(figures)
@@ -280,6 +354,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
         {
             "inquiries": _inquiry_table(figures.get("inquiries")),
             "figures": figures,
+            "as_of": ref.computed_at,
             "counts": counts,
             "tables": tables,
             "bars": bars,
@@ -356,7 +431,11 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
     and ``withheld`` (``yes``/``no``). Values stay codes (``dead``, ``obituary``, ``unknown``; ``total``
     for margins) so that the file reads the same in every language; the method page explains them.
     """
-    figures = cached_figures()
+    ref, figures = current_figures()
+    return _conditional(request, ref, lambda: _csv_response(figures))
+
+
+def _csv_response(figures: dict[str, Any]) -> HttpResponse:
     buf = io.StringIO()
     w = csvsafe.writer(buf)
     w.writerow(CSV_HEADER)

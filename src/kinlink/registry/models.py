@@ -1010,3 +1010,42 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.worker_id} (pid {self.pid} on {self.hostname})"
+
+
+class FiguresSnapshot(models.Model):
+    """The public figures as last computed (``registry.services.figures.refresh_public_figures``, run by the
+    worker when the registry changed, or by ``kinlink figures refresh``): what the figures page, its CSV and
+    the statistics report serve. Derived data, not a record: recomputed from the registry at any time."""
+
+    computed_at = models.DateTimeField(default=timezone.now)
+    #: The suppression threshold the figures were published with (``FIGURES_SUPPRESSION_THRESHOLD``).
+    threshold = models.PositiveIntegerField()
+    #: ``public_figures(threshold)`` as JSON text: its key order is the page's order (jsonb would sort it).
+    payload = models.TextField()
+    #: SHA-256 of ``payload``: the same figures computed again keep their digest (and the page its ETag).
+    digest = models.CharField(max_length=64)
+    #: Wall-clock seconds the computation took.
+    seconds = models.FloatField()
+    #: The last :class:`FiguresChange` this snapshot reflects (0: none was pending).
+    changes_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["threshold", "-id"], name="figures_snapshot_latest")]
+
+    def __str__(self) -> str:
+        return (
+            f"figures at {self.threshold} computed {self.computed_at:%Y-%m-%d %H:%M:%S} ({self.digest[:12]})"
+        )
+
+
+class FiguresChange(models.Model):
+    """A change of the registry the public figures may not reflect yet: one row per transaction that
+    appended a write (not a read) to the audit trail, written in that transaction, so it is visible exactly
+    when the change is. The worker deletes the rows a new :class:`FiguresSnapshot` covers."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -157,6 +157,9 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.model_name or type(obj).__name__
         object_id = object_id or str(obj.pk)
+    from kinlink.registry.services.figures import note_figures_change
+
+    note_figures_change(str(action))  # a write marks the public figures stale (once per transaction)
     return AuditEntry.objects.create(
         actor=user,
         actor_label=actor_label(user, label),
@@ -189,4 +192,8 @@ def record_many(
         for action, obj, detail in entries
     ]
     AuditEntry.objects.bulk_create(rows, batch_size=1000)
+    from kinlink.registry.services.figures import note_figures_change
+
+    for action in dict.fromkeys(row.action for row in rows):
+        note_figures_change(action)
     return len(rows)

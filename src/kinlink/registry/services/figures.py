@@ -19,7 +19,13 @@ Conventions (see docs/methods/estimation.md, "Registry figures"):
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import logging
 import math
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +33,8 @@ from typing import Any
 from kinlink.estimation.aggregates import MISSING
 from kinlink.partialdate import PartialDate, PartialDateError, parse_partial_date
 from kinlink.registry.models import Case, Claim, ListRecord, Person, Source, SourceKind
+
+logger = logging.getLogger(__name__)
 
 DERIVED_KIND = SourceKind.MEDIA
 PARENT_KIND = SourceKind.OBITUARY
@@ -344,7 +352,7 @@ def figures_threshold() -> int:
 
 #: Sections the apps above the registry add to the public figures (the registry may not import them): name
 #: -> ``compute(threshold)``, registered in the app's ``AppConfig.ready`` (``documents`` adds "inquiries").
-#: They are computed with the rest and cached with it, so the page and the report never disagree.
+#: They are computed with the rest and stored with it, so the page and the report never disagree.
 _FIGURE_SECTIONS: dict[str, Callable[[int], dict[str, Any]]] = {}
 
 
@@ -353,22 +361,250 @@ def add_figures_section(name: str, compute: Callable[[int], dict[str, Any]]) -> 
     _FIGURE_SECTIONS[name] = compute
 
 
-#: How long the public figures are kept in Django's cache (the page and the statistics report share them).
-FIGURES_CACHE_SECONDS = 600
+# --- Snapshots: computed when the registry changes, served from the database ---------------------------
+#
+# Every action appends one audit entry; one that is not a read (``UNCOUNTED_ACTIONS``) also writes one
+# ``FiguresChange`` row in its transaction (one per transaction however many entries it appends). The
+# worker's pass (:func:`refresh_figures_when_due`) recomputes the figures once the changes have settled
+# (``KINLINK_FIGURES_SETTLE_SECONDS`` without a new one) or have waited ``KINLINK_FIGURES_MAX_DELAY_SECONDS``,
+# stores a ``FiguresSnapshot`` and deletes the rows it covers: one recomputation per burst of changes.
+
+#: Audit actions that change nothing the public figures count: reads, sign-ins, sessions, accounts, keys,
+#: messages to families, notes and tasks. Every other action (any new one too) marks the figures stale.
+UNCOUNTED_ACTIONS: frozenset[str] = frozenset(
+    {
+        "add_task",
+        "finish_task",
+        "add_note",
+        "release_update",
+        "send_message",
+        "shred_key",
+        "rotate_keys",
+        "view_case",
+        "view_person",
+        "view_contact",
+        "view_document",
+        "view_dna",
+        "view_dna_queue",
+        "view_dna_candidate",
+        "view_link",
+        "search_persons",
+        "export_contacts",
+        "export_registry",
+        "export_pfif",
+        "admin_view",
+        "family_sign_in",
+        "family_view",
+        "issue_follow_link",
+        "pause_family_code_check",
+        "download_document",
+        "api_read_case",
+        "api_read_candidates",
+        "api_read_sample",
+        "api_read_persons",
+        "api_read_requests",
+        "api_read_source",
+        "api_read_remains",
+        "create_api_token",
+        "revoke_api_token",
+        "login",
+        "logout",
+        "unlock_account",
+        "backup_instance",
+        "recover_orphaned_tasks",
+        "requeue_orphaned_screenings",
+        "unlock_address",
+        "sign_in_password",
+        "sign_in_password_failed",
+        "sign_in_second_factor_failed",
+        "sign_in_locked_out",
+        "session_expired",
+        "use_recovery_code",
+        "regenerate_recovery_codes",
+        "register_passkey",
+        "remove_passkey",
+    }
+)
+
+
+def _noted() -> None:
+    """The marker :func:`note_figures_change` leaves among the transaction's on-commit callbacks."""
+
+
+def note_figures_change(action: str) -> None:
+    """Mark the public figures stale after an audited ``action`` (called by ``audit.record``).
+
+    Inside a transaction one ``FiguresChange`` row is written, the first time only: the transaction's
+    on-commit callbacks carry a marker that lives exactly as long as that row (a savepoint rolled back
+    drops both), so a transaction of many actions (the demo, a bulk import) writes one row. Outside a
+    transaction (autocommit) every call writes one."""
+    from django.db import transaction
+
+    from kinlink.registry.models import FiguresChange
+
+    if str(action) in UNCOUNTED_ACTIONS:
+        return
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        if any(entry[1] is _noted for entry in connection.run_on_commit):
+            return
+        FiguresChange.objects.create(action=str(action)[:50])
+        transaction.on_commit(_noted)
+    else:
+        FiguresChange.objects.create(action=str(action)[:50])
+
+
+def _forget_marks() -> None:
+    """After the marks were deleted in this same transaction (a refresh inside an enclosing atomic block:
+    tests), the next change must write a new one."""
+    from django.db import transaction
+
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        connection.run_on_commit = [entry for entry in connection.run_on_commit if entry[1] is not _noted]
+
+
+def figures_settle_seconds() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "KINLINK_FIGURES_SETTLE_SECONDS", 10))
+
+
+def figures_max_delay_seconds() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "KINLINK_FIGURES_MAX_DELAY_SECONDS", 300))
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """The latest snapshot without its payload: what a conditional request needs."""
+
+    id: int
+    digest: str
+    computed_at: dt.datetime
+    threshold: int
+
+
+def latest_snapshot(threshold: int | None = None) -> SnapshotRef | None:
+    """The latest snapshot at ``threshold`` (default: the figures' threshold): one indexed query."""
+    from kinlink.registry.models import FiguresSnapshot
+
+    t = figures_threshold() if threshold is None else threshold
+    row = (
+        FiguresSnapshot.objects.filter(threshold=t)
+        .order_by("-id")
+        .values_list("id", "digest", "computed_at")
+        .first()
+    )
+    return None if row is None else SnapshotRef(row[0], row[1], row[2], t)
+
+
+#: Decoded payloads by (snapshot id, digest): a process reads a snapshot's JSON once.
+_PAYLOADS: dict[tuple[int, str], dict[str, Any]] = {}
+_PAYLOADS_KEPT = 4
+_PAYLOADS_LOCK = threading.Lock()
+_REFRESH_LOCK = threading.Lock()
+
+
+def snapshot_figures(ref: SnapshotRef) -> dict[str, Any]:
+    """The figures of a snapshot (a copy: callers may not change the process's cached one)."""
+    from kinlink.registry.models import FiguresSnapshot
+
+    key = (ref.id, ref.digest)
+    figures = _PAYLOADS.get(key)
+    if figures is None:
+        text = FiguresSnapshot.objects.filter(id=ref.id).values_list("payload", flat=True).first()
+        if text is None:  # deleted meanwhile (restored database): read the latest instead
+            return dict(current_figures()[1])
+        figures = json.loads(text)
+        with _PAYLOADS_LOCK:  # threads of one web process share it
+            while len(_PAYLOADS) >= _PAYLOADS_KEPT:
+                _PAYLOADS.pop(next(iter(_PAYLOADS)))
+            _PAYLOADS[key] = figures
+    return dict(figures)
+
+
+#: Snapshots kept per threshold (the older ones are deleted when a new one is stored).
+SNAPSHOTS_KEPT = 5
+
+
+def refresh_public_figures(threshold: int | None = None) -> SnapshotRef:
+    """Compute the public figures now and store them as the latest snapshot; delete the change marks they
+    cover and all but the last ``SNAPSHOTS_KEPT`` snapshots. Derived data, not a domain transition: no
+    audit entry (it would itself be a change)."""
+    from django.db import transaction
+    from django.db.models import Max
+
+    from kinlink.registry.models import FiguresChange, FiguresSnapshot
+
+    t = figures_threshold() if threshold is None else threshold
+    through = FiguresChange.objects.aggregate(top=Max("id"))["top"] or 0
+    started = time.perf_counter()
+    figures = public_figures(t)
+    text = json.dumps(figures, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    seconds = time.perf_counter() - started
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with transaction.atomic():
+        snap = FiguresSnapshot.objects.create(
+            threshold=t, payload=text, digest=digest, seconds=seconds, changes_through=through
+        )
+        FiguresChange.objects.filter(id__lte=through).delete()
+        _forget_marks()
+        old = FiguresSnapshot.objects.filter(threshold=t).order_by("-id").values_list("id", flat=True)
+        FiguresSnapshot.objects.filter(id__in=list(old[SNAPSHOTS_KEPT:])).delete()
+    logger.info("public figures recomputed in %.2f s (snapshot %d, %s)", seconds, snap.pk, digest[:12])
+    return SnapshotRef(snap.pk, digest, snap.computed_at, t)
+
+
+def figures_due(now: dt.datetime | None = None) -> str:
+    """Why the figures should be recomputed now (``""``: they need not be): no snapshot at the current
+    threshold, a new day since the last one (inquiries become overdue with time), or changes that have
+    settled or waited long enough."""
+    from django.db.models import Max, Min
+    from django.utils import timezone
+
+    from kinlink.registry.models import FiguresChange
+
+    now = now or timezone.now()
+    ref = latest_snapshot()
+    if ref is None:
+        return "no snapshot"
+    if timezone.localdate(ref.computed_at) < timezone.localdate(now):
+        return "a new day"
+    marks = FiguresChange.objects.aggregate(first=Min("at"), last=Max("at"))
+    if marks["last"] is None:
+        return ""
+    if (now - marks["last"]).total_seconds() >= figures_settle_seconds():
+        return "changes settled"
+    if (now - marks["first"]).total_seconds() >= figures_max_delay_seconds():
+        return "changes waited too long"
+    return ""
+
+
+def refresh_figures_when_due(now: dt.datetime | None = None) -> SnapshotRef | None:
+    """The worker's step: recompute the figures when :func:`figures_due` says so; the new snapshot or None."""
+    reason = figures_due(now)
+    if not reason:
+        return None
+    logger.info("recomputing the public figures: %s", reason)
+    return refresh_public_figures()
+
+
+def current_figures() -> tuple[SnapshotRef, dict[str, Any]]:
+    """The latest snapshot and its figures; on an instance that has none yet, computed once now (and
+    stored): a reader waits for the first computation rather than seeing no figures."""
+    ref = latest_snapshot()
+    if ref is None:
+        with _REFRESH_LOCK:
+            ref = latest_snapshot() or refresh_public_figures()
+    return ref, snapshot_figures(ref)
 
 
 def cached_public_figures() -> dict[str, Any]:
-    """The public figures at ``figures_threshold()``, from the cache when fresh, computed otherwise: the
-    one computation the public figures page and the statistics report both print."""
-    from django.core.cache import cache
-
-    threshold = figures_threshold()
-    key = f"kinlink:public-figures:{threshold}"
-    figures = cache.get(key)
-    if figures is None:
-        figures = public_figures(threshold)
-        cache.set(key, figures, FIGURES_CACHE_SECONDS)
-    return dict(figures)
+    """The public figures at ``figures_threshold()`` from the latest snapshot (computed once when there is
+    none): the one computation the public figures page and the statistics report both print."""
+    return current_figures()[1]
 
 
 def public_figures(threshold: int = 10, method: str = "stepwise") -> dict[str, Any]:
