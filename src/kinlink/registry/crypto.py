@@ -34,6 +34,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -232,6 +233,17 @@ def data_fernet(key_id: uuid.UUID) -> Fernet:
 def encrypt_with(key: DataKey, plain: str) -> str:
     token = data_fernet(key.key_id).encrypt(plain.encode("utf-8")).decode("ascii")
     return f"{ENVELOPE_PREFIX}{key.key_id.hex}:{token}"
+
+
+def text_encrypter(key: DataKey) -> Callable[[str], str]:
+    """``encrypt_with(key, ·)`` for many values (a bulk import): the key is looked up and unwrapped once."""
+    fernet = data_fernet(key.key_id)
+    prefix = f"{ENVELOPE_PREFIX}{key.key_id.hex}:"
+
+    def encrypt(plain: str) -> str:
+        return prefix + fernet.encrypt(plain.encode("utf-8")).decode("ascii")
+
+    return encrypt
 
 
 def is_ciphertext(stored: str) -> bool:

@@ -307,6 +307,7 @@ def _load_new_rows(
             )
             for pid, r in zip(person_ids, rows, strict=True)
         ),
+        encryption_key=source.encryption_key(),
     )
     load_rows(
         ListRecord,
