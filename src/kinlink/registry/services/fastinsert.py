@@ -150,9 +150,7 @@ def _encrypting(
     ``encryption_key`` (the instance's key when None), as the field encrypts it on save: the bulk path
     never writes plain text where the ORM would write ciphertext. The key is looked up and unwrapped once
     for all the rows (not once per value)."""
-    encrypted = [
-        i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), EncryptedTextField)
-    ]
+    encrypted = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), EncryptedTextField)]
     if not encrypted:
         return rows
     # Looked up, and the values encrypted, before the COPY starts: looking up the key may read (or create)
