@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 
-from kinlink.registry.crypto import instance_key, text_encrypter
+from kinlink.registry.crypto import encrypt_many, instance_key
 from kinlink.registry.fields import Ciphertext, EncryptedTextField
 
 if TYPE_CHECKING:
@@ -156,13 +156,15 @@ def _encrypting(
     # Looked up, and the values encrypted, before the COPY starts: looking up the key may read (or create)
     # its row, and a query on the connection while it is sending COPY data would wait for ever (the server
     # waits for the data).
-    encrypt = text_encrypter(encryption_key if encryption_key is not None else instance_key())
-    out: list[list[Any]] = []
-    for row in rows:
-        values = list(row)
-        for i in encrypted:
-            value = values[i]
-            if value is not None and value != "" and not isinstance(value, Ciphertext):
-                values[i] = encrypt(str(value))
-        out.append(values)
-    return out
+    key = encryption_key if encryption_key is not None else instance_key()
+    table = [tuple(row) for row in rows]
+    for i in encrypted:
+        todo = [
+            n
+            for n, row in enumerate(table)
+            if row[i] is not None and row[i] != "" and not isinstance(row[i], Ciphertext)
+        ]
+        for n, value in zip(todo, encrypt_many(key, [str(table[n][i]) for n in todo]), strict=True):
+            row = table[n]
+            table[n] = (*row[:i], value, *row[i + 1 :])
+    return table
