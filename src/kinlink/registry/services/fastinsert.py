@@ -7,6 +7,7 @@ Runs inside the caller's transaction, so atomicity is unchanged. Works on SQLite
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
@@ -128,13 +129,8 @@ def load_rows(
         cache_size = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA cache_size = {SQLITE_LOAD_CACHE_KIB}")
         try:
-            batch: list[Sequence[Any]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= EXECUTEMANY_BATCH:
-                    cursor.executemany(sql, batch)
-                    batch = []
-            if batch:
+            rows = iter(rows)
+            while batch := list(islice(rows, EXECUTEMANY_BATCH)):
                 cursor.executemany(sql, batch)
         finally:
             cursor.execute(f"PRAGMA cache_size = {cache_size}")
