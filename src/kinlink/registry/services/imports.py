@@ -235,7 +235,8 @@ def _enqueue_linkage(source_id: int) -> None:
     from kinlink.registry.actions import persons_added
 
     source = Source.objects.get(pk=source_id)
-    persons = ListRecord.objects.filter(source_id=source_id).values_list("person_id", flat=True).order_by()
+    records = ListRecord.objects.filter(source_id=source_id)
+    persons = records.values_list("person_id", flat=True).distinct().order_by()
     persons_added(persons, f"list {source.name} (source {source_id})")
 
 
