@@ -5,7 +5,9 @@ PostgreSQL (127.0.0.1:5432 by default): a fresh database ``bench_imports`` is cr
 staging table of text columns. SQLite: a fresh file; the reference is the sqlite3 shell's ``.import
 --csv`` into a staging table (Python's csv + executemany when the shell is missing). Both are timed from
 the outside, as a user waits for them (process start included), best of ``--repeat`` runs each. The
-machine is shared: the load average before each run is recorded.
+machine is shared: the load average before each run is recorded, and the CPU time (user + sys) of each
+process, which the load changes less than the wall time (for PostgreSQL it is the client's: the server's
+work, the same for both paths' rows, is not in it).
 
 Run by hand: `.venv/bin/python bench/imports.py [--rows 106410] [--repeat 2] [--skip-postgres]`.
 Writes bench/results/imports.json.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -39,16 +42,23 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + sys) of one command."""
+    cpu = children_cpu()
     started = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     elapsed = time.monotonic() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed
+    return elapsed, children_cpu() - cpu
 
 
-def kinlink(args: list[str], env: dict[str, str]) -> float:
+def kinlink(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return timed([sys.executable, "-m", "kinlink", *args], env)
 
 
@@ -77,8 +87,8 @@ def psql(url: str, sql: str) -> None:
 def postgres_runs(path: Path, base_url: str, repeat: int, env: dict[str, str]) -> dict[str, Any]:
     admin = f"{base_url}/postgres"
     db_url = f"{base_url}/bench_imports"
-    copies: list[tuple[float, float]] = []
-    imports: list[tuple[float, float]] = []
+    copies: list[tuple[tuple[float, float], float]] = []
+    imports: list[tuple[tuple[float, float], float]] = []
     for _ in range(repeat):
         psql(admin, "DROP DATABASE IF EXISTS bench_imports")
         psql(admin, "CREATE DATABASE bench_imports")
@@ -94,12 +104,12 @@ def postgres_runs(path: Path, base_url: str, repeat: int, env: dict[str, str]) -
             imports.append((kinlink(_import_args(path), run_env), before))
         finally:
             psql(admin, "DROP DATABASE IF EXISTS bench_imports")
-    return _figures(copies, imports, "psql \\copy into a staging table of text columns")
+    return _figures(copies, imports, "psql \\copy into a staging table of text columns", cpu_ratio=False)
 
 
 def sqlite_runs(path: Path, tmp: Path, repeat: int, env: dict[str, str]) -> dict[str, Any]:
-    copies: list[tuple[float, float]] = []
-    imports: list[tuple[float, float]] = []
+    copies: list[tuple[tuple[float, float], float]] = []
+    imports: list[tuple[tuple[float, float], float]] = []
     shell = shutil.which("sqlite3")
     for n in range(repeat):
         staging = tmp / f"staging{n}.sqlite3"
@@ -114,20 +124,20 @@ def sqlite_runs(path: Path, tmp: Path, repeat: int, env: dict[str, str]) -> dict
                 )
             )
         else:
-            started = time.monotonic()
+            started, cpu = time.monotonic(), time.process_time()
             with sqlite3.connect(staging) as db, path.open(encoding="utf-8", newline="") as handle:
                 reader = csv.reader(handle)
                 next(reader)
                 db.executemany(
                     f"INSERT INTO staging VALUES ({', '.join('?' * len(PERSON_LIST_COLUMNS))})", reader
                 )
-            copies.append((time.monotonic() - started, before))
+            copies.append(((time.monotonic() - started, time.process_time() - cpu), before))
         run_env = {**env, "DATABASE_URL": f"sqlite:///{tmp}/import{n}.sqlite3"}
         kinlink(["migrate"], run_env)
         before = load()
         imports.append((kinlink(_import_args(path), run_env), before))
     reference = "sqlite3 shell .import --csv" if shell else "Python csv + executemany into a staging table"
-    return _figures(copies, imports, reference)
+    return _figures(copies, imports, reference, cpu_ratio=True)
 
 
 def _import_args(path: Path) -> list[str]:
@@ -135,20 +145,33 @@ def _import_args(path: Path) -> list[str]:
 
 
 def _figures(
-    copies: list[tuple[float, float]], imports: list[tuple[float, float]], reference: str
+    copies: list[tuple[tuple[float, float], float]],
+    imports: list[tuple[tuple[float, float], float]],
+    reference: str,
+    *,
+    cpu_ratio: bool,
 ) -> dict[str, Any]:
-    copy_s, copy_load = min(copies)
-    import_s, import_load = min(imports)
+    """Best of the runs by wall time. ``cpu_ratio``: the reference does all its work in its own process
+    (the sqlite3 shell), so the ratio of CPU times compares the two paths' work; psql's is the server's."""
+    (copy_s, copy_cpu), copy_load = min(copies)
+    (import_s, import_cpu), import_load = min(imports)
     return {
         "reference": reference,
         "copy_seconds": round(copy_s, 2),
+        "copy_cpu_seconds": round(copy_cpu, 2),
         "copy_load_average": copy_load,
         "import_seconds": round(import_s, 2),
+        "import_cpu_seconds": round(import_cpu, 2),
         "import_load_average": import_load,
         "import_rows_per_second": None,
         "ratio_to_copy": round(import_s / copy_s, 1),
-        "all_copy_seconds": [round(s, 2) for s, _ in copies],
-        "all_import_seconds": [round(s, 2) for s, _ in imports],
+        "cpu_ratio_to_copy": round(import_cpu / copy_cpu, 1) if cpu_ratio and copy_cpu > 0 else None,
+        "all_copy_seconds": [round(s, 2) for (s, _), _ in copies],
+        "all_copy_cpu_seconds": [round(c, 2) for (_, c), _ in copies],
+        "all_copy_load_averages": [load for _, load in copies],
+        "all_import_seconds": [round(s, 2) for (s, _), _ in imports],
+        "all_import_cpu_seconds": [round(c, 2) for (_, c), _ in imports],
+        "all_import_load_averages": [load for _, load in imports],
     }
 
 
@@ -169,6 +192,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         env = {**os.environ, "KINLINK_PROGRESS": "0", "KINLINK_VAR_DIR": tmpdir}
+        env.setdefault("KINLINK_DEVELOPMENT_KEYS", "1")  # a throwaway database: keys derived for the run
         path = args.list or tmp / "list.csv"
         if args.list is None:
             exact_list(path, args.rows)

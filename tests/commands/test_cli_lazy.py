@@ -126,3 +126,31 @@ def test_dna_lr_imports_only_numpy_and_the_genetics_engine() -> None:
     assert kinlink_modules <= LR_KINLINK_MODULES, sorted(kinlink_modules - LR_KINLINK_MODULES)
     assert "kinlink.genetics.report" not in modules
     assert not roots & LR_AVOIDED_STDLIB, sorted(roots & LR_AVOIDED_STDLIB)
+
+
+
+def test_import_list_starts_without_scipy_statsmodels_splink_or_duckdb(tmp_path: Path) -> None:
+    # What `kinlink import-list` loads before it reads the file: Django set up (every app ready) and the
+    # import path. The estimation and linkage engines are not on it (issue 16: start-up is a user's wait).
+    probe = (
+        "import json, sys\n"
+        "from kinlink.cli import build_parser\n"
+        "build_parser('import-list')\n"
+        "from kinlink.commands.base import setup_django\n"
+        "setup_django(check_migrations=False)\n"
+        "import kinlink.registry.actions, kinlink.registry.services.imports, kinlink.matching.tasks\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "KINLINK_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    roots = {name.split(".")[0] for name in json.loads(done.stdout)}
+    assert "django" in roots
+    for heavy in ("scipy", "statsmodels", "splink", "duckdb", "pandas", "sklearn"):
+        assert heavy not in roots, heavy

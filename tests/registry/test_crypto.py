@@ -262,3 +262,15 @@ def test_photos_lose_their_exif_on_upload_and_keep_their_orientation(settings: A
         assert image.size == (20, 40), "the orientation is applied to the pixels (90° turn)"
     assert attachment.size == len(stored)
     assert b"Phone 12 Pro" not in attachment_path(attachment.sha256).read_bytes()
+
+
+def test_encrypt_many_makes_fernet_tokens_that_decrypt_text_opens() -> None:
+    key = crypto.instance_key()
+    plains = ["", "a", "x" * 15, "y" * 16, "z" * 17, "Обіт, record R1", "日本語" * 40, "Obits, record R1"]
+    stored = crypto.encrypt_many(key, [*plains, "Obits, record R1"])
+    assert [crypto.decrypt_text(s) for s in stored] == [*plains, "Obits, record R1"]
+    assert stored[-1] != stored[-2]  # a new IV for each value
+    assert all(crypto.key_id_of(s) == key.key_id for s in stored)
+    token = stored[1].split(":", 2)[2].encode("ascii")
+    assert crypto.data_fernet(key.key_id).decrypt(token, ttl=60) == b"a"  # a Fernet token, time included
+    assert crypto.encrypt_many(key, []) == []

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize
 
 DEFAULT_THRESHOLD = 10
 DEFAULT_MIN_GROUP = 50
@@ -238,6 +237,8 @@ def attack_intervals(
     ``values`` and ``hidden`` describe the extended table (totals as the last row and column). This is what
     an attacker can learn; tests use it to try to reconstruct withheld cells.
     """
+    from scipy import optimize  # here, not at the top: the registry imports this module's constants
+
     unknown, a, b = _equations(values, hidden)
     if not unknown:
         return {}

@@ -192,7 +192,7 @@ def test_a_failure_in_the_middle_of_the_copy_leaves_nothing(
     real_load_rows = fastinsert.load_rows
     calls: list[str] = []
 
-    def failing_load_rows(model: Any, columns: Any, rows: Any) -> None:
+    def failing_load_rows(model: Any, columns: Any, rows: Any, **kwargs: Any) -> None:
         calls.append(model.__name__)
 
         def rows_then_failure() -> Any:
@@ -201,7 +201,7 @@ def test_a_failure_in_the_middle_of_the_copy_leaves_nothing(
                     raise OSError("the disk is full")
                 yield row
 
-        real_load_rows(model, columns, rows_then_failure())
+        real_load_rows(model, columns, rows_then_failure(), **kwargs)
 
     monkeypatch.setattr(imports, "load_rows", failing_load_rows)
     path = write_list([person_row(n, surname=f"Прізвище{n}") for n in range(1, 26)])

@@ -7,11 +7,16 @@ Runs inside the caller's transaction, so atomicity is unchanged. Works on SQLite
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 
-from kinlink.registry.fields import EncryptedTextField
+from kinlink.registry.crypto import encrypt_many, instance_key
+from kinlink.registry.fields import Ciphertext, EncryptedTextField
+
+if TYPE_CHECKING:
+    from kinlink.registry.models import DataKey
 
 SQLITE_MAX_PARAMS = 30_000
 POSTGRES_MAX_PARAMS = 60_000
@@ -94,13 +99,23 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + count))
 
 
-def load_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+def load_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    encryption_key: DataKey | None = None,
+) -> None:
     """Write many rows (tuples in ``columns`` order, values in database form) in the caller's transaction:
-    ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3), one ``executemany`` per large batch on SQLite."""
+    ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3), one ``executemany`` per large batch on SQLite.
+
+    Values of encrypted columns (``EncryptedTextField``) are given in plain text and written encrypted
+    with ``encryption_key``: the key the rows' owner gives (``encryption_key()`` of a model instance,
+    e.g. a claim's source's key), the instance's key when None, as the field would encrypt them."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     column_sql = ", ".join(quote(_column(model, c)) for c in columns)
-    rows = _encrypting(model, columns, rows)
+    rows = _encrypting(model, columns, rows, encryption_key)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
@@ -114,33 +129,38 @@ def load_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[
         cache_size = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA cache_size = {SQLITE_LOAD_CACHE_KIB}")
         try:
-            batch: list[Sequence[Any]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= EXECUTEMANY_BATCH:
-                    cursor.executemany(sql, batch)
-                    batch = []
-            if batch:
+            rows = iter(rows)
+            while batch := list(islice(rows, EXECUTEMANY_BATCH)):
                 cursor.executemany(sql, batch)
         finally:
             cursor.execute(f"PRAGMA cache_size = {cache_size}")
 
 
 def _encrypting(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    encryption_key: DataKey | None,
 ) -> Iterable[Sequence[Any]]:
-    """The rows with every value of an encrypted column (``EncryptedTextField``) encrypted as the field
-    encrypts it when a row is saved without an owner key (the instance's key): the bulk path never
-    writes plain text where the ORM would write ciphertext."""
-    fields = {i: model._meta.get_field(c) for i, c in enumerate(columns)}
-    encrypted = {i: f for i, f in fields.items() if isinstance(f, EncryptedTextField)}
+    """The rows with every value of an encrypted column (``EncryptedTextField``) encrypted with
+    ``encryption_key`` (the instance's key when None), as the field encrypts it on save: the bulk path
+    never writes plain text where the ORM would write ciphertext. The key is looked up and unwrapped once
+    for all the rows (not once per value)."""
+    encrypted = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), EncryptedTextField)]
     if not encrypted:
         return rows
-    # Encrypted now, before the COPY starts: encrypting may read (or create) the key's row, and a query on
-    # the connection while it is sending COPY data would wait for ever (the server waits for the data).
-    return [
-        tuple(
-            encrypted[i].get_db_prep_save(v, connection) if i in encrypted else v for i, v in enumerate(row)
-        )
-        for row in rows
-    ]
+    # Looked up, and the values encrypted, before the COPY starts: looking up the key may read (or create)
+    # its row, and a query on the connection while it is sending COPY data would wait for ever (the server
+    # waits for the data).
+    key = encryption_key if encryption_key is not None else instance_key()
+    table = [tuple(row) for row in rows]
+    for i in encrypted:
+        todo = [
+            n
+            for n, row in enumerate(table)
+            if row[i] is not None and row[i] != "" and not isinstance(row[i], Ciphertext)
+        ]
+        for n, value in zip(todo, encrypt_many(key, [str(table[n][i]) for n in todo]), strict=True):
+            row = table[n]
+            table[n] = (*row[:i], value, *row[i + 1 :])
+    return table

@@ -11,7 +11,6 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,10 +33,28 @@ class ListRow:
 
 @dataclass(slots=True)
 class ParsedList:
+    """The good rows of a file, column by column (every column of ``PERSON_LIST_COLUMNS``, stripped,
+    dates normalised to ISO; a column the file lacks is all ""), with the row number of each."""
+
     path: Path
-    rows: list[ListRow]
+    columns: dict[str, list[str]]
+    row_numbers: list[int]
     errors: list[RowError]
     ignored_columns: list[str]
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def row(self, index: int) -> ListRow:
+        return ListRow(self.row_numbers[index], {c: self.columns[c][index] for c in PERSON_LIST_COLUMNS})
+
+    @property
+    def rows(self) -> list[ListRow]:
+        return [self.row(i) for i in range(len(self))]
+
+
+def _empty(path: Path, errors: list[RowError], ignored: list[str] | None = None) -> ParsedList:
+    return ParsedList(path, {c: [] for c in PERSON_LIST_COLUMNS}, [], errors, ignored or [])
 
 
 def _locate_decode_error(raw: bytes, exc: UnicodeDecodeError, name: str) -> RowError:
@@ -55,7 +72,7 @@ def _locate_decode_error(raw: bytes, exc: UnicodeDecodeError, name: str) -> RowE
     )
 
 
-def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _csv_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -66,15 +83,11 @@ def _csv_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]
         header = next(reader)
     except StopIteration:
         raise _DecodeFailure(RowError(path.name, 1, "", "the file is empty")) from None
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        for values in reader:
-            yield reader.line_num, values
-
-    return [h.strip() for h in header], rows()
+    # The row number of a record is the line it ends on (reader.line_num, read after the record).
+    return [h.strip() for h in header], [(reader.line_num, values) for values in reader]
 
 
-def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _xlsx_records(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
     try:
@@ -99,11 +112,7 @@ def _xlsx_records(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]
             return str(int(value))
         return str(value)
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        for number, values in enumerate(cells, start=2):
-            yield number, [text(v) for v in values]
-
-    return header, rows()
+    return header, [(number, [text(v) for v in values]) for number, values in enumerate(cells, start=2)]
 
 
 class _DecodeFailure(Exception):
@@ -112,27 +121,25 @@ class _DecodeFailure(Exception):
 
 
 def read_person_list(path: Path) -> ParsedList:
-    """Read and validate the whole file; never raises for bad content, it reports it in ``errors``."""
+    """Read and validate the whole file; never raises for bad content, it reports it in ``errors``.
+
+    A file without errors (the common case) is checked column by column: each distinct date is parsed
+    once, lengths and control characters are checked over a whole column at once. A file with errors is
+    checked again row by row, so that every error is reported, in row order, with its row and column."""
     name = path.name
     if not path.exists():
-        return ParsedList(path, [], [RowError(name, 0, "", "file not found")], [])
+        return _empty(path, [RowError(name, 0, "", "file not found")])
     if path.stat().st_size > MAX_FILE_BYTES:
-        return ParsedList(
-            path,
-            [],
-            [
-                RowError(
-                    name, 0, "", f"the file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}"
-                )
-            ],
-            [],
+        size = path.stat().st_size
+        return _empty(
+            path, [RowError(name, 0, "", f"the file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
         )
     try:
         header, records = (
             _xlsx_records(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_records(path)
         )
     except _DecodeFailure as failure:
-        return ParsedList(path, [], [failure.error], [])
+        return _empty(path, [failure.error])
     errors: list[RowError] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     for column in missing:
@@ -141,13 +148,65 @@ def read_person_list(path: Path) -> ParsedList:
     for column in sorted(duplicates):
         errors.append(RowError(name, 1, column, "column appears more than once in the header"))
     if errors:
-        return ParsedList(path, [], errors, [])
+        return _empty(path, errors)
     ignored = [h for h in header if h not in PERSON_LIST_COLUMNS]
+    parsed = _by_columns(path, header, records)
+    if parsed is None:
+        parsed = _by_rows(path, header, records)
+    parsed.ignored_columns = ignored
+    return parsed
+
+
+def _by_columns(path: Path, header: list[str], records: list[tuple[int, list[str]]]) -> ParsedList | None:
+    """The file checked column by column, or None when some row has an error (``_by_rows`` says which)."""
+    width = len(header)
+    numbers: list[int] = []
+    kept_records: list[list[str]] = []
+    for number, values in records:
+        if not "".join(values).strip():
+            continue  # a blank row (every field empty or spaces)
+        if len(values) != width:
+            return None
+        numbers.append(number)
+        kept_records.append(values)
+    count = len(kept_records)
+    position = {column: i for i, column in enumerate(header)}
+    raw_columns = list(zip(*kept_records, strict=True))
+    columns: dict[str, list[str]] = {}
+    for column in PERSON_LIST_COLUMNS:
+        i = position.get(column)
+        columns[column] = [""] * count if i is None or not count else list(map(str.strip, raw_columns[i]))
+    ids = columns["record_id"]
+    if "" in ids or len(set(ids)) != len(ids):
+        return None
+    full_names, surnames, given_names = columns["full_name"], columns["surname"], columns["given_name"]
+    if any(not f and not (s and g) for f, s, g in zip(full_names, surnames, given_names, strict=True)):
+        return None
+    today = dt.date.today()
+    for column in DATE_COLUMNS:
+        values = columns[column]
+        normal = {text: _normal_date(text, today) for text in set(values) if text}
+        if any(reason for _, reason in normal.values()):
+            return None
+        iso = {text: form for text, (form, _) in normal.items()}
+        iso[""] = ""
+        columns[column] = list(map(iso.__getitem__, values))
+    for values in columns.values():
+        if values and (max(map(len, values)) > MAX_FIELD or _CONTROL.search("".join(values))):
+            return None
+    return ParsedList(path, columns, numbers, [], [])
+
+
+def _by_rows(path: Path, header: list[str], records: list[tuple[int, list[str]]]) -> ParsedList:
+    """The file checked row by row: every error, in row order; the good rows kept."""
+    name = path.name
     kept = [(i, column) for i, column in enumerate(header) if column in PERSON_LIST_COLUMNS]
     absent = [column for column in PERSON_LIST_COLUMNS if column not in header]
     seen: dict[str, int] = {}
     dates: dict[str, tuple[str, str]] = {}
-    rows: list[ListRow] = []
+    errors: list[RowError] = []
+    numbers: list[int] = []
+    columns: dict[str, list[str]] = {c: [] for c in PERSON_LIST_COLUMNS}
     for number, values in records:
         if not any(v.strip() for v in values):
             continue
@@ -164,8 +223,10 @@ def read_person_list(path: Path) -> ParsedList:
             errors.extend(row_errors)
             continue
         seen[record["record_id"]] = number
-        rows.append(ListRow(number, record))
-    return ParsedList(path, rows, errors, ignored)
+        numbers.append(number)
+        for column, value in record.items():
+            columns[column].append(value)
+    return ParsedList(path, columns, numbers, errors, [])
 
 
 def _normal_date(text: str, today: dt.date) -> tuple[str, str]:
