@@ -128,7 +128,6 @@ def test_dna_lr_imports_only_numpy_and_the_genetics_engine() -> None:
     assert not roots & LR_AVOIDED_STDLIB, sorted(roots & LR_AVOIDED_STDLIB)
 
 
-
 def test_import_list_starts_without_scipy_statsmodels_splink_or_duckdb(tmp_path: Path) -> None:
     # What `kinlink import-list` loads before it reads the file: Django set up (every app ready) and the
     # import path. The estimation and linkage engines are not on it (issue 16: start-up is a user's wait).
