@@ -2,7 +2,7 @@
 
 Run by hand (not by the test suite):
 
-    PYTHONPATH=src python bench/dvi.py [--data ../shared/genetics/dvi] [--repeat 5]
+    PYTHONPATH=src python bench/dvi.py [--data tests/data/genetics/dvi] [--repeat 5]
 
 Per dataset: ``solve()`` (exclusions, undisputed matches, the joint search and dvir's staged conclusions)
 timed cold (the first solve in a fresh process: no cached elimination plans) and best of ``--repeat`` warm
