@@ -222,6 +222,56 @@ def totp_now(key_hex: str, step: int, t0: int, digits: int, offset: int = 0) -> 
 # --- the server --------------------------------------------------------------------------------------
 
 
+def _stat_fields(proc: Path, pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3, the state, is index 0)."""
+    try:
+        return (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def descendants(root: int, proc: Path = Path("/proc")) -> list[int]:
+    """``root`` and every process below it, from the parent ids in ``/proc/*/stat``."""
+    children: dict[int, list[int]] = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(proc, int(entry.name))
+            if fields is not None and len(fields) > 1 and fields[1].lstrip("-").isdigit():
+                children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found = [root]
+    index = 0
+    while index < len(found):
+        found.extend(children.get(found[index], []))
+        index += 1
+    return found
+
+
+def tree_cpu_seconds(root: int, proc: Path = Path("/proc")) -> float:
+    """CPU seconds (user and system) used by ``root`` and all its descendants, the dead ones included.
+
+    Each live process counts its own time (``utime``, ``stime``: all its threads) plus the time of the
+    children it has reaped (``cutime``, ``cstime``), so a gunicorn worker recycled after its
+    ``--max-requests`` keeps counting: once gone, its time is in the master's reaped-children time. (The
+    sum of the live processes' own times alone went down when a worker was recycled.) Monotonic as long
+    as every process of the tree is reaped by its parent, which gunicorn and ``kinlink serve`` do."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = descendants(root, proc)
+    for _attempt in range(5):
+        total = 0
+        for pid in pids:
+            fields = _stat_fields(proc, pid)
+            if fields is not None and len(fields) >= 15:
+                # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), indexes 11 to 14 here
+                total += sum(int(value) for value in fields[11:15])
+        # a process that ended while the tree was read may be counted in neither itself nor its parent:
+        # read again until the tree stayed the same during a reading
+        again = descendants(root, proc)
+        if again == pids:
+            break
+        pids = again
+    return total / ticks
+
+
 @dataclass
 class Server:
     process: subprocess.Popen[bytes]
@@ -229,31 +279,11 @@ class Server:
 
     def pids(self) -> list[int]:
         """The serve process and all its descendants (gunicorn's master and workers, the task worker)."""
-        found = [self.process.pid]
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                children.setdefault(ppid, []).append(int(entry.name))
-        index = 0
-        while index < len(found):
-            found.extend(children.get(found[index], []))
-            index += 1
-        return found
+        return descendants(self.process.pid)
 
     def cpu_seconds(self) -> float:
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        return total
+        """CPU seconds the server has used since it started, recycled workers included."""
+        return tree_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -361,7 +391,10 @@ class Connection:
         self.writer.close()
 
     async def request(self, request: Request, timeout: float) -> Response:
-        return await asyncio.wait_for(self._exchange(request), timeout)
+        # asyncio.timeout, not wait_for: wait_for wraps the exchange in a task of its own on Python 3.11,
+        # a second task per request in the load generator's one core
+        async with asyncio.timeout(timeout):
+            return await self._exchange(request)
 
     async def _exchange(self, request: Request) -> Response:
         self.writer.write(request.encode())
