@@ -89,6 +89,15 @@ def _language_of_the_settings() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: a cached page or fragment (``portal.publiccache``,
+    ``portal.fragments``) of an earlier test holds rows that test's rollback removed."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _public_base_url(settings: Any) -> None:
     """Documents issued in tests print a public verification address (see ``TEST_BASE_URL``)."""
     if not settings.KINLINK_BASE_URL:

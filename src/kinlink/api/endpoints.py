@@ -7,9 +7,11 @@ go to the audit trail. The OpenAPI schema is at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Schema, Status
@@ -40,6 +42,7 @@ from kinlink.registry.models import (
     Case,
     Claim,
     Fate,
+    NameVariant,
     Person,
     Reliability,
     Remains,
@@ -51,12 +54,18 @@ from kinlink.registry.models import (
 from kinlink.registry.services import audit
 from kinlink.registry.services.fate import person_claims as claims_of
 
+#: How precisely a token's ``last_used_at`` is kept: it is written when it is older than this, not on
+#: every request (a write and a commit per request for a figure the admin reads to the day).
+LAST_USED_PRECISION = timedelta(minutes=1)
+
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         row = find_token(token)
         if row is not None:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+            now = timezone.now()
+            if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+                ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         return row
 
 
@@ -112,20 +121,33 @@ def _refusal(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+#: The columns a person's answer holds (``PersonOut``), and those of each of its names (``NameOut``).
+PERSON_FIELDS = tuple(name for name in PersonOut.model_fields if name != "names")
+NAME_FIELDS = tuple(NameOut.model_fields)
+
+
 def _person_out(person: Person) -> dict[str, Any]:
-    return {
-        "uid": str(person.uid),
-        "sex": person.sex,
-        "birth_date": person.birth_date,
-        "birth_place": person.birth_place,
-        "service_number": person.service_number,
-        "unit": person.unit,
-        "rank": person.rank,
-        "region": person.region,
-        "names": [NameOut.from_orm(n).dict() for n in person.names.all()],
-        "fate": person.fate,
-        "fate_confidence": person.fate_confidence,
-    }
+    return _person_row_out(
+        {field: getattr(person, field) for field in PERSON_FIELDS},
+        [{field: getattr(n, field) for field in NAME_FIELDS} for n in person.names.all()],
+    )
+
+
+def _person_row_out(row: dict[str, Any], names: list[dict[str, Any]]) -> dict[str, Any]:
+    """A person's answer from its columns (``PERSON_FIELDS``) and its names' (``NAME_FIELDS``)."""
+    return {**row, "uid": str(row["uid"]), "names": names}
+
+
+def _persons_out(persons: QuerySet[Person]) -> list[dict[str, Any]]:
+    """The answers of a page of persons, in its order: two queries of plain rows (no model objects), the
+    names of each person in the order they were recorded."""
+    rows = list(persons.values("pk", *PERSON_FIELDS))
+    names: dict[int, list[dict[str, Any]]] = {row["pk"]: [] for row in rows}
+    for name in (
+        NameVariant.objects.filter(person_id__in=list(names)).order_by("pk").values("person_id", *NAME_FIELDS)
+    ):
+        names[name.pop("person_id")].append(name)
+    return [_person_row_out({k: v for k, v in row.items() if k != "pk"}, names[row["pk"]]) for row in rows]
 
 
 def _request_out(req: TracingRequest) -> dict[str, Any]:
@@ -206,8 +228,8 @@ def _is_uuid(text: str) -> bool:
 @api.get("/persons", response={200: list[PersonOut], **READ_ERRORS}, tags=["persons"])
 def list_persons(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.READ_CASES)
-    persons = access.persons_of(token.organisation).order_by("id").prefetch_related("names")
-    found = [_person_out(p) for p in persons[page.offset : page.offset + page.limit]]
+    persons = access.persons_of(token.organisation).order_by("id")
+    found = _persons_out(persons[page.offset : page.offset + page.limit])
     _audit_list(token, audit.Action.API_READ_PERSONS, "person", [p["uid"] for p in found], page)
     return found
 

@@ -44,6 +44,7 @@ from kinlink.portal.forms import (
     FollowForm,
 )
 from kinlink.portal.inquiries import family_cases, family_inquiries
+from kinlink.portal.publiccache import render_public
 from kinlink.portal.roles import FAMILY_SESSION_KEY, family_required
 from kinlink.registry import accesscode, actions
 from kinlink.registry.actions import FAMILY_ACCESS_CODE, FamilyRequest, UploadedFile, UploadError
@@ -94,7 +95,11 @@ def _new_request_page(request: HttpRequest, form: FamilyRequestForm, status: int
 @require_http_methods(["GET", "POST"])
 def new_request(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _new_request_page(request, FamilyRequestForm())
+        # the empty form, rendered once for every visitor with no session; each gets their own CSRF and
+        # form tokens put in (portal.publiccache)
+        return render_public(
+            request, "portal/family/new.html", lambda: {"form": FamilyRequestForm()}, form_token=True
+        )
     form = FamilyRequestForm(request.POST, request.FILES)
     if not ratelimit.hit(
         "request-form", client_ip(request), ratelimit.limit_from_settings("request_form")
@@ -341,9 +346,13 @@ def _follow_check_allowed(request: HttpRequest) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def follow(request: HttpRequest) -> HttpResponse:
-    tracing_request = TracingRequest.objects.filter(pk=request.session.get(FAMILY_SESSION_KEY, 0)).first()
+    family_pk = request.session.get(FAMILY_SESSION_KEY)
+    tracing_request = TracingRequest.objects.filter(pk=family_pk).first() if family_pk else None
     if tracing_request is not None and request.method == "GET":
         return _follow_page(request, tracing_request)
+    if request.method != "POST":
+        # the empty sign-in form: rendered once for every visitor with no session (portal.publiccache)
+        return render_public(request, "portal/family/follow_login.html", lambda: {"form": FollowForm()})
     form = FollowForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+
+from kinlink.portal.publiccache import render_public
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+    # the same page for every visitor with no session: rendered once (portal.publiccache)
+    return render_public(request, "portal/home.html")
