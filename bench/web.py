@@ -31,8 +31,10 @@ What it does:
    client), raw HTTP/1.1 over keep-alive connections with asyncio, each request bounded by ``--timeout``,
    at most ``MAX_IN_FLIGHT`` in flight (more count as errors: ``client_overload``). Loopback only.
    Per class and rate: sent, completed, errors (an unexpected status or a time-out), p50/p95/p99 ms, the
-   achieved rate, the statuses seen, and the CPU the server (gunicorn and the worker) and the load
-   generator used (they share this machine's cores).
+   achieved rate, the statuses seen, and the CPU the server (every process below ``kinlink serve``:
+   gunicorn, its workers, those recycled after ``--max-requests`` included, and the task worker;
+   ``tree_cpu_seconds``) and the load generator used (they share this machine's cores; the generator is
+   one Python process, so its CPU seconds over the step's wall seconds is the share of a core it took).
 5. **Mixed** (``--mixed``): the family's code check at a high rate together with the public home page at
    a modest one, to show whether the hash starves the other pages.
 
@@ -778,6 +780,8 @@ async def run_step(
     cpu = {
         "server_cpu_s": round(server.cpu_seconds() - server_cpu, 1),
         "load_generator_cpu_s": round(time.process_time() - own_cpu, 1),
+        # the load generator's share of one core (it is one process, one thread of Python)
+        "load_generator_core_fraction": round((time.process_time() - own_cpu) / elapsed, 3),
         "machine_busy_fraction": round(busy / total, 3) if total else None,
         "wall_s": round(elapsed, 1),
         "settle_before_s": settled,
