@@ -66,6 +66,7 @@ urlpatterns = [
     # Caseworker console.
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/search", staff.staff_search, name="staff_search"),
+    path("staff/queues/<slug:queue>/", staff.staff_queue, name="staff_queue"),
     path("staff/requests/<int:pk>/", staff.request_detail, name="staff_request"),
     path("staff/requests/<int:pk>/open-case", staff.open_case, name="open_case"),
     path("staff/requests/<int:pk>/close", staff.close_request, name="close_request"),
