@@ -122,8 +122,8 @@ def pages() -> list[Page]:
     found: list[Page] = [
         Page("staff_home", "caseworker", reverse("portal:staff_home")),
         Page("staff_home_page3", "caseworker", reverse("portal:staff_home") + "?page=3&overdue_page=3"),
-        Page("case_list", "caseworker", reverse("portal:staff_queue", args=["cases"])),
-        Page("case_list_page2", "caseworker", reverse("portal:staff_queue", args=["cases"]) + "?page=2"),
+        Page("case_list", "caseworker", reverse("portal:queue_cases")),
+        Page("case_list_page2", "caseworker", reverse("portal:queue_cases") + "?page=2"),
         Page("search", "caseworker", reverse("portal:staff_search"), "post", {"surname": "Иванов"}),
         Page("request", "caseworker", reverse("portal:staff_request", args=[tracing.pk])),
         Page("person", "caseworker", reverse("portal:person", args=[person.pk])),

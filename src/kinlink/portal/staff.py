@@ -102,7 +102,7 @@ DEADLINE_HORIZON_DAYS = 90
 #: Deadlines per page on the staff home page (``?page=`` for those ahead, ``?overdue_page=`` for overdue).
 DEADLINE_PAGE_SIZE = 20
 #: The most rows of one queue shown on the home page; its heading always gives the real count, and a link
-#: leads to the whole queue (``staff_queue``, pages of ``QUEUE_PAGE_SIZE``).
+#: leads to the whole queue (``staff_queue``: ``portal:queue_cases``..., pages of ``QUEUE_PAGE_SIZE``).
 HOME_LIST_LIMIT = 10
 #: Rows per page of a whole queue (``staff_queue``).
 QUEUE_PAGE_SIZE = 50
