@@ -208,6 +208,7 @@ class _Solver:
     """
 
     BATCH = 512  # placements per stacked computation (bounds the size of the stacked arrays)
+    KEPT_FROM = 2  # placements sharing all but one victim from which they are computed from one kept table
 
     def __init__(self, data: DviDataset) -> None:
         self.data = data
@@ -306,6 +307,59 @@ class _Solver:
         return [float(np.sum(v)) * LN10 for v in self.marker_logliks(fam, keys)]
 
     def _compute(self, fam: DviFamily, plain: bool, todo: list[_Key], chunk: int) -> None:
+        """Placements that share all but one victim are computed together: each key is split into the
+        placements of the others (``rest``) and one (missing person ``m``, victim ``v``), chosen so that
+        as many keys as possible share ``(rest, m)``. One elimination with ``m`` kept
+        (:meth:`PedigreeLikelihood.kept_factors_batch`) gives ``Pr(rest, m = (a, b))`` per marker, and
+        each victim's likelihood at ``m`` is that table summed over the victim's genotype: exact, and one
+        pedigree computation instead of one per victim. Keys that share nothing are computed directly."""
+        counts: dict[tuple[_Key, str], int] = {}
+        for key in todo:
+            for i, (m, _) in enumerate(key):
+                split = (key[:i] + key[i + 1 :], m)
+                counts[split] = counts.get(split, 0) + 1
+        groups: dict[str, dict[_Key, list[tuple[_Key, str]]]] = {}
+        direct: list[_Key] = []
+        for key in todo:
+            if not key:
+                direct.append(key)
+                continue
+            i = max(range(len(key)), key=lambda j: counts[(key[:j] + key[j + 1 :], key[j][0])])
+            rest, (m, v) = key[:i] + key[i + 1 :], key[i]
+            groups.setdefault(m, {}).setdefault(rest, []).append((key, v))
+        for m in list(groups):
+            for rest in list(groups[m]):
+                if len(groups[m][rest]) < self.KEPT_FROM:
+                    direct.extend(key for key, _ in groups[m].pop(rest))
+            if not groups[m]:
+                del groups[m]
+        if direct:
+            self._direct(fam, plain, direct, chunk)
+        loci = (self._plain_loci if plain else self._fam_loci)[fam.id]
+        variable = sorted({m for placed in todo for m, _ in placed})
+        refs = {p: self._parsed(fam, plain, p, prof) for p, prof in fam.references.items()}
+        model = self._models[fam.id]
+        for m, by_rest in groups.items():
+            rests = list(by_rest)
+            for start in range(0, len(rests), chunk):
+                part = rests[start : start + chunk]
+                sets: list[Mapping[str, Mapping[str, Observation]]] = []
+                for rest in part:
+                    profiles: dict[str, Mapping[str, Observation]] = dict(refs)
+                    for missing, victim in rest:
+                        profiles[missing] = self._parsed(fam, plain, victim, self.data.victims[victim])
+                    sets.append(profiles)
+                try:
+                    kept = model.kept_factors_batch(loci, sets, m, variable)
+                except LikelihoodError:  # too large with m kept: the placements one by one, as before
+                    self._direct(fam, plain, [key for rest in part for key, _ in by_rest[rest]], chunk)
+                    continue
+                for rest, factors in zip(part, kept, strict=True):
+                    for key, victim in by_rest[rest]:
+                        obs = self._parsed(fam, plain, victim, self.data.victims[victim])
+                        self._cache[(fam.id, plain, key)] = _placed_log10(loci, factors, obs)
+
+    def _direct(self, fam: DviFamily, plain: bool, todo: list[_Key], chunk: int) -> None:
         loci = (self._plain_loci if plain else self._fam_loci)[fam.id]
         variable = sorted({m for placed in todo for m, _ in placed})
         refs = {p: self._parsed(fam, plain, p, prof) for p, prof in fam.references.items()}
@@ -321,7 +375,7 @@ class _Solver:
                 values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)
             except LikelihoodError as exc:
                 if chunk > 1 and "entries" in str(exc):  # stacked arrays too large: smaller batches
-                    self._compute(fam, plain, part, max(1, chunk // 4))
+                    self._direct(fam, plain, part, max(1, chunk // 4))
                     continue
                 raise DviError(f"family {fam.id}: {exc}") from exc
             for placed, row in zip(part, values, strict=True):
@@ -369,6 +423,30 @@ class _Solver:
             for pair, row in zip(wanted, self.marker_logliks(fam, keys, plain=True), strict=True):
                 out[pair] = [locus.name for locus, x in zip(self.loci, row, strict=True) if x == -math.inf]
         return out
+
+
+def _placed_log10(
+    loci: Sequence[Locus], factors: Sequence[tuple[FloatArray, float]], obs: Mapping[str, Observation]
+) -> FloatArray:
+    """log10 likelihood per marker of a family with one more person typed ``obs``, from that person's
+    kept table ``K / 10**scale`` per marker (:meth:`PedigreeLikelihood.kept_factors_batch`): ``sum E * K``
+    over the person's ordered allele pairs, with the evidence ``E`` of :func:`evidence_table` (no dropout);
+    ``-inf`` where it is 0."""
+    out = np.empty(len(loci))
+    for b, (locus, (k, scale)) in enumerate(zip(loci, factors, strict=True)):
+        a, c = obs.get(locus.name, (None, None))
+        if a is None and c is None:
+            s = float(k.sum())
+        elif a is None or c is None:  # one allele called: every genotype that contains it
+            x = a if a is not None else c
+            assert x is not None
+            s = float(k[x, :].sum()) + float(k[:x, x].sum()) + float(k[x + 1 :, x].sum())
+        elif a == c:
+            s = float(k[a, a])
+        else:
+            s = float(k[a, c]) + float(k[c, a])
+        out[b] = math.log10(s) + scale if s > 0.0 else -math.inf
+    return out
 
 
 def _undisputed_entries(

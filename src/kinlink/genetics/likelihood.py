@@ -778,6 +778,52 @@ class PedigreeLikelihood:
             out = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)) + scales, -np.inf)
         return out.reshape(len(profile_sets), len(loci))
 
+    def kept_factors_batch(
+        self,
+        loci: Sequence[Locus],
+        profile_sets: Sequence[Mapping[str, Mapping[str, Sequence[str] | Observation]]],
+        person: str,
+        variable: Sequence[str] = (),
+    ) -> list[list[tuple[FloatArray, float]]]:
+        """Per set and marker: ``K[a, b] = Pr(the set's data, person's paternal allele a and maternal
+        allele b)`` (n x n, not normalised) as ``(K / 10**scale, scale)``, ``person`` untyped whatever the set
+        says (theta 0, no dropout).
+
+        The likelihood of a set with ``person`` typed as one more profile is ``sum E * K`` times
+        ``10**scale``, where ``E[a, b]`` is the ordered evidence of that profile (:func:`evidence_table`):
+        one computation gives the likelihoods of every profile ``person`` may be given. Sets are stacked as
+        in :meth:`log10_likelihoods_batch` (``variable``: childless persons typed in some sets only)."""
+        for p in (*variable, person):
+            if p not in self._index:
+                raise LikelihoodError(f"person {p!r} is not in the pedigree")
+        x = self._index[person]
+        leaves = frozenset(
+            self._index[p] for p in variable if p != person and not self._children[self._index[p]]
+        )
+        flat_loci: list[Locus] = []
+        observations: list[dict[int, Observation]] = []
+        parsed: dict[int, tuple[Mapping[str, Sequence[str] | Observation], list[Observation]]] = {}
+        for profiles in profile_sets:
+            flat_loci.extend(loci)
+            per_marker: list[dict[int, Observation]] = [{} for _ in loci]
+            for pid, profile in profiles.items():
+                if pid not in self._index:
+                    raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
+                i = self._index[pid]
+                if i == x:
+                    continue
+                cached = parsed.get(id(profile))
+                if cached is None or cached[0] is not profile:
+                    cached = (profile, [self._one(locus, profile.get(locus.name)) for locus in loci])
+                    parsed[id(profile)] = cached
+                for b, o in enumerate(cached[1]):
+                    if o[0] is not None or o[1] is not None:
+                        per_marker[b][i] = o
+            observations.extend(per_marker)
+        results = self._compute(flat_loci, observations, self._dropout(None), 0.0, x, leaves)
+        n = len(loci)
+        return [results[k * n : (k + 1) * n] for k in range(len(profile_sets))]
+
     def genotype_distributions(
         self,
         loci: Sequence[Locus],
