@@ -217,12 +217,11 @@ class _Solver:
         self.mutations = any(not x.mutation.is_trivial for x in self.loci)
         self._models = {fam.id: PedigreeLikelihood(fam.pedigree) for fam in data.families}
         self._cache: dict[tuple[str, bool, _Key], FloatArray] = {}
-        self._fam_loci = {fam.id: self._lumped(fam, plain=False) for fam in data.families}
-        self._plain_loci = (
-            {fam.id: self._lumped(fam, plain=True) for fam in data.families}
-            if self.mutations
-            else self._fam_loci
-        )
+        self._fam_loci: dict[str, list[Locus]] = {}
+        self._plain_loci: dict[str, list[Locus]] = {}
+        plain_base = [locus.with_mutation(MarkerMutation()) for locus in self.loci] if self.mutations else []
+        for fam in data.families:
+            self._fam_loci[fam.id], self._plain_loci[fam.id] = self._lumped(fam, plain_base)
         self._parsed_cache: dict[tuple[str, bool, str], dict[str, Observation]] = {}
         self.hw = {v: self._hw_loglik(v) for v in data.victims}
 
@@ -240,17 +239,27 @@ class _Solver:
             loci.append(locus)
         return loci
 
-    def _lumped(self, fam: DviFamily, plain: bool) -> list[Locus]:
+    def _lumped(self, fam: DviFamily, plain_base: Sequence[Locus]) -> tuple[list[Locus], list[Locus]]:
+        """The family's loci lumped to the alleles it may show, with the mutation model and (when the
+        dataset has one) without it (``plain_base``: the dataset's loci without mutation)."""
         members = set(fam.missing)
         profiles = [
             *fam.references.values(),
             *(self.data.victims[v] for v, cands in self.data.pairings.items() if members & set(cands)),
         ]
-        out = []
-        for locus in self.loci:
-            base = locus.with_mutation(MarkerMutation()) if plain else locus
-            out.append(lump(base, {a for p in profiles for a in p.get(locus.name, ())}))
-        return out
+        out: list[Locus] = []
+        plain: list[Locus] = []
+        for k, locus in enumerate(self.loci):
+            seen = {a for p in profiles for a in p.get(locus.name, ())}
+            lumped = lump(locus, seen)
+            out.append(lumped)
+            if not self.mutations:
+                continue
+            if lumped is not locus:  # the same alleles and frequencies, no mutation
+                plain.append(lumped.with_mutation(MarkerMutation()))
+            else:
+                plain.append(lump(plain_base[k], seen))
+        return out, plain if self.mutations else out
 
     def _hw_loglik(self, victim: str) -> float:
         total = 0.0

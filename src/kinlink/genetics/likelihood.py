@@ -359,6 +359,31 @@ def _width_bucket(n: int) -> int:
     return width
 
 
+#: Markers of one typing pattern in different width buckets are padded to the widest when the batch holds
+#: at most this many padded allele pairs (markers x width²): one pass then costs less than one per width.
+MERGE_WIDTHS_ENTRIES = 4096
+
+
+def _merge_widths(
+    groups: dict[tuple[tuple[int, ...], int], list[int]],
+) -> dict[tuple[tuple[int, ...], int], list[int]]:
+    """Merge the width buckets of each typing pattern into the widest, for small batches (see
+    :data:`MERGE_WIDTHS_ENTRIES`); zero-padding changes nothing in the sums."""
+    by_modes: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
+    for (modes, width), members in groups.items():
+        by_modes.setdefault(modes, []).append((width, members))
+    if len(by_modes) == len(groups):
+        return groups
+    out: dict[tuple[tuple[int, ...], int], list[int]] = {}
+    for modes, parts in by_modes.items():
+        top = max(width for width, _ in parts)
+        if len(parts) > 1 and sum(len(m) for _, m in parts) * top * top <= MERGE_WIDTHS_ENTRIES:
+            out[(modes, top)] = sorted(b for _, members in parts for b in members)
+        else:
+            out.update(((modes, width), members) for width, members in parts)
+    return out
+
+
 @lru_cache(maxsize=128)
 def _stacked(loci: tuple[Locus, ...], width: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Frequencies (B, W) and female / male mutation matrices (B, W, W), zero-padded to ``width``."""
@@ -530,6 +555,7 @@ class PedigreeLikelihood:
             needs_width = keep is not None or any(m != _EXACT for m in modes)
             width = _width_bucket(locus.n_alleles) if needs_width else 0
             groups.setdefault((modes, width), []).append(b)
+        groups = _merge_widths(groups)
         out: list[tuple[FloatArray, float]] = [(np.zeros(0), 0.0)] * len(loci)
         for (modes, width), members in groups.items():
             batch_loci = tuple(loci[b] for b in members)

@@ -30,15 +30,17 @@ LUMP_TOLERANCE = 1e-12
 
 
 def _lump_matrix(m: FloatArray, keep: list[int], merged: list[int]) -> FloatArray | None:
-    block = m[np.ix_(merged, keep)]
-    spread = block.max(axis=0) - block.min(axis=0)
-    if np.any(spread > LUMP_TOLERANCE * np.maximum(block.max(axis=0), 1e-300)):
+    rows_merged = m[merged]
+    block = rows_merged[:, keep]
+    top = block.max(axis=0)
+    if ((top - block.min(axis=0)) > LUMP_TOLERANCE * np.maximum(top, 1e-300)).any():
         return None
     k = len(keep)
+    rows_kept = m[keep]
     out = np.empty((k + 1, k + 1))
-    out[:k, :k] = m[np.ix_(keep, keep)]
-    out[:k, k] = m[np.ix_(keep, merged)].sum(axis=1)
-    out[k, :k] = block.mean(axis=0)
+    out[:k, :k] = rows_kept[:, keep]
+    out[:k, k] = rows_kept[:, merged].sum(axis=1)
+    out[k, :k] = block.sum(axis=0) / len(merged)  # the mean of the (equal) merged rows
     out[k, k] = max(0.0, 1.0 - float(out[k, :k].sum()))
     return out
 
@@ -68,13 +70,13 @@ def lump(locus: Locus, observed: Iterable[str]) -> Locus:
         if m is None:
             models[sex], matrices[sex] = MutationModel(), None
             continue
-        if sex == "male" and female is not None and np.array_equal(m, female):
+        if sex == "male" and female is not None and (m is female or np.array_equal(m, female)):
             models[sex], matrices[sex] = models["female"], matrices["female"]
             continue
         lumped = _lump_matrix(np.asarray(m, dtype=np.float64), keep, merged)
         if lumped is None:
             return locus
-        models[sex] = MutationModel("custom", matrix=tuple(tuple(float(x) for x in row) for row in lumped))
+        models[sex] = MutationModel("custom", matrix=tuple(map(tuple, lumped.tolist())))
         matrices[sex] = lumped
     alleles = tuple(locus.alleles[i] for i in keep)
     freqs = np.concatenate([locus.freqs[keep], [float(locus.freqs[merged].sum())]])
