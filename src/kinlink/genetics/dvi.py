@@ -217,12 +217,13 @@ class _Solver:
         self.mutations = any(not x.mutation.is_trivial for x in self.loci)
         self._models = {fam.id: PedigreeLikelihood(fam.pedigree) for fam in data.families}
         self._cache: dict[tuple[str, bool, _Key], FloatArray] = {}
-        self._fam_loci: dict[str, list[Locus]] = {}
-        self._plain_loci: dict[str, list[Locus]] = {}
-        plain_base = [locus.with_mutation(MarkerMutation()) for locus in self.loci] if self.mutations else []
-        for fam in data.families:
-            self._fam_loci[fam.id], self._plain_loci[fam.id] = self._lumped(fam, plain_base)
-        self._parsed_cache: dict[tuple[str, bool, str], dict[str, Observation]] = {}
+        self._fam_loci = {fam.id: self._lumped(fam) for fam in data.families}
+        # without the mutation model: the same lumped alleles (so a profile reads the same in both)
+        self._plain_loci = {
+            fid: [locus.with_mutation(MarkerMutation()) for locus in loci] if self.mutations else loci
+            for fid, loci in self._fam_loci.items()
+        }
+        self._parsed_cache: dict[tuple[str, str], dict[str, Observation]] = {}
         self.hw = {v: self._hw_loglik(v) for v in data.victims}
 
     def _loci(self) -> list[Locus]:
@@ -239,27 +240,13 @@ class _Solver:
             loci.append(locus)
         return loci
 
-    def _lumped(self, fam: DviFamily, plain_base: Sequence[Locus]) -> tuple[list[Locus], list[Locus]]:
-        """The family's loci lumped to the alleles it may show, with the mutation model and (when the
-        dataset has one) without it (``plain_base``: the dataset's loci without mutation)."""
+    def _lumped(self, fam: DviFamily) -> list[Locus]:
         members = set(fam.missing)
         profiles = [
             *fam.references.values(),
             *(self.data.victims[v] for v, cands in self.data.pairings.items() if members & set(cands)),
         ]
-        out: list[Locus] = []
-        plain: list[Locus] = []
-        for k, locus in enumerate(self.loci):
-            seen = {a for p in profiles for a in p.get(locus.name, ())}
-            lumped = lump(locus, seen)
-            out.append(lumped)
-            if not self.mutations:
-                continue
-            if lumped is not locus:  # the same alleles and frequencies, no mutation
-                plain.append(lumped.with_mutation(MarkerMutation()))
-            else:
-                plain.append(lump(plain_base[k], seen))
-        return out, plain if self.mutations else out
+        return [lump(locus, {a for p in profiles for a in p.get(locus.name, ())}) for locus in self.loci]
 
     def _hw_loglik(self, victim: str) -> float:
         total = 0.0
@@ -282,13 +269,14 @@ class _Solver:
         return total
 
     def _parsed(
-        self, fam: DviFamily, plain: bool, who: str, profile: Mapping[str, Sequence[str]]
+        self, fam: DviFamily, who: str, profile: Mapping[str, Sequence[str]]
     ) -> dict[str, Observation]:
-        """A profile as allele indices of the family's lumped loci (parsed once per family and person)."""
-        key = (fam.id, plain, who)
+        """A profile as allele indices of the family's lumped loci (parsed once per family and person;
+        the loci without mutation have the same alleles)."""
+        key = (fam.id, who)
         if key not in self._parsed_cache:
             out: dict[str, Observation] = {}
-            for locus in (self._plain_loci if plain else self._fam_loci)[fam.id]:
+            for locus in self._fam_loci[fam.id]:
                 labels = profile.get(locus.name)
                 if labels:
                     try:
@@ -298,44 +286,74 @@ class _Solver:
             self._parsed_cache[key] = out
         return self._parsed_cache[key]
 
-    def marker_logliks(self, fam: DviFamily, keys: Sequence[_Key], plain: bool = False) -> list[FloatArray]:
+    def _profiles(self, fam: DviFamily, placed: _Key) -> dict[str, Mapping[str, Observation]]:
+        profiles: dict[str, Mapping[str, Observation]] = {
+            p: self._parsed(fam, p, prof) for p, prof in fam.references.items()
+        }
+        for missing, victim in placed:
+            profiles[missing] = self._parsed(fam, victim, self.data.victims[victim])
+        return profiles
+
+    def marker_logliks(
+        self, fam: DviFamily, keys: Sequence[_Key], plain: bool = False, both: bool = False
+    ) -> list[FloatArray]:
         """log10 Pr(references and the victims placed at missing members) per marker, per placement;
-        ``plain``: without the mutation model (to count the markers that break Mendel's laws).
+        ``plain``: without the mutation model (to count the markers that break Mendel's laws); ``both``:
+        compute the placements with and without the mutation model together (the pairwise stages need
+        both), in one pass of the engine.
 
         All placements not yet cached are computed together. Childless missing members placed in some of
         them and not in others enter as stand-ins, so placements differ in typing pattern only by the
         missing members with children they place."""
         plain = plain and self.mutations
-        todo = list(dict.fromkeys(k for k in keys if (fam.id, plain, k) not in self._cache))
+        variants = (False, True) if both and self.mutations else (plain,)
+        todo = list(dict.fromkeys(k for k in keys for x in variants if (fam.id, x, k) not in self._cache))
         if todo:
-            self._compute(fam, plain, todo, self.BATCH)
+            self._compute(fam, variants, todo, self.BATCH)
         return [self._cache[(fam.id, plain, k)] for k in keys]
 
-    def family_logliks(self, fam: DviFamily, keys: Sequence[_Key]) -> list[float]:
+    def family_logliks(self, fam: DviFamily, keys: Sequence[_Key], both: bool = False) -> list[float]:
         """Natural-log likelihood of the family with the placements (``-inf`` when impossible)."""
-        return [float(np.sum(v)) * LN10 for v in self.marker_logliks(fam, keys)]
+        return [float(np.sum(v)) * LN10 for v in self.marker_logliks(fam, keys, both=both)]
 
-    def _compute(self, fam: DviFamily, plain: bool, todo: list[_Key], chunk: int) -> None:
+    def _loci_of(self, fam: DviFamily, variants: tuple[bool, ...]) -> list[Locus]:
+        """The family's loci of each variant, one after the other (the engine computes them in one pass)."""
+        return [locus for x in variants for locus in (self._plain_loci if x else self._fam_loci)[fam.id]]
+
+    def _store(self, fam: DviFamily, variants: tuple[bool, ...], key: _Key, row: FloatArray) -> None:
+        n = len(self.loci)
+        for k, x in enumerate(variants):
+            self._cache[(fam.id, x, key)] = row[k * n : (k + 1) * n]
+
+    def _compute(self, fam: DviFamily, variants: tuple[bool, ...], todo: list[_Key], chunk: int) -> None:
         """Placements that share all but one victim are computed together: each key is split into the
         placements of the others (``rest``) and one (missing person ``m``, victim ``v``), chosen so that
         as many keys as possible share ``(rest, m)``. One elimination with ``m`` kept
         (:meth:`PedigreeLikelihood.kept_factors_batch`) gives ``Pr(rest, m = (a, b))`` per marker, and
-        each victim's likelihood at ``m`` is that table summed over the victim's genotype: exact, and one
-        pedigree computation instead of one per victim. Keys that share nothing are computed directly."""
+        each victim's likelihood at ``m`` is that table summed over the victim's genotype (``rest`` alone,
+        if wanted too, is the sum of the whole table): exact, and one pedigree computation instead of one
+        per victim. Keys that share nothing are computed directly."""
         counts: dict[tuple[_Key, str], int] = {}
         for key in todo:
             for i, (m, _) in enumerate(key):
                 split = (key[:i] + key[i + 1 :], m)
                 counts[split] = counts.get(split, 0) + 1
-        groups: dict[str, dict[_Key, list[tuple[_Key, str]]]] = {}
-        direct: list[_Key] = []
+        groups: dict[str, dict[_Key, list[tuple[_Key, str | None]]]] = {}
+        alone: list[_Key] = []
         for key in todo:
             if not key:
-                direct.append(key)
+                alone.append(key)
                 continue
             i = max(range(len(key)), key=lambda j: counts[(key[:j] + key[j + 1 :], key[j][0])])
             rest, (m, v) = key[:i] + key[i + 1 :], key[i]
             groups.setdefault(m, {}).setdefault(rest, []).append((key, v))
+        direct: list[_Key] = []
+        for key in alone:  # a key that is the rest of a group: the sum of that group's table
+            owner = next((m for m, by_rest in groups.items() if key in by_rest), None)
+            if owner is None:
+                direct.append(key)
+            else:
+                groups[owner][key].append((key, None))
         for m in list(groups):
             for rest in list(groups[m]):
                 if len(groups[m][rest]) < self.KEPT_FROM:
@@ -343,52 +361,40 @@ class _Solver:
             if not groups[m]:
                 del groups[m]
         if direct:
-            self._direct(fam, plain, direct, chunk)
-        loci = (self._plain_loci if plain else self._fam_loci)[fam.id]
+            self._direct(fam, variants, direct, chunk)
+        loci = self._loci_of(fam, variants)
         variable = sorted({m for placed in todo for m, _ in placed})
-        refs = {p: self._parsed(fam, plain, p, prof) for p, prof in fam.references.items()}
         model = self._models[fam.id]
         for m, by_rest in groups.items():
             rests = list(by_rest)
             for start in range(0, len(rests), chunk):
                 part = rests[start : start + chunk]
-                sets: list[Mapping[str, Mapping[str, Observation]]] = []
-                for rest in part:
-                    profiles: dict[str, Mapping[str, Observation]] = dict(refs)
-                    for missing, victim in rest:
-                        profiles[missing] = self._parsed(fam, plain, victim, self.data.victims[victim])
-                    sets.append(profiles)
+                sets = [self._profiles(fam, rest) for rest in part]
                 try:
                     kept = model.kept_factors_batch(loci, sets, m, variable)
                 except LikelihoodError:  # too large with m kept: the placements one by one, as before
-                    self._direct(fam, plain, [key for rest in part for key, _ in by_rest[rest]], chunk)
+                    self._direct(fam, variants, [key for rest in part for key, _ in by_rest[rest]], chunk)
                     continue
                 for rest, factors in zip(part, kept, strict=True):
                     for key, victim in by_rest[rest]:
-                        obs = self._parsed(fam, plain, victim, self.data.victims[victim])
-                        self._cache[(fam.id, plain, key)] = _placed_log10(loci, factors, obs)
+                        obs = {} if victim is None else self._parsed(fam, victim, self.data.victims[victim])
+                        self._store(fam, variants, key, _placed_log10(loci, factors, obs))
 
-    def _direct(self, fam: DviFamily, plain: bool, todo: list[_Key], chunk: int) -> None:
-        loci = (self._plain_loci if plain else self._fam_loci)[fam.id]
+    def _direct(self, fam: DviFamily, variants: tuple[bool, ...], todo: list[_Key], chunk: int) -> None:
+        loci = self._loci_of(fam, variants)
         variable = sorted({m for placed in todo for m, _ in placed})
-        refs = {p: self._parsed(fam, plain, p, prof) for p, prof in fam.references.items()}
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
-            sets: list[Mapping[str, Mapping[str, Observation]]] = []
-            for placed in part:
-                profiles: dict[str, Mapping[str, Observation]] = dict(refs)
-                for missing, victim in placed:
-                    profiles[missing] = self._parsed(fam, plain, victim, self.data.victims[victim])
-                sets.append(profiles)
+            sets = [self._profiles(fam, placed) for placed in part]
             try:
                 values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)
             except LikelihoodError as exc:
                 if chunk > 1 and "entries" in str(exc):  # stacked arrays too large: smaller batches
-                    self._direct(fam, plain, part, max(1, chunk // 4))
+                    self._direct(fam, variants, part, max(1, chunk // 4))
                     continue
                 raise DviError(f"family {fam.id}: {exc}") from exc
             for placed, row in zip(part, values, strict=True):
-                self._cache[(fam.id, plain, placed)] = row
+                self._store(fam, variants, placed, row)
 
     def lr_matrix(
         self, pairs: Sequence[tuple[str, str]], fixed: Mapping[str, str]
@@ -406,7 +412,7 @@ class _Solver:
                 continue
             base = tuple(sorted((m, v) for m, v in fixed.items() if m in fam.missing))
             keys = [tuple(sorted([*base, (m, v)])) for v, m in wanted]
-            lls = self.family_logliks(fam, [base, *keys])
+            lls = self.family_logliks(fam, [base, *keys], both=True)
             if lls[0] == -math.inf:
                 raise DviError(
                     f"family {fam.id}: the reference profiles are impossible in its pedigree (Mendelian "
@@ -429,7 +435,7 @@ class _Solver:
                 continue
             base = tuple(sorted((m, v) for m, v in fixed.items() if m in fam.missing))
             keys = [tuple(sorted([*base, (m, v)])) for v, m in wanted]
-            for pair, row in zip(wanted, self.marker_logliks(fam, keys, plain=True), strict=True):
+            for pair, row in zip(wanted, self.marker_logliks(fam, keys, plain=True, both=True), strict=True):
                 out[pair] = [locus.name for locus, x in zip(self.loci, row, strict=True) if x == -math.inf]
         return out
 
