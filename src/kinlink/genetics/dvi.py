@@ -333,27 +333,34 @@ class _Solver:
         each victim's likelihood at ``m`` is that table summed over the victim's genotype (``rest`` alone,
         if wanted too, is the sum of the whole table): exact, and one pedigree computation instead of one
         per victim. Keys that share nothing are computed directly."""
+        wanted = set(todo)
         counts: dict[tuple[_Key, str], int] = {}
         for key in todo:
             for i, (m, _) in enumerate(key):
                 split = (key[:i] + key[i + 1 :], m)
-                counts[split] = counts.get(split, 0) + 1
+                # a rest that is wanted too comes free with the group (the sum of its table)
+                counts[split] = counts.get(split, 1 if split[0] in wanted else 0) + 1
         groups: dict[str, dict[_Key, list[tuple[_Key, str | None]]]] = {}
-        alone: list[_Key] = []
+        split_of: dict[_Key, tuple[str, _Key, str]] = {}
         for key in todo:
-            if not key:
-                alone.append(key)
-                continue
-            i = max(range(len(key)), key=lambda j: counts[(key[:j] + key[j + 1 :], key[j][0])])
-            rest, (m, v) = key[:i] + key[i + 1 :], key[i]
-            groups.setdefault(m, {}).setdefault(rest, []).append((key, v))
+            if key:
+                i = max(range(len(key)), key=lambda j: counts[(key[:j] + key[j + 1 :], key[j][0])])
+                rest, (m, v) = key[:i] + key[i + 1 :], key[i]
+                groups.setdefault(m, {}).setdefault(rest, []).append((key, v))
+                split_of[key] = (m, rest, v)
         direct: list[_Key] = []
-        for key in alone:  # a key that is the rest of a group: the sum of that group's table
+        for key in todo:  # a key that is the rest of a group: the sum of that group's table
             owner = next((m for m, by_rest in groups.items() if key in by_rest), None)
             if owner is None:
-                direct.append(key)
-            else:
-                groups[owner][key].append((key, None))
+                if not key:
+                    direct.append(key)
+                continue
+            if key:
+                m, rest, v = split_of[key]
+                groups[m][rest].remove((key, v))
+                if not groups[m][rest]:
+                    del groups[m][rest]
+            groups[owner][key].append((key, None))
         for m in list(groups):
             for rest in list(groups[m]):
                 if len(groups[m][rest]) < self.KEPT_FROM:
