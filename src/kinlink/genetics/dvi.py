@@ -203,8 +203,10 @@ class _Solver:
     references and in the victims that may be placed in it, which is exact and makes the pedigree
     computations several times cheaper. Every quantity is a family likelihood with some victims placed at
     missing members (a pairwise LR is one placement against none); the per-marker values of all the
-    placements a stage needs are computed together, stacked along the marker axis
-    (:meth:`PedigreeLikelihood.log10_likelihoods_batch`), and cached.
+    placements a stage needs are computed together, stacked along the marker axis, and cached: placements
+    that differ only in the victim at one missing member from one table of that member's genotype
+    (:meth:`PedigreeLikelihood.kept_factors_batch`, see :meth:`_compute`), the others directly
+    (:meth:`PedigreeLikelihood.log10_likelihoods_batch`).
     """
 
     BATCH = 512  # placements per stacked computation (bounds the size of the stacked arrays)

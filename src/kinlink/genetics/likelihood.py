@@ -759,6 +759,34 @@ class PedigreeLikelihood:
         results = self._compute(loci, self._profiles(loci, profiles), self._dropout(dropout), theta, None)
         return np.array([-math.inf if float(v) <= 0 else math.log10(float(v)) + s for v, s in results])
 
+    def _set_observations(
+        self,
+        loci: Sequence[Locus],
+        profile_sets: Sequence[Mapping[str, Mapping[str, Sequence[str] | Observation]]],
+        skip: int | None = None,
+    ) -> list[dict[int, Observation]]:
+        """Typed observations per set and marker (sets one after the other), leaving out person ``skip``."""
+        observations: list[dict[int, Observation]] = []
+        parsed: dict[int, tuple[Mapping[str, Sequence[str] | Observation], list[Observation]]] = {}
+        for profiles in profile_sets:
+            per_marker: list[dict[int, Observation]] = [{} for _ in loci]
+            for pid, profile in profiles.items():
+                if pid not in self._index:
+                    raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
+                i = self._index[pid]
+                if i == skip:
+                    continue
+                # a profile shared by many sets (the references) is parsed once
+                cached = parsed.get(id(profile))
+                if cached is None or cached[0] is not profile:
+                    cached = (profile, [self._one(locus, profile.get(locus.name)) for locus in loci])
+                    parsed[id(profile)] = cached
+                for b, o in enumerate(cached[1]):
+                    if o[0] is not None or o[1] is not None:
+                        per_marker[b][i] = o
+            observations.extend(per_marker)
+        return observations
+
     def log10_likelihoods_batch(
         self,
         loci: Sequence[Locus],
@@ -778,25 +806,8 @@ class PedigreeLikelihood:
         leaves = frozenset(self._index[p] for p in variable if not self._children[self._index[p]])
         if not profile_sets:
             return np.zeros((0, len(loci)))
-        flat_loci: list[Locus] = []
-        observations: list[dict[int, Observation]] = []
-        parsed: dict[int, tuple[Mapping[str, Sequence[str] | Observation], list[Observation]]] = {}
-        for profiles in profile_sets:
-            flat_loci.extend(loci)
-            per_marker: list[dict[int, Observation]] = [{} for _ in loci]
-            for pid, profile in profiles.items():
-                if pid not in self._index:
-                    raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
-                # a profile shared by many sets (the references) is parsed once
-                cached = parsed.get(id(profile))
-                if cached is None or cached[0] is not profile:
-                    cached = (profile, [self._one(locus, profile.get(locus.name)) for locus in loci])
-                    parsed[id(profile)] = cached
-                i = self._index[pid]
-                for b, o in enumerate(cached[1]):
-                    if o[0] is not None or o[1] is not None:
-                        per_marker[b][i] = o
-            observations.extend(per_marker)
+        flat_loci = list(loci) * len(profile_sets)
+        observations = self._set_observations(loci, profile_sets)
         results = self._compute(flat_loci, observations, self._dropout(None), 0.0, None, leaves)
         values = np.array([float(v) for v, _ in results])
         scales = np.array([s for _, s in results])
@@ -826,26 +837,8 @@ class PedigreeLikelihood:
         leaves = frozenset(
             self._index[p] for p in variable if p != person and not self._children[self._index[p]]
         )
-        flat_loci: list[Locus] = []
-        observations: list[dict[int, Observation]] = []
-        parsed: dict[int, tuple[Mapping[str, Sequence[str] | Observation], list[Observation]]] = {}
-        for profiles in profile_sets:
-            flat_loci.extend(loci)
-            per_marker: list[dict[int, Observation]] = [{} for _ in loci]
-            for pid, profile in profiles.items():
-                if pid not in self._index:
-                    raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
-                i = self._index[pid]
-                if i == x:
-                    continue
-                cached = parsed.get(id(profile))
-                if cached is None or cached[0] is not profile:
-                    cached = (profile, [self._one(locus, profile.get(locus.name)) for locus in loci])
-                    parsed[id(profile)] = cached
-                for b, o in enumerate(cached[1]):
-                    if o[0] is not None or o[1] is not None:
-                        per_marker[b][i] = o
-            observations.extend(per_marker)
+        flat_loci = list(loci) * len(profile_sets)
+        observations = self._set_observations(loci, profile_sets, skip=x)
         results = self._compute(flat_loci, observations, self._dropout(None), 0.0, x, leaves)
         n = len(loci)
         return [results[k * n : (k + 1) * n] for k in range(len(profile_sets))]
