@@ -219,13 +219,20 @@ class _Solver:
         self.mutations = any(not x.mutation.is_trivial for x in self.loci)
         self._models = {fam.id: PedigreeLikelihood(fam.pedigree) for fam in data.families}
         self._cache: dict[tuple[str, bool, _Key], FloatArray] = {}
+        # families that show the same alleles at a marker share its lumped locus (and its parsed calls)
+        self._lump_cache: dict[tuple[int, frozenset[str]], Locus] = {}
         self._fam_loci = {fam.id: self._lumped(fam) for fam in data.families}
         # without the mutation model: the same lumped alleles (so a profile reads the same in both)
+        plain: dict[Locus, Locus] = {}
         self._plain_loci = {
-            fid: [locus.with_mutation(MarkerMutation()) for locus in loci] if self.mutations else loci
+            fid: [plain.setdefault(x, x.with_mutation(MarkerMutation())) for x in loci]
+            if self.mutations
+            else loci
             for fid, loci in self._fam_loci.items()
         }
         self._parsed_cache: dict[tuple[str, str], dict[str, Observation]] = {}
+        # parsed calls by lumped locus and profile (the profiles live as long as the dataset)
+        self._call_cache: dict[tuple[Locus, int], Observation] = {}
         self.hw = {v: self._hw_loglik(v) for v in data.victims}
 
     def _loci(self) -> list[Locus]:
@@ -248,7 +255,14 @@ class _Solver:
             *fam.references.values(),
             *(self.data.victims[v] for v, cands in self.data.pairings.items() if members & set(cands)),
         ]
-        return [lump(locus, {a for p in profiles for a in p.get(locus.name, ())}) for locus in self.loci]
+        out = []
+        for k, locus in enumerate(self.loci):
+            seen = frozenset(a for p in profiles for a in p.get(locus.name, ()))
+            lumped = self._lump_cache.get((k, seen))
+            if lumped is None:
+                lumped = self._lump_cache[(k, seen)] = lump(locus, seen)
+            out.append(lumped)
+        return out
 
     def _hw_loglik(self, victim: str) -> float:
         total = 0.0
@@ -281,10 +295,13 @@ class _Solver:
             for locus in self._fam_loci[fam.id]:
                 labels = profile.get(locus.name)
                 if labels:
-                    try:
-                        out[locus.name] = observation(locus, labels)
-                    except (LikelihoodError, UnknownAlleleError) as exc:
-                        raise DviError(f"family {fam.id}, {who}: {exc}") from exc
+                    call = self._call_cache.get((locus, id(profile)))
+                    if call is None:
+                        try:
+                            call = self._call_cache[(locus, id(profile))] = observation(locus, labels)
+                        except (LikelihoodError, UnknownAlleleError) as exc:
+                            raise DviError(f"family {fam.id}, {who}: {exc}") from exc
+                    out[locus.name] = call
             self._parsed_cache[key] = out
         return self._parsed_cache[key]
 
