@@ -223,12 +223,13 @@ class _Solver:
         self._lump_cache: dict[tuple[int, frozenset[str]], Locus] = {}
         self._fam_loci = {fam.id: self._lumped(fam) for fam in data.families}
         # without the mutation model: the same lumped alleles (so a profile reads the same in both)
-        plain: dict[Locus, Locus] = {}
-        self._plain_loci = {
-            fid: [plain.setdefault(x, x.with_mutation(MarkerMutation())) for x in loci]
+        plain = (
+            {x: x.with_mutation(MarkerMutation()) for x in set(self._lump_cache.values())}
             if self.mutations
-            else loci
-            for fid, loci in self._fam_loci.items()
+            else {}
+        )
+        self._plain_loci = {
+            fid: [plain[x] for x in loci] if self.mutations else loci for fid, loci in self._fam_loci.items()
         }
         self._parsed_cache: dict[tuple[str, str], dict[str, Observation]] = {}
         # parsed calls by lumped locus and profile (the profiles live as long as the dataset)
