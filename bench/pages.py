@@ -9,7 +9,8 @@ Each page is requested ``-n`` times in this process with Django's test ``Client`
 stack, the template rendered), signed in as the demo's ``caseworker`` (poisk) or ``lab`` (central-lab) with
 the second factor marked done, and the API with a bearer token issued for the run (revoked at its end).
 Per page it records the number of queries, the database time the queries took (as the driver saw it), the
-total time (median and p95) and, with ``--profile``, the top of a cProfile of the page's requests.
+total time (median and p95), the CPU time of this process (the web side's own work: Python, templates, the
+driver; not PostgreSQL's, median) and, with ``--profile``, the top of a cProfile of the page's requests.
 Writes ``bench/results/<out>.json`` with the machine, its load average and the database.
 
 Timings are of one process on a shared machine: the 1-minute load average is recorded next to them, and
@@ -68,6 +69,7 @@ class Measured:
     queries: list[int] = field(default_factory=list)
     db_ms: list[float] = field(default_factory=list)
     total_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
     profile: str = ""
 
 
@@ -120,6 +122,8 @@ def pages() -> list[Page]:
     found: list[Page] = [
         Page("staff_home", "caseworker", reverse("portal:staff_home")),
         Page("staff_home_page3", "caseworker", reverse("portal:staff_home") + "?page=3&overdue_page=3"),
+        Page("case_list", "caseworker", reverse("portal:queue_cases")),
+        Page("case_list_page2", "caseworker", reverse("portal:queue_cases") + "?page=2"),
         Page("search", "caseworker", reverse("portal:staff_search"), "post", {"surname": "Иванов"}),
         Page("request", "caseworker", reverse("portal:staff_request", args=[tracing.pk])),
         Page("person", "caseworker", reverse("portal:person", args=[person.pk])),
@@ -131,6 +135,7 @@ def pages() -> list[Page]:
         Page("field_site", "caseworker", reverse("portal:field_site", args=[site.pk])),
         Page("field_batches", "caseworker", reverse("portal:field_batches")),
         Page("lab_home", "lab", reverse("portal:lab_home")),
+        Page("lab_samples_page2", "lab", reverse("portal:lab_home") + "?page=2"),
         Page("lab_sample", "lab", reverse("portal:lab_sample", args=[sample.pk])),
         Page("api_persons", "api", "/api/v1/persons?limit=50"),
         Page("api_persons_500", "api", "/api/v1/persons?limit=500"),
@@ -160,16 +165,19 @@ def measure(page: Page, request: Callable[[], Any], n: int, profile: bool) -> Me
     for _ in range(n):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
+            cpu_started = time.process_time()
             if profiler is not None:
                 profiler.enable()
             response = request()
             if profiler is not None:
                 profiler.disable()
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
         result.status = response.status_code
         result.queries.append(len(captured.captured_queries))
         result.db_ms.append(1000 * sum(float(q["time"]) for q in captured.captured_queries))
         result.total_ms.append(1000 * elapsed)
+        result.cpu_ms.append(1000 * cpu)
     if profiler is not None:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
@@ -230,7 +238,8 @@ def main() -> None:
             print(
                 f"{measured.name:24} {measured.status} queries {max(measured.queries):4d}  "
                 f"db {statistics.median(measured.db_ms):7.1f} ms  "
-                f"total {statistics.median(measured.total_ms):7.1f} ms (p95 {_p95(measured.total_ms):7.1f})",
+                f"total {statistics.median(measured.total_ms):7.1f} ms (p95 {_p95(measured.total_ms):7.1f})  "
+                f"cpu {statistics.median(measured.cpu_ms):7.1f} ms",
                 flush=True,
             )
     finally:
@@ -249,6 +258,7 @@ def main() -> None:
                 "db_ms_median": round(statistics.median(m.db_ms), 2),
                 "total_ms_median": round(statistics.median(m.total_ms), 2),
                 "total_ms_p95": round(_p95(m.total_ms), 2),
+                "cpu_ms_median": round(statistics.median(m.cpu_ms), 2),
                 **({"profile": m.profile.splitlines()} if m.profile else {}),
             }
             for m in results

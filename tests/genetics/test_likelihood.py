@@ -448,3 +448,75 @@ def test_profile_sets_in_one_batch_equal_one_by_one() -> None:
     assert model.log10_likelihoods_batch(markers[:1], [bad], ["A", "C1"])[0, 0] == -math.inf
     with pytest.raises(LikelihoodError, match="not in the pedigree"):
         model.log10_likelihoods_batch(markers, sets, ["nobody"])  # type: ignore[arg-type]
+
+
+def test_kept_factors_give_the_likelihood_of_every_profile_of_the_kept_person() -> None:
+    """kept_factors_batch: sum over the kept person's ordered genotypes of its evidence times the kept table
+    is the likelihood with that person typed (a parent and a childless person kept; full, homozygous,
+    one-allele, untyped and impossible profiles), for sets stacked in one batch; and each marker computed
+    alone (no padding to a common width) gives the same."""
+    pedigree = Pedigree(
+        [
+            Person("F", "male"),
+            Person("M", "female"),
+            Person("A", "male", "F", "M"),
+            Person("W", "female"),
+            Person("C1", "male", "A", "W"),
+            Person("C2", "female", "A", "W"),
+            Person("B", "female", "F", "M"),
+        ]
+    )
+    rng = np.random.default_rng(5)
+    markers = []
+    for k in range(7):
+        n = int(rng.integers(2, 14))
+        freqs = rng.dirichlet(np.ones(n))
+        mut = MutationModel("equal", 0.003) if k % 2 else MutationModel()
+        markers.append(
+            make_locus(f"L{k}", {str(8 + i): float(f) for i, f in enumerate(freqs)}, MarkerMutation(mut, mut))
+        )
+
+    def profile(p_typed: float = 0.85) -> dict[str, list[str]]:
+        out = {}
+        for locus in markers:
+            if rng.random() < p_typed:
+                a, b = (str(8 + int(x)) for x in rng.integers(0, locus.n_alleles, 2))
+                out[locus.name] = [a, "-"] if rng.random() < 0.15 else [a, b]
+        return out
+
+    model = PedigreeLikelihood(pedigree)
+    refs = {"M": profile(), "C2": profile()}
+    for person in ("A", "C1"):
+        variable = [p for p in ("A", "B", "C1") if p != person]
+        sets = []
+        for _ in range(5):
+            s = dict(refs)
+            for pid in variable:
+                if rng.random() < 0.5:
+                    s[pid] = profile()
+            s[person] = profile()  # ignored: the kept person is untyped in the kept table
+            sets.append(s)
+        kept = model.kept_factors_batch(markers, sets, person, variable)  # type: ignore[arg-type]
+        assert len(kept) == len(sets) and all(len(row) == len(markers) for row in kept)
+        for s, row in zip(sets, kept, strict=True):
+            for candidate in [profile(), profile(), {}]:
+                typed = dict(s, **{person: candidate})
+                direct = model.log10_likelihoods(markers, typed)  # type: ignore[arg-type]
+                for locus, (table, scale), want in zip(markers, row, direct, strict=True):
+                    assert table.shape == (locus.n_alleles, locus.n_alleles)
+                    e = evidence_table(locus.n_alleles, observation(locus, candidate.get(locus.name)))
+                    total = float((table * (1.0 if e is None else e)).sum())
+                    got = math.log10(total) + scale if total > 0 else -math.inf
+                    assert got == pytest.approx(want, rel=1e-10, abs=1e-10)
+                    alone = model.log10_likelihood(
+                        locus, {p: g[locus.name] for p, g in typed.items() if locus.name in g}
+                    )
+                    assert alone == pytest.approx(want, rel=1e-10, abs=1e-10)
+    # a profile the kept table rules out: probability 0 exactly
+    locus = make_locus("X", {"1": 0.5, "2": 0.3, "3": 0.2})
+    (((table, _),),) = model.kept_factors_batch(
+        [locus], [{"F": {"X": ["1", "1"]}, "M": {"X": ["1", "1"]}}], "A"
+    )
+    assert table[1, 1] == 0.0 and table[0, 1] == 0.0 and table[0, 0] > 0
+    with pytest.raises(LikelihoodError, match="not in the pedigree"):
+        model.kept_factors_batch(markers, [refs], "nobody")  # type: ignore[arg-type]

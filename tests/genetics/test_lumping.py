@@ -63,3 +63,40 @@ def test_not_lumpable_models_and_nothing_to_merge_leave_the_locus() -> None:
     assert lump(plain, [str(10 + i) for i in range(9)]) is plain  # one allele left: nothing to merge
     with_other = make_locus("O", {"other": 0.5, "1": 0.25, "2": 0.125, "3": 0.125})
     assert lump(with_other, ["1"]).alleles == ("1", "<other>")
+
+
+def test_uniform_columns_shortcut_matches_the_general_lumping() -> None:
+    """Matrices uniform off the diagonal (equal, proportional) are lumped from their column values; the
+    result is the general construction's. A matrix lumpable only for some splits (merged rows equal, kept
+    rows arbitrary) goes the general way and stays exact."""
+    from kinlink.genetics.lumping import _lump_matrix, _lump_uniform, _uniform_columns
+
+    rng = np.random.default_rng(9)
+    freqs = rng.dirichlet(np.ones(8))
+    labels = {str(10 + i): float(f) for i, f in enumerate(freqs)}
+    keep, merged = [1, 4, 6], [0, 2, 3, 5, 7]
+    for model in (MutationModel("equal", 0.01), MutationModel("proportional", 0.005)):
+        m = make_locus("L", labels, MarkerMutation(model, model)).mutation_matrices()[0]
+        assert m is not None
+        c = _uniform_columns(m)
+        assert c is not None
+        general = _lump_matrix(m, keep, merged)
+        assert general is not None
+        assert _lump_uniform(m, c, keep, merged) == pytest.approx(general, rel=1e-14, abs=1e-17)
+    # merged rows equal, kept rows not uniform: lumpable for this split only
+    custom = rng.dirichlet(np.ones(8), size=8)
+    shared = rng.dirichlet(np.ones(8))
+    custom[merged] = shared
+    assert _uniform_columns(custom) is None
+    model = MutationModel("custom", matrix=tuple(map(tuple, custom.tolist())))
+    locus = make_locus("C", labels, MarkerMutation(model, model))
+    seen = [locus.alleles[i] for i in keep]
+    lumped = lump(locus, seen)
+    assert lumped is not locus and lumped.n_alleles == 4
+    genotypes = {"C": [seen[0], seen[1]], "GM": [seen[2], seen[2]], "M": [seen[1], seen[0]]}
+    engine = PedigreeLikelihood(PEDIGREE)
+    assert engine.log10_likelihood(lumped, genotypes) == pytest.approx(
+        engine.log10_likelihood(locus, genotypes), rel=1e-12
+    )
+    other = [locus.alleles[i] for i in (0, 1)]  # merging 4, 6 with rows that differ: not lumpable
+    assert lump(locus, other) is locus

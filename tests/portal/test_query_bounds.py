@@ -28,6 +28,10 @@ N = 4
 #: The most queries each page may ask (sessions, sign-in and second factor, audit included).
 BOUNDS = {
     "staff_home": 40,
+    "case_list": 15,
+    "requests_queue": 15,
+    "claims_queue": 15,
+    "messages_queue": 15,
     "search": 20,
     "request": 20,
     "person": 20,
@@ -104,6 +108,10 @@ def _pages(world: World) -> dict[str, tuple[str, str, str, dict[str, str] | None
     assert link is not None
     return {
         "staff_home": ("caseworker", "get", "/en/staff/", None),
+        "case_list": ("caseworker", "get", "/en/staff/queues/cases/", None),
+        "requests_queue": ("caseworker", "get", "/en/staff/queues/requests/", None),
+        "claims_queue": ("caseworker", "get", "/en/staff/queues/claims/", None),
+        "messages_queue": ("caseworker", "get", "/en/staff/queues/messages/", None),
         "search": ("caseworker", "post", "/en/staff/search", {"name": "Петров"}),
         "request": ("caseworker", "get", f"/en/staff/requests/{a.request.pk}/", None),
         "person": ("caseworker", "get", f"/en/staff/persons/{a.person.pk}/", None),
@@ -172,3 +180,16 @@ def test_the_home_page_lists_rows_it_counts(world: World, clients: dict[str, Cli
     assert f"Open cases ({1 + N})" in page
     assert "Петров0" in page and f"Петров{N - 1}" in page
     assert f"Messages from families ({N})" in page
+
+
+def test_the_home_page_from_its_fragment_asks_only_the_sign_in_queries(
+    world: World, clients: dict[str, Client], django_assert_max_num_queries: Any
+) -> None:
+    """Once its queues are cached, the home page asks the session's, the sign-in's and the reader's
+    organisations' queries, whatever the registry holds."""
+    _grow(world, 0, N)
+    client = clients["caseworker"]
+    cache.clear()
+    assert client.get("/en/staff/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get("/en/staff/").status_code == 200

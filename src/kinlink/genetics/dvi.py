@@ -203,11 +203,14 @@ class _Solver:
     references and in the victims that may be placed in it, which is exact and makes the pedigree
     computations several times cheaper. Every quantity is a family likelihood with some victims placed at
     missing members (a pairwise LR is one placement against none); the per-marker values of all the
-    placements a stage needs are computed together, stacked along the marker axis
-    (:meth:`PedigreeLikelihood.log10_likelihoods_batch`), and cached.
+    placements a stage needs are computed together, stacked along the marker axis, and cached: placements
+    that differ only in the victim at one missing member from one table of that member's genotype
+    (:meth:`PedigreeLikelihood.kept_factors_batch`, see :meth:`_compute`), the others directly
+    (:meth:`PedigreeLikelihood.log10_likelihoods_batch`).
     """
 
     BATCH = 512  # placements per stacked computation (bounds the size of the stacked arrays)
+    KEPT_FROM = 2  # placements sharing all but one victim from which they are computed from one kept table
 
     def __init__(self, data: DviDataset) -> None:
         self.data = data
@@ -216,13 +219,21 @@ class _Solver:
         self.mutations = any(not x.mutation.is_trivial for x in self.loci)
         self._models = {fam.id: PedigreeLikelihood(fam.pedigree) for fam in data.families}
         self._cache: dict[tuple[str, bool, _Key], FloatArray] = {}
-        self._fam_loci = {fam.id: self._lumped(fam, plain=False) for fam in data.families}
-        self._plain_loci = (
-            {fam.id: self._lumped(fam, plain=True) for fam in data.families}
+        # families that show the same alleles at a marker share its lumped locus (and its parsed calls)
+        self._lump_cache: dict[tuple[int, frozenset[str]], Locus] = {}
+        self._fam_loci = {fam.id: self._lumped(fam) for fam in data.families}
+        # without the mutation model: the same lumped alleles (so a profile reads the same in both)
+        plain = (
+            {x: x.with_mutation(MarkerMutation()) for x in set(self._lump_cache.values())}
             if self.mutations
-            else self._fam_loci
+            else {}
         )
-        self._parsed_cache: dict[tuple[str, bool, str], dict[str, Observation]] = {}
+        self._plain_loci = {
+            fid: [plain[x] for x in loci] if self.mutations else loci for fid, loci in self._fam_loci.items()
+        }
+        self._parsed_cache: dict[tuple[str, str], dict[str, Observation]] = {}
+        # parsed calls by lumped locus and profile (the profiles live as long as the dataset)
+        self._call_cache: dict[tuple[Locus, int], Observation] = {}
         self.hw = {v: self._hw_loglik(v) for v in data.victims}
 
     def _loci(self) -> list[Locus]:
@@ -239,16 +250,19 @@ class _Solver:
             loci.append(locus)
         return loci
 
-    def _lumped(self, fam: DviFamily, plain: bool) -> list[Locus]:
+    def _lumped(self, fam: DviFamily) -> list[Locus]:
         members = set(fam.missing)
         profiles = [
             *fam.references.values(),
             *(self.data.victims[v] for v, cands in self.data.pairings.items() if members & set(cands)),
         ]
         out = []
-        for locus in self.loci:
-            base = locus.with_mutation(MarkerMutation()) if plain else locus
-            out.append(lump(base, {a for p in profiles for a in p.get(locus.name, ())}))
+        for k, locus in enumerate(self.loci):
+            seen = frozenset(a for p in profiles for a in p.get(locus.name, ()))
+            lumped = self._lump_cache.get((k, seen))
+            if lumped is None:
+                lumped = self._lump_cache[(k, seen)] = lump(locus, seen)
+            out.append(lumped)
         return out
 
     def _hw_loglik(self, victim: str) -> float:
@@ -272,60 +286,142 @@ class _Solver:
         return total
 
     def _parsed(
-        self, fam: DviFamily, plain: bool, who: str, profile: Mapping[str, Sequence[str]]
+        self, fam: DviFamily, who: str, profile: Mapping[str, Sequence[str]]
     ) -> dict[str, Observation]:
-        """A profile as allele indices of the family's lumped loci (parsed once per family and person)."""
-        key = (fam.id, plain, who)
+        """A profile as allele indices of the family's lumped loci (parsed once per family and person;
+        the loci without mutation have the same alleles)."""
+        key = (fam.id, who)
         if key not in self._parsed_cache:
             out: dict[str, Observation] = {}
-            for locus in (self._plain_loci if plain else self._fam_loci)[fam.id]:
+            for locus in self._fam_loci[fam.id]:
                 labels = profile.get(locus.name)
                 if labels:
-                    try:
-                        out[locus.name] = observation(locus, labels)
-                    except (LikelihoodError, UnknownAlleleError) as exc:
-                        raise DviError(f"family {fam.id}, {who}: {exc}") from exc
+                    call = self._call_cache.get((locus, id(profile)))
+                    if call is None:
+                        try:
+                            call = self._call_cache[(locus, id(profile))] = observation(locus, labels)
+                        except (LikelihoodError, UnknownAlleleError) as exc:
+                            raise DviError(f"family {fam.id}, {who}: {exc}") from exc
+                    out[locus.name] = call
             self._parsed_cache[key] = out
         return self._parsed_cache[key]
 
-    def marker_logliks(self, fam: DviFamily, keys: Sequence[_Key], plain: bool = False) -> list[FloatArray]:
+    def _profiles(self, fam: DviFamily, placed: _Key) -> dict[str, Mapping[str, Observation]]:
+        profiles: dict[str, Mapping[str, Observation]] = {
+            p: self._parsed(fam, p, prof) for p, prof in fam.references.items()
+        }
+        for missing, victim in placed:
+            profiles[missing] = self._parsed(fam, victim, self.data.victims[victim])
+        return profiles
+
+    def marker_logliks(
+        self, fam: DviFamily, keys: Sequence[_Key], plain: bool = False, both: bool = False
+    ) -> list[FloatArray]:
         """log10 Pr(references and the victims placed at missing members) per marker, per placement;
-        ``plain``: without the mutation model (to count the markers that break Mendel's laws).
+        ``plain``: without the mutation model (to count the markers that break Mendel's laws); ``both``:
+        compute the placements with and without the mutation model together (the pairwise stages need
+        both), in one pass of the engine.
 
         All placements not yet cached are computed together. Childless missing members placed in some of
         them and not in others enter as stand-ins, so placements differ in typing pattern only by the
         missing members with children they place."""
         plain = plain and self.mutations
-        todo = list(dict.fromkeys(k for k in keys if (fam.id, plain, k) not in self._cache))
+        variants = (False, True) if both and self.mutations else (plain,)
+        todo = list(dict.fromkeys(k for k in keys for x in variants if (fam.id, x, k) not in self._cache))
         if todo:
-            self._compute(fam, plain, todo, self.BATCH)
+            self._compute(fam, variants, todo, self.BATCH)
         return [self._cache[(fam.id, plain, k)] for k in keys]
 
-    def family_logliks(self, fam: DviFamily, keys: Sequence[_Key]) -> list[float]:
+    def family_logliks(self, fam: DviFamily, keys: Sequence[_Key], both: bool = False) -> list[float]:
         """Natural-log likelihood of the family with the placements (``-inf`` when impossible)."""
-        return [float(np.sum(v)) * LN10 for v in self.marker_logliks(fam, keys)]
+        return [float(np.sum(v)) * LN10 for v in self.marker_logliks(fam, keys, both=both)]
 
-    def _compute(self, fam: DviFamily, plain: bool, todo: list[_Key], chunk: int) -> None:
-        loci = (self._plain_loci if plain else self._fam_loci)[fam.id]
+    def _loci_of(self, fam: DviFamily, variants: tuple[bool, ...]) -> list[Locus]:
+        """The family's loci of each variant, one after the other (the engine computes them in one pass)."""
+        return [locus for x in variants for locus in (self._plain_loci if x else self._fam_loci)[fam.id]]
+
+    def _store(self, fam: DviFamily, variants: tuple[bool, ...], key: _Key, row: FloatArray) -> None:
+        n = len(self.loci)
+        for k, x in enumerate(variants):
+            self._cache[(fam.id, x, key)] = row[k * n : (k + 1) * n]
+
+    def _compute(self, fam: DviFamily, variants: tuple[bool, ...], todo: list[_Key], chunk: int) -> None:
+        """Placements that share all but one victim are computed together: each key is split into the
+        placements of the others (``rest``) and one (missing person ``m``, victim ``v``), chosen so that
+        as many keys as possible share ``(rest, m)``. One elimination with ``m`` kept
+        (:meth:`PedigreeLikelihood.kept_factors_batch`) gives ``Pr(rest, m = (a, b))`` per marker, and
+        each victim's likelihood at ``m`` is that table summed over the victim's genotype (``rest`` alone,
+        if wanted too, is the sum of the whole table): exact, and one pedigree computation instead of one
+        per victim. Keys that share nothing are computed directly."""
+        wanted = set(todo)
+        counts: dict[tuple[_Key, str], int] = {}
+        for key in todo:
+            for i, (m, _) in enumerate(key):
+                split = (key[:i] + key[i + 1 :], m)
+                # a rest that is wanted too comes free with the group (the sum of its table)
+                counts[split] = counts.get(split, 1 if split[0] in wanted else 0) + 1
+        groups: dict[str, dict[_Key, list[tuple[_Key, str | None]]]] = {}
+        split_of: dict[_Key, tuple[str, _Key, str]] = {}
+        for key in todo:
+            if key:
+                i = max(range(len(key)), key=lambda j: counts[(key[:j] + key[j + 1 :], key[j][0])])
+                rest, (m, v) = key[:i] + key[i + 1 :], key[i]
+                groups.setdefault(m, {}).setdefault(rest, []).append((key, v))
+                split_of[key] = (m, rest, v)
+        direct: list[_Key] = []
+        for key in todo:  # a key that is the rest of a group: the sum of that group's table
+            owner = next((m for m, by_rest in groups.items() if key in by_rest), None)
+            if owner is None:
+                if not key:
+                    direct.append(key)
+                continue
+            if key:
+                m, rest, v = split_of[key]
+                groups[m][rest].remove((key, v))
+                if not groups[m][rest]:
+                    del groups[m][rest]
+            groups[owner][key].append((key, None))
+        for m in list(groups):
+            for rest in list(groups[m]):
+                if len(groups[m][rest]) < self.KEPT_FROM:
+                    direct.extend(key for key, _ in groups[m].pop(rest))
+            if not groups[m]:
+                del groups[m]
+        if direct:
+            self._direct(fam, variants, direct, chunk)
+        loci = self._loci_of(fam, variants)
         variable = sorted({m for placed in todo for m, _ in placed})
-        refs = {p: self._parsed(fam, plain, p, prof) for p, prof in fam.references.items()}
+        model = self._models[fam.id]
+        for m, by_rest in groups.items():
+            rests = list(by_rest)
+            for start in range(0, len(rests), chunk):
+                part = rests[start : start + chunk]
+                sets = [self._profiles(fam, rest) for rest in part]
+                try:
+                    kept = model.kept_factors_batch(loci, sets, m, variable)
+                except LikelihoodError:  # too large with m kept: the placements one by one, as before
+                    self._direct(fam, variants, [key for rest in part for key, _ in by_rest[rest]], chunk)
+                    continue
+                for rest, factors in zip(part, kept, strict=True):
+                    for key, victim in by_rest[rest]:
+                        obs = {} if victim is None else self._parsed(fam, victim, self.data.victims[victim])
+                        self._store(fam, variants, key, _placed_log10(loci, factors, obs))
+
+    def _direct(self, fam: DviFamily, variants: tuple[bool, ...], todo: list[_Key], chunk: int) -> None:
+        loci = self._loci_of(fam, variants)
+        variable = sorted({m for placed in todo for m, _ in placed})
         for start in range(0, len(todo), chunk):
             part = todo[start : start + chunk]
-            sets: list[Mapping[str, Mapping[str, Observation]]] = []
-            for placed in part:
-                profiles: dict[str, Mapping[str, Observation]] = dict(refs)
-                for missing, victim in placed:
-                    profiles[missing] = self._parsed(fam, plain, victim, self.data.victims[victim])
-                sets.append(profiles)
+            sets = [self._profiles(fam, placed) for placed in part]
             try:
                 values = self._models[fam.id].log10_likelihoods_batch(loci, sets, variable)
             except LikelihoodError as exc:
                 if chunk > 1 and "entries" in str(exc):  # stacked arrays too large: smaller batches
-                    self._compute(fam, plain, part, max(1, chunk // 4))
+                    self._direct(fam, variants, part, max(1, chunk // 4))
                     continue
                 raise DviError(f"family {fam.id}: {exc}") from exc
             for placed, row in zip(part, values, strict=True):
-                self._cache[(fam.id, plain, placed)] = row
+                self._store(fam, variants, placed, row)
 
     def lr_matrix(
         self, pairs: Sequence[tuple[str, str]], fixed: Mapping[str, str]
@@ -343,7 +439,7 @@ class _Solver:
                 continue
             base = tuple(sorted((m, v) for m, v in fixed.items() if m in fam.missing))
             keys = [tuple(sorted([*base, (m, v)])) for v, m in wanted]
-            lls = self.family_logliks(fam, [base, *keys])
+            lls = self.family_logliks(fam, [base, *keys], both=True)
             if lls[0] == -math.inf:
                 raise DviError(
                     f"family {fam.id}: the reference profiles are impossible in its pedigree (Mendelian "
@@ -366,9 +462,33 @@ class _Solver:
                 continue
             base = tuple(sorted((m, v) for m, v in fixed.items() if m in fam.missing))
             keys = [tuple(sorted([*base, (m, v)])) for v, m in wanted]
-            for pair, row in zip(wanted, self.marker_logliks(fam, keys, plain=True), strict=True):
+            for pair, row in zip(wanted, self.marker_logliks(fam, keys, plain=True, both=True), strict=True):
                 out[pair] = [locus.name for locus, x in zip(self.loci, row, strict=True) if x == -math.inf]
         return out
+
+
+def _placed_log10(
+    loci: Sequence[Locus], factors: Sequence[tuple[FloatArray, float]], obs: Mapping[str, Observation]
+) -> FloatArray:
+    """log10 likelihood per marker of a family with one more person typed ``obs``, from that person's
+    kept table ``K / 10**scale`` per marker (:meth:`PedigreeLikelihood.kept_factors_batch`): ``sum E * K``
+    over the person's ordered allele pairs, with the evidence ``E`` of :func:`evidence_table` (no dropout);
+    ``-inf`` where it is 0."""
+    out = np.empty(len(loci))
+    for b, (locus, (k, scale)) in enumerate(zip(loci, factors, strict=True)):
+        a, c = obs.get(locus.name, (None, None))
+        if a is None and c is None:
+            s = float(k.sum())
+        elif a is None or c is None:  # one allele called: every genotype that contains it
+            x = a if a is not None else c
+            assert x is not None
+            s = float(k[x, :].sum()) + float(k[:x, x].sum()) + float(k[x + 1 :, x].sum())
+        elif a == c:
+            s = float(k[a, a])
+        else:
+            s = float(k[a, c]) + float(k[c, a])
+        out[b] = math.log10(s) + scale if s > 0.0 else -math.inf
+    return out
 
 
 def _undisputed_entries(

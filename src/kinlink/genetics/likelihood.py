@@ -359,6 +359,31 @@ def _width_bucket(n: int) -> int:
     return width
 
 
+#: Markers of one typing pattern in different width buckets are padded to the widest when the batch holds
+#: at most this many padded allele pairs (markers x width²): one pass then costs less than one per width.
+MERGE_WIDTHS_ENTRIES = 4096
+
+
+def _merge_widths(
+    groups: dict[tuple[tuple[int, ...], int], list[int]],
+) -> dict[tuple[tuple[int, ...], int], list[int]]:
+    """Merge the width buckets of each typing pattern into the widest, for small batches (see
+    :data:`MERGE_WIDTHS_ENTRIES`); zero-padding changes nothing in the sums."""
+    by_modes: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
+    for (modes, width), members in groups.items():
+        by_modes.setdefault(modes, []).append((width, members))
+    if len(by_modes) == len(groups):
+        return groups
+    out: dict[tuple[tuple[int, ...], int], list[int]] = {}
+    for modes, parts in by_modes.items():
+        top = max(width for width, _ in parts)
+        if len(parts) > 1 and sum(len(m) for _, m in parts) * top * top <= MERGE_WIDTHS_ENTRIES:
+            out[(modes, top)] = sorted(b for _, members in parts for b in members)
+        else:
+            out.update(((modes, width), members) for width, members in parts)
+    return out
+
+
 @lru_cache(maxsize=128)
 def _stacked(loci: tuple[Locus, ...], width: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Frequencies (B, W) and female / male mutation matrices (B, W, W), zero-padded to ``width``."""
@@ -530,6 +555,7 @@ class PedigreeLikelihood:
             needs_width = keep is not None or any(m != _EXACT for m in modes)
             width = _width_bucket(locus.n_alleles) if needs_width else 0
             groups.setdefault((modes, width), []).append(b)
+        groups = _merge_widths(groups)
         out: list[tuple[FloatArray, float]] = [(np.zeros(0), 0.0)] * len(loci)
         for (modes, width), members in groups.items():
             batch_loci = tuple(loci[b] for b in members)
@@ -733,6 +759,34 @@ class PedigreeLikelihood:
         results = self._compute(loci, self._profiles(loci, profiles), self._dropout(dropout), theta, None)
         return np.array([-math.inf if float(v) <= 0 else math.log10(float(v)) + s for v, s in results])
 
+    def _set_observations(
+        self,
+        loci: Sequence[Locus],
+        profile_sets: Sequence[Mapping[str, Mapping[str, Sequence[str] | Observation]]],
+        skip: int | None = None,
+    ) -> list[dict[int, Observation]]:
+        """Typed observations per set and marker (sets one after the other), leaving out person ``skip``."""
+        observations: list[dict[int, Observation]] = []
+        parsed: dict[int, tuple[Mapping[str, Sequence[str] | Observation], list[Observation]]] = {}
+        for profiles in profile_sets:
+            per_marker: list[dict[int, Observation]] = [{} for _ in loci]
+            for pid, profile in profiles.items():
+                if pid not in self._index:
+                    raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
+                i = self._index[pid]
+                if i == skip:
+                    continue
+                # a profile shared by many sets (the references) is parsed once
+                cached = parsed.get(id(profile))
+                if cached is None or cached[0] is not profile:
+                    cached = (profile, [self._one(locus, profile.get(locus.name)) for locus in loci])
+                    parsed[id(profile)] = cached
+                for b, o in enumerate(cached[1]):
+                    if o[0] is not None or o[1] is not None:
+                        per_marker[b][i] = o
+            observations.extend(per_marker)
+        return observations
+
     def log10_likelihoods_batch(
         self,
         loci: Sequence[Locus],
@@ -752,31 +806,42 @@ class PedigreeLikelihood:
         leaves = frozenset(self._index[p] for p in variable if not self._children[self._index[p]])
         if not profile_sets:
             return np.zeros((0, len(loci)))
-        flat_loci: list[Locus] = []
-        observations: list[dict[int, Observation]] = []
-        parsed: dict[int, tuple[Mapping[str, Sequence[str] | Observation], list[Observation]]] = {}
-        for profiles in profile_sets:
-            flat_loci.extend(loci)
-            per_marker: list[dict[int, Observation]] = [{} for _ in loci]
-            for pid, profile in profiles.items():
-                if pid not in self._index:
-                    raise LikelihoodError(f"person {pid!r} has a genotype but is not in the pedigree")
-                # a profile shared by many sets (the references) is parsed once
-                cached = parsed.get(id(profile))
-                if cached is None or cached[0] is not profile:
-                    cached = (profile, [self._one(locus, profile.get(locus.name)) for locus in loci])
-                    parsed[id(profile)] = cached
-                i = self._index[pid]
-                for b, o in enumerate(cached[1]):
-                    if o[0] is not None or o[1] is not None:
-                        per_marker[b][i] = o
-            observations.extend(per_marker)
+        flat_loci = list(loci) * len(profile_sets)
+        observations = self._set_observations(loci, profile_sets)
         results = self._compute(flat_loci, observations, self._dropout(None), 0.0, None, leaves)
         values = np.array([float(v) for v, _ in results])
         scales = np.array([s for _, s in results])
         with np.errstate(divide="ignore"):
             out = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)) + scales, -np.inf)
         return out.reshape(len(profile_sets), len(loci))
+
+    def kept_factors_batch(
+        self,
+        loci: Sequence[Locus],
+        profile_sets: Sequence[Mapping[str, Mapping[str, Sequence[str] | Observation]]],
+        person: str,
+        variable: Sequence[str] = (),
+    ) -> list[list[tuple[FloatArray, float]]]:
+        """Per set and marker: ``K[a, b] = Pr(the set's data, person's paternal allele a and maternal
+        allele b)`` (n x n, not normalised) as ``(K / 10**scale, scale)``, ``person`` untyped whatever the set
+        says (theta 0, no dropout).
+
+        The likelihood of a set with ``person`` typed as one more profile is ``sum E * K`` times
+        ``10**scale``, where ``E[a, b]`` is the ordered evidence of that profile (:func:`evidence_table`):
+        one computation gives the likelihoods of every profile ``person`` may be given. Sets are stacked as
+        in :meth:`log10_likelihoods_batch` (``variable``: childless persons typed in some sets only)."""
+        for p in (*variable, person):
+            if p not in self._index:
+                raise LikelihoodError(f"person {p!r} is not in the pedigree")
+        x = self._index[person]
+        leaves = frozenset(
+            self._index[p] for p in variable if p != person and not self._children[self._index[p]]
+        )
+        flat_loci = list(loci) * len(profile_sets)
+        observations = self._set_observations(loci, profile_sets, skip=x)
+        results = self._compute(flat_loci, observations, self._dropout(None), 0.0, x, leaves)
+        n = len(loci)
+        return [results[k * n : (k + 1) * n] for k in range(len(profile_sets))]
 
     def genotype_distributions(
         self,

@@ -29,16 +29,46 @@ from kinlink.genetics.mutation import FloatArray, MarkerMutation, MutationModel
 LUMP_TOLERANCE = 1e-12
 
 
-def _lump_matrix(m: FloatArray, keep: list[int], merged: list[int]) -> FloatArray | None:
-    block = m[np.ix_(merged, keep)]
-    spread = block.max(axis=0) - block.min(axis=0)
-    if np.any(spread > LUMP_TOLERANCE * np.maximum(block.max(axis=0), 1e-300)):
+def _uniform_columns(m: FloatArray) -> FloatArray | None:
+    """``c`` with ``M[x, b] = c[b]`` for every ``x != b`` (within :data:`LUMP_TOLERANCE`), or ``None``.
+
+    Such a matrix (pedmut's equal and proportional models) is lumpable for every split, and its lumped
+    matrix follows from ``c`` alone."""
+    n = m.shape[0]
+    if n < 2:
         return None
+    c = m[0].copy()
+    c[0] = m[1, 0]
+    off = ~np.eye(n, dtype=bool)
+    spread = np.where(off, np.abs(m - c), 0.0).max(axis=0)
+    if np.any(spread > LUMP_TOLERANCE * np.maximum(c, 1e-300)):
+        return None
+    return c
+
+
+def _lump_uniform(m: FloatArray, c: FloatArray, keep: list[int], merged: list[int]) -> FloatArray:
     k = len(keep)
     out = np.empty((k + 1, k + 1))
     out[:k, :k] = m[np.ix_(keep, keep)]
-    out[:k, k] = m[np.ix_(keep, merged)].sum(axis=1)
-    out[k, :k] = block.mean(axis=0)
+    kept_c = c[keep]
+    out[:k, k] = c[merged].sum()
+    out[k, :k] = kept_c
+    out[k, k] = max(0.0, 1.0 - float(kept_c.sum()))
+    return out
+
+
+def _lump_matrix(m: FloatArray, keep: list[int], merged: list[int]) -> FloatArray | None:
+    rows_merged = m[merged]
+    block = rows_merged[:, keep]
+    top = block.max(axis=0)
+    if ((top - block.min(axis=0)) > LUMP_TOLERANCE * np.maximum(top, 1e-300)).any():
+        return None
+    k = len(keep)
+    rows_kept = m[keep]
+    out = np.empty((k + 1, k + 1))
+    out[:k, :k] = rows_kept[:, keep]
+    out[:k, k] = rows_kept[:, merged].sum(axis=1)
+    out[k, :k] = block.sum(axis=0) / len(merged)  # the mean of the (equal) merged rows
     out[k, k] = max(0.0, 1.0 - float(out[k, :k].sum()))
     return out
 
@@ -68,13 +98,27 @@ def lump(locus: Locus, observed: Iterable[str]) -> Locus:
         if m is None:
             models[sex], matrices[sex] = MutationModel(), None
             continue
-        if sex == "male" and female is not None and np.array_equal(m, female):
+        if sex == "male" and female is not None and (m is female or np.array_equal(m, female)):
             models[sex], matrices[sex] = models["female"], matrices["female"]
             continue
-        lumped = _lump_matrix(np.asarray(m, dtype=np.float64), keep, merged)
+        # whether every column is uniform off the diagonal is a property of the locus: checked once
+        uniform = locus.__dict__.get("_uniform_cache")
+        if uniform is None:
+            uniform = {
+                x: _uniform_columns(np.asarray(y, dtype=np.float64))
+                for x, y in (("female", female), ("male", male))
+                if y is not None
+            }
+            object.__setattr__(locus, "_uniform_cache", uniform)
+        c = uniform.get(sex)
+        lumped = (
+            _lump_uniform(m, c, keep, merged)
+            if c is not None
+            else _lump_matrix(np.asarray(m, dtype=np.float64), keep, merged)
+        )
         if lumped is None:
             return locus
-        models[sex] = MutationModel("custom", matrix=tuple(tuple(float(x) for x in row) for row in lumped))
+        models[sex] = MutationModel("custom", matrix=tuple(map(tuple, lumped.tolist())))
         matrices[sex] = lumped
     alleles = tuple(locus.alleles[i] for i in keep)
     freqs = np.concatenate([locus.freqs[keep], [float(locus.freqs[merged].sum())]])

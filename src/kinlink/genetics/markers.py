@@ -80,7 +80,7 @@ class Locus:
             raise FrequencyError(f"locus {self.name}: duplicate allele labels")
         if len(self.alleles) == 0:
             raise FrequencyError(f"locus {self.name}: no alleles")
-        if np.any(~np.isfinite(self.freqs)) or np.any(self.freqs < 0):
+        if not np.isfinite(self.freqs).all() or (self.freqs < 0).any():
             raise FrequencyError(f"locus {self.name}: frequencies must be non-negative numbers")
 
     @property

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kinlink.field.models import BodyMark, PhysicalProfile
 from kinlink.identification.relationships import RELATIONSHIP_LABELS as DONOR_RELATIONSHIPS
 from kinlink.partialdate import PartialDateError, parse_partial_date
-from kinlink.portal.widgets import FastSelect
+from kinlink.portal.widgets import FastModelChoiceField
 from kinlink.registry.models import (
     Event,
     Fate,
@@ -305,9 +305,7 @@ class PersonSearchForm(forms.Form):
 class ClaimForm(forms.Form):
     """A claim from an existing source, or from a new one described here."""
 
-    source = forms.ModelChoiceField(
-        label=_("Existing source"), queryset=Source.objects.none(), required=False, widget=FastSelect
-    )
+    source = FastModelChoiceField(label=_("Existing source"), queryset=Source.objects.none(), required=False)
     source_kind = forms.ChoiceField(label=_("Kind of new source"), choices=SourceKind.choices, required=False)
     source_name = forms.CharField(label=_("Name of new source"), max_length=300, required=False)
     source_origin = forms.CharField(label=_("Issued by"), max_length=300, required=False)
@@ -320,9 +318,7 @@ class ClaimForm(forms.Form):
     circumstances = forms.CharField(
         label=_("Circumstances"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
-    event = forms.ModelChoiceField(
-        label=_("Event"), queryset=Event.objects.all(), required=False, widget=FastSelect
-    )
+    event = FastModelChoiceField(label=_("Event"), queryset=Event.objects.all(), required=False)
     document = forms.FileField(label=_("Document"), required=False)
 
     def __init__(self, *args: Any, sources: Any = None, **kwargs: Any) -> None:
@@ -369,11 +365,11 @@ class NoteForm(forms.Form):
 
 
 class LinkEventForm(forms.Form):
-    event = forms.ModelChoiceField(label=_("Event"), queryset=Event.objects.all(), widget=FastSelect)
+    event = FastModelChoiceField(label=_("Event"), queryset=Event.objects.all())
 
 
 class DocumentForm(forms.Form):
-    source = forms.ModelChoiceField(label=_("Source"), queryset=Source.objects.none(), widget=FastSelect)
+    source = FastModelChoiceField(label=_("Source"), queryset=Source.objects.none())
     document = forms.FileField(label=_("Document"))
 
     def __init__(self, *args: Any, sources: Any = None, **kwargs: Any) -> None:

@@ -19,15 +19,18 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kinlink.documents.court import default_kind as default_application
 from kinlink.documents.legal import case_legal_view
+from kinlink.identification.services import PENDING as DNA_PENDING
 from kinlink.lib.formats import format_decimal
 from kinlink.matching.models import CandidateLink
 from kinlink.matching.services import open_links_visible_to
@@ -46,7 +49,7 @@ from kinlink.portal.forms import (
     TaskForm,
     UpdateForm,
 )
-from kinlink.portal.identifications import case_candidates, pending_for_home
+from kinlink.portal.identifications import candidates_visible_to, case_candidates, pending_for_home
 from kinlink.portal.inquiries import BoundForms, case_inquiries, letter_language, overdue_inquiries
 from kinlink.portal.maps import MapPoint, build_map
 from kinlink.portal.roles import caseworker_required, roles_of, staff_required
@@ -98,8 +101,11 @@ QUEUE_DAYS = 30
 DEADLINE_HORIZON_DAYS = 90
 #: Deadlines per page on the staff home page (``?page=`` for those ahead, ``?overdue_page=`` for overdue).
 DEADLINE_PAGE_SIZE = 20
-#: The most rows of one queue shown on the home page; its heading always gives the real count.
-HOME_LIST_LIMIT = 50
+#: The most rows of one queue shown on the home page; its heading always gives the real count, and a link
+#: leads to the whole queue (``staff_queue``: ``portal:queue_cases``..., pages of ``QUEUE_PAGE_SIZE``).
+HOME_LIST_LIMIT = 10
+#: Rows per page of a whole queue (``staff_queue``).
+QUEUE_PAGE_SIZE = 50
 supervisor_required = staff_required((Role.SUPERVISOR, Role.ADMINISTRATOR))
 
 
@@ -205,7 +211,7 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
         .select_related("tracing_request__person")
         .prefetch_related("tracing_request__person__names")
         .defer("profile", *(f"tracing_request__{f}" for f in REQUEST_SECRETS))
-        .order_by("-created", "pk")[:50]
+        .order_by("-created", "pk")[: HOME_LIST_LIMIT // 2]
     ):
         person = sample.tracing_request.person if sample.tracing_request else None
         if person is not None:
@@ -217,7 +223,7 @@ def _candidate_queue(user: Any) -> list[CandidateRow]:
         .select_related("person_a", "person_b")
         .prefetch_related("person_a__names", "person_b__names")
         .defer("explanation")
-        .order_by("-match_weight", "pk")
+        .order_by("-match_weight", "pk")[: HOME_LIST_LIMIT - len(rows)]
     )
     for link in links:
         rows.append(
@@ -252,7 +258,9 @@ def _home_lists(user: Any) -> dict[str, list[int]]:
                 .values_list("pk", flat=True)[:HOME_LIST_LIMIT]
             ),
             "links": list(
-                open_links_visible_to(user).order_by("-match_weight", "pk").values_list("pk", flat=True)[:50]
+                open_links_visible_to(user)
+                .order_by("-match_weight", "pk")
+                .values_list("pk", flat=True)[:HOME_LIST_LIMIT]
             ),
         }
 
@@ -272,6 +280,7 @@ def _home_counts(user: Any, today: dt.date) -> dict[str, int]:
             ).count(),
             "new_claims_count": _new_claims(user, recent).count(),
             "open_cases_count": cases_visible_to(user).filter(status=Case.Status.OPEN).count(),
+            "dna_candidates_count": candidates_visible_to(user).filter(status__in=DNA_PENDING).count(),
         }
 
     return fragments.cached("home-counts", (fragments.scope_of(user), today.isoformat()), compute)
@@ -283,22 +292,24 @@ def _new_claims(user: Any, since: dt.datetime) -> QuerySet[Claim]:
     )
 
 
-@caseworker_required
-def staff_home(request: HttpRequest) -> HttpResponse:
-    """The queues. Every list is bounded (``HOME_LIST_LIMIT`` rows, or pages of ``DEADLINE_PAGE_SIZE``); the
-    aggregates over the whole registry (the counts, every open case's legal deadlines) are cached fragments
-    (:mod:`kinlink.portal.fragments`), so the page's cost does not grow with the registry."""
-    user = request.user
+def _page_number(value: str | None) -> int:
+    """A page number asked for in the address, as a small integer (a fragment's key holds it)."""
+    return int(value) if value and value.isdigit() and len(value) <= 6 else 1
+
+
+def _home_queues(user: Any, today: dt.date, asked: dict[str, int]) -> dict[str, Any]:
+    """What the home page's queues show: short lists (``HOME_LIST_LIMIT`` rows, or pages of
+    ``DEADLINE_PAGE_SIZE``) and the queues' real sizes."""
     recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
     requests = requests_visible_to(user)
-    today = timezone.localdate()
     deadlines, overdue, deadlines_count, overdue_count = _deadline_pages(
-        _deadline_entries(user, today), today, request.GET.get("page"), request.GET.get("overdue_page")
+        _deadline_entries(user, today), today, asked["page"], asked["overdue_page"]
     )
     overdue_asked = Paginator(overdue_inquiries(user, today), DEADLINE_PAGE_SIZE).get_page(
-        request.GET.get("inquiry_page")
+        asked["inquiry_page"]
     )
-    context = {
+    lists = _home_lists(user)
+    return {
         "new_requests": requests.filter(status=TracingRequest.Status.NEW)
         .select_related("person")
         .prefetch_related("person__names")
@@ -309,14 +320,14 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         )
         .select_related("tracing_request")
         .defer(*(f"tracing_request__{f}" for f in REQUEST_SECRETS))
-        .order_by("-created")[:30],
-        "new_claims": Claim.objects.filter(pk__in=_home_lists(user)["new_claims"], created__gte=recent)
+        .order_by("-created")[:HOME_LIST_LIMIT],
+        "new_claims": Claim.objects.filter(pk__in=lists["new_claims"], created__gte=recent)
         .select_related("source", "person")
         .prefetch_related("person__names")
         .defer("circumstances")
         .order_by("-created")[:HOME_LIST_LIMIT],
         "candidates": _candidate_queue(user),
-        "dna_candidates": pending_for_home(user),
+        "dna_candidates": pending_for_home(user, limit=HOME_LIST_LIMIT),
         "deadlines": deadlines,
         "deadlines_count": deadlines_count,
         "overdue": overdue,
@@ -324,14 +335,87 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         "horizon_days": DEADLINE_HORIZON_DAYS,
         "overdue_inquiries": overdue_asked,
         "overdue_inquiries_count": overdue_asked.paginator.count,
-        "open_cases": Case.objects.filter(pk__in=_home_lists(user)["open_cases"], status=Case.Status.OPEN)
+        "open_cases": Case.objects.filter(pk__in=lists["open_cases"], status=Case.Status.OPEN)
         .select_related("person", "organisation")
         .prefetch_related("person__names")
         .order_by("-opened_at")[:HOME_LIST_LIMIT],
         "list_limit": HOME_LIST_LIMIT,
         **_home_counts(user, today),
     }
-    return render(request, "portal/staff/home.html", context)
+
+
+@caseworker_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """The queues, each a short list with its real count and a link to the whole queue. The queues are the
+    same for every member of the same organisations, so their HTML is a cached fragment
+    (:mod:`kinlink.portal.fragments`: keyed by the reader's organisations, the language, the day, the pages
+    asked for and the data version); the page's cost does not grow with the registry, and a view served
+    from the fragment asks only the session's and the sign-in's queries."""
+    user = request.user
+    today = timezone.localdate()
+    asked = {name: _page_number(request.GET.get(name)) for name in ("page", "overdue_page", "inquiry_page")}
+
+    def compute() -> str:
+        return str(render_to_string("portal/staff/_queues.html", _home_queues(user, today, asked)))
+
+    queues = fragments.cached(
+        "home-queues",
+        (fragments.scope_of(user), get_language() or "", today.isoformat(), *asked.values()),
+        compute,
+    )
+    # the fragment is HTML this template rendered itself (every value escaped there)
+    return render(request, "portal/staff/home.html", {"queues": mark_safe(queues)})
+
+
+#: The whole queues linked from the home page: (title, queryset of ``user``'s rows, newest first).
+def _queue_rows(user: Any, queue: str) -> tuple[str, QuerySet[Any]]:
+    recent = timezone.now() - dt.timedelta(days=QUEUE_DAYS)
+    requests = requests_visible_to(user)
+    if queue == "requests":
+        return _("New tracing requests"), (
+            requests.filter(status=TracingRequest.Status.NEW)
+            .select_related("person")
+            .prefetch_related("person__names")
+            .defer(*REQUEST_SECRETS)
+            .order_by("-submitted_at", "-pk")
+        )
+    if queue == "messages":
+        return _("Messages from families"), (
+            FamilyMessage.objects.filter(tracing_request__in=requests, from_family=True, created__gte=recent)
+            .select_related("tracing_request")
+            .defer(*(f"tracing_request__{f}" for f in REQUEST_SECRETS))
+            .order_by("-created", "-pk")
+        )
+    if queue == "claims":
+        return _("New claims"), (
+            _new_claims(user, recent)
+            .select_related("source", "person")
+            .prefetch_related("person__names")
+            .defer("circumstances")
+            .order_by("-created", "-pk")
+        )
+    if queue == "cases":
+        return _("Open cases"), (
+            cases_visible_to(user)
+            .filter(status=Case.Status.OPEN)
+            .select_related("person", "organisation")
+            .prefetch_related("person__names")
+            .order_by("-opened_at", "-pk")
+        )
+    raise Http404("no such queue")
+
+
+@caseworker_required
+def staff_queue(request: HttpRequest, queue: str) -> HttpResponse:
+    """One whole queue of the home page (new requests, families' messages, new claims, open cases), in
+    pages of ``QUEUE_PAGE_SIZE``."""
+    title, rows = _queue_rows(request.user, queue)
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/staff/queue.html",
+        {"title": title, "queue": queue, "rows": page, "count": page.paginator.count},
+    )
 
 
 @caseworker_required
@@ -564,7 +648,8 @@ def _case_page(
         "note_form": forms.get("note_form") or NoteForm(),
         "legal_form": forms.get("legal_form")
         or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
-        "retract_form": RetractForm(),
+        # one form for every claim's "Retract": its fields rendered once, not once per claim
+        "retract_fields": render_to_string("portal/form_fields.html", {"form": RetractForm()}),
         "court_form": CourtApplicationForm(
             prefix="court", initial={"kind": default_application(case), "lang": letter_language(case)}
         ),

@@ -66,6 +66,10 @@ urlpatterns = [
     # Caseworker console.
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/search", staff.staff_search, name="staff_search"),
+    path("staff/queues/requests/", staff.staff_queue, {"queue": "requests"}, name="queue_requests"),
+    path("staff/queues/messages/", staff.staff_queue, {"queue": "messages"}, name="queue_messages"),
+    path("staff/queues/claims/", staff.staff_queue, {"queue": "claims"}, name="queue_claims"),
+    path("staff/queues/cases/", staff.staff_queue, {"queue": "cases"}, name="queue_cases"),
     path("staff/requests/<int:pk>/", staff.request_detail, name="staff_request"),
     path("staff/requests/<int:pk>/open-case", staff.open_case, name="open_case"),
     path("staff/requests/<int:pk>/close", staff.close_request, name="close_request"),

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from kinlink.lib.formats import format_date, format_partial_date
@@ -116,3 +118,39 @@ def claim_fact_label(fact: Any, sex: str | None = None) -> str:
     from kinlink.registry.services.fate import claim_label
 
     return claim_label(fact.label(), sex)
+
+
+@register.filter
+def field_row(field: Any) -> SafeString:
+    """One form field with its label, help text and errors, as the consoles write every field: a checkbox
+    after its label's box, a group of checkboxes in a fieldset, anything else under its label (optional
+    fields say so). Written here, not by a template included once per field: an include costs about as much
+    as the field's widget, and the case page shows dozens of fields."""
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", None)
+    label = conditional_escape(field.label)
+    errors = conditional_escape(field.errors) if field.errors else ""
+    help_text = conditional_escape(field.help_text) if field.help_text else ""
+    widget_html = conditional_escape(field)
+    if input_type == "checkbox" and getattr(widget, "allow_multiple_selected", False):
+        help_span = f'<span class="help">{help_text}</span>' if help_text else ""
+        return mark_safe(  # every part escaped above
+            f'<fieldset class="field"><legend>{label}</legend>{widget_html}{help_span}{errors}</fieldset>'
+        )
+    for_id = conditional_escape(field.id_for_label)
+    if input_type == "checkbox":
+        return mark_safe(  # every part escaped above
+            f'<div class="field check">{widget_html} <label for="{for_id}">{label}</label>{errors}</div>'
+        )
+    optional = (
+        ""
+        if field.field.required
+        else f' <span class="muted">({conditional_escape(gettext("optional"))})</span>'
+    )
+    help_span = (
+        f'<span class="help" id="{conditional_escape(field.auto_id)}_helptext">{help_text}</span>'
+        if help_text
+        else ""
+    )
+    label_tag = f'<label for="{for_id}">{label}{optional}</label>'
+    return mark_safe(f'<div class="field">{label_tag}{widget_html}{help_span}{errors}</div>')  # escaped above
