@@ -6,10 +6,6 @@ Runs inside the caller's transaction, so atomicity is unchanged. Works on SQLite
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import re
-import uuid
 from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -122,9 +118,9 @@ def load_rows(
     rows = _encrypting(model, columns, rows, encryption_key)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            data = copy_text(rows)
             with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
-                copy.write(data)
+                for row in rows:
+                    copy.write_row(row)
             return
         sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
         # The indexes of a large table are updated in a page cache big enough to hold them, then the
@@ -138,50 +134,6 @@ def load_rows(
                 cursor.executemany(sql, batch)
         finally:
             cursor.execute(f"PRAGMA cache_size = {cache_size}")
-
-
-#: What COPY's text format escapes in a value (``\\N`` is NULL, a tab ends a column, a newline a row).
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_SPECIAL = re.compile("[\\\\\t\n\r]")
-
-
-def _copy_value(value: Any) -> str:
-    """One value in COPY's text format, as ``Copy.write_row`` writes it; a kind of value this module does
-    not know is refused rather than written as its ``str``."""
-    if value is None:
-        return "\\N"
-    if value is True or value is False:
-        return "t" if value else "f"
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "\\\\x" + bytes(value).hex()  # bytea's hex form, its backslash escaped
-    if isinstance(value, str | int | float | decimal.Decimal | uuid.UUID):
-        return str(value).translate(_COPY_ESCAPES)
-    raise TypeError(f"no COPY text form for a {type(value).__name__} value")
-
-
-def _copy_column(values: Sequence[Any]) -> list[str]:
-    """A column's values in COPY's text format. Plain text and whole numbers, what an import writes,
-    column by column: a column of text is escaped only when one of its values needs it."""
-    kinds = set(map(type, values))
-    if kinds == {str}:
-        if _COPY_SPECIAL.search("".join(values)) is None:
-            return list(values)
-        return [value.translate(_COPY_ESCAPES) for value in values]
-    if kinds == {int}:
-        return list(map(str, values))
-    return list(map(_copy_value, values))
-
-
-def copy_text(rows: Iterable[Sequence[Any]]) -> str:
-    """Rows (values in database form) as the data of ``COPY ... FROM STDIN`` in its text format: the same
-    text ``Copy.write_row`` sends, formatted a column at a time (a fifth of the cost for 10^5 rows)."""
-    table = list(rows)
-    if not table:
-        return ""
-    columns = [_copy_column(column) for column in zip(*table, strict=True)]
-    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 def _encrypting(
