@@ -6,8 +6,8 @@ staging table of text columns. SQLite: a fresh file; the reference is the sqlite
 --csv`` into a staging table (Python's csv + executemany when the shell is missing). Both are timed from
 the outside, as a user waits for them (process start included), best of ``--repeat`` runs each. The
 machine is shared: the load average before each run is recorded, and the CPU time (user + sys) of each
-process, which the load changes less than the wall time (for PostgreSQL it is the client's: the server's
-work, the same for both paths' rows, is not in it).
+process, which the load changes less than the wall time (for PostgreSQL it is the client's; the CPU time
+of the server processes serving the import is recorded next to it, ``all_import_server_cpu_seconds``).
 
 Run by hand: `.venv/bin/python bench/imports.py [--rows 106410] [--repeat 2] [--skip-postgres]`.
 Writes bench/results/imports.json.
@@ -62,6 +62,44 @@ def kinlink(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return timed([sys.executable, "-m", "kinlink", *args], env)
 
 
+def backend_cpu(pid: int) -> float | None:
+    """User + sys seconds of a server process on this machine (None once it has ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_with_server(
+    command: list[str], env: dict[str, str], admin: str, database: str
+) -> tuple[float, float, float]:
+    """Wall and CPU seconds of one command, and the CPU seconds of the server processes serving its
+    database, read from ``/proc`` every 0.1 s while it runs (the server must run on this machine; the
+    last tenth of a second of a backend may be missed)."""
+    import psycopg
+
+    seen: dict[int, float] = {}
+    cpu = children_cpu()
+    started = time.monotonic()
+    with psycopg.connect(admin, autocommit=True) as monitor:
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while child.poll() is None:
+            rows = monitor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database]
+            ).fetchall()
+            for (pid,) in rows:
+                used = backend_cpu(pid)
+                if used is not None:
+                    seen[pid] = used
+            time.sleep(0.1)
+        out, err = child.communicate()
+    elapsed = time.monotonic() - started
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{out}\n{err}")
+    return elapsed, children_cpu() - cpu, sum(seen.values())
+
+
 def exact_list(path: Path, rows: int) -> None:
     """The bench's generator writes whole lists; keep exactly ``rows`` of them."""
     full = path.with_suffix(".all.csv")
@@ -89,6 +127,7 @@ def postgres_runs(path: Path, base_url: str, repeat: int, env: dict[str, str]) -
     db_url = f"{base_url}/bench_imports"
     copies: list[tuple[tuple[float, float], float]] = []
     imports: list[tuple[tuple[float, float], float]] = []
+    server_cpus: list[float] = []
     for _ in range(repeat):
         psql(admin, "DROP DATABASE IF EXISTS bench_imports")
         psql(admin, "CREATE DATABASE bench_imports")
@@ -101,10 +140,16 @@ def postgres_runs(path: Path, base_url: str, repeat: int, env: dict[str, str]) -
             run_env = {**env, "DATABASE_URL": db_url}
             kinlink(["migrate"], run_env)
             before = load()
-            imports.append((kinlink(_import_args(path), run_env), before))
+            wall, cpu, server = timed_with_server(
+                [sys.executable, "-m", "kinlink", *_import_args(path)], run_env, admin, "bench_imports"
+            )
+            imports.append(((wall, cpu), before))
+            server_cpus.append(round(server, 2))
         finally:
             psql(admin, "DROP DATABASE IF EXISTS bench_imports")
-    return _figures(copies, imports, "psql \\copy into a staging table of text columns", cpu_ratio=False)
+    figures = _figures(copies, imports, "psql \\copy into a staging table of text columns", cpu_ratio=False)
+    figures["all_import_server_cpu_seconds"] = server_cpus
+    return figures
 
 
 def sqlite_runs(path: Path, tmp: Path, repeat: int, env: dict[str, str]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,9 +238,20 @@ def encrypt_with(key: DataKey, plain: str) -> str:
 def encrypt_many(key: DataKey, plains: Sequence[str]) -> list[str]:
     """``[encrypt_with(key, p) for p in plains]`` for a bulk import, with the data key looked up once: each
     value is a standard ``Fernet.encrypt`` token (no hand-made cipher mode); ``decrypt_text`` opens them."""
+    return encrypter(key)(plains)
+
+
+def encrypter(key: DataKey) -> Callable[[Sequence[str]], list[str]]:
+    """:func:`encrypt_many` with the data key looked up (and unwrapped) now: the function it returns never
+    reads the key store or the cache again, so a thread that prepares an import's rows, which must not use
+    the database (its connection is not the import's), can encrypt them."""
     fernet = data_fernet(key.key_id)
     prefix = f"{ENVELOPE_PREFIX}{key.key_id.hex}:"
-    return [prefix + fernet.encrypt(plain.encode("utf-8")).decode("ascii") for plain in plains]
+
+    def encrypt(plains: Sequence[str]) -> list[str]:
+        return [prefix + fernet.encrypt(plain.encode("utf-8")).decode("ascii") for plain in plains]
+
+    return encrypt
 
 
 def is_ciphertext(stored: str) -> bool:

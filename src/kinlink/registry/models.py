@@ -168,7 +168,8 @@ class Person(models.Model):
     birth_date = PartialDateField(_("date of birth"))
     birth_place = models.CharField(_("place of birth"), max_length=200, blank=True)
     service_number = models.CharField(_("service number"), max_length=50, blank=True)
-    unit = models.CharField(_("unit"), max_length=200, blank=True, db_index=True)
+    #: Not indexed: the search looks for a part of the unit (``icontains``), which no B-tree index serves.
+    unit = models.CharField(_("unit"), max_length=200, blank=True)
     rank = models.CharField(_("rank"), max_length=100, blank=True)
     military_branch = models.CharField(_("branch"), max_length=100, blank=True)
     region = models.CharField(_("home region"), max_length=200, blank=True)
@@ -182,10 +183,11 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         related_name="merged_from",
         help_text=_("Set when record linkage showed this record is the same person as another."),
+        db_index=False,  # a partial index (Meta.indexes): almost every person is merged into no one
     )
     #: The reconciled fate (``registry.fate.reconcile``), stored and recomputed by the registry's actions
     #: whenever a claim about the person changes; pages, documents, figures and exports read it.
-    fate = models.CharField(_("fate"), max_length=20, db_default="unknown", default="unknown", db_index=True)
+    fate = models.CharField(_("fate"), max_length=20, db_default="unknown", default="unknown")
     fate_confidence = models.CharField(max_length=20, db_default="none", default="none")
     fate_conflicts = models.PositiveSmallIntegerField(db_default=0, default=0)
     created = models.DateTimeField(default=timezone.now)
@@ -193,6 +195,18 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("persons")
+        # Every index is written by every imported row (issue 16): ``merged_into`` is indexed where it is
+        # set (``merged_into = X`` and ``IS NOT NULL`` use it; ``IS NULL``, the live persons, is nearly
+        # every row and is read in full anyway), ``fate`` without the LIKE-pattern copy that
+        # ``db_index`` adds on PostgreSQL (fates are compared whole, never by prefix).
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["merged_into"],
+                condition=models.Q(merged_into__isnull=False),
+                name="person_merged_into",
+            ),
+            models.Index(fields=["fate"], name="person_fate"),
+        ]
 
     def __str__(self) -> str:
         name = self.primary_name()
@@ -219,7 +233,8 @@ class NameVariant(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
     full_name = models.CharField(_("full name as written"), max_length=300, blank=True)
-    surname = models.CharField(_("surname"), max_length=150, blank=True, db_index=True)
+    #: Not indexed: no query looks a surname up (the search compares name keys in Python).
+    surname = models.CharField(_("surname"), max_length=150, blank=True)
     given_name = models.CharField(_("given name"), max_length=150, blank=True)
     patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     script = models.CharField(_("script"), max_length=4, choices=Script.choices, default=Script.CYRILLIC)
@@ -545,11 +560,22 @@ class Claim(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     place_precision_m = models.PositiveIntegerField(null=True, blank=True)
     circumstances = EncryptedTextField(_("circumstances"), blank=True, legacy_plaintext=True)
-    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
-    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims")
+    #: ``event``, ``site`` and ``created_by`` are indexed where set (Meta.indexes): an imported list's
+    #: claims, most of the table, have none of them.
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims", db_index=False
+    )
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims", db_index=False
+    )
     #: PROTECT: a user who wrote claims is deactivated, never deleted (the claim row cannot change).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     created = models.DateTimeField(default=timezone.now)
 
@@ -560,7 +586,14 @@ class Claim(models.Model):
         verbose_name_plural = _("claims")
         ordering = ("date", "created")
         # the staff queue: new claims of the last 30 days, newest first
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["-created"], name="claim_created")]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["-created"], name="claim_created"),
+            models.Index(fields=["event"], condition=models.Q(event__isnull=False), name="claim_event"),
+            models.Index(fields=["site"], condition=models.Q(site__isnull=False), name="claim_site"),
+            models.Index(
+                fields=["created_by"], condition=models.Q(created_by__isnull=False), name="claim_created_by"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}: {self.fate} {self.date}"
@@ -919,7 +952,8 @@ class ListImport(models.Model):
 class ListRecord(models.Model):
     """One row of an imported list, kept as the source wrote it and linked to the person it names."""
 
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
+    #: Not indexed alone: the unique (source, record_id) index serves every lookup by source.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records", db_index=False)
     record_id = models.CharField(max_length=100)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="list_records")
     row = models.JSONField()

@@ -252,3 +252,48 @@ def test_the_bulk_path_writes_claim_circumstances_encrypted(write_list: WriteLis
         "Obits, record R1",
         "Obits, record R2",
     ]
+
+
+def test_load_rows_writes_what_copy_must_escape_and_null_as_given() -> None:
+    """Tabs, newlines, carriage returns and backslashes in text, NULL, booleans, datetimes and numbers
+    come back from the database as they were given (COPY's text format escapes the first four)."""
+    from django.utils import timezone
+
+    from kinlink.registry.services.imports import NAME_COLUMNS, PERSON_COLUMNS
+
+    source = Source.objects.create(kind="other", name="Escapes")
+    person_ids = fastinsert.allocate_ids(Person, 3)
+    moment = timezone.now()
+    now = fastinsert.db_value(Person, "created", moment)
+    texts = ["tab\there", "line\nbreak\r\nand \\ back\\slash \\N", "plain"]
+    fastinsert.load_rows(
+        Person,
+        PERSON_COLUMNS,
+        [
+            (pk, f"{pk:032x}", "U", "1990", "", "", "", "", "", "", text, "", now, "dead", "high", n)
+            for n, (pk, text) in enumerate(zip(person_ids, texts, strict=True))
+        ],
+    )
+    fastinsert.load_rows(
+        NameVariant,
+        NAME_COLUMNS,
+        [
+            (person_ids[0], "\\", "", "", "", "Latn", "", None, True),
+            (person_ids[1], "a\tb", "Ковальчук", "", "", "Cyrl", "uk", source.pk, False),
+            (person_ids[2], "", "\\N", "", "", "Latn", "", None, False),
+        ],
+    )
+    persons = {p.pk: p for p in Person.objects.filter(pk__in=person_ids)}
+    assert [persons[pk].physical_description for pk in person_ids] == texts
+    assert [persons[pk].fate_conflicts for pk in person_ids] == [0, 1, 2]
+    assert [persons[pk].created for pk in person_ids] == [moment] * 3
+    names = list(
+        NameVariant.objects.filter(person_id__in=person_ids)
+        .order_by("person_id")
+        .values_list("full_name", "surname", "source_id", "is_primary")
+    )
+    assert names == [
+        ("\\", "", None, True),
+        ("a\tb", "Ковальчук", source.pk, False),
+        ("", "\\N", None, False),
+    ]

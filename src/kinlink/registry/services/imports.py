@@ -14,16 +14,19 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kinlink.lib.personlist import PERSON_LIST_COLUMNS
+from kinlink.registry.crypto import encrypter
+from kinlink.registry.fields import Ciphertext
 from kinlink.registry.models import (
     _CYRILLIC,  # the letters script_of counts
     _LATIN,
@@ -214,10 +217,33 @@ def import_list(
             result.person_ids.append(record.person_id)
         changed_persons = list(result.person_ids)
         load = _Load(source, stated_fate, single_claim_outcome(source, stated_fate))
-        chunks = [new_rows[i : i + LOAD_CHUNK] for i in range(0, len(new_rows), LOAD_CHUNK)]
-        for chunk in progress(chunks, len(new_rows)):
-            result.person_ids.extend(load.write(rows, chunk))
-            result.created += len(chunk)
+        person_ids = allocate_ids(Person, len(new_rows))
+        starts = range(0, len(new_rows), LOAD_CHUNK)
+        chunks = [new_rows[i : i + LOAD_CHUNK] for i in starts]
+        id_chunks = [person_ids[i : i + LOAD_CHUNK] for i in starts]
+        # PostgreSQL checks the foreign keys of each chunk's rows as its COPY ends, while the next chunk
+        # is prepared, instead of all of them at the commit (Django's constraints are deferred); the same
+        # checks, restored to deferred for the rest of the transaction. (After an error the transaction
+        # rolls back, which ends the setting too.)
+        immediate = connection.vendor == "postgresql" and bool(chunks)
+        if immediate:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # One thread prepares chunk k + 1 (the rows of the four tables, circumstances encrypted) while
+        # this one writes chunk k: it never touches the database, whose connection is this thread's.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-prepare") as pool:
+            pending = pool.submit(load.prepare, rows, chunks[0], id_chunks[0]) if chunks else None
+            for k, chunk in enumerate(progress(chunks, len(new_rows))):
+                assert pending is not None
+                prepared = pending.result()
+                if k + 1 < len(chunks):
+                    pending = pool.submit(load.prepare, rows, chunks[k + 1], id_chunks[k + 1])
+                load.write(prepared)
+                result.person_ids.extend(prepared.person_ids)
+                result.created += len(chunk)
+        if immediate:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         ListImport.objects.create(source=source, file_sha256=file_hash, filename=path.name, rows=len(parsed))
         # A new person has one claim, this list's: its fate is ``outcome``, written with the person.
         # A changed row's person has several: reconciled over all of them.
@@ -343,20 +369,17 @@ class _Load:
         self.now = db_value(Person, "created", timezone.now())
         self.circumstances_prefix = _circumstances(source, "")
         self.key = source.encryption_key()
+        self.encrypt = encrypter(self.key)  # the key looked up here, in the import's thread
         self.scripts: dict[str, tuple[str, str]] = {}
         self.words = _Words()
 
-    def write(self, rows: _Rows, chunk: Sequence[int]) -> list[int]:
-        """Write the rows at ``chunk``'s positions; returns their new persons."""
-        if not chunk:
-            return []
+    def prepare(self, rows: _Rows, chunk: Sequence[int], person_ids: list[int]) -> _Prepared:
+        """The rows of the four tables for the list rows at ``chunk``'s positions and their new persons'
+        ids, in database form, circumstances encrypted. No database access: it runs in another thread."""
         count = len(chunk)
-        person_ids = allocate_ids(Person, count)
         source_id = self.source.pk
         person_fate, confidence, conflicts = self.outcome
-        load_rows(
-            Person,
-            PERSON_COLUMNS,
+        persons = list(
             zip(
                 person_ids,
                 random_uids(count),
@@ -374,7 +397,7 @@ class _Load:
                 repeat(person_fate),
                 repeat(confidence),
                 repeat(conflicts),
-            ),
+            )
         )
         names = [rows.take(c, chunk) for c in ("full_name", "surname", "given_name", "patronymic")]
         written = [
@@ -384,9 +407,7 @@ class _Load:
         for name in set(written).difference(scripts):
             scripts[name] = self.words.script_and_language(name)
         script_language = list(map(scripts.__getitem__, written))
-        load_rows(
-            NameVariant,
-            NAME_COLUMNS,
+        name_rows = list(
             zip(
                 person_ids,
                 *names,
@@ -394,36 +415,52 @@ class _Load:
                 [language for _, language in script_language],
                 repeat(source_id),
                 repeat(True),
-            ),
+            )
         )
         record_ids = rows.take("record_id", chunk)
         prefix = self.circumstances_prefix
-        load_rows(
-            Claim,
-            CLAIM_COLUMNS,
+        circumstances = map(Ciphertext, self.encrypt([prefix + record_id for record_id in record_ids]))
+        claims = list(
             zip(
                 person_ids,
                 repeat(source_id),
                 repeat(self.fate),
                 rows.take("event_date", chunk),
                 rows.take("event_place", chunk),
-                [prefix + record_id for record_id in record_ids],
+                circumstances,
                 repeat(self.now),
-            ),
-            encryption_key=self.key,
+            )
         )
-        load_rows(
-            ListRecord,
-            RECORD_COLUMNS,
+        records = list(
             zip(
                 repeat(source_id),
                 record_ids,
                 person_ids,
                 _take(rows.json, chunk),
                 _take(rows.digests, chunk),
-            ),
+            )
         )
-        return person_ids
+        return _Prepared(person_ids, persons, name_rows, claims, records)
+
+    def write(self, prepared: _Prepared) -> None:
+        """Write one prepared chunk: persons, their names, their claims and the list records."""
+        if not prepared.person_ids:
+            return
+        load_rows(Person, PERSON_COLUMNS, prepared.persons)
+        load_rows(NameVariant, NAME_COLUMNS, prepared.names)
+        load_rows(Claim, CLAIM_COLUMNS, prepared.claims, encryption_key=self.key)
+        load_rows(ListRecord, RECORD_COLUMNS, prepared.records)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """One chunk's rows of the four tables, in their columns' order (``*_COLUMNS``)."""
+
+    person_ids: list[int]
+    persons: list[tuple[Any, ...]]
+    names: list[tuple[Any, ...]]
+    claims: list[tuple[Any, ...]]
+    records: list[tuple[Any, ...]]
 
 
 PERSON_COLUMNS = (
