@@ -51,3 +51,20 @@ def test_the_merge_group_is_read_once_inside_a_block_and_a_later_merge_is_seen(
     third = request_for("Ivanov").person
     Person.objects.filter(pk=third.pk).update(merged_into=other)
     assert merge_groups([keep.pk]) == {keep.pk: keep.pk, other.pk: keep.pk, third.pk: keep.pk}
+
+
+@pytest.mark.django_db
+def test_an_access_rule_remembered_inside_a_block_gives_each_caller_its_own_copy() -> None:
+    from kinlink.registry.services.access import requests_visible_to
+    from tests.portal.portal_world import build_world
+
+    world = build_world()
+    a, b = world.a, world.b
+    user = a.users["caseworker"]
+    with page_memo():
+        first, second = requests_visible_to(user), requests_visible_to(user)
+        assert first is not second
+        narrowed = first.filter(pk=a.request.pk)
+        assert list(narrowed) == [a.request]
+        assert second.filter(pk=b.request.pk).count() == 0  # another organisation's request stays hidden
+        assert set(second) == {a.request}  # not narrowed by the first caller's filter
