@@ -492,3 +492,37 @@ def _upload(name: str, content: bytes) -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content, content_type="image/png")
+
+
+def test_open_inquiries_share_their_forms_rendering_but_each_names_its_own_fields(world: World) -> None:
+    """The dates and answer forms are rendered once for the case (``_SharedFields``): each inquiry's copy
+    names its own fields, the same HTML as rendered on its own, and a failed one keeps its values."""
+    from django.template.loader import render_to_string
+
+    from kinlink.portal.forms import InquiryAnswerForm, InquiryDatesForm
+
+    a = world.a
+    first, second = _record(a), _record(a, addressee="Military commissariat")
+    page = _staff(a).get(_case_url(a)).content.decode()
+    for inquiry in (first, second):
+        for name, form in (
+            ("dates", InquiryDatesForm(prefix=f"inquiry{inquiry.pk}-dates")),
+            ("answer", InquiryAnswerForm(prefix=f"inquiry{inquiry.pk}-answer", sex=a.case.person.sex)),
+        ):
+            alone = render_to_string("portal/form_fields.html", {"form": form})
+            assert f'name="inquiry{inquiry.pk}-{name}-' in alone
+            assert alone in page
+    assert "__slot__" not in page
+    prefix = f"inquiry{second.pk}-answer"
+    response = _staff(a).post(
+        _url("case_inquiry_answer", a, second),
+        {f"{prefix}-answered_on": "2022-05-10", f"{prefix}-answer": "", f"{prefix}-reliability": "B"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    first_article = page.split(f'id="inquiry-{first.pk}"')[1].split(f'id="inquiry-{second.pk}"')[0]
+    second_article = page.split(f'id="inquiry-{second.pk}"')[1]
+    assert f'name="inquiry{first.pk}-answer-answered_on"' in first_article
+    assert "Give the text of the answer or attach its scan." not in first_article
+    assert "Give the text of the answer or attach its scan." in second_article
+    assert re.search(f'name="{prefix}-answered_on"[^>]*value="2022-05-10"', second_article)

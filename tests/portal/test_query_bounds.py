@@ -35,7 +35,7 @@ BOUNDS = {
     "search": 20,
     "request": 20,
     "person": 20,
-    "case": 60,
+    "case": 40,
     "links": 20,
     "link": 25,
     "dna_queue": 20,

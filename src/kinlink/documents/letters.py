@@ -26,6 +26,7 @@ from kinlink.identification.relationships import canonical_relationship
 from kinlink.lib.formats import format_date, format_partial_date
 from kinlink.registry.models import Case, Person, SourceKind, TracingRequest
 from kinlink.registry.services.fate import person_claims
+from kinlink.registry.services.memo import remembered
 
 LETTER_KINDS = ("inquiry", "reminder", "complaint")
 PURPOSES = ("circumstances", "certificate")
@@ -131,7 +132,12 @@ def next_step(inquiry: Inquiry, today: dt.date) -> NextStep | None:
 
 
 def enquirer(case: Case) -> TracingRequest | None:
-    """The family member who writes: the earliest tracing request for the person, with a name if any."""
+    """The family member who writes: the earliest tracing request for the person, with a name if any (read
+    once per case inside a ``page_memo`` block)."""
+    return remembered(("enquirer", case.pk, case.person_id), lambda: _enquirer(case))
+
+
+def _enquirer(case: Case) -> TracingRequest | None:
     requests = list(TracingRequest.objects.filter(person=case.person).order_by("submitted_at", "id"))
     named = [r for r in requests if (r.enquirer_name or "").strip()]
     found = named or requests

@@ -20,8 +20,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -61,6 +63,9 @@ class InquiryRow:
     inquiry: Inquiry
     status: str  # answered, answered_late, overdue, waiting, no_deadline
     forms: dict[str, Any] = field(default_factory=dict)
+    #: the fields of an unbound form that is the same for every inquiry but for its prefix, already
+    #: rendered (``_SharedFields``); the template renders the others from ``forms``
+    html: dict[str, SafeString] = field(default_factory=dict)
     open_form: str = ""
     next_step: NextStep | None = None
 
@@ -143,12 +148,31 @@ def _next_step_initial(inquiry: Inquiry, step: NextStep, lang: str, today: dt.da
     return {"step": step_key(step), "addressee": addressee, "asked_on": today, "lang": lang}
 
 
+class _SharedFields:
+    """The fields of the forms every open inquiry shows alike but for the prefix (the dates and the answer
+    form): rendered once for the case with a stand-in prefix, each inquiry's copy then names its own."""
+
+    SLOT = "inquiry__slot__"
+
+    def __init__(self) -> None:
+        self.rendered: dict[str, str] = {}
+
+    def html(self, inquiry: Inquiry, name: str, make: Any) -> SafeString:
+        """The fields of ``make(prefix=...)``, prefixed as ``_prefix(inquiry, name)`` would."""
+        stand_in = f"{self.SLOT}-{name}"
+        if name not in self.rendered:
+            self.rendered[name] = render_to_string("portal/form_fields.html", {"form": make(prefix=stand_in)})
+        # the stand-in is plain ASCII, kept as is by escaping; the prefix put in its place is too
+        return mark_safe(self.rendered[name].replace(stand_in, _prefix(inquiry, name)))
+
+
 def case_inquiries(case: Case, today: dt.date, bound: BoundForms | None = None) -> dict[str, Any]:
     """The case page's inquiries section: every inquiry with its status and forms, and the new one's form."""
     bound = bound or {}
     sex = case.person.sex
     lang = letter_language(case)
     rows: list[InquiryRow] = []
+    shared = _SharedFields()
     inquiries = (
         Inquiry.objects.filter(case=case)
         .select_related("follows", "answer_source", "letter", "case__person")
@@ -180,6 +204,12 @@ def case_inquiries(case: Case, today: dt.date, bound: BoundForms | None = None) 
             row.forms["answer"] = bound.get((inquiry.pk, "answer")) or InquiryAnswerForm(
                 prefix=_prefix(inquiry, "answer"), sex=sex
             )
+            if (inquiry.pk, "dates") not in bound:
+                row.html["dates"] = shared.html(inquiry, "dates", InquiryDatesForm)
+            if (inquiry.pk, "answer") not in bound:
+                row.html["answer"] = shared.html(
+                    inquiry, "answer", lambda prefix: InquiryAnswerForm(prefix=prefix, sex=sex)
+                )
         if status == "overdue":
             row.forms["follow_up"] = bound.get((inquiry.pk, "follow_up")) or FollowUpForm(
                 prefix=_prefix(inquiry, "follow_up"), initial=_follow_up_initial(inquiry, today)

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from kinlink.registry.models import Membership, Organisation, Role, TracingRequest
 from kinlink.registry.services.access import CASE_ROLES, is_superuser
+from kinlink.registry.services.memo import remembered
 
 LAB_ROLES = (Role.LAB_ANALYST,)
 FAMILY_SESSION_KEY = "kinlink_family_request"
@@ -24,9 +25,15 @@ View = Callable[..., HttpResponseBase]
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    """The member's roles (read once per member inside a ``page_memo`` block)."""
     if not user.is_authenticated:
         return set()
-    return set(Membership.objects.filter(user_id=user.pk).values_list("role", flat=True))
+    return set(
+        remembered(
+            ("roles_of", user.pk),
+            lambda: frozenset(Membership.objects.filter(user_id=user.pk).values_list("role", flat=True)),
+        )
+    )
 
 
 def labs_of(user: AbstractBaseUser | AnonymousUser) -> list[Organisation]:

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -66,6 +66,7 @@ from kinlink.registry.models import (
     FamilyMessage,
     FamilyUpdate,
     Fate,
+    NameVariant,
     Person,
     Remains,
     Role,
@@ -94,6 +95,7 @@ from kinlink.registry.services.fate import (
     person_claims,
     plan_facts,
 )
+from kinlink.registry.services.memo import page_memo
 from kinlink.registry.services.search import PersonQuery, search_persons
 from kinlink.registry.services.uploads import UploadError
 
@@ -600,8 +602,24 @@ def _case_page(
     inquiry_forms: BoundForms | None = None,
     **forms: Any,
 ) -> HttpResponse:
+    # the page's helpers ask the person's merge group, the member's roles and the family's first request
+    # again and again: each is read once while the page is built and rendered
+    with page_memo():
+        return _build_case_page(request, case, status, inquiry_forms, **forms)
+
+
+def _build_case_page(
+    request: HttpRequest,
+    case: Case,
+    status: int,
+    inquiry_forms: BoundForms | None,
+    **forms: Any,
+) -> HttpResponse:
     user = request.user
     person = case.person
+    # the name variants with their sources, read once: the list and the primary name (title, heading)
+    names = Prefetch("names", queryset=NameVariant.objects.select_related("source"))
+    prefetch_related_objects([person], names)
     audit.record(user, audit.Action.VIEW_CASE, case)
     claims = list(
         person_claims(person)
@@ -624,7 +642,7 @@ def _case_page(
     context = {
         "case": case,
         "person": person,
-        "names": person.names.select_related("source"),
+        "names": person.names.all(),
         "claims": claims,
         "conflicting": conflicting,
         "assessment": assessment,

@@ -24,6 +24,7 @@ from kinlink.registry.models import (
     SourceKind,
     TracingRequest,
 )
+from kinlink.registry.services.memo import remembered
 
 CASE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.ADMINISTRATOR)
 
@@ -33,8 +34,13 @@ def organisations_of(
 ) -> QuerySet[Organisation]:
     if not user.is_authenticated:
         return Organisation.objects.none()
-    ids = Membership.objects.filter(user_id=user.pk, role__in=roles).values("organisation_id")
-    return Organisation.objects.filter(id__in=ids)
+
+    def build() -> QuerySet[Organisation]:
+        ids = Membership.objects.filter(user_id=user.pk, role__in=roles).values("organisation_id")
+        return Organisation.objects.filter(id__in=ids)
+
+    # built once per member inside a ``page_memo`` block; each caller gets its own (unevaluated) copy
+    return remembered(("organisations_of", user.pk, roles), build).all()
 
 
 def is_superuser(user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -54,11 +60,15 @@ def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
 def requests_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[TracingRequest]:
     if is_superuser(user):
         return TracingRequest.objects.all()
-    orgs = organisations_of(user)
-    consented = TracingRequest.consent_organisations.through.objects.filter(organisation__in=orgs).values(
-        "tracingrequest_id"
-    )
-    return TracingRequest.objects.filter(Q(organisation__in=orgs) | Q(pk__in=consented))
+
+    def build() -> QuerySet[TracingRequest]:
+        orgs = organisations_of(user)
+        through = TracingRequest.consent_organisations.through
+        consented = through.objects.filter(organisation__in=orgs).values("tracingrequest_id")
+        return TracingRequest.objects.filter(Q(organisation__in=orgs) | Q(pk__in=consented))
+
+    # built once per member inside a ``page_memo`` block; each caller gets its own (unevaluated) copy
+    return remembered(("requests_visible_to", user.pk), build).all()
 
 
 def requests_of_labs(labs: Iterable[Organisation]) -> QuerySet[TracingRequest]:

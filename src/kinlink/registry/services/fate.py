@@ -17,6 +17,7 @@ from kinlink.registry.legal import default_rules
 from kinlink.registry.legalplan import InquiryFacts, Plan, PlanFacts, Step, build_plan
 from kinlink.registry.models import Case, Claim, Fate, Person, Source, SourceKind, TracingRequest
 from kinlink.registry.services.grammar import gendered
+from kinlink.registry.services.memo import remembered
 from kinlink.registry.services.sources import source_name
 
 
@@ -43,7 +44,13 @@ def merge_groups(person_ids: Iterable[int]) -> dict[int, int]:
 
     A person's merge group is the person and every person merged into it, transitively (``merged_into``
     points from the merged record to the one it was merged into). Merges never move claims, so this is
-    how the claims of a merged record keep counting for the person it was merged into."""
+    how the claims of a merged record keep counting for the person it was merged into. Read once per
+    set of persons inside a ``page_memo`` block (a page asks it from several helpers)."""
+    ids = tuple(person_ids)
+    return dict(remembered(("merge_groups", frozenset(ids)), lambda: _merge_groups(ids)))
+
+
+def _merge_groups(person_ids: Iterable[int]) -> dict[int, int]:
     group: dict[int, int] = {pid: pid for pid in person_ids}
     frontier = list(group)
     while frontier:
