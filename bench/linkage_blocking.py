@@ -1,6 +1,6 @@
 """Comparison pairs and true-pair coverage of every prediction blocking rule (issue 16).
 
-Run by hand:  PYTHONPATH=src python bench/linkage_blocking.py LISTS.parquet [LISTS.parquet ...]
+Run by hand:  PYTHONPATH=src python bench/linkage_blocking.py [--label NAME] LISTS.parquet [LISTS.parquet ...]
 The lists are those bench/linkage.py writes (``--generate SIZE PATH --rates harsh``): person-list rows
 with the truth in ``_person_id``. For each rule: the record pairs it joins (sum over its key groups of
 n(n-1)/2, counted in DuckDB without forming the pairs; a pair several rules join counts once per
@@ -43,7 +43,7 @@ def _pair_count(con: Any, sql: str) -> int:
     return int(con.execute(query).fetchall()[0][0])
 
 
-def measure(path: Path) -> dict[str, Any]:
+def measure(path: Path, label: str = "") -> dict[str, Any]:
     import duckdb
     import pandas as pd
 
@@ -96,6 +96,7 @@ def measure(path: Path) -> dict[str, Any]:
         )
         print(json.dumps(reach[-1]), file=sys.stderr)
     return {
+        "label": label,
         "lists": path.name,
         "records": len(frame),
         "true_pairs": len(true_pairs),
@@ -110,15 +111,18 @@ def measure(path: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    paths = [Path(p) for p in (argv if argv is not None else sys.argv[1:])]
-    if not paths:
-        print(__doc__)
-        return 2
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--label", default="", help="a name for this run in the results (e.g. 'before')")
+    parser.add_argument("lists", type=Path, nargs="+")
+    args = parser.parse_args(argv)
     existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"runs": []}
-    for path in paths:
-        out = measure(path)
+    for path in args.lists:
+        out = measure(path, args.label)
         print(json.dumps({k: v for k, v in out.items() if k != "rules"}))
-        existing["runs"] = [r for r in existing["runs"] if r["lists"] != out["lists"]] + [out]
+        keep = [r for r in existing["runs"] if (r["lists"], r.get("label", "")) != (out["lists"], args.label)]
+        existing["runs"] = [*keep, out]
     existing["description"] = (
         "Per prediction blocking rule: record pairs joined (a pair joined by several rules counts once "
         "per rule), true pairs reached, and true pairs no other rule reaches, on bench/linkage.py lists."

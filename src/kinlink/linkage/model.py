@@ -490,8 +490,8 @@ def blocking_rules() -> list[Any]:
     made (docs/methods/linkage.md). Rules on a given-name initial, or without the surname, join many
     namesakes at scale; they propose a pair only when the names they do not join on are close
     (:data:`GIVEN_NAMES_CLOSE`, :data:`SURNAMES_CLOSE`). On the harsh benchmark lists of 10^6 records
-    the 28 rules join 1.35·10^8 record pairs without those conditions, and about a third of that with
-    them (bench/results/linkage_blocking.json).
+    the 28 rules join 1.35·10^8 record pairs (sum over rules) without those conditions and 6.1·10^7
+    with them, for 0.45 % fewer true pairs proposed (bench/results/linkage_blocking.json).
     """
     from splink.blocking_rule_library import CustomRule
 
