@@ -1,7 +1,7 @@
 """Benchmark of kinlink.linkage against plain Splink on raw strings, on scenario lists with truth.
 
 Run by hand:  PYTHONPATH=src python bench/linkage.py --sizes 10000 100000 [--skip-baseline-above N]
-                 [--rates default|hard|harsh]
+                 [--rates default|hard|harsh] [--lists-dir DIR]
 Writes bench/results/linkage.json: pairwise precision, recall and F1, runtime and peak memory per size.
 The lists of each size are generated in one subprocess and written to a Parquet file; each method then
 links them in a fresh subprocess, so that its peak memory (ru_maxrss) is the linkage's alone (as a
@@ -117,6 +117,7 @@ def run_one(
         frame, truth = _lists(n_records, seed)
     load_before = os.getloadavg()[0]
     generated = time.perf_counter()
+    cpu_before = _cpu_seconds()
     timings: dict[str, float] = {}
     if method == "kinlink":
         result = link_records(frame, LinkageOptions(threshold=threshold))
@@ -125,9 +126,11 @@ def run_one(
     else:
         ids, clusters = _baseline(frame, threshold)
     linked = time.perf_counter()
+    cpu_s = _cpu_seconds() - cpu_before
     predicted = cluster_pairs(ids, clusters)
     true_pairs = cluster_pairs(ids, [truth[i] for i in ids])
     scores = pairwise_scores(true_pairs, predicted)
+    source = dict(zip(frame["record_id"], frame["source"], strict=True))
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "method": method,
@@ -137,11 +140,38 @@ def run_one(
         **{k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()},
         "generate_s" if lists is None else "read_s": round(generated - start, 2),
         "link_s": round(linked - generated, 2),
+        "link_cpu_s": round(cpu_s, 2),
         "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "stages_s": timings,
         "peak_memory_gb": round(peak_kib / 1024**2, 2),
         "seed": seed,
+        "by_source_pair": _by_source_pair(true_pairs, predicted, source),
     }
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process, all its threads (DuckDB's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _by_source_pair(
+    true_pairs: set[tuple[str, str]], predicted: set[tuple[str, str]], source: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """Pairwise precision, recall and F1 per pair of source lists (``a~b``, sorted)."""
+    from kinlink.linkage.model import pairwise_scores
+
+    def kind(pair: tuple[str, str]) -> str:
+        return "~".join(sorted((source[pair[0]], source[pair[1]])))
+
+    kinds = sorted({kind(p) for p in true_pairs | predicted})
+    out = {}
+    for name in kinds:
+        scores = pairwise_scores(
+            {p for p in true_pairs if kind(p) == name}, {p for p in predicted if kind(p) == name}
+        )
+        out[name] = {k: round(v, 4) if isinstance(v, float) else v for k, v in scores.items()}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-baseline-above", type=int, default=200_000)
     parser.add_argument("--methods", nargs="+", default=["kinlink", "baseline_splink_raw"])
     parser.add_argument("--rates", choices=("default", "hard", "harsh"), default="default")
+    parser.add_argument(
+        "--lists-dir",
+        type=Path,
+        help="keep the generated lists here (lists-RATES-SIZE-SEED.parquet) and reuse them when present "
+        "(generating 10^6 records takes minutes)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("SIZE", "METHOD"), help=argparse.SUPPRESS)
     parser.add_argument("--lists", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--generate", nargs=2, metavar=("SIZE", "PATH"), help=argparse.SUPPRESS)
@@ -182,23 +218,30 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="kinlink-bench-linkage-"))
     try:
         for size in args.sizes:
-            lists = scratch / f"lists-{size}.parquet"
-            command = [
-                sys.executable,
-                __file__,
-                "--generate",
-                str(size),
-                str(lists),
-                "--seed",
-                str(args.seed),
-            ]
-            done = subprocess.run(
-                [*command, "--rates", args.rates], capture_output=True, text=True, env=os.environ, check=False
-            )
-            if done.returncode != 0:
-                print(done.stderr[-3000:], file=sys.stderr)
-                return done.returncode
-            generated = json.loads(done.stdout.strip().splitlines()[-1])
+            lists = (args.lists_dir or scratch) / f"lists-{args.rates}-{size}-{args.seed}.parquet"
+            if lists.exists() and args.lists_dir:
+                generated = {"generate_s": None}
+            else:
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--generate",
+                    str(size),
+                    str(lists),
+                    "--seed",
+                    str(args.seed),
+                ]
+                done = subprocess.run(
+                    [*command, "--rates", args.rates],
+                    capture_output=True,
+                    text=True,
+                    env=os.environ,
+                    check=False,
+                )
+                if done.returncode != 0:
+                    print(done.stderr[-3000:], file=sys.stderr)
+                    return done.returncode
+                generated = json.loads(done.stdout.strip().splitlines()[-1])
             for method in methods_for[size]:
                 command = [sys.executable, __file__, "--one", str(size), method, "--seed", str(args.seed)]
                 command += ["--lists", str(lists)]

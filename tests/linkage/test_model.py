@@ -286,6 +286,48 @@ def test_blocking_reaches_sparse_records_and_surname_typos() -> None:
     assert not any("e" in pair for pair in proposed)  # no rule joins unrelated people
 
 
+def _proposed(prepared: pd.DataFrame) -> set[frozenset[str]]:
+    """The record pairs any prediction blocking rule proposes, computed in DuckDB."""
+    import duckdb
+
+    from kinlink.linkage.model import blocking_rules
+
+    con = duckdb.connect()
+    con.register("records", prepared.drop(columns=["given_alts", "given_initials", "patronymic_initials"]))
+    proposed: set[frozenset[str]] = set()
+    for rule in blocking_rules():
+        sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+        query = f"select l.unique_id, r.unique_id from records l join records r on ({sql})"
+        rows = con.execute(query + " where l.unique_id < r.unique_id").fetchall()
+        proposed |= {frozenset(row) for row in rows}
+    return proposed
+
+
+def test_broad_blocking_rules_skip_namesakes_whose_other_name_is_far() -> None:
+    """Issue 16 at 10^6 records: rules on an initial, or without the surname, propose a pair only when the
+    name they do not join on is close (two edits for given names, three for surnames) or missing."""
+    prepared = prepare_records(
+        pd.DataFrame(
+            [
+                # same surname, initial and event month; Александр and Андрей are different people
+                _row("a1", full_name="Комаров Александр", event_date="2023-05-02"),
+                _row("a2", full_name="Комаров Андрей", event_date="2023-05-20"),
+                # the initial alone still meets the full name
+                _row("a3", full_name="Комаров А.", event_date="2023-05"),
+                # same given name and birth date: far surnames are namesakes, a typo is not
+                _row("b1", full_name="Иванов Дмитрий", birth_date="1990-03-04"),
+                _row("b2", full_name="Шевчук Дмитрий", birth_date="1990-03-04"),
+                _row("b3", full_name="Ивнаов Дмитрий", birth_date="1990-03-04"),
+            ]
+        )
+    )
+    proposed = _proposed(prepared)
+    assert frozenset(("a1", "a2")) not in proposed
+    assert {frozenset(("a1", "a3")), frozenset(("a2", "a3"))} <= proposed
+    assert frozenset(("b1", "b2")) not in proposed and frozenset(("b2", "b3")) not in proposed
+    assert frozenset(("b1", "b3")) in proposed  # two letters swapped in the surname
+
+
 def test_every_duckdb_run_is_memory_capped_and_spills_to_its_own_folder(tmp_path: Path) -> None:
     """Issue 17: DuckDB's own default is 80 % of the machine; kinlink caps every run, small ones too."""
     from kinlink.linkage.model import DEFAULT_MEMORY_LIMIT, _close_engine, _db_api, engine_settings

@@ -363,3 +363,40 @@ def test_an_unknown_patronymic_keeps_its_own_skeleton() -> None:
     from kinlink.linkage.names import name_skeleton, patronymic_key
 
     assert patronymic_key("Абрамович") == name_skeleton("Абрамович")  # a surname, not a typo
+
+
+# --- issue 16 at 10^5 records: name forms that kept true pairs from being compared ---------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "surname", "given", "father"),
+    [
+        # a typo in the patronymic's ending: no -ович/-евич left to recognise, one edit from the table
+        ("Юрій Олексійовеч Литвиненко", "Литвиненко", "Юрий", "Алексей"),
+        ("Роман Антоновч Бєляєв", "Беляев", "Роман", "Антон"),
+    ],
+)
+def test_a_patronymic_with_a_typo_in_its_ending_is_not_taken_for_the_surname(
+    written: str, surname: str, given: str, father: str
+) -> None:
+    keys = names.name_keys(written)
+    assert keys.surname == names.name_skeleton(surname)
+    assert keys.given == names.given_name_key(given)
+    assert keys.patronymic == names.given_name_key(father)
+
+
+def test_a_given_name_with_a_typo_beside_a_patronymic_is_the_given_name_in_any_order() -> None:
+    for written in ("Ваднм Литвиненко Васильевич", "Литвиненко Ваднм Васильевич"):
+        keys = names.name_keys(written)
+        assert (keys.surname, keys.given) == ("litvinenko", names.given_name_key("Вадим")), written
+    # two known-name-like words stay as positions say (no typo repair is needed to decide)
+    assert names.parse_full_name("Иван Петрович Сидоров").surname == "Сидоров"
+
+
+def test_exchanged_columns_with_a_typo_in_the_given_name_are_put_back() -> None:
+    right = names.name_keys(surname="Морозов", given_name="Валерий", patronymic="Игоревич")
+    swapped = names.name_keys(surname="Валеірй", given_name="Морозов", patronymic="Ігорович")
+    assert swapped == right
+    # a surname one letter from a given name (Павлов, Павло) is not moved when the other word is no surname
+    kept = names.name_keys(surname="Павлов", given_name="Ивнов")
+    assert kept.surname == names.name_skeleton("Павлов")

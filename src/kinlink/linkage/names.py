@@ -671,8 +671,12 @@ def parse_full_name(full_name: str) -> ParsedName:
     rest = [w for w in words if w != surname]
     patronymic_candidates = [w for w in rest if looks_like_patronymic(w)]
     if not patronymic_candidates and len(rest) >= 3:
-        # A patronymic with a typo: the table does not resolve it, but its ending still tells.
+        # A patronymic with a typo: the table does not resolve it, but its ending still tells, or it
+        # is one edit from the patronymics of a single father's name (a typo in the ending itself:
+        # «Олексійовеч», «Антоновч»).
         patronymic_candidates = [w for w in rest if has_patronymic_ending(w)]
+        if not patronymic_candidates:
+            patronymic_candidates = [w for w in rest if _near_patronymic_key(name_skeleton(w))]
     if patronymic_candidates and len(rest) >= 2:
         patronymic = patronymic_candidates[-1]
         rest = [w for w in rest if w != patronymic]
@@ -691,6 +695,11 @@ def parse_full_name(full_name: str) -> ParsedName:
             # surname ending (-ов, -ев, -ин, -енко, -ук, -ский) is the surname.
             surname_like = [w for w in rest if name_skeleton(w).endswith(_SURNAME_ENDINGS)]
             near = [w for w in rest if w not in surname_like] if len(surname_like) == 1 else []
+        known = near if len(near) == 1 else []
+    if patronymic and len(rest) == 2 and not known:
+        # Neither word is a known name: one that is a known name with one typo is the given name,
+        # wherever it stands («Ваднм Литвиненко Васильевич»).
+        near = [w for w in rest if _near_given_keys(name_skeleton(w))]
         known = near if len(near) == 1 else []
     if not surname:
         if patronymic and len(rest) == 2:
@@ -794,16 +803,20 @@ def _other(words: list[str], given: str) -> str:
 
 def _columns_swapped(surname: str, given_name: str) -> bool:
     """True when the surname column holds a given name and the given-name column a surname
-    (Александр | Петров): the surname column's word is a Russian or Ukrainian given name in the table,
-    the given-name column's is not, and has a surname ending."""
+    (Александр | Петров): the surname column's word is a Russian or Ukrainian given name in the table
+    (or one typo from a table name, without a surname ending), the given-name column's is not, and has
+    a surname ending."""
     surname_word, given_word = surname.strip(), given_name.strip().rstrip(".")
     if " " in surname_word or len(given_word) < 2 or len(surname_word) < 2:
         return False
-    return (
-        _given_name_evidence(surname_word) == 2
-        and not given_name_keys(given_word)
-        and name_skeleton(given_word).endswith(_SURNAME_ENDINGS)
-    )
+    if given_name_keys(given_word) or not name_skeleton(given_word).endswith(_SURNAME_ENDINGS):
+        return False
+    if _given_name_evidence(surname_word) == 2:
+        return True
+    # A given name with one typo in the surname column («Валеірй | Морозов»), itself without a
+    # surname ending (Павлов is one letter from Павло).
+    skeleton = name_skeleton(surname_word)
+    return bool(_near_given_keys(skeleton)) and not skeleton.endswith(_SURNAME_ENDINGS)
 
 
 @cache
