@@ -162,7 +162,7 @@ def accept_links(actor: Actor, links: Sequence[CandidateLink], reason: str = "")
     """``accept_link`` for many links at once, in one transaction (a supervisor's review of thousands of
     likely links): each link is accepted and its pair merged as :func:`merge_persons` merges it, with its
     own :class:`PersonMerge` (every moved row recorded, so :func:`unmerge_persons` undoes it exactly) and its
-    ``merge_person`` and ``accept_link`` audit entries; the kept persons' fates are recomputed once.
+    ``merge_person`` and ``accept_link`` audit entries; the kept persons' fates are recomputed in bulk.
 
     The merges are made in the links' order: a link whose person an earlier link of the batch merged away
     is refused (``MergeError``), as it would be one by one. Merges of different persons do not depend on
@@ -193,6 +193,8 @@ def accept_links(actor: Actor, links: Sequence[CandidateLink], reason: str = "")
         merges: dict[int, PersonMerge] = {}
         for batch in rounds:
             merges.update(_merge_round(actor, batch, reason, name))
+            # each kept person's fate as merge_persons leaves it (a later round may merge it further)
+            registry_actions.recompute_fates({link.person_a_id for link in batch})
         now = timezone.now()
         for start in range(0, len(order), 5000):
             CandidateLink.objects.filter(pk__in=order[start : start + 5000]).update(
@@ -210,7 +212,6 @@ def accept_links(actor: Actor, links: Sequence[CandidateLink], reason: str = "")
             [("accept_link", locked[pk], {"reason": reason, "merge": str(merges[pk].pk)}) for pk in order],
             label=name,
         )
-        registry_actions.recompute_fates({link.person_a_id for link in locked.values()})
     return [merges[pk] for pk in order]
 
 
