@@ -20,6 +20,8 @@ from kinlink.registry.models import (
     NameVariant,
     Organisation,
     Person,
+    Remains,
+    Site,
     Source,
     TracingRequest,
 )
@@ -221,3 +223,32 @@ def test_many_key_files_are_written_whole_and_readable() -> None:
         assert crypto.unwrap(crypto.read_wrapped_key(key_id)) == raw
         assert stat.S_IMODE(crypto.key_path(key_id).stat().st_mode) == 0o600
     assert not list(crypto.key_dir().glob(".part-*"))
+
+
+def test_events_sites_and_remains_in_bulk_are_validated_audited_and_unique() -> None:
+    [event] = actions.add_events(None, [{"name": "Бой у Н.", "date": "2022-03-30"}])
+    [site] = actions.add_sites(None, [{"name": "Могила", "kind": "field_grave", "event": event}])
+    remains = actions.register_many_remains(
+        None, [{"code": f"R-{n}", "site": site, "recovered_on": "2023-05"} for n in range(3)]
+    )
+    for obj, action in (
+        (event, "add_event"),
+        (site, "add_site"),
+        *((r, "register_remains") for r in remains),
+    ):
+        assert entry(action, obj).detail == {}
+    actions.register_remains(None, code="R-single")
+    before = (Remains.objects.count(), AuditEntry.objects.count())
+    for rows, field in (
+        ([{"code": "R-new"}, {"code": "R-single"}], "code"),  # taken in the table
+        ([{"code": "R-new"}, {"code": "R-new"}], "code"),  # twice in the batch
+        ([{"code": "R-new"}, {"code": "R-x", "recovered_on": "May 2023"}], "recovered_on"),
+        ([{"code": "R-new"}, {"code": "R-x", "site": Site(pk=10**9)}], "site"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            actions.register_many_remains(None, rows)
+        assert [m[:7] for m in refused.value.message_dict[field]] == ["row 2: "]
+        assert (Remains.objects.count(), AuditEntry.objects.count()) == before
+    with pytest.raises(ValidationError):
+        actions.add_sites(None, [{"name": "Могила 2", "kind": "volcano"}])
+    assert Site.objects.count() == 1

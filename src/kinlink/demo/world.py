@@ -26,12 +26,12 @@ from kinlink.registry.actions import (
     CaseOpening,
     FamilyRequest,
     SourceClaim,
-    add_event,
-    add_site,
+    add_events,
+    add_sites,
     add_sources_with_claims,
     change_legal_status,
     open_cases,
-    register_remains,
+    register_many_remains,
     submit_tracing_requests,
 )
 from kinlink.registry.models import (
@@ -94,44 +94,56 @@ def load_world(
 
 
 def _places(world: World, actor: Any) -> tuple[dict[str, Event], dict[str, Site]]:
-    events = {
-        e.event_id: add_event(
-            actor,
-            name=e.name,
-            kind=e.kind,
-            date=e.date.isoformat(),
-            place=e.place.name_ru,
-            region=e.place.region,
-            latitude=e.place.lat,
-            longitude=e.place.lon,
-            external_ref=e.event_id,
-        )
-        for e in world.events
-    }
-    sites = {
-        s.site_id: add_site(
-            actor,
-            name=s.name,
-            kind=s.kind,
-            latitude=s.lat,
-            longitude=s.lon,
-            precision_m=s.precision_m,
-            event=events.get(s.event_id or ""),
-            external_ref=s.site_id,
-            exhumation_status=Site.Exhumation.REPORTED,
-        )
-        for s in world.sites
-    }
-    for r in world.remains:
-        register_remains(
-            actor,
-            code=r.remains_id,
-            site=sites[r.site_id],
-            event=sites[r.site_id].event,
-            recovered_on=r.recovered.isoformat(),
-            condition=r.condition,
-            sex_estimate="M",
-        )
+    """The incidents, the burial sites and the recovered remains, each kind in one batch (``add_events``,
+    ``add_sites``, ``register_many_remains``)."""
+    added = add_events(
+        actor,
+        [
+            {
+                "name": e.name,
+                "kind": e.kind,
+                "date": e.date.isoformat(),
+                "place": e.place.name_ru,
+                "region": e.place.region,
+                "latitude": e.place.lat,
+                "longitude": e.place.lon,
+                "external_ref": e.event_id,
+            }
+            for e in world.events
+        ],
+    )
+    events = {e.event_id: event for e, event in zip(world.events, added, strict=True)}
+    made = add_sites(
+        actor,
+        [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "latitude": s.lat,
+                "longitude": s.lon,
+                "precision_m": s.precision_m,
+                "event": events.get(s.event_id or ""),
+                "external_ref": s.site_id,
+                "exhumation_status": Site.Exhumation.REPORTED,
+            }
+            for s in world.sites
+        ],
+    )
+    sites = {s.site_id: site for s, site in zip(world.sites, made, strict=True)}
+    register_many_remains(
+        actor,
+        [
+            {
+                "code": r.remains_id,
+                "site": sites[r.site_id],
+                "event": sites[r.site_id].event,
+                "recovered_on": r.recovered.isoformat(),
+                "condition": r.condition,
+                "sex_estimate": "M",
+            }
+            for r in world.remains
+        ],
+    )
     return events, sites
 
 

@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -84,9 +84,11 @@ __all__ = [
     "add_case_task",
     "add_claim",
     "add_event",
+    "add_events",
     "add_list_record",
     "add_person",
     "add_site",
+    "add_sites",
     "add_source",
     "add_sources_with_claims",
     "apply_retention",
@@ -107,6 +109,7 @@ __all__ = [
     "recompute_fates",
     "record_dna_identification",
     "reencrypt_legacy_values",
+    "register_many_remains",
     "register_remains",
     "release_update",
     "retract_claim",
@@ -120,6 +123,7 @@ __all__ = [
 ]
 
 Actor = Any  # AbstractBaseUser | AnonymousUser | None
+M = TypeVar("M", bound=models.Model)
 
 FAMILY_WEB_FORM = "family (web form)"
 FAMILY_ACCESS_CODE = "family (access code)"
@@ -762,15 +766,38 @@ def _row_error(row: int, exc: ValidationError) -> ValidationError:
 
 
 def _clean_rows(objects: Sequence[models.Model], *, constraints: Callable[[Any], bool] | None = None) -> None:
-    """``full_clean()`` of every object as the single actions run it, but for its foreign keys: those are
-    checked by :func:`_check_keys`, in one query per field rather than one per row and field. ``constraints``
-    says which rows need the model's constraints checked (a query each; by default every row)."""
+    """``full_clean()`` of every object as the single actions run it, but for its foreign keys (checked by
+    :func:`_check_keys`) and its unique fields (checked here against the batch and the table), each in one
+    query per field rather than one per row and field. ``constraints`` says which rows need the model's
+    constraints checked (a query each; by default every row)."""
     for row, obj in enumerate(objects, 1):
         keys = [f.name for f in obj._meta.concrete_fields if f.many_to_one or f.one_to_one]
         try:
-            obj.full_clean(exclude=keys, validate_constraints=constraints is None or constraints(obj))
+            obj.full_clean(
+                exclude=keys,
+                validate_unique=False,
+                validate_constraints=constraints is None or constraints(obj),
+            )
         except ValidationError as exc:
             raise _row_error(row, exc) from exc
+    if not objects:
+        return
+    model = type(objects[0])
+    for f in model._meta.concrete_fields:
+        if not f.unique or f.primary_key:
+            continue
+        values = [getattr(obj, f.attname) for obj in objects]
+        taken: set[Any] = set()
+        for start in range(0, len(values), 5000):
+            chunk = [v for v in values[start : start + 5000] if v is not None]
+            taken.update(
+                model._default_manager.filter(**{f"{f.attname}__in": chunk}).values_list(f.attname, flat=True)
+            )
+        seen: set[Any] = set()
+        for row, (obj, value) in enumerate(zip(objects, values, strict=True), 1):
+            if value is not None and (value in taken or value in seen):
+                raise _row_error(row, ValidationError({f.name: [obj.unique_error_message(model, (f.name,))]}))
+            seen.add(value)
 
 
 def _check_keys(objects: Sequence[models.Model]) -> None:
@@ -801,6 +828,33 @@ def _check_keys(objects: Sequence[models.Model]) -> None:
             value = getattr(objects[row - 1], f.attname)
             message = f"{target._meta.verbose_name} instance with {to_field} {value!r} does not exist."
             raise _row_error(row, ValidationError({f.name: [message]}))
+
+
+def _add_many(actor: Actor, action: Action, objects: list[M], label: str) -> list[M]:
+    """Validate, write and audit new rows of one model, as an action that writes one of them does."""
+    with transaction.atomic():
+        _clean_rows(objects)
+        _check_keys(objects)
+        if objects:
+            type(objects[0])._default_manager.bulk_create(objects, batch_size=BULK_BATCH)
+        audit.record_many(actor, [(action, obj, {}) for obj in objects], label=label)
+    return objects
+
+
+def add_events(actor: Actor, rows: Iterable[dict[str, Any]], *, label: str = "") -> list[Event]:
+    """``add_event`` for many events (each row: its fields), validated first, audited each; atomic."""
+    return _add_many(actor, Action.ADD_EVENT, [Event(**fields) for fields in rows], label)
+
+
+def add_sites(actor: Actor, rows: Iterable[dict[str, Any]], *, label: str = "") -> list[Site]:
+    """``add_site`` for many sites (each row: its fields), validated first, audited each; atomic."""
+    return _add_many(actor, Action.ADD_SITE, [Site(**fields) for fields in rows], label)
+
+
+def register_many_remains(actor: Actor, rows: Iterable[dict[str, Any]], *, label: str = "") -> list[Remains]:
+    """``register_remains`` for many remains (each row: its fields, the code unique), validated first,
+    audited each; atomic."""
+    return _add_many(actor, Action.REGISTER_REMAINS, [Remains(**fields) for fields in rows], label)
 
 
 @dataclass(frozen=True, slots=True)
