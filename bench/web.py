@@ -12,7 +12,7 @@ What it does:
    created with ``createdb`` and filled by ``kinlink demo --size medium --no-serve`` (20,000 persons), unless
    ``--reuse``. Its keys (secret key, field key) and key store live in ``--state-dir`` (``env.json``,
    ``var/``): a reused database needs the same state folder. At build time the bench also submits
-   ``FAMILIES`` tracing requests through the action (``registry.actions.submit_tracing_request``) and keeps
+   ``FAMILIES`` tracing requests through the action (``registry.actions.submit_tracing_requests``) and keeps
    their numbers and one-time codes in ``fixtures.json``: the family follow class signs in with them.
 2. **Server**: ``kinlink serve --production`` on ``127.0.0.1:--port`` (gunicorn in the configuration
    docs/operator.md recommends, and the task worker beside it), with production settings that pass
@@ -175,15 +175,14 @@ from kinlink.registry.services.access import cases_visible_to
 command, state_dir = sys.argv[1], Path(sys.argv[2])
 path = state_dir / "fixtures.json"
 if command == "create":
-    from kinlink.registry.actions import FamilyRequest, submit_tracing_request
-    families = []
+    from kinlink.registry.actions import FamilyRequest, submit_tracing_requests
     poisk = Organisation.objects.get(slug="poisk")
-    for i in range(int(sys.argv[3]) if len(sys.argv) > 3 else 64):
-        request, code = submit_tracing_request(FamilyRequest(
-            surname="Нагрузкин", given_name="Тест", patronymic="Иванович", sex="M", birth_date="1990",
-            birth_place="Курск", last_contact="2024-03", enquirer_name="Нагрузкина Анна",
-            relationship="mother", contact="bench@example.org", consent_organisations=[poisk]))
-        families.append({"number": request.number, "code": code})
+    made = submit_tracing_requests([FamilyRequest(
+        surname="Нагрузкин", given_name="Тест", patronymic="Иванович", sex="M", birth_date="1990",
+        birth_place="Курск", last_contact="2024-03", enquirer_name="Нагрузкина Анна",
+        relationship="mother", contact="bench@example.org", consent_organisations=[poisk],
+    ) for i in range(int(sys.argv[3]) if len(sys.argv) > 3 else 64)])
+    families = [{"number": request.number, "code": code} for request, code in made]
     path.write_text(json.dumps({"families": families}, indent=1))
     path.chmod(0o600)
     sys.exit(0)

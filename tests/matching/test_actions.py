@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from kinlink.cli import main
 from kinlink.linkage.model import default_model
 from kinlink.matching.actions import (
+    LinkDecisionError,
     MergeError,
     accept_link,
+    accept_links,
     link_persons,
     link_source,
     merge_persons,
@@ -247,3 +250,92 @@ def test_the_cli_undoes_a_merge_with_a_reason(db: None, capsys: Any) -> None:
     entry = AuditEntry.objects.get(action="unmerge_person")
     assert entry.actor_label == "cli" and entry.detail["reason"] == "two brothers"
     assert main(["link-registry", "--unmerge", str(merge.pk), "--reason", "again"]) == 1
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _merge_outcome(merges: list[PersonMerge], persons: list[Person]) -> dict[str, Any]:
+    """What a series of merges did: each merge's record and audit entry (its id aside), and every person."""
+    entries = []
+    for merge in merges:
+        detail = dict(AuditEntry.objects.get(action="merge_person", detail__merge=str(merge.pk)).detail)
+        detail.pop("merge")
+        accepted = AuditEntry.objects.get(action="accept_link", object_id=str(merge.link_id))
+        entries.append((detail, accepted.actor_label, accepted.detail["reason"]))
+    records = [
+        (m.keep_id, m.merged_id, m.link_id, m.moved, m.shared, m.unprimary, m.kept_back, m.filled, m.by_id)
+        for m in merges
+    ]
+    links = sorted(CandidateLink.objects.values_list("pk", "status", "decided_by", "reason"))
+    fates = sorted(Person.objects.values_list("pk", "fate", "merged_into"))
+    return {
+        "records": records,
+        "entries": entries,
+        "links": links,
+        "fates": fates,
+        "persons": [_snapshot(p) for p in persons],
+    }
+
+
+def test_accepting_links_in_bulk_merges_as_accepting_them_one_by_one(db: None) -> None:
+    """``accept_links`` (the demo's review) makes the merges ``accept_link`` makes one at a time, in the
+    same order, with the same records and audit entries, chains included (a person kept twice, then
+    merged into a third); each merge is undone exactly by ``unmerge_persons``."""
+    org = Organisation.objects.create(name="Org", slug="org")
+    user = get_user_model().objects.create(username="supervisor")
+    source = Source.objects.create(kind="testimony", name="Comrade")
+    battle = Event.objects.create(name="Battle", date="2022-03-30")
+    # a link joins an older person (person_a) and a newer one: made in this order, g is the oldest
+    g, d, e, a, b, c, f = (Person.objects.create(birth_date="1990") for _ in range(7))
+    persons = [a, b, c, d, e, f, g]
+    Person.objects.filter(pk=b.pk).update(unit="в/ч 1", rank="рядовой")
+    Person.objects.filter(pk=f.pk).update(birth_place="Курск")
+    for person, given in zip(persons, ["Иван", "Иван", "Ваня", "Иван", "Пётр", "Петя", "Олег"], strict=True):
+        _name(person, "Петров", given, is_primary=True)
+    _name(b, "Petrov", "Ivan", script="Latn", source=source)
+    for person, fate in ((a, "missing"), (b, "dead"), (d, "missing"), (f, "dead")):
+        Claim.objects.create(person=person, source=source, fate=fate, date="2022-03-30")
+    TracingRequest.objects.create(number="R-1", person=b, relationship="mother")
+    Case.objects.create(number="C-1", person=c, organisation=org)
+    battle.persons.add(a, b, c, f)
+    Remains.objects.create(code="RM-1", identified_person=f)
+    pairs = [(a, b), (a, c), (e, f), (d, a), (g, e)]  # a keeps b and c, then d keeps a; g keeps e
+    links = [
+        CandidateLink.objects.create(
+            person_a=keep, person_b=other, match_probability=0.9999, match_weight=12.0, fingerprint=str(n)
+        )
+        for n, (keep, other) in enumerate(pairs)
+    ]
+    before = [_snapshot(p) for p in persons]
+    with pytest.raises(_Rollback), transaction.atomic():
+        one_by_one = [accept_link(user, link, "same man") for link in links]
+        expected = _merge_outcome(one_by_one, persons)
+        raise _Rollback
+    assert [_snapshot(p) for p in persons] == before
+
+    merges = accept_links(user, [CandidateLink.objects.get(pk=link.pk) for link in links], "same man")
+
+    assert _merge_outcome(merges, persons) == expected
+    assert [(m.keep_id, m.merged_id) for m in merges] == [(k.pk, o.pk) for k, o in pairs]
+    with pytest.raises(LinkDecisionError):
+        accept_links(user, [links[0]], "twice")
+    for merge in reversed(merges):
+        unmerge_persons(user, merge, "test")
+    assert [_snapshot(p) for p in persons] == before
+
+
+def test_accepting_links_in_bulk_refuses_a_person_merged_away_and_writes_nothing(db: None) -> None:
+    a, b, c = (Person.objects.create(birth_date="1990") for _ in range(3))
+    first = CandidateLink.objects.create(
+        person_a=a, person_b=b, match_probability=0.9999, match_weight=12.0, fingerprint="1"
+    )
+    second = CandidateLink.objects.create(
+        person_a=b, person_b=c, match_probability=0.9999, match_weight=12.0, fingerprint="2"
+    )
+    with pytest.raises(MergeError, match=f"person {b.pk} is already merged"):
+        accept_links(None, [first, second], "same man")
+    assert not PersonMerge.objects.exists() and not AuditEntry.objects.exists()
+    assert set(CandidateLink.objects.values_list("status", flat=True)) == {"proposed"}
+    assert not Person.objects.filter(merged_into__isnull=False).exists()

@@ -23,15 +23,16 @@ from typing import Any
 from kinlink.demo.accounts import staff
 from kinlink.lib import csvsafe
 from kinlink.registry.actions import (
+    CaseOpening,
     FamilyRequest,
-    add_claim,
-    add_event,
-    add_site,
-    add_source,
+    SourceClaim,
+    add_events,
+    add_sites,
+    add_sources_with_claims,
     change_legal_status,
-    open_case,
-    register_remains,
-    submit_tracing_request,
+    open_cases,
+    register_many_remains,
+    submit_tracing_requests,
 )
 from kinlink.registry.models import (
     Event,
@@ -65,6 +66,7 @@ ROSTER_NAME = "Списки военнослужащих, пропавших б�
 CASE_REASON = {"ru": "заявление родственников о розыске", "ua": "заява родичів про розшук"}
 #: How many world cases the caseworkers have asked a certificate of disappearance for.
 CERTIFICATES_REQUESTED = 10
+CERTIFICATE_NOTE = "запрошена справка об обстоятельствах исчезновения (постановление Правительства № 1421)"
 
 
 def load_world(
@@ -92,44 +94,56 @@ def load_world(
 
 
 def _places(world: World, actor: Any) -> tuple[dict[str, Event], dict[str, Site]]:
-    events = {
-        e.event_id: add_event(
-            actor,
-            name=e.name,
-            kind=e.kind,
-            date=e.date.isoformat(),
-            place=e.place.name_ru,
-            region=e.place.region,
-            latitude=e.place.lat,
-            longitude=e.place.lon,
-            external_ref=e.event_id,
-        )
-        for e in world.events
-    }
-    sites = {
-        s.site_id: add_site(
-            actor,
-            name=s.name,
-            kind=s.kind,
-            latitude=s.lat,
-            longitude=s.lon,
-            precision_m=s.precision_m,
-            event=events.get(s.event_id or ""),
-            external_ref=s.site_id,
-            exhumation_status=Site.Exhumation.REPORTED,
-        )
-        for s in world.sites
-    }
-    for r in world.remains:
-        register_remains(
-            actor,
-            code=r.remains_id,
-            site=sites[r.site_id],
-            event=sites[r.site_id].event,
-            recovered_on=r.recovered.isoformat(),
-            condition=r.condition,
-            sex_estimate="M",
-        )
+    """The incidents, the burial sites and the recovered remains, each kind in one batch (``add_events``,
+    ``add_sites``, ``register_many_remains``)."""
+    added = add_events(
+        actor,
+        [
+            {
+                "name": e.name,
+                "kind": e.kind,
+                "date": e.date.isoformat(),
+                "place": e.place.name_ru,
+                "region": e.place.region,
+                "latitude": e.place.lat,
+                "longitude": e.place.lon,
+                "external_ref": e.event_id,
+            }
+            for e in world.events
+        ],
+    )
+    events = {e.event_id: event for e, event in zip(world.events, added, strict=True)}
+    made = add_sites(
+        actor,
+        [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "latitude": s.lat,
+                "longitude": s.lon,
+                "precision_m": s.precision_m,
+                "event": events.get(s.event_id or ""),
+                "external_ref": s.site_id,
+                "exhumation_status": Site.Exhumation.REPORTED,
+            }
+            for s in world.sites
+        ],
+    )
+    sites = {s.site_id: site for s, site in zip(world.sites, made, strict=True)}
+    register_many_remains(
+        actor,
+        [
+            {
+                "code": r.remains_id,
+                "site": sites[r.site_id],
+                "event": sites[r.site_id].event,
+                "recovered_on": r.recovered.isoformat(),
+                "condition": r.condition,
+                "sex_estimate": "M",
+            }
+            for r in world.remains
+        ],
+    )
     return events, sites
 
 
@@ -185,50 +199,50 @@ def _claims(
     caseworkers: dict[str, Any],
     events: dict[str, Event],
 ) -> None:
-    """Each notice, letter and testimony as the caseworker of the soldier's side records it."""
+    """Each notice, letter and testimony as the caseworker of the soldier's side records it: a source and
+    its claim, all of one caseworker's in one batch (``add_sources_with_claims``)."""
     about = {c.source_id: c for c in world.claims}
     soldiers = world.soldier_by_id()
+    batches: dict[str, list[SourceClaim]] = {side: [] for side in caseworkers}
     for record in world.sources:
         claim = about.get(record.source_id)
         if claim is None:
             continue
-        actor = caseworkers[sides[claim.person_id]]
-        source = add_source(
-            actor,
-            kind=record.kind,
-            name=record.name,
-            date=record.date.isoformat(),
-            reliability=record.reliability,
+        batches[sides[claim.person_id]].append(
+            SourceClaim(
+                person=persons[claim.person_id],
+                kind=record.kind,
+                name=record.name,
+                date=record.date.isoformat(),
+                reliability=record.reliability,
+                fate=claim.fate,
+                claim_date=claim.date.isoformat() if claim.date else "",
+                place=claim.place,
+                circumstances=claim.circumstances,
+                event=events[soldiers[claim.person_id].event_id],
+            )
         )
-        event = events[soldiers[claim.person_id].event_id]
-        add_claim(
-            actor,
-            persons[claim.person_id],
-            source,
-            fate=claim.fate,
-            date=claim.date.isoformat() if claim.date else "",
-            place=claim.place,
-            circumstances=claim.circumstances,
-            event=event,
-        )
+    for side, rows in batches.items():
+        add_sources_with_claims(caseworkers[side], rows)
 
 
 def _requests(
     world: World, orgs: dict[str, Organisation], sides: dict[str, str], caseworkers: dict[str, Any]
 ) -> list[TracingRequest]:
-    """Each family's request on the web form, and the case its organisation opens."""
+    """Each family's request on the web form (all of them in one batch, ``submit_tracing_requests``), and
+    the case its organisation opens (one batch per side's caseworker, ``open_cases``)."""
     from kinlink.registry.legal import default_rules
 
     soldiers = world.soldier_by_id()
-    requests: list[TracingRequest] = []
     certificate = LegalStatus.CERTIFICATE_REQUESTED
     can_request = certificate in default_rules().transitions.get(LegalStatus.NONE, ())
-    for n, family in enumerate(f for f in world.families if f.enquirer_id is not None):
+    families = [f for f in world.families if f.enquirer_id is not None]
+    forms: list[FamilyRequest] = []
+    for n, family in enumerate(families):
         soldier = soldiers[family.person_id]
         enquirer = next(r for r in family.relatives if r.relative_id == family.enquirer_id)
         side = sides[family.person_id]
-        org = orgs["poisk"] if side == "ru" else orgs["nadezhda"]
-        request, _code = submit_tracing_request(
+        forms.append(
             FamilyRequest(
                 surname=soldier.surname,
                 given_name=soldier.given_name,
@@ -241,28 +255,36 @@ def _requests(
                 enquirer_name=enquirer.full_name,
                 relationship=enquirer.relationship,
                 contact=f"+7 900 {n + 2:07d}",
-                consent_organisations=[org],
+                consent_organisations=[orgs["poisk"] if side == "ru" else orgs["nadezhda"]],
                 consent_dna=(n + 2) % 3 != 0,
                 language=family.language if family.language in ("ru", "uk", "en") else "ru",
             )
         )
-        case = open_case(
-            caseworkers[side],
+    requests = [request for request, _code in submit_tracing_requests(forms)]
+    openings: dict[str, list[tuple[int, CaseOpening]]] = {side: [] for side in caseworkers}
+    for n, (family, request) in enumerate(zip(families, requests, strict=True)):
+        side = sides[family.person_id]
+        org = orgs["poisk"] if side == "ru" else orgs["nadezhda"]
+        opening = CaseOpening(
             request.person,
             org,
             request=request,
             reason=CASE_REASON[side],
             jurisdiction="RU-participant" if side == "ru" else "UA",
         )
-        if can_request and side == "ru" and n < CERTIFICATES_REQUESTED * 2 and n % 2 == 0:
-            change_legal_status(
-                caseworkers[side],
-                case,
-                certificate,
-                family.request_date or soldier.fate_date,
-                note="запрошена справка об обстоятельствах исчезновения (постановление Правительства № 1421)",
-            )
-        requests.append(request)
+        openings[side].append((n, opening))
+    for side, batch in openings.items():
+        cases = open_cases(caseworkers[side], [opening for _n, opening in batch])
+        for (n, _opening), case in zip(batch, cases, strict=True):
+            if can_request and side == "ru" and n < CERTIFICATES_REQUESTED * 2 and n % 2 == 0:
+                family = families[n]
+                change_legal_status(
+                    caseworkers[side],
+                    case,
+                    certificate,
+                    family.request_date or soldiers[family.person_id].fate_date,
+                    note=CERTIFICATE_NOTE,
+                )
     return requests
 
 
@@ -273,25 +295,24 @@ REVIEWED_LINK_PROBABILITY = 0.999
 
 
 def review_world_links(keep: set[int]) -> int:
-    """The supervisor's review of the world's likeliest candidate links, through ``accept_link``; links of
-    the persons in ``keep`` (the seed case's) stay in the queue. Returns the number accepted."""
-    from kinlink.matching.actions import accept_link
+    """The supervisor's review of the world's likeliest candidate links, through ``accept_links`` (one
+    batch: each link accepted and merged as ``accept_link`` would, in this order); links of the persons in
+    ``keep`` (the seed case's) stay in the queue, and so does a link one of whose persons an earlier link
+    merged away (it waits for a person). Returns the number accepted."""
+    from kinlink.matching.actions import accept_links
     from kinlink.matching.models import CandidateLink
 
     supervisor = staff("supervisor")
-    accepted = 0
     links = CandidateLink.objects.filter(
         status=CandidateLink.Status.PROPOSED, match_probability__gte=REVIEWED_LINK_PROBABILITY
     ).order_by("-match_probability", "pk")
-    for link in links.select_related("person_a", "person_b"):
-        if {link.person_a_id, link.person_b_id} & keep:
+    merged = set(Person.objects.filter(merged_into__isnull=False).values_list("pk", flat=True))
+    accepted: list[CandidateLink] = []
+    for link in links:
+        pair = {link.person_a_id, link.person_b_id}
+        if pair & keep or pair & merged:
             continue
-        link.refresh_from_db()
-        if link.status != CandidateLink.Status.PROPOSED:
-            continue
-        a, b = link.person_a, link.person_b
-        if a.merged_into_id is not None or b.merged_into_id is not None:
-            continue  # one side was merged by an earlier link: the link waits for a person
-        accept_link(supervisor, link, reason="reviewed: same person on both lists")
-        accepted += 1
-    return accepted
+        accepted.append(link)
+        merged.add(link.person_b_id)  # accept_link merges the newer person into the older one
+    accept_links(supervisor, accepted, reason="reviewed: same person on both lists")
+    return len(accepted)

@@ -14,7 +14,7 @@ they stay on the merged record (``PersonMerge.kept_back``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -39,6 +39,7 @@ __all__ = [
     "LinkDecisionError",
     "MergeError",
     "accept_link",
+    "accept_links",
     "link_persons",
     "link_source",
     "merge_persons",
@@ -155,6 +156,223 @@ def accept_link(actor: Actor, link: CandidateLink, reason: str = "") -> PersonMe
         link.save(update_fields=["status", "decided_by", "decided_at", "reason"])
         audit.record(actor, "accept_link", link, label=_label(actor, ""), reason=reason, merge=str(merge.pk))
     return merge
+
+
+def accept_links(actor: Actor, links: Sequence[CandidateLink], reason: str = "") -> list[PersonMerge]:
+    """``accept_link`` for many links at once, in one transaction (a supervisor's review of thousands of
+    likely links): each link is accepted and its pair merged as :func:`merge_persons` merges it, with its
+    own :class:`PersonMerge` (every moved row recorded, so :func:`unmerge_persons` undoes it exactly) and its
+    ``merge_person`` and ``accept_link`` audit entries; the kept persons' fates are recomputed in bulk.
+
+    The merges are made in the links' order: a link whose person an earlier link of the batch merged away
+    is refused (``MergeError``), as it would be one by one. Merges of different persons do not depend on
+    each other, so they are written together, in rounds where no person appears twice (a few statements
+    per round, not a few dozen per link). Atomic: a refused link leaves nothing behind."""
+    user = _user(actor)
+    name = _label(actor, "")
+    with transaction.atomic():
+        order = [link.pk for link in links]
+        if len(set(order)) != len(order):
+            raise LinkDecisionError("a link is in the batch twice")
+        locked: dict[int, CandidateLink] = {}
+        for start in range(0, len(order), 5000):
+            chunk = CandidateLink.objects.select_for_update().filter(pk__in=order[start : start + 5000])
+            locked.update((link.pk, link) for link in chunk)
+        rounds: list[list[CandidateLink]] = []
+        last_round: dict[int, int] = {}
+        for pk in order:
+            link = locked[pk]
+            if link.status not in (CandidateLink.Status.PROPOSED, CandidateLink.Status.UNDONE):
+                raise LinkDecisionError(f"link {pk} was already {link.status}")
+            a, b = link.person_a_id, link.person_b_id
+            level = max(last_round.get(a, -1), last_round.get(b, -1)) + 1
+            last_round[a] = last_round[b] = level
+            if level == len(rounds):
+                rounds.append([])
+            rounds[level].append(link)
+        merges: dict[int, PersonMerge] = {}
+        for batch in rounds:
+            merges.update(_merge_round(actor, batch, reason, name))
+            # each kept person's fate as merge_persons leaves it (a later round may merge it further)
+            registry_actions.recompute_fates({link.person_a_id for link in batch})
+        now = timezone.now()
+        for start in range(0, len(order), 5000):
+            CandidateLink.objects.filter(pk__in=order[start : start + 5000]).update(
+                status=CandidateLink.Status.ACCEPTED, decided_by=user, decided_at=now, reason=reason
+            )
+        for link in locked.values():
+            link.status, link.decided_by, link.decided_at, link.reason = (
+                CandidateLink.Status.ACCEPTED,
+                user,
+                now,
+                reason,
+            )
+        audit.record_many(
+            actor,
+            [("accept_link", locked[pk], {"reason": reason, "merge": str(merges[pk].pk)}) for pk in order],
+            label=name,
+        )
+    return [merges[pk] for pk in order]
+
+
+def _merge_round(actor: Actor, links: list[CandidateLink], reason: str, label: str) -> dict[int, PersonMerge]:
+    """Merge the pairs of ``links`` (no person in two of them) as :func:`merge_persons` merges one pair:
+    the same moved rows, names kept back, primary names, filled details, records and audit entries.
+    Returns the merge of each link (by the link's id). The caller recomputes the fates."""
+    pairs = [(link.person_a_id, link.person_b_id) for link in links]
+    ids = [pk for pair in pairs for pk in pair]
+    persons: dict[int, Person] = {}
+    for start in range(0, len(ids), 5000):
+        persons.update(
+            (p.pk, p) for p in Person.objects.select_for_update().filter(pk__in=ids[start : start + 5000])
+        )
+    for keep_id, other_id in pairs:
+        if keep_id == other_id:
+            raise MergeError("a person cannot be merged into itself")
+        for pk in (keep_id, other_id):
+            if persons[pk].merged_into_id is not None:
+                raise MergeError(f"person {pk} is already merged")
+    others = [other for _keep, other in pairs]
+    keep_of = {other: keep for keep, other in pairs}
+    names: dict[int, list[NameVariant]] = {pk: [] for pk in ids}
+    for start in range(0, len(ids), 5000):
+        for variant in NameVariant.objects.filter(person_id__in=ids[start : start + 5000]):
+            names[variant.person_id].append(variant)
+    duplicates: dict[int, list[int]] = {}
+    unprimary: dict[int, list[int]] = {}
+    for keep_id, other_id in pairs:
+        kept_names = {_variant_key(v) for v in names[keep_id]}
+        duplicates[other_id] = sorted(v.pk for v in names[other_id] if _variant_key(v) in kept_names)
+        unprimary[other_id] = sorted(
+            v.pk for v in names[other_id] if v.is_primary and _variant_key(v) not in kept_names
+        )
+    kept_back = {pk for pks in duplicates.values() for pk in pks}
+    demoted = sorted(pk for pks in unprimary.values() for pk in pks)
+    for start in range(0, len(demoted), 5000):
+        NameVariant.objects.filter(pk__in=demoted[start : start + 5000]).update(is_primary=False)
+    moved: dict[int, dict[str, list[Any]]] = {other: {} for other in others}
+    shared: dict[int, dict[str, list[Any]]] = {other: {} for other in others}
+    for accessor, relation in _relations().items():
+        related: type[models.Model] = relation.related_model
+        if relation.many_to_many:
+            _move_many_to_many(relation, pairs, accessor, moved, shared)
+            continue
+        field = relation.field
+        rows: list[tuple[Any, int]] = []
+        for start in range(0, len(ids), 5000):
+            rows.extend(
+                related._default_manager.filter(
+                    **{f"{field.attname}__in": ids[start : start + 5000]}
+                ).values_list("pk", field.attname)
+            )
+        having: set[int] = set()
+        to_move: list[tuple[Any, int]] = []
+        for pk, person_id in sorted(rows, key=lambda row: row[0]):
+            having.add(person_id)
+            if person_id in keep_of and not (accessor == "names" and pk in kept_back):
+                to_move.append((pk, person_id))
+        for pk, other_id in to_move:
+            moved[other_id].setdefault(accessor, []).append(pk)
+        if relation.one_to_one:
+            for other_id in {other for _pk, other in to_move}:
+                if keep_of[other_id] in having:
+                    raise MergeError(f"both persons have a {related._meta.verbose_name}")
+        changed = [related(pk=pk, **{field.attname: keep_of[other_id]}) for pk, other_id in to_move]
+        related._default_manager.bulk_update(changed, [field.name], batch_size=1000)
+    filled: dict[int, dict[str, str]] = {}
+    keeps_filled: list[Person] = []
+    for keep_id, other_id in pairs:
+        keep, other = persons[keep_id], persons[other_id]
+        filled[other_id] = {}
+        for fillable in FILLABLE:
+            if not getattr(keep, fillable) and getattr(other, fillable):
+                setattr(keep, fillable, getattr(other, fillable))
+                filled[other_id][fillable] = getattr(other, fillable)
+        if filled[other_id]:
+            keeps_filled.append(keep)
+        other.merged_into_id = keep_id
+    Person.objects.bulk_update(keeps_filled, list(FILLABLE), batch_size=1000)
+    Person.objects.bulk_update([persons[o] for o in others], ["merged_into"], batch_size=1000)
+    merges = PersonMerge.objects.bulk_create(
+        [
+            PersonMerge(
+                keep_id=keep_id,
+                merged_id=other_id,
+                link=link,
+                by=_user(actor),
+                by_label=label,
+                reason=reason,
+                moved=moved[other_id],
+                shared=shared[other_id],
+                unprimary=unprimary[other_id],
+                kept_back={"names": duplicates[other_id]} if duplicates[other_id] else {},
+                filled=filled[other_id],
+            )
+            for link, (keep_id, other_id) in zip(links, pairs, strict=True)
+        ],
+        batch_size=1000,
+    )
+    audit.record_many(
+        actor,
+        [
+            (
+                "merge_person",
+                persons[merge.keep_id],
+                {
+                    "merge": str(merge.pk),
+                    "merged": str(merge.merged_id),
+                    "merged_uid": str(persons[merge.merged_id].uid),
+                    "moved": {accessor: len(pks) for accessor, pks in merge.moved.items()},
+                    "duplicate_names_kept_back": len(duplicates[merge.merged_id]),
+                    "filled": sorted(merge.filled),
+                    "reason": reason,
+                },
+            )
+            for merge in merges
+        ],
+        label=label,
+    )
+    return {link.pk: merge for link, merge in zip(links, merges, strict=True)}
+
+
+def _move_many_to_many(
+    relation: Any,
+    pairs: list[tuple[int, int]],
+    accessor: str,
+    moved: dict[int, dict[str, list[Any]]],
+    shared: dict[int, dict[str, list[Any]]],
+) -> None:
+    """One many-to-many relation of a round of merges: what the merged person had and the kept one not is
+    added to the kept one, what both had is recorded as shared, and the merged person loses it all."""
+    through: type[models.Model] = relation.through
+    person_column = relation.field.m2m_reverse_field_name() + "_id"
+    other_column = relation.field.m2m_field_name() + "_id"
+    ids = [pk for pair in pairs for pk in pair]
+    held: dict[int, list[Any]] = {pk: [] for pk in ids}
+    for start in range(0, len(ids), 5000):
+        rows = (
+            through._default_manager.filter(**{f"{person_column}__in": ids[start : start + 5000]})
+            .order_by("pk")
+            .values_list(person_column, other_column)
+        )
+        for person_id, related_id in rows:
+            held[person_id].append(related_id)
+    added: list[models.Model] = []
+    for keep_id, other_id in pairs:
+        theirs = held[other_id]
+        if not theirs:
+            continue
+        mine = set(held[keep_id])
+        to_move = [pk for pk in theirs if pk not in mine]
+        if to_move:
+            added.extend(through(**{person_column: keep_id, other_column: pk}) for pk in to_move)
+            moved[other_id][accessor] = to_move
+        if len(to_move) < len(theirs):
+            shared[other_id][accessor] = [pk for pk in theirs if pk in mine]
+    others = [other for _keep, other in pairs]
+    for start in range(0, len(others), 5000):
+        through._default_manager.filter(**{f"{person_column}__in": others[start : start + 5000]}).delete()
+    through._default_manager.bulk_create(added, batch_size=1000)
 
 
 def reject_link(actor: Actor, link: CandidateLink, reason: str) -> CandidateLink:

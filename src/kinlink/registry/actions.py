@@ -16,16 +16,20 @@ so ``Person.fate`` is always the reconciliation of the live claims of the person
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from kinlink.registry import crypto
+from kinlink.registry.fields import Ciphertext
 from kinlink.registry.models import (
     Attachment,
     Case,
@@ -59,6 +63,7 @@ from kinlink.registry.services.audit import Action
 from kinlink.registry.services.family_intake import (
     FamilyRequest,
     UploadedFile,
+    draw_request_number,
     find_family_report,
     new_request_number,
 )
@@ -68,8 +73,10 @@ from kinlink.registry.services.imports import import_list as _import_list
 from kinlink.registry.services.uploads import UploadError, check_uploads, store_upload
 
 __all__ = [
+    "CaseOpening",
     "ClaimError",
     "FamilyRequest",
+    "SourceClaim",
     "UploadError",
     "UploadedFile",
     "WithdrawalError",
@@ -77,10 +84,13 @@ __all__ = [
     "add_case_task",
     "add_claim",
     "add_event",
+    "add_events",
     "add_list_record",
     "add_person",
     "add_site",
+    "add_sites",
     "add_source",
+    "add_sources_with_claims",
     "apply_retention",
     "attach_document",
     "attach_sample",
@@ -94,10 +104,12 @@ __all__ = [
     "on_person_added",
     "on_request_erased",
     "open_case",
+    "open_cases",
     "recompute_fate",
     "recompute_fates",
     "record_dna_identification",
     "reencrypt_legacy_values",
+    "register_many_remains",
     "register_remains",
     "release_update",
     "retract_claim",
@@ -105,11 +117,13 @@ __all__ = [
     "send_message",
     "shred_request_key",
     "submit_tracing_request",
+    "submit_tracing_requests",
     "withdraw_dna_consent",
     "withdraw_request",
 ]
 
 Actor = Any  # AbstractBaseUser | AnonymousUser | None
+M = TypeVar("M", bound=models.Model)
 
 FAMILY_WEB_FORM = "family (web form)"
 FAMILY_ACCESS_CODE = "family (access code)"
@@ -581,9 +595,14 @@ def record_dna_identification(
 # --- cases ---------------------------------------------------------------------------------------------
 
 
+def draw_case_number() -> str:
+    """A random case number (not checked against the cases: see :func:`new_case_number`)."""
+    return f"C-{timezone.now():%Y}-{secrets.token_hex(3).upper()}"
+
+
 def new_case_number() -> str:
     while True:
-        number = f"C-{timezone.now():%Y}-{secrets.token_hex(3).upper()}"
+        number = draw_case_number()
         if not Case.objects.filter(number=number).exists():
             return number
 
@@ -720,6 +739,426 @@ def send_message(
             from_family=from_family,
         )
     return message
+
+
+# --- bulk forms: many rows in one transaction, validated and audited as the single actions -------------
+#
+# For a caller that writes thousands of rows at once (the demo's world, a partner's batch): the same
+# validation (``full_clean``, the foreign keys checked in one query per field instead of one per row), one
+# audit entry per row (``audit.record_many``), the stored fates recomputed once per person, the
+# ``on_person_added`` hooks called once. Atomic: a refused row (``ValidationError`` naming the row, counted
+# from 1) leaves nothing behind.
+
+#: Rows per statement of a bulk action (and requests per batch of data keys).
+BULK_BATCH = 1000
+
+
+def _row_error(row: int, exc: ValidationError) -> ValidationError:
+    """``exc`` with every message prefixed by the row it concerns (``row 3: ...``)."""
+    if hasattr(exc, "error_dict"):
+        return ValidationError(
+            {
+                field: [f"row {row}: {m}" for m in ValidationError(errors).messages]
+                for field, errors in exc.error_dict.items()
+            }
+        )
+    return ValidationError([f"row {row}: {m}" for m in exc.messages])
+
+
+def _clean_rows(objects: Sequence[models.Model], *, constraints: Callable[[Any], bool] | None = None) -> None:
+    """``full_clean()`` of every object as the single actions run it, but for its foreign keys (checked by
+    :func:`_check_keys`) and its unique fields (checked here against the batch and the table), each in one
+    query per field rather than one per row and field. ``constraints`` says which rows need the model's
+    constraints checked (a query each; by default every row)."""
+    for row, obj in enumerate(objects, 1):
+        keys = [f.name for f in obj._meta.concrete_fields if f.many_to_one or f.one_to_one]
+        try:
+            obj.full_clean(
+                exclude=keys,
+                validate_unique=False,
+                validate_constraints=constraints is None or constraints(obj),
+            )
+        except ValidationError as exc:
+            raise _row_error(row, exc) from exc
+    if not objects:
+        return
+    model = type(objects[0])
+    for f in model._meta.concrete_fields:
+        if not f.unique or f.primary_key:
+            continue
+        values = [getattr(obj, f.attname) for obj in objects]
+        taken: set[Any] = set()
+        for start in range(0, len(values), 5000):
+            chunk = [v for v in values[start : start + 5000] if v is not None]
+            taken.update(
+                model._default_manager.filter(**{f"{f.attname}__in": chunk}).values_list(f.attname, flat=True)
+            )
+        seen: set[Any] = set()
+        for row, (obj, value) in enumerate(zip(objects, values, strict=True), 1):
+            if value is not None and (value in taken or value in seen):
+                raise _row_error(row, ValidationError({f.name: [obj.unique_error_message(model, (f.name,))]}))
+            seen.add(value)
+
+
+def _check_keys(objects: Sequence[models.Model]) -> None:
+    """The foreign keys of every object, as ``full_clean`` checks them (required, and naming a row that
+    exists), in one query per field."""
+    if not objects:
+        return
+    keys = [f for f in objects[0]._meta.concrete_fields if f.many_to_one or f.one_to_one]
+    for f in keys:
+        for row, obj in enumerate(objects, 1):
+            if getattr(obj, f.attname) is None and not f.blank:
+                message = f.error_messages["blank" if f.null else "null"]
+                raise _row_error(row, ValidationError({f.name: [message]}))
+        wanted = {getattr(obj, f.attname) for obj in objects} - {None}
+        relation = f.remote_field
+        assert relation is not None
+        target: Any = relation.model
+        to_field = str(getattr(relation, "field_name", None) or "pk")
+        found: set[Any] = set()
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), 5000):
+            chunk = ordered[start : start + 5000]
+            found.update(
+                target._base_manager.filter(**{f"{to_field}__in": chunk}).values_list(to_field, flat=True)
+            )
+        if missing := wanted - found:
+            row = next(n for n, obj in enumerate(objects, 1) if getattr(obj, f.attname) in missing)
+            value = getattr(objects[row - 1], f.attname)
+            message = f"{target._meta.verbose_name} instance with {to_field} {value!r} does not exist."
+            raise _row_error(row, ValidationError({f.name: [message]}))
+
+
+def _add_many(actor: Actor, action: Action, objects: list[M], label: str) -> list[M]:
+    """Validate, write and audit new rows of one model, as an action that writes one of them does."""
+    with transaction.atomic():
+        _clean_rows(objects)
+        _check_keys(objects)
+        if objects:
+            type(objects[0])._default_manager.bulk_create(objects, batch_size=BULK_BATCH)
+        audit.record_many(actor, [(action, obj, {}) for obj in objects], label=label)
+    return objects
+
+
+def add_events(actor: Actor, rows: Iterable[dict[str, Any]], *, label: str = "") -> list[Event]:
+    """``add_event`` for many events (each row: its fields), validated first, audited each; atomic."""
+    return _add_many(actor, Action.ADD_EVENT, [Event(**fields) for fields in rows], label)
+
+
+def add_sites(actor: Actor, rows: Iterable[dict[str, Any]], *, label: str = "") -> list[Site]:
+    """``add_site`` for many sites (each row: its fields), validated first, audited each; atomic."""
+    return _add_many(actor, Action.ADD_SITE, [Site(**fields) for fields in rows], label)
+
+
+def register_many_remains(actor: Actor, rows: Iterable[dict[str, Any]], *, label: str = "") -> list[Remains]:
+    """``register_remains`` for many remains (each row: its fields, the code unique), validated first,
+    audited each; atomic."""
+    return _add_many(actor, Action.REGISTER_REMAINS, [Remains(**fields) for fields in rows], label)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceClaim:
+    """One source (a notice, a letter, a testimony) and the one claim it makes about one person: a row of
+    :func:`add_sources_with_claims`, with the arguments of ``add_source`` and of ``add_claim``."""
+
+    person: Person
+    kind: str
+    name: str
+    fate: str
+    date: str = ""  #: the source's date
+    reliability: str = "F"
+    origin: str = ""
+    reference: str = ""
+    organisation: Organisation | None = None
+    claim_date: str = ""  #: the date of the fate
+    place: str = ""
+    circumstances: str = ""
+    event: Event | None = None
+    site: Site | None = None
+
+
+def add_sources_with_claims(actor: Actor, rows: Iterable[SourceClaim], *, label: str = "") -> list[Claim]:
+    """``add_source`` then ``add_claim`` for each row, in one transaction: every source and claim validated
+    before anything is written (``ValidationError`` names the row; nothing is written), one ``add_source``
+    and one ``add_claim`` audit entry per row with the single actions' details, a linked event lists the
+    person, and the stored fate of each person recomputed once. Returns the claims, in the rows' order."""
+    rows = list(rows)
+    user = _user(actor)
+    sources = [
+        Source(
+            kind=r.kind,
+            name=r.name,
+            origin=r.origin,
+            reference=r.reference,
+            date=r.date,
+            reliability=r.reliability,
+            organisation=r.organisation,
+            created_by=user,
+        )
+        for r in rows
+    ]
+    claims = [
+        Claim(
+            person=r.person,
+            source=s,
+            fate=r.fate,
+            date=r.claim_date,
+            place=r.place,
+            circumstances=r.circumstances,
+            event=r.event,
+            site=r.site,
+            created_by=user,
+        )
+        for r, s in zip(rows, sources, strict=True)
+    ]
+    with transaction.atomic():
+        # the one constraint of sources (one source per imported list) is a query a row: only where it applies
+        _clean_rows(sources, constraints=lambda s: s.reference == "list")
+        _check_keys(sources)
+        _clean_rows(claims)
+        Source.objects.bulk_create(sources, batch_size=BULK_BATCH)
+        for claim, source in zip(claims, sources, strict=True):
+            claim.source = source  # the source's new id
+        _check_keys(claims)
+        keys: dict[Any, DataKey] = {}
+        for claim, source in zip(claims, sources, strict=True):
+            if claim.circumstances:  # encrypted with the source's key, looked up once per owner
+                owner = (source.kind, source.reference, source.organisation_id)
+                if source.kind != SourceKind.FAMILY_REPORT:
+                    owner = ("", "", source.organisation_id)
+                if owner not in keys:
+                    keys[owner] = source.encryption_key()
+                claim.circumstances = Ciphertext(crypto.encrypt_with(keys[owner], claim.circumstances))
+        Claim.objects.bulk_create(claims, batch_size=BULK_BATCH)
+        listed = {(r.event.pk, r.person.pk) for r in rows if r.event is not None}
+        Membership = Event.persons.through
+        Membership.objects.bulk_create(
+            [Membership(event_id=e, person_id=p) for e, p in sorted(listed)],
+            ignore_conflicts=True,
+            batch_size=BULK_BATCH,
+        )
+        audit.record_many(
+            actor,
+            [(Action.ADD_SOURCE, s, {"kind": str(s.kind)}) for s in sources],
+            label=label,
+        )
+        audit.record_many(
+            actor,
+            [
+                (
+                    Action.ADD_CLAIM,
+                    c,
+                    {"person": str(c.person_id), "source": str(c.source_id), "fate": str(c.fate)},
+                )
+                for c in claims
+            ],
+            label=label,
+        )
+        store_fates({r.person.pk for r in rows})
+    return claims
+
+
+def _new_numbers(model: type[models.Model], count: int, make: Callable[[], str]) -> list[str]:
+    """``count`` distinct new numbers (``make`` draws one) that no row of ``model`` has yet."""
+    numbers: set[str] = set()
+    while len(numbers) < count:
+        drawn = {make() for _ in range(count - len(numbers))} - numbers
+        taken = set(model._default_manager.filter(number__in=drawn).values_list("number", flat=True))
+        numbers |= drawn - taken
+    return list(numbers)
+
+
+def submit_tracing_requests(
+    forms: Sequence[FamilyRequest], *, actor: Actor = None, channel: str = Channel.WEB, label: str = ""
+) -> list[tuple[TracingRequest, str]]:
+    """``submit_tracing_request`` for many families at once (a partner's batch, the demo's world), in one
+    transaction: each request still has its own data key (its file in the key store, fsynced before the
+    rows commit: ``DataKey.create_many``), its own one-time access code and memory-hard hash, its contact
+    details encrypted with its own key, its family's report and "missing" claim, and its own
+    ``submit_request`` audit entry. The access codes are hashed in parallel threads (argon2 leaves the
+    interpreter free). The stored fates are recomputed once, and the ``on_person_added`` hooks called once
+    with every new person. Returns each request with its access code, in the forms' order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    label = label or ("" if _user(actor) is not None else FAMILY_WEB_FORM)
+    for form in forms:
+        check_uploads([(photo.filename, photo.content) for photo in form.photos])
+    made: list[tuple[TracingRequest, str]] = []
+    today = timezone.now().date().isoformat()
+    with transaction.atomic(), ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as hashing:
+        for start in range(0, len(forms), BULK_BATCH):
+            batch = forms[start : start + BULK_BATCH]
+            persons = Person.objects.bulk_create(
+                [
+                    Person(
+                        sex=f.sex,
+                        birth_date=f.birth_date,
+                        birth_place=f.birth_place,
+                        unit=f.unit,
+                        service_number=f.service_number,
+                    )
+                    for f in batch
+                ]
+            )
+            keys = DataKey.create_many(DataKey.Scope.REQUEST, len(batch))
+            numbers = _new_numbers(TracingRequest, len(batch), draw_request_number)
+            requests = [
+                TracingRequest(
+                    number=number,
+                    person=person,
+                    enquirer_name=f.enquirer_name,
+                    relationship=f.relationship,
+                    contact=f.contact,
+                    consent_dna=f.consent_dna,
+                    language=f.language,
+                    channel=channel,
+                    last_contact=f.last_contact,
+                    last_known_place=f.last_known_place,
+                    circumstances=f.circumstances,
+                    data_key=key,
+                )
+                for f, person, key, number in zip(batch, persons, keys, numbers, strict=True)
+            ]
+            codes = list(hashing.map(TracingRequest.issue_access_code, requests))
+            TracingRequest.objects.bulk_create(requests)
+            Consent = TracingRequest.consent_organisations.through
+            Consent.objects.bulk_create(
+                [
+                    Consent(tracingrequest_id=r.pk, organisation_id=o.pk)
+                    for f, r in zip(batch, requests, strict=True)
+                    for o in dict.fromkeys(f.consent_organisations)
+                ]
+            )
+            reports = Source.objects.bulk_create(
+                [
+                    Source(
+                        kind=SourceKind.FAMILY_REPORT,
+                        name=f"Tracing request {r.number}",
+                        origin=f.relationship,
+                        reference=r.number,
+                        date=today,
+                        reliability="F",
+                    )
+                    for f, r in zip(batch, requests, strict=True)
+                ]
+            )
+            names: list[NameVariant] = []
+            for f, person, report in zip(batch, persons, reports, strict=True):
+                names.append(
+                    NameVariant(
+                        person=person,
+                        surname=f.surname,
+                        given_name=f.given_name,
+                        patronymic=f.patronymic,
+                        script=script_of(f.surname + f.given_name),
+                        language=f.language,
+                        source=report,
+                        is_primary=True,
+                    )
+                )
+                names.extend(
+                    NameVariant(
+                        person=person, full_name=o.strip(), script=script_of(o), language="", source=report
+                    )
+                    for o in f.other_names
+                    if o.strip()
+                )
+            NameVariant.objects.bulk_create(names)
+            Claim.objects.bulk_create(
+                [
+                    Claim(
+                        person=person,
+                        source=report,
+                        fate=Fate.MISSING,
+                        date=f.last_contact,
+                        place=f.last_known_place,
+                        # the family's report is the request's: its key (``Source.encryption_key``)
+                        circumstances=Ciphertext(crypto.encrypt_with(key, f.circumstances))
+                        if f.circumstances
+                        else "",
+                        created_by=_user(actor),
+                    )
+                    for f, person, report, key in zip(batch, persons, reports, keys, strict=True)
+                ]
+            )
+            for f, report in zip(batch, reports, strict=True):
+                for photo in f.photos:
+                    store_upload(report, photo.filename, photo.content)
+            audit.record_many(
+                actor,
+                [(Action.SUBMIT_REQUEST, r, {"channel": str(channel)}) for r in requests],
+                label=label,
+            )
+            made.extend(zip(requests, codes, strict=True))
+        person_ids = [r.person_id for r, _code in made]
+        store_fates(person_ids)
+        if made:
+            first, last = made[0][0].number, made[-1][0].number
+            persons_added(person_ids, f"{len(made)} tracing requests ({first} ... {last})")
+    return made
+
+
+@dataclass(frozen=True, slots=True)
+class CaseOpening:
+    """One case to open: the arguments of ``open_case``, a row of :func:`open_cases`."""
+
+    person: Person
+    organisation: Organisation
+    request: TracingRequest | None = None
+    assigned_to: Any = None
+    reason: str = ""
+    jurisdiction: str = ""
+
+
+def open_cases(actor: Actor, openings: Sequence[CaseOpening]) -> list[Case]:
+    """``open_case`` for many persons at once, in one transaction: an organisation's existing case on a
+    person is returned as it is, a new case gets its own number and its own ``open_case`` audit entry, and
+    the new requests the cases are opened from move to "in progress". Every jurisdiction is checked before
+    anything is written. Returns the cases, in the openings' order."""
+    from kinlink.registry.legal import default_rules
+
+    for code in sorted({o.jurisdiction for o in openings if o.jurisdiction}):
+        default_rules().jurisdiction_name(code)  # refuses an unknown code
+    with transaction.atomic():
+        found: dict[tuple[int, int], Case] = {}
+        person_ids = sorted({o.person.pk for o in openings})
+        for start in range(0, len(person_ids), 5000):
+            existing = Case.objects.filter(
+                person_id__in=person_ids[start : start + 5000],
+                organisation_id__in={o.organisation.pk for o in openings},
+            )
+            for case in existing:
+                found.setdefault((case.person_id, case.organisation_id), case)
+        new: list[tuple[Case, CaseOpening]] = []
+        for o in openings:
+            pair = (o.person.pk, o.organisation.pk)
+            if pair not in found:
+                case = Case(person=o.person, organisation=o.organisation, assigned_to=o.assigned_to)
+                if o.jurisdiction:
+                    case.jurisdiction = o.jurisdiction
+                found[pair] = case
+                new.append((case, o))
+        for (case, _o), number in zip(new, _new_numbers(Case, len(new), draw_case_number), strict=True):
+            case.number = number
+        Case.objects.bulk_create([case for case, _o in new], batch_size=BULK_BATCH)
+        entries: list[tuple[Action | str, models.Model, dict[str, Any]]] = []
+        for case, o in new:
+            detail: dict[str, Any] = {"reason": o.reason} if o.reason else {}
+            if o.request is not None:
+                detail["request"] = o.request.number
+            entries.append((Action.OPEN_CASE, case, detail))
+        audit.record_many(actor, entries)
+        starting = [o.request for o in openings if o.request is not None]
+        fresh = [r.pk for r in starting if r.status == TracingRequest.Status.NEW]
+        for start in range(0, len(fresh), 5000):
+            TracingRequest.objects.filter(
+                pk__in=fresh[start : start + 5000], status=TracingRequest.Status.NEW
+            ).update(status=TracingRequest.Status.IN_PROGRESS)
+        for r in starting:
+            if r.status == TracingRequest.Status.NEW:
+                r.status = TracingRequest.Status.IN_PROGRESS
+    return [found[(o.person.pk, o.organisation.pk)] for o in openings]
 
 
 # --- the worker's orphans ------------------------------------------------------------------------------

@@ -130,6 +130,16 @@ class DataKey(models.Model):
         key_id, _raw = new_key_material()
         return cls.objects.create(key_id=key_id, scope=scope, organisation=organisation)
 
+    @classmethod
+    def create_many(cls, scope: str, count: int) -> list[DataKey]:
+        """``count`` new keys of ``scope`` (a batch of tracing requests): their material written to the key
+        store together (``crypto.new_keys_material``: one fsync of the folder, not one per key), then their
+        rows (in the caller's transaction)."""
+        from kinlink.registry.crypto import new_keys_material
+
+        rows = [DataKey(key_id=key_id, scope=scope) for key_id, _raw in new_keys_material(count)]
+        return DataKey.objects.bulk_create(rows, batch_size=2000)
+
 
 class Role(models.TextChoices):
     CASEWORKER = "caseworker", _("Caseworker")

@@ -48,9 +48,14 @@ class FamilyRequest:
     photos: list[UploadedFile] = field(default_factory=list)
 
 
+def draw_request_number() -> str:
+    """A random request number (not checked against the requests: see :func:`new_request_number`)."""
+    return "R-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+
+
 def new_request_number() -> str:
     while True:
-        number = "R-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+        number = draw_request_number()
         if not TracingRequest.objects.filter(number=number).exists():
             return number
 
