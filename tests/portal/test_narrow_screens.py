@@ -161,6 +161,10 @@ def _visits(world: World, link: CandidateLink, candidate_pk: int, field: tuple[i
         Visit("login", "anonymous"),
         Visit("staff_home", "caseworker"),
         Visit("staff_search", "caseworker", query="?surname=Иванов"),
+        Visit("queue_requests", "caseworker"),
+        Visit("queue_messages", "caseworker"),
+        Visit("queue_claims", "caseworker"),
+        Visit("queue_cases", "caseworker"),
         Visit("staff_request", "caseworker", (("pk", a.request.pk),)),
         Visit("person", "caseworker", (("pk", a.person.pk),)),
         Visit("case", "caseworker", (("pk", a.case.pk),)),
@@ -192,6 +196,7 @@ def test_every_portal_page_is_checked() -> None:
     visited |= {"dna_candidates", "dna_candidate", "lab_home", "lab_sample", "case_antemortem"}
     visited |= {"field_sites", "field_site_new", "field_site", "field_remains", "field_batches"}
     visited |= {"field_batch_import", "account", "lockouts"}
+    visited |= {"queue_requests", "queue_messages", "queue_claims", "queue_cases"}
     visited |= {"field_batch_import", "follow_withdraw", "request_withdrawn"}
     assert not visited & NOT_PAGES.keys()
     assert _portal_names() == visited | NOT_PAGES.keys()
