@@ -490,3 +490,20 @@ KINLINK_LAB_BACKGROUND_BYTES = int(os.environ.get("KINLINK_LAB_BACKGROUND_BYTES"
 #: at most; any write to the domain in the same process (or in any, with a shared CACHES) renews it sooner
 #: (kinlink.portal.fragments; docs/operator.md, "Performance").
 KINLINK_FRAGMENT_SECONDS = int(os.environ.get("KINLINK_FRAGMENT_SECONDS", "60"))
+#: Seconds the last value of a fragment may be served while one thread of the machine computes its new
+#: value (single flight: kinlink.portal.fragments), and the longest wait for a fragment none has yet.
+KINLINK_FRAGMENT_STALE_SECONDS = int(os.environ.get("KINLINK_FRAGMENT_STALE_SECONDS", "600"))
+KINLINK_FRAGMENT_WAIT_SECONDS = float(os.environ.get("KINLINK_FRAGMENT_WAIT_SECONDS", "20"))
+#: A folder for a cache shared by every process of the machine (the consoles' fragments and the public
+#: pages: computed once for all server processes, and a write seen by all at once). Unset: each process
+#: keeps its own cache in memory (tests, the development server). `kinlink serve --production` sets it to
+#: VAR_DIR/cache and empties it at start.
+KINLINK_CACHE_DIR = os.environ.get("KINLINK_CACHE_DIR", "")
+if KINLINK_CACHE_DIR:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": KINLINK_CACHE_DIR,
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }

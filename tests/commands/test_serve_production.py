@@ -76,6 +76,8 @@ def test_serves_with_gunicorn_and_stops_its_worker(tmp_path: Path) -> None:
         timeout=60,
     )
     assert refused.returncode != 0 and "KINLINK_SECRET_KEY" in refused.stderr
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "left-over").write_text("a fragment of the database before")
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "kinlink", "serve", "--production", "--port", str(port)],
@@ -97,6 +99,8 @@ def test_serves_with_gunicorn_and_stops_its_worker(tmp_path: Path) -> None:
         assert "gunicorn" in server_header.lower() or server_header == ""
         children = _children(server.pid)
         assert len(children) == 2  # gunicorn's arbiter and the worker
+        # one cache for every process (the consoles' fragments), emptied at start
+        assert (tmp_path / "cache").is_dir() and not (tmp_path / "cache" / "left-over").exists()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

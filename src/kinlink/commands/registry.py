@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -300,6 +301,13 @@ def _serve_production(host: str, port: int) -> int:
     os.environ.setdefault("KINLINK_LOG_FORMAT", "json")  # for the log collector; the children inherit it
     # each gunicorn thread keeps its database connection between requests (measured: docs/operator.md)
     os.environ.setdefault("KINLINK_DB_CONN_MAX_AGE", str(PRODUCTION_CONN_MAX_AGE))
+    # one cache for every process: the consoles' fragments are computed once for all (portal.fragments);
+    # emptied at start (the database may have changed while nothing served it)
+    from django.conf import settings
+
+    cache_dir = Path(os.environ.setdefault("KINLINK_CACHE_DIR", str(Path(settings.VAR_DIR) / "cache")))
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     web = subprocess.Popen(production_command(host, port), preexec_fn=_die_with_parent)
     worker = start_worker()
     print(f"serving on http://{host}:{port}/ with gunicorn (pid {web.pid}) and the worker", file=sys.stderr)

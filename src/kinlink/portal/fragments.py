@@ -7,17 +7,34 @@ written or deleted (a Django signal, so every action's write counts; the audit t
 rate counters do not), so a reader sees a fresh fragment after any change made in the same process, and one
 at most ``KINLINK_FRAGMENT_SECONDS`` old after a change made by another process (another server worker,
 the worker, a bulk import that writes without signals) when the cache is not shared between processes.
-With a shared cache (``CACHES``), the version is shared too and every process sees a change at once.
+With a shared cache (``KINLINK_CACHE_DIR``, which ``kinlink serve --production`` sets), the version is
+shared too and every process sees a change at once.
+
+A fragment is computed by one thread of the machine at a time (*single flight*): computing the consoles'
+aggregates on a large registry takes seconds, and a dozen server threads all finding the fragment stale at
+once (after a restart, or after a write) would each compute it, taking every core and the database for
+minutes (measured on the medium demo: bench/results/web_medium.json). The first one takes the fragment's
+lock (a ``flock``ed file in ``VAR_DIR/run/fragment-locks``, shared by every process and thread of the
+machine) and computes; meanwhile the others serve the fragment's last value when there is one (at most
+``KINLINK_FRAGMENT_STALE_SECONDS`` old: a page a few seconds behind a write is what a reader got before the
+write anyway), or wait for the lock (at most ``KINLINK_FRAGMENT_WAIT_SECONDS``) and read what it computed.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import fcntl
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 T = TypeVar("T")
@@ -29,8 +46,20 @@ IGNORED_MODELS = frozenset({"auditentry", "workerheartbeat", "datakey"})
 _VERSION_KEY = "kinlink:fragments:version"
 
 
+#: Lock files the fragments are computed under (a hash of the fragment's name and parts picks one).
+LOCK_SLOTS = 1024
+
+
 def fragment_seconds() -> int:
     return int(getattr(settings, "KINLINK_FRAGMENT_SECONDS", 60))
+
+
+def stale_seconds() -> int:
+    return int(getattr(settings, "KINLINK_FRAGMENT_STALE_SECONDS", 600))
+
+
+def wait_seconds() -> float:
+    return float(getattr(settings, "KINLINK_FRAGMENT_WAIT_SECONDS", 20))
 
 
 def data_version() -> int:
@@ -47,6 +76,21 @@ def bump_version() -> None:
         cache.incr(_VERSION_KEY)
     except ValueError:  # not there yet (or evicted): any new value differs from every key made before
         cache.add(_VERSION_KEY, 2, timeout=None)
+
+
+def _bump_after_commit() -> None:
+    bump_version()
+
+
+def bump_version_now_and_at_commit() -> None:
+    """A write inside a transaction is bumped for twice: at once (this process's next read sees it) and
+    when the transaction commits, since another process may have computed a fragment in between from the
+    rows as they were before the commit and kept it under the new version."""
+    bump_version()
+    if connection.in_atomic_block and not any(
+        entry[1] is _bump_after_commit for entry in connection.run_on_commit
+    ):
+        connection.on_commit(_bump_after_commit)
 
 
 def scope_of(user: Any) -> str:
@@ -68,19 +112,87 @@ def scope_of(user: Any) -> str:
 
 
 def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """The fragment ``name`` for ``parts`` (the reader's scope, the day...), computed when absent."""
-    key = ":".join(["kinlink:fragment", name, str(data_version()), *(str(p) for p in parts)])
+    """The fragment ``name`` for ``parts`` (the reader's scope, the day...), computed when absent: by one
+    thread of the machine at a time, the others serving its last value meanwhile (the module's note)."""
+    stem = ":".join(["kinlink:fragment", name, *(str(p) for p in parts)])
+    version = data_version()
+    key = f"{stem}:v{version}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    latest_key = f"{stem}:latest"
+    with _fragment_lock(stem, wait=False) as held:
+        if held:
+            return _compute(key, latest_key, version, compute)
+    latest = cache.get(latest_key)
+    if latest is not None:  # another thread computes it now: its last value, a few seconds behind
+        return latest[1]
+    with _fragment_lock(stem, wait=True):  # none yet: wait for the one being computed (or compute it)
+        return _compute(key, latest_key, version, compute)
+
+
+def _compute(key: str, latest_key: str, version: int, compute: Callable[[], T]) -> T:
+    """Under the fragment's lock: what another thread computed meanwhile, or compute it now."""
     found = cache.get(key)
     if found is None:
         found = compute()
         cache.set(key, found, timeout=fragment_seconds())
+        cache.set(latest_key, (version, found), timeout=stale_seconds())
     return found
+
+
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def _fragment_lock(stem: str, *, wait: bool) -> Iterator[bool]:
+    """The lock of the fragment ``stem`` (one of ``LOCK_SLOTS`` lock files, shared by the machine's
+    processes and threads): yields whether this thread holds it. With ``wait``, waits for it at most
+    ``wait_seconds()`` and then goes on without it (a fragment computed twice is slower, never wrong).
+    A lock this thread already holds (a fragment computed inside another whose slot it shares) counts as
+    held."""
+    slot = int.from_bytes(hashlib.blake2b(stem.encode(), digest_size=4).digest(), "big") % LOCK_SLOTS
+    held: set[int] = getattr(_held, "slots", None) or set()
+    _held.slots = held
+    if slot in held:
+        yield True
+        return
+    folder = Path(settings.VAR_DIR) / "run" / "fragment-locks"
+    try:
+        descriptor = os.open(folder / f"{slot}", os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(folder / f"{slot}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + (wait_seconds() if wait else 0.0)
+        locked = _try_lock(descriptor)
+        while not locked and time.monotonic() < deadline:
+            time.sleep(0.01)
+            locked = _try_lock(descriptor)
+        if locked:
+            held.add(slot)
+        try:
+            yield locked
+        finally:
+            if locked:
+                held.discard(slot)
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
+
+
+def _try_lock(descriptor: int) -> bool:
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _changed(sender: Any, **_: Any) -> None:
     meta = getattr(sender, "_meta", None)
     if meta is not None and meta.app_label in DOMAIN_APPS and meta.model_name not in IGNORED_MODELS:
-        bump_version()
+        bump_version_now_and_at_commit()
 
 
 def connect() -> None:

@@ -1,0 +1,180 @@
+"""Cached fragments (``portal.fragments``): computed by one thread of the machine at a time, the last
+value served meanwhile, shared by processes through ``KINLINK_CACHE_DIR``, and renewed after a commit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+
+from kinlink.portal import fragments
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _own_lock_folder(settings: Any, tmp_path: Path) -> None:
+    settings.VAR_DIR = tmp_path
+
+
+def test_threads_finding_a_fragment_missing_compute_it_once() -> None:
+    calls: list[int] = []
+    start = threading.Barrier(8)
+    results: list[str] = []
+
+    def compute() -> str:
+        calls.append(1)
+        time.sleep(0.3)
+        return "queues"
+
+    def reader() -> None:
+        start.wait()
+        results.append(fragments.cached("home", ("scope",), compute))
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["queues"] * 8
+    assert len(calls) == 1
+
+
+def test_while_one_thread_recomputes_the_others_get_the_last_value_at_once() -> None:
+    assert fragments.cached("home", ("scope",), lambda: "before") == "before"
+    fragments.bump_version()  # a write: the fragment is stale
+    computing, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        computing.set()
+        release.wait(10)
+        return "after"
+
+    recomputed: list[str] = []
+    worker = threading.Thread(target=lambda: recomputed.append(fragments.cached("home", ("scope",), slow)))
+    worker.start()
+    assert computing.wait(10)
+    started = time.monotonic()
+    never: list[int] = []
+    assert fragments.cached("home", ("scope",), lambda: never.append(1) or "again") == "before"
+    assert time.monotonic() - started < 0.5 and never == []
+    # another reader's fragment (another scope) is not served from this one
+    assert fragments.cached("home", ("other",), lambda: "theirs") == "theirs"
+    release.set()
+    worker.join()
+    assert recomputed == ["after"]
+    assert fragments.cached("home", ("scope",), lambda: "again") == "after"
+
+
+def test_a_fragment_none_has_yet_is_waited_for_not_computed_twice() -> None:
+    computing, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow() -> str:
+        calls.append("first")
+        computing.set()
+        release.wait(10)
+        return "first"
+
+    worker = threading.Thread(target=lambda: fragments.cached("counts", ("s",), slow))
+    worker.start()
+    assert computing.wait(10)
+    threading.Timer(0.3, release.set).start()
+    assert fragments.cached("counts", ("s",), lambda: calls.append("second") or "second") == "first"
+    worker.join()
+    assert calls == ["first"]
+
+
+def test_a_waiter_gives_up_after_the_wait_and_computes_itself(settings: Any) -> None:
+    settings.KINLINK_FRAGMENT_WAIT_SECONDS = 0.2
+    computing, release = threading.Event(), threading.Event()
+
+    def stuck() -> str:
+        computing.set()
+        release.wait(10)
+        return "stuck"
+
+    worker = threading.Thread(target=lambda: fragments.cached("counts", ("s",), stuck))
+    worker.start()
+    assert computing.wait(10)
+    started = time.monotonic()
+    assert fragments.cached("counts", ("s",), lambda: "own") == "own"
+    assert 0.15 < time.monotonic() - started < 2
+    release.set()
+    worker.join()
+
+
+def test_a_fragment_inside_another_on_the_same_lock_does_not_wait_for_itself(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.KINLINK_FRAGMENT_WAIT_SECONDS = 5
+    monkeypatch.setattr(fragments, "LOCK_SLOTS", 1)  # every fragment on one lock
+    started = time.monotonic()
+    outer = fragments.cached("outer", (), lambda: "o+" + fragments.cached("inner", (), lambda: "i"))
+    assert outer == "o+i" and time.monotonic() - started < 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_in_a_transaction_bumps_the_version_again_when_it_commits() -> None:
+    from kinlink.registry.models import Person
+
+    seen: list[int] = []
+    with transaction.atomic():
+        before = fragments.data_version()
+        Person.objects.create()
+        Person.objects.create()
+        seen.append(fragments.data_version())
+    after = fragments.data_version()
+    assert seen[0] == before + 2  # each write at once
+    assert after == seen[0] + 1  # and once more at the commit, however many writes it held
+
+
+SCRIPT = """
+import os, sys, time
+import django
+django.setup()
+from kinlink.portal import fragments
+from pathlib import Path
+
+def compute():
+    Path(sys.argv[1], f"computed-{os.getpid()}").write_text("x")
+    time.sleep(0.5)
+    return "shared"
+
+Path(sys.argv[1], f"ready-{os.getpid()}").write_text("x")
+while len(list(Path(sys.argv[1]).glob("ready-*"))) < 3:
+    time.sleep(0.01)
+print(fragments.cached("home", ("scope",), compute))
+"""
+
+
+@pytest.mark.slow
+def test_processes_sharing_the_cache_folder_compute_a_fragment_once(tmp_path: Path) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "DJANGO_SETTINGS_MODULE": "kinlink.settings",
+        "KINLINK_VAR_DIR": str(tmp_path / "var"),
+        "KINLINK_CACHE_DIR": str(tmp_path / "cache"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", SCRIPT, str(marks)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0].strip() for p in processes]
+    assert outputs == ["shared"] * 3
+    assert len(list(marks.glob("computed-*"))) == 1
+    assert any((tmp_path / "cache").iterdir())  # the fragment and the data version, as files
