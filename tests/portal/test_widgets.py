@@ -4,7 +4,9 @@ option selected, the field's attributes."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
+import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
@@ -44,3 +46,25 @@ def test_fast_select_writes_what_djangos_select_writes() -> None:
     assert '<option value="2" selected>Event &#x27;two&#x27;</option>' in written
     assert "Event &lt;1&gt; &amp; &quot;one&quot;" in written and "<b>3</b>" in written
     assert written.count(" selected") == 1
+
+
+@pytest.mark.django_db
+def test_the_events_list_is_read_once_and_renewed_after_a_write(
+    django_assert_num_queries: Any,
+) -> None:
+    from kinlink.portal.forms import ClaimForm, LinkEventForm
+    from kinlink.registry.models import Event, Source
+
+    Event.objects.create(name="Бой за <высоту> 101", date="2022-03-30")
+    first = str(LinkEventForm()["event"])
+    assert "Бой за &lt;высоту&gt; 101" in first
+    with django_assert_num_queries(0):  # the cached fragment: no row read, both forms
+        assert str(LinkEventForm()["event"]) == first
+        assert "Бой за &lt;высоту&gt; 101" in str(ClaimForm(sources=Source.objects.none())["event"])
+    later = Event.objects.create(name="Обстрел села", date="2022-05-01")
+    renewed = str(LinkEventForm()["event"])
+    assert f'<option value="{later.pk}">Обстрел села</option>' in renewed
+    # a form sent back keeps the chosen event selected
+    bound = LinkEventForm(data={"event": str(later.pk)})
+    assert bound.is_valid()
+    assert f'<option value="{later.pk}" selected>Обстрел села</option>' in str(bound["event"])

@@ -318,15 +318,18 @@ class ClaimForm(forms.Form):
     circumstances = forms.CharField(
         label=_("Circumstances"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000
     )
-    event = FastModelChoiceField(label=_("Event"), queryset=Event.objects.all(), required=False)
+    event = FastModelChoiceField(
+        label=_("Event"),
+        queryset=Event.objects.order_by("-date", "name"),
+        required=False,
+        shared_choices="events",
+    )
     document = forms.FileField(label=_("Document"), required=False)
 
     def __init__(self, *args: Any, sources: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         source_field: Any = self.fields["source"]
         source_field.queryset = sources
-        event_field: Any = self.fields["event"]
-        event_field.queryset = Event.objects.order_by("-date", "name")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -365,7 +368,9 @@ class NoteForm(forms.Form):
 
 
 class LinkEventForm(forms.Form):
-    event = FastModelChoiceField(label=_("Event"), queryset=Event.objects.all())
+    event = FastModelChoiceField(
+        label=_("Event"), queryset=Event.objects.order_by("-date", "name"), shared_choices="events"
+    )
 
 
 class DocumentForm(forms.Form):

@@ -63,6 +63,7 @@ from kinlink.registry.models import (
     Case,
     CaseTask,
     Claim,
+    Event,
     FamilyMessage,
     FamilyUpdate,
     Fate,
@@ -95,7 +96,7 @@ from kinlink.registry.services.fate import (
     person_claims,
     plan_facts,
 )
-from kinlink.registry.services.memo import page_memo
+from kinlink.registry.services.memo import page_memo, remembered
 from kinlink.registry.services.search import PersonQuery, search_persons
 from kinlink.registry.services.uploads import UploadError
 
@@ -495,15 +496,28 @@ def close_request(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("portal:staff_request", kwargs={"pk": tracing_request.pk}))
 
 
+def _source_ids(user: Any, person: Person) -> list[int]:
+    """The ids of the sources of the person's claims and of the member's organisations, each set read by
+    its own index: one query with ``id IN (...) OR organisation_id IN (...)`` reads every source of the
+    registry (PostgreSQL cannot use an index for such an OR of subqueries)."""
+
+    def read() -> list[int]:
+        ids = set(person_claims(person).values_list("source_id", flat=True))
+        own = Source.objects.filter(organisation__in=organisations_of(user))
+        ids.update(own.values_list("pk", flat=True))
+        return sorted(ids)
+
+    return remembered(("case_source_ids", user.pk, person.pk), read)
+
+
 def _sources_for(user: Any, person: Person) -> QuerySet[Source]:
-    return Source.objects.filter(
-        Q(pk__in=person_claims(person).values("source_id")) | Q(organisation__in=organisations_of(user))
-    ).order_by("-created")
+    return Source.objects.filter(pk__in=_source_ids(user, person)).order_by("-created")
 
 
 def _writable_sources(user: Any, person: Person) -> QuerySet[Source]:
-    """The sources of the case page a staff member may attach a file to (``access.sources_writable_by``)."""
-    return _sources_for(user, person).filter(pk__in=sources_writable_by(user).values("pk"))
+    """The sources of the case page a staff member may attach a file to (``access.sources_writable_by``):
+    its conditions checked on the page's few sources (by id), not on the whole registry's."""
+    return sources_writable_by(user).filter(pk__in=_source_ids(user, person)).order_by("-created")
 
 
 def _refuse_foreign_source(request: HttpRequest, person: Person) -> None:
@@ -520,7 +534,14 @@ def _refuse_foreign_source(request: HttpRequest, person: Person) -> None:
 def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
     points: list[MapPoint] = []
     seen_sites: set[int] = set()
-    sites = list(Site.objects.filter(Q(claims__person=person) | Q(event__persons=person)).distinct())
+    # sites and remains by subqueries on their own indexes, not joins made unique again by DISTINCT
+    event_ids = Event.persons.through.objects.filter(person_id=person.pk).values("event_id")
+    sites = list(
+        Site.objects.filter(
+            Q(pk__in=Claim.objects.filter(person=person, site__isnull=False).values("site_id"))
+            | Q(event_id__in=event_ids)
+        )
+    )
     for site in sites:
         if site.latitude is not None and site.longitude is not None:
             seen_sites.add(site.pk)
@@ -533,10 +554,8 @@ def _map_points(person: Person, claims: list[Claim]) -> list[MapPoint]:
                     site.precision_m,
                 )
             )
-    remains = (
-        Remains.objects.filter(Q(identified_person=person) | Q(event__persons=person))
-        .select_related("site")
-        .distinct()
+    remains = Remains.objects.filter(Q(identified_person=person) | Q(event_id__in=event_ids)).select_related(
+        "site"
     )
     for item in remains:
         if item.site is not None and item.site.latitude is not None and item.site.longitude is not None:
