@@ -63,7 +63,12 @@ def test_while_one_thread_recomputes_the_others_get_the_last_value_at_once() -> 
     assert computing.wait(10)
     started = time.monotonic()
     never: list[int] = []
-    assert fragments.cached("home", ("scope",), lambda: never.append(1) or "again") == "before"
+
+    def again() -> str:
+        never.append(1)
+        return "again"
+
+    assert fragments.cached("home", ("scope",), again) == "before"
     assert time.monotonic() - started < 0.5 and never == []
     # another reader's fragment (another scope) is not served from this one
     assert fragments.cached("home", ("other",), lambda: "theirs") == "theirs"
@@ -87,7 +92,11 @@ def test_a_fragment_none_has_yet_is_waited_for_not_computed_twice() -> None:
     worker.start()
     assert computing.wait(10)
     threading.Timer(0.3, release.set).start()
-    assert fragments.cached("counts", ("s",), lambda: calls.append("second") or "second") == "first"
+    def second() -> str:
+        calls.append("second")
+        return "second"
+
+    assert fragments.cached("counts", ("s",), second) == "first"
     worker.join()
     assert calls == ["first"]
 
