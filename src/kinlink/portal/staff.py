@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -23,7 +24,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -678,11 +679,11 @@ def _build_case_page(
         "is_supervisor": is_superuser(user) or bool(roles_of(user) & {Role.SUPERVISOR, Role.ADMINISTRATOR}),
         "claim_form": forms.get("claim_form") or ClaimForm(sources=sources),
         "document_form": forms.get("document_form") or DocumentForm(sources=_writable_sources(user, person)),
-        "event_form": forms.get("event_form") or LinkEventForm(),
-        "update_form": forms.get("update_form") or UpdateForm(),
-        "message_form": forms.get("message_form") or StaffMessageForm(),
-        "task_form": forms.get("task_form") or TaskForm(),
-        "note_form": forms.get("note_form") or NoteForm(),
+        "event_fields": _fields_html(forms.get("event_form"), LinkEventForm),
+        "update_fields": _fields_html(forms.get("update_form"), UpdateForm),
+        "message_fields": _fields_html(forms.get("message_form"), StaffMessageForm),
+        "task_fields": _fields_html(forms.get("task_form"), TaskForm),
+        "note_fields": _fields_html(forms.get("note_form"), NoteForm),
         "legal_form": forms.get("legal_form")
         or LegalStatusForm(initial={"effective_on": timezone.now().date()}),
         # one form for every claim's "Retract": its fields rendered once, not once per claim
@@ -695,6 +696,21 @@ def _build_case_page(
         **case_inquiries(case, timezone.localdate(), inquiry_forms),
     }
     return render(request, "portal/staff/case.html", context, status=status)
+
+
+def _fields_html(given: Form | None, form_class: type[Form]) -> SafeString:
+    """The fields of one of the case page's small forms: those of the form given back (bound, with its
+    errors), or else an empty form's, the same for every case and reader: a cached fragment per language
+    (``portal.fragments``; the events list in it renewed with the data)."""
+    if given is not None:
+        return mark_safe(render_to_string("portal/form_fields.html", {"form": given}))
+
+    def render_empty() -> str:
+        return str(render_to_string("portal/form_fields.html", {"form": form_class()}))
+
+    # HTML the form's own template wrote (every value escaped there)
+    key = (form_class.__name__, get_language() or "")
+    return mark_safe(fragments.cached("form-fields", key, render_empty))
 
 
 #: The case page with forms given back (the inquiries' views render it with the form that failed).

@@ -25,18 +25,36 @@ class FastSelect(forms.Select):
     ) -> SafeString:
         final = self.build_attrs(self.attrs, attrs)
         selected = {str(v) for v in self.format_value(value)}
-        parts: list[str] = [format_html('<select name="{}"{}>', name, flatatt(final))]
+        opening = format_html('<select name="{}"{}>', name, flatatt(final))
+        field = getattr(self.choices, "field", None)
+        shared = getattr(field, "shared_choices", "")
+        if shared and not (selected - {""}):
+            # the same options for every reader, none chosen: written once, kept as a cached fragment
+            from kinlink.portal import fragments
+
+            empty = getattr(field, "empty_label", None)
+            options = fragments.cached(
+                f"options-{shared}", (get_language() or "", str(empty)), lambda: self._options(set())
+            )
+        else:
+            options = self._options(selected)
+        if options is None:  # grouped choices: Django's own rendering
+            return super().render(name, value, attrs, renderer)
+        return mark_safe(f"{opening}{options}</select>")  # escaped when written (_options)
+
+    def _options(self, selected: set[str]) -> str | None:
+        """The ``<option>`` elements, escaped; None for grouped choices."""
+        parts: list[str] = []
         # iterated once, never len(): a model field's choices would count their rows in one more query
         for option_value, label in self.choices:
-            if isinstance(label, (list, tuple)):  # grouped choices: Django's own rendering
-                return super().render(name, value, attrs, renderer)
+            if isinstance(label, (list, tuple)):
+                return None
             text = "" if option_value is None else str(option_value)
             mark = " selected" if text in selected else ""
             parts.append(f'<option value="{_escape(text)}"{mark}>{_escape(label)}</option>')
             if mark and not self.allow_multiple_selected:
                 selected = set()
-        parts.append("</select>")
-        return mark_safe("".join(parts))  # every value and label above is escaped
+        return "".join(parts)  # every value and label above is escaped
 
 
 def _escape(value: Any) -> str:
