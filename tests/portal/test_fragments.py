@@ -92,6 +92,7 @@ def test_a_fragment_none_has_yet_is_waited_for_not_computed_twice() -> None:
     worker.start()
     assert computing.wait(10)
     threading.Timer(0.3, release.set).start()
+
     def second() -> str:
         calls.append("second")
         return "second"
