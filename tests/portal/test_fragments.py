@@ -24,6 +24,23 @@ def _own_lock_folder(settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
 
 
+def _computing(name: str, value: str) -> tuple[threading.Thread, threading.Event, list[str]]:
+    """Another thread computing the fragment ``name`` (it holds the fragment's lock) until ``release`` is
+    set; what it got is appended to the list."""
+    computing, release = threading.Event(), threading.Event()
+    got: list[str] = []
+
+    def slow() -> str:
+        computing.set()
+        release.wait(10)
+        return value
+
+    worker = threading.Thread(target=lambda: got.append(fragments.cached(name, ("scope",), slow)))
+    worker.start()
+    assert computing.wait(10)
+    return worker, release, got
+
+
 def test_threads_finding_a_fragment_missing_compute_it_once() -> None:
     calls: list[int] = []
     start = threading.Barrier(8)
@@ -50,17 +67,7 @@ def test_threads_finding_a_fragment_missing_compute_it_once() -> None:
 def test_while_one_thread_recomputes_the_others_get_the_last_value_at_once() -> None:
     assert fragments.cached("home", ("scope",), lambda: "before") == "before"
     fragments.bump_version()  # a write: the fragment is stale
-    computing, release = threading.Event(), threading.Event()
-
-    def slow() -> str:
-        computing.set()
-        release.wait(10)
-        return "after"
-
-    recomputed: list[str] = []
-    worker = threading.Thread(target=lambda: recomputed.append(fragments.cached("home", ("scope",), slow)))
-    worker.start()
-    assert computing.wait(10)
+    worker, release, recomputed = _computing("home", "after")
     started = time.monotonic()
     never: list[int] = []
 
@@ -79,43 +86,24 @@ def test_while_one_thread_recomputes_the_others_get_the_last_value_at_once() -> 
 
 
 def test_a_fragment_none_has_yet_is_waited_for_not_computed_twice() -> None:
-    computing, release = threading.Event(), threading.Event()
-    calls: list[str] = []
-
-    def slow() -> str:
-        calls.append("first")
-        computing.set()
-        release.wait(10)
-        return "first"
-
-    worker = threading.Thread(target=lambda: fragments.cached("counts", ("s",), slow))
-    worker.start()
-    assert computing.wait(10)
+    worker, release, got = _computing("counts", "first")
     threading.Timer(0.3, release.set).start()
+    calls: list[str] = []
 
     def second() -> str:
         calls.append("second")
         return "second"
 
-    assert fragments.cached("counts", ("s",), second) == "first"
+    assert fragments.cached("counts", ("scope",), second) == "first"
     worker.join()
-    assert calls == ["first"]
+    assert got == ["first"] and calls == []
 
 
 def test_a_waiter_gives_up_after_the_wait_and_computes_itself(settings: Any) -> None:
     settings.KINLINK_FRAGMENT_WAIT_SECONDS = 0.2
-    computing, release = threading.Event(), threading.Event()
-
-    def stuck() -> str:
-        computing.set()
-        release.wait(10)
-        return "stuck"
-
-    worker = threading.Thread(target=lambda: fragments.cached("counts", ("s",), stuck))
-    worker.start()
-    assert computing.wait(10)
+    worker, release, _got = _computing("counts", "stuck")
     started = time.monotonic()
-    assert fragments.cached("counts", ("s",), lambda: "own") == "own"
+    assert fragments.cached("counts", ("scope",), lambda: "own") == "own"
     assert 0.15 < time.monotonic() - started < 2
     release.set()
     worker.join()

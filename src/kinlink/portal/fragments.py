@@ -78,19 +78,13 @@ def bump_version() -> None:
         cache.add(_VERSION_KEY, 2, timeout=None)
 
 
-def _bump_after_commit() -> None:
-    bump_version()
-
-
 def bump_version_now_and_at_commit() -> None:
     """A write inside a transaction is bumped for twice: at once (this process's next read sees it) and
     when the transaction commits, since another process may have computed a fragment in between from the
     rows as they were before the commit and kept it under the new version."""
     bump_version()
-    if connection.in_atomic_block and not any(
-        entry[1] is _bump_after_commit for entry in connection.run_on_commit
-    ):
-        connection.on_commit(_bump_after_commit)
+    if connection.in_atomic_block and not any(entry[1] is bump_version for entry in connection.run_on_commit):
+        connection.on_commit(bump_version)
 
 
 def scope_of(user: Any) -> str:

@@ -72,26 +72,16 @@ class OneQueryChoiceIterator(ModelChoiceIterator):
     def __iter__(self) -> Iterator[Any]:
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        shared = getattr(self.field, "shared_choices", "")
-        if shared:
-            # the same list for every reader (the registry's events): a cached fragment of (value, label)
-            # pairs in the reader's language, renewed after any write to the domain
-            from kinlink.portal import fragments
-
-            yield from fragments.cached(f"choices-{shared}", (get_language() or "",), self._pairs)
-            return
         for obj in self.queryset.all():  # a fresh copy: the field's queryset keeps no rows
             yield self.choice(obj)
-
-    def _pairs(self) -> list[tuple[str, str]]:
-        return [(str(obj.pk), str(self.field.label_from_instance(obj))) for obj in self.queryset.all()]
 
 
 class FastModelChoiceField(forms.ModelChoiceField):
     """A ``ModelChoiceField`` shown by ``FastSelect``, its choices read by one plain query. With
     ``shared_choices`` (a name), the field's choices are the same for every reader and form (its queryset
-    depends on no one: the registry's events), and are kept as a cached fragment under that name
-    (``portal.fragments``): a page that shows them reads no row. Validation reads the queryset as always."""
+    depends on no one: the registry's events), and ``FastSelect`` keeps their options, none chosen, as a
+    cached fragment under that name (``portal.fragments``): a page that shows them reads no row. A form
+    given back with a choice, and validation, read the queryset as always."""
 
     iterator = OneQueryChoiceIterator
     widget = FastSelect
