@@ -91,10 +91,11 @@ def _language_of_the_settings() -> Any:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Each test starts with an empty cache: a cached page or fragment (``portal.publiccache``,
-    ``portal.fragments``) of an earlier test holds rows that test's rollback removed."""
-    from django.core.cache import cache
+    ``portal.fragments``, ``portal.pagecache``) of an earlier test holds rows that test's rollback removed."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -499,11 +500,22 @@ KINLINK_FRAGMENT_WAIT_SECONDS = float(os.environ.get("KINLINK_FRAGMENT_WAIT_SECO
 #: keeps its own cache in memory (tests, the development server). `kinlink serve --production` sets it to
 #: VAR_DIR/cache and empties it at start.
 KINLINK_CACHE_DIR = os.environ.get("KINLINK_CACHE_DIR", "")
+#: Seconds a caseworker's case page, rendered, is kept in the server process's memory for its reader while
+#: nothing in the domain changed (kinlink.portal.pagecache); 0 renders it on every view.
+KINLINK_PAGE_CACHE_SECONDS = int(os.environ.get("KINLINK_PAGE_CACHE_SECONDS", "60"))
+#: The rendered pages stay in the process's memory (never in files: they hold what the database encrypts).
+_PAGES_CACHE = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "kinlink-pages",
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KINLINK_PAGE_CACHE_ENTRIES", "500"))},
+}
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": _PAGES_CACHE,
+}
 if KINLINK_CACHE_DIR:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": KINLINK_CACHE_DIR,
-            "OPTIONS": {"MAX_ENTRIES": 20_000},
-        }
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": KINLINK_CACHE_DIR,
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     }

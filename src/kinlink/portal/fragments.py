@@ -3,8 +3,11 @@ open case, the queues' counts) are computed once and kept for a short while, not
 
 A fragment's key holds what it depends on: the organisations the reader works for (or "all" for a
 superuser), the day, and the *data version*. The version is bumped whenever a row of the domain apps is
-written or deleted (a Django signal, so every action's write counts; the audit trail, sessions and
-rate counters do not), so a reader sees a fresh fragment after any change made in the same process, and one
+written or deleted: every ``INSERT``, ``UPDATE`` or ``DELETE`` on one of their tables that the database
+connection runs (an execute wrapper on every connection, so a ``QuerySet.update()``, a ``bulk_create`` or raw
+SQL counts as much as a model's ``save()``; the bulk loader's ``COPY`` says so by a signal; the audit trail,
+sessions and rate counters do not count), so a reader sees a fresh fragment after any change made in the
+same process, and one
 at most ``KINLINK_FRAGMENT_SECONDS`` old after a change made by another process (another server worker,
 the worker, a bulk import that writes without signals) when the cache is not shared between processes.
 With a shared cache (``KINLINK_CACHE_DIR``, which ``kinlink serve --production`` sets), the version is
@@ -26,16 +29,19 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 
 T = TypeVar("T")
 
@@ -183,14 +189,59 @@ def _try_lock(descriptor: int) -> bool:
     return True
 
 
-def _changed(sender: Any, **_: Any) -> None:
+#: The statement that writes rows, and the table it writes (quoted or not, as either database writes it).
+_WRITE = re.compile(r'\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
+
+
+def domain_tables() -> frozenset[str]:
+    """The tables whose writes make every fragment stale: those of the domain apps' models (their
+    many-to-many tables included) but the ignored ones."""
+    global _domain_tables
+    if _domain_tables is None:
+        _domain_tables = frozenset(
+            model._meta.db_table
+            for model in apps.get_models(include_auto_created=True)
+            if model._meta.app_label in DOMAIN_APPS and model._meta.model_name not in IGNORED_MODELS
+        )
+    return _domain_tables
+
+
+_domain_tables: frozenset[str] | None = None
+
+
+def _watch(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """The execute wrapper of every connection: a statement that wrote rows of the domain bumps the data
+    version (at once, and again when its transaction commits)."""
+    result = execute(sql, params, many, context)
+    found = _WRITE.match(sql) if isinstance(sql, str) else None
+    if found is not None and found.group(2) in domain_tables():
+        # an UPDATE or DELETE that matched nothing changed nothing (an INSERT's count is not trusted: SQLite
+        # counts the rows of an INSERT ... RETURNING only as they are fetched)
+        unchanged = (
+            not found.group(1).upper().startswith("INSERT")
+            and getattr(context.get("cursor"), "rowcount", -1) == 0
+        )
+        if not unchanged:
+            bump_version_now_and_at_commit()
+    return result
+
+
+def _watch_connection(sender: Any, connection: BaseDatabaseWrapper, **_: Any) -> None:
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+def _bulk_written(sender: Any, **_: Any) -> None:
     meta = getattr(sender, "_meta", None)
-    if meta is not None and meta.app_label in DOMAIN_APPS and meta.model_name not in IGNORED_MODELS:
+    if meta is not None and meta.db_table in domain_tables():
         bump_version_now_and_at_commit()
 
 
 def connect() -> None:
-    """Called once from the portal's ``AppConfig.ready``."""
-    post_save.connect(_changed, dispatch_uid="kinlink.portal.fragments.save")
-    post_delete.connect(_changed, dispatch_uid="kinlink.portal.fragments.delete")
-    m2m_changed.connect(_changed, dispatch_uid="kinlink.portal.fragments.m2m")
+    """Called once from the portal's ``AppConfig.ready``: every connection, open now or later, watched."""
+    from kinlink.registry.services.fastinsert import rows_loaded
+
+    connection_created.connect(_watch_connection, dispatch_uid="kinlink.portal.fragments.watch")
+    for each in connections.all(initialized_only=True):
+        _watch_connection(None, each)
+    rows_loaded.connect(_bulk_written, dispatch_uid="kinlink.portal.fragments.bulk")

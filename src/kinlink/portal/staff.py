@@ -35,7 +35,7 @@ from kinlink.identification.services import PENDING as DNA_PENDING
 from kinlink.lib.formats import format_decimal
 from kinlink.matching.models import CandidateLink
 from kinlink.matching.services import open_links_visible_to
-from kinlink.portal import fragments
+from kinlink.portal import fragments, pagecache
 from kinlink.portal.forms import (
     RELATIONSHIP_LABELS,
     ClaimForm,
@@ -732,7 +732,9 @@ def _back(case: Case, anchor: str) -> HttpResponse:
 
 @caseworker_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _case_page(request, _visible_case(request, pk))
+    case = _visible_case(request, pk)  # the access check, on every view
+    # the rendered page kept for its reader while nothing changed (its read audited again on every view)
+    return pagecache.serve(request, "case", lambda: _case_page(request, case))
 
 
 @require_POST

@@ -6,8 +6,11 @@ so a reader of the trail (or a report over it) knows the whole set. Pass its mem
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -142,6 +145,48 @@ def actor_label(actor: AbstractBaseUser | AnonymousUser | None, label: str = "")
     return "anonymous"
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An entry as :func:`record` was asked to append it (without its actor and time): what a page served
+    again from a cache appends again for its new reader (:func:`replay`)."""
+
+    action: str
+    object_type: str
+    object_id: str
+    label: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+_collecting: contextvars.ContextVar[list[Recorded] | None] = contextvars.ContextVar(
+    "kinlink_audit_collecting", default=None
+)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[Recorded]]:
+    """Every entry :func:`record` appends inside the block, also listed in the list yielded."""
+    entries: list[Recorded] = []
+    token = _collecting.set(entries)
+    try:
+        yield entries
+    finally:
+        _collecting.reset(token)
+
+
+def replay(actor: AbstractBaseUser | AnonymousUser | None, entries: Iterable[Recorded]) -> None:
+    """Append ``entries`` again, for ``actor`` and now: the reads a cached page made when it was built are
+    the reads its new reader makes (the trail logs every read, whether the page was built or kept)."""
+    for entry in entries:
+        record(
+            actor,
+            entry.action,
+            object_type=entry.object_type,
+            object_id=entry.object_id,
+            label=entry.label,
+            **entry.detail,
+        )
+
+
 def record(
     actor: AbstractBaseUser | AnonymousUser | None,
     action: Action | str,
@@ -160,6 +205,9 @@ def record(
     from kinlink.registry.services.figures import note_figures_change
 
     note_figures_change(str(action))  # a write marks the public figures stale (once per transaction)
+    collected = _collecting.get()
+    if collected is not None:
+        collected.append(Recorded(str(action), object_type, object_id, label, dict(detail)))
     return AuditEntry.objects.create(
         actor=user,
         actor_label=actor_label(user, label),

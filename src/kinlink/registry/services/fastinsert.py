@@ -11,6 +11,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
+from django.dispatch import Signal
 
 from kinlink.registry.crypto import encrypt_many, instance_key
 from kinlink.registry.fields import Ciphertext, EncryptedTextField
@@ -99,6 +100,11 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + count))
 
 
+#: Sent after :func:`load_rows` wrote rows (``sender``: the model): PostgreSQL's ``COPY`` runs past Django's
+#: execute wrappers, so what watches the domain's writes (the consoles' cached fragments) listens here.
+rows_loaded = Signal()
+
+
 def load_rows(
     model: type[models.Model],
     columns: Sequence[str],
@@ -121,6 +127,7 @@ def load_rows(
             with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            rows_loaded.send(sender=model)
             return
         sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
         # The indexes of a large table are updated in a page cache big enough to hold them, then the
