@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # first: it times the whole request and logs its final status (no personal data)
     "kinlink.portal.middleware.RequestLogMiddleware",
+    # the data version of the cached fragments and kept pages read once a request (kinlink.portal.fragments)
+    "kinlink.portal.fragments.DataVersionMiddleware",
     # then the scheme (X-Forwarded-Proto) is believed only from a trusted proxy (TRUSTED_PROXIES).
     "kinlink.portal.clientip.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -501,8 +503,9 @@ KINLINK_FRAGMENT_WAIT_SECONDS = float(os.environ.get("KINLINK_FRAGMENT_WAIT_SECO
 #: VAR_DIR/cache and empties it at start.
 KINLINK_CACHE_DIR = os.environ.get("KINLINK_CACHE_DIR", "")
 #: Seconds a caseworker's case page, rendered, is kept in the server process's memory for its reader while
-#: nothing in the domain changed (kinlink.portal.pagecache); 0 renders it on every view.
-KINLINK_PAGE_CACHE_SECONDS = int(os.environ.get("KINLINK_PAGE_CACHE_SECONDS", "60"))
+#: nothing in the domain changed (kinlink.portal.pagecache; on SQLite at most KINLINK_FRAGMENT_SECONDS);
+#: 0 renders it on every view.
+KINLINK_PAGE_CACHE_SECONDS = int(os.environ.get("KINLINK_PAGE_CACHE_SECONDS", "600"))
 #: The rendered pages stay in the process's memory (never in files: they hold what the database encrypts).
 _PAGES_CACHE = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -165,3 +165,25 @@ def test_the_watch_counts_writes_to_the_domain_only(world: World) -> None:
     assert created > before
     CaseTask.objects.filter(pk=task.pk).update(title="Telephone the morgue in Luhansk")
     assert fragments.data_version() > created
+
+
+def test_on_postgresql_another_processs_write_renews_the_page(world: World) -> None:
+    """Another process's writes bump the database's sequence: a kept page is built again at once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the data version is a sequence on PostgreSQL only (SQLite keeps it in the cache)")
+    import psycopg
+
+    client = _reader(world)
+    url = _case_url(world)
+    built = _get(client, url)[2]
+    assert _get(client, url)[2] < built / 2  # kept
+    cfg = connection.settings_dict
+    with psycopg.connect(
+        dbname=cfg["NAME"],
+        host=cfg["HOST"] or None,
+        port=cfg["PORT"] or None,
+        user=cfg["USER"] or None,
+        autocommit=True,
+    ) as other:  # what another process's Django does when it writes (fragments.bump_version)
+        other.execute("SELECT nextval('kinlink_data_version')")
+    assert _get(client, url)[2] >= built - 1

@@ -26,6 +26,7 @@ write anyway), or wait for the lock (at most ``KINLINK_FRAGMENT_WAIT_SECONDS``) 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import hashlib
 import os
@@ -42,6 +43,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
+from django.http import HttpRequest, HttpResponse
 
 T = TypeVar("T")
 
@@ -68,7 +70,66 @@ def wait_seconds() -> float:
     return float(getattr(settings, "KINLINK_FRAGMENT_WAIT_SECONDS", 20))
 
 
-def data_version() -> int:
+#: On PostgreSQL the data version is this sequence (migration ``portal 0005``): bumped by ``nextval``, which
+#: takes no lock and is never rolled back, by whichever process writes (a server, the worker, a command run
+#: by hand), and read by every process. SQLite keeps it in the cache (shared by the processes that share
+#: ``KINLINK_CACHE_DIR``; each process's own otherwise).
+_SEQUENCE = "kinlink_data_version"
+
+
+def version_in_database() -> bool:
+    """Whether every process sees every other's writes in the data version (PostgreSQL's sequence)."""
+    return connection.vendor == "postgresql"
+
+
+#: How old a data version the pages every visitor shares alike (the public pages, the events list) may
+#: be read (PostgreSQL): a write by another process shows on them within these seconds.
+SHARED_VERSION_AGE = 5.0
+#: The database's version as this process last read or bumped it, and when (``time.monotonic()``).
+_known: tuple[int, float] | None = None
+
+
+#: The version read once for the request being answered (``DataVersionMiddleware``), forgotten by a bump.
+_request_version: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "kinlink_request_data_version", default=None
+)
+
+
+class DataVersionMiddleware:
+    """A request reads the data version once (PostgreSQL: one query), however many fragments its page
+    shows; a write in the request forgets it, so what follows the write reads it again."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request_version.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request_version.reset(token)
+
+
+def data_version(max_age: float = 0.0) -> int:
+    """The data version. With ``max_age`` (seconds; PostgreSQL), the value this process read or bumped
+    that long ago at most serves without a query: its own writes it knows at once, another process's within
+    ``max_age`` (public pages, shared lists: a page served tens of times a second makes no query)."""
+    global _known
+    if version_in_database():
+        known = _known
+        if max_age > 0 and known is not None and time.monotonic() - known[1] <= max_age:
+            return known[0]
+        scoped = _request_version.get()
+        if scoped is not None and "version" in scoped:
+            return scoped["version"]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT last_value, is_called FROM {_SEQUENCE}")
+            value, called = cursor.fetchone()
+        version = int(value) if called else 0
+        _known = (version, time.monotonic())
+        if scoped is not None:
+            scoped["version"] = version
+        return version
     version = cache.get(_VERSION_KEY)
     if version is None:
         cache.add(_VERSION_KEY, 1, timeout=None)
@@ -77,7 +138,16 @@ def data_version() -> int:
 
 
 def bump_version() -> None:
-    """Every fragment is stale from now on (in this process, and in all when the cache is shared)."""
+    """Every fragment is stale from now on (in every process with PostgreSQL or a shared cache)."""
+    global _known
+    scoped = _request_version.get()
+    if scoped is not None:
+        scoped.pop("version", None)
+    if version_in_database():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT nextval('{_SEQUENCE}')")
+            _known = (int(cursor.fetchone()[0]), time.monotonic())
+        return
     try:
         cache.incr(_VERSION_KEY)
     except ValueError:  # not there yet (or evicted): any new value differs from every key made before
@@ -111,11 +181,12 @@ def scope_of(user: Any) -> str:
     return scope
 
 
-def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
+def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], *, version_age: float = 0.0) -> T:
     """The fragment ``name`` for ``parts`` (the reader's scope, the day...), computed when absent: by one
-    thread of the machine at a time, the others serving its last value meanwhile (the module's note)."""
+    thread of the machine at a time, the others serving its last value meanwhile (the module's note).
+    ``version_age``: how old the data version read may be (:func:`data_version`)."""
     stem = ":".join(["kinlink:fragment", name, *(str(p) for p in parts)])
-    version = data_version()
+    version = data_version(version_age)
     key = f"{stem}:v{version}"
     found = cache.get(key)
     if found is not None:

@@ -6,7 +6,7 @@ server core on the medium demo, whatever the case. A caseworker who goes back to
 same cases, asks the same page again and again while nothing in it changed. :func:`serve` keeps the
 rendered page for its reader and serves it again, for at most ``KINLINK_PAGE_CACHE_SECONDS`` and only while
 the *data version* (``portal.fragments``: bumped by every write to the domain's tables, by whatever path it
-is written) is the one the page was built at.
+is written; on PostgreSQL a sequence every process bumps and reads) is the one the page was built at.
 
 What a kept page never skips:
 
@@ -42,7 +42,11 @@ from kinlink.registry.services import audit
 
 
 def page_seconds() -> int:
-    return int(getattr(settings, "KINLINK_PAGE_CACHE_SECONDS", 60))
+    """How long a page is kept at most: ``KINLINK_PAGE_CACHE_SECONDS`` where the data version sees every
+    process's writes (PostgreSQL), else no longer than a fragment (a write by another process, which this
+    process's version does not see, shows within ``KINLINK_FRAGMENT_SECONDS``)."""
+    seconds = int(getattr(settings, "KINLINK_PAGE_CACHE_SECONDS", 600))
+    return seconds if fragments.version_in_database() else min(seconds, fragments.fragment_seconds())
 
 
 def page_key(request: HttpRequest, name: str, secret: str) -> str:

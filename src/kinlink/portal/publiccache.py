@@ -69,7 +69,12 @@ def render_public(
             values["form_token"] = FORM_TOKEN_SLOT
         return render(request, template_name, values).content.decode()
 
-    body = fragments.cached("public-page", (template_name, request.path, get_language() or ""), page)
+    body = fragments.cached(
+        "public-page",
+        (template_name, request.path, get_language() or ""),
+        page,
+        version_age=fragments.SHARED_VERSION_AGE,
+    )
     if CSRF_SLOT in body:
         body = body.replace(CSRF_SLOT, get_token(request))
     if form_token:

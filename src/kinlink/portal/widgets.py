@@ -34,7 +34,10 @@ class FastSelect(forms.Select):
 
             empty = getattr(field, "empty_label", None)
             options = fragments.cached(
-                f"options-{shared}", (get_language() or "", str(empty)), lambda: self._options(set())
+                f"options-{shared}",
+                (get_language() or "", str(empty)),
+                lambda: self._options(set()),
+                version_age=fragments.SHARED_VERSION_AGE,
             )
         else:
             options = self._options(selected)
