@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -97,7 +98,38 @@ def test_a_page_costs_the_same_queries_whatever_its_size(org: Organisation) -> N
     few = queries()
     for i in range(6):
         _request(org, f"Сидоров{i}", other_names=("Sidorov", "Sydorov"))
+    queries()  # the organisation's list of ids read again after the writes (api.endpoints._paged)
     assert queries() == few
+
+
+def test_a_listing_pages_the_same_rows_from_its_kept_ids_or_from_the_database(
+    org: Organisation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page read by id from the organisation's kept list of ids is the page the database would give; a
+    write shows on the next call; an organisation that sees too many rows is paged by the database."""
+    from kinlink.api import endpoints
+
+    for i in range(7):
+        _request(org, f"Сидоров{i}", other_names=("Sidorov",))
+    _row, token = ApiToken.issue(org, "reader", ["read:cases"])
+
+    def pages() -> list[list[str]]:
+        return [
+            [p["uid"] for p in _get(f"/api/v1/persons?limit=3&offset={offset}", token).json()]
+            for offset in (0, 3, 6, 9)
+        ]
+
+    kept = pages()
+    assert [len(p) for p in kept] == [3, 3, 1, 0]
+    monkeypatch.setattr(endpoints, "LISTED_IDS_MAX", 2)
+    cache.clear()
+    assert pages() == kept  # paged by the database: the same rows
+    monkeypatch.undo()
+    cache.clear()
+    pages()
+    _request(org, "Новиков", other_names=())
+    grown = pages()
+    assert [len(p) for p in grown] == [3, 3, 2, 0] and grown[:2] == kept[:2]
 
 
 def test_a_tokens_last_use_is_written_once_a_minute(org: Organisation) -> None:

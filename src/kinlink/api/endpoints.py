@@ -7,6 +7,7 @@ go to the audit trail. The OpenAPI schema is at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
+from array import array
 from datetime import timedelta
 from typing import Any
 
@@ -225,11 +226,42 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
+#: A listing whose organisation sees more rows than this is paged by the database, not by a cached list.
+LISTED_IDS_MAX = 200_000
+_TOO_MANY = "too many"
+
+
+def _paged(
+    name: str, token: ApiToken, visible: QuerySet[Any], rows: QuerySet[Any], page: Page
+) -> QuerySet[Any]:
+    """One page (``offset``, ``limit``, by id) of ``visible``, the rows the token's organisation sees, read
+    as ``rows`` (their columns and joins, without the visibility rule).
+
+    Who sees what is subqueries over the organisation's cases, requests and consents (``api.access``):
+    PostgreSQL evaluates them for every page and walks the rows up to the offset (12 ms at offset 0, 40 ms
+    at offset 5,000 on the medium demo). Instead the ids the organisation sees, in order, are a cached
+    fragment (``portal.fragments``: renewed by any write to the domain, whoever makes it), and a page reads
+    its rows by id. An organisation that sees more than ``LISTED_IDS_MAX`` rows is paged by the database."""
+    from kinlink.portal import fragments
+
+    def listed() -> bytes | str:
+        ids = array("q", visible.order_by("id").values_list("id", flat=True)[: LISTED_IDS_MAX + 1])
+        return _TOO_MANY if len(ids) > LISTED_IDS_MAX else ids.tobytes()
+
+    known = fragments.cached(f"api-ids-{name}", (token.organisation_id,), listed)
+    if not isinstance(known, bytes):
+        return rows.filter(pk__in=visible.values("pk")).order_by("id")[page.offset : page.offset + page.limit]
+    chosen = array("q")
+    chosen.frombytes(known[8 * page.offset : 8 * (page.offset + page.limit)])
+    return rows.filter(pk__in=list(chosen)).order_by("id")
+
+
 @api.get("/persons", response={200: list[PersonOut], **READ_ERRORS}, tags=["persons"])
 def list_persons(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.READ_CASES)
-    persons = access.persons_of(token.organisation).order_by("id")
-    found = _persons_out(persons[page.offset : page.offset + page.limit])
+    found = _persons_out(
+        _paged("persons", token, access.persons_of(token.organisation), Person.objects.all(), page)
+    )
     _audit_list(token, audit.Action.API_READ_PERSONS, "person", [p["uid"] for p in found], page)
     return found
 
@@ -270,13 +302,9 @@ def person_candidates(request: HttpRequest, uid: str) -> Any:
 def list_requests(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.READ_CASES)
     # contact details never leave through the API: not even decrypted for a page
-    rows = (
-        access.requests_of(token.organisation)
-        .select_related("person")
-        .only(*REQUEST_FIELDS, "person__uid")
-        .order_by("id")
-    )
-    found = [_request_out(r) for r in rows[page.offset : page.offset + page.limit]]
+    rows = TracingRequest.objects.select_related("person").only(*REQUEST_FIELDS, "person__uid")
+    visible = access.requests_of(token.organisation)
+    found = [_request_out(r) for r in _paged("requests", token, visible, rows, page)]
     _audit_list(token, audit.Action.API_READ_REQUESTS, "tracingrequest", [r["number"] for r in found], page)
     return found
 
@@ -378,8 +406,10 @@ def create_claim(request: HttpRequest, payload: ClaimIn) -> Any:
 @api.get("/remains", response={200: list[RemainsOut], **READ_ERRORS}, tags=["remains"])
 def list_remains(request: HttpRequest, page: Query[Page]) -> Any:
     token = _token(request, Scope.READ_CASES)
-    rows = access.remains_of(token.organisation).select_related("site", "event").order_by("id")
-    found = [_remains_out(r) for r in rows[page.offset : page.offset + page.limit]]
+    rows = Remains.objects.select_related("site", "event")
+    found = [
+        _remains_out(r) for r in _paged("remains", token, access.remains_of(token.organisation), rows, page)
+    ]
     _audit_list(token, audit.Action.API_READ_REMAINS, "remains", [r["code"] for r in found], page)
     return found
 
