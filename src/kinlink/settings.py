@@ -516,6 +516,11 @@ CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": _PAGES_CACHE,
 }
+#: Kept case pages in the cache the processes share (sealed: compressed and encrypted with the operator's
+#: key), built once for all processes; else in each process's memory. Default: when KINLINK_CACHE_DIR is set.
+KINLINK_PAGE_CACHE_SHARED = (
+    os.environ.get("KINLINK_PAGE_CACHE_SHARED", "1" if KINLINK_CACHE_DIR else "0") == "1"
+)
 if KINLINK_CACHE_DIR:
     CACHES["default"] = {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

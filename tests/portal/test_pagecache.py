@@ -4,6 +4,7 @@ message to show, and its forms' tokens the reader's own."""
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -187,3 +188,23 @@ def test_on_postgresql_another_processs_write_renews_the_page(world: World) -> N
     ) as other:  # what another process's Django does when it writes (fragments.bump_version)
         other.execute("SELECT nextval('kinlink_data_version')")
     assert _get(client, url)[2] >= built - 1
+
+
+def test_a_page_kept_in_the_shared_cache_is_sealed(world: World, settings: Any) -> None:
+    """Where the processes share the cache (files), a kept page is there only encrypted."""
+    from django.core.cache import caches
+
+    settings.KINLINK_PAGE_CACHE_SHARED = True
+    client = _reader(world)
+    url = _case_url(world)
+    status, first, built = _get(client, url)
+    assert status == 200 and world.a.person.primary_name().split()[0] in first
+    kept = _get(client, url)
+    assert kept[1] == first and kept[2] < built / 2
+    shared = caches["default"]
+    # the raw values of the in-memory stand-in for the shared files (pickled, as files hold them)
+    raw = shared._cache  # type: ignore[attr-defined]
+    sealed = [pickle.loads(value) for key, value in raw.items() if "kinlink:page:" in key]
+    assert sealed and all(isinstance(v, bytes) for v in sealed), "the page is in the shared cache, sealed"
+    surname = world.a.person.primary_name().split()[0].encode()
+    assert all(surname not in v and b"<!doctype" not in v for v in sealed)

@@ -246,9 +246,9 @@ PRODUCTION_CONN_MAX_AGE = 60
 def production_command(host: str, port: int, cpus: int | None = None) -> list[str]:
     """The gunicorn command line ``kinlink serve --production`` runs: threaded workers (one process per
     core plus one, four threads each: the pages wait on the database more than they compute), a 30 s
-    request timeout, workers recycled after about 20,000 requests (each recycling empties the process's kept
-    pages: at 200 requests a second, 2,000 recycled every worker every half minute), and no access log (a URL may carry a
-    family's private link). The environment overrides each figure (docs/operator.md)."""
+    request timeout, workers recycled after about 20,000 requests (each recycling empties the process's
+    kept pages: at 200 requests a second, 2,000 recycled every worker every half minute), and no access log
+    (a URL may carry a family's private link). The environment overrides each figure (docs/operator.md)."""
     cpus = cpus or os.cpu_count() or 1
     workers = int(os.environ.get("KINLINK_WEB_WORKERS", cpus + 1))
     threads = int(os.environ.get("KINLINK_WEB_THREADS", 4))

@@ -20,15 +20,22 @@ What is never kept: a page with a message to show (after an action), a page not 
 rendered with a form sent back (only the plain ``GET`` path asks here), a request without a CSRF cookie.
 
 The key holds the reader (user id and CSRF secret), the language, the full path, the day (deadlines are
-counted from it) and the data version. The pages stay in the process's memory (the ``pages`` cache, never
-files: a case page holds what the database keeps encrypted), so each server process builds its own copy.
+counted from it) and the data version. Where the server's processes share a cache (``KINLINK_CACHE_DIR``,
+which ``kinlink serve --production`` sets: ``KINLINK_PAGE_CACHE_SHARED``) a page is built once for all of
+them and kept there sealed: compressed and encrypted with the operator's key (a case page holds what the
+database keeps encrypted; the cache is files). Otherwise it stays in the process's memory (the ``pages``
+cache), and each process builds its own copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import pickle
+import zlib
 from collections.abc import Callable
+from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import caches
@@ -38,6 +45,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from kinlink.portal import fragments
+from kinlink.registry.crypto import operator_keys
 from kinlink.registry.services import audit
 
 
@@ -76,9 +84,12 @@ def serve(request: HttpRequest, name: str, build: Callable[[], HttpResponse]) ->
         or len(messages.get_messages(request))  # counted, not read: they stay for the page that shows them
     ):
         return build()
-    store = caches["pages"]
+    shared = bool(getattr(settings, "KINLINK_PAGE_CACHE_SHARED", False))
+    store = caches["default"] if shared else caches["pages"]
     key = page_key(request, name, secret)
     kept = store.get(key)
+    if kept is not None and shared:
+        kept = _unseal(kept)
     if kept is not None:
         content, content_type, entries = kept
         audit.replay(request.user, entries)
@@ -87,5 +98,20 @@ def serve(request: HttpRequest, name: str, build: Callable[[], HttpResponse]) ->
     with audit.collecting() as entries:
         response = build()
     if response.status_code == 200 and not response.streaming and not response.cookies:
-        store.set(key, (response.content, response["Content-Type"], tuple(entries)), timeout=seconds)
+        value: Any = (response.content, response["Content-Type"], tuple(entries))
+        store.set(key, _seal(value) if shared else value, timeout=seconds)
     return response
+
+
+def _seal(value: Any) -> bytes:
+    """A page as the shared cache keeps it: compressed, then encrypted with the operator's key."""
+    return operator_keys().encrypt(zlib.compress(pickle.dumps(value), 1))
+
+
+def _unseal(sealed: Any) -> Any:
+    """The page :func:`_seal` kept, or None when it cannot be read (another key, or not a sealed page)."""
+    try:
+        # the bytes come out of Fernet only when they are ours (its MAC checked): pickle reads them safely
+        return pickle.loads(zlib.decompress(operator_keys().decrypt(sealed)))
+    except (InvalidToken, TypeError, zlib.error):
+        return None
