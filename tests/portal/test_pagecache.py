@@ -208,3 +208,17 @@ def test_a_page_kept_in_the_shared_cache_is_sealed(world: World, settings: Any) 
     assert sealed and all(isinstance(v, bytes) for v in sealed), "the page is in the shared cache, sealed"
     surname = world.a.person.primary_name().split()[0].encode()
     assert all(surname not in v and b"<!doctype" not in v for v in sealed)
+
+
+def test_the_lab_console_is_kept_and_shows_a_new_sample_at_once(world: World) -> None:
+    from kinlink.identification import actions as lab_actions
+
+    client = _reader(world, Role.LAB_ANALYST)
+    url = reverse("portal:lab_home")
+    client.get(url)  # the lab's CSRF cookie set (the staff home is not the lab's)
+    built = _get(client, url)
+    assert built[0] == 200 and "BC-kept-001" not in built[1]
+    kept = _get(client, url)
+    assert kept[1] == built[1] and kept[2] < built[2]
+    lab_actions.register_sample(None, world.a.lab, "BC-kept-001", "reference", relationship="mother")
+    assert "BC-kept-001" in _get(client, url)[1]
