@@ -85,6 +85,18 @@ def test_while_one_thread_recomputes_the_others_get_the_last_value_at_once() -> 
     assert fragments.cached("home", ("scope",), lambda: "again") == "after"
 
 
+def test_a_fragment_asked_without_stale_values_waits_for_the_new_one() -> None:
+    """What decides who may see what (the API's lists of ids) is never served from an older version."""
+    assert fragments.cached("ids", ("scope",), lambda: "before", stale=False) == "before"
+    fragments.bump_version()
+    worker, release, _got = _computing("ids", "after")
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    assert fragments.cached("ids", ("scope",), lambda: "again", stale=False) == "after"
+    assert time.monotonic() - started >= 0.25  # it waited for the computation, the last value refused
+    worker.join()
+
+
 def test_a_fragment_none_has_yet_is_waited_for_not_computed_twice() -> None:
     worker, release, got = _computing("counts", "first")
     threading.Timer(0.3, release.set).start()

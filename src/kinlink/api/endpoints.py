@@ -248,7 +248,8 @@ def _paged(
         ids = array("q", visible.order_by("id").values_list("id", flat=True)[: LISTED_IDS_MAX + 1])
         return _TOO_MANY if len(ids) > LISTED_IDS_MAX else ids.tobytes()
 
-    known = fragments.cached(f"api-ids-{name}", (token.organisation_id,), listed)
+    # never a list of an older version: a withdrawn consent hides its person from the next page on
+    known = fragments.cached(f"api-ids-{name}", (token.organisation_id,), listed, stale=False)
     if not isinstance(known, bytes):
         return rows.filter(pk__in=visible.values("pk")).order_by("id")[page.offset : page.offset + page.limit]
     chosen = array("q")

@@ -181,10 +181,18 @@ def scope_of(user: Any) -> str:
     return scope
 
 
-def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], *, version_age: float = 0.0) -> T:
+def cached(
+    name: str,
+    parts: tuple[Any, ...],
+    compute: Callable[[], T],
+    *,
+    version_age: float = 0.0,
+    stale: bool = True,
+) -> T:
     """The fragment ``name`` for ``parts`` (the reader's scope, the day...), computed when absent: by one
     thread of the machine at a time, the others serving its last value meanwhile (the module's note).
-    ``version_age``: how old the data version read may be (:func:`data_version`)."""
+    ``version_age``: how old the data version read may be (:func:`data_version`). ``stale=False``: never the
+    last value, always the current version's (what decides who may see what: wait for it instead)."""
     stem = ":".join(["kinlink:fragment", name, *(str(p) for p in parts)])
     version = data_version(version_age)
     key = f"{stem}:v{version}"
@@ -195,7 +203,7 @@ def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], *, versi
     with _fragment_lock(stem, wait=False) as held:
         if held:
             return _compute(key, latest_key, version, compute)
-    latest = cache.get(latest_key)
+    latest = cache.get(latest_key) if stale else None
     if latest is not None:  # another thread computes it now: its last value, a few seconds behind
         return latest[1]
     with _fragment_lock(stem, wait=True):  # none yet: wait for the one being computed (or compute it)
