@@ -42,7 +42,7 @@ from kinlink.identification.services import (
 from kinlink.lib.formats import format_decimal, format_ratio, format_scientific, format_significant
 from kinlink.portal.forms import RELATIONSHIP_LABELS
 from kinlink.portal.roles import caseworker_required
-from kinlink.registry.models import Person
+from kinlink.registry.models import Person, TracingRequest
 from kinlink.registry.services import audit
 from kinlink.registry.services.access import cases_visible_to, requests_visible_to
 
@@ -91,15 +91,22 @@ def candidates_visible_to(user: Any) -> QuerySet[CandidateIdentification]:
     return CandidateIdentification.objects.filter(tracing_request__in=requests_visible_to(user))
 
 
-def case_candidates(user: Any, person: Person) -> list[CandidateIdentification]:
-    """The DNA candidates of a person visible to the staff member, waiting ones first (the case page)."""
+def case_candidates(
+    user: Any, person: Person, requests: list[TracingRequest] | None = None
+) -> list[CandidateIdentification]:
+    """The DNA candidates of a person visible to the staff member, waiting ones first (the case page).
+    ``requests``: the person's tracing requests visible to the member, when the caller read them already
+    (the candidates are then read by their ids, without the visibility subqueries again)."""
     order: dict[str, int] = {
         str(s): i for i, s in enumerate((*PENDING, CandidateIdentification.Status.IDENTIFIED))
     }
+    if requests is None:
+        candidates = candidates_visible_to(user).filter(tracing_request__person=person)
+    else:
+        ids = [r.pk for r in requests if r.person_id == person.pk]
+        candidates = CandidateIdentification.objects.filter(tracing_request_id__in=ids)
     found = list(
-        candidates_visible_to(user)
-        .filter(tracing_request__person=person)
-        .select_related("remains_sample", "tracing_request")
+        candidates.select_related("remains_sample", "tracing_request")
         .defer(*LIST_SECRETS)
         .order_by("-posterior", "-log10_lr", "pk")
     )

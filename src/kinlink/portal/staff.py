@@ -691,7 +691,7 @@ def _build_case_page(
         "court_form": CourtApplicationForm(
             prefix="court", initial={"kind": default_application(case), "lang": letter_language(case)}
         ),
-        "dna_candidates": case_candidates(user, person),
+        "dna_candidates": case_candidates(user, person, requests),
         "today": timezone.localdate(),
         **case_inquiries(case, timezone.localdate(), inquiry_forms),
     }
