@@ -6,12 +6,12 @@ superuser), the day, and the *data version*. The version is bumped whenever a ro
 written or deleted: every ``INSERT``, ``UPDATE`` or ``DELETE`` on one of their tables that the database
 connection runs (an execute wrapper on every connection, so a ``QuerySet.update()``, a ``bulk_create`` or raw
 SQL counts as much as a model's ``save()``; the bulk loader's ``COPY`` says so by a signal; the audit trail,
-sessions and rate counters do not count), so a reader sees a fresh fragment after any change made in the
-same process, and one
-at most ``KINLINK_FRAGMENT_SECONDS`` old after a change made by another process (another server worker,
-the worker, a bulk import that writes without signals) when the cache is not shared between processes.
-With a shared cache (``KINLINK_CACHE_DIR``, which ``kinlink serve --production`` sets), the version is
-shared too and every process sees a change at once.
+sessions and rate counters do not count). On PostgreSQL the version is a database sequence that every
+process bumps and reads (once a request: ``DataVersionMiddleware``), so a reader sees a fresh fragment after
+any change, made by any process: a server process, the worker, a command run by hand. On SQLite it lives in
+the cache: shared by the processes that share ``KINLINK_CACHE_DIR`` (which ``kinlink serve --production``
+sets), else each process's own, and a change made by another process then shows within
+``KINLINK_FRAGMENT_SECONDS``.
 
 A fragment is computed by one thread of the machine at a time (*single flight*): computing the consoles'
 aggregates on a large registry takes seconds, and a dozen server threads all finding the fragment stale at
