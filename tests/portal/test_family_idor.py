@@ -39,7 +39,8 @@ def _altered_pairs(world: World) -> dict[str, tuple[str, str]]:
         "another family's code": (a.request.number, b.code),
         "another family's number": (b.request.number, a.code),
         "a number one off": (_one_off(a.request.number), a.code),
-        "a code one off": (a.request.number, a.code[:-1] + ("x" if a.code[-1] != "x" else "y")),
+        # another character of the alphabet: an "x" for a code ending in "X" is the same code (case ignored)
+        "a code one off": (a.request.number, a.code[:-1] + ("Y" if a.code[-1].upper() != "Y" else "Z")),
         "a code cut short": (a.request.number, a.code[:-1]),
         "an empty-looking code": (a.request.number, "%20"),
         "a number that exists nowhere": ("TR-9999-999999", a.code),
