@@ -71,6 +71,17 @@ def _own_code_check_slots(tmp_path_factory: pytest.TempPathFactory) -> None:
     settings.FAMILY_CODE_SLOT_DIR = tmp_path_factory.mktemp("code-check-slots")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_fragment_locks(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The cached fragments' locks are lock files shared by the machine's processes (one database's): each
+    test process has its own database, so its own locks. Sharing them, a fragment another xdist worker was
+    computing under the same name (organisation 1 in both databases) made this one serve its last value,
+    from before a write, instead of computing it."""
+    from django.conf import settings
+
+    settings.KINLINK_FRAGMENT_LOCK_DIR = tmp_path_factory.mktemp("fragment-locks")
+
+
 @pytest.fixture(autouse=True)
 def _run_background_tasks_inline(settings: Any) -> None:
     """Tasks run immediately in tests; production uses the database backend and `kinlink worker`."""

@@ -497,6 +497,9 @@ KINLINK_FRAGMENT_SECONDS = int(os.environ.get("KINLINK_FRAGMENT_SECONDS", "60"))
 #: value (single flight: kinlink.portal.fragments), and the longest wait for a fragment none has yet.
 KINLINK_FRAGMENT_STALE_SECONDS = int(os.environ.get("KINLINK_FRAGMENT_STALE_SECONDS", "600"))
 KINLINK_FRAGMENT_WAIT_SECONDS = float(os.environ.get("KINLINK_FRAGMENT_WAIT_SECONDS", "20"))
+#: The folder of the fragments' lock files, shared by the machine's processes that serve one database
+#: (empty: VAR_DIR/run/fragment-locks).
+KINLINK_FRAGMENT_LOCK_DIR = os.environ.get("KINLINK_FRAGMENT_LOCK_DIR", "")
 #: A folder for a cache shared by every process of the machine (the consoles' fragments and the public
 #: pages: computed once for all server processes, and a write seen by all at once). Unset: each process
 #: keeps its own cache in memory (tests, the development server). `kinlink serve --production` sets it to

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _own_lock_folder(settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
+    settings.KINLINK_FRAGMENT_LOCK_DIR = tmp_path / "fragment-locks"
 
 
 def _computing(name: str, value: str) -> tuple[threading.Thread, threading.Event, list[str]]:

@@ -223,6 +223,13 @@ def _compute(key: str, latest_key: str, version: int, compute: Callable[[], T]) 
 _held = threading.local()
 
 
+def lock_folder() -> Path:
+    """Where the fragments' lock files are: ``KINLINK_FRAGMENT_LOCK_DIR``, else VAR_DIR/run/fragment-locks
+    (one folder for the machine's processes that serve one database)."""
+    configured = getattr(settings, "KINLINK_FRAGMENT_LOCK_DIR", None)
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "run" / "fragment-locks"
+
+
 @contextlib.contextmanager
 def _fragment_lock(stem: str, *, wait: bool) -> Iterator[bool]:
     """The lock of the fragment ``stem`` (one of ``LOCK_SLOTS`` lock files, shared by the machine's
@@ -236,7 +243,7 @@ def _fragment_lock(stem: str, *, wait: bool) -> Iterator[bool]:
     if slot in held:
         yield True
         return
-    folder = Path(settings.VAR_DIR) / "run" / "fragment-locks"
+    folder = lock_folder()
     try:
         descriptor = os.open(folder / f"{slot}", os.O_RDWR | os.O_CREAT, 0o600)
     except FileNotFoundError:
