@@ -41,11 +41,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-try:  # the C implementation behind numpy.einsum, without the Python dispatch layer
-    from numpy._core.multiarray import c_einsum as _einsum
-except ImportError:  # pragma: no cover - older or newer numpy layouts
-    _einsum = np.einsum
-
+from kinlink.genetics.contraction import contract
 from kinlink.genetics.markers import Locus, is_untyped
 from kinlink.genetics.mutation import FloatArray
 from kinlink.genetics.pedigree import Pedigree
@@ -308,7 +304,7 @@ def _run_plan(
 ) -> tuple[FloatArray, FloatArray]:
     """Execute an elimination plan; returns the kept factor (batch first) and its log10 scale per marker."""
     log10_scale = np.zeros(batch)
-    einsum = _einsum
+    einsum = contract
     for op in plan.ops:
         result = einsum(op.subscripts, *[arrays[i] for i in op.operands])
         if op.rescale and result.ndim > 0:
