@@ -140,11 +140,28 @@ def test_a_write_in_a_transaction_bumps_the_version_again_when_it_commits() -> N
     with transaction.atomic():
         before = fragments.data_version()
         Person.objects.create()
+        seen.append(fragments.data_version())
         Person.objects.create()
         seen.append(fragments.data_version())
     after = fragments.data_version()
-    assert seen[0] == before + 2  # each write at once
-    assert after == seen[0] + 1  # and once more at the commit, however many writes it held
+    assert seen == [before + 1, before + 2]  # each write at once: a version was read after the first
+    assert after == seen[1] + 1  # and once more at the commit, however many writes it held
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writes_with_no_read_between_them_bump_once_and_again_at_the_commit() -> None:
+    """An import's tens of statements (or COPYs) make one bump, not one each: nothing was read, so
+    nothing can be kept under the version the first one made."""
+    from kinlink.registry.models import Person
+
+    with transaction.atomic():
+        before = fragments.data_version()
+        for _ in range(5):
+            Person.objects.create()
+        Person.objects.filter(pk__gt=0).update(unit="x")
+        inside = fragments.data_version()
+    assert inside == before + 1
+    assert fragments.data_version() == inside + 1
 
 
 SCRIPT = """

@@ -89,6 +89,10 @@ SHARED_VERSION_AGE = 5.0
 _known: tuple[int, float] | None = None
 
 
+#: Whether this thread read the data version since it last bumped it
+#: (see :func:`bump_version_now_and_at_commit`).
+_reads = threading.local()
+
 #: The version read once for the request being answered (``DataVersionMiddleware``), forgotten by a bump.
 _request_version: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
     "kinlink_request_data_version", default=None
@@ -115,6 +119,7 @@ def data_version(max_age: float = 0.0) -> int:
     that long ago at most serves without a query: its own writes it knows at once, another process's within
     ``max_age`` (public pages, shared lists: a page served tens of times a second makes no query)."""
     global _known
+    _reads.since_bump = True
     if version_in_database():
         known = _known
         if max_age > 0 and known is not None and time.monotonic() - known[1] <= max_age:
@@ -140,6 +145,7 @@ def data_version(max_age: float = 0.0) -> int:
 def bump_version() -> None:
     """Every fragment is stale from now on (in every process with PostgreSQL or a shared cache)."""
     global _known
+    _reads.since_bump = False
     scoped = _request_version.get()
     if scoped is not None:
         scoped.pop("version", None)
@@ -158,8 +164,14 @@ def bump_version_now_and_at_commit() -> None:
     """A write inside a transaction is bumped for twice: at once (this process's next read sees it) and
     when the transaction commits, since another process may have computed a fragment in between from the
     rows as they were before the commit and kept it under the new version."""
-    bump_version()
-    if connection.in_atomic_block and not any(entry[1] is bump_version for entry in connection.run_on_commit):
+    pending = connection.in_atomic_block and any(
+        entry[1] is bump_version for entry in connection.run_on_commit
+    )
+    # A transaction that already bumped, and read no version since, skips the bump at once: nothing this
+    # thread keeps can be under the version it made (an import's tens of ``COPY`` statements make one).
+    if not pending or getattr(_reads, "since_bump", True):
+        bump_version()
+    if connection.in_atomic_block and not pending:
         connection.on_commit(bump_version)
 
 
