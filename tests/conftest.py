@@ -80,6 +80,9 @@ def _own_fragment_locks(tmp_path_factory: pytest.TempPathFactory) -> None:
     from django.conf import settings
 
     settings.KINLINK_FRAGMENT_LOCK_DIR = tmp_path_factory.mktemp("fragment-locks")
+    # A fragment computed in a thread of its own reads the committed rows only, not a test's transaction:
+    # off, but in the tests of that thread (tests/portal/test_fragments.py).
+    settings.KINLINK_FRAGMENT_BACKGROUND = False
 
 
 @pytest.fixture(autouse=True)

@@ -497,6 +497,9 @@ KINLINK_FRAGMENT_SECONDS = int(os.environ.get("KINLINK_FRAGMENT_SECONDS", "60"))
 #: value (single flight: kinlink.portal.fragments), and the longest wait for a fragment none has yet.
 KINLINK_FRAGMENT_STALE_SECONDS = int(os.environ.get("KINLINK_FRAGMENT_STALE_SECONDS", "600"))
 KINLINK_FRAGMENT_WAIT_SECONDS = float(os.environ.get("KINLINK_FRAGMENT_WAIT_SECONDS", "20"))
+#: Whether a fragment that takes seconds (the legal deadlines of every open case) is renewed off the request
+#: while its last value is served, instead of by the reader who found it stale (kinlink.portal.fragments).
+KINLINK_FRAGMENT_BACKGROUND = os.environ.get("KINLINK_FRAGMENT_BACKGROUND", "1") != "0"
 #: The folder of the fragments' lock files, shared by the machine's processes that serve one database
 #: (empty: VAR_DIR/run/fragment-locks).
 KINLINK_FRAGMENT_LOCK_DIR = os.environ.get("KINLINK_FRAGMENT_LOCK_DIR", "")

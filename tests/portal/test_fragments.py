@@ -205,3 +205,61 @@ def test_processes_sharing_the_cache_folder_compute_a_fragment_once(tmp_path: Pa
     assert outputs == ["shared"] * 3
     assert len(list(marks.glob("computed-*"))) == 1
     assert any((tmp_path / "cache").iterdir())  # the fragment and the data version, as files
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_fragment_serves_its_last_value_and_is_renewed_off_the_request(settings: Any) -> None:
+    """The reader who finds a slow fragment stale does not wait for it: the last value at once, the new
+    one computed by the process's background thread, in the reader's language."""
+    from django.utils import translation
+
+    settings.KINLINK_FRAGMENT_BACKGROUND = True
+    calls: list[str] = []
+    gate = threading.Event()
+
+    def compute() -> str:
+        gate.wait(10)
+        calls.append(translation.get_language() or "")
+        return f"v{len(calls)} {calls[-1]}"
+
+    gate.set()
+    with translation.override("ru"):
+        assert fragments.cached("slow", ("scope",), compute, background=True) == "v1 ru"  # none yet: inline
+    fragments.bump_version()
+    gate.clear()
+    with translation.override("uk"):
+        started = time.monotonic()
+        assert fragments.cached("slow", ("scope",), compute, background=True) == "v1 ru"
+        assert fragments.cached("slow", ("scope",), compute, background=True) == "v1 ru"  # queued once
+        assert time.monotonic() - started < 2
+    gate.set()
+    fragments.background_idle().result(timeout=10)
+    assert fragments.cached("slow", ("scope",), compute, background=True) == "v2 uk"
+    assert calls == ["ru", "uk"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fragment_built_from_a_last_value_is_built_again_on_the_next_view(settings: Any) -> None:
+    settings.KINLINK_FRAGMENT_BACKGROUND = True
+    inner_values = iter(["i1", "i2"])
+    outer_builds: list[str] = []
+
+    def outer() -> str:
+        inner = fragments.cached("inner", (), lambda: next(inner_values), background=True)
+        outer_builds.append(inner)
+        return f"o({inner})"
+
+    assert fragments.cached("outer", (), outer) == "o(i1)"
+    fragments.bump_version()
+    assert fragments.cached("outer", (), outer) == "o(i1)"  # built from the inner one's last value...
+    fragments.background_idle().result(timeout=10)
+    assert fragments.cached("outer", (), outer) == "o(i2)"  # ...so not kept: built again from the new one
+    assert fragments.cached("outer", (), outer) == "o(i2)"  # and kept now
+    assert outer_builds == ["i1", "i1", "i2"]
+
+
+def test_a_background_fragment_is_computed_inline_when_it_is_off() -> None:
+    values = iter(["a", "b"])
+    assert fragments.cached("inline", (), lambda: next(values), background=True) == "a"
+    fragments.bump_version()
+    assert fragments.cached("inline", (), lambda: next(values), background=True) == "b"

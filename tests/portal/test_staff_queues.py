@@ -140,3 +140,27 @@ def test_queue_pages_are_translated(world: World, language: str) -> None:
         assert english not in home + queue + empty
     words = {"ru": ("Вся очередь", "Открытые дела"), "uk": ("Уся черга", "Відкриті справи")}[language]
     assert words[0] in home and words[1] in queue
+
+
+def test_new_claims_are_those_on_the_persons_the_reader_sees(world: World) -> None:
+    """``_new_claims`` matches the claims' persons in the visibility subqueries (a plan PostgreSQL cannot
+    turn into a nested loop over every visible person): the same claims as ``persons_visible_to``."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from kinlink.registry.models import Claim, SourceKind
+    from kinlink.registry.services.access import persons_visible_to
+
+    since = timezone.now() - dt.timedelta(days=staff.QUEUE_DAYS)
+    admin = get_user_model().objects.create_superuser("queues-root", "root@example.org", "x" * 20)
+    for user in (world.a.users["caseworker"], world.b.users["caseworker"], admin):
+        expected = set(
+            Claim.objects.filter(person__in=persons_visible_to(user), created__gte=since)
+            .exclude(source__kind=SourceKind.FAMILY_REPORT)
+            .values_list("pk", flat=True)
+        )
+        assert set(staff._new_claims(user, since).values_list("pk", flat=True)) == expected
+    a_claims = set(staff._new_claims(world.a.users["caseworker"], since).values_list("pk", flat=True))
+    assert world.a.claim.pk in a_claims and world.b.claim.pk not in a_claims

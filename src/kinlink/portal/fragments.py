@@ -21,6 +21,12 @@ lock (a ``flock``ed file in ``VAR_DIR/run/fragment-locks``, shared by every proc
 machine) and computes; meanwhile the others serve the fragment's last value when there is one (at most
 ``KINLINK_FRAGMENT_STALE_SECONDS`` old: a page a few seconds behind a write is what a reader got before the
 write anyway), or wait for the lock (at most ``KINLINK_FRAGMENT_WAIT_SECONDS``) and read what it computed.
+
+A fragment that takes seconds (the legal deadlines of every open case) is renewed *off the request*
+(``background=True``): when it has a last value, even the reader who finds it stale gets that value at
+once, and a thread of the process computes the new one (``KINLINK_FRAGMENT_BACKGROUND``; tests turn it
+off). A fragment built from another one's last value is not kept under the new version (only as its own
+last value), so that it is built again, from the renewed one, on the next view.
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ import contextlib
 import contextvars
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,7 +52,9 @@ from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: The apps whose rows the fragments are made of.
@@ -200,11 +210,13 @@ def cached(
     *,
     version_age: float = 0.0,
     stale: bool = True,
+    background: bool = False,
 ) -> T:
     """The fragment ``name`` for ``parts`` (the reader's scope, the day...), computed when absent: by one
     thread of the machine at a time, the others serving its last value meanwhile (the module's note).
     ``version_age``: how old the data version read may be (:func:`data_version`). ``stale=False``: never the
-    last value, always the current version's (what decides who may see what: wait for it instead)."""
+    last value, always the current version's (what decides who may see what: wait for it instead).
+    ``background``: a reader never waits for it while it has a last value (the module's note)."""
     stem = ":".join(["kinlink:fragment", name, *(str(p) for p in parts)])
     version = data_version(version_age)
     key = f"{stem}:v{version}"
@@ -212,24 +224,96 @@ def cached(
     if found is not None:
         return found
     latest_key = f"{stem}:latest"
+    if background and stale and background_enabled():
+        latest = cache.get(latest_key)
+        if latest is not None:  # its last value now, the new one computed off the request
+            _compute_later(stem, key, latest_key, version, compute)
+            _served_last_value()
+            return latest[1]
     with _fragment_lock(stem, wait=False) as held:
         if held:
             return _compute(key, latest_key, version, compute)
     latest = cache.get(latest_key) if stale else None
     if latest is not None:  # another thread computes it now: its last value, a few seconds behind
+        _served_last_value()
         return latest[1]
     with _fragment_lock(stem, wait=True):  # none yet: wait for the one being computed (or compute it)
         return _compute(key, latest_key, version, compute)
 
 
 def _compute(key: str, latest_key: str, version: int, compute: Callable[[], T]) -> T:
-    """Under the fragment's lock: what another thread computed meanwhile, or compute it now."""
+    """Under the fragment's lock: what another thread computed meanwhile, or compute it now. A value built
+    from another fragment's last value is kept only as this one's last value (see the module's note)."""
     found = cache.get(key)
     if found is None:
+        before = _last_values_served()
         found = compute()
-        cache.set(key, found, timeout=fragment_seconds())
+        if _last_values_served() == before:
+            cache.set(key, found, timeout=fragment_seconds())
         cache.set(latest_key, (version, found), timeout=stale_seconds())
     return found
+
+
+def background_enabled() -> bool:
+    return bool(getattr(settings, "KINLINK_FRAGMENT_BACKGROUND", True))
+
+
+#: How many last values (not the current version's) this thread served; see :func:`_compute`.
+_stale = threading.local()
+
+
+def _served_last_value() -> None:
+    _stale.count = _last_values_served() + 1
+
+
+def _last_values_served() -> int:
+    return int(getattr(_stale, "count", 0))
+
+
+#: The process's thread that computes fragments off the request, and the fragments queued for it.
+_background: ThreadPoolExecutor | None = None
+_queued: set[str] = set()
+_queued_lock = threading.Lock()
+
+
+def _compute_later(stem: str, key: str, latest_key: str, version: int, compute: Callable[[], T]) -> None:
+    """Queue ``compute`` for the process's background thread (once per fragment), in the reader's language.
+    It runs under the fragment's lock, or not at all when another thread of the machine holds it (that one
+    computes it), with its own database connection, closed after."""
+    global _background
+    language = translation.get_language()
+
+    def run() -> None:
+        try:
+            with translation.override(language), _fragment_lock(stem, wait=False) as held:
+                if held:
+                    _compute(key, latest_key, version, compute)
+        except Exception:  # the last value stays; the next view queues it again
+            logger.exception("the fragment %s could not be computed in the background", stem.split(":")[2])
+        finally:
+            with _queued_lock:
+                _queued.discard(stem)
+            connections.close_all()  # this thread's own
+
+    with _queued_lock:
+        if stem in _queued:
+            return
+        _queued.add(stem)
+        if _background is None:
+            _background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kinlink-fragments")
+        executor = _background
+    executor.submit(run)
+
+
+def background_idle() -> Future[None]:
+    """A future done once the fragments queued so far are computed (tests, benchmarks)."""
+    with _queued_lock:
+        executor = _background
+    if executor is None:
+        done: Future[None] = Future()
+        done.set_result(None)
+        return done
+    return executor.submit(lambda: None)
 
 
 _held = threading.local()
