@@ -83,6 +83,7 @@ LR_KINLINK_MODULES = {
     "kinlink.commands.dna",
     "kinlink.commands.dna_screen",
     "kinlink.genetics",
+    "kinlink.genetics.contraction",
     "kinlink.genetics.formats",
     "kinlink.genetics.kinship",
     "kinlink.genetics.likelihood",
