@@ -508,11 +508,12 @@ KINLINK_FRAGMENT_LOCK_DIR = os.environ.get("KINLINK_FRAGMENT_LOCK_DIR", "")
 #: keeps its own cache in memory (tests, the development server). `kinlink serve --production` sets it to
 #: VAR_DIR/cache and empties it at start.
 KINLINK_CACHE_DIR = os.environ.get("KINLINK_CACHE_DIR", "")
-#: Seconds a caseworker's case page, rendered, is kept in the server process's memory for its reader while
-#: nothing in the domain changed (kinlink.portal.pagecache; on SQLite at most KINLINK_FRAGMENT_SECONDS);
-#: 0 renders it on every view.
+#: Seconds a caseworker's case page (and the lab console), rendered, is kept for its reader while nothing in
+#: the domain changed (kinlink.portal.pagecache; on SQLite at most KINLINK_FRAGMENT_SECONDS); 0 renders it
+#: on every view.
 KINLINK_PAGE_CACHE_SECONDS = int(os.environ.get("KINLINK_PAGE_CACHE_SECONDS", "600"))
-#: The rendered pages stay in the process's memory (never in files: they hold what the database encrypts).
+#: Where kept pages stay unless KINLINK_PAGE_CACHE_SHARED: the process's memory. In the shared (file) cache
+#: they are sealed first, since they hold what the database encrypts.
 _PAGES_CACHE = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "kinlink-pages",

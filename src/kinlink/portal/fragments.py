@@ -171,9 +171,10 @@ def bump_version() -> None:
 
 
 def bump_version_now_and_at_commit() -> None:
-    """A write inside a transaction is bumped for twice: at once (this process's next read sees it) and
-    when the transaction commits, since another process may have computed a fragment in between from the
-    rows as they were before the commit and kept it under the new version."""
+    """A write inside a transaction is bumped for twice: at once (this process's next read sees it; skipped
+    when the transaction already bumped and no version was read since) and when the transaction commits,
+    since another process may have computed a fragment in between from the rows as they were before the
+    commit and kept it under the new version."""
     pending = connection.in_atomic_block and any(
         entry[1] is bump_version for entry in connection.run_on_commit
     )
