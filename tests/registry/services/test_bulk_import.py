@@ -1,4 +1,4 @@
-"""The bulk path of import-list (COPY on PostgreSQL, executemany on SQLite) on both databases.
+"""The bulk path of import-list (COPY on PostgreSQL, multi-row INSERTs on SQLite) on both databases.
 
 The snapshot of a small list's import (persons, names, claims, retractions, fates, list records and the
 audit entry), taken through the action and the CLI, must equal the one the per-row path wrote before the
@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from kinlink.cli import main
 from kinlink.registry.models import (
@@ -27,7 +28,7 @@ from kinlink.registry.models import (
 )
 from kinlink.registry.services import fastinsert
 from kinlink.registry.services.bulk import ImportRefused
-from kinlink.registry.services.imports import import_list
+from kinlink.registry.services.imports import PERSON_COLUMNS, import_list
 from tests.factories import WriteList, person_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -257,9 +258,8 @@ def test_the_bulk_path_writes_claim_circumstances_encrypted(write_list: WriteLis
 def test_load_rows_writes_what_copy_must_escape_and_null_as_given() -> None:
     """Tabs, newlines, carriage returns and backslashes in text, NULL, booleans, datetimes and numbers
     come back from the database as they were given (COPY's text format escapes the first four)."""
-    from django.utils import timezone
 
-    from kinlink.registry.services.imports import NAME_COLUMNS, PERSON_COLUMNS
+    from kinlink.registry.services.imports import NAME_COLUMNS
 
     source = Source.objects.create(kind="other", name="Escapes")
     person_ids = fastinsert.allocate_ids(Person, 3)
@@ -297,3 +297,49 @@ def test_load_rows_writes_what_copy_must_escape_and_null_as_given() -> None:
         ("a\tb", "Ковальчук", source.pk, False),
         ("", "\\N", None, False),
     ]
+
+
+def person(pk: int, birth_date: str, now: Any) -> tuple[Any, ...]:
+    """A row of ``PERSON_COLUMNS``."""
+    return (pk, f"{pk:032x}", "M", birth_date, "", "", "", "", "", "", "", "", now, "dead", "high", 0)
+
+
+def test_load_rows_writes_full_and_partial_batches_in_order() -> None:
+    """More rows than one multi-row INSERT holds (SQLite): the full batches and the last, shorter one all
+    arrive, each row with its own values."""
+    count = 2 * fastinsert.SQLITE_ROWS_PER_INSERT + 7
+    source = Source.objects.create(kind="other", name="Batches")
+    person_ids = fastinsert.allocate_ids(Person, count)
+    now = fastinsert.db_value(Person, "created", timezone.now())
+    fastinsert.load_rows(
+        Person, PERSON_COLUMNS, [person(pk, str(1900 + n), now) for n, pk in enumerate(person_ids)]
+    )
+    fastinsert.load_rows(
+        ListRecord,
+        ("source", "record_id", "person", "row", "row_sha256"),
+        [(source.pk, f"R{n}", pk, json.dumps({"n": n}), f"{n:064x}") for n, pk in enumerate(person_ids)],
+    )
+    births = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "birth_date"))
+    assert [births[pk] for pk in person_ids] == [str(1900 + n) for n in range(count)]
+    records = ListRecord.objects.filter(source=source).order_by("person_id")
+    assert [(r.record_id, r.row) for r in records] == [(f"R{n}", {"n": n}) for n in range(count)]
+
+
+def test_load_rows_refuses_a_duplicate_with_djangos_integrity_error_and_bumps_the_data_version() -> None:
+    """A unique key broken by the bulk path is Django's IntegrityError (as from a cursor) on both
+    databases; rows it wrote bump the consoles' data version, which the execute wrappers never see."""
+    from django.db import IntegrityError, transaction
+
+    from kinlink.portal import fragments
+
+    source = Source.objects.create(kind="other", name="Twice")
+    person_ids = fastinsert.allocate_ids(Person, 1)
+    now = fastinsert.db_value(Person, "created", timezone.now())
+    fastinsert.load_rows(Person, PERSON_COLUMNS, [person(person_ids[0], "1990", now)])
+    columns = ("source", "record_id", "person", "row", "row_sha256")
+    before = fragments.data_version()
+    fastinsert.load_rows(ListRecord, columns, [(source.pk, "R1", person_ids[0], "{}", "0" * 64)])
+    assert fragments.data_version() > before
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fastinsert.load_rows(ListRecord, columns, [(source.pk, "R1", person_ids[0], "{}", "1" * 64)])
+    assert list(ListRecord.objects.filter(source=source).values_list("row_sha256", flat=True)) == ["0" * 64]

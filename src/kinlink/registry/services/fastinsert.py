@@ -7,7 +7,7 @@ Runs inside the caller's transaction, so atomicity is unchanged. Works on SQLite
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import islice
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 SQLITE_MAX_PARAMS = 30_000
 POSTGRES_MAX_PARAMS = 60_000
-#: Rows per ``executemany`` on SQLite.
-EXECUTEMANY_BATCH = 50_000
+#: Rows per multi-row ``INSERT`` on SQLite (fewer when that would pass ``SQLITE_MAX_PARAMS`` values).
+SQLITE_ROWS_PER_INSERT = 100
 #: SQLite page cache while loading (negative: KiB), 128 MiB.
 SQLITE_LOAD_CACHE_KIB = -131_072
 
@@ -100,8 +100,9 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + count))
 
 
-#: Sent after :func:`load_rows` wrote rows (``sender``: the model): PostgreSQL's ``COPY`` runs past Django's
-#: execute wrappers, so what watches the domain's writes (the consoles' cached fragments) listens here.
+#: Sent after :func:`load_rows` wrote rows (``sender``: the model): PostgreSQL's ``COPY`` and SQLite's inserts
+#: on the sqlite3 connection run past Django's execute wrappers, so what watches the domain's writes (the
+#: consoles' cached fragments) listens here.
 rows_loaded = Signal()
 
 
@@ -113,7 +114,7 @@ def load_rows(
     encryption_key: DataKey | None = None,
 ) -> None:
     """Write many rows (tuples in ``columns`` order, values in database form) in the caller's transaction:
-    ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3), one ``executemany`` per large batch on SQLite.
+    ``COPY ... FROM STDIN`` on PostgreSQL (psycopg 3), multi-row ``INSERT``s of a hundred rows on SQLite.
 
     Values of encrypted columns (``EncryptedTextField``) are given in plain text and written encrypted
     with ``encryption_key``: the key the rows' owner gives (``encryption_key()`` of a model instance,
@@ -124,23 +125,41 @@ def load_rows(
     rows = _encrypting(model, columns, rows, encryption_key)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
+            # psycopg's errors come out as Django's, as from the cursor's own execute.
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             rows_loaded.send(sender=model)
             return
-        sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join(['%s'] * len(columns))})"
         # The indexes of a large table are updated in a page cache big enough to hold them, then the
         # connection's own setting is restored.
         cursor.execute("PRAGMA cache_size")
         cache_size = int(cursor.fetchone()[0])
         cursor.execute(f"PRAGMA cache_size = {SQLITE_LOAD_CACHE_KIB}")
         try:
-            rows = iter(rows)
-            while batch := list(islice(rows, EXECUTEMANY_BATCH)):
-                cursor.executemany(sql, batch)
+            _sqlite_insert(f"INSERT INTO {table} ({column_sql}) VALUES ", len(columns), rows)
         finally:
             cursor.execute(f"PRAGMA cache_size = {cache_size}")
+    rows_loaded.send(sender=model)
+
+
+def _sqlite_insert(head: str, width: int, rows: Iterable[Sequence[Any]]) -> None:
+    """Multi-row ``INSERT ... VALUES (...), (...)`` of ``SQLITE_ROWS_PER_INSERT`` rows at a time, on the
+    sqlite3 connection itself: one statement text for every full batch, so sqlite3 compiles it once and
+    each batch is one step; executemany steps once per row, and Django's cursor rewrites every ``%s`` of
+    the text. Errors come out as Django's (``IntegrityError`` and the rest), as from a cursor."""
+    placeholder = "(" + ", ".join(["?"] * width) + ")"
+    per_insert = max(1, min(SQLITE_ROWS_PER_INSERT, SQLITE_MAX_PARAMS // width))
+    full = head + ", ".join([placeholder] * per_insert)
+    raw = connection.connection
+    rows = iter(rows)
+    with connection.wrap_database_errors:
+        while batch := list(islice(rows, per_insert)):
+            sql = full if len(batch) == per_insert else head + ", ".join([placeholder] * len(batch))
+            raw.execute(sql, list(chain.from_iterable(batch)))
 
 
 def _encrypting(
