@@ -24,6 +24,7 @@ from kinlink.registry.models import (
     SourceKind,
     TracingRequest,
 )
+from kinlink.registry.services.compiled import CompiledQuery
 from kinlink.registry.services.memo import remembered
 
 CASE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.ADMINISTRATOR)
@@ -55,6 +56,32 @@ def cases_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Case]:
     # counts, orders and slices of the consoles stay cheap on large registries)
     shared = Case.shared_with.through.objects.filter(organisation__in=orgs).values("case_id")
     return Case.objects.filter(Q(organisation__in=orgs) | Q(pk__in=shared))
+
+
+def _member(user_id: int) -> AbstractBaseUser:
+    """A stand-in for the member ``user_id`` (not a superuser), for compiling their queries."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()(pk=user_id)
+
+
+#: ``cases_visible_to`` a member (not a superuser), narrowed to one case: compiled once per process.
+_CASE_VISIBLE = CompiledQuery(
+    lambda user_id, case_id: cases_visible_to(_member(user_id)).filter(pk=case_id).values_list("pk")[:1],
+    arity=2,
+)
+
+
+def case_visible(user: AbstractBaseUser | AnonymousUser, case_id: int) -> bool:
+    """Whether ``cases_visible_to(user)`` holds the case ``case_id``: the same question in the same SQL,
+    compiled once (:mod:`kinlink.registry.services.compiled`), for the check every view of a kept case
+    page makes."""
+    if not user.is_authenticated:
+        return False
+    if is_superuser(user):
+        return Case.objects.filter(pk=case_id).exists()
+    assert isinstance(user.pk, int)
+    return bool(_CASE_VISIBLE.rows(user.pk, case_id))
 
 
 def requests_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[TracingRequest]:
