@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from kinlink.registry.models import Membership, Organisation, Role, TracingRequest
 from kinlink.registry.services.access import CASE_ROLES, is_superuser
-from kinlink.registry.services.memo import remembered
+from kinlink.registry.services.memo import page_memo, remembered
 
 LAB_ROLES = (Role.LAB_ANALYST,)
 FAMILY_SESSION_KEY = "kinlink_family_request"
@@ -61,6 +61,14 @@ def staff_required(roles: tuple[str, ...]) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method not in ("GET", "HEAD"):
+                return checked(request, *args, **kwargs)
+            # A page that only reads asks the member's roles and organisations once (this check, the
+            # view and the consoles' navigation ask them again): remembered until the page is rendered.
+            with page_memo():
+                return checked(request, *args, **kwargs)
+
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not is_verified(request):
                 return _login_redirect(request)
             if not is_superuser(request.user) and not (roles_of(request.user) & set(roles)):
