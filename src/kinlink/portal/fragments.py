@@ -188,17 +188,12 @@ def bump_version_now_and_at_commit() -> None:
 
 def scope_of(user: Any) -> str:
     """What a fragment of ``user`` depends on: the organisations the member works for, or all of them."""
-    from kinlink.registry.services.access import is_superuser, organisations_of
+    from kinlink.registry.services.access import is_superuser, organisation_ids_of
 
     known = getattr(user, "_kinlink_fragment_scope", None)  # read once a request (the user lives that long)
     if isinstance(known, str):
         return known
-    if is_superuser(user):
-        scope = "all"
-    else:
-        scope = (
-            ",".join(str(pk) for pk in sorted(organisations_of(user).values_list("pk", flat=True))) or "none"
-        )
+    scope = "all" if is_superuser(user) else (",".join(map(str, organisation_ids_of(user))) or "none")
     with contextlib.suppress(AttributeError):  # an object that takes no attributes: read again next time
         user._kinlink_fragment_scope = scope
     return scope

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from kinlink.registry.models import Membership, Organisation, Role, TracingRequest
 from kinlink.registry.services.access import CASE_ROLES, is_superuser
+from kinlink.registry.services.compiled import CompiledQuery
 from kinlink.registry.services.memo import page_memo, remembered
 
 LAB_ROLES = (Role.LAB_ANALYST,)
@@ -24,16 +25,19 @@ FAMILY_SESSION_KEY = "kinlink_family_request"
 View = Callable[..., HttpResponseBase]
 
 
+#: A member's roles, in SQL compiled once per process (``registry.services.compiled``): asked on every view.
+_ROLES = CompiledQuery(
+    lambda user_id: Membership.objects.filter(user_id=user_id).values_list("role"), arity=1
+)
+
+
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
     """The member's roles (read once per member inside a ``page_memo`` block)."""
     if not user.is_authenticated:
         return set()
-    return set(
-        remembered(
-            ("roles_of", user.pk),
-            lambda: frozenset(Membership.objects.filter(user_id=user.pk).values_list("role", flat=True)),
-        )
-    )
+    member = user.pk
+    assert isinstance(member, int)
+    return set(remembered(("roles_of", member), lambda: frozenset(role for (role,) in _ROLES.rows(member))))
 
 
 def labs_of(user: AbstractBaseUser | AnonymousUser) -> list[Organisation]:

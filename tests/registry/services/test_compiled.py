@@ -1,5 +1,6 @@
-"""Queries compiled once per process (`registry.services.compiled`) and the case access check built on one
-(`access.case_visible`), on both databases: the same answers as the querysets they come from."""
+"""Queries compiled once per process (`registry.services.compiled`) and the checks built on them (the case
+access check, the member's organisations and roles), on both databases: the same answers as the querysets
+they come from."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from kinlink.portal.roles import roles_of
 from kinlink.registry.models import Case, Membership, Organisation, Person, Role
-from kinlink.registry.services.access import case_visible, cases_visible_to
+from kinlink.registry.services.access import (
+    case_visible,
+    cases_visible_to,
+    organisation_ids_of,
+    organisations_of,
+)
 from kinlink.registry.services.compiled import CompiledQuery
 
 pytestmark = pytest.mark.django_db
@@ -105,8 +112,15 @@ def test_case_visible_agrees_with_cases_visible_to_for_every_member_and_case() -
         for case in cases:
             assert case_visible(user, case.pk) == (case.pk in visible), (user.username, case.number)
         assert not case_visible(user, unknown)
+        members_orgs = sorted(organisations_of(user).values_list("pk", flat=True))
+        assert organisation_ids_of(user) == members_orgs
+        memberships = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+        assert roles_of(user) == memberships
     seen = {user.username: {c.pk for c in cases if case_visible(user, c.pk)} for user in people}
     assert seen["north-caseworker"] == {cases[0].pk, cases[1].pk, cases[3].pk}
     assert seen["lab-analyst"] == seen["east-lab-analyst"] == seen["no-membership"] == set()
     assert seen["root"] == {case.pk for case in cases}
     assert not any(case_visible(AnonymousUser(), case.pk) for case in cases)
+    assert organisation_ids_of(AnonymousUser()) == [] and roles_of(AnonymousUser()) == set()
+    assert organisation_ids_of(people[2]) == sorted([north.pk, east.pk])  # both organisations
+    assert roles_of(people[2]) == {Role.CASEWORKER, Role.ADMINISTRATOR}
