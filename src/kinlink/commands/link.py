@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from kinlink.linkage.model import FieldComparison
 
-_STAGES = 7  # messages the model reports through LinkageOptions.progress
+_STAGES = 8  # messages the model reports through LinkageOptions.progress (7 on Spark: no "blocking")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,7 +121,11 @@ def _run(args: argparse.Namespace) -> int:
         bar.update(1)
 
     options = LinkageOptions(
-        threshold=threshold, engine=args.engine, memory_limit=args.memory_limit, progress=report
+        threshold=threshold,
+        engine=args.engine,
+        memory_limit=args.memory_limit,
+        progress=report,
+        explain=(args.explain,) if args.explain else (),
     )
     try:
         result = link_records(records, options)

@@ -25,10 +25,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from rapidfuzz.distance import JaroWinkler
+
+#: Distinct tokens whose keys each per-token function keeps (a list of 10^6 names has some 10^5 words).
+_TOKEN_CACHE = 1 << 18
 
 #: The transliteration systems in ``data/transliteration.csv``, in column order.
 SYSTEMS: tuple[str, ...] = ("icao", "bgn_pcgn", "gost_7_79", "loc", "ua_2010", "german", "french")
@@ -106,6 +109,7 @@ _CYRILLIC_TO_LATIN = str.maketrans("аеорсхуікмтнвАЕОРСХКМТ
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def fold_homoglyphs(token: str) -> str:
     """One script for a word written in two: Latin look-alikes in a Cyrillic word become Cyrillic
     («Петренкo» with a Latin o, «Мельниk»), Cyrillic look-alikes in a Latin word become Latin. The
@@ -152,6 +156,7 @@ def _tables() -> dict[str, dict[str, dict[str, tuple[str, str]]]]:
     return {"ru": base, "uk": uk}
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def transliterate(text: str, system: str = "icao", language: str | None = None) -> str:
     """Romanise Cyrillic ``text`` under one of :data:`SYSTEMS` (Latin characters pass through).
 
@@ -188,6 +193,7 @@ def transliterate(text: str, system: str = "icao", language: str | None = None) 
     return "".join(out)
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def to_ascii(text: str) -> str:
     """Latin (or Cyrillic, through ICAO) text to plain ASCII, lower case, diacritics folded to digraphs."""
     if is_cyrillic(text):
@@ -439,6 +445,7 @@ def _lookups() -> _Lookups:
     )
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def given_name_keys(token: str) -> tuple[str, ...]:
     """Canonical keys a given-name token may stand for, most likely first; empty when unknown.
 
@@ -497,6 +504,7 @@ _MIN_FUZZY_LENGTH = 5
 _SURNAME_ENDINGS = ("ov", "ev", "in", "enko", "uk", "ki")
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def given_name_keys_tolerant(token: str) -> tuple[str, ...]:
     """Like :func:`given_name_keys`, but a token the table does not know is matched with one typo.
 
@@ -507,6 +515,7 @@ def given_name_keys_tolerant(token: str) -> tuple[str, ...]:
     return given_name_keys(token) or _near_given_keys(name_skeleton(token))
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def _given_name_evidence(token: str) -> int:
     """How surely a token is a given name: 2 a Russian or Ukrainian form or diminutive (in any script),
     1 only a foreign Latin form ("Andrew", which is also how «Андреев» may be romanised), 0 unknown."""
@@ -525,12 +534,14 @@ def canonical_given_keys() -> frozenset[str]:
     return frozenset(entry.key for entry in given_name_table())
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def given_name_key(token: str) -> str:
     """The most likely canonical key of a given name; the token's own skeleton when it is not in the table."""
     keys = given_name_keys(token)
     return keys[0] if keys else name_skeleton(token)
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def patronymic_key(token: str) -> str:
     """The canonical key of the father's given name in a patronymic (Петрович, Petrivna → ``petr``).
 
@@ -575,6 +586,7 @@ def _near_patronymic_key(skeleton: str) -> str:
     return found.pop() if len(found) == 1 else ""
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def looks_like_patronymic(token: str) -> bool:
     """True for a token with a patronymic ending that the table resolves to a father's name."""
     skeleton = name_skeleton(token)
@@ -586,6 +598,7 @@ def looks_like_patronymic(token: str) -> bool:
 _PATRONYMIC_ENDINGS = ("vich", "vych", "vitch", "witsch", "ich", "ych", "vna", "ichna", "ychna")
 
 
+@lru_cache(maxsize=_TOKEN_CACHE)
 def has_patronymic_ending(token: str) -> bool:
     """True for a long token ending like a patronymic, even one the table cannot resolve (a typo:
     «Алексееич», «Анаольевич»). Surnames end so too (Абрамович), so the parser asks this only when no
