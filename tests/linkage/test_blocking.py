@@ -54,7 +54,13 @@ def test_blocked_pairs_score_as_splinks_own_blocking_less_the_forbidden(harsh: p
     ours = _linker(prepared)
     linkage.apply_trained_parameters(ours, splink_own.misc.save_model_to_json())
     linkage.sanitise_parameters(ours)
-    count = register_blocked_pairs(ours, linkage.blocking_keys(prepared), linkage.CAN_LINK_SQL, (explained,))
+    count = register_blocked_pairs(
+        ours,
+        linkage.blocking_keys(prepared),
+        join_condition=linkage.NAMES_CAN_LINK_SQL,
+        pair_condition=linkage.DATES_CAN_LINK_SQL,
+        keep=(explained,),
+    )
     got = _scored(ours)
 
     def involves(frame: pd.DataFrame, record: str) -> Any:
@@ -155,3 +161,15 @@ def test_clusters_do_not_depend_on_the_order_of_the_pairs() -> None:
     backward = linkage.cluster_records(prepared["unique_id"], pairs.iloc[::-1], 0.5, prepared)
     pd.testing.assert_frame_equal(forward, backward)
     assert forward.set_index("record_id").loc["b", "cluster_id"] == "a"  # a-b comes first among equals
+
+
+def test_a_runs_exclusions_are_the_cannot_link_rules_of_its_pairs(harsh: pd.DataFrame) -> None:
+    """``link_records`` finds the reasons from the facts of the records: :func:`exclusions` of its pairs."""
+    result = linkage.link_records(
+        harsh,
+        linkage.LinkageOptions(em_max_pairs=3e5, u_max_pairs=5e5, explain=(str(harsh["record_id"][0]),)),
+    )
+    assert len(result.pairs) > 100
+    pd.testing.assert_series_equal(
+        result.pairs["excluded"], linkage.exclusions(result.pairs), check_names=False
+    )

@@ -280,14 +280,28 @@ def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.Dat
     and units are normalised once per distinct value and dates by vectorised string operations, so
     the cost grows with the number of distinct names rather than with the number of records.
     """
+    import numpy as np
+
     frame = validate_person_list(records, table)
     unit = _map_distinct(frame["unit"], lambda u: names.unit_key(u) if u else "")
     from_name = _map_distinct(frame["full_name"], lambda n: names.split_unit(n) if n else ("", ""))
     unit = unit.where(unit != "", from_name.str[1].where(frame["full_name"] != "", ""))
     parts = frame["full_name"] + "\x1f" + frame["surname"] + "\x1f" + frame["given_name"]
     parts = parts + "\x1f" + frame["patronymic"]
-    distinct_parts = parts.unique()
-    keys = parts.map(dict(zip(distinct_parts, _all_name_keys(list(distinct_parts)), strict=True)))
+    codes, distinct_parts = pd.factorize(parts)
+    distinct_keys = _all_name_keys([str(text) for text in distinct_parts])
+    index = frame.index
+
+    class _Keys:
+        """``map`` of one attribute of the names' keys: computed per distinct name, spread by code."""
+
+        @staticmethod
+        def map(attribute: Callable[[names.NameKeys], Any]) -> pd.Series:
+            values = np.empty(len(distinct_keys), dtype=object)
+            values[:] = [attribute(k) for k in distinct_keys]
+            return pd.Series(values[codes], index=index, dtype=object)
+
+    keys = _Keys()
     birth = _iso_dates(frame["birth_date"])
     event = _iso_dates(frame["event_date"])
     out = pd.DataFrame(
@@ -982,6 +996,7 @@ def link_records(
     start = time.perf_counter()
     _say(options, "normalising names")
     prepared = prepare_records(records)
+    facts = _record_facts(prepared)
     timings["prepare_s"] = time.perf_counter() - start
     db_api = _db_api(options, len(prepared))
     frame = _register(db_api, prepared, "records", options)
@@ -1002,7 +1017,13 @@ def link_records(
         from kinlink.linkage.blocking import register_blocked_pairs
 
         _say(options, "blocking")
-        register_blocked_pairs(linker, blocking_keys(prepared), CAN_LINK_SQL, options.explain)
+        register_blocked_pairs(
+            linker,
+            blocking_keys(prepared, facts),
+            join_condition=NAMES_CAN_LINK_SQL,
+            pair_condition=DATES_CAN_LINK_SQL,
+            keep=options.explain,
+        )
         timings["blocking_s"] = time.perf_counter() - mark
         mark = time.perf_counter()
         _say(options, "scoring candidate pairs")
@@ -1021,8 +1042,8 @@ def link_records(
     _say(options, "clustering")
     pairs = _slim_pairs(linker, predictions)
     predictions.drop_table_from_database_and_remove_from_cache()
-    pairs["excluded"] = exclusions(pairs)
-    clusters = cluster_records(prepared["unique_id"], pairs, options.threshold, prepared)
+    pairs["excluded"] = _record_exclusions(pairs, prepared["unique_id"], facts)
+    clusters = cluster_records(prepared["unique_id"], pairs, options.threshold, prepared, facts=facts)
     timings["cluster_s"] = time.perf_counter() - mark
     timings["total_s"] = time.perf_counter() - start
     trained = linker.misc.save_model_to_json()
@@ -1120,15 +1141,18 @@ def _differing_digits(left: str, right: str, mask: int) -> str:
     return f"bit_count(({x} | ({x} >> 1) | ({x} >> 2) | ({x} >> 3)) & {mask})"
 
 
-#: :func:`_conflicts` in SQL over a self-join aliased ``l`` and ``r`` of :func:`blocking_keys`: true when
-#: no cannot-link rule forbids the pair. ``cl_date`` is the full birth date as the number YYYYMMDD (0 when
-#: partial or missing) and ``cl_date_bcd`` its eight digits packed four bits each; ``cl_year`` the birth
-#: year (0 when missing) and ``cl_year_bcd`` its digits; ``cl_given`` and ``cl_father`` the codes of
-#: :func:`_facts` (-1 when unknown or ambiguous).
-CAN_LINK_SQL = f"""not (
+#: :func:`_conflicts` in SQL over a self-join aliased ``l`` and ``r`` of :func:`blocking_keys`, in two parts
+#: that are each true when their rules do not forbid the pair. The names' part reads the codes of
+#: :func:`_facts` (``cl_given``, ``cl_father``; -1 when unknown or ambiguous). The dates' part reads
+#: ``cl_date``, the full birth date as the number YYYYMMDD (0 when partial or missing), ``cl_date_bcd``,
+#: its eight digits packed four bits each, ``cl_year``, the birth year (0 when missing), and
+#: ``cl_year_bcd``, its digits.
+NAMES_CAN_LINK_SQL = """not (
     (l.cl_given >= 0 and r.cl_given >= 0 and l.cl_given <> r.cl_given)
     or (l.cl_father >= 0 and r.cl_father >= 0 and l.cl_father <> r.cl_father)
-    or (l.cl_full and r.cl_full
+)"""
+DATES_CAN_LINK_SQL = f"""not (
+    (l.cl_full and r.cl_full
         and {_differing_digits("l.cl_date_bcd", "r.cl_date_bcd", 0x11111111)} > 2
         and not (l.cl_date // 10000 = r.cl_date // 10000
                  and l.cl_date // 100 % 100 = r.cl_date % 100
@@ -1140,18 +1164,41 @@ CAN_LINK_SQL = f"""not (
         and abs(l.cl_year - r.cl_year) > 1
         and {_differing_digits("l.cl_year_bcd", "r.cl_year_bcd", 0x1111)} > 1)
 )"""
+#: No cannot-link rule forbids the pair.
+CAN_LINK_SQL = f"({NAMES_CAN_LINK_SQL}) and ({DATES_CAN_LINK_SQL})"
 
 
-def blocking_keys(prepared: pd.DataFrame) -> pd.DataFrame:
+def _record_facts(prepared: pd.DataFrame) -> _Facts:
+    """:func:`_facts` of prepared records."""
+    return _facts(
+        prepared["given_key"], prepared.get("given_alts"), prepared["patronymic_key"], prepared["birth_date"]
+    )
+
+
+def _record_exclusions(pairs: pd.DataFrame, record_ids: pd.Series, facts: _Facts) -> pd.Series:
+    """:func:`exclusions` of scored pairs from the facts of their records (``facts`` aligned with
+    ``record_ids``): the same reasons, without reading the facts again from both sides of every pair."""
+    import numpy as np
+
+    ids = pd.Index(record_ids.astype(str))
+    left = ids.get_indexer(pd.Index(pairs["unique_id_l"].astype(str)))
+    right = ids.get_indexer(pd.Index(pairs["unique_id_r"].astype(str)))
+    if len(pairs) and (left.min() < 0 or right.min() < 0):
+        raise ValueError("a scored pair names a record that is not among the records")
+    reasons = np.array([_REASONS[code] for code in sorted(_REASONS)], dtype=object)
+    codes = _conflicts(facts, left, facts, right)
+    return pd.Series(reasons[codes], index=pairs.index, dtype=object)
+
+
+def blocking_keys(prepared: pd.DataFrame, facts: _Facts | None = None) -> pd.DataFrame:
     """The prepared records' scalar key columns (what the blocking rules join on) and the facts
-    :data:`CAN_LINK_SQL` reads."""
+    :data:`CAN_LINK_SQL` reads (``facts``: :func:`_record_facts` of ``prepared`` when already known)."""
     import numpy as np
 
     scalar = [c for c in prepared.columns if c not in _LIST_COLUMNS]
     keys = prepared[scalar].copy()
-    facts = _facts(
-        prepared["given_key"], prepared.get("given_alts"), prepared["patronymic_key"], prepared["birth_date"]
-    )
+    if facts is None:
+        facts = _record_facts(prepared)
     keys["cl_given"] = facts.given
     keys["cl_father"] = facts.father
     keys["cl_year"] = facts.year
@@ -1200,6 +1247,8 @@ def cluster_records(
     pairs: pd.DataFrame,
     threshold: float,
     records: pd.DataFrame | None = None,
+    *,
+    facts: _Facts | None = None,
 ) -> pd.DataFrame:
     """Clusters of records: the pairs at or above ``threshold`` that no exclusion forbids, joined.
 
@@ -1227,9 +1276,8 @@ def cluster_records(
     graph = coo_matrix((np.ones(len(edges)), (left, right)), shape=(len(ids), len(ids)))
     _, labels = connected_components(graph, directed=False)
     if records is not None and len(edges):
-        facts = _facts(
-            records["given_key"], records.get("given_alts"), records["patronymic_key"], records["birth_date"]
-        )
+        if facts is None:
+            facts = _record_facts(records)
         labels, kept = _split_conflicting(labels, left, right, probability, facts)
         left, right, probability = left[kept], right[kept], probability[kept]
     frame = pd.DataFrame({"record_id": ids, "component": labels})
@@ -1268,26 +1316,45 @@ def _split_conflicting(
     kept = np.ones(len(left), dtype=bool)
     if not suspect:
         return labels, kept
+    original = labels
     labels = labels.copy()
     next_label = int(labels.max()) + 1
-    edge_component = labels[left]
-    for component in suspect:
-        edge_index = np.flatnonzero(edge_component == component)
+    edge_component = original[left]
+    # Edges and records grouped by component once (not one scan of all edges per component).
+    edge_order = np.argsort(edge_component, kind="stable")
+    edge_sorted = edge_component[edge_order]
+    node_order = np.argsort(original, kind="stable")
+    node_sorted = original[node_order]
+    for component in sorted(suspect):
+        edge_index = edge_order[
+            np.searchsorted(edge_sorted, component) : np.searchsorted(edge_sorted, component, side="right")
+        ]
         # Strongest first; equal probabilities in the order of their records, so that the clusters do not
         # depend on the order the scored pairs arrive in (DuckDB's threads return them in any order).
         low = np.minimum(left[edge_index], right[edge_index])
         high = np.maximum(left[edge_index], right[edge_index])
         edge_index = edge_index[np.lexsort((high, low, -probability[edge_index]))]
-        nodes = np.flatnonzero(labels == component)
+        nodes = node_order[
+            np.searchsorted(node_sorted, component) : np.searchsorted(node_sorted, component, side="right")
+        ]
         group = {int(node): [int(node)] for node in nodes}  # representative -> members
         owner = {int(node): int(node) for node in nodes}
+        forbidden: list[tuple[int, int]] | None = None
+        if len(nodes) <= _PAIRWISE_CHECK_LIMIT:
+            # The component's forbidden pairs, found at once (a few at most): a merge is then checked
+            # against them, not against every member of both sides.
+            matrix = np.triu(_conflicts(facts, nodes[:, None], facts, nodes[None, :]) > 0, 1)
+            forbidden = [(int(nodes[x]), int(nodes[y])) for x, y in zip(*np.nonzero(matrix), strict=True)]
         for edge in edge_index:
             a, b = owner[int(left[edge])], owner[int(right[edge])]
             if a == b:
                 continue
-            group_a, group_b = np.array(group[a]), np.array(group[b])
-            codes = _conflicts(facts, group_a[:, None], facts, group_b[None, :])
-            if (codes > 0).any():
+            if forbidden is not None:
+                conflict = any({owner[x], owner[y]} == {a, b} for x, y in forbidden)
+            else:
+                group_a, group_b = np.array(group[a]), np.array(group[b])
+                conflict = bool((_conflicts(facts, group_a[:, None], facts, group_b[None, :]) > 0).any())
+            if conflict:
                 kept[edge] = False
                 continue
             if len(group[a]) < len(group[b]):
