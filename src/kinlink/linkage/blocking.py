@@ -17,6 +17,7 @@ with Splink's own blocking.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,9 +31,10 @@ def register_blocked_pairs(
     join_condition: str = "",
     pair_condition: str = "",
     keep: Sequence[str] = (),
-) -> int:
+) -> Any:
     """Compute the candidate pairs of ``linker``'s prediction blocking rules on its DuckDB connection and
-    register them for ``linker.inference.predict``; returns their number.
+    register them for ``linker.inference.predict``; returns the registered table (a SplinkDataFrame: drop
+    it once scored, Splink keeps a registered table).
 
     ``keys``: one row per record, ``unique_id`` and every column the rules join on (plus whatever the
     conditions read). A pair is scored only when it meets both conditions (SQL over the aliases ``l`` and
@@ -45,9 +47,13 @@ def register_blocked_pairs(
     table = f"__kinlink_blocking_keys_{tag}"
     distinct = f"__kinlink_blocked_distinct_{tag}"
     pairs = f"__kinlink_blocked_pairs_{tag}"
+    rules = settings._blocking_rules_to_generate_predictions
+    read = _columns_read([rule.blocking_rule_sql for rule in rules] + [join_condition, pair_condition])
     # Numbered in the order of the ids, so that ``l.__rn < r.__rn`` is Splink's ``l.unique_id < r.unique_id``
-    # (each pair once, the smaller id on the left) compared on integers.
-    frame = keys.sort_values("unique_id", kind="stable").reset_index(drop=True)
+    # (each pair once, the smaller id on the left) compared on integers. Only the columns the rules and
+    # conditions read are copied (a copy of every key of 10^6 records was the run's peak of memory).
+    wanted = ["unique_id", *(c for c in keys.columns if c in read and c != "unique_id")]
+    frame = keys[wanted].sort_values("unique_id", kind="stable").reset_index(drop=True)
     frame.insert(0, "__rn", range(len(frame)))
     frame["__keep"] = frame["unique_id"].isin(list(keep)) if keep else False
     view = f"__kinlink_blocking_frame_{tag}"
@@ -57,12 +63,13 @@ def register_blocked_pairs(
     finally:
         connection.unregister(view)
     stride = len(frame) + 1
+    del frame
     exempt = " or l.__keep or r.__keep" if keep else ""
     joined = f" where ({join_condition}){exempt}" if join_condition else ""
     selects = [
         f"select l.__rn * {stride} + r.__rn as pair, {k} as rule from {table} as l join {table} as r "
         f"on ({rule.blocking_rule_sql}) and l.__rn < r.__rn{joined}"
-        for k, rule in enumerate(settings._blocking_rules_to_generate_predictions)
+        for k, rule in enumerate(rules)
     ]
     try:
         # Distinct first, then the pair condition on each distinct pair: a condition that reads many
@@ -85,4 +92,11 @@ def register_blocked_pairs(
         connection.execute(f"drop table if exists {table}")
     registered = linker._db_api.table_to_splink_dataframe(pairs, pairs)
     linker.table_management.register_blocked_pairs_for_predict(registered)
-    return int(connection.execute(f"select count(*) from {pairs}").fetchall()[0][0])
+    return registered
+
+
+def _columns_read(sqls: Sequence[str]) -> set[str]:
+    """The columns that SQL over the aliases ``l`` and ``r`` reads (``l.x``, ``r."x"``)."""
+    return {
+        match.group(1) for sql in sqls for match in re.finditer(r'\b[lr]\."?([A-Za-z_][A-Za-z0-9_]*)"?', sql)
+    }

@@ -1017,7 +1017,7 @@ def link_records(
         from kinlink.linkage.blocking import register_blocked_pairs
 
         _say(options, "blocking")
-        register_blocked_pairs(
+        blocked = register_blocked_pairs(
             linker,
             blocking_keys(prepared, facts),
             join_condition=NAMES_CAN_LINK_SQL,
@@ -1028,6 +1028,7 @@ def link_records(
         mark = time.perf_counter()
         _say(options, "scoring candidate pairs")
         predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+        blocked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)  # 10^7 pairs
     else:
         _say(options, "scoring candidate pairs")
         chunks = options.predict_chunks or max(1, round(len(prepared) / _LARGE_RUN))
