@@ -391,3 +391,21 @@ def test_surname_tail_is_five_letters_of_a_long_surname() -> None:
     assert prepared.loc["a", "surname_tail"] == "cenko"
     assert prepared.loc["a", "surname_prefix"] != prepared.loc["b", "surname_prefix"]
     assert pd.isna(prepared.loc["c", "surname_tail"])  # six letters: the prefix and phonetic key serve
+
+
+def test_names_keys_in_worker_processes_equal_those_of_one_process(
+    small_lists: tuple[pd.DataFrame, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large inputs compute the names' keys in spawned worker processes; the keys are the same."""
+    import os
+
+    from kinlink.linkage import model
+
+    frame, _ = small_lists
+    alone = prepare_records(frame)
+    monkeypatch.setattr(model, "_PARALLEL_NAMES", 10)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    model._keys_cached.cache_clear()
+    in_workers = prepare_records(frame)
+    assert model._keys_cached.cache_info().misses == 0  # no name was parsed in this process
+    pd.testing.assert_frame_equal(in_workers, alone)

@@ -72,9 +72,9 @@ def register_blocked_pairs(
         for k, rule in enumerate(rules)
     ]
     try:
-        # Distinct first, then the pair condition on each distinct pair: a condition that reads many
-        # columns of both sides, tested per match while the join probes, was several times slower at
-        # 10^6 records (107 s against 13 s for the birth-date rules).
+        # Distinct first, then the pair condition on each distinct pair: the birth-date rules, which read
+        # five columns of both sides, tested per match while the joins probe, made blocking 10^6 records
+        # take 107 s instead of 53 s.
         connection.execute(
             f"create or replace table {distinct} as select pair, min(rule) as rule from ("
             + " union all ".join(selects)

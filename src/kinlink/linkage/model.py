@@ -290,36 +290,31 @@ def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.Dat
     parts = parts + "\x1f" + frame["patronymic"]
     codes, distinct_parts = pd.factorize(parts)
     distinct_keys = _all_name_keys([str(text) for text in distinct_parts])
-    index = frame.index
 
-    class _Keys:
-        """``map`` of one attribute of the names' keys: computed per distinct name, spread by code."""
+    def key(attribute: Callable[[names.NameKeys], Any]) -> pd.Series:
+        """One attribute of the names' keys: taken once per distinct name, spread to the records."""
+        values = np.empty(len(distinct_keys), dtype=object)
+        values[:] = [attribute(k) for k in distinct_keys]
+        return pd.Series(values[codes], index=frame.index, dtype=object)
 
-        @staticmethod
-        def map(attribute: Callable[[names.NameKeys], Any]) -> pd.Series:
-            values = np.empty(len(distinct_keys), dtype=object)
-            values[:] = [attribute(k) for k in distinct_keys]
-            return pd.Series(values[codes], index=index, dtype=object)
-
-    keys = _Keys()
     birth = _iso_dates(frame["birth_date"])
     event = _iso_dates(frame["event_date"])
     out = pd.DataFrame(
         {
             "unique_id": frame["record_id"],
             "list_source": frame["source"],
-            "surname_key": _none_if_empty(keys.map(lambda k: k.surname)),
-            "surname_phon": _none_if_empty(keys.map(lambda k: k.surname_phonetic)),
-            "surname_prefix": _none_if_empty(keys.map(lambda k: k.surname[:4])),
-            "surname_tail": _none_if_empty(keys.map(lambda k: k.surname[-5:] if len(k.surname) >= 7 else "")),
-            "given_key": _none_if_empty(keys.map(lambda k: k.given)),
-            "given_alts": keys.map(lambda k: list(k.given_alternatives) or None),
-            "given_initial": _none_if_empty(keys.map(lambda k: k.given_initial)),
-            "given_first": _none_if_empty(keys.map(lambda k: (k.given or k.given_initial)[:1])),
-            "patronymic_key": _none_if_empty(keys.map(lambda k: k.patronymic)),
-            "patronymic_initial": _none_if_empty(keys.map(lambda k: k.patronymic_initial)),
-            "given_initials": keys.map(lambda k: list(k.given_initials) or None),
-            "patronymic_initials": keys.map(lambda k: list(k.patronymic_initials) or None),
+            "surname_key": _none_if_empty(key(lambda k: k.surname)),
+            "surname_phon": _none_if_empty(key(lambda k: k.surname_phonetic)),
+            "surname_prefix": _none_if_empty(key(lambda k: k.surname[:4])),
+            "surname_tail": _none_if_empty(key(lambda k: k.surname[-5:] if len(k.surname) >= 7 else "")),
+            "given_key": _none_if_empty(key(lambda k: k.given)),
+            "given_alts": key(lambda k: list(k.given_alternatives) or None),
+            "given_initial": _none_if_empty(key(lambda k: k.given_initial)),
+            "given_first": _none_if_empty(key(lambda k: (k.given or k.given_initial)[:1])),
+            "patronymic_key": _none_if_empty(key(lambda k: k.patronymic)),
+            "patronymic_initial": _none_if_empty(key(lambda k: k.patronymic_initial)),
+            "given_initials": key(lambda k: list(k.given_initials) or None),
+            "patronymic_initials": key(lambda k: list(k.patronymic_initials) or None),
             "birth_date": _none_if_empty(birth),
             "birth_year": _none_if_empty(birth.str[:4]),
             "birth_month_day": _none_if_empty(birth.str[5:].where(birth.str.len() == 10, "")),
