@@ -291,11 +291,13 @@ def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.Dat
     codes, distinct_parts = pd.factorize(parts)
     distinct_keys = _all_name_keys([str(text) for text in distinct_parts])
 
-    def key(attribute: Callable[[names.NameKeys], Any]) -> pd.Series:
-        """One attribute of the names' keys: taken once per distinct name, spread to the records."""
+    def key(attribute: Callable[[names.NameKeys], Any], dtype: str = "str") -> pd.Series:
+        """One attribute of the names' keys: taken once per distinct name, spread to the records. Text
+        is kept as Arrow strings (``str``), not as Python objects: at 10^6 records the objects were
+        a gigabyte that the interpreter's allocator did not give back."""
         values = np.empty(len(distinct_keys), dtype=object)
         values[:] = [attribute(k) for k in distinct_keys]
-        return pd.Series(values[codes], index=frame.index, dtype=object)
+        return pd.Series(values[codes], index=frame.index, dtype=dtype)
 
     birth = _iso_dates(frame["birth_date"])
     event = _iso_dates(frame["event_date"])
@@ -308,13 +310,13 @@ def prepare_records(records: pd.DataFrame | Any, table: str = "input") -> pd.Dat
             "surname_prefix": _none_if_empty(key(lambda k: k.surname[:4])),
             "surname_tail": _none_if_empty(key(lambda k: k.surname[-5:] if len(k.surname) >= 7 else "")),
             "given_key": _none_if_empty(key(lambda k: k.given)),
-            "given_alts": key(lambda k: list(k.given_alternatives) or None),
+            "given_alts": key(lambda k: list(k.given_alternatives) or None, dtype="object"),
             "given_initial": _none_if_empty(key(lambda k: k.given_initial)),
             "given_first": _none_if_empty(key(lambda k: (k.given or k.given_initial)[:1])),
             "patronymic_key": _none_if_empty(key(lambda k: k.patronymic)),
             "patronymic_initial": _none_if_empty(key(lambda k: k.patronymic_initial)),
-            "given_initials": key(lambda k: list(k.given_initials) or None),
-            "patronymic_initials": key(lambda k: list(k.patronymic_initials) or None),
+            "given_initials": key(lambda k: list(k.given_initials) or None, dtype="object"),
+            "patronymic_initials": key(lambda k: list(k.patronymic_initials) or None, dtype="object"),
             "birth_date": _none_if_empty(birth),
             "birth_year": _none_if_empty(birth.str[:4]),
             "birth_month_day": _none_if_empty(birth.str[5:].where(birth.str.len() == 10, "")),
