@@ -54,8 +54,9 @@ class LinkageOptions:
     ``em_max_pairs`` caps each EM training session; ``u_max_pairs`` the random pairs for u.
     ``memory_limit`` is DuckDB's (for example "10GB"); every DuckDB run is capped, by default at
     :data:`DEFAULT_MEMORY_LIMIT`, and spills past it to a fresh folder under ``spill_dir`` (default: the
-    system's temporary directory). Runs of 5·10^5 records or more also score in chunks
-    (``predict_chunks`` per side, by default one per 5·10^5 records), so that peak memory stays bounded.
+    system's temporary directory). On DuckDB the candidate pairs come from :mod:`kinlink.linkage.blocking`;
+    on Spark, runs of 5·10^5 records or more score in chunks (``predict_chunks`` per side, by default one
+    per 5·10^5 records), so that peak memory stays bounded.
     ``threads``: DuckDB's threads (default: one per core).
     """
 
@@ -72,7 +73,7 @@ class LinkageOptions:
     progress: Callable[[str], None] | None = None
     blocking_rule_count: int | None = None  # use only the first N of blocking_rules() (quick checks)
     u_num_chunks: int = 10  # chunks of u sampling; 1 skips Splink's probe phase (small inputs)
-    predict_chunks: int | None = None  # chunks per side when scoring; None: one per 5·10^5 records
+    predict_chunks: int | None = None  # Spark: chunks per side when scoring; None: one per 5·10^5 records
     term_frequencies: bool = True  # False: no term-frequency adjustment (a registry too small to tell)
     #: Records whose pairs are scored even where a cannot-link rule forbids them (``kinlink link
     #: --explain`` reports such links with their reasons); on DuckDB other forbidden pairs are not scored.
